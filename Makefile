@@ -1,0 +1,46 @@
+# Durvis: `make run` starts the platform, `make test` runs the tests (see README).
+SHELL := /bin/bash
+PORT ?= 8000
+PY := .venv/bin/python
+UV_VERSION := 0.13.9
+
+.PHONY: run test test-postgres bench lint install messages clean
+
+.venv/.installed: pyproject.toml uv.lock
+	@command -v uv >/dev/null || python3 -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	uv sync --frozen --quiet
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: .venv/.installed node_modules/.installed
+
+messages: install
+	@command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext)
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+
+run: messages
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py load_demo
+	PORT=$(PORT) $(PY) manage.py run_platform
+
+# `make test` runs on SQLite, or on the database that DATABASE_URL names;
+# `make test DB=postgres` starts a throwaway PostgreSQL cluster when DATABASE_URL is unset.
+test: messages
+ifeq ($(DB),postgres)
+	$(if $(DATABASE_URL),$(PY) -m pytest $(PYTEST_ARGS),$(PY) tools/pgcluster.py -- $(PY) -m pytest $(PYTEST_ARGS))
+else
+	$(PY) -m pytest $(PYTEST_ARGS)
+endif
+
+bench: messages
+	$(if $(DATABASE_URL),$(PY) bench/run.py,$(PY) tools/pgcluster.py -- $(PY) bench/run.py)
+
+lint: install
+	$(PY) -m ruff check src tests bench tools
+	$(PY) -m mypy src
+
+clean:
+	rm -rf var .venv node_modules

@@ -1,0 +1,84 @@
+"""Shared fixtures: a small catalogue built through the catalogue's own services."""
+
+from __future__ import annotations
+
+import pytest
+
+from durvis.catalog import services as catalog
+from durvis.catalog.models import Category, LifeSituation
+from durvis.identity import services as identity
+
+
+@pytest.fixture
+def institutions(db):
+    def make(code, lv, en, kind="state"):
+        return identity.record_institution(code=code, names={"lv": lv, "en": en}, kind=kind)
+
+    return {
+        "VSAA": make("VSAA", "Valsts sociālās apdrošināšanas aģentūra",
+                     "State Social Insurance Agency"),
+        "VID": make("VID", "Valsts ieņēmumu dienests", "State Revenue Service"),
+        "VDAA": make("VDAA", "Valsts digitālās attīstības aģentūra",
+                     "State Digital Development Agency"),
+        "RIGA": make("RIGA", "Rīgas valstspilsētas pašvaldība", "Riga City Municipality",
+                     "municipality"),
+        "ROJA": make("ROJA", "Rojas novada pašvaldība", "Roja Municipality", "municipality"),
+    }
+
+
+@pytest.fixture
+def catalogue(institutions):
+    """Five services: state-wide for residents, for companies, internal, municipal, a draft."""
+    family = catalog.import_tree_node(
+        Category, "family", {"name_lv": "Ģimene un bērni", "name_en": "Family and children"}, None
+    )
+    benefits = catalog.import_tree_node(
+        Category, "family-benefits", {"name_lv": "Pabalsti", "name_en": "Benefits"}, family
+    )
+    birth = catalog.import_tree_node(
+        LifeSituation, "birth-of-a-child",
+        {"name_lv": "Bērna piedzimšana", "name_en": "Birth of a child"}, None,
+    )
+
+    def service(code, lv, en, holder, audience="residents", municipality=None, status="published",
+                categories=(), situations=()):
+        created, _ = catalog.import_service(
+            code, institutions[holder],
+            {"name_lv": lv, "name_en": en, "audience": audience, "status": status,
+             "municipality": institutions[municipality] if municipality else None,
+             "application_channels": ["eaccount", "centre"], "result_channels": ["eaccount"]},
+            {"categories": list(categories), "life_situations": list(situations),
+             "providers": [institutions[holder], institutions["VDAA"]]},
+        )
+        return created
+
+    return {
+        "childbirth": service(1011, "Bērna piedzimšanas pabalsts", "Childbirth benefit", "VSAA",
+                              categories=[benefits], situations=[birth]),
+        "declaration": service(1006, "Gada ienākumu deklarācija", "Annual income declaration",
+                               "VID", audience="all"),
+        "vat": service(1101, "PVN reģistrācija", "VAT registration", "VID", audience="companies"),
+        "internal": service(1201, "Piekļuves tiesību pieprasījums", "Staff access-rights request",
+                            "VDAA", audience="internal"),
+        "kindergarten": service(2001, "Pieteikums bērnudārza rindā",
+                                "Kindergarten queue registration", "RIGA", municipality="RIGA",
+                                situations=[birth]),
+        "roja_boat": service(2101, "Laivu piestātnes atļauja", "Boat mooring permit", "ROJA",
+                             municipality="ROJA"),
+        "draft": service(1099, "Jauns pabalsts", "New benefit", "VSAA", status="draft"),
+    }
+
+
+@pytest.fixture
+def staff(institutions):
+    """Staff users by name: an administrator of VSAA and of VID, an agent, a platform admin."""
+    def make(username, institution, roles):
+        return identity.record_staff(username=username, password=f"pw-{username}-long-enough",
+                                     institution=institutions[institution], roles=roles)
+
+    return {
+        "vsaa_admin": make("admin.vsaa", "VSAA", ["institution_admin"]),
+        "vid_admin": make("admin.vid", "VID", ["institution_admin"]),
+        "agent": make("agent.centre", "VDAA", ["agent"]),
+        "platform": make("platform.admin", "VDAA", ["platform_admin"]),
+    }

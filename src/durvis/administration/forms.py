@@ -1,0 +1,63 @@
+"""The service form of the institution administrator (A5): both languages side by side."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from durvis.catalog.models import Channel, Service
+from durvis.identity.models import Institution
+
+SCALAR_FIELDS = [
+    "name_lv", "name_en", "summary_lv", "summary_en", "description_lv", "description_en",
+    "pilot_code", "audience", "municipality", "application_channels", "result_channels",
+    "fee_kind", "fee_amount", "processing_days", "legal_acts_lv", "legal_acts_en", "status",
+]
+RELATION_FIELDS = ["providers", "categories", "life_situations"]
+
+
+class ServiceForm(forms.ModelForm):
+    application_channels = forms.MultipleChoiceField(
+        label=_("Channels of application"), choices=Channel.choices,
+        widget=forms.CheckboxSelectMultiple, required=False,
+    )
+    result_channels = forms.MultipleChoiceField(
+        label=_("Channels of the result"), choices=Channel.choices,
+        widget=forms.CheckboxSelectMultiple, required=False,
+    )
+
+    class Meta:
+        model = Service
+        fields = SCALAR_FIELDS + RELATION_FIELDS
+        widgets = {
+            "providers": forms.CheckboxSelectMultiple,
+            "categories": forms.CheckboxSelectMultiple,
+            "life_situations": forms.CheckboxSelectMultiple,
+            "description_lv": forms.Textarea(attrs={"rows": 5}),
+            "description_en": forms.Textarea(attrs={"rows": 5}),
+            "legal_acts_lv": forms.Textarea(attrs={"rows": 3}),
+            "legal_acts_en": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {
+            "name_lv": _("Name (Latvian)"), "name_en": _("Name (English)"),
+            "summary_lv": _("Summary (Latvian)"), "summary_en": _("Summary (English)"),
+            "description_lv": _("Description (Latvian)"),
+            "description_en": _("Description (English)"),
+            "legal_acts_lv": _("Legal acts (Latvian), one per line"),
+            "legal_acts_en": _("Legal acts (English), one per line"),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name_lv"].required = True
+        self.fields["municipality"].queryset = Institution.objects.filter(  # type: ignore[attr-defined]
+            kind=Institution.Kind.MUNICIPALITY
+        )
+
+    def scalar_data(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in SCALAR_FIELDS}
+
+    def relation_data(self) -> dict[str, Any]:
+        return {name: list(self.cleaned_data[name]) for name in RELATION_FIELDS}

@@ -1,0 +1,62 @@
+"""Institution administration of the catalogue (A5): an administrator sees and changes only
+their own institution's services; the access policy decides, the catalogue services write."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from durvis.access.policy import Action, Actor, actor_from_request, decide
+from durvis.administration.forms import ServiceForm
+from durvis.audit.services import events_for
+from durvis.catalog import services as catalog
+from durvis.catalog.models import Service
+
+
+def _administrator(request: HttpRequest) -> Actor:
+    actor = actor_from_request(request)
+    if not decide(actor, Action.ADMINISTER_CATALOG):
+        raise PermissionDenied
+    return actor
+
+
+@login_required
+def service_list(request: HttpRequest) -> HttpResponse:
+    actor = _administrator(request)
+    assert actor.staff is not None
+    services = Service.objects.filter(holder_id=actor.institution_id).order_by("code")
+    return render(request, "administration/service_list.html",
+                  {"services": services, "institution": actor.staff.institution})
+
+
+@login_required
+def service_create(request: HttpRequest) -> HttpResponse:
+    actor = _administrator(request)
+    assert actor.staff is not None
+    form = ServiceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        service = catalog.create_service(
+            actor, actor.staff.institution, form.scalar_data(), form.relation_data()
+        )
+        messages.success(request, _("Service %(code)s added.") % {"code": service.code})
+        return redirect("administration:service-edit", code=service.code)
+    return render(request, "administration/service_form.html", {"form": form, "service": None})
+
+
+@login_required
+def service_edit(request: HttpRequest, code: int) -> HttpResponse:
+    actor = _administrator(request)
+    service = Service.objects.filter(code=code).first()
+    if service is None or not decide(actor, Action.CHANGE_SERVICE, service):
+        raise Http404  # another institution's service does not exist for this administrator
+    form = ServiceForm(request.POST or None, instance=Service.objects.get(pk=service.pk))
+    if request.method == "POST" and form.is_valid():
+        catalog.update_service(actor, service, form.scalar_data(), form.relation_data())
+        messages.success(request, _("Changes saved."))
+        return redirect("administration:service-edit", code=service.code)
+    return render(request, "administration/service_form.html",
+                  {"form": form, "service": service, "events": events_for(service)[:50]})

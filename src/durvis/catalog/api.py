@@ -1,0 +1,191 @@
+"""Catalogue API (C4): services, categories, life situations and institutions, read-only.
+
+Every error is `{"detail": [{"loc": [...], "msg": "...", "type": "..."}]}`, the same shape as the
+framework's validation errors, so a client handles one format.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from django.http import HttpRequest
+from django.urls import reverse
+from ninja import Field, Query, Router, Schema
+
+from durvis.access.policy import actor_from_request
+from durvis.catalog import services as catalog
+from durvis.catalog.models import Category, LifeSituation, Service, TreeNode
+from durvis.core.api import ApiError, ErrorOut
+from durvis.identity.models import Institution
+
+router = Router(tags=["catalogue"])
+
+SLUG = r"^[a-z0-9][a-z0-9-]{0,79}$"
+INSTITUTION_CODE = r"^[A-Za-z0-9_.-]{1,20}$"
+MAX_SERVICE_CODE = 2_147_483_647
+
+
+class InstitutionRef(Schema):
+    code: str
+    name: str
+
+
+class InstitutionOut(InstitutionRef):
+    kind: str
+    parent: str | None
+
+
+class TreeNodeOut(Schema):
+    slug: str
+    name: str
+    description: str
+    parent: str | None
+
+
+class ServiceItem(Schema):
+    code: int
+    pilot_code: str | None
+    name: str
+    summary: str
+    holder: InstitutionRef
+    audience: str
+    municipality: InstitutionRef | None
+    fee_kind: str
+    fee_amount: Decimal | None
+    url: str
+
+
+class ServiceDetail(ServiceItem):
+    description: str
+    providers: list[InstitutionRef]
+    categories: list[str]
+    life_situations: list[str]
+    application_channels: list[str]
+    result_channels: list[str]
+    processing_days: int | None
+    legal_acts: list[str]
+
+
+class ServicePage(Schema):
+    items: list[ServiceItem]
+    count: int
+
+
+class ServiceQuery(Schema):
+    q: str = Field("", max_length=200, description="Search text (with or without diacritics)")
+    category: str | None = Field(None, pattern=SLUG, description="Category slug (and below)")
+    life_situation: str | None = Field(None, pattern=SLUG, description="Life situation slug")
+    holder: str | None = Field(None, pattern=INSTITUTION_CODE, description="Holder's code")
+    audience: Literal["residents", "companies", "internal"] | None = None
+    municipality: str | None = Field(None, pattern=INSTITUTION_CODE,
+                                     description="Municipality code: its own services only")
+    limit: int = Field(20, ge=1, le=100)
+    offset: int = Field(0, ge=0, le=1_000_000)
+
+
+def _institution_ref(institution: Institution | None) -> dict[str, str] | None:
+    if institution is None:
+        return None
+    return {"code": institution.code, "name": institution.name}
+
+
+def _item(service: Service) -> dict[str, object]:
+    return {
+        "code": service.code,
+        "pilot_code": service.pilot_code or None,
+        "name": service.name,
+        "summary": service.summary,
+        "holder": _institution_ref(service.holder),
+        "audience": service.audience,
+        "municipality": _institution_ref(service.municipality),
+        "fee_kind": service.fee_kind,
+        "fee_amount": service.fee_amount,
+        "url": reverse("catalog:service", args=[service.code]),
+    }
+
+
+def _lookup(model: type[TreeNode] | type[Institution], field: str, value: str | None,
+            key: str = "slug") -> object:
+    if value is None:
+        return None
+    found = model.objects.filter(**{key: value}).first()  # type: ignore[attr-defined]
+    if found is None:
+        raise ApiError(422, ["query", field], f"Unknown {field.replace('_', ' ')}: {value}",
+                       "unknown_value")
+    return found
+
+
+@router.get("/services", response={200: ServicePage, 422: ErrorOut}, summary="Find services")
+def list_services(request: HttpRequest, query: Query[ServiceQuery]) -> dict[str, object]:
+    """Published services visible to the caller, best search matches first, then by code."""
+    municipality = _lookup(Institution, "municipality", query.municipality, "code")
+    if municipality is not None and municipality.kind != Institution.Kind.MUNICIPALITY:  # type: ignore[attr-defined]
+        raise ApiError(422, ["query", "municipality"],
+                       f"Not a municipality: {query.municipality}", "unknown_value")
+    filters = catalog.ServiceFilters(
+        query=query.q,
+        category=_lookup(Category, "category", query.category),  # type: ignore[arg-type]
+        life_situation=_lookup(LifeSituation, "life_situation", query.life_situation),  # type: ignore[arg-type]
+        holder=_lookup(Institution, "holder", query.holder, "code"),  # type: ignore[arg-type]
+        audience=query.audience,
+        municipality=municipality,  # type: ignore[arg-type]
+    )
+    context = catalog.context_for(actor_from_request(request))
+    services = catalog.find_services(filters, context)
+    page = services.select_related("holder", "municipality")[
+        query.offset : query.offset + query.limit
+    ]
+    return {"items": [_item(s) for s in page], "count": services.count()}
+
+
+@router.get("/services/{code}", response={200: ServiceDetail, 404: ErrorOut},
+            summary="One service")
+def get_service(request: HttpRequest, code: int) -> dict[str, object]:
+    if not 1 <= code <= MAX_SERVICE_CODE:
+        raise ApiError(404, ["path", "code"], "No published service with this code.", "not_found")
+    context = catalog.context_for(actor_from_request(request))
+    service = catalog.service_by_code(code, context)
+    if service is None:
+        raise ApiError(404, ["path", "code"], "No published service with this code.", "not_found")
+    return {
+        **_item(service),
+        "description": service.description,
+        "providers": [_institution_ref(p) for p in service.providers.all()],
+        "categories": [c.slug for c in service.categories.all()],
+        "life_situations": [s.slug for s in service.life_situations.all()],
+        "application_channels": service.application_channels,
+        "result_channels": service.result_channels,
+        "processing_days": service.processing_days,
+        "legal_acts": service.legal_act_list,
+    }
+
+
+def _tree(nodes: list[TreeNode]) -> list[dict[str, object]]:
+    slugs = {n.pk: n.slug for n in nodes}
+    return [
+        {"slug": n.slug, "name": n.name, "description": n.description,
+         "parent": slugs.get(n.parent_id) if n.parent_id else None}
+        for n in nodes
+    ]
+
+
+@router.get("/categories", response=list[TreeNodeOut], summary="Service categories (a tree)")
+def list_categories(request: HttpRequest) -> list[dict[str, object]]:
+    return _tree(list(catalog.categories()))
+
+
+@router.get("/life-situations", response=list[TreeNodeOut], summary="Life situations (a tree)")
+def list_life_situations(request: HttpRequest) -> list[dict[str, object]]:
+    return _tree(list(catalog.life_situations()))
+
+
+@router.get("/institutions", response=list[InstitutionOut], summary="Institutions")
+def list_institutions(request: HttpRequest) -> list[dict[str, object]]:
+    institutions = list(catalog.institutions())
+    codes = {i.pk: i.code for i in institutions}
+    return [
+        {"code": i.code, "name": i.name, "kind": i.kind,
+         "parent": codes.get(i.parent_id) if i.parent_id else None}
+        for i in institutions
+    ]

@@ -1,0 +1,58 @@
+"""Catalogue search (A1, A13): with and without diacritics, tolerant of a typo, in both languages."""
+
+import pytest
+
+from durvis.catalog.services import ServiceFilters, find_services
+from durvis.search.text import normalize, word_similarity
+
+
+def search(query):
+    return list(find_services(ServiceFilters(query=query)).values_list("code", flat=True))
+
+
+@pytest.mark.parametrize("query", [
+    "berna pabalsts",         # no diacritics
+    "bērna pabalst",          # a missing ending
+    "Bērna piedzimšanas pabalsts",
+    "childbirth benefit",     # English
+    "childbirht",             # a typo
+    "BĒRNA",
+    "1011",                   # the service code
+])
+def test_finds_the_childbirth_benefit(catalogue, query):
+    assert search(query)[0] == 1011
+
+
+def test_every_word_must_match(catalogue):
+    assert search("pabalsts deklarācija") == []
+
+
+def test_best_match_first(catalogue):
+    assert search("gada ienakumu deklaracija")[0] == 1006
+
+
+def test_nonsense_finds_nothing(catalogue):
+    assert search("zzzqqq") == []
+    assert search("a") == []
+    assert search("   ") != []  # an empty query lists everything
+
+
+def test_index_follows_changes(catalogue):
+    from durvis.catalog.services import import_service
+
+    service = catalogue["vat"]
+    import_service(service.code, service.holder,
+                   {"name_lv": "Nodokļu maksātāja reģistrācija", "name_en": "Taxpayer registration",
+                    "audience": "companies", "status": "published"}, {})
+    assert search("taxpayer") == [1101]
+    assert search("VAT registration") == []
+
+
+def test_normalize_strips_latvian_diacritics():
+    assert normalize("Ģimenes valsts pabalsts, Ķekava — Žņ") == "gimenes valsts pabalsts kekava zn"
+
+
+def test_word_similarity_matches_pg_trgm_definition():
+    assert word_similarity("pabalsts", "valsts pabalsts") == 1.0
+    assert word_similarity("pabalst", "pabalsts") == pytest.approx(7 / 8)
+    assert word_similarity("xyz", "pabalsts") == 0.0

@@ -1,0 +1,105 @@
+"""Public catalogue pages (A1): home, search and browse, a service page, the embeddable search."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET
+
+from durvis.access.policy import actor_from_request
+from durvis.catalog import services as catalog
+from durvis.catalog.models import Category, LifeSituation
+from durvis.identity.models import Institution
+
+PAGE_SIZE = 20
+MAX_QUERY_LENGTH = 200
+
+
+def _context(request: HttpRequest) -> catalog.CatalogContext:
+    return catalog.context_for(actor_from_request(request))
+
+
+def _top_level(model: type[Category] | type[LifeSituation]) -> list[Category | LifeSituation]:
+    return list(model.objects.filter(parent__isnull=True))
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "catalog/home.html", {
+        "categories": _top_level(Category),
+        "life_situations": _top_level(LifeSituation),
+    })
+
+
+def _results(request: HttpRequest, filters: catalog.ServiceFilters) -> dict[str, object]:
+    services = catalog.find_services(filters, _context(request)).select_related("holder")
+    paginator = Paginator(services, PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return {"page": page, "query": filters.query, "params": params.urlencode()}
+
+
+def _filters(request: HttpRequest, **fixed: object) -> catalog.ServiceFilters:
+    query = request.GET.get("q", "")[:MAX_QUERY_LENGTH]
+    holder = None
+    if code := request.GET.get("holder"):
+        holder = Institution.objects.filter(code=code).first()
+    return catalog.ServiceFilters(query=query, holder=holder, **fixed)  # type: ignore[arg-type]
+
+
+def _list_page(request: HttpRequest, template: str, extra: dict[str, object],
+               filters: catalog.ServiceFilters) -> HttpResponse:
+    context = {**extra, **_results(request, filters),
+               "holders": Institution.objects.filter(held_services__isnull=False).distinct(),
+               "holder": filters.holder}
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "catalog/_results.html", context)
+    return render(request, template, context)
+
+
+@require_GET
+def service_list(request: HttpRequest) -> HttpResponse:
+    return _list_page(request, "catalog/service_list.html", {}, _filters(request))
+
+
+@require_GET
+def category(request: HttpRequest, slug: str) -> HttpResponse:
+    node = get_object_or_404(Category, slug=slug)
+    return _list_page(request, "catalog/browse.html",
+                      {"node": node, "kind": "category", "children": node.children.all()},
+                      _filters(request, category=node))
+
+
+@require_GET
+def life_situation(request: HttpRequest, slug: str) -> HttpResponse:
+    node = get_object_or_404(LifeSituation, slug=slug)
+    return _list_page(request, "catalog/browse.html",
+                      {"node": node, "kind": "life-situation", "children": node.children.all()},
+                      _filters(request, life_situation=node))
+
+
+@require_GET
+def service_detail(request: HttpRequest, code: int) -> HttpResponse:
+    service = catalog.service_by_code(code, _context(request))
+    if service is None:
+        raise Http404
+    return render(request, "catalog/service_detail.html", {"service": service})
+
+
+@require_GET
+@xframe_options_exempt
+def embed(request: HttpRequest) -> HttpResponse:
+    """The catalogue search for another portal's page: framed, links open in the parent."""
+    return render(request, "catalog/embed.html", _results(request, _filters(request)))
+
+
+@require_GET
+def embed_script(request: HttpRequest) -> HttpResponse:
+    """`<script src=".../embed.js" data-lang="en">`: inserts the framed search where it stands."""
+    frame_url = request.build_absolute_uri(reverse("catalog:embed"))
+    return render(request, "catalog/embed.js", {"frame_url": frame_url},
+                  content_type="text/javascript; charset=utf-8")

@@ -1,0 +1,162 @@
+"""Loads the demo data (the pilot scope of MISSION.md) from the JSON files in `data/`.
+
+Idempotent: every row is keyed (institution and staff by code or user name, persons by personal
+code, services by code), so loading twice changes nothing. It goes through the owning apps'
+services, never their tables.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+
+from durvis.catalog import services as catalog
+from durvis.catalog.models import Category, LifeSituation
+from durvis.identity import services as identity
+from durvis.identity.models import Institution
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+LANGUAGES = ("lv", "en")
+
+
+def _read(name: str) -> Any:
+    return json.loads((DATA_DIR / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def _translated(row: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {f"{n}_{lang}": row.get(f"{n}_{lang}", "") for n in names for lang in LANGUAGES}
+
+
+def _date(value: str | None) -> datetime.date | None:
+    return datetime.date.fromisoformat(value) if value else None
+
+
+@transaction.atomic
+def load_demo() -> dict[str, int]:
+    """Load everything; returns how many rows of each kind the files hold."""
+    if not settings.DEMO_MODE:
+        raise ImproperlyConfigured("Demo data can be loaded in demo mode only (DURVIS_DEMO).")
+    institutions = _load_institutions()
+    categories = _load_tree(Category, "categories")
+    situations = _load_tree(LifeSituation, "life_situations")
+    services = _load_services(institutions, categories, situations)
+    persons = _load_persons(institutions)
+    companies = _load_companies(institutions, persons)
+    staff = _load_staff(institutions)
+    return {"institutions": len(institutions), "categories": len(categories),
+            "life_situations": len(situations), "services": services, "persons": len(persons),
+            "companies": companies, "staff": staff}
+
+
+def _load_institutions() -> dict[str, Institution]:
+    rows = _read("institutions")
+    loaded: dict[str, Institution] = {}
+    pending = list(rows)
+    while pending:  # parents first, whatever the order in the file
+        row = pending.pop(0)
+        if row.get("parent") and row["parent"] not in loaded:
+            pending.append(row)
+            continue
+        loaded[row["code"]] = identity.record_institution(
+            code=row["code"], names={lang: row[f"name_{lang}"] for lang in LANGUAGES},
+            kind=row["kind"], parent=loaded.get(row.get("parent") or ""),
+            registration_number=row.get("registration_number", ""),
+            atvk_code=row.get("atvk_code", ""), website=row.get("website", ""),
+        )
+    return loaded
+
+
+def _load_tree(model: type[Category] | type[LifeSituation], name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = {}
+    pending = list(_read(name))
+    while pending:
+        row = pending.pop(0)
+        if row.get("parent") and row["parent"] not in loaded:
+            pending.append(row)
+            continue
+        fields = {**_translated(row, "name", "description"), "position": len(loaded)}
+        loaded[row["slug"]] = catalog.import_tree_node(
+            model, row["slug"], fields, loaded.get(row.get("parent") or "")
+        )
+    return loaded
+
+
+def _load_services(institutions: dict[str, Institution], categories: dict[str, Any],
+                   situations: dict[str, Any]) -> int:
+    rows = _read("services")
+    for row in rows:
+        fields = {
+            **_translated(row, "name", "summary", "description"),
+            **{f"legal_acts_{lang}": "\n".join(row.get(f"legal_acts_{lang}", []))
+               for lang in LANGUAGES},
+            "pilot_code": row.get("pilot_code", ""),
+            "audience": row["audience"],
+            "municipality": institutions[row["municipality"]] if row.get("municipality") else None,
+            "application_channels": row.get("application_channels", []),
+            "result_channels": row.get("result_channels", []),
+            "fee_kind": row.get("fee_kind", "none"),
+            "fee_amount": Decimal(row["fee_amount"]) if row.get("fee_amount") else None,
+            "processing_days": row.get("processing_days"),
+            "status": row.get("status", "published"),
+        }
+        relations = {
+            "providers": [institutions[c] for c in row.get("providers", [])],
+            "categories": [categories[s] for s in row.get("categories", [])],
+            "life_situations": [situations[s] for s in row.get("life_situations", [])],
+        }
+        catalog.import_service(int(row["code"]), institutions[row["holder"]], fields, relations)
+    return len(rows)
+
+
+def _load_persons(institutions: dict[str, Institution]) -> dict[str, Any]:
+    rows = _read("persons")
+    persons = {}
+    for row in rows:
+        person = identity.record_person(
+            personal_code=row["personal_code"], given_name=row["given_name"],
+            family_name=row["family_name"], historical_codes=row.get("historical_codes", []),
+            date_of_birth=_date(row.get("date_of_birth")),
+            declared_municipality=institutions.get(row.get("municipality") or ""),
+            citizenship=row.get("citizenship", "LV"), email=row.get("email", ""),
+            phone=row.get("phone", ""),
+        )
+        persons[person.personal_code] = person
+    for row in rows:
+        for child_code in row.get("children", []):
+            identity.record_parental_relation(persons[row["personal_code"]], persons[child_code])
+    return persons
+
+
+def _load_companies(institutions: dict[str, Institution], persons: dict[str, Any]) -> int:
+    rows = _read("companies")
+    for row in rows:
+        company = identity.record_company(
+            registration_number=row["registration_number"], name=row["name"],
+            legal_form=row["legal_form"], address=row.get("address", ""),
+            municipality=institutions.get(row.get("municipality") or ""),
+        )
+        for rep in row.get("representatives", []):
+            identity.record_representation(
+                company, persons[rep["personal_code"]], rep["role"],
+                may_act_alone=rep.get("may_act_alone", True),
+                valid_from=_date(rep["valid_from"]) or datetime.date(2000, 1, 1),
+            )
+    return len(rows)
+
+
+def _load_staff(institutions: dict[str, Institution]) -> int:
+    rows = _read("staff")
+    for row in rows:
+        identity.record_staff(
+            username=row["username"], password=row["password"],
+            institution=institutions[row["institution"]], roles=row["roles"],
+            given_name=row.get("given_name", ""), family_name=row.get("family_name", ""),
+        )
+    return len(rows)

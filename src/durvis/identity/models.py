@@ -1,0 +1,197 @@
+"""Who is who: institutions, persons, companies, the relations between them, and staff (A12).
+
+Base data of natural persons comes from the population register (PMLP), of legal persons from the
+enterprise register (UR); see `registers.py` for the adapters that read them.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from durvis.core.identifiers import format_personal_code
+
+
+class Institution(models.Model):
+    """A state institution, a municipality or another body (iestāde, pašvaldība)."""
+
+    class Kind(models.TextChoices):
+        STATE = "state", _("State institution")
+        MUNICIPALITY = "municipality", _("Municipality")
+        OTHER = "other", _("Other")
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=255)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    registration_number = models.CharField(_("registration number"), max_length=11, blank=True)
+    atvk_code = models.CharField(_("ATVK code"), max_length=7, blank=True)
+    website = models.URLField(_("website"), blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("institution")
+        verbose_name_plural = _("institutions")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Person(models.Model):
+    """A natural person (fiziska persona) as the population register knows them.
+
+    `personal_code` is the current code; every code the person ever held, the current one
+    included, is a `PersonCode`, so that an old code still finds the same person.
+    """
+
+    personal_code = models.CharField(_("personal code"), max_length=11, unique=True)
+    given_name = models.CharField(_("given name"), max_length=100)
+    family_name = models.CharField(_("family name"), max_length=100)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    declared_municipality = models.ForeignKey(
+        Institution,
+        verbose_name=_("declared municipality"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        limit_choices_to={"kind": Institution.Kind.MUNICIPALITY},
+        related_name="declared_residents",
+    )
+    citizenship = models.CharField(_("citizenship"), max_length=2, default="LV")
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+        verbose_name = _("person")
+        verbose_name_plural = _("persons")
+
+    def __str__(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    @property
+    def formatted_code(self) -> str:
+        return format_personal_code(self.personal_code)
+
+
+class PersonCode(models.Model):
+    """One personal code a person holds or held (a person who moved to a new-format code keeps
+    their historical codes)."""
+
+    code = models.CharField(_("personal code"), max_length=11, unique=True)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="codes")
+    is_current = models.BooleanField(_("current"), default=True)
+
+    class Meta:
+        verbose_name = _("personal code")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"], condition=models.Q(is_current=True), name="one_current_code"
+            )
+        ]
+
+
+class Company(models.Model):
+    """A legal person (juridiska persona) as the enterprise register knows it."""
+
+    registration_number = models.CharField(_("registration number"), max_length=11, unique=True)
+    name = models.CharField(_("name"), max_length=255)
+    legal_form = models.CharField(_("legal form"), max_length=10)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    municipality = models.ForeignKey(
+        Institution,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        limit_choices_to={"kind": Institution.Kind.MUNICIPALITY},
+        related_name="registered_companies",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RegisterSource(models.TextChoices):
+    POPULATION_REGISTER = "PMLP", _("Population register")
+    ENTERPRISE_REGISTER = "UR", _("Enterprise register")
+
+
+class ParentalRelation(models.Model):
+    """A parent and their minor child, as the population register records them."""
+
+    parent = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="child_relations")
+    child = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="parent_relations")
+    source = models.CharField(
+        max_length=10, choices=RegisterSource.choices, default=RegisterSource.POPULATION_REGISTER
+    )
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True, help_text=_("The child's 18th birthday."))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "child"], name="unique_parent_child")
+        ]
+
+
+class CompanyRepresentation(models.Model):
+    """A person's power to act for a company (pārstāvības tiesības), from the enterprise register."""
+
+    class Role(models.TextChoices):
+        BOARD_MEMBER = "board_member", _("Board member")
+        PROCURATOR = "procurator", _("Procurator")
+        OWNER = "owner", _("Owner")
+        SIGNATORY = "signatory", _("Authorised signatory")
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="representations")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="representations")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    may_act_alone = models.BooleanField(default=True)
+    source = models.CharField(
+        max_length=10, choices=RegisterSource.choices, default=RegisterSource.ENTERPRISE_REGISTER
+    )
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "person", "role"], name="unique_company_representation"
+            )
+        ]
+
+
+class StaffRole(models.TextChoices):
+    AGENT = "agent", _("Client-service agent")
+    BACK_OFFICE = "back_office", _("Back-office specialist")
+    KNOWLEDGE_EDITOR = "knowledge_editor", _("Knowledge editor")
+    ANALYST = "analyst", _("Analyst")
+    INSTITUTION_ADMIN = "institution_admin", _("Institution administrator")
+    PLATFORM_ADMIN = "platform_admin", _("Platform administrator")
+
+
+class StaffMember(models.Model):
+    """A staff user: belongs to one institution and holds roles there."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff"
+    )
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="staff")
+    roles = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff members")
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()} ({self.institution.code})"
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles

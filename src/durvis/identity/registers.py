@@ -1,0 +1,88 @@
+"""Adapters to the base registers: the population register (PMLP) and the enterprise register (UR).
+
+The platform asks the registers through these two interfaces only. The local implementations
+answer from the platform's own tables (filled from the demo data or a register extract); a
+production adapter that calls the register's service replaces them through the settings
+`DURVIS_POPULATION_REGISTER` and `DURVIS_ENTERPRISE_REGISTER`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from functools import cache
+from typing import Protocol
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from durvis.identity.models import Company, CompanyRepresentation, ParentalRelation, Person
+
+
+@dataclass(frozen=True)
+class Representation:
+    """A person's power to act for a company, as the enterprise register states it."""
+
+    company: Company
+    role: str
+    may_act_alone: bool
+    valid_to: datetime.date | None
+
+
+class PopulationRegister(Protocol):
+    def minor_children(self, parent: Person, on: datetime.date | None = None) -> list[Person]:
+        """The parent's children who are minors on the given day."""
+        ...
+
+    def is_parent_of(self, parent: Person, child: Person, on: datetime.date | None = None) -> bool:
+        ...
+
+
+class EnterpriseRegister(Protocol):
+    def representations(
+        self, person: Person, on: datetime.date | None = None
+    ) -> list[Representation]:
+        """The companies the person may act for on the given day."""
+        ...
+
+
+def _valid_on(on: datetime.date | None) -> Q:
+    day = on or timezone.localdate()
+    return Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+
+
+class LocalPopulationRegister:
+    """Answers from the `ParentalRelation` table."""
+
+    def minor_children(self, parent: Person, on: datetime.date | None = None) -> list[Person]:
+        relations = ParentalRelation.objects.filter(_valid_on(on), parent=parent)
+        return [r.child for r in relations.select_related("child").order_by("child__date_of_birth")]
+
+    def is_parent_of(self, parent: Person, child: Person, on: datetime.date | None = None) -> bool:
+        return ParentalRelation.objects.filter(_valid_on(on), parent=parent, child=child).exists()
+
+
+class LocalEnterpriseRegister:
+    """Answers from the `CompanyRepresentation` table."""
+
+    def representations(
+        self, person: Person, on: datetime.date | None = None
+    ) -> list[Representation]:
+        rows = (
+            CompanyRepresentation.objects.filter(_valid_on(on), person=person)
+            .select_related("company")
+            .order_by("company__name")
+        )
+        return [Representation(r.company, r.role, r.may_act_alone, r.valid_to) for r in rows]
+
+
+@cache
+def population_register() -> PopulationRegister:
+    return import_string(settings.DURVIS_POPULATION_REGISTER)()  # type: ignore[no-any-return]
+
+
+@cache
+def enterprise_register() -> EnterpriseRegister:
+    return import_string(settings.DURVIS_ENTERPRISE_REGISTER)()  # type: ignore[no-any-return]
