@@ -139,7 +139,7 @@ def list_services(request: HttpRequest, query: Query[ServiceQuery]) -> dict[str,
     return {"items": [_item(s) for s in page], "count": services.count()}
 
 
-@router.get("/services/{code}", response={200: ServiceDetail, 404: ErrorOut},
+@router.get("/services/{code}", response={200: ServiceDetail, 404: ErrorOut, 422: ErrorOut},
             summary="One service")
 def get_service(request: HttpRequest, code: int) -> dict[str, object]:
     if not 1 <= code <= MAX_SERVICE_CODE:

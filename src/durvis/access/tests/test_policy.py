@@ -1,0 +1,130 @@
+"""The access policy: deny by default; rules for the catalogue and acting for a client."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase
+
+from durvis.access.policy import ANONYMOUS, Action, Actor, allowed, decide
+from durvis.catalog.models import Audience, Service, ServiceStatus
+from durvis.identity import services as identity
+from durvis.identity.models import Institution, StaffMember, StaffRole
+
+
+def test_unknown_action_is_denied(catalogue, staff):
+    actor = Actor(kind="staff", staff=staff["platform"])
+    assert not decide(actor, "catalog.delete_everything", catalogue["childbirth"])
+    assert decide(actor, "catalog.delete_everything").reason == "unknown action"
+
+
+def test_published_public_service_is_visible_to_anyone(catalogue):
+    assert allowed(ANONYMOUS, Action.VIEW_SERVICE, catalogue["childbirth"])
+
+
+def test_internal_service_only_for_staff(catalogue, staff):
+    assert not allowed(ANONYMOUS, Action.VIEW_SERVICE, catalogue["internal"])
+    assert allowed(Actor(kind="staff", staff=staff["agent"]), Action.VIEW_SERVICE,
+                   catalogue["internal"])
+
+
+def test_draft_visible_to_its_holders_administrator_only(catalogue, staff):
+    draft = catalogue["draft"]
+    assert allowed(Actor(kind="staff", staff=staff["vsaa_admin"]), Action.VIEW_SERVICE, draft)
+    assert not allowed(Actor(kind="staff", staff=staff["vid_admin"]), Action.VIEW_SERVICE, draft)
+    assert not allowed(Actor(kind="staff", staff=staff["agent"]), Action.VIEW_SERVICE, draft)
+
+
+def test_only_the_holders_administrator_changes_a_service(catalogue, staff):
+    service = catalogue["childbirth"]
+    assert allowed(Actor(kind="staff", staff=staff["vsaa_admin"]), Action.CHANGE_SERVICE, service)
+    for name in ("vid_admin", "agent", "platform"):
+        assert not allowed(Actor(kind="staff", staff=staff[name]), Action.CHANGE_SERVICE, service)
+    assert not allowed(ANONYMOUS, Action.CHANGE_SERVICE, service)
+
+
+def test_create_service_in_own_institution_only(institutions, staff):
+    admin = Actor(kind="staff", staff=staff["vsaa_admin"])
+    assert allowed(admin, Action.CREATE_SERVICE, institutions["VSAA"])
+    assert not allowed(admin, Action.CREATE_SERVICE, institutions["VID"])
+
+
+def test_wrong_object_type_is_denied(staff, institutions):
+    admin = Actor(kind="staff", staff=staff["vsaa_admin"])
+    assert not allowed(admin, Action.CHANGE_SERVICE, institutions["VSAA"])
+    assert not allowed(admin, Action.CREATE_SERVICE, None)
+
+
+def test_act_for_self_child_and_company(institutions):
+    parent = identity.record_person(personal_code="161175-19997", given_name="A", family_name="B")
+    child = identity.record_person(personal_code="010115-21114", given_name="C", family_name="B")
+    stranger = identity.record_person(personal_code="32503511782", given_name="D", family_name="E")
+    company = identity.record_company(registration_number="40003521600", name="SIA X",
+                                      legal_form="SIA")
+    me = Actor(kind="person", person=parent)
+    assert allowed(me, Action.ACT_FOR, client=parent)
+    assert not allowed(me, Action.ACT_FOR, client=child)
+    identity.record_parental_relation(parent, child)
+    assert allowed(me, Action.ACT_FOR, client=child)
+    assert not allowed(Actor(kind="person", person=child), Action.ACT_FOR, client=parent)
+    assert not allowed(me, Action.ACT_FOR, client=stranger)
+    assert not allowed(me, Action.ACT_FOR, client=company)
+    identity.record_representation(company, parent, "board_member",
+                                   valid_from=parent.date_of_birth)
+    assert allowed(me, Action.ACT_FOR, client=company)
+    assert not allowed(ANONYMOUS, Action.ACT_FOR, client=parent)
+
+
+def test_adult_child_is_no_longer_represented_by_parent(institutions):
+    parent = identity.record_person(personal_code="161175-19997", given_name="A", family_name="B")
+    grown = identity.record_person(personal_code="010100-20000", given_name="C", family_name="B")
+    identity.record_parental_relation(parent, grown)  # born 2000: an adult today
+    assert not allowed(Actor(kind="person", person=parent), Action.ACT_FOR, client=grown)
+
+
+roles = st.lists(st.sampled_from(StaffRole.values), unique=True, max_size=3)
+
+
+class TestPolicyProperties(TestCase):
+    """Properties that hold for any staff member, role set and service."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.institutions = [
+            Institution.objects.create(code=f"I{n}", name=f"Iestāde {n}", kind="state")
+            for n in range(3)
+        ]
+        from django.contrib.auth.models import User
+
+        cls.users = [User.objects.create(username=f"u{n}") for n in range(3)]
+
+    @settings(max_examples=150, deadline=None)
+    @given(
+        staff_institution=st.integers(0, 2), holder=st.integers(0, 2), staff_roles=roles,
+        status=st.sampled_from(ServiceStatus.values), audience=st.sampled_from(Audience.values),
+        action=st.sampled_from(list(Action)),
+    )
+    def test_staff_decisions(self, staff_institution, holder, staff_roles, status, audience,
+                             action):
+        member = StaffMember(user=self.users[staff_institution],
+                             institution=self.institutions[staff_institution], roles=staff_roles)
+        service = Service(code=1, name="S", holder=self.institutions[holder], audience=audience,
+                          status=status)
+        actor = Actor(kind="staff", staff=member)
+        decision = allowed(actor, action, service)
+        is_holder_admin = (staff_institution == holder
+                           and StaffRole.INSTITUTION_ADMIN in staff_roles)
+        if action == Action.CHANGE_SERVICE:
+            assert decision == is_holder_admin
+        if action == Action.VIEW_SERVICE:
+            assert decision == (status == ServiceStatus.PUBLISHED or is_holder_admin)
+            assert allowed(ANONYMOUS, action, service) == (
+                status == ServiceStatus.PUBLISHED and audience != Audience.INTERNAL)
+        if action == Action.ACT_FOR:
+            assert not decision  # staff never act for a client through the e-account switch
+        if action == Action.CREATE_SERVICE:
+            assert not decision  # the object must be an institution, not a service
+
+
+@pytest.mark.parametrize("action", [a for a in Action if a != Action.VIEW_SERVICE])
+def test_anonymous_may_not_change_anything(catalogue, action):
+    assert not allowed(ANONYMOUS, action, catalogue["childbirth"])
