@@ -4,11 +4,11 @@ PORT ?= 8000
 PY := .venv/bin/python
 UV_VERSION := 0.13.9
 
-.PHONY: run test test-postgres bench lint install messages clean
+.PHONY: run test bench lint install messages browser clean
 
 .venv/.installed: pyproject.toml uv.lock
-	@command -v uv >/dev/null || python3 -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	uv sync --frozen --quiet
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	python3 -m uv sync --frozen --quiet
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -16,6 +16,10 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 install: .venv/.installed node_modules/.installed
+
+# The end-to-end tests drive Debian's Chromium (never a browser downloaded by a tool).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
 messages: install
 	@command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext)
@@ -28,7 +32,7 @@ run: messages
 
 # `make test` runs on SQLite, or on the database that DATABASE_URL names;
 # `make test DB=postgres` starts a throwaway PostgreSQL cluster when DATABASE_URL is unset.
-test: messages
+test: messages browser
 ifeq ($(DB),postgres)
 	$(if $(DATABASE_URL),$(PY) -m pytest $(PYTEST_ARGS),$(PY) tools/pgcluster.py -- $(PY) -m pytest $(PYTEST_ARGS))
 else

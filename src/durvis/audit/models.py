@@ -26,6 +26,9 @@ class AuditEvent(models.Model):
         ordering = ["id"]
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
 
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_id} {self.action}"
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise PermissionError("Audit events are append-only.")

@@ -6,16 +6,18 @@ framework's validation errors, so a client handles one format.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
+from django.db import models
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 
 from durvis.access.policy import actor_from_request
 from durvis.catalog import services as catalog
-from durvis.catalog.models import Category, LifeSituation, Service, TreeNode
+from durvis.catalog.models import Category, LifeSituation, Service
 from durvis.core.api import ApiError, ErrorOut
 from durvis.identity.models import Institution
 
@@ -105,11 +107,10 @@ def _item(service: Service) -> dict[str, object]:
     }
 
 
-def _lookup(model: type[TreeNode] | type[Institution], field: str, value: str | None,
-            key: str = "slug") -> object:
+def _lookup(model: type[models.Model], field: str, value: str | None, key: str = "slug") -> Any:
     if value is None:
         return None
-    found = model.objects.filter(**{key: value}).first()  # type: ignore[attr-defined]
+    found = model._default_manager.filter(**{key: value}).first()
     if found is None:
         raise ApiError(422, ["query", field], f"Unknown {field.replace('_', ' ')}: {value}",
                        "unknown_value")
@@ -120,16 +121,16 @@ def _lookup(model: type[TreeNode] | type[Institution], field: str, value: str | 
 def list_services(request: HttpRequest, query: Query[ServiceQuery]) -> dict[str, object]:
     """Published services visible to the caller, best search matches first, then by code."""
     municipality = _lookup(Institution, "municipality", query.municipality, "code")
-    if municipality is not None and municipality.kind != Institution.Kind.MUNICIPALITY:  # type: ignore[attr-defined]
+    if municipality is not None and municipality.kind != Institution.Kind.MUNICIPALITY:
         raise ApiError(422, ["query", "municipality"],
                        f"Not a municipality: {query.municipality}", "unknown_value")
     filters = catalog.ServiceFilters(
         query=query.q,
-        category=_lookup(Category, "category", query.category),  # type: ignore[arg-type]
-        life_situation=_lookup(LifeSituation, "life_situation", query.life_situation),  # type: ignore[arg-type]
-        holder=_lookup(Institution, "holder", query.holder, "code"),  # type: ignore[arg-type]
+        category=_lookup(Category, "category", query.category),
+        life_situation=_lookup(LifeSituation, "life_situation", query.life_situation),
+        holder=_lookup(Institution, "holder", query.holder, "code"),
         audience=query.audience,
-        municipality=municipality,  # type: ignore[arg-type]
+        municipality=municipality,
     )
     context = catalog.context_for(actor_from_request(request))
     services = catalog.find_services(filters, context)
@@ -161,7 +162,7 @@ def get_service(request: HttpRequest, code: int) -> dict[str, object]:
     }
 
 
-def _tree(nodes: list[TreeNode]) -> list[dict[str, object]]:
+def _tree(nodes: Sequence[Category | LifeSituation]) -> list[dict[str, object]]:
     slugs = {n.pk: n.slug for n in nodes}
     return [
         {"slug": n.slug, "name": n.name, "description": n.description,

@@ -7,7 +7,7 @@ policy, write the audit log and reindex the service for search, all in one trans
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,7 +175,7 @@ def reindex(service: Service) -> None:
 
 @transaction.atomic
 def create_service(
-    actor: Actor, holder: Institution, fields: dict[str, Any], relations: dict[str, Iterable[Any]]
+    actor: Actor, holder: Institution, fields: dict[str, Any], relations: Mapping[str, Iterable[Any]]
 ) -> Service:
     """Add a service to the holder's catalogue under a new code."""
     decision = decide(actor, Action.CREATE_SERVICE, holder)
@@ -192,7 +192,7 @@ def create_service(
 
 @transaction.atomic
 def update_service(
-    actor: Actor, service: Service, fields: dict[str, Any], relations: dict[str, Iterable[Any]]
+    actor: Actor, service: Service, fields: dict[str, Any], relations: Mapping[str, Iterable[Any]]
 ) -> Service:
     """Change a service; the audit event lists the fields that changed."""
     decision = decide(actor, Action.CHANGE_SERVICE, service)
@@ -209,7 +209,7 @@ def update_service(
     return service
 
 
-def _set_relations(service: Service, relations: dict[str, Iterable[Any]]) -> list[str]:
+def _set_relations(service: Service, relations: Mapping[str, Iterable[Any]]) -> list[str]:
     changed = []
     for name, values in relations.items():
         manager = getattr(service, name)
@@ -222,7 +222,7 @@ def _set_relations(service: Service, relations: dict[str, Iterable[Any]]) -> lis
 
 @transaction.atomic
 def import_service(
-    code: int, holder: Institution, fields: dict[str, Any], relations: dict[str, Iterable[Any]]
+    code: int, holder: Institution, fields: dict[str, Any], relations: Mapping[str, Iterable[Any]]
 ) -> tuple[Service, bool]:
     """Create or update a service under a given code, as a trusted import (demo data, a
     migration from an institution's old catalogue). Returns (service, changed); a service whose
@@ -243,8 +243,7 @@ def import_service(
 
 @transaction.atomic
 def import_tree_node(
-    model: type[Category] | type[LifeSituation], slug: str, fields: dict[str, Any],
-    parent: TreeNode | None,
+    model: type[Category] | type[LifeSituation], slug: str, fields: dict[str, Any], parent: Any,
 ) -> TreeNode:
     """Create or update a category or life situation by slug (trusted import)."""
     node, _ = model.objects.update_or_create(slug=slug, defaults={**fields, "parent": parent})

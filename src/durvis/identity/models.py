@@ -93,6 +93,9 @@ class PersonCode(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.code[:6]}-***** ({'current' if self.is_current else 'historical'})"
+
 
 class Company(models.Model):
     """A legal person (juridiska persona) as the enterprise register knows it."""
@@ -140,6 +143,9 @@ class ParentalRelation(models.Model):
             models.UniqueConstraint(fields=["parent", "child"], name="unique_parent_child")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.parent} → {self.child}"
+
 
 class CompanyRepresentation(models.Model):
     """A person's power to act for a company (pārstāvības tiesības), from the enterprise register."""
@@ -166,6 +172,9 @@ class CompanyRepresentation(models.Model):
                 fields=["company", "person", "role"], name="unique_company_representation"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.role}) → {self.company}"
 
 
 class StaffRole(models.TextChoices):

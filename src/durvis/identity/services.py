@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
 
@@ -126,7 +127,7 @@ def record_representation(
     return representation
 
 
-def staff_of(user: object) -> StaffMember | None:
+def staff_of(user: Any) -> StaffMember | None:
     """The staff record of a signed-in user, if they are staff."""
     if not getattr(user, "is_authenticated", False):
         return None

@@ -20,3 +20,6 @@ class SearchEntry(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["kind", "object_id"], name="unique_search_entry")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.object_id}"

@@ -82,7 +82,7 @@ def match(kind: str, query: str) -> QuerySet[SearchEntry]:
         for word in words:
             entries = entries.filter(TrigramWordMatch(F("text"), word))
     else:
-        entries = entries.filter(pk__in=RawSQL(
+        entries = entries.filter(pk__in=RawSQL(  # noqa: S611 - constant SQL, the query is a parameter
             f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [_fts_any_trigram(words)]  # noqa: S608
         ))
         for word in words:
