@@ -82,3 +82,9 @@ def staff(institutions):
         "agent": make("agent.centre", "VDAA", ["agent"]),
         "platform": make("platform.admin", "VDAA", ["platform_admin"]),
     }
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Tests sign in often; a slow hash proves nothing there."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,16 +1,26 @@
 """The activity log (B5): who did what to which object, whose data it was, and why.
 
-Rows are append-only. The register issue turns this table into the hash-chained log of
-ARCHITECTURE.md; callers already go through `audit.services.record`, so they will not change.
+Append-only and hash-chained. To keep the chain off the register's critical path there are
+`AUDIT_CHAINS` independent chains; an event joins the chain its actor hashes to, so one actor's
+events stay in order while different actors append in parallel. Each row stores the hash of the
+previous row of its chain and the SHA-256 of (that hash + its own canonical content); the chain
+head keeps the last sequence number and hash, so removing the newest row is detected too.
 """
+
+from __future__ import annotations
 
 from typing import Any
 
 from django.db import models
 
+AUDIT_CHAINS = 16
+GENESIS_HASH = "0" * 64
+
 
 class AuditEvent(models.Model):
-    occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    chain = models.PositiveSmallIntegerField()
+    chain_seq = models.BigIntegerField()
+    occurred_at = models.DateTimeField(db_index=True)
     actor_kind = models.CharField(max_length=20)
     actor_id = models.CharField(max_length=64, blank=True)
     actor_institution = models.CharField(max_length=20, blank=True)
@@ -21,10 +31,15 @@ class AuditEvent(models.Model):
     purpose = models.CharField(max_length=200, blank=True)
     source_address = models.GenericIPAddressField(null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    row_hash = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "chain_seq"], name="audit_chain_seq")
+        ]
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_id} {self.action}"
@@ -36,3 +51,14 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("Audit events are append-only.")
+
+
+class AuditChainHead(models.Model):
+    """The newest row of one chain; locked while a transaction appends to that chain."""
+
+    chain = models.PositiveSmallIntegerField(primary_key=True)
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    def __str__(self) -> str:
+        return f"chain {self.chain} at {self.last_seq}"

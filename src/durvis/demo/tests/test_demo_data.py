@@ -1,0 +1,76 @@
+"""The demo data: the pilot scope of MISSION.md, loaded idempotently."""
+
+import json
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from durvis.catalog.models import Service
+from durvis.catalog.services import ServiceFilters, find_services
+from durvis.demo.loader import DATA_DIR, load_demo
+from durvis.identity import services as identity
+from durvis.identity.models import Company, Person, StaffMember
+from durvis.identity.registers import enterprise_register, population_register
+from durvis.search.models import SearchEntry
+
+PILOT_CODES = {"P.02", "P.05", "P.06", "P.08", "P.09", "P.10", "P.11", "P.12", "P.13", "P.14",
+               "P.15", "P.16", "P.17", "P.18", "P.19", "P.20"}
+
+
+@pytest.fixture
+def demo(db):
+    return load_demo()
+
+
+def test_pilot_scope_is_loaded(demo):
+    assert set(Service.objects.exclude(pilot_code="").values_list("pilot_code", flat=True)) == PILOT_CODES
+    assert Service.objects.get(pilot_code="P.11").holder.code == "VSAA"
+    assert Service.objects.exclude(municipality=None).count() >= 10
+    assert Service.objects.exclude(fee_kind="none").count() >= 5
+    assert Person.objects.count() >= 20 and Company.objects.count() >= 5
+
+
+def test_loading_twice_changes_nothing(demo):
+    def snapshot():
+        return (
+            list(Service.objects.values_list("code", "updated_at")),
+            list(SearchEntry.objects.values_list("object_id", "updated_at")),
+            list(Person.objects.values_list("personal_code", "given_name")),
+            StaffMember.objects.count(),
+        )
+
+    before = snapshot()
+    load_demo()
+    assert snapshot() == before
+
+
+def test_demo_relations_come_through_the_register_adapters(demo):
+    rows = json.loads((DATA_DIR / "persons.json").read_text())
+    parent_row = next(r for r in rows if r.get("children"))
+    parent = identity.find_person(parent_row["personal_code"])
+    children = {c.personal_code for c in population_register().minor_children(parent)}
+    assert children == set(parent_row["children"])
+    company_rows = json.loads((DATA_DIR / "companies.json").read_text())
+    rep = company_rows[0]["representatives"][0]
+    represented = enterprise_register().representations(identity.find_person(rep["personal_code"]))
+    assert company_rows[0]["registration_number"] in {r.company.registration_number for r in represented}
+
+
+def test_person_who_moved_to_new_code_is_found_by_both(demo):
+    row = next(r for r in json.loads((DATA_DIR / "persons.json").read_text())
+               if r.get("historical_codes"))
+    assert row["personal_code"].startswith("32")
+    person = identity.find_person(row["personal_code"])
+    assert identity.find_person(row["historical_codes"][0]) == person
+    assert person.date_of_birth is not None
+
+
+def test_childbirth_benefit_is_found_in_demo_catalogue(demo):
+    for query in ("berna pabalsts", "bērna pabalst", "childbirth benefit"):
+        assert find_services(ServiceFilters(query=query)).first().pilot_code == "P.11"
+
+
+def test_demo_data_refused_outside_demo_mode(db, settings):
+    settings.DEMO_MODE = False
+    with pytest.raises(ImproperlyConfigured):
+        load_demo()
