@@ -88,3 +88,27 @@ def staff(institutions):
 def fast_password_hashing(settings):
     """Tests sign in often; a slow hash proves nothing there."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def api_client_factory(staff, institutions):
+    """Make an API client of an institution (its administrator creates it) and return a function
+    that calls the API with its token."""
+    from django.test import Client
+
+    from durvis.access.policy import Actor
+    from durvis.integrations.services import create_api_client
+
+    def make(institution="VSAA", operations=("cases:read", "cases:write", "consultations:write"),
+             services=()):
+        admin = identity.record_staff(
+            username=f"admin.{institution.lower()}", password="pw-long-enough-for-tests",
+            institution=institutions[institution], roles=["institution_admin"])
+        client, token = create_api_client(Actor(kind="staff", staff=admin),
+                                          institutions[institution], "Test system", operations,
+                                          services)
+        http = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+        http.api_client = client
+        return http
+
+    return make

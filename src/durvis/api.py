@@ -1,11 +1,15 @@
 """The platform's HTTP API, version 1 (`/api/v1/`): one NinjaAPI, each app adds its router."""
 
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ValidationError as DomainValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from durvis.catalog.api import router as catalog_router
 from durvis.core.api import ApiError
+from durvis.integrations.services import IdempotencyConflict
+from durvis.register.api import router as register_router
 
 api = NinjaAPI(
     title="Durvis API",
@@ -32,4 +36,53 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
     return api.create_response(request, {"detail": detail}, status=422)
 
 
+def _error(request: HttpRequest, status: int, loc: list[str], msg: str, type_: str) -> HttpResponse:
+    return api.create_response(request, {"detail": [{"loc": loc, "msg": msg, "type": type_}]},
+                               status=status)
+
+
+@api.exception_handler(DomainValidationError)
+def _domain_error(request: HttpRequest, exc: DomainValidationError) -> HttpResponse:
+    """A rule of the domain refused the request: one item per field, in the body."""
+    if not hasattr(exc, "error_dict"):
+        return _error(request, 422, ["body"], " ".join(exc.messages), exc.code or "invalid")
+    detail = [
+        {"loc": ["body", name], "msg": error.message % (error.params or {}),
+         "type": error.code or "invalid"}
+        for name, errors in exc.error_dict.items() for error in errors
+    ]
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """The framework's own refusals (a body that is not JSON, ...) in the one error format."""
+    return _error(request, exc.status_code, ["body"], str(exc.message), "bad_request")
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = _error(request, 401, ["header", "Authorization"],
+                      "A valid bearer token is required.", "unauthenticated")
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return _error(request, 403, [], str(exc) or "Not allowed.", "forbidden")
+
+
+@api.exception_handler(ObjectDoesNotExist)
+def _not_found(request: HttpRequest, exc: ObjectDoesNotExist) -> HttpResponse:
+    return _error(request, 404, ["path"], "Not found.", "not_found")
+
+
+@api.exception_handler(IdempotencyConflict)
+def _idempotency_conflict(request: HttpRequest, exc: IdempotencyConflict) -> HttpResponse:
+    return _error(request, 409, ["header", "Idempotency-Key"],
+                  "This key was used for a different request.", "idempotency_conflict")
+
+
 api.add_router("/", catalog_router)
+api.add_router("/", register_router)

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "durvis.identity",
     "durvis.search",
     "durvis.catalog",
+    "durvis.register",
+    "durvis.integrations",
     "durvis.administration",
     "durvis.demo",
 ]
@@ -194,3 +196,4 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+DURVIS_WEBHOOK_TIMEOUT = env.float("DURVIS_WEBHOOK_TIMEOUT", default=10.0)

@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from durvis.catalog.models import Audience, Service, ServiceStatus
 from durvis.identity.models import Company, Institution, Person, StaffMember, StaffRole
 from durvis.identity.registers import enterprise_register, population_register
+from durvis.register.models import ServiceCase
 
 
 class Action(StrEnum):
@@ -25,6 +26,27 @@ class Action(StrEnum):
     CHANGE_SERVICE = "catalog.change_service"
     ADMINISTER_CATALOG = "catalog.administer"
     ACT_FOR = "identity.act_for"
+    MANAGE_INTEGRATIONS = "integrations.manage"
+    CREATE_CASE = "register.create_case"
+    READ_CASE = "register.read_case"
+    UPDATE_CASE = "register.update_case"
+    LIST_CASES = "register.list_cases"
+    REGISTER_CONSULTATION = "register.register_consultation"
+
+
+@dataclass(frozen=True)
+class ApiGrant:
+    """What an API client's token allows: its institution, operations and services (None: every
+    service the institution holds or provides)."""
+
+    client_id: int
+    institution_id: int
+    institution_code: str
+    operations: frozenset[str]
+    service_ids: frozenset[int] | None
+
+    def covers(self, service_id: int) -> bool:
+        return self.service_ids is None or service_id in self.service_ids
 
 
 @dataclass(frozen=True)
@@ -34,6 +56,7 @@ class Actor:
     kind: str = "anonymous"
     person: Person | None = None
     staff: StaffMember | None = None
+    api: ApiGrant | None = None
     source_address: str | None = None
 
     @property
@@ -42,14 +65,20 @@ class Actor:
 
     @property
     def institution_id(self) -> int | None:
+        if self.api:
+            return self.api.institution_id
         return self.staff.institution_id if self.staff else None
 
     @property
     def institution_code(self) -> str:
+        if self.api:
+            return self.api.institution_code
         return self.staff.institution.code if self.staff else ""
 
     @property
     def audit_id(self) -> str:
+        if self.api:
+            return f"api:{self.api.client_id}"
         if self.staff:
             return f"user:{self.staff.user_id}"
         if self.person:
@@ -157,6 +186,87 @@ def _act_for(actor: Actor, obj: Any, client: Any) -> Decision:
     return deny("unknown client")
 
 
+def _manage_integrations(actor: Actor, institution: Any, client: Any) -> Decision:
+    if isinstance(institution, Institution) and _is_institution_admin_of(actor, institution.pk):
+        return ALLOW
+    return deny("only the institution's administrator manages its integrations")
+
+
+CASE_STAFF_ROLES = frozenset({StaffRole.AGENT, StaffRole.BACK_OFFICE})
+
+
+def _case_rule(operation: str) -> Any:
+    """Cases are read and changed by the systems and staff of their holder and provider."""
+
+    def rule(actor: Actor, case: Any, client: Any) -> Decision:
+        if not isinstance(case, ServiceCase):
+            return deny("not a case")
+        involved = {case.holder_id, case.provider_id}
+        if actor.api is not None:
+            if operation not in actor.api.operations:
+                return deny(f"the client lacks the {operation} scope")
+            if actor.api.institution_id not in involved:
+                return deny("a case of another institution")
+            if not actor.api.covers(case.service_id):
+                return deny("the service is outside the client's scope")
+            return ALLOW
+        if actor.staff is not None and actor.institution_id in involved and (
+            actor.roles & CASE_STAFF_ROLES
+        ):
+            return ALLOW
+        return deny("not the holder's or provider's staff or system")
+
+    return rule
+
+
+def _service_rule(operation: str, *, allow_no_service: bool = False) -> Any:
+    """New cases and consultations: the systems and staff of the service's holder or providers."""
+
+    def rule(actor: Actor, service: Any, client: Any) -> Decision:
+        if actor.api is not None:
+            if operation not in actor.api.operations:
+                return deny(f"the client lacks the {operation} scope")
+        elif actor.staff is None or not (actor.roles & CASE_STAFF_ROLES):
+            return deny("not a client-service system or employee")
+        if service is None and allow_no_service:
+            return ALLOW  # a consultation about a topic rather than a service
+        if not isinstance(service, Service):
+            return deny("not a service")
+        if actor.api is not None and not actor.api.covers(service.pk):
+            return deny("the service is outside the client's scope")
+        institution_id = actor.institution_id
+        if institution_id == service.holder_id or service.providers.filter(
+            pk=institution_id
+        ).exists():
+            return ALLOW
+        return deny("the institution neither holds nor provides the service")
+
+    return rule
+
+
+def _list_cases(actor: Actor, obj: Any, client: Any) -> Decision:
+    if actor.api is not None and "cases:read" in actor.api.operations:
+        return ALLOW
+    return deny("the client lacks the cases:read scope")
+
+
+@dataclass(frozen=True)
+class CaseScope:
+    """The cases a list may show an actor: those of one institution (as holder or provider),
+    optionally only of some services. The register turns it into an indexed query, so its cost
+    does not grow with the number of services."""
+
+    institution_id: int
+    service_ids: frozenset[int] | None
+
+
+def case_scope(actor: Actor) -> CaseScope:
+    """The scope of case lists for an actor allowed to list cases (see LIST_CASES)."""
+    if not decide(actor, Action.LIST_CASES) or actor.institution_id is None:
+        raise PermissionError("may not list cases")
+    return CaseScope(actor.institution_id, actor.api.service_ids if actor.api else None)
+
+
 def _is_institution_admin_of(actor: Actor, institution_id: int | None) -> bool:
     return (
         actor.staff is not None
@@ -172,4 +282,10 @@ _RULES = {
     Action.CHANGE_SERVICE: _change_service,
     Action.ADMINISTER_CATALOG: _administer_catalog,
     Action.ACT_FOR: _act_for,
+    Action.MANAGE_INTEGRATIONS: _manage_integrations,
+    Action.CREATE_CASE: _service_rule("cases:write"),
+    Action.READ_CASE: _case_rule("cases:read"),
+    Action.UPDATE_CASE: _case_rule("cases:write"),
+    Action.LIST_CASES: _list_cases,
+    Action.REGISTER_CONSULTATION: _service_rule("consultations:write", allow_no_service=True),
 }

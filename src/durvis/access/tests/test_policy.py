@@ -101,7 +101,8 @@ class TestPolicyProperties(TestCase):
     @given(
         staff_institution=st.integers(0, 2), holder=st.integers(0, 2), staff_roles=roles,
         status=st.sampled_from(ServiceStatus.values), audience=st.sampled_from(Audience.values),
-        action=st.sampled_from(list(Action)),
+        action=st.sampled_from([Action.VIEW_SERVICE, Action.CHANGE_SERVICE, Action.CREATE_SERVICE,
+                                Action.ACT_FOR, Action.ADMINISTER_CATALOG]),
     )
     def test_staff_decisions(self, staff_institution, holder, staff_roles, status, audience,
                              action):
@@ -128,3 +129,30 @@ class TestPolicyProperties(TestCase):
 @pytest.mark.parametrize("action", [a for a in Action if a != Action.VIEW_SERVICE])
 def test_anonymous_may_not_change_anything(catalogue, action):
     assert not allowed(ANONYMOUS, action, catalogue["childbirth"])
+
+
+class TestApiClientCaseProperties(TestCase):
+    """An API client reaches a case only with the operation's scope, only if its institution is
+    the case's holder or provider, and only for services in its scope."""
+
+    @settings(max_examples=200, deadline=None)
+    @given(
+        client_institution=st.integers(1, 3), holder=st.integers(1, 3), provider=st.integers(1, 3),
+        service=st.integers(1, 4), scope=st.none() | st.frozensets(st.integers(1, 4)),
+        operations=st.frozensets(st.sampled_from(["cases:read", "cases:write",
+                                                  "consultations:write"])),
+        action=st.sampled_from([Action.READ_CASE, Action.UPDATE_CASE]),
+    )
+    def test_case_decisions(self, client_institution, holder, provider, service, scope,
+                            operations, action):
+        from durvis.access.policy import ApiGrant
+        from durvis.register.models import ServiceCase
+
+        grant = ApiGrant(client_id=1, institution_id=client_institution, institution_code="X",
+                         operations=operations, service_ids=scope)
+        case = ServiceCase(holder_id=holder, provider_id=provider, service_id=service)
+        needed = "cases:read" if action == Action.READ_CASE else "cases:write"
+        expected = (needed in operations and client_institution in (holder, provider)
+                    and (scope is None or service in scope))
+        assert allowed(Actor(kind="api_client", api=grant), action, case) == expected
+        assert not allowed(ANONYMOUS, action, case)

@@ -1,0 +1,105 @@
+"""Integration layer (B9): API clients of institutions' systems, idempotent writes, webhooks and
+the outbox through which every message leaves the platform."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from durvis.catalog.models import Service
+from durvis.identity.models import Institution
+
+
+class Operation(models.TextChoices):
+    """What an API client may do (its scopes), besides which services it covers."""
+
+    CASES_READ = "cases:read", _("Read cases and their history")
+    CASES_WRITE = "cases:write", _("Create cases, post statuses and results")
+    CONSULTATIONS_WRITE = "consultations:write", _("Register consultations")
+
+
+class ApiClient(models.Model):
+    """A back-office or front-office system of one institution, with its scopes.
+
+    An empty service list means every service the institution holds or provides. The secret is
+    shown once; only its SHA-256 is stored (`token_hash`), `token_prefix` identifies it in logs.
+    """
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("name"), max_length=100)
+    operations = models.JSONField(default=list)
+    services = models.ManyToManyField(Service, blank=True, related_name="+")
+    token_prefix = models.CharField(max_length=12, unique=True)
+    token_hash = models.CharField(max_length=64)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.institution.code}: {self.name}"
+
+
+class IdempotencyRecord(models.Model):
+    """The answer given to one `Idempotency-Key` of one client: a retry gets the same answer."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client", "key"], name="idempotency_key")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class WebhookEvent(models.TextChoices):
+    CASE_REGISTERED = "case.registered", _("An application was registered on the platform")
+    CASE_STATUS_CHANGED = "case.status_changed", _("A case's status was changed by someone else")
+    CASE_RESULT = "case.result", _("A result was posted by someone else")
+    FEEDBACK_RECEIVED = "feedback.received", _("A client gave feedback")
+
+
+class WebhookEndpoint(models.Model):
+    """Where an institution wants to be told about events (signed with its secret)."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=100)
+    events = models.JSONField(default=list)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be delivered")
+    DELIVERED = "delivered", _("Delivered")
+    DEAD = "dead", _("Given up (dead letter)")
+
+
+class OutboxMessage(models.Model):
+    """A message leaving the platform, written in the transaction of the change that causes it
+    and delivered afterwards by a worker, with retries and a dead-letter state."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="+")
+    event = models.CharField(max_length=40)
+    payload = models.JSONField()
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=12, choices=OutboxStatus.choices,
+                              default=OutboxStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due")]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.endpoint_id} ({self.status})"

@@ -1,0 +1,270 @@
+"""Integration services (B9): API clients and their tokens, idempotent writes, webhooks, and the
+outbox: every message that leaves the platform is written here in the transaction of the change
+that causes it, then delivered by the worker (`deliver_due`)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from durvis.access.policy import Action, Actor, ApiGrant, decide
+from durvis.audit.services import record
+from durvis.catalog.models import Service
+from durvis.identity.models import Institution
+from durvis.integrations.models import (
+    ApiClient,
+    IdempotencyRecord,
+    Operation,
+    OutboxMessage,
+    OutboxStatus,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+
+TOKEN_PREFIX = "dv"  # noqa: S105 - the public prefix of every token, not a secret
+MAX_ATTEMPTS = 8
+LEASE = timedelta(minutes=2)
+
+
+# --- API clients -------------------------------------------------------------------------------
+
+@transaction.atomic
+def create_api_client(
+    actor: Actor, institution: Institution, name: str, operations: Iterable[str],
+    services: Iterable[Service] = (),
+) -> tuple[ApiClient, str]:
+    """Create a client; returns it and its token, which is shown once and never stored."""
+    if not decide(actor, Action.MANAGE_INTEGRATIONS, institution):
+        raise PermissionDenied("only the institution's administrator manages its API clients")
+    operations = sorted(set(operations))
+    if not operations or set(operations) - set(Operation.values):
+        raise ValidationError({"operations": "Choose operations from the list."})
+    services = list(services)
+    foreign = [s.code for s in services if not _serves(institution, s)]
+    if foreign:
+        raise ValidationError({"services": f"Not held or provided by {institution.code}: {foreign}"})
+    prefix = secrets.token_hex(5)
+    token = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    client = ApiClient.objects.create(institution=institution, name=name, operations=operations,
+                                      token_prefix=prefix, token_hash=_hash(token))
+    client.services.set(services)
+    record(actor, "integrations.api_client.create", client,
+           details={"operations": operations, "services": [s.code for s in services]})
+    return client, token
+
+
+def _serves(institution: Institution, service: Service) -> bool:
+    return service.holder_id == institution.pk or service.providers.filter(pk=institution.pk).exists()
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def authenticate(token: str) -> ApiClient | None:
+    """The active client a bearer token belongs to, or None."""
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        return None
+    client = ApiClient.objects.select_related("institution").filter(
+        token_prefix=parts[1], is_active=True).first()
+    if client is None or not hmac.compare_digest(client.token_hash, _hash(token)):
+        return None
+    return client
+
+
+def api_actor(client: ApiClient, source_address: str | None = None) -> Actor:
+    """The actor of a request made with this client's token; its scopes are read once here."""
+    service_ids = frozenset(client.services.values_list("pk", flat=True))
+    grant = ApiGrant(client_id=client.pk, institution_id=client.institution_id,
+                     institution_code=client.institution.code,
+                     operations=frozenset(client.operations), service_ids=service_ids or None)
+    return Actor(kind="api_client", api=grant, source_address=source_address)
+
+
+# --- Idempotency -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class IdempotencyConflict(Exception):
+    key: str
+
+
+def idempotent(
+    client_id: int, key: str | None, fingerprint: str, handler: Callable[[], tuple[int, Any]]
+) -> tuple[int, Any]:
+    """Run `handler` once per (client, key): a retry with the same key and the same request gets
+    the stored answer; the same key with another request is a conflict. The record is written in
+    the handler's transaction, so a failed write leaves no record and can be retried."""
+    if not key:
+        with transaction.atomic():
+            return handler()
+    request_hash = hashlib.sha256(fingerprint.encode()).hexdigest()
+    stored = _stored_answer(client_id, key, request_hash)
+    if stored is not None:
+        return stored
+    try:
+        with transaction.atomic():
+            status, body = handler()
+            if status < 500:
+                IdempotencyRecord.objects.create(
+                    client_id=client_id, key=key, request_hash=request_hash, status_code=status,
+                    response_body=json.loads(json.dumps(body, cls=DjangoJSONEncoder)))
+            return status, body
+    except IntegrityError:
+        stored = _stored_answer(client_id, key, request_hash)  # a concurrent retry won the race
+        if stored is None:
+            raise
+        return stored
+
+
+def _stored_answer(client_id: int, key: str, request_hash: str) -> tuple[int, Any] | None:
+    record_ = IdempotencyRecord.objects.filter(client_id=client_id, key=key).first()
+    if record_ is None:
+        return None
+    if record_.request_hash != request_hash:
+        raise IdempotencyConflict(key)
+    return record_.status_code, record_.response_body
+
+
+# --- Webhooks and the outbox -------------------------------------------------------------------
+
+def register_webhook(actor: Actor, institution: Institution, url: str, events: Iterable[str],
+                     secret: str | None = None) -> WebhookEndpoint:
+    if not decide(actor, Action.MANAGE_INTEGRATIONS, institution):
+        raise PermissionDenied("only the institution's administrator manages its webhooks")
+    events = sorted(set(events))
+    if not events or set(events) - set(WebhookEvent.values):
+        raise ValidationError({"events": "Choose events from the list."})
+    endpoint = WebhookEndpoint(institution=institution, url=url, events=events,
+                               secret=secret or secrets.token_urlsafe(32))
+    endpoint.full_clean()
+    endpoint.save()
+    record(actor, "integrations.webhook.create", endpoint, details={"events": events})
+    return endpoint
+
+
+def emit(event: str, institution_ids: Iterable[int], payloads: list[dict[str, Any]]) -> int:
+    """Write one outbox message per payload for every active endpoint of the institutions that
+    subscribed to `event`; the worker is woken when the transaction commits."""
+    endpoints = [e for e in WebhookEndpoint.objects.filter(
+        institution_id__in=set(institution_ids), is_active=True) if event in e.events]
+    if not endpoints or not payloads:
+        return 0
+    now = timezone.now()
+    messages = [
+        OutboxMessage(endpoint=endpoint, event=event, payload=payload,
+                      idempotency_key=secrets.token_hex(16), next_attempt_at=now)
+        for endpoint in endpoints for payload in payloads
+    ]
+    OutboxMessage.objects.bulk_create(messages)
+    transaction.on_commit(_wake_worker)
+    return len(messages)
+
+
+def _wake_worker() -> None:
+    from durvis.integrations.tasks import deliver_outbox
+
+    deliver_outbox.enqueue()
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`: the receiver recomputes it and
+    refuses an old timestamp, so a captured delivery cannot be replayed later."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential: 10 s, 20 s, 40 s ... capped at one hour."""
+    return timedelta(seconds=min(10 * 2 ** (attempts - 1), 3600))
+
+
+def deliver_due(limit: int = 50) -> int:
+    """Deliver the messages that are due; returns how many were attempted. Rows are leased
+    first (so that parallel workers never send one message twice at once), then sent outside
+    any transaction."""
+    now = timezone.now()
+    with transaction.atomic():
+        due = list(OutboxMessage.objects.select_for_update(skip_locked=True)
+                   .filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
+                   .order_by("next_attempt_at")[:limit])
+        OutboxMessage.objects.filter(pk__in=[m.pk for m in due]).update(next_attempt_at=now + LEASE)
+    for message in due:
+        _deliver(message)
+    return len(due)
+
+
+def _deliver(message: OutboxMessage) -> None:
+    endpoint = WebhookEndpoint.objects.get(pk=message.endpoint_id)
+    body = json.dumps({"id": message.idempotency_key, "event": message.event,
+                       "data": message.payload}, cls=DjangoJSONEncoder).encode()
+    request = urllib.request.Request(endpoint.url, data=body, method="POST", headers={  # noqa: S310
+        "Content-Type": "application/json",
+        "User-Agent": "Durvis-Webhooks/1",
+        "Durvis-Event": message.event,
+        "Idempotency-Key": message.idempotency_key,
+        "Durvis-Signature": sign(endpoint.secret, int(time.time()), body),
+    })
+    error = ""
+    try:
+        with urllib.request.urlopen(request, timeout=settings.DURVIS_WEBHOOK_TIMEOUT) as response:  # noqa: S310
+            if not 200 <= response.status < 300:
+                error = f"HTTP {response.status}"
+    except urllib.error.HTTPError as exc:
+        error = f"HTTP {exc.code}"
+    except (OSError, ValueError) as exc:  # refused, timed out, bad URL
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    _record_attempt(message, error)
+
+
+def _record_attempt(message: OutboxMessage, error: str) -> None:
+    now = timezone.now()
+    attempts = message.attempts + 1
+    if not error:
+        changes: dict[str, Any] = {"status": OutboxStatus.DELIVERED, "delivered_at": now,
+                                   "last_error": ""}
+    elif attempts >= MAX_ATTEMPTS:
+        changes = {"status": OutboxStatus.DEAD, "last_error": error}
+    else:
+        changes = {"next_attempt_at": now + backoff(attempts), "last_error": error}
+    OutboxMessage.objects.filter(pk=message.pk).update(attempts=attempts, **changes)
+
+
+def next_due_at() -> Any:
+    """When the earliest pending message is due (the worker sleeps until then), or None."""
+    return (OutboxMessage.objects.filter(status=OutboxStatus.PENDING)
+            .order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first())
+
+
+def dead_letters(actor: Actor, institution: Institution) -> list[OutboxMessage]:
+    if not decide(actor, Action.MANAGE_INTEGRATIONS, institution):
+        raise PermissionDenied
+    return list(OutboxMessage.objects.filter(endpoint__institution=institution,
+                                             status=OutboxStatus.DEAD).order_by("-created_at"))
+
+
+@transaction.atomic
+def replay(actor: Actor, message: OutboxMessage) -> None:
+    """Send a dead letter again (an administrator fixed the receiving end)."""
+    institution = WebhookEndpoint.objects.get(pk=message.endpoint_id).institution
+    if not decide(actor, Action.MANAGE_INTEGRATIONS, institution):
+        raise PermissionDenied
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status=OutboxStatus.PENDING, attempts=0, next_attempt_at=timezone.now())
+    record(actor, "integrations.outbox.replay", message)
+    transaction.on_commit(_wake_worker)

@@ -1,0 +1,323 @@
+"""The integration API of the request register (B9), for back-office and front-office systems.
+
+Authenticated with a client's bearer token. Every write accepts an `Idempotency-Key` header: a
+retry with the same key and body gets the first answer and changes nothing; the same key with
+another body is a 409. Case numbers go in paths with a hyphen instead of the space
+(`/cases/9999-76544`).
+
+Batches (`POST /case-events`) are answered per item, not all-or-nothing: valid events are
+stored (together, in one transaction) and each item says `recorded`, `duplicate` or `rejected`
+with its errors.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Field, Path, Query, Router, Schema
+
+from durvis.core.api import ErrorOut
+from durvis.integrations.auth import ApiClientAuth
+from durvis.integrations.services import idempotent
+from durvis.register import services as register
+from durvis.register.models import (
+    ActedBy,
+    CaseEvent,
+    CaseStatus,
+    ConsultationOutcome,
+    IdentificationLevel,
+    RegisterChannel,
+    ServiceCase,
+)
+
+router = Router(tags=["register"], auth=ApiClientAuth())
+
+CASE_NUMBER = r"^\d{1,10}[ \-]\d{2,19}$"
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
+          422: ErrorOut}
+
+
+class CaseIn(Schema):
+    service_code: int = Field(..., ge=1, le=2_147_483_647)
+    identification: IdentificationLevel
+    application_channel: RegisterChannel
+    acted_by: ActedBy = ActedBy.CLIENT
+    personal_code: str = Field("", max_length=20)
+    registration_number: str = Field("", max_length=20)
+    client_phone: str = Field("", max_length=20, pattern=r"^(\+?[0-9 ]{5,19})?$")
+    representative_code: str = Field("", max_length=20)
+    mandate_reference: str = Field("", max_length=64)
+    result_channel: RegisterChannel | Literal[""] = ""
+    provider_code: str = Field("", max_length=20)
+    service_point: str = Field("", max_length=100)
+    holder_reference: str = Field("", max_length=100)
+    applied_at: datetime.datetime | None = None
+    status: Literal["received", "registered"] = "received"
+    holder_status: str = Field("", max_length=100)
+    note: str = Field("", max_length=2000)
+
+
+class ClientOut(Schema):
+    kind: Literal["person", "company", "phone", "anonymous"]
+    personal_code: str | None = None
+    registration_number: str | None = None
+    name: str | None = None
+    phone: str | None = None
+
+
+class CaseOut(Schema):
+    number: str
+    service_code: int
+    status: str
+    holder_status: str
+    status_at: datetime.datetime
+    applied_at: datetime.datetime
+    identification: str
+    client: ClientOut
+    acted_by: str
+    mandate_reference: str
+    application_channel: str
+    result_channel: str
+    provider: str
+    service_point: str
+    holder: str
+    holder_reference: str
+    payment_status: str
+    acknowledged_at: datetime.datetime | None
+    change_seq: int
+
+
+class EventOut(Schema):
+    kind: str
+    status: str
+    holder_status: str
+    occurred_at: datetime.datetime
+    recorded_at: datetime.datetime
+    actor_kind: str
+    actor_institution: str
+    note: str
+    data: dict[str, Any]
+
+
+class CaseDetail(CaseOut):
+    history: list[EventOut]
+
+
+class CasePage(Schema):
+    items: list[CaseOut]
+    next_cursor: int = Field(..., description="Ask again with since=next_cursor")
+
+
+class StatusEventIn(Schema):
+    occurred_at: datetime.datetime
+    status: CaseStatus | Literal[""] = Field("", description="A standard status, or give "
+                                             "holder_status mapped for the service")
+    holder_status: str = Field("", max_length=100)
+    note: str = Field("", max_length=2000)
+    event_id: str = Field("", max_length=90, description="Your id of the event: a repeat is "
+                          "recognised by it (without it: by status and time)")
+
+
+class BatchEventIn(StatusEventIn):
+    case_number: str = Field(..., max_length=40)
+
+
+class BatchIn(Schema):
+    events: list[BatchEventIn] = Field(..., min_length=1, max_length=register.MAX_BATCH)
+
+
+class ItemError(Schema):
+    field: str
+    msg: str
+    type: str
+
+
+class ItemOut(Schema):
+    index: int
+    case_number: str
+    outcome: Literal["recorded", "duplicate", "rejected"]
+    errors: list[ItemError]
+
+
+class BatchOut(Schema):
+    recorded: int
+    duplicates: int
+    rejected: int
+    items: list[ItemOut]
+
+
+class ResultIn(Schema):
+    occurred_at: datetime.datetime
+    title: str = Field(..., min_length=1, max_length=300)
+    reference: str = Field("", max_length=500, description="Where the result document is")
+    note: str = Field("", max_length=2000)
+    event_id: str = Field("", max_length=90)
+
+
+class ConsultationIn(Schema):
+    channel: RegisterChannel
+    identification: IdentificationLevel
+    outcome: ConsultationOutcome
+    occurred_at: datetime.datetime
+    service_code: int | None = Field(None, ge=1, le=2_147_483_647)
+    topic: str = Field("", max_length=200)
+    personal_code: str = Field("", max_length=20)
+    registration_number: str = Field("", max_length=20)
+    client_phone: str = Field("", max_length=20, pattern=r"^(\+?[0-9 ]{5,19})?$")
+    agent_reference: str = Field("", max_length=64)
+    duration_seconds: int | None = Field(None, ge=0, le=86_400)
+    case_number: str = Field("", max_length=40)
+
+
+class ConsultationOut(Schema):
+    id: int
+    outcome: str
+    case_number: str | None
+
+
+class ListQuery(Schema):
+    since: int = Field(0, ge=0, le=2**62, description="The cursor: 0 for the beginning")
+    limit: int = Field(100, ge=1, le=500)
+
+
+def _client_out(case: ServiceCase) -> dict[str, Any]:
+    if case.client_person is not None:
+        return {"kind": "person", "personal_code": case.client_person.personal_code,
+                "name": str(case.client_person)}
+    if case.client_company is not None:
+        return {"kind": "company", "registration_number": case.client_company.registration_number,
+                "name": case.client_company.name}
+    if case.client_phone:
+        return {"kind": "phone", "phone": case.client_phone}
+    return {"kind": "anonymous"}
+
+
+def case_out(case: ServiceCase) -> dict[str, Any]:
+    return {
+        "number": case.number, "service_code": case.service.code, "status": case.status,
+        "holder_status": case.holder_status, "status_at": case.status_at,
+        "applied_at": case.applied_at, "identification": case.identification,
+        "client": _client_out(case), "acted_by": case.acted_by,
+        "mandate_reference": case.mandate_reference,
+        "application_channel": case.application_channel, "result_channel": case.result_channel,
+        "provider": case.provider.code, "service_point": case.service_point,
+        "holder": case.holder.code, "holder_reference": case.holder_reference,
+        "payment_status": case.payment_status, "acknowledged_at": case.acknowledged_at,
+        "change_seq": case.change_seq,
+    }
+
+
+def _event_out(event: CaseEvent) -> dict[str, Any]:
+    return {"kind": event.kind, "status": event.status, "holder_status": event.holder_status,
+            "occurred_at": event.occurred_at, "recorded_at": event.recorded_at,
+            "actor_kind": event.actor_kind, "actor_institution": event.actor_institution,
+            "note": event.note, "data": event.data}
+
+
+def _fingerprint(request: HttpRequest) -> str:
+    return f"{request.method} {request.path}\n{request.body.decode(errors='replace')}"
+
+
+def _write(request: HttpRequest, handler: Any) -> tuple[int, Any]:
+    actor = request.auth  # type: ignore[attr-defined]
+    return idempotent(actor.api.client_id, request.headers.get("Idempotency-Key"),
+                      _fingerprint(request), handler)
+
+
+def _number(value: str) -> str:
+    return value.replace("-", " ", 1)
+
+
+@router.post("/cases", response={201: CaseOut, **ERRORS}, summary="Register a case")
+def create_case(request: HttpRequest, payload: CaseIn) -> tuple[int, Any]:
+    def handler() -> tuple[int, Any]:
+        case = register.open_case(request.auth, register.NewCase(**payload.dict()))  # type: ignore[attr-defined]
+        case = ServiceCase.objects.select_related(
+            "service", "client_person", "client_company", "provider", "holder").get(pk=case.pk)
+        return 201, case_out(case)
+
+    return _write(request, handler)
+
+
+@router.get("/cases", response={200: CasePage, **ERRORS},
+            summary="Cases changed since a cursor (synchronisation)")
+def list_cases(request: HttpRequest, query: Query[ListQuery]) -> dict[str, Any]:
+    cases, cursor = register.changed_cases(request.auth, query.since, query.limit)  # type: ignore[attr-defined]
+    return {"items": [case_out(c) for c in cases], "next_cursor": cursor}
+
+
+@router.get("/cases/{number}", response={200: CaseDetail, **ERRORS},
+            summary="A case and its history")
+def get_case(request: HttpRequest, number: str = Path(..., pattern=CASE_NUMBER)) -> dict[str, Any]:
+    case, history = register.read_case(request.auth, _number(number))  # type: ignore[attr-defined]
+    return {**case_out(case), "history": [_event_out(e) for e in history]}
+
+
+@router.post("/cases/{number}/events", response={201: ItemOut, 200: ItemOut, **ERRORS},
+             summary="Post one status event")
+def post_event(request: HttpRequest, payload: StatusEventIn,
+               number: str = Path(..., pattern=CASE_NUMBER)) -> tuple[int, Any]:
+    def handler() -> tuple[int, Any]:
+        event = register.StatusEvent(case_number=_number(number), **payload.dict())
+        (result,) = register.record_status_events(request.auth, [event])  # type: ignore[attr-defined]
+        if result.outcome == "rejected":
+            error = result.errors[0]
+            status = 404 if error["type"] == "not_found" else 422
+            return status, {"detail": [{"loc": ["body", error["field"]], "msg": error["msg"],
+                                        "type": error["type"]} for error in result.errors]}
+        return (201 if result.outcome == "recorded" else 200), result.__dict__
+
+    return _write(request, handler)
+
+
+@router.post("/case-events", response={200: BatchOut, **ERRORS},
+             summary="Post up to 1,000 status events (answered per item)")
+def post_events(request: HttpRequest, payload: BatchIn) -> tuple[int, Any]:
+    def handler() -> tuple[int, Any]:
+        events = [register.StatusEvent(**e.dict()) for e in payload.events]
+        results = register.record_status_events(request.auth, events)  # type: ignore[attr-defined]
+        counts = {o: sum(1 for r in results if r.outcome == o)
+                  for o in ("recorded", "duplicate", "rejected")}
+        return 200, {"recorded": counts["recorded"], "duplicates": counts["duplicate"],
+                     "rejected": counts["rejected"], "items": [r.__dict__ for r in results]}
+
+    return _write(request, handler)
+
+
+@router.post("/cases/{number}/result", response={201: EventOut, **ERRORS},
+             summary="Post a result of the case")
+def post_result(request: HttpRequest, payload: ResultIn,
+                number: str = Path(..., pattern=CASE_NUMBER)) -> tuple[int, Any]:
+    def handler() -> tuple[int, Any]:
+        event = register.record_result(request.auth, _number(number), **payload.dict())  # type: ignore[attr-defined]
+        return 201, _event_out(event)
+
+    return _write(request, handler)
+
+
+@router.post("/cases/{number}/acknowledge", response={200: CaseOut, **ERRORS},
+             summary="Acknowledge an application delivered to your system")
+def acknowledge(request: HttpRequest, number: str = Path(..., pattern=CASE_NUMBER)
+                ) -> tuple[int, Any]:
+    def handler() -> tuple[int, Any]:
+        case = register.acknowledge(request.auth, _number(number))  # type: ignore[attr-defined]
+        case = ServiceCase.objects.select_related(
+            "service", "client_person", "client_company", "provider", "holder").get(pk=case.pk)
+        return 200, case_out(case)
+
+    return _write(request, handler)
+
+
+@router.post("/consultations", response={201: ConsultationOut, **ERRORS},
+             summary="Register a consultation")
+def create_consultation(request: HttpRequest, payload: ConsultationIn) -> tuple[int, Any]:
+    def handler() -> tuple[int, Any]:
+        data = payload.dict()
+        consultation = register.register_consultation(
+            request.auth, register.NewConsultation(**data))  # type: ignore[attr-defined]
+        return 201, {"id": consultation.pk, "outcome": consultation.outcome,
+                     "case_number": consultation.case.number if consultation.case else None}
+
+    return _write(request, handler)

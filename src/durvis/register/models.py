@@ -1,0 +1,231 @@
+"""The request register (pieprasījumu reģistrs, B1): every service case and consultation from
+every channel, with the full history of its statuses. The e-account, the workplace, analytics and
+costs read it; nothing keeps a second copy of "what happened to this case"."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from durvis.catalog.models import Service
+from durvis.identity.models import Company, Institution, Person
+
+
+class CaseStatus(models.TextChoices):
+    """The one standard status vocabulary; institutions' own names map onto it per service."""
+
+    RECEIVED = "received", _("Received")
+    REGISTERED = "registered", _("Registered")
+    IN_PROGRESS = "in_progress", _("In progress")
+    WAITING_FOR_CLIENT = "waiting_for_client", _("Waiting for the client")
+    DECIDED = "decided", _("Decided")
+    RESULT_DELIVERED = "result_delivered", _("Result delivered")
+    CLOSED = "closed", _("Closed")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class IdentificationLevel(models.TextChoices):
+    SIGNED_IN = "signed_in", _("Signed in")
+    IDENTIFIED_BY_AGENT = "identified_by_agent", _("Identified by an agent")
+    PHONE_ONLY = "phone_only", _("Phone number only")
+    ANONYMOUS = "anonymous", _("Anonymous")
+
+
+class RegisterChannel(models.TextChoices):
+    EACCOUNT = "eaccount", _("E-account / web")
+    CENTRE = "centre", _("Client service centre")
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("E-mail")
+    POST = "post", _("Post")
+    BACK_OFFICE = "back_office", _("Back-office system")
+
+
+class ActedBy(models.TextChoices):
+    CLIENT = "client", _("The client")
+    REPRESENTATIVE = "representative", _("A representative under a mandate")
+    AGENT = "agent", _("An agent on the client's behalf")
+    SYSTEM = "system", _("A back-office system")
+
+
+class ServiceCase(models.Model):
+    """A service case (pakalpojuma lieta): one application for one service."""
+
+    number = models.CharField(_("case number"), max_length=32, unique=True)
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    sequence = models.BigIntegerField()
+    client_person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+")
+    client_company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="+")
+    identification = models.CharField(max_length=24, choices=IdentificationLevel.choices)
+    client_phone = models.CharField(max_length=20, blank=True)
+    acted_by = models.CharField(max_length=16, choices=ActedBy.choices)
+    representative = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="+")
+    mandate_reference = models.CharField(max_length=64, blank=True)
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    application_channel = models.CharField(max_length=16, choices=RegisterChannel.choices)
+    result_channel = models.CharField(max_length=16, choices=RegisterChannel.choices, blank=True)
+    provider = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    service_point = models.CharField(max_length=100, blank=True)
+    holder = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    holder_reference = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=24, choices=CaseStatus.choices)
+    holder_status = models.CharField(max_length=100, blank=True)
+    status_at = models.DateTimeField()
+    payment_status = models.CharField(max_length=24, blank=True)
+    applied_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    change_seq = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["service", "sequence"], name="case_service_sequence"),
+        ]
+        indexes = [
+            models.Index(fields=["holder", "change_seq"], name="case_holder_changes"),
+            models.Index(fields=["provider", "change_seq"], name="case_provider_changes"),
+            models.Index(fields=["client_person", "-applied_at"], name="case_person_history"),
+            models.Index(fields=["client_company", "-applied_at"], name="case_company_history"),
+            models.Index(fields=["holder", "holder_reference"], name="case_holder_reference"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class EventKind(models.TextChoices):
+    STATUS = "status", _("Status change")
+    RESULT = "result", _("Result")
+    PAYMENT = "payment", _("Payment status")
+    ACKNOWLEDGED = "acknowledged", _("Received by the holder's system")
+    FEEDBACK = "feedback", _("Feedback")
+
+
+class CaseEvent(models.Model):
+    """One row of a case's history. `occurred_at` orders the history (events may arrive late);
+    `recorded_at` is when the platform learnt of it; `dedup_key` makes a repeated event a no-op."""
+
+    case = models.ForeignKey(ServiceCase, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    status = models.CharField(max_length=24, choices=CaseStatus.choices, blank=True)
+    holder_status = models.CharField(max_length=100, blank=True)
+    occurred_at = models.DateTimeField()
+    recorded_at = models.DateTimeField()
+    actor_kind = models.CharField(max_length=20)
+    actor_id = models.CharField(max_length=64, blank=True)
+    actor_institution = models.CharField(max_length=20, blank=True)
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    dedup_key = models.CharField(max_length=100)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "dedup_key"], name="case_event_dedup"),
+        ]
+        indexes = [models.Index(fields=["case", "occurred_at"], name="case_event_history")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind} {self.status} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class StatusMapping(models.Model):
+    """An institution's own status name for a service, mapped onto the standard vocabulary."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    holder_status = models.CharField(max_length=100)
+    status = models.CharField(max_length=24, choices=CaseStatus.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["service", "holder_status"], name="status_mapping"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id}: {self.holder_status} → {self.status}"
+
+
+class CaseSequence(models.Model):
+    """The last case sequence number given for a service (row-locked while a case is added)."""
+
+    service = models.OneToOneField(Service, primary_key=True, on_delete=models.CASCADE,
+                                   related_name="+")
+    last = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.service_id}: {self.last}"
+
+
+class ChangeCounter(models.Model):
+    """One row: the register's change counter, the cursor back-office systems sync by."""
+
+    last = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return str(self.last)
+
+
+class Feedback(models.Model):
+    """The client's rating (1–5) and comment, once per case or consultation."""
+
+    case = models.OneToOneField(ServiceCase, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="feedback")
+    consultation = models.OneToOneField("Consultation", null=True, blank=True,
+                                        on_delete=models.CASCADE, related_name="feedback")
+    rating = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True)
+    given_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(rating__gte=1, rating__lte=5),
+                                   name="feedback_rating_1_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rating}/5"
+
+
+class ConsultationOutcome(models.TextChoices):
+    ANSWERED = "answered", _("Answered")
+    ROUTED = "routed", _("Routed to a specialist or the holder")
+    CASE_OPENED = "case_opened", _("A case was opened")
+
+
+class Consultation(models.Model):
+    """Information given about a service or topic (konsultācija), through any channel."""
+
+    service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+")
+    topic = models.CharField(max_length=200, blank=True)
+    channel = models.CharField(max_length=16, choices=RegisterChannel.choices)
+    client_person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+")
+    client_company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="+")
+    identification = models.CharField(max_length=24, choices=IdentificationLevel.choices)
+    client_phone = models.CharField(max_length=20, blank=True)
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    agent_reference = models.CharField(max_length=64, blank=True)
+    provider = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=ConsultationOutcome.choices)
+    case = models.ForeignKey(ServiceCase, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="consultations")
+    occurred_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["provider", "occurred_at"], name="consultation_provider"),
+            models.Index(fields=["client_person", "-occurred_at"], name="consultation_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic or self.service_id} ({self.channel})"

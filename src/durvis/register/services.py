@@ -1,0 +1,580 @@
+"""Request-register services (B1): open cases, record their history, read and list them.
+
+Every write checks the access policy, writes the audit log and the outbox in the same
+transaction. Events may arrive late or twice: the history is ordered by `occurred_at`, the
+current status is that of the latest event, and a repeated event (same `event_id`, or without
+one the same status at the same time) is recognised and not stored again.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from durvis.access.policy import Action, Actor, case_scope, decide
+from durvis.audit.services import Entry, record, record_many
+from durvis.catalog.models import Service, ServiceStatus
+from durvis.identity import services as identity
+from durvis.identity.models import Company, Institution, Person
+from durvis.integrations import services as integrations
+from durvis.integrations.models import WebhookEvent
+from durvis.register.models import (
+    ActedBy,
+    CaseEvent,
+    CaseSequence,
+    CaseStatus,
+    Consultation,
+    EventKind,
+    Feedback,
+    IdentificationLevel,
+    ServiceCase,
+    StatusMapping,
+)
+from durvis.register.numbers import format_case_number, parse_case_number
+
+S = CaseStatus
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.RECEIVED: frozenset({S.REGISTERED, S.IN_PROGRESS, S.WAITING_FOR_CLIENT, S.DECIDED,
+                           S.REJECTED, S.WITHDRAWN}),
+    S.REGISTERED: frozenset({S.IN_PROGRESS, S.WAITING_FOR_CLIENT, S.DECIDED, S.REJECTED,
+                             S.WITHDRAWN}),
+    S.IN_PROGRESS: frozenset({S.WAITING_FOR_CLIENT, S.DECIDED, S.REJECTED, S.WITHDRAWN}),
+    S.WAITING_FOR_CLIENT: frozenset({S.IN_PROGRESS, S.DECIDED, S.REJECTED, S.WITHDRAWN}),
+    S.DECIDED: frozenset({S.RESULT_DELIVERED, S.CLOSED}),
+    S.RESULT_DELIVERED: frozenset({S.CLOSED}),
+    S.REJECTED: frozenset({S.CLOSED}),
+    S.WITHDRAWN: frozenset({S.CLOSED}),
+    S.CLOSED: frozenset(),
+}
+INITIAL_STATUSES = frozenset({S.RECEIVED, S.REGISTERED})
+FEEDBACK_STATUSES = frozenset({S.DECIDED, S.RESULT_DELIVERED, S.CLOSED, S.REJECTED})
+MAX_BATCH = 1000
+
+
+def transition_allowed(previous: str | None, new: str) -> bool:
+    """A case starts received or registered; a repeated status (a new detailed holder status
+    within it) is always allowed."""
+    if previous is None:
+        return new in INITIAL_STATUSES
+    return new == previous or new in TRANSITIONS[previous]
+
+
+def _field_error(name: str, message: str, code: str) -> ValidationError:
+    return ValidationError({name: ValidationError(message, code=code)})
+
+
+# --- Counters ----------------------------------------------------------------------------------
+
+def next_change_numbers(count: int) -> list[int]:
+    """`count` new values of the register's change counter (the sync cursor)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval('register_change_seq') FROM generate_series(1, %s)",
+                           [count])
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute("UPDATE register_changecounter SET last = last + %s WHERE id = 1 "
+                       "RETURNING last", [count])
+        last = cursor.fetchone()[0]
+        return list(range(last - count + 1, last + 1))
+
+
+def _next_sequence(service: Service) -> int:
+    CaseSequence.objects.bulk_create([CaseSequence(service=service)], ignore_conflicts=True)
+    sequence = CaseSequence.objects.select_for_update().get(service=service)
+    sequence.last += 1
+    sequence.save(update_fields=["last"])
+    return sequence.last
+
+
+# --- Opening a case ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewCase:
+    """An application as a channel registers it. Codes are as people write them."""
+
+    service_code: int
+    identification: str
+    application_channel: str
+    acted_by: str = ActedBy.CLIENT
+    personal_code: str = ""
+    registration_number: str = ""
+    client_phone: str = ""
+    representative_code: str = ""
+    mandate_reference: str = ""
+    result_channel: str = ""
+    provider_code: str = ""
+    service_point: str = ""
+    holder_reference: str = ""
+    applied_at: datetime.datetime | None = None
+    status: str = CaseStatus.RECEIVED
+    holder_status: str = ""
+    note: str = ""
+
+
+@transaction.atomic
+def open_case(actor: Actor, new: NewCase) -> ServiceCase:
+    """Register an application under a new case number."""
+    service = Service.objects.filter(code=new.service_code, status=ServiceStatus.PUBLISHED).first()
+    if service is None:
+        raise _field_error("service_code", "No published service with this code.", "unknown")
+    if not decide(actor, Action.CREATE_CASE, service):
+        raise PermissionDenied("may not register cases of this service")
+    person, company = _client(new)
+    provider = _provider(actor, service, new.provider_code)
+    representative = _representative(new)
+    if new.status not in INITIAL_STATUSES:
+        raise _field_error("status", "A new case is received or registered.", "invalid_transition")
+    applied_at = new.applied_at or timezone.now()
+    sequence = _next_sequence(service)
+    case = ServiceCase.objects.create(
+        number=format_case_number(service.code, sequence), service=service, sequence=sequence,
+        client_person=person, client_company=company, identification=new.identification,
+        client_phone=new.client_phone, acted_by=new.acted_by, representative=representative,
+        mandate_reference=new.mandate_reference,
+        agent=actor.staff.user if actor.staff and new.acted_by == ActedBy.AGENT else None,
+        application_channel=new.application_channel, result_channel=new.result_channel,
+        provider=provider, service_point=new.service_point, holder_id=service.holder_id,
+        holder_reference=new.holder_reference, status=new.status, holder_status=new.holder_status,
+        status_at=applied_at, applied_at=applied_at, change_seq=next_change_numbers(1)[0],
+    )
+    CaseEvent.objects.create(
+        case=case, kind=EventKind.STATUS, status=new.status, holder_status=new.holder_status,
+        occurred_at=applied_at, recorded_at=timezone.now(), note=new.note,
+        dedup_key="opened", **_event_actor(actor))
+    record(actor, "register.case.open", case, subject=person,
+           details={"service": service.code, "channel": new.application_channel})
+    if actor.institution_id != service.holder_id:
+        integrations.emit(WebhookEvent.CASE_REGISTERED, [service.holder_id], [_payload(case)])
+    return case
+
+
+def _client(new: NewCase) -> tuple[Person | None, Company | None]:
+    level = new.identification
+    person = company = None
+    if new.personal_code:
+        try:
+            person = identity.find_person(new.personal_code)
+        except ValidationError as error:
+            raise ValidationError({"personal_code": error.error_list}) from None
+        if person is None:
+            raise _field_error("personal_code", "No person with this personal code.", "unknown")
+    if new.registration_number:
+        try:
+            company = identity.find_company(new.registration_number)
+        except ValidationError as error:
+            raise ValidationError({"registration_number": error.error_list}) from None
+        if company is None:
+            raise _field_error("registration_number", "No company with this number.", "unknown")
+    identified = person is not None or company is not None
+    if level in (IdentificationLevel.SIGNED_IN, IdentificationLevel.IDENTIFIED_BY_AGENT):
+        if not identified:
+            raise _field_error("personal_code", "An identified client needs a personal code or "
+                               "a registration number.", "required")
+    elif level == IdentificationLevel.PHONE_ONLY:
+        if identified or not new.client_phone:
+            raise _field_error("client_phone", "A phone-only case has the phone number and "
+                               "nothing else.", "required")
+    elif identified or new.client_phone:
+        raise _field_error("identification", "An anonymous case names no client.", "invalid")
+    return person, company
+
+
+def _provider(actor: Actor, service: Service, code: str) -> Institution:
+    provider = Institution.objects.filter(
+        **({"code": code} if code else {"pk": actor.institution_id or 0})).first()
+    if provider is None:
+        raise _field_error("provider_code", "Unknown provider institution.", "unknown")
+    if provider.pk != service.holder_id and not service.providers.filter(pk=provider.pk).exists():
+        raise _field_error("provider_code", "This institution does not provide the service.",
+                           "not_a_provider")
+    return provider
+
+
+def _representative(new: NewCase) -> Person | None:
+    if new.acted_by != ActedBy.REPRESENTATIVE:
+        return None
+    if not new.representative_code or not new.mandate_reference:
+        raise _field_error("representative_code", "A representative's personal code and the "
+                           "mandate reference are needed.", "required")
+    try:
+        person = identity.find_person(new.representative_code)
+    except ValidationError as error:
+        raise ValidationError({"representative_code": error.error_list}) from None
+    if person is None:
+        raise _field_error("representative_code", "No person with this personal code.", "unknown")
+    return person
+
+
+def _event_actor(actor: Actor) -> dict[str, str]:
+    return {"actor_kind": actor.kind, "actor_id": actor.audit_id,
+            "actor_institution": actor.institution_code}
+
+
+def _payload(case: ServiceCase) -> dict[str, Any]:
+    """What a webhook says about a case: no personal data; the receiver reads the case."""
+    return {"case_number": case.number, "service_code": case.service.code,
+            "status": case.status, "holder_status": case.holder_status,
+            "status_at": case.status_at.isoformat(), "holder_reference": case.holder_reference,
+            "change_seq": case.change_seq}
+
+
+# --- Status events -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StatusEvent:
+    case_number: str
+    occurred_at: datetime.datetime
+    status: str = ""
+    holder_status: str = ""
+    note: str = ""
+    event_id: str = ""
+
+
+@dataclass
+class ItemResult:
+    """The answer for one event of a batch: recorded, duplicate (already stored) or rejected."""
+
+    index: int
+    case_number: str
+    outcome: str
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class _Pending:
+    index: int
+    event: StatusEvent
+    case: ServiceCase
+    status: str
+    dedup_key: str
+
+
+@transaction.atomic
+def record_status_events(actor: Actor, events: Sequence[StatusEvent]) -> list[ItemResult]:
+    """Record a batch of status events, answered per item: valid events are stored together in
+    one transaction even when others in the batch are rejected."""
+    if len(events) > MAX_BATCH:
+        raise _field_error("events", f"At most {MAX_BATCH} events in one batch.", "too_many")
+    results = {i: ItemResult(i, e.case_number, "recorded") for i, e in enumerate(events)}
+    cases = _cases_for_update(actor, events, results)
+    mappings = _mappings({c.service_id for c in cases.values()})
+    pending: list[_Pending] = []
+    for index, event in enumerate(events):
+        if results[index].errors:
+            continue
+        case = cases[results[index].case_number]
+        status = event.status or mappings.get((case.service_id, event.holder_status), "")
+        if not status:
+            _reject(results[index], "holder_status",
+                    "Unknown holder status for this service: map it or send a standard status.",
+                    "unmapped_status")
+            continue
+        pending.append(_Pending(index, event, case, status, _dedup_key(event, status)))
+    _drop_duplicates(pending, results)
+    accepted = _apply_in_time_order(actor, pending, results)
+    _store(actor, accepted)
+    return [results[i] for i in sorted(results)]
+
+
+def _reject(result: ItemResult, field_name: str, message: str, code: str) -> None:
+    result.outcome = "rejected"
+    result.errors.append({"field": field_name, "msg": message, "type": code})
+
+
+def _cases_for_update(actor: Actor, events: Sequence[StatusEvent],
+                      results: dict[int, ItemResult]) -> dict[str, ServiceCase]:
+    numbers = {}
+    for index, event in enumerate(events):
+        try:
+            parsed = parse_case_number(event.case_number)
+        except ValidationError as error:
+            _reject(results[index], "case_number", error.messages[0], error.code or "invalid")
+            continue
+        numbers[index] = str(parsed)
+        results[index].case_number = str(parsed)
+    found = {c.number: c for c in ServiceCase.objects.select_for_update()
+             .select_related("service").filter(number__in=set(numbers.values())).order_by("pk")}
+    for index, number in numbers.items():
+        case = found.get(number)
+        if case is None or not decide(actor, Action.UPDATE_CASE, case):
+            _reject(results[index], "case_number", "No such case for this client.", "not_found")
+    return found
+
+
+def _mappings(service_ids: set[int]) -> dict[tuple[int, str], str]:
+    rows = StatusMapping.objects.filter(service_id__in=service_ids)
+    return {(m.service_id, m.holder_status): m.status for m in rows}
+
+
+def _dedup_key(event: StatusEvent, status: str) -> str:
+    if event.event_id:
+        return f"id:{event.event_id}"[:100]
+    content = f"{status}|{event.holder_status}|{event.occurred_at.isoformat()}"
+    return "h:" + hashlib.sha256(content.encode()).hexdigest()[:40]
+
+
+def _drop_duplicates(pending: list[_Pending], results: dict[int, ItemResult]) -> None:
+    stored = set(CaseEvent.objects.filter(
+        case_id__in={p.case.pk for p in pending}, dedup_key__in={p.dedup_key for p in pending},
+    ).values_list("case_id", "dedup_key"))
+    seen: set[tuple[int, str]] = set()
+    for item in list(pending):
+        key = (item.case.pk, item.dedup_key)
+        if key in stored or key in seen:
+            results[item.index].outcome = "duplicate"
+            pending.remove(item)
+        seen.add(key)
+
+
+def _apply_in_time_order(actor: Actor, pending: list[_Pending],
+                         results: dict[int, ItemResult]) -> list[_Pending]:
+    """Check each event's transition against the status before it in time; move the case's
+    current status when the event is its latest."""
+    accepted: list[_Pending] = []
+    by_case: dict[int, list[_Pending]] = defaultdict(list)
+    for item in pending:
+        by_case[item.case.pk].append(item)
+    for items in by_case.values():
+        timeline: list[tuple[datetime.datetime, str]] = []
+        for item in sorted(items, key=lambda p: p.event.occurred_at):
+            case, at = item.case, item.event.occurred_at
+            before = [s for t, s in timeline if t <= at]
+            previous = before[-1] if before else (
+                case.status if at >= case.status_at else _status_before(case, at))
+            if not transition_allowed(previous, item.status):
+                _reject(results[item.index], "status",
+                        f"A case cannot go from {previous or 'nothing'} to {item.status}.",
+                        "invalid_transition")
+                continue
+            timeline.append((at, item.status))
+            accepted.append(item)
+            if at >= case.status_at:
+                case.status, case.holder_status, case.status_at = (
+                    item.status, item.event.holder_status, at)
+                case._changed = True  # type: ignore[attr-defined]
+    return accepted
+
+
+def _status_before(case: ServiceCase, at: datetime.datetime) -> str | None:
+    """The status a case had at a moment in its past (for an event that arrives late)."""
+    return (CaseEvent.objects.filter(case=case, kind=EventKind.STATUS, occurred_at__lte=at)
+            .order_by("-occurred_at", "-pk").values_list("status", flat=True).first())
+
+
+def _store(actor: Actor, accepted: list[_Pending]) -> None:
+    if not accepted:
+        return
+    now = timezone.now()
+    CaseEvent.objects.bulk_create([
+        CaseEvent(case=p.case, kind=EventKind.STATUS, status=p.status,
+                  holder_status=p.event.holder_status, occurred_at=p.event.occurred_at,
+                  recorded_at=now, note=p.event.note, dedup_key=p.dedup_key,
+                  **_event_actor(actor))
+        for p in accepted
+    ], ignore_conflicts=True)
+    touched = list({p.case.pk: p.case for p in accepted}.values())
+    for case, change in zip(touched, next_change_numbers(len(touched)), strict=True):
+        case.change_seq, case.updated_at = change, now
+    ServiceCase.objects.bulk_update(
+        touched, ["status", "holder_status", "status_at", "change_seq", "updated_at"])
+    record_many(actor, [
+        Entry("register.case.status", "register.servicecase", str(p.case.pk),
+              p.case.client_person_id, details={"status": p.status})
+        for p in accepted
+    ])
+    _notify_others(actor, WebhookEvent.CASE_STATUS_CHANGED, touched)
+
+
+def _notify_others(actor: Actor, event: str, cases: Iterable[ServiceCase]) -> None:
+    """Tell the other institutions of each case (holder, provider) what the actor changed."""
+    groups: dict[frozenset[int], list[dict[str, Any]]] = defaultdict(list)
+    for case in cases:
+        others = frozenset({case.holder_id, case.provider_id} - {actor.institution_id})
+        if others:
+            groups[others].append(_payload(case))
+    for institutions, payloads in groups.items():
+        integrations.emit(event, institutions, payloads)
+
+
+# --- Results, acknowledgements, feedback -------------------------------------------------------
+
+def case_for_update(actor: Actor, number: str) -> ServiceCase:
+    """The case to change, locked; unknown and foreign cases are alike not found."""
+    parsed = parse_case_number(number)
+    case = (ServiceCase.objects.select_for_update().select_related("service")
+            .filter(number=str(parsed)).first())
+    if case is None or not decide(actor, Action.UPDATE_CASE, case):
+        raise ServiceCase.DoesNotExist
+    return case
+
+
+@transaction.atomic
+def record_result(actor: Actor, number: str, *, occurred_at: datetime.datetime, title: str,
+                  reference: str = "", note: str = "", event_id: str = "") -> CaseEvent:
+    """A result of the case (a decision document, or where to find it)."""
+    case = case_for_update(actor, number)
+    key = f"result:{event_id}" if event_id else "result:" + hashlib.sha256(
+        f"{title}|{reference}|{occurred_at.isoformat()}".encode()).hexdigest()[:40]
+    existing = CaseEvent.objects.filter(case=case, dedup_key=key).first()
+    if existing:
+        return existing
+    event = CaseEvent.objects.create(
+        case=case, kind=EventKind.RESULT, occurred_at=occurred_at, recorded_at=timezone.now(),
+        note=note, data={"title": title, "reference": reference}, dedup_key=key,
+        **_event_actor(actor))
+    _touch(case)
+    record(actor, "register.case.result", case, subject=case.client_person)
+    _notify_others(actor, WebhookEvent.CASE_RESULT, [case])
+    return event
+
+
+@transaction.atomic
+def acknowledge(actor: Actor, number: str) -> ServiceCase:
+    """The holder's system confirms it received the application (repeating it is harmless)."""
+    case = case_for_update(actor, number)
+    if case.acknowledged_at is None:
+        case.acknowledged_at = timezone.now()
+        CaseEvent.objects.create(
+            case=case, kind=EventKind.ACKNOWLEDGED, occurred_at=case.acknowledged_at,
+            recorded_at=case.acknowledged_at, dedup_key="acknowledged", **_event_actor(actor))
+        _touch(case, "acknowledged_at")
+        record(actor, "register.case.acknowledge", case)
+    return case
+
+
+def _touch(case: ServiceCase, *fields: str) -> None:
+    case.change_seq = next_change_numbers(1)[0]
+    case.save(update_fields=["change_seq", "updated_at", *fields])
+
+
+@transaction.atomic
+def give_feedback(actor: Actor, case: ServiceCase, rating: int, comment: str = "") -> Feedback:
+    """The client rates a case once, after its result (B1)."""
+    client = case.client_company or case.client_person
+    if client is None or not decide(actor, Action.ACT_FOR, client=client):
+        raise PermissionDenied("only the client gives feedback on a case")
+    if case.status not in FEEDBACK_STATUSES:
+        raise _field_error("rating", "Feedback can be given after the result.", "too_early")
+    if Feedback.objects.filter(case=case).exists():
+        raise _field_error("rating", "Feedback on this case was given already.", "duplicate")
+    if not 1 <= rating <= 5:
+        raise _field_error("rating", "The rating is from 1 to 5.", "range")
+    feedback = Feedback.objects.create(case=case, rating=rating, comment=comment)
+    CaseEvent.objects.create(case=case, kind=EventKind.FEEDBACK, occurred_at=feedback.given_at,
+                             recorded_at=feedback.given_at, data={"rating": rating},
+                             dedup_key="feedback", **_event_actor(actor))
+    _touch(case)
+    record(actor, "register.case.feedback", case, subject=case.client_person)
+    integrations.emit(WebhookEvent.FEEDBACK_RECEIVED, {case.holder_id, case.provider_id},
+                      [{**_payload(case), "rating": rating}])
+    return feedback
+
+
+# --- Consultations -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewConsultation:
+    channel: str
+    identification: str
+    outcome: str
+    occurred_at: datetime.datetime
+    service_code: int | None = None
+    topic: str = ""
+    personal_code: str = ""
+    registration_number: str = ""
+    client_phone: str = ""
+    agent_reference: str = ""
+    duration_seconds: int | None = None
+    case_number: str = ""
+
+
+@transaction.atomic
+def register_consultation(actor: Actor, new: NewConsultation) -> Consultation:
+    """Information given to a client, identified or not, through any channel."""
+    service = None
+    if new.service_code is not None:
+        service = Service.objects.filter(code=new.service_code).first()
+        if service is None:
+            raise _field_error("service_code", "No service with this code.", "unknown")
+    elif not new.topic:
+        raise _field_error("topic", "Name the service or the topic.", "required")
+    decision = decide(actor, Action.REGISTER_CONSULTATION, service)
+    if not decision or actor.institution_id is None:
+        raise PermissionDenied(decision.reason)
+    person, company = _client(NewCase(
+        service_code=0, identification=new.identification, application_channel=new.channel,
+        personal_code=new.personal_code, registration_number=new.registration_number,
+        client_phone=new.client_phone))
+    case = None
+    if new.case_number:
+        try:
+            case = case_for_update(actor, new.case_number)
+        except (ServiceCase.DoesNotExist, ValidationError):
+            raise _field_error("case_number", "No such case for this client.", "not_found") from None
+    consultation = Consultation.objects.create(
+        service=service, topic=new.topic, channel=new.channel, client_person=person,
+        client_company=company, identification=new.identification,
+        client_phone=new.client_phone, agent=actor.staff.user if actor.staff else None,
+        agent_reference=new.agent_reference, provider_id=actor.institution_id,
+        duration_seconds=new.duration_seconds, outcome=new.outcome, case=case,
+        occurred_at=new.occurred_at)
+    record(actor, "register.consultation.create", consultation, subject=person)
+    return consultation
+
+
+# --- Reading -----------------------------------------------------------------------------------
+
+def read_case(actor: Actor, number: str, *, purpose: str = "") -> tuple[ServiceCase, list[CaseEvent]]:
+    """A case with its history in time order; the read is audited (it is a client's data)."""
+    parsed = parse_case_number(number)
+    case = (ServiceCase.objects.select_related("service", "client_person", "client_company",
+                                               "provider", "holder", "representative")
+            .filter(number=str(parsed)).first())
+    if case is None or not decide(actor, Action.READ_CASE, case):
+        raise ServiceCase.DoesNotExist
+    history = list(case.events.order_by("occurred_at", "pk"))
+    record(actor, "register.case.read", case, subject=case.client_person, purpose=purpose)
+    return case, history
+
+
+def changed_cases(actor: Actor, cursor: int, limit: int = 100) -> tuple[list[ServiceCase], int]:
+    """Cases of the actor's institution (as holder or provider) changed after `cursor`, oldest
+    change first, and the cursor to ask with next. Each of the two branches is one walk of an
+    (institution, change_seq) index, so the cost does not depend on how many services the
+    client's scope names; reads are audited per case."""
+    scope = case_scope(actor)
+    branches = []
+    for column in ("holder_id", "provider_id"):
+        cases = ServiceCase.objects.filter(**{column: scope.institution_id},
+                                           change_seq__gt=cursor)
+        if scope.service_ids is not None:
+            cases = cases.filter(service_id__in=scope.service_ids)
+        branches.append(list(_listing(cases.order_by("change_seq")[:limit])))
+    merged = {c.pk: c for c in sorted(branches[0] + branches[1], key=lambda c: c.change_seq)}
+    page = list(merged.values())[:limit]
+    record_many(actor, [Entry("register.case.list", "register.servicecase", str(c.pk),
+                              c.client_person_id) for c in page])
+    return page, (page[-1].change_seq if page else cursor)
+
+
+def _listing(cases: QuerySet[ServiceCase]) -> QuerySet[ServiceCase]:
+    return cases.select_related("service", "client_person", "client_company", "provider",
+                                "holder")
+
+
+def client_history(person: Person | None = None, company: Company | None = None
+                   ) -> QuerySet[ServiceCase]:
+    """All cases of one client, newest first (the e-account's history, C3)."""
+    if person is None and company is None:
+        return ServiceCase.objects.none()
+    clients = Q(client_person=person) if person is not None else Q(client_company=company)
+    return _listing(ServiceCase.objects.filter(clients)).order_by("-applied_at")
