@@ -196,6 +196,9 @@ def _provider(actor: Actor, service: Service, code: str) -> Institution:
     if provider.pk != service.holder_id and not service.providers.filter(pk=provider.pk).exists():
         raise _field_error("provider_code", "This institution does not provide the service.",
                            "not_a_provider")
+    if provider.pk != actor.institution_id and actor.institution_id != service.holder_id:
+        raise _field_error("provider_code", "Only the holder registers a case taken by another "
+                           "provider.", "foreign_provider")
     return provider
 
 

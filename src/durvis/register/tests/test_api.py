@@ -92,6 +92,7 @@ def test_phone_only_and_anonymous_cases(centre):
     ({"identification": "phone_only"}, "client_phone", "required"),
     ({"identification": "anonymous"}, "identification", "invalid"),
     ({"provider_code": "VID"}, "provider_code", "not_a_provider"),
+    ({"provider_code": "VSAA"}, "provider_code", "foreign_provider"),
     ({"acted_by": "representative"}, "representative_code", "required"),
     ({"status": "decided"}, "status", None),
     ({"application_channel": "pigeon"}, "application_channel", None),

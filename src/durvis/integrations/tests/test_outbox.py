@@ -1,0 +1,186 @@
+"""Webhooks through the outbox (B9): written with the change, signed, retried with back-off,
+dead-lettered, replayed — against real HTTP servers on loopback."""
+
+import hashlib
+import hmac
+import http.server
+import json
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from durvis.access.policy import Actor
+from durvis.integrations import services as integrations
+from durvis.integrations.models import OutboxMessage, OutboxStatus
+from durvis.register import services as register
+
+
+class Receiver:
+    """A webhook receiver on loopback that fails the first `failures` deliveries with a 503."""
+
+    def __init__(self, failures=0, hang=False):
+        self.failures, self.hang, self.received = failures, hang, []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if receiver.hang:
+                    time.sleep(3)
+                    return
+                receiver.received.append((dict(self.headers), body))
+                status = 503 if len(receiver.received) <= receiver.failures else 204
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    made = []
+
+    def make(**kwargs):
+        made.append(Receiver(**kwargs))
+        return made[-1]
+
+    yield make
+    for r in made:
+        r.close()
+
+
+@pytest.fixture
+def setup(staff, institutions, catalogue, api_client_factory):
+    admin = Actor(kind="staff", staff=staff["vsaa_admin"])
+    centre = api_client_factory("VDAA")
+    return admin, centre, institutions
+
+
+def open_case(centre):
+    actor = integrations.api_actor(centre.api_client)
+    return register.open_case(actor, register.NewCase(
+        service_code=1011, identification="anonymous", application_channel="centre"))
+
+
+def run_worker_until_idle(max_rounds=20):
+    """What the worker's task does, with the clock moved to each retry's due time."""
+    for _ in range(max_rounds):
+        if integrations.deliver_due() == 0:
+            due = integrations.next_due_at()
+            if due is None:
+                return
+            OutboxMessage.objects.filter(status=OutboxStatus.PENDING).update(
+                next_attempt_at=timezone.now())
+
+
+def test_registration_is_delivered_signed(setup, receiver):
+    admin, centre, institutions = setup
+    hook = receiver()
+    endpoint = integrations.register_webhook(admin, institutions["VSAA"], hook.url,
+                                             ["case.registered"], secret="s3cret")
+    case = open_case(centre)
+    message = OutboxMessage.objects.get()
+    assert message.status == OutboxStatus.PENDING  # written with the case, sent after
+    run_worker_until_idle()
+    headers, body = hook.received[0]
+    payload = json.loads(body)
+    assert payload["event"] == "case.registered"
+    assert payload["data"]["case_number"] == case.number
+    assert headers["Idempotency-Key"] == message.idempotency_key
+    stamp, signature = (part.split("=", 1)[1] for part in headers["Durvis-Signature"].split(","))
+    expected = hmac.new(b"s3cret", stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    assert signature == expected
+    assert endpoint.secret == "s3cret"
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.DELIVERED and message.attempts == 1
+
+
+def test_failures_are_retried_with_back_off(setup, receiver):
+    admin, centre, institutions = setup
+    hook = receiver(failures=2)
+    integrations.register_webhook(admin, institutions["VSAA"], hook.url, ["case.registered"])
+    open_case(centre)
+    before = timezone.now()
+    assert integrations.deliver_due() == 1
+    message = OutboxMessage.objects.get()
+    assert message.attempts == 1 and message.last_error == "HTTP 503"
+    assert message.next_attempt_at >= before + timedelta(seconds=10)
+    assert integrations.deliver_due() == 0  # not due yet
+    run_worker_until_idle()
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.DELIVERED and message.attempts == 3
+    assert len(hook.received) == 3
+    assert len({h["Idempotency-Key"] for h, _ in hook.received}) == 1  # the same delivery
+
+
+def test_a_receiver_that_never_answers_ends_in_the_dead_letters_and_can_be_replayed(
+        setup, receiver, settings):
+    settings.DURVIS_WEBHOOK_TIMEOUT = 0.3
+    admin, centre, institutions = setup
+    hook = receiver(hang=True)
+    integrations.register_webhook(admin, institutions["VSAA"], hook.url, ["case.registered"])
+    open_case(centre)
+    run_worker_until_idle()
+    message = OutboxMessage.objects.get()
+    assert message.status == OutboxStatus.DEAD
+    assert message.attempts == integrations.MAX_ATTEMPTS
+    assert "timed out" in message.last_error
+    assert integrations.dead_letters(admin, institutions["VSAA"]) == [message]
+    hook.hang = False
+    integrations.replay(admin, message)
+    run_worker_until_idle()
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.DELIVERED
+
+
+def test_a_refused_connection_is_retried(setup):
+    admin, centre, institutions = setup
+    integrations.register_webhook(admin, institutions["VSAA"], "http://127.0.0.1:9/hook",
+                                  ["case.registered"])
+    open_case(centre)
+    integrations.deliver_due()
+    message = OutboxMessage.objects.get()
+    assert message.status == OutboxStatus.PENDING and "Connection" in message.last_error
+
+
+def test_no_message_without_a_subscription(setup, receiver):
+    admin, centre, institutions = setup
+    integrations.register_webhook(admin, institutions["VSAA"], receiver().url,
+                                  ["feedback.received"])
+    open_case(centre)
+    assert not OutboxMessage.objects.exists()
+
+
+def test_no_message_when_the_change_rolls_back(setup, receiver):
+    from django.db import transaction
+
+    admin, centre, institutions = setup
+    integrations.register_webhook(admin, institutions["VSAA"], receiver().url,
+                                  ["case.registered"])
+    with pytest.raises(RuntimeError), transaction.atomic():
+        open_case(centre)
+        assert OutboxMessage.objects.count() == 1
+        raise RuntimeError("the change fails after the message was written")
+    assert not OutboxMessage.objects.exists()
+
+
+def test_only_the_institutions_administrator_manages_webhooks(staff, institutions):
+    from django.core.exceptions import PermissionDenied
+
+    for name in ("vid_admin", "agent"):
+        with pytest.raises(PermissionDenied):
+            integrations.register_webhook(Actor(kind="staff", staff=staff[name]),
+                                          institutions["VSAA"], "http://127.0.0.1/x",
+                                          ["case.registered"])
