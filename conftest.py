@@ -102,7 +102,7 @@ def api_client_factory(staff, institutions):
     def make(institution="VSAA", operations=("cases:read", "cases:write", "consultations:write"),
              services=()):
         admin = identity.record_staff(
-            username=f"admin.{institution.lower()}", password="pw-long-enough-for-tests",
+            username=f"integrations.{institution.lower()}", password="pw-long-enough-for-tests",
             institution=institutions[institution], roles=["institution_admin"])
         client, token = create_api_client(Actor(kind="staff", staff=admin),
                                           institutions[institution], "Test system", operations,

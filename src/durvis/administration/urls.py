@@ -1,10 +1,21 @@
 from django.urls import path
 
-from durvis.administration import views
+from durvis.administration import integrations, views
 
 app_name = "administration"
 urlpatterns = [
     path("administration/services/", views.service_list, name="services"),
     path("administration/services/new/", views.service_create, name="service-create"),
     path("administration/services/<int:code>/", views.service_edit, name="service-edit"),
+    path("administration/integrations/", integrations.overview, name="integrations"),
+    path("administration/integrations/clients/", integrations.create_client,
+         name="api-client-create"),
+    path("administration/integrations/clients/<int:client_id>/deactivate/",
+         integrations.deactivate_client, name="api-client-deactivate"),
+    path("administration/integrations/webhooks/", integrations.create_webhook,
+         name="webhook-create"),
+    path("administration/integrations/outbox/<int:message_id>/replay/", integrations.replay,
+         name="outbox-replay"),
+    path("administration/integrations/status-mappings/", integrations.map_status,
+         name="status-mapping-create"),
 ]

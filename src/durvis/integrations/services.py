@@ -268,3 +268,21 @@ def replay(actor: Actor, message: OutboxMessage) -> None:
         status=OutboxStatus.PENDING, attempts=0, next_attempt_at=timezone.now())
     record(actor, "integrations.outbox.replay", message)
     transaction.on_commit(_wake_worker)
+
+
+def clients_of(institution: Institution) -> list[ApiClient]:
+    return list(ApiClient.objects.filter(institution=institution).prefetch_related("services")
+                .order_by("-created_at"))
+
+
+def webhooks_of(institution: Institution) -> list[WebhookEndpoint]:
+    return list(WebhookEndpoint.objects.filter(institution=institution).order_by("-created_at"))
+
+
+@transaction.atomic
+def deactivate_api_client(actor: Actor, client: ApiClient) -> None:
+    """Revoke a client's token at once (a leaked secret, a retired system)."""
+    if not decide(actor, Action.MANAGE_INTEGRATIONS, client.institution):
+        raise PermissionDenied
+    ApiClient.objects.filter(pk=client.pk).update(is_active=False)
+    record(actor, "integrations.api_client.deactivate", client)

@@ -581,3 +581,24 @@ def client_history(person: Person | None = None, company: Company | None = None
         return ServiceCase.objects.none()
     clients = Q(client_person=person) if person is not None else Q(client_company=company)
     return _listing(ServiceCase.objects.filter(clients)).order_by("-applied_at")
+
+
+@transaction.atomic
+def map_holder_status(actor: Actor, service: Service, holder_status: str, status: str
+                      ) -> StatusMapping:
+    """An institution names its own detailed status and the standard status it means."""
+    if not decide(actor, Action.CHANGE_SERVICE, service):
+        raise PermissionDenied("only the holder's administrator maps its statuses")
+    if status not in CaseStatus.values or not holder_status.strip():
+        raise _field_error("status", "Choose a standard status and name your own.", "invalid")
+    mapping, _ = StatusMapping.objects.update_or_create(
+        service=service, holder_status=holder_status.strip(), defaults={"status": status})
+    record(actor, "register.status_mapping.set", mapping,
+           details={"service": service.code, "holder_status": mapping.holder_status,
+                    "status": status})
+    return mapping
+
+
+def status_mappings(institution: Institution) -> QuerySet[StatusMapping]:
+    return StatusMapping.objects.filter(service__holder=institution).select_related(
+        "service").order_by("service__code", "holder_status")

@@ -1,0 +1,155 @@
+"""Integration administration of an institution (A5, B9): its API clients, webhooks, the dead
+letters of the outbox, and its own status names mapped onto the standard ones."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from durvis.access.policy import Action, Actor, actor_from_request, decide
+from durvis.catalog.models import Service
+from durvis.integrations import services as integrations
+from durvis.integrations.models import ApiClient, Operation, OutboxMessage, WebhookEvent
+from durvis.register import services as register
+from durvis.register.models import CaseStatus
+
+
+class ApiClientForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name of the system"), max_length=100)
+    operations = forms.MultipleChoiceField(label=gettext_lazy("Operations"),
+                                           choices=Operation.choices,
+                                           widget=forms.CheckboxSelectMultiple)
+    services = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Services (none: all the institution holds or provides)"),
+        queryset=Service.objects.none(), required=False, widget=forms.CheckboxSelectMultiple)
+
+
+class WebhookForm(forms.Form):
+    url = forms.URLField(label=gettext_lazy("Address (URL)"), max_length=500)
+    events = forms.MultipleChoiceField(label=gettext_lazy("Events"), choices=WebhookEvent.choices,
+                                       widget=forms.CheckboxSelectMultiple)
+
+
+class StatusMappingForm(forms.Form):
+    service = forms.ModelChoiceField(label=gettext_lazy("Service"), queryset=Service.objects.none())
+    holder_status = forms.CharField(label=gettext_lazy("Your status name"), max_length=100)
+    status = forms.ChoiceField(label=gettext_lazy("Standard status"), choices=CaseStatus.choices)
+
+
+def _administrator(request: HttpRequest) -> Actor:
+    actor = actor_from_request(request)
+    if actor.staff is None or not decide(actor, Action.MANAGE_INTEGRATIONS,
+                                         actor.staff.institution):
+        raise PermissionDenied
+    return actor
+
+
+def _institution_services(actor: Actor) -> object:
+    institution_id = actor.institution_id
+    return (Service.objects.filter(holder_id=institution_id)
+            | Service.objects.filter(providers__id=institution_id)).distinct().order_by("code")
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    actor = _administrator(request)
+    assert actor.staff is not None
+    institution = actor.staff.institution
+    client_form = ApiClientForm(prefix="client")
+    client_form.fields["services"].queryset = _institution_services(actor)  # type: ignore[attr-defined]
+    mapping_form = StatusMappingForm(prefix="mapping")
+    mapping_form.fields["service"].queryset = Service.objects.filter(holder=institution)  # type: ignore[attr-defined]
+    return render(request, "administration/integrations.html", {
+        "institution": institution,
+        "clients": integrations.clients_of(institution),
+        "webhooks": integrations.webhooks_of(institution),
+        "dead_letters": integrations.dead_letters(actor, institution),
+        "mappings": register.status_mappings(institution),
+        "client_form": client_form, "webhook_form": WebhookForm(prefix="webhook"),
+        "mapping_form": mapping_form,
+    })
+
+
+@login_required
+@require_POST
+def create_client(request: HttpRequest) -> HttpResponse:
+    actor = _administrator(request)
+    assert actor.staff is not None
+    form = ApiClientForm(request.POST, prefix="client")
+    form.fields["services"].queryset = _institution_services(actor)  # type: ignore[attr-defined]
+    if not form.is_valid():
+        return _invalid(request, form)
+    client, token = integrations.create_api_client(
+        actor, actor.staff.institution, form.cleaned_data["name"],
+        form.cleaned_data["operations"], form.cleaned_data["services"])
+    return render(request, "administration/api_client_created.html",
+                  {"client": client, "token": token})
+
+
+@login_required
+@require_POST
+def deactivate_client(request: HttpRequest, client_id: int) -> HttpResponse:
+    actor = _administrator(request)
+    client = ApiClient.objects.filter(pk=client_id, institution_id=actor.institution_id).first()
+    if client is None:
+        raise Http404
+    integrations.deactivate_api_client(actor, client)
+    messages.success(request, _("The client's token no longer works."))
+    return redirect("administration:integrations")
+
+
+@login_required
+@require_POST
+def create_webhook(request: HttpRequest) -> HttpResponse:
+    actor = _administrator(request)
+    assert actor.staff is not None
+    form = WebhookForm(request.POST, prefix="webhook")
+    if not form.is_valid():
+        return _invalid(request, form)
+    endpoint = integrations.register_webhook(actor, actor.staff.institution,
+                                             form.cleaned_data["url"], form.cleaned_data["events"])
+    messages.success(request, _("Webhook added. Its signing secret: %(secret)s")
+                     % {"secret": endpoint.secret})
+    return redirect("administration:integrations")
+
+
+@login_required
+@require_POST
+def replay(request: HttpRequest, message_id: int) -> HttpResponse:
+    actor = _administrator(request)
+    message = OutboxMessage.objects.filter(
+        pk=message_id, endpoint__institution_id=actor.institution_id).first()
+    if message is None:
+        raise Http404
+    integrations.replay(actor, message)
+    messages.success(request, _("The message will be sent again."))
+    return redirect("administration:integrations")
+
+
+@login_required
+@require_POST
+def map_status(request: HttpRequest) -> HttpResponse:
+    actor = _administrator(request)
+    form = StatusMappingForm(request.POST, prefix="mapping")
+    form.fields["service"].queryset = Service.objects.filter(holder_id=actor.institution_id)  # type: ignore[attr-defined]
+    if not form.is_valid():
+        return _invalid(request, form)
+    try:
+        register.map_holder_status(actor, form.cleaned_data["service"],
+                                   form.cleaned_data["holder_status"], form.cleaned_data["status"])
+    except ValidationError as error:
+        form.add_error(None, error)
+        return _invalid(request, form)
+    messages.success(request, _("Status name mapped."))
+    return redirect("administration:integrations")
+
+
+def _invalid(request: HttpRequest, form: forms.Form) -> HttpResponse:
+    return render(request, "administration/form_errors.html", {"form": form}, status=422)

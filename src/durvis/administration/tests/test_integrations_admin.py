@@ -1,0 +1,99 @@
+"""Integration administration (A5, B9): API clients (token shown once), webhooks, dead letters,
+status names — each institution's administrator for their own institution only."""
+
+import pytest
+
+from durvis.audit.models import AuditEvent
+from durvis.integrations.models import ApiClient, OutboxMessage, OutboxStatus, WebhookEndpoint
+from durvis.integrations.services import authenticate
+from durvis.register.models import StatusMapping
+
+
+@pytest.fixture
+def admin_client(client, staff, catalogue):
+    client.force_login(staff["vsaa_admin"].user)
+    return client
+
+
+def test_overview_for_administrators_only(client, staff, catalogue):
+    client.force_login(staff["agent"].user)
+    assert client.get("/administration/integrations/").status_code == 403
+    client.force_login(staff["vsaa_admin"].user)
+    page = client.get("/en/administration/integrations/").content.decode()
+    assert "API clients" in page and "Webhooks" in page
+
+
+def test_create_client_shows_the_token_once_and_stores_its_hash(admin_client, catalogue):
+    response = admin_client.post("/administration/integrations/clients/", {
+        "client-name": "VSAA lietvedība", "client-operations": ["cases:read", "cases:write"],
+        "client-services": [catalogue["childbirth"].pk]})
+    page = response.content.decode()
+    token = page.split('id="token" type="text" readonly value="')[1].split('"')[0]
+    client = ApiClient.objects.get()
+    assert authenticate(token) == client
+    assert token not in client.token_hash and client.token_prefix in token
+    assert token not in admin_client.get("/administration/integrations/").content.decode()
+    assert AuditEvent.objects.filter(action="integrations.api_client.create").exists()
+
+
+def test_a_client_cannot_cover_another_institutions_service(admin_client, catalogue):
+    response = admin_client.post("/administration/integrations/clients/", {
+        "client-name": "X", "client-operations": ["cases:read"],
+        "client-services": [catalogue["vat"].pk]})
+    assert response.status_code == 422
+    assert not ApiClient.objects.exists()
+
+
+def test_revoke_a_client(admin_client, api_client_factory):
+    http = api_client_factory("VSAA")
+    admin_client.post(f"/administration/integrations/clients/{http.api_client.pk}/deactivate/")
+    assert http.get("/api/v1/cases").status_code == 401
+
+
+def test_webhook_and_dead_letter_replay(admin_client, staff, api_client_factory):
+    response = admin_client.post("/administration/integrations/webhooks/", {
+        "webhook-url": "http://127.0.0.1:9/hook", "webhook-events": ["case.registered"]})
+    assert response.status_code == 302
+    endpoint = WebhookEndpoint.objects.get()
+    from django.utils import timezone
+
+    message = OutboxMessage.objects.create(endpoint=endpoint, event="case.registered", payload={},
+                                           idempotency_key="k", status=OutboxStatus.DEAD,
+                                           attempts=8, next_attempt_at=timezone.now(),
+                                           last_error="HTTP 500")
+    assert "HTTP 500" in admin_client.get("/administration/integrations/").content.decode()
+    admin_client.post(f"/administration/integrations/outbox/{message.pk}/replay/")
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.PENDING and message.attempts == 0
+
+
+def test_another_institutions_dead_letter_is_not_found(client, staff, admin_client):
+    admin_client.post("/administration/integrations/webhooks/", {
+        "webhook-url": "http://127.0.0.1:9/hook", "webhook-events": ["case.registered"]})
+    from django.utils import timezone
+
+    message = OutboxMessage.objects.create(endpoint=WebhookEndpoint.objects.get(),
+                                           event="case.registered", payload={},
+                                           idempotency_key="k", status=OutboxStatus.DEAD,
+                                           next_attempt_at=timezone.now())
+    client.force_login(staff["vid_admin"].user)
+    assert client.post(f"/administration/integrations/outbox/{message.pk}/replay/").status_code == 404
+
+
+def test_bad_webhook_is_explained(admin_client):
+    response = admin_client.post("/en/administration/integrations/webhooks/", {
+        "webhook-url": "not a url", "webhook-events": []})
+    assert response.status_code == 422
+    assert "Enter a valid URL" in response.content.decode()
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_status_mapping(admin_client, catalogue):
+    admin_client.post("/administration/integrations/status-mappings/", {
+        "mapping-service": catalogue["childbirth"].pk, "mapping-holder_status": "Izskatīšanā",
+        "mapping-status": "in_progress"})
+    assert StatusMapping.objects.get().status == "in_progress"
+    foreign = admin_client.post("/administration/integrations/status-mappings/", {
+        "mapping-service": catalogue["vat"].pk, "mapping-holder_status": "X",
+        "mapping-status": "in_progress"})
+    assert foreign.status_code == 422
