@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from durvis.access.policy import Action, Actor, actor_from_request, decide
 from durvis.catalog.models import Service
+from durvis.identity.models import Institution
 from durvis.integrations import services as integrations
 from durvis.integrations.models import ApiClient, Operation, OutboxMessage, WebhookEvent
 from durvis.register import services as register
@@ -26,7 +27,7 @@ class ApiClientForm(forms.Form):
     operations = forms.MultipleChoiceField(label=gettext_lazy("Operations"),
                                            choices=Operation.choices,
                                            widget=forms.CheckboxSelectMultiple)
-    services = forms.ModelMultipleChoiceField(
+    services: forms.ModelMultipleChoiceField[Service] = forms.ModelMultipleChoiceField(
         label=gettext_lazy("Services (none: all the institution holds or provides)"),
         queryset=Service.objects.none(), required=False, widget=forms.CheckboxSelectMultiple)
 
@@ -38,32 +39,30 @@ class WebhookForm(forms.Form):
 
 
 class StatusMappingForm(forms.Form):
-    service = forms.ModelChoiceField(label=gettext_lazy("Service"), queryset=Service.objects.none())
+    service: forms.ModelChoiceField[Service] = forms.ModelChoiceField(
+        label=gettext_lazy("Service"), queryset=Service.objects.none())
     holder_status = forms.CharField(label=gettext_lazy("Your status name"), max_length=100)
     status = forms.ChoiceField(label=gettext_lazy("Standard status"), choices=CaseStatus.choices)
 
 
-def _administrator(request: HttpRequest) -> Actor:
+def _administrator(request: HttpRequest) -> tuple[Actor, Institution]:
     actor = actor_from_request(request)
     if actor.staff is None or not decide(actor, Action.MANAGE_INTEGRATIONS,
                                          actor.staff.institution):
         raise PermissionDenied
-    return actor
+    return actor, actor.staff.institution
 
 
-def _institution_services(actor: Actor) -> object:
-    institution_id = actor.institution_id
-    return (Service.objects.filter(holder_id=institution_id)
-            | Service.objects.filter(providers__id=institution_id)).distinct().order_by("code")
+def _institution_services(institution: Institution) -> object:
+    return (Service.objects.filter(holder=institution)
+            | Service.objects.filter(providers=institution)).distinct().order_by("code")
 
 
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
-    actor = _administrator(request)
-    assert actor.staff is not None
-    institution = actor.staff.institution
+    actor, institution = _administrator(request)
     client_form = ApiClientForm(prefix="client")
-    client_form.fields["services"].queryset = _institution_services(actor)  # type: ignore[attr-defined]
+    client_form.fields["services"].queryset = _institution_services(institution)  # type: ignore[attr-defined]
     mapping_form = StatusMappingForm(prefix="mapping")
     mapping_form.fields["service"].queryset = Service.objects.filter(holder=institution)  # type: ignore[attr-defined]
     return render(request, "administration/integrations.html", {
@@ -80,14 +79,13 @@ def overview(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def create_client(request: HttpRequest) -> HttpResponse:
-    actor = _administrator(request)
-    assert actor.staff is not None
+    actor, institution = _administrator(request)
     form = ApiClientForm(request.POST, prefix="client")
-    form.fields["services"].queryset = _institution_services(actor)  # type: ignore[attr-defined]
+    form.fields["services"].queryset = _institution_services(institution)  # type: ignore[attr-defined]
     if not form.is_valid():
         return _invalid(request, form)
     client, token = integrations.create_api_client(
-        actor, actor.staff.institution, form.cleaned_data["name"],
+        actor, institution, form.cleaned_data["name"],
         form.cleaned_data["operations"], form.cleaned_data["services"])
     return render(request, "administration/api_client_created.html",
                   {"client": client, "token": token})
@@ -96,8 +94,8 @@ def create_client(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def deactivate_client(request: HttpRequest, client_id: int) -> HttpResponse:
-    actor = _administrator(request)
-    client = ApiClient.objects.filter(pk=client_id, institution_id=actor.institution_id).first()
+    actor, institution = _administrator(request)
+    client = ApiClient.objects.filter(pk=client_id, institution=institution).first()
     if client is None:
         raise Http404
     integrations.deactivate_api_client(actor, client)
@@ -108,12 +106,11 @@ def deactivate_client(request: HttpRequest, client_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def create_webhook(request: HttpRequest) -> HttpResponse:
-    actor = _administrator(request)
-    assert actor.staff is not None
+    actor, institution = _administrator(request)
     form = WebhookForm(request.POST, prefix="webhook")
     if not form.is_valid():
         return _invalid(request, form)
-    endpoint = integrations.register_webhook(actor, actor.staff.institution,
+    endpoint = integrations.register_webhook(actor, institution,
                                              form.cleaned_data["url"], form.cleaned_data["events"])
     messages.success(request, _("Webhook added. Its signing secret: %(secret)s")
                      % {"secret": endpoint.secret})
@@ -123,9 +120,9 @@ def create_webhook(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def replay(request: HttpRequest, message_id: int) -> HttpResponse:
-    actor = _administrator(request)
+    actor, institution = _administrator(request)
     message = OutboxMessage.objects.filter(
-        pk=message_id, endpoint__institution_id=actor.institution_id).first()
+        pk=message_id, endpoint__institution=institution).first()
     if message is None:
         raise Http404
     integrations.replay(actor, message)
@@ -136,9 +133,9 @@ def replay(request: HttpRequest, message_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def map_status(request: HttpRequest) -> HttpResponse:
-    actor = _administrator(request)
+    actor, institution = _administrator(request)
     form = StatusMappingForm(request.POST, prefix="mapping")
-    form.fields["service"].queryset = Service.objects.filter(holder_id=actor.institution_id)  # type: ignore[attr-defined]
+    form.fields["service"].queryset = Service.objects.filter(holder=institution)  # type: ignore[attr-defined]
     if not form.is_valid():
         return _invalid(request, form)
     try:
