@@ -110,10 +110,10 @@ class Service(models.Model):
         LifeSituation, verbose_name=_("life situations"), blank=True, related_name="services"
     )
     application_channels = models.JSONField(
-        _("channels of application"), default=list, validators=[validate_channels]
+        _("channels of application"), default=list, blank=True, validators=[validate_channels]
     )
     result_channels = models.JSONField(
-        _("channels of the result"), default=list, validators=[validate_channels]
+        _("channels of the result"), default=list, blank=True, validators=[validate_channels]
     )
     fee_kind = models.CharField(_("fee"), max_length=20, choices=FeeKind.choices,
                                 default=FeeKind.NONE)
@@ -143,6 +143,9 @@ class Service(models.Model):
         return f"{self.code} {self.name}"
 
     def clean(self) -> None:
+        if self.status == ServiceStatus.PUBLISHED and not self.application_channels:
+            raise ValidationError({"application_channels": _(
+                "A published service names at least one channel of application.")})
         if self.fee_kind == FeeKind.NONE:
             self.fee_amount = None
         elif self.fee_amount is None or self.fee_amount <= 0:

@@ -43,7 +43,8 @@ def test_index_follows_changes(catalogue):
     service = catalogue["vat"]
     import_service(service.code, service.holder,
                    {"name_lv": "Nodokļu maksātāja reģistrācija", "name_en": "Taxpayer registration",
-                    "audience": "companies", "status": "published"}, {})
+                    "audience": "companies", "status": "published",
+                    "application_channels": ["eaccount"]}, {})
     assert search("taxpayer") == [1101]
     assert search("VAT registration") == []
 

@@ -1,0 +1,43 @@
+"""axe-core in the page under test: fail on serious and critical violations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+AXE_SCRIPT = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """Run axe-core on the page; its serious and critical violations."""
+    if not AXE_SCRIPT.exists():
+        pytest.fail(f"{AXE_SCRIPT} is missing: npm ci (make test does it)")
+    page.add_script_tag(path=str(AXE_SCRIPT))
+    violations = page.evaluate(
+        """async () => {
+            const result = await axe.run(document, {resultTypes: ["violations"]});
+            return result.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+                nodes: v.nodes.map(n => ({target: n.target, summary: n.failureSummary})),
+            }));
+        }"""
+    )
+    return [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
+
+
+def describe(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"[{v['impact']}] {v['id']}: {v['help']} ({v['helpUrl']})")
+        for node in v["nodes"]:
+            lines.append(f"    {' '.join(map(str, node['target']))}")
+            lines.extend(f"      {line}" for line in (node["summary"] or "").splitlines())
+    return "\n".join(lines)
+
+
+def assert_accessible(page: Any, where: str = "") -> None:
+    violations = axe_violations(page)
+    assert not violations, f"axe-core on {where or page.url}:\n{describe(violations)}"
