@@ -8,6 +8,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from durvis.catalog.api import router as catalog_router
 from durvis.core.api import ApiError
+from durvis.integrations.api import router as integrations_router
 from durvis.integrations.services import IdempotencyConflict
 from durvis.register.api import router as register_router
 
@@ -86,3 +87,4 @@ def _idempotency_conflict(request: HttpRequest, exc: IdempotencyConflict) -> Htt
 
 api.add_router("/", catalog_router)
 api.add_router("/", register_router)
+api.add_router("/", integrations_router)

@@ -65,8 +65,10 @@ def record_many(actor: Actor, entries: Sequence[Entry]) -> list[AuditEvent]:
     if not entries:
         return []
     chain = zlib.crc32(f"{actor.kind}:{actor.audit_id}".encode()) % AUDIT_CHAINS
-    AuditChainHead.objects.get_or_create(chain=chain)
-    head = AuditChainHead.objects.select_for_update().get(chain=chain)
+    head = AuditChainHead.objects.select_for_update().filter(chain=chain).first()
+    if head is None:  # the migration creates every head; this covers a database built otherwise
+        AuditChainHead.objects.bulk_create([AuditChainHead(chain=chain)], ignore_conflicts=True)
+        head = AuditChainHead.objects.select_for_update().get(chain=chain)
     now = timezone.now()
     events = []
     for entry in entries:

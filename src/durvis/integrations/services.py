@@ -158,18 +158,19 @@ def register_webhook(actor: Actor, institution: Institution, url: str, events: I
     return endpoint
 
 
-def emit(event: str, institution_ids: Iterable[int], payloads: list[dict[str, Any]]) -> int:
-    """Write one outbox message per payload for every active endpoint of the institutions that
-    subscribed to `event`; the worker is woken when the transaction commits."""
+def emit(event: str, institution_ids: Iterable[int], items: list[dict[str, Any]]) -> int:
+    """Write one outbox message to every active endpoint of the institutions that subscribed to
+    `event`, carrying all `items` of one change (a batch of 1,000 status events is one delivery
+    of 1,000 items, not 1,000 deliveries); the worker is woken when the transaction commits."""
     endpoints = [e for e in WebhookEndpoint.objects.filter(
         institution_id__in=set(institution_ids), is_active=True) if event in e.events]
-    if not endpoints or not payloads:
+    if not endpoints or not items:
         return 0
     now = timezone.now()
     messages = [
-        OutboxMessage(endpoint=endpoint, event=event, payload=payload,
+        OutboxMessage(endpoint=endpoint, event=event, payload={"items": items},
                       idempotency_key=secrets.token_hex(16), next_attempt_at=now)
-        for endpoint in endpoints for payload in payloads
+        for endpoint in endpoints
     ]
     OutboxMessage.objects.bulk_create(messages)
     transaction.on_commit(_wake_worker)

@@ -387,14 +387,25 @@ def _store(actor: Actor, accepted: list[_Pending]) -> None:
     touched = list({p.case.pk: p.case for p in accepted}.values())
     for case, change in zip(touched, next_change_numbers(len(touched)), strict=True):
         case.change_seq, case.updated_at = change, now
-    ServiceCase.objects.bulk_update(
-        touched, ["status", "holder_status", "status_at", "change_seq", "updated_at"])
+    _save_current_status(touched)
     record_many(actor, [
         Entry("register.case.status", "register.servicecase", str(p.case.pk),
               p.case.client_person_id, details={"status": p.status})
         for p in accepted
     ])
     _notify_others(actor, WebhookEvent.CASE_STATUS_CHANGED, touched)
+
+
+def _save_current_status(cases: list[ServiceCase]) -> None:
+    """One parameterised UPDATE per case, sent as a batch (psycopg pipelines it): Django's
+    `bulk_update` builds one CASE expression per column, which costs seconds for 1,000 rows."""
+    table = ServiceCase._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET status = %s, holder_status = %s, status_at = %s, "  # noqa: S608
+            "change_seq = %s, updated_at = %s WHERE id = %s",
+            [(c.status, c.holder_status, c.status_at, c.change_seq, c.updated_at, c.pk)
+             for c in cases])
 
 
 def _notify_others(actor: Actor, event: str, cases: Iterable[ServiceCase]) -> None:

@@ -10,6 +10,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from durvis.access.policy import Actor
@@ -97,7 +98,7 @@ def test_registration_is_delivered_signed(setup, receiver):
     headers, body = hook.received[0]
     payload = json.loads(body)
     assert payload["event"] == "case.registered"
-    assert payload["data"]["case_number"] == case.number
+    assert payload["data"]["items"][0]["case_number"] == case.number
     assert headers["Idempotency-Key"] == message.idempotency_key
     stamp, signature = (part.split("=", 1)[1] for part in headers["Durvis-Signature"].split(","))
     expected = hmac.new(b"s3cret", stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
@@ -184,3 +185,27 @@ def test_only_the_institutions_administrator_manages_webhooks(staff, institution
             integrations.register_webhook(Actor(kind="staff", staff=staff[name]),
                                           institutions["VSAA"], "http://127.0.0.1/x",
                                           ["case.registered"])
+
+
+def test_a_batch_of_changes_is_one_delivery_to_the_other_institution(setup, api_client_factory,
+                                                                     staff):
+    _, centre, institutions = setup
+    provider_admin = Actor(kind="staff", staff=staff["platform"])  # not VDAA's administrator
+    with pytest.raises(PermissionDenied):
+        integrations.register_webhook(provider_admin, institutions["VDAA"], "http://127.0.0.1/",
+                                      ["case.status_changed"])
+    from durvis.identity import services as identity
+
+    vdaa_admin = Actor(kind="staff", staff=identity.record_staff(
+        username="admin.vdaa", password="pw-long-enough", institution=institutions["VDAA"],
+        roles=["institution_admin"]))
+    integrations.register_webhook(vdaa_admin, institutions["VDAA"], "http://127.0.0.1:9/",
+                                  ["case.status_changed"])
+    cases = [open_case(centre), open_case(centre)]
+    holder = integrations.api_actor(api_client_factory("VSAA").api_client)
+    register.record_status_events(holder, [
+        register.StatusEvent(c.number, occurred_at=timezone.now(), status="in_progress")
+        for c in cases])
+    message = OutboxMessage.objects.get(event="case.status_changed")
+    assert [i["case_number"] for i in message.payload["items"]] == [c.number for c in cases]
+    assert all(i["status"] == "in_progress" for i in message.payload["items"])

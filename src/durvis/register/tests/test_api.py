@@ -280,3 +280,11 @@ def test_consultation_needs_its_scope(api_client_factory, catalogue):
     post(reader, "/consultations", {
         "channel": "centre", "identification": "anonymous", "outcome": "answered",
         "occurred_at": "2026-11-21T10:00:00Z", "topic": "Deklarētā adrese"}, 403)
+
+
+def test_whoami(api_client_factory, catalogue):
+    scoped = api_client_factory("VDAA", operations=["cases:read"],
+                                services=[catalogue["childbirth"]])
+    assert get(scoped, "/whoami") == {"client_id": scoped.api_client.pk, "institution": "VDAA",
+                                      "operations": ["cases:read"],
+                                      "service_ids": [catalogue["childbirth"].pk]}

@@ -1,0 +1,44 @@
+"""`make bench`: run every benchmark module and print their figures (`BENCH <name>=<number>`).
+
+Each module runs in its own process: each sets Django up on its own throwaway database, which
+a process can do only once. Add a module by adding its name to BENCHMARKS.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+BENCHMARKS = [
+    "catalog_search",
+    "register",
+]
+
+
+def run(name: str) -> int:
+    """Run one module; on Ctrl-C let it finish its clean-up (the terminal signalled it too)
+    instead of killing it, which would leave its database behind."""
+    process = subprocess.Popen([sys.executable, str(BENCH_DIR / f"{name}.py")])
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        return process.wait()
+
+
+def main() -> int:
+    failed = []
+    for name in BENCHMARKS:
+        started = time.perf_counter()
+        code = run(name)
+        print(f"bench: {name} {'ok' if code == 0 else f'FAILED ({code})'} in "
+              f"{time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+        if code != 0:
+            failed.append(name)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
