@@ -134,9 +134,7 @@ def list_services(request: HttpRequest, query: Query[ServiceQuery]) -> dict[str,
     )
     context = catalog.context_for(actor_from_request(request))
     services = catalog.find_services(filters, context)
-    page = services.select_related("holder", "municipality")[
-        query.offset : query.offset + query.limit
-    ]
+    page = services[query.offset : query.offset + query.limit]
     return {"items": [_item(s) for s in page], "count": services.count()}
 
 

@@ -7,13 +7,13 @@ policy, write the audit log and reindex the service for search, all in one trans
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Max, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from durvis.access.policy import Action, Actor, decide
@@ -96,8 +96,9 @@ class ServiceFilters:
 
 def find_services(
     filters: ServiceFilters, context: CatalogContext = ANONYMOUS_CONTEXT
-) -> QuerySet[Service]:
-    """The catalogue list: visible services, filtered, best search matches first."""
+) -> QuerySet[Service] | RankedServices:
+    """The catalogue list: visible services, filtered, best search matches first. Both kinds of
+    result count (`count()`) and slice."""
     services = visible_services(context)
     if filters.category is not None:
         services = services.filter(categories__in=subtree_ids(filters.category)).distinct()
@@ -114,23 +115,48 @@ def find_services(
     if filters.municipality is not None:
         services = services.filter(municipality=filters.municipality)
     if not filters.query.strip():
-        return services.order_by("code")
+        return services.select_related("holder", "municipality").order_by("code")
     return _ranked(services, filters.query)
 
 
-def _ranked(services: QuerySet[Service], query: str) -> QuerySet[Service]:
-    words = search.query_words(query)
-    if not words:
-        return services.none()
-    matches = search.match(SEARCH_KIND, query)
-    rank = search.SearchEntry.objects.filter(kind=SEARCH_KIND, object_id=OuterRef("pk")).annotate(
-        rank=search.rank_expression(words)
-    )
-    return (
-        services.filter(pk__in=matches.values("object_id"))
-        .annotate(search_rank=Subquery(rank.values("rank")[:1]))
-        .order_by("-search_rank", "code")
-    )
+def _ranked(services: QuerySet[Service], query: str) -> RankedServices:
+    """The visible services among the search matches, best match first, then by code."""
+    rank = dict(search.match(SEARCH_KIND, query))
+    if not rank:
+        return RankedServices([])
+    visible = services.filter(pk__in=list(rank)).values_list("pk", "code")
+    ordered = sorted(visible, key=lambda row: (-rank[row[0]], row[1]))
+    return RankedServices([pk for pk, _code in ordered])
+
+
+class RankedServices:
+    """Search results in rank order that count and slice like a QuerySet (for the Paginator and
+    the API): only the slice asked for is loaded."""
+
+    def __init__(self, ids: list[int]) -> None:
+        self.ids = ids
+
+    def count(self) -> int:
+        return len(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __iter__(self) -> Iterator[Service]:
+        return iter(self[:])
+
+    @overload
+    def __getitem__(self, index: int) -> Service: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Service]: ...
+
+    def __getitem__(self, index: int | slice) -> Service | list[Service]:
+        if isinstance(index, int):
+            return self[index : index + 1][0]
+        ids = self.ids[index]
+        found = Service.objects.select_related("holder", "municipality").in_bulk(ids)
+        return [found[pk] for pk in ids]
 
 
 def subtree_ids(node: TreeNode) -> list[int]:

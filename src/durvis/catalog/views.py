@@ -35,7 +35,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _results(request: HttpRequest, filters: catalog.ServiceFilters) -> dict[str, object]:
-    services = catalog.find_services(filters, _context(request)).select_related("holder")
+    services = catalog.find_services(filters, _context(request))
     paginator = Paginator(services, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()

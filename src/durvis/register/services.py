@@ -591,7 +591,13 @@ def client_history(person: Person | None = None, company: Company | None = None
     if person is None and company is None:
         return ServiceCase.objects.none()
     clients = Q(client_person=person) if person is not None else Q(client_company=company)
-    return _listing(ServiceCase.objects.filter(clients)).order_by("-applied_at")
+    return (ServiceCase.objects.filter(clients).select_related("service", "holder", "provider")
+            .defer(*HISTORY_DEFERRED).order_by("-applied_at"))
+
+
+# The long texts of a service are not needed to list a client's cases.
+HISTORY_DEFERRED = [f"service__{name}{suffix}" for name in ("description", "summary", "legal_acts")
+                    for suffix in ("", "_lv", "_en")]
 
 
 @transaction.atomic

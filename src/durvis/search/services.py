@@ -1,7 +1,11 @@
 """The one search interface (A13): index an object when it changes, find objects by text.
 
 Callers never touch the index tables; they call `index`, `remove` and `match`. Only this module
-knows how each database does the matching.
+knows how each database matches words: PostgreSQL with pg_trgm's `word_similarity` and a GIN
+trigram index over the dictionary of known words; SQLite with the same similarity function
+registered from Python, over the same dictionary. A query word matches an indexed word when
+their similarity reaches `WORD_SIMILARITY_THRESHOLD` (a typo, a missing ending, no diacritics);
+an object matches when every query word matches one of its words.
 """
 
 from __future__ import annotations
@@ -10,97 +14,65 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, F, FloatField, Func, QuerySet, Value
-from django.db.models.expressions import RawSQL
 
-from durvis.search.models import SearchEntry
-from durvis.search.text import WORD_SIMILARITY_THRESHOLD, normalize, query_words, trigrams
+from durvis.search.models import SearchEntry, SearchEntryWord, SearchWord
+from durvis.search.text import WORD_SIMILARITY_THRESHOLD, normalize, query_words
 
-FTS_TABLE = "search_entry_fts"
+MAX_WORD_LENGTH = 100
 
 
 @transaction.atomic
-def index(kind: str, object_id: int, texts: Iterable[str]) -> None:
-    """(Re)index one object: called by the owning app in the transaction that changes it."""
+def index(kind: str, object_id: int, texts: Iterable[str]) -> bool:
+    """(Re)index one object, in the transaction that changes it; returns False when its text did
+    not change (nothing is written then)."""
     text = normalize(" ".join(t for t in texts if t))
-    entry, _ = SearchEntry.objects.update_or_create(
-        kind=kind, object_id=object_id, defaults={"text": text}
-    )
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [entry.pk])  # noqa: S608
-            cursor.execute(
-                f"INSERT INTO {FTS_TABLE}(rowid, text) VALUES (%s, %s)", [entry.pk, text]  # noqa: S608
-            )
-
-
-@transaction.atomic
-def remove(kind: str, object_id: int) -> None:
     entry = SearchEntry.objects.filter(kind=kind, object_id=object_id).first()
+    if entry is not None and entry.text == text:
+        return False
     if entry is None:
-        return
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [entry.pk])  # noqa: S608
-    entry.delete()
-
-
-class WordSimilarity(Func):
-    """word_similarity(word, text): pg_trgm's on PostgreSQL, ours (`text.word_similarity`) on
-    SQLite."""
-
-    function = "word_similarity"
-    output_field = FloatField()
-
-    def __init__(self, word: str, expression: Any) -> None:
-        super().__init__(Value(word), expression)
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(compiler, connection, function="durvis_word_similarity", **extra)
-
-
-class TrigramWordMatch(Func):
-    """`text %> word`: word_similarity(word, text) passes pg_trgm's threshold; written this
-    way round so that the GIN trigram index answers it (PostgreSQL only)."""
-
-    arg_joiner = " %%> "
-    template = "(%(expressions)s)"
-    output_field = BooleanField()
-
-    def __init__(self, expression: Any, word: str) -> None:
-        super().__init__(expression, Value(word))
-
-
-def match(kind: str, query: str) -> QuerySet[SearchEntry]:
-    """Entries of `kind` in which every word of `query` is found, exactly or nearly (a typo, a
-    missing ending, no diacritics), annotated with `rank` (higher is better)."""
-    words = query_words(query)
-    entries = SearchEntry.objects.filter(kind=kind)
-    if not words:
-        return entries.none()
-    if connection.vendor == "postgresql":
-        for word in words:
-            entries = entries.filter(TrigramWordMatch(F("text"), word))
+        entry = SearchEntry.objects.create(kind=kind, object_id=object_id, text=text)
     else:
-        entries = entries.filter(pk__in=RawSQL(  # noqa: S611 - constant SQL, the query is a parameter
-            f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [_fts_any_trigram(words)]  # noqa: S608
-        ))
-        for word in words:
-            entries = entries.alias(**{f"similarity_{word}": WordSimilarity(word, F("text"))})
-            entries = entries.filter(**{f"similarity_{word}__gte": WORD_SIMILARITY_THRESHOLD})
-    return entries.annotate(rank=rank_expression(words))
+        entry.text = text
+        entry.save(update_fields=["text", "updated_at"])
+        entry.words.all().delete()
+    words = sorted({word[:MAX_WORD_LENGTH] for word in text.split()})
+    SearchWord.objects.bulk_create([SearchWord(word=w) for w in words], ignore_conflicts=True)
+    SearchEntryWord.objects.bulk_create(
+        [SearchEntryWord(entry=entry, kind=kind, object_id=object_id, word=w) for w in words])
+    return True
 
 
-def rank_expression(words: list[str]) -> Any:
-    """The sum of the words' similarities to an entry's text (higher is better)."""
-    total: Any = WordSimilarity(words[0], F("text"))
-    for word in words[1:]:
-        total = total + WordSimilarity(word, F("text"))
-    return total
+def remove(kind: str, object_id: int) -> None:
+    """Forget an object (its dictionary words stay: other objects may share them)."""
+    SearchEntry.objects.filter(kind=kind, object_id=object_id).delete()
 
 
-def _fts_any_trigram(words: list[str]) -> str:
-    """An FTS5 query matching texts that share at least one trigram with the query: the
-    candidates, which `word_similarity` then checks."""
-    grams = {g.strip() for w in words for g in trigrams(w)}
-    return " OR ".join(f'"{g}"' for g in sorted(grams) if len(g) == 3) or '""'
+def match(kind: str, query: str) -> list[tuple[int, float]]:
+    """Objects of `kind` in which every word of `query` is found, as (object id, rank), best
+    first; the rank sums each query word's best similarity."""
+    words = query_words(query)
+    if not words:
+        return []
+    query_rows = ", ".join(["(CAST(%s AS integer), CAST(%s AS text))"] * len(words))
+    if connection.vendor == "postgresql":
+        # `sw.word %> q.w` is word_similarity(q.w, sw.word) >= the threshold, indexed.
+        similar = ("SELECT q.i, sw.word, word_similarity(q.w, sw.word) AS s FROM q "
+                   "JOIN search_searchword sw ON sw.word %%> q.w")
+        params: list[Any] = []
+    else:
+        similar = ("SELECT q.i, sw.word, durvis_word_similarity(q.w, sw.word) AS s FROM q "
+                   "JOIN search_searchword sw ON durvis_word_similarity(q.w, sw.word) >= %s")
+        params = [WORD_SIMILARITY_THRESHOLD]
+    sql = (
+        f"WITH q(i, w) AS (VALUES {query_rows}), m AS ({similar}), "  # noqa: S608 - fixed SQL, words are parameters
+        "hits AS (SELECT ew.object_id, m.i, max(m.s) AS s FROM m "
+        "JOIN search_searchentryword ew ON ew.word = m.word AND ew.kind = %s "
+        "GROUP BY ew.object_id, m.i), "
+        "ranked AS (SELECT object_id, sum(s) AS rank FROM hits GROUP BY object_id "
+        "HAVING count(*) = %s) "
+        "SELECT object_id, rank FROM ranked ORDER BY rank DESC, object_id"
+    )
+    values = [v for n, word in enumerate(words) for v in (n, word)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, *params, kind, len(words)])
+        return [(int(object_id), float(rank)) for object_id, rank in cursor.fetchall()]

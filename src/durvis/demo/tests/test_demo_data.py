@@ -67,7 +67,7 @@ def test_person_who_moved_to_new_code_is_found_by_both(demo):
 
 def test_childbirth_benefit_is_found_in_demo_catalogue(demo):
     for query in ("berna pabalsts", "bērna pabalst", "childbirth benefit"):
-        assert find_services(ServiceFilters(query=query)).first().pilot_code == "P.11"
+        assert find_services(ServiceFilters(query=query))[0].pilot_code == "P.11"
 
 
 def test_demo_data_refused_outside_demo_mode(db, settings):
