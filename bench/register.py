@@ -265,22 +265,26 @@ def _timed_get(connection: http.client.HTTPConnection, path: str, token: str | N
 
 
 def _lookups(port: int, cursor: Any, world: World, rng: random.Random
-             ) -> tuple[list[float], list[float]]:
+             ) -> tuple[list[float], list[float], list[float]]:
+    """One case with its history (GET, audited), against /healthz and against the trivial
+    authenticated API call /whoami (bearer check and the API framework, no work)."""
     cursor.execute("SELECT number FROM register_servicecase TABLESAMPLE SYSTEM (2) LIMIT %s",
                    [LOOKUPS * 2])
     numbers = [row[0] for row in cursor.fetchall()]
     rng.shuffle(numbers)
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    lookups, trivial = [], []
+    lookups, trivial, whoami = [], [], []
     for number in numbers[:50]:  # warm-up
         _timed_get(connection, f"/api/v1/cases/{number.replace(' ', '-')}", world.full_token)
         _timed_get(connection, "/healthz")
+        _timed_get(connection, "/api/v1/whoami", world.full_token)
     for number in numbers[:LOOKUPS]:
         lookups.append(_timed_get(connection, f"/api/v1/cases/{number.replace(' ', '-')}",
                                   world.full_token))
         trivial.append(_timed_get(connection, "/healthz"))
+        whoami.append(_timed_get(connection, "/api/v1/whoami", world.full_token))
     connection.close()
-    return lookups, trivial
+    return lookups, trivial, whoami
 
 
 def _lists(port: int, cursor: Any, world: World, rng: random.Random
@@ -337,7 +341,7 @@ def _measure(url: str, world: World, rng: random.Random) -> dict[str, float]:
         with harness.gunicorn(url) as port:
             api_rate = _ingest_api(port, cursor, world, rng)
             raw_rate = _ingest_raw(cursor, world, rng)
-            lookups, trivial = _lookups(port, cursor, world, rng)
+            lookups, trivial, whoami = _lookups(port, cursor, world, rng)
             scoped, full = _lists(port, cursor, world, rng)
     history = _client_history(world)
     return {
@@ -348,6 +352,8 @@ def _measure(url: str, world: World, rng: random.Random) -> dict[str, float]:
         "lookup_p50_ms": p(lookups, 0.5),
         "trivial_p95_ms": p(trivial, 0.95),
         "lookup_p95_ratio": p(lookups, 0.95) / p(trivial, 0.95),
+        "whoami_p95_ms": p(whoami, 0.95),
+        "lookup_p95_ratio_vs_whoami": p(lookups, 0.95) / p(whoami, 0.95),
         "client_history_p95_ms": p(history, 0.95),
         "scoped_list_p95_ms": p(scoped, 0.95),
         "full_list_p95_ms": p(full, 0.95),

@@ -30,6 +30,7 @@ from durvis.identity.models import Company, Institution, Person, StaffMember
 from durvis.search import services as search
 
 SEARCH_KIND = "catalog.service"
+PUBLIC_AUDIENCES = [Audience.RESIDENTS, Audience.COMPANIES, Audience.ALL]
 FIRST_SERVICE_CODE = 1000
 TRANSLATED_FIELDS = ("name", "summary", "description")
 
@@ -76,7 +77,7 @@ def visible_services(context: CatalogContext = ANONYMOUS_CONTEXT) -> QuerySet[Se
     if context.person is not None:
         services = services.filter(audience__in=[Audience.RESIDENTS, Audience.ALL])
         return services.filter(_in_scope(context.person.declared_municipality_id))
-    return services.exclude(audience=Audience.INTERNAL)
+    return services.filter(audience__in=PUBLIC_AUDIENCES)
 
 
 def _in_scope(municipality_id: int | None) -> Q:

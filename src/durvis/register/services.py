@@ -591,13 +591,17 @@ def client_history(person: Person | None = None, company: Company | None = None
     if person is None and company is None:
         return ServiceCase.objects.none()
     clients = Q(client_person=person) if person is not None else Q(client_company=company)
-    return (ServiceCase.objects.filter(clients).select_related("service", "holder", "provider")
-            .defer(*HISTORY_DEFERRED).order_by("-applied_at"))
+    return (ServiceCase.objects.filter(clients).select_related("service", "holder")
+            .only(*HISTORY_FIELDS).order_by("-applied_at"))
 
 
-# The long texts of a service are not needed to list a client's cases.
-HISTORY_DEFERRED = [f"service__{name}{suffix}" for name in ("description", "summary", "legal_acts")
-                    for suffix in ("", "_lv", "_en")]
+# What a client's history shows of each case (the e-account, C3): not the service's long texts.
+HISTORY_FIELDS = [
+    "number", "status", "holder_status", "status_at", "applied_at", "application_channel",
+    "result_channel", "payment_status", "client_person", "client_company", "service__code",
+    *(f"{model}__name{suffix}" for model in ("service", "holder") for suffix in ("", "_lv", "_en")),
+    "holder__code",
+]
 
 
 @transaction.atomic
