@@ -232,6 +232,7 @@ def _number(value: str) -> str:
 
 @router.post("/cases", response={201: CaseOut, **ERRORS}, summary="Register a case")
 def create_case(request: HttpRequest, payload: CaseIn) -> tuple[int, Any]:
+    """Register an application; the answer carries its case number. Accepts `Idempotency-Key`."""
     def handler() -> tuple[int, Any]:
         case = register.open_case(request.auth, register.NewCase(**payload.dict()))  # type: ignore[attr-defined]
         case = ServiceCase.objects.select_related(
@@ -244,6 +245,8 @@ def create_case(request: HttpRequest, payload: CaseIn) -> tuple[int, Any]:
 @router.get("/cases", response={200: CasePage, **ERRORS},
             summary="Cases changed since a cursor (synchronisation)")
 def list_cases(request: HttpRequest, query: Query[ListQuery]) -> dict[str, Any]:
+    """Cases of your institution (as holder or provider, within your client's services) changed
+    after the cursor `since`, oldest change first; ask again with `next_cursor`."""
     cases, cursor = register.changed_cases(request.auth, query.since, query.limit)  # type: ignore[attr-defined]
     return {"items": [case_out(c) for c in cases], "next_cursor": cursor}
 
@@ -275,6 +278,10 @@ def post_event(request: HttpRequest, payload: StatusEventIn,
 @router.post("/case-events", response={200: BatchOut, **ERRORS},
              summary="Post up to 1,000 status events (answered per item)")
 def post_events(request: HttpRequest, payload: BatchIn) -> tuple[int, Any]:
+    """Answered per item, not all-or-nothing: every valid event is stored (all of them in one
+    transaction) and each item says `recorded`, `duplicate` (already stored: a retry) or
+    `rejected` with its errors. Events may arrive out of order; the history is ordered by
+    `occurred_at` and the current status is the latest event's."""
     def handler() -> tuple[int, Any]:
         events = [register.StatusEvent(**e.dict()) for e in payload.events]
         results = register.record_status_events(request.auth, events)  # type: ignore[attr-defined]

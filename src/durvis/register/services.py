@@ -493,6 +493,52 @@ def give_feedback(actor: Actor, case: ServiceCase, rating: int, comment: str = "
     return feedback
 
 
+@transaction.atomic
+def give_consultation_feedback(actor: Actor, consultation: Consultation, rating: int,
+                               comment: str = "") -> Feedback:
+    """The client rates a consultation they received, once (B1)."""
+    client = consultation.client_company or consultation.client_person
+    if client is None or not decide(actor, Action.ACT_FOR, client=client):
+        raise PermissionDenied("only the client gives feedback on a consultation")
+    if Feedback.objects.filter(consultation=consultation).exists():
+        raise _field_error("rating", "Feedback on this consultation was given already.",
+                           "duplicate")
+    if not 1 <= rating <= 5:
+        raise _field_error("rating", "The rating is from 1 to 5.", "range")
+    feedback = Feedback.objects.create(consultation=consultation, rating=rating, comment=comment)
+    record(actor, "register.consultation.feedback", consultation,
+           subject=consultation.client_person)
+    integrations.emit(WebhookEvent.FEEDBACK_RECEIVED, [consultation.provider_id],
+                      [{"consultation_id": consultation.pk, "rating": rating}])
+    return feedback
+
+
+@dataclass(frozen=True)
+class StageTimes:
+    """When a case entered each stage (analytics and costs, B8, D1): application, execution,
+    result delivery. None: not reached (yet)."""
+
+    applied: datetime.datetime
+    execution_started: datetime.datetime | None
+    decided: datetime.datetime | None
+    result_delivered: datetime.datetime | None
+
+
+EXECUTION_STATUSES = frozenset({S.IN_PROGRESS, S.WAITING_FOR_CLIENT, S.DECIDED,
+                                S.RESULT_DELIVERED, S.CLOSED, S.REJECTED})
+
+
+def stage_times(case: ServiceCase) -> StageTimes:
+    """The first time the history reached each stage, in `occurred_at` order."""
+    first: dict[str, datetime.datetime] = {}
+    for status, at in (case.events.filter(kind=EventKind.STATUS)
+                       .order_by("occurred_at", "pk").values_list("status", "occurred_at")):
+        first.setdefault(status, at)
+    started = [at for status, at in first.items() if status in EXECUTION_STATUSES]
+    return StageTimes(applied=case.applied_at, execution_started=min(started, default=None),
+                      decided=first.get(S.DECIDED), result_delivered=first.get(S.RESULT_DELIVERED))
+
+
 # --- Consultations -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)

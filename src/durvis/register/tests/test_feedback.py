@@ -65,3 +65,36 @@ def test_client_history_lists_the_clients_cases_newest_first(case_and_client):
         service_code=1006, identification="signed_in", application_channel="eaccount",
         personal_code=client.person.personal_code))
     assert list(register.client_history(client.person)) == [second, case]
+
+
+def test_stage_times_follow_the_history_in_time_order(case_and_client):
+    case, _, centre = case_and_client
+    at = case.applied_at
+    register.record_status_events(centre, [
+        register.StatusEvent(case.number, occurred_at=at.replace(year=2031), status="closed"),
+        register.StatusEvent(case.number, occurred_at=at.replace(year=2030), status="decided"),
+        register.StatusEvent(case.number, occurred_at=at.replace(year=2029), status="in_progress"),
+    ])
+    stages = register.stage_times(case)
+    assert stages.applied == at
+    assert stages.execution_started == at.replace(year=2029)
+    assert stages.decided == at.replace(year=2030)
+    assert stages.result_delivered is None
+
+
+def test_consultation_feedback_once(catalogue, api_client_factory):
+    from django.utils import timezone
+
+    person = identity.record_person(personal_code="161175-19997", given_name="Jānis",
+                                    family_name="Bērziņš")
+    centre = integrations.api_actor(api_client_factory("VDAA").api_client)
+    consultation = register.register_consultation(centre, register.NewConsultation(
+        channel="phone", identification="identified_by_agent", outcome="answered",
+        occurred_at=timezone.now(), service_code=1011, personal_code=person.personal_code))
+    client = Actor(kind="person", person=person)
+    register.give_consultation_feedback(client, consultation, 5, "Paldies!")
+    with pytest.raises(ValidationError):
+        register.give_consultation_feedback(client, consultation, 4)
+    with pytest.raises(PermissionDenied):
+        register.give_consultation_feedback(Actor(kind="person", person=identity.record_person(
+            personal_code="32503511782", given_name="O", family_name="K")), consultation, 1)
