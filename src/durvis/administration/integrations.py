@@ -33,7 +33,7 @@ class ApiClientForm(forms.Form):
 
 
 class WebhookForm(forms.Form):
-    url = forms.URLField(label=gettext_lazy("Address (URL)"), max_length=500)
+    url = forms.URLField(label=gettext_lazy("Address (URL)"), max_length=500, assume_scheme="https")
     events = forms.MultipleChoiceField(label=gettext_lazy("Events"), choices=WebhookEvent.choices,
                                        widget=forms.CheckboxSelectMultiple)
 

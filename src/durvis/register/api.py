@@ -16,7 +16,7 @@ import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, Path, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema, Status
 
 from durvis.core.api import ErrorOut
 from durvis.integrations.auth import ApiClientAuth
@@ -220,10 +220,10 @@ def _fingerprint(request: HttpRequest) -> str:
     return f"{request.method} {request.path}\n{request.body.decode(errors='replace')}"
 
 
-def _write(request: HttpRequest, handler: Any) -> tuple[int, Any]:
+def _write(request: HttpRequest, handler: Any) -> Status[Any]:
     actor = request.auth  # type: ignore[attr-defined]
-    return idempotent(actor.api.client_id, request.headers.get("Idempotency-Key"),
-                      _fingerprint(request), handler)
+    return Status(*idempotent(actor.api.client_id, request.headers.get("Idempotency-Key"),
+                              _fingerprint(request), handler))
 
 
 def _number(value: str) -> str:
@@ -231,7 +231,7 @@ def _number(value: str) -> str:
 
 
 @router.post("/cases", response={201: CaseOut, **ERRORS}, summary="Register a case")
-def create_case(request: HttpRequest, payload: CaseIn) -> tuple[int, Any]:
+def create_case(request: HttpRequest, payload: CaseIn) -> Status[Any]:
     """Register an application; the answer carries its case number. Accepts `Idempotency-Key`."""
     def handler() -> tuple[int, Any]:
         case = register.open_case(request.auth, register.NewCase(**payload.dict()))  # type: ignore[attr-defined]
@@ -261,7 +261,7 @@ def get_case(request: HttpRequest, number: str = Path(..., pattern=CASE_NUMBER))
 @router.post("/cases/{number}/events", response={201: ItemOut, 200: ItemOut, **ERRORS},
              summary="Post one status event")
 def post_event(request: HttpRequest, payload: StatusEventIn,
-               number: str = Path(..., pattern=CASE_NUMBER)) -> tuple[int, Any]:
+               number: str = Path(..., pattern=CASE_NUMBER)) -> Status[Any]:
     def handler() -> tuple[int, Any]:
         event = register.StatusEvent(case_number=_number(number), **payload.dict())
         (result,) = register.record_status_events(request.auth, [event])  # type: ignore[attr-defined]
@@ -277,7 +277,7 @@ def post_event(request: HttpRequest, payload: StatusEventIn,
 
 @router.post("/case-events", response={200: BatchOut, **ERRORS},
              summary="Post up to 1,000 status events (answered per item)")
-def post_events(request: HttpRequest, payload: BatchIn) -> tuple[int, Any]:
+def post_events(request: HttpRequest, payload: BatchIn) -> Status[Any]:
     """Answered per item, not all-or-nothing: every valid event is stored (all of them in one
     transaction) and each item says `recorded`, `duplicate` (already stored: a retry) or
     `rejected` with its errors. Events may arrive out of order; the history is ordered by
@@ -296,7 +296,7 @@ def post_events(request: HttpRequest, payload: BatchIn) -> tuple[int, Any]:
 @router.post("/cases/{number}/result", response={201: EventOut, **ERRORS},
              summary="Post a result of the case")
 def post_result(request: HttpRequest, payload: ResultIn,
-                number: str = Path(..., pattern=CASE_NUMBER)) -> tuple[int, Any]:
+                number: str = Path(..., pattern=CASE_NUMBER)) -> Status[Any]:
     def handler() -> tuple[int, Any]:
         event = register.record_result(request.auth, _number(number), **payload.dict())  # type: ignore[attr-defined]
         return 201, _event_out(event)
@@ -307,7 +307,7 @@ def post_result(request: HttpRequest, payload: ResultIn,
 @router.post("/cases/{number}/acknowledge", response={200: CaseOut, **ERRORS},
              summary="Acknowledge an application delivered to your system")
 def acknowledge(request: HttpRequest, number: str = Path(..., pattern=CASE_NUMBER)
-                ) -> tuple[int, Any]:
+                ) -> Status[Any]:
     def handler() -> tuple[int, Any]:
         case = register.acknowledge(request.auth, _number(number))  # type: ignore[attr-defined]
         case = ServiceCase.objects.select_related(
@@ -319,7 +319,7 @@ def acknowledge(request: HttpRequest, number: str = Path(..., pattern=CASE_NUMBE
 
 @router.post("/consultations", response={201: ConsultationOut, **ERRORS},
              summary="Register a consultation")
-def create_consultation(request: HttpRequest, payload: ConsultationIn) -> tuple[int, Any]:
+def create_consultation(request: HttpRequest, payload: ConsultationIn) -> Status[Any]:
     def handler() -> tuple[int, Any]:
         data = payload.dict()
         consultation = register.register_consultation(
