@@ -5,6 +5,7 @@ demo features (demo data, demo identity provider, local mailbox) refuse to start
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -45,6 +46,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "durvis.core",
     "durvis.access",
     "durvis.audit",
@@ -53,6 +57,7 @@ INSTALLED_APPS = [
     "durvis.catalog",
     "durvis.register",
     "durvis.integrations",
+    "durvis.messaging",
     "durvis.administration",
     "durvis.demo",
 ]
@@ -67,9 +72,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "durvis.administration.middleware.StaffSessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: turns a sign-in that axes locked out into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "durvis.urls"
@@ -132,7 +141,25 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "staff-login"
 LOGIN_REDIRECT_URL = "administration:services"
+# Staff sign in with a password and then a code from an authenticator app (A12); see
+# `administration/signin.py`. axes checks every password first and counts every failure of either
+# step, per user name and address: the fifth within the cool-off locks that pair out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "durvis.administration.signin.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
+OTP_TOTP_ISSUER = "Durvis"
+# A session lasts at most SESSION_COOKIE_AGE after sign-in (8 h) and ends after
+# DURVIS_STAFF_IDLE_MINUTES without a request, or when the browser closes.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+DURVIS_STAFF_IDLE_MINUTES = env.int("DURVIS_STAFF_IDLE_MINUTES", default=30)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
@@ -207,3 +234,24 @@ LOGGING = {
     },
 }
 DURVIS_WEBHOOK_TIMEOUT = env.float("DURVIS_WEBHOOK_TIMEOUT", default=10.0)
+
+# Notifications (C1). E-mail: SMTP in production; in demo mode a local mailbox folder.
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default=("django.core.mail.backends.filebased.EmailBackend" if DEMO_MODE
+             else "django.core.mail.backends.smtp.EmailBackend"),
+)
+EMAIL_FILE_PATH = VAR_DIR / "mailbox"
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Durvis <noreply@durvis.example.lv>")
+# SMS through an HTTP gateway (`integrations.sms`); without a URL, SMS are not offered.
+DURVIS_SMS_GATEWAY_URL = env.str("DURVIS_SMS_GATEWAY_URL", default="")
+DURVIS_SMS_GATEWAY_KEY = env.str("DURVIS_SMS_GATEWAY_KEY", default="")
+DURVIS_SMS_SENDER = env.str("DURVIS_SMS_SENDER", default="Durvis")
+# Where notifications point the client (the e-account's address).
+DURVIS_PUBLIC_URL = env.str("DURVIS_PUBLIC_URL", default="http://127.0.0.1:8000")

@@ -82,11 +82,23 @@ class OutboxStatus(models.TextChoices):
     DEAD = "dead", _("Given up (dead letter)")
 
 
+class OutboxChannel(models.TextChoices):
+    WEBHOOK = "webhook", _("Webhook")
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+
+
 class OutboxMessage(models.Model):
     """A message leaving the platform, written in the transaction of the change that causes it
-    and delivered afterwards by a worker, with retries and a dead-letter state."""
+    and delivered afterwards by a worker, with retries and a dead-letter state: a webhook call
+    to an institution's endpoint, or an e-mail or SMS to a client's `recipient` (the payload
+    then holds the text to send, already in the client's language)."""
 
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=10, choices=OutboxChannel.choices,
+                               default=OutboxChannel.WEBHOOK)
+    endpoint = models.ForeignKey(WebhookEndpoint, null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="+")
+    recipient = models.CharField(max_length=254, blank=True)
     event = models.CharField(max_length=40)
     payload = models.JSONField()
     idempotency_key = models.CharField(max_length=64, unique=True)
@@ -100,6 +112,12 @@ class OutboxMessage(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(channel="webhook", endpoint__isnull=False)
+                           | (~models.Q(channel="webhook") & ~models.Q(recipient=""))),
+                name="outbox_has_destination"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.event} → {self.endpoint_id} ({self.status})"
+        return f"{self.channel} {self.event} ({self.status})"

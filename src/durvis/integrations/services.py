@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import smtplib
 import time
 import urllib.error
 import urllib.request
@@ -18,6 +19,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage
+from django.core.mail.message import make_msgid
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -26,10 +29,12 @@ from durvis.access.policy import Action, Actor, ApiGrant, decide
 from durvis.audit.services import record
 from durvis.catalog.models import Service
 from durvis.identity.models import Institution
+from durvis.integrations import sms
 from durvis.integrations.models import (
     ApiClient,
     IdempotencyRecord,
     Operation,
+    OutboxChannel,
     OutboxMessage,
     OutboxStatus,
     WebhookEndpoint,
@@ -210,8 +215,52 @@ def deliver_due(limit: int = 50) -> int:
     return len(due)
 
 
+def enqueue_notification(channel: str, recipient: str, event: str, subject: str, body: str
+                         ) -> OutboxMessage:
+    """Write an e-mail or SMS to a client into the outbox (sent by the worker after commit)."""
+    message = OutboxMessage.objects.create(
+        channel=channel, recipient=recipient, event=event,
+        payload={"subject": subject, "body": body}, idempotency_key=secrets.token_hex(16),
+        next_attempt_at=timezone.now())
+    transaction.on_commit(_wake_worker)
+    return message
+
+
 def _deliver(message: OutboxMessage) -> None:
-    endpoint = WebhookEndpoint.objects.get(pk=message.endpoint_id)
+    senders = {OutboxChannel.WEBHOOK: _deliver_webhook, OutboxChannel.EMAIL: _deliver_email,
+               OutboxChannel.SMS: _deliver_sms}
+    error, permanent = senders[OutboxChannel(message.channel)](message)
+    _record_attempt(message, error, permanent)
+
+
+def _deliver_email(message: OutboxMessage) -> tuple[str, bool]:
+    email = EmailMessage(
+        subject=message.payload["subject"], body=message.payload["body"],
+        from_email=settings.DEFAULT_FROM_EMAIL, to=[message.recipient],
+        headers={"Message-ID": make_msgid(idstring=message.idempotency_key,
+                                          domain="durvis.example.lv"),
+                 "Auto-Submitted": "auto-generated"})
+    try:
+        email.send()
+    except smtplib.SMTPRecipientsRefused as exc:
+        return f"recipient refused: {list(exc.recipients.values())[:1]}"[:500], True
+    except (smtplib.SMTPException, OSError) as exc:
+        return f"{type(exc).__name__}: {exc}"[:500], False
+    return "", False
+
+
+def _deliver_sms(message: OutboxMessage) -> tuple[str, bool]:
+    try:
+        sms.send(message.recipient, message.payload["body"], message.idempotency_key)
+    except sms.SmsRejected as exc:
+        return str(exc)[:500], True
+    except sms.SmsUnavailable as exc:
+        return str(exc)[:500], False
+    return "", False
+
+
+def _deliver_webhook(message: OutboxMessage) -> tuple[str, bool]:
+    endpoint = WebhookEndpoint.objects.get(pk=message.endpoint_id or 0)
     body = json.dumps({"id": message.idempotency_key, "event": message.event,
                        "data": message.payload}, cls=DjangoJSONEncoder).encode()
     request = urllib.request.Request(endpoint.url, data=body, method="POST", headers={  # noqa: S310
@@ -230,16 +279,18 @@ def _deliver(message: OutboxMessage) -> None:
         error = f"HTTP {exc.code}"
     except (OSError, ValueError) as exc:  # refused, timed out, bad URL
         error = f"{type(exc).__name__}: {exc}"[:500]
-    _record_attempt(message, error)
+    return error, False
 
 
-def _record_attempt(message: OutboxMessage, error: str) -> None:
+def _record_attempt(message: OutboxMessage, error: str, permanent: bool = False) -> None:
+    """A success is final; a permanent refusal (a bad address) goes straight to the dead letters;
+    anything else is retried with back-off until the last attempt."""
     now = timezone.now()
     attempts = message.attempts + 1
     if not error:
         changes: dict[str, Any] = {"status": OutboxStatus.DELIVERED, "delivered_at": now,
                                    "last_error": ""}
-    elif attempts >= MAX_ATTEMPTS:
+    elif permanent or attempts >= MAX_ATTEMPTS:
         changes = {"status": OutboxStatus.DEAD, "last_error": error}
     else:
         changes = {"next_attempt_at": now + backoff(attempts), "last_error": error}
@@ -262,8 +313,9 @@ def dead_letters(actor: Actor, institution: Institution) -> list[OutboxMessage]:
 @transaction.atomic
 def replay(actor: Actor, message: OutboxMessage) -> None:
     """Send a dead letter again (an administrator fixed the receiving end)."""
-    institution = WebhookEndpoint.objects.get(pk=message.endpoint_id).institution
-    if not decide(actor, Action.MANAGE_INTEGRATIONS, institution):
+    endpoint = (WebhookEndpoint.objects.filter(pk=message.endpoint_id).first()
+                if message.endpoint_id is not None else None)
+    if endpoint is None or not decide(actor, Action.MANAGE_INTEGRATIONS, endpoint.institution):
         raise PermissionDenied
     OutboxMessage.objects.filter(pk=message.pk).update(
         status=OutboxStatus.PENDING, attempts=0, next_attempt_at=timezone.now())

@@ -27,6 +27,8 @@ from durvis.identity import services as identity
 from durvis.identity.models import Company, Institution, Person
 from durvis.integrations import services as integrations
 from durvis.integrations.models import WebhookEvent
+from durvis.messaging import services as messaging
+from durvis.messaging.models import Topic
 from durvis.register.models import (
     ActedBy,
     CaseEvent,
@@ -394,6 +396,7 @@ def _store(actor: Actor, accepted: list[_Pending]) -> None:
         for p in accepted
     ])
     _notify_others(actor, WebhookEvent.CASE_STATUS_CHANGED, touched)
+    _notify_clients(Topic.STATUS_CHANGES, "status_changed", touched)
 
 
 def _save_current_status(cases: list[ServiceCase]) -> None:
@@ -406,6 +409,16 @@ def _save_current_status(cases: list[ServiceCase]) -> None:
             "change_seq = %s, updated_at = %s WHERE id = %s",
             [(c.status, c.holder_status, c.status_at, c.change_seq, c.updated_at, c.pk)
              for c in cases])
+
+
+def _notify_clients(topic: str, template: str, cases: Iterable[ServiceCase]) -> None:
+    """Tell the clients (persons) of the cases, on the channels they chose (C1)."""
+    cases = [c for c in cases if c.client_person_id is not None]
+    persons = Person.objects.in_bulk({c.client_person_id for c in cases})
+    messaging.notify(topic, template, [
+        (persons[c.client_person_id], {"number": c.number, "service": c.service,
+                                       "status": CaseStatus(c.status).label})
+        for c in cases if c.client_person_id in persons])
 
 
 def _notify_others(actor: Actor, event: str, cases: Iterable[ServiceCase]) -> None:
@@ -448,6 +461,7 @@ def record_result(actor: Actor, number: str, *, occurred_at: datetime.datetime, 
     _touch(case)
     record(actor, "register.case.result", case, subject=case.client_person)
     _notify_others(actor, WebhookEvent.CASE_RESULT, [case])
+    _notify_clients(Topic.RESULTS, "result", [case])
     return event
 
 

@@ -1,0 +1,200 @@
+"""Notifications to clients (C1): by the channels they chose, through the outbox, to a real SMTP
+server and an SMS gateway on loopback; no more personal data than needed."""
+
+import email
+import email.policy
+import http.server
+import json
+import socket
+import threading
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.utils import timezone
+
+from durvis.access.policy import Actor
+from durvis.identity import services as identity
+from durvis.integrations import services as integrations
+from durvis.integrations.models import OutboxChannel, OutboxMessage, OutboxStatus
+from durvis.messaging import services as messaging
+from durvis.register import services as register
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Mailbox:
+    """What the SMTP server on loopback received."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(
+            envelope.content, policy=email.policy.default)))
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def smtp(settings):
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    yield mailbox
+    controller.stop()
+
+
+class Gateway:
+    """An SMS gateway on loopback speaking the protocol of `integrations.sms`."""
+
+    def __init__(self):
+        self.received, self.answers = [], []
+        gateway = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                gateway.received.append((self.path, self.headers["Authorization"], body))
+                status, answer = gateway.answers.pop(0) if gateway.answers else (
+                    202, {"id": f"m{len(gateway.received)}", "status": "accepted"})
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def gateway(settings):
+    running = Gateway()
+    settings.DURVIS_SMS_GATEWAY_URL = running.url
+    settings.DURVIS_SMS_GATEWAY_KEY = "gateway-key"
+    yield running
+    running.server.shutdown()
+    running.server.server_close()
+
+
+@pytest.fixture
+def client_case(catalogue, api_client_factory, institutions):
+    person = identity.record_person(personal_code="161175-19997", given_name="Jānis",
+                                    family_name="Bērziņš", email="janis@example.lv",
+                                    phone="+371 29123456")
+    centre = integrations.api_actor(api_client_factory("VDAA").api_client)
+    case = register.open_case(centre, register.NewCase(
+        service_code=1011, identification="signed_in", application_channel="eaccount",
+        personal_code=person.personal_code))
+    holder = integrations.api_actor(api_client_factory("VSAA").api_client)
+    return person, case, holder
+
+
+def change_status(holder, case, status="in_progress"):
+    register.record_status_events(holder, [register.StatusEvent(
+        case.number, occurred_at=timezone.now(), status=status)])
+
+
+def deliver():
+    while integrations.deliver_due():
+        pass
+
+
+def test_status_change_is_e_mailed_in_latvian_with_no_personal_data(smtp, client_case):
+    _, case, holder = client_case
+    change_status(holder, case)
+    message = OutboxMessage.objects.get(channel=OutboxChannel.EMAIL)
+    assert message.recipient == "janis@example.lv"
+    deliver()
+    (recipients, mail), = smtp.messages
+    assert recipients == ["janis@example.lv"]
+    text = mail.get_content()
+    assert mail["Subject"] == f"Lieta {case.number}: Izskatīšanā"
+    assert "Bērna piedzimšanas pabalsts" in text
+    for secret in ("16117519997", "161175-19997", "Bērziņš", "Jānis"):
+        assert secret not in text and secret not in mail["Subject"]
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.DELIVERED
+
+
+def test_english_for_a_client_who_chose_it(smtp, client_case):
+    person, case, holder = client_case
+    messaging.set_language(person, "en")
+    change_status(holder, case)
+    deliver()
+    (_, mail), = smtp.messages
+    assert "In progress" in mail["Subject"]
+    assert "Childbirth benefit" in mail.get_content()
+
+
+def test_no_notification_for_a_topic_turned_off(smtp, client_case):
+    person, case, holder = client_case
+    messaging.set_preference(Actor(kind="person", person=person), person, "status_changes",
+                             "email", False)
+    change_status(holder, case)
+    assert not OutboxMessage.objects.filter(channel=OutboxChannel.EMAIL).exists()
+
+
+def test_only_the_client_changes_their_preferences(client_case):
+    from django.core.exceptions import PermissionDenied
+
+    person, _, _ = client_case
+    stranger = identity.record_person(personal_code="32503511782", given_name="O", family_name="K")
+    with pytest.raises(PermissionDenied):
+        messaging.set_preference(Actor(kind="person", person=stranger), person,
+                                 "status_changes", "email", False)
+
+
+def test_result_by_sms_through_the_gateway(gateway, client_case):
+    person, case, holder = client_case
+    messaging.set_preference(Actor(kind="person", person=person), person, "results", "sms", True)
+    register.record_result(holder, case.number, occurred_at=timezone.now(), title="Lēmums")
+    sms_message = OutboxMessage.objects.get(channel=OutboxChannel.SMS)
+    deliver()
+    path, authorization, body = gateway.received[0]
+    assert (path, authorization) == ("/messages", "Bearer gateway-key")
+    assert body["to"] == "+37129123456" and case.number in body["text"]
+    assert body["reference"] == sms_message.idempotency_key
+    sms_message.refresh_from_db()
+    assert sms_message.status == OutboxStatus.DELIVERED
+
+
+def test_gateway_failures(gateway, client_case):
+    person, case, holder = client_case
+    for topic in ("status_changes",):
+        messaging.set_preference(Actor(kind="person", person=person), person, topic, "sms", True)
+    gateway.answers = [(503, {"error": "busy"}), (202, {"id": "m2", "status": "accepted"})]
+    change_status(holder, case)
+    message = OutboxMessage.objects.get(channel=OutboxChannel.SMS)
+    deliver()
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.PENDING and message.last_error == "HTTP 503 busy"
+    OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+    deliver()
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.DELIVERED
+    gateway.answers = [(400, {"error": "invalid_number"})]
+    change_status(holder, case, "decided")
+    deliver()
+    refused = OutboxMessage.objects.filter(channel=OutboxChannel.SMS).latest("id")
+    assert refused.status == OutboxStatus.DEAD and "invalid_number" in refused.last_error
+    assert refused.attempts == 1  # a bad number is not retried
+
+
+def test_no_sms_without_a_gateway(settings, client_case):
+    settings.DURVIS_SMS_GATEWAY_URL = ""
+    person, case, holder = client_case
+    messaging.set_preference(Actor(kind="person", person=person), person, "status_changes",
+                             "sms", True)
+    change_status(holder, case)
+    assert not OutboxMessage.objects.filter(channel=OutboxChannel.SMS).exists()
