@@ -141,6 +141,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "staff-login"
 LOGIN_REDIRECT_URL = "administration:services"
+LOGOUT_REDIRECT_URL = "staff-login"
 # Staff sign in with a password and then a code from an authenticator app (A12); see
 # `administration/signin.py`. axes checks every password first and counts every failure of either
 # step, per user name and address: the fifth within the cool-off locks that pair out.

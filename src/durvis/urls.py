@@ -2,6 +2,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from durvis.administration import signin
 from durvis.api import api
 from durvis.core import views as core_views
 
@@ -14,11 +15,9 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", include("durvis.catalog.urls")),
     path("", include("durvis.administration.urls")),
-    path(
-        "staff/login/",
-        auth_views.LoginView.as_view(template_name="administration/login.html"),
-        name="staff-login",
-    ),
+    path("staff/login/", signin.PasswordStepView.as_view(), name="staff-login"),
+    path("staff/login/code/", signin.code_step, name="staff-login-code"),
+    path("staff/login/enrol/", signin.enrol_step, name="staff-login-enrol"),
     path("staff/logout/", auth_views.LogoutView.as_view(), name="staff-logout"),
     prefix_default_language=False,
 )

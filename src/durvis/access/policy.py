@@ -115,9 +115,16 @@ def actor_from_request(request: HttpRequest) -> Actor:
 
     address = request.META.get("REMOTE_ADDR")
     staff = staff_of(request.user)
-    if staff is not None:
+    # Staff act as staff only after both sign-in factors (A12): a session that passed the
+    # password alone is no one's.
+    if staff is not None and _second_factor_verified(request):
         return Actor(kind="staff", staff=staff, source_address=address)
     return Actor(source_address=address)
+
+
+def _second_factor_verified(request: HttpRequest) -> bool:
+    is_verified = getattr(request.user, "is_verified", None)
+    return bool(is_verified and is_verified())
 
 
 def decide(actor: Actor, action: Action | str, obj: Any = None, client: Any = None) -> Decision:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from durvis.access.policy import Action, Actor, actor_from_request, decide
+from durvis.administration.decorators import staff_required
 from durvis.catalog.models import Service
 from durvis.identity.models import Institution
 from durvis.integrations import services as integrations
@@ -58,7 +58,7 @@ def _institution_services(institution: Institution) -> object:
             | Service.objects.filter(providers=institution)).distinct().order_by("code")
 
 
-@login_required
+@staff_required
 def overview(request: HttpRequest) -> HttpResponse:
     actor, institution = _administrator(request)
     client_form = ApiClientForm(prefix="client")
@@ -76,7 +76,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     })
 
 
-@login_required
+@staff_required
 @require_POST
 def create_client(request: HttpRequest) -> HttpResponse:
     actor, institution = _administrator(request)
@@ -91,7 +91,7 @@ def create_client(request: HttpRequest) -> HttpResponse:
                   {"client": client, "token": token})
 
 
-@login_required
+@staff_required
 @require_POST
 def deactivate_client(request: HttpRequest, client_id: int) -> HttpResponse:
     actor, institution = _administrator(request)
@@ -103,7 +103,7 @@ def deactivate_client(request: HttpRequest, client_id: int) -> HttpResponse:
     return redirect("administration:integrations")
 
 
-@login_required
+@staff_required
 @require_POST
 def create_webhook(request: HttpRequest) -> HttpResponse:
     actor, institution = _administrator(request)
@@ -117,7 +117,7 @@ def create_webhook(request: HttpRequest) -> HttpResponse:
     return redirect("administration:integrations")
 
 
-@login_required
+@staff_required
 @require_POST
 def replay(request: HttpRequest, message_id: int) -> HttpResponse:
     actor, institution = _administrator(request)
@@ -130,7 +130,7 @@ def replay(request: HttpRequest, message_id: int) -> HttpResponse:
     return redirect("administration:integrations")
 
 
-@login_required
+@staff_required
 @require_POST
 def map_status(request: HttpRequest) -> HttpResponse:
     actor, institution = _administrator(request)

@@ -4,13 +4,13 @@ their own institution's services; the access policy decides, the catalogue servi
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from durvis.access.policy import Action, Actor, actor_from_request, decide
+from durvis.administration.decorators import staff_required
 from durvis.administration.forms import ServiceForm
 from durvis.audit.services import events_for
 from durvis.catalog import services as catalog
@@ -24,7 +24,7 @@ def _administrator(request: HttpRequest) -> Actor:
     return actor
 
 
-@login_required
+@staff_required
 def service_list(request: HttpRequest) -> HttpResponse:
     actor = _administrator(request)
     assert actor.staff is not None
@@ -33,7 +33,7 @@ def service_list(request: HttpRequest) -> HttpResponse:
                   {"services": services, "institution": actor.staff.institution})
 
 
-@login_required
+@staff_required
 def service_create(request: HttpRequest) -> HttpResponse:
     actor = _administrator(request)
     assert actor.staff is not None
@@ -47,7 +47,7 @@ def service_create(request: HttpRequest) -> HttpResponse:
     return render(request, "administration/service_form.html", {"form": form, "service": None})
 
 
-@login_required
+@staff_required
 def service_edit(request: HttpRequest, code: int) -> HttpResponse:
     actor = _administrator(request)
     service = Service.objects.filter(code=code).first()

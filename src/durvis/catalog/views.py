@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -15,6 +17,7 @@ from durvis.catalog.models import Category, LifeSituation
 from durvis.identity.models import Institution
 
 PAGE_SIZE = 20
+INSTITUTION_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,20}$")
 MAX_QUERY_LENGTH = 200
 
 
@@ -46,7 +49,8 @@ def _results(request: HttpRequest, filters: catalog.ServiceFilters) -> dict[str,
 def _filters(request: HttpRequest, **fixed: object) -> catalog.ServiceFilters:
     query = request.GET.get("q", "")[:MAX_QUERY_LENGTH]
     holder = None
-    if code := request.GET.get("holder"):
+    code = request.GET.get("holder", "")
+    if INSTITUTION_CODE.match(code):
         holder = Institution.objects.filter(code=code).first()
     return catalog.ServiceFilters(query=query, holder=holder, **fixed)  # type: ignore[arg-type]
 

@@ -7,6 +7,7 @@ services, never their tables.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import json
 from decimal import Decimal
@@ -154,9 +155,18 @@ def _load_companies(institutions: dict[str, Institution], persons: dict[str, Any
 def _load_staff(institutions: dict[str, Institution]) -> int:
     rows = _read("staff")
     for row in rows:
-        identity.record_staff(
+        staff = identity.record_staff(
             username=row["username"], password=row["password"],
             institution=institutions[row["institution"]], roles=row["roles"],
             given_name=row.get("given_name", ""), family_name=row.get("family_name", ""),
         )
+        # A fixed second-factor secret, so that demo staff sign in without a phone: the sign-in
+        # page shows the current code in demo mode (durvis.demo.aids).
+        identity.record_totp_device(staff, totp_key_hex(row["totp_secret"]))
     return len(rows)
+
+
+def totp_key_hex(secret: str) -> str:
+    """An authenticator app's base32 secret as the hex key django-otp stores."""
+    secret = secret.replace(" ", "").upper()
+    return base64.b32decode(secret + "=" * (-len(secret) % 8)).hex()

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import models, transaction
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import hex_validator
 
+from durvis.audit import services as audit
 from durvis.core.identifiers import (
     birth_date_from_personal_code,
     validate_company_number,
@@ -25,6 +30,9 @@ from durvis.identity.models import (
     PersonCode,
     StaffMember,
 )
+
+if TYPE_CHECKING:
+    from durvis.access.policy import Actor
 
 
 def find_person(code: str) -> Person | None:
@@ -183,3 +191,106 @@ def record_staff(
         user=user, defaults={"institution": institution, "roles": sorted(roles)}
     )
     return staff
+
+
+# The second factor of staff sign-in (A12): one TOTP device (django-otp) per user account, whose
+# codes an authenticator app shows. Identity owns these rows; the sign-in pages call these
+# functions and never write the devices themselves.
+
+TOTP_KEY_BYTES = 20
+
+
+class CodeCheck(StrEnum):
+    """What became of a code typed at sign-in."""
+
+    ACCEPTED = "accepted"
+    WRONG = "wrong"
+    THROTTLED = "throttled"  # django-otp's per-device back-off: too soon after a wrong code
+
+
+def totp_device(user: Any, *, confirmed: bool = True) -> TOTPDevice | None:
+    """The user's TOTP device: the confirmed one, or (confirmed=False) one still being enrolled."""
+    if getattr(user, "pk", None) is None:
+        return None
+    return (TOTPDevice.objects.filter(user_id=user.pk, confirmed=confirmed)
+            .order_by("pk").first())
+
+
+def start_totp_enrolment(user: Any) -> TOTPDevice:
+    """An unconfirmed device with a new random secret for the user to add to an authenticator app;
+    the same one until it is confirmed, so that reloading the page shows the same secret."""
+    return totp_device(user, confirmed=False) or TOTPDevice.objects.create(
+        user=user, name="default", confirmed=False)
+
+
+@transaction.atomic
+def record_totp_device(staff: StaffMember, key_hex: str) -> TOTPDevice:
+    """Give a staff member a confirmed TOTP device with a known secret (demo accounts, first
+    set-up). Idempotent: the same key again changes nothing; another key replaces the old one."""
+    key = key_hex.strip().lower()
+    hex_validator(TOTP_KEY_BYTES)(key)
+    devices = list(TOTPDevice.objects.filter(user=staff.user).order_by("pk"))
+    device = next((d for d in devices if d.key == key), None) or (devices[0] if devices else None)
+    if device is None:
+        device = TOTPDevice.objects.create(user=staff.user, name="default", key=key,
+                                           confirmed=True)
+    elif device.key != key or not device.confirmed:
+        device.key, device.confirmed, device.last_t, device.drift = key, True, -1, 0
+        device.throttle_reset(commit=False)
+        device.save()
+    TOTPDevice.objects.filter(user=staff.user).exclude(pk=device.pk).delete()
+    return device
+
+
+def check_totp_code(actor: Actor, device: TOTPDevice, code: str) -> CodeCheck:
+    """Check a code from the authenticator app; each code is accepted once. The first right code
+    of a device being enrolled confirms it. A wrong code is audited (never the code itself), and
+    django-otp slows the device down after each one (1 s, 2 s, 4 s, ...)."""
+    with transaction.atomic():
+        locked = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+        enrolling = not locked.confirmed
+        if not locked.verify_is_allowed()[0]:
+            result = CodeCheck.THROTTLED
+        elif locked.verify_token(code):
+            result = CodeCheck.ACCEPTED
+        else:
+            result = CodeCheck.WRONG
+        if result is CodeCheck.ACCEPTED and enrolling:
+            locked.confirmed = True
+            locked.save(update_fields=["confirmed"])
+            TOTPDevice.objects.filter(user_id=locked.user_id).exclude(pk=locked.pk).delete()
+            audit.record(actor, "identity.staff.second_factor_enrolled", _account(locked.user),
+                         details={"device": "totp"})
+    if result is not CodeCheck.ACCEPTED:
+        audit.record(actor, "identity.staff.second_factor_failed", _account(locked.user),
+                     details={"reason": str(result), "enrolment": enrolling})
+    device.refresh_from_db()
+    return result
+
+
+def current_totp_code(device: TOTPDevice) -> str | None:
+    """The code the device accepts next (a code is accepted once, so after a sign-in this is the
+    next time step's); None when even that one has been used. For the demo aid only."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    step = totp.t()
+    if step <= device.last_t:
+        if device.last_t + 1 > step + device.tolerance:
+            return None
+        totp.drift += device.last_t + 1 - step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def record_sign_in(actor: Actor, user: Any) -> None:
+    """Audit a completed staff sign-in (password and second factor)."""
+    audit.record(actor, "identity.staff.sign_in", _account(user), details={"second_factor": "totp"})
+
+
+def record_lockout(actor: Actor, user: Any | None) -> None:
+    """Audit a sign-in refused because of repeated failures (`user`: None when the typed user
+    name belongs to nobody; it is not written down, as people sometimes type a password there)."""
+    audit.record(actor, "identity.staff.locked_out", _account(user) if user is not None else None)
+
+
+def _account(user: Any) -> models.Model:
+    """What a sign-in event is about: the staff member, or the bare user account."""
+    return StaffMember.objects.filter(user_id=user.pk).first() or user

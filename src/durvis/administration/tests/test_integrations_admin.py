@@ -10,15 +10,14 @@ from durvis.register.models import StatusMapping
 
 
 @pytest.fixture
-def admin_client(client, staff, catalogue):
-    client.force_login(staff["vsaa_admin"].user)
-    return client
+def admin_client(client, staff, catalogue, staff_login):
+    return staff_login(client, staff["vsaa_admin"])
 
 
-def test_overview_for_administrators_only(client, staff, catalogue):
-    client.force_login(staff["agent"].user)
+def test_overview_for_administrators_only(client, staff, catalogue, staff_login):
+    staff_login(client, staff["agent"])
     assert client.get("/administration/integrations/").status_code == 403
-    client.force_login(staff["vsaa_admin"].user)
+    staff_login(client, staff["vsaa_admin"])
     page = client.get("/en/administration/integrations/").content.decode()
     assert "API clients" in page and "Webhooks" in page
 
@@ -67,7 +66,7 @@ def test_webhook_and_dead_letter_replay(admin_client, staff, api_client_factory)
     assert message.status == OutboxStatus.PENDING and message.attempts == 0
 
 
-def test_another_institutions_dead_letter_is_not_found(client, staff, admin_client):
+def test_another_institutions_dead_letter_is_not_found(client, staff, admin_client, staff_login):
     admin_client.post("/administration/integrations/webhooks/", {
         "webhook-url": "http://127.0.0.1:9/hook", "webhook-events": ["case.registered"]})
     from django.utils import timezone
@@ -76,7 +75,7 @@ def test_another_institutions_dead_letter_is_not_found(client, staff, admin_clie
                                            event="case.registered", payload={},
                                            idempotency_key="k", status=OutboxStatus.DEAD,
                                            next_attempt_at=timezone.now())
-    client.force_login(staff["vid_admin"].user)
+    staff_login(client, staff["vid_admin"])
     assert client.post(f"/administration/integrations/outbox/{message.pk}/replay/").status_code == 404
 
 

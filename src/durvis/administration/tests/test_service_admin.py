@@ -1,9 +1,11 @@
 """Institution administration of the catalogue (A5): own institution's services only, audited."""
 
 import pytest
+from django_otp.util import random_hex
 
 from durvis.audit.models import AuditEvent
 from durvis.catalog.models import Service
+from durvis.identity import services as identity
 
 
 def form_data(service=None, **overrides):
@@ -21,10 +23,9 @@ def form_data(service=None, **overrides):
 
 
 @pytest.fixture
-def signed_in(client, staff):
+def signed_in(client, staff, staff_login):
     def sign_in(name):
-        client.force_login(staff[name].user)
-        return client
+        return staff_login(client, staff[name])
 
     return sign_in
 
@@ -36,9 +37,14 @@ def test_login_required(client, catalogue):
 
 
 def test_password_sign_in(client, staff):
+    """Two steps: the password, then the code from the authenticator app (A12)."""
+    device = identity.record_totp_device(staff["vsaa_admin"], random_hex(20))
     response = client.post("/staff/login/", {"username": "admin.vsaa",
                                              "password": "pw-admin.vsaa-long-enough"})
-    assert response.status_code == 302
+    assert response.status_code == 302 and response["Location"] == "/staff/login/code/"
+    assert client.get("/administration/services/").status_code == 302  # not yet
+    response = client.post("/staff/login/code/", {"otp_token": identity.current_totp_code(device)})
+    assert response.status_code == 302 and response["Location"] == "/administration/services/"
     assert client.get("/administration/services/").status_code == 200
     bad = client.post("/staff/login/", {"username": "admin.vsaa", "password": "wrong"})
     assert bad.status_code == 200 and "errorlist" in bad.content.decode()

@@ -55,8 +55,10 @@ def test_draft_internal_and_missing_services_are_not_found(client, catalogue, co
     page(client, f"/services/{code}/", status=404)
 
 
-def test_internal_service_page_for_staff(client, catalogue, staff):
+def test_internal_service_page_for_staff(client, catalogue, staff, staff_login):
     client.force_login(staff["agent"].user)
+    assert client.get("/services/1201/").status_code == 404  # no second factor: not staff yet
+    staff_login(client, staff["agent"])
     assert "Piekļuves tiesību pieprasījums" in page(client, "/services/1201/")
 
 
@@ -73,3 +75,9 @@ def test_embed_page_and_script(client, catalogue):
 def test_health_endpoints(client, db):
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json()["database"] == "ok"
+
+
+@pytest.mark.parametrize("params", ["holder=%00", "holder=" + "X" * 300, "q=%00%00", "page=abc",
+                                    "page=999999", "q=" + "ā" * 500])
+def test_odd_parameters_never_break_the_search_page(client, catalogue, params):
+    assert client.get(f"/services/?{params}").status_code == 200

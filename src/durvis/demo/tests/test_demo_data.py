@@ -1,9 +1,12 @@
 """The demo data: the pilot scope of MISSION.md, loaded idempotently."""
 
 import json
+from base64 import b32decode
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from durvis.catalog.models import Service
 from durvis.catalog.services import ServiceFilters, find_services
@@ -68,6 +71,17 @@ def test_person_who_moved_to_new_code_is_found_by_both(demo):
 def test_childbirth_benefit_is_found_in_demo_catalogue(demo):
     for query in ("berna pabalsts", "bērna pabalst", "childbirth benefit"):
         assert find_services(ServiceFilters(query=query))[0].pilot_code == "P.11"
+
+
+def test_demo_staff_have_a_fixed_second_factor(demo):
+    rows = json.loads((DATA_DIR / "staff.json").read_text())
+    for row in rows:
+        device = identity.totp_device(get_user_model().objects.get(username=row["username"]))
+        assert device is not None and device.key == b32decode(row["totp_secret"]).hex()
+    before = list(TOTPDevice.objects.order_by("pk").values_list("pk", "key", "confirmed"))
+    load_demo()
+    assert list(TOTPDevice.objects.order_by("pk").values_list("pk", "key", "confirmed")) == before
+    assert len(before) == len(rows)
 
 
 def test_demo_data_refused_outside_demo_mode(db, settings):

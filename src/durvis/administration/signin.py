@@ -1,0 +1,249 @@
+"""Staff sign-in (A12): a password, then a 6-digit code from an authenticator app (TOTP).
+
+1. `staff-login`: the password. axes' backend checks it first and refuses a locked-out user name
+   and address. A right password does not sign the user in yet: the session remembers, for
+   PENDING_SECONDS, who passed the first step, and the browser goes on to step 2.
+2. `staff-login-code`: a code from the user's confirmed TOTP device (django-otp); or, for a user
+   without one, `staff-login-enrol`: the new secret as an otpauth:// address, as text and as a QR
+   code, and a first code to confirm it.
+
+Only a right code signs the user in (`django.contrib.auth.login` and `django_otp.login`), so a
+signed-in session has always passed both factors. Every wrong password and every wrong code
+counts with axes, per user name and address; the AXES_FAILURE_LIMIT-th within the cool-off
+locks the pair out and shows `lockout_response`. django-otp's own back-off per device (1 s, 2 s,
+4 s, ... after each wrong code) stays on, against guessing from many addresses at once.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from base64 import b32encode
+from dataclasses import dataclass
+from typing import Any
+
+import django_otp
+import qrcode
+import qrcode.image.svg
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_cool_off
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model, login, logout
+from django.contrib.auth.signals import user_login_failed
+from django.contrib.auth.views import LoginView
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render, resolve_url
+from django.utils.html import escape
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from durvis.access.policy import Actor
+from durvis.administration.middleware import mark_signed_in
+from durvis.demo.aids import demo_totp_code
+from durvis.identity import services as identity
+from durvis.identity.services import CodeCheck
+
+PENDING_KEY = "durvis.signin"
+PENDING_SECONDS = 10 * 60
+CODE_STEP = "staff-login-code"
+ENROL_STEP = "staff-login-enrol"
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Someone who passed the password step and owes the second factor."""
+
+    user: Any
+    backend: str
+    next: str
+
+
+class CodeForm(forms.Form):
+    otp_token = forms.CharField(label=gettext_lazy("6-digit code"), max_length=20)
+
+    def clean_otp_token(self) -> str:
+        code = re.sub(r"\s+", "", self.cleaned_data["otp_token"])
+        if not re.fullmatch(r"[0-9]{6}", code):
+            raise forms.ValidationError(
+                gettext_lazy("Enter the 6 digits that your authenticator app shows."),
+                code="format")
+        return code
+
+
+class PasswordStepView(LoginView):
+    """Step 1: the password (Django's login view, except that a right password leads to the second
+    factor instead of signing in)."""
+
+    template_name = "administration/login.html"
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        user = form.get_user()
+        session = self.request.session
+        session.cycle_key()  # a new session id for the half-signed-in state: no fixation
+        session[PENDING_KEY] = {"user": user.pk, "backend": user.backend,
+                                "started": time.time(), "next": self.get_redirect_url()}
+        return redirect(CODE_STEP if identity.totp_device(user) else ENROL_STEP)
+
+
+def next_step(request: HttpRequest) -> str | None:
+    """The URL name of the step that a request short of a full sign-in goes to: the code (or the
+    enrolment) for someone who passed the password, None (the password) for anybody else."""
+    pending = _pending(request)
+    if pending is None:
+        return None
+    return CODE_STEP if identity.totp_device(pending.user) else ENROL_STEP
+
+
+@sensitive_post_parameters("otp_token")
+@never_cache
+def code_step(request: HttpRequest) -> HttpResponse:
+    """Step 2: the code from the authenticator app."""
+    pending = _pending(request)
+    if pending is None:
+        return _start_again(request)
+    device = identity.totp_device(pending.user)
+    if device is None:
+        return redirect(ENROL_STEP)
+    return _second_factor(request, pending, device, "administration/login_code.html",
+                          {"demo_code": demo_totp_code(pending.user, device)})
+
+
+@sensitive_post_parameters("otp_token")
+@never_cache
+def enrol_step(request: HttpRequest) -> HttpResponse:
+    """Step 2 for a user without a device: add Durvis to an authenticator app and confirm it with
+    a first code."""
+    pending = _pending(request)
+    if pending is None:
+        return _start_again(request)
+    if identity.totp_device(pending.user) is not None:
+        return redirect(CODE_STEP)
+    device = identity.start_totp_enrolment(pending.user)
+    uri = device.config_url
+    return _second_factor(request, pending, device, "administration/login_enrol.html", {
+        "otpauth_uri": uri,
+        "secret": b32encode(device.bin_key).decode(),
+        "qr_svg": qr_svg(uri, _("QR code for adding Durvis to an authenticator app")),
+    })
+
+
+def lockout_response(request: HttpRequest, original_response: HttpResponse | None = None,
+                     credentials: dict[str, Any] | None = None) -> HttpResponse:
+    """The page a locked-out user name and address get (AXES_LOCKOUT_CALLABLE)."""
+    if hasattr(request, "session"):
+        request.session.pop(PENDING_KEY, None)
+    cool_off = get_cool_off(request)
+    minutes = math.ceil(cool_off.total_seconds() / 60) if cool_off else None
+    return render(request, "administration/lockout.html", {"minutes": minutes},
+                  status=getattr(settings, "AXES_HTTP_RESPONSE_CODE", 429))
+
+
+def audit_lockout(sender: Any, request: HttpRequest | None = None, username: str | None = None,
+                  ip_address: str | None = None, **kwargs: Any) -> None:
+    """axes' `user_locked_out` signal: write the lockout to the activity log."""
+    user_model = get_user_model()
+    user = (user_model._default_manager.filter(**{user_model.USERNAME_FIELD: username}).first()
+            if username else None)
+    identity.record_lockout(_actor(user, ip_address), user)
+
+
+def qr_svg(data: str, label: str) -> SafeString:
+    """`data` as an inline SVG QR code (qrcode's SVG factory: no image library needed)."""
+    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage)
+    svg = image.to_string(encoding="unicode")
+    svg = re.sub(r'^<svg width="[^"]*" height="[^"]*"',
+                 f'<svg class="qr-code" role="img" aria-label="{escape(label)}"', svg, count=1)
+    return mark_safe(svg)  # qrcode's own markup; the label is escaped
+
+
+def _second_factor(request: HttpRequest, pending: Pending, device: TOTPDevice, template: str,
+                   context: dict[str, Any]) -> HttpResponse:
+    user = pending.user
+    credentials = {"username": user.get_username()}
+    if AxesProxyHandler.is_locked(request, credentials):
+        _abandon(request)
+        return lockout_response(request, None, credentials)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        actor = _actor(user, request.META.get("REMOTE_ADDR"))
+        result = identity.check_totp_code(actor, device, form.cleaned_data["otp_token"])
+        if result is CodeCheck.ACCEPTED:
+            return _complete(request, pending, device, actor)
+        # A wrong code counts like a wrong password: axes may lock the user name and address out.
+        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+        if getattr(request, "axes_locked_out", False):
+            _abandon(request)
+            return lockout_response(request, None, credentials)
+        form.add_error("otp_token", _("Too many wrong codes in a row: wait a few seconds and "
+                                      "enter the newest code.") if result is CodeCheck.THROTTLED
+                       else _("The code is wrong or has already been used. Enter the code "
+                              "that the app shows now."))
+    return render(request, template, {**context, "form": form,
+                                      "username": user.get_username()})
+
+
+def _complete(request: HttpRequest, pending: Pending, device: TOTPDevice,
+              actor: Actor) -> HttpResponse:
+    """Both factors passed: sign in."""
+    login(request, pending.user, backend=pending.backend)
+    django_otp.login(request, device)
+    request.session.pop(PENDING_KEY, None)
+    mark_signed_in(request.session)
+    identity.record_sign_in(actor, pending.user)
+    return redirect(pending.next or _safe_next(request) or resolve_url(settings.LOGIN_REDIRECT_URL))
+
+
+def _pending(request: HttpRequest) -> Pending | None:
+    state = request.session.get(PENDING_KEY)
+    if state is not None:
+        user = None
+        if time.time() - state.get("started", 0) <= PENDING_SECONDS:
+            user = get_user_model()._default_manager.filter(pk=state["user"],
+                                                            is_active=True).first()
+        if user is not None:
+            return Pending(user, state["backend"], state.get("next", ""))
+        request.session.pop(PENDING_KEY, None)
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and not passed_second_factor(user):
+        # Signed in without the second factor (a session from before it existed): step 2 now.
+        return Pending(user, request.session.get(BACKEND_SESSION_KEY, ""), "")
+    return None
+
+
+def passed_second_factor(user: Any) -> bool:
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified and is_verified())
+
+
+def _start_again(request: HttpRequest) -> HttpResponse:
+    messages.info(request, _("Please sign in with your user name and password first."))
+    return redirect(settings.LOGIN_URL)
+
+
+def _abandon(request: HttpRequest) -> None:
+    request.session.pop(PENDING_KEY, None)
+    if request.user.is_authenticated:
+        logout(request)
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.GET.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return ""
+
+
+def _actor(user: Any, address: str | None) -> Actor:
+    staff = identity.staff_of(user) if user is not None else None
+    if staff is not None:
+        return Actor(kind="staff", staff=staff, source_address=address)
+    return Actor(source_address=address)
