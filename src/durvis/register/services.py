@@ -414,7 +414,8 @@ def _save_current_status(cases: list[ServiceCase]) -> None:
 def _notify_clients(topic: str, template: str, cases: Iterable[ServiceCase]) -> None:
     """Tell the clients (persons) of the cases, on the channels they chose (C1)."""
     cases = [c for c in cases if c.client_person_id is not None]
-    persons = Person.objects.in_bulk({c.client_person_id for c in cases})
+    reachable = Person.objects.filter(~Q(email="") | ~Q(phone="")).only("pk", "email", "phone")
+    persons = reachable.in_bulk({c.client_person_id for c in cases})
     messaging.notify(topic, template, [
         (persons[c.client_person_id], {"number": c.number, "service": c.service,
                                        "status": CaseStatus(c.status).label})
