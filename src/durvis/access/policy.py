@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from durvis.catalog.models import Audience, Service, ServiceStatus
@@ -270,7 +271,7 @@ class CaseScope:
 def case_scope(actor: Actor) -> CaseScope:
     """The scope of case lists for an actor allowed to list cases (see LIST_CASES)."""
     if not decide(actor, Action.LIST_CASES) or actor.institution_id is None:
-        raise PermissionError("may not list cases")
+        raise PermissionDenied("may not list cases")
     return CaseScope(actor.institution_id, actor.api.service_ids if actor.api else None)
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from durvis.audit.models import AUDIT_CHAINS, AuditChainHead, AuditEvent
+from durvis.audit.models import AUDIT_CHAINS, GENESIS_HASH, AuditChainHead, AuditEvent
 
 if TYPE_CHECKING:
     from durvis.access.policy import Actor
@@ -122,8 +122,6 @@ def verify(chains: Iterable[int] | None = None) -> list[Break]:
 
 
 def _verify_chain(chain: int, head: AuditChainHead | None) -> Break | None:
-    from durvis.audit.models import GENESIS_HASH
-
     expected_seq, previous = 1, GENESIS_HASH
     rows = AuditEvent.objects.filter(chain=chain).order_by("chain_seq").iterator(chunk_size=5000)
     for event in rows:

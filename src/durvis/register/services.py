@@ -365,7 +365,6 @@ def _apply_in_time_order(actor: Actor, pending: list[_Pending],
             if at >= case.status_at:
                 case.status, case.holder_status, case.status_at = (
                     item.status, item.event.holder_status, at)
-                case._changed = True  # type: ignore[attr-defined]
     return accepted
 
 

@@ -288,3 +288,9 @@ def test_whoami(api_client_factory, catalogue):
     assert get(scoped, "/whoami") == {"client_id": scoped.api_client.pk, "institution": "VDAA",
                                       "operations": ["cases:read"],
                                       "service_ids": [catalogue["childbirth"].pk]}
+
+
+def test_listing_needs_the_read_scope(api_client_factory, catalogue):
+    writer = api_client_factory("VSAA", operations=["cases:write"])
+    body = get(writer, "/cases", status=403)
+    assert body["detail"][0]["type"] == "forbidden"
