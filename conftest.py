@@ -151,3 +151,23 @@ def api_client_factory(staff, institutions):
         return http
 
     return make
+
+
+@pytest.fixture
+def client_login(client):
+    """Sign a person in to the e-account of the Django test client (as the national sign-in
+    would) and return the client; `role` starts them in another role ("person:<id>",
+    "company:<id>")."""
+    from durvis.administration.middleware import mark_signed_in
+    from durvis.identity.client_session import PERSON_KEY
+
+    def login(person, role=None):
+        session = client.session
+        session[PERSON_KEY] = person.pk
+        mark_signed_in(session)
+        if role:
+            session["durvis.client.role"] = role
+        session.save()
+        return client
+
+    return login

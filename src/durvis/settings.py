@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "durvis.register",
     "durvis.integrations",
     "durvis.messaging",
+    "durvis.documents",
+    "durvis.eaccount",
     "durvis.administration",
     "durvis.demo",
 ]
@@ -97,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "durvis.core.context_processors.platform",
+                "durvis.eaccount.context_processors.client",
             ],
         },
     },
@@ -161,6 +164,8 @@ OTP_TOTP_ISSUER = "Durvis"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 DURVIS_STAFF_IDLE_MINUTES = env.int("DURVIS_STAFF_IDLE_MINUTES", default=30)
+# A client's e-account session ends after this many idle minutes (like an internet bank's).
+DURVIS_CLIENT_IDLE_MINUTES = env.int("DURVIS_CLIENT_IDLE_MINUTES", default=15)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION

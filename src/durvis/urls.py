@@ -15,6 +15,11 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", include("durvis.catalog.urls")),
     path("", include("durvis.administration.urls")),
+    path("", include("durvis.identity.urls")),
+    path("eaccount/", include("durvis.eaccount.urls")),
+    path("eaccount/messages/", include("durvis.messaging.urls")),
+    path("eaccount/documents/", include("durvis.documents.urls")),
+    path("eaccount/profile/", include("durvis.eaccount.profile_urls")),
     path("staff/login/", signin.PasswordStepView.as_view(), name="staff-login"),
     path("staff/login/code/", signin.code_step, name="staff-login-code"),
     path("staff/login/enrol/", signin.enrol_step, name="staff-login-enrol"),

@@ -33,6 +33,14 @@ class Action(StrEnum):
     UPDATE_CASE = "register.update_case"
     LIST_CASES = "register.list_cases"
     REGISTER_CONSULTATION = "register.register_consultation"
+    # The e-account (A2, C3): a signed-in person reads or acts on a record (case, consultation,
+    # document, message) of the client they act for.
+    CLIENT_READ = "client.read"
+    CLIENT_WRITE = "client.write"
+    # An institution (its system or staff) sends a message or document to a client (C1, C2).
+    SEND_TO_CLIENT = "messaging.send_to_client"
+    # An institution reads its clients' answers to its messages.
+    READ_CLIENT_MESSAGES = "messaging.read_client_messages"
 
 
 @dataclass(frozen=True)
@@ -110,8 +118,9 @@ def deny(reason: str) -> Decision:
 
 
 def actor_from_request(request: HttpRequest) -> Actor:
-    """The actor behind a request. Staff come from the session's user; persons (citizens) come
-    from the e-account sign-in once it exists."""
+    """The actor behind a request. Staff come from the session's user; persons (citizens) from
+    the e-account sign-in (`durvis.identity.client_session`)."""
+    from durvis.identity.client_session import signed_in_person
     from durvis.identity.services import staff_of
 
     address = request.META.get("REMOTE_ADDR")
@@ -120,6 +129,9 @@ def actor_from_request(request: HttpRequest) -> Actor:
     # password alone is no one's.
     if staff is not None and _second_factor_verified(request):
         return Actor(kind="staff", staff=staff, source_address=address)
+    person = signed_in_person(request)
+    if person is not None:
+        return Actor(kind="person", person=person, source_address=address)
     return Actor(source_address=address)
 
 
@@ -258,6 +270,55 @@ def _list_cases(actor: Actor, obj: Any, client: Any) -> Decision:
     return deny("the client lacks the cases:read scope")
 
 
+def owner_of(record: Any) -> Person | Company | None:
+    """The client a record belongs to: records of clients carry `client_person` and
+    `client_company` (cases, consultations, documents, messages)."""
+    company_id = getattr(record, "client_company_id", None)
+    if company_id is not None:
+        return Company(pk=company_id)
+    person_id = getattr(record, "client_person_id", None)
+    return Person(pk=person_id) if person_id is not None else None
+
+
+def _same_client(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a is not None and a.pk == b.pk
+
+
+def _client_record(actor: Actor, record: Any, client: Any) -> Decision:
+    """A person sees and acts on the records of the client they act for (themself, their minor
+    child, their company), never another's. Without a record: may they act for the client."""
+    if not _act_for(actor, None, client):
+        return deny("may not act for this client")
+    if record is None:
+        return ALLOW
+    if _same_client(owner_of(record), client):
+        return ALLOW
+    return deny("the record belongs to another client")
+
+
+def _institution_rule(operation: str) -> Any:
+    """An institution's system (with the scope) or its client-service staff writes to or reads
+    from its clients' e-accounts; about a case, only if it holds or provides the case."""
+
+    def rule(actor: Actor, case: Any, client: Any) -> Decision:
+        if actor.api is not None:
+            if operation not in actor.api.operations:
+                return deny(f"the client lacks the {operation} scope")
+        elif actor.staff is None or not (actor.roles & CASE_STAFF_ROLES):
+            return deny("not a client-service system or employee")
+        if case is None:
+            return ALLOW
+        if not isinstance(case, ServiceCase):
+            return deny("not a case")
+        if actor.institution_id not in {case.holder_id, case.provider_id}:
+            return deny("a case of another institution")
+        if actor.api is not None and not actor.api.covers(case.service_id):
+            return deny("the service is outside the client's scope")
+        return ALLOW
+
+    return rule
+
+
 @dataclass(frozen=True)
 class CaseScope:
     """The cases a list may show an actor: those of one institution (as holder or provider),
@@ -296,4 +357,8 @@ _RULES = {
     Action.UPDATE_CASE: _case_rule("cases:write"),
     Action.LIST_CASES: _list_cases,
     Action.REGISTER_CONSULTATION: _service_rule("consultations:write", allow_no_service=True),
+    Action.CLIENT_READ: _client_record,
+    Action.CLIENT_WRITE: _client_record,
+    Action.SEND_TO_CLIENT: _institution_rule("messages:write"),
+    Action.READ_CLIENT_MESSAGES: _institution_rule("messages:read"),
 }

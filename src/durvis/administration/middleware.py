@@ -1,5 +1,6 @@
-"""Staff sessions expire (A12): after DURVIS_STAFF_IDLE_MINUTES without a request, and at the
-latest SESSION_COOKIE_AGE after sign-in however busy the user is.
+"""Signed-in sessions expire (A12): a staff member's after DURVIS_STAFF_IDLE_MINUTES without a
+request, a client's (e-account) after DURVIS_CLIENT_IDLE_MINUTES, and both at the latest
+SESSION_COOKIE_AGE after sign-in however busy the user is.
 
 Django's own expiry cannot do both: a session that is written to is extended by
 SESSION_COOKIE_AGE each time, so this middleware keeps two timestamps in the session (Unix
@@ -33,34 +34,40 @@ def mark_signed_in(session: Any, now: float | None = None) -> None:
     session[LAST_ACTIVITY_KEY] = now
 
 
+# The e-account session's person (see durvis.identity.client_session).
+CLIENT_PERSON_KEY = "durvis.client.person"
+
+
 class StaffSessionTimeoutMiddleware:
-    """Sign out a signed-in user whose session has been idle or open too long. Every signed-in
-    user is staff today; citizens' e-account sessions will bring their own rules."""
+    """Sign out a signed-in staff member or client whose session has been idle or open too
+    long."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
-            self._check(request)
+            self._check(request, settings.DURVIS_STAFF_IDLE_MINUTES, logout)
+        elif request.session.get(CLIENT_PERSON_KEY):
+            self._check(request, settings.DURVIS_CLIENT_IDLE_MINUTES, _end_client_session)
         return self.get_response(request)
 
-    def _check(self, request: HttpRequest) -> None:
+    def _check(self, request: HttpRequest, minutes: int,
+               sign_out: Callable[[HttpRequest], None]) -> None:
         session = request.session
         now = time.time()
-        idle_seconds = settings.DURVIS_STAFF_IDLE_MINUTES * 60
+        idle_seconds = minutes * 60
         last = session.get(LAST_ACTIVITY_KEY)
         started = session.get(SIGNED_IN_AT_KEY)
         if last is not None and now - last > idle_seconds:
-            logout(request)
-            minutes = settings.DURVIS_STAFF_IDLE_MINUTES
+            sign_out(request)
             messages.info(request, ngettext(
                 "You were signed out after %(minutes)d minute without activity. Please sign in again.",
                 "You were signed out after %(minutes)d minutes without activity. Please sign in again.",
                 minutes) % {"minutes": minutes})
             return
         if started is not None and now - started > settings.SESSION_COOKIE_AGE:
-            logout(request)
+            sign_out(request)
             messages.info(request, _("Your session reached its maximum length, so you were signed "
                                      "out. Please sign in again."))
             return
@@ -68,3 +75,7 @@ class StaffSessionTimeoutMiddleware:
             session[SIGNED_IN_AT_KEY] = now
         if last is None or now - last >= TOUCH_SECONDS:
             session[LAST_ACTIVITY_KEY] = now
+
+
+def _end_client_session(request: HttpRequest) -> None:
+    request.session.flush()

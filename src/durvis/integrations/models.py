@@ -16,6 +16,8 @@ class Operation(models.TextChoices):
     CASES_READ = "cases:read", _("Read cases and their history")
     CASES_WRITE = "cases:write", _("Create cases, post statuses and results")
     CONSULTATIONS_WRITE = "consultations:write", _("Register consultations")
+    MESSAGES_WRITE = "messages:write", _("Send messages and documents to clients' e-accounts")
+    MESSAGES_READ = "messages:read", _("Read clients' answers to the institution's messages")
 
 
 class ApiClient(models.Model):

@@ -1,0 +1,6 @@
+"""The e-account's profile pages: contacts and notification preferences (mounted under
+/eaccount/profile/)."""
+
+
+app_name = "profile"
+urlpatterns: list = []

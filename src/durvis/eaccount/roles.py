@@ -1,0 +1,108 @@
+"""In which role the signed-in person acts (C1): as themself, for a minor child, for a company.
+
+The choices come from the base registers (through `durvis.identity.registers`) every time they
+are listed, so a relation that ended (a child came of age, a board member left) stops counting at
+once. The chosen role lives in the session as a key (`self`, `person:<id>`, `company:<id>`) and
+is checked again against the access policy on every request: a stale or forged key falls back
+to the person themself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from durvis.access.policy import Action, Actor, actor_from_request, allowed
+from durvis.identity.client_session import INITIAL_ROLE_KEY
+from durvis.identity.models import Company, Person
+from durvis.identity.registers import enterprise_register, population_register
+
+ROLE_KEY = "durvis.client.role"
+
+
+@dataclass(frozen=True)
+class ClientRole:
+    """One role: whose e-account the person is looking at. Exactly one of person/company."""
+
+    key: str
+    person: Person | None = None
+    company: Company | None = None
+
+    @property
+    def client(self) -> Person | Company:
+        return self.company if self.company is not None else self.person  # type: ignore[return-value]
+
+    @property
+    def is_self(self) -> bool:
+        return self.key == "self"
+
+    @property
+    def label(self) -> str:
+        if self.is_self:
+            return _("Myself (%(name)s)") % {"name": self.person}
+        if self.company is not None:
+            return _("Company %(name)s") % {"name": self.company.name}
+        return _("My child %(name)s") % {"name": self.person}
+
+
+def available_roles(me: Person) -> list[ClientRole]:
+    """Every role the person may take now: themself, their minor children, their companies."""
+    roles = [ClientRole("self", person=me)]
+    roles += [ClientRole(f"person:{child.pk}", person=child)
+              for child in population_register().minor_children(me)]
+    roles += [ClientRole(f"company:{r.company.pk}", company=r.company)
+              for r in enterprise_register().representations(me)]
+    return roles
+
+
+def role_for_key(actor: Actor, key: str) -> ClientRole | None:
+    """The role a key names, if the actor may act in it now (asked of the access policy)."""
+    me = actor.person
+    if me is None:
+        return None
+    if key == "self":
+        return ClientRole("self", person=me)
+    kind, _sep, ident = key.partition(":")
+    if not ident.isdigit():
+        return None
+    client: Person | Company | None
+    if kind == "person":
+        client = Person.objects.filter(pk=int(ident)).first()
+    elif kind == "company":
+        client = Company.objects.filter(pk=int(ident)).first()
+    else:
+        return None
+    if client is None or not allowed(actor, Action.ACT_FOR, client=client):
+        return None
+    if isinstance(client, Company):
+        return ClientRole(key, company=client)
+    return ClientRole(key, person=client)
+
+
+def current_role(request: HttpRequest) -> ClientRole | None:
+    """The role of this request (None without a signed-in person). Cached on the request."""
+    if hasattr(request, "_durvis_role"):
+        return request._durvis_role  # type: ignore[attr-defined,no-any-return]
+    actor = actor_from_request(request)
+    role = None
+    if actor.person is not None:
+        initial = request.session.pop(INITIAL_ROLE_KEY, None)
+        if initial:
+            request.session[ROLE_KEY] = initial
+        role = role_for_key(actor, request.session.get(ROLE_KEY, "self"))
+        if role is None:
+            request.session[ROLE_KEY] = "self"
+            role = ClientRole("self", person=actor.person)
+    request._durvis_role = role  # type: ignore[attr-defined]
+    return role
+
+
+def switch_role(request: HttpRequest, key: str) -> ClientRole | None:
+    """Act in another role from now on; None (and no change) if the person may not."""
+    role = role_for_key(actor_from_request(request), key)
+    if role is not None:
+        request.session[ROLE_KEY] = role.key
+        request._durvis_role = role  # type: ignore[attr-defined]
+    return role

@@ -1,0 +1,16 @@
+"""The client's e-account (A2, C3), mounted under /eaccount/."""
+
+from django.urls import path
+
+from durvis.eaccount import views
+
+app_name = "eaccount"
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("history/", views.history, name="history"),
+    path("cases/<str:number>/", views.case_detail, name="case"),
+    path("cases/<str:number>/feedback/", views.case_feedback, name="case-feedback"),
+    path("consultations/<int:pk>/feedback/", views.consultation_feedback,
+         name="consultation-feedback"),
+    path("role/", views.switch_role, name="switch-role"),
+]
