@@ -171,3 +171,59 @@ def client_login(client):
         return client
 
     return login
+
+
+@pytest.fixture
+def family(catalogue, api_client_factory):
+    """A parent with a minor child and a company they represent, a stranger, and a case of
+    each made by the back-office systems of VSAA and VID (the e-account's data, A2/C3)."""
+    import datetime
+
+    from durvis.integrations import services as integrations
+    from durvis.register import services as register
+
+    parent = identity.record_person(personal_code="14038612043", given_name="Jānis",
+                                    family_name="Bērziņš", email="janis@example.lv")
+    child = identity.record_person(personal_code="22051520311", given_name="Emīlija",
+                                   family_name="Bērziņa")
+    identity.record_parental_relation(parent, child)
+    stranger = identity.record_person(personal_code="02078913774", given_name="Anna",
+                                      family_name="Cita")
+    company = identity.record_company(registration_number="40203123456", name="SIA Zaļā Pļava",
+                                      legal_form="SIA")
+    identity.record_representation(company, parent, "board_member",
+                                   valid_from=datetime.date(2019, 4, 10))
+    system = integrations.api_actor(api_client_factory("VSAA").api_client)
+    vid = integrations.api_actor(api_client_factory("VID").api_client)
+
+    def case(actor, code, **client):
+        return register.open_case(actor, register.NewCase(
+            service_code=code, identification="signed_in", application_channel="eaccount",
+            **client))
+
+    return {
+        "parent": parent, "child": child, "stranger": stranger, "company": company,
+        "system": system,
+        "own": case(system, 1011, personal_code=parent.personal_code),
+        "childs": case(system, 1011, personal_code=child.personal_code),
+        "companys": case(vid, 1101, registration_number=company.registration_number),
+        "strangers": case(system, 1011, personal_code=stranger.personal_code),
+        "vid": vid,
+    }
+
+
+
+@pytest.fixture
+def decide_case():
+    """Record a later status of a case (as the holder's system would) and refresh it."""
+    from django.utils import timezone
+
+    from durvis.register import services as register
+
+    def decide(actor, case, status="decided"):
+        register.record_status_events(actor, [register.StatusEvent(
+            case.number, occurred_at=timezone.now(), status=status,
+            holder_status="Lēmums pieņemts")])
+        case.refresh_from_db()
+
+    return decide

@@ -54,3 +54,26 @@ def page(browser: Any) -> Iterator[Any]:
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def sign_in_client(live_server: Any) -> Any:
+    """Put a client's e-account session into a browser page, as the national sign-in would
+    leave it (the sign-in itself has its own journey); `role` starts in another role."""
+    from django.conf import settings
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from durvis.administration.middleware import mark_signed_in
+    from durvis.identity.client_session import PERSON_KEY
+
+    def sign_in(page: Any, person: Any, role: str | None = None) -> None:
+        session = SessionStore()
+        session[PERSON_KEY] = person.pk
+        mark_signed_in(session)
+        if role:
+            session["durvis.client.role"] = role
+        session.save()
+        page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
+                                   "value": session.session_key, "url": live_server.url}])
+
+    return sign_in

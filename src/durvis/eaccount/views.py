@@ -1,10 +1,216 @@
-"""The e-account pages (A2, C3). Being written; see the issue."""
+"""The e-account pages (A2, C3): overview, history, a case with its timeline, feedback, and the
+role switch. Every page shows the records of the current role only (`request.client_role`), asks
+the access policy through the register's services, and audits what it reads."""
 
+from __future__ import annotations
+
+import heapq
+from itertools import islice
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from durvis.access.policy import actor_from_request
+from durvis.audit.services import record
+from durvis.eaccount import roles
+from durvis.eaccount.decorators import client_required
+from durvis.eaccount.forms import FeedbackForm, HistoryFilterForm
+from durvis.eaccount.roles import ClientRole
+from durvis.identity.models import Company, Person
+from durvis.register import services as register
+from durvis.register.models import CaseStatus, Consultation, ServiceCase
+
+PAGE_SIZE = 50
+OPEN_STATUSES = frozenset({CaseStatus.RECEIVED, CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS,
+                           CaseStatus.WAITING_FOR_CLIENT})
 
 
-def _todo(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    raise Http404
+def _whose(role: ClientRole) -> dict[str, Person | Company | None]:
+    return {"person": role.person if role.company is None else None, "company": role.company}
 
 
-overview = history = case_detail = case_feedback = consultation_feedback = switch_role = _todo
+def _audit_read(request: HttpRequest, action: str, role: ClientRole) -> None:
+    record(actor_from_request(request), action, role.client,
+           subject=role.person if role.company is None else None)
+
+
+@client_required
+def overview(request: HttpRequest) -> HttpResponse:
+    """What needs the client's attention: open cases, results to rate, unread messages."""
+    role: ClientRole = request.client_role  # type: ignore[attr-defined]
+    cases = register.client_history(**_whose(role))
+    open_cases = cases.filter(status__in=OPEN_STATUSES)
+    recent_results = cases.filter(status__in=register.FEEDBACK_STATUSES, feedback__isnull=True)
+    _audit_read(request, "eaccount.overview.read", role)
+    return render(request, "eaccount/overview.html", {
+        "eaccount_section": "overview",
+        "open_cases": open_cases[:10], "open_count": open_cases.count(),
+        "to_rate": recent_results[:5],
+        **_inbox_summary(role),
+    })
+
+
+def _inbox_summary(role: ClientRole) -> dict[str, Any]:
+    from durvis.messaging import services as messaging
+
+    unread = getattr(messaging, "unread_count", None)
+    return {"unread_messages": unread(role.client) if unread else None}
+
+
+@client_required
+def history(request: HttpRequest) -> HttpResponse:
+    """Every case and consultation of the current role, newest first, filtered (C3)."""
+    role: ClientRole = request.client_role  # type: ignore[attr-defined]
+    whose = _whose(role)
+    institutions, services = register.history_choices(**whose)
+    form = HistoryFilterForm(request.GET or None, institutions=institutions, services=services)
+    filters = form.filters() if form.is_bound and form.is_valid() else None
+    page = _page_number(request)
+    entries: list[Any] = []
+    total = 0
+    if not form.is_bound or form.is_valid():
+        entries, total = _merged_page(register.client_history(**whose, filters=filters),
+                                      register.client_consultations(**whose, filters=filters),
+                                      page)
+    _audit_read(request, "eaccount.history.read", role)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "eaccount/history.html", {
+        "eaccount_section": "history", "form": form, "entries": entries, "total": total,
+        "page": page, "has_previous": page > 1, "has_next": page * PAGE_SIZE < total,
+        "query": query.urlencode(), "filtered": bool(filters and any(vars(filters).values())),
+    })
+
+
+def _page_number(request: HttpRequest) -> int:
+    value = request.GET.get("page", "1")
+    return max(1, min(int(value), 10_000)) if value.isdigit() else 1
+
+
+def _merged_page(cases: Any, consultations: Any, page: int) -> tuple[list[dict[str, Any]], int]:
+    """One page of cases and consultations merged newest first: each list is read only as far
+    as the page reaches, on its own (client, date) index."""
+    reach = page * PAGE_SIZE
+    case_entries = ({"kind": "case", "at": c.applied_at, "case": c} for c in cases[:reach])
+    consultation_entries = ({"kind": "consultation", "at": c.occurred_at, "consultation": c}
+                            for c in consultations[:reach])
+    merged = heapq.merge(case_entries, consultation_entries, key=lambda e: e["at"], reverse=True)
+    entries = list(islice(merged, reach - PAGE_SIZE, reach))
+    return entries, cases.count() + consultations.count()
+
+
+@client_required
+def case_detail(request: HttpRequest, number: str) -> HttpResponse:
+    """A case with its timeline, channels, who acted, documents and messages (C3)."""
+    role: ClientRole = request.client_role  # type: ignore[attr-defined]
+    actor = actor_from_request(request)
+    try:
+        case, events = register.client_case(actor, number, role.client)
+    except ServiceCase.DoesNotExist:
+        raise Http404 from None
+    return render(request, "eaccount/case.html", {
+        "eaccount_section": "history", "case": case, "events": events,
+        "can_rate": _can_rate(case), "feedback_form": FeedbackForm(),
+        **_case_attachments(actor, case, role),
+    })
+
+
+def _case_attachments(actor: Any, case: ServiceCase, role: ClientRole) -> dict[str, Any]:
+    from durvis.documents import services as documents
+    from durvis.messaging import services as messaging
+
+    of_case = getattr(documents, "documents_of_case", None)
+    messages_of_case = getattr(messaging, "messages_of_case", None)
+    return {
+        "documents": of_case(actor, case, role.client) if of_case else [],
+        "case_messages": messages_of_case(actor, case, role.client) if messages_of_case else [],
+    }
+
+
+def _can_rate(case: ServiceCase) -> bool:
+    return case.status in register.FEEDBACK_STATUSES and not hasattr(case, "feedback")
+
+
+@client_required
+@require_POST
+def case_feedback(request: HttpRequest, number: str) -> HttpResponse:
+    """The client rates a case after its result; it goes to the register (B1)."""
+    role: ClientRole = request.client_role  # type: ignore[attr-defined]
+    actor = actor_from_request(request)
+    try:
+        case, events = register.client_case(actor, number, role.client)
+    except ServiceCase.DoesNotExist:
+        raise Http404 from None
+    form = FeedbackForm(request.POST)
+    if form.is_valid() and _save_feedback(form, lambda r, c: register.give_feedback(
+            actor, case, r, c)):
+        messages.success(request, _("Thank you: your rating was sent to the institution."))
+        return redirect("eaccount:case", number=case.number)
+    return render(request, "eaccount/case.html", {
+        "eaccount_section": "history", "case": case, "events": events,
+        "can_rate": _can_rate(case), "feedback_form": form,
+        **_case_attachments(actor, case, role),
+    }, status=422)
+
+
+@client_required
+def consultation_feedback(request: HttpRequest, pk: int) -> HttpResponse:
+    """The client rates a consultation they received."""
+    role: ClientRole = request.client_role  # type: ignore[attr-defined]
+    actor = actor_from_request(request)
+    try:
+        consultation = register.client_consultation(actor, pk, role.client)
+    except Consultation.DoesNotExist:
+        raise Http404 from None
+    form = FeedbackForm(request.POST or None)
+    rated = hasattr(consultation, "feedback")
+    if request.method == "POST" and not rated and form.is_valid() and _save_feedback(
+            form, lambda r, c: register.give_consultation_feedback(actor, consultation, r, c)):
+        messages.success(request, _("Thank you: your rating was sent to the institution."))
+        return redirect("eaccount:history")
+    status = 422 if request.method == "POST" else 200
+    return render(request, "eaccount/consultation_feedback.html", {
+        "eaccount_section": "history", "consultation": consultation, "form": form,
+        "rated": rated}, status=status)
+
+
+def _save_feedback(form: FeedbackForm, give: Any) -> bool:
+    """Send the rating; a refusal of the register (too early, given already) becomes the
+    form's error, so the comment the client typed stays on the page."""
+    try:
+        give(form.cleaned_data["rating"], form.cleaned_data["comment"])
+    except ValidationError as error:
+        for message in error.messages:
+            form.add_error(None, message)
+        return False
+    except PermissionDenied:
+        form.add_error(None, _("Only the client rates this."))
+        return False
+    return True
+
+
+@client_required
+@require_POST
+def switch_role(request: HttpRequest) -> HttpResponse:
+    """Act as oneself, for a minor child or for a company (C1); refused roles change nothing."""
+    role = roles.switch_role(request, request.POST.get("role", ""))
+    if role is None:
+        messages.error(request, _("You cannot act in that role."))
+    else:
+        record(actor_from_request(request), "eaccount.role.switch", role.client,
+               subject=role.person if role.company is None else None)
+        messages.success(request, _("You are now acting as: %(role)s") % {"role": role.label})
+    target = request.POST.get("next", "")
+    # Another client's record would not be found in the new role: start from the overview
+    # unless the page is a list.
+    safe = url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure())
+    if role is None or not safe or "/cases/" in target:
+        target = reverse("eaccount:overview")
+    return redirect(target)

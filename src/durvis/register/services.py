@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from durvis.access.policy import Action, Actor, case_scope, decide
 from durvis.audit.services import Entry, record, record_many
@@ -491,11 +492,11 @@ def give_feedback(actor: Actor, case: ServiceCase, rating: int, comment: str = "
     if client is None or not decide(actor, Action.ACT_FOR, client=client):
         raise PermissionDenied("only the client gives feedback on a case")
     if case.status not in FEEDBACK_STATUSES:
-        raise _field_error("rating", "Feedback can be given after the result.", "too_early")
+        raise _field_error("rating", gettext("Feedback can be given after the result."), "too_early")
     if Feedback.objects.filter(case=case).exists():
-        raise _field_error("rating", "Feedback on this case was given already.", "duplicate")
+        raise _field_error("rating", gettext("Feedback on this case was given already."), "duplicate")
     if not 1 <= rating <= 5:
-        raise _field_error("rating", "The rating is from 1 to 5.", "range")
+        raise _field_error("rating", gettext("The rating is from 1 to 5."), "range")
     feedback = Feedback.objects.create(case=case, rating=rating, comment=comment)
     CaseEvent.objects.create(case=case, kind=EventKind.FEEDBACK, occurred_at=feedback.given_at,
                              recorded_at=feedback.given_at, data={"rating": rating},
@@ -515,10 +516,10 @@ def give_consultation_feedback(actor: Actor, consultation: Consultation, rating:
     if client is None or not decide(actor, Action.ACT_FOR, client=client):
         raise PermissionDenied("only the client gives feedback on a consultation")
     if Feedback.objects.filter(consultation=consultation).exists():
-        raise _field_error("rating", "Feedback on this consultation was given already.",
+        raise _field_error("rating", gettext("Feedback on this consultation was given already."),
                            "duplicate")
     if not 1 <= rating <= 5:
-        raise _field_error("rating", "The rating is from 1 to 5.", "range")
+        raise _field_error("rating", gettext("The rating is from 1 to 5."), "range")
     feedback = Feedback.objects.create(consultation=consultation, rating=rating, comment=comment)
     record(actor, "register.consultation.feedback", consultation,
            subject=consultation.client_person)
@@ -645,20 +646,131 @@ def _listing(cases: QuerySet[ServiceCase]) -> QuerySet[ServiceCase]:
                                 "holder")
 
 
-def client_history(person: Person | None = None, company: Company | None = None
-                   ) -> QuerySet[ServiceCase]:
-    """All cases of one client, newest first (the e-account's history, C3)."""
+@dataclass(frozen=True)
+class HistoryFilters:
+    """What a client narrows their history to (C3); empty fields do not filter."""
+
+    status: str = ""
+    institution_id: int | None = None
+    service_id: int | None = None
+    channel: str = ""
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+    number: str = ""
+
+
+def _client_q(person: Person | None, company: Company | None) -> Q:
+    # A company's records are the company's; a person's are those not made for a company.
+    if company is not None:
+        return Q(client_company=company)
+    return Q(client_person=person, client_company__isnull=True)
+
+
+def _period(field_name: str, filters: HistoryFilters) -> Q:
+    """The period as whole days in Riga time, turned into an aware half-open range."""
+    q = Q()
+    if filters.date_from:
+        q &= Q(**{f"{field_name}__gte": _riga_midnight(filters.date_from)})
+    if filters.date_to:
+        q &= Q(**{f"{field_name}__lt": _riga_midnight(filters.date_to + datetime.timedelta(days=1))})
+    return q
+
+
+def _riga_midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def client_history(person: Person | None = None, company: Company | None = None,
+                   filters: HistoryFilters | None = None) -> QuerySet[ServiceCase]:
+    """All cases of one client, newest first (the e-account's history, C3), narrowed by
+    `filters`. A case number that is not valid raises ValidationError saying why."""
     if person is None and company is None:
         return ServiceCase.objects.none()
-    clients = Q(client_person=person) if person is not None else Q(client_company=company)
-    return (ServiceCase.objects.filter(clients).select_related("service", "holder")
-            .only(*HISTORY_FIELDS).order_by("-applied_at"))
+    cases = ServiceCase.objects.filter(_client_q(person, company))
+    if filters is not None:
+        cases = cases.filter(_period("applied_at", filters))
+        if filters.number:
+            cases = cases.filter(number=str(parse_case_number(filters.number)))
+        if filters.status:
+            cases = cases.filter(status=filters.status)
+        if filters.institution_id:
+            cases = cases.filter(Q(holder_id=filters.institution_id)
+                                 | Q(provider_id=filters.institution_id))
+        if filters.service_id:
+            cases = cases.filter(service_id=filters.service_id)
+        if filters.channel:
+            cases = cases.filter(Q(application_channel=filters.channel)
+                                 | Q(result_channel=filters.channel))
+    return cases.select_related("service", "holder").only(*HISTORY_FIELDS).order_by("-applied_at")
+
+
+def client_consultations(person: Person | None = None, company: Company | None = None,
+                         filters: HistoryFilters | None = None) -> QuerySet[Consultation]:
+    """The consultations a client received, newest first. Filters that only cases have (a
+    status, a case number) leave no consultation."""
+    if person is None and company is None:
+        return Consultation.objects.none()
+    consultations = Consultation.objects.filter(_client_q(person, company))
+    if filters is not None:
+        if filters.status or filters.number:
+            return Consultation.objects.none()
+        consultations = consultations.filter(_period("occurred_at", filters))
+        if filters.institution_id:
+            consultations = consultations.filter(provider_id=filters.institution_id)
+        if filters.service_id:
+            consultations = consultations.filter(service_id=filters.service_id)
+        if filters.channel:
+            consultations = consultations.filter(channel=filters.channel)
+    return (consultations.select_related("service", "provider", "feedback")
+            .order_by("-occurred_at"))
+
+
+def history_choices(person: Person | None = None, company: Company | None = None
+                    ) -> tuple[list[Institution], list[Service]]:
+    """The institutions and services that occur in a client's history (the filter choices)."""
+    cases = ServiceCase.objects.filter(_client_q(person, company))
+    consultations = Consultation.objects.filter(_client_q(person, company))
+    institution_ids = (set(cases.values_list("holder_id", flat=True).distinct())
+                       | set(consultations.values_list("provider_id", flat=True).distinct()))
+    service_ids = (set(cases.values_list("service_id", flat=True).distinct())
+                   | set(consultations.exclude(service=None)
+                         .values_list("service_id", flat=True).distinct()))
+    return (list(Institution.objects.filter(pk__in=institution_ids).order_by("name")),
+            list(Service.objects.filter(pk__in=service_ids).order_by("code")))
+
+
+def client_case(actor: Actor, number: str, client: Person | Company
+                ) -> tuple[ServiceCase, list[CaseEvent]]:
+    """One case of the client the actor acts for, with its history (the e-account's case page).
+    Another client's case, or a number that is not valid, is "no such case"; the read is
+    audited."""
+    try:
+        parsed = parse_case_number(number)
+    except ValidationError:
+        raise ServiceCase.DoesNotExist from None
+    case = (ServiceCase.objects.select_related("service", "client_person", "client_company",
+                                               "provider", "holder", "representative", "feedback")
+            .filter(number=str(parsed)).first())
+    if case is None or not decide(actor, Action.CLIENT_READ, case, client=client):
+        raise ServiceCase.DoesNotExist
+    history = list(case.events.order_by("occurred_at", "pk"))
+    record(actor, "register.case.read", case, subject=case.client_person, purpose="eaccount")
+    return case, history
+
+
+def client_consultation(actor: Actor, pk: int, client: Person | Company) -> Consultation:
+    """One consultation of the client the actor acts for (to give feedback on it)."""
+    consultation = Consultation.objects.select_related("service", "provider").filter(pk=pk).first()
+    if consultation is None or not decide(actor, Action.CLIENT_READ, consultation, client=client):
+        raise Consultation.DoesNotExist
+    return consultation
 
 
 # What a client's history shows of each case (the e-account, C3): not the service's long texts.
 HISTORY_FIELDS = [
     "number", "status", "holder_status", "status_at", "applied_at", "application_channel",
     "result_channel", "payment_status", "client_person", "client_company", "service__code",
+    "holder_id", "provider_id",
     *(f"{model}__name{suffix}" for model in ("service", "holder") for suffix in ("", "_lv", "_en")),
     "holder__code",
 ]
