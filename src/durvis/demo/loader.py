@@ -17,11 +17,15 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.utils import timezone
 
+from durvis.access.policy import Actor
 from durvis.catalog import services as catalog
 from durvis.catalog.models import Category, LifeSituation
 from durvis.identity import services as identity
-from durvis.identity.models import Institution
+from durvis.identity.models import Institution, StaffMember
+from durvis.integrations import services as integrations
+from durvis.register import services as register
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 LANGUAGES = ("lv", "en")
@@ -51,9 +55,10 @@ def load_demo() -> dict[str, int]:
     persons = _load_persons(institutions)
     companies = _load_companies(institutions, persons)
     staff = _load_staff(institutions)
+    cases = _load_cases(institutions, staff)
     return {"institutions": len(institutions), "categories": len(categories),
             "life_situations": len(situations), "services": services, "persons": len(persons),
-            "companies": companies, "staff": staff}
+            "companies": companies, "staff": len(staff), "cases": cases}
 
 
 def _load_institutions() -> dict[str, Institution]:
@@ -152,8 +157,9 @@ def _load_companies(institutions: dict[str, Institution], persons: dict[str, Any
     return len(rows)
 
 
-def _load_staff(institutions: dict[str, Institution]) -> int:
+def _load_staff(institutions: dict[str, Institution]) -> list[StaffMember]:
     rows = _read("staff")
+    members = []
     for row in rows:
         staff = identity.record_staff(
             username=row["username"], password=row["password"],
@@ -163,10 +169,56 @@ def _load_staff(institutions: dict[str, Institution]) -> int:
         # A fixed second-factor secret, so that demo staff sign in without a phone: the sign-in
         # page shows the current code in demo mode (durvis.demo.aids).
         identity.record_totp_device(staff, totp_key_hex(row["totp_secret"]))
-    return len(rows)
+        members.append(staff)
+    return members
 
 
 def totp_key_hex(secret: str) -> str:
     """An authenticator app's base32 secret as the hex key django-otp stores."""
     secret = secret.replace(" ", "").upper()
     return base64.b32decode(secret + "=" * (-len(secret) % 8)).hex()
+
+
+def _load_cases(institutions: dict[str, Institution], staff: list[StaffMember]) -> int:
+    """Cases of demo persons and companies with their histories, as the holders' back-office
+    systems (a demo API client per holder) would have reported them, so a newcomer's e-account
+    has something to show. Keyed by the holder's reference: loaded once. Times are relative to
+    the day of loading."""
+    rows = _read("cases")
+    systems: dict[int, Actor] = {}
+    now = timezone.now()
+    for row in rows:
+        service = catalog.service_by_code(row["service"])
+        if service is None:
+            raise ImproperlyConfigured(f"demo case {row['reference']}: no service {row['service']}")
+        holder = institutions[service.holder.code]
+        if register.case_by_holder_reference(holder, row["reference"]):
+            continue
+        system = systems.get(holder.pk) or _demo_system(holder, staff)
+        systems[holder.pk] = system
+        case = register.open_case(system, register.NewCase(
+            service_code=row["service"], identification="signed_in",
+            application_channel=row["channel"], personal_code=row.get("personal_code", ""),
+            registration_number=row.get("registration_number", ""),
+            result_channel=row.get("result_channel", ""), service_point=row.get("service_point", ""),
+            holder_reference=row["reference"],
+            applied_at=now - datetime.timedelta(days=row["days_ago"])))
+        register.record_status_events(system, [register.StatusEvent(
+            case.number, occurred_at=now - datetime.timedelta(days=e["days_ago"]),
+            status=e["status"], holder_status=e.get("holder_status", ""), note=e.get("note", ""))
+            for e in row["events"]])
+        if row.get("result"):
+            register.record_result(
+                system, case.number, title=row["result"]["title"],
+                occurred_at=now - datetime.timedelta(days=row["result"]["days_ago"]))
+    return len(rows)
+
+
+def _demo_system(holder: Institution, staff: list[StaffMember]) -> Actor:
+    """The holder's demo back-office system: an API client created by its administrator."""
+    admin = next(s for s in staff
+                 if s.institution_id == holder.pk and s.has_role("institution_admin"))
+    client, _token = integrations.create_api_client(
+        Actor(kind="staff", staff=admin), holder, "Demo back-office system",
+        ["cases:read", "cases:write", "consultations:write", "messages:write"])
+    return integrations.api_actor(client)

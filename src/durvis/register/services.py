@@ -758,6 +758,11 @@ def client_case(actor: Actor, number: str, client: Person | Company
     return case, history
 
 
+def case_by_holder_reference(institution: Institution, reference: str) -> ServiceCase | None:
+    """The case an institution knows by its own reference (e.g. to load data only once)."""
+    return ServiceCase.objects.filter(holder=institution, holder_reference=reference).first()
+
+
 def client_consultation(actor: Actor, pk: int, client: Person | Company) -> Consultation:
     """One consultation of the client the actor acts for (to give feedback on it)."""
     consultation = Consultation.objects.select_related("service", "provider").filter(pk=pk).first()

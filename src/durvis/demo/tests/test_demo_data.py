@@ -14,6 +14,8 @@ from durvis.demo.loader import DATA_DIR, load_demo
 from durvis.identity import services as identity
 from durvis.identity.models import Company, Person, StaffMember
 from durvis.identity.registers import enterprise_register, population_register
+from durvis.register import services as register
+from durvis.register.models import ServiceCase
 from durvis.search.models import SearchEntry
 
 PILOT_CODES = {"P.02", "P.05", "P.06", "P.08", "P.09", "P.10", "P.11", "P.12", "P.13", "P.14",
@@ -40,6 +42,7 @@ def test_loading_twice_changes_nothing(demo):
             list(SearchEntry.objects.values_list("object_id", "updated_at")),
             list(Person.objects.values_list("personal_code", "given_name")),
             StaffMember.objects.count(),
+            list(ServiceCase.objects.values_list("number", "status", "change_seq")),
         )
 
     before = snapshot()
@@ -88,3 +91,14 @@ def test_demo_data_refused_outside_demo_mode(db, settings):
     settings.DEMO_MODE = False
     with pytest.raises(ImproperlyConfigured):
         load_demo()
+
+
+def test_demo_clients_have_cases_with_histories(demo):
+    """A newcomer's e-account shows something: cases of a person, of a child and of a company,
+    open ones and decided ones with a result (A2, C3)."""
+    anna = identity.find_person("02078913774")
+    cases = list(register.client_history(anna))
+    assert {c.status for c in cases} >= {"decided", "in_progress"}
+    assert register.client_history(identity.find_person("22051520311")).exists()
+    assert register.client_history(company=identity.find_company("40203123456")).exists()
+    assert ServiceCase.objects.count() == len(json.loads((DATA_DIR / "cases.json").read_text()))
