@@ -4,7 +4,7 @@ PORT ?= 8000
 PY := .venv/bin/python
 UV_VERSION := 0.13.9
 
-.PHONY: run test bench lint install messages browser clean
+.PHONY: run test bench lint install messages browser xmlsec clean
 
 .venv/.installed: pyproject.toml uv.lock
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
@@ -21,6 +21,10 @@ install: .venv/.installed node_modules/.installed
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
+# pysaml2 signs and verifies SAML messages with Debian's xmlsec1.
+xmlsec:
+	@command -v xmlsec1 >/dev/null || (apt-get update -qq && apt-get install -y -qq xmlsec1)
+
 messages: install
 	@command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext)
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
@@ -32,7 +36,7 @@ run: messages
 
 # `make test` runs on SQLite, or on the database that DATABASE_URL names;
 # `make test DB=postgres` starts a throwaway PostgreSQL cluster when DATABASE_URL is unset.
-test: messages browser
+test: messages browser xmlsec
 ifeq ($(DB),postgres)
 	$(if $(DATABASE_URL),$(PY) -m pytest $(PYTEST_ARGS),$(PY) tools/pgcluster.py -- $(PY) -m pytest $(PYTEST_ARGS))
 else

@@ -9,6 +9,19 @@ from durvis.catalog.models import Category, LifeSituation
 from durvis.identity import services as identity
 
 
+@pytest.fixture(autouse=True)
+def default_language():
+    """Every test starts in Latvian: a request to an English page leaves English active in the
+    thread (the locale middleware does not reset it), which would leak into the next test's
+    `reverse()` and texts."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def institutions(db):
     def make(code, lv, en, kind="state"):
@@ -147,7 +160,7 @@ def api_client_factory(staff, institutions):
                                           institutions[institution], "Test system", operations,
                                           services)
         http = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
-        http.api_client = client
+        http.api_client, http.token = client, token
         return http
 
     return make
@@ -227,3 +240,37 @@ def decide_case():
         case.refresh_from_db()
 
     return decide
+
+
+class Mailbox:
+    """What the SMTP server on loopback received: (recipients, parsed message) pairs."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        import email.policy
+
+        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(
+            envelope.content, policy=email.policy.default)))
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server (aiosmtpd) on loopback, and the platform's e-mail pointed at it."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    yield mailbox
+    controller.stop()

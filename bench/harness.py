@@ -129,14 +129,20 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def gunicorn(database_url: str, workers: int = 1, ready_path: str = "/readyz",
-             timeout: float = 60.0) -> Iterator[int]:
+             timeout: float = 60.0, request_log: Path | None = None) -> Iterator[int]:
     """The app under gunicorn on a free loopback port, ready (`ready_path` answers 200);
-    yields the port and stops the server at the end."""
+    yields the port and stops the server at the end. With `request_log` the app logs at INFO
+    to that file (its stdout and stderr): one JSON line per request with its server-side
+    `duration_ms`."""
     port = _free_port()
+    env = child_env(database_url)
+    if request_log is not None:
+        env.update(LOG_LEVEL="INFO", LOG_FORMAT="json")
+    output = request_log.open("w") if request_log is not None else None
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "durvis.wsgi:application", "--chdir", str(SRC),
          "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=ROOT, env=child_env(database_url),
+        cwd=ROOT, env=env, stdout=output, stderr=output,
     )
     try:
         deadline = time.monotonic() + timeout
@@ -154,6 +160,8 @@ def gunicorn(database_url: str, workers: int = 1, ready_path: str = "/readyz",
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if output is not None:
+            output.close()
 
 
 def _answers(port: int, path: str) -> bool:

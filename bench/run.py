@@ -15,6 +15,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 BENCHMARKS = [
     "catalog_search",
     "register",
+    "eaccount",
 ]
 
 

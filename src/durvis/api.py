@@ -8,8 +8,10 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from durvis.catalog.api import router as catalog_router
 from durvis.core.api import ApiError
+from durvis.documents.api import router as documents_router
 from durvis.integrations.api import router as integrations_router
 from durvis.integrations.services import IdempotencyConflict
+from durvis.messaging.api import router as messaging_router
 from durvis.register.api import router as register_router
 
 api = NinjaAPI(
@@ -88,3 +90,5 @@ def _idempotency_conflict(request: HttpRequest, exc: IdempotencyConflict) -> Htt
 api.add_router("/", catalog_router)
 api.add_router("/", register_router)
 api.add_router("/", integrations_router)
+api.add_router("/", documents_router)
+api.add_router("/", messaging_router)

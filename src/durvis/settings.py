@@ -191,9 +191,12 @@ STATICFILES_DIRS = [
     ("vendor/pico", NODE_MODULES / "@picocss" / "pico" / "css"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
 ]
+# Uploaded files (documents, C2) are never served by address: only the download view, after the
+# access policy, sends them. MEDIA_URL exists for the storage API, no route serves it.
+MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_URL = "/media/"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                "OPTIONS": {"location": str(VAR_DIR / "media")}},
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -261,3 +264,33 @@ DURVIS_SMS_GATEWAY_KEY = env.str("DURVIS_SMS_GATEWAY_KEY", default="")
 DURVIS_SMS_SENDER = env.str("DURVIS_SMS_SENDER", default="Durvis")
 # Where notifications point the client (the e-account's address).
 DURVIS_PUBLIC_URL = env.str("DURVIS_PUBLIC_URL", default="http://127.0.0.1:8000")
+
+# Documents (C2): the largest file a client or an institution may store, and the malware scanner
+# every file passes (dotted path of a callable; `durvis.documents.scanning.clamav` asks clamd).
+DURVIS_DOCUMENT_MAX_BYTES = env.int("DURVIS_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
+DURVIS_MALWARE_SCANNER = env.str("DURVIS_MALWARE_SCANNER",
+                                 default="durvis.documents.scanning.eicar")
+DURVIS_CLAMD_ADDRESS = env.str("DURVIS_CLAMD_ADDRESS", default="127.0.0.1:3310")
+DURVIS_CLAMD_TIMEOUT = env.float("DURVIS_CLAMD_TIMEOUT", default=30.0)
+
+# Client sign-in (A12): the national sign-in by OpenID Connect (`identity/oidc.py`) or SAML 2.0
+# (`identity/saml.py`). In demo mode, without a discovery URL and a secret, OIDC goes to the demo
+# identity provider of the `demo` app on this server (at DURVIS_PUBLIC_URL); it answers only in
+# demo mode, which production refuses, so production must name the real provider.
+DURVIS_SIGNIN_PROTOCOL = env.str("DURVIS_SIGNIN_PROTOCOL", default="oidc")
+DURVIS_OIDC_DISCOVERY_URL = env.str("DURVIS_OIDC_DISCOVERY_URL", default="")
+DURVIS_OIDC_CLIENT_ID = env.str("DURVIS_OIDC_CLIENT_ID", default="durvis")
+DURVIS_OIDC_CLIENT_SECRET = env.str("DURVIS_OIDC_CLIENT_SECRET", default="")
+DURVIS_OIDC_SCOPE = env.str("DURVIS_OIDC_SCOPE", default="openid profile")
+DURVIS_SAML_IDP_METADATA = env.str("DURVIS_SAML_IDP_METADATA", default="")  # a file or a URL
+DURVIS_SAML_SP_KEY_FILE = env.str("DURVIS_SAML_SP_KEY_FILE", default="")
+DURVIS_SAML_SP_CERT_FILE = env.str("DURVIS_SAML_SP_CERT_FILE", default="")
+if DURVIS_SIGNIN_PROTOCOL not in ("oidc", "saml"):
+    raise ImproperlyConfigured("DURVIS_SIGNIN_PROTOCOL is oidc or saml.")
+if PRODUCTION and DURVIS_SIGNIN_PROTOCOL == "oidc" and not (
+        DURVIS_OIDC_DISCOVERY_URL and DURVIS_OIDC_CLIENT_SECRET):
+    raise ImproperlyConfigured(
+        "Production needs DURVIS_OIDC_DISCOVERY_URL and DURVIS_OIDC_CLIENT_SECRET (the demo "
+        "identity provider is for demo mode only).")
+if PRODUCTION and DURVIS_SIGNIN_PROTOCOL == "saml" and not DURVIS_SAML_IDP_METADATA:
+    raise ImproperlyConfigured("Production needs DURVIS_SAML_IDP_METADATA.")

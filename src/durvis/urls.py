@@ -5,12 +5,16 @@ from django.urls import include, path
 from durvis.administration import signin
 from durvis.api import api
 from durvis.core import views as core_views
+from durvis.identity.urls import protocol_urlpatterns as signin_protocol_urls
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Addresses identity providers call back, and the demo identity provider (demo mode only).
+    path("", include(signin_protocol_urls)),
+    path("demo/idp/", include("durvis.demo.idp_urls")),
 ]
 urlpatterns += i18n_patterns(
     path("", include("durvis.catalog.urls")),
@@ -20,9 +24,11 @@ urlpatterns += i18n_patterns(
     path("eaccount/messages/", include("durvis.messaging.urls")),
     path("eaccount/documents/", include("durvis.documents.urls")),
     path("eaccount/profile/", include("durvis.eaccount.profile_urls")),
+    path("demo/mailbox/", include("durvis.demo.mailbox_urls")),
     path("staff/login/", signin.PasswordStepView.as_view(), name="staff-login"),
     path("staff/login/code/", signin.code_step, name="staff-login-code"),
     path("staff/login/enrol/", signin.enrol_step, name="staff-login-enrol"),
     path("staff/logout/", auth_views.LogoutView.as_view(), name="staff-logout"),
+    path("staff/messages/", include("durvis.messaging.staff_urls")),
     prefix_default_language=False,
 )

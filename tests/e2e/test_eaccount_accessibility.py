@@ -18,6 +18,8 @@ def eaccount_pages(data):
         ("history", "eaccount:history", [], "table"),
         ("history-filtered", "eaccount:history", [], "table"),
         ("case", "eaccount:case", [data["own"].number], ".timeline"),
+        ("documents", "documents:list", [], "table"),
+        ("documents-upload", "documents:upload", [], "form"),
     ]
 
 

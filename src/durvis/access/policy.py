@@ -39,6 +39,8 @@ class Action(StrEnum):
     CLIENT_WRITE = "client.write"
     # An institution (its system or staff) sends a message or document to a client (C1, C2).
     SEND_TO_CLIENT = "messaging.send_to_client"
+    # A person changes their own profile (contacts, notification language): only themself.
+    CHANGE_OWN_PROFILE = "identity.change_own_profile"
     # An institution reads its clients' answers to its messages.
     READ_CLIENT_MESSAGES = "messaging.read_client_messages"
 
@@ -296,6 +298,14 @@ def _client_record(actor: Actor, record: Any, client: Any) -> Decision:
     return deny("the record belongs to another client")
 
 
+def _own_profile(actor: Actor, person: Any, client: Any) -> Decision:
+    """Contacts and language are the signed-in person's own: a parent acting for a child or a
+    representative for a company does not change them (the codes go to the person)."""
+    if actor.person is not None and isinstance(person, Person) and actor.person.pk == person.pk:
+        return ALLOW
+    return deny("only the person themself changes their profile")
+
+
 def _institution_rule(operation: str) -> Any:
     """An institution's system (with the scope) or its client-service staff writes to or reads
     from its clients' e-accounts; about a case, only if it holds or provides the case."""
@@ -361,4 +371,5 @@ _RULES = {
     Action.CLIENT_WRITE: _client_record,
     Action.SEND_TO_CLIENT: _institution_rule("messages:write"),
     Action.READ_CLIENT_MESSAGES: _institution_rule("messages:read"),
+    Action.CHANGE_OWN_PROFILE: _own_profile,
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -37,10 +37,12 @@ class HistoryFilterForm(forms.Form):
     def __init__(self, *args: Any, institutions: list[Institution], services: list[Service],
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["institution"].choices = [("", _("Any institution")),
-                                              *((i.pk, i.name) for i in institutions)]
-        self.fields["service"].choices = [("", _("Any service")),
-                                          *((s.pk, f"{s.code} {s.name}") for s in services)]
+        institution_field = cast(forms.ChoiceField, self.fields["institution"])
+        institution_field.choices = [("", _("Any institution")),
+                                     *((i.pk, i.name) for i in institutions)]
+        service_field = cast(forms.ChoiceField, self.fields["service"])
+        service_field.choices = [("", _("Any service")),
+                                 *((s.pk, f"{s.code} {s.name}") for s in services)]
 
     def clean_number(self) -> str:
         number: str = self.cleaned_data["number"].strip()

@@ -19,11 +19,13 @@ from django.views.decorators.http import require_POST
 
 from durvis.access.policy import actor_from_request
 from durvis.audit.services import record
+from durvis.documents import services as documents
 from durvis.eaccount import roles
 from durvis.eaccount.decorators import client_required
 from durvis.eaccount.forms import FeedbackForm, HistoryFilterForm
 from durvis.eaccount.roles import ClientRole
 from durvis.identity.models import Company, Person
+from durvis.messaging import services as messaging
 from durvis.register import services as register
 from durvis.register.models import CaseStatus, Consultation, ServiceCase
 
@@ -32,8 +34,9 @@ OPEN_STATUSES = frozenset({CaseStatus.RECEIVED, CaseStatus.REGISTERED, CaseStatu
                            CaseStatus.WAITING_FOR_CLIENT})
 
 
-def _whose(role: ClientRole) -> dict[str, Person | Company | None]:
-    return {"person": role.person if role.company is None else None, "company": role.company}
+def _whose(role: ClientRole) -> tuple[Person | None, Company | None]:
+    """The (person, company) pair the register's history functions take for a role."""
+    return (role.person if role.company is None else None), role.company
 
 
 def _audit_read(request: HttpRequest, action: str, role: ClientRole) -> None:
@@ -45,7 +48,7 @@ def _audit_read(request: HttpRequest, action: str, role: ClientRole) -> None:
 def overview(request: HttpRequest) -> HttpResponse:
     """What needs the client's attention: open cases, results to rate, unread messages."""
     role: ClientRole = request.client_role  # type: ignore[attr-defined]
-    cases = register.client_history(**_whose(role))
+    cases = register.client_history(*_whose(role))
     open_cases = cases.filter(status__in=OPEN_STATUSES)
     recent_results = cases.filter(status__in=register.FEEDBACK_STATUSES, feedback__isnull=True)
     _audit_read(request, "eaccount.overview.read", role)
@@ -58,10 +61,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 
 def _inbox_summary(role: ClientRole) -> dict[str, Any]:
-    from durvis.messaging import services as messaging
-
-    unread = getattr(messaging, "unread_count", None)
-    return {"unread_messages": unread(role.client) if unread else None}
+    return {"unread_messages": messaging.unread_count(role.client)}
 
 
 @client_required
@@ -69,15 +69,15 @@ def history(request: HttpRequest) -> HttpResponse:
     """Every case and consultation of the current role, newest first, filtered (C3)."""
     role: ClientRole = request.client_role  # type: ignore[attr-defined]
     whose = _whose(role)
-    institutions, services = register.history_choices(**whose)
+    institutions, services = register.history_choices(*whose)
     form = HistoryFilterForm(request.GET or None, institutions=institutions, services=services)
     filters = form.filters() if form.is_bound and form.is_valid() else None
     page = _page_number(request)
     entries: list[Any] = []
     total = 0
     if not form.is_bound or form.is_valid():
-        entries, total = _merged_page(register.client_history(**whose, filters=filters),
-                                      register.client_consultations(**whose, filters=filters),
+        entries, total = _merged_page(register.client_history(*whose, filters=filters),
+                                      register.client_consultations(*whose, filters=filters),
                                       page)
     _audit_read(request, "eaccount.history.read", role)
     query = request.GET.copy()
@@ -98,12 +98,19 @@ def _merged_page(cases: Any, consultations: Any, page: int) -> tuple[list[dict[s
     """One page of cases and consultations merged newest first: each list is read only as far
     as the page reaches, on its own (client, date) index."""
     reach = page * PAGE_SIZE
-    case_entries = ({"kind": "case", "at": c.applied_at, "case": c} for c in cases[:reach])
+    case_rows, consultation_rows = list(cases[:reach]), list(consultations[:reach])
+    case_entries = ({"kind": "case", "at": c.applied_at, "case": c} for c in case_rows)
     consultation_entries = ({"kind": "consultation", "at": c.occurred_at, "consultation": c}
-                            for c in consultations[:reach])
+                            for c in consultation_rows)
     merged = heapq.merge(case_entries, consultation_entries, key=lambda e: e["at"], reverse=True)
     entries = list(islice(merged, reach - PAGE_SIZE, reach))
-    return entries, cases.count() + consultations.count()
+    return entries, _total(cases, case_rows, reach) + _total(consultations, consultation_rows,
+                                                             reach)
+
+
+def _total(rows: Any, read: list[Any], reach: int) -> int:
+    """How many rows there are: known without counting when fewer than asked came back."""
+    return len(read) if len(read) < reach else int(rows.count())
 
 
 @client_required
@@ -123,14 +130,9 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 
 def _case_attachments(actor: Any, case: ServiceCase, role: ClientRole) -> dict[str, Any]:
-    from durvis.documents import services as documents
-    from durvis.messaging import services as messaging
-
-    of_case = getattr(documents, "documents_of_case", None)
-    messages_of_case = getattr(messaging, "messages_of_case", None)
     return {
-        "documents": of_case(actor, case, role.client) if of_case else [],
-        "case_messages": messages_of_case(actor, case, role.client) if messages_of_case else [],
+        "documents": documents.documents_of_case(actor, case, role.client),
+        "case_messages": messaging.messages_of_case(actor, case, role.client),
     }
 
 
@@ -153,9 +155,11 @@ def case_feedback(request: HttpRequest, number: str) -> HttpResponse:
             actor, case, r, c)):
         messages.success(request, _("Thank you: your rating was sent to the institution."))
         return redirect("eaccount:case", number=case.number)
+    # The form stays on the page with its error and the comment typed, even when the register
+    # refused it (a stale page: no result yet), so nothing the client wrote is lost.
     return render(request, "eaccount/case.html", {
         "eaccount_section": "history", "case": case, "events": events,
-        "can_rate": _can_rate(case), "feedback_form": form,
+        "can_rate": True, "feedback_form": form,
         **_case_attachments(actor, case, role),
     }, status=422)
 

@@ -204,3 +204,51 @@ class StaffMember(models.Model):
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
+
+
+class ContactKind(models.TextChoices):
+    """The contacts a person keeps in their e-account profile (A2, C1)."""
+
+    EMAIL = "email", _("E-mail")
+    PHONE = "phone", _("Phone")
+
+
+class ContactConfirmation(models.Model):
+    """A change of a person's e-mail or phone waiting for the one-time code sent to the new
+    address (kontaktinformācijas apstiprināšana), and afterwards the record that it was confirmed.
+
+    Only the keyed hash of the code is stored (`services._code_hash`), never the code itself; at
+    most one change per person and kind is pending; a newer request replaces it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the code")
+        CONFIRMED = "confirmed", _("Confirmed")
+        REPLACED = "replaced", _("Replaced by a newer request")
+        EXPIRED = "expired", _("Expired")
+        EXHAUSTED = "exhausted", _("Too many wrong codes")
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE,
+                               related_name="contact_confirmations")
+    kind = models.CharField(_("kind"), max_length=10, choices=ContactKind.choices)
+    value = models.CharField(_("new address"), max_length=254)
+    code_hash = models.CharField(max_length=64)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("wrong codes"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("contact confirmation")
+        verbose_name_plural = _("contact confirmations")
+        indexes = [models.Index(fields=["person", "kind", "-created_at"],
+                                name="contact_confirmation_person")]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "kind"],
+                                    condition=models.Q(status="pending"),
+                                    name="one_pending_contact_change"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.kind} ({self.status})"

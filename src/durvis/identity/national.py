@@ -10,15 +10,31 @@ NameIdentifier that encodes the role they signed in for:
 
 It may also send several personal codes (``privatepersonalidentifier``): the current one and
 historical ones of a person who moved to a new-format code. Any of them finds the same person.
-Both sign-in protocols (OpenID Connect and SAML) reduce their answer to `SignInClaims`, so one
-function (`resolve`) decides whom the platform signs in.
+Both sign-in protocols (OpenID Connect and SAML) reduce their answer to `SignInClaims`
+(`claims_from_oidc`, `claims_from_saml`), so one function (`resolve`) decides whom the platform
+signs in.
+
+OpenID Connect claims read (ID token or userinfo):
+
+- ``serial_number``: ``PNOLV-XXXXXX-XXXXX``, the national e-signature provider's personal code
+  (ETSI semantics identifier: PNO = national personal number, LV = Latvia);
+- ``name_identifier``: the NameIdentifier above (the demo provider and a national gateway that
+  relays it); without it, a ``serial_number`` means ``PK:<code>``;
+- ``personal_codes``: every personal code of the person, current first, historical after;
+- ``given_name``, ``family_name``; ``acr`` (or the first ``amr``) as the method.
+
+SAML attributes read (the last part of the attribute name, any case): the NameID is the
+NameIdentifier; ``privatepersonalidentifier`` (several values), ``givenname``, ``surname``,
+``authenticationmethod`` (or the AuthnContextClassRef).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -126,3 +142,73 @@ def resolve(claims: SignInClaims) -> SignedInIdentity:
     represented = find_person(identifier.represented_code) if identifier.represented_code else None
     return SignedInIdentity(person=person, identifier=identifier, company=company,
                             represented=represented, method=claims.method, protocol=claims.protocol)
+
+
+_SERIAL_NUMBER = re.compile(r"^PNOLV-(\d{6})-?(\d{5})$")
+
+
+def personal_code_from_serial_number(value: str) -> str:
+    """``PNOLV-XXXXXX-XXXXX`` → the compact personal code; ValidationError (code
+    ``serial_number``) for another country or shape."""
+    match = _SERIAL_NUMBER.match((value or "").strip().upper())
+    if match is None:
+        raise ValidationError(_("The sign-in service sent a personal number that is not Latvian."),
+                              code="serial_number")
+    return validate_personal_code("".join(match.groups()))
+
+
+def _strings(value: Any) -> list[str]:
+    """A claim that may be one string or a list of them, as strings; nothing else."""
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    if isinstance(value, Iterable) and not isinstance(value, Mapping):
+        return [str(v) for v in value if isinstance(v, str) and v.strip()]
+    return []
+
+
+def claims_from_oidc(claims: Mapping[str, Any]) -> SignInClaims:
+    """Map OpenID Connect claims (see the module docstring) to `SignInClaims`."""
+    codes = _strings(claims.get("personal_codes"))
+    serial = claims.get("serial_number")
+    if isinstance(serial, str) and serial:
+        codes.insert(0, personal_code_from_serial_number(serial))
+    identifier = claims.get("name_identifier")
+    if not isinstance(identifier, str) or not identifier:
+        if not codes:
+            raise ValidationError(_("The sign-in service did not say who signed in."),
+                                  code="name_identifier")
+        identifier = f"PK:{codes[0]}"
+    amr = _strings(claims.get("amr"))
+    method = claims.get("acr") if isinstance(claims.get("acr"), str) else (amr[0] if amr else "")
+    return SignInClaims(
+        name_identifier=identifier, personal_codes=tuple(dict.fromkeys(codes)),
+        given_name=str(claims.get("given_name") or ""),
+        family_name=str(claims.get("family_name") or ""), method=str(method or ""),
+        protocol="oidc")
+
+
+def _attribute(attributes: Mapping[str, list[str]], name: str) -> list[str]:
+    """The values of a SAML attribute found by the last part of its name (URI or plain)."""
+    wanted = name.lower()
+    values: list[str] = []
+    for key, found in attributes.items():
+        if re.split(r"[/:#]", key)[-1].lower() == wanted:
+            values.extend(_strings(found))
+    return values
+
+
+def claims_from_saml(name_id: str, attributes: Mapping[str, list[str]],
+                     authn_context: str = "") -> SignInClaims:
+    """Map a SAML assertion's NameID and attributes (see the module docstring) to
+    `SignInClaims`."""
+    if not name_id:
+        raise ValidationError(_("The sign-in service did not say who signed in."),
+                              code="name_identifier")
+    method = _attribute(attributes, "authenticationmethod")
+    given = _attribute(attributes, "givenname")
+    family = _attribute(attributes, "surname")
+    return SignInClaims(
+        name_identifier=name_id,
+        personal_codes=tuple(dict.fromkeys(_attribute(attributes, "privatepersonalidentifier"))),
+        given_name=given[0] if given else "", family_name=family[0] if family else "",
+        method=method[0] if method else authn_context, protocol="saml")

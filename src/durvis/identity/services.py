@@ -6,15 +6,25 @@ Other apps call these functions; they never write the identity tables themselves
 from __future__ import annotations
 
 import datetime
+import re
+import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import models, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext_lazy as _
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import hex_validator
 
+from durvis.access.policy import Action, decide
 from durvis.audit import services as audit
 from durvis.core.identifiers import (
     birth_date_from_personal_code,
@@ -24,12 +34,16 @@ from durvis.core.identifiers import (
 from durvis.identity.models import (
     Company,
     CompanyRepresentation,
+    ContactConfirmation,
+    ContactKind,
     Institution,
     ParentalRelation,
     Person,
     PersonCode,
     StaffMember,
 )
+from durvis.integrations import services as integrations
+from durvis.integrations import sms
 
 if TYPE_CHECKING:
     from durvis.access.policy import Actor
@@ -294,3 +308,247 @@ def record_lockout(actor: Actor, user: Any | None) -> None:
 def _account(user: Any) -> models.Model:
     """What a sign-in event is about: the staff member, or the bare user account."""
     return StaffMember.objects.filter(user_id=user.pk).first() or user
+
+
+# Contact data confirmed by a one-time code (A2, C1): a person changes their e-mail or phone in
+# the e-account's profile; a 6-digit code goes to the NEW address through the outbox and the
+# contact changes only when the person types it back. Only a keyed hash of the code is stored, so
+# a copy of the database does not reveal it; the code expires, tolerates a few typos, and works
+# once. Removing a contact needs no code (nothing is sent anywhere new).
+
+CONTACT_CODE_DIGITS = 6
+CONTACT_CODE_LIFETIME = datetime.timedelta(minutes=10)
+CONTACT_CODE_MAX_ATTEMPTS = 5
+# Codes a person may ask for in an hour: enough for typos and a lost message, too few to use the
+# platform to bombard somebody else's address.
+CONTACT_CODES_PER_HOUR = 5
+CONTACT_CODE_EVENT = "identity.contact_code"
+_PHONE_PUNCTUATION = re.compile(r"[\s().\-/]")
+
+
+class ContactCodeCheck(StrEnum):
+    """What became of a confirmation code the person typed."""
+
+    CONFIRMED = "confirmed"
+    WRONG = "wrong"
+    EXPIRED = "expired"
+    EXHAUSTED = "exhausted"  # the last allowed wrong code: a new code is needed
+    NOTHING_PENDING = "nothing_pending"  # already confirmed, replaced, or never asked for
+
+
+@dataclass(frozen=True)
+class ContactCodeResult:
+    outcome: ContactCodeCheck
+    attempts_left: int = 0
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class ContactState:
+    """One contact as the profile shows it: the current address, whether the person confirmed it
+    with a code here (register or older data was not), and a change waiting for its code."""
+
+    kind: str
+    value: str
+    confirmed: bool
+    pending: ContactConfirmation | None
+
+    @property
+    def pending_expired(self) -> bool:
+        return self.pending is not None and self.pending.expires_at <= timezone.now()
+
+
+def phone_confirmation_available() -> bool:
+    """A phone number is confirmed by SMS, so only where an SMS gateway is configured."""
+    return sms.is_configured()
+
+
+def normalise_email(value: str) -> str:
+    """A valid e-mail address with its domain in lower case; ValidationError otherwise."""
+    value = value.strip()
+    local, _at, domain = value.rpartition("@")
+    value = f"{local}@{domain.lower()}" if local else value
+    validate_email(value)
+    if len(value) > 254:
+        raise ValidationError(_("An e-mail address has at most 254 characters."), code="invalid")
+    return value
+
+
+def normalise_phone(value: str) -> str:
+    """A phone number in E.164 form: a Latvian mobile number (8 digits starting with 2, with or
+    without +371) becomes "+371 2XXXXXXX"; a foreign one needs its country code ("+" or "00",
+    at most 15 digits). Latvian fixed-line numbers (6...) are refused: they cannot receive SMS."""
+    number = _PHONE_PUNCTUATION.sub("", value.strip())
+    if number.startswith("00"):
+        number = "+" + number[2:]
+    if re.fullmatch(r"\d{8}", number):
+        number = "+371" + number
+    if number.startswith("+371"):
+        national = number[4:]
+        if re.fullmatch(r"2\d{7}", national):
+            return f"+371 {national}"
+        raise ValidationError(
+            _("A Latvian mobile number has 8 digits and starts with 2, for example 29123456."),
+            code="invalid")
+    if re.fullmatch(r"\+[1-9]\d{6,14}", number):
+        return number
+    raise ValidationError(
+        _("Enter a Latvian mobile number (for example 29123456) or a foreign number with its "
+          "country code (for example +37061234567)."), code="invalid")
+
+
+def contact_states(person: Person) -> dict[str, ContactState]:
+    """The person's e-mail and phone with their confirmation state, by kind."""
+    rows = list(ContactConfirmation.objects.filter(
+        person=person, status__in=[ContactConfirmation.Status.PENDING,
+                                   ContactConfirmation.Status.CONFIRMED]))
+    states = {}
+    for kind in ContactKind.values:
+        value = getattr(person, _contact_field(kind))
+        confirmed = any(r.kind == kind and r.status == ContactConfirmation.Status.CONFIRMED
+                        and r.value == value for r in rows) if value else False
+        pending = next((r for r in rows if r.kind == kind
+                        and r.status == ContactConfirmation.Status.PENDING), None)
+        states[kind] = ContactState(kind, value, confirmed, pending)
+    return states
+
+
+def _check_own_profile(actor: Actor, person: Person) -> None:
+    """Only the person themself changes their contacts: not a parent for a child, not a company
+    representative, not staff (the person is the one who receives the code)."""
+    if not decide(actor, Action.CHANGE_OWN_PROFILE, person):
+        raise PermissionDenied("only the person themself changes their contacts")
+
+
+def _contact_field(kind: str) -> str:
+    """The Person field holding a kind of contact."""
+    fields = {ContactKind.EMAIL.value: "email", ContactKind.PHONE.value: "phone"}
+    if kind not in fields:
+        raise ValueError(f"unknown contact kind {kind!r}")
+    return fields[kind]
+
+
+def _normalise_contact(kind: str, value: str) -> str:
+    if kind == ContactKind.EMAIL:
+        return normalise_email(value)
+    if kind == ContactKind.PHONE:
+        return normalise_phone(value)
+    raise ValueError(f"unknown contact kind {kind!r}")
+
+
+def _code_hash(confirmation_person_id: int, kind: str, value: str, code: str) -> str:
+    """HMAC-SHA256 under the SECRET_KEY, bound to the person, kind and new address, so that a
+    hash is worthless for any other change and a stolen table cannot be brute-forced offline."""
+    message = f"{confirmation_person_id}:{kind}:{value}:{code}"
+    return salted_hmac("durvis.identity.contact_code", message, algorithm="sha256").hexdigest()
+
+
+def _notification_language(person: Person) -> str:
+    """The language the person reads notifications in (chosen on the preferences page)."""
+    from durvis.messaging.services import language_of
+
+    return language_of(person)
+
+
+def _send_code(person: Person, kind: str, value: str, code: str) -> None:
+    context = {"code": code, "minutes": int(CONTACT_CODE_LIFETIME.total_seconds() // 60)}
+    channel = "email" if kind == ContactKind.EMAIL else "sms"
+    with translation.override(_notification_language(person)):
+        subject = render_to_string("messaging/contact_code_subject.txt", context).strip()
+        body = render_to_string(f"messaging/contact_code_{channel}.txt", context).strip()
+    recipient = value.replace(" ", "") if channel == "sms" else value
+    integrations.enqueue_notification(channel, recipient, CONTACT_CODE_EVENT, subject, body)
+
+
+@transaction.atomic
+def start_contact_change(actor: Actor, person: Person, kind: str, value: str
+                         ) -> ContactConfirmation:
+    """Ask to change the person's e-mail or phone to `value`: a new code goes to that address (in
+    the outbox, so nothing is sent if this rolls back) and replaces any code sent before. The
+    contact itself stays as it is until `confirm_contact_change`. Raises ValidationError for an
+    invalid or unchanged address, a phone without an SMS gateway, or too many codes in an hour."""
+    _check_own_profile(actor, person)
+    value = _normalise_contact(kind, value)
+    if value == getattr(person, _contact_field(kind)):
+        raise ValidationError(_("This is already your address."), code="unchanged")
+    if kind == ContactKind.PHONE and not phone_confirmation_available():
+        raise ValidationError(_("A phone number cannot be confirmed now: no SMS service is "
+                                "connected. Try again later."), code="sms_unavailable")
+    Person.objects.select_for_update().filter(pk=person.pk).first()  # one request at a time
+    now = timezone.now()
+    recent = ContactConfirmation.objects.filter(
+        person=person, created_at__gt=now - datetime.timedelta(hours=1)).count()
+    if recent >= CONTACT_CODES_PER_HOUR:
+        raise ValidationError(_("Too many codes were sent in the last hour. Try again later."),
+                              code="throttled")
+    ContactConfirmation.objects.filter(
+        person=person, kind=kind, status=ContactConfirmation.Status.PENDING
+    ).update(status=ContactConfirmation.Status.REPLACED)
+    code = f"{secrets.randbelow(10 ** CONTACT_CODE_DIGITS):0{CONTACT_CODE_DIGITS}d}"
+    confirmation = ContactConfirmation.objects.create(
+        person=person, kind=kind, value=value, code_hash=_code_hash(person.pk, kind, value, code),
+        expires_at=now + CONTACT_CODE_LIFETIME)
+    _send_code(person, kind, value, code)
+    audit.record(actor, "identity.contact.change_requested", confirmation, subject=person,
+                 details={"kind": kind})
+    return confirmation
+
+
+@transaction.atomic
+def confirm_contact_change(actor: Actor, person: Person, kind: str, code: str
+                           ) -> ContactCodeResult:
+    """Check the code typed for the pending change of `kind`; the right one changes the contact.
+    A wrong code counts against the limit; the last allowed wrong one, or an expired code, ends
+    the change (a new code is needed). Every attempt is audited, never the code."""
+    _check_own_profile(actor, person)
+    field = _contact_field(kind)
+    pending = (ContactConfirmation.objects.select_for_update()
+               .filter(person=person, kind=kind, status=ContactConfirmation.Status.PENDING)
+               .first())
+    if pending is None:
+        audit.record(actor, "identity.contact.confirm_failed", person, subject=person,
+                     details={"kind": kind, "reason": str(ContactCodeCheck.NOTHING_PENDING)})
+        return ContactCodeResult(ContactCodeCheck.NOTHING_PENDING)
+    now = timezone.now()
+    expected = _code_hash(person.pk, kind, pending.value, "".join(code.split()))
+    if pending.expires_at <= now:
+        pending.status = ContactConfirmation.Status.EXPIRED
+        result = ContactCodeResult(ContactCodeCheck.EXPIRED)
+    elif constant_time_compare(expected, pending.code_hash):
+        pending.status, pending.confirmed_at = ContactConfirmation.Status.CONFIRMED, now
+        setattr(person, field, pending.value)
+        person.save(update_fields=[field])
+        result = ContactCodeResult(ContactCodeCheck.CONFIRMED, value=pending.value)
+    else:
+        pending.attempts += 1
+        left = CONTACT_CODE_MAX_ATTEMPTS - pending.attempts
+        if left <= 0:
+            pending.status = ContactConfirmation.Status.EXHAUSTED
+            result = ContactCodeResult(ContactCodeCheck.EXHAUSTED)
+        else:
+            result = ContactCodeResult(ContactCodeCheck.WRONG, attempts_left=left)
+    pending.save(update_fields=["status", "confirmed_at", "attempts"])
+    if result.outcome is ContactCodeCheck.CONFIRMED:
+        audit.record(actor, "identity.contact.changed", pending, subject=person,
+                     details={"kind": kind})
+    else:
+        audit.record(actor, "identity.contact.confirm_failed", pending, subject=person,
+                     details={"kind": kind, "reason": str(result.outcome),
+                              "attempts": pending.attempts})
+    return result
+
+
+@transaction.atomic
+def remove_contact(actor: Actor, person: Person, kind: str) -> bool:
+    """Remove the person's e-mail or phone (no code: nothing is sent to a new address). Returns
+    False when there was nothing to remove (a repeated form post)."""
+    _check_own_profile(actor, person)
+    field = _contact_field(kind)
+    locked = Person.objects.select_for_update().get(pk=person.pk)
+    if not getattr(locked, field):
+        return False
+    setattr(person, field, "")
+    person.save(update_fields=[field])
+    audit.record(actor, "identity.contact.removed", person, subject=person,
+                 details={"kind": kind})
+    return True

@@ -62,6 +62,7 @@ class WebhookEvent(models.TextChoices):
     CASE_STATUS_CHANGED = "case.status_changed", _("A case's status was changed by someone else")
     CASE_RESULT = "case.result", _("A result was posted by someone else")
     FEEDBACK_RECEIVED = "feedback.received", _("A client gave feedback")
+    MESSAGE_RECEIVED = "message.received", _("A client wrote to the institution")
 
 
 class WebhookEndpoint(models.Model):

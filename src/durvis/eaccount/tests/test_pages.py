@@ -78,7 +78,7 @@ def test_case_page_shows_the_timeline_and_who_acted(client_login, family, decide
     response = client.get(reverse("eaccount:case", args=[family["own"].number]))
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Saņemts" in page and "Izpildē" in page  # received, in progress (Latvian default)
+    assert "Saņemts" in page and "Izskatīšanā" in page  # received, in progress (Latvian default)
     assert "Lēmums pieņemts" in page  # the holder's own status name is kept
     assert AuditEvent.objects.filter(action="register.case.read").exists()
 

@@ -1,15 +1,11 @@
 """Notifications to clients (C1): by the channels they chose, through the outbox, to a real SMTP
 server and an SMS gateway on loopback; no more personal data than needed."""
 
-import email
-import email.policy
 import http.server
 import json
-import socket
 import threading
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from durvis.access.policy import Actor
@@ -18,35 +14,6 @@ from durvis.integrations import services as integrations
 from durvis.integrations.models import OutboxChannel, OutboxMessage, OutboxStatus
 from durvis.messaging import services as messaging
 from durvis.register import services as register
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Mailbox:
-    """What the SMTP server on loopback received."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(
-            envelope.content, policy=email.policy.default)))
-        return "250 Message accepted"
-
-
-@pytest.fixture
-def smtp(settings):
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    yield mailbox
-    controller.stop()
 
 
 class Gateway:
@@ -129,7 +96,7 @@ def test_status_change_is_e_mailed_in_latvian_with_no_personal_data(smtp, client
 
 def test_english_for_a_client_who_chose_it(smtp, client_case):
     person, case, holder = client_case
-    messaging.set_language(person, "en")
+    messaging.set_language(Actor(kind="person", person=person), person, "en")
     change_status(holder, case)
     deliver()
     (_, mail), = smtp.messages

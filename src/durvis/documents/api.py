@@ -1,0 +1,104 @@
+"""The documents API for institutions (C2): deliver a document about a case into its client's
+e-account.
+
+`POST /cases/{number}/documents` takes `multipart/form-data` (fields `title`, `is_result`, and
+the file in `file`) with the bearer token of an API client holding the `messages:write` scope.
+The document appears in the client's documents and in its case, and the client is told. An
+oversized file is a 413, a forbidden or disguised one a 422, a case the institution does not
+hold or provide a 404, all in the one error body. Accepts `Idempotency-Key` like every write.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest
+from ninja import Field, File, Form, Path, Router, Schema, Status, UploadedFile
+
+from durvis.access.policy import Action, decide
+from durvis.core.api import ApiError, ErrorOut
+from durvis.documents import services as documents
+from durvis.documents.models import Document
+from durvis.integrations.auth import ApiClientAuth
+from durvis.integrations.services import idempotent
+
+router = Router(tags=["documents"], auth=ApiClientAuth())
+
+CASE_NUMBER = r"^\d{1,10}[ \-]\d{2,19}$"
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
+          413: ErrorOut, 422: ErrorOut, 503: ErrorOut}
+# A refusal whose cause is not the request (the scanner is down): try again later.
+STATUS_OF_CODE = {"too_large": 413, "scan_unavailable": 503}
+
+
+class DocumentOut(Schema):
+    id: int
+    case_number: str
+    title: str
+    file_name: str
+    content_type: str
+    size: int
+    sha256: str = Field(..., description="SHA-256 of the file, hexadecimal")
+    is_result: bool
+    created_at: datetime.datetime
+
+
+def document_out(document: Document, case_number: str) -> dict[str, Any]:
+    return {"id": document.pk, "case_number": case_number, "title": document.title,
+            "file_name": document.file_name, "content_type": document.content_type,
+            "size": document.size, "sha256": document.sha256, "is_result": document.is_result,
+            "created_at": document.created_at}
+
+
+def _fingerprint(request: HttpRequest, title: str, is_result: bool, file: UploadedFile,
+                 content: bytes) -> str:
+    """What makes a retry the same request: the multipart body itself cannot be read again
+    once parsed, so its fields and the file's digest stand for it."""
+    return "\n".join([request.method or "", request.path, title, str(is_result), file.name or "",
+                      hashlib.sha256(content).hexdigest()])
+
+
+def _file_refusal(error: ValidationError) -> ApiError | None:
+    """A refused file as the one error body, with 413 for its size and 503 for a scanner
+    without an answer; other refusals keep the domain's 422."""
+    for item in getattr(error, "error_dict", {}).get("file", []):
+        status = STATUS_OF_CODE.get(item.code or "")
+        if status is not None:
+            return ApiError(status, ["body", "file"], item.message % (item.params or {}),
+                            item.code or "invalid")
+    return None
+
+
+@router.post("/cases/{number}/documents", response={201: DocumentOut, **ERRORS},
+             summary="Deliver a document about a case to its client")
+def post_document(request: HttpRequest, file: File[UploadedFile],
+                  number: str = Path(..., pattern=CASE_NUMBER),
+                  title: str = Form(..., min_length=1, max_length=documents.MAX_TITLE),
+                  is_result: bool = Form(False)) -> Status[Any]:
+    """The document (for example the decision that is the case's result, `is_result=true`)
+    appears in the client's e-account and with the case; the client is told by the channels
+    they chose (results, or messages for other documents)."""
+    actor = request.auth  # type: ignore[attr-defined]
+    if not decide(actor, Action.SEND_TO_CLIENT):
+        raise PermissionDenied("the client lacks the messages:write scope")
+    try:
+        documents.check_size(file.size or 0)
+    except ValidationError as error:
+        raise _file_refusal(error) or error from None
+    content = file.read()
+    case_number = number.replace("-", " ", 1)
+
+    def handler() -> tuple[int, Any]:
+        try:
+            document = documents.deliver_to_client(
+                actor, case_number=case_number, name=file.name or "", content=content,
+                content_type=file.content_type or "", title=title, is_result=is_result)
+        except ValidationError as error:
+            raise _file_refusal(error) or error from None
+        return 201, document_out(document, case_number)
+
+    return Status(*idempotent(actor.api.client_id, request.headers.get("Idempotency-Key"),
+                              _fingerprint(request, title, is_result, file, content), handler))

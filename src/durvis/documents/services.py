@@ -1,0 +1,320 @@
+"""Document storage (C2): the one way to store and read a client's documents.
+
+A document is stored all or nothing: it is checked (size, kind by name and by content, the
+malware scan) before anything is written; then the file goes to Django's storage under a random
+name (a client's file name may say more about them than the platform needs to show in its
+storage) and the row, the audit entry and any notification are written in one transaction. A
+failure after the file was written removes the file again.
+
+Who may store: a person acting for the client (`Action.CLIENT_WRITE`) sends a document to an
+institution; an institution's system or client-service staff (`Action.SEND_TO_CLIENT`) delivers
+one to the client, about one of its cases or not.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+import secrets
+import unicodedata
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from durvis.access.policy import Action, Actor, decide, owner_of
+from durvis.audit.services import record
+from durvis.documents import filetypes
+from durvis.documents.models import Direction, Document
+from durvis.documents.scanning import ScannerUnavailable, configured_scanner
+from durvis.identity.models import Company, Institution, Person
+from durvis.register.models import ServiceCase
+from durvis.register.numbers import parse_case_number
+
+log = logging.getLogger(__name__)
+
+MAX_NAME = 200
+MAX_TITLE = 200
+ORPHAN_GRACE = datetime.timedelta(hours=1)
+
+
+def _file_error(message: Any, code: str, **params: Any) -> ValidationError:
+    return ValidationError({"file": ValidationError(message, code=code, params=params or None)})
+
+
+def max_bytes() -> int:
+    return int(settings.DURVIS_DOCUMENT_MAX_BYTES)
+
+
+def check_size(size: int) -> None:
+    """Refuse an empty or oversized file; callers with an upload check its size with this
+    before reading it into memory."""
+    if size <= 0:
+        raise _file_error(_("The file is empty."), "empty")
+    if size > max_bytes():
+        raise _file_error(_("The file is larger than %(limit)s."), "too_large",
+                          limit=size_label(max_bytes()))
+
+
+def size_label(size: int) -> str:
+    """A limit as people write it: "10 MB", "512 KB"."""
+    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor} {unit}"
+    return str(filesizeformat(size))
+
+
+def clean_file_name(name: str) -> str:
+    """The name to show and to send on download: the last path part, without control
+    characters, at most 200 characters with the extension kept."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in unicodedata.normalize("NFC", name)
+                   if unicodedata.category(c)[0] != "C").strip().strip(".")
+    if len(name) > MAX_NAME:
+        stem, dot, extension = name.rpartition(".")
+        keep = MAX_NAME - len(extension) - 1
+        name = f"{stem[:keep]}.{extension}" if dot and keep > 0 else name[:MAX_NAME]
+    return name
+
+
+def check_kind(name: str, content: bytes, content_type: str) -> filetypes.FileKind:
+    """The file's kind, when its name, its content and the declared media type agree on one
+    allowed kind; otherwise the refusal names the allowed kinds."""
+    claimed = filetypes.kind_of_name(name)
+    if claimed is None or filetypes.sniff(content) != claimed or not claimed.accepts_declared(
+            content_type):
+        raise _file_error(_("Files of this type cannot be uploaded; allowed: %(kinds)s."),
+                          "forbidden_type", kinds=filetypes.allowed_labels())
+    return claimed
+
+
+def scan(name: str, content: bytes) -> str:
+    """Run the configured malware scanner; returns its name for the record. A file it refuses,
+    or a scanner without an answer, is not stored."""
+    try:
+        result = configured_scanner()(name, content)
+    except ScannerUnavailable as error:
+        log.warning("malware scan unavailable: %s", error)
+        raise _file_error(_("The file could not be checked for malware; please try again later."),
+                          "scan_unavailable") from error
+    if not result.clean:
+        log.warning("malware scanner %s refused a file: %s", result.scanner, result.threat)
+        raise _file_error(_("The file was refused by the malware check."), "malware")
+    return result.scanner
+
+
+def _authorise(actor: Actor, client: Person | Company, direction: str,
+               case: ServiceCase | None, is_result: bool) -> None:
+    """A person sends a document for a client they act for (about that client's own case); an
+    institution delivers one into the client's e-account (about a case it holds or provides)."""
+    if direction == Direction.SENT:
+        if actor.person is None or is_result:
+            raise PermissionDenied("only a person acting for the client sends a document")
+        if not decide(actor, Action.CLIENT_WRITE, case, client=client):
+            raise PermissionDenied("may not send documents for this client")
+        return
+    if direction != Direction.RECEIVED:
+        raise ValueError(f"unknown direction {direction!r}")
+    if actor.api is None and actor.staff is None:
+        raise PermissionDenied("only an institution delivers a document to a client")
+    if not decide(actor, Action.SEND_TO_CLIENT, case):
+        raise PermissionDenied("may not deliver documents to this client")
+    if case is not None and not _owned_by(case, client):
+        raise PermissionDenied("the case belongs to another client")
+
+
+def _owned_by(record_: Any, client: Person | Company) -> bool:
+    owner = owner_of(record_)
+    return type(owner) is type(client) and owner is not None and owner.pk == client.pk
+
+
+def _institution(actor: Actor, direction: str, institution: Institution | None
+                 ) -> Institution | None:
+    """A received document comes from the actor's own institution; a sent one goes to the
+    institution the client chose (or none)."""
+    if direction == Direction.SENT:
+        return institution
+    own = actor.institution_id
+    if own is None or (institution is not None and institution.pk != own):
+        raise PermissionDenied("an institution delivers documents in its own name only")
+    return institution or Institution.objects.get(pk=own)
+
+
+def _title(title: str) -> str:
+    title = " ".join(title.split())
+    if not title:
+        raise ValidationError({"title": ValidationError(_("Give the document a title."),
+                                                        code="required")})
+    if len(title) > MAX_TITLE:
+        raise ValidationError({"title": ValidationError(
+            _("The title is longer than %(limit)s characters."), code="max_length",
+            params={"limit": MAX_TITLE})})
+    return title
+
+
+def _owner_fields(client: Person | Company) -> dict[str, Any]:
+    if isinstance(client, Company):
+        return {"client_company": client, "client_person": None}
+    return {"client_person": client, "client_company": None}
+
+
+def _owner_q(client: Person | Company) -> Q:
+    if isinstance(client, Company):
+        return Q(client_company=client)
+    return Q(client_person=client, client_company__isnull=True)
+
+
+def _subject(client: Person | Company) -> Person | None:
+    return client if isinstance(client, Person) else None
+
+
+def store_document(actor: Actor, *, client: Person | Company, name: str, content: bytes,
+                   content_type: str, title: str, direction: str,
+                   institution: Institution | None = None, case: ServiceCase | None = None,
+                   is_result: bool = False) -> Document:
+    """Check, scan and store one document of `client` (see the module's docstring). Raises
+    ValidationError keyed by field (`file`, `title`) with messages for people, and
+    PermissionDenied when the actor may not store it."""
+    _authorise(actor, client, direction, case, is_result)
+    title = _title(title)
+    name = clean_file_name(name)
+    check_size(len(content))
+    kind = check_kind(name, content, content_type)
+    scanned_by = scan(name, content)
+    institution = _institution(actor, direction, institution)
+    stored_name = default_storage.save(
+        f"documents/{timezone.now():%Y/%m}/{secrets.token_hex(16)}", ContentFile(content))
+    try:
+        with transaction.atomic():
+            document = Document.objects.create(
+                **_owner_fields(client), case=case, institution=institution, direction=direction,
+                is_result=is_result, title=title, file=stored_name, file_name=name,
+                content_type=kind.content_type, size=len(content),
+                sha256=hashlib.sha256(content).hexdigest(), scanned_by=scanned_by,
+                uploaded_by=actor.person)
+            record(actor, "documents.document.store", document, subject=_subject(client),
+                   details={"direction": direction, "case": case.number if case else None,
+                            "size": document.size, "sha256": document.sha256,
+                            "is_result": is_result})
+    except BaseException:
+        default_storage.delete(stored_name)
+        raise
+    return document
+
+
+def deliver_to_client(actor: Actor, *, case_number: str, name: str, content: bytes,
+                      content_type: str, title: str, is_result: bool = False) -> Document:
+    """An institution delivers a document (a result, a decision) about one of its cases to the
+    case's client (C2): stored in the client's documents and its case, and the client is told
+    (results topic for a result, messages otherwise). A case the institution is not involved
+    in is "no such case"."""
+    from durvis.messaging.models import Topic
+
+    if not decide(actor, Action.SEND_TO_CLIENT):
+        raise PermissionDenied("the client lacks the messages:write scope")
+    case = _case_for_delivery(actor, case_number)
+    client: Person | Company | None = case.client_company or case.client_person
+    if client is None:
+        raise ValidationError({"case": ValidationError(
+            _("The case has no identified client to deliver to."), code="no_client")})
+    with transaction.atomic():
+        document = store_document(
+            actor, client=client, name=name, content=content, content_type=content_type,
+            title=title, direction=Direction.RECEIVED, case=case, is_result=is_result)
+        _notify(Topic.RESULTS if is_result else Topic.MESSAGES, case)
+    return document
+
+
+def _case_for_delivery(actor: Actor, number: str) -> ServiceCase:
+    try:
+        parsed = parse_case_number(number)
+    except ValidationError:
+        raise ServiceCase.DoesNotExist from None
+    case = (ServiceCase.objects.select_related("client_person", "client_company")
+            .filter(number=str(parsed)).first())
+    if case is None or not decide(actor, Action.SEND_TO_CLIENT, case):
+        raise ServiceCase.DoesNotExist
+    return case
+
+
+def _notify(topic: str, case: ServiceCase) -> None:
+    """Tell the person whose case it is (the notification names the case number only). A
+    company's documents are seen by its representatives in the e-account."""
+    from durvis.messaging import services as messaging
+
+    person = case.client_person if case.client_company_id is None else None
+    if person is not None:
+        messaging.notify(topic, "document_received", [(person, {"number": case.number})])
+
+
+def documents_of_client(client: Person | Company, *, direction: str | None = None,
+                        case: ServiceCase | None = None) -> QuerySet[Document]:
+    """A client's documents, newest first: a company's are the company's, a person's those not
+    filed for a company (C2: by profile and by company)."""
+    documents = Document.objects.filter(_owner_q(client))
+    if direction:
+        documents = documents.filter(direction=direction)
+    if case is not None:
+        documents = documents.filter(case=case)
+    return (documents.select_related("case", "institution")
+            .order_by("-created_at", "-pk"))
+
+
+def documents_of_case(actor: Actor, case: ServiceCase, client: Person | Company
+                      ) -> list[Document]:
+    """The documents of one of the client's cases, oldest first (the case page). The read of
+    the case itself is audited by the register."""
+    if not decide(actor, Action.CLIENT_READ, case, client=client):
+        raise PermissionDenied("may not read this client's case")
+    return list(documents_of_client(client, case=case).order_by("created_at", "pk"))
+
+
+def open_for_download(actor: Actor, document_id: int, client: Person | Company) -> Document:
+    """One document of the client the actor acts for, to download; another client's document
+    is "no such document". Audited."""
+    document = Document.objects.filter(pk=document_id).first()
+    if document is None or not decide(actor, Action.CLIENT_READ, document, client=client):
+        raise Document.DoesNotExist
+    record(actor, "documents.document.download", document, subject=_subject(client),
+           purpose="eaccount")
+    return document
+
+
+def audit_list_read(actor: Actor, client: Person | Company) -> None:
+    """The client's list of documents was shown."""
+    record(actor, "documents.list.read", client, subject=_subject(client), purpose="eaccount")
+
+
+def sweep_orphan_files(older_than: datetime.timedelta = ORPHAN_GRACE) -> int:
+    """Delete stored files that no document row names, once they are older than a stored
+    document's transaction can take. They are left behind when a caller's transaction that
+    wrapped `store_document` rolled back after the file was written (an inbox message whose
+    second attachment was refused), or when a process died mid-way. Returns how many."""
+    cutoff = timezone.now() - older_than
+    removed = 0
+    for name in _stored_names("documents"):
+        if default_storage.get_modified_time(name) >= cutoff:
+            continue
+        if not Document.objects.filter(file=name).exists():
+            default_storage.delete(name)
+            removed += 1
+    return removed
+
+
+def _stored_names(folder: str) -> Iterator[str]:
+    if not default_storage.exists(folder):
+        return
+    folders, files = default_storage.listdir(folder)
+    for file_name in files:
+        yield f"{folder}/{file_name}"
+    for sub in folders:
+        yield from _stored_names(f"{folder}/{sub}")

@@ -1,0 +1,102 @@
+"""The e-account's documents (C2): the list of the current role's documents, the upload, the
+download. Every page shows the documents of the current role only (`request.client_role`); a
+document of another client is "not found", never "forbidden" (its existence is not revealed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+
+from durvis.access.policy import actor_from_request
+from durvis.catalog import services as catalog
+from durvis.documents import services as documents
+from durvis.documents.forms import DirectionFilterForm, UploadForm
+from durvis.documents.models import Direction, Document
+from durvis.eaccount.decorators import client_required
+from durvis.eaccount.roles import ClientRole
+from durvis.register import services as register
+
+PAGE_SIZE = 100
+
+
+@client_required
+def document_list(request: HttpRequest) -> HttpResponse:
+    """The role's documents, received and sent, newest first; filtered by direction."""
+    role: ClientRole = request.client_role  # type: ignore[attr-defined]
+    form = DirectionFilterForm(request.GET or None)
+    direction = form.cleaned_data["direction"] if form.is_bound and form.is_valid() else ""
+    listed = documents.documents_of_client(role.client, direction=direction or None)
+    documents.audit_list_read(actor_from_request(request), role.client)
+    return render(request, "documents/list.html", {
+        "eaccount_section": "documents", "form": form, "documents": listed[:PAGE_SIZE],
+        "total": listed.count(), "direction": direction, "page_size": PAGE_SIZE,
+    })
+
+
+def _upload_form(request: HttpRequest, role: ClientRole, data: Any = None, files: Any = None
+                 ) -> UploadForm:
+    cases = list(register.client_history(
+        person=role.person if role.company is None else None, company=role.company))
+    institutions = list(catalog.institutions().order_by("name"))
+    return UploadForm(data, files, cases=cases, institutions=institutions)
+
+
+@client_required
+def upload(request: HttpRequest) -> HttpResponse:
+    """The client sends a document (to an institution, about a case, or for their records).
+    A refused file is said next to the field, in the client's language; the title stays."""
+    role: ClientRole = request.client_role  # type: ignore[attr-defined]
+    if request.method != "POST":
+        return render(request, "documents/upload.html", {
+            "eaccount_section": "documents", "form": _upload_form(request, role)})
+    form = _upload_form(request, role, request.POST, request.FILES)
+    if form.is_valid() and _store(request, role, form):
+        messages.success(request, _("The document was uploaded."))
+        return redirect("documents:list")
+    return render(request, "documents/upload.html", {
+        "eaccount_section": "documents", "form": form}, status=422)
+
+
+def _store(request: HttpRequest, role: ClientRole, form: UploadForm) -> bool:
+    """Store the upload; a refusal of the documents service becomes the form's error."""
+    upload_ = form.cleaned_data["file"]
+    try:
+        documents.store_document(
+            actor_from_request(request), client=role.client, name=upload_.name or "",
+            content=upload_.read(), content_type=upload_.content_type or "",
+            title=form.cleaned_data["title"], direction=Direction.SENT,
+            institution=form.chosen_institution(), case=form.chosen_case())
+    except ValidationError as error:
+        for field, errors in error.error_dict.items():
+            for item in errors:
+                form.add_error(field if field in form.fields else None, item)
+        return False
+    except PermissionDenied:
+        form.add_error(None, _("You cannot upload documents in this role."))
+        return False
+    return True
+
+
+@client_required
+def download(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send the file as an attachment with its stored type; the browser must not guess another
+    (nosniff), and no cache keeps a copy of personal data. Files are at most
+    DURVIS_DOCUMENT_MAX_BYTES, so they are sent from memory."""
+    role: ClientRole = request.client_role  # type: ignore[attr-defined]
+    try:
+        document = documents.open_for_download(actor_from_request(request), pk, role.client)
+    except Document.DoesNotExist:
+        raise Http404 from None
+    with document.file.open("rb") as stored:
+        response = HttpResponse(stored.read(), content_type=document.content_type)
+    response["Content-Disposition"] = content_disposition_header(True, document.file_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response

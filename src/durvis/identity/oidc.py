@@ -1,0 +1,113 @@
+"""The OpenID Connect relying party of the client sign-in (A12).
+
+Authorization code flow with PKCE (S256), through Authlib's Django client: it reads the
+provider's discovery document, keeps state, nonce and the PKCE verifier in the session, calls the
+token endpoint with the client's secret, and verifies the ID token's signature against the
+provider's JWKS and its `iss`, `aud`, `exp`, `iat` and `nonce`. Authlib is the maintained
+OAuth/OIDC library for Python (client and server); writing this by hand is where sign-in bugs
+come from.
+
+Configuration (settings): `DURVIS_OIDC_DISCOVERY_URL`, `DURVIS_OIDC_CLIENT_ID`,
+`DURVIS_OIDC_CLIENT_SECRET`, `DURVIS_OIDC_SCOPE`. In demo mode, without a discovery URL, the
+provider is the demo identity provider on this server (`durvis.demo.idp`), reached at
+`DURVIS_PUBLIC_URL`; outside demo mode there is no such fallback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from functools import lru_cache
+from typing import Any
+
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.django_client import DjangoOAuth2App, OAuth
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from joserfc.errors import JoseError
+
+from durvis.identity.national import SignInClaims, claims_from_oidc
+from durvis.identity.signin_errors import SignInFailed
+
+DEMO_IDP_PATH = "/demo/idp"
+_TIMEOUT_SECONDS = 10
+
+
+def public_url() -> str:
+    """The platform's own address, as providers and browsers reach it."""
+    return str(settings.DURVIS_PUBLIC_URL).rstrip("/")
+
+
+def discovery_url() -> str:
+    """The provider's discovery document; in demo mode the demo provider's by default."""
+    if settings.DURVIS_OIDC_DISCOVERY_URL:
+        return str(settings.DURVIS_OIDC_DISCOVERY_URL)
+    if settings.DEMO_MODE:
+        return f"{public_url()}{DEMO_IDP_PATH}/.well-known/openid-configuration"
+    raise SignInFailed("not_configured")
+
+
+def client_secret() -> str:
+    """The configured secret; in demo mode without one, a secret derived from SECRET_KEY that
+    the demo provider derives the same way."""
+    if settings.DURVIS_OIDC_CLIENT_SECRET:
+        return str(settings.DURVIS_OIDC_CLIENT_SECRET)
+    if settings.DEMO_MODE:
+        return hmac.new(settings.SECRET_KEY.encode(), b"durvis-demo-oidc-client",
+                        hashlib.sha256).hexdigest()
+    raise SignInFailed("not_configured")
+
+
+def callback_url() -> str:
+    """Where the provider sends the browser back: a fixed address outside the language prefix,
+    so that it matches the one registered with the provider."""
+    return f"{public_url()}{reverse('client-signin-oidc-callback')}"
+
+
+def _client() -> DjangoOAuth2App:
+    return _cached_client(discovery_url(), str(settings.DURVIS_OIDC_CLIENT_ID), client_secret(),
+                          str(settings.DURVIS_OIDC_SCOPE))
+
+
+@lru_cache(maxsize=4)
+def _cached_client(discovery: str, client_id: str, secret: str, scope: str) -> DjangoOAuth2App:
+    """One client per configuration: it keeps the discovery document and the JWKS it fetched
+    (Authlib fetches the JWKS again when a token names a key it does not know)."""
+    registry = OAuth()
+    client = registry.register(
+        "national", client_id=client_id, client_secret=secret, server_metadata_url=discovery,
+        client_kwargs={"scope": scope, "code_challenge_method": "S256",
+                       "default_timeout": _TIMEOUT_SECONDS},
+    )
+    assert isinstance(client, DjangoOAuth2App)
+    return client
+
+
+def begin(request: HttpRequest, language: str) -> HttpResponse:
+    """Send the browser to the provider's authorization endpoint (state, nonce and the PKCE
+    verifier stay in the session)."""
+    try:
+        return _client().authorize_redirect(request, callback_url(), ui_locales=language)
+    except (OAuthError, OSError, ValueError) as error:
+        raise SignInFailed("provider_unreachable") from error
+
+
+def finish(request: HttpRequest) -> SignInClaims:
+    """Check the provider's answer and return what it asserted; SignInFailed otherwise."""
+    if request.GET.get("error"):
+        raise SignInFailed("cancelled" if request.GET["error"] == "access_denied"
+                           else "provider_error")
+    try:
+        token: dict[str, Any] = _client().authorize_access_token(request)
+    except OAuthError as error:
+        reasons = {"mismatching_state": "state", "invalid_grant": "code_rejected"}
+        raise SignInFailed(reasons.get(error.error or "", "provider_error")) from error
+    except JoseError as error:
+        raise SignInFailed("token_invalid") from error
+    except (OSError, ValueError) as error:
+        raise SignInFailed("provider_unreachable") from error
+    userinfo = token.get("userinfo")
+    if not userinfo:
+        raise SignInFailed("token_invalid")
+    return claims_from_oidc(dict(userinfo))

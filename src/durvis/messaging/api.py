@@ -1,0 +1,219 @@
+"""The messaging API (A2, C1, B9): an institution's system writes to a client's official
+e-address inbox and reads its clients' answers.
+
+Authenticated with an API client's bearer token: `messages:write` to send, `messages:read` to
+read answers. A send accepts `Idempotency-Key` (a retry gets the first answer). Attachments come
+base64-encoded and are stored as the client's documents; a refused one refuses the whole message
+and names itself: `loc = ["body", "attachments", <index>, "content"]`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+from typing import Any, Literal
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+
+from durvis.access.policy import Actor
+from durvis.core.api import ApiError, ErrorOut
+from durvis.documents.models import Document
+from durvis.identity import services as identity
+from durvis.identity.models import Institution
+from durvis.integrations.auth import ApiClientAuth
+from durvis.integrations.services import idempotent
+from durvis.messaging import services as messaging
+from durvis.messaging.models import InboxMessage
+from durvis.register.models import ServiceCase
+
+router = Router(tags=["messages"], auth=ApiClientAuth())
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
+          422: ErrorOut}
+MAX_ATTACHMENTS = 20
+
+
+class AttachmentIn(Schema):
+    name: str = Field(..., min_length=1, max_length=200, description="The file name")
+    content_type: str = Field(..., min_length=1, max_length=100)
+    title: str = Field("", max_length=200, description="Shown to the client (the file name "
+                       "without it)")
+    content: str = Field(..., description="The file, base64-encoded")
+
+
+class MessageIn(Schema):
+    personal_code: str = Field("", max_length=20, description="The client, a person")
+    registration_number: str = Field("", max_length=20, description="Or the client, a company")
+    subject: str = Field(..., min_length=1, max_length=messaging.MAX_SUBJECT)
+    body: str = Field(..., min_length=1, max_length=messaging.MAX_BODY)
+    case_number: str = Field("", max_length=40, description="A case of the client at your "
+                             "institution that the message is about")
+    reply_to: int | None = Field(None, description="The id of a message of the conversation "
+                                 "you answer (yours or the client's)")
+    attachments: list[AttachmentIn] = Field([], max_length=MAX_ATTACHMENTS)
+
+
+class DocumentOut(Schema):
+    id: int
+    title: str
+    file_name: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+class MessageOut(Schema):
+    id: int
+    conversation_id: int
+    case_number: str | None
+    sent_at: datetime.datetime
+    attachments: list[DocumentOut]
+
+
+class ClientOut(Schema):
+    kind: Literal["person", "company"]
+    personal_code: str | None = None
+    registration_number: str | None = None
+
+
+class ReplyOut(MessageOut):
+    client: ClientOut
+    subject: str
+    body: str
+
+
+class ReplyPage(Schema):
+    items: list[ReplyOut]
+    next_cursor: int = Field(..., description="Ask again with since=next_cursor")
+
+
+class RepliesQuery(Schema):
+    since: int = Field(0, ge=0, le=2**62, description="The last message id you have; 0 for "
+                       "the beginning")
+    limit: int = Field(100, ge=1, le=500)
+
+
+def _documents(message: InboxMessage) -> list[dict[str, Any]]:
+    documents: list[Document] = sorted(message.attachments.all(), key=lambda d: d.pk)
+    return [{"id": d.pk, "title": d.title, "file_name": d.file_name,
+             "content_type": d.content_type, "size": d.size, "sha256": d.sha256}
+            for d in documents]
+
+
+def _message_out(message: InboxMessage) -> dict[str, Any]:
+    case = message.thread.case
+    return {"id": message.pk, "conversation_id": message.thread_id,
+            "case_number": case.number if case else None, "sent_at": message.sent_at,
+            "attachments": _documents(message)}
+
+
+def _reply_out(message: InboxMessage) -> dict[str, Any]:
+    if message.client_company is not None:
+        client = {"kind": "company",
+                  "registration_number": message.client_company.registration_number}
+    else:
+        assert message.client_person is not None
+        client = {"kind": "person", "personal_code": message.client_person.personal_code}
+    return {**_message_out(message), "client": client, "subject": message.subject,
+            "body": message.body}
+
+
+def _field(name: str, msg: str, type_: str) -> ApiError:
+    return ApiError(422, ["body", name], msg, type_)
+
+
+def _lookup(find: Any, value: str, name: str, unknown: str) -> Any:
+    try:
+        found = find(value)
+    except ValidationError as error:
+        raise _field(name, " ".join(error.messages), "invalid") from None
+    if found is None:
+        raise _field(name, unknown, "unknown")
+    return found
+
+
+def _client(payload: MessageIn, case: ServiceCase | None) -> messaging.Client:
+    if payload.personal_code and payload.registration_number:
+        raise _field("registration_number", "Name either a person or a company.", "invalid")
+    if payload.personal_code:
+        return _lookup(identity.find_person, payload.personal_code, "personal_code",  # type: ignore[no-any-return]
+                       "No person with this personal code.")
+    if payload.registration_number:
+        return _lookup(identity.find_company, payload.registration_number,  # type: ignore[no-any-return]
+                       "registration_number", "No company with this number.")
+    if case is not None:
+        return messaging.client_of(case)
+    raise _field("personal_code", "Name the client: a personal code, a registration number or "
+                 "a case.", "required")
+
+
+def _attachments(payload: MessageIn) -> list[messaging.Attachment]:
+    decoded = []
+    for index, item in enumerate(payload.attachments):
+        try:
+            content = base64.b64decode(item.content, validate=True)
+        except (binascii.Error, ValueError):
+            raise ApiError(422, ["body", "attachments", index, "content"],
+                           "Not valid base64.", "invalid_base64") from None
+        decoded.append((item.name, content, item.content_type, item.title or item.name))
+    return decoded
+
+
+def _reply_to(actor: Actor, message_id: int | None) -> InboxMessage | None:
+    if message_id is None:
+        return None
+    message = (InboxMessage.objects.select_related("thread")
+               .filter(pk=message_id, institution_id=actor.institution_id or 0).first())
+    if message is None:
+        raise _field("reply_to", "No such message of your institution.", "unknown")
+    return message
+
+
+def _send(actor: Actor, payload: MessageIn) -> InboxMessage:
+    case = messaging.case_for_sending(actor, payload.case_number) if payload.case_number else None
+    try:
+        message = messaging.send_to_client(
+            actor, client=_client(payload, case),
+            institution=Institution.objects.get(pk=actor.institution_id or 0),
+            subject=payload.subject, body=payload.body, case=case,
+            attachments=_attachments(payload), reply_to=_reply_to(actor, payload.reply_to))
+    except messaging.AttachmentRefused as refused:
+        field = "content" if refused.field == "file" else refused.field
+        raise ApiError(422, ["body", "attachments", refused.index, field], refused.reason,
+                       refused.reason_code) from None
+    return message
+
+
+def _fingerprint(request: HttpRequest) -> str:
+    return f"{request.method} {request.path}\n{request.body.decode(errors='replace')}"
+
+
+@router.post("/messages", response={201: MessageOut, **ERRORS},
+             summary="Send a message to a client's e-account")
+def send_message(request: HttpRequest, payload: MessageIn) -> Status[Any]:
+    """Put a message, optionally about a case and with attachments, into the client's official
+    e-address inbox; the client is told by the channels they chose. Scope `messages:write`;
+    accepts `Idempotency-Key`."""
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    assert actor.api is not None
+
+    def handler() -> tuple[int, Any]:
+        message = _send(actor, payload)
+        message = (InboxMessage.objects.select_related("thread__case")
+                   .prefetch_related("attachments").get(pk=message.pk))
+        return 201, _message_out(message)
+
+    return Status(*idempotent(actor.api.client_id, request.headers.get("Idempotency-Key"),
+                              _fingerprint(request), handler))
+
+
+@router.get("/messages/replies", response={200: ReplyPage, **ERRORS},
+            summary="Clients' messages to your institution since a cursor")
+def list_replies(request: HttpRequest, query: Query[RepliesQuery]) -> dict[str, Any]:
+    """Answers and new messages of clients to your institution after the message id `since`,
+    oldest first; ask again with `next_cursor`. Scope `messages:read`; every read is audited."""
+    found, cursor = messaging.replies(request.auth, query.since, query.limit)  # type: ignore[attr-defined]
+    return {"items": [_reply_out(m) for m in found], "next_cursor": cursor}
