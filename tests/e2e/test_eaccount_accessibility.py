@@ -20,12 +20,16 @@ def eaccount_pages(data):
         ("case", "eaccount:case", [data["own"].number], ".timeline"),
         ("documents", "documents:list", [], "table"),
         ("documents-upload", "documents:upload", [], "form"),
+        ("profile", "profile:contacts", [], "form"),
+        ("preferences", "profile:preferences", [], "table"),
+        ("mailbox", "demo-mailbox:list", [], "h1"),
     ]
 
 
 @pytest.mark.parametrize("language", ["lv", "en"])
 def test_eaccount_pages_have_no_serious_violation(live_server, family, page, sign_in_client,
-                                                  decide_case, language):
+                                                  decide_case, settings, language):
+    settings.DEMO_MODE = True
     decide_case(family["system"], family["own"])
     sign_in_client(page, family["parent"])
     for name, url_name, args, selector in eaccount_pages(family):

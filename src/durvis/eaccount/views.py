@@ -7,6 +7,7 @@ from __future__ import annotations
 import heapq
 from itertools import islice
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -99,13 +100,23 @@ def _merged_page(cases: Any, consultations: Any, page: int) -> tuple[list[dict[s
     as the page reaches, on its own (client, date) index."""
     reach = page * PAGE_SIZE
     case_rows, consultation_rows = list(cases[:reach]), list(consultations[:reach])
-    case_entries = ({"kind": "case", "at": c.applied_at, "case": c} for c in case_rows)
+    case_url = _url_maker("eaccount:case")
+    case_entries = ({"kind": "case", "at": c.applied_at, "case": c, "url": case_url(c.number)}
+                    for c in case_rows)
     consultation_entries = ({"kind": "consultation", "at": c.occurred_at, "consultation": c}
                             for c in consultation_rows)
     merged = heapq.merge(case_entries, consultation_entries, key=lambda e: e["at"], reverse=True)
     entries = list(islice(merged, reach - PAGE_SIZE, reach))
     return entries, _total(cases, case_rows, reach) + _total(consultations, consultation_rows,
                                                              reach)
+
+
+def _url_maker(name: str) -> Any:
+    """Addresses of one view for many rows: reversed once, then filled in (reversing each of 50
+    rows took a third of the history page's rendering)."""
+    marker = "00000"
+    pattern = reverse(name, args=[marker])
+    return lambda value: pattern.replace(marker, quote(str(value)))
 
 
 def _total(rows: Any, read: list[Any], reach: int) -> int:
