@@ -19,11 +19,8 @@ from durvis.demo import idp
 from durvis.demo.models import AuthorizationCode
 from durvis.identity import oidc
 from durvis.identity import services as identity
-from durvis.identity.tests.migration_rows import restore_migration_rows  # noqa: F401
 
-# serialized_rollback: the rows the migrations made are there for each test, and put back
-# after the module (`migration_rows`).
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture

@@ -20,11 +20,8 @@ from django.urls import reverse
 from durvis.audit.models import AuditEvent
 from durvis.identity import services as identity
 from durvis.identity.client_session import INITIAL_ROLE_KEY, PERSON_KEY
-from durvis.identity.tests.migration_rows import restore_migration_rows  # noqa: F401
 
-# serialized_rollback: the rows the migrations made are there for each test, and put back
-# after the module (`migration_rows`).
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 ROOT = Path(__file__).resolve().parents[4]
 
