@@ -16,9 +16,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from durvis.documents.models import Document
 from durvis.integrations import services as integrations
 from durvis.messaging.models import NotificationPreference
-from durvis.register.models import Feedback
+from durvis.register.models import Feedback, ServiceCase
 
 from .axe import assert_accessible
 
@@ -116,13 +117,15 @@ def test_the_client_follows_a_case_in_the_e_account(live_server, demo_provider, 
 
     # Upload a document about the case.
     page.get_by_role("navigation", name="E-konts").get_by_role("link", name="Dokumenti").click()
-    page.get_by_role("link", name="Augšupielādēt dokumentu").click()
+    page.get_by_role("button", name="Augšupielādēt dokumentu").click()
     page.get_by_label("Nosaukums").fill("Darba devēja izziņa")
     page.get_by_label("Datne").set_input_files(
         files=[{"name": "izzina.pdf", "mimeType": "application/pdf", "buffer": PDF}])
-    page.get_by_label("Par lietu (nav obligāti)").select_option(label=re.compile(number))
+    page.get_by_label("Par lietu (nav obligāti)").select_option(
+        str(ServiceCase.objects.get(number=number).pk))
     page.get_by_role("button", name="Augšupielādēt").click()
     expect(page.locator("main table")).to_contain_text("Darba devēja izziņa")
+    assert Document.objects.get(title="Darba devēja izziņa").case.number == number
 
     # Turn off e-mails about status changes.
     page.get_by_role("navigation", name="E-konts").get_by_role("link", name="Profils").click()

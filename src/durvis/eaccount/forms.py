@@ -7,6 +7,7 @@ from typing import Any, cast
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from durvis.catalog.models import Service
 from durvis.identity.models import Institution
@@ -29,9 +30,9 @@ class HistoryFilterForm(forms.Form):
                                      empty_value=None)
     channel = forms.ChoiceField(label=_("Channel"), required=False,
                                 choices=[("", _("Any channel")), *RegisterChannel.choices])
-    date_from = forms.DateField(label=_("From"), required=False,
+    date_from = forms.DateField(label=pgettext_lazy("start of a period", "From"), required=False,
                                 widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False,
+    date_to = forms.DateField(label=pgettext_lazy("end of a period", "To"), required=False,
                               widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args: Any, institutions: list[Institution], services: list[Service],
