@@ -102,7 +102,7 @@ def test_a_case_of_another_institution_is_404(writer, family):
 def test_an_oversized_file_is_413(writer, family, settings, media):
     settings.DURVIS_DOCUMENT_MAX_BYTES = 1024
     response = post_document(writer, family["own"], content=PDF + b"0" * 2000,
-                             HTTP_ACCEPT_LANGUAGE="en")
+                             accept_language="en")
     assert response.status_code == 413
     assert response.json() == {"detail": [{"loc": ["body", "file"], "type": "too_large",
                                            "msg": "The file is larger than 1 KB."}]}

@@ -71,11 +71,11 @@ def test_a_message_sent_through_the_api_is_in_the_inbox_unread(client_login, fam
     assert messaging.unread_count(parent) == 1
     client = client_login(parent)
     page = client.get(reverse("inbox:list")).content.decode()
-    assert "Papildu informācija" in page and "1 unread message" in page
+    assert "Papildu informācija" in page and "1 nelasīts ziņojums" in page
     assert "<strong><a" in page  # unread stands out, and says so to screen readers
-    assert "1 unread)" in page
+    assert "1 nelasīts)" in page
     overview = client.get(reverse("eaccount:overview")).content.decode()
-    assert "unread message" in overview
+    assert "nelasīts ziņojums" in overview
     case_page = client.get(reverse("eaccount:case", args=[case.number])).content.decode()
     assert "Papildu informācija" in case_page
 
@@ -326,7 +326,7 @@ def test_writing_without_a_case_or_institution_keeps_the_text(client_login, fami
         "subject": "Jautājums", "body": "Mans garais teksts"})
     assert response.status_code == 422
     page = response.content.decode()
-    assert "Choose a case or an institution." in page and "Mans garais teksts" in page
+    assert "Izvēlieties lietu vai iestādi." in page and "Mans garais teksts" in page
     assert not Thread.objects.exists()
 
 
@@ -340,7 +340,7 @@ def test_a_refused_upload_in_an_answer_keeps_the_text(client_login, family, vsaa
             "programma.exe", b"MZ\x90\x00", content_type="application/octet-stream")})
     assert response.status_code == 422
     page = response.content.decode()
-    assert "The attachment was not accepted" in page and "Pielikumā izziņa" in page
+    assert "Pielikums netika pieņemts" in page and "Pielikumā izziņa" in page
     assert not InboxMessage.objects.filter(direction="from_client").exists()
 
 
@@ -359,7 +359,7 @@ def test_staff_of_another_institution_are_refused(client, staff_login, family, b
     response = staff_login(client, back_office("VID")).post(reverse("staff-messages:new"), {
         "case_number": family["own"].number, "subject": "Sveiki", "body": "Teksts"})
     assert response.status_code == 422
-    assert "No case with this number" in response.content.decode()
+    assert "nav lietas ar šādu numuru" in response.content.decode()
     assert not InboxMessage.objects.exists()
 
 
