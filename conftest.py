@@ -274,3 +274,30 @@ def smtp(settings):
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
     yield mailbox
     controller.stop()
+
+
+@pytest.fixture
+def demo_signin(live_server, settings):
+    """Client sign-in as in the embedded default: OpenID Connect to the demo identity provider
+    on the (live) server itself (no discovery URL, demo mode on)."""
+    settings.DEMO_MODE = True
+    settings.DURVIS_SIGNIN_PROTOCOL = "oidc"
+    settings.DURVIS_OIDC_DISCOVERY_URL = ""
+    settings.DURVIS_OIDC_CLIENT_SECRET = ""
+    settings.DURVIS_PUBLIC_URL = live_server.url
+    return live_server
+
+
+@pytest.fixture
+def signatory(db):
+    """A person who moved to a new-format personal code (the old one kept) and signs for a
+    company: (person, company)."""
+    import datetime
+
+    person = identity.record_person(personal_code="32867300417", historical_codes=["05079011186"],
+                                    given_name="Kristaps", family_name="Krūmiņš")
+    company = identity.record_company(registration_number="40203123456", name="SIA Zaļā Pļava",
+                                      legal_form="SIA")
+    identity.record_representation(company, person, "board_member",
+                                   valid_from=datetime.date(2019, 4, 10))
+    return person, company

@@ -4,13 +4,10 @@ picker pass axe-core."""
 
 from __future__ import annotations
 
-import datetime
 import re
 
 import pytest
 from playwright.sync_api import expect
-
-from durvis.identity import services as identity
 
 from .axe import assert_accessible
 
@@ -18,20 +15,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def demo_provider(live_server, settings):
-    settings.DEMO_MODE = True
-    settings.DURVIS_SIGNIN_PROTOCOL = "oidc"
-    settings.DURVIS_OIDC_DISCOVERY_URL = ""
-    settings.DURVIS_OIDC_CLIENT_SECRET = ""
-    settings.DURVIS_PUBLIC_URL = live_server.url
-    person = identity.record_person(personal_code="32867300417",
-                                    historical_codes=["05079011186"],
-                                    given_name="Kristaps", family_name="Krūmiņš")
-    company = identity.record_company(registration_number="40203123456",
-                                      name="SIA Zaļā Pļava", legal_form="SIA")
-    identity.record_representation(company, person, "board_member",
-                                   valid_from=datetime.date(2019, 4, 10))
-    return person
+def demo_provider(demo_signin, signatory):
+    return signatory[0]
 
 
 @pytest.mark.parametrize("language, prefix", [("lv", ""), ("en", "/en")])

@@ -41,16 +41,7 @@ def call_api(live_server, token, path, body):
         return json.loads(response.read())
 
 
-@pytest.fixture
-def demo_provider(live_server, settings):
-    settings.DEMO_MODE = True
-    settings.DURVIS_SIGNIN_PROTOCOL = "oidc"
-    settings.DURVIS_OIDC_DISCOVERY_URL = ""
-    settings.DURVIS_OIDC_CLIENT_SECRET = ""
-    settings.DURVIS_PUBLIC_URL = live_server.url
-
-
-def test_the_client_follows_a_case_in_the_e_account(live_server, demo_provider, family, smtp,
+def test_the_client_follows_a_case_in_the_e_account(live_server, demo_signin, family, smtp,
                                                      api_client_factory, page, tmp_path,
                                                      settings):
     settings.MEDIA_ROOT = str(tmp_path)

@@ -127,24 +127,29 @@ def _total(rows: Any, read: list[Any], reach: int) -> int:
 @client_required
 def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     """A case with its timeline, channels, who acted, documents and messages (C3)."""
+    case, events = _clients_case(request, number)
+    return _case_page(request, case, events, FeedbackForm(), can_rate=_can_rate(case))
+
+
+def _clients_case(request: HttpRequest, number: str) -> tuple[ServiceCase, list[Any]]:
+    """The case of the role's client with its history; anyone else's case is "not found"."""
     role: ClientRole = request.client_role  # type: ignore[attr-defined]
-    actor = actor_from_request(request)
     try:
-        case, events = register.client_case(actor, number, role.client)
+        return register.client_case(actor_from_request(request), number, role.client)
     except ServiceCase.DoesNotExist:
         raise Http404 from None
+
+
+def _case_page(request: HttpRequest, case: ServiceCase, events: list[Any], form: FeedbackForm,
+               *, can_rate: bool, status: int = 200) -> HttpResponse:
+    role: ClientRole = request.client_role  # type: ignore[attr-defined]
+    actor = actor_from_request(request)
     return render(request, "eaccount/case.html", {
-        "eaccount_section": "history", "case": case, "events": events,
-        "can_rate": _can_rate(case), "feedback_form": FeedbackForm(),
-        **_case_attachments(actor, case, role),
-    })
-
-
-def _case_attachments(actor: Any, case: ServiceCase, role: ClientRole) -> dict[str, Any]:
-    return {
+        "eaccount_section": "history", "case": case, "events": events, "can_rate": can_rate,
+        "feedback_form": form,
         "documents": documents.documents_of_case(actor, case, role.client),
         "case_messages": messaging.messages_of_case(actor, case, role.client),
-    }
+    }, status=status)
 
 
 def _can_rate(case: ServiceCase) -> bool:
@@ -155,12 +160,8 @@ def _can_rate(case: ServiceCase) -> bool:
 @require_POST
 def case_feedback(request: HttpRequest, number: str) -> HttpResponse:
     """The client rates a case after its result; it goes to the register (B1)."""
-    role: ClientRole = request.client_role  # type: ignore[attr-defined]
     actor = actor_from_request(request)
-    try:
-        case, events = register.client_case(actor, number, role.client)
-    except ServiceCase.DoesNotExist:
-        raise Http404 from None
+    case, events = _clients_case(request, number)
     form = FeedbackForm(request.POST)
     if form.is_valid() and _save_feedback(form, lambda r, c: register.give_feedback(
             actor, case, r, c)):
@@ -168,11 +169,7 @@ def case_feedback(request: HttpRequest, number: str) -> HttpResponse:
         return redirect("eaccount:case", number=case.number)
     # The form stays on the page with its error and the comment typed, even when the register
     # refused it (a stale page: no result yet), so nothing the client wrote is lost.
-    return render(request, "eaccount/case.html", {
-        "eaccount_section": "history", "case": case, "events": events,
-        "can_rate": True, "feedback_form": form,
-        **_case_attachments(actor, case, role),
-    }, status=422)
+    return _case_page(request, case, events, form, can_rate=True, status=422)
 
 
 @client_required

@@ -18,7 +18,6 @@ from joserfc.jwk import KeySet
 from durvis.demo import idp
 from durvis.demo.models import AuthorizationCode
 from durvis.identity import oidc
-from durvis.identity import services as identity
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,14 +31,8 @@ def provider(live_server, settings):
 
 
 @pytest.fixture
-def moved(db):
-    person = identity.record_person(personal_code="32867300417", historical_codes=["05079011186"],
-                                    given_name="Kristaps", family_name="Krūmiņš")
-    company = identity.record_company(registration_number="40203123456", name="SIA Zaļā Pļava",
-                                      legal_form="SIA")
-    identity.record_representation(company, person, "procurator",
-                                   valid_from=datetime.date(2019, 4, 10))
-    return person, company
+def moved(signatory):
+    return signatory
 
 
 def authorization(verifier: str, **overrides: str) -> dict[str, str]:

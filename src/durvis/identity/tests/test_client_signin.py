@@ -6,7 +6,6 @@ The browser's steps go through Django's test client; the relying party's back-ch
 
 from __future__ import annotations
 
-import datetime
 import os
 import subprocess
 import sys
@@ -27,28 +26,17 @@ ROOT = Path(__file__).resolve().parents[4]
 
 
 @pytest.fixture
-def oidc(live_server, settings):
-    """The relying party pointed at the demo provider on the live server (the embedded default:
-    no discovery URL configured, demo mode on)."""
-    settings.DEMO_MODE = True
-    settings.DURVIS_SIGNIN_PROTOCOL = "oidc"
-    settings.DURVIS_OIDC_DISCOVERY_URL = ""
-    settings.DURVIS_OIDC_CLIENT_SECRET = ""
-    settings.DURVIS_PUBLIC_URL = live_server.url
-    return live_server
+def oidc(demo_signin):
+    """The relying party pointed at the demo provider on the live server."""
+    return demo_signin
 
 
 @pytest.fixture
-def people(db):
+def people(signatory):
     """A person who moved to a new-format code (the old one kept) and signs a company."""
-    moved = identity.record_person(personal_code="32867300417", historical_codes=["05079011186"],
-                                   given_name="Kristaps", family_name="Krūmiņš")
+    moved, company = signatory
     other = identity.record_person(personal_code="14038612043", given_name="Jānis",
                                    family_name="Bērziņš")
-    company = identity.record_company(registration_number="40203123456", name="SIA Zaļā Pļava",
-                                      legal_form="SIA")
-    identity.record_representation(company, moved, "board_member",
-                                   valid_from=datetime.date(2019, 4, 10))
     return {"moved": moved, "other": other, "company": company}
 
 

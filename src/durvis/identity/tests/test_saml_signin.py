@@ -98,14 +98,8 @@ _EMPTY = ('<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata
 
 
 @pytest.fixture
-def moved(db):
-    person = identity.record_person(personal_code="32867300417", historical_codes=["05079011186"],
-                                    given_name="Kristaps", family_name="Krūmiņš")
-    company = identity.record_company(registration_number="40203123456", name="SIA Zaļā Pļava",
-                                      legal_form="SIA")
-    identity.record_representation(company, person, "board_member",
-                                   valid_from=datetime.date(2019, 4, 10))
-    return person, company
+def moved(signatory):
+    return signatory
 
 
 def authn_request(client, start="/signin/start/"):
