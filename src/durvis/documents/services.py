@@ -247,13 +247,13 @@ def _case_for_delivery(actor: Actor, number: str) -> ServiceCase:
 
 
 def _notify(topic: str, case: ServiceCase) -> None:
-    """Tell the person whose case it is (the notification names the case number only). A
-    company's documents are seen by its representatives in the e-account."""
+    """Tell whoever speaks for the case's client (the notification names the case number
+    only)."""
     from durvis.messaging import services as messaging
 
-    person = case.client_person if case.client_company_id is None else None
-    if person is not None:
-        messaging.notify(topic, "document_received", [(person, {"number": case.number})])
+    client = owner_of(case)
+    if client is not None:
+        messaging.notify_clients(topic, "document_received", [(client, {"number": case.number})])
 
 
 def documents_of_client(client: Person | Company, *, direction: str | None = None,

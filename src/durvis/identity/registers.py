@@ -9,6 +9,7 @@ production adapter that calls the register's service replaces them through the s
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
@@ -39,12 +40,22 @@ class PopulationRegister(Protocol):
     def is_parent_of(self, parent: Person, child: Person, on: datetime.date | None = None) -> bool:
         ...
 
+    def parents_of_minors(self, child_ids: Collection[int], on: datetime.date | None = None
+                          ) -> dict[int, list[Person]]:
+        """For each of these persons who is a minor on the day: their parents."""
+        ...
+
 
 class EnterpriseRegister(Protocol):
     def representations(
         self, person: Person, on: datetime.date | None = None
     ) -> list[Representation]:
         """The companies the person may act for on the given day."""
+        ...
+
+    def representatives_of(self, company_ids: Collection[int], on: datetime.date | None = None
+                           ) -> dict[int, list[Person]]:
+        """For each company: the persons who may act for it on the given day."""
         ...
 
 
@@ -63,6 +74,14 @@ class LocalPopulationRegister:
     def is_parent_of(self, parent: Person, child: Person, on: datetime.date | None = None) -> bool:
         return ParentalRelation.objects.filter(_valid_on(on), parent=parent, child=child).exists()
 
+    def parents_of_minors(self, child_ids: Collection[int], on: datetime.date | None = None
+                          ) -> dict[int, list[Person]]:
+        parents: dict[int, list[Person]] = {}
+        relations = ParentalRelation.objects.filter(_valid_on(on), child_id__in=child_ids)
+        for relation in relations.select_related("parent"):
+            parents.setdefault(relation.child_id, []).append(relation.parent)
+        return parents
+
 
 class LocalEnterpriseRegister:
     """Answers from the `CompanyRepresentation` table."""
@@ -76,6 +95,14 @@ class LocalEnterpriseRegister:
             .order_by("company__name")
         )
         return [Representation(r.company, r.role, r.may_act_alone, r.valid_to) for r in rows]
+
+    def representatives_of(self, company_ids: Collection[int], on: datetime.date | None = None
+                           ) -> dict[int, list[Person]]:
+        representatives: dict[int, list[Person]] = {}
+        rows = CompanyRepresentation.objects.filter(_valid_on(on), company_id__in=company_ids)
+        for row in rows.select_related("person"):
+            representatives.setdefault(row.company_id, []).append(row.person)
+        return representatives
 
 
 @cache

@@ -25,6 +25,7 @@ from durvis.access.policy import Action, Actor, decide, owner_of
 from durvis.audit.services import Entry, record, record_many
 from durvis.documents.models import Document
 from durvis.identity.models import Company, Institution, Person
+from durvis.identity.registers import enterprise_register, population_register
 from durvis.integrations import services as integrations
 from durvis.integrations import sms
 from durvis.integrations.models import WebhookEvent
@@ -85,6 +86,31 @@ def language_of(person: Person) -> str:
     """The language the person reads notifications in (Latvian unless they chose English)."""
     chosen = ClientLanguage.objects.filter(person=person).values_list("language", flat=True)
     return chosen.first() or "lv"
+
+
+def notify_clients(topic: str, template: str,
+                   items: Sequence[tuple[Person | Company, dict[str, Any]]]) -> int:
+    """Notify whoever speaks for each client (C1): a person themself and, while they are a
+    minor, their parents (from the population register); a company's representatives (from the
+    enterprise register). Only persons with a contact are read; each hears of an item once.
+    The registers are asked once per call, whatever the number of items."""
+    person_ids = {c.pk for c, _context in items if isinstance(c, Person)}
+    company_ids = {c.pk for c, _context in items if isinstance(c, Company)}
+    parents = population_register().parents_of_minors(person_ids) if person_ids else {}
+    representatives = (enterprise_register().representatives_of(company_ids)
+                       if company_ids else {})
+
+    def speakers(client: Person | Company) -> list[int]:
+        if isinstance(client, Company):
+            return [p.pk for p in representatives.get(client.pk, [])]
+        return [client.pk, *(p.pk for p in parents.get(client.pk, []))]
+
+    wanted = [(speaker, context) for client, context in items for speaker in speakers(client)]
+    reachable = (Person.objects.filter(~Q(email="") | ~Q(phone=""))
+                 .only("pk", "email", "phone").in_bulk({pk for pk, _context in wanted}))
+    unique = {(pk, id(context)): context for pk, context in wanted if pk in reachable}
+    return notify(topic, template, [(reachable[pk], context)
+                                    for (pk, _key), context in unique.items()])
 
 
 def notify(topic: str, template: str, items: list[tuple[Person, dict[str, Any]]]) -> int:
@@ -288,9 +314,8 @@ def send_to_client(actor: Actor, *, client: Client, institution: Institution, su
                            **_institution_sender(actor))
     record(actor, "messaging.message.send", message, subject=_subject_person(client),
            details={"thread": thread.pk, "attachments": len(documents)})
-    if isinstance(client, Person):
-        notify(Topic.MESSAGES, "message_received", [(client, {
-            "institution": institution, "number": thread.case.number if thread.case else ""})])
+    notify_clients(Topic.MESSAGES, "message_received", [(client, {
+        "institution": institution, "number": thread.case.number if thread.case else ""})])
     return message
 
 

@@ -21,7 +21,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from durvis.access.policy import Action, Actor, case_scope, decide
+from durvis.access.policy import Action, Actor, case_scope, decide, owner_of
 from durvis.audit.services import Entry, record, record_many
 from durvis.catalog.models import Service, ServiceStatus
 from durvis.identity import services as identity
@@ -416,14 +416,15 @@ def _save_current_status(cases: list[ServiceCase]) -> None:
 
 
 def _notify_clients(topic: str, template: str, cases: Iterable[ServiceCase]) -> None:
-    """Tell the clients (persons) of the cases, on the channels they chose (C1)."""
-    cases = [c for c in cases if c.client_person_id is not None]
-    reachable = Person.objects.filter(~Q(email="") | ~Q(phone="")).only("pk", "email", "phone")
-    persons = reachable.in_bulk({c.client_person_id for c in cases})
-    messaging.notify(topic, template, [
-        (persons[c.client_person_id], {"number": c.number, "service": c.service,
-                                       "status": CaseStatus(c.status).label})
-        for c in cases if c.client_person_id in persons])
+    """Tell the clients of the cases (or their parents, or the company's representatives) on
+    the channels they chose (C1)."""
+    items: list[tuple[Person | Company, dict[str, Any]]] = []
+    for case in cases:
+        client = owner_of(case)
+        if client is not None:
+            items.append((client, {"number": case.number, "service": case.service,
+                                   "status": CaseStatus(case.status).label}))
+    messaging.notify_clients(topic, template, items)
 
 
 def _notify_others(actor: Actor, event: str, cases: Iterable[ServiceCase]) -> None:

@@ -165,3 +165,17 @@ def test_no_sms_without_a_gateway(settings, client_case):
                              "sms", True)
     change_status(holder, case)
     assert not OutboxMessage.objects.filter(channel=OutboxChannel.SMS).exists()
+
+
+def test_a_childs_and_a_companys_cases_are_told_to_who_speaks_for_them(family, decide_case):
+    """A minor has no contacts of their own: their parent hears of the child's case; a company's
+    case goes to its representatives (C1). Nobody else hears anything."""
+    OutboxMessage.objects.all().delete()
+    decide_case(family["system"], family["childs"], "in_progress")
+    decide_case(family["vid"], family["companys"], "in_progress")
+    sent = [(m.recipient, m.payload["subject"])
+            for m in OutboxMessage.objects.filter(channel=OutboxChannel.EMAIL)]
+    assert sorted(recipient for recipient, _subject in sent) == ["janis@example.lv"] * 2
+    subjects = " ".join(subject for _recipient, subject in sent)
+    assert family["childs"].number in subjects and family["companys"].number in subjects
+    assert "Emīlija" not in subjects and "Zaļā" not in subjects
