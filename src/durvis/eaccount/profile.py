@@ -105,8 +105,24 @@ def _language(person: Person) -> str:
     return messaging.language_of(person)
 
 
-def _kind_name(kind: str) -> str:
-    return _("e-mail address") if kind == ContactKind.EMAIL else _("phone number")
+# Whole sentences for each kind of contact: Latvian inflects the noun, so it is never pasted
+# into a sentence.
+_CODE_SENT = {
+    ContactKind.EMAIL: gettext_lazy(
+        "We sent a 6-digit code to %(address)s. Enter it here within %(minutes)d minutes; until "
+        "then your e-mail address stays as it was."),
+    ContactKind.PHONE: gettext_lazy(
+        "We sent a 6-digit code to %(address)s. Enter it here within %(minutes)d minutes; until "
+        "then your phone number stays as it was."),
+}
+_REMOVED = {ContactKind.EMAIL: gettext_lazy("Your e-mail address was removed."),
+            ContactKind.PHONE: gettext_lazy("Your phone number was removed.")}
+_NOTHING_TO_REMOVE = {ContactKind.EMAIL: gettext_lazy("You have no e-mail address to remove."),
+                      ContactKind.PHONE: gettext_lazy("You have no phone number to remove.")}
+_CONFIRMED = {
+    ContactKind.EMAIL: gettext_lazy("Confirmed: your e-mail address is now %(address)s."),
+    ContactKind.PHONE: gettext_lazy("Confirmed: your phone number is now %(address)s."),
+}
 
 
 def _contacts_page(request: HttpRequest, person: Person, email_form: EmailForm,
@@ -148,20 +164,17 @@ def contacts(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(action, error)
         else:
-            messages.success(request, _(
-                "We sent a 6-digit code to %(address)s. Enter it here within %(minutes)d "
-                "minutes; until then your %(kind)s stays as it was.") % {
-                    "address": value, "kind": _kind_name(action),
-                    "minutes": identity.CONTACT_CODE_LIFETIME.seconds // 60})
+            messages.success(request, _CODE_SENT[ContactKind(action)] % {
+                "address": value, "minutes": identity.CONTACT_CODE_LIFETIME.seconds // 60})
             return redirect(f"{reverse('profile:confirm')}?kind={action}")
     return _contacts_page(request, person, email_form, phone_form, status=422)
 
 
 def _remove(request: HttpRequest, person: Person, kind: str) -> HttpResponse:
     if identity.remove_contact(actor_from_request(request), person, kind):
-        messages.success(request, _("Your %(kind)s was removed.") % {"kind": _kind_name(kind)})
+        messages.success(request, _REMOVED[ContactKind(kind)])
     else:
-        messages.info(request, _("You have no %(kind)s to remove.") % {"kind": _kind_name(kind)})
+        messages.info(request, _NOTHING_TO_REMOVE[ContactKind(kind)])
     return redirect("profile:contacts")
 
 
@@ -171,7 +184,7 @@ def _confirm_page(request: HttpRequest, state: identity.ContactState, form: Code
     codes), the way to send a new code to the same address."""
     return render(request, "eaccount/profile_confirm.html", {
         "eaccount_section": "profile", "profile_tab": "contacts", "state": state,
-        "kind_name": _kind_name(state.kind), "form": form, "ended": ended,
+        "form": form, "ended": ended,
     }, status=status)
 
 
@@ -206,8 +219,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
                                              form.cleaned_data["code"])
     outcome = result.outcome
     if outcome is identity.ContactCodeCheck.CONFIRMED:
-        messages.success(request, _("Confirmed: your %(kind)s is now %(address)s.") % {
-            "kind": _kind_name(kind), "address": result.value})
+        messages.success(request, _CONFIRMED[ContactKind(kind)] % {"address": result.value})
         return redirect("profile:contacts")
     if outcome is identity.ContactCodeCheck.WRONG:
         form.add_error("code", ngettext(
