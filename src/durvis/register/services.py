@@ -400,7 +400,11 @@ def _store(actor: Actor, accepted: list[_Pending]) -> None:
         for p in accepted
     ])
     _notify_others(actor, WebhookEvent.CASE_STATUS_CHANGED, touched)
-    _notify_clients(Topic.STATUS_CHANGES, "status_changed", touched)
+    # A late event completes the history without changing the current status: the client is
+    # told only of cases whose status moved.
+    latest = {(p.case.pk, p.event.occurred_at) for p in accepted}
+    _notify_clients(Topic.STATUS_CHANGES, "status_changed",
+                    [c for c in touched if (c.pk, c.status_at) in latest])
 
 
 def _save_current_status(cases: list[ServiceCase]) -> None:

@@ -179,3 +179,17 @@ def test_a_childs_and_a_companys_cases_are_told_to_who_speaks_for_them(family, d
     subjects = " ".join(subject for _recipient, subject in sent)
     assert family["childs"].number in subjects and family["companys"].number in subjects
     assert "Emīlija" not in subjects and "Zaļā" not in subjects
+
+
+def test_a_late_event_that_does_not_change_the_status_tells_the_client_nothing(family,
+                                                                               decide_case):
+    """An institution completes a case's history with an older event: the current status stays,
+    so the client hears nothing new (C1)."""
+    decide_case(family["system"], family["own"], "in_progress")
+    OutboxMessage.objects.all().delete()
+    earlier = family["own"].applied_at + (family["own"].status_at - family["own"].applied_at) / 2
+    register.record_status_events(family["system"], [register.StatusEvent(
+        family["own"].number, occurred_at=earlier, status="registered")])
+    family["own"].refresh_from_db()
+    assert family["own"].status == "in_progress"
+    assert not OutboxMessage.objects.filter(channel=OutboxChannel.EMAIL).exists()
