@@ -276,13 +276,6 @@ def _measure(url: str, client: Client) -> dict[str, float]:
     return figures
 
 
-def _report(size: int, figures: dict[str, float], headline: bool) -> None:
-    for name, value in figures.items():
-        harness.emit(f"eaccount.{name}_at_{size}", value)
-        if headline:
-            harness.emit(f"eaccount.{name}", value)
-
-
 def main() -> int:
     harness.stop_cleanly_on_signals()
     rng = random.Random(SEED)
@@ -310,7 +303,7 @@ def main() -> int:
             started = time.perf_counter()
             by_size[size] = _measure(url, client)
             harness.note(f"measured at {size} cases in {time.perf_counter() - started:.0f} s")
-            _report(size, by_size[size], headline=size == SIZES[-1])
+            harness.report("eaccount", size, by_size[size], headline=size == SIZES[-1])
         if len(SIZES) > 1:
             harness.emit("eaccount.history_p95_growth", by_size[SIZES[-1]]["history_p95_ms"]
                          / by_size[SIZES[0]]["history_p95_ms"])

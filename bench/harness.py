@@ -35,6 +35,15 @@ def emit(name: str, value: float) -> None:
           flush=True)
 
 
+def report(prefix: str, size: int, figures: dict[str, float], headline: bool) -> None:
+    """Print a benchmark's figures at one data size (`<prefix>.<name>_at_<size>`), and again
+    without the size for the headline size."""
+    for name, value in figures.items():
+        emit(f"{prefix}.{name}_at_{size}", value)
+        if headline:
+            emit(f"{prefix}.{name}", value)
+
+
 def note(message: str) -> None:
     """Progress and detail for the reader: on stderr, so that stdout holds only figures."""
     print(f"bench: {message}", file=sys.stderr, flush=True)

@@ -325,13 +325,6 @@ def _client_history(world: World) -> list[float]:
     return samples
 
 
-def _report(size: int, figures: dict[str, float], headline: bool) -> None:
-    for name, value in figures.items():
-        harness.emit(f"register.{name}_at_{size}", value)
-        if headline:
-            harness.emit(f"register.{name}", value)
-
-
 def _measure(url: str, world: World, rng: random.Random) -> dict[str, float]:
     import psycopg
 
@@ -385,7 +378,7 @@ def main() -> int:
             started = time.perf_counter()
             figures = _measure(url, world, rng)
             harness.note(f"measured at {size} cases in {time.perf_counter() - started:.0f} s")
-            _report(size, figures, headline=size == SIZES[-1])
+            harness.report("register", size, figures, headline=size == SIZES[-1])
         from django.db import connections
 
         connections.close_all()
