@@ -65,6 +65,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "durvis.core.middleware.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "durvis.core.middleware.RequestLogMiddleware",
@@ -152,6 +153,9 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# How many proxies (load balancers) of ours stand before the web processes: the client's
+# address is then taken from X-Forwarded-For (durvis.core.middleware.ClientAddressMiddleware).
+DURVIS_TRUSTED_PROXY_COUNT = env.int("DURVIS_TRUSTED_PROXY_COUNT", default=0)
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

@@ -1,13 +1,36 @@
-"""Structured request log: one line per request with method, path, status and duration."""
+"""Request plumbing shared by every page and API: the client's address behind trusted proxies,
+a structured request log, and the API's language."""
 
 import logging
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
 logger = logging.getLogger("durvis.request")
+
+
+class ClientAddressMiddleware:
+    """Behind load balancers, REMOTE_ADDR is the nearest proxy's address, so every client would
+    share one (and one client's failed sign-ins would lock out everyone: django-axes, the audit
+    log and the request log all read REMOTE_ADDR). With DURVIS_TRUSTED_PROXY_COUNT = N, the
+    address is the one the outermost of our N proxies saw: the N-th entry from the right of
+    X-Forwarded-For. Entries further left are the client's own claims and never trusted; with
+    N = 0 (the default, no proxy) the header is ignored altogether."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.proxies = settings.DURVIS_TRUSTED_PROXY_COUNT
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self.proxies:
+            hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+                    if h.strip()]
+            if len(hops) >= self.proxies:
+                request.META["REMOTE_ADDR"] = hops[-self.proxies]
+        return self.get_response(request)
 
 
 class RequestLogMiddleware:
