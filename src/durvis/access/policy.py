@@ -43,6 +43,9 @@ class Action(StrEnum):
     CHANGE_OWN_PROFILE = "identity.change_own_profile"
     # An institution reads its clients' answers to its messages.
     READ_CLIENT_MESSAGES = "messaging.read_client_messages"
+    # An administrator resets a colleague's second factor (a lost phone, A12); obj = the
+    # StaffMember, or None: may the actor reset anybody's at all (the team page).
+    RESET_STAFF_SECOND_FACTOR = "identity.reset_staff_second_factor"
 
 
 @dataclass(frozen=True)
@@ -329,6 +332,26 @@ def _institution_rule(operation: str) -> Any:
     return rule
 
 
+def _reset_staff_second_factor(actor: Actor, member: Any, client: Any) -> Decision:
+    """An institution's administrator resets the second factor of its staff, a platform
+    administrator anybody's; never their own: an administrator who lost the phone asks another,
+    so that whoever holds one administrator's session cannot swap in a device of their own."""
+    if actor.staff is None:
+        return deny("only staff reset a second factor")
+    is_platform_admin = actor.has_role(StaffRole.PLATFORM_ADMIN)
+    if member is None:
+        if is_platform_admin or actor.has_role(StaffRole.INSTITUTION_ADMIN):
+            return ALLOW
+        return deny("not an administrator")
+    if not isinstance(member, StaffMember):
+        return deny("not a staff member")
+    if member.pk == actor.staff.pk:
+        return deny("nobody resets their own second factor")
+    if is_platform_admin or _is_institution_admin_of(actor, member.institution_id):
+        return ALLOW
+    return deny("only the staff member's institution administrator or a platform administrator")
+
+
 @dataclass(frozen=True)
 class CaseScope:
     """The cases a list may show an actor: those of one institution (as holder or provider),
@@ -372,4 +395,5 @@ _RULES = {
     Action.SEND_TO_CLIENT: _institution_rule("messages:write"),
     Action.READ_CLIENT_MESSAGES: _institution_rule("messages:read"),
     Action.CHANGE_OWN_PROFILE: _own_profile,
+    Action.RESET_STAFF_SECOND_FACTOR: _reset_staff_second_factor,
 }

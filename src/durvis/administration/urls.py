@@ -1,6 +1,6 @@
 from django.urls import path
 
-from durvis.administration import integrations, views
+from durvis.administration import integrations, team, views
 
 app_name = "administration"
 urlpatterns = [
@@ -18,4 +18,7 @@ urlpatterns = [
          name="outbox-replay"),
     path("administration/integrations/status-mappings/", integrations.map_status,
          name="status-mapping-create"),
+    path("staff/team/", team.team, name="team"),
+    path("staff/team/<int:member_id>/reset-second-factor/", team.reset_second_factor,
+         name="team-reset-second-factor"),
 ]

@@ -256,6 +256,44 @@ def record_totp_device(staff: StaffMember, key_hex: str) -> TOTPDevice:
     return device
 
 
+@transaction.atomic
+def reset_second_factor(actor: Actor, staff_member: StaffMember) -> int:
+    """Remove a staff member's TOTP devices (confirmed or half-enrolled), e.g. after a lost phone,
+    so that their next sign-in, after the password, enrols a new one (A12). Their open sessions
+    end too: a session that passed the old device would otherwise be led to the enrolment
+    without the password. Returns how many sessions ended.
+
+    Sessions are found by decoding the stored ones (Django's database sessions keep the user id
+    inside the encoded data): a full scan, acceptable for a rare administrative action; other
+    session engines (cache, signed cookies) cannot be searched, and those sessions lapse with
+    the idle time-out instead."""
+    if not decide(actor, Action.RESET_STAFF_SECOND_FACTOR, staff_member):
+        raise PermissionDenied("may not reset this staff member's second factor")
+    devices, _ = TOTPDevice.objects.filter(user_id=staff_member.user_id).delete()
+    sessions = _end_sessions_of(staff_member.user_id)
+    audit.record(actor, "identity.staff.second_factor_reset", staff_member,
+                 details={"devices": devices, "sessions_ended": sessions})
+    return sessions
+
+
+def _end_sessions_of(user_id: int) -> int:
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import SESSION_KEY
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    if not hasattr(store, "get_model_class"):
+        return 0
+    model = store.get_model_class()
+    keys = [row.session_key for row in model.objects.filter(expire_date__gt=timezone.now())
+            .only("session_key", "session_data").iterator()
+            if row.get_decoded().get(SESSION_KEY) == str(user_id)]
+    for key in keys:
+        store(key).delete()
+    return len(keys)
+
+
 def check_totp_code(actor: Actor, device: TOTPDevice, code: str) -> CodeCheck:
     """Check a code from the authenticator app; each code is accepted once. The first right code
     of a device being enrolled confirms it. A wrong code is audited (never the code itself), and

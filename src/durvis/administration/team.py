@@ -1,0 +1,63 @@
+"""The team page (A12): an administrator sees the staff of their institution (a platform
+administrator everybody's) and resets the second factor of a colleague who lost their phone, who
+then adds a new device at their next sign-in. The access policy decides; identity resets."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from durvis.access.policy import Action, Actor, actor_from_request, decide
+from durvis.administration.decorators import staff_required
+from durvis.identity import services as identity
+from durvis.identity.models import StaffMember, StaffRole
+
+
+def _administrator(request: HttpRequest) -> Actor:
+    actor = actor_from_request(request)
+    if not decide(actor, Action.RESET_STAFF_SECOND_FACTOR):
+        raise PermissionDenied
+    return actor
+
+
+def _team(actor: Actor) -> QuerySet[StaffMember]:
+    """The staff an administrator sees: their institution's, or (platform) everybody's."""
+    members = StaffMember.objects.select_related("user", "institution").annotate(
+        has_device=Exists(TOTPDevice.objects.filter(user_id=OuterRef("user_id"), confirmed=True)))
+    if not actor.has_role(StaffRole.PLATFORM_ADMIN):
+        assert actor.staff is not None  # the policy lets only staff through `_administrator`
+        members = members.filter(institution_id=actor.staff.institution_id)
+    return members.order_by("institution__code", "user__username")
+
+
+@staff_required
+def team(request: HttpRequest) -> HttpResponse:
+    actor = _administrator(request)
+    rows = [{
+        "member": member,
+        "roles": [StaffRole(role).label if role in StaffRole.values else role
+                  for role in member.roles],
+        "may_reset": decide(actor, Action.RESET_STAFF_SECOND_FACTOR, member).allowed,
+    } for member in _team(actor)]
+    return render(request, "administration/team.html", {"rows": rows})
+
+
+@staff_required
+@require_POST
+def reset_second_factor(request: HttpRequest, member_id: int) -> HttpResponse:
+    actor = _administrator(request)
+    member = _team(actor).filter(pk=member_id).first()
+    if member is None:
+        raise Http404  # another institution's staff do not exist for this administrator
+    identity.reset_second_factor(actor, member)  # PermissionDenied for oneself
+    messages.success(request, _(
+        "The second factor of %(username)s has been reset: at their next sign-in, after the "
+        "password, they add a new device to an authenticator app.")
+        % {"username": member.user.get_username()})
+    return redirect("administration:team")
