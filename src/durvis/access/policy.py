@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpRequest
 
 from durvis.catalog.models import Audience, Service, ServiceStatus
@@ -285,8 +286,23 @@ def owner_of(record: Any) -> Person | Company | None:
     return Person(pk=person_id) if person_id is not None else None
 
 
-def _same_client(a: Any, b: Any) -> bool:
-    return type(a) is type(b) and a is not None and a.pk == b.pk
+def is_owner(record: Any, client: Person | Company) -> bool:
+    """Whether the record belongs to this client (a person's own records are not a company's)."""
+    owner = owner_of(record)
+    return type(owner) is type(client) and owner is not None and owner.pk == client.pk
+
+
+def owner_filter(client: Person | Company) -> Q:
+    """The records of one client, as a filter on the `client_person`/`client_company` columns:
+    a company's are the company's; a person's are those not made for a company."""
+    if isinstance(client, Company):
+        return Q(client_company=client)
+    return Q(client_person=client, client_company__isnull=True)
+
+
+def audit_subject(client: Person | Company) -> Person | None:
+    """Whose personal data a record of this client is, for the activity log."""
+    return client if isinstance(client, Person) else None
 
 
 def _client_record(actor: Actor, record: Any, client: Any) -> Decision:
@@ -296,7 +312,7 @@ def _client_record(actor: Actor, record: Any, client: Any) -> Decision:
         return deny("may not act for this client")
     if record is None:
         return ALLOW
-    if _same_client(owner_of(record), client):
+    if is_owner(record, client):
         return ALLOW
     return deny("the record belongs to another client")
 

@@ -26,12 +26,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from durvis.access.policy import Action, Actor, decide, owner_of
+from durvis.access.policy import Action, Actor, audit_subject, decide, owner_filter, owner_of
 from durvis.audit.services import record
 from durvis.documents import filetypes
 from durvis.documents.models import Direction, Document
@@ -167,16 +167,6 @@ def _owner_fields(client: Person | Company) -> dict[str, Any]:
     return {"client_person": client, "client_company": None}
 
 
-def _owner_q(client: Person | Company) -> Q:
-    if isinstance(client, Company):
-        return Q(client_company=client)
-    return Q(client_person=client, client_company__isnull=True)
-
-
-def _subject(client: Person | Company) -> Person | None:
-    return client if isinstance(client, Person) else None
-
-
 def store_document(actor: Actor, *, client: Person | Company, name: str, content: bytes,
                    content_type: str, title: str, direction: str,
                    institution: Institution | None = None, case: ServiceCase | None = None,
@@ -201,7 +191,7 @@ def store_document(actor: Actor, *, client: Person | Company, name: str, content
                 content_type=kind.content_type, size=len(content),
                 sha256=hashlib.sha256(content).hexdigest(), scanned_by=scanned_by,
                 uploaded_by=actor.person)
-            record(actor, "documents.document.store", document, subject=_subject(client),
+            record(actor, "documents.document.store", document, subject=audit_subject(client),
                    details={"direction": direction, "case": case.number if case else None,
                             "size": document.size, "sha256": document.sha256,
                             "is_result": is_result})
@@ -260,7 +250,7 @@ def documents_of_client(client: Person | Company, *, direction: str | None = Non
                         case: ServiceCase | None = None) -> QuerySet[Document]:
     """A client's documents, newest first: a company's are the company's, a person's those not
     filed for a company (C2: by profile and by company)."""
-    documents = Document.objects.filter(_owner_q(client))
+    documents = Document.objects.filter(owner_filter(client))
     if direction:
         documents = documents.filter(direction=direction)
     if case is not None:
@@ -284,14 +274,14 @@ def open_for_download(actor: Actor, document_id: int, client: Person | Company) 
     document = Document.objects.filter(pk=document_id).first()
     if document is None or not decide(actor, Action.CLIENT_READ, document, client=client):
         raise Document.DoesNotExist
-    record(actor, "documents.document.download", document, subject=_subject(client),
+    record(actor, "documents.document.download", document, subject=audit_subject(client),
            purpose="eaccount")
     return document
 
 
 def audit_list_read(actor: Actor, client: Person | Company) -> None:
     """The client's list of documents was shown."""
-    record(actor, "documents.list.read", client, subject=_subject(client), purpose="eaccount")
+    record(actor, "documents.list.read", client, subject=audit_subject(client), purpose="eaccount")
 
 
 def sweep_orphan_files(older_than: datetime.timedelta = ORPHAN_GRACE) -> int:

@@ -42,7 +42,7 @@ def document_list(request: HttpRequest) -> HttpResponse:
 def _upload_form(request: HttpRequest, role: ClientRole, data: Any = None, files: Any = None
                  ) -> UploadForm:
     cases = list(register.client_history(
-        person=role.person if role.company is None else None, company=role.company))
+        person=role.person, company=role.company))
     institutions = list(catalog.institutions().order_by("name"))
     return UploadForm(data, files, cases=cases, institutions=institutions)
 

@@ -25,7 +25,6 @@ from durvis.eaccount import roles
 from durvis.eaccount.decorators import client_required
 from durvis.eaccount.forms import FeedbackForm, HistoryFilterForm
 from durvis.eaccount.roles import ClientRole
-from durvis.identity.models import Company, Person
 from durvis.messaging import services as messaging
 from durvis.register import services as register
 from durvis.register.models import CaseStatus, Consultation, ServiceCase
@@ -35,21 +34,15 @@ OPEN_STATUSES = frozenset({CaseStatus.RECEIVED, CaseStatus.REGISTERED, CaseStatu
                            CaseStatus.WAITING_FOR_CLIENT})
 
 
-def _whose(role: ClientRole) -> tuple[Person | None, Company | None]:
-    """The (person, company) pair the register's history functions take for a role."""
-    return (role.person if role.company is None else None), role.company
-
-
 def _audit_read(request: HttpRequest, action: str, role: ClientRole) -> None:
-    record(actor_from_request(request), action, role.client,
-           subject=role.person if role.company is None else None)
+    record(actor_from_request(request), action, role.client, subject=role.person)
 
 
 @client_required
 def overview(request: HttpRequest) -> HttpResponse:
     """What needs the client's attention: open cases, results to rate, unread messages."""
     role: ClientRole = request.client_role  # type: ignore[attr-defined]
-    cases = register.client_history(*_whose(role))
+    cases = register.client_history(role.person, role.company)
     open_cases = cases.filter(status__in=OPEN_STATUSES)
     recent_results = cases.filter(status__in=register.FEEDBACK_STATUSES, feedback__isnull=True)
     _audit_read(request, "eaccount.overview.read", role)
@@ -69,17 +62,16 @@ def _inbox_summary(role: ClientRole) -> dict[str, Any]:
 def history(request: HttpRequest) -> HttpResponse:
     """Every case and consultation of the current role, newest first, filtered (C3)."""
     role: ClientRole = request.client_role  # type: ignore[attr-defined]
-    whose = _whose(role)
-    institutions, services = register.history_choices(*whose)
+    institutions, services = register.history_choices(role.person, role.company)
     form = HistoryFilterForm(request.GET or None, institutions=institutions, services=services)
     filters = form.filters() if form.is_bound and form.is_valid() else None
     page = _page_number(request)
     entries: list[Any] = []
     total = 0
     if not form.is_bound or form.is_valid():
-        entries, total = _merged_page(register.client_history(*whose, filters=filters),
-                                      register.client_consultations(*whose, filters=filters),
-                                      page)
+        cases = register.client_history(role.person, role.company, filters=filters)
+        consultations = register.client_consultations(role.person, role.company, filters=filters)
+        entries, total = _merged_page(cases, consultations, page)
     _audit_read(request, "eaccount.history.read", role)
     query = request.GET.copy()
     query.pop("page", None)
@@ -217,7 +209,7 @@ def switch_role(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("You cannot act in that role."))
     else:
         record(actor_from_request(request), "eaccount.role.switch", role.client,
-               subject=role.person if role.company is None else None)
+               subject=role.person)
         messages.success(request, _("You are now acting as: %(role)s") % {"role": role.label})
     target = request.POST.get("next", "")
     # Another client's record would not be found in the new role: start from the overview

@@ -21,7 +21,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from durvis.access.policy import Action, Actor, decide, owner_of
+from durvis.access.policy import Action, Actor, audit_subject, decide, is_owner, owner_filter
 from durvis.audit.services import Entry, record, record_many
 from durvis.documents.models import Document
 from durvis.identity.models import Company, Institution, Person
@@ -189,21 +189,6 @@ def _owner(client: Client) -> dict[str, Any]:
     return {"client_person": client, "client_company": None}
 
 
-def _owner_q(client: Client) -> Q:
-    if isinstance(client, Company):
-        return Q(client_company=client)
-    return Q(client_person=client)
-
-
-def _is_owner(record_: Any, client: Client) -> bool:
-    owner = owner_of(record_)
-    return type(owner) is type(client) and owner is not None and owner.pk == client.pk
-
-
-def _subject_person(client: Client) -> Person | None:
-    return client if isinstance(client, Person) else None
-
-
 def _check_text(subject: str, body: str) -> None:
     errors = {}
     if not subject.strip() or len(subject) > MAX_SUBJECT:
@@ -281,7 +266,7 @@ def _institution_sender(actor: Actor) -> dict[str, Any]:
 def _thread_to_answer(reply_to: Thread | InboxMessage, client: Client,
                       institution: Institution) -> Thread:
     thread = reply_to.thread if isinstance(reply_to, InboxMessage) else reply_to
-    if not _is_owner(thread, client) or thread.institution_id != institution.pk:
+    if not is_owner(thread, client) or thread.institution_id != institution.pk:
         raise ValidationError({"reply_to": ValidationError(
             _("No such conversation of this client with your institution."), code="unknown")})
     return thread
@@ -299,7 +284,7 @@ def send_to_client(actor: Actor, *, client: Client, institution: Institution, su
         raise PermissionDenied("may not write to this client")
     if institution.pk != actor.institution_id:
         raise PermissionDenied("an institution writes in its own name only")
-    if case is not None and not _is_owner(case, client):
+    if case is not None and not is_owner(case, client):
         raise ValidationError({"case_number": ValidationError(
             _("The case is not this client's."), code="other_client")})
     _check_text(subject, body)
@@ -312,7 +297,7 @@ def send_to_client(actor: Actor, *, client: Client, institution: Institution, su
                                    "received")
     message = _add_message(thread, Direction.FROM_INSTITUTION, subject, body, documents,
                            **_institution_sender(actor))
-    record(actor, "messaging.message.send", message, subject=_subject_person(client),
+    record(actor, "messaging.message.send", message, subject=audit_subject(client),
            details={"thread": thread.pk, "attachments": len(documents)})
     notify_clients(Topic.MESSAGES, "message_received", [(client, {
         "institution": institution, "number": thread.case.number if thread.case else ""})])
@@ -342,7 +327,7 @@ def reply(actor: Actor, thread_or_message: Thread | InboxMessage, body: str,
                                    "sent")
     message = _add_message(thread, Direction.FROM_CLIENT, thread.subject, body, documents,
                            sender_person=actor.person)
-    record(actor, "messaging.message.reply", message, subject=_subject_person(client),
+    record(actor, "messaging.message.reply", message, subject=audit_subject(client),
            details={"thread": thread.pk, "attachments": len(documents)})
     _emit_received(message)
     return message
@@ -367,7 +352,7 @@ def write_to_institution(actor: Actor, client: Client, institution: Institution 
     documents = _store_attachments(actor, client, institution, case, attachments, "sent")
     message = _add_message(thread, Direction.FROM_CLIENT, subject, body, documents,
                            sender_person=actor.person)
-    record(actor, "messaging.message.write", message, subject=_subject_person(client),
+    record(actor, "messaging.message.write", message, subject=audit_subject(client),
            details={"thread": thread.pk, "attachments": len(documents)})
     _emit_received(message)
     return message
@@ -377,14 +362,14 @@ def inbox(client: Client, archived: bool = False) -> QuerySet[Thread]:
     """The client's conversations, the latest first, each with its count of unread messages."""
     unread = Count("messages", filter=Q(messages__direction=Direction.FROM_INSTITUTION,
                                         messages__read_at__isnull=True))
-    return (Thread.objects.filter(_owner_q(client), archived=archived)
+    return (Thread.objects.filter(owner_filter(client), archived=archived)
             .select_related("institution", "case").annotate(unread=unread)
             .order_by("-last_message_at", "-pk"))
 
 
 def unread_count(client: Client) -> int:
     """Messages from institutions the client has not opened yet (the overview shows it)."""
-    return InboxMessage.objects.filter(_owner_q(client), direction=Direction.FROM_INSTITUTION,
+    return InboxMessage.objects.filter(owner_filter(client), direction=Direction.FROM_INSTITUTION,
                                        read_at__isnull=True).count()
 
 
@@ -408,7 +393,7 @@ def open_thread(actor: Actor, thread_id: int, client: Client
                     .prefetch_related(Prefetch("attachments",
                                                queryset=Document.objects.order_by("pk")))
                     .order_by("sent_at", "pk"))
-    record(actor, "messaging.thread.read", thread, subject=_subject_person(client),
+    record(actor, "messaging.thread.read", thread, subject=audit_subject(client),
            details={"marked_read": marked})
     return thread, messages
 
@@ -419,7 +404,7 @@ def _set_archived(actor: Actor, thread_id: int, client: Client, archived: bool) 
     Thread.objects.filter(pk=thread.pk).update(archived=archived)
     thread.archived = archived
     record(actor, "messaging.thread.archive" if archived else "messaging.thread.unarchive",
-           thread, subject=_subject_person(client))
+           thread, subject=audit_subject(client))
     return thread
 
 
@@ -436,7 +421,7 @@ def messages_of_case(actor: Actor, case: ServiceCase, client: Client) -> list[In
     """The messages about one case of the client, newest first (the case page shows them)."""
     if not decide(actor, Action.CLIENT_READ, case, client=client):
         raise PermissionDenied("not a case of this client")
-    return list(InboxMessage.objects.filter(_owner_q(client), thread__case=case)
+    return list(InboxMessage.objects.filter(owner_filter(client), thread__case=case)
                 .order_by("-sent_at", "-pk"))
 
 

@@ -57,7 +57,7 @@ def inbox_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(messaging.inbox(role.client, archived=archived),
                      PAGE_SIZE).get_page(request.GET.get("page"))
     record(actor_from_request(request), "messaging.inbox.read", role.client,
-           subject=role.person if role.company is None else None,
+           subject=role.person,
            details={"archived": archived})
     return render(request, "messaging/inbox.html", {
         "eaccount_section": "messages", "page": page, "archived": archived,
@@ -131,7 +131,7 @@ def write(request: HttpRequest) -> HttpResponse:
     """The client writes to an institution: about one of their cases or not."""
     role = _role(request)
     cases = list(register.client_history(
-        person=role.person if role.company is None else None,
+        person=role.person,
         company=role.company)[:CASE_CHOICES])
     institutions = list(Institution.objects.order_by("name"))
     chosen = request.GET.get("case", "")

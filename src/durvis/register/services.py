@@ -21,7 +21,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from durvis.access.policy import Action, Actor, case_scope, decide, owner_of
+from durvis.access.policy import Action, Actor, case_scope, decide, owner_filter, owner_of
 from durvis.audit.services import Entry, record, record_many
 from durvis.catalog.models import Service, ServiceStatus
 from durvis.identity import services as identity
@@ -669,10 +669,8 @@ class HistoryFilters:
 
 
 def _client_q(person: Person | None, company: Company | None) -> Q:
-    # A company's records are the company's; a person's are those not made for a company.
-    if company is not None:
-        return Q(client_company=company)
-    return Q(client_person=person, client_company__isnull=True)
+    client = company if company is not None else person
+    return owner_filter(client) if client is not None else Q(pk__in=[])
 
 
 def _period(field_name: str, filters: HistoryFilters) -> Q:
