@@ -101,10 +101,6 @@ def _me(request: HttpRequest) -> Person:
     return person
 
 
-def _language(person: Person) -> str:
-    return messaging.language_of(person)
-
-
 # Whole sentences for each kind of contact: Latvian inflects the noun, so it is never pasted
 # into a sentence.
 _CODE_SENT = {
@@ -241,7 +237,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     person = _me(request)
     actor = actor_from_request(request)
     current = messaging.preferences(person)
-    language = _language(person)
+    language = messaging.language_of(person)
     initial: dict[str, Any] = {"language": language}
     initial.update({PreferencesForm.field_name(topic, channel): enabled
                     for (topic, channel), enabled in current.items()})

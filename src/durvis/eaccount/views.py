@@ -50,12 +50,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         "eaccount_section": "overview",
         "open_cases": open_cases[:10], "open_count": open_cases.count(),
         "to_rate": recent_results[:5],
-        **_inbox_summary(role),
+        "unread_messages": messaging.unread_count(role.client),
     })
-
-
-def _inbox_summary(role: ClientRole) -> dict[str, Any]:
-    return {"unread_messages": messaging.unread_count(role.client)}
 
 
 @client_required

@@ -481,17 +481,12 @@ def _code_hash(confirmation_person_id: int, kind: str, value: str, code: str) ->
     return salted_hmac("durvis.identity.contact_code", message, algorithm="sha256").hexdigest()
 
 
-def _notification_language(person: Person) -> str:
-    """The language the person reads notifications in (chosen on the preferences page)."""
+def _send_code(person: Person, kind: str, value: str, code: str) -> None:
     from durvis.messaging.services import language_of
 
-    return language_of(person)
-
-
-def _send_code(person: Person, kind: str, value: str, code: str) -> None:
     context = {"code": code, "minutes": int(CONTACT_CODE_LIFETIME.total_seconds() // 60)}
     channel = "email" if kind == ContactKind.EMAIL else "sms"
-    with translation.override(_notification_language(person)):
+    with translation.override(language_of(person)):
         subject = render_to_string("messaging/contact_code_subject.txt", context).strip()
         body = render_to_string(f"messaging/contact_code_{channel}.txt", context).strip()
     recipient = value.replace(" ", "") if channel == "sms" else value

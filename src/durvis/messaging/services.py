@@ -100,17 +100,17 @@ def notify_clients(topic: str, template: str,
     representatives = (enterprise_register().representatives_of(company_ids)
                        if company_ids else {})
 
-    def speakers(client: Person | Company) -> list[int]:
+    def speakers(client: Person | Company) -> set[int]:
+        # A set: a representative with two roles in the company hears once.
         if isinstance(client, Company):
-            return [p.pk for p in representatives.get(client.pk, [])]
-        return [client.pk, *(p.pk for p in parents.get(client.pk, []))]
+            return {p.pk for p in representatives.get(client.pk, [])}
+        return {client.pk, *(p.pk for p in parents.get(client.pk, []))}
 
-    wanted = [(speaker, context) for client, context in items for speaker in speakers(client)]
+    wanted = [(speakers(client), context) for client, context in items]
     reachable = (Person.objects.filter(~Q(email="") | ~Q(phone=""))
-                 .only("pk", "email", "phone").in_bulk({pk for pk, _context in wanted}))
-    unique = {(pk, id(context)): context for pk, context in wanted if pk in reachable}
-    return notify(topic, template, [(reachable[pk], context)
-                                    for (pk, _key), context in unique.items()])
+                 .only("pk", "email", "phone").in_bulk(set().union(*(s for s, _c in wanted))))
+    return notify(topic, template, [(reachable[pk], context) for speaker_ids, context in wanted
+                                    for pk in sorted(speaker_ids) if pk in reachable])
 
 
 def notify(topic: str, template: str, items: list[tuple[Person, dict[str, Any]]]) -> int:
