@@ -38,7 +38,6 @@ from durvis.documents.models import Direction, Document
 from durvis.documents.scanning import ScannerUnavailable, configured_scanner
 from durvis.identity.models import Company, Institution, Person
 from durvis.register.models import ServiceCase
-from durvis.register.numbers import parse_case_number
 
 log = logging.getLogger(__name__)
 
@@ -225,15 +224,12 @@ def deliver_to_client(actor: Actor, *, case_number: str, name: str, content: byt
 
 
 def _case_for_delivery(actor: Actor, number: str) -> ServiceCase:
+    from durvis.register.services import case_to_write_about
+
     try:
-        parsed = parse_case_number(number)
+        return case_to_write_about(actor, number)
     except ValidationError:
         raise ServiceCase.DoesNotExist from None
-    case = (ServiceCase.objects.select_related("client_person", "client_company")
-            .filter(number=str(parsed)).first())
-    if case is None or not decide(actor, Action.SEND_TO_CLIENT, case):
-        raise ServiceCase.DoesNotExist
-    return case
 
 
 def _notify(topic: str, case: ServiceCase) -> None:

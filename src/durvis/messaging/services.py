@@ -39,7 +39,6 @@ from durvis.messaging.models import (
     Topic,
 )
 from durvis.register.models import ServiceCase
-from durvis.register.numbers import parse_case_number
 
 # Without a choice of their own, clients get e-mail for everything but offers, and no SMS.
 DEFAULTS: dict[tuple[str, str], bool] = {
@@ -204,16 +203,15 @@ def _check_text(subject: str, body: str) -> None:
 def case_for_sending(actor: Actor, number: str) -> ServiceCase:
     """A case the actor's institution may write to the client about, by its number; a number
     that is not valid, unknown or another institution's is the same "no such case"."""
+    from durvis.register.services import case_to_write_about
+
     try:
-        parsed = parse_case_number(number)
+        return case_to_write_about(actor, number)
     except ValidationError as error:
         raise ValidationError({"case_number": error.error_list}) from None
-    case = (ServiceCase.objects.select_related("client_person", "client_company", "holder")
-            .filter(number=str(parsed)).first())
-    if case is None or not decide(actor, Action.SEND_TO_CLIENT, case):
+    except ServiceCase.DoesNotExist:
         raise ValidationError({"case_number": ValidationError(
-            _("No case with this number among your institution's cases."), code="unknown")})
-    return case
+            _("No case with this number among your institution's cases."), code="unknown")}) from None
 
 
 def client_of(case: ServiceCase) -> Client:

@@ -767,6 +767,18 @@ def client_case(actor: Actor, number: str, client: Person | Company
     return case, history
 
 
+def case_to_write_about(actor: Actor, number: str) -> ServiceCase:
+    """A case whose client the actor's institution may write to (a message, a document, C1/C2).
+    A malformed number raises ValidationError saying what is wrong; an unknown case and another
+    institution's are alike ServiceCase.DoesNotExist."""
+    parsed = parse_case_number(number)
+    case = (ServiceCase.objects.select_related("client_person", "client_company", "holder")
+            .filter(number=str(parsed)).first())
+    if case is None or not decide(actor, Action.SEND_TO_CLIENT, case):
+        raise ServiceCase.DoesNotExist
+    return case
+
+
 def case_by_holder_reference(institution: Institution, reference: str) -> ServiceCase | None:
     """The case an institution knows by its own reference (e.g. to load data only once)."""
     return ServiceCase.objects.filter(holder=institution, holder_reference=reference).first()
