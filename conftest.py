@@ -148,7 +148,7 @@ def api_client_factory(staff, institutions):
     that calls the API with its token."""
     from django.test import Client
 
-    from durvis.access.policy import Actor
+    from durvis.core.actor import Actor
     from durvis.integrations.services import create_api_client
 
     def make(institution="VSAA", operations=("cases:read", "cases:write", "consultations:write"),
@@ -171,8 +171,7 @@ def client_login(client):
     """Sign a person in to the e-account of the Django test client (as the national sign-in
     would) and return the client; `role` starts them in another role ("person:<id>",
     "company:<id>")."""
-    from durvis.administration.middleware import mark_signed_in
-    from durvis.identity.client_session import PERSON_KEY
+    from durvis.identity.sessions import PERSON_KEY, mark_signed_in
 
     def login(person, role=None):
         session = client.session
@@ -228,7 +227,8 @@ def family(catalogue, api_client_factory):
 
 @pytest.fixture
 def decide_case():
-    """Record a later status of a case (as the holder's system would) and refresh it."""
+    """Record a later status of a case (as the holder's system would), let the worker run its
+    subscribers, and refresh the case."""
     from django.utils import timezone
 
     from durvis.register import services as register
@@ -237,6 +237,7 @@ def decide_case():
         register.record_status_events(actor, [register.StatusEvent(
             case.number, occurred_at=timezone.now(), status=status,
             holder_status="Lēmums pieņemts")])
+        Worker().events()
         case.refresh_from_db()
 
     return decide
@@ -301,3 +302,29 @@ def signatory(db):
     identity.record_representation(company, person, "board_member",
                                    valid_from=datetime.date(2019, 4, 10))
     return person, company
+
+
+class Worker:
+    """The background worker's rounds, run in the test's own process and transaction: `events()`
+    runs the subscribers of what was published (client notifications, webhooks: they write the
+    outbox), `deliver()` also sends what the outbox holds. Both stop when nothing more is due
+    now (a retry waits for its back-off)."""
+
+    def events(self) -> int:
+        from durvis.core import events
+
+        ran = 0
+        while count := events.dispatch_due():
+            ran += count
+        return ran
+
+    def deliver(self) -> None:
+        from durvis.integrations import services as integrations
+
+        while self.events() or integrations.deliver_due():
+            pass
+
+
+@pytest.fixture
+def worker(db):
+    return Worker()

@@ -188,8 +188,7 @@ def _signed_in_cookie(person_id: int) -> str:
     leaves it (person id and the session clocks); returns the Cookie header."""
     from django.conf import settings
 
-    from durvis.administration.middleware import mark_signed_in
-    from durvis.identity.client_session import PERSON_KEY
+    from durvis.identity.sessions import PERSON_KEY, mark_signed_in
 
     session = import_module(settings.SESSION_ENGINE).SessionStore()
     session[PERSON_KEY] = person_id

@@ -71,8 +71,8 @@ class World:
 def _make_world() -> World:
     """Institutions, 250 services held by one institution, two API clients, a webhook (so that
     every ingested event also writes an outbox message), all through the platform's services."""
-    from durvis.access.policy import Actor
     from durvis.catalog.services import import_service
+    from durvis.core.actor import Actor
     from durvis.identity.services import record_institution, record_staff
     from durvis.integrations.services import create_api_client, register_webhook
 
@@ -310,7 +310,7 @@ def _client_history(world: World) -> list[float]:
     from django.db import connection
 
     from durvis.identity.models import Person
-    from durvis.register.services import client_history
+    from durvis.register.queries import client_history
 
     samples = []
     persons = list(Person.objects.filter(pk__in=world.heavy_person_ids))

@@ -63,8 +63,7 @@ def sign_in_client(live_server: Any) -> Any:
     from django.conf import settings
     from django.contrib.sessions.backends.db import SessionStore
 
-    from durvis.administration.middleware import mark_signed_in
-    from durvis.identity.client_session import PERSON_KEY
+    from durvis.identity.sessions import PERSON_KEY, mark_signed_in
 
     def sign_in(page: Any, person: Any, role: str | None = None) -> None:
         session = SessionStore()

@@ -12,21 +12,25 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from durvis.access.policy import Action, Actor, actor_from_request, decide
+from durvis.access.policy import decide
 from durvis.administration.decorators import staff_required
 from durvis.catalog.models import Service
+from durvis.core.actor import Actor
 from durvis.identity.models import Institution
+from durvis.identity.sessions import actor_from_request
 from durvis.integrations import services as integrations
-from durvis.integrations.models import ApiClient, Operation, OutboxMessage, WebhookEvent
+from durvis.integrations.models import ApiClient, OutboxMessage
+from durvis.integrations.rules import SCOPES, WEBHOOK_TYPES, IntegrationAction
+from durvis.register import queries as register_queries
 from durvis.register import services as register
 from durvis.register.models import CaseStatus
 
 
 class ApiClientForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Name of the system"), max_length=100)
-    operations = forms.MultipleChoiceField(label=gettext_lazy("Operations"),
-                                           choices=Operation.choices,
-                                           widget=forms.CheckboxSelectMultiple)
+    operations = forms.MultipleChoiceField(
+        label=gettext_lazy("Operations"), widget=forms.CheckboxSelectMultiple,
+        choices=lambda: SCOPES.choices(lambda scope: str(scope.description)))
     services: forms.ModelMultipleChoiceField[Service] = forms.ModelMultipleChoiceField(
         label=gettext_lazy("Services (none: all the institution holds or provides)"),
         queryset=Service.objects.none(), required=False, widget=forms.CheckboxSelectMultiple)
@@ -34,8 +38,9 @@ class ApiClientForm(forms.Form):
 
 class WebhookForm(forms.Form):
     url = forms.URLField(label=gettext_lazy("Address (URL)"), max_length=500, assume_scheme="https")
-    events = forms.MultipleChoiceField(label=gettext_lazy("Events"), choices=WebhookEvent.choices,
-                                       widget=forms.CheckboxSelectMultiple)
+    events = forms.MultipleChoiceField(
+        label=gettext_lazy("Events"), widget=forms.CheckboxSelectMultiple,
+        choices=lambda: WEBHOOK_TYPES.choices(lambda kind: str(kind.description)))
 
 
 class StatusMappingForm(forms.Form):
@@ -47,7 +52,7 @@ class StatusMappingForm(forms.Form):
 
 def _administrator(request: HttpRequest) -> tuple[Actor, Institution]:
     actor = actor_from_request(request)
-    if actor.staff is None or not decide(actor, Action.MANAGE_INTEGRATIONS,
+    if actor.staff is None or not decide(actor, IntegrationAction.MANAGE_INTEGRATIONS,
                                          actor.staff.institution):
         raise PermissionDenied
     return actor, actor.staff.institution
@@ -70,7 +75,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "clients": integrations.clients_of(institution),
         "webhooks": integrations.webhooks_of(institution),
         "dead_letters": integrations.dead_letters(actor, institution),
-        "mappings": register.status_mappings(institution),
+        "mappings": register_queries.status_mappings(institution),
         "client_form": client_form, "webhook_form": WebhookForm(prefix="webhook"),
         "mapping_form": mapping_form,
     })

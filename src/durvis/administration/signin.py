@@ -45,11 +45,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from durvis.access.policy import Actor
-from durvis.administration.middleware import mark_signed_in
+from durvis.core.actor import Actor
 from durvis.demo.aids import demo_totp_code
+from durvis.identity import queries as identity_queries
 from durvis.identity import services as identity
 from durvis.identity.services import CodeCheck
+from durvis.identity.sessions import mark_signed_in
 
 PENDING_KEY = "durvis.signin"
 PENDING_SECONDS = 10 * 60
@@ -243,7 +244,7 @@ def _safe_next(request: HttpRequest) -> str:
 
 
 def _actor(user: Any, address: str | None) -> Actor:
-    staff = identity.staff_of(user) if user is not None else None
+    staff = identity_queries.staff_of(user) if user is not None else None
     if staff is not None:
         return Actor(kind="staff", staff=staff, source_address=address)
     return Actor(source_address=address)

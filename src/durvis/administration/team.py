@@ -13,15 +13,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from durvis.access.policy import Action, Actor, actor_from_request, decide
+from durvis.access.policy import decide
 from durvis.administration.decorators import staff_required
+from durvis.core.actor import Actor
 from durvis.identity import services as identity
 from durvis.identity.models import StaffMember, StaffRole
+from durvis.identity.rules import IdentityAction
+from durvis.identity.sessions import actor_from_request
 
 
 def _administrator(request: HttpRequest) -> Actor:
     actor = actor_from_request(request)
-    if not decide(actor, Action.RESET_STAFF_SECOND_FACTOR):
+    if not decide(actor, IdentityAction.RESET_STAFF_SECOND_FACTOR):
         raise PermissionDenied
     return actor
 
@@ -43,7 +46,7 @@ def team(request: HttpRequest) -> HttpResponse:
         "member": member,
         "roles": [StaffRole(role).label if role in StaffRole.values else role
                   for role in member.roles],
-        "may_reset": decide(actor, Action.RESET_STAFF_SECOND_FACTOR, member).allowed,
+        "may_reset": decide(actor, IdentityAction.RESET_STAFF_SECOND_FACTOR, member).allowed,
     } for member in _team(actor)]
     return render(request, "administration/team.html", {"rows": rows})
 

@@ -9,17 +9,20 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from durvis.access.policy import Action, Actor, actor_from_request, decide
+from durvis.access.policy import decide
 from durvis.administration.decorators import staff_required
 from durvis.administration.forms import ServiceForm
 from durvis.audit.services import events_for
 from durvis.catalog import services as catalog
 from durvis.catalog.models import Service
+from durvis.catalog.rules import CatalogAction
+from durvis.core.actor import Actor
+from durvis.identity.sessions import actor_from_request
 
 
 def _administrator(request: HttpRequest) -> Actor:
     actor = actor_from_request(request)
-    if not decide(actor, Action.ADMINISTER_CATALOG):
+    if not decide(actor, CatalogAction.ADMINISTER_CATALOG):
         raise PermissionDenied
     return actor
 
@@ -51,7 +54,7 @@ def service_create(request: HttpRequest) -> HttpResponse:
 def service_edit(request: HttpRequest, code: int) -> HttpResponse:
     actor = _administrator(request)
     service = Service.objects.filter(code=code).first()
-    if service is None or not decide(actor, Action.CHANGE_SERVICE, service):
+    if service is None or not decide(actor, CatalogAction.CHANGE_SERVICE, service):
         raise Http404  # another institution's service does not exist for this administrator
     form = ServiceForm(request.POST or None, instance=Service.objects.get(pk=service.pk))
     if request.method == "POST" and form.is_valid():

@@ -17,7 +17,7 @@ from django.utils import timezone
 from durvis.audit.models import AUDIT_CHAINS, GENESIS_HASH, AuditChainHead, AuditEvent
 
 if TYPE_CHECKING:
-    from durvis.access.policy import Actor
+    from durvis.core.actor import Actor
     from durvis.identity.models import Person
 
 CANONICAL_FIELDS = (

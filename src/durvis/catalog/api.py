@@ -15,11 +15,11 @@ from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 
-from durvis.access.policy import actor_from_request
-from durvis.catalog import services as catalog
+from durvis.catalog import queries as catalog_queries
 from durvis.catalog.models import Category, LifeSituation, Service
 from durvis.core.api import ApiError, ErrorOut
 from durvis.identity.models import Institution
+from durvis.identity.sessions import actor_from_request
 
 router = Router(tags=["catalogue"])
 
@@ -124,7 +124,7 @@ def list_services(request: HttpRequest, query: Query[ServiceQuery]) -> dict[str,
     if municipality is not None and municipality.kind != Institution.Kind.MUNICIPALITY:
         raise ApiError(422, ["query", "municipality"],
                        f"Not a municipality: {query.municipality}", "unknown_value")
-    filters = catalog.ServiceFilters(
+    filters = catalog_queries.ServiceFilters(
         query=query.q,
         category=_lookup(Category, "category", query.category),
         life_situation=_lookup(LifeSituation, "life_situation", query.life_situation),
@@ -132,8 +132,8 @@ def list_services(request: HttpRequest, query: Query[ServiceQuery]) -> dict[str,
         audience=query.audience,
         municipality=municipality,
     )
-    context = catalog.context_for(actor_from_request(request))
-    services = catalog.find_services(filters, context)
+    context = catalog_queries.context_for(actor_from_request(request))
+    services = catalog_queries.find_services(filters, context)
     page = services[query.offset : query.offset + query.limit]
     return {"items": [_item(s) for s in page], "count": services.count()}
 
@@ -143,8 +143,8 @@ def list_services(request: HttpRequest, query: Query[ServiceQuery]) -> dict[str,
 def get_service(request: HttpRequest, code: int) -> dict[str, object]:
     if not 1 <= code <= MAX_SERVICE_CODE:
         raise ApiError(404, ["path", "code"], "No published service with this code.", "not_found")
-    context = catalog.context_for(actor_from_request(request))
-    service = catalog.service_by_code(code, context)
+    context = catalog_queries.context_for(actor_from_request(request))
+    service = catalog_queries.service_by_code(code, context)
     if service is None:
         raise ApiError(404, ["path", "code"], "No published service with this code.", "not_found")
     return {
@@ -171,17 +171,17 @@ def _tree(nodes: Sequence[Category | LifeSituation]) -> list[dict[str, object]]:
 
 @router.get("/categories", response=list[TreeNodeOut], summary="Service categories (a tree)")
 def list_categories(request: HttpRequest) -> list[dict[str, object]]:
-    return _tree(list(catalog.categories()))
+    return _tree(list(catalog_queries.categories()))
 
 
 @router.get("/life-situations", response=list[TreeNodeOut], summary="Life situations (a tree)")
 def list_life_situations(request: HttpRequest) -> list[dict[str, object]]:
-    return _tree(list(catalog.life_situations()))
+    return _tree(list(catalog_queries.life_situations()))
 
 
 @router.get("/institutions", response=list[InstitutionOut], summary="Institutions")
 def list_institutions(request: HttpRequest) -> list[dict[str, object]]:
-    institutions = list(catalog.institutions())
+    institutions = list(catalog_queries.institutions())
     codes = {i.pk: i.code for i in institutions}
     return [
         {"code": i.code, "name": i.name, "kind": i.kind,

@@ -1,187 +1,34 @@
-"""Catalogue services and queries (A1, C4).
-
-Reads: `visible_services` filters by the "acting as" context; `find_services` adds search and the
-filters of the pages and the API. Writes: `create_service` and `update_service` check the access
-policy, write the audit log and reindex the service for search, all in one transaction.
+"""Catalogue writes (A1, A5): `create_service` and `update_service` check the access policy,
+write the audit log and reindex the service for search, all in one transaction; the imports of
+the pilot catalogue. Reads are in `durvis.catalog.queries`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any, overload
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Max
 from django.db.models.functions import Coalesce
 
-from durvis.access.policy import Action, Actor, decide
+from durvis.access.policy import decide
 from durvis.audit.services import record
 from durvis.catalog.models import (
-    Audience,
     Category,
     LifeSituation,
     Service,
-    ServiceStatus,
     TreeNode,
 )
-from durvis.identity.models import Company, Institution, Person, StaffMember
+from durvis.catalog.queries import SEARCH_KIND
+from durvis.catalog.rules import CatalogAction
+from durvis.core.actor import Actor
+from durvis.identity.models import Institution
 from durvis.search import services as search
 
-SEARCH_KIND = "catalog.service"
-PUBLIC_AUDIENCES = [Audience.RESIDENTS, Audience.COMPANIES, Audience.ALL]
 FIRST_SERVICE_CODE = 1000
 TRANSLATED_FIELDS = ("name", "summary", "description")
-
-
-@dataclass(frozen=True)
-class CatalogContext:
-    """In which role the catalogue is being looked at ("acting as", A1).
-
-    Empty: an anonymous visitor. A person: a resident, who sees state services and their own
-    municipality's. A company: its representative. A staff member: also internal services.
-    """
-
-    person: Person | None = None
-    company: Company | None = None
-    staff: StaffMember | None = None
-
-
-ANONYMOUS_CONTEXT = CatalogContext()
-
-
-def context_for(actor: Actor, client: Person | Company | None = None) -> CatalogContext:
-    """The catalogue context of an actor, acting for a client the access policy allows."""
-    if actor.staff is not None:
-        return CatalogContext(staff=actor.staff)
-    if client is not None:
-        if not decide(actor, Action.ACT_FOR, client=client):
-            raise PermissionDenied("may not act for this client")
-        if isinstance(client, Company):
-            return CatalogContext(company=client)
-        return CatalogContext(person=client)
-    if actor.person is not None:
-        return CatalogContext(person=actor.person)
-    return ANONYMOUS_CONTEXT
-
-
-def visible_services(context: CatalogContext = ANONYMOUS_CONTEXT) -> QuerySet[Service]:
-    """Published services that fit the context."""
-    services = Service.objects.filter(status=ServiceStatus.PUBLISHED)
-    if context.staff is not None:
-        return services
-    if context.company is not None:
-        services = services.filter(audience__in=[Audience.COMPANIES, Audience.ALL])
-        return services.filter(_in_scope(context.company.municipality_id))
-    if context.person is not None:
-        services = services.filter(audience__in=[Audience.RESIDENTS, Audience.ALL])
-        return services.filter(_in_scope(context.person.declared_municipality_id))
-    return services.filter(audience__in=PUBLIC_AUDIENCES)
-
-
-def _in_scope(municipality_id: int | None) -> Q:
-    """State-wide services plus those of the given municipality."""
-    return Q(municipality__isnull=True) | Q(municipality_id=municipality_id)
-
-
-@dataclass(frozen=True)
-class ServiceFilters:
-    query: str = ""
-    category: Category | None = None
-    life_situation: LifeSituation | None = None
-    holder: Institution | None = None
-    audience: str | None = None
-    municipality: Institution | None = None
-
-
-def find_services(
-    filters: ServiceFilters, context: CatalogContext = ANONYMOUS_CONTEXT
-) -> QuerySet[Service] | RankedServices:
-    """The catalogue list: visible services, filtered, best search matches first. Both kinds of
-    result count (`count()`) and slice."""
-    services = visible_services(context)
-    if filters.category is not None:
-        services = services.filter(categories__in=subtree_ids(filters.category)).distinct()
-    if filters.life_situation is not None:
-        services = services.filter(
-            life_situations__in=subtree_ids(filters.life_situation)
-        ).distinct()
-    if filters.holder is not None:
-        services = services.filter(holder=filters.holder)
-    if filters.audience == Audience.INTERNAL:
-        services = services.filter(audience=Audience.INTERNAL)
-    elif filters.audience in (Audience.RESIDENTS, Audience.COMPANIES):
-        services = services.filter(audience__in=[filters.audience, Audience.ALL])
-    if filters.municipality is not None:
-        services = services.filter(municipality=filters.municipality)
-    if not filters.query.strip():
-        return services.select_related("holder", "municipality").order_by("code")
-    return _ranked(services, filters.query)
-
-
-def _ranked(services: QuerySet[Service], query: str) -> RankedServices:
-    """The visible services among the search matches, best match first, then by code."""
-    rank = dict(search.match(SEARCH_KIND, query))
-    if not rank:
-        return RankedServices([])
-    visible = services.filter(pk__in=list(rank)).values_list("pk", "code")
-    ordered = sorted(visible, key=lambda row: (-rank[row[0]], row[1]))
-    return RankedServices([pk for pk, _code in ordered])
-
-
-class RankedServices:
-    """Search results in rank order that count and slice like a QuerySet (for the Paginator and
-    the API): only the slice asked for is loaded."""
-
-    def __init__(self, ids: list[int]) -> None:
-        self.ids = ids
-
-    def count(self) -> int:
-        return len(self.ids)
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def __iter__(self) -> Iterator[Service]:
-        return iter(self[:])
-
-    @overload
-    def __getitem__(self, index: int) -> Service: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Service]: ...
-
-    def __getitem__(self, index: int | slice) -> Service | list[Service]:
-        if isinstance(index, int):
-            return self[index : index + 1][0]
-        ids = self.ids[index]
-        found = Service.objects.select_related("holder", "municipality").in_bulk(ids)
-        return [found[pk] for pk in ids]
-
-
-def subtree_ids(node: TreeNode) -> list[int]:
-    """The node and all its descendants (the trees are small: a few hundred nodes)."""
-    model = type(node)
-    children: dict[int | None, list[int]] = {}
-    for pk, parent_id in model.objects.values_list("pk", "parent_id"):  # type: ignore[attr-defined]
-        children.setdefault(parent_id, []).append(pk)
-    found, todo = [], [node.pk]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        todo.extend(children.get(current, []))
-    return found
-
-
-def service_by_code(code: int, context: CatalogContext = ANONYMOUS_CONTEXT) -> Service | None:
-    return (
-        visible_services(context)
-        .select_related("holder", "municipality")
-        .prefetch_related("providers", "categories", "life_situations")
-        .filter(code=code)
-        .first()
-    )
 
 
 def next_service_code() -> int:
@@ -205,7 +52,7 @@ def create_service(
     actor: Actor, holder: Institution, fields: dict[str, Any], relations: Mapping[str, Iterable[Any]]
 ) -> Service:
     """Add a service to the holder's catalogue under a new code."""
-    decision = decide(actor, Action.CREATE_SERVICE, holder)
+    decision = decide(actor, CatalogAction.CREATE_SERVICE, holder)
     if not decision:
         raise PermissionDenied(decision.reason)
     service = Service(holder=holder, code=next_service_code(), **fields)
@@ -222,7 +69,7 @@ def update_service(
     actor: Actor, service: Service, fields: dict[str, Any], relations: Mapping[str, Iterable[Any]]
 ) -> Service:
     """Change a service; the audit event lists the fields that changed."""
-    decision = decide(actor, Action.CHANGE_SERVICE, service)
+    decision = decide(actor, CatalogAction.CHANGE_SERVICE, service)
     if not decision:
         raise PermissionDenied(decision.reason)
     changed = sorted(name for name, value in fields.items() if getattr(service, name) != value)
@@ -275,15 +122,3 @@ def import_tree_node(
     """Create or update a category or life situation by slug (trusted import)."""
     node, _ = model.objects.update_or_create(slug=slug, defaults={**fields, "parent": parent})
     return node
-
-
-def categories() -> QuerySet[Category]:
-    return Category.objects.all()
-
-
-def life_situations() -> QuerySet[LifeSituation]:
-    return LifeSituation.objects.all()
-
-
-def institutions() -> QuerySet[Institution]:
-    return Institution.objects.all()

@@ -11,18 +11,18 @@ from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
-from durvis.access.policy import actor_from_request
-from durvis.catalog import services as catalog
+from durvis.catalog import queries as catalog_queries
 from durvis.catalog.models import Category, LifeSituation
 from durvis.identity.models import Institution
+from durvis.identity.sessions import actor_from_request
 
 PAGE_SIZE = 20
 INSTITUTION_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,20}$")
 MAX_QUERY_LENGTH = 200
 
 
-def _context(request: HttpRequest) -> catalog.CatalogContext:
-    return catalog.context_for(actor_from_request(request))
+def _context(request: HttpRequest) -> catalog_queries.CatalogContext:
+    return catalog_queries.context_for(actor_from_request(request))
 
 
 def _top_level(model: type[Category] | type[LifeSituation]) -> list[Category | LifeSituation]:
@@ -37,8 +37,8 @@ def home(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _results(request: HttpRequest, filters: catalog.ServiceFilters) -> dict[str, object]:
-    services = catalog.find_services(filters, _context(request))
+def _results(request: HttpRequest, filters: catalog_queries.ServiceFilters) -> dict[str, object]:
+    services = catalog_queries.find_services(filters, _context(request))
     paginator = Paginator(services, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
@@ -46,17 +46,17 @@ def _results(request: HttpRequest, filters: catalog.ServiceFilters) -> dict[str,
     return {"page": page, "query": filters.query, "params": params.urlencode()}
 
 
-def _filters(request: HttpRequest, **fixed: object) -> catalog.ServiceFilters:
+def _filters(request: HttpRequest, **fixed: object) -> catalog_queries.ServiceFilters:
     query = request.GET.get("q", "")[:MAX_QUERY_LENGTH]
     holder = None
     code = request.GET.get("holder", "")
     if INSTITUTION_CODE.match(code):
         holder = Institution.objects.filter(code=code).first()
-    return catalog.ServiceFilters(query=query, holder=holder, **fixed)  # type: ignore[arg-type]
+    return catalog_queries.ServiceFilters(query=query, holder=holder, **fixed)  # type: ignore[arg-type]
 
 
 def _list_page(request: HttpRequest, template: str, extra: dict[str, object],
-               filters: catalog.ServiceFilters) -> HttpResponse:
+               filters: catalog_queries.ServiceFilters) -> HttpResponse:
     context = {**extra, **_results(request, filters),
                "holders": Institution.objects.filter(held_services__isnull=False).distinct(),
                "holder": filters.holder}
@@ -88,7 +88,7 @@ def life_situation(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def service_detail(request: HttpRequest, code: int) -> HttpResponse:
-    service = catalog.service_by_code(code, _context(request))
+    service = catalog_queries.service_by_code(code, _context(request))
     if service is None:
         raise Http404
     return render(request, "catalog/service_detail.html", {"service": service})

@@ -19,12 +19,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
-from durvis.access.policy import Actor
+from durvis.catalog import queries as catalog_queries
 from durvis.catalog import services as catalog
 from durvis.catalog.models import Category, LifeSituation
+from durvis.core.actor import Actor
 from durvis.identity import services as identity
 from durvis.identity.models import Institution, StaffMember
 from durvis.integrations import services as integrations
+from durvis.register import queries as register_queries
 from durvis.register import services as register
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -188,11 +190,11 @@ def _load_cases(institutions: dict[str, Institution], staff: list[StaffMember]) 
     systems: dict[int, Actor] = {}
     now = timezone.now()
     for row in rows:
-        service = catalog.service_by_code(row["service"])
+        service = catalog_queries.service_by_code(row["service"])
         if service is None:
             raise ImproperlyConfigured(f"demo case {row['reference']}: no service {row['service']}")
         holder = institutions[service.holder.code]
-        if register.case_by_holder_reference(holder, row["reference"]):
+        if register_queries.case_by_holder_reference(holder, row["reference"]):
             continue
         system = systems.get(holder.pk) or _demo_system(holder, staff)
         systems[holder.pk] = system

@@ -18,10 +18,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from ninja import Field, File, Form, Path, Router, Schema, Status, UploadedFile
 
-from durvis.access.policy import Action, decide
+from durvis.access.policy import decide
 from durvis.core.api import ApiError, ErrorOut
 from durvis.documents import services as documents
 from durvis.documents.models import Document
+from durvis.documents.rules import DocumentAction
 from durvis.integrations.auth import ApiClientAuth
 from durvis.integrations.services import idempotent
 
@@ -82,7 +83,7 @@ def post_document(request: HttpRequest, file: File[UploadedFile],
     appears in the client's e-account and with the case; the client is told by the channels
     they chose (results, or messages for other documents)."""
     actor = request.auth  # type: ignore[attr-defined]
-    if not decide(actor, Action.SEND_TO_CLIENT):
+    if not decide(actor, DocumentAction.SEND_TO_CLIENT):
         raise PermissionDenied("the client lacks the messages:write scope")
     try:
         documents.check_size(file.size or 0)

@@ -8,7 +8,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from durvis.identity.models import Company, Institution, Person
+from durvis.core.models import ClientOwnedRequired
+from durvis.identity.models import Institution, Person
 from durvis.register.models import ServiceCase
 
 
@@ -17,14 +18,10 @@ class Direction(models.TextChoices):
     SENT = "sent", _("Sent by the client")
 
 
-class Document(models.Model):
+class Document(ClientOwnedRequired):
     """One file in a client's e-account. The owner is a person or a company (the role it was
     received or sent in); `case` ties it to a service case, `is_result` marks the case's result."""
 
-    client_person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT,
-                                      related_name="+")
-    client_company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.PROTECT,
-                                       related_name="+")
     case = models.ForeignKey(ServiceCase, null=True, blank=True, on_delete=models.PROTECT,
                              related_name="+")
     institution = models.ForeignKey(Institution, null=True, blank=True, on_delete=models.PROTECT,
@@ -43,18 +40,13 @@ class Document(models.Model):
                                     related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
+    class Meta(ClientOwnedRequired.Meta):
         verbose_name = _("document")
         verbose_name_plural = _("documents")
         indexes = [
             models.Index(fields=["client_person", "-created_at"], name="document_person"),
             models.Index(fields=["client_company", "-created_at"], name="document_company"),
             models.Index(fields=["case", "created_at"], name="document_case"),
-        ]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(client_person__isnull=False) | models.Q(client_company__isnull=False),
-                name="document_has_owner"),
         ]
 
     def __str__(self) -> str:

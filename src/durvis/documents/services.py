@@ -6,8 +6,8 @@ name (a client's file name may say more about them than the platform needs to sh
 storage) and the row, the audit entry and any notification are written in one transaction. A
 failure after the file was written removes the file again.
 
-Who may store: a person acting for the client (`Action.CLIENT_WRITE`) sends a document to an
-institution; an institution's system or client-service staff (`Action.SEND_TO_CLIENT`) delivers
+Who may store: a person acting for the client (`IdentityAction.CLIENT_WRITE`) sends a document to an
+institution; an institution's system or client-service staff (`DocumentAction.SEND_TO_CLIENT`) delivers
 one to the client, about one of its cases or not.
 """
 
@@ -26,17 +26,22 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import QuerySet
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from durvis.access.policy import Action, Actor, audit_subject, decide, owner_filter, owner_of
+from durvis.access.policy import decide, require
 from durvis.audit.services import record
+from durvis.core.actor import Actor
+from durvis.core.events import publish
 from durvis.documents import filetypes
+from durvis.documents.events import DOCUMENT_DELIVERED
 from durvis.documents.models import Direction, Document
+from durvis.documents.queries import case_to_write_about
+from durvis.documents.rules import DocumentAction, Filing
 from durvis.documents.scanning import ScannerUnavailable, configured_scanner
 from durvis.identity.models import Company, Institution, Person
+from durvis.identity.queries import audit_subject, owner_fields
 from durvis.register.models import ServiceCase
 
 log = logging.getLogger(__name__)
@@ -111,41 +116,15 @@ def scan(name: str, content: bytes) -> str:
     return result.scanner
 
 
-def _authorise(actor: Actor, client: Person | Company, direction: str,
-               case: ServiceCase | None, is_result: bool) -> None:
-    """A person sends a document for a client they act for (about that client's own case); an
-    institution delivers one into the client's e-account (about a case it holds or provides)."""
-    if direction == Direction.SENT:
-        if actor.person is None or is_result:
-            raise PermissionDenied("only a person acting for the client sends a document")
-        if not decide(actor, Action.CLIENT_WRITE, case, client=client):
-            raise PermissionDenied("may not send documents for this client")
-        return
-    if direction != Direction.RECEIVED:
-        raise ValueError(f"unknown direction {direction!r}")
-    if actor.api is None and actor.staff is None:
-        raise PermissionDenied("only an institution delivers a document to a client")
-    if not decide(actor, Action.SEND_TO_CLIENT, case):
-        raise PermissionDenied("may not deliver documents to this client")
-    if case is not None and not _owned_by(case, client):
-        raise PermissionDenied("the case belongs to another client")
-
-
-def _owned_by(record_: Any, client: Person | Company) -> bool:
-    owner = owner_of(record_)
-    return type(owner) is type(client) and owner is not None and owner.pk == client.pk
-
-
 def _institution(actor: Actor, direction: str, institution: Institution | None
                  ) -> Institution | None:
     """A received document comes from the actor's own institution; a sent one goes to the
     institution the client chose (or none)."""
     if direction == Direction.SENT:
         return institution
-    own = actor.institution_id
-    if own is None or (institution is not None and institution.pk != own):
-        raise PermissionDenied("an institution delivers documents in its own name only")
-    return institution or Institution.objects.get(pk=own)
+    institution = institution or Institution.objects.filter(pk=actor.institution_id or 0).first()
+    require(actor, DocumentAction.SEND_AS_INSTITUTION, institution)
+    return institution
 
 
 def _title(title: str) -> str:
@@ -160,12 +139,6 @@ def _title(title: str) -> str:
     return title
 
 
-def _owner_fields(client: Person | Company) -> dict[str, Any]:
-    if isinstance(client, Company):
-        return {"client_company": client, "client_person": None}
-    return {"client_person": client, "client_company": None}
-
-
 def store_document(actor: Actor, *, client: Person | Company, name: str, content: bytes,
                    content_type: str, title: str, direction: str,
                    institution: Institution | None = None, case: ServiceCase | None = None,
@@ -173,7 +146,7 @@ def store_document(actor: Actor, *, client: Person | Company, name: str, content
     """Check, scan and store one document of `client` (see the module's docstring). Raises
     ValidationError keyed by field (`file`, `title`) with messages for people, and
     PermissionDenied when the actor may not store it."""
-    _authorise(actor, client, direction, case, is_result)
+    require(actor, DocumentAction.STORE_DOCUMENT, Filing(direction, case, is_result), client)
     title = _title(title)
     name = clean_file_name(name)
     check_size(len(content))
@@ -185,7 +158,7 @@ def store_document(actor: Actor, *, client: Person | Company, name: str, content
     try:
         with transaction.atomic():
             document = Document.objects.create(
-                **_owner_fields(client), case=case, institution=institution, direction=direction,
+                **owner_fields(client), case=case, institution=institution, direction=direction,
                 is_result=is_result, title=title, file=stored_name, file_name=name,
                 content_type=kind.content_type, size=len(content),
                 sha256=hashlib.sha256(content).hexdigest(), scanned_by=scanned_by,
@@ -206,9 +179,7 @@ def deliver_to_client(actor: Actor, *, case_number: str, name: str, content: byt
     case's client (C2): stored in the client's documents and its case, and the client is told
     (results topic for a result, messages otherwise). A case the institution is not involved
     in is "no such case"."""
-    from durvis.messaging.models import Topic
-
-    if not decide(actor, Action.SEND_TO_CLIENT):
+    if not decide(actor, DocumentAction.SEND_TO_CLIENT):
         raise PermissionDenied("the client lacks the messages:write scope")
     case = _case_for_delivery(actor, case_number)
     client: Person | Company | None = case.client_company or case.client_person
@@ -219,65 +190,18 @@ def deliver_to_client(actor: Actor, *, case_number: str, name: str, content: byt
         document = store_document(
             actor, client=client, name=name, content=content, content_type=content_type,
             title=title, direction=Direction.RECEIVED, case=case, is_result=is_result)
-        _notify(Topic.RESULTS if is_result else Topic.MESSAGES, case)
+        publish(actor, DOCUMENT_DELIVERED, [(f"case:{case.pk}", {
+            "document_id": document.pk, "case_id": case.pk, "number": case.number,
+            "is_result": is_result, "client_person_id": case.client_person_id,
+            "client_company_id": case.client_company_id})])
     return document
 
 
 def _case_for_delivery(actor: Actor, number: str) -> ServiceCase:
-    from durvis.register.services import case_to_write_about
-
     try:
         return case_to_write_about(actor, number)
     except ValidationError:
         raise ServiceCase.DoesNotExist from None
-
-
-def _notify(topic: str, case: ServiceCase) -> None:
-    """Tell whoever speaks for the case's client (the notification names the case number
-    only)."""
-    from durvis.messaging import services as messaging
-
-    client = owner_of(case)
-    if client is not None:
-        messaging.notify_clients(topic, "document_received", [(client, {"number": case.number})])
-
-
-def documents_of_client(client: Person | Company, *, direction: str | None = None,
-                        case: ServiceCase | None = None) -> QuerySet[Document]:
-    """A client's documents, newest first: a company's are the company's, a person's those not
-    filed for a company (C2: by profile and by company)."""
-    documents = Document.objects.filter(owner_filter(client))
-    if direction:
-        documents = documents.filter(direction=direction)
-    if case is not None:
-        documents = documents.filter(case=case)
-    return (documents.select_related("case", "institution")
-            .order_by("-created_at", "-pk"))
-
-
-def documents_of_case(actor: Actor, case: ServiceCase, client: Person | Company
-                      ) -> list[Document]:
-    """The documents of one of the client's cases, oldest first (the case page). The read of
-    the case itself is audited by the register."""
-    if not decide(actor, Action.CLIENT_READ, case, client=client):
-        raise PermissionDenied("may not read this client's case")
-    return list(documents_of_client(client, case=case).order_by("created_at", "pk"))
-
-
-def open_for_download(actor: Actor, document_id: int, client: Person | Company) -> Document:
-    """One document of the client the actor acts for, to download; another client's document
-    is "no such document". Audited."""
-    document = Document.objects.filter(pk=document_id).first()
-    if document is None or not decide(actor, Action.CLIENT_READ, document, client=client):
-        raise Document.DoesNotExist
-    record(actor, "documents.document.download", document, subject=audit_subject(client),
-           purpose="eaccount")
-    return document
-
-
-def audit_list_read(actor: Actor, client: Person | Company) -> None:
-    """The client's list of documents was shown."""
-    record(actor, "documents.list.read", client, subject=audit_subject(client), purpose="eaccount")
 
 
 def sweep_orphan_files(older_than: datetime.timedelta = ORPHAN_GRACE) -> int:

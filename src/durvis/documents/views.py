@@ -13,14 +13,15 @@ from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
-from durvis.access.policy import actor_from_request
-from durvis.catalog import services as catalog
+from durvis.catalog import queries as catalog_queries
+from durvis.documents import queries as document_queries
 from durvis.documents import services as documents
 from durvis.documents.forms import DirectionFilterForm, UploadForm
 from durvis.documents.models import Direction, Document
 from durvis.eaccount.decorators import client_required
 from durvis.eaccount.roles import ClientRole
-from durvis.register import services as register
+from durvis.identity.sessions import actor_from_request
+from durvis.register import queries as register_queries
 
 PAGE_SIZE = 100
 
@@ -31,8 +32,8 @@ def document_list(request: HttpRequest) -> HttpResponse:
     role: ClientRole = request.client_role  # type: ignore[attr-defined]
     form = DirectionFilterForm(request.GET or None)
     direction = form.cleaned_data["direction"] if form.is_bound and form.is_valid() else ""
-    listed = documents.documents_of_client(role.client, direction=direction or None)
-    documents.audit_list_read(actor_from_request(request), role.client)
+    listed = document_queries.client_documents(actor_from_request(request), role.client,
+                                               direction=direction or None)
     return render(request, "documents/list.html", {
         "eaccount_section": "documents", "form": form, "documents": listed[:PAGE_SIZE],
         "total": listed.count(), "direction": direction, "page_size": PAGE_SIZE,
@@ -41,9 +42,9 @@ def document_list(request: HttpRequest) -> HttpResponse:
 
 def _upload_form(request: HttpRequest, role: ClientRole, data: Any = None, files: Any = None
                  ) -> UploadForm:
-    cases = list(register.client_history(
+    cases = list(register_queries.client_history(
         person=role.person, company=role.company))
-    institutions = list(catalog.institutions().order_by("name"))
+    institutions = list(catalog_queries.institutions().order_by("name"))
     return UploadForm(data, files, cases=cases, institutions=institutions)
 
 
@@ -90,7 +91,7 @@ def download(request: HttpRequest, pk: int) -> HttpResponse:
     DURVIS_DOCUMENT_MAX_BYTES, so they are sent from memory."""
     role: ClientRole = request.client_role  # type: ignore[attr-defined]
     try:
-        document = documents.open_for_download(actor_from_request(request), pk, role.client)
+        document = document_queries.open_for_download(actor_from_request(request), pk, role.client)
     except Document.DoesNotExist:
         raise Http404 from None
     with document.file.open("rb") as stored:

@@ -13,7 +13,7 @@ from durvis.catalog.models import Service
 from durvis.identity.models import Institution
 from durvis.register.models import CaseStatus, RegisterChannel
 from durvis.register.numbers import parse_case_number
-from durvis.register.services import HistoryFilters
+from durvis.register.queries import HistoryFilters
 
 
 class HistoryFilterForm(forms.Form):

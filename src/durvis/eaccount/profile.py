@@ -19,12 +19,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from durvis.access.policy import actor_from_request
-from durvis.audit.services import record
 from durvis.core.identifiers import mask_personal_code
 from durvis.eaccount.decorators import client_required
 from durvis.identity import services as identity
 from durvis.identity.models import ContactKind, Person
+from durvis.identity.sessions import actor_from_request
 from durvis.messaging import services as messaging
 from durvis.messaging.models import NotificationChannel, Topic
 
@@ -123,14 +122,13 @@ _CONFIRMED = {
 
 def _contacts_page(request: HttpRequest, person: Person, email_form: EmailForm,
                    phone_form: PhoneForm, status: int = 200) -> HttpResponse:
-    states = identity.contact_states(person)
-    record(actor_from_request(request), "identity.profile.read", person, subject=person)
+    states = identity.contact_states(actor_from_request(request), person)
     return render(request, "eaccount/profile_contacts.html", {
         "eaccount_section": "profile", "profile_tab": "contacts", "person": person,
         "masked_code": mask_personal_code(person.personal_code),
         "email": states[ContactKind.EMAIL], "phone": states[ContactKind.PHONE],
         "email_form": email_form, "phone_form": phone_form,
-        "sms_available": identity.phone_confirmation_available(),
+        "sms_available": messaging.phone_confirmation_available(),
     }, status=status)
 
 
@@ -156,7 +154,7 @@ def contacts(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         value = form.cleaned_data[action]
         try:
-            identity.start_contact_change(actor_from_request(request), person, action, value)
+            messaging.request_contact_change(actor_from_request(request), person, action, value)
         except ValidationError as error:
             form.add_error(action, error)
         else:
@@ -197,7 +195,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
     """Enter the code sent to the new address. A stale or repeated post (nothing waits for a
     code any more) is a message on the contacts page, not an error."""
     person = _me(request)
-    states = identity.contact_states(person)
+    states = identity.contact_states(actor_from_request(request), person)
     kind = _pending_kind(request, states)
     if kind is None:
         messages.info(request, _("No change of your contacts is waiting for a code: it was "
@@ -253,6 +251,6 @@ def preferences(request: HttpRequest) -> HttpResponse:
     return render(request, "eaccount/profile_preferences.html", {
         "eaccount_section": "profile", "profile_tab": "preferences", "form": form,
         "channels": NotificationChannel.choices,
-        "sms_available": identity.phone_confirmation_available(),
+        "sms_available": messaging.phone_confirmation_available(),
         "has_email": bool(person.email), "has_phone": bool(person.phone),
     }, status=422 if request.method == "POST" else 200)

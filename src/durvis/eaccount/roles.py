@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from durvis.access.policy import Action, Actor, actor_from_request, allowed
-from durvis.identity.client_session import INITIAL_ROLE_KEY
+from durvis.access.policy import allowed
+from durvis.core.actor import Actor
 from durvis.identity.models import Company, Person
 from durvis.identity.registers import enterprise_register, population_register
+from durvis.identity.rules import IdentityAction
+from durvis.identity.sessions import INITIAL_ROLE_KEY, actor_from_request
 
 ROLE_KEY = "durvis.client.role"
 
@@ -74,7 +76,7 @@ def role_for_key(actor: Actor, key: str) -> ClientRole | None:
         client = Company.objects.filter(pk=int(ident)).first()
     else:
         return None
-    if client is None or not allowed(actor, Action.ACT_FOR, client=client):
+    if client is None or not allowed(actor, IdentityAction.ACT_FOR, client=client):
         return None
     if isinstance(client, Company):
         return ClientRole(key, company=client)

@@ -18,14 +18,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from durvis.access.policy import actor_from_request
 from durvis.audit.services import record
-from durvis.documents import services as documents
+from durvis.documents import queries as document_queries
 from durvis.eaccount import roles
 from durvis.eaccount.decorators import client_required
 from durvis.eaccount.forms import FeedbackForm, HistoryFilterForm
 from durvis.eaccount.roles import ClientRole
+from durvis.identity.sessions import actor_from_request
 from durvis.messaging import services as messaging
+from durvis.register import queries as register_queries
 from durvis.register import services as register
 from durvis.register.models import CaseStatus, Consultation, ServiceCase
 
@@ -42,7 +43,7 @@ def _audit_read(request: HttpRequest, action: str, role: ClientRole) -> None:
 def overview(request: HttpRequest) -> HttpResponse:
     """What needs the client's attention: open cases, results to rate, unread messages."""
     role: ClientRole = request.client_role  # type: ignore[attr-defined]
-    cases = register.client_history(role.person, role.company)
+    cases = register_queries.client_history(role.person, role.company)
     open_cases = cases.filter(status__in=OPEN_STATUSES)
     recent_results = cases.filter(status__in=register.FEEDBACK_STATUSES, feedback__isnull=True)
     _audit_read(request, "eaccount.overview.read", role)
@@ -58,15 +59,15 @@ def overview(request: HttpRequest) -> HttpResponse:
 def history(request: HttpRequest) -> HttpResponse:
     """Every case and consultation of the current role, newest first, filtered (C3)."""
     role: ClientRole = request.client_role  # type: ignore[attr-defined]
-    institutions, services = register.history_choices(role.person, role.company)
+    institutions, services = register_queries.history_choices(role.person, role.company)
     form = HistoryFilterForm(request.GET or None, institutions=institutions, services=services)
     filters = form.filters() if form.is_bound and form.is_valid() else None
     page = _page_number(request)
     entries: list[Any] = []
     total = 0
     if not form.is_bound or form.is_valid():
-        cases = register.client_history(role.person, role.company, filters=filters)
-        consultations = register.client_consultations(role.person, role.company, filters=filters)
+        cases = register_queries.client_history(role.person, role.company, filters=filters)
+        consultations = register_queries.client_consultations(role.person, role.company, filters=filters)
         entries, total = _merged_page(cases, consultations, page)
     _audit_read(request, "eaccount.history.read", role)
     query = request.GET.copy()
@@ -123,7 +124,7 @@ def _clients_case(request: HttpRequest, number: str) -> tuple[ServiceCase, list[
     """The case of the role's client with its history; anyone else's case is "not found"."""
     role: ClientRole = request.client_role  # type: ignore[attr-defined]
     try:
-        return register.client_case(actor_from_request(request), number, role.client)
+        return register_queries.client_case(actor_from_request(request), number, role.client)
     except ServiceCase.DoesNotExist:
         raise Http404 from None
 
@@ -135,7 +136,7 @@ def _case_page(request: HttpRequest, case: ServiceCase, events: list[Any], form:
     return render(request, "eaccount/case.html", {
         "eaccount_section": "history", "case": case, "events": events, "can_rate": can_rate,
         "feedback_form": form,
-        "documents": documents.documents_of_case(actor, case, role.client),
+        "documents": document_queries.documents_of_case(actor, case, role.client),
         "case_messages": messaging.messages_of_case(actor, case, role.client),
     }, status=status)
 
@@ -166,7 +167,7 @@ def consultation_feedback(request: HttpRequest, pk: int) -> HttpResponse:
     role: ClientRole = request.client_role  # type: ignore[attr-defined]
     actor = actor_from_request(request)
     try:
-        consultation = register.client_consultation(actor, pk, role.client)
+        consultation = register_queries.client_consultation(actor, pk, role.client)
     except Consultation.DoesNotExist:
         raise Http404 from None
     form = FeedbackForm(request.POST or None)

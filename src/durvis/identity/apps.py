@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class IdentityConfig(AppConfig):
     name = "durvis.identity"
     label = "identity"
+
+    def ready(self) -> None:
+        # Plug identity's access rules into the platform's registries.
+        from durvis.identity import rules  # noqa: F401

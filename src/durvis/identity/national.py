@@ -41,7 +41,7 @@ from django.utils.translation import gettext_lazy as _
 
 from durvis.core.identifiers import validate_company_number, validate_personal_code
 from durvis.identity.models import Company, Person
-from durvis.identity.services import find_company, find_person
+from durvis.identity.queries import find_company, find_person
 
 
 class SignInRole(StrEnum):

@@ -2,7 +2,7 @@
 
 pysaml2 directly, not djangosaml2: djangosaml2 signs the assertion's subject in as a Django user
 (it creates or finds one through its authentication backend), while our clients are persons
-without Django accounts (`durvis.identity.client_session`). Using pysaml2 in our own views keeps
+without Django accounts (`durvis.identity.sessions`). Using pysaml2 in our own views keeps
 one client-session mechanism for both protocols.
 
 The flow: an AuthnRequest by the HTTP-Redirect binding; the identity provider posts the Response

@@ -11,21 +11,21 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import models, transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import hex_validator
 
-from durvis.access.policy import Action, decide
+from durvis.access.policy import decide
 from durvis.audit import services as audit
+from durvis.core.actor import Actor
 from durvis.core.identifiers import (
     birth_date_from_personal_code,
     validate_company_number,
@@ -42,30 +42,7 @@ from durvis.identity.models import (
     PersonCode,
     StaffMember,
 )
-from durvis.integrations import services as integrations
-from durvis.integrations import sms
-
-if TYPE_CHECKING:
-    from durvis.access.policy import Actor
-
-
-def find_person(code: str) -> Person | None:
-    """The person holding this code now or in the past; None if nobody does.
-
-    Raises ValidationError when the code itself is invalid.
-    """
-    number = validate_personal_code(code)
-    entry = PersonCode.objects.select_related("person").filter(code=number).first()
-    return entry.person if entry else None
-
-
-def find_company(registration_number: str) -> Company | None:
-    number = validate_company_number(registration_number)
-    return Company.objects.filter(registration_number=number).first()
-
-
-def municipality(code: str) -> Institution | None:
-    return Institution.objects.filter(code=code, kind=Institution.Kind.MUNICIPALITY).first()
+from durvis.identity.rules import IdentityAction
 
 
 @transaction.atomic
@@ -147,16 +124,6 @@ def record_representation(
         defaults={"may_act_alone": may_act_alone, "valid_from": valid_from, "valid_to": valid_to},
     )
     return representation
-
-
-def staff_of(user: Any) -> StaffMember | None:
-    """The staff record of a signed-in user, if they are staff."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    try:
-        return StaffMember.objects.select_related("institution").get(user=user)
-    except StaffMember.DoesNotExist:
-        return None
 
 
 def _add_years(day: datetime.date, years: int) -> datetime.date:
@@ -267,7 +234,7 @@ def reset_second_factor(actor: Actor, staff_member: StaffMember) -> int:
     inside the encoded data): a full scan, acceptable for a rare administrative action; other
     session engines (cache, signed cookies) cannot be searched, and those sessions lapse with
     the idle time-out instead."""
-    if not decide(actor, Action.RESET_STAFF_SECOND_FACTOR, staff_member):
+    if not decide(actor, IdentityAction.RESET_STAFF_SECOND_FACTOR, staff_member):
         raise PermissionDenied("may not reset this staff member's second factor")
     devices, _ = TOTPDevice.objects.filter(user_id=staff_member.user_id).delete()
     sessions = _end_sessions_of(staff_member.user_id)
@@ -360,7 +327,6 @@ CONTACT_CODE_MAX_ATTEMPTS = 5
 # Codes a person may ask for in an hour: enough for typos and a lost message, too few to use the
 # platform to bombard somebody else's address.
 CONTACT_CODES_PER_HOUR = 5
-CONTACT_CODE_EVENT = "identity.contact_code"
 _PHONE_PUNCTUATION = re.compile(r"[\s().\-/]")
 
 
@@ -394,11 +360,6 @@ class ContactState:
     @property
     def pending_expired(self) -> bool:
         return self.pending is not None and self.pending.expires_at <= timezone.now()
-
-
-def phone_confirmation_available() -> bool:
-    """A phone number is confirmed by SMS, so only where an SMS gateway is configured."""
-    return sms.is_configured()
 
 
 def normalise_email(value: str) -> str:
@@ -435,8 +396,11 @@ def normalise_phone(value: str) -> str:
           "country code (for example +37061234567)."), code="invalid")
 
 
-def contact_states(person: Person) -> dict[str, ContactState]:
-    """The person's e-mail and phone with their confirmation state, by kind."""
+def contact_states(actor: Actor, person: Person) -> dict[str, ContactState]:
+    """The person's e-mail and phone with their confirmation state, by kind (the profile page);
+    the read is audited. Raises PermissionDenied for anybody but the person."""
+    _check_own_profile(actor, person)
+    audit.record(actor, "identity.profile.read", person, subject=person)
     rows = list(ContactConfirmation.objects.filter(
         person=person, status__in=[ContactConfirmation.Status.PENDING,
                                    ContactConfirmation.Status.CONFIRMED]))
@@ -454,7 +418,7 @@ def contact_states(person: Person) -> dict[str, ContactState]:
 def _check_own_profile(actor: Actor, person: Person) -> None:
     """Only the person themself changes their contacts: not a parent for a child, not a company
     representative, not staff (the person is the one who receives the code)."""
-    if not decide(actor, Action.CHANGE_OWN_PROFILE, person):
+    if not decide(actor, IdentityAction.CHANGE_OWN_PROFILE, person):
         raise PermissionDenied("only the person themself changes their contacts")
 
 
@@ -481,32 +445,26 @@ def _code_hash(confirmation_person_id: int, kind: str, value: str, code: str) ->
     return salted_hmac("durvis.identity.contact_code", message, algorithm="sha256").hexdigest()
 
 
-def _send_code(person: Person, kind: str, value: str, code: str) -> None:
-    from durvis.messaging.services import language_of
+@dataclass(frozen=True)
+class IssuedCode:
+    """A confirmation code just issued: the caller sends `code` to `confirmation.value` (in the
+    same transaction) and forgets it; only its HMAC is stored."""
 
-    context = {"code": code, "minutes": int(CONTACT_CODE_LIFETIME.total_seconds() // 60)}
-    channel = "email" if kind == ContactKind.EMAIL else "sms"
-    with translation.override(language_of(person)):
-        subject = render_to_string("messaging/contact_code_subject.txt", context).strip()
-        body = render_to_string(f"messaging/contact_code_{channel}.txt", context).strip()
-    recipient = value.replace(" ", "") if channel == "sms" else value
-    integrations.enqueue_notification(channel, recipient, CONTACT_CODE_EVENT, subject, body)
+    confirmation: ContactConfirmation
+    code: str
 
 
 @transaction.atomic
-def start_contact_change(actor: Actor, person: Person, kind: str, value: str
-                         ) -> ContactConfirmation:
-    """Ask to change the person's e-mail or phone to `value`: a new code goes to that address (in
-    the outbox, so nothing is sent if this rolls back) and replaces any code sent before. The
-    contact itself stays as it is until `confirm_contact_change`. Raises ValidationError for an
-    invalid or unchanged address, a phone without an SMS gateway, or too many codes in an hour."""
+def start_contact_change(actor: Actor, person: Person, kind: str, value: str) -> IssuedCode:
+    """Ask to change the person's e-mail or phone to `value`: a new code replaces any code sent
+    before; the caller sends it (`durvis.messaging.services.request_contact_change` does, by the
+    outbox). The contact itself stays as it is until `confirm_contact_change`. Raises
+    PermissionDenied for anybody but the person, ValidationError for an invalid or unchanged
+    address or too many codes in an hour."""
     _check_own_profile(actor, person)
     value = _normalise_contact(kind, value)
     if value == getattr(person, _contact_field(kind)):
         raise ValidationError(_("This is already your address."), code="unchanged")
-    if kind == ContactKind.PHONE and not phone_confirmation_available():
-        raise ValidationError(_("A phone number cannot be confirmed now: no SMS service is "
-                                "connected. Try again later."), code="sms_unavailable")
     Person.objects.select_for_update().filter(pk=person.pk).first()  # one request at a time
     now = timezone.now()
     recent = ContactConfirmation.objects.filter(
@@ -521,10 +479,9 @@ def start_contact_change(actor: Actor, person: Person, kind: str, value: str
     confirmation = ContactConfirmation.objects.create(
         person=person, kind=kind, value=value, code_hash=_code_hash(person.pk, kind, value, code),
         expires_at=now + CONTACT_CODE_LIFETIME)
-    _send_code(person, kind, value, code)
     audit.record(actor, "identity.contact.change_requested", confirmation, subject=person,
                  details={"kind": kind})
-    return confirmation
+    return IssuedCode(confirmation, code)
 
 
 @transaction.atomic

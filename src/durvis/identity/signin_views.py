@@ -2,7 +2,7 @@
 (OpenID Connect callback, SAML ACS and metadata), sign out.
 
 Whatever the protocol, the answer becomes `SignInClaims`, `national.resolve` finds the person and
-`client_session.start` signs them in. Any failure is audited and shown as a page that says what
+`sessions.start` signs them in. Any failure is audited and shown as a page that says what
 happened; nothing is signed in then.
 """
 
@@ -18,10 +18,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from durvis.access.policy import actor_from_request
 from durvis.audit.services import record
-from durvis.identity import client_session, oidc, saml
+from durvis.identity import oidc, saml, sessions
 from durvis.identity.national import SignInClaims, UnknownPerson, resolve
+from durvis.identity.sessions import actor_from_request
 from durvis.identity.signin_errors import SignInFailed
 
 NEXT_KEY = "durvis.signin.next"
@@ -120,7 +120,7 @@ def _sign_in(request: HttpRequest, claims: SignInClaims, next_url: str) -> HttpR
         identity = resolve(claims)
     except UnknownPerson:
         raise SignInFailed("unknown_person") from None
-    client_session.start(request, identity)
+    sessions.start(request, identity)
     return redirect(next_url or reverse("eaccount:overview"))
 
 
@@ -135,5 +135,5 @@ def _failed(request: HttpRequest, failure: SignInFailed, protocol: str) -> HttpR
 
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
-    client_session.end(request)
+    sessions.end(request)
     return redirect("catalog:home")

@@ -10,18 +10,9 @@ from durvis.catalog.models import Service
 from durvis.identity.models import Institution
 
 
-class Operation(models.TextChoices):
-    """What an API client may do (its scopes), besides which services it covers."""
-
-    CASES_READ = "cases:read", _("Read cases and their history")
-    CASES_WRITE = "cases:write", _("Create cases, post statuses and results")
-    CONSULTATIONS_WRITE = "consultations:write", _("Register consultations")
-    MESSAGES_WRITE = "messages:write", _("Send messages and documents to clients' e-accounts")
-    MESSAGES_READ = "messages:read", _("Read clients' answers to the institution's messages")
-
-
 class ApiClient(models.Model):
-    """A back-office or front-office system of one institution, with its scopes.
+    """A back-office or front-office system of one institution, with its scopes (`operations`:
+    keys of `durvis.integrations.rules.SCOPES`).
 
     An empty service list means every service the institution holds or provides. The secret is
     shown once; only its SHA-256 is stored (`token_hash`), `token_prefix` identifies it in logs.
@@ -57,16 +48,9 @@ class IdempotencyRecord(models.Model):
         return self.key
 
 
-class WebhookEvent(models.TextChoices):
-    CASE_REGISTERED = "case.registered", _("An application was registered on the platform")
-    CASE_STATUS_CHANGED = "case.status_changed", _("A case's status was changed by someone else")
-    CASE_RESULT = "case.result", _("A result was posted by someone else")
-    FEEDBACK_RECEIVED = "feedback.received", _("A client gave feedback")
-    MESSAGE_RECEIVED = "message.received", _("A client wrote to the institution")
-
-
 class WebhookEndpoint(models.Model):
-    """Where an institution wants to be told about events (signed with its secret)."""
+    """Where an institution wants to be told about events (signed with its secret); `events`
+    are keys of `durvis.integrations.events.WEBHOOK_TYPES`."""
 
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
     url = models.URLField(max_length=500)

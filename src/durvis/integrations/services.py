@@ -25,21 +25,21 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from durvis.access.policy import Action, Actor, ApiGrant, decide
+from durvis.access.policy import decide
 from durvis.audit.services import record
 from durvis.catalog.models import Service
+from durvis.core.actor import Actor, ApiGrant
 from durvis.identity.models import Institution
 from durvis.integrations import sms
 from durvis.integrations.models import (
     ApiClient,
     IdempotencyRecord,
-    Operation,
     OutboxChannel,
     OutboxMessage,
     OutboxStatus,
     WebhookEndpoint,
-    WebhookEvent,
 )
+from durvis.integrations.rules import SCOPES, WEBHOOK_TYPES, IntegrationAction
 
 TOKEN_PREFIX = "dv"  # noqa: S105 - the public prefix of every token, not a secret
 MAX_ATTEMPTS = 8
@@ -54,10 +54,10 @@ def create_api_client(
     services: Iterable[Service] = (),
 ) -> tuple[ApiClient, str]:
     """Create a client; returns it and its token, which is shown once and never stored."""
-    if not decide(actor, Action.MANAGE_INTEGRATIONS, institution):
+    if not decide(actor, IntegrationAction.MANAGE_INTEGRATIONS, institution):
         raise PermissionDenied("only the institution's administrator manages its API clients")
     operations = sorted(set(operations))
-    if not operations or set(operations) - set(Operation.values):
+    if not operations or set(operations) - set(SCOPES.keys()):
         raise ValidationError({"operations": "Choose operations from the list."})
     services = list(services)
     foreign = [s.code for s in services if not _serves(institution, s)]
@@ -150,10 +150,10 @@ def _stored_answer(client_id: int, key: str, request_hash: str) -> tuple[int, An
 
 def register_webhook(actor: Actor, institution: Institution, url: str, events: Iterable[str],
                      secret: str | None = None) -> WebhookEndpoint:
-    if not decide(actor, Action.MANAGE_INTEGRATIONS, institution):
+    if not decide(actor, IntegrationAction.MANAGE_INTEGRATIONS, institution):
         raise PermissionDenied("only the institution's administrator manages its webhooks")
     events = sorted(set(events))
-    if not events or set(events) - set(WebhookEvent.values):
+    if not events or set(events) - set(WEBHOOK_TYPES.keys()):
         raise ValidationError({"events": "Choose events from the list."})
     endpoint = WebhookEndpoint(institution=institution, url=url, events=events,
                                secret=secret or secrets.token_urlsafe(32))
@@ -304,7 +304,7 @@ def next_due_at() -> Any:
 
 
 def dead_letters(actor: Actor, institution: Institution) -> list[OutboxMessage]:
-    if not decide(actor, Action.MANAGE_INTEGRATIONS, institution):
+    if not decide(actor, IntegrationAction.MANAGE_INTEGRATIONS, institution):
         raise PermissionDenied
     return list(OutboxMessage.objects.filter(endpoint__institution=institution,
                                              status=OutboxStatus.DEAD).order_by("-created_at"))
@@ -315,7 +315,7 @@ def replay(actor: Actor, message: OutboxMessage) -> None:
     """Send a dead letter again (an administrator fixed the receiving end)."""
     endpoint = (WebhookEndpoint.objects.filter(pk=message.endpoint_id).first()
                 if message.endpoint_id is not None else None)
-    if endpoint is None or not decide(actor, Action.MANAGE_INTEGRATIONS, endpoint.institution):
+    if endpoint is None or not decide(actor, IntegrationAction.MANAGE_INTEGRATIONS, endpoint.institution):
         raise PermissionDenied
     OutboxMessage.objects.filter(pk=message.pk).update(
         status=OutboxStatus.PENDING, attempts=0, next_attempt_at=timezone.now())
@@ -335,7 +335,7 @@ def webhooks_of(institution: Institution) -> list[WebhookEndpoint]:
 @transaction.atomic
 def deactivate_api_client(actor: Actor, client: ApiClient) -> None:
     """Revoke a client's token at once (a leaked secret, a retired system)."""
-    if not decide(actor, Action.MANAGE_INTEGRATIONS, client.institution):
+    if not decide(actor, IntegrationAction.MANAGE_INTEGRATIONS, client.institution):
         raise PermissionDenied
     ApiClient.objects.filter(pk=client.pk).update(is_active=False)
     record(actor, "integrations.api_client.deactivate", client)

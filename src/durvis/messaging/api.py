@@ -18,10 +18,10 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from durvis.access.policy import Actor
+from durvis.core.actor import Actor
 from durvis.core.api import ApiError, ErrorOut
 from durvis.documents.models import Document
-from durvis.identity import services as identity
+from durvis.identity import queries as identity_queries
 from durvis.identity.models import Institution
 from durvis.integrations.auth import ApiClientAuth
 from durvis.integrations.services import idempotent
@@ -139,10 +139,10 @@ def _client(payload: MessageIn, case: ServiceCase | None) -> messaging.Client:
     if payload.personal_code and payload.registration_number:
         raise _field("registration_number", "Name either a person or a company.", "invalid")
     if payload.personal_code:
-        return _lookup(identity.find_person, payload.personal_code, "personal_code",  # type: ignore[no-any-return]
+        return _lookup(identity_queries.find_person, payload.personal_code, "personal_code",  # type: ignore[no-any-return]
                        "No person with this personal code.")
     if payload.registration_number:
-        return _lookup(identity.find_company, payload.registration_number,  # type: ignore[no-any-return]
+        return _lookup(identity_queries.find_company, payload.registration_number,  # type: ignore[no-any-return]
                        "registration_number", "No company with this number.")
     if case is not None:
         return messaging.client_of(case)

@@ -8,8 +8,9 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from durvis.core.models import ClientOwnedRequired
 from durvis.documents.models import Document
-from durvis.identity.models import Company, Institution, Person
+from durvis.identity.models import Institution, Person
 from durvis.integrations.models import ApiClient
 from durvis.register.models import ServiceCase
 
@@ -63,15 +64,11 @@ class Direction(models.TextChoices):
     FROM_CLIENT = "from_client", _("From the client")
 
 
-class Thread(models.Model):
+class Thread(ClientOwnedRequired):
     """A conversation (sarakste) in a client's official e-address inbox with one institution,
     optionally about one of the client's cases. The owner is a person or a company (the role
     it was received or written in), never both."""
 
-    client_person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT,
-                                      related_name="+")
-    client_company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.PROTECT,
-                                       related_name="+")
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
     case = models.ForeignKey(ServiceCase, null=True, blank=True, on_delete=models.PROTECT,
                              related_name="+")
@@ -104,16 +101,12 @@ class Thread(models.Model):
         return reverse("inbox:thread", args=[self.pk])
 
 
-class InboxMessage(models.Model):
+class InboxMessage(ClientOwnedRequired):
     """One message of a conversation. The owner and the institution are copied from the thread
     so that a client's unread count and an institution's feed of replies are each one walk of
     an index. `read_at` is when the client first opened it (messages from the institution)."""
 
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")
-    client_person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT,
-                                      related_name="+")
-    client_company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.PROTECT,
-                                       related_name="+")
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
     direction = models.CharField(_("direction"), max_length=20, choices=Direction.choices)
     subject = models.CharField(_("subject"), max_length=200)
@@ -129,7 +122,7 @@ class InboxMessage(models.Model):
                                       help_text=_("Who wrote for the client."))
     attachments = models.ManyToManyField(Document, blank=True, related_name="+")
 
-    class Meta:
+    class Meta(ClientOwnedRequired.Meta):
         verbose_name = _("message")
         verbose_name_plural = _("messages")
         indexes = [

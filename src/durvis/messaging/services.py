@@ -11,24 +11,35 @@ answers them or writes to an institution about a case; the institution hears of 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.template.loader import render_to_string
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from durvis.access.policy import Action, Actor, audit_subject, decide, is_owner, owner_filter
+from durvis.access.policy import decide, require
 from durvis.audit.services import Entry, record, record_many
+from durvis.core.actor import Actor
+from durvis.core.events import publish
+from durvis.core.registry import Registry
+from durvis.documents import queries as document_queries
+from durvis.documents import services as documents
 from durvis.documents.models import Document
-from durvis.identity.models import Company, Institution, Person
+from durvis.documents.rules import DocumentAction
+from durvis.identity import services as identity
+from durvis.identity.models import Company, ContactConfirmation, ContactKind, Institution, Person
+from durvis.identity.queries import audit_subject, is_owner, owner_fields, owner_filter
 from durvis.identity.registers import enterprise_register, population_register
+from durvis.identity.rules import IdentityAction
 from durvis.integrations import services as integrations
 from durvis.integrations import sms
-from durvis.integrations.models import WebhookEvent
+from durvis.messaging import events
 from durvis.messaging.models import (
     ClientLanguage,
     Direction,
@@ -38,6 +49,7 @@ from durvis.messaging.models import (
     Thread,
     Topic,
 )
+from durvis.messaging.rules import MessagingAction
 from durvis.register.models import ServiceCase
 
 # Without a choice of their own, clients get e-mail for everything but offers, and no SMS.
@@ -45,6 +57,45 @@ DEFAULTS: dict[tuple[str, str], bool] = {
     (topic, channel): channel == NotificationChannel.EMAIL and topic != Topic.PROACTIVE_OFFERS
     for topic in Topic.values for channel in NotificationChannel.values
 }
+
+
+@dataclass(frozen=True)
+class NotificationKind:
+    """A notification the platform sends a client: its `template` (the files
+    `messaging/<template>_subject.txt` and `_<channel>.txt`) and the `topic` the client turns it
+    on or off by."""
+
+    key: str
+    topic: str
+    template: str
+
+    def check(self) -> list[str]:
+        """Every template the kind needs exists."""
+        missing = []
+        for part in ("subject", *NotificationChannel.values):
+            try:
+                get_template(f"messaging/{self.template}_{part}.txt")
+            except TemplateDoesNotExist:
+                missing.append(f"no template messaging/{self.template}_{part}.txt")
+        return missing
+
+
+NOTIFICATION_KINDS: Registry[NotificationKind] = Registry("notification kinds")
+
+
+def notification_kind(key: str, topic: str, template: str = "") -> str:
+    """Declare a kind of notification; returns its key. Raises ImproperlyConfigured for a key
+    that is taken."""
+    NOTIFICATION_KINDS.register(NotificationKind(key, topic, template or key))
+    return key
+
+
+STATUS_CHANGED = notification_kind("status_changed", Topic.STATUS_CHANGES)
+RESULT = notification_kind("result", Topic.RESULTS)
+MESSAGE_RECEIVED = notification_kind("message_received", Topic.MESSAGES)
+DOCUMENT_RECEIVED = notification_kind("document_received", Topic.MESSAGES)
+RESULT_DOCUMENT_RECEIVED = notification_kind("result_document_received", Topic.RESULTS,
+                                             "document_received")
 
 
 def preferences(person: Person) -> dict[tuple[str, str], bool]:
@@ -58,7 +109,7 @@ def preferences(person: Person) -> dict[tuple[str, str], bool]:
 @transaction.atomic
 def set_preference(actor: Actor, person: Person, topic: str, channel: str, enabled: bool) -> None:
     """The client (or whoever may act for them) turns a topic on or off for a channel."""
-    if not decide(actor, Action.ACT_FOR, client=person):
+    if not decide(actor, IdentityAction.ACT_FOR, client=person):
         raise PermissionDenied("may not change this client's notifications")
     if topic not in Topic.values or channel not in NotificationChannel.values:
         raise ValueError("unknown topic or channel")
@@ -72,7 +123,7 @@ def set_preference(actor: Actor, person: Person, topic: str, channel: str, enabl
 def set_language(actor: Actor, person: Person, language: str) -> None:
     """The person chooses the language of their notifications (only they do: not a parent or a
     representative acting for them)."""
-    if not decide(actor, Action.CHANGE_OWN_PROFILE, person):
+    if not decide(actor, IdentityAction.CHANGE_OWN_PROFILE, person):
         raise PermissionDenied("only the person themself chooses their language")
     if language not in ("lv", "en"):
         raise ValueError("unknown language")
@@ -87,8 +138,7 @@ def language_of(person: Person) -> str:
     return chosen.first() or "lv"
 
 
-def notify_clients(topic: str, template: str,
-                   items: Sequence[tuple[Person | Company, dict[str, Any]]]) -> int:
+def notify_clients(kind: str, items: Sequence[tuple[Person | Company, dict[str, Any]]]) -> int:
     """Notify whoever speaks for each client (C1): a person themself and, while they are a
     minor, their parents (from the population register); a company's representatives (from the
     enterprise register). Only persons with a contact are read; each hears of an item once.
@@ -108,14 +158,17 @@ def notify_clients(topic: str, template: str,
     wanted = [(speakers(client), context) for client, context in items]
     reachable = (Person.objects.filter(~Q(email="") | ~Q(phone=""))
                  .only("pk", "email", "phone").in_bulk(set().union(*(s for s, _c in wanted))))
-    return notify(topic, template, [(reachable[pk], context) for speaker_ids, context in wanted
-                                    for pk in sorted(speaker_ids) if pk in reachable])
+    return notify(kind, [(reachable[pk], context) for speaker_ids, context in wanted
+                         for pk in sorted(speaker_ids) if pk in reachable])
 
 
-def notify(topic: str, template: str, items: list[tuple[Person, dict[str, Any]]]) -> int:
-    """Queue the notification `template` (subject and body, rendered in each client's language)
-    for every (person, context) item, on each channel the person wants the topic on and has a
-    contact for. Returns how many messages were queued."""
+def notify(kind: str, items: list[tuple[Person, dict[str, Any]]]) -> int:
+    """Queue the notification of `kind` (a key of `NOTIFICATION_KINDS`: its subject and body
+    rendered in each client's language) for every (person, context) item, on each channel the
+    person wants the kind's topic on and has a contact for. Returns how many messages were
+    queued. Raises KeyError for an unknown kind."""
+    found = NOTIFICATION_KINDS.get(kind)
+    topic, template = found.topic, found.template
     people = {person.pk for person, _context in items}
     if not people:
         return 0
@@ -181,13 +234,6 @@ def _first_code(error: ValidationError) -> str:
     return (errors[0].code or "invalid") if errors else "invalid"
 
 
-def _owner(client: Client) -> dict[str, Any]:
-    """The owner columns of a client's record: exactly one of person or company."""
-    if isinstance(client, Company):
-        return {"client_person": None, "client_company": client}
-    return {"client_person": client, "client_company": None}
-
-
 def _check_text(subject: str, body: str) -> None:
     errors = {}
     if not subject.strip() or len(subject) > MAX_SUBJECT:
@@ -203,10 +249,8 @@ def _check_text(subject: str, body: str) -> None:
 def case_for_sending(actor: Actor, number: str) -> ServiceCase:
     """A case the actor's institution may write to the client about, by its number; a number
     that is not valid, unknown or another institution's is the same "no such case"."""
-    from durvis.register.services import case_to_write_about
-
     try:
-        return case_to_write_about(actor, number)
+        return document_queries.case_to_write_about(actor, number)
     except ValidationError as error:
         raise ValidationError({"case_number": error.error_list}) from None
     except ServiceCase.DoesNotExist:
@@ -226,8 +270,6 @@ def client_of(case: ServiceCase) -> Client:
 def _store_attachments(actor: Actor, client: Client, institution: Institution,
                        case: ServiceCase | None, attachments: Sequence[Attachment],
                        direction: str) -> list[Document]:
-    from durvis.documents import services as documents
-
     stored = []
     for index, (name, content, content_type, title) in enumerate(attachments):
         try:
@@ -278,10 +320,8 @@ def send_to_client(actor: Actor, *, client: Client, institution: Institution, su
     """An institution's system or employee puts a message, with its attachments as documents,
     into the client's e-address inbox, and the client is told by the channels they chose for
     messages. All or nothing: a refused attachment leaves no message and no document."""
-    if not decide(actor, Action.SEND_TO_CLIENT, case):
-        raise PermissionDenied("may not write to this client")
-    if institution.pk != actor.institution_id:
-        raise PermissionDenied("an institution writes in its own name only")
+    require(actor, DocumentAction.SEND_TO_CLIENT, case)
+    require(actor, DocumentAction.SEND_AS_INSTITUTION, institution)
     if case is not None and not is_owner(case, client):
         raise ValidationError({"case_number": ValidationError(
             _("The case is not this client's."), code="other_client")})
@@ -289,7 +329,7 @@ def send_to_client(actor: Actor, *, client: Client, institution: Institution, su
     if reply_to is not None:
         thread = _thread_to_answer(reply_to, client, institution)
     else:
-        thread = Thread.objects.create(**_owner(client), institution=institution, case=case,
+        thread = Thread.objects.create(**owner_fields(client), institution=institution, case=case,
                                        subject=subject.strip(), last_message_at=timezone.now())
     documents = _store_attachments(actor, client, institution, case or thread.case, attachments,
                                    "received")
@@ -297,19 +337,23 @@ def send_to_client(actor: Actor, *, client: Client, institution: Institution, su
                            **_institution_sender(actor))
     record(actor, "messaging.message.send", message, subject=audit_subject(client),
            details={"thread": thread.pk, "attachments": len(documents)})
-    notify_clients(Topic.MESSAGES, "message_received", [(client, {
-        "institution": institution, "number": thread.case.number if thread.case else ""})])
+    publish(actor, events.MESSAGE_SENT, [(f"thread:{thread.pk}", {
+        "message_id": message.pk, "institution_id": institution.pk,
+        "number": thread.case.number if thread.case else "",
+        **{f"{name}_id": getattr(message, f"{name}_id")
+           for name in ("client_person", "client_company")}})])
     return message
 
 
-def _emit_received(message: InboxMessage) -> None:
+def _emit_received(actor: Actor, message: InboxMessage) -> None:
     """Tell the institution's systems that a client wrote; no personal data: they read the
     message from the API."""
     thread = message.thread
-    integrations.emit(WebhookEvent.MESSAGE_RECEIVED, [thread.institution_id], [{
-        "message_id": message.pk, "conversation_id": thread.pk,
-        "case_number": thread.case.number if thread.case else None,
-        "sent_at": message.sent_at.isoformat()}])
+    publish(actor, events.MESSAGE_RECEIVED, [(f"thread:{thread.pk}", {
+        "institutions": [thread.institution_id],
+        "webhook": {"message_id": message.pk, "conversation_id": thread.pk,
+                    "case_number": thread.case.number if thread.case else None,
+                    "sent_at": message.sent_at.isoformat()}})])
 
 
 @transaction.atomic
@@ -318,7 +362,7 @@ def reply(actor: Actor, thread_or_message: Thread | InboxMessage, body: str,
     """The client (or who acts for them) answers in a conversation of theirs."""
     thread = (thread_or_message.thread if isinstance(thread_or_message, InboxMessage)
               else thread_or_message)
-    if not decide(actor, Action.CLIENT_WRITE, thread, client=client):
+    if not decide(actor, IdentityAction.CLIENT_WRITE, thread, client=client):
         raise PermissionDenied("may not answer for this client")
     _check_text(thread.subject, body)
     documents = _store_attachments(actor, client, thread.institution, thread.case, attachments,
@@ -327,7 +371,7 @@ def reply(actor: Actor, thread_or_message: Thread | InboxMessage, body: str,
                            sender_person=actor.person)
     record(actor, "messaging.message.reply", message, subject=audit_subject(client),
            details={"thread": thread.pk, "attachments": len(documents)})
-    _emit_received(message)
+    _emit_received(actor, message)
     return message
 
 
@@ -337,7 +381,7 @@ def write_to_institution(actor: Actor, client: Client, institution: Institution 
                          attachments: Sequence[Attachment] = ()) -> InboxMessage:
     """The client starts a conversation with an institution; about one of their cases it goes
     to the case's holder."""
-    if not decide(actor, Action.CLIENT_WRITE, case, client=client):
+    if not decide(actor, IdentityAction.CLIENT_WRITE, case, client=client):
         raise PermissionDenied("may not write for this client")
     if case is not None:
         institution = case.holder
@@ -345,14 +389,14 @@ def write_to_institution(actor: Actor, client: Client, institution: Institution 
         raise ValidationError({"institution": ValidationError(
             _("Choose an institution or a case."), code="required")})
     _check_text(subject, body)
-    thread = Thread.objects.create(**_owner(client), institution=institution, case=case,
+    thread = Thread.objects.create(**owner_fields(client), institution=institution, case=case,
                                    subject=subject.strip(), last_message_at=timezone.now())
     documents = _store_attachments(actor, client, institution, case, attachments, "sent")
     message = _add_message(thread, Direction.FROM_CLIENT, subject, body, documents,
                            sender_person=actor.person)
     record(actor, "messaging.message.write", message, subject=audit_subject(client),
            details={"thread": thread.pk, "attachments": len(documents)})
-    _emit_received(message)
+    _emit_received(actor, message)
     return message
 
 
@@ -371,7 +415,7 @@ def unread_count(client: Client) -> int:
                                        read_at__isnull=True).count()
 
 
-def _thread_of(actor: Actor, action: Action, thread_id: int, client: Client) -> Thread:
+def _thread_of(actor: Actor, action: str, thread_id: int, client: Client) -> Thread:
     """The client's conversation; another client's is "no such conversation"."""
     thread = (Thread.objects.select_related("institution", "case").filter(pk=thread_id).first())
     if thread is None or not decide(actor, action, thread, client=client):
@@ -384,7 +428,7 @@ def open_thread(actor: Actor, thread_id: int, client: Client
                 ) -> tuple[Thread, list[InboxMessage]]:
     """A conversation with its messages in order, for the client; opening it marks the
     institution's messages read. The read is audited."""
-    thread = _thread_of(actor, Action.CLIENT_READ, thread_id, client)
+    thread = _thread_of(actor, IdentityAction.CLIENT_READ, thread_id, client)
     marked = thread.messages.filter(direction=Direction.FROM_INSTITUTION,
                                     read_at__isnull=True).update(read_at=timezone.now())
     messages = list(thread.messages.select_related("sender_person", "institution")
@@ -398,7 +442,7 @@ def open_thread(actor: Actor, thread_id: int, client: Client
 
 @transaction.atomic
 def _set_archived(actor: Actor, thread_id: int, client: Client, archived: bool) -> Thread:
-    thread = _thread_of(actor, Action.CLIENT_WRITE, thread_id, client)
+    thread = _thread_of(actor, IdentityAction.CLIENT_WRITE, thread_id, client)
     Thread.objects.filter(pk=thread.pk).update(archived=archived)
     thread.archived = archived
     record(actor, "messaging.thread.archive" if archived else "messaging.thread.unarchive",
@@ -417,7 +461,7 @@ def unarchive(actor: Actor, thread_id: int, client: Client) -> Thread:
 
 def messages_of_case(actor: Actor, case: ServiceCase, client: Client) -> list[InboxMessage]:
     """The messages about one case of the client, newest first (the case page shows them)."""
-    if not decide(actor, Action.CLIENT_READ, case, client=client):
+    if not decide(actor, IdentityAction.CLIENT_READ, case, client=client):
         raise PermissionDenied("not a case of this client")
     return list(InboxMessage.objects.filter(owner_filter(client), thread__case=case)
                 .order_by("-sent_at", "-pk"))
@@ -428,14 +472,52 @@ def replies(actor: Actor, since: int, limit: int = 100) -> tuple[list[InboxMessa
     first, and the id to ask after next (an institution's system synchronises with it). A
     system limited to some services does not see messages about the others' cases; every read
     is audited."""
-    if not decide(actor, Action.READ_CLIENT_MESSAGES) or actor.institution_id is None:
+    if not decide(actor, MessagingAction.READ_CLIENT_MESSAGES) or actor.institution_id is None:
         raise PermissionDenied("the client lacks the messages:read scope")
     found = list(InboxMessage.objects.filter(institution_id=actor.institution_id,
                                               direction=Direction.FROM_CLIENT, pk__gt=since)
                  .select_related("thread__case", "client_person", "client_company")
                  .prefetch_related("attachments").order_by("pk")[:limit])
     visible = [m for m in found if m.thread.case is None
-               or decide(actor, Action.READ_CLIENT_MESSAGES, m.thread.case)]
+               or decide(actor, MessagingAction.READ_CLIENT_MESSAGES, m.thread.case)]
     record_many(actor, [Entry.about("messaging.reply.read", m, subject=m.client_person)
                         for m in visible])
     return visible, (found[-1].pk if found else since)
+
+
+# --- Confirmation codes for a new contact --------------------------------------------------------
+
+CONTACT_CODE_EVENT = "identity.contact_code"
+
+
+def phone_confirmation_available() -> bool:
+    """A phone number is confirmed by SMS, so only where an SMS gateway is configured."""
+    return sms.is_configured()
+
+
+@transaction.atomic
+def request_contact_change(actor: Actor, person: Person, kind: str, value: str
+                           ) -> ContactConfirmation:
+    """Ask to change the person's e-mail or phone to `value`: identity issues a code
+    (`durvis.identity.services.start_contact_change`) and it goes to that address through the
+    outbox, in the person's language, so nothing is sent if this rolls back. Raises
+    PermissionDenied for anybody but the person, ValidationError for an invalid or unchanged
+    address, a phone without an SMS gateway, or too many codes in an hour."""
+    if kind == ContactKind.PHONE and not phone_confirmation_available():
+        raise ValidationError(_("A phone number cannot be confirmed now: no SMS service is "
+                                "connected. Try again later."), code="sms_unavailable")
+    issued = identity.start_contact_change(actor, person, kind, value)
+    _send_code(person, kind, issued.confirmation.value, issued.code)
+    return issued.confirmation
+
+
+def _send_code(person: Person, kind: str, value: str, code: str) -> None:
+    minutes = int(identity.CONTACT_CODE_LIFETIME.total_seconds() // 60)
+    channel = NotificationChannel.EMAIL if kind == ContactKind.EMAIL else NotificationChannel.SMS
+    with translation.override(language_of(person)):
+        subject = render_to_string("messaging/contact_code_subject.txt",
+                                   {"code": code, "minutes": minutes}).strip()
+        body = render_to_string(f"messaging/contact_code_{channel}.txt",
+                                {"code": code, "minutes": minutes}).strip()
+    recipient = value.replace(" ", "") if channel == NotificationChannel.SMS else value
+    integrations.enqueue_notification(channel, recipient, CONTACT_CODE_EVENT, subject, body)

@@ -16,16 +16,18 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from durvis.access.policy import Action, actor_from_request, decide
+from durvis.access.policy import decide
 from durvis.administration.decorators import staff_required
 from durvis.audit.services import record
+from durvis.documents.rules import DocumentAction
 from durvis.eaccount.decorators import client_required
 from durvis.eaccount.roles import ClientRole
 from durvis.identity.models import Institution
+from durvis.identity.sessions import actor_from_request
 from durvis.messaging import services as messaging
 from durvis.messaging.forms import ReplyForm, StaffMessageForm, WriteForm
 from durvis.messaging.models import InboxMessage, Thread
-from durvis.register import services as register
+from durvis.register import queries as register_queries
 
 PAGE_SIZE = 25
 CASE_CHOICES = 100
@@ -130,7 +132,7 @@ def thread_archive(request: HttpRequest, pk: int) -> HttpResponse:
 def write(request: HttpRequest) -> HttpResponse:
     """The client writes to an institution: about one of their cases or not."""
     role = _role(request)
-    cases = list(register.client_history(
+    cases = list(register_queries.client_history(
         person=role.person,
         company=role.company)[:CASE_CHOICES])
     institutions = list(Institution.objects.order_by("name"))
@@ -161,7 +163,7 @@ def write(request: HttpRequest) -> HttpResponse:
 def staff_new_message(request: HttpRequest) -> HttpResponse:
     """An agent or back-office employee writes to the client of a case of their institution."""
     actor = actor_from_request(request)
-    if not decide(actor, Action.SEND_TO_CLIENT) or actor.staff is None:
+    if not decide(actor, DocumentAction.SEND_TO_CLIENT) or actor.staff is None:
         raise PermissionDenied
     form = StaffMessageForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():

@@ -21,6 +21,7 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from durvis.core.api import ErrorOut
 from durvis.integrations.auth import ApiClientAuth
 from durvis.integrations.services import idempotent
+from durvis.register import queries as register_queries
 from durvis.register import services as register
 from durvis.register.models import (
     ActedBy,
@@ -247,14 +248,14 @@ def create_case(request: HttpRequest, payload: CaseIn) -> Status[Any]:
 def list_cases(request: HttpRequest, query: Query[ListQuery]) -> dict[str, Any]:
     """Cases of your institution (as holder or provider, within your client's services) changed
     after the cursor `since`, oldest change first; ask again with `next_cursor`."""
-    cases, cursor = register.changed_cases(request.auth, query.since, query.limit)  # type: ignore[attr-defined]
+    cases, cursor = register_queries.changed_cases(request.auth, query.since, query.limit)  # type: ignore[attr-defined]
     return {"items": [case_out(c) for c in cases], "next_cursor": cursor}
 
 
 @router.get("/cases/{number}", response={200: CaseDetail, **ERRORS},
             summary="A case and its history")
 def get_case(request: HttpRequest, number: str = Path(..., pattern=CASE_NUMBER)) -> dict[str, Any]:
-    case, history = register.read_case(request.auth, _number(number))  # type: ignore[attr-defined]
+    case, history = register_queries.read_case(request.auth, _number(number))  # type: ignore[attr-defined]
     return {**case_out(case), "history": [_event_out(e) for e in history]}
 
 

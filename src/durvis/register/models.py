@@ -9,7 +9,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from durvis.catalog.models import Service
-from durvis.identity.models import Company, Institution, Person
+from durvis.core.models import ClientOwned
+from durvis.identity.models import Institution, Person
 
 
 class CaseStatus(models.TextChoices):
@@ -49,16 +50,12 @@ class ActedBy(models.TextChoices):
     SYSTEM = "system", _("A back-office system")
 
 
-class ServiceCase(models.Model):
+class ServiceCase(ClientOwned):
     """A service case (pakalpojuma lieta): one application for one service."""
 
     number = models.CharField(_("case number"), max_length=32, unique=True)
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
     sequence = models.BigIntegerField()
-    client_person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT,
-                                      related_name="+")
-    client_company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.PROTECT,
-                                       related_name="+")
     identification = models.CharField(max_length=24, choices=IdentificationLevel.choices)
     client_phone = models.CharField(max_length=20, blank=True)
     acted_by = models.CharField(max_length=16, choices=ActedBy.choices)
@@ -197,17 +194,13 @@ class ConsultationOutcome(models.TextChoices):
     CASE_OPENED = "case_opened", _("A case was opened")
 
 
-class Consultation(models.Model):
+class Consultation(ClientOwned):
     """Information given about a service or topic (konsultācija), through any channel."""
 
     service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="+")
     topic = models.CharField(max_length=200, blank=True)
     channel = models.CharField(max_length=16, choices=RegisterChannel.choices)
-    client_person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT,
-                                      related_name="+")
-    client_company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.PROTECT,
-                                       related_name="+")
     identification = models.CharField(max_length=24, choices=IdentificationLevel.choices)
     client_phone = models.CharField(max_length=20, blank=True)
     agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
@@ -225,6 +218,7 @@ class Consultation(models.Model):
         indexes = [
             models.Index(fields=["provider", "occurred_at"], name="consultation_provider"),
             models.Index(fields=["client_person", "-occurred_at"], name="consultation_person"),
+            models.Index(fields=["client_company", "-occurred_at"], name="consultation_company"),
         ]
 
     def __str__(self) -> str:

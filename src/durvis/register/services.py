@@ -1,7 +1,10 @@
-"""Request-register services (B1): open cases, record their history, read and list them.
+"""Request-register writes (B1): open cases, record their history, results, acknowledgements,
+feedback and consultations; reads are in `durvis.register.queries`.
 
-Every write checks the access policy, writes the audit log and the outbox in the same
-transaction. Events may arrive late or twice: the history is ordered by `occurred_at`, the
+Every write checks the access policy and writes the audit log and its domain events
+(`durvis.register.events`) in the same transaction; whoever cares (client notifications,
+webhooks) subscribes to the events and runs in the worker after the commit, never under the
+row locks taken here. Events may arrive late or twice: the history is ordered by `occurred_at`, the
 current status is that of the latest event, and a repeated event (same `event_id`, or without
 one the same status at the same time) is recognised and not stored again.
 """
@@ -17,19 +20,19 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from durvis.access.policy import Action, Actor, case_scope, decide, owner_filter, owner_of
+from durvis.access.policy import decide
 from durvis.audit.services import Entry, record, record_many
 from durvis.catalog.models import Service, ServiceStatus
-from durvis.identity import services as identity
+from durvis.catalog.rules import CatalogAction
+from durvis.core.actor import Actor
+from durvis.core.events import publish
+from durvis.identity import queries as identity
 from durvis.identity.models import Company, Institution, Person
-from durvis.integrations import services as integrations
-from durvis.integrations.models import WebhookEvent
-from durvis.messaging import services as messaging
-from durvis.messaging.models import Topic
+from durvis.identity.rules import IdentityAction
+from durvis.register.events import CASE_REGISTERED, CASE_RESULT, CASE_STATUS_CHANGED, FEEDBACK_RECEIVED
 from durvis.register.models import (
     ActedBy,
     CaseEvent,
@@ -44,6 +47,7 @@ from durvis.register.models import (
     StatusMapping,
 )
 from durvis.register.numbers import format_case_number, parse_case_number
+from durvis.register.rules import CaseAction
 
 S = CaseStatus
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -133,7 +137,7 @@ def open_case(actor: Actor, new: NewCase) -> ServiceCase:
     service = Service.objects.filter(code=new.service_code, status=ServiceStatus.PUBLISHED).first()
     if service is None:
         raise _field_error("service_code", "No published service with this code.", "unknown")
-    if not decide(actor, Action.CREATE_CASE, service):
+    if not decide(actor, CaseAction.CREATE_CASE, service):
         raise PermissionDenied("may not register cases of this service")
     person, company = _client(new)
     provider = _provider(actor, service, new.provider_code)
@@ -159,8 +163,8 @@ def open_case(actor: Actor, new: NewCase) -> ServiceCase:
         dedup_key="opened", **_event_actor(actor))
     record(actor, "register.case.open", case, subject=person,
            details={"service": service.code, "channel": new.application_channel})
-    if actor.institution_id != service.holder_id:
-        integrations.emit(WebhookEvent.CASE_REGISTERED, [service.holder_id], [_payload(case)])
+    told = [service.holder_id] if actor.institution_id != service.holder_id else []
+    publish(actor, CASE_REGISTERED, [_case_event(case, told)])
     return case
 
 
@@ -227,6 +231,22 @@ def _representative(new: NewCase) -> Person | None:
 def _event_actor(actor: Actor) -> dict[str, str]:
     return {"actor_kind": actor.kind, "actor_id": actor.audit_id,
             "actor_institution": actor.institution_code}
+
+
+def _case_event(case: ServiceCase, institutions: Iterable[int], **extra: Any
+                ) -> tuple[str, dict[str, Any]]:
+    """A case event's key and payload (see `durvis.register.events`): the case's facts, its
+    client's ids, and the webhook to the `institutions`."""
+    webhook = _payload(case)
+    return f"case:{case.pk}", {
+        **webhook, "case_id": case.pk, "number": case.number,
+        "client_person_id": case.client_person_id, "client_company_id": case.client_company_id,
+        "institutions": sorted(set(institutions)), "webhook": webhook, **extra}
+
+
+def _others(actor: Actor, case: ServiceCase) -> set[int]:
+    """The institutions of the case (holder, provider) other than the actor's own."""
+    return {case.holder_id, case.provider_id} - {actor.institution_id}
 
 
 def _payload(case: ServiceCase) -> dict[str, Any]:
@@ -315,7 +335,7 @@ def _cases_for_update(actor: Actor, events: Sequence[StatusEvent],
              .select_related("service").filter(number__in=set(numbers.values())).order_by("pk")}
     for index, number in numbers.items():
         case = found.get(number)
-        if case is None or not decide(actor, Action.UPDATE_CASE, case):
+        if case is None or not decide(actor, CaseAction.UPDATE_CASE, case):
             _reject(results[index], "case_number", "No such case for this client.", "not_found")
     return found
 
@@ -399,12 +419,12 @@ def _store(actor: Actor, accepted: list[_Pending]) -> None:
               p.case.client_person_id, details={"status": p.status})
         for p in accepted
     ])
-    _notify_others(actor, WebhookEvent.CASE_STATUS_CHANGED, touched)
-    # A late event completes the history without changing the current status: the client is
-    # told only of cases whose status moved.
+    # A late event completes the history without changing the current status: subscribers are
+    # told whether the status moved (the client hears only of those that did).
     latest = {(p.case.pk, p.event.occurred_at) for p in accepted}
-    _notify_clients(Topic.STATUS_CHANGES, "status_changed",
-                    [c for c in touched if (c.pk, c.status_at) in latest])
+    publish(actor, CASE_STATUS_CHANGED, [
+        _case_event(case, _others(actor, case), status_moved=(case.pk, case.status_at) in latest)
+        for case in touched])
 
 
 def _save_current_status(cases: list[ServiceCase]) -> None:
@@ -419,29 +439,6 @@ def _save_current_status(cases: list[ServiceCase]) -> None:
              for c in cases])
 
 
-def _notify_clients(topic: str, template: str, cases: Iterable[ServiceCase]) -> None:
-    """Tell the clients of the cases (or their parents, or the company's representatives) on
-    the channels they chose (C1)."""
-    items: list[tuple[Person | Company, dict[str, Any]]] = []
-    for case in cases:
-        client = owner_of(case)
-        if client is not None:
-            items.append((client, {"number": case.number, "service": case.service,
-                                   "status": CaseStatus(case.status).label}))
-    messaging.notify_clients(topic, template, items)
-
-
-def _notify_others(actor: Actor, event: str, cases: Iterable[ServiceCase]) -> None:
-    """Tell the other institutions of each case (holder, provider) what the actor changed."""
-    groups: dict[frozenset[int], list[dict[str, Any]]] = defaultdict(list)
-    for case in cases:
-        others = frozenset({case.holder_id, case.provider_id} - {actor.institution_id})
-        if others:
-            groups[others].append(_payload(case))
-    for institutions, payloads in groups.items():
-        integrations.emit(event, institutions, payloads)
-
-
 # --- Results, acknowledgements, feedback -------------------------------------------------------
 
 def case_for_update(actor: Actor, number: str) -> ServiceCase:
@@ -449,7 +446,7 @@ def case_for_update(actor: Actor, number: str) -> ServiceCase:
     parsed = parse_case_number(number)
     case = (ServiceCase.objects.select_for_update().select_related("service")
             .filter(number=str(parsed)).first())
-    if case is None or not decide(actor, Action.UPDATE_CASE, case):
+    if case is None or not decide(actor, CaseAction.UPDATE_CASE, case):
         raise ServiceCase.DoesNotExist
     return case
 
@@ -470,8 +467,7 @@ def record_result(actor: Actor, number: str, *, occurred_at: datetime.datetime, 
         **_event_actor(actor))
     _touch(case)
     record(actor, "register.case.result", case, subject=case.client_person)
-    _notify_others(actor, WebhookEvent.CASE_RESULT, [case])
-    _notify_clients(Topic.RESULTS, "result", [case])
+    publish(actor, CASE_RESULT, [_case_event(case, _others(actor, case))])
     return event
 
 
@@ -498,7 +494,7 @@ def _touch(case: ServiceCase, *fields: str) -> None:
 def give_feedback(actor: Actor, case: ServiceCase, rating: int, comment: str = "") -> Feedback:
     """The client rates a case once, after its result (B1)."""
     client = case.client_company or case.client_person
-    if client is None or not decide(actor, Action.ACT_FOR, client=client):
+    if client is None or not decide(actor, IdentityAction.ACT_FOR, client=client):
         raise PermissionDenied("only the client gives feedback on a case")
     if case.status not in FEEDBACK_STATUSES:
         raise _field_error("rating", gettext("Feedback can be given after the result."), "too_early")
@@ -512,8 +508,9 @@ def give_feedback(actor: Actor, case: ServiceCase, rating: int, comment: str = "
                              dedup_key="feedback", **_event_actor(actor))
     _touch(case)
     record(actor, "register.case.feedback", case, subject=case.client_person)
-    integrations.emit(WebhookEvent.FEEDBACK_RECEIVED, {case.holder_id, case.provider_id},
-                      [{**_payload(case), "rating": rating}])
+    publish(actor, FEEDBACK_RECEIVED, [(f"case:{case.pk}", {
+        "rating": rating, "institutions": sorted({case.holder_id, case.provider_id}),
+        "webhook": {**_payload(case), "rating": rating}})])
     return feedback
 
 
@@ -522,7 +519,7 @@ def give_consultation_feedback(actor: Actor, consultation: Consultation, rating:
                                comment: str = "") -> Feedback:
     """The client rates a consultation they received, once (B1)."""
     client = consultation.client_company or consultation.client_person
-    if client is None or not decide(actor, Action.ACT_FOR, client=client):
+    if client is None or not decide(actor, IdentityAction.ACT_FOR, client=client):
         raise PermissionDenied("only the client gives feedback on a consultation")
     if Feedback.objects.filter(consultation=consultation).exists():
         raise _field_error("rating", gettext("Feedback on this consultation was given already."),
@@ -532,35 +529,10 @@ def give_consultation_feedback(actor: Actor, consultation: Consultation, rating:
     feedback = Feedback.objects.create(consultation=consultation, rating=rating, comment=comment)
     record(actor, "register.consultation.feedback", consultation,
            subject=consultation.client_person)
-    integrations.emit(WebhookEvent.FEEDBACK_RECEIVED, [consultation.provider_id],
-                      [{"consultation_id": consultation.pk, "rating": rating}])
+    publish(actor, FEEDBACK_RECEIVED, [(f"consultation:{consultation.pk}", {
+        "rating": rating, "institutions": [consultation.provider_id],
+        "webhook": {"consultation_id": consultation.pk, "rating": rating}})])
     return feedback
-
-
-@dataclass(frozen=True)
-class StageTimes:
-    """When a case entered each stage (analytics and costs, B8, D1): application, execution,
-    result delivery. None: not reached (yet)."""
-
-    applied: datetime.datetime
-    execution_started: datetime.datetime | None
-    decided: datetime.datetime | None
-    result_delivered: datetime.datetime | None
-
-
-EXECUTION_STATUSES = frozenset({S.IN_PROGRESS, S.WAITING_FOR_CLIENT, S.DECIDED,
-                                S.RESULT_DELIVERED, S.CLOSED, S.REJECTED})
-
-
-def stage_times(case: ServiceCase) -> StageTimes:
-    """The first time the history reached each stage, in `occurred_at` order."""
-    first: dict[str, datetime.datetime] = {}
-    for status, at in (case.events.filter(kind=EventKind.STATUS)
-                       .order_by("occurred_at", "pk").values_list("status", "occurred_at")):
-        first.setdefault(status, at)
-    started = [at for status, at in first.items() if status in EXECUTION_STATUSES]
-    return StageTimes(applied=case.applied_at, execution_started=min(started, default=None),
-                      decided=first.get(S.DECIDED), result_delivered=first.get(S.RESULT_DELIVERED))
 
 
 # --- Consultations -----------------------------------------------------------------------------
@@ -591,7 +563,7 @@ def register_consultation(actor: Actor, new: NewConsultation) -> Consultation:
             raise _field_error("service_code", "No service with this code.", "unknown")
     elif not new.topic:
         raise _field_error("topic", "Name the service or the topic.", "required")
-    decision = decide(actor, Action.REGISTER_CONSULTATION, service)
+    decision = decide(actor, CaseAction.REGISTER_CONSULTATION, service)
     if not decision or actor.institution_id is None:
         raise PermissionDenied(decision.reason)
     person, company = _client(NewCase(
@@ -615,204 +587,11 @@ def register_consultation(actor: Actor, new: NewConsultation) -> Consultation:
     return consultation
 
 
-# --- Reading -----------------------------------------------------------------------------------
-
-def read_case(actor: Actor, number: str, *, purpose: str = "") -> tuple[ServiceCase, list[CaseEvent]]:
-    """A case with its history in time order; the read is audited (it is a client's data)."""
-    parsed = parse_case_number(number)
-    case = (ServiceCase.objects.select_related("service", "client_person", "client_company",
-                                               "provider", "holder", "representative")
-            .filter(number=str(parsed)).first())
-    if case is None or not decide(actor, Action.READ_CASE, case):
-        raise ServiceCase.DoesNotExist
-    history = list(case.events.order_by("occurred_at", "pk"))
-    record(actor, "register.case.read", case, subject=case.client_person, purpose=purpose)
-    return case, history
-
-
-def changed_cases(actor: Actor, cursor: int, limit: int = 100) -> tuple[list[ServiceCase], int]:
-    """Cases of the actor's institution (as holder or provider) changed after `cursor`, oldest
-    change first, and the cursor to ask with next. Each of the two branches is one walk of an
-    (institution, change_seq) index, so the cost does not depend on how many services the
-    client's scope names; reads are audited per case."""
-    scope = case_scope(actor)
-    branches = []
-    for column in ("holder_id", "provider_id"):
-        cases = ServiceCase.objects.filter(**{column: scope.institution_id},
-                                           change_seq__gt=cursor)
-        if scope.service_ids is not None:
-            cases = cases.filter(service_id__in=scope.service_ids)
-        branches.append(list(_listing(cases.order_by("change_seq")[:limit])))
-    merged = {c.pk: c for c in sorted(branches[0] + branches[1], key=lambda c: c.change_seq)}
-    page = list(merged.values())[:limit]
-    record_many(actor, [Entry("register.case.list", "register.servicecase", str(c.pk),
-                              c.client_person_id) for c in page])
-    return page, (page[-1].change_seq if page else cursor)
-
-
-def _listing(cases: QuerySet[ServiceCase]) -> QuerySet[ServiceCase]:
-    return cases.select_related("service", "client_person", "client_company", "provider",
-                                "holder")
-
-
-@dataclass(frozen=True)
-class HistoryFilters:
-    """What a client narrows their history to (C3); empty fields do not filter."""
-
-    status: str = ""
-    institution_id: int | None = None
-    service_id: int | None = None
-    channel: str = ""
-    date_from: datetime.date | None = None
-    date_to: datetime.date | None = None
-    number: str = ""
-
-
-def _client_q(person: Person | None, company: Company | None) -> Q:
-    client = company if company is not None else person
-    return owner_filter(client) if client is not None else Q(pk__in=[])
-
-
-def _period(field_name: str, filters: HistoryFilters) -> Q:
-    """The period as whole days in Riga time, turned into an aware half-open range."""
-    q = Q()
-    if filters.date_from:
-        q &= Q(**{f"{field_name}__gte": _riga_midnight(filters.date_from)})
-    if filters.date_to:
-        q &= Q(**{f"{field_name}__lt": _riga_midnight(filters.date_to + datetime.timedelta(days=1))})
-    return q
-
-
-def _riga_midnight(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
-
-def client_history(person: Person | None = None, company: Company | None = None,
-                   filters: HistoryFilters | None = None) -> QuerySet[ServiceCase]:
-    """All cases of one client, newest first (the e-account's history, C3), narrowed by
-    `filters`. A case number that is not valid raises ValidationError saying why."""
-    if person is None and company is None:
-        return ServiceCase.objects.none()
-    cases = ServiceCase.objects.filter(_client_q(person, company))
-    if filters is not None:
-        cases = cases.filter(_period("applied_at", filters))
-        if filters.number:
-            cases = cases.filter(number=str(parse_case_number(filters.number)))
-        if filters.status:
-            cases = cases.filter(status=filters.status)
-        if filters.institution_id:
-            cases = cases.filter(Q(holder_id=filters.institution_id)
-                                 | Q(provider_id=filters.institution_id))
-        if filters.service_id:
-            cases = cases.filter(service_id=filters.service_id)
-        if filters.channel:
-            cases = cases.filter(Q(application_channel=filters.channel)
-                                 | Q(result_channel=filters.channel))
-    return cases.select_related("service", "holder").only(*HISTORY_FIELDS).order_by("-applied_at")
-
-
-def client_consultations(person: Person | None = None, company: Company | None = None,
-                         filters: HistoryFilters | None = None) -> QuerySet[Consultation]:
-    """The consultations a client received, newest first. Filters that only cases have (a
-    status, a case number) leave no consultation."""
-    if person is None and company is None:
-        return Consultation.objects.none()
-    consultations = Consultation.objects.filter(_client_q(person, company))
-    if filters is not None:
-        if filters.status or filters.number:
-            return Consultation.objects.none()
-        consultations = consultations.filter(_period("occurred_at", filters))
-        if filters.institution_id:
-            consultations = consultations.filter(provider_id=filters.institution_id)
-        if filters.service_id:
-            consultations = consultations.filter(service_id=filters.service_id)
-        if filters.channel:
-            consultations = consultations.filter(channel=filters.channel)
-    return (consultations.select_related("service", "provider", "feedback")
-            .only(*CONSULTATION_HISTORY_FIELDS).order_by("-occurred_at"))
-
-
-def history_choices(person: Person | None = None, company: Company | None = None
-                    ) -> tuple[list[Institution], list[Service]]:
-    """The institutions and services that occur in a client's history (the filter choices):
-    one query each, the client's rows read as subqueries, only the columns a choice shows."""
-    cases = ServiceCase.objects.filter(_client_q(person, company))
-    consultations = Consultation.objects.filter(_client_q(person, company))
-    institutions = Institution.objects.filter(
-        Q(pk__in=cases.values("holder_id")) | Q(pk__in=consultations.values("provider_id")))
-    services = Service.objects.filter(
-        Q(pk__in=cases.values("service_id"))
-        | Q(pk__in=consultations.exclude(service=None).values("service_id")))
-    names = ("name", "name_lv", "name_en")
-    return (list(institutions.only("code", *names).order_by("name")),
-            list(services.only("code", *names).order_by("code")))
-
-
-def client_case(actor: Actor, number: str, client: Person | Company
-                ) -> tuple[ServiceCase, list[CaseEvent]]:
-    """One case of the client the actor acts for, with its history (the e-account's case page).
-    Another client's case, or a number that is not valid, is "no such case"; the read is
-    audited."""
-    try:
-        parsed = parse_case_number(number)
-    except ValidationError:
-        raise ServiceCase.DoesNotExist from None
-    case = (ServiceCase.objects.select_related("service", "client_person", "client_company",
-                                               "provider", "holder", "representative", "feedback")
-            .filter(number=str(parsed)).first())
-    if case is None or not decide(actor, Action.CLIENT_READ, case, client=client):
-        raise ServiceCase.DoesNotExist
-    history = list(case.events.order_by("occurred_at", "pk"))
-    record(actor, "register.case.read", case, subject=case.client_person, purpose="eaccount")
-    return case, history
-
-
-def case_to_write_about(actor: Actor, number: str) -> ServiceCase:
-    """A case whose client the actor's institution may write to (a message, a document, C1/C2).
-    A malformed number raises ValidationError saying what is wrong; an unknown case and another
-    institution's are alike ServiceCase.DoesNotExist."""
-    parsed = parse_case_number(number)
-    case = (ServiceCase.objects.select_related("client_person", "client_company", "holder")
-            .filter(number=str(parsed)).first())
-    if case is None or not decide(actor, Action.SEND_TO_CLIENT, case):
-        raise ServiceCase.DoesNotExist
-    return case
-
-
-def case_by_holder_reference(institution: Institution, reference: str) -> ServiceCase | None:
-    """The case an institution knows by its own reference (e.g. to load data only once)."""
-    return ServiceCase.objects.filter(holder=institution, holder_reference=reference).first()
-
-
-def client_consultation(actor: Actor, pk: int, client: Person | Company) -> Consultation:
-    """One consultation of the client the actor acts for (to give feedback on it)."""
-    consultation = Consultation.objects.select_related("service", "provider").filter(pk=pk).first()
-    if consultation is None or not decide(actor, Action.CLIENT_READ, consultation, client=client):
-        raise Consultation.DoesNotExist
-    return consultation
-
-
-# What a client's history shows of each case (the e-account, C3): not the service's long texts.
-HISTORY_FIELDS = [
-    "number", "status", "holder_status", "status_at", "applied_at", "application_channel",
-    "result_channel", "payment_status", "client_person", "client_company", "service__code",
-    "holder_id", "provider_id",
-    *(f"{model}__name{suffix}" for model in ("service", "holder") for suffix in ("", "_lv", "_en")),
-    "holder__code",
-]
-# ... and of each consultation.
-CONSULTATION_HISTORY_FIELDS = [
-    "topic", "channel", "outcome", "occurred_at", "client_person", "client_company",
-    "service__code", "provider__code", "feedback__id",
-    *(f"{model}__name{suffix}" for model in ("service", "provider") for suffix in ("", "_lv", "_en")),
-]
-
-
 @transaction.atomic
 def map_holder_status(actor: Actor, service: Service, holder_status: str, status: str
                       ) -> StatusMapping:
     """An institution names its own detailed status and the standard status it means."""
-    if not decide(actor, Action.CHANGE_SERVICE, service):
+    if not decide(actor, CatalogAction.CHANGE_SERVICE, service):
         raise PermissionDenied("only the holder's administrator maps its statuses")
     if status not in CaseStatus.values or not holder_status.strip():
         raise _field_error("status", "Choose a standard status and name your own.", "invalid")
@@ -824,6 +603,3 @@ def map_holder_status(actor: Actor, service: Service, holder_status: str, status
     return mapping
 
 
-def status_mappings(institution: Institution) -> QuerySet[StatusMapping]:
-    return StatusMapping.objects.filter(service__holder=institution).select_related(
-        "service").order_by("service__code", "holder_status")

@@ -3,10 +3,12 @@ institution or a platform administrator, never the member themself."""
 
 import pytest
 
-from durvis.access.policy import ANONYMOUS, Action, Actor, decide
+from durvis.access.policy import decide
+from durvis.core.actor import ANONYMOUS, Actor
 from durvis.identity import services as identity
+from durvis.identity.rules import IdentityAction
 
-RESET = Action.RESET_STAFF_SECOND_FACTOR
+RESET = IdentityAction.RESET_STAFF_SECOND_FACTOR
 
 
 @pytest.fixture

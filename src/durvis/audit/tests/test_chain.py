@@ -5,9 +5,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from durvis.access.policy import Actor
 from durvis.audit.models import AuditEvent
 from durvis.audit.services import Entry, record, record_many, verify
+from durvis.core.actor import Actor
 
 
 @pytest.fixture

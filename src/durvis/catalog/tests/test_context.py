@@ -3,14 +3,14 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from durvis.access.policy import Actor
-from durvis.catalog.services import (
+from durvis.catalog.queries import (
     CatalogContext,
     ServiceFilters,
     context_for,
     find_services,
     visible_services,
 )
+from durvis.core.actor import Actor
 from durvis.identity import services as identity
 
 

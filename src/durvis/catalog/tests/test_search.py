@@ -2,7 +2,7 @@
 
 import pytest
 
-from durvis.catalog.services import ServiceFilters, find_services
+from durvis.catalog.queries import ServiceFilters, find_services
 from durvis.search.text import normalize, word_similarity
 
 

@@ -9,12 +9,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from durvis.catalog.models import Service
-from durvis.catalog.services import ServiceFilters, find_services
+from durvis.catalog.queries import ServiceFilters, find_services
 from durvis.demo.loader import DATA_DIR, load_demo
+from durvis.identity import queries as identity_queries
 from durvis.identity import services as identity
 from durvis.identity.models import Company, Person, StaffMember
 from durvis.identity.registers import enterprise_register, population_register
-from durvis.register import services as register
+from durvis.register import queries as register_queries
 from durvis.register.models import ServiceCase
 from durvis.search.models import SearchEntry
 
@@ -53,12 +54,12 @@ def test_loading_twice_changes_nothing(demo):
 def test_demo_relations_come_through_the_register_adapters(demo):
     rows = json.loads((DATA_DIR / "persons.json").read_text())
     parent_row = next(r for r in rows if r.get("children"))
-    parent = identity.find_person(parent_row["personal_code"])
+    parent = identity_queries.find_person(parent_row["personal_code"])
     children = {c.personal_code for c in population_register().minor_children(parent)}
     assert children == set(parent_row["children"])
     company_rows = json.loads((DATA_DIR / "companies.json").read_text())
     rep = company_rows[0]["representatives"][0]
-    represented = enterprise_register().representations(identity.find_person(rep["personal_code"]))
+    represented = enterprise_register().representations(identity_queries.find_person(rep["personal_code"]))
     assert company_rows[0]["registration_number"] in {r.company.registration_number for r in represented}
 
 
@@ -66,8 +67,8 @@ def test_person_who_moved_to_new_code_is_found_by_both(demo):
     row = next(r for r in json.loads((DATA_DIR / "persons.json").read_text())
                if r.get("historical_codes"))
     assert row["personal_code"].startswith("32")
-    person = identity.find_person(row["personal_code"])
-    assert identity.find_person(row["historical_codes"][0]) == person
+    person = identity_queries.find_person(row["personal_code"])
+    assert identity_queries.find_person(row["historical_codes"][0]) == person
     assert person.date_of_birth is not None
 
 
@@ -96,9 +97,9 @@ def test_demo_data_refused_outside_demo_mode(db, settings):
 def test_demo_clients_have_cases_with_histories(demo):
     """A newcomer's e-account shows something: cases of a person, of a child and of a company,
     open ones and decided ones with a result (A2, C3)."""
-    anna = identity.find_person("02078913774")
-    cases = list(register.client_history(anna))
+    anna = identity_queries.find_person("02078913774")
+    cases = list(register_queries.client_history(anna))
     assert {c.status for c in cases} >= {"decided", "in_progress"}
-    assert register.client_history(identity.find_person("22051520311")).exists()
-    assert register.client_history(company=identity.find_company("40203123456")).exists()
+    assert register_queries.client_history(identity_queries.find_person("22051520311")).exists()
+    assert register_queries.client_history(company=identity_queries.find_company("40203123456")).exists()
     assert ServiceCase.objects.count() == len(json.loads((DATA_DIR / "cases.json").read_text()))

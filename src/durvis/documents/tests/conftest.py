@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from durvis.access.policy import Actor
+from durvis.core.actor import Actor
 from durvis.documents.scanning import EICAR
 
 

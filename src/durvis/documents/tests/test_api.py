@@ -56,14 +56,16 @@ def test_a_result_document_reaches_the_clients_documents_and_case(writer, family
     assert download.status_code == 200 and download.content == PDF
 
 
-def test_the_client_is_told_without_personal_data(writer, family):
+def test_the_client_is_told_without_personal_data(writer, family, worker):
     post_document(writer, family["own"])
+    worker.events()
     (mail,) = OutboxMessage.objects.filter(channel="email", event="results")
     assert mail.recipient == family["parent"].email
     text = mail.payload["subject"] + mail.payload["body"]
     assert family["own"].number in text
     assert family["parent"].personal_code not in text and "Jānis" not in text
     post_document(writer, family["own"], is_result=False, title="Paskaidrojums")
+    worker.events()
     assert OutboxMessage.objects.filter(channel="email", event="messages").count() == 1
 
 

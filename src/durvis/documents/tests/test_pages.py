@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
-from durvis.access.policy import Actor
 from durvis.audit.models import AuditEvent
+from durvis.core.actor import Actor
 from durvis.documents import services as documents
 from durvis.documents.models import Document
 from durvis.documents.tests.conftest import EICAR_FILE, PDF, stored_files

@@ -10,7 +10,7 @@ import threading
 import pytest
 from django.core.exceptions import ValidationError
 
-from durvis.access.policy import Actor
+from durvis.core.actor import Actor
 from durvis.documents import services as documents
 from durvis.documents.models import Document
 from durvis.documents.scanning import EICAR, ScannerUnavailable, clamav

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import translation
 
 from durvis.audit.models import AuditEvent
+from durvis.documents import queries as document_queries
 from durvis.documents import services as documents
 from durvis.documents.models import Document
 from durvis.documents.tests.conftest import DOCX, EDOC, EICAR_FILE, PDF, PNG, _zip, stored_files
@@ -223,18 +224,18 @@ def test_an_institution_delivers_to_the_client_of_its_own_case_only(family, api_
 def test_documents_of_a_client_by_role_direction_and_case(store, family, person_actor):
     mine = store("a.pdf", PDF, "application/pdf", case=family["own"])
     company = store("b.pdf", PDF, "application/pdf", client=family["company"])
-    assert list(documents.documents_of_client(family["parent"])) == [mine]
-    assert list(documents.documents_of_client(family["company"])) == [company]
-    assert list(documents.documents_of_client(family["parent"], direction="received")) == []
-    assert list(documents.documents_of_client(family["parent"], case=family["own"])) == [mine]
+    assert list(document_queries.documents_of_client(family["parent"])) == [mine]
+    assert list(document_queries.documents_of_client(family["company"])) == [company]
+    assert list(document_queries.documents_of_client(family["parent"], direction="received")) == []
+    assert list(document_queries.documents_of_client(family["parent"], case=family["own"])) == [mine]
     parent = person_actor(family["parent"])
-    assert documents.documents_of_case(parent, family["own"], family["parent"]) == [mine]
+    assert document_queries.documents_of_case(parent, family["own"], family["parent"]) == [mine]
     with pytest.raises(PermissionDenied):
-        documents.documents_of_case(parent, family["strangers"], family["stranger"])
+        document_queries.documents_of_case(parent, family["strangers"], family["stranger"])
     stranger = person_actor(family["stranger"])
     with pytest.raises(Document.DoesNotExist):
-        documents.open_for_download(stranger, mine.pk, family["stranger"])
-    assert documents.open_for_download(parent, mine.pk, family["parent"]) == mine
+        document_queries.open_for_download(stranger, mine.pk, family["stranger"])
+    assert document_queries.open_for_download(parent, mine.pk, family["parent"]) == mine
 
 
 def test_the_sweep_command_reports_what_it_removed(store, media):

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from durvis.audit.models import AuditEvent
+from durvis.core.events import dispatch_due
 from durvis.identity.models import ContactConfirmation
 from durvis.integrations import services as integrations
 from durvis.integrations.models import OutboxMessage
@@ -28,7 +29,8 @@ def locmem_mail(settings):
 
 
 def deliver():
-    while integrations.deliver_due():
+    """The worker's rounds: the subscribers of what was published, then the outbox."""
+    while dispatch_due() or integrations.deliver_due():
         pass
 
 
@@ -202,6 +204,7 @@ def test_preferences_are_saved_and_a_topic_turned_off_sends_nothing(client_login
 
     OutboxMessage.objects.all().delete()
     status_change(family)
+    dispatch_due()
     assert not OutboxMessage.objects.filter(recipient="janis@example.lv").exists()
 
 

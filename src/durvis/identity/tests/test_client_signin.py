@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from durvis.audit.models import AuditEvent
 from durvis.identity import services as identity
-from durvis.identity.client_session import INITIAL_ROLE_KEY, PERSON_KEY
+from durvis.identity.sessions import INITIAL_ROLE_KEY, PERSON_KEY
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

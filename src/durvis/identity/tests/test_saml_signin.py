@@ -23,7 +23,7 @@ from saml2.sigver import get_xmlsec_binary
 
 from durvis.audit.models import AuditEvent
 from durvis.identity import services as identity
-from durvis.identity.client_session import INITIAL_ROLE_KEY, PERSON_KEY
+from durvis.identity.sessions import INITIAL_ROLE_KEY, PERSON_KEY
 
 IDP_ENTITY = "https://idp.example.lv/saml"
 SSO_URL = "https://idp.example.lv/saml/sso"

@@ -6,8 +6,8 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
-from durvis.access.policy import Actor
 from durvis.audit.models import AuditEvent
+from durvis.core.actor import Actor
 from durvis.identity import services as identity
 from durvis.identity.services import CodeCheck
 

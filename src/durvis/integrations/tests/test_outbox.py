@@ -13,7 +13,8 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from durvis.access.policy import Actor
+from durvis.core.actor import Actor
+from durvis.core.events import dispatch_due
 from durvis.integrations import services as integrations
 from durvis.integrations.models import OutboxMessage, OutboxStatus
 from durvis.register import services as register
@@ -70,9 +71,12 @@ def setup(staff, institutions, catalogue, api_client_factory):
 
 
 def open_case(centre):
+    """A centre registers a case; the worker's event round writes the webhook to the outbox."""
     actor = integrations.api_actor(centre.api_client)
-    return register.open_case(actor, register.NewCase(
+    case = register.open_case(actor, register.NewCase(
         service_code=1011, identification="anonymous", application_channel="centre"))
+    dispatch_due()
+    return case
 
 
 def run_worker_until_idle(max_rounds=20):
@@ -206,6 +210,7 @@ def test_a_batch_of_changes_is_one_delivery_to_the_other_institution(setup, api_
     register.record_status_events(holder, [
         register.StatusEvent(c.number, occurred_at=timezone.now(), status="in_progress")
         for c in cases])
+    dispatch_due()
     message = OutboxMessage.objects.get(event="case.status_changed")
     assert [i["case_number"] for i in message.payload["items"]] == [c.number for c in cases]
     assert all(i["status"] == "in_progress" for i in message.payload["items"])

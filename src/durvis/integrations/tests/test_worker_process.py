@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from durvis.access.policy import Actor
+from durvis.core.actor import Actor
 from durvis.integrations import services as integrations
 from durvis.integrations.models import OutboxMessage, OutboxStatus
 from durvis.integrations.tests.test_outbox import Receiver, open_case

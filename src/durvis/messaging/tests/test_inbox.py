@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
-from durvis.access.policy import Actor
 from durvis.audit.models import AuditEvent
+from durvis.core.actor import Actor
 from durvis.documents.models import Document
 from durvis.documents.scanning import EICAR
 from durvis.identity import services as identity
@@ -94,7 +94,7 @@ def test_opening_a_conversation_marks_it_read_and_is_audited(client_login, famil
 
 
 def test_an_answer_goes_to_the_institutions_webhook_and_api(client_login, family, vsaa_api,
-                                                            vsaa_admin, institutions):
+                                                            vsaa_admin, institutions, worker):
     integrations.register_webhook(vsaa_admin, institutions["VSAA"], "https://vsaa.example/hook",
                                   ["message.received"])
     parent, case = family["parent"], family["own"]
@@ -105,6 +105,7 @@ def test_an_answer_goes_to_the_institutions_webhook_and_api(client_login, family
     assert response.status_code == 302
     answer = InboxMessage.objects.get(thread=thread, direction="from_client")
     assert answer.sender_person == parent
+    worker.events()
     hook = OutboxMessage.objects.get(channel=OutboxChannel.WEBHOOK, event="message.received")
     item, = hook.payload["items"]
     assert item["message_id"] == answer.pk and item["case_number"] == case.number
@@ -153,7 +154,7 @@ def test_attachments_are_stored_as_documents_and_downloadable(client_login, fami
     assert b"".join(download.streaming_content if download.streaming else [download.content]) == PDF
 
 
-def test_a_refused_attachment_leaves_no_message(client_login, family, vsaa_api):
+def test_a_refused_attachment_leaves_no_message(client_login, family, vsaa_api, worker):
     parent = family["parent"]
     response = send(vsaa_api, personal_code=parent.personal_code,
                     attachments=[pdf(), pdf(name="virus.pdf", content=PDF + EICAR)])
@@ -163,6 +164,7 @@ def test_a_refused_attachment_leaves_no_message(client_login, family, vsaa_api):
     assert error["type"] == "malware"
     assert not InboxMessage.objects.exists() and not Thread.objects.exists()
     assert not Document.objects.exists()
+    worker.events()
     assert not OutboxMessage.objects.filter(channel=OutboxChannel.EMAIL).exists()
 
 
@@ -174,9 +176,10 @@ def test_bad_base64_names_the_attachment(family, vsaa_api):
     assert response.json()["detail"][0]["loc"] == ["body", "attachments", 0, "content"]
 
 
-def test_the_client_is_e_mailed_without_personal_data(family, vsaa_api):
+def test_the_client_is_e_mailed_without_personal_data(family, vsaa_api, worker):
     parent, case = family["parent"], family["own"]
     send(vsaa_api, personal_code=parent.personal_code, case_number=case.number)
+    worker.events()
     mail = OutboxMessage.objects.get(channel=OutboxChannel.EMAIL)
     assert mail.recipient == "janis@example.lv" and mail.event == "messages"
     text = mail.payload["subject"] + mail.payload["body"]
@@ -186,11 +189,12 @@ def test_the_client_is_e_mailed_without_personal_data(family, vsaa_api):
         assert secret not in text
 
 
-def test_no_e_mail_when_the_client_turned_messages_off(family, vsaa_api):
+def test_no_e_mail_when_the_client_turned_messages_off(family, vsaa_api, worker):
     parent = family["parent"]
     messaging.set_preference(Actor(kind="person", person=parent), parent, "messages", "email",
                              False)
     assert send(vsaa_api, personal_code=parent.personal_code).status_code == 201
+    worker.events()
     assert not OutboxMessage.objects.filter(channel=OutboxChannel.EMAIL).exists()
 
 
@@ -305,7 +309,7 @@ def test_the_inbox_is_paginated_newest_first(client_login, family, vsaa_api):
 
 
 def test_the_client_writes_to_the_holder_of_a_case(client_login, family, vsaa_admin,
-                                                   institutions):
+                                                   institutions, worker):
     integrations.register_webhook(vsaa_admin, institutions["VSAA"], "https://vsaa.example/hook",
                                   ["message.received"])
     case = family["own"]
@@ -318,6 +322,7 @@ def test_the_client_writes_to_the_holder_of_a_case(client_login, family, vsaa_ad
     thread = Thread.objects.get()
     assert (thread.institution, thread.case, thread.client_person) == (
         institutions["VSAA"], case, family["parent"])
+    worker.events()
     assert OutboxMessage.objects.filter(event="message.received").exists()
 
 

@@ -10,7 +10,7 @@ from django.utils import translation
 from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import browser, page, sign_in_client  # noqa: F401 (fixtures)
 
-from durvis.access.policy import Actor
+from durvis.core.actor import Actor
 from durvis.integrations import services as integrations
 from durvis.messaging import services as messaging
 

@@ -8,7 +8,8 @@ import threading
 import pytest
 from django.utils import timezone
 
-from durvis.access.policy import Actor
+from durvis.core.actor import Actor
+from durvis.core.events import dispatch_due
 from durvis.identity import services as identity
 from durvis.integrations import services as integrations
 from durvis.integrations.models import OutboxChannel, OutboxMessage, OutboxStatus
@@ -68,12 +69,14 @@ def client_case(catalogue, api_client_factory, institutions):
 
 
 def change_status(holder, case, status="in_progress"):
+    """The holder's system posts a status; the worker runs the subscribers (the outbox fills)."""
     register.record_status_events(holder, [register.StatusEvent(
         case.number, occurred_at=timezone.now(), status=status)])
+    dispatch_due()
 
 
 def deliver():
-    while integrations.deliver_due():
+    while dispatch_due() or integrations.deliver_due():
         pass
 
 
@@ -126,6 +129,7 @@ def test_result_by_sms_through_the_gateway(gateway, client_case):
     person, case, holder = client_case
     messaging.set_preference(Actor(kind="person", person=person), person, "results", "sms", True)
     register.record_result(holder, case.number, occurred_at=timezone.now(), title="Lēmums")
+    dispatch_due()
     sms_message = OutboxMessage.objects.get(channel=OutboxChannel.SMS)
     deliver()
     path, authorization, body = gateway.received[0]
@@ -190,6 +194,7 @@ def test_a_late_event_that_does_not_change_the_status_tells_the_client_nothing(f
     earlier = family["own"].applied_at + (family["own"].status_at - family["own"].applied_at) / 2
     register.record_status_events(family["system"], [register.StatusEvent(
         family["own"].number, occurred_at=earlier, status="registered")])
+    dispatch_due()
     family["own"].refresh_from_db()
     assert family["own"].status == "in_progress"
     assert not OutboxMessage.objects.filter(channel=OutboxChannel.EMAIL).exists()

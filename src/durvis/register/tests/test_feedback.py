@@ -3,10 +3,11 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from durvis.access.policy import Actor
+from durvis.core.actor import Actor
 from durvis.identity import services as identity
 from durvis.integrations import services as integrations
 from durvis.integrations.models import OutboxMessage
+from durvis.register import queries as register_queries
 from durvis.register import services as register
 from durvis.register.models import Feedback
 
@@ -28,7 +29,7 @@ def decide(case, actor):
     case.refresh_from_db()
 
 
-def test_feedback_after_the_result_once(case_and_client, staff, institutions):
+def test_feedback_after_the_result_once(case_and_client, staff, institutions, worker):
     case, client, centre = case_and_client
     integrations.register_webhook(Actor(kind="staff", staff=staff["vsaa_admin"]),
                                   institutions["VSAA"], "http://127.0.0.1:9/", ["feedback.received"])
@@ -37,6 +38,7 @@ def test_feedback_after_the_result_once(case_and_client, staff, institutions):
     decide(case, centre)
     register.give_feedback(client, case, 4, "Ātri un skaidri.")
     assert Feedback.objects.get(case=case).rating == 4
+    worker.events()
     assert OutboxMessage.objects.filter(event="feedback.received").count() == 1
     with pytest.raises(ValidationError):
         register.give_feedback(client, case, 5)
@@ -64,22 +66,7 @@ def test_client_history_lists_the_clients_cases_newest_first(case_and_client):
     second = register.open_case(centre, register.NewCase(
         service_code=1006, identification="signed_in", application_channel="eaccount",
         personal_code=client.person.personal_code))
-    assert list(register.client_history(client.person)) == [second, case]
-
-
-def test_stage_times_follow_the_history_in_time_order(case_and_client):
-    case, _, centre = case_and_client
-    at = case.applied_at
-    register.record_status_events(centre, [
-        register.StatusEvent(case.number, occurred_at=at.replace(year=2031), status="closed"),
-        register.StatusEvent(case.number, occurred_at=at.replace(year=2030), status="decided"),
-        register.StatusEvent(case.number, occurred_at=at.replace(year=2029), status="in_progress"),
-    ])
-    stages = register.stage_times(case)
-    assert stages.applied == at
-    assert stages.execution_started == at.replace(year=2029)
-    assert stages.decided == at.replace(year=2030)
-    assert stages.result_delivered is None
+    assert list(register_queries.client_history(client.person)) == [second, case]
 
 
 def test_consultation_feedback_once(catalogue, api_client_factory):

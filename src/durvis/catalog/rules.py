@@ -1,0 +1,75 @@
+"""Access rules of the service catalogue (A1, A5): who sees a service, who adds and changes
+one. Registered into the one policy (`durvis.access.policy`) when the app loads."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from django.db.models import Q
+
+from durvis.access.policy import ALLOW, Decision, deny, rule
+from durvis.catalog.models import Audience, Service, ServiceStatus
+from durvis.core.actor import Actor
+from durvis.identity.models import Institution, StaffRole
+from durvis.identity.rules import is_institution_admin_of
+
+
+class CatalogAction(StrEnum):
+    VIEW_SERVICE = "catalog.view_service"
+    CREATE_SERVICE = "catalog.create_service"
+    CHANGE_SERVICE = "catalog.change_service"
+    ADMINISTER_CATALOG = "catalog.administer"
+
+
+def _viewable(actor: Actor, client: Any) -> Q:
+    """Published services (internal ones for staff only), and an administrator's own
+    institution's services whatever their state."""
+    published = Q(status=ServiceStatus.PUBLISHED)
+    q = published if actor.staff is not None else published & ~Q(audience=Audience.INTERNAL)
+    if actor.staff is not None and actor.has_role(StaffRole.INSTITUTION_ADMIN):
+        q |= Q(holder_id=actor.institution_id)
+    return q
+
+
+@rule(CatalogAction.VIEW_SERVICE, list_filter=_viewable)
+def view_service(actor: Actor, service: Any, client: Any) -> Decision:
+    """Anybody sees a published service, only employees an internal one; a draft or withdrawn
+    service only its holder's administrators (A1)."""
+    if not isinstance(service, Service):
+        return deny("not a service")
+    if service.status == ServiceStatus.PUBLISHED:
+        if service.audience != Audience.INTERNAL:
+            return ALLOW
+        return ALLOW if actor.staff else deny("internal services are for employees")
+    if is_institution_admin_of(actor, service.holder_id):
+        return ALLOW
+    return deny("not published")
+
+
+@rule(CatalogAction.CREATE_SERVICE)
+def create_service(actor: Actor, institution: Any, client: Any) -> Decision:
+    """Only an institution's administrator adds services to its catalogue (A5)."""
+    if not isinstance(institution, Institution):
+        return deny("not an institution")
+    if is_institution_admin_of(actor, institution.pk):
+        return ALLOW
+    return deny("only the institution's administrator adds its services")
+
+
+@rule(CatalogAction.CHANGE_SERVICE)
+def change_service(actor: Actor, service: Any, client: Any) -> Decision:
+    """Only the holder institution's administrator changes a service (A5)."""
+    if not isinstance(service, Service):
+        return deny("not a service")
+    if is_institution_admin_of(actor, service.holder_id):
+        return ALLOW
+    return deny("only the holder institution's administrator changes a service")
+
+
+@rule(CatalogAction.ADMINISTER_CATALOG)
+def administer_catalog(actor: Actor, obj: Any, client: Any) -> Decision:
+    """Institution administrators open the catalogue administration."""
+    if actor.has_role(StaffRole.INSTITUTION_ADMIN):
+        return ALLOW
+    return deny("not an institution administrator")

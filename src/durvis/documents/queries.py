@@ -1,0 +1,69 @@
+"""Document reads (C2): a client's documents, those of one case, and the case an institution may
+deliver to. Reads of a client's documents are audited here, not in views."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+
+from durvis.access.policy import decide
+from durvis.audit.services import record
+from durvis.core.actor import Actor
+from durvis.documents.models import Document
+from durvis.documents.rules import DocumentAction
+from durvis.identity.queries import Client, audit_subject, owner_filter
+from durvis.identity.rules import IdentityAction
+from durvis.register import queries as register
+from durvis.register.models import ServiceCase
+
+
+def case_to_write_about(actor: Actor, number: str) -> ServiceCase:
+    """A case whose client the actor's institution may write to (a message, a document, C1/C2).
+    A malformed number raises ValidationError saying what is wrong; an unknown case and another
+    institution's are alike ServiceCase.DoesNotExist."""
+    case = register.case_by_number(number)
+    if case is None or not decide(actor, DocumentAction.SEND_TO_CLIENT, case):
+        raise ServiceCase.DoesNotExist
+    return case
+
+
+def documents_of_client(client: Client, *, direction: str | None = None,
+                        case: ServiceCase | None = None) -> QuerySet[Document]:
+    """A client's documents, newest first: a company's are the company's, a person's those not
+    filed for a company (C2: by profile and by company)."""
+    documents = Document.objects.filter(owner_filter(client))
+    if direction:
+        documents = documents.filter(direction=direction)
+    if case is not None:
+        documents = documents.filter(case=case)
+    return (documents.select_related("case", "institution")
+            .order_by("-created_at", "-pk"))
+
+
+def client_documents(actor: Actor, client: Client, *, direction: str | None = None
+                     ) -> QuerySet[Document]:
+    """The documents list of the e-account (C2): the client's documents, if the actor acts for
+    them; the read is audited. Raises PermissionDenied otherwise."""
+    if not decide(actor, IdentityAction.CLIENT_READ, client=client):
+        raise PermissionDenied("may not read this client's documents")
+    record(actor, "documents.list.read", client, subject=audit_subject(client), purpose="eaccount")
+    return documents_of_client(client, direction=direction)
+
+
+def documents_of_case(actor: Actor, case: ServiceCase, client: Client) -> list[Document]:
+    """The documents of one of the client's cases, oldest first (the case page). The read of
+    the case itself is audited by the register."""
+    if not decide(actor, IdentityAction.CLIENT_READ, case, client=client):
+        raise PermissionDenied("may not read this client's case")
+    return list(documents_of_client(client, case=case).order_by("created_at", "pk"))
+
+
+def open_for_download(actor: Actor, document_id: int, client: Client) -> Document:
+    """One document of the client the actor acts for, to download; another client's document
+    is "no such document". Audited."""
+    document = Document.objects.filter(pk=document_id).first()
+    if document is None or not decide(actor, IdentityAction.CLIENT_READ, document, client=client):
+        raise Document.DoesNotExist
+    record(actor, "documents.document.download", document, subject=audit_subject(client),
+           purpose="eaccount")
+    return document

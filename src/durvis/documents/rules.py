@@ -1,0 +1,77 @@
+"""Access rules of documents (C2): who files a document in a client's e-account, and the scope
+institutions' systems deliver with. Registered into the one policy when the app loads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from durvis.access.policy import ALLOW, Decision, decide, deny, rule
+from durvis.core.actor import Actor
+from durvis.documents.models import Direction
+from durvis.identity.models import Institution
+from durvis.identity.queries import is_owner
+from durvis.identity.rules import IdentityAction
+from durvis.integrations.rules import declare_scope
+from durvis.register.models import ServiceCase
+from durvis.register.rules import institution_case_rule
+
+MESSAGES_WRITE = declare_scope(
+    "messages:write", _("Send messages and documents to clients' e-accounts"), owner="documents")
+
+
+class DocumentAction(StrEnum):
+    # An institution (its system or staff) sends a message or document to a client (C1, C2).
+    SEND_TO_CLIENT = "documents.send_to_client"
+    # An institution writes in its own name only: obj = the Institution named as the sender.
+    SEND_AS_INSTITUTION = "documents.send_as_institution"
+    # obj = a `Filing`, client = the client whose e-account gets the document.
+    STORE_DOCUMENT = "documents.store"
+
+
+rule(DocumentAction.SEND_TO_CLIENT)(institution_case_rule(MESSAGES_WRITE))
+
+
+@dataclass(frozen=True)
+class Filing:
+    """What is filed: which way (`Direction`), about which case, whether it is the result."""
+
+    direction: str
+    case: ServiceCase | None = None
+    is_result: bool = False
+
+
+@rule(DocumentAction.SEND_AS_INSTITUTION)
+def send_as_institution(actor: Actor, institution: Any, client: Any) -> Decision:
+    """An institution's system or employee sends in its own institution's name, never another's."""
+    if actor.api is None and actor.staff is None:
+        return deny("only an institution sends in an institution's name")
+    if isinstance(institution, Institution) and institution.pk == actor.institution_id:
+        return ALLOW
+    return deny("an institution writes in its own name only")
+
+
+@rule(DocumentAction.STORE_DOCUMENT)
+def store_document(actor: Actor, filing: Any, client: Any) -> Decision:
+    """A person sends a document for a client they act for (about that client's own case); an
+    institution delivers one into the client's e-account (about a case it holds or provides,
+    of that client)."""
+    if not isinstance(filing, Filing):
+        return deny("not a filing")
+    if filing.direction == Direction.SENT:
+        if actor.person is None or filing.is_result:
+            return deny("only a person acting for the client sends a document")
+        return decide(actor, IdentityAction.CLIENT_WRITE, filing.case, client=client)
+    if filing.direction != Direction.RECEIVED:
+        return deny("unknown direction")
+    if actor.api is None and actor.staff is None:
+        return deny("only an institution delivers a document to a client")
+    decision = decide(actor, DocumentAction.SEND_TO_CLIENT, filing.case)
+    if not decision:
+        return decision
+    if filing.case is not None and not is_owner(filing.case, client):
+        return deny("the case belongs to another client")
+    return ALLOW

@@ -1,0 +1,90 @@
+"""Identity reads (A12, C1): find a person or a company by the codes people write, the staff
+record of a user, the actor behind a request, and whose a client-owned record is.
+
+A client (klients) is a `Person` or a `Company`; records that belong to one carry the
+`client_person`/`client_company` columns of `durvis.core.models.ClientOwned`. A company's
+records are the company's (even when they also name the person who acted); a person's are those
+not made for a company.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from django.db.models import Q
+
+from durvis.core.identifiers import validate_company_number, validate_personal_code
+from durvis.identity.models import Company, Institution, Person, PersonCode, StaffMember
+
+Client = Person | Company
+
+
+def find_person(code: str) -> Person | None:
+    """The person holding this personal code (personas kods) now or in the past; None if
+    nobody does. Raises ValidationError (saying what is wrong) for a code that is not valid."""
+    number = validate_personal_code(code)
+    entry = PersonCode.objects.select_related("person").filter(code=number).first()
+    return entry.person if entry else None
+
+
+def find_company(registration_number: str) -> Company | None:
+    """The company with this registration number; None if none. Raises ValidationError for a
+    number that is not valid."""
+    number = validate_company_number(registration_number)
+    return Company.objects.filter(registration_number=number).first()
+
+
+def staff_of(user: Any) -> StaffMember | None:
+    """The staff record of a signed-in user, if they are staff."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        return StaffMember.objects.select_related("institution").get(user=user)
+    except StaffMember.DoesNotExist:
+        return None
+
+
+def owner_of(record: Any) -> Client | None:
+    """The client a client-owned record belongs to (without reading the client's row)."""
+    return client_by_ids(getattr(record, "client_person_id", None),
+                         getattr(record, "client_company_id", None))
+
+
+def client_by_ids(person_id: int | None, company_id: int | None) -> Client | None:
+    """The client of a record's client columns (an event's payload carries them): the company
+    if there is one, else the person; an unsaved instance with the id only, no query."""
+    if company_id is not None:
+        return Company(pk=company_id)
+    return Person(pk=person_id) if person_id is not None else None
+
+
+def institutions_by_id(ids: Collection[int]) -> dict[int, Institution]:
+    """Institutions by their ids (one query)."""
+    return Institution.objects.in_bulk(set(ids))
+
+
+def is_owner(record: Any, client: Client) -> bool:
+    """Whether the record belongs to this client (a person's own records are not a company's)."""
+    owner = owner_of(record)
+    return type(owner) is type(client) and owner is not None and owner.pk == client.pk
+
+
+def owner_filter(client: Client) -> Q:
+    """The records of one client, as a filter on the client-owned columns: a company's are the
+    company's; a person's are those not made for a company."""
+    if isinstance(client, Company):
+        return Q(client_company=client)
+    return Q(client_person=client, client_company__isnull=True)
+
+
+def owner_fields(client: Client) -> dict[str, Any]:
+    """The client-owned columns of a new record of this client: exactly one is set."""
+    if isinstance(client, Company):
+        return {"client_person": None, "client_company": client}
+    return {"client_person": client, "client_company": None}
+
+
+def audit_subject(client: Client) -> Person | None:
+    """Whose personal data a record of this client is, for the activity log."""
+    return client if isinstance(client, Person) else None

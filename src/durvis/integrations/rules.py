@@ -1,0 +1,70 @@
+"""Access rules of the integration layer (B9), the API scopes (what an institution's system may
+do with its token) and the webhook event types (what it may be told of).
+
+Each scope is declared once, by the app that owns the operations it opens
+(`declare_scope("cases:write", ...)` in `durvis.register.rules`), with the description that the
+administration form and the OpenAPI schema show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from django.utils.functional import Promise
+
+from durvis.access.policy import ALLOW, Decision, deny, rule
+from durvis.core.actor import Actor
+from durvis.core.registry import Registry
+from durvis.identity.models import Institution
+from durvis.identity.rules import is_institution_admin_of
+
+
+class IntegrationAction(StrEnum):
+    MANAGE_INTEGRATIONS = "integrations.manage"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """An API scope (`<resource>:<read|write>`) and what it lets a system do."""
+
+    key: str
+    description: str | Promise
+    owner: str
+
+
+SCOPES: Registry[Scope] = Registry("API scopes")
+
+
+def declare_scope(key: str, description: str | Promise, *, owner: str) -> str:
+    """Declare a scope the calling app (`owner`) checks; returns the key (use it as a constant).
+    Raises ImproperlyConfigured if the scope is declared already."""
+    SCOPES.register(Scope(key, description, owner))
+    return key
+
+
+@dataclass(frozen=True)
+class WebhookType:
+    """A webhook event an endpoint may subscribe to: the domain event's name. Declared through
+    `durvis.integrations.events.forward_as_webhook`."""
+
+    key: str
+    description: str | Promise
+
+
+WEBHOOK_TYPES: Registry[WebhookType] = Registry("webhook event types")
+
+
+def scope_text(key: str) -> str:
+    """"`key`: description", for an API operation's documentation."""
+    scope = SCOPES.find(key)
+    return f"`{key}`: {scope.description}" if scope else f"`{key}`"
+
+
+@rule(IntegrationAction.MANAGE_INTEGRATIONS)
+def manage_integrations(actor: Actor, institution: Any, client: Any) -> Decision:
+    """Only an institution's administrator manages its API clients, webhooks and dead letters."""
+    if isinstance(institution, Institution) and is_institution_admin_of(actor, institution.pk):
+        return ALLOW
+    return deny("only the institution's administrator manages its integrations")

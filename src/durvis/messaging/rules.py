@@ -1,0 +1,24 @@
+"""Access rules of messaging (C1): institutions reading their clients' answers, and the scope for
+it. Registered into the one policy when the app loads. (Sending to a client is
+`durvis.documents.rules.DocumentAction.SEND_TO_CLIENT`, shared with documents.)"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.utils.translation import gettext_lazy as _
+
+from durvis.access.policy import rule
+from durvis.integrations.rules import declare_scope
+from durvis.register.rules import institution_case_rule
+
+MESSAGES_READ = declare_scope(
+    "messages:read", _("Read clients' answers to the institution's messages"), owner="messaging")
+
+
+class MessagingAction(StrEnum):
+    # An institution reads its clients' answers to its messages; obj = the case, or None.
+    READ_CLIENT_MESSAGES = "messaging.read_client_messages"
+
+
+rule(MessagingAction.READ_CLIENT_MESSAGES)(institution_case_rule(MESSAGES_READ))

@@ -1,0 +1,220 @@
+"""Request-register reads (B1, C3): a case with its history, the changes an institution's system
+synchronises, a client's history and its filter choices. Every read of a client's case by staff
+or a system goes through the access policy and is written to the activity log here, never in a
+view.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from durvis.access.policy import decide
+from durvis.audit.services import Entry, record, record_many
+from durvis.catalog.models import Service
+from durvis.core.actor import Actor
+from durvis.identity.models import Company, Institution, Person
+from durvis.identity.queries import owner_filter
+from durvis.identity.rules import IdentityAction
+from durvis.register.models import CaseEvent, Consultation, ServiceCase, StatusMapping
+from durvis.register.numbers import parse_case_number
+from durvis.register.rules import CaseAction, case_scope
+
+
+def read_case(actor: Actor, number: str, *, purpose: str = "") -> tuple[ServiceCase, list[CaseEvent]]:
+    """A case with its history in time order; the read is audited (it is a client's data)."""
+    parsed = parse_case_number(number)
+    case = (ServiceCase.objects.select_related("service", "client_person", "client_company",
+                                               "provider", "holder", "representative")
+            .filter(number=str(parsed)).first())
+    if case is None or not decide(actor, CaseAction.READ_CASE, case):
+        raise ServiceCase.DoesNotExist
+    history = list(case.events.order_by("occurred_at", "pk"))
+    record(actor, "register.case.read", case, subject=case.client_person, purpose=purpose)
+    return case, history
+
+
+def changed_cases(actor: Actor, cursor: int, limit: int = 100) -> tuple[list[ServiceCase], int]:
+    """Cases of the actor's institution (as holder or provider) changed after `cursor`, oldest
+    change first, and the cursor to ask with next. Each of the two branches is one walk of an
+    (institution, change_seq) index, so the cost does not depend on how many services the
+    client's scope names; reads are audited per case."""
+    scope = case_scope(actor)
+    branches = []
+    for column in ("holder_id", "provider_id"):
+        cases = ServiceCase.objects.filter(**{column: scope.institution_id},
+                                           change_seq__gt=cursor)
+        if scope.service_ids is not None:
+            cases = cases.filter(service_id__in=scope.service_ids)
+        branches.append(list(_listing(cases.order_by("change_seq")[:limit])))
+    merged = {c.pk: c for c in sorted(branches[0] + branches[1], key=lambda c: c.change_seq)}
+    page = list(merged.values())[:limit]
+    record_many(actor, [Entry("register.case.list", "register.servicecase", str(c.pk),
+                              c.client_person_id) for c in page])
+    return page, (page[-1].change_seq if page else cursor)
+
+
+def _listing(cases: QuerySet[ServiceCase]) -> QuerySet[ServiceCase]:
+    return cases.select_related("service", "client_person", "client_company", "provider",
+                                "holder")
+
+
+@dataclass(frozen=True)
+class HistoryFilters:
+    """What a client narrows their history to (C3); empty fields do not filter."""
+
+    status: str = ""
+    institution_id: int | None = None
+    service_id: int | None = None
+    channel: str = ""
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+    number: str = ""
+
+
+def _client_q(person: Person | None, company: Company | None) -> Q:
+    client = company if company is not None else person
+    return owner_filter(client) if client is not None else Q(pk__in=[])
+
+
+def _period(field_name: str, filters: HistoryFilters) -> Q:
+    """The period as whole days in Riga time, turned into an aware half-open range."""
+    q = Q()
+    if filters.date_from:
+        q &= Q(**{f"{field_name}__gte": _riga_midnight(filters.date_from)})
+    if filters.date_to:
+        q &= Q(**{f"{field_name}__lt": _riga_midnight(filters.date_to + datetime.timedelta(days=1))})
+    return q
+
+
+def _riga_midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def client_history(person: Person | None = None, company: Company | None = None,
+                   filters: HistoryFilters | None = None) -> QuerySet[ServiceCase]:
+    """All cases of one client, newest first (the e-account's history, C3), narrowed by
+    `filters`. A case number that is not valid raises ValidationError saying why."""
+    if person is None and company is None:
+        return ServiceCase.objects.none()
+    cases = ServiceCase.objects.filter(_client_q(person, company))
+    if filters is not None:
+        cases = cases.filter(_period("applied_at", filters))
+        if filters.number:
+            cases = cases.filter(number=str(parse_case_number(filters.number)))
+        if filters.status:
+            cases = cases.filter(status=filters.status)
+        if filters.institution_id:
+            cases = cases.filter(Q(holder_id=filters.institution_id)
+                                 | Q(provider_id=filters.institution_id))
+        if filters.service_id:
+            cases = cases.filter(service_id=filters.service_id)
+        if filters.channel:
+            cases = cases.filter(Q(application_channel=filters.channel)
+                                 | Q(result_channel=filters.channel))
+    return cases.select_related("service", "holder").only(*HISTORY_FIELDS).order_by("-applied_at")
+
+
+def client_consultations(person: Person | None = None, company: Company | None = None,
+                         filters: HistoryFilters | None = None) -> QuerySet[Consultation]:
+    """The consultations a client received, newest first. Filters that only cases have (a
+    status, a case number) leave no consultation."""
+    if person is None and company is None:
+        return Consultation.objects.none()
+    consultations = Consultation.objects.filter(_client_q(person, company))
+    if filters is not None:
+        if filters.status or filters.number:
+            return Consultation.objects.none()
+        consultations = consultations.filter(_period("occurred_at", filters))
+        if filters.institution_id:
+            consultations = consultations.filter(provider_id=filters.institution_id)
+        if filters.service_id:
+            consultations = consultations.filter(service_id=filters.service_id)
+        if filters.channel:
+            consultations = consultations.filter(channel=filters.channel)
+    return (consultations.select_related("service", "provider", "feedback")
+            .only(*CONSULTATION_HISTORY_FIELDS).order_by("-occurred_at"))
+
+
+def history_choices(person: Person | None = None, company: Company | None = None
+                    ) -> tuple[list[Institution], list[Service]]:
+    """The institutions and services that occur in a client's history (the filter choices):
+    one query each, the client's rows read as subqueries, only the columns a choice shows."""
+    cases = ServiceCase.objects.filter(_client_q(person, company))
+    consultations = Consultation.objects.filter(_client_q(person, company))
+    institutions = Institution.objects.filter(
+        Q(pk__in=cases.values("holder_id")) | Q(pk__in=consultations.values("provider_id")))
+    services = Service.objects.filter(
+        Q(pk__in=cases.values("service_id"))
+        | Q(pk__in=consultations.exclude(service=None).values("service_id")))
+    names = ("name", "name_lv", "name_en")
+    return (list(institutions.only("code", *names).order_by("name")),
+            list(services.only("code", *names).order_by("code")))
+
+
+def client_case(actor: Actor, number: str, client: Person | Company
+                ) -> tuple[ServiceCase, list[CaseEvent]]:
+    """One case of the client the actor acts for, with its history (the e-account's case page).
+    Another client's case, or a number that is not valid, is "no such case"; the read is
+    audited."""
+    try:
+        parsed = parse_case_number(number)
+    except ValidationError:
+        raise ServiceCase.DoesNotExist from None
+    case = (ServiceCase.objects.select_related("service", "client_person", "client_company",
+                                               "provider", "holder", "representative", "feedback")
+            .filter(number=str(parsed)).first())
+    if case is None or not decide(actor, IdentityAction.CLIENT_READ, case, client=client):
+        raise ServiceCase.DoesNotExist
+    history = list(case.events.order_by("occurred_at", "pk"))
+    record(actor, "register.case.read", case, subject=case.client_person, purpose="eaccount")
+    return case, history
+
+
+def case_by_number(number: str) -> ServiceCase | None:
+    """The case with this number, with its client and holder, or None; no policy check (the
+    caller decides, e.g. `durvis.documents.queries.case_to_write_about`). Raises
+    ValidationError saying what is wrong with a malformed number."""
+    parsed = parse_case_number(number)
+    return (ServiceCase.objects.select_related("client_person", "client_company", "holder")
+            .filter(number=str(parsed)).first())
+
+
+def case_by_holder_reference(institution: Institution, reference: str) -> ServiceCase | None:
+    """The case an institution knows by its own reference (e.g. to load data only once)."""
+    return ServiceCase.objects.filter(holder=institution, holder_reference=reference).first()
+
+
+def client_consultation(actor: Actor, pk: int, client: Person | Company) -> Consultation:
+    """One consultation of the client the actor acts for (to give feedback on it)."""
+    consultation = Consultation.objects.select_related("service", "provider").filter(pk=pk).first()
+    if consultation is None or not decide(actor, IdentityAction.CLIENT_READ, consultation, client=client):
+        raise Consultation.DoesNotExist
+    return consultation
+
+
+# What a client's history shows of each case (the e-account, C3): not the service's long texts.
+HISTORY_FIELDS = [
+    "number", "status", "holder_status", "status_at", "applied_at", "application_channel",
+    "result_channel", "payment_status", "client_person", "client_company", "service__code",
+    "holder_id", "provider_id",
+    *(f"{model}__name{suffix}" for model in ("service", "holder") for suffix in ("", "_lv", "_en")),
+    "holder__code",
+]
+# ... and of each consultation.
+CONSULTATION_HISTORY_FIELDS = [
+    "topic", "channel", "outcome", "occurred_at", "client_person", "client_company",
+    "service__code", "provider__code", "feedback__id",
+    *(f"{model}__name{suffix}" for model in ("service", "provider") for suffix in ("", "_lv", "_en")),
+]
+
+
+
+
+def status_mappings(institution: Institution) -> QuerySet[StatusMapping]:
+    return StatusMapping.objects.filter(service__holder=institution).select_related(
+        "service").order_by("service__code", "holder_status")

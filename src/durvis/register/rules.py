@@ -1,0 +1,161 @@
+"""Access rules of the request register (B1, B9): who registers, reads, changes and lists service
+cases and consultations, and the API scopes that open them. Registered into the one policy
+(`durvis.access.policy`) when the app loads.
+
+Cases are handled by the systems and client-service staff of their holder (pakalpojuma turētājs)
+and their provider (pakalpojuma sniedzējs); a system only with the scope and within the services
+its token covers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from durvis.access.policy import ALLOW, Decision, decide, deny, rule
+from durvis.catalog.models import Service
+from durvis.core.actor import Actor
+from durvis.identity.models import StaffRole
+from durvis.integrations.rules import declare_scope
+from durvis.register.models import ServiceCase
+
+CASES_READ = declare_scope("cases:read", _("Read cases and their history"), owner="register")
+CASES_WRITE = declare_scope("cases:write", _("Create cases, post statuses and results"),
+                            owner="register")
+CONSULTATIONS_WRITE = declare_scope("consultations:write", _("Register consultations"),
+                                    owner="register")
+
+CASE_STAFF_ROLES = frozenset({StaffRole.AGENT, StaffRole.BACK_OFFICE})
+
+
+class CaseAction(StrEnum):
+    CREATE_CASE = "register.create_case"
+    READ_CASE = "register.read_case"
+    UPDATE_CASE = "register.update_case"
+    LIST_CASES = "register.list_cases"
+    REGISTER_CONSULTATION = "register.register_consultation"
+
+
+def _case_rule(scope: str) -> Callable[[Actor, Any, Any], Decision]:
+    def case_rule(actor: Actor, case: Any, client: Any) -> Decision:
+        """Cases are read and changed by the systems and staff of their holder and provider."""
+        if not isinstance(case, ServiceCase):
+            return deny("not a case")
+        involved = {case.holder_id, case.provider_id}
+        if actor.api is not None:
+            if scope not in actor.api.operations:
+                return deny(f"the client lacks the {scope} scope")
+            if actor.api.institution_id not in involved:
+                return deny("a case of another institution")
+            if not actor.api.covers(case.service_id):
+                return deny("the service is outside the client's scope")
+            return ALLOW
+        if actor.staff is not None and actor.institution_id in involved and (
+            actor.roles & CASE_STAFF_ROLES
+        ):
+            return ALLOW
+        return deny("not the holder's or provider's staff or system")
+
+    return case_rule
+
+
+def _cases_of_institution(actor: Actor, client: Any) -> Q:
+    """The cases a list shows: those of the actor's institution, within its token's services."""
+    system = actor.api is not None and CASES_READ in actor.api.operations
+    staff = actor.staff is not None and bool(actor.roles & CASE_STAFF_ROLES)
+    if not (system or staff) or actor.institution_id is None:
+        return Q(pk__in=[])
+    q = Q(holder_id=actor.institution_id) | Q(provider_id=actor.institution_id)
+    if actor.api is not None and actor.api.service_ids is not None:
+        q &= Q(service_id__in=actor.api.service_ids)
+    return q
+
+
+rule(CaseAction.READ_CASE, list_filter=_cases_of_institution)(_case_rule(CASES_READ))
+rule(CaseAction.UPDATE_CASE)(_case_rule(CASES_WRITE))
+
+
+def _service_rule(scope: str, *, allow_no_service: bool = False
+                  ) -> Callable[[Actor, Any, Any], Decision]:
+    def service_rule(actor: Actor, service: Any, client: Any) -> Decision:
+        """New cases and consultations: the systems and staff of the service's holder or
+        providers."""
+        if actor.api is not None:
+            if scope not in actor.api.operations:
+                return deny(f"the client lacks the {scope} scope")
+        elif actor.staff is None or not (actor.roles & CASE_STAFF_ROLES):
+            return deny("not a client-service system or employee")
+        if service is None and allow_no_service:
+            return ALLOW  # a consultation about a topic rather than a service
+        if not isinstance(service, Service):
+            return deny("not a service")
+        if actor.api is not None and not actor.api.covers(service.pk):
+            return deny("the service is outside the client's scope")
+        institution_id = actor.institution_id
+        if institution_id == service.holder_id or service.providers.filter(
+            pk=institution_id
+        ).exists():
+            return ALLOW
+        return deny("the institution neither holds nor provides the service")
+
+    return service_rule
+
+
+rule(CaseAction.CREATE_CASE)(_service_rule(CASES_WRITE))
+rule(CaseAction.REGISTER_CONSULTATION)(_service_rule(CONSULTATIONS_WRITE, allow_no_service=True))
+
+
+@rule(CaseAction.LIST_CASES)
+def list_cases(actor: Actor, obj: Any, client: Any) -> Decision:
+    """A system with the cases:read scope lists its institution's changed cases (B9)."""
+    if actor.has_scope(CASES_READ):
+        return ALLOW
+    return deny("the client lacks the cases:read scope")
+
+
+def institution_case_rule(scope: str) -> Callable[[Actor, Any, Any], Decision]:
+    """A rule for an institution's system (with `scope`) or its client-service staff acting on
+    its clients' e-accounts; about a case, only if it holds or provides the case (C1, C2).
+    Used by the documents and messaging rules."""
+
+    def institution_rule(actor: Actor, case: Any, client: Any) -> Decision:
+        if actor.api is not None:
+            if scope not in actor.api.operations:
+                return deny(f"the client lacks the {scope} scope")
+        elif actor.staff is None or not (actor.roles & CASE_STAFF_ROLES):
+            return deny("not a client-service system or employee")
+        if case is None:
+            return ALLOW
+        if not isinstance(case, ServiceCase):
+            return deny("not a case")
+        if actor.institution_id not in {case.holder_id, case.provider_id}:
+            return deny("a case of another institution")
+        if actor.api is not None and not actor.api.covers(case.service_id):
+            return deny("the service is outside the client's scope")
+        return ALLOW
+
+    return institution_rule
+
+
+@dataclass(frozen=True)
+class CaseScope:
+    """The cases a list may show an actor: those of one institution (as holder or provider),
+    optionally only of some services. The register turns it into an indexed query, so its cost
+    does not grow with the number of services."""
+
+    institution_id: int
+    service_ids: frozenset[int] | None
+
+
+def case_scope(actor: Actor) -> CaseScope:
+    """The scope of case lists for an actor allowed to list cases (`LIST_CASES`). Raises
+    PermissionDenied for anybody else."""
+    if not decide(actor, CaseAction.LIST_CASES) or actor.institution_id is None:
+        raise PermissionDenied("may not list cases")
+    return CaseScope(actor.institution_id, actor.api.service_ids if actor.api else None)
