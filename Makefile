@@ -46,9 +46,11 @@ endif
 bench: messages
 	$(if $(DATABASE_URL),$(PY) bench/run.py,$(PY) tools/pgcluster.py -- $(PY) bench/run.py)
 
+# ruff, mypy, and the layering contracts of pyproject.toml ([tool.importlinter]).
 lint: install
-	$(PY) -m ruff check src tests bench tools
+	$(PY) -m ruff check src tests bench tools conftest.py
 	$(PY) -m mypy src
+	.venv/bin/lint-imports --no-cache
 
 clean:
 	rm -rf var .venv node_modules

@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from durvis.access.policy import decide
-from durvis.administration.decorators import staff_required
 from durvis.catalog.models import Service
 from durvis.core.actor import Actor
 from durvis.identity.models import Institution
@@ -24,6 +23,7 @@ from durvis.integrations.rules import SCOPES, WEBHOOK_TYPES, IntegrationAction
 from durvis.register import queries as register_queries
 from durvis.register import services as register
 from durvis.register.models import CaseStatus
+from durvis.web.shell import staff_required
 
 
 class ApiClientForm(forms.Form):

@@ -2,7 +2,7 @@
 
 1. `staff-login`: the password. axes' backend checks it first and refuses a locked-out user name
    and address. A right password does not sign the user in yet: the session remembers, for
-   PENDING_SECONDS, who passed the first step, and the browser goes on to step 2.
+   sessions.PENDING_SECONDS, who passed the first step, and the browser goes on to step 2.
 2. `staff-login-code`: a code from the user's confirmed TOTP device (django-otp); or, for a user
    without one, `staff-login-enrol`: the new secret as an otpauth:// address, as text and as a QR
    code, and a first code to confirm it.
@@ -20,7 +20,6 @@ import math
 import re
 import time
 from base64 import b32encode
-from dataclasses import dataclass
 from typing import Any
 
 import django_otp
@@ -31,7 +30,7 @@ from axes.helpers import get_cool_off
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model, login, logout
+from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
@@ -46,25 +45,10 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from durvis.core.actor import Actor
-from durvis.demo.aids import demo_totp_code
 from durvis.identity import queries as identity_queries
 from durvis.identity import services as identity
+from durvis.identity import sessions
 from durvis.identity.services import CodeCheck
-from durvis.identity.sessions import mark_signed_in
-
-PENDING_KEY = "durvis.signin"
-PENDING_SECONDS = 10 * 60
-CODE_STEP = "staff-login-code"
-ENROL_STEP = "staff-login-enrol"
-
-
-@dataclass(frozen=True)
-class Pending:
-    """Someone who passed the password step and owes the second factor."""
-
-    user: Any
-    backend: str
-    next: str
 
 
 class CodeForm(forms.Form):
@@ -89,32 +73,23 @@ class PasswordStepView(LoginView):
         user = form.get_user()
         session = self.request.session
         session.cycle_key()  # a new session id for the half-signed-in state: no fixation
-        session[PENDING_KEY] = {"user": user.pk, "backend": user.backend,
+        session[sessions.PENDING_KEY] = {"user": user.pk, "backend": user.backend,
                                 "started": time.time(), "next": self.get_redirect_url()}
-        return redirect(CODE_STEP if identity.totp_device(user) else ENROL_STEP)
-
-
-def next_step(request: HttpRequest) -> str | None:
-    """The URL name of the step that a request short of a full sign-in goes to: the code (or the
-    enrolment) for someone who passed the password, None (the password) for anybody else."""
-    pending = _pending(request)
-    if pending is None:
-        return None
-    return CODE_STEP if identity.totp_device(pending.user) else ENROL_STEP
+        return redirect(sessions.CODE_STEP if identity.totp_device(user) else sessions.ENROL_STEP)
 
 
 @sensitive_post_parameters("otp_token")
 @never_cache
 def code_step(request: HttpRequest) -> HttpResponse:
     """Step 2: the code from the authenticator app."""
-    pending = _pending(request)
+    pending = sessions.pending_sign_in(request)
     if pending is None:
         return _start_again(request)
     device = identity.totp_device(pending.user)
     if device is None:
-        return redirect(ENROL_STEP)
+        return redirect(sessions.ENROL_STEP)
     return _second_factor(request, pending, device, "administration/login_code.html",
-                          {"demo_code": demo_totp_code(pending.user, device)})
+                          {"demo_code": identity.sign_in_aid(pending.user, device)})
 
 
 @sensitive_post_parameters("otp_token")
@@ -122,11 +97,11 @@ def code_step(request: HttpRequest) -> HttpResponse:
 def enrol_step(request: HttpRequest) -> HttpResponse:
     """Step 2 for a user without a device: add Durvis to an authenticator app and confirm it with
     a first code."""
-    pending = _pending(request)
+    pending = sessions.pending_sign_in(request)
     if pending is None:
         return _start_again(request)
     if identity.totp_device(pending.user) is not None:
-        return redirect(CODE_STEP)
+        return redirect(sessions.CODE_STEP)
     device = identity.start_totp_enrolment(pending.user)
     uri = device.config_url
     return _second_factor(request, pending, device, "administration/login_enrol.html", {
@@ -140,7 +115,7 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
                      credentials: dict[str, Any] | None = None) -> HttpResponse:
     """The page a locked-out user name and address get (AXES_LOCKOUT_CALLABLE)."""
     if hasattr(request, "session"):
-        request.session.pop(PENDING_KEY, None)
+        request.session.pop(sessions.PENDING_KEY, None)
     cool_off = get_cool_off(request)
     minutes = math.ceil(cool_off.total_seconds() / 60) if cool_off else None
     return render(request, "administration/lockout.html", {"minutes": minutes},
@@ -165,7 +140,7 @@ def qr_svg(data: str, label: str) -> SafeString:
     return mark_safe(svg)  # qrcode's own markup; the label is escaped
 
 
-def _second_factor(request: HttpRequest, pending: Pending, device: TOTPDevice, template: str,
+def _second_factor(request: HttpRequest, pending: sessions.Pending, device: TOTPDevice, template: str,
                    context: dict[str, Any]) -> HttpResponse:
     user = pending.user
     credentials = {"username": user.get_username()}
@@ -191,37 +166,15 @@ def _second_factor(request: HttpRequest, pending: Pending, device: TOTPDevice, t
                                       "username": user.get_username()})
 
 
-def _complete(request: HttpRequest, pending: Pending, device: TOTPDevice,
+def _complete(request: HttpRequest, pending: sessions.Pending, device: TOTPDevice,
               actor: Actor) -> HttpResponse:
     """Both factors passed: sign in."""
     login(request, pending.user, backend=pending.backend)
     django_otp.login(request, device)
-    request.session.pop(PENDING_KEY, None)
-    mark_signed_in(request.session)
+    request.session.pop(sessions.PENDING_KEY, None)
+    sessions.mark_signed_in(request.session)
     identity.record_sign_in(actor, pending.user)
     return redirect(pending.next or _safe_next(request) or resolve_url(settings.LOGIN_REDIRECT_URL))
-
-
-def _pending(request: HttpRequest) -> Pending | None:
-    state = request.session.get(PENDING_KEY)
-    if state is not None:
-        user = None
-        if time.time() - state.get("started", 0) <= PENDING_SECONDS:
-            user = get_user_model()._default_manager.filter(pk=state["user"],
-                                                            is_active=True).first()
-        if user is not None:
-            return Pending(user, state["backend"], state.get("next", ""))
-        request.session.pop(PENDING_KEY, None)
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated and not passed_second_factor(user):
-        # Signed in without the second factor (a session from before it existed): step 2 now.
-        return Pending(user, request.session.get(BACKEND_SESSION_KEY, ""), "")
-    return None
-
-
-def passed_second_factor(user: Any) -> bool:
-    is_verified = getattr(user, "is_verified", None)
-    return bool(is_verified and is_verified())
 
 
 def _start_again(request: HttpRequest) -> HttpResponse:
@@ -230,7 +183,7 @@ def _start_again(request: HttpRequest) -> HttpResponse:
 
 
 def _abandon(request: HttpRequest) -> None:
-    request.session.pop(PENDING_KEY, None)
+    request.session.pop(sessions.PENDING_KEY, None)
     if request.user.is_authenticated:
         logout(request)
 

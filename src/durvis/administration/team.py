@@ -14,12 +14,12 @@ from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from durvis.access.policy import decide
-from durvis.administration.decorators import staff_required
 from durvis.core.actor import Actor
 from durvis.identity import services as identity
 from durvis.identity.models import StaffMember, StaffRole
 from durvis.identity.rules import IdentityAction
 from durvis.identity.sessions import actor_from_request
+from durvis.web.shell import staff_required
 
 
 def _administrator(request: HttpRequest) -> Actor:

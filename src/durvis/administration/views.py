@@ -10,7 +10,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from durvis.access.policy import decide
-from durvis.administration.decorators import staff_required
 from durvis.administration.forms import ServiceForm
 from durvis.audit.services import events_for
 from durvis.catalog import services as catalog
@@ -18,6 +17,7 @@ from durvis.catalog.models import Service
 from durvis.catalog.rules import CatalogAction
 from durvis.core.actor import Actor
 from durvis.identity.sessions import actor_from_request
+from durvis.web.shell import staff_required
 
 
 def _administrator(request: HttpRequest) -> Actor:

@@ -65,6 +65,10 @@ class Registry(Generic[E]):
         """The entry under `key`, or None (no demo check: for lookups, not for configuration)."""
         return self._entries.get(key)
 
+    def available(self) -> list[E]:
+        """The entries this deployment may use: all in demo mode, else all but demo entries."""
+        return [e for e in self if settings.DEMO_MODE or not getattr(e, "demo", False)]
+
     def __contains__(self, key: object) -> bool:
         return key in self._entries
 

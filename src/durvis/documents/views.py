@@ -18,10 +18,10 @@ from durvis.documents import queries as document_queries
 from durvis.documents import services as documents
 from durvis.documents.forms import DirectionFilterForm, UploadForm
 from durvis.documents.models import Direction, Document
-from durvis.eaccount.decorators import client_required
-from durvis.eaccount.roles import ClientRole
 from durvis.identity.sessions import actor_from_request
 from durvis.register import queries as register_queries
+from durvis.web.roles import ClientRole
+from durvis.web.shell import client_required
 
 PAGE_SIZE = 100
 

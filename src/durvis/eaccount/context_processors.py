@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from durvis.eaccount.roles import available_roles, current_role
+from durvis.web.roles import available_roles, current_role
 
 
 def client(request: HttpRequest) -> dict[str, Any]:

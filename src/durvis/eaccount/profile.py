@@ -20,12 +20,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from durvis.core.identifiers import mask_personal_code
-from durvis.eaccount.decorators import client_required
 from durvis.identity import services as identity
 from durvis.identity.models import ContactKind, Person
 from durvis.identity.sessions import actor_from_request
 from durvis.messaging import services as messaging
 from durvis.messaging.models import NotificationChannel, Topic
+from durvis.web.shell import client_required
 
 LANGUAGES = [("lv", "Latviešu"), ("en", "English")]
 

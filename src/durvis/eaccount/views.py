@@ -20,15 +20,15 @@ from django.views.decorators.http import require_POST
 
 from durvis.audit.services import record
 from durvis.documents import queries as document_queries
-from durvis.eaccount import roles
-from durvis.eaccount.decorators import client_required
 from durvis.eaccount.forms import FeedbackForm, HistoryFilterForm
-from durvis.eaccount.roles import ClientRole
 from durvis.identity.sessions import actor_from_request
 from durvis.messaging import services as messaging
 from durvis.register import queries as register_queries
 from durvis.register import services as register
 from durvis.register.models import CaseStatus, Consultation, ServiceCase
+from durvis.web import roles
+from durvis.web.roles import ClientRole
+from durvis.web.shell import client_required
 
 PAGE_SIZE = 50
 OPEN_STATUSES = frozenset({CaseStatus.RECEIVED, CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -31,6 +31,7 @@ from durvis.core.identifiers import (
     validate_company_number,
     validate_personal_code,
 )
+from durvis.core.registry import Registry
 from durvis.identity.models import (
     Company,
     CompanyRepresentation,
@@ -285,6 +286,32 @@ def check_totp_code(actor: Actor, device: TOTPDevice, code: str) -> CodeCheck:
                      details={"reason": str(result), "enrolment": enrolling})
     device.refresh_from_db()
     return result
+
+
+@dataclass(frozen=True)
+class SignInAid:
+    """Something that may show a staff member the code their authenticator app would show (the
+    demo app's aid for its published demo accounts). Aids are demo features: the registry
+    refuses them outside demo mode."""
+
+    key: str
+    code_for: Callable[[Any, TOTPDevice], str | None]
+    demo: bool = True
+
+
+SIGN_IN_AIDS: Registry[SignInAid] = Registry("staff sign-in aids")
+
+
+def sign_in_aid(user: Any, device: TOTPDevice | None) -> str | None:
+    """The code an aid offers for this user's device now, or None (always None outside demo
+    mode, where no aid may run)."""
+    if device is None:
+        return None
+    for aid in SIGN_IN_AIDS.available():
+        code = aid.code_for(user, device)
+        if code is not None:
+            return code
+    return None
 
 
 def current_totp_code(device: TOTPDevice) -> str | None:

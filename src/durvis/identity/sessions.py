@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model, logout
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from durvis.audit.services import record
 from durvis.core.actor import Actor
+from durvis.identity import services as identity
 from durvis.identity.models import Person
 from durvis.identity.national import SignedInIdentity, SignInRole
 from durvis.identity.queries import staff_of
@@ -87,8 +89,7 @@ def actor_from_request(request: HttpRequest) -> Actor:
 
 
 def _second_factor_verified(request: HttpRequest) -> bool:
-    is_verified = getattr(request.user, "is_verified", None)
-    return bool(is_verified and is_verified())
+    return passed_second_factor(request.user)
 
 LAST_ACTIVITY_KEY = "durvis.last_activity"
 SIGNED_IN_AT_KEY = "durvis.signed_in_at"
@@ -146,3 +147,52 @@ class SessionTimeoutMiddleware:
 
 def _end_client_session(request: HttpRequest) -> None:
     request.session.flush()
+
+
+# --- Staff: the password passed, the second factor owed (A12) ------------------------------------
+
+PENDING_KEY = "durvis.signin"
+PENDING_SECONDS = 10 * 60
+CODE_STEP = "staff-login-code"
+ENROL_STEP = "staff-login-enrol"
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Someone who passed the password step and owes the second factor."""
+
+    user: Any
+    backend: str
+    next: str
+
+
+def next_step(request: HttpRequest) -> str | None:
+    """The URL name of the step that a request short of a full sign-in goes to: the code (or the
+    enrolment) for someone who passed the password, None (the password) for anybody else."""
+    pending = pending_sign_in(request)
+    if pending is None:
+        return None
+    return CODE_STEP if identity.totp_device(pending.user) else ENROL_STEP
+
+
+def pending_sign_in(request: HttpRequest) -> Pending | None:
+    """Who passed the staff password step and owes the second factor, if anybody."""
+    state = request.session.get(PENDING_KEY)
+    if state is not None:
+        user = None
+        if time.time() - state.get("started", 0) <= PENDING_SECONDS:
+            user = get_user_model()._default_manager.filter(pk=state["user"],
+                                                            is_active=True).first()
+        if user is not None:
+            return Pending(user, state["backend"], state.get("next", ""))
+        request.session.pop(PENDING_KEY, None)
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and not passed_second_factor(user):
+        # Signed in without the second factor (a session from before it existed): step 2 now.
+        return Pending(user, request.session.get(BACKEND_SESSION_KEY, ""), "")
+    return None
+
+
+def passed_second_factor(user: Any) -> bool:
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified and is_verified())

@@ -17,17 +17,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from durvis.access.policy import decide
-from durvis.administration.decorators import staff_required
 from durvis.audit.services import record
 from durvis.documents.rules import DocumentAction
-from durvis.eaccount.decorators import client_required
-from durvis.eaccount.roles import ClientRole
 from durvis.identity.models import Institution
 from durvis.identity.sessions import actor_from_request
 from durvis.messaging import services as messaging
 from durvis.messaging.forms import ReplyForm, StaffMessageForm, WriteForm
 from durvis.messaging.models import InboxMessage, Thread
 from durvis.register import queries as register_queries
+from durvis.web.roles import ClientRole
+from durvis.web.shell import client_required, staff_required
 
 PAGE_SIZE = 25
 CASE_CHOICES = 100

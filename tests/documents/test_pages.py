@@ -13,7 +13,7 @@ from durvis.audit.models import AuditEvent
 from durvis.core.actor import Actor
 from durvis.documents import services as documents
 from durvis.documents.models import Document
-from durvis.documents.tests.conftest import EICAR_FILE, PDF, stored_files
+from tests.documents.conftest import EICAR_FILE, PDF, stored_files
 
 pytestmark = pytest.mark.django_db
 

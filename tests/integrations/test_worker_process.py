@@ -11,9 +11,9 @@ from django.db import connection
 from durvis.core.actor import Actor
 from durvis.integrations import services as integrations
 from durvis.integrations.models import OutboxMessage, OutboxStatus
-from durvis.integrations.tests.test_outbox import Receiver, open_case
+from tests.integrations.test_outbox import Receiver, open_case
 
-ROOT = Path(__file__).resolve().parents[4]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def database_url() -> str:

@@ -14,7 +14,7 @@ from durvis.core.actor import Actor
 from durvis.documents import services as documents
 from durvis.documents.models import Document
 from durvis.documents.scanning import EICAR, ScannerUnavailable, clamav
-from durvis.documents.tests.conftest import PDF, stored_files
+from tests.documents.conftest import PDF, stored_files
 
 
 class FakeClamd(socketserver.ThreadingTCPServer):

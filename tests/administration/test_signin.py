@@ -13,11 +13,10 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
-from durvis.administration.signin import PENDING_KEY
 from durvis.audit.models import AuditEvent
 from durvis.demo.loader import DATA_DIR
 from durvis.identity import services as identity
-from durvis.identity.sessions import LAST_ACTIVITY_KEY, SIGNED_IN_AT_KEY
+from durvis.identity.sessions import LAST_ACTIVITY_KEY, PENDING_KEY, SIGNED_IN_AT_KEY
 
 PASSWORD = "pw-admin.vsaa-long-enough"
 SERVICES = "/administration/services/"

@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 
 from durvis.documents.models import Document
-from durvis.documents.tests.conftest import EDOC, EICAR_FILE, PDF, stored_files
 from durvis.integrations.models import OutboxMessage
+from tests.documents.conftest import EDOC, EICAR_FILE, PDF, stored_files
 
 pytestmark = pytest.mark.django_db
 

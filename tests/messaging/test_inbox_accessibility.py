@@ -7,12 +7,12 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 from django.utils import translation
-from tests.e2e.axe import assert_accessible
-from tests.e2e.conftest import browser, page, sign_in_client  # noqa: F401 (fixtures)
 
 from durvis.core.actor import Actor
 from durvis.integrations import services as integrations
 from durvis.messaging import services as messaging
+from tests.e2e.axe import assert_accessible
+from tests.e2e.conftest import browser, page, sign_in_client  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

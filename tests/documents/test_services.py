@@ -17,7 +17,7 @@ from durvis.audit.models import AuditEvent
 from durvis.documents import queries as document_queries
 from durvis.documents import services as documents
 from durvis.documents.models import Document
-from durvis.documents.tests.conftest import DOCX, EDOC, EICAR_FILE, PDF, PNG, _zip, stored_files
+from tests.documents.conftest import DOCX, EDOC, EICAR_FILE, PDF, PNG, _zip, stored_files
 
 
 @pytest.fixture

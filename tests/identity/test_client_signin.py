@@ -22,7 +22,7 @@ from durvis.identity.sessions import INITIAL_ROLE_KEY, PERSON_KEY
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROOT = Path(__file__).resolve().parents[4]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

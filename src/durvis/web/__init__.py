@@ -1,0 +1,1 @@
+"""The page shell every page app shares (see docs/architecture.md)."""
