@@ -11,26 +11,31 @@ hold or provide a 404, all in the one error body. Accepts `Idempotency-Key` like
 from __future__ import annotations
 
 import datetime
-import hashlib
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
-from ninja import Field, File, Form, Path, Router, Schema, Status, UploadedFile
+from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 
 from durvis.access.policy import decide
 from durvis.core.api import ApiError, ErrorOut
 from durvis.documents import services as documents
 from durvis.documents.models import Document
-from durvis.documents.rules import DocumentAction
-from durvis.integrations.auth import ApiClientAuth
-from durvis.integrations.services import idempotent
+from durvis.documents.rules import MESSAGES_WRITE, DocumentAction
+from durvis.integrations.http import (
+    ERRORS,
+    ApiClientAuth,
+    CaseNumber,
+    actor_of,
+    case_number,
+    idempotent_write,
+    scopes,
+    upload_fingerprint,
+)
 
 router = Router(tags=["documents"], auth=ApiClientAuth())
 
-CASE_NUMBER = r"^\d{1,10}[ \-]\d{2,19}$"
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
-          413: ErrorOut, 422: ErrorOut, 503: ErrorOut}
+UPLOAD_ERRORS = {**ERRORS, 413: ErrorOut, 503: ErrorOut}
 # A refusal whose cause is not the request (the scanner is down): try again later.
 STATUS_OF_CODE = {"too_large": 413, "scan_unavailable": 503}
 
@@ -54,14 +59,6 @@ def document_out(document: Document, case_number: str) -> dict[str, Any]:
             "created_at": document.created_at}
 
 
-def _fingerprint(request: HttpRequest, title: str, is_result: bool, file: UploadedFile,
-                 content: bytes) -> str:
-    """What makes a retry the same request: the multipart body itself cannot be read again
-    once parsed, so its fields and the file's digest stand for it."""
-    return "\n".join([request.method or "", request.path, title, str(is_result), file.name or "",
-                      hashlib.sha256(content).hexdigest()])
-
-
 def _file_refusal(error: ValidationError) -> ApiError | None:
     """A refused file as the one error body, with 413 for its size and 503 for a scanner
     without an answer; other refusals keep the domain's 422."""
@@ -73,16 +70,17 @@ def _file_refusal(error: ValidationError) -> ApiError | None:
     return None
 
 
-@router.post("/cases/{number}/documents", response={201: DocumentOut, **ERRORS},
-             summary="Deliver a document about a case to its client")
+@router.post("/cases/{number}/documents", response={201: DocumentOut, **UPLOAD_ERRORS},
+             summary="Deliver a document about a case to its client",
+             openapi_extra=scopes(MESSAGES_WRITE))
 def post_document(request: HttpRequest, file: File[UploadedFile],
-                  number: str = Path(..., pattern=CASE_NUMBER),
+                  number: CaseNumber,
                   title: str = Form(..., min_length=1, max_length=documents.MAX_TITLE),
                   is_result: bool = Form(False)) -> Status[Any]:
     """The document (for example the decision that is the case's result, `is_result=true`)
     appears in the client's e-account and with the case; the client is told by the channels
     they chose (results, or messages for other documents)."""
-    actor = request.auth  # type: ignore[attr-defined]
+    actor = actor_of(request)
     if not decide(actor, DocumentAction.SEND_TO_CLIENT):
         raise PermissionDenied("the client lacks the messages:write scope")
     try:
@@ -90,16 +88,16 @@ def post_document(request: HttpRequest, file: File[UploadedFile],
     except ValidationError as error:
         raise _file_refusal(error) or error from None
     content = file.read()
-    case_number = number.replace("-", " ", 1)
+    number = case_number(number)
 
     def handler() -> tuple[int, Any]:
         try:
             document = documents.deliver_to_client(
-                actor, case_number=case_number, name=file.name or "", content=content,
+                actor, case_number=number, name=file.name or "", content=content,
                 content_type=file.content_type or "", title=title, is_result=is_result)
         except ValidationError as error:
             raise _file_refusal(error) or error from None
-        return 201, document_out(document, case_number)
+        return 201, document_out(document, number)
 
-    return Status(*idempotent(actor.api.client_id, request.headers.get("Idempotency-Key"),
-                              _fingerprint(request, title, is_result, file, content), handler))
+    return idempotent_write(request, handler, upload_fingerprint(
+        request, title, str(is_result), file.name or "", content=content))

@@ -11,8 +11,8 @@ from django.utils.translation import pgettext_lazy
 
 from durvis.catalog.models import Service
 from durvis.identity.models import Institution
+from durvis.register import queries as register_queries
 from durvis.register.models import CaseStatus, RegisterChannel
-from durvis.register.numbers import parse_case_number
 from durvis.register.queries import HistoryFilters
 
 
@@ -48,7 +48,7 @@ class HistoryFilterForm(forms.Form):
     def clean_number(self) -> str:
         number: str = self.cleaned_data["number"].strip()
         if number:
-            return str(parse_case_number(number))
+            return register_queries.normalise_case_number(number)
         return ""
 
     def clean(self) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from durvis.core.api import ErrorOut
-from durvis.integrations.auth import ApiClientAuth
+from durvis.integrations.http import ApiClientAuth, actor_of
 
 router = Router(tags=["integration"], auth=ApiClientAuth())
 
@@ -24,7 +24,8 @@ class WhoAmI(Schema):
             summary="The calling client, its institution and scopes")
 def whoami(request: HttpRequest) -> dict[str, Any]:
     """Lets a system check its token and scopes before it starts work."""
-    grant = request.auth.api  # type: ignore[attr-defined]
+    grant = actor_of(request).api
+    assert grant is not None
     return {"client_id": grant.client_id, "institution": grant.institution_code,
             "operations": sorted(grant.operations),
             "service_ids": sorted(grant.service_ids) if grant.service_ids is not None else None}

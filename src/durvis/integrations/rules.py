@@ -56,12 +56,6 @@ class WebhookType:
 WEBHOOK_TYPES: Registry[WebhookType] = Registry("webhook event types")
 
 
-def scope_text(key: str) -> str:
-    """"`key`: description", for an API operation's documentation."""
-    scope = SCOPES.find(key)
-    return f"`{key}`: {scope.description}" if scope else f"`{key}`"
-
-
 @rule(IntegrationAction.MANAGE_INTEGRATIONS)
 def manage_integrations(actor: Actor, institution: Any, client: Any) -> Decision:
     """Only an institution's administrator manages its API clients, webhooks and dead letters."""

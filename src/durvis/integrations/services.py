@@ -215,6 +215,11 @@ def deliver_due(limit: int = 50) -> int:
     return len(due)
 
 
+def sms_available() -> bool:
+    """Whether an SMS gateway is configured (a phone can be told, and confirmed, by SMS)."""
+    return sms.is_configured()
+
+
 def enqueue_notification(channel: str, recipient: str, event: str, subject: str, body: str
                          ) -> OutboxMessage:
     """Write an e-mail or SMS to a client into the outbox (sent by the worker after commit)."""

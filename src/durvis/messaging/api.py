@@ -19,20 +19,19 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from durvis.core.actor import Actor
-from durvis.core.api import ApiError, ErrorOut
+from durvis.core.api import ApiError
 from durvis.documents.models import Document
+from durvis.documents.rules import MESSAGES_WRITE
 from durvis.identity import queries as identity_queries
 from durvis.identity.models import Institution
-from durvis.integrations.auth import ApiClientAuth
-from durvis.integrations.services import idempotent
+from durvis.integrations.http import ERRORS, ApiClientAuth, actor_of, idempotent_write, scopes
 from durvis.messaging import services as messaging
 from durvis.messaging.models import InboxMessage
+from durvis.messaging.rules import MESSAGES_READ
 from durvis.register.models import ServiceCase
 
 router = Router(tags=["messages"], auth=ApiClientAuth())
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
-          422: ErrorOut}
 MAX_ATTACHMENTS = 20
 
 
@@ -187,18 +186,14 @@ def _send(actor: Actor, payload: MessageIn) -> InboxMessage:
     return message
 
 
-def _fingerprint(request: HttpRequest) -> str:
-    return f"{request.method} {request.path}\n{request.body.decode(errors='replace')}"
-
-
 @router.post("/messages", response={201: MessageOut, **ERRORS},
-             summary="Send a message to a client's e-account")
+             summary="Send a message to a client's e-account",
+             openapi_extra=scopes(MESSAGES_WRITE))
 def send_message(request: HttpRequest, payload: MessageIn) -> Status[Any]:
     """Put a message, optionally about a case and with attachments, into the client's official
     e-address inbox; the client is told by the channels they chose. Scope `messages:write`;
     accepts `Idempotency-Key`."""
-    actor: Actor = request.auth  # type: ignore[attr-defined]
-    assert actor.api is not None
+    actor = actor_of(request)
 
     def handler() -> tuple[int, Any]:
         message = _send(actor, payload)
@@ -206,14 +201,14 @@ def send_message(request: HttpRequest, payload: MessageIn) -> Status[Any]:
                    .prefetch_related("attachments").get(pk=message.pk))
         return 201, _message_out(message)
 
-    return Status(*idempotent(actor.api.client_id, request.headers.get("Idempotency-Key"),
-                              _fingerprint(request), handler))
+    return idempotent_write(request, handler)
 
 
 @router.get("/messages/replies", response={200: ReplyPage, **ERRORS},
-            summary="Clients' messages to your institution since a cursor")
+            summary="Clients' messages to your institution since a cursor",
+            openapi_extra=scopes(MESSAGES_READ))
 def list_replies(request: HttpRequest, query: Query[RepliesQuery]) -> dict[str, Any]:
     """Answers and new messages of clients to your institution after the message id `since`,
     oldest first; ask again with `next_cursor`. Scope `messages:read`; every read is audited."""
-    found, cursor = messaging.replies(request.auth, query.since, query.limit)  # type: ignore[attr-defined]
+    found, cursor = messaging.replies(actor_of(request), query.since, query.limit)
     return {"items": [_reply_out(m) for m in found], "next_cursor": cursor}

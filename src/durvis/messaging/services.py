@@ -38,7 +38,6 @@ from durvis.identity.queries import audit_subject, is_owner, owner_fields, owner
 from durvis.identity.registers import enterprise_register, population_register
 from durvis.identity.rules import IdentityAction
 from durvis.integrations import services as integrations
-from durvis.integrations import sms
 from durvis.messaging import events
 from durvis.messaging.models import (
     ClientLanguage,
@@ -192,7 +191,7 @@ def _contacts(person: Person) -> list[tuple[str, str]]:
     contacts = []
     if person.email:
         contacts.append((NotificationChannel.EMAIL.value, person.email))
-    if person.phone and sms.is_configured():
+    if person.phone and integrations.sms_available():
         contacts.append((NotificationChannel.SMS.value, person.phone.replace(" ", "")))
     return contacts
 
@@ -492,7 +491,7 @@ CONTACT_CODE_EVENT = "identity.contact_code"
 
 def phone_confirmation_available() -> bool:
     """A phone number is confirmed by SMS, so only where an SMS gateway is configured."""
-    return sms.is_configured()
+    return integrations.sms_available()
 
 
 @transaction.atomic

@@ -16,11 +16,17 @@ import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, Path, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
-from durvis.core.api import ErrorOut
-from durvis.integrations.auth import ApiClientAuth
-from durvis.integrations.services import idempotent
+from durvis.integrations.http import (
+    ERRORS,
+    ApiClientAuth,
+    CaseNumber,
+    actor_of,
+    case_number,
+    idempotent_write,
+    scopes,
+)
 from durvis.register import queries as register_queries
 from durvis.register import services as register
 from durvis.register.models import (
@@ -32,12 +38,10 @@ from durvis.register.models import (
     RegisterChannel,
     ServiceCase,
 )
+from durvis.register.rules import CASES_READ, CASES_WRITE, CONSULTATIONS_WRITE
 
 router = Router(tags=["register"], auth=ApiClientAuth())
 
-CASE_NUMBER = r"^\d{1,10}[ \-]\d{2,19}$"
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
-          422: ErrorOut}
 
 
 class CaseIn(Schema):
@@ -217,55 +221,42 @@ def _event_out(event: CaseEvent) -> dict[str, Any]:
             "note": event.note, "data": event.data}
 
 
-def _fingerprint(request: HttpRequest) -> str:
-    return f"{request.method} {request.path}\n{request.body.decode(errors='replace')}"
-
-
-def _write(request: HttpRequest, handler: Any) -> Status[Any]:
-    actor = request.auth  # type: ignore[attr-defined]
-    return Status(*idempotent(actor.api.client_id, request.headers.get("Idempotency-Key"),
-                              _fingerprint(request), handler))
-
-
-def _number(value: str) -> str:
-    return value.replace("-", " ", 1)
-
-
-@router.post("/cases", response={201: CaseOut, **ERRORS}, summary="Register a case")
+@router.post("/cases", response={201: CaseOut, **ERRORS}, summary="Register a case",
+             openapi_extra=scopes(CASES_WRITE))
 def create_case(request: HttpRequest, payload: CaseIn) -> Status[Any]:
     """Register an application; the answer carries its case number. Accepts `Idempotency-Key`."""
     def handler() -> tuple[int, Any]:
-        case = register.open_case(request.auth, register.NewCase(**payload.dict()))  # type: ignore[attr-defined]
+        case = register.open_case(actor_of(request), register.NewCase(**payload.dict()))
         case = ServiceCase.objects.select_related(
             "service", "client_person", "client_company", "provider", "holder").get(pk=case.pk)
         return 201, case_out(case)
 
-    return _write(request, handler)
+    return idempotent_write(request, handler)
 
 
 @router.get("/cases", response={200: CasePage, **ERRORS},
-            summary="Cases changed since a cursor (synchronisation)")
+            summary="Cases changed since a cursor (synchronisation)", openapi_extra=scopes(CASES_READ))
 def list_cases(request: HttpRequest, query: Query[ListQuery]) -> dict[str, Any]:
     """Cases of your institution (as holder or provider, within your client's services) changed
     after the cursor `since`, oldest change first; ask again with `next_cursor`."""
-    cases, cursor = register_queries.changed_cases(request.auth, query.since, query.limit)  # type: ignore[attr-defined]
+    cases, cursor = register_queries.changed_cases(actor_of(request), query.since, query.limit)
     return {"items": [case_out(c) for c in cases], "next_cursor": cursor}
 
 
 @router.get("/cases/{number}", response={200: CaseDetail, **ERRORS},
-            summary="A case and its history")
-def get_case(request: HttpRequest, number: str = Path(..., pattern=CASE_NUMBER)) -> dict[str, Any]:
-    case, history = register_queries.read_case(request.auth, _number(number))  # type: ignore[attr-defined]
+            summary="A case and its history", openapi_extra=scopes(CASES_READ))
+def get_case(request: HttpRequest, number: CaseNumber) -> dict[str, Any]:
+    case, history = register_queries.read_case(actor_of(request), case_number(number))
     return {**case_out(case), "history": [_event_out(e) for e in history]}
 
 
 @router.post("/cases/{number}/events", response={201: ItemOut, 200: ItemOut, **ERRORS},
-             summary="Post one status event")
+             summary="Post one status event", openapi_extra=scopes(CASES_WRITE))
 def post_event(request: HttpRequest, payload: StatusEventIn,
-               number: str = Path(..., pattern=CASE_NUMBER)) -> Status[Any]:
+               number: CaseNumber) -> Status[Any]:
     def handler() -> tuple[int, Any]:
-        event = register.StatusEvent(case_number=_number(number), **payload.dict())
-        (result,) = register.record_status_events(request.auth, [event])  # type: ignore[attr-defined]
+        event = register.StatusEvent(case_number=case_number(number), **payload.dict())
+        (result,) = register.record_status_events(actor_of(request), [event])
         if result.outcome == "rejected":
             error = result.errors[0]
             status = 404 if error["type"] == "not_found" else 422
@@ -273,11 +264,11 @@ def post_event(request: HttpRequest, payload: StatusEventIn,
                                         "type": error["type"]} for error in result.errors]}
         return (201 if result.outcome == "recorded" else 200), result.__dict__
 
-    return _write(request, handler)
+    return idempotent_write(request, handler)
 
 
 @router.post("/case-events", response={200: BatchOut, **ERRORS},
-             summary="Post up to 1,000 status events (answered per item)")
+             summary="Post up to 1,000 status events (answered per item)", openapi_extra=scopes(CASES_WRITE))
 def post_events(request: HttpRequest, payload: BatchIn) -> Status[Any]:
     """Answered per item, not all-or-nothing: every valid event is stored (all of them in one
     transaction) and each item says `recorded`, `duplicate` (already stored: a retry) or
@@ -285,47 +276,47 @@ def post_events(request: HttpRequest, payload: BatchIn) -> Status[Any]:
     `occurred_at` and the current status is the latest event's."""
     def handler() -> tuple[int, Any]:
         events = [register.StatusEvent(**e.dict()) for e in payload.events]
-        results = register.record_status_events(request.auth, events)  # type: ignore[attr-defined]
+        results = register.record_status_events(actor_of(request), events)
         counts = {o: sum(1 for r in results if r.outcome == o)
                   for o in ("recorded", "duplicate", "rejected")}
         return 200, {"recorded": counts["recorded"], "duplicates": counts["duplicate"],
                      "rejected": counts["rejected"], "items": [r.__dict__ for r in results]}
 
-    return _write(request, handler)
+    return idempotent_write(request, handler)
 
 
 @router.post("/cases/{number}/result", response={201: EventOut, **ERRORS},
-             summary="Post a result of the case")
+             summary="Post a result of the case", openapi_extra=scopes(CASES_WRITE))
 def post_result(request: HttpRequest, payload: ResultIn,
-                number: str = Path(..., pattern=CASE_NUMBER)) -> Status[Any]:
+                number: CaseNumber) -> Status[Any]:
     def handler() -> tuple[int, Any]:
-        event = register.record_result(request.auth, _number(number), **payload.dict())  # type: ignore[attr-defined]
+        event = register.record_result(actor_of(request), case_number(number), **payload.dict())
         return 201, _event_out(event)
 
-    return _write(request, handler)
+    return idempotent_write(request, handler)
 
 
 @router.post("/cases/{number}/acknowledge", response={200: CaseOut, **ERRORS},
-             summary="Acknowledge an application delivered to your system")
-def acknowledge(request: HttpRequest, number: str = Path(..., pattern=CASE_NUMBER)
+             summary="Acknowledge an application delivered to your system", openapi_extra=scopes(CASES_WRITE))
+def acknowledge(request: HttpRequest, number: CaseNumber
                 ) -> Status[Any]:
     def handler() -> tuple[int, Any]:
-        case = register.acknowledge(request.auth, _number(number))  # type: ignore[attr-defined]
+        case = register.acknowledge(actor_of(request), case_number(number))
         case = ServiceCase.objects.select_related(
             "service", "client_person", "client_company", "provider", "holder").get(pk=case.pk)
         return 200, case_out(case)
 
-    return _write(request, handler)
+    return idempotent_write(request, handler)
 
 
 @router.post("/consultations", response={201: ConsultationOut, **ERRORS},
-             summary="Register a consultation")
+             summary="Register a consultation", openapi_extra=scopes(CONSULTATIONS_WRITE))
 def create_consultation(request: HttpRequest, payload: ConsultationIn) -> Status[Any]:
     def handler() -> tuple[int, Any]:
         data = payload.dict()
         consultation = register.register_consultation(
-            request.auth, register.NewConsultation(**data))  # type: ignore[attr-defined]
+            actor_of(request), register.NewConsultation(**data))
         return 201, {"id": consultation.pk, "outcome": consultation.outcome,
                      "case_number": consultation.case.number if consultation.case else None}
 
-    return _write(request, handler)
+    return idempotent_write(request, handler)

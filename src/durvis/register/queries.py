@@ -175,6 +175,12 @@ def client_case(actor: Actor, number: str, client: Person | Company
     return case, history
 
 
+def normalise_case_number(number: str) -> str:
+    """A case number as the register writes it (`9999 76544`), from the ways people type it.
+    Raises ValidationError saying what is wrong (the format, the check digit)."""
+    return str(parse_case_number(number))
+
+
 def case_by_number(number: str) -> ServiceCase | None:
     """The case with this number, with its client and holder, or None; no policy check (the
     caller decides, e.g. `durvis.documents.queries.case_to_write_about`). Raises
