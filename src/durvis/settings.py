@@ -211,13 +211,10 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
-# Register adapters (identity): production replaces these with the PMLP and UR adapters.
-DURVIS_POPULATION_REGISTER = env.str(
-    "DURVIS_POPULATION_REGISTER", default="durvis.identity.registers.LocalPopulationRegister"
-)
-DURVIS_ENTERPRISE_REGISTER = env.str(
-    "DURVIS_ENTERPRISE_REGISTER", default="durvis.identity.registers.LocalEnterpriseRegister"
-)
+# Register adapters (identity): a key of the adapter registries in durvis.identity.registers
+# (`local`) or the dotted path of an adapter class; production names the PMLP and UR adapters.
+DURVIS_POPULATION_REGISTER = env.str("DURVIS_POPULATION_REGISTER", default="local")
+DURVIS_ENTERPRISE_REGISTER = env.str("DURVIS_ENTERPRISE_REGISTER", default="local")
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
@@ -270,10 +267,9 @@ DURVIS_SMS_SENDER = env.str("DURVIS_SMS_SENDER", default="Durvis")
 DURVIS_PUBLIC_URL = env.str("DURVIS_PUBLIC_URL", default="http://127.0.0.1:8000")
 
 # Documents (C2): the largest file a client or an institution may store, and the malware scanner
-# every file passes (dotted path of a callable; `durvis.documents.scanning.clamav` asks clamd).
+# every file passes (`eicar`, `clamav` which asks clamd, or the dotted path of a callable).
 DURVIS_DOCUMENT_MAX_BYTES = env.int("DURVIS_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
-DURVIS_MALWARE_SCANNER = env.str("DURVIS_MALWARE_SCANNER",
-                                 default="durvis.documents.scanning.eicar")
+DURVIS_MALWARE_SCANNER = env.str("DURVIS_MALWARE_SCANNER", default="eicar")
 DURVIS_CLAMD_ADDRESS = env.str("DURVIS_CLAMD_ADDRESS", default="127.0.0.1:3310")
 DURVIS_CLAMD_TIMEOUT = env.float("DURVIS_CLAMD_TIMEOUT", default=30.0)
 
@@ -291,10 +287,5 @@ DURVIS_SAML_SP_KEY_FILE = env.str("DURVIS_SAML_SP_KEY_FILE", default="")
 DURVIS_SAML_SP_CERT_FILE = env.str("DURVIS_SAML_SP_CERT_FILE", default="")
 if DURVIS_SIGNIN_PROTOCOL not in ("oidc", "saml"):
     raise ImproperlyConfigured("DURVIS_SIGNIN_PROTOCOL is oidc or saml.")
-if PRODUCTION and DURVIS_SIGNIN_PROTOCOL == "oidc" and not (
-        DURVIS_OIDC_DISCOVERY_URL and DURVIS_OIDC_CLIENT_SECRET):
-    raise ImproperlyConfigured(
-        "Production needs DURVIS_OIDC_DISCOVERY_URL and DURVIS_OIDC_CLIENT_SECRET (the demo "
-        "identity provider is for demo mode only).")
-if PRODUCTION and DURVIS_SIGNIN_PROTOCOL == "saml" and not DURVIS_SAML_IDP_METADATA:
-    raise ImproperlyConfigured("Production needs DURVIS_SAML_IDP_METADATA.")
+# Production refuses to start without the real provider: see the sign-in methods' checks
+# (durvis.identity.signin_views.SIGN_IN_METHODS), run by durvis.core.checks at start-up.

@@ -4,3 +4,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "durvis.settings")
 application = get_wsgi_application()
+
+from durvis.core.checks import refuse_misconfigured_production  # noqa: E402 - after setup
+
+refuse_misconfigured_production()

@@ -228,10 +228,11 @@ def test_outside_demo_mode_there_is_no_demo_provider(client, settings, db):
 
 
 def settings_import(**env: str) -> subprocess.CompletedProcess[str]:
+    """Start the platform's WSGI application (what gunicorn does) with these settings."""
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith(("DURVIS_", "DATABASE_URL", "SECRET_KEY", "DEBUG"))}
     return subprocess.run(
-        [sys.executable, "-c", "import durvis.settings"], cwd=ROOT, capture_output=True,
+        [sys.executable, "-c", "import durvis.wsgi"], cwd=ROOT, capture_output=True,
         text=True, env={**clean, "PYTHONPATH": str(ROOT / "src"), **env}, check=False)
 
 

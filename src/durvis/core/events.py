@@ -194,14 +194,15 @@ def _run(subscriber_key: str, deliveries: list[EventDelivery]) -> int:
         for delivery in deliveries:
             _failed(delivery, f"no subscriber {subscriber_key!r} in this process", permanent=True)
         return len(deliveries)
-    try:
-        with transaction.atomic():
-            handle([_event(d) for d in deliveries])
-            _done(deliveries)
-        return len(deliveries)
-    except Exception:
-        log.info("subscriber %s failed on a batch of %d; running them one by one",
-                 subscriber_key, len(deliveries))
+    if len(deliveries) > 1:
+        try:
+            with transaction.atomic():
+                handle([_event(d) for d in deliveries])
+                _done(deliveries)
+            return len(deliveries)
+        except Exception:  # any failure of a handler is retried, one event at a time
+            log.info("subscriber %s failed on a batch of %d; running them one by one",
+                     subscriber_key, len(deliveries))
     failed_keys: set[str] = set()
     for delivery in deliveries:
         if delivery.key in failed_keys:  # an earlier event of the key failed: keep the order

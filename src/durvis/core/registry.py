@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 
 
 class Entry(Protocol):
@@ -98,3 +99,34 @@ _ALL: list[Registry] = []  # type: ignore[type-arg]
 def registries() -> list[Registry]:  # type: ignore[type-arg]
     """Every registry created so far (the architecture test lists them)."""
     return list(_ALL)
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Implementation(Generic[T]):
+    """An implementation of a pluggable interface (a base-register adapter, a malware scanner, a
+    sign-in method): the `target` (a class or a callable), a `check` of its configuration, and
+    whether it is a `demo` that production refuses."""
+
+    key: str
+    target: T
+    description: str = ""
+    demo: bool = False
+    check: Callable[[], list[str]] | None = None
+
+
+def configured(registry: Registry[Implementation[Any]], value: str) -> Any:
+    """The implementation a setting names: a key of the registry, or the dotted path of a
+    deployment's own implementation. Raises ImproperlyConfigured for an unknown key, a path
+    that does not import, or a demo implementation outside demo mode."""
+    if value in registry:
+        return registry.get(value).target
+    try:
+        return import_string(value)
+    except ImportError as error:
+        known = ", ".join(registry.keys())
+        raise ImproperlyConfigured(
+            f"{registry.name}: {value!r} is neither one of {known} nor an importable path"
+        ) from error

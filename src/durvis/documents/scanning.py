@@ -1,7 +1,8 @@
 """The malware-scanning hook of document storage (C2).
 
-Every stored file first passes the scanner named by `DURVIS_MALWARE_SCANNER`: the dotted path
-of a callable `(name, content) -> ScanResult`. Two come with the platform:
+Every stored file first passes the scanner named by `DURVIS_MALWARE_SCANNER`: a key of the
+`SCANNERS` registry, or the dotted path of a callable `(name, content) -> ScanResult`. Two come
+with the platform:
 
 - `eicar` (the default) knows one signature, the EICAR anti-virus test file. It stops nothing
   real; it lets every installation prove that a refused file is refused end to end.
@@ -21,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.utils.module_loading import import_string
+
+from durvis.core.registry import Implementation, Registry, configured
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,20 @@ def _verdict(reply: str) -> ScanResult:
     raise ScannerUnavailable(f"clamd answered: {reply[:200]}")
 
 
+def _clamd_problems() -> list[str]:
+    address = str(settings.DURVIS_CLAMD_ADDRESS)
+    return [] if address.startswith("unix:") or ":" in address else [
+        f"DURVIS_CLAMD_ADDRESS {address!r} is neither host:port nor unix:/path"]
+
+
+SCANNERS: Registry[Implementation[Scanner]] = Registry("malware scanners")
+SCANNERS.register(Implementation("eicar", eicar, "The EICAR test signature only"))
+SCANNERS.register(Implementation("clamav", clamav, "A ClamAV daemon (clamd) over INSTREAM",
+                                 check=_clamd_problems))
+
+
 def configured_scanner() -> Scanner:
-    scanner: Scanner = import_string(settings.DURVIS_MALWARE_SCANNER)
+    """The scanner `DURVIS_MALWARE_SCANNER` names: a key of `SCANNERS` (`eicar`, `clamav`) or
+    the dotted path of a callable."""
+    scanner: Scanner = configured(SCANNERS, settings.DURVIS_MALWARE_SCANNER)
     return scanner

@@ -7,4 +7,7 @@ class IdentityConfig(AppConfig):
 
     def ready(self) -> None:
         # Plug identity's access rules into the platform's registries.
-        from durvis.identity import rules  # noqa: F401
+        from durvis.identity import (
+            rules,  # noqa: F401
+            signin_views,  # noqa: F401 - the sign-in methods
+        )

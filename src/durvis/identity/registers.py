@@ -3,7 +3,8 @@
 The platform asks the registers through these two interfaces only. The local implementations
 answer from the platform's own tables (filled from the demo data or a register extract); a
 production adapter that calls the register's service replaces them through the settings
-`DURVIS_POPULATION_REGISTER` and `DURVIS_ENTERPRISE_REGISTER`.
+`DURVIS_POPULATION_REGISTER` and `DURVIS_ENTERPRISE_REGISTER`: a key of the adapter registries
+below (`local`) or the dotted path of the adapter class.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import Protocol
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
+from durvis.core.registry import Implementation, Registry, configured
 from durvis.identity.models import Company, CompanyRepresentation, ParentalRelation, Person
 
 
@@ -105,11 +106,26 @@ class LocalEnterpriseRegister:
         return representatives
 
 
+POPULATION_REGISTERS: Registry[Implementation[type]] = Registry("population register adapters")
+ENTERPRISE_REGISTERS: Registry[Implementation[type]] = Registry("enterprise register adapters")
+POPULATION_REGISTERS.register(Implementation(
+    "local", LocalPopulationRegister, "The platform's own tables (demo data or a register extract)"))
+ENTERPRISE_REGISTERS.register(Implementation(
+    "local", LocalEnterpriseRegister, "The platform's own tables (demo data or a register extract)"))
+
+
 @cache
 def population_register() -> PopulationRegister:
-    return import_string(settings.DURVIS_POPULATION_REGISTER)()  # type: ignore[no-any-return]
+    """The adapter `DURVIS_POPULATION_REGISTER` names (a key of `POPULATION_REGISTERS` or the
+    dotted path of a deployment's own class)."""
+    adapter: PopulationRegister = configured(POPULATION_REGISTERS,
+                                             settings.DURVIS_POPULATION_REGISTER)()
+    return adapter
 
 
 @cache
 def enterprise_register() -> EnterpriseRegister:
-    return import_string(settings.DURVIS_ENTERPRISE_REGISTER)()  # type: ignore[no-any-return]
+    """The adapter `DURVIS_ENTERPRISE_REGISTER` names (as for the population register)."""
+    adapter: EnterpriseRegister = configured(ENTERPRISE_REGISTERS,
+                                             settings.DURVIS_ENTERPRISE_REGISTER)()
+    return adapter

@@ -8,6 +8,9 @@ happened; nothing is signed in then.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -19,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from durvis.audit.services import record
+from durvis.core.registry import Registry
 from durvis.identity import oidc, saml, sessions
 from durvis.identity.national import SignInClaims, UnknownPerson, resolve
 from durvis.identity.sessions import actor_from_request
@@ -50,22 +54,59 @@ def choose(request: HttpRequest) -> HttpResponse:
     })
 
 
+def _begin_oidc(request: HttpRequest, next_url: str, language: str) -> HttpResponse:
+    request.session[NEXT_KEY] = next_url
+    request.session[LANGUAGE_KEY] = language
+    return oidc.begin(request, language)
+
+
+def _begin_saml(request: HttpRequest, next_url: str, language: str) -> HttpResponse:
+    response = saml.begin(request)
+    # The ACS request is cross-site: the return address rides with the request cookie.
+    response.set_cookie(_NEXT_COOKIE, f"{language}|{next_url}", max_age=600, secure=True,
+                        httponly=True, samesite="None", path=reverse("client-signin-saml-acs"))
+    return response
+
+
+def _oidc_problems() -> list[str]:
+    """Production names the real provider (the demo provider answers in demo mode only)."""
+    if _protocol() != "oidc" or not settings.PRODUCTION:
+        return []
+    if settings.DURVIS_OIDC_DISCOVERY_URL and settings.DURVIS_OIDC_CLIENT_SECRET:
+        return []
+    return ["Production needs DURVIS_OIDC_DISCOVERY_URL and DURVIS_OIDC_CLIENT_SECRET (the demo "
+            "identity provider is for demo mode only)."]
+
+
+def _saml_problems() -> list[str]:
+    if _protocol() != "saml" or not settings.PRODUCTION or settings.DURVIS_SAML_IDP_METADATA:
+        return []
+    return ["Production needs DURVIS_SAML_IDP_METADATA."]
+
+
+@dataclass(frozen=True)
+class SignInMethod:
+    """A protocol of the national sign-in (A12): how to send the browser to the provider
+    (`begin(request, next_url, language)`) and a check of its configuration."""
+
+    key: str
+    begin: Callable[[HttpRequest, str, str], HttpResponse]
+    check: Callable[[], list[str]]
+
+
+SIGN_IN_METHODS: Registry[SignInMethod] = Registry("sign-in methods")
+SIGN_IN_METHODS.register(SignInMethod("oidc", _begin_oidc, _oidc_problems))
+SIGN_IN_METHODS.register(SignInMethod("saml", _begin_saml, _saml_problems))
+
+
 @require_GET
 def start(request: HttpRequest) -> HttpResponse:
-    """Go to the identity provider, remembering where to return and in which language."""
+    """Go to the identity provider of the configured sign-in method (`DURVIS_SIGNIN_PROTOCOL`),
+    remembering where to return and in which language."""
     next_url = safe_next(request.GET.get("next", ""))
-    language = translation.get_language()
     try:
-        if _protocol() == "saml":
-            response = saml.begin(request)
-            # The ACS request is cross-site: the return address rides with the request cookie.
-            response.set_cookie(_NEXT_COOKIE, f"{language}|{next_url}", max_age=600, secure=True,
-                                httponly=True, samesite="None",
-                                path=reverse("client-signin-saml-acs"))
-            return response
-        request.session[NEXT_KEY] = next_url
-        request.session[LANGUAGE_KEY] = language
-        return oidc.begin(request, language)
+        method = SIGN_IN_METHODS.get(_protocol())
+        return method.begin(request, next_url, translation.get_language())
     except SignInFailed as failure:
         return _failed(request, failure, _protocol())
 

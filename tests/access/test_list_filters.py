@@ -1,0 +1,75 @@
+"""Every rule's list filter returns exactly the records its single decision allows (issue 8): a
+list can never show what the record's page would refuse, nor hide what it would show."""
+
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from durvis.access.policy import RULES, decide, visible
+from durvis.catalog.models import Service
+from durvis.catalog.rules import CatalogAction
+from durvis.core.actor import ANONYMOUS, Actor
+from durvis.identity import services as identity
+from durvis.identity.rules import IdentityAction
+from durvis.integrations import services as integrations
+from durvis.register import services as register
+from durvis.register.models import Consultation, ServiceCase
+from durvis.register.rules import CaseAction
+
+# The records each listed action is asked about.
+LISTED = {
+    CatalogAction.VIEW_SERVICE: [Service],
+    IdentityAction.CLIENT_READ: [ServiceCase, Consultation],
+    IdentityAction.CLIENT_WRITE: [ServiceCase, Consultation],
+    CaseAction.READ_CASE: [ServiceCase],
+}
+
+
+def test_every_rule_with_a_list_filter_is_checked_here():
+    assert {rule.key for rule in RULES if rule.list_filter} == set(LISTED)
+
+
+def world(family, staff, institutions, api_client_factory):
+    """Actors of every kind, and the clients they may name."""
+    register.register_consultation(family["system"], register.NewConsultation(
+        channel="phone", identification="identified_by_agent", outcome="answered",
+        occurred_at=timezone.now(), service_code=1011,
+        personal_code=family["child"].personal_code))
+    back_office = identity.record_staff(username="bo.vsaa", password="pw-long-enough-for-tests",
+                                        institution=institutions["VSAA"], roles=["back_office"])
+    narrow = api_client_factory("VID", operations=("cases:write",))
+    actors = [ANONYMOUS, family["system"], family["vid"],
+              integrations.api_actor(narrow.api_client),
+              Actor(kind="staff", staff=back_office),
+              *(Actor(kind="person", person=family[p]) for p in ("parent", "child", "stranger")),
+              *(Actor(kind="staff", staff=member) for member in staff.values())]
+    clients = [None, family["parent"], family["child"], family["company"], family["stranger"]]
+    return actors, clients
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_list_shows_exactly_what_the_decision_allows(family, staff, institutions,
+                                                      api_client_factory, data):
+    actors, clients = _world_once(family, staff, institutions, api_client_factory)
+    actor = data.draw(st.sampled_from(actors), label="actor")
+    client = data.draw(st.sampled_from(clients), label="client")
+    for action, models in LISTED.items():
+        for model in models:
+            records = model.objects.all()
+            allowed = {r.pk for r in records if decide(actor, action, r, client)}
+            listed = set(visible(actor, action, records, client).values_list("pk", flat=True))
+            assert listed == allowed, (action, model.__name__)
+
+
+_WORLDS: dict[int, tuple] = {}
+
+
+def _world_once(family, staff, institutions, api_client_factory):
+    """One world per test run (hypothesis calls the test body many times with one database)."""
+    key = id(family)
+    if key not in _WORLDS:
+        _WORLDS.clear()
+        _WORLDS[key] = world(family, staff, institutions, api_client_factory)
+    return _WORLDS[key]
