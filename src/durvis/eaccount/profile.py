@@ -23,6 +23,7 @@ from durvis.core.identifiers import mask_personal_code
 from durvis.identity import services as identity
 from durvis.identity.models import ContactKind, Person
 from durvis.identity.sessions import actor_from_request
+from durvis.messaging import queries as messaging_queries
 from durvis.messaging import services as messaging
 from durvis.messaging.models import NotificationChannel, Topic
 from durvis.web.shell import client_required
@@ -234,8 +235,8 @@ def preferences(request: HttpRequest) -> HttpResponse:
     writes only what changed (each change is audited by the messaging service)."""
     person = _me(request)
     actor = actor_from_request(request)
-    current = messaging.preferences(person)
-    language = messaging.language_of(person)
+    current = messaging_queries.preferences(person)
+    language = messaging_queries.language_of(person)
     initial: dict[str, Any] = {"language": language}
     initial.update({PreferencesForm.field_name(topic, channel): enabled
                     for (topic, channel), enabled in current.items()})

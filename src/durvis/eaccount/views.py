@@ -18,11 +18,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from durvis.audit.services import record
 from durvis.documents import queries as document_queries
 from durvis.eaccount.forms import FeedbackForm, HistoryFilterForm
 from durvis.identity.sessions import actor_from_request
-from durvis.messaging import services as messaging
+from durvis.messaging import queries as messaging_queries
 from durvis.register import queries as register_queries
 from durvis.register import services as register
 from durvis.register.models import CaseStatus, Consultation, ServiceCase
@@ -35,23 +34,18 @@ OPEN_STATUSES = frozenset({CaseStatus.RECEIVED, CaseStatus.REGISTERED, CaseStatu
                            CaseStatus.WAITING_FOR_CLIENT})
 
 
-def _audit_read(request: HttpRequest, action: str, role: ClientRole) -> None:
-    record(actor_from_request(request), action, role.client, subject=role.person)
-
-
 @client_required
 def overview(request: HttpRequest) -> HttpResponse:
     """What needs the client's attention: open cases, results to rate, unread messages."""
     role: ClientRole = request.client_role  # type: ignore[attr-defined]
-    cases = register_queries.client_history(role.person, role.company)
+    cases = register_queries.overview_read(actor_from_request(request), role.client)
     open_cases = cases.filter(status__in=OPEN_STATUSES)
     recent_results = cases.filter(status__in=register.FEEDBACK_STATUSES, feedback__isnull=True)
-    _audit_read(request, "eaccount.overview.read", role)
     return render(request, "eaccount/overview.html", {
         "eaccount_section": "overview",
         "open_cases": open_cases[:10], "open_count": open_cases.count(),
         "to_rate": recent_results[:5],
-        "unread_messages": messaging.unread_count(role.client),
+        "unread_messages": messaging_queries.unread_count(role.client),
     })
 
 
@@ -66,10 +60,9 @@ def history(request: HttpRequest) -> HttpResponse:
     entries: list[Any] = []
     total = 0
     if not form.is_bound or form.is_valid():
-        cases = register_queries.client_history(role.person, role.company, filters=filters)
-        consultations = register_queries.client_consultations(role.person, role.company, filters=filters)
+        cases, consultations = register_queries.history_read(
+            actor_from_request(request), role.client, filters)
         entries, total = _merged_page(cases, consultations, page)
-    _audit_read(request, "eaccount.history.read", role)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "eaccount/history.html", {
@@ -137,7 +130,7 @@ def _case_page(request: HttpRequest, case: ServiceCase, events: list[Any], form:
         "eaccount_section": "history", "case": case, "events": events, "can_rate": can_rate,
         "feedback_form": form,
         "documents": document_queries.documents_of_case(actor, case, role.client),
-        "case_messages": messaging.messages_of_case(actor, case, role.client),
+        "case_messages": messaging_queries.messages_of_case(actor, case, role.client),
     }, status=status)
 
 
@@ -205,8 +198,6 @@ def switch_role(request: HttpRequest) -> HttpResponse:
     if role is None:
         messages.error(request, _("You cannot act in that role."))
     else:
-        record(actor_from_request(request), "eaccount.role.switch", role.client,
-               subject=role.person)
         messages.success(request, _("You are now acting as: %(role)s") % {"role": role.label})
     target = request.POST.get("next", "")
     # Another client's record would not be found in the new role: start from the overview

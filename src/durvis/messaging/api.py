@@ -25,6 +25,7 @@ from durvis.documents.rules import MESSAGES_WRITE
 from durvis.identity import queries as identity_queries
 from durvis.identity.models import Institution
 from durvis.integrations.http import ERRORS, ApiClientAuth, actor_of, idempotent_write, scopes
+from durvis.messaging import queries as messaging_queries
 from durvis.messaging import services as messaging
 from durvis.messaging.models import InboxMessage
 from durvis.messaging.rules import MESSAGES_READ
@@ -210,5 +211,5 @@ def send_message(request: HttpRequest, payload: MessageIn) -> Status[Any]:
 def list_replies(request: HttpRequest, query: Query[RepliesQuery]) -> dict[str, Any]:
     """Answers and new messages of clients to your institution after the message id `since`,
     oldest first; ask again with `next_cursor`. Scope `messages:read`; every read is audited."""
-    found, cursor = messaging.replies(actor_of(request), query.since, query.limit)
+    found, cursor = messaging_queries.replies(actor_of(request), query.since, query.limit)
     return {"items": [_reply_out(m) for m in found], "next_cursor": cursor}

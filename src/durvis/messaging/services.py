@@ -1,4 +1,6 @@
-"""Notifications (C1): on a status change, a result, a message, an invoice or a reminder, the
+"""Messaging writes (C1); reads are in `durvis.messaging.queries`.
+
+Notifications (C1): on a status change, a result, a message, an invoice or a reminder, the
 client is told through the channels they chose, by the outbox (so nothing is sent for a change
 that rolls back). A notification says only what is needed: the case number and what happened,
 never a name or a personal code; the details are in the e-account behind sign-in.
@@ -17,14 +19,14 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from durvis.access.policy import decide, require
-from durvis.audit.services import Entry, record, record_many
+from durvis.audit.services import record
 from durvis.core.actor import Actor
 from durvis.core.events import publish
 from durvis.core.registry import Registry
@@ -34,11 +36,11 @@ from durvis.documents.models import Document
 from durvis.documents.rules import DocumentAction
 from durvis.identity import services as identity
 from durvis.identity.models import Company, ContactConfirmation, ContactKind, Institution, Person
-from durvis.identity.queries import audit_subject, is_owner, owner_fields, owner_filter
+from durvis.identity.queries import audit_subject, is_owner, owner_fields
 from durvis.identity.registers import enterprise_register, population_register
 from durvis.identity.rules import IdentityAction
 from durvis.integrations import services as integrations
-from durvis.messaging import events
+from durvis.messaging import events, queries
 from durvis.messaging.models import (
     ClientLanguage,
     Direction,
@@ -48,14 +50,7 @@ from durvis.messaging.models import (
     Thread,
     Topic,
 )
-from durvis.messaging.rules import MessagingAction
 from durvis.register.models import ServiceCase
-
-# Without a choice of their own, clients get e-mail for everything but offers, and no SMS.
-DEFAULTS: dict[tuple[str, str], bool] = {
-    (topic, channel): channel == NotificationChannel.EMAIL and topic != Topic.PROACTIVE_OFFERS
-    for topic in Topic.values for channel in NotificationChannel.values
-}
 
 
 @dataclass(frozen=True)
@@ -97,14 +92,6 @@ RESULT_DOCUMENT_RECEIVED = notification_kind("result_document_received", Topic.R
                                              "document_received")
 
 
-def preferences(person: Person) -> dict[tuple[str, str], bool]:
-    """The client's choice for every topic and channel (their own or the default)."""
-    chosen = dict(DEFAULTS)
-    for row in NotificationPreference.objects.filter(person=person):
-        chosen[(row.topic, row.channel)] = row.enabled
-    return chosen
-
-
 @transaction.atomic
 def set_preference(actor: Actor, person: Person, topic: str, channel: str, enabled: bool) -> None:
     """The client (or whoever may act for them) turns a topic on or off for a channel."""
@@ -129,12 +116,6 @@ def set_language(actor: Actor, person: Person, language: str) -> None:
     ClientLanguage.objects.update_or_create(person=person, defaults={"language": language})
     record(actor, "messaging.language.set", person, subject=person,
            details={"language": language})
-
-
-def language_of(person: Person) -> str:
-    """The language the person reads notifications in (Latvian unless they chose English)."""
-    chosen = ClientLanguage.objects.filter(person=person).values_list("language", flat=True)
-    return chosen.first() or "lv"
 
 
 def notify_clients(kind: str, items: Sequence[tuple[Person | Company, dict[str, Any]]]) -> int:
@@ -171,7 +152,7 @@ def notify(kind: str, items: list[tuple[Person, dict[str, Any]]]) -> int:
     people = {person.pk for person, _context in items}
     if not people:
         return 0
-    chosen: dict[int, dict[tuple[str, str], bool]] = {pk: dict(DEFAULTS) for pk in people}
+    chosen: dict[int, dict[tuple[str, str], bool]] = {pk: dict(queries.DEFAULTS) for pk in people}
     for row in NotificationPreference.objects.filter(person_id__in=people, topic=topic):
         chosen[row.person_id][(row.topic, row.channel)] = row.enabled
     languages = dict(ClientLanguage.objects.filter(person_id__in=people)
@@ -399,21 +380,6 @@ def write_to_institution(actor: Actor, client: Client, institution: Institution 
     return message
 
 
-def inbox(client: Client, archived: bool = False) -> QuerySet[Thread]:
-    """The client's conversations, the latest first, each with its count of unread messages."""
-    unread = Count("messages", filter=Q(messages__direction=Direction.FROM_INSTITUTION,
-                                        messages__read_at__isnull=True))
-    return (Thread.objects.filter(owner_filter(client), archived=archived)
-            .select_related("institution", "case").annotate(unread=unread)
-            .order_by("-last_message_at", "-pk"))
-
-
-def unread_count(client: Client) -> int:
-    """Messages from institutions the client has not opened yet (the overview shows it)."""
-    return InboxMessage.objects.filter(owner_filter(client), direction=Direction.FROM_INSTITUTION,
-                                       read_at__isnull=True).count()
-
-
 def _thread_of(actor: Actor, action: str, thread_id: int, client: Client) -> Thread:
     """The client's conversation; another client's is "no such conversation"."""
     thread = (Thread.objects.select_related("institution", "case").filter(pk=thread_id).first())
@@ -458,32 +424,6 @@ def unarchive(actor: Actor, thread_id: int, client: Client) -> Thread:
     return _set_archived(actor, thread_id, client, False)
 
 
-def messages_of_case(actor: Actor, case: ServiceCase, client: Client) -> list[InboxMessage]:
-    """The messages about one case of the client, newest first (the case page shows them)."""
-    if not decide(actor, IdentityAction.CLIENT_READ, case, client=client):
-        raise PermissionDenied("not a case of this client")
-    return list(InboxMessage.objects.filter(owner_filter(client), thread__case=case)
-                .order_by("-sent_at", "-pk"))
-
-
-def replies(actor: Actor, since: int, limit: int = 100) -> tuple[list[InboxMessage], int]:
-    """Clients' messages to the actor's institution after the message id `since`, oldest
-    first, and the id to ask after next (an institution's system synchronises with it). A
-    system limited to some services does not see messages about the others' cases; every read
-    is audited."""
-    if not decide(actor, MessagingAction.READ_CLIENT_MESSAGES) or actor.institution_id is None:
-        raise PermissionDenied("the client lacks the messages:read scope")
-    found = list(InboxMessage.objects.filter(institution_id=actor.institution_id,
-                                              direction=Direction.FROM_CLIENT, pk__gt=since)
-                 .select_related("thread__case", "client_person", "client_company")
-                 .prefetch_related("attachments").order_by("pk")[:limit])
-    visible = [m for m in found if m.thread.case is None
-               or decide(actor, MessagingAction.READ_CLIENT_MESSAGES, m.thread.case)]
-    record_many(actor, [Entry.about("messaging.reply.read", m, subject=m.client_person)
-                        for m in visible])
-    return visible, (found[-1].pk if found else since)
-
-
 # --- Confirmation codes for a new contact --------------------------------------------------------
 
 CONTACT_CODE_EVENT = "identity.contact_code"
@@ -513,7 +453,7 @@ def request_contact_change(actor: Actor, person: Person, kind: str, value: str
 def _send_code(person: Person, kind: str, value: str, code: str) -> None:
     minutes = int(identity.CONTACT_CODE_LIFETIME.total_seconds() // 60)
     channel = NotificationChannel.EMAIL if kind == ContactKind.EMAIL else NotificationChannel.SMS
-    with translation.override(language_of(person)):
+    with translation.override(queries.language_of(person)):
         subject = render_to_string("messaging/contact_code_subject.txt",
                                    {"code": code, "minutes": minutes}).strip()
         body = render_to_string(f"messaging/contact_code_{channel}.txt",

@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from durvis.access.policy import decide
-from durvis.audit.services import record
 from durvis.documents.rules import DocumentAction
 from durvis.identity.models import Institution
 from durvis.identity.sessions import actor_from_request
+from durvis.messaging import queries as messaging_queries
 from durvis.messaging import services as messaging
 from durvis.messaging.forms import ReplyForm, StaffMessageForm, WriteForm
 from durvis.messaging.models import InboxMessage, Thread
@@ -55,14 +55,12 @@ def inbox_list(request: HttpRequest) -> HttpResponse:
     """The conversations of the role, the latest first; unread ones stand out."""
     role = _role(request)
     archived = request.GET.get("show") == "archive"
-    page = Paginator(messaging.inbox(role.client, archived=archived),
+    page = Paginator(messaging_queries.inbox(actor_from_request(request), role.client,
+                                             archived=archived),
                      PAGE_SIZE).get_page(request.GET.get("page"))
-    record(actor_from_request(request), "messaging.inbox.read", role.client,
-           subject=role.person,
-           details={"archived": archived})
     return render(request, "messaging/inbox.html", {
         "eaccount_section": "messages", "page": page, "archived": archived,
-        "unread": messaging.unread_count(role.client),
+        "unread": messaging_queries.unread_count(role.client),
     })
 
 

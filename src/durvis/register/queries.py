@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -224,3 +224,33 @@ CONSULTATION_HISTORY_FIELDS = [
 def status_mappings(institution: Institution) -> QuerySet[StatusMapping]:
     return StatusMapping.objects.filter(service__holder=institution).select_related(
         "service").order_by("service__code", "holder_status")
+
+
+def _read_as(actor: Actor, client: Person | Company, action: str) -> None:
+    """May the actor read this client's history (they act for them)? Audited; raises
+    PermissionDenied otherwise."""
+    if not decide(actor, IdentityAction.CLIENT_READ, client=client):
+        raise PermissionDenied("may not read this client's history")
+    record(actor, action, client, subject=client if isinstance(client, Person) else None)
+
+
+def overview_read(actor: Actor, client: Person | Company) -> QuerySet[ServiceCase]:
+    """The client's cases for the e-account's overview (A2), newest first; the read is
+    audited. Raises PermissionDenied for an actor who does not act for the client."""
+    _read_as(actor, client, "register.overview.read")
+    return client_history(*_person_and_company(client))
+
+
+def history_read(actor: Actor, client: Person | Company, filters: HistoryFilters | None = None
+                 ) -> tuple[QuerySet[ServiceCase], QuerySet[Consultation]]:
+    """The client's cases and consultations for the e-account's history (C3), narrowed by
+    `filters`; the read is audited. Raises PermissionDenied for an actor who does not act for
+    the client, ValidationError for a malformed case number in the filters."""
+    _read_as(actor, client, "register.history.read")
+    person, company = _person_and_company(client)
+    return (client_history(person, company, filters=filters),
+            client_consultations(person, company, filters=filters))
+
+
+def _person_and_company(client: Person | Company) -> tuple[Person | None, Company | None]:
+    return (None, client) if isinstance(client, Company) else (client, None)

@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from durvis.access.policy import allowed
+from durvis.audit.services import record
 from durvis.core.actor import Actor
 from durvis.identity.models import Company, Person
 from durvis.identity.registers import enterprise_register, population_register
@@ -102,9 +103,12 @@ def current_role(request: HttpRequest) -> ClientRole | None:
 
 
 def switch_role(request: HttpRequest, key: str) -> ClientRole | None:
-    """Act in another role from now on; None (and no change) if the person may not."""
-    role = role_for_key(actor_from_request(request), key)
+    """Act in another role from now on (audited); None (and no change) if the person may
+    not."""
+    actor = actor_from_request(request)
+    role = role_for_key(actor, key)
     if role is not None:
         request.session[ROLE_KEY] = role.key
+        record(actor, "eaccount.role.switch", role.client, subject=role.person)
         request._durvis_role = role  # type: ignore[attr-defined]
     return role
