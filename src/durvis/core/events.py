@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Min
 from django.utils import timezone
 
@@ -112,21 +112,52 @@ def publish(actor: Actor, name: str, items: Sequence[tuple[str, dict[str, Any]]]
         raise KeyError(f"undeclared event type {name!r}")
     if not items:
         return 0
-    now = timezone.now()
+    subscribers = [s.key for s in SUBSCRIBERS if s.event == name]
     with transaction.atomic():
-        events = DomainEvent.objects.bulk_create([
-            DomainEvent(name=name, key=key, payload=_json(payload), actor=actor.audit_id[:40],
-                        occurred_at=now)
-            for key, payload in items
-        ])
-        subscribers = [s.key for s in SUBSCRIBERS if s.event == name]
-        EventDelivery.objects.bulk_create([
-            EventDelivery(event=event, subscriber=key, key=event.key, next_attempt_at=now)
-            for event in events for key in subscribers
-        ])
+        if connection.vendor == "postgresql":
+            _insert_postgresql(actor, name, items, subscribers)
+        else:
+            _insert_orm(actor, name, items, subscribers)
         if subscribers:
             transaction.on_commit(_wake_worker)
-    return len(events)
+    return len(items)
+
+
+def _insert_orm(actor: Actor, name: str, items: Sequence[tuple[str, dict[str, Any]]],
+                subscribers: list[str]) -> None:
+    now = timezone.now()
+    events = DomainEvent.objects.bulk_create([
+        DomainEvent(name=name, key=key, payload=_json(payload), actor=actor.audit_id[:40],
+                    occurred_at=now)
+        for key, payload in items
+    ])
+    EventDelivery.objects.bulk_create([
+        EventDelivery(event=event, subscriber=key, key=event.key, next_attempt_at=now)
+        for event in events for key in subscribers
+    ])
+
+
+def _insert_postgresql(actor: Actor, name: str, items: Sequence[tuple[str, dict[str, Any]]],
+                       subscribers: list[str]) -> None:
+    """The events and their deliveries in one statement: the ingest of a batch of 1,000 status
+    events publishes 1,000 events and 2,000 deliveries, which Django's bulk_create prepares
+    field by field (most of the ingest's time); arrays bound as three parameters cost little.
+    The items travel as one JSON document (a text array of JSON would be escaped character by
+    character). Events get their ids in the items' order (the order per key relies on it)."""
+    event_table, delivery_table = DomainEvent._meta.db_table, EventDelivery._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH item AS (SELECT value, n FROM jsonb_array_elements(%s::jsonb) "  # noqa: S608
+            f"  WITH ORDINALITY AS t(value, n)), "
+            f"event AS (INSERT INTO {event_table} (name, key, payload, actor, occurred_at) "
+            f"  SELECT %s, value->>0, value->1, %s, now() FROM item ORDER BY n "
+            f"  RETURNING id, key) "
+            f"INSERT INTO {delivery_table} (event_id, subscriber, key, status, attempts, "
+            f"  next_attempt_at, last_error) "
+            f"SELECT event.id, subscriber, event.key, %s, 0, now(), '' "
+            f"FROM event CROSS JOIN unnest(%s::text[]) AS subscriber",
+            [json.dumps(list(items), cls=DjangoJSONEncoder), name, actor.audit_id[:40],
+             DeliveryStatus.PENDING, subscribers])
 
 
 def _json(payload: dict[str, Any]) -> dict[str, Any]:
