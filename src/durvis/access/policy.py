@@ -26,6 +26,9 @@ from durvis.core.registry import Registry
 
 @dataclass(frozen=True)
 class Decision:
+    """A rule's answer: whether the actor may (`allowed`) and why not (`reason`, for logs and
+    tests, never shown to a client). Truthy when allowed, so `if decide(...)` reads naturally."""
+
     allowed: bool
     reason: str = field(default="")
 
@@ -37,6 +40,8 @@ ALLOW = Decision(True, "allowed")
 
 
 def deny(reason: str) -> Decision:
+    """A refusal carrying `reason` (a short English phrase for logs and tests, e.g. "a case of
+    another institution"; never shown to a client)."""
     return Decision(False, reason)
 
 
@@ -75,7 +80,11 @@ def rule(action: str, *, list_filter: ListFilter | None = None) -> Callable[[P],
 
 
 def decide(actor: Actor, action: str, obj: Any = None, client: Any = None) -> Decision:
-    """The one question every part of the platform asks. An action nobody declared is denied."""
+    """The one question every part of the platform asks: may `actor` do `action` (a rule key,
+    e.g. `CaseAction.READ_CASE`) on `obj` (the record, or None for the action in general), acting
+    for `client` (the Person or Company whose e-account it is; None when not acting for one)?
+    Returns the rule's `Decision`; an action nobody declared is denied ("unknown action"). Raises
+    nothing itself: a refusal is an answer here (`require` turns it into PermissionDenied)."""
     found = RULES.find(str(action))
     if found is None:
         return deny("unknown action")
@@ -83,11 +92,15 @@ def decide(actor: Actor, action: str, obj: Any = None, client: Any = None) -> De
 
 
 def allowed(actor: Actor, action: str, obj: Any = None, client: Any = None) -> bool:
+    """`decide` as a plain bool (arguments as there), for conditions and templates that do not
+    need the reason. Raises nothing."""
     return decide(actor, action, obj, client).allowed
 
 
 def require(actor: Actor, action: str, obj: Any = None, client: Any = None) -> None:
-    """Raise PermissionDenied (with the rule's reason) unless the actor may."""
+    """`decide` as a guard (arguments as there): returns None when the actor may, and raises
+    PermissionDenied carrying the rule's reason (or "unknown action" for an action nobody
+    declared) when not."""
     decision = decide(actor, action, obj, client)
     if not decision:
         raise PermissionDenied(decision.reason)

@@ -40,6 +40,8 @@ class Entry:
     @classmethod
     def about(cls, action: str, obj: models.Model | None, *, subject: Person | None = None,
               purpose: str = "", details: dict[str, Any] | None = None) -> Entry:
+        """The entry for `action` on `obj` (stored as its `app_label.model` label and primary
+        key; None: about no object) touching the data of the person `subject`, if any."""
         return cls(action, obj._meta.label_lower if obj is not None else "",
                    str(obj.pk) if obj is not None else "",
                    subject.pk if subject is not None else None, purpose, details or {})
@@ -54,14 +56,20 @@ def record(
     purpose: str = "",
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event. `details` must not hold personal codes (administrators read it)."""
+    """Append one event by `actor`: `action` (e.g. `register.case.read`) on `obj`, touching
+    the data of the person `subject`, with the `purpose` of a read of personal data and
+    `details` (stored as JSON), to the actor's chain in the caller's transaction; returns the
+    stored event. `details` must not hold personal codes (administrators read it)."""
     entry = Entry.about(action, obj, subject=subject, purpose=purpose, details=details)
     return record_many(actor, [entry])[0]
 
 
 @transaction.atomic
 def record_many(actor: Actor, entries: Sequence[Entry]) -> list[AuditEvent]:
-    """Append events of one actor to its chain, in order, in the caller's transaction."""
+    """Append events of one actor to its chain, in order, in the caller's transaction: the chain
+    (one of `AUDIT_CHAINS`, chosen by the actor's kind and id) is locked once for the whole
+    batch and each row is hashed over the one before. Returns the stored events; an empty batch
+    writes nothing."""
     if not entries:
         return []
     chain = zlib.crc32(f"{actor.kind}:{actor.audit_id}".encode()) % AUDIT_CHAINS
@@ -97,6 +105,8 @@ def canonical(event: AuditEvent) -> str:
 
 
 def row_hash(event: AuditEvent) -> str:
+    """The hex SHA-256 of the previous row's hash followed by the event's `canonical` content:
+    the link that makes a changed or deleted row show in `verify`."""
     return hashlib.sha256((event.prev_hash + canonical(event)).encode()).hexdigest()
 
 

@@ -41,7 +41,11 @@ ANONYMOUS_CONTEXT = CatalogContext()
 
 
 def context_for(actor: Actor, client: Person | Company | None = None) -> CatalogContext:
-    """The catalogue context of an actor, acting for a client the access policy allows."""
+    """The catalogue context ("acting as", A1) of an actor: staff see the catalogue as staff
+    (whatever `client`); a person acting for `client` (themself, their minor child, a company
+    they represent) sees it as that client; a signed-in person without a client as themself;
+    anybody else as an anonymous visitor. Raises PermissionDenied when the actor may not act
+    for `client` (`IdentityAction.ACT_FOR`)."""
     if actor.staff is not None:
         return CatalogContext(staff=actor.staff)
     if client is not None:
@@ -80,6 +84,10 @@ def _in_scope(municipality_id: int | None) -> Q:
 
 @dataclass(frozen=True)
 class ServiceFilters:
+    """The catalogue list's filters (A1, C4); empty fields do not filter. `query` is free
+    text; `category` and `life_situation` take in their subtrees; `audience` is an `Audience`
+    value; `holder` is the holder (pakalpojuma turētājs)."""
+
     query: str = ""
     category: Category | None = None
     life_situation: LifeSituation | None = None
@@ -131,6 +139,7 @@ class RankedServices:
         self.ids = ids
 
     def count(self) -> int:
+        """How many results (as `QuerySet.count`, for the Paginator)."""
         return len(self.ids)
 
     def __len__(self) -> int:
@@ -168,6 +177,9 @@ def subtree_ids(node: TreeNode) -> list[int]:
 
 
 def service_by_code(code: int, context: CatalogContext = ANONYMOUS_CONTEXT) -> Service | None:
+    """The service with this code if the context may see it (`visible_services`), with its
+    holder, municipality, providers, categories and life situations loaded; None for an
+    unknown, unpublished or out-of-role service alike. Raises nothing."""
     return (
         visible_services(context)
         .select_related("holder", "municipality")
@@ -178,14 +190,18 @@ def service_by_code(code: int, context: CatalogContext = ANONYMOUS_CONTEXT) -> S
 
 
 def categories() -> QuerySet[Category]:
+    """All service categories (every level of the tree), by position and slug."""
     return Category.objects.all()
 
 
 def life_situations() -> QuerySet[LifeSituation]:
+    """All life situations (dzīves situācijas; every level of the tree), by position and
+    slug."""
     return LifeSituation.objects.all()
 
 
 def institutions() -> QuerySet[Institution]:
+    """All institutions (iestādes: holders and providers alike), by code."""
     return Institution.objects.all()
 
 

@@ -51,7 +51,14 @@ def reindex(service: Service) -> None:
 def create_service(
     actor: Actor, holder: Institution, fields: dict[str, Any], relations: Mapping[str, Iterable[Any]]
 ) -> Service:
-    """Add a service to the holder's catalogue under a new code."""
+    """Add a service to the `holder`'s catalogue under the next code (`next_service_code`),
+    index it for search and audit it; returns it. `fields` maps model field names to values
+    (e.g. `name_lv`, `audience`, `status`); `relations` maps many-to-many names (`providers`,
+    `categories`, `life_situations`) to the objects to link. Raises PermissionDenied unless the
+    actor is the holder's (pakalpojuma turētājs) institution administrator
+    (`CatalogAction.CREATE_SERVICE`, A5), and ValidationError keyed by model field from the
+    model's validation (`full_clean`); an unknown field name is a programming error
+    (TypeError)."""
     decision = decide(actor, CatalogAction.CREATE_SERVICE, holder)
     if not decision:
         raise PermissionDenied(decision.reason)
@@ -68,7 +75,12 @@ def create_service(
 def update_service(
     actor: Actor, service: Service, fields: dict[str, Any], relations: Mapping[str, Iterable[Any]]
 ) -> Service:
-    """Change a service; the audit event lists the fields that changed."""
+    """Change a service's `fields` and `relations` (shapes as in `create_service`) and reindex
+    it; the audit event lists the fields and relations that changed. Raises PermissionDenied
+    unless the actor is the administrator of the service's holder
+    (`CatalogAction.CHANGE_SERVICE`, A5), and ValidationError keyed by model field from the
+    model's validation (nothing is saved then, but the `service` instance keeps the new values);
+    an unknown field or relation name is a programming error (AttributeError)."""
     decision = decide(actor, CatalogAction.CHANGE_SERVICE, service)
     if not decision:
         raise PermissionDenied(decision.reason)
@@ -99,8 +111,10 @@ def import_service(
     code: int, holder: Institution, fields: dict[str, Any], relations: Mapping[str, Iterable[Any]]
 ) -> tuple[Service, bool]:
     """Create or update a service under a given code, as a trusted import (demo data, a
-    migration from an institution's old catalogue). Returns (service, changed); a service whose
-    data is unchanged is not written again."""
+    migration from an institution's old catalogue): no access check and no audit event. `fields`
+    and `relations` are shaped as in `create_service`. Returns (service, changed); a service
+    whose data is unchanged is not written again. Raises ValidationError keyed by model field
+    from the model's validation."""
     service = Service.objects.filter(code=code).first() or Service(code=code)
     fields = {**fields, "holder": holder}
     changed = service.pk is None or any(getattr(service, k) != v for k, v in fields.items())

@@ -18,9 +18,12 @@ from durvis.register.models import ServiceCase
 
 
 def case_to_write_about(actor: Actor, number: str) -> ServiceCase:
-    """A case whose client the actor's institution may write to (a message, a document, C1/C2).
-    A malformed number raises ValidationError saying what is wrong; an unknown case and another
-    institution's are alike ServiceCase.DoesNotExist."""
+    """A case (lieta) whose client the actor's institution may write to (a message, a document,
+    C1/C2), by its number as people write it (`9999 76544`). A malformed number raises
+    ValidationError saying what is wrong (code `format` or `checksum`, not keyed by a field); an
+    unknown case and one the actor may not write about (`DocumentAction.SEND_TO_CLIENT`: another
+    institution's, outside its token's services or `messages:write` scope) are alike
+    ServiceCase.DoesNotExist."""
     case = register.case_by_number(number)
     if case is None or not decide(actor, DocumentAction.SEND_TO_CLIENT, case):
         raise ServiceCase.DoesNotExist
@@ -51,16 +54,18 @@ def client_documents(actor: Actor, client: Client, *, direction: str | None = No
 
 
 def documents_of_case(actor: Actor, case: ServiceCase, client: Client) -> list[Document]:
-    """The documents of one of the client's cases, oldest first (the case page). The read of
-    the case itself is audited by the register."""
+    """The documents of one of the client's cases, oldest first (the case page, C2). The read of
+    the case itself is audited by the register. Raises PermissionDenied when the actor does not
+    act for `client` or the case is not the client's (`IdentityAction.CLIENT_READ`)."""
     if not decide(actor, IdentityAction.CLIENT_READ, case, client=client):
         raise PermissionDenied("may not read this client's case")
     return list(documents_of_client(client, case=case).order_by("created_at", "pk"))
 
 
 def open_for_download(actor: Actor, document_id: int, client: Client) -> Document:
-    """One document of the client the actor acts for, to download; another client's document
-    is "no such document". Audited."""
+    """One document (by id) of the client the actor acts for, to download (C2); the download is
+    audited. Raises Document.DoesNotExist for an unknown id and, alike, for another client's
+    document or a client the actor does not act for ("no such document", not "forbidden")."""
     document = Document.objects.filter(pk=document_id).first()
     if document is None or not decide(actor, IdentityAction.CLIENT_READ, document, client=client):
         raise Document.DoesNotExist

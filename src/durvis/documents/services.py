@@ -56,12 +56,14 @@ def _file_error(message: Any, code: str, **params: Any) -> ValidationError:
 
 
 def max_bytes() -> int:
+    """The largest document accepted, in bytes (the `DURVIS_DOCUMENT_MAX_BYTES` setting)."""
     return int(settings.DURVIS_DOCUMENT_MAX_BYTES)
 
 
 def check_size(size: int) -> None:
-    """Refuse an empty or oversized file; callers with an upload check its size with this
-    before reading it into memory."""
+    """Refuse an empty or oversized file (`size` in bytes); callers with an upload check its
+    size with this before reading it into memory. Raises ValidationError keyed `file`, code
+    `empty` or `too_large` (the message names the limit, `max_bytes`)."""
     if size <= 0:
         raise _file_error(_("The file is empty."), "empty")
     if size > max_bytes():
@@ -91,8 +93,9 @@ def clean_file_name(name: str) -> str:
 
 
 def check_kind(name: str, content: bytes, content_type: str) -> filetypes.FileKind:
-    """The file's kind, when its name, its content and the declared media type agree on one
-    allowed kind; otherwise the refusal names the allowed kinds."""
+    """The file's kind, when its name (extension), its content (sniffed) and the declared media
+    type `content_type` agree on one allowed kind. Raises ValidationError keyed `file`, code
+    `forbidden_type`, whose message names the allowed kinds, otherwise."""
     claimed = filetypes.kind_of_name(name)
     if claimed is None or filetypes.sniff(content) != claimed or not claimed.accepts_declared(
             content_type):
@@ -103,7 +106,9 @@ def check_kind(name: str, content: bytes, content_type: str) -> filetypes.FileKi
 
 def scan(name: str, content: bytes) -> str:
     """Run the configured malware scanner; returns its name for the record. A file it refuses,
-    or a scanner without an answer, is not stored."""
+    or a scanner without an answer, is not stored: raises ValidationError keyed `file`, code
+    `malware` for a refused file and `scan_unavailable` when the scanner does not answer (the
+    person may try again later)."""
     try:
         result = configured_scanner()(name, content)
     except ScannerUnavailable as error:
@@ -143,9 +148,19 @@ def store_document(actor: Actor, *, client: Person | Company, name: str, content
                    content_type: str, title: str, direction: str,
                    institution: Institution | None = None, case: ServiceCase | None = None,
                    is_result: bool = False) -> Document:
-    """Check, scan and store one document of `client` (see the module's docstring). Raises
-    ValidationError keyed by field (`file`, `title`) with messages for people, and
-    PermissionDenied when the actor may not store it."""
+    """Check, scan and store one document of `client` (see the module's docstring); `content`
+    is the file's bytes, `name` the file name as uploaded, `direction` a `Direction`: `sent` by
+    a person acting for the client (to `institution`, or none), `received` from the actor's
+    institution (`institution`, when given, must be it). Raises ValidationError keyed by field
+    (`file`, `title`) with messages for people, and PermissionDenied when the actor may not
+    store it.
+
+    The codes: `title` `required` or `max_length` (200 characters); `file` `empty`,
+    `too_large`, `forbidden_type`, `malware` or `scan_unavailable`. PermissionDenied comes from
+    `DocumentAction.STORE_DOCUMENT` (a person not acting for the client, or about another
+    client's case; an institution not involved in the case, or whose system lacks the
+    `messages:write` scope) or `DocumentAction.SEND_AS_INSTITUTION` (a received document in the
+    name of an institution other than the actor's)."""
     require(actor, DocumentAction.STORE_DOCUMENT, Filing(direction, case, is_result), client)
     title = _title(title)
     name = clean_file_name(name)
@@ -177,8 +192,15 @@ def deliver_to_client(actor: Actor, *, case_number: str, name: str, content: byt
                       content_type: str, title: str, is_result: bool = False) -> Document:
     """An institution delivers a document (a result, a decision) about one of its cases to the
     case's client (C2): stored in the client's documents and its case, and the client is told
-    (results topic for a result, messages otherwise). A case the institution is not involved
-    in is "no such case"."""
+    (results topic for a result, messages otherwise). `case_number` is as people write it
+    (`9999 76544`); other arguments as in `store_document`.
+
+    Raises PermissionDenied unless the actor is an institution's system with the
+    `messages:write` scope or its client-service staff (`DocumentAction.SEND_TO_CLIENT`);
+    ServiceCase.DoesNotExist for a malformed or unknown number and, alike, a case the
+    institution is not involved in ("no such case"); ValidationError keyed `case` (code
+    `no_client`) for a case without an identified client (anonymous, phone only); and what
+    `store_document` raises (ValidationError keyed `file` or `title`)."""
     if not decide(actor, DocumentAction.SEND_TO_CLIENT):
         raise PermissionDenied("the client lacks the messages:write scope")
     case = _case_for_delivery(actor, case_number)

@@ -59,9 +59,13 @@ def record_person(
     email: str = "",
     phone: str = "",
 ) -> Person:
-    """Create or update a person from register data, keyed by any code they hold or held.
+    """Create or update a person from register data (the population register, PMLP), keyed by
+    any personal code (personas kods) they hold or held; no access check (trusted imports and
+    demo data). Without `date_of_birth` it is read from an old-format code, if any.
 
     A new current code (a move to the new format) becomes current; the old one stays historical.
+    Raises ValidationError (saying what is wrong) when `personal_code` or one of
+    `historical_codes` is not a valid personal code.
     """
     current = validate_personal_code(personal_code)
     old = [validate_personal_code(c) for c in historical_codes]
@@ -97,6 +101,11 @@ def record_company(
     *, registration_number: str, name: str, legal_form: str, address: str = "",
     municipality: Institution | None = None,
 ) -> Company:
+    """Create or update a company from register data (the enterprise register, UR), keyed by its
+    registration number (reģistrācijas numurs); `municipality` is where it is registered (the
+    catalogue shows its representatives that municipality's services). No access check
+    (trusted imports). Raises ValidationError (saying what is wrong) for a registration number
+    that is not valid."""
     number = validate_company_number(registration_number)
     company, _ = Company.objects.update_or_create(
         registration_number=number,
@@ -120,6 +129,11 @@ def record_representation(
     company: Company, person: Person, role: str, *, may_act_alone: bool = True,
     valid_from: datetime.date, valid_to: datetime.date | None = None,
 ) -> CompanyRepresentation:
+    """Record that `person` may act for `company` in `role` (a `CompanyRepresentation.Role`:
+    board member, procurator, owner, signatory; from the enterprise register, UR) from
+    `valid_from` until `valid_to` (None: open-ended); `may_act_alone` is False where the role
+    needs a co-signer. Keyed by (company, person, role): repeating it updates the rest. No access
+    check (trusted imports); raises nothing."""
     representation, _ = CompanyRepresentation.objects.update_or_create(
         company=company, person=person, role=role,
         defaults={"may_act_alone": may_act_alone, "valid_from": valid_from, "valid_to": valid_to},
@@ -138,7 +152,10 @@ def record_institution(
     *, code: str, names: dict[str, str], kind: str, parent: Institution | None = None,
     registration_number: str = "", atvk_code: str = "", website: str = "",
 ) -> Institution:
-    """Create or update an institution by its code (platform administration and imports)."""
+    """Create or update an institution (iestāde) by its code (platform administration and
+    imports; no access check). `names` maps a language code to the name (`{"lv": ..., "en":
+    ...}`); `kind` is an `Institution.Kind`; `atvk_code` the municipality's ATVK code. Raises
+    ValidationError (saying what is wrong) for a `registration_number` that is not valid."""
     if registration_number:
         registration_number = validate_company_number(registration_number)
     defaults: dict[str, object] = {
@@ -155,7 +172,9 @@ def record_staff(
     *, username: str, password: str, institution: Institution, roles: list[str],
     given_name: str = "", family_name: str = "", email: str = "",
 ) -> StaffMember:
-    """Create or update a staff user with a usable password (demo and first set-up)."""
+    """Create or update a staff user with a usable password (demo and first set-up; no access
+    check) and their staff record in `institution` with `roles` (`StaffRole` values). Raises
+    ValueError for a role that is not a `StaffRole`."""
     from django.contrib.auth import get_user_model
 
     from durvis.identity.models import StaffRole
@@ -208,7 +227,9 @@ def start_totp_enrolment(user: Any) -> TOTPDevice:
 @transaction.atomic
 def record_totp_device(staff: StaffMember, key_hex: str) -> TOTPDevice:
     """Give a staff member a confirmed TOTP device with a known secret (demo accounts, first
-    set-up). Idempotent: the same key again changes nothing; another key replaces the old one."""
+    set-up): `key_hex` is the 20-byte secret as 40 hexadecimal digits. Idempotent: the same key
+    again changes nothing; another key replaces the old one. Raises ValidationError for a key
+    that is not 40 hexadecimal digits."""
     key = key_hex.strip().lower()
     hex_validator(TOTP_KEY_BYTES)(key)
     devices = list(TOTPDevice.objects.filter(user=staff.user).order_by("pk"))
@@ -234,7 +255,11 @@ def reset_second_factor(actor: Actor, staff_member: StaffMember) -> int:
     Sessions are found by decoding the stored ones (Django's database sessions keep the user id
     inside the encoded data): a full scan, acceptable for a rare administrative action; other
     session engines (cache, signed cookies) cannot be searched, and those sessions lapse with
-    the idle time-out instead."""
+    the idle time-out instead.
+
+    Raises PermissionDenied unless the actor is the member's institution administrator or a
+    platform administrator, and always for one's own second factor
+    (`IdentityAction.RESET_STAFF_SECOND_FACTOR`)."""
     if not decide(actor, IdentityAction.RESET_STAFF_SECOND_FACTOR, staff_member):
         raise PermissionDenied("may not reset this staff member's second factor")
     devices, _ = TOTPDevice.objects.filter(user_id=staff_member.user_id).delete()
@@ -265,7 +290,9 @@ def _end_sessions_of(user_id: int) -> int:
 def check_totp_code(actor: Actor, device: TOTPDevice, code: str) -> CodeCheck:
     """Check a code from the authenticator app; each code is accepted once. The first right code
     of a device being enrolled confirms it. A wrong code is audited (never the code itself), and
-    django-otp slows the device down after each one (1 s, 2 s, 4 s, ...)."""
+    django-otp slows the device down after each one (1 s, 2 s, 4 s, ...): a code typed too soon
+    is THROTTLED, unchecked. Raises TOTPDevice.DoesNotExist when the device was removed
+    meanwhile (e.g. an administrator reset the second factor)."""
     with transaction.atomic():
         locked = TOTPDevice.objects.select_for_update().get(pk=device.pk)
         enrolling = not locked.confirmed
@@ -369,6 +396,9 @@ class ContactCodeCheck(StrEnum):
 
 @dataclass(frozen=True)
 class ContactCodeResult:
+    """What became of a typed confirmation code, with the wrong codes still allowed
+    (`attempts_left`, for WRONG) and the new contact (`value`, once CONFIRMED)."""
+
     outcome: ContactCodeCheck
     attempts_left: int = 0
     value: str = ""
@@ -386,11 +416,14 @@ class ContactState:
 
     @property
     def pending_expired(self) -> bool:
+        """Whether the pending change's code has expired (the person asks for a new one)."""
         return self.pending is not None and self.pending.expires_at <= timezone.now()
 
 
 def normalise_email(value: str) -> str:
-    """A valid e-mail address with its domain in lower case; ValidationError otherwise."""
+    """A valid e-mail address (e-pasts), trimmed, with its domain in lower case. Raises
+    ValidationError (code `invalid`) for an address that is not valid or is longer than 254
+    characters."""
     value = value.strip()
     local, _at, domain = value.rpartition("@")
     value = f"{local}@{domain.lower()}" if local else value
@@ -403,7 +436,9 @@ def normalise_email(value: str) -> str:
 def normalise_phone(value: str) -> str:
     """A phone number in E.164 form: a Latvian mobile number (8 digits starting with 2, with or
     without +371) becomes "+371 2XXXXXXX"; a foreign one needs its country code ("+" or "00",
-    at most 15 digits). Latvian fixed-line numbers (6...) are refused: they cannot receive SMS."""
+    at most 15 digits). Spaces, brackets, dots, hyphens and slashes are ignored. Latvian
+    fixed-line numbers (6...) are refused: they cannot receive SMS. Raises ValidationError
+    (code `invalid`) with an example of a valid number for anything else."""
     number = _PHONE_PUNCTUATION.sub("", value.strip())
     if number.startswith("00"):
         number = "+" + number[2:]
@@ -485,9 +520,12 @@ class IssuedCode:
 def start_contact_change(actor: Actor, person: Person, kind: str, value: str) -> IssuedCode:
     """Ask to change the person's e-mail or phone to `value`: a new code replaces any code sent
     before; the caller sends it (`durvis.messaging.services.request_contact_change` does, by the
-    outbox). The contact itself stays as it is until `confirm_contact_change`. Raises
-    PermissionDenied for anybody but the person, ValidationError for an invalid or unchanged
-    address or too many codes in an hour."""
+    outbox). The contact itself stays as it is until `confirm_contact_change`. `kind` is a
+    `ContactKind` (`email`, `phone`). Raises PermissionDenied for anybody but the person
+    (`IdentityAction.CHANGE_OWN_PROFILE`: not a parent or a company representative), and
+    ValidationError, not keyed by a field, for an invalid (code `invalid`) or unchanged
+    (`unchanged`) address or too many codes in an hour (`throttled`: 5 were sent already);
+    ValueError for an unknown `kind`."""
     _check_own_profile(actor, person)
     value = _normalise_contact(kind, value)
     if value == getattr(person, _contact_field(kind)):
@@ -516,7 +554,10 @@ def confirm_contact_change(actor: Actor, person: Person, kind: str, code: str
                            ) -> ContactCodeResult:
     """Check the code typed for the pending change of `kind`; the right one changes the contact.
     A wrong code counts against the limit; the last allowed wrong one, or an expired code, ends
-    the change (a new code is needed). Every attempt is audited, never the code."""
+    the change (a new code is needed). Every attempt is audited, never the code. `code` may be
+    typed with spaces. A wrong, expired or spent code is an outcome, not an exception; raises
+    PermissionDenied for anybody but the person (`IdentityAction.CHANGE_OWN_PROFILE`), and
+    ValueError for an unknown `kind`."""
     _check_own_profile(actor, person)
     field = _contact_field(kind)
     pending = (ContactConfirmation.objects.select_for_update()
@@ -557,8 +598,10 @@ def confirm_contact_change(actor: Actor, person: Person, kind: str, code: str
 
 @transaction.atomic
 def remove_contact(actor: Actor, person: Person, kind: str) -> bool:
-    """Remove the person's e-mail or phone (no code: nothing is sent to a new address). Returns
-    False when there was nothing to remove (a repeated form post)."""
+    """Remove the person's e-mail or phone (`kind`, a `ContactKind`; no code: nothing is sent
+    to a new address); audited. Returns False when there was nothing to remove (a repeated form
+    post). Raises PermissionDenied for anybody but the person
+    (`IdentityAction.CHANGE_OWN_PROFILE`), and ValueError for an unknown `kind`."""
     _check_own_profile(actor, person)
     field = _contact_field(kind)
     locked = Person.objects.select_for_update().get(pk=person.pk)

@@ -53,7 +53,13 @@ def create_api_client(
     actor: Actor, institution: Institution, name: str, operations: Iterable[str],
     services: Iterable[Service] = (),
 ) -> tuple[ApiClient, str]:
-    """Create a client; returns it and its token, which is shown once and never stored."""
+    """Create an API client of `institution` (B9) allowed `operations` (scope keys, e.g.
+    `cases:write`) and limited to `services` (none given: all its services); returns it and
+    its token (`dv_<prefix>_<secret>`), which is shown once and never stored (only its SHA-256).
+    Raises PermissionDenied unless the actor is the institution's administrator
+    (`IntegrationAction.MANAGE_INTEGRATIONS`), and ValidationError keyed `operations` (none
+    chosen, or a scope nobody declared) or `services` (one the institution neither holds nor
+    provides)."""
     if not decide(actor, IntegrationAction.MANAGE_INTEGRATIONS, institution):
         raise PermissionDenied("only the institution's administrator manages its API clients")
     operations = sorted(set(operations))
@@ -106,6 +112,8 @@ def api_actor(client: ApiClient, source_address: str | None = None) -> Actor:
 
 @dataclass(frozen=True)
 class IdempotencyConflict(Exception):
+    """An `Idempotency-Key` (`key`) used again with another request; the API answers 409."""
+
     key: str
 
 
@@ -114,7 +122,13 @@ def idempotent(
 ) -> tuple[int, Any]:
     """Run `handler` once per (client, key): a retry with the same key and the same request gets
     the stored answer; the same key with another request is a conflict. The record is written in
-    the handler's transaction, so a failed write leaves no record and can be retried."""
+    the handler's transaction, so a failed write leaves no record and can be retried.
+
+    `key` is the client's `Idempotency-Key` (None or empty: the handler just runs, in a
+    transaction); `fingerprint` stands for the request (method, path, body) and is stored
+    hashed; `handler` returns (HTTP status, body), and answers of 500 and above are not stored.
+    Raises IdempotencyConflict for a known key with another fingerprint, and whatever `handler`
+    raises (nothing is stored then; an IntegrityError of its own is re-raised)."""
     if not key:
         with transaction.atomic():
             return handler()
@@ -150,6 +164,12 @@ def _stored_answer(client_id: int, key: str, request_hash: str) -> tuple[int, An
 
 def register_webhook(actor: Actor, institution: Institution, url: str, events: Iterable[str],
                      secret: str | None = None) -> WebhookEndpoint:
+    """Subscribe the institution's `url` to webhook `events` (keys of `WEBHOOK_TYPES`, e.g.
+    `case.status_changed`); deliveries are signed with `secret` (`sign`; a new random one when
+    None, which the caller shows the administrator). Audited. Raises PermissionDenied unless
+    the actor is the institution's administrator (`IntegrationAction.MANAGE_INTEGRATIONS`), and
+    ValidationError keyed `events` (none chosen, or an unknown one) or by model field (e.g. a
+    `url` that is not valid) from the model's validation."""
     if not decide(actor, IntegrationAction.MANAGE_INTEGRATIONS, institution):
         raise PermissionDenied("only the institution's administrator manages its webhooks")
     events = sorted(set(events))
@@ -203,7 +223,8 @@ def backoff(attempts: int) -> timedelta:
 def deliver_due(limit: int = 50) -> int:
     """Deliver the messages that are due; returns how many were attempted. Rows are leased
     first (so that parallel workers never send one message twice at once), then sent outside
-    any transaction."""
+    any transaction. A failed delivery is recorded on its message (retried after `backoff`,
+    dead after MAX_ATTEMPTS or a permanent refusal), not raised."""
     now = timezone.now()
     with transaction.atomic():
         due = list(OutboxMessage.objects.select_for_update(skip_locked=True)
@@ -222,7 +243,9 @@ def sms_available() -> bool:
 
 def enqueue_notification(channel: str, recipient: str, event: str, subject: str, body: str
                          ) -> OutboxMessage:
-    """Write an e-mail or SMS to a client into the outbox (sent by the worker after commit)."""
+    """Write an e-mail or SMS to a client into the outbox (sent by the worker after commit):
+    `channel` is an `OutboxChannel` (`email`, `sms`), `recipient` the address or the phone
+    number without spaces, `event` what it is about (for the records)."""
     message = OutboxMessage.objects.create(
         channel=channel, recipient=recipient, event=event,
         payload={"subject": subject, "body": body}, idempotency_key=secrets.token_hex(16),
@@ -309,6 +332,9 @@ def next_due_at() -> Any:
 
 
 def dead_letters(actor: Actor, institution: Institution) -> list[OutboxMessage]:
+    """The institution's webhook messages that failed for good (dead letters), newest first,
+    for its administrator to inspect and `replay`. Raises PermissionDenied unless the actor is
+    the institution's administrator (`IntegrationAction.MANAGE_INTEGRATIONS`)."""
     if not decide(actor, IntegrationAction.MANAGE_INTEGRATIONS, institution):
         raise PermissionDenied
     return list(OutboxMessage.objects.filter(endpoint__institution=institution,
@@ -317,7 +343,11 @@ def dead_letters(actor: Actor, institution: Institution) -> list[OutboxMessage]:
 
 @transaction.atomic
 def replay(actor: Actor, message: OutboxMessage) -> None:
-    """Send a dead letter again (an administrator fixed the receiving end)."""
+    """Send a dead letter again (an administrator fixed the receiving end): it is pending again
+    with its attempts reset, and audited. Raises PermissionDenied unless it is a webhook message
+    of an institution the actor administers (`IntegrationAction.MANAGE_INTEGRATIONS`); an
+    e-mail or SMS to a client has no endpoint and is refused alike. The message's status is not
+    checked: the caller offers only dead letters."""
     endpoint = (WebhookEndpoint.objects.filter(pk=message.endpoint_id).first()
                 if message.endpoint_id is not None else None)
     if endpoint is None or not decide(actor, IntegrationAction.MANAGE_INTEGRATIONS, endpoint.institution):
@@ -329,17 +359,23 @@ def replay(actor: Actor, message: OutboxMessage) -> None:
 
 
 def clients_of(institution: Institution) -> list[ApiClient]:
+    """The institution's API clients, newest first, with their services (the administration
+    page; no access check: the caller makes it)."""
     return list(ApiClient.objects.filter(institution=institution).prefetch_related("services")
                 .order_by("-created_at"))
 
 
 def webhooks_of(institution: Institution) -> list[WebhookEndpoint]:
+    """The institution's webhook endpoints, newest first (the administration page; no access
+    check: the caller makes it)."""
     return list(WebhookEndpoint.objects.filter(institution=institution).order_by("-created_at"))
 
 
 @transaction.atomic
 def deactivate_api_client(actor: Actor, client: ApiClient) -> None:
-    """Revoke a client's token at once (a leaked secret, a retired system)."""
+    """Revoke a client's token at once (a leaked secret, a retired system); audited. Raises
+    PermissionDenied unless the actor is the administrator of the client's institution
+    (`IntegrationAction.MANAGE_INTEGRATIONS`)."""
     if not decide(actor, IntegrationAction.MANAGE_INTEGRATIONS, client.institution):
         raise PermissionDenied
     ApiClient.objects.filter(pk=client.pk).update(is_active=False)

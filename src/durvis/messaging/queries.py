@@ -68,7 +68,9 @@ def unread_count(client: Client) -> int:
 
 
 def messages_of_case(actor: Actor, case: ServiceCase, client: Client) -> list[InboxMessage]:
-    """The messages about one case of the client, newest first (the case page shows them)."""
+    """The messages about one case of the client, newest first (the case page shows them; the
+    read of the case is audited by the register). Raises PermissionDenied when the actor does
+    not act for `client` or the case is not the client's (`IdentityAction.CLIENT_READ`)."""
     if not decide(actor, IdentityAction.CLIENT_READ, case, client=client):
         raise PermissionDenied("not a case of this client")
     return list(InboxMessage.objects.filter(owner_filter(client), thread__case=case)
@@ -79,7 +81,9 @@ def replies(actor: Actor, since: int, limit: int = 100) -> tuple[list[InboxMessa
     """Clients' messages to the actor's institution after the message id `since`, oldest
     first, and the id to ask after next (an institution's system synchronises with it). A
     system limited to some services does not see messages about the others' cases; every read
-    is audited."""
+    is audited. `since` is a message id (0: from the start); at most `limit` messages are
+    read. Raises PermissionDenied unless the actor is an institution's system with the
+    `messages:read` scope or its client-service staff (`MessagingAction.READ_CLIENT_MESSAGES`)."""
     if not decide(actor, MessagingAction.READ_CLIENT_MESSAGES) or actor.institution_id is None:
         raise PermissionDenied("the client lacks the messages:read scope")
     found = list(InboxMessage.objects.filter(institution_id=actor.institution_id,

@@ -5,10 +5,10 @@ client is told through the channels they chose, by the outbox (so nothing is sen
 that rolls back). A notification says only what is needed: the case number and what happened,
 never a name or a personal code; the details are in the e-account behind sign-in.
 
-The official e-address inbox (A2, C1): institutions send messages with attachments to a client's
-e-account (by their systems through the API or from the staff pages), the client reads, archives,
-answers them or writes to an institution about a case; the institution hears of an answer by its
-`message.received` webhook and reads it from the API."""
+The official e-address (e-adrese) inbox (A2, C1): institutions send messages with attachments to
+a client's e-account (by their systems through the API or from the staff pages), the client
+reads, archives, answers them or writes to an institution about a case; the institution hears of
+an answer by its `message.received` webhook and reads it from the API."""
 
 from __future__ import annotations
 
@@ -94,7 +94,10 @@ RESULT_DOCUMENT_RECEIVED = notification_kind("result_document_received", Topic.R
 
 @transaction.atomic
 def set_preference(actor: Actor, person: Person, topic: str, channel: str, enabled: bool) -> None:
-    """The client (or whoever may act for them) turns a topic on or off for a channel."""
+    """The client (or whoever may act for them) turns a topic (a `Topic`) on or off for a
+    channel (a `NotificationChannel`: `email`, `sms`); audited. Raises PermissionDenied when
+    the actor may not act for the person (`IdentityAction.ACT_FOR`: themself or a parent of a
+    minor), and ValueError for an unknown topic or channel (forms offer only known ones)."""
     if not decide(actor, IdentityAction.ACT_FOR, client=person):
         raise PermissionDenied("may not change this client's notifications")
     if topic not in Topic.values or channel not in NotificationChannel.values:
@@ -107,8 +110,10 @@ def set_preference(actor: Actor, person: Person, topic: str, channel: str, enabl
 
 @transaction.atomic
 def set_language(actor: Actor, person: Person, language: str) -> None:
-    """The person chooses the language of their notifications (only they do: not a parent or a
-    representative acting for them)."""
+    """The person chooses the language of their notifications, `lv` or `en` (only they do: not
+    a parent or a representative acting for them); audited. Raises PermissionDenied for anybody
+    but the person (`IdentityAction.CHANGE_OWN_PROFILE`), and ValueError for another
+    language."""
     if not decide(actor, IdentityAction.CHANGE_OWN_PROFILE, person):
         raise PermissionDenied("only the person themself chooses their language")
     if language not in ("lv", "en"):
@@ -122,7 +127,9 @@ def notify_clients(kind: str, items: Sequence[tuple[Person | Company, dict[str, 
     """Notify whoever speaks for each client (C1): a person themself and, while they are a
     minor, their parents (from the population register); a company's representatives (from the
     enterprise register). Only persons with a contact are read; each hears of an item once.
-    The registers are asked once per call, whatever the number of items."""
+    The registers are asked once per call, whatever the number of items. `kind` is a key of
+    `NOTIFICATION_KINDS`; each item is (client, template context). Returns how many messages
+    were queued. Raises KeyError for an unknown kind."""
     person_ids = {c.pk for c, _context in items if isinstance(c, Person)}
     company_ids = {c.pk for c, _context in items if isinstance(c, Company)}
     parents = population_register().parents_of_minors(person_ids) if person_ids else {}
@@ -227,8 +234,11 @@ def _check_text(subject: str, body: str) -> None:
 
 
 def case_for_sending(actor: Actor, number: str) -> ServiceCase:
-    """A case the actor's institution may write to the client about, by its number; a number
-    that is not valid, unknown or another institution's is the same "no such case"."""
+    """A case the actor's institution may write to the client about, by its number as people
+    write it (`9999 76544`). Raises ValidationError keyed `case_number`: the number's own error
+    (code `format` or `checksum`) when it is malformed, and code `unknown` for an unknown case
+    and, alike, one the actor may not write about (another institution's, outside its token's
+    services or `messages:write` scope)."""
     try:
         return document_queries.case_to_write_about(actor, number)
     except ValidationError as error:
@@ -239,7 +249,9 @@ def case_for_sending(actor: Actor, number: str) -> ServiceCase:
 
 
 def client_of(case: ServiceCase) -> Client:
-    """Whose e-account a message about the case goes to; an anonymous case has none."""
+    """Whose e-account a message about the case goes to: the company, else the person. Raises
+    ValidationError keyed `case_number` (code `no_client`) for a case without an identified
+    client (anonymous or phone only)."""
     client = case.client_company or case.client_person
     if client is None:
         raise ValidationError({"case_number": ValidationError(
@@ -299,7 +311,19 @@ def send_to_client(actor: Actor, *, client: Client, institution: Institution, su
                    reply_to: Thread | InboxMessage | None = None) -> InboxMessage:
     """An institution's system or employee puts a message, with its attachments as documents,
     into the client's e-address inbox, and the client is told by the channels they chose for
-    messages. All or nothing: a refused attachment leaves no message and no document."""
+    messages. All or nothing: a refused attachment leaves no message and no document.
+    `attachments` are (file name, content, content type, title); `reply_to` continues a
+    conversation (a Thread, or one of its messages) instead of starting one.
+
+    Raises PermissionDenied unless the actor is a system with the `messages:write` scope or
+    client-service staff of an institution involved in `case` (`DocumentAction.SEND_TO_CLIENT`)
+    writing in its own institution's name (`SEND_AS_INSTITUTION`); ValidationError keyed
+    `case_number` (`other_client`: the case is another client's), `subject` or `body`
+    (`invalid`: empty, or longer than 200 or 20,000 characters), `reply_to` (`unknown`: not a
+    conversation of this client with this institution); AttachmentRefused (a ValidationError
+    keyed `attachments`, naming which one) when `store_document` refuses an attachment; and
+    `store_document`'s PermissionDenied for an attachment about the answered conversation's
+    case when that case is outside the actor's scope."""
     require(actor, DocumentAction.SEND_TO_CLIENT, case)
     require(actor, DocumentAction.SEND_AS_INSTITUTION, institution)
     if case is not None and not is_owner(case, client):
@@ -339,7 +363,12 @@ def _emit_received(actor: Actor, message: InboxMessage) -> None:
 @transaction.atomic
 def reply(actor: Actor, thread_or_message: Thread | InboxMessage, body: str,
           attachments: Sequence[Attachment] = (), *, client: Client) -> InboxMessage:
-    """The client (or who acts for them) answers in a conversation of theirs."""
+    """The client (or who acts for them) answers in a conversation of theirs (given as the
+    Thread or one of its messages), under its subject, with `attachments` as in
+    `send_to_client`; the institution hears of it by its `message.received` webhook. Raises
+    PermissionDenied when the actor does not act for `client` or the conversation is not the
+    client's (`IdentityAction.CLIENT_WRITE`); ValidationError keyed `body` (`invalid`: empty or
+    longer than 20,000 characters); AttachmentRefused when an attachment is refused."""
     thread = (thread_or_message.thread if isinstance(thread_or_message, InboxMessage)
               else thread_or_message)
     if not decide(actor, IdentityAction.CLIENT_WRITE, thread, client=client):
@@ -360,7 +389,12 @@ def write_to_institution(actor: Actor, client: Client, institution: Institution 
                          subject: str, body: str, case: ServiceCase | None = None,
                          attachments: Sequence[Attachment] = ()) -> InboxMessage:
     """The client starts a conversation with an institution; about one of their cases it goes
-    to the case's holder."""
+    to the case's holder (pakalpojuma turētājs), whatever `institution` says. `attachments` as
+    in `send_to_client`. Raises PermissionDenied when the actor does not act for `client` or the
+    case is not the client's (`IdentityAction.CLIENT_WRITE`); ValidationError keyed
+    `institution` (`required`: neither an institution nor a case), `subject` or `body`
+    (`invalid`: empty, or longer than 200 or 20,000 characters); AttachmentRefused when an
+    attachment is refused."""
     if not decide(actor, IdentityAction.CLIENT_WRITE, case, client=client):
         raise PermissionDenied("may not write for this client")
     if case is not None:
@@ -392,7 +426,9 @@ def _thread_of(actor: Actor, action: str, thread_id: int, client: Client) -> Thr
 def open_thread(actor: Actor, thread_id: int, client: Client
                 ) -> tuple[Thread, list[InboxMessage]]:
     """A conversation with its messages in order, for the client; opening it marks the
-    institution's messages read. The read is audited."""
+    institution's messages read. The read is audited. Raises Thread.DoesNotExist for an
+    unknown conversation and, alike, another client's or one of a client the actor does not act
+    for (`IdentityAction.CLIENT_READ`)."""
     thread = _thread_of(actor, IdentityAction.CLIENT_READ, thread_id, client)
     marked = thread.messages.filter(direction=Direction.FROM_INSTITUTION,
                                     read_at__isnull=True).update(read_at=timezone.now())
@@ -416,11 +452,15 @@ def _set_archived(actor: Actor, thread_id: int, client: Client, archived: bool) 
 
 
 def archive(actor: Actor, thread_id: int, client: Client) -> Thread:
-    """Move a conversation out of the inbox (a new message brings it back)."""
+    """Move a conversation out of the inbox (a new message brings it back); audited. Raises
+    Thread.DoesNotExist for an unknown conversation and, alike, another client's or one of a
+    client the actor does not act for (`IdentityAction.CLIENT_WRITE`)."""
     return _set_archived(actor, thread_id, client, True)
 
 
 def unarchive(actor: Actor, thread_id: int, client: Client) -> Thread:
+    """Bring an archived conversation back into the inbox; audited. Raises Thread.DoesNotExist
+    as `archive` does."""
     return _set_archived(actor, thread_id, client, False)
 
 
@@ -439,9 +479,11 @@ def request_contact_change(actor: Actor, person: Person, kind: str, value: str
                            ) -> ContactConfirmation:
     """Ask to change the person's e-mail or phone to `value`: identity issues a code
     (`durvis.identity.services.start_contact_change`) and it goes to that address through the
-    outbox, in the person's language, so nothing is sent if this rolls back. Raises
-    PermissionDenied for anybody but the person, ValidationError for an invalid or unchanged
-    address, a phone without an SMS gateway, or too many codes in an hour."""
+    outbox, in the person's language, so nothing is sent if this rolls back. `kind` is a
+    `ContactKind` (`email`, `phone`). Raises PermissionDenied for anybody but the person, and
+    ValidationError, not keyed by a field, for an invalid (code `invalid`) or unchanged
+    (`unchanged`) address, a phone without an SMS gateway (`sms_unavailable`), or too many codes
+    in an hour (`throttled`); ValueError for an unknown `kind`."""
     if kind == ContactKind.PHONE and not phone_confirmation_available():
         raise ValidationError(_("A phone number cannot be confirmed now: no SMS service is "
                                 "connected. Try again later."), code="sms_unavailable")

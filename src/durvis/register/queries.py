@@ -26,7 +26,12 @@ from durvis.register.rules import CaseAction, case_scope
 
 
 def read_case(actor: Actor, number: str, *, purpose: str = "") -> tuple[ServiceCase, list[CaseEvent]]:
-    """A case with its history in time order; the read is audited (it is a client's data)."""
+    """A case (lieta) by its number as people write it (`9999 76544`), with its history in time
+    order, for an institution's system or staff (B1, B9); the read is audited with `purpose`
+    (it is a client's data). Raises ValidationError saying what is wrong (code `format` or
+    `checksum`, not keyed by a field) for a malformed number, and ServiceCase.DoesNotExist for
+    an unknown case and, alike, one the actor may not read (`CaseAction.READ_CASE`: not of its
+    institution as holder or provider, outside its token's services or `cases:read` scope)."""
     parsed = parse_case_number(number)
     case = (ServiceCase.objects.select_related("service", "client_person", "client_company",
                                                "provider", "holder", "representative")
@@ -42,7 +47,9 @@ def changed_cases(actor: Actor, cursor: int, limit: int = 100) -> tuple[list[Ser
     """Cases of the actor's institution (as holder or provider) changed after `cursor`, oldest
     change first, and the cursor to ask with next. Each of the two branches is one walk of an
     (institution, change_seq) index, so the cost does not depend on how many services the
-    client's scope names; reads are audited per case."""
+    client's scope names; reads are audited per case. `cursor` is a `change_seq` (0: from the
+    start); at most `limit` cases are returned. Raises PermissionDenied unless the actor is an
+    institution's system with the `cases:read` scope (`CaseAction.LIST_CASES`, `case_scope`)."""
     scope = case_scope(actor)
     branches = []
     for column in ("holder_id", "provider_id"):
@@ -160,7 +167,9 @@ def client_case(actor: Actor, number: str, client: Person | Company
                 ) -> tuple[ServiceCase, list[CaseEvent]]:
     """One case of the client the actor acts for, with its history (the e-account's case page).
     Another client's case, or a number that is not valid, is "no such case"; the read is
-    audited."""
+    audited. Raises ServiceCase.DoesNotExist for a malformed number, an unknown case, and
+    (alike) a case of another client or of a client the actor does not act for
+    (`IdentityAction.CLIENT_READ`)."""
     try:
         parsed = parse_case_number(number)
     except ValidationError:
@@ -196,7 +205,10 @@ def case_by_holder_reference(institution: Institution, reference: str) -> Servic
 
 
 def client_consultation(actor: Actor, pk: int, client: Person | Company) -> Consultation:
-    """One consultation of the client the actor acts for (to give feedback on it)."""
+    """One consultation (konsultācija), by id, of the client the actor acts for (to give
+    feedback on it). Raises Consultation.DoesNotExist for an unknown consultation and, alike,
+    another client's or one of a client the actor does not act for
+    (`IdentityAction.CLIENT_READ`)."""
     consultation = Consultation.objects.select_related("service", "provider").filter(pk=pk).first()
     if consultation is None or not decide(actor, IdentityAction.CLIENT_READ, consultation, client=client):
         raise Consultation.DoesNotExist
@@ -222,6 +234,9 @@ CONSULTATION_HISTORY_FIELDS = [
 
 
 def status_mappings(institution: Institution) -> QuerySet[StatusMapping]:
+    """The institution's own detailed statuses (`holder_status`) and the standard statuses they
+    mean, for the services it holds, by service code and own status (the administration page;
+    no access check: the caller makes it)."""
     return StatusMapping.objects.filter(service__holder=institution).select_related(
         "service").order_by("service__code", "holder_status")
 

@@ -1,5 +1,6 @@
-"""Request-register writes (B1): open cases, record their history, results, acknowledgements,
-feedback and consultations; reads are in `durvis.register.queries`.
+"""Request-register writes (B1): open service cases (lietas), record their history, results,
+acknowledgements, feedback and consultations (konsultācijas); reads are in
+`durvis.register.queries`.
 
 Every write checks the access policy and writes the audit log and its domain events
 (`durvis.register.events`) in the same transaction; whoever cares (client notifications,
@@ -69,8 +70,10 @@ MAX_BATCH = 1000
 
 
 def transition_allowed(previous: str | None, new: str) -> bool:
-    """A case starts received or registered; a repeated status (a new detailed holder status
-    within it) is always allowed."""
+    """Whether a case may go from `previous` (None: it has no status yet) to `new`, by
+    `TRANSITIONS` (B1). A case starts received or registered; a repeated status (a new detailed
+    holder status within it) is always allowed. Raises KeyError for a `previous` that is not a
+    `CaseStatus` (and differs from `new`)."""
     if previous is None:
         return new in INITIAL_STATUSES
     return new == previous or new in TRANSITIONS[previous]
@@ -110,7 +113,14 @@ def _next_sequence(service: Service) -> int:
 
 @dataclass(frozen=True)
 class NewCase:
-    """An application as a channel registers it. Codes are as people write them."""
+    """An application as a channel registers it. Codes are as people write them.
+
+    `identification` is an `IdentificationLevel`; the client is named by `personal_code`
+    (personas kods) or `registration_number`, or only by `client_phone`. `acted_by` is an
+    `ActedBy`: a representative gives their `representative_code` and the `mandate_reference`
+    (pilnvara). `provider_code` is the providing institution (pakalpojuma sniedzējs; empty: the
+    actor's), `service_point` where it was taken (e.g. a client-service centre, VPVKAC).
+    `status` is the first status (received or registered), at `applied_at` (None: now)."""
 
     service_code: int
     identification: str
@@ -133,7 +143,32 @@ class NewCase:
 
 @transaction.atomic
 def open_case(actor: Actor, new: NewCase) -> ServiceCase:
-    """Register an application under a new case number."""
+    """Register an application under a new case number (`<service code> <sequence><check
+    digit>`, seed §4.2, B1) with its first status event; audited, and `case.registered` is
+    published (the holder's systems hear of a case another institution registered). Returns the
+    case.
+
+    Its refusals, raised in the order they are checked:
+    - ValidationError `service_code` (`unknown`): no published service with this code.
+    - PermissionDenied: the actor may not register cases of the service
+      (`CaseAction.CREATE_CASE`: a system with the `cases:write` scope covering the service, or
+      client-service staff, of the service's holder or one of its providers).
+    - ValidationError `personal_code` or `registration_number`: the code is not valid (its own
+      code: `format`, `length`, `checksum`, `date`, `company`, `person`, `invalid`) or nobody
+      has it (`unknown`).
+    - Identification level rules: ValidationError `personal_code` (`required`) for a signed-in
+      or agent-identified client without a personal code or registration number;
+      `client_phone` (`required`) for a phone-only case without the phone or with a code;
+      `identification` (`invalid`) for an anonymous case (any other level) that names a client
+      or a phone.
+    - Provider rules: ValidationError `provider_code`: `unknown` institution (without a code:
+      an actor without an institution); `not_a_provider` of the service; `foreign_provider`
+      when an institution other than the holder registers a case for another provider.
+    - Representative rules (when `acted_by` is a representative): ValidationError
+      `representative_code`: `required` without the code or the mandate reference, the code's
+      own error when it is not valid, or `unknown`.
+    - ValidationError `status` (`invalid_transition`): a new case is received or registered.
+    """
     service = Service.objects.filter(code=new.service_code, status=ServiceStatus.PUBLISHED).first()
     if service is None:
         raise _field_error("service_code", "No published service with this code.", "unknown")
@@ -261,6 +296,11 @@ def _payload(case: ServiceCase) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class StatusEvent:
+    """One status change as an institution's system reports it (B1, B9): the case's number as
+    people write it, when it happened, a standard `status` or the holder's own `holder_status`
+    (mapped by `map_holder_status`), a note, and the system's `event_id` (repeats with it are
+    recognised)."""
+
     case_number: str
     occurred_at: datetime.datetime
     status: str = ""
@@ -291,7 +331,15 @@ class _Pending:
 @transaction.atomic
 def record_status_events(actor: Actor, events: Sequence[StatusEvent]) -> list[ItemResult]:
     """Record a batch of status events, answered per item: valid events are stored together in
-    one transaction even when others in the batch are rejected."""
+    one transaction even when others in the batch are rejected. Stored events are audited and
+    published (`case.status_changed`, saying whether the current status moved).
+
+    Raises ValidationError keyed `events` (`too_many`) for more than MAX_BATCH (1,000) events,
+    and nothing else: an item's refusal is its ItemResult (`rejected`, with errors on
+    `case_number`: the number's own code when malformed, `not_found` for an unknown case and,
+    alike, one the actor may not change; `holder_status`: `unmapped_status`; `status`:
+    `invalid_transition`, checked against the status before it in time), and a repeated event
+    is `duplicate`."""
     if len(events) > MAX_BATCH:
         raise _field_error("events", f"At most {MAX_BATCH} events in one batch.", "too_many")
     results = {i: ItemResult(i, e.case_number, "recorded") for i, e in enumerate(events)}
@@ -442,7 +490,12 @@ def _save_current_status(cases: list[ServiceCase]) -> None:
 # --- Results, acknowledgements, feedback -------------------------------------------------------
 
 def case_for_update(actor: Actor, number: str) -> ServiceCase:
-    """The case to change, locked; unknown and foreign cases are alike not found."""
+    """The case to change, by its number as people write it (`9999 76544`), with its service,
+    locked (`select_for_update`) until the caller's transaction ends. Raises ValidationError
+    saying what is wrong (code `format` or `checksum`, not keyed by a field) for a malformed
+    number, and ServiceCase.DoesNotExist for an unknown case and, alike, one the actor may not
+    change (`CaseAction.UPDATE_CASE`: not of its institution as holder or provider, outside its
+    token's services or `cases:write` scope)."""
     parsed = parse_case_number(number)
     case = (ServiceCase.objects.select_for_update().select_related("service")
             .filter(number=str(parsed)).first())
@@ -454,7 +507,11 @@ def case_for_update(actor: Actor, number: str) -> ServiceCase:
 @transaction.atomic
 def record_result(actor: Actor, number: str, *, occurred_at: datetime.datetime, title: str,
                   reference: str = "", note: str = "", event_id: str = "") -> CaseEvent:
-    """A result of the case (a decision document, or where to find it)."""
+    """Record a result of the case (a decision document titled `title`, or where to find it:
+    `reference`) that came about at `occurred_at`; audited, and `case.result` is published.
+    Repeated (the same `event_id`, or without one the same title, reference and time), it
+    returns the stored event and changes nothing. Raises as `case_for_update`: ValidationError
+    for a malformed number, ServiceCase.DoesNotExist for an unknown or foreign case."""
     case = case_for_update(actor, number)
     key = f"result:{event_id}" if event_id else "result:" + hashlib.sha256(
         f"{title}|{reference}|{occurred_at.isoformat()}".encode()).hexdigest()[:40]
@@ -473,7 +530,9 @@ def record_result(actor: Actor, number: str, *, occurred_at: datetime.datetime, 
 
 @transaction.atomic
 def acknowledge(actor: Actor, number: str) -> ServiceCase:
-    """The holder's system confirms it received the application (repeating it is harmless)."""
+    """The holder's system confirms it received the application (repeating it is harmless);
+    audited the first time. Raises as `case_for_update`: ValidationError for a malformed
+    number, ServiceCase.DoesNotExist for an unknown or foreign case."""
     case = case_for_update(actor, number)
     if case.acknowledged_at is None:
         case.acknowledged_at = timezone.now()
@@ -492,7 +551,12 @@ def _touch(case: ServiceCase, *fields: str) -> None:
 
 @transaction.atomic
 def give_feedback(actor: Actor, case: ServiceCase, rating: int, comment: str = "") -> Feedback:
-    """The client rates a case once, after its result (B1)."""
+    """The client rates a case once, after its result (B1): `rating` 1 to 5, with an optional
+    `comment`; audited, and `feedback.received` is published to the holder and the provider.
+    Raises PermissionDenied unless the actor may act for the case's client
+    (`IdentityAction.ACT_FOR`; an anonymous case has none); ValidationError keyed `rating`:
+    `too_early` before the result (the case is not decided, result delivered, closed or
+    rejected), `duplicate` when it was given already, `range` outside 1 to 5."""
     client = case.client_company or case.client_person
     if client is None or not decide(actor, IdentityAction.ACT_FOR, client=client):
         raise PermissionDenied("only the client gives feedback on a case")
@@ -517,7 +581,11 @@ def give_feedback(actor: Actor, case: ServiceCase, rating: int, comment: str = "
 @transaction.atomic
 def give_consultation_feedback(actor: Actor, consultation: Consultation, rating: int,
                                comment: str = "") -> Feedback:
-    """The client rates a consultation they received, once (B1)."""
+    """The client rates a consultation (konsultācija) they received, once (B1): `rating` 1 to
+    5, with an optional `comment`; audited, and `feedback.received` is published to the
+    provider. Raises PermissionDenied unless the actor may act for the consultation's client
+    (`IdentityAction.ACT_FOR`; an anonymous consultation has none); ValidationError keyed
+    `rating`: `duplicate` when it was given already, `range` outside 1 to 5."""
     client = consultation.client_company or consultation.client_person
     if client is None or not decide(actor, IdentityAction.ACT_FOR, client=client):
         raise PermissionDenied("only the client gives feedback on a consultation")
@@ -539,6 +607,10 @@ def give_consultation_feedback(actor: Actor, consultation: Consultation, rating:
 
 @dataclass(frozen=True)
 class NewConsultation:
+    """A consultation as a channel registers it (B1, seed §4.2, §4.4.2.1): about a service
+    (`service_code`) or a free `topic`; the client named as in `NewCase` or not at all; the
+    case it was about (`case_number`, optional); `duration_seconds` of the conversation."""
+
     channel: str
     identification: str
     outcome: str
@@ -555,7 +627,18 @@ class NewConsultation:
 
 @transaction.atomic
 def register_consultation(actor: Actor, new: NewConsultation) -> Consultation:
-    """Information given to a client, identified or not, through any channel."""
+    """Register a consultation (konsultācija, B1): information given to a client, identified or
+    not, through any channel, by the actor's institution as the provider; audited.
+
+    Raises ValidationError `service_code` (`unknown`) for an unknown service (published or not),
+    `topic` (`required`) when neither a service nor a topic is given; PermissionDenied unless
+    the actor may register consultations of the service (`CaseAction.REGISTER_CONSULTATION`: a
+    system with the `consultations:write` scope covering it, or client-service staff, of its
+    holder or one of its providers; any of them for a topic) and has an institution; the
+    client refusals of `open_case` (ValidationError `personal_code`, `registration_number`,
+    `client_phone`, `identification`); ValidationError `case_number` (`not_found`) for a
+    malformed or unknown case number and, alike, a case the actor may not change. The case is
+    not checked to be the consultation's client's."""
     service = None
     if new.service_code is not None:
         service = Service.objects.filter(code=new.service_code).first()
@@ -590,7 +673,11 @@ def register_consultation(actor: Actor, new: NewConsultation) -> Consultation:
 @transaction.atomic
 def map_holder_status(actor: Actor, service: Service, holder_status: str, status: str
                       ) -> StatusMapping:
-    """An institution names its own detailed status and the standard status it means."""
+    """An institution names its own detailed status (`holder_status`) and the standard status
+    (a `CaseStatus`) it means, for one of its services; status events may then carry only the
+    holder status. Audited. Raises PermissionDenied unless the actor is the administrator of
+    the service's holder (`CatalogAction.CHANGE_SERVICE`), and ValidationError keyed `status`
+    (`invalid`) for a status that is not a standard one or an empty own status."""
     if not decide(actor, CatalogAction.CHANGE_SERVICE, service):
         raise PermissionDenied("only the holder's administrator maps its statuses")
     if status not in CaseStatus.values or not holder_status.strip():
