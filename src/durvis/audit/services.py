@@ -15,6 +15,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from durvis.audit.models import AUDIT_CHAINS, GENESIS_HASH, AuditChainHead, AuditEvent
+from durvis.core import bulk
 
 if TYPE_CHECKING:
     from durvis.core.actor import Actor
@@ -91,9 +92,9 @@ def record_many(actor: Actor, entries: Sequence[Entry]) -> list[AuditEvent]:
         event.row_hash = row_hash(event)
         head.last_seq, head.last_hash = event.chain_seq, event.row_hash
         events.append(event)
-    created = AuditEvent.objects.bulk_create(events)
+    bulk.insert(events)
     head.save(update_fields=["last_seq", "last_hash"])
-    return created
+    return events
 
 
 def canonical(event: AuditEvent) -> str:

@@ -28,6 +28,7 @@ from durvis.access.policy import decide
 from durvis.audit.services import Entry, record, record_many
 from durvis.catalog.models import Service, ServiceStatus
 from durvis.catalog.rules import CatalogAction
+from durvis.core import bulk
 from durvis.core.actor import Actor
 from durvis.core.events import publish
 from durvis.identity import queries as identity
@@ -379,13 +380,21 @@ def _cases_for_update(actor: Actor, events: Sequence[StatusEvent],
             continue
         numbers[index] = str(parsed)
         results[index].case_number = str(parsed)
-    found = {c.number: c for c in ServiceCase.objects.select_for_update()
-             .select_related("service").filter(number__in=set(numbers.values())).order_by("pk")}
+    found = {c.number: c for c in ServiceCase.objects.select_for_update(of=("self",))
+             .select_related("service").only(*INGEST_FIELDS)
+             .filter(number__in=set(numbers.values())).order_by("pk")}
     for index, number in numbers.items():
         case = found.get(number)
         if case is None or not decide(actor, CaseAction.UPDATE_CASE, case):
             _reject(results[index], "case_number", "No such case for this client.", "not_found")
     return found
+
+
+# What the ingest reads of each case (not the wide rows of cases and services): the policy's
+# question, the transition, the current status it writes and the event it publishes.
+INGEST_FIELDS = ("number", "status", "holder_status", "status_at", "change_seq", "updated_at",
+                 "holder_reference", "holder_id", "provider_id", "service_id", "client_person_id",
+                 "client_company_id", "service__code")
 
 
 def _mappings(service_ids: set[int]) -> dict[tuple[int, str], str]:
@@ -451,7 +460,7 @@ def _store(actor: Actor, accepted: list[_Pending]) -> None:
     if not accepted:
         return
     now = timezone.now()
-    CaseEvent.objects.bulk_create([
+    bulk.insert([
         CaseEvent(case=p.case, kind=EventKind.STATUS, status=p.status,
                   holder_status=p.event.holder_status, occurred_at=p.event.occurred_at,
                   recorded_at=now, note=p.event.note, dedup_key=p.dedup_key,
@@ -476,15 +485,8 @@ def _store(actor: Actor, accepted: list[_Pending]) -> None:
 
 
 def _save_current_status(cases: list[ServiceCase]) -> None:
-    """One parameterised UPDATE per case, sent as a batch (psycopg pipelines it): Django's
-    `bulk_update` builds one CASE expression per column, which costs seconds for 1,000 rows."""
-    table = ServiceCase._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {table} SET status = %s, holder_status = %s, status_at = %s, "  # noqa: S608
-            "change_seq = %s, updated_at = %s WHERE id = %s",
-            [(c.status, c.holder_status, c.status_at, c.change_seq, c.updated_at, c.pk)
-             for c in cases])
+    """The cases' current status and change number, all in one statement (`core.bulk`)."""
+    bulk.update(cases, ["status", "holder_status", "status_at", "change_seq", "updated_at"])
 
 
 # --- Results, acknowledgements, feedback -------------------------------------------------------
