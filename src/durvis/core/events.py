@@ -35,6 +35,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import Min
 from django.utils import timezone
+from django_tasks import task
 
 from durvis.core.actor import Actor
 from durvis.core.models import DeliveryStatus, DomainEvent, EventDelivery
@@ -167,9 +168,20 @@ def _json(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _wake_worker() -> None:
-    from durvis.core.tasks import dispatch_events
-
     dispatch_events.enqueue()
+
+
+@task()
+def dispatch_events() -> int:
+    """The worker's task (`manage.py db_worker`): run every delivery that is due; if some wait
+    for a retry, come back when the first is due."""
+    ran = 0
+    while (count := dispatch_due()) > 0:
+        ran += count
+    due = next_due_at()
+    if due is not None:
+        dispatch_events.using(run_after=max(due, timezone.now())).enqueue()
+    return ran
 
 
 def backoff(attempts: int) -> timedelta:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import models, transaction
@@ -42,6 +43,7 @@ from durvis.identity.models import (
     Person,
     PersonCode,
     StaffMember,
+    StaffRole,
 )
 from durvis.identity.rules import IdentityAction
 
@@ -175,10 +177,6 @@ def record_staff(
     """Create or update a staff user with a usable password (demo and first set-up; no access
     check) and their staff record in `institution` with `roles` (`StaffRole` values). Raises
     ValueError for a role that is not a `StaffRole`."""
-    from django.contrib.auth import get_user_model
-
-    from durvis.identity.models import StaffRole
-
     unknown = set(roles) - set(StaffRole.values)
     if unknown:
         raise ValueError(f"Unknown staff roles: {sorted(unknown)}")

@@ -24,6 +24,7 @@ from django.core.mail.message import make_msgid
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_tasks import task
 
 from durvis.access.policy import decide
 from durvis.audit.services import record
@@ -203,9 +204,20 @@ def emit(event: str, institution_ids: Iterable[int], items: list[dict[str, Any]]
 
 
 def _wake_worker() -> None:
-    from durvis.integrations.tasks import deliver_outbox
-
     deliver_outbox.enqueue()
+
+
+@task()
+def deliver_outbox() -> int:
+    """The worker's task (`manage.py db_worker`): deliver everything due; if messages wait for
+    a retry, come back when the first is due."""
+    delivered = 0
+    while (count := deliver_due()) > 0:
+        delivered += count
+    due = next_due_at()
+    if due is not None:
+        deliver_outbox.using(run_after=max(due, timezone.now())).enqueue()
+    return delivered
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
