@@ -271,9 +271,15 @@ def _service_rule(operation: str, *, allow_no_service: bool = False) -> Any:
 
 
 def _list_cases(actor: Actor, obj: Any, client: Any) -> Decision:
-    if actor.api is not None and "cases:read" in actor.api.operations:
+    """Lists of an institution's cases: its systems (with the scope) and its client-service
+    staff (the staff start page lists the cases read-only)."""
+    if actor.api is not None:
+        if "cases:read" in actor.api.operations:
+            return ALLOW
+        return deny("the client lacks the cases:read scope")
+    if actor.staff is not None and actor.roles & CASE_STAFF_ROLES:
         return ALLOW
-    return deny("the client lacks the cases:read scope")
+    return deny("not a client-service system or employee")
 
 
 def owner_of(record: Any) -> Person | Company | None:

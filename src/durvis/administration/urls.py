@@ -1,9 +1,12 @@
 from django.urls import path
 
-from durvis.administration import integrations, team, views
+from durvis.administration import home, integrations, team, views
 
 app_name = "administration"
 urlpatterns = [
+    path("staff/", home.home, name="home"),
+    path("staff/cases/", home.cases, name="cases"),
+    path("staff/cases/<str:number>/", home.case, name="case"),
     path("administration/services/", views.service_list, name="services"),
     path("administration/services/new/", views.service_create, name="service-create"),
     path("administration/services/<int:code>/", views.service_edit, name="service-edit"),
