@@ -48,7 +48,10 @@ def overview(request: HttpRequest) -> HttpResponse:
     _audit_read(request, "eaccount.overview.read", role)
     return render(request, "eaccount/overview.html", {
         "eaccount_section": "overview",
-        "open_cases": open_cases[:10], "open_count": open_cases.count(),
+        # "Needs your action" first: the cases an institution waits on the client for.
+        "action_cases": list(open_cases.filter(status=CaseStatus.WAITING_FOR_CLIENT)[:10]),
+        "open_cases": open_cases.exclude(status=CaseStatus.WAITING_FOR_CLIENT)[:10],
+        "open_count": open_cases.count(),
         "to_rate": recent_results[:5],
         "unread_messages": messaging.unread_count(role.client),
     })
@@ -74,7 +77,10 @@ def history(request: HttpRequest) -> HttpResponse:
     return render(request, "eaccount/history.html", {
         "eaccount_section": "history", "form": form, "entries": entries, "total": total,
         "page": page, "has_previous": page > 1, "has_next": page * PAGE_SIZE < total,
-        "query": query.urlencode(), "filtered": bool(filters and any(vars(filters).values())),
+        "query": query.urlencode(),
+        # Any filter typed (even one with an error) is a filter: "nothing matches", never "your
+        # history is empty".
+        "filtered": any(value for key, value in request.GET.items() if key != "page"),
     })
 
 
@@ -134,10 +140,21 @@ def _case_page(request: HttpRequest, case: ServiceCase, events: list[Any], form:
     actor = actor_from_request(request)
     return render(request, "eaccount/case.html", {
         "eaccount_section": "history", "case": case, "events": events, "can_rate": can_rate,
-        "feedback_form": form,
+        "feedback_form": form, "asked": _what_is_asked(case, events),
         "documents": documents.documents_of_case(actor, case, role.client),
         "case_messages": messaging.messages_of_case(actor, case, role.client),
     }, status=status)
+
+
+def _what_is_asked(case: ServiceCase, events: list[Any]) -> str:
+    """While a case waits for the client: what the institution asked for, as its latest
+    waiting-for-client event says (its note, else the institution's own status name)."""
+    if case.status != CaseStatus.WAITING_FOR_CLIENT:
+        return ""
+    for event in reversed(events):
+        if event.status == CaseStatus.WAITING_FOR_CLIENT:
+            return str(event.note or event.holder_status or "")
+    return ""
 
 
 def _can_rate(case: ServiceCase) -> bool:

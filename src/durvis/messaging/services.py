@@ -298,7 +298,8 @@ def send_to_client(actor: Actor, *, client: Client, institution: Institution, su
     record(actor, "messaging.message.send", message, subject=audit_subject(client),
            details={"thread": thread.pk, "attachments": len(documents)})
     notify_clients(Topic.MESSAGES, "message_received", [(client, {
-        "institution": institution, "number": thread.case.number if thread.case else ""})])
+        "institution": institution, "number": thread.case.number if thread.case else "",
+        "thread_id": thread.pk})])  # the notification links straight to the conversation
     return message
 
 

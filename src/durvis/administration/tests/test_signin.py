@@ -165,7 +165,7 @@ def test_five_wrong_passwords_lock_out(client, staff, device):
     right = password_step(client)  # the sixth, with the right password
     assert right.status_code == 429
     page = right.content.decode()
-    assert "Pieteikšanās ir bloķēta" in page and "15 minūtēm" in page
+    assert "Ienākšana ir bloķēta" in page and "15 minūtēm" in page
     assert 'lang="lv"' in page and "Traceback" not in page
     assert PENDING_KEY not in client.session
     assert client.get(SERVICES).status_code == 302
