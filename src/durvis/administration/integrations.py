@@ -8,11 +8,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from durvis.access.policy import Action, Actor, actor_from_request, decide
+from durvis.administration.confirm import ask, confirmed
 from durvis.administration.decorators import staff_required
 from durvis.catalog.models import Service
 from durvis.identity.models import Institution
@@ -98,6 +100,12 @@ def deactivate_client(request: HttpRequest, client_id: int) -> HttpResponse:
     client = ApiClient.objects.filter(pk=client_id, institution=institution).first()
     if client is None:
         raise Http404
+    if not confirmed(request):
+        return ask(request, title=_("Revoke the token of %(name)s?") % {"name": client.name},
+                   warning=_("The system's requests will be refused at once. This cannot be "
+                             "undone: the system needs a new client and token."),
+                   action=_("Yes, revoke the token"),
+                   cancel_url=reverse("administration:integrations"))
     integrations.deactivate_api_client(actor, client)
     messages.success(request, _("The client's token no longer works."))
     return redirect("administration:integrations")
@@ -138,6 +146,19 @@ def map_status(request: HttpRequest) -> HttpResponse:
     form.fields["service"].queryset = Service.objects.filter(holder=institution)  # type: ignore[attr-defined]
     if not form.is_valid():
         return _invalid(request, form)
+    service, holder_status = form.cleaned_data["service"], form.cleaned_data["holder_status"]
+    existing = register.status_mappings(institution).filter(
+        service=service, holder_status=holder_status.strip()).first()
+    if existing and existing.status != form.cleaned_data["status"] and not confirmed(request):
+        return ask(
+            request, title=_("Replace the mapping of “%(name)s”?") % {"name": existing.holder_status},
+            warning=_("%(service)s: “%(name)s” now means “%(old)s”; it will mean “%(new)s” for "
+                      "every later status event.") % {
+                "service": service.name, "name": existing.holder_status,
+                "old": existing.get_status_display(),
+                "new": CaseStatus(form.cleaned_data["status"]).label},
+            action=_("Yes, replace it"), cancel_url=reverse("administration:integrations"),
+            fields={k: v for k, v in request.POST.items() if k.startswith("mapping-")})
     try:
         register.map_holder_status(actor, form.cleaned_data["service"],
                                    form.cleaned_data["holder_status"], form.cleaned_data["status"])
