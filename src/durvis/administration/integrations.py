@@ -158,7 +158,7 @@ def map_status(request: HttpRequest) -> HttpResponse:
                 "old": existing.get_status_display(),
                 "new": CaseStatus(form.cleaned_data["status"]).label},
             action=_("Yes, replace it"), cancel_url=reverse("administration:integrations"),
-            fields={k: v for k, v in request.POST.items() if k.startswith("mapping-")})
+            fields={k: request.POST.get(k, "") for k in request.POST if k.startswith("mapping-")})
     try:
         register.map_holder_status(actor, form.cleaned_data["service"],
                                    form.cleaned_data["holder_status"], form.cleaned_data["status"])
