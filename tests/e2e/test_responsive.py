@@ -99,8 +99,14 @@ def test_history_status_is_visible_on_a_phone(live_server, family, page, sign_in
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_administration_pages_fit_a_phone_and_pass_axe(live_server, family, staff, page,
                                                        staff_login, language):
-    _staff_cookie(page, live_server, staff_login, staff["vsaa_admin"])
-    for name, url_name, args in ADMINISTRATION:
+    from durvis.access.policy import Actor
+    from durvis.integrations import services as integrations
+
+    admin = staff["vsaa_admin"]
+    hook = integrations.register_webhook(Actor(kind="staff", staff=admin), admin.institution,
+                                         "https://vsaa.example.lv/hooks", ["case.registered"])
+    _staff_cookie(page, live_server, staff_login, admin)
+    for name, url_name, args in [*ADMINISTRATION, ("webhook", "administration:webhook", [hook.pk])]:
         for width in WIDTHS:
             status = _check(page, live_server.url + _url(url_name, args, family, language),
                             f"administration {name} ({language}, {width}px)", width)

@@ -19,6 +19,7 @@ from durvis.administration.decorators import staff_required
 from durvis.catalog.models import Service
 from durvis.identity.models import Institution
 from durvis.integrations import services as integrations
+from durvis.integrations import webhooks
 from durvis.integrations.models import ApiClient, Operation, OutboxMessage, WebhookEvent
 from durvis.register import services as register
 from durvis.register.models import CaseStatus
@@ -71,7 +72,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         "institution": institution,
         "clients": integrations.clients_of(institution),
         "webhooks": integrations.webhooks_of(institution),
-        "dead_letters": integrations.dead_letters(actor, institution),
+        # Failures as they happen: dead letters and messages still retried after an error.
+        "dead_letters": webhooks.failing(actor, institution),
         "mappings": register.status_mappings(institution),
         "client_form": client_form, "webhook_form": WebhookForm(prefix="webhook"),
         "mapping_form": mapping_form,

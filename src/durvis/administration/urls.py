@@ -1,6 +1,6 @@
 from django.urls import path
 
-from durvis.administration import home, integrations, team, views
+from durvis.administration import home, integrations, team, views, webhook_views
 
 app_name = "administration"
 urlpatterns = [
@@ -17,6 +17,12 @@ urlpatterns = [
          integrations.deactivate_client, name="api-client-deactivate"),
     path("administration/integrations/webhooks/", integrations.create_webhook,
          name="webhook-create"),
+    path("administration/integrations/webhooks/<int:endpoint_id>/", webhook_views.detail,
+         name="webhook"),
+    path("administration/integrations/webhooks/<int:endpoint_id>/test/", webhook_views.send_test,
+         name="webhook-test"),
+    path("administration/integrations/webhooks/<int:endpoint_id>/rotate-secret/",
+         webhook_views.rotate_secret, name="webhook-rotate-secret"),
     path("administration/integrations/outbox/<int:message_id>/replay/", integrations.replay,
          name="outbox-replay"),
     path("administration/integrations/status-mappings/", integrations.map_status,
