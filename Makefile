@@ -15,7 +15,14 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install: .venv/.installed node_modules/.installed
+# The stylesheet: GOV.UK Frontend's Sass with Durvis's name, colours and system fonts, compiled by
+# Dart Sass from npm into build/ (served as static files, never committed).
+CSS := build/static/css/durvis.css
+$(CSS): src/durvis/assets/durvis.scss node_modules/.installed
+	@mkdir -p $(@D)
+	node_modules/.bin/sass --no-source-map --style=compressed --quiet-deps --load-path=node_modules $< $@
+
+install: .venv/.installed node_modules/.installed $(CSS)
 
 # The end-to-end tests drive Debian's Chromium (never a browser downloaded by a tool).
 browser:
@@ -53,4 +60,4 @@ lint: install
 	.venv/bin/lint-imports --no-cache
 
 clean:
-	rm -rf var .venv node_modules
+	rm -rf var build .venv node_modules

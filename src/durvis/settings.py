@@ -101,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "durvis.core.context_processors.platform",
                 "durvis.eaccount.context_processors.client",
+                "durvis.administration.navigation.header",
             ],
         },
     },
@@ -144,7 +145,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "staff-login"
-LOGIN_REDIRECT_URL = "administration:services"
+LOGIN_REDIRECT_URL = "administration:home"
 LOGOUT_REDIRECT_URL = "staff-login"
 # Staff sign in with a password and then a code from an authenticator app (A12); see
 # `administration/signin.py`. axes checks every password first and counts every failure of either
@@ -181,6 +182,9 @@ LANGUAGE_CODE = "lv"
 LANGUAGES = [("lv", _("Latvian")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "src" / "durvis" / "locale"]
 TIME_ZONE = "Europe/Riga"
+# Dates, times and numbers in each language's European form (day first, 24-hour time):
+# durvis/core/formats/{lv,en}/formats.py; money through the `money` filter (core/templatetags).
+FORMAT_MODULE_PATH = ["durvis.core.formats"]
 USE_I18N = True
 USE_TZ = True
 MODELTRANSLATION_DEFAULT_LANGUAGE = "lv"
@@ -192,7 +196,8 @@ STATIC_ROOT = VAR_DIR / "static"
 NODE_MODULES = BASE_DIR / "node_modules"
 STATICFILES_DIRS = [
     BASE_DIR / "src" / "durvis" / "static",
-    ("vendor/pico", NODE_MODULES / "@picocss" / "pico" / "css"),
+    BASE_DIR / "build" / "static",  # durvis.css, compiled by `make` from src/durvis/assets
+    ("vendor/govuk", NODE_MODULES / "govuk-frontend" / "dist" / "govuk"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
 ]
 # Uploaded files (documents, C2) are never served by address: only the download view, after the

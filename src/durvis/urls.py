@@ -4,11 +4,13 @@ from django.urls import include, path
 
 from durvis.administration import signin
 from durvis.api import api
+from durvis.core import pages
 from durvis.core import views as core_views
 from durvis.identity.urls import protocol_urlpatterns as signin_protocol_urls
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
+    path("favicon.ico", pages.favicon, name="favicon"),
     path("readyz", core_views.readyz, name="readyz"),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -18,6 +20,9 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(
     path("", include("durvis.catalog.urls")),
+    path("accessibility/", pages.statement, {"name": "accessibility"}, name="accessibility"),
+    path("privacy/", pages.statement, {"name": "privacy"}, name="privacy"),
+    path("contacts/", pages.statement, {"name": "contacts"}, name="contacts"),
     path("", include("durvis.administration.urls")),
     path("", include("durvis.identity.urls")),
     path("eaccount/", include("durvis.eaccount.urls")),

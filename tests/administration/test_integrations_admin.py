@@ -45,7 +45,11 @@ def test_a_client_cannot_cover_another_institutions_service(admin_client, catalo
 
 def test_revoke_a_client(admin_client, api_client_factory):
     http = api_client_factory("VSAA")
-    admin_client.post(f"/administration/integrations/clients/{http.api_client.pk}/deactivate/")
+    url = f"/administration/integrations/clients/{http.api_client.pk}/deactivate/"
+    asked = admin_client.post(url)  # the first click asks: nothing is revoked yet
+    assert asked.status_code == 200 and 'name="confirmed" value="yes"' in asked.content.decode()
+    assert http.get("/api/v1/cases").status_code != 401
+    admin_client.post(url, {"confirmed": "yes"})
     assert http.get("/api/v1/cases").status_code == 401
 
 
@@ -92,6 +96,14 @@ def test_status_mapping(admin_client, catalogue):
         "mapping-service": catalogue["childbirth"].pk, "mapping-holder_status": "Izskatīšanā",
         "mapping-status": "in_progress"})
     assert StatusMapping.objects.get().status == "in_progress"
+    replacing = {"mapping-service": catalogue["childbirth"].pk,
+                 "mapping-holder_status": "Izskatīšanā", "mapping-status": "waiting_for_client"}
+    asked = admin_client.post("/administration/integrations/status-mappings/", replacing)
+    assert asked.status_code == 200 and 'value="waiting_for_client"' in asked.content.decode()
+    assert StatusMapping.objects.get().status == "in_progress"  # asked before replacing
+    admin_client.post("/administration/integrations/status-mappings/",
+                      {**replacing, "confirmed": "yes"})
+    assert StatusMapping.objects.get().status == "waiting_for_client"
     foreign = admin_client.post("/administration/integrations/status-mappings/", {
         "mapping-service": catalogue["vat"].pk, "mapping-holder_status": "X",
         "mapping-status": "in_progress"})

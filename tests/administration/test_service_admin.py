@@ -44,7 +44,7 @@ def test_password_sign_in(client, staff):
     assert response.status_code == 302 and response["Location"] == "/staff/login/code/"
     assert client.get("/administration/services/").status_code == 302  # not yet
     response = client.post("/staff/login/code/", {"otp_token": identity.current_totp_code(device)})
-    assert response.status_code == 302 and response["Location"] == "/administration/services/"
+    assert response.status_code == 302 and response["Location"] == "/staff/"
     assert client.get("/administration/services/").status_code == 200
     bad = client.post("/staff/login/", {"username": "admin.vsaa", "password": "wrong"})
     assert bad.status_code == 200 and "errorlist" in bad.content.decode()

@@ -20,6 +20,7 @@ from durvis.identity.sessions import LAST_ACTIVITY_KEY, PENDING_KEY, SIGNED_IN_A
 
 PASSWORD = "pw-admin.vsaa-long-enough"
 SERVICES = "/administration/services/"
+HOME = "/staff/"  # every role lands on its start page
 
 
 @pytest.fixture
@@ -49,7 +50,7 @@ def test_password_and_code_sign_in_and_reach_the_staff_pages(client, device, cat
     page = client.get("/staff/login/code/")
     assert page.status_code == 200 and 'autocomplete="one-time-code"' in page.content.decode()
     response = client.post("/staff/login/code/", {"otp_token": code_now(device)})
-    assert response.status_code == 302 and response["Location"] == SERVICES
+    assert response.status_code == 302 and response["Location"] == HOME
     assert client.get(SERVICES).status_code == 200
     assert client.get("/administration/integrations/").status_code == 200
     session = client.session
@@ -140,7 +141,7 @@ def test_enrolment_confirms_a_device_with_a_right_code_and_refuses_a_wrong_one(c
 
     let_time_pass(device)
     response = client.post("/staff/login/enrol/", {"otp_token": code_now(device)})
-    assert response.status_code == 302 and response["Location"] == SERVICES
+    assert response.status_code == 302 and response["Location"] == HOME
     device.refresh_from_db()
     assert device.confirmed
     assert AuditEvent.objects.filter(action="identity.staff.second_factor_enrolled").count() == 1
@@ -163,7 +164,7 @@ def test_five_wrong_passwords_lock_out(client, staff, device):
     right = password_step(client)  # the sixth, with the right password
     assert right.status_code == 429
     page = right.content.decode()
-    assert "Pieteikšanās ir bloķēta" in page and "15 minūtēm" in page
+    assert "Ienākšana ir bloķēta" in page and "15 minūtēm" in page
     assert 'lang="lv"' in page and "Traceback" not in page
     assert PENDING_KEY not in client.session
     assert client.get(SERVICES).status_code == 302

@@ -49,7 +49,10 @@ def test_reset_removes_the_devices_ends_the_sessions_and_is_audited(client, staf
     assert TOTPDevice.objects.filter(user=lost_phone.user).count() == 2
     admin = staff_login(client, staff["vsaa_admin"])
 
-    response = admin.post(reset_url(lost_phone), follow=True)
+    asked = admin.post(reset_url(lost_phone))  # the first click asks; nothing is reset yet
+    assert asked.status_code == 200 and 'name="confirmed" value="yes"' in asked.content.decode()
+    assert TOTPDevice.objects.filter(user=lost_phone.user).count() == 2
+    response = admin.post(reset_url(lost_phone), {"confirmed": "yes"}, follow=True)
 
     assert response.redirect_chain == [(TEAM, 302)]
     page = response.content.decode()
@@ -68,7 +71,7 @@ def test_reset_removes_the_devices_ends_the_sessions_and_is_audited(client, staf
 def test_after_a_reset_the_next_sign_in_goes_to_the_enrolment(client, staff, staff_login,
                                                              lost_phone):
     staff_login(Client(), lost_phone)
-    staff_login(client, staff["vsaa_admin"]).post(reset_url(lost_phone))
+    staff_login(client, staff["vsaa_admin"]).post(reset_url(lost_phone), {"confirmed": "yes"})
 
     colleague = Client()
     response = colleague.post("/staff/login/", {"username": "specialist.vsaa",

@@ -42,7 +42,7 @@ def test_page_has_no_serious_violation(
 # code step (with a wrong code's error and the demo aid showing), and the lockout page.
 SIGN_IN_HEADINGS = {
     "lv": {"enrol": "Divfaktoru autentifikācijas iestatīšana", "code": "Ievadiet vienreizējo kodu",
-           "locked": "Pieteikšanās ir bloķēta"},
+           "locked": "Ienākšana ir bloķēta"},
     "en": {"enrol": "Set up two-factor authentication", "code": "Enter the one-time code",
            "locked": "Sign-in locked"},
 }

@@ -66,7 +66,7 @@ def test_the_client_follows_a_case_in_the_e_account(live_server, demo_signin, fa
 
     # Sign in through the demo identity provider, as the parent.
     page.goto(f"{live_server.url}/")
-    page.get_by_role("banner").get_by_role("link", name="Pieteikties").click()
+    page.get_by_role("banner").get_by_role("link", name="Ienākt").click()
     page.locator("form[action$='/signin/start/'] button[type=submit]").click()
     expect(page).to_have_url(re.compile(r"/demo/idp/authorize\?"))
     page.locator(f'input[value="{parent.pk}:self"]').check()

@@ -8,11 +8,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from durvis.access.policy import decide
+from durvis.administration.confirm import ask, confirmed
 from durvis.catalog.models import Service
 from durvis.core.actor import Actor
 from durvis.identity.models import Institution
@@ -74,7 +76,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         "institution": institution,
         "clients": integrations.clients_of(institution),
         "webhooks": integrations.webhooks_of(institution),
-        "dead_letters": integrations.dead_letters(actor, institution),
+        # Failures as they happen: dead letters and messages still retried after an error.
+        "dead_letters": integrations.failing(actor, institution),
         "mappings": register_queries.status_mappings(institution),
         "client_form": client_form, "webhook_form": WebhookForm(prefix="webhook"),
         "mapping_form": mapping_form,
@@ -103,6 +106,12 @@ def deactivate_client(request: HttpRequest, client_id: int) -> HttpResponse:
     client = ApiClient.objects.filter(pk=client_id, institution=institution).first()
     if client is None:
         raise Http404
+    if not confirmed(request):
+        return ask(request, title=_("Revoke the token of %(name)s?") % {"name": client.name},
+                   warning=_("The system's requests will be refused at once. This cannot be "
+                             "undone: the system needs a new client and token."),
+                   action=_("Yes, revoke the token"),
+                   cancel_url=reverse("administration:integrations"))
     integrations.deactivate_api_client(actor, client)
     messages.success(request, _("The client's token no longer works."))
     return redirect("administration:integrations")
@@ -143,6 +152,19 @@ def map_status(request: HttpRequest) -> HttpResponse:
     form.fields["service"].queryset = Service.objects.filter(holder=institution)  # type: ignore[attr-defined]
     if not form.is_valid():
         return _invalid(request, form)
+    service, holder_status = form.cleaned_data["service"], form.cleaned_data["holder_status"]
+    existing = register_queries.status_mappings(institution).filter(
+        service=service, holder_status=holder_status.strip()).first()
+    if existing and existing.status != form.cleaned_data["status"] and not confirmed(request):
+        return ask(
+            request, title=_("Replace the mapping of “%(name)s”?") % {"name": existing.holder_status},
+            warning=_("%(service)s: “%(name)s” now means “%(old)s”; it will mean “%(new)s” for "
+                      "every later status event.") % {
+                "service": service.name, "name": existing.holder_status,
+                "old": existing.get_status_display(),
+                "new": CaseStatus(form.cleaned_data["status"]).label},
+            action=_("Yes, replace it"), cancel_url=reverse("administration:integrations"),
+            fields={k: request.POST.get(k, "") for k in request.POST if k.startswith("mapping-")})
     try:
         register.map_holder_status(actor, form.cleaned_data["service"],
                                    form.cleaned_data["holder_status"], form.cleaned_data["status"])

@@ -9,11 +9,13 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from durvis.access.policy import decide
+from durvis.administration.confirm import ask, confirmed
 from durvis.core.actor import Actor
 from durvis.identity import services as identity
 from durvis.identity.models import StaffMember, StaffRole
@@ -58,6 +60,14 @@ def reset_second_factor(request: HttpRequest, member_id: int) -> HttpResponse:
     member = _team(actor).filter(pk=member_id).first()
     if member is None:
         raise Http404  # another institution's staff do not exist for this administrator
+    if not decide(actor, IdentityAction.RESET_STAFF_SECOND_FACTOR, member):
+        raise PermissionDenied  # oneself: refused before asking
+    if not confirmed(request):
+        return ask(request, title=_("Reset the second factor of %(username)s?")
+                   % {"username": member.user.get_username()},
+                   warning=_("Their authenticator devices are removed and their sessions end "
+                             "now. They add a new device at their next sign-in."),
+                   action=_("Yes, reset it"), cancel_url=reverse("administration:team"))
     identity.reset_second_factor(actor, member)  # PermissionDenied for oneself
     messages.success(request, _(
         "The second factor of %(username)s has been reset: at their next sign-in, after the "

@@ -45,7 +45,10 @@ def _upload_form(request: HttpRequest, role: ClientRole, data: Any = None, files
     cases = list(register_queries.client_history(
         person=role.person, company=role.company))
     institutions = list(catalog_queries.institutions().order_by("name"))
-    return UploadForm(data, files, cases=cases, institutions=institutions)
+    # `?case=<number>`: the case page's "upload a document for this case" preselects it.
+    chosen = request.GET.get("case", "")
+    initial = {"case": next((c.pk for c in cases if c.number == chosen), None)}
+    return UploadForm(data, files, initial=initial, cases=cases, institutions=institutions)
 
 
 @client_required

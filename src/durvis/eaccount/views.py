@@ -43,7 +43,10 @@ def overview(request: HttpRequest) -> HttpResponse:
     recent_results = cases.filter(status__in=register.FEEDBACK_STATUSES, feedback__isnull=True)
     return render(request, "eaccount/overview.html", {
         "eaccount_section": "overview",
-        "open_cases": open_cases[:10], "open_count": open_cases.count(),
+        # "Needs your action" first: the cases an institution waits on the client for.
+        "action_cases": list(open_cases.filter(status=CaseStatus.WAITING_FOR_CLIENT)[:10]),
+        "open_cases": open_cases.exclude(status=CaseStatus.WAITING_FOR_CLIENT)[:10],
+        "open_count": open_cases.count(),
         "to_rate": recent_results[:5],
         "unread_messages": messaging_queries.unread_count(role.client),
     })
@@ -68,7 +71,10 @@ def history(request: HttpRequest) -> HttpResponse:
     return render(request, "eaccount/history.html", {
         "eaccount_section": "history", "form": form, "entries": entries, "total": total,
         "page": page, "has_previous": page > 1, "has_next": page * PAGE_SIZE < total,
-        "query": query.urlencode(), "filtered": bool(filters and any(vars(filters).values())),
+        "query": query.urlencode(),
+        # Any filter typed (even one with an error) is a filter: "nothing matches", never "your
+        # history is empty".
+        "filtered": any(value for key, value in request.GET.items() if key != "page"),
     })
 
 
@@ -128,10 +134,21 @@ def _case_page(request: HttpRequest, case: ServiceCase, events: list[Any], form:
     actor = actor_from_request(request)
     return render(request, "eaccount/case.html", {
         "eaccount_section": "history", "case": case, "events": events, "can_rate": can_rate,
-        "feedback_form": form,
+        "feedback_form": form, "asked": _what_is_asked(case, events),
         "documents": document_queries.documents_of_case(actor, case, role.client),
         "case_messages": messaging_queries.messages_of_case(actor, case, role.client),
     }, status=status)
+
+
+def _what_is_asked(case: ServiceCase, events: list[Any]) -> str:
+    """While a case waits for the client: what the institution asked for, as its latest
+    waiting-for-client event says (its note, else the institution's own status name)."""
+    if case.status != CaseStatus.WAITING_FOR_CLIENT:
+        return ""
+    for event in reversed(events):
+        if event.status == CaseStatus.WAITING_FOR_CLIENT:
+            return str(event.note or event.holder_status or "")
+    return ""
 
 
 def _can_rate(case: ServiceCase) -> bool:

@@ -10,7 +10,8 @@ from durvis.integrations.events import forward_as_webhook
 
 MESSAGE_SENT = declare(
     "message.sent", publisher="messaging",
-    payload=("message_id", "institution_id", "number", "client_person_id", "client_company_id"),
+    payload=("message_id", "thread_id", "institution_id", "number", "client_person_id",
+             "client_company_id"),
     description="An institution put a message into a client's e-address inbox.")
 MESSAGE_RECEIVED = declare(
     "message.received", publisher="messaging", payload=("institutions", "webhook"),

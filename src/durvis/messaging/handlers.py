@@ -65,7 +65,8 @@ def notify_document_delivered(events: Sequence[Event]) -> None:
 @subscriber(MESSAGE_SENT, "messaging.notify_message_sent")
 def notify_message_sent(events: Sequence[Event]) -> None:
     institutions = identity.institutions_by_id({e.payload["institution_id"] for e in events})
+    # The notification links straight to the conversation.
     items = [(client, {"institution": institutions.get(e.payload["institution_id"]),
-                       "number": e.payload["number"]})
+                       "number": e.payload["number"], "thread_id": e.payload["thread_id"]})
              for e in events if (client := _client(e.payload)) is not None]
     services.notify_clients(services.MESSAGE_RECEIVED, items)

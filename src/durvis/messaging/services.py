@@ -342,7 +342,7 @@ def send_to_client(actor: Actor, *, client: Client, institution: Institution, su
     record(actor, "messaging.message.send", message, subject=audit_subject(client),
            details={"thread": thread.pk, "attachments": len(documents)})
     publish(actor, events.MESSAGE_SENT, [(f"thread:{thread.pk}", {
-        "message_id": message.pk, "institution_id": institution.pk,
+        "message_id": message.pk, "thread_id": thread.pk, "institution_id": institution.pk,
         "number": thread.case.number if thread.case else "",
         **{f"{name}_id": getattr(message, f"{name}_id")
            for name in ("client_person", "client_company")}})])

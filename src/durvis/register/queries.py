@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from durvis.access.policy import decide
+from durvis.access.policy import decide, visible
 from durvis.audit.services import Entry, record, record_many
 from durvis.catalog.models import Service
 from durvis.core.actor import Actor
@@ -63,6 +63,17 @@ def changed_cases(actor: Actor, cursor: int, limit: int = 100) -> tuple[list[Ser
     record_many(actor, [Entry("register.case.list", "register.servicecase", str(c.pk),
                               c.client_person_id) for c in page])
     return page, (page[-1].change_seq if page else cursor)
+
+
+def institution_cases(actor: Actor) -> QuerySet[ServiceCase]:
+    """The cases of the actor's institution (as holder or provider), newest first, through the
+    policy's list filter of `READ_CASE` (the staff start page lists them read-only, with no
+    client's name; opening one is `read_case`, audited). Raises PermissionDenied for an actor
+    who may not list cases."""
+    if not decide(actor, CaseAction.LIST_CASES):
+        raise PermissionDenied("may not list cases")
+    return (visible(actor, CaseAction.READ_CASE, ServiceCase.objects.all())
+            .select_related("service", "holder", "provider").order_by("-applied_at", "-pk"))
 
 
 def _listing(cases: QuerySet[ServiceCase]) -> QuerySet[ServiceCase]:

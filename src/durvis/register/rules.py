@@ -113,10 +113,14 @@ rule(CaseAction.REGISTER_CONSULTATION)(_service_rule(CONSULTATIONS_WRITE, allow_
 
 @rule(CaseAction.LIST_CASES)
 def list_cases(actor: Actor, obj: Any, client: Any) -> Decision:
-    """A system with the cases:read scope lists its institution's changed cases (B9)."""
-    if actor.has_scope(CASES_READ):
+    """Lists of an institution's cases: its systems with the cases:read scope (B9) and its
+    client-service staff (the staff start page lists them read-only)."""
+    if actor.api is not None:
+        return ALLOW if actor.has_scope(CASES_READ) else deny(
+            "the client lacks the cases:read scope")
+    if actor.staff is not None and actor.roles & CASE_STAFF_ROLES:
         return ALLOW
-    return deny("the client lacks the cases:read scope")
+    return deny("not a client-service system or employee")
 
 
 def institution_case_rule(scope: str) -> Callable[[Actor, Any, Any], Decision]:

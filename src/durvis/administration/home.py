@@ -1,0 +1,54 @@
+"""Every staff role's home (A5, B3): the start page after sign-in lists the sections the access
+policy lets this person open; agents and back-office specialists also read their institution's
+cases here (read-only) until the workplace has its own pages."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from durvis.access.policy import decide
+from durvis.administration.navigation import staff_sections
+from durvis.documents.rules import DocumentAction
+from durvis.identity.models import StaffRole
+from durvis.identity.sessions import actor_from_request
+from durvis.register import queries as register_queries
+from durvis.register.models import ServiceCase
+from durvis.web.shell import staff_required
+
+PAGE_SIZE = 50
+
+
+@staff_required
+def home(request: HttpRequest) -> HttpResponse:
+    actor = actor_from_request(request)
+    assert actor.staff is not None
+    roles = [StaffRole(role).label for role in actor.staff.roles if role in StaffRole.values]
+    sections = [s for s in staff_sections(actor) if s.key != "home"]
+    return render(request, "administration/home.html", {
+        "sections": sections, "roles": roles, "institution": actor.staff.institution,
+    })
+
+
+@staff_required
+def cases(request: HttpRequest) -> HttpResponse:
+    """The cases of the person's institution, as holder or provider, newest first. Read-only:
+    no client's name is listed; opening a case is an audited read."""
+    listing = register_queries.institution_cases(actor_from_request(request))
+    page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "administration/cases.html", {"page": page})
+
+
+@staff_required
+def case(request: HttpRequest, number: str) -> HttpResponse:
+    actor = actor_from_request(request)
+    try:
+        found, history = register_queries.read_case(actor, number, purpose="staff start page")
+    except (ServiceCase.DoesNotExist, ValidationError):
+        raise Http404 from None
+    return render(request, "administration/case.html", {
+        "case": found, "history": history,
+        "may_write": decide(actor, DocumentAction.SEND_TO_CLIENT, found).allowed,
+    })

@@ -1,0 +1,74 @@
+"""The header's links: what the signed-in person may open, asked of the access policy, so a link
+never leads to a refusal. Staff see their name, institution and the sections of their roles;
+clients their e-account; visitors the sign-in. The same list is the 403 page's "what you can do
+instead" and the staff start page's cards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext_lazy as _
+
+from durvis.access.policy import decide
+from durvis.catalog.rules import CatalogAction
+from durvis.core.actor import Actor
+from durvis.documents.rules import DocumentAction
+from durvis.identity.models import StaffRole
+from durvis.identity.rules import IdentityAction
+from durvis.identity.sessions import actor_from_request
+from durvis.integrations.rules import IntegrationAction
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    label: Any
+    url: str
+    description: Any = ""
+
+
+def staff_sections(actor: Actor) -> list[Section]:
+    """The staff sections this actor may open, the start page first."""
+    if actor.staff is None:
+        return []
+    sections = [Section("home", _("Start page"), reverse("administration:home"),
+                        _("What you can do in Durvis."))]
+    if actor.roles & {StaffRole.AGENT, StaffRole.BACK_OFFICE}:
+        sections.append(Section("cases", _("Cases"), reverse("administration:cases"),
+                                _("The cases of your institution, read-only.")))
+    if decide(actor, DocumentAction.SEND_TO_CLIENT):
+        sections.append(Section("write", _("Write to a client"), reverse("staff-messages:new"),
+                                _("A message to the e-account of the client of one of your "
+                                  "institution's cases.")))
+    if decide(actor, CatalogAction.ADMINISTER_CATALOG):
+        sections.append(Section("services", _("Services"), reverse("administration:services"),
+                                _("Your institution's services in the catalogue.")))
+    if decide(actor, IntegrationAction.MANAGE_INTEGRATIONS, actor.staff.institution):
+        sections.append(Section("integrations", _("Integrations"),
+                                reverse("administration:integrations"),
+                                _("API clients, webhooks, status mappings and the outbox.")))
+    if decide(actor, IdentityAction.RESET_STAFF_SECOND_FACTOR):
+        sections.append(Section("team", _("Team"), reverse("administration:team"),
+                                _("Your colleagues and their second factor.")))
+    return sections
+
+
+def _sections(request: HttpRequest) -> list[Section]:
+    actor = actor_from_request(request)
+    if actor.staff is not None:
+        return staff_sections(actor)
+    return []
+
+
+def header(request: HttpRequest) -> dict[str, Any]:
+    """`staff_sections` (lazy: only pages that show the header ask the policy) and
+    `staff_member` for a staff session that passed both factors."""
+    def member() -> Any:
+        return actor_from_request(request).staff
+
+    return {"staff_sections": SimpleLazyObject(lambda: _sections(request)),
+            "staff_member": SimpleLazyObject(member)}

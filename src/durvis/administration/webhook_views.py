@@ -1,0 +1,86 @@
+"""One webhook endpoint's page (A5, B9): edit or turn it off, rotate its secret (after a
+confirmation), send a test event, and its recent deliveries with their failures."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from durvis.access.policy import decide
+from durvis.administration.confirm import ask, confirmed
+from durvis.administration.integrations import WebhookForm
+from durvis.core.actor import Actor
+from durvis.identity.sessions import actor_from_request
+from durvis.integrations import services as integrations
+from durvis.integrations.models import WebhookEndpoint
+from durvis.integrations.rules import IntegrationAction
+from durvis.web.shell import staff_required
+
+
+class WebhookEditForm(WebhookForm):
+    is_active = forms.BooleanField(label=gettext_lazy("On: send events to this address"),
+                                   required=False)
+
+
+def _endpoint(request: HttpRequest, endpoint_id: int) -> tuple[Actor, WebhookEndpoint]:
+    actor = actor_from_request(request)
+    if actor.staff is None or not decide(actor, IntegrationAction.MANAGE_INTEGRATIONS,
+                                         actor.staff.institution):
+        raise PermissionDenied
+    endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id,
+                                              institution=actor.staff.institution).first()
+    if endpoint is None:
+        raise Http404  # another institution's endpoint does not exist for this administrator
+    return actor, endpoint
+
+
+@staff_required
+def detail(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    actor, endpoint = _endpoint(request, endpoint_id)
+    initial = {"url": endpoint.url, "events": endpoint.events, "is_active": endpoint.is_active}
+    form = WebhookEditForm(request.POST or None, initial=initial, prefix="webhook")
+    if request.method == "POST" and form.is_valid():
+        try:
+            integrations.update_webhook(actor, endpoint, form.cleaned_data["url"],
+                                    form.cleaned_data["events"], form.cleaned_data["is_active"])
+        except ValidationError as error:
+            for name, errors in error.error_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("administration:webhook", endpoint_id=endpoint.pk)
+    return render(request, "administration/webhook.html", {
+        "endpoint": endpoint, "form": form,
+        "deliveries": integrations.recent_deliveries(actor, endpoint),
+    }, status=422 if request.method == "POST" else 200)
+
+
+@staff_required
+@require_POST
+def send_test(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    actor, endpoint = _endpoint(request, endpoint_id)
+    integrations.send_test_event(actor, endpoint)
+    messages.success(request, _("A test event is on its way; its delivery is listed below."))
+    return redirect("administration:webhook", endpoint_id=endpoint.pk)
+
+
+@staff_required
+@require_POST
+def rotate_secret(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    actor, endpoint = _endpoint(request, endpoint_id)
+    if not confirmed(request):
+        return ask(request, title=_("Rotate the signing secret of %(url)s?") % {"url": endpoint.url},
+                   warning=_("The old secret stops working at once: deliveries from now on are "
+                             "signed with the new one, which your system must check."),
+                   action=_("Yes, rotate the secret"),
+                   cancel_url=reverse("administration:webhook", args=[endpoint.pk]))
+    secret = integrations.rotate_secret(actor, endpoint)
+    messages.success(request, _("New signing secret: %(secret)s") % {"secret": secret})
+    return redirect("administration:webhook", endpoint_id=endpoint.pk)

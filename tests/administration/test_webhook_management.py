@@ -1,0 +1,65 @@
+"""Webhook endpoints after they are added (issue 9): edited, turned off, sent a test event,
+their secret rotated after a confirmation, their failing deliveries shown while they are still
+being retried; another institution's endpoint does not exist."""
+
+from __future__ import annotations
+
+import pytest
+
+from durvis.access.policy import Actor
+from durvis.integrations import services as integrations
+from durvis.integrations.models import OutboxMessage, WebhookEndpoint
+
+
+@pytest.fixture
+def endpoint(staff):
+    actor = Actor(kind="staff", staff=staff["vsaa_admin"])
+    return integrations.register_webhook(actor, staff["vsaa_admin"].institution,
+                                         "https://vsaa.example.lv/hooks", ["case.registered"])
+
+
+@pytest.fixture
+def admin(client, staff, staff_login):
+    return staff_login(client, staff["vsaa_admin"])
+
+
+def url(endpoint, action=""):
+    return f"/administration/integrations/webhooks/{endpoint.pk}/{action}"
+
+
+def test_edit_and_turn_off(admin, endpoint):
+    assert admin.get(url(endpoint)).status_code == 200
+    response = admin.post(url(endpoint), {"webhook-url": "https://vsaa.example.lv/v2",
+                                          "webhook-events": ["case.result"]})
+    assert response.status_code == 302
+    endpoint.refresh_from_db()
+    assert endpoint.url == "https://vsaa.example.lv/v2" and endpoint.events == ["case.result"]
+    assert not endpoint.is_active  # the "on" box was not ticked
+    assert integrations.emit("case.result", [endpoint.institution_id], [{"x": 1}]) == 0
+
+
+def test_test_event_and_failures_as_they_happen(admin, endpoint):
+    assert admin.post(url(endpoint, "test/")).status_code == 302
+    message = OutboxMessage.objects.get(endpoint=endpoint)
+    assert message.event == "webhook.test"
+    OutboxMessage.objects.filter(pk=message.pk).update(attempts=1, last_error="HTTP 500")
+    assert "HTTP 500" in admin.get(url(endpoint)).content.decode()
+    assert "HTTP 500" in admin.get("/administration/integrations/").content.decode()
+
+
+def test_rotating_the_secret_asks_first(admin, endpoint):
+    old = endpoint.secret
+    asked = admin.post(url(endpoint, "rotate-secret/"))
+    assert asked.status_code == 200 and 'name="confirmed" value="yes"' in asked.content.decode()
+    endpoint.refresh_from_db()
+    assert endpoint.secret == old
+    admin.post(url(endpoint, "rotate-secret/"), {"confirmed": "yes"})
+    endpoint.refresh_from_db()
+    assert endpoint.secret != old
+
+
+def test_another_institutions_endpoint_does_not_exist(client, staff, staff_login, endpoint):
+    other = staff_login(client, staff["vid_admin"])
+    assert other.get(url(endpoint)).status_code == 404
+    assert other.post(url(endpoint, "rotate-secret/"), {"confirmed": "yes"}).status_code == 404
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).secret == endpoint.secret

@@ -1,0 +1,129 @@
+"""Every page of the public site, the e-account and the administration at a phone's width
+(375 px) and a desktop's (1280 px), in Latvian and English (issue 9): nothing scrolls sideways,
+axe-core finds no violation of any impact, and the history's status is visible on a phone."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+
+from .axe import assert_accessible
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+WIDTHS = (375, 1280)
+LANGUAGES = ("lv", "en")
+
+PUBLIC = [
+    ("home", "catalog:home", []), ("services", "catalog:services", []),
+    ("service", "catalog:service", [1011]), ("accessibility", "accessibility", []),
+    ("privacy", "privacy", []), ("contacts", "contacts", []), ("staff-login", "staff-login", []),
+]
+EACCOUNT = [
+    ("overview", "eaccount:overview", []), ("history", "eaccount:history", []),
+    ("case", "eaccount:case", ["own"]), ("messages", "inbox:list", []),
+    ("write", "inbox:write", []), ("documents", "documents:list", []),
+    ("upload", "documents:upload", []), ("profile", "profile:contacts", []),
+    ("preferences", "profile:preferences", []),
+]
+ADMINISTRATION = [
+    ("home", "administration:home", []), ("services", "administration:services", []),
+    ("service-form", "administration:service-edit", [1011]),
+    ("new-service", "administration:service-create", []),
+    ("integrations", "administration:integrations", []), ("team", "administration:team", []),
+]
+AGENT = [
+    ("home", "administration:home", []), ("cases", "administration:cases", []),
+    ("case", "administration:case", ["own"]), ("write", "staff-messages:new", []),
+    ("forbidden", "administration:services", []),
+]
+
+
+def _url(name, args, family, language):
+    resolved = [family[a].number.replace(" ", "-") if a in ("own",) else a for a in args]
+    with translation.override(language):
+        return reverse(name, args=resolved)
+
+
+def _check(page, url, where, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    response = page.goto(url)
+    assert response is not None and response.status in (200, 403), f"{where}: {response.status}"
+    overflow = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert overflow[0] <= overflow[1], f"{where} scrolls sideways at {width}px: {overflow}"
+    assert_accessible(page, where)
+    return response.status
+
+
+def _staff_cookie(page, live_server, staff_login, member):
+    from django.conf import settings
+
+    client = staff_login(Client(), member)
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
+                               "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                               "url": live_server.url}])
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_public_and_eaccount_pages_fit_a_phone_and_pass_axe(
+        live_server, family, page, sign_in_client, decide_case, settings, language):
+    settings.DEMO_MODE = True
+    decide_case(family["system"], family["own"], status="waiting_for_client")
+    for name, url_name, args in PUBLIC:
+        for width in WIDTHS:
+            _check(page, live_server.url + _url(url_name, args, family, language),
+                   f"public {name} ({language}, {width}px)", width)
+    sign_in_client(page, family["parent"])
+    for name, url_name, args in EACCOUNT:
+        for width in WIDTHS:
+            _check(page, live_server.url + _url(url_name, args, family, language),
+                   f"e-account {name} ({language}, {width}px)", width)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_history_status_is_visible_on_a_phone(live_server, family, page, sign_in_client,
+                                              language):
+    from playwright.sync_api import expect
+
+    sign_in_client(page, family["parent"])
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(live_server.url + _url("eaccount:history", [], family, language))
+    status = page.locator("table tbody tr").first.locator("td").last
+    expect(status).to_be_visible()
+    box = status.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_administration_pages_fit_a_phone_and_pass_axe(live_server, family, staff, page,
+                                                       staff_login, language):
+    from durvis.access.policy import Actor
+    from durvis.integrations import services as integrations
+
+    admin = staff["vsaa_admin"]
+    hook = integrations.register_webhook(Actor(kind="staff", staff=admin), admin.institution,
+                                         "https://vsaa.example.lv/hooks", ["case.registered"])
+    _staff_cookie(page, live_server, staff_login, admin)
+    for name, url_name, args in [*ADMINISTRATION, ("webhook", "administration:webhook", [hook.pk])]:
+        for width in WIDTHS:
+            status = _check(page, live_server.url + _url(url_name, args, family, language),
+                            f"administration {name} ({language}, {width}px)", width)
+            assert status == 200, name
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_agent_pages_fit_a_phone_and_pass_axe(live_server, family, institutions, page,
+                                              staff_login, language):
+    from durvis.identity import services as identity
+
+    agent = identity.record_staff(username="backoffice.vsaa", password="pw-backoffice-long",
+                                  institution=institutions["VSAA"], roles=["back_office"],
+                                  given_name="Ieva", family_name="Lāce")
+    _staff_cookie(page, live_server, staff_login, agent)
+    for name, url_name, args in AGENT:
+        for width in WIDTHS:
+            status = _check(page, live_server.url + _url(url_name, args, family, language),
+                            f"agent {name} ({language}, {width}px)", width)
+            assert status == (403 if name == "forbidden" else 200), name
