@@ -46,3 +46,15 @@ def test_update_writes_only_the_named_fields(db):
     bulk.update(rows, ["status", "attempts"])
     assert sorted(EventDelivery.objects.values_list("subscriber", "status", "attempts")) == [
         (f"s{n}", "done", 2) for n in range(3)]
+
+
+def test_any_of_matches_what_in_matches(db):
+    events = [DomainEvent(name="test.bulk", key=f"k:{n}", payload={}, actor="", occurred_at=AT)
+              for n in range(6)]
+    bulk.insert(events)
+    keys = {"k:1", "k:4", "nothing"}
+    assert set(DomainEvent.objects.filter(key__any_of=keys)) == set(
+        DomainEvent.objects.filter(key__in=keys))
+    ids = [events[0].pk, events[5].pk]
+    assert list(EventDelivery.objects.filter(event__id__any_of=ids)) == []
+    assert set(DomainEvent.objects.filter(id__any_of=ids)) == {events[0], events[5]}

@@ -382,7 +382,7 @@ def _cases_for_update(actor: Actor, events: Sequence[StatusEvent],
         results[index].case_number = str(parsed)
     found = {c.number: c for c in ServiceCase.objects.select_for_update(of=("self",))
              .select_related("service").only(*INGEST_FIELDS)
-             .filter(number__in=set(numbers.values())).order_by("pk")}
+             .filter(number__any_of=set(numbers.values())).order_by("pk")}
     for index, number in numbers.items():
         case = found.get(number)
         if case is None or not decide(actor, CaseAction.UPDATE_CASE, case):
@@ -410,16 +410,22 @@ def _dedup_key(event: StatusEvent, status: str) -> str:
 
 
 def _drop_duplicates(pending: list[_Pending], results: dict[int, ItemResult]) -> None:
+    """Take out of `pending` the events stored before and the repeats within the batch; their
+    results say `duplicate`."""
     stored = set(CaseEvent.objects.filter(
-        case_id__in={p.case.pk for p in pending}, dedup_key__in={p.dedup_key for p in pending},
+        case__id__any_of={p.case.pk for p in pending},
+        dedup_key__any_of={p.dedup_key for p in pending},
     ).values_list("case_id", "dedup_key"))
     seen: set[tuple[int, str]] = set()
-    for item in list(pending):
+    kept = []
+    for item in pending:
         key = (item.case.pk, item.dedup_key)
         if key in stored or key in seen:
             results[item.index].outcome = "duplicate"
-            pending.remove(item)
+        else:
+            kept.append(item)
         seen.add(key)
+    pending[:] = kept
 
 
 def _apply_in_time_order(actor: Actor, pending: list[_Pending],
