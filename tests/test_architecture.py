@@ -56,3 +56,5 @@ def test_dead_event_deliveries_are_listed_and_replayed(db, capsys):
     call_command("event_dead_letters", "--replay", str(delivery.pk))
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.PENDING
+    call_command("event_dead_letters")
+    assert capsys.readouterr().out.splitlines()[-1] == "no dead event deliveries"

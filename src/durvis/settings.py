@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # serves its bundled Swagger UI for /api/v1/docs (never a CDN)
     "django_tasks",
     "django_tasks_db",
     "django_otp",

@@ -108,3 +108,31 @@ def test_status_mapping(admin_client, catalogue):
         "mapping-service": catalogue["vat"].pk, "mapping-holder_status": "X",
         "mapping-status": "in_progress"})
     assert foreign.status_code == 422
+
+
+def test_delete_a_status_mapping_after_confirming(client, staff, staff_login, admin_client,
+                                                  catalogue):
+    admin_client.post("/administration/integrations/status-mappings/", {
+        "mapping-service": catalogue["childbirth"].pk, "mapping-holder_status": "Izskatīšanā",
+        "mapping-status": "in_progress"})
+    mapping = StatusMapping.objects.get(holder_status="Izskatīšanā")
+    delete_url = f"/administration/integrations/status-mappings/{mapping.pk}/delete/"
+    assert f'action="{delete_url}"' in admin_client.get(
+        "/administration/integrations/").content.decode()
+
+    asked = admin_client.post(delete_url)
+    assert asked.status_code == 200 and 'name="confirmed" value="yes"' in asked.content.decode()
+    assert StatusMapping.objects.filter(pk=mapping.pk).exists()
+
+    other = staff_login(client.__class__(), staff["vid_admin"])
+    assert other.post(delete_url, {"confirmed": "yes"}).status_code == 404
+    assert StatusMapping.objects.filter(pk=mapping.pk).exists()
+    assert not AuditEvent.objects.filter(action="register.status_mapping.delete").exists()
+
+    response = admin_client.post(delete_url, {"confirmed": "yes"})
+    assert response.status_code == 302
+    assert not StatusMapping.objects.filter(pk=mapping.pk).exists()
+    event = AuditEvent.objects.get(action="register.status_mapping.delete")
+    assert event.object_id == str(mapping.pk)
+    assert event.details == {"service": 1011, "holder_status": "Izskatīšanā",
+                             "status": "in_progress"}

@@ -1,12 +1,13 @@
 """Webhook endpoints after they are added (issue 9): edited, turned off, sent a test event,
-their secret rotated after a confirmation, their failing deliveries shown while they are still
-being retried; another institution's endpoint does not exist."""
+their secret rotated or the endpoint deleted after a confirmation, their failing deliveries
+shown while they are still being retried; another institution's endpoint does not exist."""
 
 from __future__ import annotations
 
 import pytest
 
 from durvis.access.policy import Actor
+from durvis.audit.models import AuditEvent
 from durvis.integrations import services as integrations
 from durvis.integrations.models import OutboxMessage, WebhookEndpoint
 
@@ -63,3 +64,29 @@ def test_another_institutions_endpoint_does_not_exist(client, staff, staff_login
     assert other.get(url(endpoint)).status_code == 404
     assert other.post(url(endpoint, "rotate-secret/"), {"confirmed": "yes"}).status_code == 404
     assert WebhookEndpoint.objects.get(pk=endpoint.pk).secret == endpoint.secret
+
+
+def test_deleting_asks_first_then_drops_the_endpoint_and_its_queue(admin, endpoint):
+    admin.post(url(endpoint, "test/"))  # a message still queued for the endpoint
+    asked = admin.post(url(endpoint, "delete/"))
+    assert asked.status_code == 200 and 'name="confirmed" value="yes"' in asked.content.decode()
+    assert WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
+    assert not AuditEvent.objects.filter(action="integrations.webhook.delete").exists()
+
+    response = admin.post(url(endpoint, "delete/"), {"confirmed": "yes"})
+    assert response.status_code == 302
+    assert response["Location"] == "/administration/integrations/"
+    assert not WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
+    assert not OutboxMessage.objects.filter(endpoint_id=endpoint.pk).exists()
+    event = AuditEvent.objects.get(action="integrations.webhook.delete")
+    assert event.object_id == str(endpoint.pk)
+    assert event.details["url"] == "https://vsaa.example.lv/hooks"
+    assert event.details["queued_dropped"] == 1
+    assert admin.get(url(endpoint)).status_code == 404
+
+
+def test_another_institution_cannot_delete_the_endpoint(client, staff, staff_login, endpoint):
+    other = staff_login(client, staff["vid_admin"])
+    assert other.post(url(endpoint, "delete/"), {"confirmed": "yes"}).status_code == 404
+    assert WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
+    assert not AuditEvent.objects.filter(action="integrations.webhook.delete").exists()

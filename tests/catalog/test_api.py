@@ -1,5 +1,7 @@
 """Catalogue API (C4) through HTTP: lists, filters, one service, and precise 4xx errors."""
 
+import re
+
 import pytest
 
 
@@ -85,3 +87,13 @@ def test_openapi_schema_and_docs(client):
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/services" in schema["paths"]
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_api_docs_load_only_local_static_files(client):
+    """Swagger UI comes from django-ninja's bundled static files, never from a CDN."""
+    page = client.get("/api/v1/docs").content.decode()
+    urls = re.findall(r"""<(?:script|link)\b[^>]*?\b(?:src|href)=["']([^"']+)["']""", page)
+    assert any(url.endswith("swagger-ui-bundle.js") for url in urls), urls
+    assert any(url.endswith("swagger-ui.css") for url in urls), urls
+    for url in urls:
+        assert url.startswith("/static/"), f"{url} is not one of this site's static files"

@@ -3,6 +3,7 @@ API (B9) and the staff pages, the client reads, archives and answers, the instit
 the answer by its webhook and reads it from the API. A client never sees another's messages."""
 
 import base64
+import re
 
 import pytest
 from django.test import Client
@@ -374,3 +375,21 @@ def test_an_administrator_without_a_client_service_role_is_forbidden(client, sta
                                                                      staff):
     response = staff_login(client, staff["vsaa_admin"]).get(reverse("staff-messages:new"))
     assert response.status_code == 403
+
+
+def assert_described_by_existing_ids(html):
+    ids = set(re.findall(r'\bid="([^"]+)"', html))
+    refs = [ref for value in re.findall(r'aria-describedby="([^"]*)"', html)
+            for ref in value.split()]
+    assert refs, "no field is described"
+    assert set(refs) <= ids, f"aria-describedby names missing ids: {set(refs) - ids}"
+
+
+def test_the_write_forms_help_texts_and_errors_are_linked_to_their_fields(client_login, family):
+    client = client_login(family["parent"])
+    page = client.get(reverse("inbox:write")).content.decode()
+    assert 'aria-describedby="id_institution_helptext"' in page
+    assert_described_by_existing_ids(page)
+    invalid = client.post(reverse("inbox:write"), {"subject": "", "body": ""})
+    assert invalid.status_code in (200, 422)
+    assert_described_by_existing_ids(invalid.content.decode())

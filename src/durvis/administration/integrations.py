@@ -175,5 +175,24 @@ def map_status(request: HttpRequest) -> HttpResponse:
     return redirect("administration:integrations")
 
 
+@staff_required
+@require_POST
+def delete_mapping(request: HttpRequest, mapping_id: int) -> HttpResponse:
+    actor, institution = _administrator(request)
+    mapping = register_queries.status_mappings(institution).filter(pk=mapping_id).first()
+    if mapping is None:
+        raise Http404  # another institution's mapping does not exist for this administrator
+    if not confirmed(request):
+        return ask(
+            request, title=_("Delete the mapping of “%(name)s”?") % {"name": mapping.holder_status},
+            warning=_("%(service)s: status events that give only “%(name)s” will be refused "
+                      "until it is mapped again. Cases keep the status they have.") % {
+                "service": mapping.service.name, "name": mapping.holder_status},
+            action=_("Yes, delete it"), cancel_url=reverse("administration:integrations"))
+    register.delete_status_mapping(actor, mapping)
+    messages.success(request, _("Status name mapping deleted."))
+    return redirect("administration:integrations")
+
+
 def _invalid(request: HttpRequest, form: forms.Form) -> HttpResponse:
     return render(request, "administration/form_errors.html", {"form": form}, status=422)

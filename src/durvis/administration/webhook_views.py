@@ -1,5 +1,5 @@
-"""One webhook endpoint's page (A5, B9): edit or turn it off, rotate its secret (after a
-confirmation), send a test event, and its recent deliveries with their failures."""
+"""One webhook endpoint's page (A5, B9): edit or turn it off, rotate its secret or delete it
+(each after a confirmation), send a test event, and its recent deliveries with their failures."""
 
 from __future__ import annotations
 
@@ -84,3 +84,18 @@ def rotate_secret(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     secret = integrations.rotate_secret(actor, endpoint)
     messages.success(request, _("New signing secret: %(secret)s") % {"secret": secret})
     return redirect("administration:webhook", endpoint_id=endpoint.pk)
+
+
+@staff_required
+@require_POST
+def delete(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    actor, endpoint = _endpoint(request, endpoint_id)
+    if not confirmed(request):
+        return ask(request, title=_("Delete the webhook %(url)s?") % {"url": endpoint.url},
+                   warning=_("No more events are sent to this address, and messages still "
+                             "waiting to be sent to it are dropped. This cannot be undone."),
+                   action=_("Yes, delete the webhook"),
+                   cancel_url=reverse("administration:webhook", args=[endpoint.pk]))
+    integrations.delete_webhook(actor, endpoint)
+    messages.success(request, _("Webhook deleted."))
+    return redirect("administration:integrations")

@@ -438,6 +438,24 @@ def rotate_secret(actor: Actor, endpoint: WebhookEndpoint) -> str:
 
 
 @transaction.atomic
+def delete_webhook(actor: Actor, endpoint: WebhookEndpoint) -> int:
+    """Delete the endpoint for good, with its deliveries (the outbox's foreign key cascades):
+    messages still queued for it are dropped, not sent, and its dead letters and delivery
+    history go too (the activity log keeps the deletion, with the address and how many queued
+    messages were dropped). A message being sent at that moment finishes its one attempt, then
+    is gone. Returns how many queued messages were dropped. Audited. Raises PermissionDenied
+    unless the actor is the institution's administrator
+    (`IntegrationAction.MANAGE_INTEGRATIONS`)."""
+    _check_manager(actor, endpoint.institution)
+    queued = OutboxMessage.objects.filter(endpoint=endpoint,
+                                          status=OutboxStatus.PENDING).count()
+    record(actor, "integrations.webhook.delete", endpoint,
+           details={"url": endpoint.url, "events": endpoint.events, "queued_dropped": queued})
+    endpoint.delete()
+    return queued
+
+
+@transaction.atomic
 def send_test_event(actor: Actor, endpoint: WebhookEndpoint) -> OutboxMessage:
     """A `webhook.test` delivery with no items, through the outbox like any other (signed,
     retried, listed among the recent deliveries)."""

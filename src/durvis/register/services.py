@@ -698,3 +698,17 @@ def map_holder_status(actor: Actor, service: Service, holder_status: str, status
     return mapping
 
 
+@transaction.atomic
+def delete_status_mapping(actor: Actor, mapping: StatusMapping) -> None:
+    """Delete an institution's own status name (`holder_status`) of one of its services: later
+    status events that carry only that name are refused (`unmapped_status`), as if never mapped;
+    cases already moved keep their status. Audited. Raises PermissionDenied unless the actor is
+    the administrator of the service's holder (`CatalogAction.CHANGE_SERVICE`)."""
+    if not decide(actor, CatalogAction.CHANGE_SERVICE, mapping.service):
+        raise PermissionDenied("only the holder's administrator maps its statuses")
+    record(actor, "register.status_mapping.delete", mapping,
+           details={"service": mapping.service.code, "holder_status": mapping.holder_status,
+                    "status": mapping.status})
+    mapping.delete()
+
+

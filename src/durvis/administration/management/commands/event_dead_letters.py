@@ -27,7 +27,11 @@ class Command(BaseCommand):
                    details={"delivery": options["replay"], "by": "manage.py"})
             self.stdout.write(f"delivery {options['replay']} will be run again")
             return
-        for delivery in events.dead_letters():
+        dead = events.dead_letters()
+        if not dead:
+            self.stdout.write("no dead event deliveries")
+            return
+        for delivery in dead:
             error = delivery.last_error.splitlines()[-1] if delivery.last_error else ""
             self.stdout.write(f"{delivery.pk}\t{delivery.event.name}\t{delivery.event.key}\t"
                               f"{delivery.subscriber}\t{delivery.attempts}\t{error}")
