@@ -1,6 +1,7 @@
 """The platform's HTTP API, version 1 (`/api/v1/`): one NinjaAPI, each app adds its router."""
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DomainValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
@@ -79,6 +80,14 @@ def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
 @api.exception_handler(ObjectDoesNotExist)
 def _not_found(request: HttpRequest, exc: ObjectDoesNotExist) -> HttpResponse:
     return _error(request, 404, ["path"], "Not found.", "not_found")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE is refused with the limit, never a 500."""
+    return _error(request, 413, ["body"],
+                  f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+                  "too_large")
 
 
 @api.exception_handler(IdempotencyConflict)

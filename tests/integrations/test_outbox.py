@@ -23,8 +23,9 @@ from durvis.register import services as register
 class Receiver:
     """A webhook receiver on loopback that fails the first `failures` deliveries with a 503."""
 
-    def __init__(self, failures=0, hang=False):
-        self.failures, self.hang, self.received = failures, hang, []
+    def __init__(self, failures=0, hang=False, redirect=""):
+        self.failures, self.hang, self.redirect, self.received = failures, hang, redirect, []
+        self.gets = 0
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -34,8 +35,18 @@ class Receiver:
                     time.sleep(3)
                     return
                 receiver.received.append((dict(self.headers), body))
+                if receiver.redirect:
+                    self.send_response(302)
+                    self.send_header("Location", receiver.redirect)
+                    self.end_headers()
+                    return
                 status = 503 if len(receiver.received) <= receiver.failures else 204
                 self.send_response(status)
+                self.end_headers()
+
+            def do_GET(self):
+                receiver.gets += 1
+                self.send_response(200)
                 self.end_headers()
 
             def log_message(self, *args):
@@ -214,3 +225,20 @@ def test_a_batch_of_changes_is_one_delivery_to_the_other_institution(setup, api_
     message = OutboxMessage.objects.get(event="case.status_changed")
     assert [i["case_number"] for i in message.payload["items"]] == [c.number for c in cases]
     assert all(i["status"] == "in_progress" for i in message.payload["items"])
+
+
+@pytest.mark.parametrize("status_target", ["/elsewhere", "http://127.0.0.1:9/other"])
+def test_a_redirect_is_not_a_delivery(setup, receiver, status_target):
+    """Only a 2xx to the signed POST itself delivers a webhook: a 302 is a failed attempt,
+    retried and in the end a dead letter, and the redirect is never followed."""
+    admin, centre, institutions = setup
+    hook = receiver(redirect=status_target)
+    integrations.register_webhook(admin, institutions["VSAA"], hook.url, ["case.registered"])
+    open_case(centre)
+    integrations.deliver_due()
+    message = OutboxMessage.objects.get()
+    assert message.status == OutboxStatus.PENDING and message.last_error == "HTTP 302"
+    assert hook.gets == 0 and len(hook.received) == 1
+    run_worker_until_idle()
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.DEAD and hook.gets == 0

@@ -81,3 +81,6 @@ ANONYMOUS = Actor()
 # The platform itself (the worker running event handlers, the scheduler): the activity log
 # names it `system`.
 SYSTEM = Actor(kind="system")
+# Whoever runs a management command on a deployment (their authority is the shell access to it):
+# the activity log names it `operator`; a rule that admits operators says so.
+OPERATOR = Actor(kind="operator")

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
 
 logger = logging.getLogger("durvis.request")
@@ -68,3 +68,28 @@ class ApiLanguageMiddleware:
             translation.activate(language)
             request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
         return self.get_response(request)
+
+
+class ApiErrorBodyMiddleware:
+    """Every refusal under `/api/` has the API's one JSON error body, also those that no endpoint
+    made: an unknown path (404, Django's page otherwise) and a method the path does not take
+    (405, plain text otherwise; the `Allow` header stays)."""
+
+    MESSAGES = {404: ("path", "No such API path.", "not_found"),
+                405: ("method", "This path does not take this method.", "method_not_allowed")}
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        known = self.MESSAGES.get(response.status_code)
+        if (known is None or not request.path_info.startswith("/api/")
+                or response.get("Content-Type", "").startswith("application/json")):
+            return response
+        loc, msg, type_ = known
+        replacement = JsonResponse({"detail": [{"loc": [loc], "msg": msg, "type": type_}]},
+                                   status=response.status_code)
+        if "Allow" in response:
+            replacement["Allow"] = response["Allow"]
+        return replacement

@@ -59,6 +59,11 @@ def client_by_ids(person_id: int | None, company_id: int | None) -> Client | Non
     return Person(pk=person_id) if person_id is not None else None
 
 
+def institution_by_code(code: str) -> Institution | None:
+    """The institution with this code (`VSAA`), or None."""
+    return Institution.objects.filter(code=code.strip()).first()
+
+
 def institutions_by_id(ids: Collection[int]) -> dict[int, Institution]:
     """Institutions by their ids (one query)."""
     return Institution.objects.in_bulk(set(ids))

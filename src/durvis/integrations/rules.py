@@ -58,7 +58,10 @@ WEBHOOK_TYPES: Registry[WebhookType] = Registry("webhook event types")
 
 @rule(IntegrationAction.MANAGE_INTEGRATIONS)
 def manage_integrations(actor: Actor, institution: Any, client: Any) -> Decision:
-    """Only an institution's administrator manages its API clients, webhooks and dead letters."""
-    if isinstance(institution, Institution) and is_institution_admin_of(actor, institution.pk):
+    """Only an institution's administrator manages its API clients, webhooks and dead letters;
+    and an operator at the command line (`manage.py create_api_client`)."""
+    if not isinstance(institution, Institution):
+        return deny("not an institution")
+    if is_institution_admin_of(actor, institution.pk) or actor.kind == "operator":
         return ALLOW
     return deny("only the institution's administrator manages its integrations")

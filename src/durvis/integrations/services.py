@@ -300,6 +300,17 @@ def _deliver_sms(message: OutboxMessage) -> tuple[str, bool]:
     return "", False
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A webhook is delivered only by a 2xx answer to the signed POST itself: a redirect is not
+    followed (it would turn into a bodyless GET that proves nothing), it is a failed attempt."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_WEBHOOK_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def _deliver_webhook(message: OutboxMessage) -> tuple[str, bool]:
     endpoint = WebhookEndpoint.objects.get(pk=message.endpoint_id or 0)
     body = json.dumps({"id": message.idempotency_key, "event": message.event,
@@ -313,7 +324,7 @@ def _deliver_webhook(message: OutboxMessage) -> tuple[str, bool]:
     })
     error = ""
     try:
-        with urllib.request.urlopen(request, timeout=settings.DURVIS_WEBHOOK_TIMEOUT) as response:  # noqa: S310
+        with _WEBHOOK_OPENER.open(request, timeout=settings.DURVIS_WEBHOOK_TIMEOUT) as response:
             if not 200 <= response.status < 300:
                 error = f"HTTP {response.status}"
     except urllib.error.HTTPError as exc:
