@@ -271,6 +271,8 @@ DURVIS_SMS_GATEWAY_URL = env.str("DURVIS_SMS_GATEWAY_URL", default="")
 DURVIS_SMS_GATEWAY_KEY = env.str("DURVIS_SMS_GATEWAY_KEY", default="")
 DURVIS_SMS_SENDER = env.str("DURVIS_SMS_SENDER", default="Durvis")
 # Where notifications point the client (the e-account's address).
+# How far in the future a time sent to the register may lie (the senders' clocks are not ours).
+DURVIS_CLOCK_SKEW_SECONDS = env.int("DURVIS_CLOCK_SKEW_SECONDS", default=300)
 DURVIS_PUBLIC_URL = env.str("DURVIS_PUBLIC_URL", default="http://127.0.0.1:8000")
 
 # Documents (C2): the largest file a client or an institution may store, and the malware scanner

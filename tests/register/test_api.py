@@ -26,23 +26,6 @@ def get(http, path, status=200, **params):
     return response.json()
 
 
-@pytest.fixture
-def person(institutions):
-    return identity.record_person(personal_code="161175-19997", given_name="Jānis",
-                                  family_name="Bērziņš", declared_municipality=institutions["RIGA"])
-
-
-@pytest.fixture
-def vsaa(api_client_factory, catalogue):
-    return api_client_factory("VSAA")
-
-
-@pytest.fixture
-def centre(api_client_factory, catalogue):
-    """The client-service centres' system (VDAA provides the VSAA services)."""
-    return api_client_factory("VDAA")
-
-
 def new_case(**overrides):
     body = {"service_code": 1011, "identification": "identified_by_agent",
             "application_channel": "centre", "acted_by": "agent", "personal_code": "161175-19997",

@@ -1,5 +1,7 @@
 """Client feedback on a case (B1): once, after the result, by the client only."""
 
+import datetime
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -25,7 +27,7 @@ def case_and_client(catalogue, api_client_factory, institutions):
 
 def decide(case, actor):
     register.record_status_events(actor, [register.StatusEvent(
-        case.number, occurred_at=case.applied_at.replace(year=2030), status="decided")])
+        case.number, occurred_at=case.applied_at + datetime.timedelta(seconds=1), status="decided")])
     case.refresh_from_db()
 
 

@@ -11,8 +11,9 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Path, Status
+from ninja import Field, Path, Status
 from ninja.security import HttpBearer
+from pydantic import AwareDatetime
 
 from durvis.core.actor import Actor
 from durvis.core.api import ErrorOut
@@ -27,6 +28,15 @@ ERRORS: dict[int, type[ErrorOut]] = {
 CaseNumber = Annotated[str, Path(..., pattern=r"^\d{1,10}[ \-]\d{2,19}$",
                                  description="A case number, the space written as a hyphen "
                                              "(`9999-76544`)")]
+
+
+# A time sent to the API: an instant with its offset (`2026-11-03T10:00:00Z`, `…+02:00`). A
+# time without one is refused (422 naming the field): guessing a zone would also guess the
+# missing and doubled hours of the clock changes. The register refuses times in the future
+# beyond DURVIS_CLOCK_SKEW_SECONDS.
+Instant = Annotated[AwareDatetime, Field(description=(
+    "An instant with its offset (`Z` or `+02:00`); a time without one is refused, and so is a "
+    "time in the future beyond the platform's clock-skew tolerance (5 minutes by default)"))]
 
 
 class ApiClientAuth(HttpBearer):

@@ -22,6 +22,7 @@ from durvis.integrations.http import (
     ERRORS,
     ApiClientAuth,
     CaseNumber,
+    Instant,
     actor_of,
     case_number,
     idempotent_write,
@@ -58,7 +59,7 @@ class CaseIn(Schema):
     provider_code: str = Field("", max_length=20)
     service_point: str = Field("", max_length=100)
     holder_reference: str = Field("", max_length=100)
-    applied_at: datetime.datetime | None = None
+    applied_at: Instant | None = None
     status: Literal["received", "registered"] = "received"
     holder_status: str = Field("", max_length=100)
     note: str = Field("", max_length=2000)
@@ -116,7 +117,7 @@ class CasePage(Schema):
 
 
 class StatusEventIn(Schema):
-    occurred_at: datetime.datetime
+    occurred_at: Instant
     status: CaseStatus | Literal[""] = Field("", description="A standard status, or give "
                                              "holder_status mapped for the service")
     holder_status: str = Field("", max_length=100)
@@ -154,7 +155,7 @@ class BatchOut(Schema):
 
 
 class ResultIn(Schema):
-    occurred_at: datetime.datetime
+    occurred_at: Instant
     title: str = Field(..., min_length=1, max_length=300)
     reference: str = Field("", max_length=500, description="Where the result document is")
     note: str = Field("", max_length=2000)
@@ -165,7 +166,7 @@ class ConsultationIn(Schema):
     channel: RegisterChannel
     identification: IdentificationLevel
     outcome: ConsultationOutcome
-    occurred_at: datetime.datetime
+    occurred_at: Instant
     service_code: int | None = Field(None, ge=1, le=2_147_483_647)
     topic: str = Field("", max_length=200)
     personal_code: str = Field("", max_length=20)

@@ -16,9 +16,10 @@ import datetime
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -78,6 +79,24 @@ def transition_allowed(previous: str | None, new: str) -> bool:
     if previous is None:
         return new in INITIAL_STATUSES
     return new == previous or new in TRANSITIONS[previous]
+
+
+def instant(name: str, at: datetime.datetime) -> datetime.datetime:
+    """`at` as a UTC instant, refused as a ValidationError keyed `name` when it has no offset
+    (`naive`), cannot be written in UTC (`out_of_range`, e.g. 9999-12-31T23:59:59-12:00), or lies
+    in the future beyond `DURVIS_CLOCK_SKEW_SECONDS` (`future`: a status dated ahead would stay
+    the current one after the real ones arrive)."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise _field_error(name, "A time needs its offset (Z or +02:00).", "naive")
+    try:
+        utc = at.astimezone(datetime.UTC)
+    except OverflowError:
+        raise _field_error(name, "The time is outside the range the register keeps.",
+                           "out_of_range") from None
+    skew = datetime.timedelta(seconds=settings.DURVIS_CLOCK_SKEW_SECONDS)
+    if utc > timezone.now() + skew:
+        raise _field_error(name, "The time is in the future.", "future")
+    return utc
 
 
 def _field_error(name: str, message: str, code: str) -> ValidationError:
@@ -180,7 +199,7 @@ def open_case(actor: Actor, new: NewCase) -> ServiceCase:
     representative = _representative(new)
     if new.status not in INITIAL_STATUSES:
         raise _field_error("status", "A new case is received or registered.", "invalid_transition")
-    applied_at = new.applied_at or timezone.now()
+    applied_at = instant("applied_at", new.applied_at) if new.applied_at else timezone.now()
     sequence = _next_sequence(service)
     case = ServiceCase.objects.create(
         number=format_case_number(service.code, sequence), service=service, sequence=sequence,
@@ -349,6 +368,12 @@ def record_status_events(actor: Actor, events: Sequence[StatusEvent]) -> list[It
     pending: list[_Pending] = []
     for index, event in enumerate(events):
         if results[index].errors:
+            continue
+        try:
+            event = replace(event, occurred_at=instant("occurred_at", event.occurred_at))
+        except ValidationError as error:
+            (item,) = error.error_dict["occurred_at"]
+            _reject(results[index], "occurred_at", str(item.message), item.code or "invalid")
             continue
         case = cases[results[index].case_number]
         status = event.status or mappings.get((case.service_id, event.holder_status), "")
@@ -520,6 +545,7 @@ def record_result(actor: Actor, number: str, *, occurred_at: datetime.datetime, 
     Repeated (the same `event_id`, or without one the same title, reference and time), it
     returns the stored event and changes nothing. Raises as `case_for_update`: ValidationError
     for a malformed number, ServiceCase.DoesNotExist for an unknown or foreign case."""
+    occurred_at = instant("occurred_at", occurred_at)
     case = case_for_update(actor, number)
     key = f"result:{event_id}" if event_id else "result:" + hashlib.sha256(
         f"{title}|{reference}|{occurred_at.isoformat()}".encode()).hexdigest()[:40]
@@ -647,6 +673,7 @@ def register_consultation(actor: Actor, new: NewConsultation) -> Consultation:
     `client_phone`, `identification`); ValidationError `case_number` (`not_found`) for a
     malformed or unknown case number and, alike, a case the actor may not change. The case is
     not checked to be the consultation's client's."""
+    occurred_at = instant("occurred_at", new.occurred_at)
     service = None
     if new.service_code is not None:
         service = Service.objects.filter(code=new.service_code).first()
@@ -673,7 +700,7 @@ def register_consultation(actor: Actor, new: NewConsultation) -> Consultation:
         client_phone=new.client_phone, agent=actor.staff.user if actor.staff else None,
         agent_reference=new.agent_reference, provider_id=actor.institution_id,
         duration_seconds=new.duration_seconds, outcome=new.outcome, case=case,
-        occurred_at=new.occurred_at)
+        occurred_at=occurred_at)
     record(actor, "register.consultation.create", consultation, subject=person)
     return consultation
 
