@@ -21,7 +21,8 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 DURVIS_ENV = env.str("DURVIS_ENV", default="development")
 PRODUCTION = DURVIS_ENV == "production"
 
-DEBUG = env.bool("DEBUG", default=not PRODUCTION)
+# Off unless asked for (DEBUG=true): demo mode is not debug mode, and shows the site's own error pages.
+DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default=DEFAULT_SECRET)
 DEMO_MODE = env.bool("DURVIS_DEMO", default=not PRODUCTION)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
