@@ -20,7 +20,7 @@ from django.db import connection, models
 ORDER = "_n"
 
 
-class _Encoder(DjangoJSONEncoder):
+class JsonEncoder(DjangoJSONEncoder):
     """Django's encoder, but times keep their microseconds (it cuts them to milliseconds)."""
 
     def default(self, o: Any) -> Any:
@@ -40,7 +40,7 @@ def _document(objs: Sequence[models.Model], fields: Sequence[models.Field[Any, A
     rows = [{ORDER: n, **{name: getattr(obj, name) for name in extra},
              **{str(f.column): getattr(obj, f.attname) for f in fields}}
             for n, obj in enumerate(objs)]
-    return json.dumps(rows, cls=_Encoder)
+    return json.dumps(rows, cls=JsonEncoder)
 
 
 def _record_type(fields: Sequence[models.Field[Any, Any]], leading: str = "") -> str:

@@ -31,13 +31,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import Min
 from django.utils import timezone
 from django_tasks import task
 
 from durvis.core.actor import Actor
+from durvis.core.bulk import JsonEncoder
 from durvis.core.models import DeliveryStatus, DomainEvent, EventDelivery
 from durvis.core.registry import Registry
 
@@ -157,13 +157,13 @@ def _insert_postgresql(actor: Actor, name: str, items: Sequence[tuple[str, dict[
             f"  next_attempt_at, last_error) "
             f"SELECT event.id, subscriber, event.key, %s, 0, now(), '' "
             f"FROM event CROSS JOIN unnest(%s::text[]) AS subscriber",
-            [json.dumps(list(items), cls=DjangoJSONEncoder), name, actor.audit_id[:40],
+            [json.dumps(list(items), cls=JsonEncoder), name, actor.audit_id[:40],
              DeliveryStatus.PENDING, subscribers])
 
 
 def _json(payload: dict[str, Any]) -> dict[str, Any]:
     """The payload as stored (dates as ISO text), so that a handler sees the same either way."""
-    decoded: dict[str, Any] = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    decoded: dict[str, Any] = json.loads(json.dumps(payload, cls=JsonEncoder))
     return decoded
 
 
@@ -221,11 +221,15 @@ def _in_order(subscriber_key: str, deliveries: list[EventDelivery]) -> list[Even
     for delivery in deliveries:
         blocker = earliest.get(delivery.key)
         (held if blocker is not None and blocker < delivery.pk else runnable).append(delivery)
-    for delivery in held:
-        first = EventDelivery.objects.filter(pk=earliest[delivery.key]).values_list(
-            "next_attempt_at", flat=True).first()
-        EventDelivery.objects.filter(pk=delivery.pk).update(
-            next_attempt_at=first or timezone.now())
+    if held:
+        due = dict(EventDelivery.objects.filter(pk__in={earliest[d.key] for d in held})
+                   .values_list("pk", "next_attempt_at"))
+        by_blocker: dict[int, list[int]] = defaultdict(list)
+        for delivery in held:
+            by_blocker[earliest[delivery.key]].append(delivery.pk)
+        for blocker, pks in by_blocker.items():
+            EventDelivery.objects.filter(pk__in=pks).update(
+                next_attempt_at=due.get(blocker) or timezone.now())
     return runnable
 
 

@@ -80,16 +80,13 @@ def actor_from_request(request: HttpRequest) -> Actor:
     (citizens) from the e-account sign-in (`client_session`); anybody else is anonymous."""
     address = request.META.get("REMOTE_ADDR")
     staff = staff_of(request.user)
-    if staff is not None and _second_factor_verified(request):
+    if staff is not None and passed_second_factor(request.user):
         return Actor(kind="staff", staff=staff, source_address=address)
     person = signed_in_person(request)
     if person is not None:
         return Actor(kind="person", person=person, source_address=address)
     return Actor(source_address=address)
 
-
-def _second_factor_verified(request: HttpRequest) -> bool:
-    return passed_second_factor(request.user)
 
 LAST_ACTIVITY_KEY = "durvis.last_activity"
 SIGNED_IN_AT_KEY = "durvis.signed_in_at"

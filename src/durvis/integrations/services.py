@@ -27,7 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
-from durvis.access.policy import decide
+from durvis.access.policy import decide, require
 from durvis.audit.services import record
 from durvis.catalog.models import Service
 from durvis.core.actor import Actor, ApiGrant
@@ -416,17 +416,12 @@ TEST_EVENT = "webhook.test"
 
 
 
-def _check_manager(actor: Actor, institution: Institution) -> None:
-    if not decide(actor, IntegrationAction.MANAGE_INTEGRATIONS, institution):
-        raise PermissionDenied("only the institution's administrator manages its webhooks")
-
-
 @transaction.atomic
 def update_webhook(actor: Actor, endpoint: WebhookEndpoint, url: str, events: Iterable[str],
                    is_active: bool) -> WebhookEndpoint:
     """Raises ValidationError keyed `events` for an unknown or empty choice, `url` for a bad
     address. A turned-off endpoint gets no new messages; those queued wait for it."""
-    _check_manager(actor, endpoint.institution)
+    require(actor, IntegrationAction.MANAGE_INTEGRATIONS, endpoint.institution)
     chosen = sorted(set(events))
     if not chosen or set(chosen) - set(WEBHOOK_TYPES.keys()):
         raise ValidationError({"events": "Choose events from the list."})
@@ -441,7 +436,7 @@ def update_webhook(actor: Actor, endpoint: WebhookEndpoint, url: str, events: It
 @transaction.atomic
 def rotate_secret(actor: Actor, endpoint: WebhookEndpoint) -> str:
     """A new signing secret, at once: deliveries from now on are signed with it."""
-    _check_manager(actor, endpoint.institution)
+    require(actor, IntegrationAction.MANAGE_INTEGRATIONS, endpoint.institution)
     endpoint.secret = secrets.token_urlsafe(32)
     endpoint.save(update_fields=["secret"])
     record(actor, "integrations.webhook.rotate_secret", endpoint)
@@ -457,7 +452,7 @@ def delete_webhook(actor: Actor, endpoint: WebhookEndpoint) -> int:
     is gone. Returns how many queued messages were dropped. Audited. Raises PermissionDenied
     unless the actor is the institution's administrator
     (`IntegrationAction.MANAGE_INTEGRATIONS`)."""
-    _check_manager(actor, endpoint.institution)
+    require(actor, IntegrationAction.MANAGE_INTEGRATIONS, endpoint.institution)
     queued = OutboxMessage.objects.filter(endpoint=endpoint,
                                           status=OutboxStatus.PENDING).count()
     record(actor, "integrations.webhook.delete", endpoint,
@@ -470,7 +465,7 @@ def delete_webhook(actor: Actor, endpoint: WebhookEndpoint) -> int:
 def send_test_event(actor: Actor, endpoint: WebhookEndpoint) -> OutboxMessage:
     """A `webhook.test` delivery with no items, through the outbox like any other (signed,
     retried, listed among the recent deliveries)."""
-    _check_manager(actor, endpoint.institution)
+    require(actor, IntegrationAction.MANAGE_INTEGRATIONS, endpoint.institution)
     message = OutboxMessage.objects.create(
         endpoint=endpoint, event=TEST_EVENT, payload={"items": []},
         idempotency_key=secrets.token_hex(16), next_attempt_at=timezone.now())
@@ -481,14 +476,14 @@ def send_test_event(actor: Actor, endpoint: WebhookEndpoint) -> OutboxMessage:
 
 def recent_deliveries(actor: Actor, endpoint: WebhookEndpoint, limit: int = 20
                       ) -> list[OutboxMessage]:
-    _check_manager(actor, endpoint.institution)
+    require(actor, IntegrationAction.MANAGE_INTEGRATIONS, endpoint.institution)
     return list(OutboxMessage.objects.filter(endpoint=endpoint).order_by("-created_at", "-pk")
                 [:limit])
 
 
 def failing(actor: Actor, institution: Institution, limit: int = 50) -> list[OutboxMessage]:
     """Messages that failed: dead letters and those still being retried after an error."""
-    _check_manager(actor, institution)
+    require(actor, IntegrationAction.MANAGE_INTEGRATIONS, institution)
     return list(OutboxMessage.objects.filter(endpoint__institution=institution).filter(
         Q(status=OutboxStatus.DEAD) | Q(status=OutboxStatus.PENDING, attempts__gt=0))
         .select_related("endpoint").order_by("-created_at", "-pk")[:limit])

@@ -18,7 +18,7 @@ from durvis.audit.services import Entry, record, record_many
 from durvis.catalog.models import Service
 from durvis.core.actor import Actor
 from durvis.identity.models import Company, Institution, Person
-from durvis.identity.queries import owner_filter
+from durvis.identity.queries import audit_subject, owner_filter
 from durvis.identity.rules import IdentityAction
 from durvis.register.models import CaseEvent, Consultation, ServiceCase, StatusMapping
 from durvis.register.numbers import parse_case_number
@@ -257,7 +257,7 @@ def _read_as(actor: Actor, client: Person | Company, action: str) -> None:
     PermissionDenied otherwise."""
     if not decide(actor, IdentityAction.CLIENT_READ, client=client):
         raise PermissionDenied("may not read this client's history")
-    record(actor, action, client, subject=client if isinstance(client, Person) else None)
+    record(actor, action, client, subject=audit_subject(client))
 
 
 def overview_read(actor: Actor, client: Person | Company) -> QuerySet[ServiceCase]:
