@@ -271,14 +271,23 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Durvis <noreply@durv
 DURVIS_SMS_GATEWAY_URL = env.str("DURVIS_SMS_GATEWAY_URL", default="")
 DURVIS_SMS_GATEWAY_KEY = env.str("DURVIS_SMS_GATEWAY_KEY", default="")
 DURVIS_SMS_SENDER = env.str("DURVIS_SMS_SENDER", default="Durvis")
-# Where notifications point the client (the e-account's address).
 # How far in the future a time sent to the register may lie (the senders' clocks are not ours).
 DURVIS_CLOCK_SKEW_SECONDS = env.int("DURVIS_CLOCK_SKEW_SECONDS", default=300)
+# Where notifications point the client (the e-account's address).
 DURVIS_PUBLIC_URL = env.str("DURVIS_PUBLIC_URL", default="http://127.0.0.1:8000")
 
 # Documents (C2): the largest file a client or an institution may store, and the malware scanner
 # every file passes (`eicar`, `clamav` which asks clamd, or the dotted path of a callable).
 DURVIS_DOCUMENT_MAX_BYTES = env.int("DURVIS_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# All the attachments of one message sent through the API, decoded, in bytes.
+DURVIS_MESSAGE_ATTACHMENTS_MAX_BYTES = env.int("DURVIS_MESSAGE_ATTACHMENTS_MAX_BYTES",
+                                               default=20 * 1024 * 1024)
+# The largest request body (files of a multipart upload aside), in bytes: every body whose fields
+# are within the API schema's limits fits (a batch of 1,000 events at their longest, a message
+# with its attachments at their largest; `tests/test_body_limits.py` checks it), and anything
+# larger is a 413 with the limit.
+DURVIS_MAX_BODY_BYTES = env.int("DURVIS_MAX_BODY_BYTES", default=32 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = DURVIS_MAX_BODY_BYTES
 DURVIS_MALWARE_SCANNER = env.str("DURVIS_MALWARE_SCANNER", default="eicar")
 DURVIS_CLAMD_ADDRESS = env.str("DURVIS_CLAMD_ADDRESS", default="127.0.0.1:3310")
 DURVIS_CLAMD_TIMEOUT = env.float("DURVIS_CLAMD_TIMEOUT", default=30.0)

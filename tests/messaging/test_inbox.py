@@ -393,3 +393,28 @@ def test_the_write_forms_help_texts_and_errors_are_linked_to_their_fields(client
     invalid = client.post(reverse("inbox:write"), {"subject": "", "body": ""})
     assert invalid.status_code in (200, 422)
     assert_described_by_existing_ids(invalid.content.decode())
+
+
+# Sizes (issue 10): a message's attachments at their largest fit the body limit.
+
+def test_a_message_with_a_9_mb_attachment_is_delivered(family, vsaa_api, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    content = PDF + b"0" * (9 * 1024 * 1024)
+    response = send(vsaa_api, personal_code=family["parent"].personal_code, attachments=[{
+        "name": "lemums.pdf", "content_type": "application/pdf",
+        "content": base64.b64encode(content).decode()}])
+    assert response.status_code == 201, response.content[:300]
+    assert response.json()["attachments"][0]["size"] == len(content)
+
+
+def test_attachments_over_their_total_are_a_json_413(family, vsaa_api, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    settings.DURVIS_MESSAGE_ATTACHMENTS_MAX_BYTES = 1000  # read when the request comes
+    chunk = base64.b64encode(PDF + b"0" * 600).decode()
+    response = send(vsaa_api, personal_code=family["parent"].personal_code, attachments=[
+        {"name": f"{i}.pdf", "content_type": "application/pdf", "content": chunk}
+        for i in range(2)])
+    assert response.status_code == 413
+    assert response.json()["detail"][0] == {
+        "loc": ["body", "attachments"], "type": "too_large",
+        "msg": "The attachments together are larger than 1000 bytes."}

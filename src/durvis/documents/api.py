@@ -35,7 +35,7 @@ from durvis.integrations.http import (
 
 router = Router(tags=["documents"], auth=ApiClientAuth())
 
-UPLOAD_ERRORS = {**ERRORS, 413: ErrorOut, 503: ErrorOut}
+UPLOAD_ERRORS = {**ERRORS, 503: ErrorOut}
 # A refusal whose cause is not the request (the scanner is down): try again later.
 STATUS_OF_CODE = {"too_large": 413, "scan_unavailable": 503}
 

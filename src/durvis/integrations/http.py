@@ -20,9 +20,10 @@ from durvis.core.api import ErrorOut
 from durvis.integrations.rules import SCOPES
 from durvis.integrations.services import api_actor, authenticate, idempotent
 
-# The refusals every endpoint may answer, in the one error body.
+# The refusals every endpoint may answer, in the one error body (413: a body over
+# DURVIS_MAX_BODY_BYTES).
 ERRORS: dict[int, type[ErrorOut]] = {
-    status: ErrorOut for status in (400, 401, 403, 404, 409, 422)}
+    status: ErrorOut for status in (400, 401, 403, 404, 409, 413, 422)}
 
 # A case number in a path: the space of "9999 76544" written as a hyphen.
 CaseNumber = Annotated[str, Path(..., pattern=r"^\d{1,10}[ \-]\d{2,19}$",

@@ -14,6 +14,7 @@ import binascii
 import datetime
 from typing import Any, Literal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
@@ -36,12 +37,24 @@ router = Router(tags=["messages"], auth=ApiClientAuth())
 MAX_ATTACHMENTS = 20
 
 
+def _base64_length(size: int) -> int:
+    """How many base64 characters `size` bytes take (with padding)."""
+    return 4 * -(-size // 3)
+
+
+MAX_CONTENT_CHARS = _base64_length(settings.DURVIS_DOCUMENT_MAX_BYTES)
+MAX_ALL_CONTENT_CHARS = _base64_length(settings.DURVIS_MESSAGE_ATTACHMENTS_MAX_BYTES)
+
+
 class AttachmentIn(Schema):
     name: str = Field(..., min_length=1, max_length=200, description="The file name")
     content_type: str = Field(..., min_length=1, max_length=100)
     title: str = Field("", max_length=200, description="Shown to the client (the file name "
                        "without it)")
-    content: str = Field(..., description="The file, base64-encoded")
+    content: str = Field(..., max_length=MAX_CONTENT_CHARS,
+                         json_schema_extra={"contentEncoding": "base64"},
+                         description="The file, base64-encoded (at most "
+                         "DURVIS_DOCUMENT_MAX_BYTES decoded)")
 
 
 class MessageIn(Schema):
@@ -53,7 +66,10 @@ class MessageIn(Schema):
                              "institution that the message is about")
     reply_to: int | None = Field(None, description="The id of a message of the conversation "
                                  "you answer (yours or the client's)")
-    attachments: list[AttachmentIn] = Field([], max_length=MAX_ATTACHMENTS)
+    attachments: list[AttachmentIn] = Field(
+        [], max_length=MAX_ATTACHMENTS,
+        description="At most DURVIS_MESSAGE_ATTACHMENTS_MAX_BYTES decoded, all together",
+        json_schema_extra={"x-max-total-length": MAX_ALL_CONTENT_CHARS})
 
 
 class DocumentOut(Schema):
@@ -151,6 +167,10 @@ def _client(payload: MessageIn, case: ServiceCase | None) -> messaging.Client:
 
 
 def _attachments(payload: MessageIn) -> list[messaging.Attachment]:
+    limit = settings.DURVIS_MESSAGE_ATTACHMENTS_MAX_BYTES
+    if sum(len(item.content) for item in payload.attachments) > _base64_length(limit):
+        raise ApiError(413, ["body", "attachments"], "The attachments together are larger than "
+                       f"{limit} bytes.", "too_large")
     decoded = []
     for index, item in enumerate(payload.attachments):
         try:

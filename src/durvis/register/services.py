@@ -12,6 +12,7 @@ one the same status at the same time) is recognised and not stored again.
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import hashlib
 from collections import defaultdict
@@ -67,6 +68,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.CLOSED: frozenset(),
 }
 INITIAL_STATUSES = frozenset({S.RECEIVED, S.REGISTERED})
+TERMINAL_STATUSES = frozenset(s for s, following in TRANSITIONS.items() if not following)
 FEEDBACK_STATUSES = frozenset({S.DECIDED, S.RESULT_DELIVERED, S.CLOSED, S.REJECTED})
 MAX_BATCH = 1000
 
@@ -74,10 +76,13 @@ MAX_BATCH = 1000
 def transition_allowed(previous: str | None, new: str) -> bool:
     """Whether a case may go from `previous` (None: it has no status yet) to `new`, by
     `TRANSITIONS` (B1). A case starts received or registered; a repeated status (a new detailed
-    holder status within it) is always allowed. Raises KeyError for a `previous` that is not a
+    holder status within it) is allowed, except after a terminal status (closed), which nothing
+    follows. Raises KeyError for a `previous` that is not a
     `CaseStatus` (and differs from `new`)."""
     if previous is None:
         return new in INITIAL_STATUSES
+    if previous in TERMINAL_STATUSES:
+        return False
     return new == previous or new in TRANSITIONS[previous]
 
 
@@ -358,8 +363,8 @@ def record_status_events(actor: Actor, events: Sequence[StatusEvent]) -> list[It
     and nothing else: an item's refusal is its ItemResult (`rejected`, with errors on
     `case_number`: the number's own code when malformed, `not_found` for an unknown case and,
     alike, one the actor may not change; `holder_status`: `unmapped_status`; `status`:
-    `invalid_transition`, checked against the status before it in time), and a repeated event
-    is `duplicate`."""
+    `invalid_transition`, checked against the statuses before and after it in time, stored or in
+    the same batch), and a repeated event is `duplicate`."""
     if len(events) > MAX_BATCH:
         raise _field_error("events", f"At most {MAX_BATCH} events in one batch.", "too_many")
     results = {i: ItemResult(i, e.case_number, "recorded") for i, e in enumerate(events)}
@@ -455,25 +460,30 @@ def _drop_duplicates(pending: list[_Pending], results: dict[int, ItemResult]) ->
 
 def _apply_in_time_order(actor: Actor, pending: list[_Pending],
                          results: dict[int, ItemResult]) -> list[_Pending]:
-    """Check each event's transition against the status before it in time; move the case's
-    current status when the event is its latest."""
+    """Place each event in its case's history by time and accept it only when it is a valid step
+    from the status before it and to the status after it (`transition_allowed`), whether its
+    neighbours are stored or earlier items of the same batch; a terminal status is followed by
+    nothing. Moves the case's current status when the event is its latest."""
     accepted: list[_Pending] = []
     by_case: dict[int, list[_Pending]] = defaultdict(list)
     for item in pending:
         by_case[item.case.pk].append(item)
-    for items in by_case.values():
-        timeline: list[tuple[datetime.datetime, str]] = []
+    histories = _status_histories(
+        [items[0].case for items in by_case.values()
+         if any(p.event.occurred_at < p.case.status_at for p in items)])
+    for case_id, items in by_case.items():
+        case = items[0].case
+        timeline = histories.get(case_id) or [(case.status_at, case.status)]
         for item in sorted(items, key=lambda p: p.event.occurred_at):
-            case, at = item.case, item.event.occurred_at
-            before = [s for t, s in timeline if t <= at]
-            previous = before[-1] if before else (
-                case.status if at >= case.status_at else _status_before(case, at))
-            if not transition_allowed(previous, item.status):
-                _reject(results[item.index], "status",
-                        f"A case cannot go from {previous or 'nothing'} to {item.status}.",
-                        "invalid_transition")
+            at = item.event.occurred_at
+            position = bisect.bisect_right([t for t, _ in timeline], at)
+            previous = timeline[position - 1][1] if position else None
+            following = timeline[position][1] if position < len(timeline) else None
+            refusal = _misplaced(previous, item.status, following)
+            if refusal:
+                _reject(results[item.index], "status", refusal, "invalid_transition")
                 continue
-            timeline.append((at, item.status))
+            timeline.insert(position, (at, item.status))
             accepted.append(item)
             if at >= case.status_at:
                 case.status, case.holder_status, case.status_at = (
@@ -481,10 +491,29 @@ def _apply_in_time_order(actor: Actor, pending: list[_Pending],
     return accepted
 
 
-def _status_before(case: ServiceCase, at: datetime.datetime) -> str | None:
-    """The status a case had at a moment in its past (for an event that arrives late)."""
-    return (CaseEvent.objects.filter(case=case, kind=EventKind.STATUS, occurred_at__lte=at)
-            .order_by("-occurred_at", "-pk").values_list("status", flat=True).first())
+def _misplaced(previous: str | None, status: str, following: str | None) -> str:
+    """Why `status` cannot stand between `previous` and `following` in a case's history (empty:
+    it can)."""
+    if not transition_allowed(previous, status):
+        return f"A case cannot go from {previous or 'nothing'} to {status}."
+    if following is not None and not transition_allowed(status, following):
+        return (f"A case cannot go from {status} to {following}, "
+                f"which the history has after this time.")
+    return ""
+
+
+def _status_histories(cases: list[ServiceCase]
+                      ) -> dict[int, list[tuple[datetime.datetime, str]]]:
+    """The stored status history of each case (time order, as the timeline shows it), for the
+    cases that have events arriving late: one query."""
+    histories: dict[int, list[tuple[datetime.datetime, str]]] = defaultdict(list)
+    if not cases:
+        return histories
+    rows = (CaseEvent.objects.filter(case__id__any_of={c.pk for c in cases}, kind=EventKind.STATUS)
+            .order_by("case_id", "occurred_at", "pk").values_list("case_id", "occurred_at", "status"))
+    for case_id, at, status in rows:
+        histories[case_id].append((at, status))
+    return histories
 
 
 def _store(actor: Actor, accepted: list[_Pending]) -> None:
