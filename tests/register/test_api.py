@@ -110,6 +110,22 @@ def test_repeated_event_is_stored_once(centre, vsaa, person):
     assert CaseEvent.objects.filter(case__number=number).count() == 3
 
 
+def test_an_event_id_used_for_another_event_is_a_conflict(centre, vsaa, person):
+    number = post(centre, "/cases", new_case(), 201).json()["number"]
+    event = {"status": "in_progress", "occurred_at": "2026-11-21T10:00:00+02:00",
+             "event_id": "E-7"}
+    post(vsaa, f"{url(number)}/events", event, 201)
+    refused = post(vsaa, f"{url(number)}/events", {**event, "status": "decided"}, 422).json()
+    assert refused["detail"][0]["loc"][-1] == "event_id"
+    assert refused["detail"][0]["type"] == "conflict"
+    batch = post(vsaa, "/case-events", {"events": [
+        {**event, "case_number": number, "event_id": "E-8"},
+        {**event, "case_number": number, "event_id": "E-8",
+         "occurred_at": "2026-11-21T10:30:00+02:00"}]}, 200).json()
+    assert [i["outcome"] for i in batch["items"]] == ["recorded", "rejected"]
+    assert get(vsaa, url(number))["status"] == "in_progress"
+
+
 def test_idempotency_key_replays_the_first_answer(centre, person):
     first = post(centre, "/cases", new_case(), 201, **{"Idempotency-Key": "k-1"}).json()
     again = post(centre, "/cases", new_case(), 201, **{"Idempotency-Key": "k-1"}).json()
@@ -118,6 +134,18 @@ def test_idempotency_key_replays_the_first_answer(centre, person):
     conflict = post(centre, "/cases", new_case(service_point="elsewhere"), 409,
                     **{"Idempotency-Key": "k-1"}).json()
     assert conflict["detail"][0]["loc"] == ["header", "Idempotency-Key"]
+
+
+def test_a_retry_written_differently_is_the_same_request(centre, person):
+    body = new_case(note="Rīga")
+    first = centre.post("/api/v1/cases", json.dumps(body), content_type="application/json",
+                        HTTP_IDEMPOTENCY_KEY="k-3")
+    # Another library's writing of the same JSON: keys reordered, spaced, text escaped.
+    again = centre.post("/api/v1/cases", json.dumps(dict(reversed(body.items())), indent=2,
+                                                    ensure_ascii=True),
+                        content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-3")
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert first.json() == again.json() and ServiceCase.objects.count() == 1
 
 
 def test_failed_write_leaves_nothing_and_can_be_retried_with_the_same_key(centre, person):
@@ -277,3 +305,19 @@ def test_listing_needs_the_read_scope(api_client_factory, catalogue):
     writer = api_client_factory("VSAA", operations=["cases:write"])
     body = get(writer, "/cases", status=403)
     assert body["detail"][0]["type"] == "forbidden"
+
+
+def test_a_consultation_cannot_name_another_clients_case(centre, person, institutions):
+    from durvis.identity import services as identity
+
+    other = identity.record_person(personal_code="32579461005", given_name="Ilze",
+                                   family_name="Cita")
+    theirs = post(centre, "/cases", new_case(personal_code=other.personal_code), 201).json()
+    consultation = {"channel": "centre", "identification": "identified_by_agent",
+                    "personal_code": person.personal_code, "outcome": "answered",
+                    "occurred_at": "2026-11-21T10:00:00Z", "service_code": 1011,
+                    "case_number": theirs["number"]}
+    refused = post(centre, "/consultations", consultation, 422).json()
+    assert refused["detail"][0]["loc"][-1] == "case_number"
+    own = post(centre, "/cases", new_case(), 201).json()
+    post(centre, "/consultations", {**consultation, "case_number": own["number"]}, 201)

@@ -6,7 +6,9 @@ schema. The error bodies themselves are made by the project's `durvis.api`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -64,8 +66,13 @@ def case_number(value: str) -> str:
 
 
 def body_fingerprint(request: HttpRequest) -> str:
-    """What makes a retry the same request: the method, the path and the body."""
-    return f"{request.method} {request.path}\n{request.body.decode(errors='replace')}"
+    """What makes a retry the same request: the method, the path and the body; a JSON body by
+    what it says (keys in any order, any spacing, any escaping of the same text), so that a
+    retry written by another library is the same request."""
+    text = request.body.decode(errors="replace")
+    with contextlib.suppress(ValueError, RecursionError):
+        text = json.dumps(json.loads(text), sort_keys=True, separators=(",", ":"))
+    return f"{request.method} {request.path}\n{text}"
 
 
 def upload_fingerprint(request: HttpRequest, *fields: str, content: bytes) -> str:

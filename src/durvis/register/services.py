@@ -364,7 +364,8 @@ def record_status_events(actor: Actor, events: Sequence[StatusEvent]) -> list[It
     `case_number`: the number's own code when malformed, `not_found` for an unknown case and,
     alike, one the actor may not change; `holder_status`: `unmapped_status`; `status`:
     `invalid_transition`, checked against the statuses before and after it in time, stored or in
-    the same batch), and a repeated event is `duplicate`."""
+    the same batch; `event_id`: `conflict` when the id was used for another event of the case),
+    and a repeated event is `duplicate`."""
     if len(events) > MAX_BATCH:
         raise _field_error("events", f"At most {MAX_BATCH} events in one batch.", "too_many")
     results = {i: ItemResult(i, e.case_number, "recorded") for i, e in enumerate(events)}
@@ -441,20 +442,26 @@ def _dedup_key(event: StatusEvent, status: str) -> str:
 
 def _drop_duplicates(pending: list[_Pending], results: dict[int, ItemResult]) -> None:
     """Take out of `pending` the events stored before and the repeats within the batch; their
-    results say `duplicate`."""
-    stored = set(CaseEvent.objects.filter(
+    results say `duplicate`. An `event_id` used before for another event (another status,
+    holder status or time) is refused on `event_id` (`conflict`), not taken for a repeat."""
+    stored = {(case_id, key): content for case_id, key, *content in CaseEvent.objects.filter(
         case__id__any_of={p.case.pk for p in pending},
         dedup_key__any_of={p.dedup_key for p in pending},
-    ).values_list("case_id", "dedup_key"))
-    seen: set[tuple[int, str]] = set()
+    ).values_list("case_id", "dedup_key", "status", "holder_status", "occurred_at")}
+    seen: dict[tuple[int, str], list[Any]] = {}
     kept = []
     for item in pending:
         key = (item.case.pk, item.dedup_key)
-        if key in stored or key in seen:
+        content = [item.status, item.event.holder_status, item.event.occurred_at]
+        earlier = stored.get(key, seen.get(key))
+        if earlier is None:
+            kept.append(item)
+            seen[key] = content
+        elif earlier == content:
             results[item.index].outcome = "duplicate"
         else:
-            kept.append(item)
-        seen.add(key)
+            _reject(results[item.index], "event_id",
+                    "This event id was used for another event of the case.", "conflict")
     pending[:] = kept
 
 
@@ -700,8 +707,9 @@ def register_consultation(actor: Actor, new: NewConsultation) -> Consultation:
     holder or one of its providers; any of them for a topic) and has an institution; the
     client refusals of `open_case` (ValidationError `personal_code`, `registration_number`,
     `client_phone`, `identification`); ValidationError `case_number` (`not_found`) for a
-    malformed or unknown case number and, alike, a case the actor may not change. The case is
-    not checked to be the consultation's client's."""
+    malformed or unknown case number and, alike, a case the actor may not change or one of
+    another client than the consultation names (a consultation without an identified client may
+    name the case its caller quoted)."""
     occurred_at = instant("occurred_at", new.occurred_at)
     service = None
     if new.service_code is not None:
@@ -711,8 +719,10 @@ def register_consultation(actor: Actor, new: NewConsultation) -> Consultation:
     elif not new.topic:
         raise _field_error("topic", "Name the service or the topic.", "required")
     decision = decide(actor, CaseAction.REGISTER_CONSULTATION, service)
-    if not decision or actor.institution_id is None:
+    if not decision:
         raise PermissionDenied(decision.reason)
+    if actor.institution_id is None:
+        raise PermissionDenied("consultations are registered by an institution")
     person, company = _client(NewCase(
         service_code=0, identification=new.identification, application_channel=new.channel,
         personal_code=new.personal_code, registration_number=new.registration_number,
@@ -723,6 +733,9 @@ def register_consultation(actor: Actor, new: NewConsultation) -> Consultation:
             case = case_for_update(actor, new.case_number)
         except (ServiceCase.DoesNotExist, ValidationError):
             raise _field_error("case_number", "No such case for this client.", "not_found") from None
+        if (person or company) and (case.client_person_id, case.client_company_id) != (
+                person and person.pk, company and company.pk):
+            raise _field_error("case_number", "No such case for this client.", "not_found")
     consultation = Consultation.objects.create(
         service=service, topic=new.topic, channel=new.channel, client_person=person,
         client_company=company, identification=new.identification,
