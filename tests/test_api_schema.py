@@ -61,3 +61,18 @@ def test_api_conforms_to_its_schema_with_each_scope_alone(case, scope, catalogue
                                                           api_client_factory):
     """A token of one scope: every other operation is refused in the schema's error body."""
     call_with_token(case, api_client_factory("VSAA", operations=(scope,)))
+
+
+def test_every_schema_has_its_own_name():
+    """Two shapes under one name collapse into one in the published schema, and clients
+    generated from it cannot read the other (issue 11, issue 20)."""
+    import ninja
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    ours = [s for s in subclasses(ninja.Schema) if s.__module__.startswith("durvis.")]
+    names = [s.__name__ for s in ours]
+    assert ours and sorted(n for n in names if names.count(n) > 1) == []

@@ -72,7 +72,7 @@ class MessageIn(Schema):
         json_schema_extra={"x-max-total-length": MAX_ALL_CONTENT_CHARS})
 
 
-class DocumentOut(Schema):
+class AttachmentOut(Schema):
     id: int
     title: str
     file_name: str
@@ -86,17 +86,17 @@ class MessageOut(Schema):
     conversation_id: int
     case_number: str | None
     sent_at: datetime.datetime
-    attachments: list[DocumentOut]
+    attachments: list[AttachmentOut]
 
 
-class ClientOut(Schema):
+class MessageClientOut(Schema):
     kind: Literal["person", "company"]
     personal_code: str | None = None
     registration_number: str | None = None
 
 
 class ReplyOut(MessageOut):
-    client: ClientOut
+    client: MessageClientOut
     subject: str
     body: str
 

@@ -65,7 +65,7 @@ class CaseIn(Schema):
     note: str = Field("", max_length=2000)
 
 
-class ClientOut(Schema):
+class CaseClientOut(Schema):
     kind: Literal["person", "company", "phone", "anonymous"]
     personal_code: str | None = None
     registration_number: str | None = None
@@ -81,7 +81,7 @@ class CaseOut(Schema):
     status_at: datetime.datetime
     applied_at: datetime.datetime
     identification: str
-    client: ClientOut
+    client: CaseClientOut
     acted_by: str
     mandate_reference: str
     application_channel: str
