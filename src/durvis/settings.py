@@ -252,6 +252,12 @@ LOGGING = {
     },
 }
 DURVIS_WEBHOOK_TIMEOUT = env.float("DURVIS_WEBHOOK_TIMEOUT", default=10.0)
+# Webhooks to http:// and to loopback, private and link-local addresses (`integrations.addresses`):
+# for demo mode and tests only, never in production.
+DURVIS_WEBHOOK_ALLOW_INTERNAL = env.bool("DURVIS_WEBHOOK_ALLOW_INTERNAL", default=DEMO_MODE)
+if PRODUCTION and DURVIS_WEBHOOK_ALLOW_INTERNAL:
+    raise ImproperlyConfigured("Webhooks to internal addresses cannot be allowed in production "
+                               "(DURVIS_WEBHOOK_ALLOW_INTERNAL).")
 
 # Notifications (C1). E-mail: SMTP in production; in demo mode a local mailbox folder.
 EMAIL_BACKEND = env.str(

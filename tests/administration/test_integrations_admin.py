@@ -70,6 +70,22 @@ def test_webhook_and_dead_letter_replay(admin_client, staff, api_client_factory)
     assert message.status == OutboxStatus.PENDING and message.attempts == 0
 
 
+def test_a_delivered_message_is_not_sent_again(admin_client):
+    from django.utils import timezone
+
+    admin_client.post("/administration/integrations/webhooks/", {
+        "webhook-url": "http://127.0.0.1:9/hook", "webhook-events": ["case.registered"]})
+    message = OutboxMessage.objects.create(
+        endpoint=WebhookEndpoint.objects.get(), event="case.registered", payload={},
+        idempotency_key="k", status=OutboxStatus.DELIVERED, attempts=1,
+        next_attempt_at=timezone.now(), delivered_at=timezone.now())
+    response = admin_client.post(f"/en/administration/integrations/outbox/{message.pk}/replay/",
+                                 follow=True)
+    assert "Only a message that failed for good is sent again." in response.content.decode()
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.DELIVERED and message.attempts == 1
+
+
 def test_another_institutions_dead_letter_is_not_found(client, staff, admin_client, staff_login):
     admin_client.post("/administration/integrations/webhooks/", {
         "webhook-url": "http://127.0.0.1:9/hook", "webhook-events": ["case.registered"]})

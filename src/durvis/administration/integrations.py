@@ -44,6 +44,14 @@ class WebhookForm(forms.Form):
         label=gettext_lazy("Events"), widget=forms.CheckboxSelectMultiple,
         choices=lambda: WEBHOOK_TYPES.choices(lambda kind: str(kind.description)))
 
+    def clean_url(self) -> str:
+        url: str = self.cleaned_data["url"]
+        try:
+            integrations.check_webhook_url(url)
+        except ValidationError as error:
+            raise ValidationError(error.error_dict["url"]) from None
+        return url
+
 
 class StatusMappingForm(forms.Form):
     service: forms.ModelChoiceField[Service] = forms.ModelChoiceField(
@@ -139,8 +147,12 @@ def replay(request: HttpRequest, message_id: int) -> HttpResponse:
         pk=message_id, endpoint__institution=institution).first()
     if message is None:
         raise Http404
-    integrations.replay(actor, message)
-    messages.success(request, _("The message will be sent again."))
+    try:
+        integrations.replay(actor, message)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("The message will be sent again."))
     return redirect("administration:integrations")
 
 

@@ -25,6 +25,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_tasks import task
 
 from durvis.access.policy import decide, require
@@ -33,6 +34,7 @@ from durvis.catalog.models import Service
 from durvis.core.actor import Actor, ApiGrant
 from durvis.identity.models import Institution
 from durvis.integrations import sms
+from durvis.integrations.addresses import check_webhook_url, webhook_opener
 from durvis.integrations.models import (
     ApiClient,
     IdempotencyRecord,
@@ -171,7 +173,8 @@ def register_webhook(actor: Actor, institution: Institution, url: str, events: I
     None, which the caller shows the administrator). Audited. Raises PermissionDenied unless
     the actor is the institution's administrator (`IntegrationAction.MANAGE_INTEGRATIONS`), and
     ValidationError keyed `events` (none chosen, or an unknown one) or by model field (e.g. a
-    `url` that is not valid) from the model's validation."""
+    `url` that is not valid) from the model's validation, and keyed `url` for an address
+    webhooks may not call (`addresses.check_webhook_url`: not https, internal)."""
     if not decide(actor, IntegrationAction.MANAGE_INTEGRATIONS, institution):
         raise PermissionDenied("only the institution's administrator manages its webhooks")
     events = sorted(set(events))
@@ -180,6 +183,7 @@ def register_webhook(actor: Actor, institution: Institution, url: str, events: I
     endpoint = WebhookEndpoint(institution=institution, url=url, events=events,
                                secret=secret or secrets.token_urlsafe(32))
     endpoint.full_clean()
+    check_webhook_url(url)
     endpoint.save()
     record(actor, "integrations.webhook.create", endpoint, details={"events": events})
     return endpoint
@@ -300,15 +304,7 @@ def _deliver_sms(message: OutboxMessage) -> tuple[str, bool]:
     return "", False
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A webhook is delivered only by a 2xx answer to the signed POST itself: a redirect is not
-    followed (it would turn into a bodyless GET that proves nothing), it is a failed attempt."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_WEBHOOK_OPENER = urllib.request.build_opener(_NoRedirects)
+_WEBHOOK_OPENER = webhook_opener()
 
 
 def _deliver_webhook(message: OutboxMessage) -> tuple[str, bool]:
@@ -370,14 +366,16 @@ def replay(actor: Actor, message: OutboxMessage) -> None:
     """Send a dead letter again (an administrator fixed the receiving end): it is pending again
     with its attempts reset, and audited. Raises PermissionDenied unless it is a webhook message
     of an institution the actor administers (`IntegrationAction.MANAGE_INTEGRATIONS`); an
-    e-mail or SMS to a client has no endpoint and is refused alike. The message's status is not
-    checked: the caller offers only dead letters."""
+    e-mail or SMS to a client has no endpoint and is refused alike; ValidationError (`not_dead`)
+    for a message that is not a dead letter (one delivered or still pending is not sent again)."""
     endpoint = (WebhookEndpoint.objects.filter(pk=message.endpoint_id).first()
                 if message.endpoint_id is not None else None)
     if endpoint is None or not decide(actor, IntegrationAction.MANAGE_INTEGRATIONS, endpoint.institution):
         raise PermissionDenied
-    OutboxMessage.objects.filter(pk=message.pk).update(
-        status=OutboxStatus.PENDING, attempts=0, next_attempt_at=timezone.now())
+    if not OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.DEAD).update(
+            status=OutboxStatus.PENDING, attempts=0, next_attempt_at=timezone.now()):
+        raise ValidationError(gettext("Only a message that failed for good is sent again."),
+                              code="not_dead")
     record(actor, "integrations.outbox.replay", message)
     transaction.on_commit(_wake_worker)
 
@@ -420,13 +418,15 @@ TEST_EVENT = "webhook.test"
 def update_webhook(actor: Actor, endpoint: WebhookEndpoint, url: str, events: Iterable[str],
                    is_active: bool) -> WebhookEndpoint:
     """Raises ValidationError keyed `events` for an unknown or empty choice, `url` for a bad
-    address. A turned-off endpoint gets no new messages; those queued wait for it."""
+    address or one webhooks may not call (`addresses.check_webhook_url`). A turned-off endpoint
+    gets no new messages; those queued wait for it."""
     require(actor, IntegrationAction.MANAGE_INTEGRATIONS, endpoint.institution)
     chosen = sorted(set(events))
     if not chosen or set(chosen) - set(WEBHOOK_TYPES.keys()):
         raise ValidationError({"events": "Choose events from the list."})
     endpoint.url, endpoint.events, endpoint.is_active = url, chosen, is_active
     endpoint.full_clean()
+    check_webhook_url(url)
     endpoint.save(update_fields=["url", "events", "is_active"])
     record(actor, "integrations.webhook.update", endpoint,
            details={"events": chosen, "active": is_active})
