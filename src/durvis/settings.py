@@ -247,7 +247,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
-        "django.server": {"level": "WARNING"},
+        # The development server's access log (4xx and 5xx): through the redacting handler, not
+        # Python's last-resort handler (Django's own handler for it is removed by this config).
+        "django.server": {"level": "WARNING", "handlers": ["console"], "propagate": False},
         "django.request": {"level": "ERROR"},
     },
 }

@@ -7,6 +7,7 @@ from durvis.audit.models import AuditEvent
 from durvis.integrations.models import ApiClient, OutboxMessage, OutboxStatus, WebhookEndpoint
 from durvis.integrations.services import authenticate
 from durvis.register.models import StatusMapping
+from tests.administration.test_webhook_management import assert_shown_once
 
 
 @pytest.fixture
@@ -56,8 +57,8 @@ def test_revoke_a_client(admin_client, api_client_factory):
 def test_webhook_and_dead_letter_replay(admin_client, staff, api_client_factory):
     response = admin_client.post("/administration/integrations/webhooks/", {
         "webhook-url": "http://127.0.0.1:9/hook", "webhook-events": ["case.registered"]})
-    assert response.status_code == 302
     endpoint = WebhookEndpoint.objects.get()
+    assert_shown_once(response, endpoint.secret)
     from django.utils import timezone
 
     message = OutboxMessage.objects.create(endpoint=endpoint, event="case.registered", payload={},

@@ -54,9 +54,17 @@ def test_rotating_the_secret_asks_first(admin, endpoint):
     assert asked.status_code == 200 and 'name="confirmed" value="yes"' in asked.content.decode()
     endpoint.refresh_from_db()
     assert endpoint.secret == old
-    admin.post(url(endpoint, "rotate-secret/"), {"confirmed": "yes"})
+    shown = admin.post(url(endpoint, "rotate-secret/"), {"confirmed": "yes"})
     endpoint.refresh_from_db()
     assert endpoint.secret != old
+    assert_shown_once(shown, endpoint.secret)
+
+
+def assert_shown_once(response, secret):
+    """A secret is on its page, never cached, and never in a cookie (the messages cookie)."""
+    assert response.status_code == 200 and f'value="{secret}"' in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    assert all(secret not in morsel.value for morsel in response.cookies.values())
 
 
 def test_another_institutions_endpoint_does_not_exist(client, staff, staff_login, endpoint):

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -20,7 +21,7 @@ from durvis.core.actor import Actor
 from durvis.identity.models import Institution
 from durvis.identity.sessions import actor_from_request
 from durvis.integrations import services as integrations
-from durvis.integrations.models import ApiClient, OutboxMessage
+from durvis.integrations.models import ApiClient, OutboxMessage, WebhookEndpoint
 from durvis.integrations.rules import SCOPES, WEBHOOK_TYPES, IntegrationAction
 from durvis.register import queries as register_queries
 from durvis.register import services as register
@@ -134,9 +135,7 @@ def create_webhook(request: HttpRequest) -> HttpResponse:
         return _invalid(request, form)
     endpoint = integrations.register_webhook(actor, institution,
                                              form.cleaned_data["url"], form.cleaned_data["events"])
-    messages.success(request, _("Webhook added. Its signing secret: %(secret)s")
-                     % {"secret": endpoint.secret})
-    return redirect("administration:integrations")
+    return show_secret(request, _("Webhook added"), endpoint.secret, endpoint)
 
 
 @staff_required
@@ -208,3 +207,14 @@ def delete_mapping(request: HttpRequest, mapping_id: int) -> HttpResponse:
 
 def _invalid(request: HttpRequest, form: forms.Form) -> HttpResponse:
     return render(request, "administration/form_errors.html", {"form": form}, status=422)
+
+
+def show_secret(request: HttpRequest, title: str, secret: str,
+                endpoint: WebhookEndpoint) -> HttpResponse:
+    """The page that shows a webhook's signing secret once, never cached (a secret does not
+    travel in the messages cookie or reach a shared cache)."""
+    response = render(request, "administration/secret_shown.html", {
+        "title": title, "secret": secret,
+        "back_url": reverse("administration:webhook", args=[endpoint.pk])})
+    patch_cache_control(response, no_store=True, private=True)
+    return response
