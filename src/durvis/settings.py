@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -29,8 +30,9 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 if PRODUCTION:
-    if SECRET_KEY == DEFAULT_SECRET or len(SECRET_KEY) < 32:
-        raise ImproperlyConfigured("Production needs SECRET_KEY: at least 32 random characters.")
+    if SECRET_KEY == DEFAULT_SECRET or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+        # Django's own deployment check (security.W009) asks the same.
+        raise ImproperlyConfigured("Production needs SECRET_KEY: at least 50 random characters.")
     if DEMO_MODE:
         raise ImproperlyConfigured("Demo features cannot be enabled in production (DURVIS_DEMO).")
     if DEBUG:
@@ -45,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",
     "ninja",  # serves its bundled Swagger UI for /api/v1/docs (never a CDN)
     "django_tasks",
     "django_tasks_db",
@@ -72,6 +75,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "durvis.core.middleware.RequestLogMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "durvis.core.headers.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "durvis.core.middleware.ApiLanguageMiddleware",
     "durvis.core.middleware.ApiErrorBodyMiddleware",
@@ -180,6 +185,23 @@ CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# HTTPS only in production: the redirect (the load balancer's health check excepted), HSTS for a
+# year on every subdomain, and the scheme the trusted proxies say the client used.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+if DURVIS_TRUSTED_PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Content-Security-Policy on every page (django-csp): the platform's own scripts, styles, fonts
+# and images only, no inline script or style, no plug-ins, framed by nobody (the embeddable
+# search widens frame-ancestors for itself).
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": {
+    "default-src": [SELF], "script-src": [SELF], "style-src": [SELF], "img-src": [SELF, "data:"],
+    "font-src": [SELF], "connect-src": [SELF], "object-src": [NONE], "base-uri": [SELF],
+    "frame-ancestors": [NONE],
+}}
 
 LANGUAGE_CODE = "lv"
 LANGUAGES = [("lv", _("Latvian")), ("en", _("English"))]

@@ -52,8 +52,13 @@ def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(locale="lv-LV", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)
     yield page
     context.close()
+    # Every page of every journey runs under the site's Content-Security-Policy (issue 11).
+    assert not refused, "\n".join(refused)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from durvis.identity.sessions import INITIAL_ROLE_KEY, PERSON_KEY
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_KEY = "k3y-" + "0123456789abcdef" * 4  # long and varied enough for production
 
 
 @pytest.fixture
@@ -241,14 +242,14 @@ def settings_import(**env: str) -> subprocess.CompletedProcess[str]:
     ({"DURVIS_DEMO": "false"}, "Production needs DURVIS_OIDC_DISCOVERY_URL"),
 ])
 def test_production_settings_refuse_the_demo_provider(extra, message):
-    result = settings_import(DURVIS_ENV="production", SECRET_KEY="x" * 40, DEBUG="false",
+    result = settings_import(DURVIS_ENV="production", SECRET_KEY=PRODUCTION_KEY, DEBUG="false",
                              DURVIS_VAR_DIR=str(ROOT / "var"), **extra)
     assert result.returncode != 0 and message in result.stderr
 
 
 def test_production_settings_accept_a_configured_provider():
     result = settings_import(
-        DURVIS_ENV="production", SECRET_KEY="x" * 40, DEBUG="false", DURVIS_DEMO="false",
+        DURVIS_ENV="production", SECRET_KEY=PRODUCTION_KEY, DEBUG="false", DURVIS_DEMO="false",
         DURVIS_VAR_DIR=str(ROOT / "var"),
         DURVIS_OIDC_DISCOVERY_URL="https://idp.example.lv/.well-known/openid-configuration",
         DURVIS_OIDC_CLIENT_SECRET="s" * 32)
