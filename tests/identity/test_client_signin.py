@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from django.test import Client
@@ -103,10 +103,39 @@ def test_sign_in_returns_to_a_local_next_page_in_english(browser, people):
     assert response["Location"] == "/en/eaccount/history/"
 
 
-def test_a_foreign_next_address_is_ignored(browser, people):
-    authorize = to_provider(browser, "/signin/start/?next=https://evil.example/")
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/",
+                                    "/\\evil.example/", "http://testserver/eaccount/",
+                                    "/\n/evil.example/", "javascript:alert(1)"])
+def test_a_foreign_next_address_is_ignored(browser, people, target):
+    authorize = to_provider(browser, f"/signin/start/?next={quote(target)}")
     response = browser.get(pick(browser, authorize, f"{people['other'].pk}:self"))
     assert response["Location"] == reverse("eaccount:overview")
+
+
+@pytest.mark.parametrize("first", ["history", "messages"])
+def test_two_sign_ins_in_one_browser_each_return_to_their_own_page(browser, people, first):
+    """Two tabs start a sign-in each, for different pages and languages; whichever comes back
+    first, each lands on the page (and in the language) its own tab asked for: the return
+    address is kept under the sign-in's state, not once per browser."""
+    started = {
+        "history": (to_provider(browser, "/signin/start/?next=/eaccount/history/"),
+                    "/eaccount/history/", people["other"]),
+        "messages": (to_provider(browser, "/en/signin/start/?next=/en/eaccount/messages/"),
+                     "/en/eaccount/messages/", people["moved"]),
+    }
+    order = [first, *(name for name in started if name != first)]
+    for name in order:
+        authorize, page, person = started[name]
+        response = browser.get(pick(browser, authorize, f"{person.pk}:self"))
+        assert response.status_code == 302 and response["Location"] == page, name
+        assert signed_in(browser) == person.pk
+
+
+def test_an_unknown_state_does_not_borrow_another_sign_ins_page(browser, people):
+    to_provider(browser, "/en/signin/start/?next=/en/eaccount/messages/")
+    response = browser.get("/signin/oidc/callback", {"code": "x", "state": "not-this-one"})
+    assert response.status_code == 400 and b'data-reason="state"' in response.content
+    assert b'lang="en"' in response.content  # the language of the sign-in it started last
 
 
 def test_company_signatory_starts_in_the_company_role(browser, people):

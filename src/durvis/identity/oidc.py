@@ -19,6 +19,7 @@ import hashlib
 import hmac
 from functools import lru_cache
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.django_client import DjangoOAuth2App, OAuth
@@ -29,9 +30,15 @@ from joserfc.errors import JoseError
 
 from durvis.identity.national import SignInClaims, claims_from_oidc
 from durvis.identity.signin_errors import SignInFailed
+from durvis.identity.signin_flow import MAX_PENDING, SignInFlow, newest, pending
 
 DEMO_IDP_PATH = "/demo/idp"
 _TIMEOUT_SECONDS = 10
+# The sign-ins under way in this session: state -> SignInFlow (where each returns).
+FLOWS_KEY = "durvis.signin.oidc"
+# Authlib keeps each authorization's state data in the session under this prefix, for an hour.
+_STATE_PREFIX = "_state_national_"
+_STATE_SECONDS = 3600
 
 
 def public_url() -> str:
@@ -84,13 +91,40 @@ def _cached_client(discovery: str, client_id: str, secret: str, scope: str) -> D
     return client
 
 
-def begin(request: HttpRequest, language: str) -> HttpResponse:
-    """Send the browser to the provider's authorization endpoint (state, nonce and the PKCE
-    verifier stay in the session)."""
+def begin(request: HttpRequest, flow: SignInFlow) -> HttpResponse:
+    """Send the browser to the provider's authorization endpoint. State, nonce and the PKCE
+    verifier stay in the session (Authlib), and so does `flow`, under the same state: each
+    sign-in of the browser returns where it was asked to."""
     try:
-        return _client().authorize_redirect(request, callback_url(), ui_locales=language)
+        response = _client().authorize_redirect(request, callback_url(), ui_locales=flow.language)
     except (OAuthError, OSError, ValueError) as error:
         raise SignInFailed("provider_unreachable") from error
+    state = parse_qs(urlsplit(response["Location"]).query).get("state", [""])[0]
+    flows = pending(request.session.get(FLOWS_KEY), _STATE_SECONDS, MAX_PENDING - 1)
+    flows[state] = flow.dump()
+    request.session[FLOWS_KEY] = flows
+    return response
+
+
+def take_flow(request: HttpRequest) -> SignInFlow | None:
+    """The flow of the sign-in that this answer belongs to (by its state), taken out of the
+    session; None for a state this session did not start."""
+    flows = pending(request.session.get(FLOWS_KEY), _STATE_SECONDS)
+    flow = flows.pop(request.GET.get("state", ""), None)
+    request.session[FLOWS_KEY] = flows
+    return SignInFlow.load(flow)
+
+
+def newest_flow(request: HttpRequest) -> SignInFlow | None:
+    """The sign-in this session started last, if one is still under way."""
+    return newest(pending(request.session.get(FLOWS_KEY), _STATE_SECONDS))
+
+
+def pending_keys(request: HttpRequest) -> list[str]:
+    """The session keys of the sign-ins still under way (Authlib's state data and their flows):
+    a sign-in that finishes keeps them, so that another tab's sign-in can finish too."""
+    return [key for key in request.session.keys()  # noqa: SIM118 - a session is no dict
+            if key == FLOWS_KEY or key.startswith(_STATE_PREFIX)]
 
 
 def finish(request: HttpRequest) -> SignInClaims:
