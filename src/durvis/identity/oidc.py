@@ -9,8 +9,10 @@ come from.
 
 Configuration (settings): `DURVIS_OIDC_DISCOVERY_URL`, `DURVIS_OIDC_CLIENT_ID`,
 `DURVIS_OIDC_CLIENT_SECRET`, `DURVIS_OIDC_SCOPE`. In demo mode, without a discovery URL, the
-provider is the demo identity provider on this server (`durvis.demo.idp`), reached at
-`DURVIS_PUBLIC_URL`; outside demo mode there is no such fallback.
+provider is the demo identity provider on this server (`durvis.demo.idp`), reached at the
+address the browser used (the request's host and port: `PORT=8201 make run`, or `localhost`
+instead of `127.0.0.1`, need no configuration); outside demo mode there is no such fallback,
+and the callback is at `DURVIS_PUBLIC_URL`, as registered with the provider.
 """
 
 from __future__ import annotations
@@ -46,12 +48,27 @@ def public_url() -> str:
     return str(settings.DURVIS_PUBLIC_URL).rstrip("/")
 
 
-def discovery_url() -> str:
+def uses_demo_provider() -> bool:
+    """Demo mode without a configured provider: the demo provider on this server."""
+    return bool(settings.DEMO_MODE and not settings.DURVIS_OIDC_DISCOVERY_URL)
+
+
+def site_url(request: HttpRequest) -> str:
+    """This sign-in's address of the platform: with the demo provider, the one the browser used
+    (scheme, host and port of the request, the host checked against ALLOWED_HOSTS), so the
+    provider, the callback and the session cookie all live at one address whatever the port;
+    otherwise `DURVIS_PUBLIC_URL`."""
+    if uses_demo_provider():
+        return f"{request.scheme}://{request.get_host()}"
+    return public_url()
+
+
+def discovery_url(request: HttpRequest) -> str:
     """The provider's discovery document; in demo mode the demo provider's by default."""
     if settings.DURVIS_OIDC_DISCOVERY_URL:
         return str(settings.DURVIS_OIDC_DISCOVERY_URL)
     if settings.DEMO_MODE:
-        return f"{public_url()}{DEMO_IDP_PATH}/.well-known/openid-configuration"
+        return f"{site_url(request)}{DEMO_IDP_PATH}/.well-known/openid-configuration"
     raise SignInFailed("not_configured")
 
 
@@ -66,15 +83,15 @@ def client_secret() -> str:
     raise SignInFailed("not_configured")
 
 
-def callback_url() -> str:
+def callback_url(request: HttpRequest) -> str:
     """Where the provider sends the browser back: a fixed address outside the language prefix,
     so that it matches the one registered with the provider."""
-    return f"{public_url()}{reverse('client-signin-oidc-callback')}"
+    return f"{site_url(request)}{reverse('client-signin-oidc-callback')}"
 
 
-def _client() -> DjangoOAuth2App:
-    return _cached_client(discovery_url(), str(settings.DURVIS_OIDC_CLIENT_ID), client_secret(),
-                          str(settings.DURVIS_OIDC_SCOPE))
+def _client(request: HttpRequest) -> DjangoOAuth2App:
+    return _cached_client(discovery_url(request), str(settings.DURVIS_OIDC_CLIENT_ID),
+                          client_secret(), str(settings.DURVIS_OIDC_SCOPE))
 
 
 @lru_cache(maxsize=4)
@@ -96,7 +113,8 @@ def begin(request: HttpRequest, flow: SignInFlow) -> HttpResponse:
     verifier stay in the session (Authlib), and so does `flow`, under the same state: each
     sign-in of the browser returns where it was asked to."""
     try:
-        response = _client().authorize_redirect(request, callback_url(), ui_locales=flow.language)
+        response = _client(request).authorize_redirect(request, callback_url(request),
+                                                        ui_locales=flow.language)
     except (OAuthError, OSError, ValueError) as error:
         raise SignInFailed("provider_unreachable") from error
     state = parse_qs(urlsplit(response["Location"]).query).get("state", [""])[0]
@@ -133,7 +151,7 @@ def finish(request: HttpRequest) -> SignInClaims:
         raise SignInFailed("cancelled" if request.GET["error"] == "access_denied"
                            else "provider_error")
     try:
-        token: dict[str, Any] = _client().authorize_access_token(request)
+        token: dict[str, Any] = _client(request).authorize_access_token(request)
     except OAuthError as error:
         reasons = {"mismatching_state": "state", "invalid_grant": "code_rejected"}
         raise SignInFailed(reasons.get(error.error or "", "provider_error")) from error

@@ -11,6 +11,7 @@ OpenID Connect `state`, the SAML request id): a browser may have several under w
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,8 +29,13 @@ from durvis.core.registry import Registry
 from durvis.identity import oidc, saml, sessions
 from durvis.identity.national import SignInClaims, UnknownPerson, resolve
 from durvis.identity.sessions import actor_from_request, return_address
-from durvis.identity.signin_errors import SignInFailed
+from durvis.identity.signin_errors import SignInFailed, cause_of
 from durvis.identity.signin_flow import SignInFlow
+
+logger = logging.getLogger("durvis.identity.signin")
+# Failures that are the platform's or the provider's, not the person's: an operator looks.
+_OPERATOR_REASONS = {"not_configured", "provider_unreachable", "provider_error", "code_rejected",
+                     "token_invalid"}
 
 
 def _protocol() -> str:
@@ -153,9 +159,15 @@ def _sign_in(request: HttpRequest, claims: SignInClaims, next_url: str, *,
 
 
 def _failed(request: HttpRequest, failure: SignInFailed, protocol: str) -> HttpResponse:
-    """Audit the failed sign-in (the reason, never a code) and say what happened."""
+    """Audit the failed sign-in (the reason, never a code), log why (the cause, never a token,
+    a secret or a personal code) and say what happened."""
     record(actor_from_request(request), "identity.client.sign_in_failed", None,
            details={"protocol": protocol, "reason": failure.reason, "detail": failure.detail})
+    cause = cause_of(failure)
+    logger.log(logging.WARNING if failure.reason in _OPERATOR_REASONS else logging.INFO,
+               "client sign-in failed (%s, %s)%s", protocol, failure.reason,
+               f": {cause}" if cause else "",
+               extra={"protocol": protocol, "reason": failure.reason, "cause": cause})
     status = 503 if failure.reason in ("not_configured", "provider_unreachable") else 400
     return render(request, "identity/signin_error.html",
                   {"message": failure.message, "reason": failure.reason}, status=status)
