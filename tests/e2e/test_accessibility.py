@@ -91,3 +91,20 @@ def test_staff_sign_in_pages_have_no_serious_violation(live_server, staff, page,
         password_step("agent.centre", f"wrong-password-{attempt}")
     expect(page.get_by_role("heading", level=1)).to_have_text(headings["locked"])
     assert_accessible(page, f"lockout ({language})")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_server_error_page_has_no_violation(live_server, catalogue, page, monkeypatch,
+                                                language):
+    """The project's 500 page (issue 10), from a page whose view fails unexpectedly."""
+    from durvis.catalog import queries as catalog_queries
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(catalog_queries, "find_services", fail)
+    response = page.goto(f"{live_server.url}{LANGUAGES[language]}/services/?q=pabalsts")
+    assert response is not None and response.status == 500
+    assert page.locator("html").get_attribute("lang") == language
+    assert page.locator("h1").count() == 1
+    assert_accessible(page, f"server error ({language})")
