@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
 
 from durvis.demo.loader import load_demo
 
@@ -22,9 +23,9 @@ class Command(BaseCommand):
         result = load_demo(reset=options["reset"])
         counts = ", ".join(f"{n} {k}" for k, n in result.counts.items())
         if result.outcome == "kept":
-            self.stdout.write(
-                f"Demo data already loaded ({result.loaded_at:%Y-%m-%d %H:%M}): left as it is. "
-                "`manage.py load_demo --reset` restores the demo records.")
+            loaded = timezone.localtime(result.loaded_at)
+            self.stdout.write(f"Demo data already loaded ({loaded:%Y-%m-%d %H:%M}): left as it "
+                              "is. `manage.py load_demo --reset` restores the demo records.")
         elif result.outcome == "reset":
             self.stdout.write(f"Demo records restored: {counts}")
         else:
