@@ -127,7 +127,9 @@ def begin(request: HttpRequest, flow: SignInFlow) -> HttpResponse:
 def take_flow(request: HttpRequest) -> SignInFlow | None:
     """The flow of the sign-in that this answer belongs to (by its state), taken out of the
     session; None for a state this session did not start."""
-    flows = pending(request.session.get(FLOWS_KEY), _STATE_SECONDS)
+    if FLOWS_KEY not in request.session:
+        return None
+    flows = pending(request.session[FLOWS_KEY], _STATE_SECONDS)
     flow = flows.pop(request.GET.get("state", ""), None)
     request.session[FLOWS_KEY] = flows
     return SignInFlow.load(flow)

@@ -238,11 +238,11 @@ def pending_sign_in(request: HttpRequest) -> Pending | None:
     """Who passed the staff password step and owes the second factor, if anybody: in the flow
     that the request names (`?flow=`), or else in the newest one."""
     flows = _live_flows(request.session)
-    name = request.GET.get(FLOW_PARAM) or request.POST.get(FLOW_PARAM) or ""
-    if name not in flows:
-        name = next(reversed(flows), "") if not name else ""
-    if name:
-        state = flows[name]
+    # The flow the step's address names; without one (a page behind the sign-in sent a
+    # half-signed-in browser here), the newest. A named flow that is gone is nobody's.
+    name = request.GET.get(FLOW_PARAM) or next(reversed(flows), "")
+    state = flows.get(name)
+    if state is not None:
         user = get_user_model()._default_manager.filter(pk=state["user"], is_active=True).first()
         if user is not None:
             return Pending(user, state["backend"], state.get("next", ""), name)
