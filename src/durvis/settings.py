@@ -303,8 +303,10 @@ DURVIS_SMS_GATEWAY_KEY = env.str("DURVIS_SMS_GATEWAY_KEY", default="")
 DURVIS_SMS_SENDER = env.str("DURVIS_SMS_SENDER", default="Durvis")
 # How far in the future a time sent to the register may lie (the senders' clocks are not ours).
 DURVIS_CLOCK_SKEW_SECONDS = env.int("DURVIS_CLOCK_SKEW_SECONDS", default=300)
-# Where notifications point the client (the e-account's address).
-DURVIS_PUBLIC_URL = env.str("DURVIS_PUBLIC_URL", default="http://127.0.0.1:8000")
+# Where notifications point the client; by default this machine at the port `make run` serves
+# (PORT). The demo sign-in does not depend on it: it follows the address the browser used.
+DURVIS_PUBLIC_URL = env.str("DURVIS_PUBLIC_URL",
+                            default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
 
 # Documents (C2): the largest file a client or an institution may store, and the malware scanner
 # every file passes (`eicar`, `clamav` which asks clamd, or the dotted path of a callable).
@@ -324,8 +326,8 @@ DURVIS_CLAMD_TIMEOUT = env.float("DURVIS_CLAMD_TIMEOUT", default=30.0)
 
 # Client sign-in (A12): the national sign-in by OpenID Connect (`identity/oidc.py`) or SAML 2.0
 # (`identity/saml.py`). In demo mode, without a discovery URL and a secret, OIDC goes to the demo
-# identity provider of the `demo` app on this server (at DURVIS_PUBLIC_URL); it answers only in
-# demo mode, which production refuses, so production must name the real provider.
+# identity provider of the `demo` app on this server (at the address the browser used); it
+# answers only in demo mode, which production refuses, so production must name the real provider.
 DURVIS_SIGNIN_PROTOCOL = env.str("DURVIS_SIGNIN_PROTOCOL", default="oidc")
 DURVIS_OIDC_DISCOVERY_URL = env.str("DURVIS_OIDC_DISCOVERY_URL", default="")
 DURVIS_OIDC_CLIENT_ID = env.str("DURVIS_OIDC_CLIENT_ID", default="durvis")

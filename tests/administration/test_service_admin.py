@@ -41,7 +41,7 @@ def test_password_sign_in(client, staff):
     device = identity.record_totp_device(staff["vsaa_admin"], random_hex(20))
     response = client.post("/staff/login/", {"username": "admin.vsaa",
                                              "password": "pw-admin.vsaa-long-enough"})
-    assert response.status_code == 302 and response["Location"] == "/staff/login/code/"
+    assert response.status_code == 302 and response["Location"].startswith("/staff/login/code/?flow=")
     assert client.get("/administration/services/").status_code == 302  # not yet
     response = client.post("/staff/login/code/", {"otp_token": identity.current_totp_code(device)})
     assert response.status_code == 302 and response["Location"] == "/staff/"

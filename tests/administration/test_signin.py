@@ -5,9 +5,11 @@ import datetime
 import json
 import time
 from base64 import b32decode
+from urllib.parse import quote
 
 import pytest
 from axes.models import AccessAttempt
+from django.test import Client
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -40,14 +42,18 @@ def let_time_pass(device, seconds=3600):
         throttling_failure_timestamp=timezone.now() - datetime.timedelta(seconds=seconds))
 
 
-def password_step(client, username="admin.vsaa", password=PASSWORD, **extra):
-    return client.post("/staff/login/", {"username": username, "password": password}, **extra)
+def password_step(client, username="admin.vsaa", password=PASSWORD, data_next=None, **extra):
+    data = {"username": username, "password": password}
+    if data_next is not None:
+        data["next"] = data_next
+    return client.post("/staff/login/", data, **extra)
 
 
 def test_password_and_code_sign_in_and_reach_the_staff_pages(client, device, catalogue):
     response = password_step(client)
-    assert response.status_code == 302 and response["Location"] == "/staff/login/code/"
-    page = client.get("/staff/login/code/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/staff/login/code/?flow=")
+    page = client.get(response["Location"])
     assert page.status_code == 200 and 'autocomplete="one-time-code"' in page.content.decode()
     response = client.post("/staff/login/code/", {"otp_token": code_now(device)})
     assert response.status_code == 302 and response["Location"] == HOME
@@ -92,6 +98,52 @@ def test_the_code_step_returns_to_the_page_asked_for(client, device, catalogue):
     assert response["Location"] == "/administration/integrations/"
 
 
+def test_two_sign_ins_in_two_tabs_each_return_to_their_own_page(client, device, catalogue):
+    """Issue 10: two tabs of one browser pass the password for different pages; each tab's code
+    step returns to its own page, whichever finishes first (the flow is in the step's address,
+    not once per session)."""
+    integrations = password_step(client, data_next="/administration/integrations/")
+    services = password_step(client, data_next=SERVICES)
+    assert integrations["Location"] != services["Location"]
+    response = client.post(integrations["Location"], {"otp_token": code_now(device)})
+    assert response["Location"] == "/administration/integrations/"
+    # The other tab's sign-in finished meanwhile for the same user: no second code is needed.
+    response = client.post(services["Location"], {"otp_token": "000000"})
+    assert response["Location"] == SERVICES
+    assert PENDING_KEY not in client.session
+
+
+def test_two_users_in_two_tabs_each_check_their_own_code(client, device, staff, catalogue):
+    vid_device = identity.record_totp_device(staff["vid_admin"], random_hex(20))
+    vsaa = password_step(client, data_next=SERVICES)
+    vid = password_step(client, "admin.vid", "pw-admin.vid-long-enough")
+    page = client.get(vsaa["Location"]).content.decode()
+    assert "admin.vsaa" in page and "admin.vid" not in page
+    response = client.post(vsaa["Location"], {"otp_token": code_now(device)})
+    assert response["Location"] == SERVICES
+    assert client.session["_auth_user_id"] == str(staff["vsaa_admin"].user.pk)
+    response = client.post(vid["Location"], {"otp_token": code_now(vid_device)})
+    assert response["Location"] == HOME
+    assert client.session["_auth_user_id"] == str(staff["vid_admin"].user.pk)
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/",
+                                    "http://testserver/administration/services/",
+                                    "/\\evil.example/"])
+def test_only_a_local_path_is_a_return_address(client, device, target):
+    """Neither at the password nor at the code step (where a page behind the sign-in sends a
+    half-signed-in browser with `next`)."""
+    response = password_step(client, data_next=target)
+    response = client.post(response["Location"], {"otp_token": code_now(device)})
+    assert response["Location"] == HOME
+    other = Client()
+    password_step(other)
+    let_time_pass(device)
+    response = other.post(f"/staff/login/code/?next={quote(target)}",
+                          {"otp_token": code_now(device)})
+    assert response["Location"] == HOME
+
+
 def test_the_code_step_without_a_password_goes_back_to_the_start(client, device):
     assert client.get("/staff/login/code/")["Location"] == "/staff/login/"
     assert client.post("/staff/login/code/", {"otp_token": "123456"})["Location"] == "/staff/login/"
@@ -101,7 +153,8 @@ def test_the_code_step_without_a_password_goes_back_to_the_start(client, device)
 def test_the_second_step_must_follow_the_first_soon(client, device):
     password_step(client)
     session = client.session
-    session[PENDING_KEY] = {**session[PENDING_KEY], "started": time.time() - 11 * 60}
+    session[PENDING_KEY] = {flow: {**state, "started": time.time() - 11 * 60}
+                            for flow, state in session[PENDING_KEY].items()}
     session.save()
     response = client.post("/staff/login/code/", {"otp_token": code_now(device)})
     assert response["Location"] == "/staff/login/"
@@ -120,7 +173,7 @@ def test_force_login_without_second_factor_is_sent_to_the_code_step(client, staf
 def test_enrolment_confirms_a_device_with_a_right_code_and_refuses_a_wrong_one(client, staff,
                                                                               wrong_totp_code):
     response = password_step(client)
-    assert response["Location"] == "/staff/login/enrol/"
+    assert response["Location"].startswith("/staff/login/enrol/?flow=")
     page = client.get("/en/staff/login/enrol/").content.decode()
     device = TOTPDevice.objects.get(user=staff["vsaa_admin"].user)
     assert not device.confirmed
@@ -150,8 +203,9 @@ def test_enrolment_confirms_a_device_with_a_right_code_and_refuses_a_wrong_one(c
 
 
 def test_a_confirmed_device_is_not_enrolled_again(client, device):
-    password_step(client)
-    assert client.get("/staff/login/enrol/")["Location"] == "/staff/login/code/"
+    response = password_step(client)
+    flow = response["Location"].partition("?")[2]
+    assert client.get(f"/staff/login/enrol/?{flow}")["Location"] == f"/staff/login/code/?{flow}"
     assert TOTPDevice.objects.filter(user=device.user).count() == 1
 
 

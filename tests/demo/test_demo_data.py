@@ -1,16 +1,22 @@
-"""The demo data: the pilot scope of MISSION.md, loaded idempotently."""
+"""The demo data: the pilot scope of MISSION.md, loaded once (what users change stays) and
+restored on request (`load_demo --reset`)."""
 
 import json
 from base64 import b32decode
+from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from durvis.catalog import services as catalog
 from durvis.catalog.models import Service
-from durvis.catalog.queries import ServiceFilters, find_services
+from durvis.catalog.queries import SEARCH_KIND, ServiceFilters, find_services
+from durvis.core.actor import Actor
 from durvis.demo.loader import DATA_DIR, load_demo
+from durvis.demo.models import DemoDataset
 from durvis.identity import queries as identity_queries
 from durvis.identity import services as identity
 from durvis.identity.models import Company, Person, StaffMember
@@ -103,3 +109,102 @@ def test_demo_clients_have_cases_with_histories(demo):
     assert register_queries.client_history(identity_queries.find_person("22051520311")).exists()
     assert register_queries.client_history(company=identity_queries.find_company("40203123456")).exists()
     assert ServiceCase.objects.count() == len(json.loads((DATA_DIR / "cases.json").read_text()))
+
+
+def _staff(username):
+    return StaffMember.objects.get(user__username=username)
+
+
+def _rows(name):
+    return json.loads((DATA_DIR / f"{name}.json").read_text())
+
+
+@pytest.fixture
+def changed(demo):
+    """What users of a demo typically change: a client confirms a new e-mail, an institution
+    administrator edits a service's text, a platform administrator resets a colleague's second
+    factor (who enrols a new device), an institution administrator gives a colleague a role."""
+    person_row = next(r for r in _rows("persons") if r.get("email"))
+    person = identity_queries.find_person(person_row["personal_code"])
+    me = Actor(kind="person", person=person)
+    issued = identity.start_contact_change(me, person, "email", "new.address@example.lv")
+    assert identity.confirm_contact_change(me, person, "email", issued.code).value
+
+    service_row = _rows("services")[0]
+    service = Service.objects.get(code=int(service_row["code"]))
+    holder_admin = next(s for s in StaffMember.objects.filter(institution=service.holder)
+                        if s.has_role("institution_admin"))
+    catalog.update_service(Actor(kind="staff", staff=holder_admin), service,
+                           {"summary_lv": "Lietotāja labots apraksts."}, {})
+
+    platform = next(s for s in StaffMember.objects.all() if s.has_role("platform_admin"))
+    lost_phone = _staff("admin.vsaa")
+    identity.reset_second_factor(Actor(kind="staff", staff=platform), lost_phone)
+    enrolled = identity.start_totp_enrolment(lost_phone.user)
+    enrolled.confirmed = True
+    enrolled.save()
+    return {"person": person, "person_row": person_row, "service": service,
+            "service_row": service_row, "staff": lost_phone, "device": enrolled}
+
+
+def test_loading_again_keeps_what_users_changed(changed):
+    """Issue 10: `make run` loads the demo on every start; a second start must not undo the
+    users' changes."""
+    result = load_demo()
+    assert result.outcome == "kept"
+    changed["person"].refresh_from_db()
+    assert changed["person"].email == "new.address@example.lv"
+    service = Service.objects.get(pk=changed["service"].pk)
+    assert service.summary_lv == "Lietotāja labots apraksts."
+    assert "labots" in SearchEntry.objects.get(kind=SEARCH_KIND, object_id=service.pk).text.lower()
+    device = identity.totp_device(changed["staff"].user)
+    assert device is not None and device.pk == changed["device"].pk
+
+
+def test_reset_restores_the_demo_records(changed):
+    result = load_demo(reset=True)
+    assert result.outcome == "reset" and result.counts["services"] == len(_rows("services"))
+    changed["person"].refresh_from_db()
+    assert changed["person"].email == changed["person_row"]["email"]
+    service = Service.objects.get(pk=changed["service"].pk)
+    assert service.summary_lv == changed["service_row"]["summary_lv"]
+    entry = SearchEntry.objects.get(kind=SEARCH_KIND, object_id=service.pk)  # reindexed too
+    assert "labots" not in entry.text.lower()
+    row = next(r for r in _rows("staff") if r["username"] == "admin.vsaa")
+    device = identity.totp_device(changed["staff"].user)
+    assert device is not None and device.key == b32decode(row["totp_secret"]).hex()
+    assert TOTPDevice.objects.filter(user=changed["staff"].user).count() == 1
+    assert DemoDataset.objects.get().reset_at is not None
+    # Loading again after a reset keeps the restored data as it is, too.
+    assert load_demo().outcome == "kept"
+
+
+def test_reset_deletes_nothing_users_made(demo, catalogue):
+    """A user's own records (here a service of another institution's catalogue and a case it
+    registered) stay; a demo case that was deleted comes back."""
+    own_cases = ServiceCase.objects.count()
+    first = _rows("cases")[0]
+    ServiceCase.objects.filter(holder_reference=first["reference"]).delete()
+    load_demo(reset=True)
+    assert Service.objects.filter(code=1099).exists()  # the conftest catalogue's draft
+    assert ServiceCase.objects.filter(holder_reference=first["reference"]).exists()
+    assert ServiceCase.objects.count() == own_cases
+
+
+def test_a_database_loaded_before_the_marker_is_not_loaded_again(changed):
+    """An earlier version left no marker; its demo cases show that the data is there."""
+    DemoDataset.objects.all().delete()
+    assert load_demo().outcome == "kept"
+    changed["person"].refresh_from_db()
+    assert changed["person"].email == "new.address@example.lv"
+    assert DemoDataset.objects.exists()
+
+
+def test_the_command_says_what_it_did(db):
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    assert out.getvalue().startswith("Demo data loaded:")
+    call_command("load_demo", stdout=out)
+    assert "already loaded" in out.getvalue() and "--reset" in out.getvalue()
+    call_command("load_demo", "--reset", stdout=out)
+    assert "Demo records restored:" in out.getvalue()

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from django.conf import settings
 from django.test import Client
 from joserfc import jwt
 from joserfc.jwk import KeySet
@@ -35,15 +36,25 @@ def moved(signatory):
     return signatory
 
 
+def browser() -> Client:
+    """A browser at the live server's address: the provider and the relying party both answer
+    at the address the browser used."""
+    return Client(HTTP_HOST=urlsplit(settings.DURVIS_PUBLIC_URL).netloc)
+
+
+def callback_url() -> str:
+    return f"{settings.DURVIS_PUBLIC_URL}/signin/oidc/callback"
+
+
 def authorization(verifier: str, **overrides: str) -> dict[str, str]:
-    return {"response_type": "code", "client_id": "durvis", "redirect_uri": oidc.callback_url(),
+    return {"response_type": "code", "client_id": "durvis", "redirect_uri": callback_url(),
             "scope": "openid profile", "state": "s-1", "nonce": "n-1",
             "code_challenge": idp.pkce_challenge(verifier), "code_challenge_method": "S256",
             **overrides}
 
 
 def get_code(choice: str, verifier: str) -> str:
-    answer = Client().post("/demo/idp/authorize", {**authorization(verifier), "choice": choice})
+    answer = browser().post("/demo/idp/authorize", {**authorization(verifier), "choice": choice})
     assert answer.status_code == 302
     query = parse_qs(urlsplit(answer["Location"]).query)
     assert query["state"] == ["s-1"]
@@ -53,7 +64,7 @@ def get_code(choice: str, verifier: str) -> str:
 def redeem(base: str, code: str, verifier: str, secret: str | None = None, **extra: str):
     return requests.post(f"{base}/demo/idp/token", data={
         "grant_type": "authorization_code", "code": code, "code_verifier": verifier,
-        "redirect_uri": oidc.callback_url(), **extra,
+        "redirect_uri": callback_url(), **extra,
     }, auth=("durvis", oidc.client_secret() if secret is None else secret), timeout=10)
 
 
@@ -64,6 +75,21 @@ def test_discovery_and_keys(provider):
     assert document["code_challenge_methods_supported"] == ["S256"]
     keys = requests.get(document["jwks_uri"], timeout=10).json()["keys"]
     assert [k["alg"] for k in keys] == ["RS256"] and "d" not in keys[0]
+
+
+def test_the_provider_answers_at_the_address_it_is_reached_at(provider, live_server, settings):
+    """Its issuer and endpoints are at the host and port it was asked at, not at
+    DURVIS_PUBLIC_URL (issue 10: `PORT=8201 make run`)."""
+    settings.DURVIS_PUBLIC_URL = "http://127.0.0.1:9"
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
+    for base in (f"http://localhost:{live_server.thread.port}",
+                 f"http://127.0.0.1:{live_server.thread.port}"):
+        document = requests.get(f"{base}/demo/idp/.well-known/openid-configuration",
+                                timeout=10).json()
+        assert document["issuer"] == f"{base}/demo/idp"
+        assert {document[k].split("/demo/")[0] for k in
+                ("authorization_endpoint", "token_endpoint", "userinfo_endpoint",
+                 "jwks_uri")} == {base}
 
 
 def test_the_key_is_generated_once_into_the_var_dir(settings, tmp_path):
@@ -77,7 +103,7 @@ def test_the_key_is_generated_once_into_the_var_dir(settings, tmp_path):
 
 def test_picker_lists_persons_with_masked_codes_and_roles(provider, moved):
     person, company = moved
-    page = Client().get("/demo/idp/authorize", {**authorization("v" * 43), "ui_locales": "en"})
+    page = browser().get("/demo/idp/authorize", {**authorization("v" * 43), "ui_locales": "en"})
     text = page.content.decode()
     assert page.status_code == 200 and 'lang="en"' in text
     assert "Kristaps Krūmiņš" in text and "328673-*****" in text
@@ -89,7 +115,7 @@ def test_picker_lists_persons_with_masked_codes_and_roles(provider, moved):
 
 def test_an_unknown_client_or_return_address_is_not_redirected_to(provider):
     for overrides in ({"client_id": "someone"}, {"redirect_uri": "https://evil.example/cb"}):
-        page = Client().get("/demo/idp/authorize", authorization("v" * 43, **overrides))
+        page = browser().get("/demo/idp/authorize", authorization("v" * 43, **overrides))
         assert page.status_code == 400 and "Location" not in page
 
 
@@ -100,13 +126,13 @@ def test_an_unknown_client_or_return_address_is_not_redirected_to(provider):
     ({"scope": "profile"}, "invalid_scope"),
 ])
 def test_requests_without_pkce_or_openid_are_refused(provider, overrides, error):
-    answer = Client().get("/demo/idp/authorize", authorization("v" * 43, **overrides))
+    answer = browser().get("/demo/idp/authorize", authorization("v" * 43, **overrides))
     assert answer.status_code == 302 and f"error={error}" in answer["Location"]
 
 
 def test_a_choice_that_is_not_offered_is_refused(provider, moved):
     person, _company = moved
-    page = Client().post("/demo/idp/authorize",
+    page = browser().post("/demo/idp/authorize",
                          {**authorization("v" * 43), "choice": f"{person.pk}:company:999"})
     assert page.status_code == 400 and b'role="alert"' in page.content
 

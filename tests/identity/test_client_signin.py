@@ -6,11 +6,13 @@ The browser's steps go through Django's test client; the relying party's back-ch
 
 from __future__ import annotations
 
+import logging
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from django.test import Client
@@ -71,11 +73,17 @@ def pick(browser: Client, authorize: str, choice: str) -> str:
     return local(answer["Location"])
 
 
+def new_browser(live_url: str) -> Client:
+    """A browser at the live server's address (its Host header): the relying party finds the
+    demo provider at the address the browser used."""
+    client = Client(HTTP_HOST=urlsplit(live_url).netloc)
+    client.live_url = live_url
+    return client
+
+
 @pytest.fixture
 def browser(oidc):
-    client = Client()
-    client.live_url = oidc.url
-    return client
+    return new_browser(oidc.url)
 
 
 def signed_in(browser: Client):
@@ -104,10 +112,39 @@ def test_sign_in_returns_to_a_local_next_page_in_english(browser, people):
     assert response["Location"] == "/en/eaccount/history/"
 
 
-def test_a_foreign_next_address_is_ignored(browser, people):
-    authorize = to_provider(browser, "/signin/start/?next=https://evil.example/")
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/",
+                                    "/\\evil.example/", "http://testserver/eaccount/",
+                                    "/\n/evil.example/", "javascript:alert(1)"])
+def test_a_foreign_next_address_is_ignored(browser, people, target):
+    authorize = to_provider(browser, f"/signin/start/?next={quote(target)}")
     response = browser.get(pick(browser, authorize, f"{people['other'].pk}:self"))
     assert response["Location"] == reverse("eaccount:overview")
+
+
+@pytest.mark.parametrize("first", ["history", "messages"])
+def test_two_sign_ins_in_one_browser_each_return_to_their_own_page(browser, people, first):
+    """Two tabs start a sign-in each, for different pages and languages; whichever comes back
+    first, each lands on the page (and in the language) its own tab asked for: the return
+    address is kept under the sign-in's state, not once per browser."""
+    started = {
+        "history": (to_provider(browser, "/signin/start/?next=/eaccount/history/"),
+                    "/eaccount/history/", people["other"]),
+        "messages": (to_provider(browser, "/en/signin/start/?next=/en/eaccount/messages/"),
+                     "/en/eaccount/messages/", people["moved"]),
+    }
+    order = [first, *(name for name in started if name != first)]
+    for name in order:
+        authorize, page, person = started[name]
+        response = browser.get(pick(browser, authorize, f"{person.pk}:self"))
+        assert response.status_code == 302 and response["Location"] == page, name
+        assert signed_in(browser) == person.pk
+
+
+def test_an_unknown_state_does_not_borrow_another_sign_ins_page(browser, people):
+    to_provider(browser, "/en/signin/start/?next=/en/eaccount/messages/")
+    response = browser.get("/signin/oidc/callback", {"code": "x", "state": "not-this-one"})
+    assert response.status_code == 400 and b'data-reason="state"' in response.content
+    assert b'lang="en"' in response.content  # the language of the sign-in it started last
 
 
 def test_company_signatory_starts_in_the_company_role(browser, people):
@@ -133,12 +170,12 @@ def test_a_state_that_is_not_this_browsers_is_refused(browser, people):
 def test_a_callback_from_another_browser_is_refused(browser, people, oidc):
     """Login CSRF: a code obtained by one browser cannot sign another in."""
     callback = pick(browser, to_provider(browser), f"{people['other'].pk}:self")
-    stranger = Client()
+    stranger = new_browser(oidc.url)
     response = stranger.get(callback)
     assert response.status_code == 400 and stranger.session.get(PERSON_KEY) is None
 
 
-def test_a_wrong_pkce_verifier_is_refused(browser, people):
+def test_a_wrong_pkce_verifier_is_refused(browser, people, caplog):
     authorize = to_provider(browser)
     session = browser.session
     key = next(k for k in list(session.keys()) if k.startswith("_state_national_"))
@@ -146,10 +183,19 @@ def test_a_wrong_pkce_verifier_is_refused(browser, people):
     state["data"]["code_verifier"] = "a-verifier-that-does-not-match-the-challenge-0123456789"
     session[key] = state
     session.save()
-    response = browser.get(pick(browser, authorize, f"{people['other'].pk}:self"))
+    callback = pick(browser, authorize, f"{people['other'].pk}:self")
+    with caplog.at_level(logging.INFO, logger="durvis.identity.signin"):
+        response = browser.get(callback)
     assert response.status_code == 400
     assert b'data-reason="code_rejected"' in response.content
     assert signed_in(browser) is None
+    # The log says why (the provider's error), never the code, the state or the verifier.
+    logged = failure_log(caplog)
+    assert logged.levelno == logging.WARNING and logged.reason == "code_rejected"
+    assert "invalid_grant" in logged.cause and "PKCE" in logged.cause
+    text = caplog.text
+    for secret in (*parse_qs(urlsplit(callback).query).values(), [state["data"]["code_verifier"]]):
+        assert secret[0] not in text
 
 
 def test_a_replayed_code_is_refused(browser, people):
@@ -159,8 +205,7 @@ def test_a_replayed_code_is_refused(browser, people):
     code = parse_qs(urlsplit(callback).query)["code"][0]
     assert browser.get(callback).status_code == 302
 
-    again = Client()
-    again.live_url = browser.live_url
+    again = new_browser(browser.live_url)
     state = parse_qs(urlsplit(to_provider(again)).query)["state"][0]
     response = again.get("/signin/oidc/callback", {"code": code, "state": state})
     assert response.status_code == 400
@@ -200,6 +245,63 @@ def test_the_failure_page_is_in_the_language_the_sign_in_started_in(browser, peo
     response = browser.get("/signin/oidc/callback", {"code": "x", "state": "y"})
     assert response.status_code == 400
     assert b'lang="en"' in response.content and b"You are not signed in" in response.content
+
+
+def failure_log(caplog):
+    records = [r for r in caplog.records if r.name == "durvis.identity.signin"]
+    assert records, "the failed sign-in was not logged"
+    return records[-1]
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_the_demo_provider_is_found_at_the_address_the_browser_used(browser, people, settings):
+    """Issue 10: `PORT=8201 make run` left DURVIS_PUBLIC_URL at port 8000, where nothing
+    answered, and the sign-in was 'unreachable'. With the demo provider, the sign-in follows the
+    browser's address (host and port), whatever DURVIS_PUBLIC_URL says."""
+    settings.DURVIS_PUBLIC_URL = f"http://127.0.0.1:{closed_port()}"
+    response = browser.get("/signin/start/?next=/eaccount/history/")
+    assert response["Location"].startswith(f"{browser.live_url}/demo/idp/authorize?")
+    query = parse_qs(urlsplit(response["Location"]).query)
+    assert query["redirect_uri"] == [f"{browser.live_url}/signin/oidc/callback"]
+    callback = pick(browser, local(response["Location"]), f"{people['other'].pk}:self")
+    answer = browser.get(callback)
+    assert answer.status_code == 302 and answer["Location"] == "/eaccount/history/"
+    assert signed_in(browser) == people["other"].pk
+
+
+def test_the_demo_provider_at_another_host_name_of_the_same_server(oidc, people, settings):
+    """`localhost` and `127.0.0.1` are two sites to a browser (two session cookies): each is
+    served at its own."""
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
+    for host in ("localhost", "127.0.0.1"):
+        browser = new_browser(f"http://{host}:{oidc.thread.port}")
+        authorize = to_provider(browser)
+        assert parse_qs(urlsplit(authorize).query)["redirect_uri"] == [
+            f"http://{host}:{oidc.thread.port}/signin/oidc/callback"]
+        response = browser.get(pick(browser, authorize, f"{people['other'].pk}:self"))
+        assert response.status_code == 302 and signed_in(browser) == people["other"].pk
+
+
+def test_an_unreachable_provider_is_logged_with_its_cause(client, settings, db, caplog):
+    """The page says the sign-in service cannot be reached; the log says why."""
+    settings.DEMO_MODE = True
+    port = closed_port()
+    settings.DURVIS_OIDC_DISCOVERY_URL = f"http://127.0.0.1:{port}/.well-known/openid-configuration"
+    settings.DURVIS_OIDC_CLIENT_SECRET = "a-client-secret-that-must-not-be-logged"
+    with caplog.at_level(logging.INFO, logger="durvis.identity.signin"):
+        response = client.get("/signin/start/")
+    assert response.status_code == 503
+    assert b'data-reason="provider_unreachable"' in response.content
+    logged = failure_log(caplog)
+    assert logged.levelno == logging.WARNING and logged.reason == "provider_unreachable"
+    assert "ConnectionError" in logged.cause and f"port={port}" in logged.cause
+    assert logged.cause in logged.getMessage()
+    assert "a-client-secret-that-must-not-be-logged" not in caplog.text
 
 
 def test_chooser_page_offers_the_national_sign_in_and_explains_the_demo(client, settings):
@@ -254,3 +356,21 @@ def test_production_settings_accept_a_configured_provider():
         DURVIS_OIDC_DISCOVERY_URL="https://idp.example.lv/.well-known/openid-configuration",
         DURVIS_OIDC_CLIENT_SECRET="s" * 32)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ({"PORT": "8201"}, "http://127.0.0.1:8201"),
+    ({}, "http://127.0.0.1:8000"),
+    ({"PORT": "8201", "DURVIS_PUBLIC_URL": "https://durvis.example.lv"}, "https://durvis.example.lv"),
+])
+def test_the_public_address_follows_the_port_unless_set(extra, expected):
+    """`PORT=8201 make run`: notifications point to the port the platform serves."""
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("DURVIS_", "DATABASE_URL", "SECRET_KEY", "DEBUG", "PORT"))}
+    result = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; "
+         "print(settings.DURVIS_PUBLIC_URL)"], cwd=ROOT, capture_output=True, text=True,
+        env={**clean, "PYTHONPATH": str(ROOT / "src"), "DJANGO_SETTINGS_MODULE": "durvis.settings",
+             "DURVIS_VAR_DIR": str(ROOT / "var"), **extra}, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected

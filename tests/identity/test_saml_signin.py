@@ -103,10 +103,13 @@ def moved(signatory):
 
 
 def authn_request(client, start="/signin/start/"):
-    """Start the sign-in; the AuthnRequest as the provider receives it."""
+    """Start the sign-in; the AuthnRequest as the provider receives it. Its RelayState, which
+    the provider sends back with the Response, is kept on the client for `post`."""
     response = client.get(start)
     assert response.status_code == 302 and response["Location"].startswith(SSO_URL)
-    return parse_qs(urlsplit(response["Location"]).query)["SAMLRequest"][0]
+    query = parse_qs(urlsplit(response["Location"]).query)
+    client.relay_state = query["RelayState"][0]
+    return query["SAMLRequest"][0]
 
 
 def answer(server, request_xml, name_id, codes, *, audience=None, sign=True):
@@ -125,8 +128,10 @@ def answer(server, request_xml, name_id, codes, *, audience=None, sign=True):
     return base64.b64encode(str(response).encode()).decode()
 
 
-def post(client, saml_response):
-    return client.post("/signin/saml/acs", {"SAMLResponse": saml_response})
+def post(client, saml_response, relay_state=None):
+    """The browser posts the provider's Response with the RelayState of its request."""
+    relay = client.relay_state if relay_state is None else relay_state
+    return client.post("/signin/saml/acs", {"SAMLResponse": saml_response, "RelayState": relay})
 
 
 def test_a_signed_response_signs_the_person_in(client, saml_setup, moved):
@@ -205,3 +210,48 @@ def test_an_invalid_identifier_is_refused(client, saml_setup, moved):
     response = post(client, answer(server, authn_request(client), "PK:32867300418",
                                    ["32867300418"]))
     assert response.status_code == 400 and b'data-reason="identifier"' in response.content
+
+
+def test_two_sign_ins_in_one_browser_each_return_to_their_own_page(client, saml_setup, moved):
+    """Two tabs start a sign-in each, for different pages; whichever answer comes first, each
+    lands on the page its own tab asked for (the request id is the RelayState)."""
+    server, _dir = saml_setup
+    history = authn_request(client, "/signin/start/?next=/eaccount/history/")
+    history_relay = client.relay_state
+    messages = authn_request(client, "/en/signin/start/?next=/en/eaccount/messages/")
+    messages_relay = client.relay_state
+    assert history_relay != messages_relay
+    first = post(client, answer(server, history, "PK:32867300417", ["32867300417"]),
+                 history_relay)
+    assert first.status_code == 302 and first["Location"] == "/eaccount/history/"
+    second = post(client, answer(server, messages, "PK:32867300417", ["32867300417"]),
+                  messages_relay)
+    assert second.status_code == 302 and second["Location"] == "/en/eaccount/messages/"
+    # Each was answered once: neither request is outstanding any more.
+    assert client.cookies["durvis_saml_request"].value == ""
+
+
+def test_a_response_under_another_requests_relay_state_is_refused(client, saml_setup, moved):
+    """The RelayState picks the outstanding request, and the Response must answer that very
+    request: swapping them does not borrow the other tab's return address."""
+    server, _dir = saml_setup
+    history = authn_request(client, "/signin/start/?next=/eaccount/history/")
+    authn_request(client, "/signin/start/?next=/eaccount/messages/")
+    response = post(client, answer(server, history, "PK:32867300417", ["32867300417"]))
+    assert response.status_code == 400 and b'data-reason="token_invalid"' in response.content
+    assert client.session.get(PERSON_KEY) is None
+
+
+def test_a_response_without_relay_state_is_refused(client, saml_setup, moved):
+    server, _dir = saml_setup
+    saml_response = answer(server, authn_request(client), "PK:32867300417", ["32867300417"])
+    response = post(client, saml_response, relay_state="")
+    assert response.status_code == 400 and b'data-reason="state"' in response.content
+
+
+def test_a_foreign_return_address_is_not_kept(client, saml_setup, moved):
+    server, _dir = saml_setup
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example/"):
+        saml_response = answer(server, authn_request(client, f"/signin/start/?next={target}"),
+                               "PK:32867300417", ["32867300417"])
+        assert post(client, saml_response)["Location"] == "/eaccount/"

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import re
-import time
 from base64 import b32encode
 from typing import Any
 
@@ -36,7 +35,6 @@ from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.html import escape
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -71,11 +69,12 @@ class PasswordStepView(LoginView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         user = form.get_user()
-        session = self.request.session
-        session.cycle_key()  # a new session id for the half-signed-in state: no fixation
-        session[sessions.PENDING_KEY] = {"user": user.pk, "backend": user.backend,
-                                "started": time.time(), "next": self.get_redirect_url()}
-        return redirect(sessions.CODE_STEP if identity.totp_device(user) else sessions.ENROL_STEP)
+        self.request.session.cycle_key()  # a new session id for the half-signed-in state
+        # This sign-in's own flow, named in the second step's address: another tab's sign-in
+        # neither replaces its user nor its return address.
+        flow = sessions.begin_pending(self.request, user, user.backend, self.get_redirect_url())
+        step = sessions.CODE_STEP if identity.totp_device(user) else sessions.ENROL_STEP
+        return redirect(sessions.step_url(step, flow))
 
 
 @sensitive_post_parameters("otp_token")
@@ -85,9 +84,11 @@ def code_step(request: HttpRequest) -> HttpResponse:
     pending = sessions.pending_sign_in(request)
     if pending is None:
         return _start_again(request)
+    if _already_signed_in(request, pending):
+        return _go_on(request, pending)
     device = identity.totp_device(pending.user)
     if device is None:
-        return redirect(sessions.ENROL_STEP)
+        return redirect(sessions.step_url(sessions.ENROL_STEP, pending.flow))
     return _second_factor(request, pending, device, "administration/login_code.html",
                           {"demo_code": identity.sign_in_aid(pending.user, device)})
 
@@ -100,8 +101,10 @@ def enrol_step(request: HttpRequest) -> HttpResponse:
     pending = sessions.pending_sign_in(request)
     if pending is None:
         return _start_again(request)
+    if _already_signed_in(request, pending):
+        return _go_on(request, pending)
     if identity.totp_device(pending.user) is not None:
-        return redirect(sessions.CODE_STEP)
+        return redirect(sessions.step_url(sessions.CODE_STEP, pending.flow))
     device = identity.start_totp_enrolment(pending.user)
     uri = device.config_url
     return _second_factor(request, pending, device, "administration/login_enrol.html", {
@@ -115,7 +118,7 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
                      credentials: dict[str, Any] | None = None) -> HttpResponse:
     """The page a locked-out user name and address get (AXES_LOCKOUT_CALLABLE)."""
     if hasattr(request, "session"):
-        request.session.pop(sessions.PENDING_KEY, None)
+        sessions.end_pending(request)
     cool_off = get_cool_off(request)
     minutes = math.ceil(cool_off.total_seconds() / 60) if cool_off else None
     return render(request, "administration/lockout.html", {"minutes": minutes},
@@ -171,10 +174,25 @@ def _complete(request: HttpRequest, pending: sessions.Pending, device: TOTPDevic
     """Both factors passed: sign in."""
     login(request, pending.user, backend=pending.backend)
     django_otp.login(request, device)
-    request.session.pop(sessions.PENDING_KEY, None)
     sessions.mark_signed_in(request.session)
     identity.record_sign_in(actor, pending.user)
-    return redirect(pending.next or _safe_next(request) or resolve_url(settings.LOGIN_REDIRECT_URL))
+    return _go_on(request, pending)
+
+
+def _already_signed_in(request: HttpRequest, pending: sessions.Pending) -> bool:
+    """This flow's user finished signing in meanwhile, in another tab of the browser."""
+    user = request.user
+    return (bool(pending.flow) and user.is_authenticated and user.pk == pending.user.pk
+            and sessions.passed_second_factor(user))
+
+
+def _go_on(request: HttpRequest, pending: sessions.Pending) -> HttpResponse:
+    """End this sign-in's flow (others under way stay) and go where it was asked to: the page
+    that sent the browser to the second step, the one asked for at the password, or home."""
+    sessions.end_pending(request, pending.flow)
+    target = (sessions.return_address(request.GET.get("next", "")) or pending.next
+              or resolve_url(settings.LOGIN_REDIRECT_URL))
+    return redirect(target)
 
 
 def _start_again(request: HttpRequest) -> HttpResponse:
@@ -183,17 +201,9 @@ def _start_again(request: HttpRequest) -> HttpResponse:
 
 
 def _abandon(request: HttpRequest) -> None:
-    request.session.pop(sessions.PENDING_KEY, None)
+    sessions.end_pending(request)
     if request.user.is_authenticated:
         logout(request)
-
-
-def _safe_next(request: HttpRequest) -> str:
-    target = request.GET.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
-        return target
-    return ""
 
 
 def _actor(user: Any, address: str | None) -> Actor:

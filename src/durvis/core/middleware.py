@@ -72,11 +72,16 @@ class ApiLanguageMiddleware:
 
 class ApiErrorBodyMiddleware:
     """Every refusal under `/api/` has the API's one JSON error body, also those that no endpoint
-    made: an unknown path (404, Django's page otherwise) and a method the path does not take
-    (405, plain text otherwise; the `Allow` header stays)."""
+    made: an unknown path (404, Django's page otherwise), a method the path does not take (405,
+    plain text otherwise; the `Allow` header stays) and an unexpected exception (500: Django's
+    server error page otherwise; the exception is logged by Django as for any page)."""
 
-    MESSAGES = {404: ("path", "No such API path.", "not_found"),
-                405: ("method", "This path does not take this method.", "method_not_allowed")}
+    MESSAGES: dict[int, tuple[list[str], str, str]] = {
+        404: (["path"], "No such API path.", "not_found"),
+        405: (["method"], "This path does not take this method.", "method_not_allowed"),
+        500: ([], "The server failed to answer this request. It has been logged; please try "
+                  "again later.", "server_error"),
+    }
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -88,7 +93,7 @@ class ApiErrorBodyMiddleware:
                 or response.get("Content-Type", "").startswith("application/json")):
             return response
         loc, msg, type_ = known
-        replacement = JsonResponse({"detail": [{"loc": [loc], "msg": msg, "type": type_}]},
+        replacement = JsonResponse({"detail": [{"loc": loc, "msg": msg, "type": type_}]},
                                    status=response.status_code)
         if "Allow" in response:
             replacement["Allow"] = response["Allow"]

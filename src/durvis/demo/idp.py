@@ -9,7 +9,9 @@ at the token endpoint, userinfo. Its claims are the ones `durvis.identity.nation
 `name_identifier` (`PK:<code>`, `PK:<code>-UR:<regcode>`), `serial_number` (`PNOLV-…`),
 `personal_codes` (current first, then historical), `given_name`, `family_name`.
 
-The signing key is generated once into `VAR_DIR/demo-idp/` and kept there.
+The signing key is generated once into `VAR_DIR/demo-idp/` and kept there. The provider's
+addresses (its issuer and endpoints) are those it is reached at, the request's host and port,
+as the relying party reaches it at the address the browser used (`oidc.site_url`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,21 +51,26 @@ ALGORITHM = "RS256"
 _KEY_LOCK = threading.Lock()
 
 
-def issuer() -> str:
-    return f"{oidc.public_url()}{oidc.DEMO_IDP_PATH}"
+def _base(request: HttpRequest) -> str:
+    """The address this request reached the provider at (its host checked by ALLOWED_HOSTS)."""
+    return f"{request.scheme}://{request.get_host()}"
 
 
-def _endpoint(name: str) -> str:
-    return f"{oidc.public_url()}{reverse(name)}"
+def issuer(request: HttpRequest) -> str:
+    return f"{_base(request)}{oidc.DEMO_IDP_PATH}"
 
 
-def discovery_document() -> dict[str, Any]:
+def _endpoint(request: HttpRequest, name: str) -> str:
+    return f"{_base(request)}{reverse(name)}"
+
+
+def discovery_document(request: HttpRequest) -> dict[str, Any]:
     return {
-        "issuer": issuer(),
-        "authorization_endpoint": _endpoint("demo-idp:authorize"),
-        "token_endpoint": _endpoint("demo-idp:token"),
-        "userinfo_endpoint": _endpoint("demo-idp:userinfo"),
-        "jwks_uri": _endpoint("demo-idp:jwks"),
+        "issuer": issuer(request),
+        "authorization_endpoint": _endpoint(request, "demo-idp:authorize"),
+        "token_endpoint": _endpoint(request, "demo-idp:token"),
+        "userinfo_endpoint": _endpoint(request, "demo-idp:userinfo"),
+        "jwks_uri": _endpoint(request, "demo-idp:jwks"),
         "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code"],
         "subject_types_supported": ["public"],
@@ -109,10 +117,11 @@ def jwks() -> dict[str, Any]:
 
 # The one client: the platform's own relying party --------------------------------------------
 
-def client_matches(client_id: str, redirect_uri: str) -> bool:
-    """Only the platform's sign-in is registered, with its one callback address."""
+def client_matches(request: HttpRequest, client_id: str, redirect_uri: str) -> bool:
+    """Only the platform's sign-in is registered, with its one callback address (at the address
+    the browser reached the provider at)."""
     return (hmac.compare_digest(client_id, str(settings.DURVIS_OIDC_CLIENT_ID))
-            and hmac.compare_digest(redirect_uri, oidc.callback_url()))
+            and hmac.compare_digest(redirect_uri, oidc.callback_url(request)))
 
 
 def client_authenticates(client_id: str, secret: str) -> bool:
@@ -217,7 +226,8 @@ def pkce_challenge(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def redeem_code(*, code: str, client_id: str, redirect_uri: str, verifier: str) -> dict[str, Any]:
+def redeem_code(request: HttpRequest, *, code: str, client_id: str, redirect_uri: str,
+                verifier: str) -> dict[str, Any]:
     """Exchange a code for tokens. The code is consumed by the first attempt, right or wrong,
     so a replay or a guessed verifier never succeeds later."""
     with transaction.atomic():
@@ -231,19 +241,20 @@ def redeem_code(*, code: str, client_id: str, redirect_uri: str, verifier: str) 
         raise GrantRefused("invalid_grant", "The code was issued to another client or address.")
     if not verifier or not hmac.compare_digest(pkce_challenge(verifier), grant.code_challenge):
         raise GrantRefused("invalid_grant", "The PKCE code verifier does not match.")
-    return _tokens(grant)
+    return _tokens(request, grant)
 
 
-def _tokens(grant: AuthorizationCode) -> dict[str, Any]:
+def _tokens(request: HttpRequest, grant: AuthorizationCode) -> dict[str, Any]:
     key = signing_key()
     header = {"alg": ALGORITHM, "kid": key.kid}
     now = int(timezone.now().timestamp())
     claims = dict(grant.claims)
-    id_claims = {**claims, "iss": issuer(), "aud": grant.client_id, "iat": now, "auth_time": now,
+    id_claims = {**claims, "iss": issuer(request), "aud": grant.client_id, "iat": now, "auth_time": now,
                  "exp": now + TOKEN_LIFETIME_SECONDS}
     if grant.nonce:
         id_claims["nonce"] = grant.nonce
-    access = {"iss": issuer(), "aud": _endpoint("demo-idp:userinfo"), "sub": claims["sub"],
+    access = {"iss": issuer(request), "aud": _endpoint(request, "demo-idp:userinfo"),
+              "sub": claims["sub"],
               "client_id": grant.client_id, "iat": now, "exp": now + TOKEN_LIFETIME_SECONDS,
               "scope": "openid profile", "userinfo": claims}
     return {
@@ -255,13 +266,13 @@ def _tokens(grant: AuthorizationCode) -> dict[str, Any]:
     }
 
 
-def userinfo(access_token: str) -> dict[str, Any] | None:
+def userinfo(request: HttpRequest, access_token: str) -> dict[str, Any] | None:
     """The claims behind a valid access token of this provider; None otherwise."""
     try:
         token = jwt.decode(access_token, signing_key(), algorithms=[ALGORITHM])
         JWTClaimsRegistry(
-            iss={"essential": True, "value": issuer()},
-            aud={"essential": True, "value": _endpoint("demo-idp:userinfo")},
+            iss={"essential": True, "value": issuer(request)},
+            aud={"essential": True, "value": _endpoint(request, "demo-idp:userinfo")},
             exp={"essential": True},
         ).validate(token.claims)
     except (JoseError, ValueError):

@@ -41,7 +41,7 @@ def demo_only(view: View) -> View:
 @demo_only
 @require_GET
 def discovery(request: HttpRequest) -> HttpResponse:
-    return JsonResponse(idp.discovery_document())
+    return JsonResponse(idp.discovery_document(request))
 
 
 @demo_only
@@ -79,7 +79,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
     language = next((code for code in params["ui_locales"].split()
                      if code in dict(settings.LANGUAGES)), translation.get_language())
     with translation.override(language):
-        if not idp.client_matches(params["client_id"], params["redirect_uri"]):
+        if not idp.client_matches(request, params["client_id"], params["redirect_uri"]):
             return render(request, "demo/idp_error.html", status=400)
         problem = _request_problem(params)
         if problem:
@@ -137,7 +137,7 @@ def token(request: HttpRequest) -> HttpResponse:
     if request.POST.get("grant_type") != "authorization_code":
         return _oauth_error("unsupported_grant_type", "Only authorization_code is supported.")
     try:
-        tokens = idp.redeem_code(code=request.POST.get("code", ""), client_id=client_id,
+        tokens = idp.redeem_code(request, code=request.POST.get("code", ""), client_id=client_id,
                                  redirect_uri=request.POST.get("redirect_uri", ""),
                                  verifier=request.POST.get("code_verifier", ""))
     except idp.GrantRefused as refused:
@@ -152,7 +152,7 @@ def token(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def userinfo(request: HttpRequest) -> HttpResponse:
     header = request.headers.get("Authorization", "")
-    claims = idp.userinfo(header[7:]) if header.startswith("Bearer ") else None
+    claims = idp.userinfo(request, header[7:]) if header.startswith("Bearer ") else None
     if claims is None:
         response = JsonResponse({"error": "invalid_token"}, status=401)
         response["WWW-Authenticate"] = 'Bearer error="invalid_token"'

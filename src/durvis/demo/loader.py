@@ -1,8 +1,16 @@
 """Loads the demo data (the pilot scope of MISSION.md) from the JSON files in `data/`.
 
-Idempotent: every row is keyed (institution and staff by code or user name, persons by personal
-code, services by code), so loading twice changes nothing. It goes through the owning apps'
-services, never their tables.
+Once: `load_demo()` (which `make run` calls on every start) loads the data into a database that
+does not have it yet and writes the `DemoDataset` marker in the same transaction. On a database
+that has the marker it changes nothing, so what users did to the demo records (a confirmed
+e-mail, an edited service, a reset second factor) stays. A database loaded before the marker
+existed is known by the demo's cases (nothing else makes them) and is marked, not loaded again.
+
+`load_demo(reset=True)` (`manage.py load_demo --reset`) restores the demo records to the files:
+every row is keyed (institutions and staff by code or user name, persons by personal code,
+services by code, cases by the holder's reference) and written again, a missing one made anew.
+It deletes nothing that users made (see the README). It goes through the owning apps' services,
+never their tables.
 """
 
 from __future__ import annotations
@@ -10,19 +18,21 @@ from __future__ import annotations
 import base64
 import datetime
 import json
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from durvis.catalog import queries as catalog_queries
 from durvis.catalog import services as catalog
 from durvis.catalog.models import Category, LifeSituation
 from durvis.core.actor import Actor
+from durvis.demo.models import DemoDataset
 from durvis.identity import services as identity
 from durvis.identity.models import Institution, StaffMember
 from durvis.integrations import services as integrations
@@ -45,11 +55,62 @@ def _date(value: str | None) -> datetime.date | None:
     return datetime.date.fromisoformat(value) if value else None
 
 
-@transaction.atomic
-def load_demo() -> dict[str, int]:
-    """Load everything; returns how many rows of each kind the files hold."""
+@dataclass(frozen=True)
+class DemoLoad:
+    """What `load_demo` did: "loaded" (into a database without it), "kept" (it was there:
+    nothing changed) or "reset" (the demo records restored); with how many rows of each kind
+    the files hold (none when kept) and when the data was first loaded."""
+
+    outcome: str
+    loaded_at: datetime.datetime
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def load_demo(*, reset: bool = False) -> DemoLoad:
+    """Load the demo data once, or with `reset` restore the demo records (module docstring).
+    Raises ImproperlyConfigured outside demo mode."""
     if not settings.DEMO_MODE:
         raise ImproperlyConfigured("Demo data can be loaded in demo mode only (DURVIS_DEMO).")
+    try:
+        return _load(reset)
+    except IntegrityError:
+        # Another process wrote the marker first (two starts at once) and loaded the data.
+        marker = DemoDataset.objects.filter(pk=1).first()
+        if marker is None or reset:
+            raise
+        return DemoLoad("kept", marker.loaded_at)
+
+
+@transaction.atomic
+def _load(reset: bool) -> DemoLoad:
+    now = timezone.now()
+    marker = DemoDataset.objects.select_for_update().filter(pk=1).first()
+    if marker is not None and not reset:
+        return DemoLoad("kept", marker.loaded_at)
+    if marker is None:
+        # The marker first: a second loader at the same moment waits on its key, then fails.
+        marker = DemoDataset.objects.create(pk=1, loaded_at=now)
+        if not reset and _loaded_before_the_marker():
+            return DemoLoad("kept", marker.loaded_at)
+    else:
+        marker.reset_at = now
+        marker.save(update_fields=["reset_at"])
+    return DemoLoad("reset" if reset else "loaded", marker.loaded_at, _load_all())
+
+
+def _loaded_before_the_marker() -> bool:
+    """A database that an earlier version loaded (without the marker): the demo's first case is
+    there, which only the loader makes (by its holder's reference)."""
+    rows = _read("cases")
+    if not rows:
+        return False
+    service = catalog_queries.service_by_code(rows[0]["service"])
+    return service is not None and register_queries.case_by_holder_reference(
+        service.holder, rows[0]["reference"]) is not None
+
+
+def _load_all() -> dict[str, int]:
+    """Write every demo record (create or restore); how many rows of each kind the files hold."""
     institutions = _load_institutions()
     categories = _load_tree(Category, "categories")
     situations = _load_tree(LifeSituation, "life_situations")

@@ -18,3 +18,19 @@ class AuthorizationCode(models.Model):
 
     def __str__(self) -> str:
         return f"demo authorization code for {self.client_id} until {self.expires_at:%H:%M:%S}"
+
+
+class DemoDataset(models.Model):
+    """The demo data is in this database: one row, written in the same transaction as the data
+    (`durvis.demo.loader`). `load_demo` loads only while it is missing, so what users changed
+    afterwards stays; `load_demo --reset` restores the demo records and notes when."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    loaded_at = models.DateTimeField()
+    reset_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="demo_dataset_one_row")]
+
+    def __str__(self) -> str:
+        return f"demo data loaded at {self.loaded_at:%Y-%m-%d %H:%M}"

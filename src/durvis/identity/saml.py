@@ -10,10 +10,13 @@ to the ACS (HTTP-POST binding); pysaml2 verifies the signature of the assertion 
 the response (when signed) with `xmlsec1` against the provider's metadata, the audience, the
 validity window, the recipient and InResponseTo.
 
-The outstanding request lives in a signed, short-lived cookie rather than in the session: the
+The outstanding requests live in a signed, short-lived cookie rather than in the session: the
 provider's POST is a cross-site request, on which browsers do not send the (SameSite=Lax)
-session cookie. The cookie is `SameSite=None; Secure` (production runs on HTTPS), binds the
-answer to the browser that asked, and is removed by the ACS, so a response is accepted once.
+session cookie. The cookie is `SameSite=None; Secure` (production runs on HTTPS) and binds the
+answer to the browser that asked. It holds each outstanding AuthnRequest's id with its flow
+(where that sign-in returns, in which language); the id is also the RelayState, which the
+provider sends back with the Response, so two sign-ins started in two tabs each find their own.
+The ACS removes the answered request from the cookie, so a response is accepted once.
 
 Configuration (settings): `DURVIS_SAML_IDP_METADATA` (a file path or an https URL),
 `DURVIS_SAML_SP_KEY_FILE` and `DURVIS_SAML_SP_CERT_FILE` (optional: sign AuthnRequests).
@@ -31,16 +34,20 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.metadata import entity_descriptor
+from saml2.s_utils import sid
 from saml2.saml import NAMEID_FORMAT_UNSPECIFIED
 from saml2.sigver import get_xmlsec_binary
 
 from durvis.identity.national import SignInClaims, claims_from_saml
 from durvis.identity.oidc import public_url
 from durvis.identity.signin_errors import SignInFailed
+from durvis.identity.signin_flow import MAX_PENDING, SignInFlow, newest, pending
 
 REQUEST_COOKIE = "durvis_saml_request"
-_COOKIE_SALT = "durvis.identity.saml.request"
+_COOKIE_SALT = "durvis.identity.saml.requests"
 _REQUEST_MAX_AGE_SECONDS = 600
+# Browsers keep a cookie of up to 4096 bytes; older requests give way first.
+_COOKIE_MAX_BYTES = 3800
 
 
 def entity_id() -> str:
@@ -88,34 +95,46 @@ def metadata_xml() -> str:
     return str(entity_descriptor(_config()))
 
 
-def begin(request: HttpRequest) -> HttpResponse:
-    """Redirect to the identity provider with an AuthnRequest; remember its id in the cookie."""
+def begin(request: HttpRequest, flow: SignInFlow) -> HttpResponse:
+    """Redirect to the identity provider with an AuthnRequest whose id is also the RelayState;
+    remember the id and `flow` in the cookie, beside the requests still outstanding."""
+    request_id = sid()
     try:
         client = Saml2Client(_config())
         providers = list(client.metadata.identity_providers())
         if len(providers) != 1:
             raise SignInFailed("not_configured")
-        request_id, info = client.prepare_for_authenticate(
-            entityid=providers[0], binding=BINDING_HTTP_REDIRECT)
+        _id, info = client.prepare_for_authenticate(
+            entityid=providers[0], binding=BINDING_HTTP_REDIRECT, relay_state=request_id,
+            message_id=request_id)
     except SignInFailed:
         raise
     except Exception as error:  # pysaml2 reports bad metadata/config with assorted exceptions
         raise SignInFailed("provider_unreachable") from error
     response = HttpResponseRedirect(dict(info["headers"])["Location"])
-    response.set_cookie(REQUEST_COOKIE, signing.dumps(request_id, salt=_COOKIE_SALT),
-                        max_age=_REQUEST_MAX_AGE_SECONDS, secure=True, httponly=True,
-                        samesite="None", path=reverse("client-signin-saml-acs"))
+    outstanding = _outstanding(request, MAX_PENDING - 1)
+    outstanding[request_id] = flow.dump()
+    _keep(response, outstanding)
     return response
 
 
+def flow_of(request: HttpRequest) -> SignInFlow | None:
+    """The flow of the request that the posted Response answers (by its RelayState), if this
+    browser has it outstanding."""
+    return SignInFlow.load(_outstanding(request).get(request.POST.get("RelayState", "")))
+
+
+def newest_flow(request: HttpRequest) -> SignInFlow | None:
+    """The request this browser sent last, if one is still outstanding."""
+    return newest(_outstanding(request))
+
+
 def finish(request: HttpRequest) -> SignInClaims:
-    """Verify the posted Response against the outstanding request; SignInFailed otherwise.
-    The caller removes the request cookie whatever the outcome."""
-    try:
-        request_id = signing.loads(request.COOKIES.get(REQUEST_COOKIE, ""), salt=_COOKIE_SALT,
-                                   max_age=_REQUEST_MAX_AGE_SECONDS)
-    except signing.BadSignature as error:
-        raise SignInFailed("state") from error
+    """Verify the posted Response against the outstanding request its RelayState names;
+    SignInFailed otherwise. The caller then calls `forget` whatever the outcome."""
+    request_id = request.POST.get("RelayState", "")
+    if not request_id or request_id not in _outstanding(request):
+        raise SignInFailed("state")
     posted = request.POST.get("SAMLResponse", "")
     if not posted:
         raise SignInFailed("provider_error")
@@ -133,3 +152,34 @@ def finish(request: HttpRequest) -> SignInClaims:
     contexts = response.authn_info()
     return claims_from_saml(str(name_id or "").strip(), response.ava or {},
                             authn_context=contexts[0][0] if contexts else "")
+
+
+def forget(request: HttpRequest, response: HttpResponse) -> None:
+    """Take the answered request (the posted RelayState) out of the cookie: answered once."""
+    outstanding = _outstanding(request)
+    outstanding.pop(request.POST.get("RelayState", ""), None)
+    _keep(response, outstanding)
+
+
+def _outstanding(request: HttpRequest, limit: int = MAX_PENDING) -> dict[str, list[object]]:
+    try:
+        stored = signing.loads(request.COOKIES.get(REQUEST_COOKIE, ""), salt=_COOKIE_SALT,
+                               max_age=_REQUEST_MAX_AGE_SECONDS)
+    except signing.BadSignature:
+        return {}
+    return pending(stored, _REQUEST_MAX_AGE_SECONDS, limit)
+
+
+def _keep(response: HttpResponse, outstanding: dict[str, list[object]]) -> None:
+    """Write the outstanding requests into the cookie (the oldest dropped while it is too big),
+    or remove the cookie when none is left."""
+    path = reverse("client-signin-saml-acs")
+    requests = dict(outstanding)
+    while requests:
+        value = signing.dumps(requests, salt=_COOKIE_SALT, compress=True)
+        if len(value) <= _COOKIE_MAX_BYTES:
+            response.set_cookie(REQUEST_COOKIE, value, max_age=_REQUEST_MAX_AGE_SECONDS,
+                                secure=True, httponly=True, samesite="None", path=path)
+            return
+        requests.pop(next(iter(requests)))
+    response.delete_cookie(REQUEST_COOKIE, path=path, samesite="None")

@@ -15,15 +15,19 @@ out when either is too old, before the view runs.
 
 from __future__ import annotations
 
+import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model, logout
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -41,10 +45,14 @@ METHOD_KEY = "durvis.client.method"
 INITIAL_ROLE_KEY = "durvis.client.initial_role"
 
 
-def start(request: HttpRequest, identity: SignedInIdentity) -> None:
-    """Sign the person in: a fresh session key, the clocks started, the sign-in audited."""
+def start(request: HttpRequest, identity: SignedInIdentity, *, keep: Iterable[str] = ()) -> None:
+    """Sign the person in: a fresh session key, the clocks started, the sign-in audited. `keep`
+    names session keys carried into the new session (the other sign-ins this browser has under
+    way, in another tab); everything else goes."""
+    carried = {key: request.session[key] for key in keep if key in request.session}
     request.session.flush()
     request.session.cycle_key()
+    request.session.update(carried)
     request.session[PERSON_KEY] = identity.person.pk
     request.session[METHOD_KEY] = f"{identity.protocol}:{identity.method}".strip(":")
     mark_signed_in(request.session)
@@ -57,6 +65,22 @@ def start(request: HttpRequest, identity: SignedInIdentity) -> None:
     record(actor, "identity.client.sign_in", identity.person, subject=identity.person,
            details={"protocol": identity.protocol, "method": identity.method,
                     "role": identity.identifier.role.value})
+
+
+# The longest return address kept (a bookmarked, filtered history is far shorter).
+RETURN_ADDRESS_MAX = 512
+
+
+def return_address(url: str) -> str:
+    """`url` if it is a path on this site to return to after a sign-in, or "" for anything else:
+    an absolute address (of this site too), a scheme-relative one (`//evil.example`), a
+    backslash or control character, or one over RETURN_ADDRESS_MAX characters. Against open
+    redirects (A12), for every sign-in, the clients' and the staff's."""
+    if (not url.startswith("/") or len(url) > RETURN_ADDRESS_MAX
+            or any(ord(c) < 32 or ord(c) == 127 or c == "\\" for c in url)
+            or not url_has_allowed_host_and_scheme(url, allowed_hosts=None)):
+        return ""
+    return url
 
 
 def signed_in_person(request: HttpRequest) -> Person | None:
@@ -147,20 +171,58 @@ def _end_client_session(request: HttpRequest) -> None:
 
 
 # --- Staff: the password passed, the second factor owed (A12) ------------------------------------
+#
+# Each staff sign-in under way is one flow: who passed the password, when, and where to return.
+# The session keeps them by a random flow id, which the second step's address carries
+# (`?flow=`), so that two sign-ins in two tabs of one browser each return where they were asked
+# to (and check the code of their own user), whichever finishes first.
 
 PENDING_KEY = "durvis.signin"
 PENDING_SECONDS = 10 * 60
+MAX_PENDING = 4
+FLOW_PARAM = "flow"
 CODE_STEP = "staff-login-code"
 ENROL_STEP = "staff-login-enrol"
 
 
 @dataclass(frozen=True)
 class Pending:
-    """Someone who passed the password step and owes the second factor."""
+    """Someone who passed the password step and owes the second factor; `flow` names the sign-in
+    ("" for a session signed in before the second factor existed)."""
 
     user: Any
     backend: str
     next: str
+    flow: str = ""
+
+
+def begin_pending(request: HttpRequest, user: Any, backend: str, next_url: str) -> str:
+    """Remember that `user` passed the password step, beside the other sign-ins under way; the
+    new flow's id, for the second step's address."""
+    flows = _live_flows(request.session, MAX_PENDING - 1)
+    flow = secrets.token_urlsafe(12)
+    flows[flow] = {"user": user.pk, "backend": backend, "started": time.time(),
+                   "next": return_address(next_url)}
+    request.session[PENDING_KEY] = flows
+    return flow
+
+
+def end_pending(request: HttpRequest, flow: str | None = None) -> None:
+    """Forget one sign-in under way (the one finished), or all of them (flow=None)."""
+    if flow is None:
+        request.session.pop(PENDING_KEY, None)
+        return
+    flows = _live_flows(request.session)
+    flows.pop(flow, None)
+    if flows:
+        request.session[PENDING_KEY] = flows
+    else:
+        request.session.pop(PENDING_KEY, None)
+
+
+def step_url(step: str, flow: str) -> str:
+    """The address of a second step (CODE_STEP or ENROL_STEP) of a flow."""
+    return f"{reverse(step)}?{urlencode({FLOW_PARAM: flow})}" if flow else reverse(step)
 
 
 def next_step(request: HttpRequest) -> str | None:
@@ -173,21 +235,37 @@ def next_step(request: HttpRequest) -> str | None:
 
 
 def pending_sign_in(request: HttpRequest) -> Pending | None:
-    """Who passed the staff password step and owes the second factor, if anybody."""
-    state = request.session.get(PENDING_KEY)
+    """Who passed the staff password step and owes the second factor, if anybody: in the flow
+    that the request names (`?flow=`), or else in the newest one."""
+    flows = _live_flows(request.session)
+    # The flow the step's address names; without one (a page behind the sign-in sent a
+    # half-signed-in browser here), the newest. A named flow that is gone is nobody's.
+    name = request.GET.get(FLOW_PARAM) or next(reversed(flows), "")
+    state = flows.get(name)
     if state is not None:
-        user = None
-        if time.time() - state.get("started", 0) <= PENDING_SECONDS:
-            user = get_user_model()._default_manager.filter(pk=state["user"],
-                                                            is_active=True).first()
+        user = get_user_model()._default_manager.filter(pk=state["user"], is_active=True).first()
         if user is not None:
-            return Pending(user, state["backend"], state.get("next", ""))
-        request.session.pop(PENDING_KEY, None)
+            return Pending(user, state["backend"], state.get("next", ""), name)
+        end_pending(request, name)
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated and not passed_second_factor(user):
         # Signed in without the second factor (a session from before it existed): step 2 now.
         return Pending(user, request.session.get(BACKEND_SESSION_KEY, ""), "")
     return None
+
+
+def _live_flows(session: Any, limit: int = MAX_PENDING) -> dict[str, dict[str, Any]]:
+    """The session's staff sign-ins under way that started within PENDING_SECONDS, oldest
+    first, the newest `limit` of them."""
+    stored = session.get(PENDING_KEY)
+    if not isinstance(stored, dict):
+        return {}
+    now = time.time()
+    live = sorted(((name, state) for name, state in stored.items()
+                   if isinstance(state, dict) and "user" in state
+                   and now - state.get("started", 0) <= PENDING_SECONDS),
+                  key=lambda item: item[1]["started"])
+    return dict(live[-limit:]) if limit > 0 else {}
 
 
 def passed_second_factor(user: Any) -> bool:

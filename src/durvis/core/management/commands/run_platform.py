@@ -21,9 +21,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         manage = [sys.executable, sys.argv[0]]
+        # Both read PORT: DURVIS_PUBLIC_URL (the address in notifications) follows it by default.
+        env = {**os.environ, "PORT": str(options["port"])}
         processes = [
-            subprocess.Popen([*manage, "db_worker"]),  # noqa: S603
-            subprocess.Popen([*manage, "runserver", f"{options['host']}:{options['port']}"]),  # noqa: S603
+            subprocess.Popen([*manage, "db_worker"], env=env),  # noqa: S603
+            subprocess.Popen([*manage, "runserver", f"{options['host']}:{options['port']}"],  # noqa: S603
+                             env=env),
         ]
         self.stdout.write(f"Durvis: http://{options['host']}:{options['port']}/ (Ctrl-C stops)")
         stopping = False
