@@ -172,6 +172,12 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "durvis.administration.signin.lockout_response"
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
 OTP_TOTP_ISSUER = "Durvis"
+# No back-off per TOTP device: whoever has the password could lock the real user out of their
+# codes with it. Wrong codes count with axes per user name and address instead, and with the
+# ceiling per account (administration/signin.py, OWASP ASVS 2.2.1).
+OTP_TOTP_THROTTLE_FACTOR = 0
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+DURVIS_SIGNIN_ACCOUNT_CEILING = env.int("DURVIS_SIGNIN_ACCOUNT_CEILING", default=100)
 # A session lasts at most SESSION_COOKIE_AGE after sign-in (8 h) and ends after
 # DURVIS_STAFF_IDLE_MINUTES without a request, or when the browser closes.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)

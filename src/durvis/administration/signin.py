@@ -8,14 +8,23 @@
    code, and a first code to confirm it.
 
 Only a right code signs the user in (`django.contrib.auth.login` and `django_otp.login`), so a
-signed-in session has always passed both factors. Every wrong password and every wrong code
-counts with axes, per user name and address; the AXES_FAILURE_LIMIT-th within the cool-off
-locks the pair out and shows `lockout_response`. django-otp's own back-off per device (1 s, 2 s,
-4 s, ... after each wrong code) stays on, against guessing from many addresses at once.
+signed-in session has always passed both factors.
+
+Throttling follows OWASP ASVS 4.0 2.2.1 (anti-automation that an attacker cannot turn into a
+lock-out of the real user, and no more than 100 failed attempts an hour on one account):
+- every wrong password and every wrong code counts with axes per user name and address; the
+  AXES_FAILURE_LIMIT-th within the cool-off locks that pair out (`lockout_response`), so
+  someone with the password at another address cannot lock the real user out of their codes
+  (django-otp's back-off per device, which could, is off: OTP_TOTP_THROTTLE_FACTOR = 0);
+- a ceiling per account, whatever the addresses: after DURVIS_SIGNIN_ACCOUNT_CEILING failures
+  within an hour (axes' failure log), signing in to that account pauses until the oldest of them
+  is an hour old (`account_paused`); the pause is audited and its page says to tell the
+  administrator.
 """
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from base64 import b32encode
@@ -26,6 +35,7 @@ import qrcode
 import qrcode.image.svg
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off
+from axes.models import AccessFailureLog
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -34,6 +44,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -48,6 +59,8 @@ from durvis.identity import services as identity
 from durvis.identity import sessions
 from durvis.identity.services import CodeCheck
 
+# The window of the per-account ceiling on failed sign-ins (ASVS 2.2.1: at most 100 an hour).
+ACCOUNT_WINDOW = datetime.timedelta(hours=1)
 
 class CodeForm(forms.Form):
     otp_token = forms.CharField(label=gettext_lazy("6-digit code"), max_length=20)
@@ -69,6 +82,8 @@ class PasswordStepView(LoginView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         user = form.get_user()
+        if account_paused(user.get_username()):
+            return _paused(self.request, user)
         self.request.session.cycle_key()  # a new session id for the half-signed-in state
         # This sign-in's own flow, named in the second step's address: another tab's sign-in
         # neither replaces its user nor its return address.
@@ -125,6 +140,22 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
                   status=getattr(settings, "AXES_HTTP_RESPONSE_CODE", 429))
 
 
+def account_paused(username: str) -> bool:
+    """Whether the account had DURVIS_SIGNIN_ACCOUNT_CEILING failed sign-in attempts (wrong
+    passwords and wrong codes, from any address) within the last hour (ASVS 2.2.1)."""
+    since = timezone.now() - ACCOUNT_WINDOW
+    return AccessFailureLog.objects.filter(
+        username=username, attempt_time__gte=since).count() >= settings.DURVIS_SIGNIN_ACCOUNT_CEILING
+
+
+def _paused(request: HttpRequest, user: Any) -> HttpResponse:
+    sessions.end_pending(request)
+    identity.record_lockout(_actor(user, request.META.get("REMOTE_ADDR")), user)
+    return render(request, "administration/lockout.html",
+                  {"minutes": int(ACCOUNT_WINDOW.total_seconds() // 60), "account": True},
+                  status=429)
+
+
 def audit_lockout(sender: Any, request: HttpRequest | None = None, username: str | None = None,
                   ip_address: str | None = None, **kwargs: Any) -> None:
     """axes' `user_locked_out` signal: write the lockout to the activity log."""
@@ -150,6 +181,9 @@ def _second_factor(request: HttpRequest, pending: sessions.Pending, device: TOTP
     if AxesProxyHandler.is_locked(request, credentials):
         _abandon(request)
         return lockout_response(request, None, credentials)
+    if account_paused(user.get_username()):
+        _abandon(request)
+        return _paused(request, user)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         actor = _actor(user, request.META.get("REMOTE_ADDR"))
