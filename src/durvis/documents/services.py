@@ -209,14 +209,20 @@ def deliver_to_client(actor: Actor, *, case_number: str, name: str, content: byt
     if client is None:
         raise ValidationError({"case": ValidationError(
             _("The case has no identified client to deliver to."), code="no_client")})
-    with transaction.atomic():
-        document = store_document(
-            actor, client=client, name=name, content=content, content_type=content_type,
-            title=title, direction=Direction.RECEIVED, case=case, is_result=is_result)
-        publish(actor, DOCUMENT_DELIVERED, [(f"case:{case.pk}", {
-            "document_id": document.pk, "case_id": case.pk, "number": case.number,
-            "is_result": is_result, "client_person_id": case.client_person_id,
-            "client_company_id": case.client_company_id})])
+    document: Document | None = None
+    try:
+        with transaction.atomic():
+            document = store_document(
+                actor, client=client, name=name, content=content, content_type=content_type,
+                title=title, direction=Direction.RECEIVED, case=case, is_result=is_result)
+            publish(actor, DOCUMENT_DELIVERED, [(f"case:{case.pk}", {
+                "document_id": document.pk, "case_id": case.pk, "number": case.number,
+                "is_result": is_result, "client_person_id": case.client_person_id,
+                "client_company_id": case.client_company_id})])
+    except BaseException:
+        if document is not None:  # its row was rolled back with the rest: no file without one
+            document.file.delete(save=False)
+        raise
     return document
 
 
