@@ -69,7 +69,7 @@ PDF_SPACED_NAMES = pdf(catalog=b"/OpenAction<</S/JavaScript/JS(x)>>")
 
 # --- Pictures ----------------------------------------------------------------------------------
 
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
+def png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(
         ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
@@ -78,8 +78,8 @@ def png(width: int = 2, height: int = 2) -> bytes:
     """A valid greyscale PNG."""
     rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
     return (b"\x89PNG\r\n\x1a\n"
-            + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-            + _png_chunk(b"IDAT", zlib.compress(rows)) + _png_chunk(b"IEND", b""))
+            + png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + png_chunk(b"IDAT", zlib.compress(rows)) + png_chunk(b"IEND", b""))
 
 
 def jpeg(progressive: bool = False) -> bytes:
@@ -240,4 +240,4 @@ def png_hiding_a_zip() -> bytes:
     """A PNG whose text chunk, just before the end, holds a zip: zip readers find it from the
     end of the file, so it is a zip archive without anything appended."""
     archive = zip_of([("payload.html", b"<script>alert(1)</script>")])
-    return PNG[:-12] + _png_chunk(b"tEXt", b"Comment\x00" + archive) + PNG[-12:]
+    return PNG[:-12] + png_chunk(b"tEXt", b"Comment\x00" + archive) + PNG[-12:]

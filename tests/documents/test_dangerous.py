@@ -157,6 +157,9 @@ def test_the_unpacked_limit_counts_archives_inside_archives_once(store, settings
     ("lēmums.pdf", pdf(objects=(samples.stream(b"BT /F1 12 Tf (JavaScript) Tj ET"),),
                        page=b"/Contents 4 0 R")),  # the word in the text is no script
     ("foto.jpg", samples.jpeg(progressive=True)),
+    # picture data that happen to hold a zip's end-of-archive signature are no archive
+    ("bilde.png", PNG[:-12] + samples.png_chunk(b"tEXt", b"Comment\x00PK\x05\x06" + b"\x07" * 18)
+     + PNG[-12:]),
     ("vēstule.odt", odt(("Pictures/a.png", PNG))),
     ("vēstule.docx", docx(("word/media/image1.png", PNG),
                           ("word/embeddings/Microsoft_Excel_Worksheet.xlsx",

@@ -34,6 +34,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import struct
 import warnings
 import zipfile
 import zlib
@@ -58,8 +59,10 @@ MAX_PARTS = 10_000  # far more than any document has (a long DOCX has a few hund
 MAX_DEPTH = 3  # an eDoc holding a DOCX holding an embedded workbook
 RATIO_FLOOR = 1024 * 1024  # a part smaller than this unpacked is harmless at any ratio
 
-# HTML that a browser would run: a PDF that holds it is also a web page.
-_HTML = re.compile(rb"<(?:script|html|iframe|svg)[\s/>]|<!doctype\s+html", re.IGNORECASE)
+# HTML that a browser would run: a PDF that holds it, anywhere in its bytes (an HTML parser
+# reads through compressed streams too), is also a web page. Tags of four letters or more, so
+# that compressed data does not match by chance (about once in 10^12 positions).
+_HTML = re.compile(rb"<(?:script|html|iframe)[\s/>]|<!doctype\s+html", re.IGNORECASE)
 # Parts that carry macros: VBA in Office Open XML (ECMA-376 Part 1, 15.2.15), and in ODF the
 # Basic and script libraries (`Basic/`, `Scripts/`).
 _VBA_PARTS = frozenset({"vbaproject.bin", "vbaprojectsignature.bin", "vbadata.xml"})
@@ -173,10 +176,20 @@ def only_the_picture(kind: filetypes.FileKind, content: bytes) -> bytes:
     picture = content[:end]
     if end < len(content):
         log.info("cut %d bytes appended after a %s picture", len(content) - end, kind.label)
-    if zipfile.is_zipfile(io.BytesIO(picture)):
+    if _is_zip(picture):
         raise file_error(_("The picture is also an archive; only plain pictures can be "
                            "uploaded."), "polyglot")
     return picture
+
+
+def _is_zip(content: bytes) -> bool:
+    """Whether a zip reader finds an archive with parts in `content` (from its end, where
+    `zipfile.is_zipfile` would also take four random bytes of picture data for one)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return bool(archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error):
+        return False
 
 
 def _png_end(content: bytes) -> int | None:
