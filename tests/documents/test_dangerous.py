@@ -165,6 +165,8 @@ def test_the_unpacked_limit_counts_archives_inside_archives_once(store, settings
                           ("word/embeddings/Microsoft_Excel_Worksheet.xlsx",
                            zip_of([("[Content_Types].xml", b"<Types/>")])))),
     ("signed.edoc", edoc(("vēstule.docx", docx()), ("lēmums.pdf", PDF))),
+    ("signed.edoc", edoc(("vēstule.docx", docx(("word/embeddings/Worksheet.xlsx", zip_of([
+        ("[Content_Types].xml", b"<Types/>")])))))),  # the deepest nesting allowed
 ])
 def test_harmless_files_of_the_same_kinds_are_stored(store, name, content):
     document = store(name, content)
