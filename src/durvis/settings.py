@@ -327,6 +327,12 @@ DURVIS_MESSAGE_ATTACHMENTS_MAX_BYTES = env.int("DURVIS_MESSAGE_ATTACHMENTS_MAX_B
 DURVIS_MAX_BODY_BYTES = env.int("DURVIS_MAX_BODY_BYTES", default=32 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = DURVIS_MAX_BODY_BYTES
 DURVIS_MALWARE_SCANNER = env.str("DURVIS_MALWARE_SCANNER", default="eicar")
+# What an archive (DOCX, ODT, eDoc) may unpack to, all its parts and the archives inside them
+# together, in bytes; and how many times its packed size a part over 1 MB may unpack to (a zip
+# bomb unpacks to about a thousand times). clamd's StreamMaxLength must allow the first.
+DURVIS_ARCHIVE_MAX_UNPACKED_BYTES = env.int("DURVIS_ARCHIVE_MAX_UNPACKED_BYTES",
+                                            default=100 * 1024 * 1024)
+DURVIS_ARCHIVE_MAX_RATIO = env.int("DURVIS_ARCHIVE_MAX_RATIO", default=100)
 DURVIS_CLAMD_ADDRESS = env.str("DURVIS_CLAMD_ADDRESS", default="127.0.0.1:3310")
 DURVIS_CLAMD_TIMEOUT = env.float("DURVIS_CLAMD_TIMEOUT", default=30.0)
 

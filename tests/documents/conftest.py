@@ -1,35 +1,15 @@
-"""Fixtures of the documents tests: files of every allowed kind built in memory, and a storage
-folder of the test's own (C2)."""
+"""Fixtures of the documents tests: files of every allowed kind built in memory (`samples`), and
+a storage folder of the test's own (C2)."""
 
 from __future__ import annotations
-
-import io
-import zipfile
 
 import pytest
 
 from durvis.core.actor import Actor
 from durvis.documents.scanning import EICAR
+from tests.documents.samples import DOCX, EDOC, JPEG, ODT, PDF, PNG, zip_of
 
-
-def _zip(entries: list[tuple[str, bytes]]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in entries:
-            method = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
-            archive.writestr(zipfile.ZipInfo(name), data, compress_type=method)
-    return buffer.getvalue()
-
-
-PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 20
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 20
-EDOC = _zip([("mimetype", b"application/vnd.etsi.asic-e+zip"),
-             ("META-INF/manifest.xml", b"<manifest/>"), ("iesniegums.pdf", PDF),
-             ("META-INF/signatures0.xml", b"<XAdESSignatures/>")])
-DOCX = _zip([("[Content_Types].xml", b"<Types/>"), ("word/document.xml", b"<w:document/>")])
-ODT = _zip([("mimetype", b"application/vnd.oasis.opendocument.text"),
-            ("content.xml", b"<office:document-content/>")])
+_zip = zip_of
 TXT = "Iesniegums par bērna piedzimšanas pabalstu.\n".encode()
 EICAR_FILE = EICAR
 

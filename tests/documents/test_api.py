@@ -137,3 +137,17 @@ def test_an_edoc_is_delivered(writer, family):
 def test_a_title_is_required(writer, family):
     response = post_document(writer, family["own"], title="")
     assert response.status_code == 422
+
+
+def test_a_delivery_that_fails_after_the_file_was_written_leaves_no_file(writer, family, media,
+                                                                        monkeypatch):
+    from durvis.documents import services as documents
+
+    def broken_publish(*args, **kwargs):
+        assert len(stored_files(media)) == 1  # the file was written before the failure
+        raise RuntimeError("event store unavailable")
+
+    monkeypatch.setattr(documents, "publish", broken_publish)
+    with pytest.raises(RuntimeError):
+        post_document(writer, family["own"], **{"Idempotency-Key": "doc-2"})
+    assert not Document.objects.exists() and stored_files(media) == []

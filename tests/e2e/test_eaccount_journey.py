@@ -21,12 +21,11 @@ from durvis.documents.models import Document
 from durvis.integrations import services as integrations
 from durvis.messaging.models import NotificationPreference
 from durvis.register.models import Feedback, ServiceCase
+from tests.documents.samples import PDF
 
 from .axe import assert_accessible
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 def now():

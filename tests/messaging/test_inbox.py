@@ -19,10 +19,9 @@ from durvis.integrations.models import OutboxChannel, OutboxMessage
 from durvis.messaging import queries as messaging_queries
 from durvis.messaging import services as messaging
 from durvis.messaging.models import InboxMessage, Thread
+from tests.documents.samples import PDF, pdf_of_size
 
 pytestmark = pytest.mark.django_db
-
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 @pytest.fixture(autouse=True)
@@ -399,7 +398,7 @@ def test_the_write_forms_help_texts_and_errors_are_linked_to_their_fields(client
 
 def test_a_message_with_a_9_mb_attachment_is_delivered(family, vsaa_api, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    content = PDF + b"0" * (9 * 1024 * 1024)
+    content = pdf_of_size(9 * 1024 * 1024)
     response = send(vsaa_api, personal_code=family["parent"].personal_code, attachments=[{
         "name": "lemums.pdf", "content_type": "application/pdf",
         "content": base64.b64encode(content).decode()}])

@@ -11,12 +11,11 @@ from django.utils import translation
 from durvis.core.actor import Actor
 from durvis.integrations import services as integrations
 from durvis.messaging import services as messaging
+from tests.documents.samples import PDF
 from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import browser, page, sign_in_client  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 @pytest.fixture(autouse=True)

@@ -83,6 +83,16 @@ def sniff(content: bytes) -> FileKind | None:
     return TXT if _is_text(content) else None
 
 
+# PDF readers look for the header in the first kilobyte; what comes before it is another file.
+PDF_HEADER_WINDOW = 1024
+
+
+def is_pdf_behind_something(content: bytes) -> bool:
+    """A PDF header after other content (`<html>...%PDF-`): a file that a PDF reader opens as
+    a PDF and a browser as what comes first."""
+    return content.find(b"%PDF-", 1, PDF_HEADER_WINDOW) > 0
+
+
 def _sniff_zip(content: bytes) -> FileKind | None:
     """ASiC-E and ODT name themselves in a first entry `mimetype` (ETSI EN 319 162, ODF 1.2);
     DOCX has the package's content types and a main document part (ECMA-376)."""

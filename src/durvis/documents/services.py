@@ -1,9 +1,10 @@
 """Document storage (C2): the one way to store and read a client's documents.
 
-A document is stored all or nothing: it is checked (size, kind by name and by content, the
-malware scan) before anything is written; then the file goes to Django's storage under a random
-name (a client's file name may say more about them than the platform needs to show in its
-storage) and the row, the audit entry and any notification are written in one transaction. A
+A document is stored all or nothing: it is checked (size, kind by name and by content, what it
+could do to the person who opens it by kind (`inspection`), the malware scan of the file and
+of each part of an archive) before anything is written; then the file goes to Django's storage
+under a random name (a client's file name may say more about them than the platform needs to
+show in its storage) and the row, the audit entry and any notification are written in one transaction. A
 failure after the file was written removes the file again.
 
 Who may store: a person acting for the client (`IdentityAction.CLIENT_WRITE`) sends a document to an
@@ -19,14 +20,12 @@ import logging
 import secrets
 import unicodedata
 from collections.abc import Iterator
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -34,8 +33,9 @@ from durvis.access.policy import decide, require
 from durvis.audit.services import record
 from durvis.core.actor import Actor
 from durvis.core.events import publish
-from durvis.documents import filetypes
+from durvis.documents import filetypes, inspection
 from durvis.documents.events import DOCUMENT_DELIVERED
+from durvis.documents.inspection import file_error, size_label
 from durvis.documents.models import Direction, Document
 from durvis.documents.queries import case_to_write_about
 from durvis.documents.rules import DocumentAction, Filing
@@ -51,10 +51,6 @@ MAX_TITLE = 200
 ORPHAN_GRACE = datetime.timedelta(hours=1)
 
 
-def _file_error(message: Any, code: str, **params: Any) -> ValidationError:
-    return ValidationError({"file": ValidationError(message, code=code, params=params or None)})
-
-
 def max_bytes() -> int:
     """The largest document accepted, in bytes (the `DURVIS_DOCUMENT_MAX_BYTES` setting)."""
     return int(settings.DURVIS_DOCUMENT_MAX_BYTES)
@@ -65,18 +61,10 @@ def check_size(size: int) -> None:
     size with this before reading it into memory. Raises ValidationError keyed `file`, code
     `empty` or `too_large` (the message names the limit, `max_bytes`)."""
     if size <= 0:
-        raise _file_error(_("The file is empty."), "empty")
+        raise file_error(_("The file is empty."), "empty")
     if size > max_bytes():
-        raise _file_error(_("The file is larger than %(limit)s."), "too_large",
-                          limit=size_label(max_bytes()))
-
-
-def size_label(size: int) -> str:
-    """A limit as people write it: "10 MB", "512 KB"."""
-    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
-        if size >= factor and size % factor == 0:
-            return f"{size // factor} {unit}"
-    return str(filesizeformat(size))
+        raise file_error(_("The file is larger than %(limit)s."), "too_large",
+                         limit=size_label(max_bytes()))
 
 
 def clean_file_name(name: str) -> str:
@@ -95,12 +83,17 @@ def clean_file_name(name: str) -> str:
 def check_kind(name: str, content: bytes, content_type: str) -> filetypes.FileKind:
     """The file's kind, when its name (extension), its content (sniffed) and the declared media
     type `content_type` agree on one allowed kind. Raises ValidationError keyed `file`, code
-    `forbidden_type`, whose message names the allowed kinds, otherwise."""
+    `forbidden_type`, whose message names the allowed kinds, otherwise (`polyglot` for a file
+    named PDF whose PDF header comes after something else)."""
     claimed = filetypes.kind_of_name(name)
     if claimed is None or filetypes.sniff(content) != claimed or not claimed.accepts_declared(
             content_type):
-        raise _file_error(_("Files of this type cannot be uploaded; allowed: %(kinds)s."),
-                          "forbidden_type", kinds=filetypes.allowed_labels())
+        if claimed is filetypes.PDF and filetypes.is_pdf_behind_something(content):
+            raise file_error(_("The file is something else before it is a PDF (a web page, "
+                               "for example); only plain PDF files can be uploaded."),
+                             "polyglot")
+        raise file_error(_("Files of this type cannot be uploaded; allowed: %(kinds)s."),
+                         "forbidden_type", kinds=filetypes.allowed_labels())
     return claimed
 
 
@@ -113,11 +106,11 @@ def scan(name: str, content: bytes) -> str:
         result = configured_scanner()(name, content)
     except ScannerUnavailable as error:
         log.warning("malware scan unavailable: %s", error)
-        raise _file_error(_("The file could not be checked for malware; please try again later."),
-                          "scan_unavailable") from error
+        raise file_error(_("The file could not be checked for malware; please try again later."),
+                         "scan_unavailable") from error
     if not result.clean:
         log.warning("malware scanner %s refused a file: %s", result.scanner, result.threat)
-        raise _file_error(_("The file was refused by the malware check."), "malware")
+        raise file_error(_("The file was refused by the malware check."), "malware")
     return result.scanner
 
 
@@ -156,7 +149,14 @@ def store_document(actor: Actor, *, client: Person | Company, name: str, content
     store it.
 
     The codes: `title` `required` or `max_length` (200 characters); `file` `empty`,
-    `too_large`, `forbidden_type`, `malware` or `scan_unavailable`. PermissionDenied comes from
+    `too_large`, `forbidden_type`, `malware` (the file or one of its parts) or
+    `scan_unavailable`, and from the inspection by kind (`documents.inspection`): `polyglot`
+    (a PDF that is also a web page, a picture that is also an archive), `javascript` and
+    `launch_action` (PDF), `macro` (DOCX, ODT, and documents inside an archive),
+    `archive_too_large`, `archive_ratio` (a zip bomb) and `archive_nested`, `encrypted` (a
+    password-protected file cannot be checked) and `damaged` (nor can a broken one). A picture
+    is stored without what was appended after its end, so `size` and `sha256` are then of the
+    picture alone. PermissionDenied comes from
     `DocumentAction.STORE_DOCUMENT` (a person not acting for the client, or about another
     client's case; an institution not involved in the case, or whose system lacks the
     `messages:write` scope) or `DocumentAction.SEND_AS_INSTITUTION` (a received document in the
@@ -166,6 +166,7 @@ def store_document(actor: Actor, *, client: Person | Company, name: str, content
     name = clean_file_name(name)
     check_size(len(content))
     kind = check_kind(name, content, content_type)
+    content = inspection.inspect(kind, name, content, scan)
     scanned_by = scan(name, content)
     institution = _institution(actor, direction, institution)
     stored_name = default_storage.save(
@@ -208,14 +209,20 @@ def deliver_to_client(actor: Actor, *, case_number: str, name: str, content: byt
     if client is None:
         raise ValidationError({"case": ValidationError(
             _("The case has no identified client to deliver to."), code="no_client")})
-    with transaction.atomic():
-        document = store_document(
-            actor, client=client, name=name, content=content, content_type=content_type,
-            title=title, direction=Direction.RECEIVED, case=case, is_result=is_result)
-        publish(actor, DOCUMENT_DELIVERED, [(f"case:{case.pk}", {
-            "document_id": document.pk, "case_id": case.pk, "number": case.number,
-            "is_result": is_result, "client_person_id": case.client_person_id,
-            "client_company_id": case.client_company_id})])
+    document: Document | None = None
+    try:
+        with transaction.atomic():
+            document = store_document(
+                actor, client=client, name=name, content=content, content_type=content_type,
+                title=title, direction=Direction.RECEIVED, case=case, is_result=is_result)
+            publish(actor, DOCUMENT_DELIVERED, [(f"case:{case.pk}", {
+                "document_id": document.pk, "case_id": case.pk, "number": case.number,
+                "is_result": is_result, "client_person_id": case.client_person_id,
+                "client_company_id": case.client_company_id})])
+    except BaseException:
+        if document is not None:  # its row was rolled back with the rest: no file without one
+            document.file.delete(save=False)
+        raise
     return document
 
 

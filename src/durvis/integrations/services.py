@@ -128,6 +128,12 @@ def idempotent(
     the stored answer; the same key with another request is a conflict. The record is written in
     the handler's transaction, so a failed write leaves no record and can be retried.
 
+    The key is claimed (its record inserted) before the handler runs: a concurrent request with
+    the same key waits on that row until the first one ends, and then gets its answer (or, if
+    the first failed, runs itself). So the handler runs once even under concurrent retries and
+    leaves nothing behind for the losers, such as a document's file written before a commit that
+    never came.
+
     `key` is the client's `Idempotency-Key` (None or empty: the handler just runs, in a
     transaction); `fingerprint` stands for the request (method, path, body) and is stored
     hashed; `handler` returns (HTTP status, body), and answers of 500 and above are not stored.
@@ -142,11 +148,16 @@ def idempotent(
         return stored
     try:
         with transaction.atomic():
+            claim = IdempotencyRecord.objects.create(
+                client_id=client_id, key=key, request_hash=request_hash, status_code=0,
+                response_body={})
             status, body = handler()
             if status < 500:
-                IdempotencyRecord.objects.create(
-                    client_id=client_id, key=key, request_hash=request_hash, status_code=status,
-                    response_body=json.loads(json.dumps(body, cls=DjangoJSONEncoder)))
+                claim.status_code = status
+                claim.response_body = json.loads(json.dumps(body, cls=DjangoJSONEncoder))
+                claim.save(update_fields=["status_code", "response_body"])
+            else:
+                claim.delete()
             return status, body
     except IntegrityError:
         stored = _stored_answer(client_id, key, request_hash)  # a concurrent retry won the race
