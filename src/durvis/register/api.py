@@ -251,9 +251,8 @@ def create_case(request: HttpRequest, payload: CaseIn) -> Status[Any]:
             summary="Cases changed since a cursor (synchronisation)", openapi_extra=scopes(CASES_READ))
 def list_cases(request: HttpRequest, query: Query[ListQuery]) -> dict[str, Any]:
     """Cases of your institution (as holder or provider, within your client's services) changed
-    after the cursor `since`, in the order their changes committed; ask again with
-    `next_cursor`. Every committed change comes once, as the case's latest state; while a
-    change is being committed the pages stop before it."""
+    after the cursor `since`; ask again with `next_cursor`. Every committed change comes once,
+    as the case's latest state; while a change is being committed the pages stop before it."""
     cases, cursor = register_queries.changed_cases(
         actor_of(request), ChangeCursor.parse(query.since), query.limit)
     return {"items": [case_out(c) for c in cases], "next_cursor": str(cursor)}

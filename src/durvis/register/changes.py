@@ -74,8 +74,12 @@ class ChangeCursor:
 
 def next_changes(count: int) -> tuple[int, list[int]]:
     """The caller's transaction id (0 outside PostgreSQL) and `count` new change numbers, for
-    the positions of the changes it writes (`change_xid`, `change_seq`). Call it inside the
-    writing transaction: the id is that of the transaction, whichever statement asks."""
+    the positions of the changes it writes (`change_xid`, `change_seq`). The id is that of the
+    transaction, whichever of its statements asks; so the changes must be written in the same
+    transaction (and on SQLite the numbers are taken under its write lock). Raises
+    RuntimeError outside a transaction (autocommit would stamp the id of this query's own)."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("change positions are taken inside the writing transaction")
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_current_xact_id()::text::bigint, "
