@@ -268,6 +268,7 @@ def test_the_cursor_is_an_opaque_string_and_0_or_none_is_the_beginning(centre, v
     assert [c["number"] for c in rest["items"]] == numbers[1:]
     assert get(vsaa, "/cases", since=rest["next_cursor"]) == {
         "items": [], "next_cursor": rest["next_cursor"]}
+    assert get(vsaa, "/cases", since="7")["next_cursor"]  # a change number, as cursors were
 
 
 @pytest.mark.parametrize("since", [
