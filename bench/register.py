@@ -15,6 +15,12 @@ clients by COPY, at 100,000 and then 1,000,000 cases, and at each size measures:
   `register.client_history_p95_ms` (target < 50 ms);
 - the "changed since a cursor" page (100 cases) for a client scoped to 200 services against a
   client of the holder of all services: `register.scoped_list_p95_ratio` (target <= 1.5).
+
+At the last size, the sync cursor under concurrent writers: 100,000 status events through the
+same API by several systems at once (each its own API client and gunicorn worker), while another
+system polls `GET /api/v1/cases?since=` from the head with the cursor it was given:
+`register.cursor_missed` counts the committed changes it never received (must be 0), and
+`register.concurrent_ingest_events_per_s` the writers' rate together.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import json
 import os
 import random
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -46,6 +53,10 @@ INGEST_BATCHES = 10
 LOOKUPS = 1000
 LIST_REQUESTS = 200
 HISTORY_RUNS = 10
+RACE_EVENTS = 100_000
+RACE_WRITERS = 4  # one posting small batches, the others batches of BATCH
+RACE_SMALL_EVENTS, RACE_SMALL_BATCH = 5_000, 10
+RACE_PAGE = 500
 EPOCH = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
 
 
@@ -375,6 +386,155 @@ def _measure(url: str, world: World, rng: random.Random) -> dict[str, float]:
     }
 
 
+def _race_clients(world: World) -> list[str]:
+    """Tokens of RACE_WRITERS writing systems and one reading system of the holder, made by its
+    administrator, on different audit chains (as different systems mostly are), so that they
+    write side by side rather than one after another behind one chain's lock."""
+    from durvis.audit.services import chain_of
+    from durvis.core.actor import Actor
+    from durvis.identity.models import Institution, StaffMember
+    from durvis.integrations.services import api_actor, create_api_client
+
+    admin = Actor(kind="staff", staff=StaffMember.objects.get(user__username="bench.admin"))
+    holder = Institution.objects.get(pk=world.holder_id)
+    tokens, chains = [], set()
+    while len(tokens) < RACE_WRITERS + 1:
+        client, token = create_api_client(admin, holder, f"race {len(chains)}",
+                                          ["cases:read", "cases:write"])
+        if chain_of(api_actor(client)) not in chains:
+            chains.add(chain_of(api_actor(client)))
+            tokens.append(token)
+    return tokens
+
+
+def _race_batches(cursor: Any, rng: random.Random) -> list[list[bytes]]:
+    """Each writer's batches: RACE_EVENTS events on as many different cases (each is changed
+    once, so every committed change is one case at its final change number), `in_progress`
+    after the current status (a valid move from received, registered and in progress). The
+    first writer posts RACE_SMALL_EVENTS of them RACE_SMALL_BATCH at a time (they commit while
+    the others' batches of BATCH are still committing: the issue's client B), the others the
+    rest, BATCH at a time."""
+    cursor.execute("SELECT number, status_at FROM register_servicecase "
+                   "WHERE status IN ('received', 'registered', 'in_progress') "
+                   "ORDER BY random() LIMIT %s", [RACE_EVENTS])
+    cases = cursor.fetchall()
+    if len(cases) < RACE_EVENTS:
+        raise RuntimeError("not enough cases for the cursor race")
+    rng.shuffle(cases)
+
+    def batches(chosen: list[tuple[str, datetime.datetime]], size: int) -> list[bytes]:
+        return [json.dumps({"events": [
+            {"case_number": number, "status": "in_progress",
+             "occurred_at": (at + datetime.timedelta(hours=1)).isoformat()}
+            for number, at in chosen[start:start + size]]}).encode()
+            for start in range(0, len(chosen), size)]
+
+    large = batches(cases[RACE_SMALL_EVENTS:], BATCH)
+    return [batches(cases[:RACE_SMALL_EVENTS], RACE_SMALL_BATCH),
+            *(large[n::RACE_WRITERS - 1] for n in range(RACE_WRITERS - 1))]
+
+
+def _head(cursor: Any, world: World) -> str:
+    """The cursor after the holder's latest change (quiet: nothing is being written)."""
+    from durvis.register.changes import ChangeCursor
+
+    cursor.execute("SELECT change_xid, change_seq FROM register_servicecase WHERE holder_id = %s "
+                   "ORDER BY change_xid DESC, change_seq DESC LIMIT 1", [world.holder_id])
+    return str(ChangeCursor(*cursor.fetchone()))
+
+
+class _Poller:
+    """A system polling the changed cases from a cursor: what it received, (number, change)."""
+
+    def __init__(self, port: int, token: str, since: str) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.token, self.since = token, since
+        self.received: list[tuple[str, int]] = []
+        self.polls = self.short = 0
+
+    def poll(self) -> bool:
+        """One page; True when it was empty."""
+        self.connection.request("GET", f"/api/v1/cases?since={self.since}&limit={RACE_PAGE}",
+                                headers={"Authorization": f"Bearer {self.token}"})
+        response = self.connection.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"GET /api/v1/cases: HTTP {response.status}: {body[:300]!r}")
+        page = json.loads(body)
+        self.received += [(c["number"], c["change_seq"]) for c in page["items"]]
+        self.since, self.polls = str(page["next_cursor"]), self.polls + 1
+        self.short += len(page["items"]) < RACE_PAGE
+        return not page["items"]
+
+
+def _cursor_race(url: str, world: World, rng: random.Random) -> dict[str, float]:
+    """RACE_WRITERS systems post RACE_EVENTS events at once while a reader polls from the head;
+    when they are done the reader polls to the end. Counts the committed changes of the race
+    (each case at its final change number) the reader never received."""
+    import psycopg
+
+    *writers, reader_token = _race_clients(world)
+    with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as raw:
+        cursor = raw.cursor()
+        batches = _race_batches(cursor, rng)
+        start = _head(cursor, world)
+        raw.commit()
+    errors: list[BaseException] = []
+    writing = threading.Event()
+
+    def write(port: int, token: str, mine: list[bytes]) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        try:
+            for body in mine:
+                result = _post(connection, "/api/v1/case-events", body, token)
+                if result["recorded"] != len(result["items"]):
+                    raise RuntimeError("a batch of the cursor race was not recorded whole")
+        except BaseException as error:  # handed to the main thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def read(poller: _Poller) -> None:
+        try:
+            while writing.is_set():
+                poller.poll()
+            while not poller.poll():
+                pass
+        except BaseException as error:  # handed to the main thread
+            errors.append(error)
+
+    with harness.gunicorn(url, workers=RACE_WRITERS + 1, timeout=180) as port:
+        poller = _Poller(port, reader_token, start)
+        threads = [threading.Thread(target=write, args=(port, token, mine))
+                   for token, mine in zip(writers, batches, strict=True)]
+        writing.set()
+        reading = threading.Thread(target=read, args=(poller,))
+        reading.start()
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        writing.clear()
+        reading.join()
+        poller.connection.close()
+    if errors:
+        raise errors[0]
+    numbers = [e["case_number"] for mine in batches for body in mine
+               for e in json.loads(body)["events"]]
+    with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as raw:
+        committed = set(raw.execute("SELECT number, change_seq FROM register_servicecase "
+                                    "WHERE number = ANY(%s)", [numbers]).fetchall())
+    received = set(poller.received)
+    harness.note(f"cursor race: {len(committed)} changes by {RACE_WRITERS} writers in "
+                 f"{elapsed:.0f} s; the reader polled {poller.polls} times ({poller.short} "
+                 f"reached the head), received "
+                 f"{len(poller.received)} cases ({len(poller.received) - len(received)} twice)")
+    return {"cursor_missed": len(committed - received),
+            "concurrent_ingest_events_per_s": len(numbers) / elapsed}
+
+
 def main() -> int:
     harness.stop_cleanly_on_signals()
     rng = random.Random(SEED)
@@ -399,6 +559,8 @@ def main() -> int:
             started = time.perf_counter()
             figures = _measure(url, world, rng)
             harness.note(f"measured at {size} cases in {time.perf_counter() - started:.0f} s")
+            if size == SIZES[-1]:
+                figures.update(_cursor_race(url, world, rng))
             harness.report("register", size, figures, headline=size == SIZES[-1])
         from django.db import connections
 

@@ -286,6 +286,27 @@ def test_changed_since_cursor(centre, vsaa, person):
     assert get(vsaa, "/cases", since=after["next_cursor"])["items"] == []
 
 
+def test_the_cursor_is_an_opaque_string_and_0_or_none_is_the_beginning(centre, vsaa, person):
+    numbers = [post(centre, "/cases", new_case(), 201).json()["number"] for _ in range(2)]
+    first = get(vsaa, "/cases", limit=1)
+    assert get(vsaa, "/cases", since="0", limit=1) == first
+    assert [c["number"] for c in first["items"]] == numbers[:1]
+    assert isinstance(first["next_cursor"], str)
+    rest = get(vsaa, "/cases", since=first["next_cursor"])
+    assert [c["number"] for c in rest["items"]] == numbers[1:]
+    assert get(vsaa, "/cases", since=rest["next_cursor"]) == {
+        "items": [], "next_cursor": rest["next_cursor"]}
+    assert get(vsaa, "/cases", since="7")["next_cursor"]  # a change number, as cursors were
+
+
+@pytest.mark.parametrize("since", [
+    "", "abc", "-1", "1.", ".1", "1.2.3", "1,2", " 1", "0x10", "١٢",
+    "9223372036854775808", "1.9223372036854775808", "9" * 20, "1" * 41])
+def test_a_malformed_cursor_is_a_422_naming_since(vsaa, since):
+    detail = get(vsaa, "/cases", status=422, since=since)["detail"]
+    assert [item["loc"] for item in detail] == [["query", "since"]]
+
+
 def test_consultation_needs_its_scope(api_client_factory, catalogue):
     reader = api_client_factory("VDAA", operations=["cases:read"])
     post(reader, "/consultations", {

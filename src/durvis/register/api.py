@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import field_validator
 
 from durvis.integrations.http import (
     ERRORS,
@@ -30,6 +31,7 @@ from durvis.integrations.http import (
 )
 from durvis.register import queries as register_queries
 from durvis.register import services as register
+from durvis.register.changes import ChangeCursor
 from durvis.register.models import (
     ActedBy,
     CaseEvent,
@@ -113,7 +115,9 @@ class CaseDetail(CaseOut):
 
 class CasePage(Schema):
     items: list[CaseOut]
-    next_cursor: int = Field(..., description="Ask again with since=next_cursor")
+    next_cursor: str = Field(..., description=(
+        "Ask again with since=next_cursor (opaque: keep it as given). A change still being "
+        "committed is never passed: it comes on a later page"))
 
 
 class StatusEventIn(Schema):
@@ -184,8 +188,16 @@ class ConsultationOut(Schema):
 
 
 class ListQuery(Schema):
-    since: int = Field(0, ge=0, le=2**62, description="The cursor: 0 for the beginning")
+    since: str = Field("0", max_length=40, description=(
+        "The cursor: `0` (or none) for the beginning, else the `next_cursor` of the page before, "
+        "as given (an opaque string); anything else is a 422"))
     limit: int = Field(100, ge=1, le=500)
+
+    @field_validator("since")
+    @classmethod
+    def _cursor(cls, since: str) -> str:
+        ChangeCursor.parse(since)  # its ValueError is the 422 naming `since`
+        return since
 
 
 def _client_out(case: ServiceCase) -> dict[str, Any]:
@@ -239,9 +251,11 @@ def create_case(request: HttpRequest, payload: CaseIn) -> Status[Any]:
             summary="Cases changed since a cursor (synchronisation)", openapi_extra=scopes(CASES_READ))
 def list_cases(request: HttpRequest, query: Query[ListQuery]) -> dict[str, Any]:
     """Cases of your institution (as holder or provider, within your client's services) changed
-    after the cursor `since`, oldest change first; ask again with `next_cursor`."""
-    cases, cursor = register_queries.changed_cases(actor_of(request), query.since, query.limit)
-    return {"items": [case_out(c) for c in cases], "next_cursor": cursor}
+    after the cursor `since`; ask again with `next_cursor`. Every committed change comes once,
+    as the case's latest state; while a change is being committed the pages stop before it."""
+    cases, cursor = register_queries.changed_cases(
+        actor_of(request), ChangeCursor.parse(query.since), query.limit)
+    return {"items": [case_out(c) for c in cases], "next_cursor": str(cursor)}
 
 
 @router.get("/cases/{number}", response={200: CaseDetail, **ERRORS},

@@ -78,6 +78,9 @@ class ServiceCase(ClientOwned):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The position of the case's latest change (`durvis.register.changes`): the writing
+    # transaction's id on PostgreSQL (0 on SQLite and before) and the change number.
+    change_xid = models.BigIntegerField(default=0, db_default=0)
     change_seq = models.BigIntegerField(default=0)
 
     class Meta:
@@ -85,8 +88,10 @@ class ServiceCase(ClientOwned):
             models.UniqueConstraint(fields=["service", "sequence"], name="case_service_sequence"),
         ]
         indexes = [
-            models.Index(fields=["holder", "change_seq"], name="case_holder_changes"),
-            models.Index(fields=["provider", "change_seq"], name="case_provider_changes"),
+            models.Index(fields=["holder", "change_xid", "change_seq"],
+                         name="case_holder_position"),
+            models.Index(fields=["provider", "change_xid", "change_seq"],
+                         name="case_provider_position"),
             models.Index(fields=["client_person", "-applied_at"], name="case_person_history"),
             models.Index(fields=["client_company", "-applied_at"], name="case_company_history"),
             models.Index(fields=["holder", "holder_reference"], name="case_holder_reference"),
@@ -159,7 +164,8 @@ class CaseSequence(models.Model):
 
 
 class ChangeCounter(models.Model):
-    """One row: the register's change counter, the cursor back-office systems sync by."""
+    """One row: the last change number given on SQLite (`durvis.register.changes`; PostgreSQL
+    uses the sequence `register_change_seq`)."""
 
     last = models.BigIntegerField(default=0)
 

@@ -20,6 +20,7 @@ from durvis.core.actor import Actor
 from durvis.identity.models import Company, Institution, Person
 from durvis.identity.queries import audit_subject, owner_filter
 from durvis.identity.rules import IdentityAction
+from durvis.register.changes import ChangeCursor, changed_after, horizon
 from durvis.register.models import CaseEvent, Consultation, ServiceCase, StatusMapping
 from durvis.register.numbers import parse_case_number
 from durvis.register.rules import CaseAction, case_scope
@@ -43,26 +44,35 @@ def read_case(actor: Actor, number: str, *, purpose: str = "") -> tuple[ServiceC
     return case, history
 
 
-def changed_cases(actor: Actor, cursor: int, limit: int = 100) -> tuple[list[ServiceCase], int]:
-    """Cases of the actor's institution (as holder or provider) changed after `cursor`, oldest
-    change first, and the cursor to ask with next. Each of the two branches is one walk of an
-    (institution, change_seq) index, so the cost does not depend on how many services the
-    client's scope names; reads are audited per case. `cursor` is a `change_seq` (0: from the
-    start); at most `limit` cases are returned. Raises PermissionDenied unless the actor is an
-    institution's system with the `cases:read` scope (`CaseAction.LIST_CASES`, `case_scope`)."""
+def changed_cases(actor: Actor, cursor: ChangeCursor, limit: int = 100
+                  ) -> tuple[list[ServiceCase], ChangeCursor]:
+    """Cases of the actor's institution (as holder or provider) changed after `cursor`, in the
+    order of their change positions, and the cursor to ask with next. Never passes a change that
+    may still commit: only changes of transactions that have ended are listed (the horizon of
+    `durvis.register.changes`), so a transaction still in flight, however long, delays the
+    listing of its changes and all later ones, and every committed change is listed once (as
+    the case's latest). Each of the two branches is one walk of an (institution, position)
+    index, so the cost does not depend on how many services the client's scope names; reads
+    are audited per case. `ChangeCursor()` is the beginning; at most `limit` cases are
+    returned. Raises PermissionDenied unless the actor is an institution's system with the
+    `cases:read` scope (`CaseAction.LIST_CASES`, `case_scope`)."""
     scope = case_scope(actor)
+    seen = horizon()  # before the audit rows below: one horizon for both branches
     branches = []
     for column in ("holder_id", "provider_id"):
-        cases = ServiceCase.objects.filter(**{column: scope.institution_id},
-                                           change_seq__gt=cursor)
+        cases = ServiceCase.objects.filter(**{column: scope.institution_id})
         if scope.service_ids is not None:
             cases = cases.filter(service_id__in=scope.service_ids)
-        branches.append(list(_listing(cases.order_by("change_seq")[:limit])))
-    merged = {c.pk: c for c in sorted(branches[0] + branches[1], key=lambda c: c.change_seq)}
+        branches.append(list(_listing(changed_after(cases, cursor, seen)[:limit])))
+    merged = {c.pk: c for c in sorted(branches[0] + branches[1], key=_position)}
     page = list(merged.values())[:limit]
     record_many(actor, [Entry("register.case.list", "register.servicecase", str(c.pk),
                               c.client_person_id) for c in page])
-    return page, (page[-1].change_seq if page else cursor)
+    return page, (_position(page[-1]) if page else cursor)
+
+
+def _position(case: ServiceCase) -> ChangeCursor:
+    return ChangeCursor(case.change_xid, case.change_seq)
 
 
 def institution_cases(actor: Actor) -> QuerySet[ServiceCase]:

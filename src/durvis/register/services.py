@@ -22,7 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -36,13 +36,13 @@ from durvis.core.events import publish
 from durvis.identity import queries as identity
 from durvis.identity.models import Company, Institution, Person
 from durvis.identity.rules import IdentityAction
+from durvis.register.changes import next_changes
 from durvis.register.events import CASE_REGISTERED, CASE_RESULT, CASE_STATUS_CHANGED, FEEDBACK_RECEIVED
 from durvis.register.models import (
     ActedBy,
     CaseEvent,
     CaseSequence,
     CaseStatus,
-    ChangeCounter,
     Consultation,
     EventKind,
     Feedback,
@@ -109,22 +109,6 @@ def _field_error(name: str, message: str, code: str) -> ValidationError:
 
 
 # --- Counters ----------------------------------------------------------------------------------
-
-def next_change_numbers(count: int) -> list[int]:
-    """`count` new values of the register's change counter (the sync cursor)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT nextval('register_change_seq') FROM generate_series(1, %s)",
-                           [count])
-            return [row[0] for row in cursor.fetchall()]
-        cursor.execute("UPDATE register_changecounter SET last = last + %s WHERE id = 1 "
-                       "RETURNING last", [count])
-        row = cursor.fetchone()
-        if row is None:  # the row of the migration is gone (a test flushed the tables)
-            ChangeCounter.objects.get_or_create(pk=1)
-            return next_change_numbers(count)
-        return list(range(row[0] - count + 1, row[0] + 1))
-
 
 def _next_sequence(service: Service) -> int:
     CaseSequence.objects.bulk_create([CaseSequence(service=service)], ignore_conflicts=True)
@@ -206,6 +190,7 @@ def open_case(actor: Actor, new: NewCase) -> ServiceCase:
         raise _field_error("status", "A new case is received or registered.", "invalid_transition")
     applied_at = instant("applied_at", new.applied_at) if new.applied_at else timezone.now()
     sequence = _next_sequence(service)
+    change_xid, (change_seq,) = next_changes(1)
     case = ServiceCase.objects.create(
         number=format_case_number(service.code, sequence), service=service, sequence=sequence,
         client_person=person, client_company=company, identification=new.identification,
@@ -215,7 +200,7 @@ def open_case(actor: Actor, new: NewCase) -> ServiceCase:
         application_channel=new.application_channel, result_channel=new.result_channel,
         provider=provider, service_point=new.service_point, holder_id=service.holder_id,
         holder_reference=new.holder_reference, status=new.status, holder_status=new.holder_status,
-        status_at=applied_at, applied_at=applied_at, change_seq=next_change_numbers(1)[0],
+        status_at=applied_at, applied_at=applied_at, change_xid=change_xid, change_seq=change_seq,
     )
     CaseEvent.objects.create(
         case=case, kind=EventKind.STATUS, status=new.status, holder_status=new.holder_status,
@@ -535,8 +520,9 @@ def _store(actor: Actor, accepted: list[_Pending]) -> None:
         for p in accepted
     ], ignore_conflicts=True)
     touched = list({p.case.pk: p.case for p in accepted}.values())
-    for case, change in zip(touched, next_change_numbers(len(touched)), strict=True):
-        case.change_seq, case.updated_at = change, now
+    change_xid, changes = next_changes(len(touched))
+    for case, change in zip(touched, changes, strict=True):
+        case.change_xid, case.change_seq, case.updated_at = change_xid, change, now
     _save_current_status(touched)
     record_many(actor, [
         Entry("register.case.status", "register.servicecase", str(p.case.pk),
@@ -552,8 +538,9 @@ def _store(actor: Actor, accepted: list[_Pending]) -> None:
 
 
 def _save_current_status(cases: list[ServiceCase]) -> None:
-    """The cases' current status and change number, all in one statement (`core.bulk`)."""
-    bulk.update(cases, ["status", "holder_status", "status_at", "change_seq", "updated_at"])
+    """The cases' current status and change position, all in one statement (`core.bulk`)."""
+    bulk.update(cases, ["status", "holder_status", "status_at", "change_xid", "change_seq",
+                        "updated_at"])
 
 
 # --- Results, acknowledgements, feedback -------------------------------------------------------
@@ -615,8 +602,8 @@ def acknowledge(actor: Actor, number: str) -> ServiceCase:
 
 
 def _touch(case: ServiceCase, *fields: str) -> None:
-    case.change_seq = next_change_numbers(1)[0]
-    case.save(update_fields=["change_seq", "updated_at", *fields])
+    case.change_xid, (case.change_seq,) = next_changes(1)
+    case.save(update_fields=["change_xid", "change_seq", "updated_at", *fields])
 
 
 @transaction.atomic
