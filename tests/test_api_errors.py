@@ -40,3 +40,83 @@ def test_pages_keep_their_own_404(client, db):
     response = client.get("/eaccount/nothing-here/")
     assert response.status_code in (302, 404)
     assert not response.get("Content-Type", "").startswith("application/json")
+
+
+# --- Every validation error names where the value came from (part of issue 10) -----------------
+
+ALL_SCOPES = ("cases:read", "cases:write", "consultations:write", "messages:read",
+              "messages:write")
+EVENT = {"status": "in_progress", "occurred_at": "2026-11-21T10:00:00Z"}
+PATH_OPERATIONS = [
+    ("get", "/cases/{}", None),
+    ("post", "/cases/{}/events", EVENT),
+    ("post", "/cases/{}/result", {"occurred_at": "2026-11-25T10:00:00Z", "title": "Lēmums"}),
+    ("post", "/cases/{}/acknowledge", {}),
+    ("upload", "/cases/{}/documents", None),
+]
+
+
+def call(http, method, path, body=None, **extra):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    if method == "upload":
+        return http.post(f"/api/v1{path}", {
+            "title": "Lēmums", "file": SimpleUploadedFile("a.pdf", b"%PDF-1.7\n%%EOF\n",
+                                                          content_type="application/pdf"),
+            **(body or {})}, **extra)
+    if method == "get":
+        return http.get(f"/api/v1{path}", body or {}, **extra)
+    return http.post(f"/api/v1{path}", json.dumps(body), content_type="application/json", **extra)
+
+
+@pytest.fixture
+def system(api_client_factory, family):
+    return api_client_factory("VSAA", operations=ALL_SCOPES)
+
+
+@pytest.mark.parametrize(("method", "path", "body"), PATH_OPERATIONS)
+@pytest.mark.parametrize(("number", "type_"), [("1011-14", "checksum"), ("1011-x3", None)])
+def test_a_bad_case_number_in_the_path_is_named_at_the_path(system, method, path, body,
+                                                            number, type_):
+    response = call(system, method, path.format(number), body)
+    assert response.status_code == 422, response.content
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["path", "number"]
+    if type_:
+        assert error["type"] == type_
+
+
+@pytest.mark.parametrize(("method", "path", "body"), PATH_OPERATIONS)
+def test_an_unknown_case_in_the_path_is_a_404_at_the_path(system, method, path, body):
+    response = call(system, method, path.format("1011-999"), body)  # valid, but no such case
+    assert response.status_code == 404, response.content
+    assert response.json()["detail"][0]["loc"][0] == "path"
+
+
+@pytest.mark.parametrize(("method", "path", "body", "loc"), [
+    ("post", "/cases", {"service_code": "x"}, ["body", "service_code"]),
+    ("post", "/case-events", {"events": [{**EVENT, "case_number": "1011 13", "note": 5}]},
+     ["body", "events", 0, "note"]),
+    ("post", "/messages", {"subject": "", "body": "x"}, ["body", "subject"]),
+    ("get", "/cases", {"since": "-1"}, ["query", "since"]),
+    ("get", "/messages/replies", {"limit": "0"}, ["query", "limit"]),
+    ("upload", "/cases/1011-13/documents", {"title": "x" * 301}, ["body", "title"]),
+])
+def test_validation_errors_name_the_source_and_the_field(system, method, path, body, loc):
+    response = call(system, method, path, body)
+    assert response.status_code == 422, response.content
+    assert loc in [error["loc"] for error in response.json()["detail"]]
+    assert all(error["loc"][0] in ("path", "query", "header", "body")
+               for error in response.json()["detail"])
+
+
+def test_a_case_without_a_client_to_deliver_to_is_named_at_the_path(system, family):
+    anonymous = call(system, "post", "/cases", {
+        "service_code": 1011, "identification": "anonymous", "application_channel": "centre",
+        "topic": "x"})
+    assert anonymous.status_code == 201, anonymous.content
+    number = anonymous.json()["number"].replace(" ", "-")
+    response = call(system, "upload", f"/cases/{number}/documents")
+    assert response.status_code == 422, response.content
+    assert response.json()["detail"] == [{"loc": ["path", "number"], "type": "no_client",
+                                          "msg": response.json()["detail"][0]["msg"]}]

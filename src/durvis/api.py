@@ -5,7 +5,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Request
 from django.core.exceptions import ValidationError as DomainValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError, ValidationErrorContext
 
 from durvis.catalog.api import router as catalog_router
 from durvis.core.api import ApiError
@@ -15,7 +15,33 @@ from durvis.integrations.services import IdempotencyConflict
 from durvis.messaging.api import router as messaging_router
 from durvis.register.api import router as register_router
 
-api = NinjaAPI(
+# Where a value came from, as the error's `loc` begins: a multipart form's fields and files are
+# in the body like a JSON body's.
+SOURCES = {"path": "path", "query": "query", "header": "header", "cookie": "cookie",
+           "body": "body", "form": "body", "file": "body"}
+
+
+class DurvisApi(NinjaAPI):
+    """django-ninja's API, with every validation error's `loc` starting with where the value
+    came from (`path`, `query`, `header` or `body`) followed by the field's place within it:
+    `["path", "number"]`, `["body", "events", 3, "note"]`. The name of the Python parameter
+    that receives the whole JSON body (`payload`) is not a place in the request and is left
+    out."""
+
+    def validation_error_from_error_contexts(
+            self, error_contexts: list[ValidationErrorContext]) -> ValidationError:
+        errors = []
+        for context in error_contexts:
+            whole_body = getattr(context.model, "__read_from_single_attr__", None)
+            for error in super().validation_error_from_error_contexts([context]).errors:
+                source, *place = error["loc"]
+                if whole_body is not None and place[:1] == [whole_body]:
+                    place = place[1:]
+                errors.append({**error, "loc": [SOURCES.get(source, source), *place]})
+        return ValidationError(errors)
+
+
+api = DurvisApi(
     title="Durvis API",
     version="1",
     description=(
@@ -40,6 +66,15 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
     return api.create_response(request, {"detail": detail}, status=422)
 
 
+def _source(request: HttpRequest, name: str) -> str:
+    """Where the request carried the field a domain rule refused: the path, the query string,
+    else the body."""
+    match = request.resolver_match
+    if match is not None and name in match.kwargs:
+        return "path"
+    return "query" if name in request.GET else "body"
+
+
 def _error(request: HttpRequest, status: int, loc: list[str], msg: str, type_: str) -> HttpResponse:
     return api.create_response(request, {"detail": [{"loc": loc, "msg": msg, "type": type_}]},
                                status=status)
@@ -47,11 +82,12 @@ def _error(request: HttpRequest, status: int, loc: list[str], msg: str, type_: s
 
 @api.exception_handler(DomainValidationError)
 def _domain_error(request: HttpRequest, exc: DomainValidationError) -> HttpResponse:
-    """A rule of the domain refused the request: one item per field, in the body."""
+    """A rule of the domain refused the request: one item per field, named where the request
+    carried it."""
     if not hasattr(exc, "error_dict"):
         return _error(request, 422, ["body"], " ".join(exc.messages), exc.code or "invalid")
     detail = [
-        {"loc": ["body", name], "msg": error.message % (error.params or {}),
+        {"loc": [_source(request, name), name], "msg": error.message % (error.params or {}),
          "type": error.code or "invalid"}
         for name, errors in exc.error_dict.items() for error in errors
     ]

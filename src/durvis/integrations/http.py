@@ -10,13 +10,16 @@ import hashlib
 from collections.abc import Callable
 from typing import Annotated, Any
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Field, Path, Status
 from ninja.security import HttpBearer
-from pydantic import AwareDatetime
+from pydantic import AfterValidator, AwareDatetime
+from pydantic_core import PydanticCustomError
 
 from durvis.core.actor import Actor
 from durvis.core.api import ErrorOut
+from durvis.core.case_numbers import parse_case_number
 from durvis.integrations.rules import SCOPES
 from durvis.integrations.services import api_actor, authenticate, idempotent
 
@@ -24,10 +27,24 @@ from durvis.integrations.services import api_actor, authenticate, idempotent
 ERRORS: dict[int, type[ErrorOut]] = {
     status: ErrorOut for status in (400, 401, 403, 404, 409, 422)}
 
-# A case number in a path: the space of "9999 76544" written as a hyphen.
+
+
+def _registered_case_number(value: str) -> str:
+    """A case number from a path as the register writes it (`9999 76544`). A wrong check digit
+    is refused here, as a validation error of the path parameter (`["path", "number"]`, type
+    `checksum`), before the endpoint runs."""
+    try:
+        return str(parse_case_number(value))
+    except ValidationError as error:
+        raise PydanticCustomError(error.code or "invalid", str(error.messages[0])) from None
+
+
+# A case number in a path, the space of "9999 76544" written as a hyphen; the endpoint gets it
+# as the register writes it, with the space.
 CaseNumber = Annotated[str, Path(..., pattern=r"^\d{1,10}[ \-]\d{2,19}$",
                                  description="A case number, the space written as a hyphen "
-                                             "(`9999-76544`)")]
+                                             "(`9999-76544`); its check digit is checked"),
+                       AfterValidator(_registered_case_number)]
 
 
 # A time sent to the API: an instant with its offset (`2026-11-03T10:00:00Z`, `…+02:00`). A
@@ -55,11 +72,6 @@ def actor_of(request: HttpRequest) -> Actor:
     if not isinstance(actor, Actor) or actor.api is None:
         raise TypeError("not a request authenticated by ApiClientAuth")
     return actor
-
-
-def case_number(value: str) -> str:
-    """A case number from a path, as the register writes it (`9999 76544`)."""
-    return value.replace("-", " ", 1)
 
 
 def body_fingerprint(request: HttpRequest) -> str:

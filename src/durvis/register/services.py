@@ -31,6 +31,7 @@ from durvis.catalog.models import Service, ServiceStatus
 from durvis.catalog.rules import CatalogAction
 from durvis.core import bulk
 from durvis.core.actor import Actor
+from durvis.core.case_numbers import format_case_number, parse_case_number
 from durvis.core.events import publish
 from durvis.identity import queries as identity
 from durvis.identity.models import Company, Institution, Person
@@ -49,7 +50,6 @@ from durvis.register.models import (
     ServiceCase,
     StatusMapping,
 )
-from durvis.register.numbers import format_case_number, parse_case_number
 from durvis.register.rules import CaseAction
 
 S = CaseStatus
