@@ -120,3 +120,78 @@ def test_a_case_without_a_client_to_deliver_to_is_named_at_the_path(system, fami
     assert response.status_code == 422, response.content
     assert response.json()["detail"] == [{"loc": ["path", "number"], "type": "no_client",
                                           "msg": response.json()["detail"][0]["msg"]}]
+
+
+# --- The API speaks the language the request asks for, English by default (part of issue 10) ---
+
+NEW_CASE = {"service_code": 1011, "identification": "identified_by_agent",
+            "application_channel": "centre", "acted_by": "agent", "personal_code": "161175-19997"}
+
+REFUSALS = [  # (who calls, method, path, body, status)
+    ("system", "post", "/cases", {**NEW_CASE, "service_code": 4242}, 422),
+    ("system", "post", "/cases", {**NEW_CASE, "personal_code": "161175-19996"}, 422),
+    ("system", "get", "/cases/1011-14", None, 422),
+    ("system", "get", "/cases/1011-999", None, 404),
+    ("system", "post", "/cases/1011-999/events", EVENT, 404),
+    ("system", "post", "/cases/1011-13/events", {**EVENT, "occurred_at": "2999-01-01T00:00Z"},
+     422),
+    ("system", "post", "/messages", {"subject": "S", "body": "B"}, 422),
+    ("anonymous", "get", "/cases", None, 401),
+    ("anonymous", "get", "/services", {"category": "no-such"}, 422),
+    ("anonymous", "get", "/services/4242", None, 404),
+    ("anonymous", "get", "/no-such-path", None, 404),
+    ("reader", "post", "/cases", NEW_CASE, 403),
+]
+
+
+def errors_in(http, language, method, path, body):
+    extra = {"HTTP_ACCEPT_LANGUAGE": language} if language else {}
+    response = call(http, method, path, body, **extra)
+    return response.status_code, response.json()["detail"], response.get("Content-Language")
+
+
+@pytest.mark.parametrize(("who", "method", "path", "body", "status"), REFUSALS)
+def test_the_same_refusal_in_both_languages_has_the_same_type_and_a_translated_message(
+        client, system, api_client_factory, who, method, path, body, status):
+    http = {"system": system, "anonymous": client,
+            "reader": api_client_factory("VSAA", operations=["cases:read"])}[who]
+    default, english, latvian = (errors_in(http, language, method, path, body)
+                                 for language in (None, "en", "lv"))
+    assert default == english  # English unless asked otherwise
+    assert english[0] == latvian[0] == status
+    assert english[2] == "en" and latvian[2] == "lv"
+    items = list(zip(english[1], latvian[1], strict=True))
+    assert [e["type"] for e, _lv in items] == [lv["type"] for _e, lv in items]
+    assert [e["loc"] for e, _lv in items] == [lv["loc"] for _e, lv in items]
+    assert all(e["msg"] != lv["msg"] for e, lv in items), items
+
+
+def test_a_batch_items_refusal_follows_the_language(system):
+    batch = {"events": [{**EVENT, "case_number": "1011 999"}]}
+    english = call(system, "post", "/case-events", batch, HTTP_ACCEPT_LANGUAGE="en").json()
+    latvian = call(system, "post", "/case-events", batch, HTTP_ACCEPT_LANGUAGE="lv").json()
+    (en_error,), (lv_error,) = english["items"][0]["errors"], latvian["items"][0]["errors"]
+    assert en_error["type"] == lv_error["type"] == "not_found"
+    assert en_error["msg"] == "No such case for this client." != lv_error["msg"]
+
+
+@pytest.mark.parametrize(("header", "language"), [
+    ("", "en"), ("lv", "lv"), ("lv-LV,lv;q=0.9,en;q=0.8", "lv"), ("de, en;q=0.5", "en"),
+    ("de, lv;q=0.5", "lv"), ("de", "en"), ("*", "en"), ("\x00", "en"),
+])
+def test_accept_language_chooses_and_english_is_the_default(client, db, header, language):
+    response = client.get("/api/v1/services/4242", HTTP_ACCEPT_LANGUAGE=header)
+    assert response["Content-Language"] == language
+
+
+def test_the_pages_language_cookie_does_not_change_the_api(client, db):
+    from django.conf import settings
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "lv"
+    assert client.get("/api/v1/services/4242")["Content-Language"] == "en"
+    assert client.get("/api/v1/services/4242",
+                      HTTP_ACCEPT_LANGUAGE="lv")["Content-Language"] == "lv"
+
+
+def test_the_pages_keep_latvian_by_default(client, db):
+    assert client.get("/")["Content-Language"] == "lv"

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DomainValidationError
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError, ValidationErrorContext
 
@@ -46,7 +47,10 @@ api = DurvisApi(
     version="1",
     description=(
         "The one-stop-shop platform for public services. Errors always have the body "
-        '`{"detail": [{"loc": [...], "msg": "...", "type": "..."}]}`.'
+        '`{"detail": [{"loc": [...], "msg": "...", "type": "..."}]}`: `loc` starts with where '
+        "the value came from (`path`, `query`, `header` or `body`), `type` is a stable code "
+        "and `msg` is in the language of `Accept-Language` (`lv` or `en`; English by default; "
+        "the framework's own validation messages are English)."
     ),
     urls_namespace="api-v1",
 )
@@ -96,40 +100,47 @@ def _domain_error(request: HttpRequest, exc: DomainValidationError) -> HttpRespo
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    """The framework's own refusals (a body that is not JSON, ...) in the one error format."""
-    return _error(request, exc.status_code, ["body"], str(exc.message), "bad_request")
+    """The framework's own refusals in the one error format: the only one it makes is a body
+    it cannot parse (400); another keeps its own message."""
+    message = (_("The request body cannot be read: send it as JSON.") if exc.status_code == 400
+               else str(exc.message))
+    return _error(request, exc.status_code, ["body"], message, "bad_request")
 
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     response = _error(request, 401, ["header", "Authorization"],
-                      "A valid bearer token is required.", "unauthenticated")
+                      _("A valid bearer token is required."), "unauthenticated")
     response["WWW-Authenticate"] = "Bearer"
     return response
 
 
 @api.exception_handler(PermissionDenied)
 def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    return _error(request, 403, [], str(exc) or "Not allowed.", "forbidden")
+    """A refusal of the access policy. Its reason is written for developers, in English, so the
+    answer says what to check instead, in the request's language."""
+    return _error(request, 403, [], _("Your API client may not do this: check its scopes and "
+                                      "services."), "forbidden")
 
 
 @api.exception_handler(ObjectDoesNotExist)
 def _not_found(request: HttpRequest, exc: ObjectDoesNotExist) -> HttpResponse:
-    return _error(request, 404, ["path"], "Not found.", "not_found")
+    return _error(request, 404, ["path"], _("Not found."), "not_found")
 
 
 @api.exception_handler(RequestDataTooBig)
 def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     """A body over DATA_UPLOAD_MAX_MEMORY_SIZE is refused with the limit, never a 500."""
     return _error(request, 413, ["body"],
-                  f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+                  _("The request body is larger than %(limit)d bytes.") % {
+                      "limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
                   "too_large")
 
 
 @api.exception_handler(IdempotencyConflict)
 def _idempotency_conflict(request: HttpRequest, exc: IdempotencyConflict) -> HttpResponse:
     return _error(request, 409, ["header", "Idempotency-Key"],
-                  "This key was used for a different request.", "idempotency_conflict")
+                  _("This key was used for a different request."), "idempotency_conflict")
 
 
 api.add_router("/", catalog_router)
