@@ -13,7 +13,7 @@ with its errors.
 from __future__ import annotations
 
 import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
@@ -23,6 +23,7 @@ from durvis.integrations.http import (
     ApiClientAuth,
     CaseNumber,
     Instant,
+    OneOf,
     actor_of,
     idempotent_write,
     scopes,
@@ -54,7 +55,7 @@ class CaseIn(Schema):
     client_phone: str = Field("", max_length=20, pattern=r"^(\+?[0-9 ]{5,19})?$")
     representative_code: str = Field("", max_length=20)
     mandate_reference: str = Field("", max_length=64)
-    result_channel: RegisterChannel | Literal[""] = ""
+    result_channel: Annotated[str, OneOf("", *RegisterChannel.values)] = ""
     provider_code: str = Field("", max_length=20)
     service_point: str = Field("", max_length=100)
     holder_reference: str = Field("", max_length=100)
@@ -117,8 +118,8 @@ class CasePage(Schema):
 
 class StatusEventIn(Schema):
     occurred_at: Instant
-    status: CaseStatus | Literal[""] = Field("", description="A standard status, or give "
-                                             "holder_status mapped for the service")
+    status: Annotated[str, OneOf("", *CaseStatus.values)] = Field(
+        "", description="A standard status, or give holder_status mapped for the service")
     holder_status: str = Field("", max_length=100)
     note: str = Field("", max_length=2000)
     event_id: str = Field("", max_length=90, description="Your id of the event: a repeat is "
