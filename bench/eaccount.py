@@ -103,7 +103,7 @@ def _make_client(world: register.World) -> Client:
 def _fill_client(cursor: Any, world: register.World, client: Client, rng: random.Random) -> None:
     """COPY the client's 500 cases (with their first history rows) and 40 consultations, some
     of them rated."""
-    from durvis.register.numbers import format_case_number
+    from durvis.core.case_numbers import format_case_number
 
     cursor.execute("SELECT coalesce(max(id), 0) FROM register_servicecase")
     first_id = cursor.fetchone()[0] + 1

@@ -147,7 +147,7 @@ def _fill_cases(cursor: Any, world: World, rng: random.Random, first_person: int
                 count: int) -> None:
     """COPY `count` cases and their first history rows; the first fill gives the heavy clients
     their 300 cases each."""
-    from durvis.register.numbers import format_case_number
+    from durvis.core.case_numbers import format_case_number
 
     cursor.execute("SELECT coalesce(max(id), 0) FROM register_servicecase")
     first_id = cursor.fetchone()[0] + 1

@@ -4,23 +4,54 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DomainValidationError
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError, ValidationErrorContext
 
 from durvis.catalog.api import router as catalog_router
 from durvis.core.api import ApiError
 from durvis.documents.api import router as documents_router
 from durvis.integrations.api import router as integrations_router
+from durvis.integrations.http import refuse_forbidden_text
 from durvis.integrations.services import IdempotencyConflict
 from durvis.messaging.api import router as messaging_router
 from durvis.register.api import router as register_router
 
-api = NinjaAPI(
+# Where a value came from, as the error's `loc` begins: a multipart form's fields and files are
+# in the body like a JSON body's.
+SOURCES = {"path": "path", "query": "query", "header": "header", "cookie": "cookie",
+           "body": "body", "form": "body", "file": "body"}
+
+
+class DurvisApi(NinjaAPI):
+    """django-ninja's API, with every validation error's `loc` starting with where the value
+    came from (`path`, `query`, `header` or `body`) followed by the field's place within it:
+    `["path", "number"]`, `["body", "events", 3, "note"]`. The name of the Python parameter
+    that receives the whole JSON body (`payload`) is not a place in the request and is left
+    out."""
+
+    def validation_error_from_error_contexts(
+            self, error_contexts: list[ValidationErrorContext]) -> ValidationError:
+        errors = []
+        for context in error_contexts:
+            whole_body = getattr(context.model, "__read_from_single_attr__", None)
+            for error in super().validation_error_from_error_contexts([context]).errors:
+                source, *place = error["loc"]
+                if whole_body is not None and place[:1] == [whole_body]:
+                    place = place[1:]
+                errors.append({**error, "loc": [SOURCES.get(source, source), *place]})
+        return ValidationError(errors)
+
+
+api = DurvisApi(
     title="Durvis API",
     version="1",
     description=(
         "The one-stop-shop platform for public services. Errors always have the body "
-        '`{"detail": [{"loc": [...], "msg": "...", "type": "..."}]}`.'
+        '`{"detail": [{"loc": [...], "msg": "...", "type": "..."}]}`: `loc` starts with where '
+        "the value came from (`path`, `query`, `header` or `body`), `type` is a stable code "
+        "and `msg` is in the language of `Accept-Language` (`lv` or `en`; English by default; "
+        "the framework's own validation messages are English)."
     ),
     urls_namespace="api-v1",
 )
@@ -40,6 +71,15 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
     return api.create_response(request, {"detail": detail}, status=422)
 
 
+def _source(request: HttpRequest, name: str) -> str:
+    """Where the request carried the field a domain rule refused: the path, the query string,
+    else the body."""
+    match = request.resolver_match
+    if match is not None and name in match.kwargs:
+        return "path"
+    return "query" if name in request.GET else "body"
+
+
 def _error(request: HttpRequest, status: int, loc: list[str], msg: str, type_: str) -> HttpResponse:
     return api.create_response(request, {"detail": [{"loc": loc, "msg": msg, "type": type_}]},
                                status=status)
@@ -47,11 +87,12 @@ def _error(request: HttpRequest, status: int, loc: list[str], msg: str, type_: s
 
 @api.exception_handler(DomainValidationError)
 def _domain_error(request: HttpRequest, exc: DomainValidationError) -> HttpResponse:
-    """A rule of the domain refused the request: one item per field, in the body."""
+    """A rule of the domain refused the request: one item per field, named where the request
+    carried it."""
     if not hasattr(exc, "error_dict"):
         return _error(request, 422, ["body"], " ".join(exc.messages), exc.code or "invalid")
     detail = [
-        {"loc": ["body", name], "msg": error.message % (error.params or {}),
+        {"loc": [_source(request, name), name], "msg": error.message % (error.params or {}),
          "type": error.code or "invalid"}
         for name, errors in exc.error_dict.items() for error in errors
     ]
@@ -60,42 +101,50 @@ def _domain_error(request: HttpRequest, exc: DomainValidationError) -> HttpRespo
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    """The framework's own refusals (a body that is not JSON, ...) in the one error format."""
-    return _error(request, exc.status_code, ["body"], str(exc.message), "bad_request")
+    """The framework's own refusals in the one error format: the only one it makes is a body
+    it cannot parse (400); another keeps its own message."""
+    message = (_("The request body cannot be read: send it as JSON.") if exc.status_code == 400
+               else str(exc.message))
+    return _error(request, exc.status_code, ["body"], message, "bad_request")
 
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     response = _error(request, 401, ["header", "Authorization"],
-                      "A valid bearer token is required.", "unauthenticated")
+                      _("A valid bearer token is required."), "unauthenticated")
     response["WWW-Authenticate"] = "Bearer"
     return response
 
 
 @api.exception_handler(PermissionDenied)
 def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    return _error(request, 403, [], str(exc) or "Not allowed.", "forbidden")
+    """A refusal of the access policy. Its reason is written for developers, in English, so the
+    answer says what to check instead, in the request's language."""
+    return _error(request, 403, [], _("Your API client may not do this: check its scopes and "
+                                      "services."), "forbidden")
 
 
 @api.exception_handler(ObjectDoesNotExist)
 def _not_found(request: HttpRequest, exc: ObjectDoesNotExist) -> HttpResponse:
-    return _error(request, 404, ["path"], "Not found.", "not_found")
+    return _error(request, 404, ["path"], _("Not found."), "not_found")
 
 
 @api.exception_handler(RequestDataTooBig)
 def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     """A body over DATA_UPLOAD_MAX_MEMORY_SIZE is refused with the limit, never a 500."""
     return _error(request, 413, ["body"],
-                  f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+                  _("The request body is larger than %(limit)d bytes.") % {
+                      "limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
                   "too_large")
 
 
 @api.exception_handler(IdempotencyConflict)
 def _idempotency_conflict(request: HttpRequest, exc: IdempotencyConflict) -> HttpResponse:
     return _error(request, 409, ["header", "Idempotency-Key"],
-                  "This key was used for a different request.", "idempotency_conflict")
+                  _("This key was used for a different request."), "idempotency_conflict")
 
 
+api.add_decorator(refuse_forbidden_text, mode="operation")
 api.add_router("/", catalog_router)
 api.add_router("/", register_router)
 api.add_router("/", integrations_router)

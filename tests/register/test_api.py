@@ -7,9 +7,9 @@ import pytest
 
 from durvis.audit.models import AuditEvent
 from durvis.audit.services import verify
+from durvis.core.case_numbers import format_case_number
 from durvis.identity import services as identity
 from durvis.register.models import CaseEvent, ServiceCase, StatusMapping
-from durvis.register.numbers import format_case_number
 
 
 def post(http, path, body, status=None, **headers):

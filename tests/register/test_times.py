@@ -11,14 +11,14 @@ from durvis.register.models import CaseEvent
 from tests.register.test_api import get, new_case, post, url
 
 FIELDS = [  # (path for a case number n, body with the time, where the time is)
-    (lambda n: "/cases", lambda t: new_case(applied_at=t), ["body", "payload", "applied_at"]),
+    (lambda n: "/cases", lambda t: new_case(applied_at=t), ["body", "applied_at"]),
     (lambda n: url(n) + "/events", lambda t: {"occurred_at": t, "status": "in_progress"},
-     ["body", "payload", "occurred_at"]),
+     ["body", "occurred_at"]),
     (lambda n: url(n) + "/result", lambda t: {"occurred_at": t, "title": "Lēmums"},
-     ["body", "payload", "occurred_at"]),
+     ["body", "occurred_at"]),
     (lambda n: "/consultations", lambda t: {
         "channel": "phone", "identification": "anonymous", "outcome": "answered",
-        "occurred_at": t, "service_code": 1011}, ["body", "payload", "occurred_at"]),
+        "occurred_at": t, "service_code": 1011}, ["body", "occurred_at"]),
 ]
 
 

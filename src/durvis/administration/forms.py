@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from durvis.catalog.models import Channel, Service
+from durvis.core.forms import ModelForm
 from durvis.identity.models import Institution
 
 SCALAR_FIELDS = [
@@ -18,7 +19,7 @@ SCALAR_FIELDS = [
 RELATION_FIELDS = ["providers", "categories", "life_situations"]
 
 
-class ServiceForm(forms.ModelForm):
+class ServiceForm(ModelForm):
     application_channels = forms.MultipleChoiceField(
         label=_("Channels of application"), choices=Channel.choices,
         widget=forms.CheckboxSelectMultiple, required=False,

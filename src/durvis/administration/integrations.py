@@ -18,6 +18,7 @@ from durvis.access.policy import decide
 from durvis.administration.confirm import ask, confirmed
 from durvis.catalog.models import Service
 from durvis.core.actor import Actor
+from durvis.core.forms import Form
 from durvis.identity.models import Institution
 from durvis.identity.sessions import actor_from_request
 from durvis.integrations import services as integrations
@@ -29,7 +30,7 @@ from durvis.register.models import CaseStatus
 from durvis.web.shell import staff_required
 
 
-class ApiClientForm(forms.Form):
+class ApiClientForm(Form):
     name = forms.CharField(label=gettext_lazy("Name of the system"), max_length=100)
     operations = forms.MultipleChoiceField(
         label=gettext_lazy("Operations"), widget=forms.CheckboxSelectMultiple,
@@ -39,7 +40,7 @@ class ApiClientForm(forms.Form):
         queryset=Service.objects.none(), required=False, widget=forms.CheckboxSelectMultiple)
 
 
-class WebhookForm(forms.Form):
+class WebhookForm(Form):
     url = forms.URLField(label=gettext_lazy("Address (URL)"), max_length=500, assume_scheme="https")
     events = forms.MultipleChoiceField(
         label=gettext_lazy("Events"), widget=forms.CheckboxSelectMultiple,
@@ -54,7 +55,7 @@ class WebhookForm(forms.Form):
         return url
 
 
-class StatusMappingForm(forms.Form):
+class StatusMappingForm(Form):
     service: forms.ModelChoiceField[Service] = forms.ModelChoiceField(
         label=gettext_lazy("Service"), queryset=Service.objects.none())
     holder_status = forms.CharField(label=gettext_lazy("Your status name"), max_length=100)

@@ -40,6 +40,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
@@ -54,6 +55,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from durvis.core.actor import Actor
+from durvis.core.forms import Form, TextFields
 from durvis.identity import queries as identity_queries
 from durvis.identity import services as identity
 from durvis.identity import sessions
@@ -62,7 +64,7 @@ from durvis.identity.services import CodeCheck
 # The window of the per-account ceiling on failed sign-ins (ASVS 2.2.1: at most 100 an hour).
 ACCOUNT_WINDOW = datetime.timedelta(hours=1)
 
-class CodeForm(forms.Form):
+class CodeForm(Form):
     otp_token = forms.CharField(label=gettext_lazy("6-digit code"), max_length=20)
 
     def clean_otp_token(self) -> str:
@@ -74,11 +76,16 @@ class CodeForm(forms.Form):
         return code
 
 
+class PasswordForm(TextFields, AuthenticationForm):
+    """Django's user name and password, with the platform's text rule (durvis.core.forms)."""
+
+
 class PasswordStepView(LoginView):
     """Step 1: the password (Django's login view, except that a right password leads to the second
     factor instead of signing in)."""
 
     template_name = "administration/login.html"
+    form_class = PasswordForm
 
     def form_valid(self, form: Any) -> HttpResponse:
         user = form.get_user()

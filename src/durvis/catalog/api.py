@@ -13,6 +13,8 @@ from typing import Any, Literal
 from django.db import models
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema
 
 from durvis.catalog import queries as catalog_queries
@@ -107,13 +109,19 @@ def _item(service: Service) -> dict[str, object]:
     }
 
 
+# What an unknown value of a filter is told, in the request's language.
+UNKNOWN = {"category": gettext_lazy("No category has this slug."),
+           "life_situation": gettext_lazy("No life situation has this slug."),
+           "holder": gettext_lazy("No institution has this code."),
+           "municipality": gettext_lazy("No institution has this code.")}
+
+
 def _lookup(model: type[models.Model], field: str, value: str | None, key: str = "slug") -> Any:
     if value is None:
         return None
     found = model._default_manager.filter(**{key: value}).first()
     if found is None:
-        raise ApiError(422, ["query", field], f"Unknown {field.replace('_', ' ')}: {value}",
-                       "unknown_value")
+        raise ApiError(422, ["query", field], str(UNKNOWN[field]), "unknown_value")
     return found
 
 
@@ -123,7 +131,7 @@ def list_services(request: HttpRequest, query: Query[ServiceQuery]) -> dict[str,
     municipality = _lookup(Institution, "municipality", query.municipality, "code")
     if municipality is not None and municipality.kind != Institution.Kind.MUNICIPALITY:
         raise ApiError(422, ["query", "municipality"],
-                       f"Not a municipality: {query.municipality}", "unknown_value")
+                       _("This institution is not a municipality."), "unknown_value")
     filters = catalog_queries.ServiceFilters(
         query=query.q,
         category=_lookup(Category, "category", query.category),
@@ -142,11 +150,13 @@ def list_services(request: HttpRequest, query: Query[ServiceQuery]) -> dict[str,
             summary="One service")
 def get_service(request: HttpRequest, code: int) -> dict[str, object]:
     if not 1 <= code <= MAX_SERVICE_CODE:
-        raise ApiError(404, ["path", "code"], "No published service with this code.", "not_found")
+        raise ApiError(404, ["path", "code"], _("No published service with this code."),
+                       "not_found")
     context = catalog_queries.context_for(actor_from_request(request))
     service = catalog_queries.service_by_code(code, context)
     if service is None:
-        raise ApiError(404, ["path", "code"], "No published service with this code.", "not_found")
+        raise ApiError(404, ["path", "code"], _("No published service with this code."),
+                       "not_found")
     return {
         **_item(service),
         "description": service.description,

@@ -4,10 +4,13 @@ a structured request log, and the API's language."""
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 logger = logging.getLogger("durvis.request")
 
@@ -55,19 +58,44 @@ class RequestLogMiddleware:
         return response
 
 
+# The API's language when a request asks for none the platform speaks: English, the language of
+# integrators (the pages' default is Latvian).
+API_DEFAULT_LANGUAGE = "en"
+
+
+def api_language(request: HttpRequest) -> str:
+    """The language an API request asks for in `Accept-Language` (the first of its choices, by
+    weight, that the platform speaks), else API_DEFAULT_LANGUAGE. A browser's language cookie
+    counts only for the pages."""
+    for code, _weight in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
+        if code == "*":
+            break
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return API_DEFAULT_LANGUAGE
+
+
 class ApiLanguageMiddleware:
-    """API responses speak the language of `Accept-Language` (Latvian by default); the pages
-    take it from the URL instead (`/en/...`)."""
+    """API responses speak the language of `Accept-Language`, English by default (`api_language`):
+    our own messages, and the catalogue's names; the codes (`type`) are the same in every
+    language. Pydantic's validation messages stay English. The pages take the language from the
+    URL instead (`/en/...`). After LocaleMiddleware, which chose the pages' way: its language is
+    back once the response is made, and the response says the API's (`Content-Language`)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path_info.startswith("/api/"):
-            language = translation.get_language_from_request(request, check_path=False)
-            translation.activate(language)
-            request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
-        return self.get_response(request)
+        if not request.path_info.startswith("/api/"):
+            return self.get_response(request)
+        language = api_language(request)
+        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        with translation.override(language):
+            response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response
 
 
 class ApiErrorBodyMiddleware:
@@ -76,11 +104,11 @@ class ApiErrorBodyMiddleware:
     plain text otherwise; the `Allow` header stays) and an unexpected exception (500: Django's
     server error page otherwise; the exception is logged by Django as for any page)."""
 
-    MESSAGES: dict[int, tuple[list[str], str, str]] = {
-        404: (["path"], "No such API path.", "not_found"),
-        405: (["method"], "This path does not take this method.", "method_not_allowed"),
-        500: ([], "The server failed to answer this request. It has been logged; please try "
-                  "again later.", "server_error"),
+    MESSAGES: dict[int, tuple[list[str], Any, str]] = {
+        404: (["path"], _("No such API path."), "not_found"),
+        405: (["method"], _("This path does not take this method."), "method_not_allowed"),
+        500: ([], _("The server failed to answer this request. It has been logged; please try "
+                    "again later."), "server_error"),
     }
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -93,7 +121,7 @@ class ApiErrorBodyMiddleware:
                 or response.get("Content-Type", "").startswith("application/json")):
             return response
         loc, msg, type_ = known
-        replacement = JsonResponse({"detail": [{"loc": loc, "msg": msg, "type": type_}]},
+        replacement = JsonResponse({"detail": [{"loc": loc, "msg": str(msg), "type": type_}]},
                                    status=response.status_code)
         if "Allow" in response:
             replacement["Allow"] = response["Allow"]

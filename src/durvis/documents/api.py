@@ -27,7 +27,6 @@ from durvis.integrations.http import (
     ApiClientAuth,
     CaseNumber,
     actor_of,
-    case_number,
     idempotent_write,
     scopes,
     upload_fingerprint,
@@ -61,12 +60,17 @@ def document_out(document: Document, case_number: str) -> dict[str, Any]:
 
 def _file_refusal(error: ValidationError) -> ApiError | None:
     """A refused file as the one error body, with 413 for its size and 503 for a scanner
-    without an answer; other refusals keep the domain's 422."""
-    for item in getattr(error, "error_dict", {}).get("file", []):
+    without an answer; a case without a client to deliver to is the path's case number
+    (`["path", "number"]`); other refusals keep the domain's 422."""
+    refusals = getattr(error, "error_dict", {})
+    for item in refusals.get("file", []):
         status = STATUS_OF_CODE.get(item.code or "")
         if status is not None:
             return ApiError(status, ["body", "file"], item.message % (item.params or {}),
                             item.code or "invalid")
+    for item in refusals.get("case", []):
+        return ApiError(422, ["path", "number"], item.message % (item.params or {}),
+                        item.code or "invalid")
     return None
 
 
@@ -88,7 +92,6 @@ def post_document(request: HttpRequest, file: File[UploadedFile],
     except ValidationError as error:
         raise _file_refusal(error) or error from None
     content = file.read()
-    number = case_number(number)
 
     def handler() -> tuple[int, Any]:
         try:

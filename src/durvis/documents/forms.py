@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
+from durvis.core.forms import Form
 from durvis.documents import filetypes
 from durvis.documents.models import Direction
 from durvis.documents.services import MAX_TITLE, check_size, max_bytes, size_label
@@ -16,14 +17,14 @@ from durvis.identity.models import Institution
 from durvis.register.models import ServiceCase
 
 
-class DirectionFilterForm(forms.Form):
+class DirectionFilterForm(Form):
     """Show received documents, sent ones, or both (sent by GET: the address can be kept)."""
 
     direction = forms.ChoiceField(label=_("Show"), required=False,
                                   choices=[("", _("Received and sent")), *Direction.choices])
 
 
-class UploadForm(forms.Form):
+class UploadForm(Form):
     """A document the client sends: a title, the file, optionally the case it is about and the
     institution it is for. The documents service checks the file itself (kind, malware)."""
 

@@ -10,13 +10,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from durvis.catalog.models import Service
+from durvis.core.forms import Form
 from durvis.identity.models import Institution
 from durvis.register import queries as register_queries
 from durvis.register.models import CaseStatus, RegisterChannel
 from durvis.register.queries import HistoryFilters
 
 
-class HistoryFilterForm(forms.Form):
+class HistoryFilterForm(Form):
     """Narrow the history: by case number, status, institution, service, channel and period.
     Sent by GET, so a filtered history has an address the client can bookmark."""
 
@@ -67,7 +68,7 @@ class HistoryFilterForm(forms.Form):
                               number=data.get("number") or "")
 
 
-class FeedbackForm(forms.Form):
+class FeedbackForm(Form):
     """A rating from 1 (poor) to 5 (excellent) and an optional comment."""
 
     rating = forms.TypedChoiceField(

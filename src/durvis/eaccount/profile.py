@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from durvis.core.forms import Form
 from durvis.core.identifiers import mask_personal_code
 from durvis.identity import services as identity
 from durvis.identity.models import ContactKind, Person
@@ -31,7 +32,7 @@ from durvis.web.shell import client_required
 LANGUAGES = [("lv", "Latviešu"), ("en", "English")]
 
 
-class EmailForm(forms.Form):
+class EmailForm(Form):
     email = forms.CharField(
         label=gettext_lazy("New e-mail address"), max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
@@ -41,7 +42,7 @@ class EmailForm(forms.Form):
         return identity.normalise_email(self.cleaned_data["email"])
 
 
-class PhoneForm(forms.Form):
+class PhoneForm(Form):
     phone = forms.CharField(
         label=gettext_lazy("New mobile phone number"), max_length=30,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
@@ -52,7 +53,7 @@ class PhoneForm(forms.Form):
         return identity.normalise_phone(self.cleaned_data["phone"])
 
 
-class CodeForm(forms.Form):
+class CodeForm(Form):
     code = forms.CharField(
         label=gettext_lazy("Confirmation code"), max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
@@ -65,7 +66,7 @@ class CodeForm(forms.Form):
         return code
 
 
-class PreferencesForm(forms.Form):
+class PreferencesForm(Form):
     """One checkbox per topic and channel (both off: nothing about the topic), and the language
     of the notifications."""
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import smtplib
 import time
@@ -91,8 +92,16 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# What `create_api_client` makes (`dv_<hex prefix>_<urlsafe secret>`), with room to spare: what
+# else a request calls its token is no token, and never reaches the database.
+TOKEN_SHAPE = re.compile(r"[a-z]{1,10}_[0-9a-f]{1,20}_[A-Za-z0-9_\-]{1,200}")
+
+
 def authenticate(token: str) -> ApiClient | None:
-    """The active client a bearer token belongs to, or None."""
+    """The active client a bearer token belongs to, or None (also for what cannot be a token,
+    e.g. one with a control character)."""
+    if not TOKEN_SHAPE.fullmatch(token):
+        return None
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from durvis.core.actor import Actor
@@ -153,17 +154,17 @@ def _lookup(find: Any, value: str, name: str, unknown: str) -> Any:
 
 def _client(payload: MessageIn, case: ServiceCase | None) -> messaging.Client:
     if payload.personal_code and payload.registration_number:
-        raise _field("registration_number", "Name either a person or a company.", "invalid")
+        raise _field("registration_number", _("Name either a person or a company."), "invalid")
     if payload.personal_code:
         return _lookup(identity_queries.find_person, payload.personal_code, "personal_code",  # type: ignore[no-any-return]
-                       "No person with this personal code.")
+                       _("No person with this personal code."))
     if payload.registration_number:
         return _lookup(identity_queries.find_company, payload.registration_number,  # type: ignore[no-any-return]
-                       "registration_number", "No company with this number.")
+                       "registration_number", _("No company with this number."))
     if case is not None:
         return messaging.client_of(case)
-    raise _field("personal_code", "Name the client: a personal code, a registration number or "
-                 "a case.", "required")
+    raise _field("personal_code", _("Name the client: a personal code, a registration number or "
+                                    "a case."), "required")
 
 
 def _attachments(payload: MessageIn) -> list[messaging.Attachment]:
@@ -177,7 +178,7 @@ def _attachments(payload: MessageIn) -> list[messaging.Attachment]:
             content = base64.b64decode(item.content, validate=True)
         except (binascii.Error, ValueError):
             raise ApiError(422, ["body", "attachments", index, "content"],
-                           "Not valid base64.", "invalid_base64") from None
+                           _("Not valid base64."), "invalid_base64") from None
         decoded.append((item.name, content, item.content_type, item.title or item.name))
     return decoded
 
@@ -188,7 +189,7 @@ def _reply_to(actor: Actor, message_id: int | None) -> InboxMessage | None:
     message = (InboxMessage.objects.select_related("thread")
                .filter(pk=message_id, institution_id=actor.institution_id or 0).first())
     if message is None:
-        raise _field("reply_to", "No such message of your institution.", "unknown")
+        raise _field("reply_to", _("No such message of your institution."), "unknown")
     return message
 
 

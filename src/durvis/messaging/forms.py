@@ -9,12 +9,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from durvis.core.forms import Form
 from durvis.identity.models import Institution
 from durvis.messaging.services import MAX_BODY, MAX_SUBJECT, Attachment
 from durvis.register.models import ServiceCase
 
 
-class AttachmentFields(forms.Form):
+class AttachmentFields(Form):
     """One optional file with its title; the documents service checks its size and type."""
 
     attachment = forms.FileField(label=_("Attachment (optional)"), required=False)

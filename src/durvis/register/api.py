@@ -13,7 +13,7 @@ with its errors.
 from __future__ import annotations
 
 import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
@@ -24,8 +24,8 @@ from durvis.integrations.http import (
     ApiClientAuth,
     CaseNumber,
     Instant,
+    OneOf,
     actor_of,
-    case_number,
     idempotent_write,
     scopes,
 )
@@ -57,7 +57,7 @@ class CaseIn(Schema):
     client_phone: str = Field("", max_length=20, pattern=r"^(\+?[0-9 ]{5,19})?$")
     representative_code: str = Field("", max_length=20)
     mandate_reference: str = Field("", max_length=64)
-    result_channel: RegisterChannel | Literal[""] = ""
+    result_channel: Annotated[str, OneOf("", *RegisterChannel.values)] = ""
     provider_code: str = Field("", max_length=20)
     service_point: str = Field("", max_length=100)
     holder_reference: str = Field("", max_length=100)
@@ -122,8 +122,8 @@ class CasePage(Schema):
 
 class StatusEventIn(Schema):
     occurred_at: Instant
-    status: CaseStatus | Literal[""] = Field("", description="A standard status, or give "
-                                             "holder_status mapped for the service")
+    status: Annotated[str, OneOf("", *CaseStatus.values)] = Field(
+        "", description="A standard status, or give holder_status mapped for the service")
     holder_status: str = Field("", max_length=100)
     note: str = Field("", max_length=2000)
     event_id: str = Field("", max_length=90, description="Your id of the event: a repeat is "
@@ -261,8 +261,13 @@ def list_cases(request: HttpRequest, query: Query[ListQuery]) -> dict[str, Any]:
 @router.get("/cases/{number}", response={200: CaseDetail, **ERRORS},
             summary="A case and its history", openapi_extra=scopes(CASES_READ))
 def get_case(request: HttpRequest, number: CaseNumber) -> dict[str, Any]:
-    case, history = register_queries.read_case(actor_of(request), case_number(number))
+    case, history = register_queries.read_case(actor_of(request), number)
     return {**case_out(case), "history": [_event_out(e) for e in history]}
+
+
+def _event_loc(field: str) -> list[str | int]:
+    """Where a refused field of one event came from: the case number is the path's."""
+    return ["path", "number"] if field == "case_number" else ["body", field]
 
 
 @router.post("/cases/{number}/events", response={201: ItemOut, 200: ItemOut, **ERRORS},
@@ -270,12 +275,12 @@ def get_case(request: HttpRequest, number: CaseNumber) -> dict[str, Any]:
 def post_event(request: HttpRequest, payload: StatusEventIn,
                number: CaseNumber) -> Status[Any]:
     def handler() -> tuple[int, Any]:
-        event = register.StatusEvent(case_number=case_number(number), **payload.dict())
+        event = register.StatusEvent(case_number=number, **payload.dict())
         (result,) = register.record_status_events(actor_of(request), [event])
         if result.outcome == "rejected":
             error = result.errors[0]
             status = 404 if error["type"] == "not_found" else 422
-            return status, {"detail": [{"loc": ["body", error["field"]], "msg": error["msg"],
+            return status, {"detail": [{"loc": _event_loc(error["field"]), "msg": error["msg"],
                                         "type": error["type"]} for error in result.errors]}
         return (201 if result.outcome == "recorded" else 200), result.__dict__
 
@@ -305,7 +310,7 @@ def post_events(request: HttpRequest, payload: BatchIn) -> Status[Any]:
 def post_result(request: HttpRequest, payload: ResultIn,
                 number: CaseNumber) -> Status[Any]:
     def handler() -> tuple[int, Any]:
-        event = register.record_result(actor_of(request), case_number(number), **payload.dict())
+        event = register.record_result(actor_of(request), number, **payload.dict())
         return 201, _event_out(event)
 
     return idempotent_write(request, handler)
@@ -316,7 +321,7 @@ def post_result(request: HttpRequest, payload: ResultIn,
 def acknowledge(request: HttpRequest, number: CaseNumber
                 ) -> Status[Any]:
     def handler() -> tuple[int, Any]:
-        case = register.acknowledge(actor_of(request), case_number(number))
+        case = register.acknowledge(actor_of(request), number)
         case = ServiceCase.objects.select_related(
             "service", "client_person", "client_company", "provider", "holder").get(pk=case.pk)
         return 200, case_out(case)

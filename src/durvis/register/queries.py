@@ -17,12 +17,12 @@ from durvis.access.policy import decide, visible
 from durvis.audit.services import Entry, record, record_many
 from durvis.catalog.models import Service
 from durvis.core.actor import Actor
+from durvis.core.case_numbers import parse_case_number
 from durvis.identity.models import Company, Institution, Person
 from durvis.identity.queries import audit_subject, owner_filter
 from durvis.identity.rules import IdentityAction
 from durvis.register.changes import ChangeCursor, changed_after, horizon
 from durvis.register.models import CaseEvent, Consultation, ServiceCase, StatusMapping
-from durvis.register.numbers import parse_case_number
 from durvis.register.rules import CaseAction, case_scope
 
 

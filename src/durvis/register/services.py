@@ -32,6 +32,7 @@ from durvis.catalog.models import Service, ServiceStatus
 from durvis.catalog.rules import CatalogAction
 from durvis.core import bulk
 from durvis.core.actor import Actor
+from durvis.core.case_numbers import format_case_number, parse_case_number
 from durvis.core.events import publish
 from durvis.identity import queries as identity
 from durvis.identity.models import Company, Institution, Person
@@ -50,7 +51,6 @@ from durvis.register.models import (
     ServiceCase,
     StatusMapping,
 )
-from durvis.register.numbers import format_case_number, parse_case_number
 from durvis.register.rules import CaseAction
 
 S = CaseStatus
@@ -92,15 +92,15 @@ def instant(name: str, at: datetime.datetime) -> datetime.datetime:
     in the future beyond `DURVIS_CLOCK_SKEW_SECONDS` (`future`: a status dated ahead would stay
     the current one after the real ones arrive)."""
     if at.tzinfo is None or at.utcoffset() is None:
-        raise _field_error(name, "A time needs its offset (Z or +02:00).", "naive")
+        raise _field_error(name, gettext("A time needs its offset (Z or +02:00)."), "naive")
     try:
         utc = at.astimezone(datetime.UTC)
     except OverflowError:
-        raise _field_error(name, "The time is outside the range the register keeps.",
+        raise _field_error(name, gettext("The time is outside the range the register keeps."),
                            "out_of_range") from None
     skew = datetime.timedelta(seconds=settings.DURVIS_CLOCK_SKEW_SECONDS)
     if utc > timezone.now() + skew:
-        raise _field_error(name, "The time is in the future.", "future")
+        raise _field_error(name, gettext("The time is in the future."), "future")
     return utc
 
 
@@ -180,14 +180,15 @@ def open_case(actor: Actor, new: NewCase) -> ServiceCase:
     """
     service = Service.objects.filter(code=new.service_code, status=ServiceStatus.PUBLISHED).first()
     if service is None:
-        raise _field_error("service_code", "No published service with this code.", "unknown")
+        raise _field_error("service_code", gettext("No published service with this code."), "unknown")
     if not decide(actor, CaseAction.CREATE_CASE, service):
         raise PermissionDenied("may not register cases of this service")
     person, company = _client(new)
     provider = _provider(actor, service, new.provider_code)
     representative = _representative(new)
     if new.status not in INITIAL_STATUSES:
-        raise _field_error("status", "A new case is received or registered.", "invalid_transition")
+        raise _field_error("status", gettext("A new case is received or registered."),
+                           "invalid_transition")
     applied_at = instant("applied_at", new.applied_at) if new.applied_at else timezone.now()
     sequence = _next_sequence(service)
     change_xid, (change_seq,) = next_changes(1)
@@ -222,25 +223,26 @@ def _client(new: NewCase) -> tuple[Person | None, Company | None]:
         except ValidationError as error:
             raise ValidationError({"personal_code": error.error_list}) from None
         if person is None:
-            raise _field_error("personal_code", "No person with this personal code.", "unknown")
+            raise _field_error("personal_code", gettext("No person with this personal code."), "unknown")
     if new.registration_number:
         try:
             company = identity.find_company(new.registration_number)
         except ValidationError as error:
             raise ValidationError({"registration_number": error.error_list}) from None
         if company is None:
-            raise _field_error("registration_number", "No company with this number.", "unknown")
+            raise _field_error("registration_number", gettext("No company with this number."), "unknown")
     identified = person is not None or company is not None
     if level in (IdentificationLevel.SIGNED_IN, IdentificationLevel.IDENTIFIED_BY_AGENT):
         if not identified:
-            raise _field_error("personal_code", "An identified client needs a personal code or "
-                               "a registration number.", "required")
+            raise _field_error("personal_code", gettext("An identified client needs a personal "
+                                                        "code or a registration number."),
+                               "required")
     elif level == IdentificationLevel.PHONE_ONLY:
         if identified or not new.client_phone:
-            raise _field_error("client_phone", "A phone-only case has the phone number and "
-                               "nothing else.", "required")
+            raise _field_error("client_phone", gettext("A phone-only case has the phone number "
+                                                       "and nothing else."), "required")
     elif identified or new.client_phone:
-        raise _field_error("identification", "An anonymous case names no client.", "invalid")
+        raise _field_error("identification", gettext("An anonymous case names no client."), "invalid")
     return person, company
 
 
@@ -248,13 +250,14 @@ def _provider(actor: Actor, service: Service, code: str) -> Institution:
     provider = Institution.objects.filter(
         **({"code": code} if code else {"pk": actor.institution_id or 0})).first()
     if provider is None:
-        raise _field_error("provider_code", "Unknown provider institution.", "unknown")
+        raise _field_error("provider_code", gettext("Unknown provider institution."), "unknown")
     if provider.pk != service.holder_id and not service.providers.filter(pk=provider.pk).exists():
-        raise _field_error("provider_code", "This institution does not provide the service.",
+        raise _field_error("provider_code",
+                           gettext("This institution does not provide the service."),
                            "not_a_provider")
     if provider.pk != actor.institution_id and actor.institution_id != service.holder_id:
-        raise _field_error("provider_code", "Only the holder registers a case taken by another "
-                           "provider.", "foreign_provider")
+        raise _field_error("provider_code", gettext("Only the holder registers a case taken by "
+                                                    "another provider."), "foreign_provider")
     return provider
 
 
@@ -262,14 +265,16 @@ def _representative(new: NewCase) -> Person | None:
     if new.acted_by != ActedBy.REPRESENTATIVE:
         return None
     if not new.representative_code or not new.mandate_reference:
-        raise _field_error("representative_code", "A representative's personal code and the "
-                           "mandate reference are needed.", "required")
+        raise _field_error("representative_code", gettext("A representative's personal code and "
+                                                          "the mandate reference are needed."),
+                           "required")
     try:
         person = identity.find_person(new.representative_code)
     except ValidationError as error:
         raise ValidationError({"representative_code": error.error_list}) from None
     if person is None:
-        raise _field_error("representative_code", "No person with this personal code.", "unknown")
+        raise _field_error("representative_code", gettext("No person with this personal code."),
+                           "unknown")
     return person
 
 
@@ -352,7 +357,8 @@ def record_status_events(actor: Actor, events: Sequence[StatusEvent]) -> list[It
     the same batch; `event_id`: `conflict` when the id was used for another event of the case),
     and a repeated event is `duplicate`."""
     if len(events) > MAX_BATCH:
-        raise _field_error("events", f"At most {MAX_BATCH} events in one batch.", "too_many")
+        raise _field_error("events", gettext("At most %(count)d events in one batch.") % {
+            "count": MAX_BATCH}, "too_many")
     results = {i: ItemResult(i, e.case_number, "recorded") for i, e in enumerate(events)}
     cases = _cases_for_update(actor, events, results)
     mappings = _mappings({c.service_id for c in cases.values()})
@@ -370,7 +376,8 @@ def record_status_events(actor: Actor, events: Sequence[StatusEvent]) -> list[It
         status = event.status or mappings.get((case.service_id, event.holder_status), "")
         if not status:
             _reject(results[index], "holder_status",
-                    "Unknown holder status for this service: map it or send a standard status.",
+                    gettext("Unknown holder status for this service: map it or send a standard "
+                            "status."),
                     "unmapped_status")
             continue
         pending.append(_Pending(index, event, case, status, _dedup_key(event, status)))
@@ -402,7 +409,8 @@ def _cases_for_update(actor: Actor, events: Sequence[StatusEvent],
     for index, number in numbers.items():
         case = found.get(number)
         if case is None or not decide(actor, CaseAction.UPDATE_CASE, case):
-            _reject(results[index], "case_number", "No such case for this client.", "not_found")
+            _reject(results[index], "case_number", gettext("No such case for this client."),
+                    "not_found")
     return found
 
 
@@ -487,10 +495,11 @@ def _misplaced(previous: str | None, status: str, following: str | None) -> str:
     """Why `status` cannot stand between `previous` and `following` in a case's history (empty:
     it can)."""
     if not transition_allowed(previous, status):
-        return f"A case cannot go from {previous or 'nothing'} to {status}."
+        return gettext("A case cannot go from %(before)s to %(after)s.") % {
+            "before": previous or "-", "after": status}
     if following is not None and not transition_allowed(status, following):
-        return (f"A case cannot go from {status} to {following}, "
-                f"which the history has after this time.")
+        return gettext("A case cannot go from %(before)s to %(after)s, which the history has "
+                       "after this time.") % {"before": status, "after": following}
     return ""
 
 
@@ -702,9 +711,9 @@ def register_consultation(actor: Actor, new: NewConsultation) -> Consultation:
     if new.service_code is not None:
         service = Service.objects.filter(code=new.service_code).first()
         if service is None:
-            raise _field_error("service_code", "No service with this code.", "unknown")
+            raise _field_error("service_code", gettext("No service with this code."), "unknown")
     elif not new.topic:
-        raise _field_error("topic", "Name the service or the topic.", "required")
+        raise _field_error("topic", gettext("Name the service or the topic."), "required")
     decision = decide(actor, CaseAction.REGISTER_CONSULTATION, service)
     if not decision:
         raise PermissionDenied(decision.reason)
@@ -719,10 +728,12 @@ def register_consultation(actor: Actor, new: NewConsultation) -> Consultation:
         try:
             case = case_for_update(actor, new.case_number)
         except (ServiceCase.DoesNotExist, ValidationError):
-            raise _field_error("case_number", "No such case for this client.", "not_found") from None
+            raise _field_error("case_number", gettext("No such case for this client."),
+                               "not_found") from None
         if (person or company) and (case.client_person_id, case.client_company_id) != (
                 person and person.pk, company and company.pk):
-            raise _field_error("case_number", "No such case for this client.", "not_found")
+            raise _field_error("case_number", gettext("No such case for this client."),
+                               "not_found")
     consultation = Consultation.objects.create(
         service=service, topic=new.topic, channel=new.channel, client_person=person,
         client_company=company, identification=new.identification,
@@ -745,7 +756,8 @@ def map_holder_status(actor: Actor, service: Service, holder_status: str, status
     if not decide(actor, CatalogAction.CHANGE_SERVICE, service):
         raise PermissionDenied("only the holder's administrator maps its statuses")
     if status not in CaseStatus.values or not holder_status.strip():
-        raise _field_error("status", "Choose a standard status and name your own.", "invalid")
+        raise _field_error("status", gettext("Choose a standard status and name your own."),
+                           "invalid")
     mapping, _ = StatusMapping.objects.update_or_create(
         service=service, holder_status=holder_status.strip(), defaults={"status": status})
     record(actor, "register.status_mapping.set", mapping,

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from durvis.register.numbers import CaseNumber, format_case_number, parse_case_number
+from durvis.core.case_numbers import CaseNumber, format_case_number, parse_case_number
 
 
 def test_the_seeds_example():
