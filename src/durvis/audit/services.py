@@ -1,19 +1,23 @@
 """`record` is called by every service that changes state or lets staff (or an API client) read
-personal data; `record_many` appends a batch under one lock (the register's bulk ingest)."""
+personal data; `record_many` appends a batch under one lock (the register's bulk ingest);
+`verify` checks every chain against the audit keys."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
+from durvis.audit import keys
 from durvis.audit.models import AUDIT_CHAINS, GENESIS_HASH, AuditChainHead, AuditEvent
 from durvis.core import bulk
 
@@ -24,6 +28,7 @@ if TYPE_CHECKING:
 CANONICAL_FIELDS = (
     "chain", "chain_seq", "occurred_at", "actor_kind", "actor_id", "actor_institution", "action",
     "object_type", "object_id", "subject_person_id", "purpose", "source_address", "details",
+    "key_id",
 )
 
 
@@ -69,8 +74,8 @@ def record(
 def record_many(actor: Actor, entries: Sequence[Entry]) -> list[AuditEvent]:
     """Append events of one actor to its chain, in order, in the caller's transaction: the chain
     (one of `AUDIT_CHAINS`, chosen by the actor's kind and id) is locked once for the whole
-    batch and each row is hashed over the one before. Returns the stored events; an empty batch
-    writes nothing."""
+    batch and each row is hashed over the one before with the current audit key. Returns the
+    stored events; an empty batch writes nothing."""
     if not entries:
         return []
     chain = zlib.crc32(f"{actor.kind}:{actor.audit_id}".encode()) % AUDIT_CHAINS
@@ -78,6 +83,7 @@ def record_many(actor: Actor, entries: Sequence[Entry]) -> list[AuditEvent]:
     if head is None:  # the migration creates every head; this covers a database built otherwise
         AuditChainHead.objects.bulk_create([AuditChainHead(chain=chain)], ignore_conflicts=True)
         head = AuditChainHead.objects.select_for_update().get(chain=chain)
+    key = keys.current()
     now = timezone.now()
     events = []
     for entry in entries:
@@ -87,9 +93,10 @@ def record_many(actor: Actor, entries: Sequence[Entry]) -> list[AuditEvent]:
             actor_institution=actor.institution_code, action=entry.action,
             object_type=entry.object_type, object_id=entry.object_id,
             subject_person_id=entry.subject_person_id, purpose=entry.purpose,
-            source_address=actor.source_address, details=entry.details, prev_hash=head.last_hash,
+            source_address=actor.source_address, details=entry.details, key_id=key.id,
+            prev_hash=head.last_hash,
         )
-        event.row_hash = row_hash(event)
+        event.row_hash = key.row_mac(_message(event))
         head.last_seq, head.last_hash = event.chain_seq, event.row_hash
         events.append(event)
     bulk.insert(events)
@@ -105,10 +112,28 @@ def canonical(event: AuditEvent) -> str:
                       default=str)
 
 
+def _message(event: AuditEvent) -> bytes:
+    return (event.prev_hash + canonical(event)).encode()
+
+
 def row_hash(event: AuditEvent) -> str:
-    """The hex SHA-256 of the previous row's hash followed by the event's `canonical` content:
-    the link that makes a changed or deleted row show in `verify`."""
-    return hashlib.sha256((event.prev_hash + canonical(event)).encode()).hexdigest()
+    """The hex HMAC-SHA256, under the key `event.key_id` names, of the previous row's hash
+    followed by the event's `canonical` content: the link that makes a changed, recomputed or
+    deleted row show in `verify`. Raises LookupError for a key this deployment does not know."""
+    key = keys.find(event.key_id)
+    if key is None:
+        raise LookupError(f"unknown audit key id {event.key_id!r}")
+    return key.row_mac(_message(event))
+
+
+class Kind(StrEnum):
+    """What is wrong where a chain breaks."""
+
+    MISSING_ROW = "missing row"
+    CHANGED = "changed"
+    RECOMPUTED = "recomputed"
+    UNKNOWN_KEY = "unknown key"
+    HEAD = "head"
 
 
 @dataclass(frozen=True)
@@ -119,16 +144,27 @@ class Break:
     event_id: int | None
     chain_seq: int
     problem: str
+    kind: Kind = Kind.CHANGED
 
 
 def verify(chains: Iterable[int] | None = None) -> list[Break]:
-    """Recompute every chain; return the first break of each broken chain (empty: all intact)."""
+    """Check each chain (or those in `chains`): its rows (sequence, links, keyed hashes, key ids)
+    and its head; return the first break of each broken chain, and each chain whose head is
+    missing (empty: all intact). On PostgreSQL outside a transaction it reads one snapshot."""
     breaks = []
-    heads = {h.chain: h for h in AuditChainHead.objects.all()}
-    for chain in sorted(set(chains) if chains is not None else set(heads)):
-        found = _verify_chain(chain, heads.get(chain))
-        if found is not None:
-            breaks.append(found)
+    snapshot = connection.vendor == "postgresql" and not connection.in_atomic_block
+    with transaction.atomic() if snapshot else contextlib.nullcontext():
+        if snapshot:  # SQLite's transactions here take the write lock: it reads without one
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        heads = {h.chain: h for h in AuditChainHead.objects.all()}
+        wanted = (set(chains) if chains is not None else
+                  set(range(AUDIT_CHAINS)) | set(heads)
+                  | set(AuditEvent.objects.order_by().values_list("chain", flat=True).distinct()))
+        for chain in sorted(wanted):
+            found = _verify_chain(chain, heads.get(chain))
+            if found is not None:
+                breaks.append(found)
     return breaks
 
 
@@ -136,14 +172,41 @@ def _verify_chain(chain: int, head: AuditChainHead | None) -> Break | None:
     expected_seq, previous = 1, GENESIS_HASH
     rows = AuditEvent.objects.filter(chain=chain).order_by("chain_seq").iterator(chunk_size=5000)
     for event in rows:
-        if event.chain_seq != expected_seq:
-            return Break(chain, event.pk, expected_seq,
-                         f"row {expected_seq} of the chain is missing (deleted?)")
-        if event.prev_hash != previous or row_hash(event) != event.row_hash:
-            return Break(chain, event.pk, event.chain_seq, "row content or link was changed")
-        expected_seq, previous = expected_seq + 1, event.row_hash
-    if head is not None and (head.last_seq != expected_seq - 1 or head.last_hash != previous):
-        return Break(chain, None, expected_seq, "the newest rows of the chain are missing")
+        found = _row_break(event, expected_seq, previous)
+        if found is not None:
+            return found
+        expected_seq, previous = event.chain_seq + 1, event.row_hash
+    if head is None:
+        return Break(chain, None, expected_seq, "the chain's head is missing (deleted?)",
+                     Kind.HEAD)
+    if (head.last_seq, head.last_hash) != (expected_seq - 1, previous):
+        problem = ("the newest rows of the chain are missing" if head.last_seq >= expected_seq
+                   else "the chain's head does not match its newest row")
+        return Break(chain, None, expected_seq, problem, Kind.HEAD)
+    return None
+
+
+def _row_break(event: AuditEvent, expected_seq: int, previous: str) -> Break | None:
+    def broken(problem: str, kind: Kind) -> Break:
+        return Break(event.chain, event.pk, event.chain_seq, problem, kind)
+
+    if event.chain_seq != expected_seq:
+        return Break(event.chain, event.pk, expected_seq,
+                     f"row {expected_seq} of the chain is missing (deleted?)", Kind.MISSING_ROW)
+    key = keys.find(event.key_id)
+    if key is None:
+        return broken(f"row {event.chain_seq} names the audit key {event.key_id!r}, which this "
+                      "deployment does not know (a forged row, or a key removed too early)",
+                      Kind.UNKNOWN_KEY)
+    if event.prev_hash != previous:
+        return broken(f"row {event.chain_seq} does not follow the row before it (reordered, "
+                      "inserted or changed)", Kind.CHANGED)
+    if key.row_mac(_message(event)) != event.row_hash:
+        if hashlib.sha256(_message(event)).hexdigest() == event.row_hash:
+            return broken(f"row {event.chain_seq} was changed and its hash recomputed without the "
+                          "key (plain SHA-256)", Kind.RECOMPUTED)
+        return broken(f"row {event.chain_seq} was changed: its content or key id no longer "
+                      "matches its keyed hash", Kind.CHANGED)
     return None
 
 

@@ -6,7 +6,8 @@ from durvis.audit.services import verify
 
 
 class Command(BaseCommand):
-    help = "Verify the hash chains of the activity log; name the first broken row of each chain."
+    help = ("Verify the activity log: every chain's rows, keyed hashes and head; name each broken "
+            "chain and why.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         breaks = verify()
@@ -14,7 +15,8 @@ class Command(BaseCommand):
             self.stdout.write("Audit log intact.")
             return
         for b in breaks:
-            where = f"row id {b.event_id}" if b.event_id is not None else "after the last row"
-            self.stderr.write(f"chain {b.chain}: first broken at sequence {b.chain_seq} "
-                              f"({where}): {b.problem}")
-        raise CommandError(f"{len(breaks)} audit chain(s) broken.")
+            row = f" (row id {b.event_id})" if b.event_id is not None else ""
+            self.stderr.write(f"chain {b.chain}: {b.kind} at sequence {b.chain_seq}{row}: "
+                              f"{b.problem}")
+        chains = sorted({b.chain for b in breaks})
+        raise CommandError(f"Audit log broken: chain(s) {', '.join(map(str, chains))}.")
