@@ -9,8 +9,9 @@ from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
+from durvis.audit import checkpoints
 from durvis.audit.models import AuditChainHead, AuditEvent
-from durvis.audit.services import Entry, Kind, record_many, verify
+from durvis.audit.services import Entry, Kind, record_many, verify, verify_report
 from durvis.core import checks
 from durvis.core.actor import Actor
 from durvis.settings import _audit_keys
@@ -39,19 +40,23 @@ def sql(statement, params=()):
 def test_rows_under_the_old_and_the_new_key_both_verify_after_rotation(actor, settings):
     settings.DURVIS_AUDIT_KEYS = OLD
     old = append(actor, 3)
+    checkpoints.write()
     settings.DURVIS_AUDIT_KEYS = NEW  # rotation: the new key first, the old one kept
     new = append(actor, 3)
+    checkpoints.write()
     assert {e.key_id for e in old} == {"old"} and {e.key_id for e in new} == {"new"}
-    assert verify() == []
+    assert verify_report(every_checkpoint=True).breaks == []
 
 
 def test_a_key_removed_too_early_is_named(actor, settings):
     settings.DURVIS_AUDIT_KEYS = OLD
     (event,) = append(actor, 1)
+    checkpoints.write()
     settings.DURVIS_AUDIT_KEYS = {"new": b"n" * 32}
-    (found,) = verify()
-    assert (found.chain, found.kind) == (event.chain, Kind.UNKNOWN_KEY)
-    assert "'old'" in found.problem
+    breaks = verify()
+    assert {(b.chain, b.kind) for b in breaks} == {(event.chain, Kind.UNKNOWN_KEY),
+                                                   (None, Kind.CHECKPOINT)}
+    assert any("'old'" in b.problem for b in breaks if b.kind == Kind.CHECKPOINT)
 
 
 def test_a_row_under_another_known_key_is_named(actor, settings):

@@ -1,6 +1,6 @@
 """`record` is called by every service that changes state or lets staff (or an API client) read
 personal data; `record_many` appends a batch under one lock (the register's bulk ingest);
-`verify` checks every chain against the audit keys."""
+`verify` checks every chain against the audit keys and the newest checkpoint."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import contextlib
 import datetime
 import hashlib
 import json
+import time
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from durvis.audit import keys
+from durvis.audit import checkpoints, keys
 from durvis.audit.models import AUDIT_CHAINS, GENESIS_HASH, AuditChainHead, AuditEvent
 from durvis.core import bulk
 
@@ -75,7 +76,8 @@ def record_many(actor: Actor, entries: Sequence[Entry]) -> list[AuditEvent]:
     """Append events of one actor to its chain, in order, in the caller's transaction: the chain
     (one of `AUDIT_CHAINS`, chosen by the actor's kind and id) is locked once for the whole
     batch and each row is hashed over the one before with the current audit key. Returns the
-    stored events; an empty batch writes nothing."""
+    stored events; an empty batch writes nothing. Once an interval per process it also makes
+    sure, after the commit, that the worker writes checkpoints (`checkpoints.schedule`)."""
     if not entries:
         return []
     chain = zlib.crc32(f"{actor.kind}:{actor.audit_id}".encode()) % AUDIT_CHAINS
@@ -101,7 +103,22 @@ def record_many(actor: Actor, entries: Sequence[Entry]) -> list[AuditEvent]:
         events.append(event)
     bulk.insert(events)
     head.save(update_fields=["last_seq", "last_hash"])
+    _schedule_checkpoints()
     return events
+
+
+_checkpoints_checked_at: float | None = None
+
+
+def _schedule_checkpoints() -> None:
+    """After the commit, make sure the worker's checkpoint task is queued: on the first append of
+    the process and then once an interval, so a schedule that stopped starts again."""
+    global _checkpoints_checked_at
+    now = time.monotonic()
+    if _checkpoints_checked_at is None or now - _checkpoints_checked_at > (
+            checkpoints.interval().total_seconds()):
+        _checkpoints_checked_at = now
+        transaction.on_commit(checkpoints.schedule, robust=True)
 
 
 def canonical(event: AuditEvent) -> str:
@@ -134,24 +151,50 @@ class Kind(StrEnum):
     RECOMPUTED = "recomputed"
     UNKNOWN_KEY = "unknown key"
     HEAD = "head"
+    TRUNCATED = "truncated"
+    WIPED = "wiped"
+    CHECKPOINT = "checkpoint"
 
 
 @dataclass(frozen=True)
 class Break:
-    """Where a chain stops being intact."""
+    """Where a chain stops being intact (`chain` None: a checkpoint file that names no chain)."""
 
-    chain: int
+    chain: int | None
     event_id: int | None
     chain_seq: int
     problem: str
     kind: Kind = Kind.CHANGED
 
 
+@dataclass
+class Report:
+    """What `verify_report` found: the breaks, and notes that are not breaks (no checkpoint
+    yet, or none for longer than the schedule allows)."""
+
+    breaks: list[Break] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    checkpoint: str | None = None
+
+
 def verify(chains: Iterable[int] | None = None) -> list[Break]:
-    """Check each chain (or those in `chains`): its rows (sequence, links, keyed hashes, key ids)
-    and its head; return the first break of each broken chain, and each chain whose head is
-    missing (empty: all intact). On PostgreSQL outside a transaction it reads one snapshot."""
-    breaks = []
+    """Check every chain (or those in `chains`); return what is broken (empty: all intact)."""
+    return verify_report(chains).breaks
+
+
+def verify_report(chains: Iterable[int] | None = None, *, every_checkpoint: bool = False
+                  ) -> Report:
+    """Check each chain's rows (sequence, links, keyed hashes, key ids) and head against the
+    newest valid checkpoint (with `every_checkpoint`, against every checkpoint file): the first
+    broken row of each chain, a head that does not match its rows, a chain with fewer rows than
+    a checkpoint counted (deleted newest rows with the head rolled back, a wiped chain), a row
+    whose hash is not the checkpoint's (a recomputed chain), and each checkpoint file that
+    cannot be trusted. On PostgreSQL outside a transaction it reads one snapshot."""
+    found = checkpoints.read(every=every_checkpoint)
+    report = Report(checkpoint=found.name)
+    report.breaks += [Break(p.chain, None, p.seq, f"checkpoint {p.name}: {p.message}",
+                            Kind.CHECKPOINT) for p in found.problems]
+    report.notes += _freshness(found)
     snapshot = connection.vendor == "postgresql" and not connection.in_atomic_block
     with transaction.atomic() if snapshot else contextlib.nullcontext():
         if snapshot:  # SQLite's transactions here take the write lock: it reads without one
@@ -159,31 +202,43 @@ def verify(chains: Iterable[int] | None = None) -> list[Break]:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         heads = {h.chain: h for h in AuditChainHead.objects.all()}
         wanted = (set(chains) if chains is not None else
-                  set(range(AUDIT_CHAINS)) | set(heads)
+                  set(range(AUDIT_CHAINS)) | set(heads) | set(found.pins)
                   | set(AuditEvent.objects.order_by().values_list("chain", flat=True).distinct()))
         for chain in sorted(wanted):
-            found = _verify_chain(chain, heads.get(chain))
-            if found is not None:
-                breaks.append(found)
-    return breaks
+            report.breaks += _verify_chain(chain, heads.get(chain), found.pins.get(chain, []))
+    return report
 
 
-def _verify_chain(chain: int, head: AuditChainHead | None) -> Break | None:
+def _freshness(found: checkpoints.Checkpoints) -> list[str]:
+    if found.written_at is None:
+        return ["No checkpoint yet: a truncated or wiped chain cannot be told from a short one."]
+    late = timezone.now() - found.written_at
+    if late > 2 * checkpoints.interval() + datetime.timedelta(minutes=1):
+        return [f"The newest checkpoint ({found.name}) is {late} old: is the worker running?"]
+    return []
+
+
+def _verify_chain(chain: int, head: AuditChainHead | None,
+                  pins: list[checkpoints.Pin]) -> list[Break]:
+    breaks: list[Break] = []
     expected_seq, previous = 1, GENESIS_HASH
+    pinned: dict[int, str | None] = {pin.seq: None for pin in pins}  # stored hash at each pin
     rows = AuditEvent.objects.filter(chain=chain).order_by("chain_seq").iterator(chunk_size=5000)
     for event in rows:
-        found = _row_break(event, expected_seq, previous)
-        if found is not None:
-            return found
+        if not breaks and (found := _row_break(event, expected_seq, previous)) is not None:
+            breaks.append(found)
+        if event.chain_seq in pinned:
+            pinned[event.chain_seq] = event.row_hash
         expected_seq, previous = event.chain_seq + 1, event.row_hash
+    last_seq = expected_seq - 1
     if head is None:
-        return Break(chain, None, expected_seq, "the chain's head is missing (deleted?)",
-                     Kind.HEAD)
-    if (head.last_seq, head.last_hash) != (expected_seq - 1, previous):
-        problem = ("the newest rows of the chain are missing" if head.last_seq >= expected_seq
+        breaks.append(Break(chain, None, last_seq + 1, "the chain's head is missing (deleted?)",
+                            Kind.HEAD))
+    elif not breaks and (head.last_seq, head.last_hash) != (last_seq, previous):
+        problem = ("the newest rows of the chain are missing" if head.last_seq > last_seq
                    else "the chain's head does not match its newest row")
-        return Break(chain, None, expected_seq, problem, Kind.HEAD)
-    return None
+        breaks.append(Break(chain, None, last_seq + 1, problem, Kind.HEAD))
+    return breaks + _pin_breaks(chain, last_seq, pins, pinned)
 
 
 def _row_break(event: AuditEvent, expected_seq: int, previous: str) -> Break | None:
@@ -208,6 +263,24 @@ def _row_break(event: AuditEvent, expected_seq: int, previous: str) -> Break | N
         return broken(f"row {event.chain_seq} was changed: its content or key id no longer "
                       "matches its keyed hash", Kind.CHANGED)
     return None
+
+
+def _pin_breaks(chain: int, last_seq: int, pins: list[checkpoints.Pin],
+                pinned: dict[int, str | None]) -> list[Break]:
+    """A chain shorter than a checkpoint counted, or with another hash where it pinned one."""
+    newest = max(pins, key=lambda pin: pin.seq, default=None)
+    if newest is not None and newest.seq > last_seq:
+        if last_seq == 0:
+            return [Break(chain, None, 1, f"the chain has no rows, but checkpoint {newest.name} "
+                          f"counted {newest.seq}: the chain was wiped", Kind.WIPED)]
+        return [Break(chain, None, last_seq + 1, f"the chain ends at row {last_seq}, but "
+                      f"checkpoint {newest.name} counted {newest.seq}: its newest rows were "
+                      "deleted (and the head rolled back?)", Kind.TRUNCATED)]
+    for pin in sorted(pins, key=lambda pin: pin.seq):
+        if pin.seq > 0 and pinned.get(pin.seq) not in (None, pin.hash):
+            return [Break(chain, None, pin.seq, f"row {pin.seq} has another hash than checkpoint "
+                          f"{pin.name} pinned: the chain was recomputed", Kind.RECOMPUTED)]
+    return []
 
 
 def events_for(obj: models.Model) -> models.QuerySet[AuditEvent]:
