@@ -22,6 +22,16 @@ def default_language():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(autouse=True)
+def audit_checkpoint_store(settings, tmp_path):
+    """Each test writes and reads activity-log checkpoints in a folder of its own: a checkpoint
+    left by another test (or by `make run` in var/) would pin chains this test never wrote."""
+    settings.STORAGES = {**settings.STORAGES, "audit_checkpoints": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path / "audit-checkpoints")}}}
+    return tmp_path / "audit-checkpoints"
+
+
 @pytest.fixture
 def institutions(db):
     def make(code, lv, en, kind="state"):

@@ -4,7 +4,10 @@
 demo features (demo data, demo identity provider, local mailbox) refuse to start.
 """
 
+import base64
+import binascii
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -352,3 +355,46 @@ if DURVIS_SIGNIN_PROTOCOL not in ("oidc", "saml"):
     raise ImproperlyConfigured("DURVIS_SIGNIN_PROTOCOL is oidc or saml.")
 # Production refuses to start without the real provider: see the sign-in methods' checks
 # (durvis.identity.signin_views.SIGN_IN_METHODS), run by durvis.core.checks at start-up.
+
+# The activity log (B5; docs/architecture.md, "The activity log"). Rows are hashed with an HMAC
+# key kept outside the database: DURVIS_AUDIT_KEYS (or the file DURVIS_AUDIT_KEYS_FILE) lists
+# `id:base64-secret` pairs, comma- or line-separated, the current key first; older keys stay
+# listed for as long as their rows must verify. Without either, a development key that
+# production refuses (durvis.core.checks). Every DURVIS_AUDIT_CHECKPOINT_SECONDS the worker
+# writes each chain's head, signed, to the `audit_checkpoints` storage: by default a folder under
+# DURVIS_VAR_DIR, or any Django storage (DURVIS_AUDIT_CHECKPOINT_STORAGE, with its options as
+# JSON in DURVIS_AUDIT_CHECKPOINT_OPTIONS), ideally one this platform can add to but not change.
+DURVIS_AUDIT_DEVELOPMENT_KEY = "dev:H7U6IFECqmrNnW0Tl2P303VO1tJJe6tQKyeKl0dYTJg="  # refused in production
+
+
+def _audit_keys(text: str) -> dict[str, bytes]:
+    """`id:base64-secret` pairs, comma- or line-separated, in their order (the current first)."""
+    keys: dict[str, bytes] = {}
+    for item in filter(None, (part.strip() for part in text.replace("\n", ",").split(","))):
+        key_id, _, secret = item.partition(":")
+        try:
+            value = base64.b64decode(secret, validate=True)
+        except binascii.Error:
+            value = b""
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,20}", key_id) or key_id in keys or len(value) < 32:
+            raise ImproperlyConfigured(
+                f"DURVIS_AUDIT_KEYS: {key_id!r} needs an id of at most 20 letters, digits, '_', "
+                "'.' or '-', listed once, and a base64 secret of 32 bytes or more.")
+        keys[key_id] = value
+    if not keys:
+        raise ImproperlyConfigured("DURVIS_AUDIT_KEYS lists no key.")
+    return keys
+
+
+_audit_keys_file = env.str("DURVIS_AUDIT_KEYS_FILE", default="")
+DURVIS_AUDIT_KEYS = _audit_keys(
+    Path(_audit_keys_file).read_text() if _audit_keys_file
+    else env.str("DURVIS_AUDIT_KEYS", default=DURVIS_AUDIT_DEVELOPMENT_KEY))
+DURVIS_AUDIT_CHECKPOINT_SECONDS = env.int("DURVIS_AUDIT_CHECKPOINT_SECONDS", default=300)
+STORAGES["audit_checkpoints"] = {
+    "BACKEND": env.str("DURVIS_AUDIT_CHECKPOINT_STORAGE",
+                       default="django.core.files.storage.FileSystemStorage"),
+    "OPTIONS": env.json("DURVIS_AUDIT_CHECKPOINT_OPTIONS",
+                        default={"location": str(VAR_DIR / "audit-checkpoints"),
+                                 "file_permissions_mode": 0o440}),
+}

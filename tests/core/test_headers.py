@@ -64,7 +64,8 @@ def manage(*args, **env):
         "DURVIS_DEMO": "false", "DURVIS_VAR_DIR": str(ROOT / "var"),
         "ALLOWED_HOSTS": "durvis.example.lv",
         "DURVIS_OIDC_DISCOVERY_URL": "https://idp.example.lv/.well-known/openid-configuration",
-        "DURVIS_OIDC_CLIENT_SECRET": "s" * 32}
+        "DURVIS_OIDC_CLIENT_SECRET": "s" * 32,
+        "DURVIS_AUDIT_KEYS": "prod:cHJvZHVjdGlvbi1hdWRpdC1rZXktb2YtMzItYnl0ZXM="}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, capture_output=True, text=True,
         env={**clean, "PYTHONPATH": str(ROOT / "src"), **production, **env}, check=False)

@@ -3,8 +3,11 @@
 Append-only and hash-chained. To keep the chain off the register's critical path there are
 `AUDIT_CHAINS` independent chains; an event joins the chain its actor hashes to, so one actor's
 events stay in order while different actors append in parallel. Each row stores the hash of the
-previous row of its chain and the SHA-256 of (that hash + its own canonical content); the chain
-head keeps the last sequence number and hash, so removing the newest row is detected too.
+previous row of its chain and the HMAC-SHA256 of (that hash + its own canonical content) under
+the audit key `key_id` names (`keys`: the keys are never in the database, so whoever can write
+it still cannot recompute a hash); the chain head keeps the last sequence number and hash, and
+checkpoints outside the database (`checkpoints`) keep them too, so that deleting the newest rows
+and rolling the head back, or wiping a chain, is found as well.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ class AuditEvent(models.Model):
     purpose = models.CharField(max_length=200, blank=True)
     source_address = models.GenericIPAddressField(null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)
+    key_id = models.CharField(max_length=20)
     prev_hash = models.CharField(max_length=64)
     row_hash = models.CharField(max_length=64)
 
@@ -62,3 +66,15 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"chain {self.chain} at {self.last_seq}"
+
+
+class CheckpointSchedule(models.Model):
+    """When the worker's checkpoint task is next due: one row, locked by each run, so that
+    however many times the task was queued, one run an interval writes a checkpoint and queues
+    the next (`checkpoints.write_checkpoints`)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    next_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"next audit checkpoint at {self.next_at:%Y-%m-%d %H:%M:%S}"

@@ -1,19 +1,24 @@
 """`record` is called by every service that changes state or lets staff (or an API client) read
-personal data; `record_many` appends a batch under one lock (the register's bulk ingest)."""
+personal data; `record_many` appends a batch under one lock (the register's bulk ingest);
+`verify` checks every chain against the audit keys and the newest checkpoint."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
+import time
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
+from durvis.audit import checkpoints, keys
 from durvis.audit.models import AUDIT_CHAINS, GENESIS_HASH, AuditChainHead, AuditEvent
 from durvis.core import bulk
 
@@ -24,6 +29,7 @@ if TYPE_CHECKING:
 CANONICAL_FIELDS = (
     "chain", "chain_seq", "occurred_at", "actor_kind", "actor_id", "actor_institution", "action",
     "object_type", "object_id", "subject_person_id", "purpose", "source_address", "details",
+    "key_id",
 )
 
 
@@ -69,8 +75,9 @@ def record(
 def record_many(actor: Actor, entries: Sequence[Entry]) -> list[AuditEvent]:
     """Append events of one actor to its chain, in order, in the caller's transaction: the chain
     (one of `AUDIT_CHAINS`, chosen by the actor's kind and id) is locked once for the whole
-    batch and each row is hashed over the one before. Returns the stored events; an empty batch
-    writes nothing."""
+    batch and each row is hashed over the one before with the current audit key. Returns the
+    stored events; an empty batch writes nothing. Once an interval per process it also makes
+    sure, after the commit, that the worker writes checkpoints (`checkpoints.schedule`)."""
     if not entries:
         return []
     chain = chain_of(actor)
@@ -78,6 +85,7 @@ def record_many(actor: Actor, entries: Sequence[Entry]) -> list[AuditEvent]:
     if head is None:  # the migration creates every head; this covers a database built otherwise
         AuditChainHead.objects.bulk_create([AuditChainHead(chain=chain)], ignore_conflicts=True)
         head = AuditChainHead.objects.select_for_update().get(chain=chain)
+    key = keys.current()
     now = timezone.now()
     events = []
     for entry in entries:
@@ -87,13 +95,15 @@ def record_many(actor: Actor, entries: Sequence[Entry]) -> list[AuditEvent]:
             actor_institution=actor.institution_code, action=entry.action,
             object_type=entry.object_type, object_id=entry.object_id,
             subject_person_id=entry.subject_person_id, purpose=entry.purpose,
-            source_address=actor.source_address, details=entry.details, prev_hash=head.last_hash,
+            source_address=actor.source_address, details=entry.details, key_id=key.id,
+            prev_hash=head.last_hash,
         )
-        event.row_hash = row_hash(event)
+        event.row_hash = key.row_mac(_message(event))
         head.last_seq, head.last_hash = event.chain_seq, event.row_hash
         events.append(event)
     bulk.insert(events)
     head.save(update_fields=["last_seq", "last_hash"])
+    _schedule_checkpoints()
     return events
 
 
@@ -101,6 +111,20 @@ def chain_of(actor: Actor) -> int:
     """The chain an actor's events go to (one of `AUDIT_CHAINS`, by its kind and id): writers
     of different chains never wait for each other's audit lock."""
     return zlib.crc32(f"{actor.kind}:{actor.audit_id}".encode()) % AUDIT_CHAINS
+
+
+_checkpoints_checked_at: float | None = None
+
+
+def _schedule_checkpoints() -> None:
+    """After the commit, make sure the worker's checkpoint task is queued: on the first append of
+    the process and then once an interval, so a schedule that stopped starts again."""
+    global _checkpoints_checked_at
+    now = time.monotonic()
+    if _checkpoints_checked_at is None or now - _checkpoints_checked_at > (
+            checkpoints.interval().total_seconds()):
+        _checkpoints_checked_at = now
+        transaction.on_commit(checkpoints.schedule, robust=True)
 
 
 def canonical(event: AuditEvent) -> str:
@@ -111,46 +135,158 @@ def canonical(event: AuditEvent) -> str:
                       default=str)
 
 
+def _message(event: AuditEvent) -> bytes:
+    return (event.prev_hash + canonical(event)).encode()
+
+
 def row_hash(event: AuditEvent) -> str:
-    """The hex SHA-256 of the previous row's hash followed by the event's `canonical` content:
-    the link that makes a changed or deleted row show in `verify`."""
-    return hashlib.sha256((event.prev_hash + canonical(event)).encode()).hexdigest()
+    """The hex HMAC-SHA256, under the key `event.key_id` names, of the previous row's hash
+    followed by the event's `canonical` content: the link that makes a changed, recomputed or
+    deleted row show in `verify`. Raises LookupError for a key this deployment does not know."""
+    key = keys.find(event.key_id)
+    if key is None:
+        raise LookupError(f"unknown audit key id {event.key_id!r}")
+    return key.row_mac(_message(event))
+
+
+class Kind(StrEnum):
+    """What is wrong where a chain breaks."""
+
+    MISSING_ROW = "missing row"
+    CHANGED = "changed"
+    RECOMPUTED = "recomputed"
+    UNKNOWN_KEY = "unknown key"
+    HEAD = "head"
+    TRUNCATED = "truncated"
+    WIPED = "wiped"
+    CHECKPOINT = "checkpoint"
 
 
 @dataclass(frozen=True)
 class Break:
-    """Where a chain stops being intact."""
+    """Where a chain stops being intact (`chain` None: a checkpoint file that names no chain)."""
 
-    chain: int
+    chain: int | None
     event_id: int | None
     chain_seq: int
     problem: str
+    kind: Kind = Kind.CHANGED
+
+
+@dataclass
+class Report:
+    """What `verify_report` found: the breaks, and notes that are not breaks (no checkpoint
+    yet, or none for longer than the schedule allows)."""
+
+    breaks: list[Break] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    checkpoint: str | None = None
 
 
 def verify(chains: Iterable[int] | None = None) -> list[Break]:
-    """Recompute every chain; return the first break of each broken chain (empty: all intact)."""
-    breaks = []
-    heads = {h.chain: h for h in AuditChainHead.objects.all()}
-    for chain in sorted(set(chains) if chains is not None else set(heads)):
-        found = _verify_chain(chain, heads.get(chain))
-        if found is not None:
-            breaks.append(found)
-    return breaks
+    """Check every chain (or those in `chains`); return what is broken (empty: all intact)."""
+    return verify_report(chains).breaks
 
 
-def _verify_chain(chain: int, head: AuditChainHead | None) -> Break | None:
+def verify_report(chains: Iterable[int] | None = None, *, every_checkpoint: bool = False
+                  ) -> Report:
+    """Check each chain's rows (sequence, links, keyed hashes, key ids) and head against the
+    newest valid checkpoint (with `every_checkpoint`, against every checkpoint file): the first
+    broken row of each chain, a head that does not match its rows, a chain with fewer rows than
+    a checkpoint counted (deleted newest rows with the head rolled back, a wiped chain), a row
+    whose hash is not the checkpoint's (a recomputed chain), and each checkpoint file that
+    cannot be trusted. On PostgreSQL outside a transaction it reads one snapshot."""
+    found = checkpoints.read(every=every_checkpoint)
+    report = Report(checkpoint=found.name)
+    report.breaks += [Break(p.chain, None, p.seq, f"checkpoint {p.name}: {p.message}",
+                            Kind.CHECKPOINT) for p in found.problems]
+    report.notes += _freshness(found)
+    snapshot = connection.vendor == "postgresql" and not connection.in_atomic_block
+    with transaction.atomic() if snapshot else contextlib.nullcontext():
+        if snapshot:  # SQLite's transactions here take the write lock: it reads without one
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        heads = {h.chain: h for h in AuditChainHead.objects.all()}
+        wanted = (set(chains) if chains is not None else
+                  set(range(AUDIT_CHAINS)) | set(heads) | set(found.pins)
+                  | set(AuditEvent.objects.order_by().values_list("chain", flat=True).distinct()))
+        for chain in sorted(wanted):
+            report.breaks += _verify_chain(chain, heads.get(chain), found.pins.get(chain, []))
+    return report
+
+
+def _freshness(found: checkpoints.Checkpoints) -> list[str]:
+    if found.written_at is None:
+        return ["No checkpoint yet: a truncated or wiped chain cannot be told from a short one."]
+    late = timezone.now() - found.written_at
+    if late > 2 * checkpoints.interval() + datetime.timedelta(minutes=1):
+        return [f"The newest checkpoint ({found.name}) is {late} old: is the worker running?"]
+    return []
+
+
+def _verify_chain(chain: int, head: AuditChainHead | None,
+                  pins: list[checkpoints.Pin]) -> list[Break]:
+    breaks: list[Break] = []
     expected_seq, previous = 1, GENESIS_HASH
+    pinned: dict[int, str | None] = {pin.seq: None for pin in pins}  # stored hash at each pin
     rows = AuditEvent.objects.filter(chain=chain).order_by("chain_seq").iterator(chunk_size=5000)
     for event in rows:
-        if event.chain_seq != expected_seq:
-            return Break(chain, event.pk, expected_seq,
-                         f"row {expected_seq} of the chain is missing (deleted?)")
-        if event.prev_hash != previous or row_hash(event) != event.row_hash:
-            return Break(chain, event.pk, event.chain_seq, "row content or link was changed")
-        expected_seq, previous = expected_seq + 1, event.row_hash
-    if head is not None and (head.last_seq != expected_seq - 1 or head.last_hash != previous):
-        return Break(chain, None, expected_seq, "the newest rows of the chain are missing")
+        if not breaks and (found := _row_break(event, expected_seq, previous)) is not None:
+            breaks.append(found)
+        if event.chain_seq in pinned:
+            pinned[event.chain_seq] = event.row_hash
+        expected_seq, previous = event.chain_seq + 1, event.row_hash
+    last_seq = expected_seq - 1
+    if head is None:
+        breaks.append(Break(chain, None, last_seq + 1, "the chain's head is missing (deleted?)",
+                            Kind.HEAD))
+    elif not breaks and (head.last_seq, head.last_hash) != (last_seq, previous):
+        problem = ("the newest rows of the chain are missing" if head.last_seq > last_seq
+                   else "the chain's head does not match its newest row")
+        breaks.append(Break(chain, None, last_seq + 1, problem, Kind.HEAD))
+    return breaks + _pin_breaks(chain, last_seq, pins, pinned)
+
+
+def _row_break(event: AuditEvent, expected_seq: int, previous: str) -> Break | None:
+    def broken(problem: str, kind: Kind) -> Break:
+        return Break(event.chain, event.pk, event.chain_seq, problem, kind)
+
+    if event.chain_seq != expected_seq:
+        return Break(event.chain, event.pk, expected_seq,
+                     f"row {expected_seq} of the chain is missing (deleted?)", Kind.MISSING_ROW)
+    key = keys.find(event.key_id)
+    if key is None:
+        return broken(f"row {event.chain_seq} names the audit key {event.key_id!r}, which this "
+                      "deployment does not know (a forged row, or a key removed too early)",
+                      Kind.UNKNOWN_KEY)
+    if event.prev_hash != previous:
+        return broken(f"row {event.chain_seq} does not follow the row before it (reordered, "
+                      "inserted or changed)", Kind.CHANGED)
+    if key.row_mac(_message(event)) != event.row_hash:
+        if hashlib.sha256(_message(event)).hexdigest() == event.row_hash:
+            return broken(f"row {event.chain_seq} was changed and its hash recomputed without the "
+                          "key (plain SHA-256)", Kind.RECOMPUTED)
+        return broken(f"row {event.chain_seq} was changed: its content or key id no longer "
+                      "matches its keyed hash", Kind.CHANGED)
     return None
+
+
+def _pin_breaks(chain: int, last_seq: int, pins: list[checkpoints.Pin],
+                pinned: dict[int, str | None]) -> list[Break]:
+    """A chain shorter than a checkpoint counted, or with another hash where it pinned one."""
+    newest = max(pins, key=lambda pin: pin.seq, default=None)
+    if newest is not None and newest.seq > last_seq:
+        if last_seq == 0:
+            return [Break(chain, None, 1, f"the chain has no rows, but checkpoint {newest.name} "
+                          f"counted {newest.seq}: the chain was wiped", Kind.WIPED)]
+        return [Break(chain, None, last_seq + 1, f"the chain ends at row {last_seq}, but "
+                      f"checkpoint {newest.name} counted {newest.seq}: its newest rows were "
+                      "deleted (and the head rolled back?)", Kind.TRUNCATED)]
+    for pin in sorted(pins, key=lambda pin: pin.seq):
+        if pin.seq > 0 and pinned.get(pin.seq) not in (None, pin.hash):
+            return [Break(chain, None, pin.seq, f"row {pin.seq} has another hash than checkpoint "
+                          f"{pin.name} pinned: the chain was recomputed", Kind.RECOMPUTED)]
+    return []
 
 
 def events_for(obj: models.Model) -> models.QuerySet[AuditEvent]:

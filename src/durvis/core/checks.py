@@ -1,11 +1,12 @@
 """Start-up checks of the registries (ARCHITECTURE.md, "Registries"): every entry's check hook
 (a sign-in method's provider, the malware scanner's daemon address, a notification kind's
-templates) and no demo implementation outside demo mode. Run by `manage.py check` (and so by
-`migrate` and `runserver`) as system checks, and by the WSGI/ASGI start-up, which refuses to
-serve a production deployment with a problem."""
+templates), no demo implementation outside demo mode, and no development key for the activity
+log. Run by `manage.py check` (and so by `migrate` and `runserver`) as system checks, and by the
+WSGI/ASGI start-up, which refuses to serve a production deployment with a problem."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from django.conf import settings
@@ -16,8 +17,18 @@ from durvis.core.registry import Problem, registries
 
 
 def problems() -> list[Problem]:
-    """What the check hooks of every registry report now."""
-    return [problem for registry in registries() for problem in registry.problems()]
+    """What the check hooks of every registry report now, and the settings checked here."""
+    return [*(problem for registry in registries() for problem in registry.problems()),
+            *_audit_key_problems()]
+
+
+def _audit_key_problems() -> list[Problem]:
+    """Production signs the activity log with keys of its own: the development key is public."""
+    development = settings.DURVIS_AUDIT_DEVELOPMENT_KEY.partition(":")[2]
+    if settings.PRODUCTION and base64.b64decode(development) in settings.DURVIS_AUDIT_KEYS.values():
+        return [Problem("settings", "DURVIS_AUDIT_KEYS", "Production needs audit keys of its own "
+                        "(DURVIS_AUDIT_KEYS or DURVIS_AUDIT_KEYS_FILE), not the development key.")]
+    return []
 
 
 @checks.register()
