@@ -7,29 +7,13 @@ import logging
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from durvis.audit import checkpoints, services
 from durvis.audit.models import CheckpointSchedule
-from durvis.audit.services import Entry, Kind, record_many, verify, verify_report
-from durvis.core.actor import Actor
-
-
-@pytest.fixture
-def actor(staff):
-    return Actor(kind="staff", staff=staff["vsaa_admin"])
-
-
-def append(actor, count, action="register.event"):
-    return record_many(actor, [Entry(action, "x", str(n)) for n in range(count)])
-
-
-def sql(statement, params=()):
-    with connection.cursor() as cursor:
-        cursor.execute(statement, list(params))
-
+from durvis.audit.services import Kind, verify, verify_report
+from tests.audit.test_keys import append, sql
 
 # Checkpoints
 

@@ -13,16 +13,10 @@ from durvis.audit import checkpoints
 from durvis.audit.models import AuditChainHead, AuditEvent
 from durvis.audit.services import Entry, Kind, record_many, verify, verify_report
 from durvis.core import checks
-from durvis.core.actor import Actor
 from durvis.settings import _audit_keys
 
 OLD = {"old": b"o" * 32}
 NEW = {"new": b"n" * 32, **OLD}
-
-
-@pytest.fixture
-def actor(staff):
-    return Actor(kind="staff", staff=staff["vsaa_admin"])
 
 
 def append(actor, count, action="register.event"):
