@@ -55,8 +55,17 @@ def test_a_public_address_is_accepted(production_rules):
 def test_internal_addresses_where_allowed_still_need_http_or_https(settings):
     settings.DURVIS_WEBHOOK_ALLOW_INTERNAL = True
     check_webhook_url("http://127.0.0.1:9000/hook")
+    check_webhook_url("https://not-resolvable-in-tests.example.lv/hook")
     assert refusal("ftp://127.0.0.1/hook") == "scheme"
     assert refusal("file:///etc/passwd") == "scheme"
+
+
+@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/",
+                                 "https://[fe80::1]/hook", "http://0.0.0.0:8000/"])
+def test_the_metadata_service_is_refused_even_where_internal_addresses_are_allowed(settings,
+                                                                                    url):
+    settings.DURVIS_WEBHOOK_ALLOW_INTERNAL = True
+    assert refusal(url) == "internal"
 
 
 def test_saving_an_internal_address_is_refused(setup, production_rules):  # noqa: F811

@@ -76,3 +76,12 @@ def test_terminal_statuses_are_those_nothing_follows():
     assert {"closed"} == TERMINAL_STATUSES
     assert not transition_allowed("closed", "closed")
     assert transition_allowed("in_progress", "in_progress")
+
+
+def test_repeats_of_a_refused_event_in_one_batch_are_refused_alike(vsaa, case):
+    events(vsaa, case, (4, "rejected"), (6, "closed"))
+    item = {"case_number": case, "occurred_at": T.format(8), "status": "in_progress",
+            "event_id": "zz"}
+    answer = post(vsaa, "/case-events", {"events": [item] * 3}, 200).json()
+    assert outcomes(answer) == [("rejected", ["invalid_transition"])] * 3
+    assert answer["duplicates"] == 0

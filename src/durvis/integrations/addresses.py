@@ -4,8 +4,9 @@ internal addresses are allowed), and only hosts whose every address is public: n
 private, link-local (the cloud metadata service at 169.254.169.254), shared, reserved or
 multicast address, checked after DNS resolution when the address is saved and again on every
 delivery, which then connects to the very address it checked (a name cannot change what it
-resolves to between the check and the connection). `DURVIS_WEBHOOK_ALLOW_INTERNAL` turns the
-address checks off for demo mode and tests, never in production (`core.checks`).
+resolves to between the check and the connection). `DURVIS_WEBHOOK_ALLOW_INTERNAL` allows http,
+loopback and private addresses for demo mode and tests, never in production (settings refuse
+it); link-local addresses (the cloud metadata service) and 0.0.0.0 are refused even then.
 """
 
 from __future__ import annotations
@@ -38,35 +39,36 @@ def check_webhook_url(url: str) -> None:
         raise _url_error(gettext("A webhook address starts with https://."), "scheme")
     if not parts.hostname:
         raise _url_error(gettext("The address has no host."), "host")
-    if settings.DURVIS_WEBHOOK_ALLOW_INTERNAL:
-        return
     try:
         public_address(parts.hostname, parts.port or 443)
     except RefusedAddress:
         raise _url_error(gettext("The address leads to an internal network, which webhooks may "
                                  "not call."), "internal") from None
     except OSError:
-        raise _url_error(gettext("The host name of the address cannot be found."),
-                         "unresolvable") from None
+        if not settings.DURVIS_WEBHOOK_ALLOW_INTERNAL:  # demo and test names need not resolve
+            raise _url_error(gettext("The host name of the address cannot be found."),
+                             "unresolvable") from None
 
 
 def public_address(host: str, port: int) -> str:
     """The address to connect to for `host`: its first resolved address when every one of them
-    is public. Raises RefusedAddress when one is not (unless internal addresses are allowed),
-    OSError when the name does not resolve."""
+    may be called (public; loopback and private too where internal addresses are allowed; never
+    link-local). Raises RefusedAddress when one may not, OSError when the name does not
+    resolve."""
     resolved = [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
-    if not settings.DURVIS_WEBHOOK_ALLOW_INTERNAL:
-        for address in resolved:
-            if not _is_public(str(address)):
-                raise RefusedAddress(f"{host} resolves to an internal address")
+    for address in resolved:
+        if not _callable(str(address)):
+            raise RefusedAddress(f"{host} resolves to an internal address")
     return str(resolved[0])
 
 
-def _is_public(address: str) -> bool:
+def _callable(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    if ip.is_link_local or ip.is_unspecified:  # the cloud metadata service: never
+        return False
+    return bool(settings.DURVIS_WEBHOOK_ALLOW_INTERNAL) or (ip.is_global and not ip.is_multicast)
 
 
 def _url_error(message: str, code: str) -> ValidationError:

@@ -381,8 +381,9 @@ def record_status_events(actor: Actor, events: Sequence[StatusEvent]) -> list[It
                     "unmapped_status")
             continue
         pending.append(_Pending(index, event, case, status, _dedup_key(event, status)))
-    _drop_duplicates(pending, results)
+    repeats = _drop_duplicates(pending, results)
     accepted = _apply_in_time_order(actor, pending, results)
+    _settle_repeats(repeats, results)
     _store(actor, accepted)
     return [results[i] for i in sorted(results)]
 
@@ -433,15 +434,20 @@ def _dedup_key(event: StatusEvent, status: str) -> str:
     return "h:" + hashlib.sha256(content.encode()).hexdigest()[:40]
 
 
-def _drop_duplicates(pending: list[_Pending], results: dict[int, ItemResult]) -> None:
+def _drop_duplicates(pending: list[_Pending], results: dict[int, ItemResult]
+                     ) -> dict[int, int]:
     """Take out of `pending` the events stored before and the repeats within the batch; their
-    results say `duplicate`. An `event_id` used before for another event (another status,
-    holder status or time) is refused on `event_id` (`conflict`), not taken for a repeat."""
+    results say `duplicate` (a repeat within the batch shares its first's outcome: `_settle_repeats`).
+    An `event_id` used before for another event (another status, holder status or time) is
+    refused on `event_id` (`conflict`), not taken for a repeat. Returns each repeat within the
+    batch with the index of its first."""
     stored = {(case_id, key): content for case_id, key, *content in CaseEvent.objects.filter(
         case__id__any_of={p.case.pk for p in pending},
         dedup_key__any_of={p.dedup_key for p in pending},
     ).values_list("case_id", "dedup_key", "status", "holder_status", "occurred_at")}
     seen: dict[tuple[int, str], list[Any]] = {}
+    first: dict[tuple[int, str], int] = {}
+    repeats: dict[int, int] = {}
     kept = []
     for item in pending:
         key = (item.case.pk, item.dedup_key)
@@ -449,13 +455,25 @@ def _drop_duplicates(pending: list[_Pending], results: dict[int, ItemResult]) ->
         earlier = stored.get(key, seen.get(key))
         if earlier is None:
             kept.append(item)
-            seen[key] = content
+            seen[key], first[key] = content, item.index
         elif earlier == content:
             results[item.index].outcome = "duplicate"
+            if key in first:
+                repeats[item.index] = first[key]
         else:
             _reject(results[item.index], "event_id",
                     "This event id was used for another event of the case.", "conflict")
     pending[:] = kept
+    return repeats
+
+
+def _settle_repeats(repeats: dict[int, int], results: dict[int, ItemResult]) -> None:
+    """A repeat within a batch of an event that was refused is refused alike: `duplicate`
+    would tell the sender it is stored."""
+    for index, first in repeats.items():
+        if results[first].outcome == "rejected":
+            results[index].outcome = "rejected"
+            results[index].errors = [dict(e) for e in results[first].errors]
 
 
 def _apply_in_time_order(actor: Actor, pending: list[_Pending],
