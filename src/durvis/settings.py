@@ -123,12 +123,12 @@ VAR_DIR = Path(env.str("DURVIS_VAR_DIR", default=str(BASE_DIR / "var")))
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'durvis.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the worker write while pages read; IMMEDIATE avoids lock upgrades mid-transaction;
-    # a writer waits up to 30 s for another (a `load_demo --reset` while `make run` serves)
+    # a writer waits up to 60 s for another (a `load_demo --reset` while `make run` serves)
     # instead of failing with "database is locked".
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=60000;",
         "transaction_mode": "IMMEDIATE",
-        "timeout": 30,
+        "timeout": 60,
     }
     # A file, not memory, so that a worker process started by a test sees the test's data.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
