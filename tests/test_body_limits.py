@@ -10,24 +10,26 @@ from django.conf import settings
 UTF8_MAX, SCALAR = 4, 40
 
 
-def worst_case_bytes(schema, definitions):
+def worst_case_bytes(schema, definitions, skip_base64=False):
     """The longest compact UTF-8 JSON a schema admits, in bytes; AssertionError for a part
-    without a bound (a string without maxLength, an array without maxItems)."""
+    without a bound (a string without maxLength, an array without maxItems). `skip_base64`: the
+    base64 strings are counted by their array's `x-max-total-length` instead."""
     if "$ref" in schema:
-        return worst_case_bytes(definitions[schema["$ref"].rsplit("/", 1)[-1]], definitions)
+        return worst_case_bytes(definitions[schema["$ref"].rsplit("/", 1)[-1]], definitions,
+                                skip_base64)
     for combinator in ("anyOf", "oneOf", "allOf"):
         if combinator in schema:
-            return max(worst_case_bytes(s, definitions) for s in schema[combinator])
+            return max(worst_case_bytes(s, definitions, skip_base64) for s in schema[combinator])
     kind = schema.get("type")
     if kind == "object":
         properties = schema.get("properties", {})
-        return 2 + sum(len(name) + 4 + worst_case_bytes(s, definitions)
+        return 2 + sum(len(name) + 4 + worst_case_bytes(s, definitions, skip_base64)
                        for name, s in properties.items())
     if kind == "array":
         assert "maxItems" in schema, f"an array without maxItems: {schema}"
         item = schema["items"]
         total = schema.get("x-max-total-length")
-        each = worst_case_bytes(item, {**definitions, "_skip_base64": total is not None})
+        each = worst_case_bytes(item, definitions, skip_base64=total is not None)
         return 2 + schema["maxItems"] * (each + 1) + (total or 0)
     if kind == "string":
         if "enum" in schema or "const" in schema:
@@ -36,7 +38,7 @@ def worst_case_bytes(schema, definitions):
             return SCALAR
         assert "maxLength" in schema, f"a string without maxLength: {schema}"
         if schema.get("contentEncoding") == "base64":
-            return 0 if definitions.get("_skip_base64") else 2 + schema["maxLength"]
+            return 0 if skip_base64 else 2 + schema["maxLength"]
         return 2 + schema["maxLength"] * UTF8_MAX
     return SCALAR
 
