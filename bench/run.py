@@ -16,6 +16,7 @@ BENCHMARKS = [
     "catalog_search",
     "register",
     "eaccount",
+    "outbox",
 ]
 
 

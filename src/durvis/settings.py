@@ -121,14 +121,21 @@ TEMPLATES = [
 VAR_DIR = Path(env.str("DURVIS_VAR_DIR", default=str(BASE_DIR / "var")))
 (VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'durvis.sqlite3'}")}
+# SQLite allows one writer at a time. Used as a server's database: WAL lets readers go on while
+# one writes; every transaction starts IMMEDIATE (it takes the write lock at BEGIN, so it never
+# fails half-way trying to upgrade a read lock); and a writer waits for the lock up to
+# DURVIS_SQLITE_TIMEOUT seconds before "database is locked" (5 s was too short: 20 batch requests
+# in flight queue longer than that). A server in front (gunicorn) must wait longer still.
+DURVIS_SQLITE_TIMEOUT = env.float("DURVIS_SQLITE_TIMEOUT", default=60.0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the worker write while pages read; IMMEDIATE avoids lock upgrades mid-transaction;
-    # a writer waits up to 60 s for another (a `load_demo --reset` while `make run` serves)
-    # instead of failing with "database is locked".
+    # a writer waits up to DURVIS_SQLITE_TIMEOUT seconds for another (a `load_demo --reset` while
+    # `make run` serves) instead of failing with "database is locked".
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=60000;",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                        f"PRAGMA busy_timeout={int(DURVIS_SQLITE_TIMEOUT * 1000)};",
         "transaction_mode": "IMMEDIATE",
-        "timeout": 60,
+        "timeout": DURVIS_SQLITE_TIMEOUT,
     }
     # A file, not memory, so that a worker process started by a test sees the test's data.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
@@ -150,6 +157,21 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# The worker (`manage.py run_worker`, durvis.core.worker): its scheduler runs every
+# DURVIS_SCHEDULER_INTERVAL seconds (wakes the worker for anything due, recovers dead workers); a
+# worker not seen for DURVIS_WORKER_DEAD_AFTER seconds is dead (on its own host, as soon as its
+# process is gone); a task left running by something else than a registered worker is failed
+# after DURVIS_WORKER_LOST_AFTER seconds. The worker looks for a task every
+# DURVIS_WORKER_POLL_SECONDS, and one round runs at most DURVIS_WORKER_ROUND_SECONDS before it
+# hands over to the next. `make run` restarts a worker that died after
+# DURVIS_WORKER_RESTART_DELAY seconds, doubling to DURVIS_WORKER_RESTART_MAX_DELAY.
+DURVIS_SCHEDULER_INTERVAL = env.float("DURVIS_SCHEDULER_INTERVAL", default=5.0)
+DURVIS_WORKER_DEAD_AFTER = env.float("DURVIS_WORKER_DEAD_AFTER", default=30.0)
+DURVIS_WORKER_LOST_AFTER = env.float("DURVIS_WORKER_LOST_AFTER", default=3600.0)
+DURVIS_WORKER_POLL_SECONDS = env.float("DURVIS_WORKER_POLL_SECONDS", default=1.0)
+DURVIS_WORKER_ROUND_SECONDS = env.float("DURVIS_WORKER_ROUND_SECONDS", default=60.0)
+DURVIS_WORKER_RESTART_DELAY = env.float("DURVIS_WORKER_RESTART_DELAY", default=1.0)
+DURVIS_WORKER_RESTART_MAX_DELAY = env.float("DURVIS_WORKER_RESTART_MAX_DELAY", default=60.0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -242,3 +242,32 @@ def test_a_redirect_is_not_a_delivery(setup, receiver, status_target):
     run_worker_until_idle()
     message.refresh_from_db()
     assert message.status == OutboxStatus.DEAD and hook.gets == 0
+
+
+def test_a_message_whose_turn_comes_too_late_for_its_lease_is_given_back_unsent(
+        setup, receiver, settings, monkeypatch):
+    """Messages are leased a few at a time, each until its turn can end; when the ones before it
+    took longer than their channel's longest (a record waiting for a busy database), it is not
+    sent under a lease that may run out: another worker may have it by then."""
+    settings.DURVIS_WEBHOOK_TIMEOUT = 0.5  # the longest delivery: 1 s
+    monkeypatch.setattr(integrations, "LEASE_MARGIN", timedelta(seconds=0.5))
+    admin, centre, institutions = setup
+    hook = receiver()
+    integrations.register_webhook(admin, institutions["VSAA"], hook.url, ["case.registered"])
+    open_case(centre)
+    open_case(centre)
+    deliver = integrations._deliver
+
+    def slowly(message):
+        deliver(message)
+        time.sleep(2.5)
+
+    monkeypatch.setattr(integrations, "_deliver", slowly)
+    assert integrations.deliver_due(limit=2) == 2  # one leased batch
+    assert len(hook.received) == 1
+    given_back = OutboxMessage.objects.get(status=OutboxStatus.PENDING)
+    assert given_back.leased_by == "" and given_back.attempts == 0
+    assert given_back.next_attempt_at <= timezone.now()
+    monkeypatch.setattr(integrations, "_deliver", deliver)
+    integrations.deliver_due()
+    assert len(hook.received) == 2

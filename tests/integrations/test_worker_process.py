@@ -3,25 +3,14 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from durvis.core.actor import Actor
 from durvis.integrations import services as integrations
 from durvis.integrations.models import OutboxMessage, OutboxStatus
 from tests.integrations.test_outbox import Receiver, open_case
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def database_url() -> str:
-    """The test database, as the worker process must see it."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+from tests.processes import ROOT, database_url
 
 
 @pytest.mark.django_db(transaction=True)

@@ -198,3 +198,64 @@ def test_a_late_event_that_does_not_change_the_status_tells_the_client_nothing(f
     family["own"].refresh_from_db()
     assert family["own"].status == "in_progress"
     assert not OutboxMessage.objects.filter(channel=OutboxChannel.EMAIL).exists()
+
+
+@pytest.fixture
+def locked(monkeypatch):
+    """Make the database answer "database is locked" to the next `times` writes of a delivery's
+    outcome (as SQLite does when another writer holds the lock beyond the busy time-out)."""
+    from django.db import OperationalError
+    from django.db.models import QuerySet
+
+    update = QuerySet.update
+    left = {"times": 0}
+
+    def maybe_locked(queryset, **changes):
+        if queryset.model is OutboxMessage and "attempts" in changes and left["times"]:
+            left["times"] -= 1
+            raise OperationalError("database is locked")
+        return update(queryset, **changes)
+
+    monkeypatch.setattr(QuerySet, "update", maybe_locked)
+    return left
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_e_mail_goes_out_once_when_recording_it_meets_a_locked_database(smtp, client_case,
+                                                                          locked):
+    _, case, holder = client_case
+    change_status(holder, case)
+    locked["times"] = 3  # passes: the record is written again until the database takes it
+    deliver()
+    assert len(smtp.messages) == 1
+    assert OutboxMessage.objects.get(channel=OutboxChannel.EMAIL).status == OutboxStatus.DELIVERED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_e_mail_that_cannot_be_recorded_is_not_sent(smtp, client_case, locked, monkeypatch):
+    _, case, holder = client_case
+    change_status(holder, case)
+    monkeypatch.setattr("durvis.core.worker.LOCKED_PATIENCE", 0.3)
+    locked["times"] = 10  # outlasts the patience: the write fails for good
+    with pytest.raises(Exception, match="database is locked"):
+        deliver()
+    assert smtp.messages == []  # dropped before the end of its DATA: the server discarded it
+    message = OutboxMessage.objects.get(channel=OutboxChannel.EMAIL)
+    assert message.status == OutboxStatus.PENDING and message.leased_by  # till its lease ends
+    OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+    locked["times"] = 0
+    deliver()
+    assert len(smtp.messages) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_sms_goes_out_once_when_recording_it_meets_a_locked_database(gateway, client_case,
+                                                                       locked):
+    person, case, holder = client_case
+    messaging.set_preference(Actor(kind="person", person=person), person, "status_changes",
+                             "sms", True)
+    change_status(holder, case)
+    locked["times"] = 3
+    deliver()
+    assert len(gateway.received) == 1
+    assert OutboxMessage.objects.get(channel=OutboxChannel.SMS).status == OutboxStatus.DELIVERED

@@ -7,5 +7,6 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        # The registries' start-up checks, as system checks.
-        from durvis.core import checks  # noqa: F401
+        # The registries' start-up checks, as system checks; the domain events, the worker's
+        # first source of work.
+        from durvis.core import checks, events  # noqa: F401

@@ -12,6 +12,10 @@ the worker runs the handlers after the change has committed:
   earlier one for the same subscriber waits for a retry; a dead letter no longer holds the key;
 - **retried with back-off** (10 s doubling to one hour), a dead letter after `MAX_ATTEMPTS`, which
   `replay` sends again;
+- **leased**: a worker leases the deliveries it runs (`durvis.core.worker`); those of a worker
+  that died are given back at once by the scheduler, and a delivery is marked done only by the
+  holder of its lease, in the handler's transaction, so two workers never both commit its
+  effects;
 - **in batches**: a handler gets a list of events (a batch of 1,000 status events is one call),
   so it can ask a base register once for all of them; when a batch fails, its events are run
   one by one, so one bad event does not hold the others back.
@@ -29,17 +33,18 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Min
 from django.utils import timezone
-from django_tasks import task
 
 from durvis.core.actor import Actor
 from durvis.core.bulk import JsonEncoder
 from durvis.core.models import DeliveryStatus, DomainEvent, EventDelivery
 from durvis.core.registry import Registry
+from durvis.core.worker import SOURCES, Source, retry_locked, wake, worker_id
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +125,7 @@ def publish(actor: Actor, name: str, items: Sequence[tuple[str, dict[str, Any]]]
         else:
             _insert_orm(actor, name, items, subscribers)
         if subscribers:
-            transaction.on_commit(_wake_worker)
+            transaction.on_commit(wake)
     return len(items)
 
 
@@ -154,8 +159,8 @@ def _insert_postgresql(actor: Actor, name: str, items: Sequence[tuple[str, dict[
             f"  SELECT %s, value->>0, value->1, %s, now() FROM item ORDER BY n "
             f"  RETURNING id, key) "
             f"INSERT INTO {delivery_table} (event_id, subscriber, key, status, attempts, "
-            f"  next_attempt_at, last_error) "
-            f"SELECT event.id, subscriber, event.key, %s, 0, now(), '' "
+            f"  next_attempt_at, leased_by, last_error) "
+            f"SELECT event.id, subscriber, event.key, %s, 0, now(), '', '' "
             f"FROM event CROSS JOIN unnest(%s::text[]) AS subscriber",
             [json.dumps(list(items), cls=JsonEncoder), name, actor.audit_id[:40],
              DeliveryStatus.PENDING, subscribers])
@@ -167,23 +172,6 @@ def _json(payload: dict[str, Any]) -> dict[str, Any]:
     return decoded
 
 
-def _wake_worker() -> None:
-    dispatch_events.enqueue()
-
-
-@task()
-def dispatch_events() -> int:
-    """The worker's task (`manage.py db_worker`): run every delivery that is due; if some wait
-    for a retry, come back when the first is due."""
-    ran = 0
-    while (count := dispatch_due()) > 0:
-        ran += count
-    due = next_due_at()
-    if due is not None:
-        dispatch_events.using(run_after=max(due, timezone.now())).enqueue()
-    return ran
-
-
 def backoff(attempts: int) -> timedelta:
     """Exponential: 10 s, 20 s, 40 s ... capped at one hour."""
     return timedelta(seconds=min(10 * 2 ** (attempts - 1), 3600))
@@ -191,14 +179,16 @@ def backoff(attempts: int) -> timedelta:
 
 def dispatch_due(limit: int = BATCH) -> int:
     """Run the deliveries that are due, oldest first; returns how many were run (handled or
-    failed). Rows are leased first, so parallel workers never run one delivery twice at once."""
+    failed). Rows are leased first (for `LEASE`, or until the scheduler finds this worker
+    dead), so parallel workers never run one delivery twice at once."""
     now = timezone.now()
+    me = worker_id()
     with transaction.atomic():
         due = list(EventDelivery.objects.select_for_update(skip_locked=True)
                    .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
                    .select_related("event").order_by("pk")[:limit])
         EventDelivery.objects.filter(pk__in=[d.pk for d in due]).update(
-            next_attempt_at=now + LEASE)
+            next_attempt_at=now + LEASE, leased_by=me)
     by_subscriber: dict[str, list[EventDelivery]] = defaultdict(list)
     for delivery in due:
         by_subscriber[delivery.subscriber].append(delivery)
@@ -229,7 +219,7 @@ def _in_order(subscriber_key: str, deliveries: list[EventDelivery]) -> list[Even
             by_blocker[earliest[delivery.key]].append(delivery.pk)
         for blocker, pks in by_blocker.items():
             EventDelivery.objects.filter(pk__in=pks).update(
-                next_attempt_at=due.get(blocker) or timezone.now())
+                next_attempt_at=due.get(blocker) or timezone.now(), leased_by="")
     return runnable
 
 
@@ -247,6 +237,9 @@ def _run(subscriber_key: str, deliveries: list[EventDelivery]) -> int:
                 handle([_event(d) for d in deliveries])
                 _done(deliveries)
             return len(deliveries)
+        except LeaseLost:  # some were taken over: run those still held one by one
+            log.warning("subscriber %s: part of a batch of %d was taken over by another worker",
+                        subscriber_key, len(deliveries))
         except Exception:  # any failure of a handler is retried, one event at a time
             log.info("subscriber %s failed on a batch of %d; running them one by one",
                      subscriber_key, len(deliveries))
@@ -254,18 +247,27 @@ def _run(subscriber_key: str, deliveries: list[EventDelivery]) -> int:
     for delivery in deliveries:
         if delivery.key in failed_keys:  # an earlier event of the key failed: keep the order
             EventDelivery.objects.filter(pk=delivery.pk).update(
-                next_attempt_at=timezone.now() + backoff(1))
+                next_attempt_at=timezone.now() + backoff(1), leased_by="")
             continue
         try:
             with transaction.atomic():
                 handle([_event(delivery)])
                 _done([delivery])
+        except LeaseLost:
+            log.warning("subscriber %s: event %s was taken over by another worker",
+                        subscriber_key, delivery.event_id)
         except Exception as error:
             log.warning("subscriber %s failed on event %s: %s", subscriber_key,
                         delivery.event_id, error)
-            _failed(delivery, "".join(traceback.format_exception_only(error)).strip())
+            message = "".join(traceback.format_exception_only(error)).strip()
+            retry_locked(partial(_failed, delivery, message))
             failed_keys.add(delivery.key)
     return len(deliveries)
+
+
+class LeaseLost(Exception):
+    """The deliveries being marked done are no longer leased by this worker (the scheduler took
+    it for dead and another worker took them over): the handler's transaction rolls back."""
 
 
 def _event(delivery: EventDelivery) -> Event:
@@ -274,18 +276,31 @@ def _event(delivery: EventDelivery) -> Event:
 
 
 def _done(deliveries: list[EventDelivery]) -> None:
-    EventDelivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(
-        status=DeliveryStatus.DONE, done_at=timezone.now(), last_error="")
+    """Mark the deliveries done, in the handler's transaction, if this worker still holds
+    them; raises LeaseLost otherwise."""
+    done = EventDelivery.objects.filter(
+        pk__in=[d.pk for d in deliveries], status=DeliveryStatus.PENDING, leased_by=worker_id(),
+    ).update(status=DeliveryStatus.DONE, done_at=timezone.now(), last_error="", leased_by="")
+    if done != len(deliveries):
+        raise LeaseLost
 
 
 def _failed(delivery: EventDelivery, error: str, *, permanent: bool = False) -> None:
     attempts = delivery.attempts + 1
-    changes: dict[str, Any] = {"attempts": attempts, "last_error": error[:2000]}
+    changes: dict[str, Any] = {"attempts": attempts, "last_error": error[:2000], "leased_by": ""}
     if permanent or attempts >= MAX_ATTEMPTS:
         changes["status"] = DeliveryStatus.DEAD
     else:
         changes["next_attempt_at"] = timezone.now() + backoff(attempts)
-    EventDelivery.objects.filter(pk=delivery.pk).update(**changes)
+    EventDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING,
+                                 leased_by=worker_id()).update(**changes)
+
+
+def release(worker_ids: Sequence[str]) -> int:
+    """Make the deliveries leased by these (dead) workers due now; returns how many."""
+    return EventDelivery.objects.filter(
+        status=DeliveryStatus.PENDING, leased_by__in=list(worker_ids),
+    ).update(leased_by="", next_attempt_at=timezone.now())
 
 
 def next_due_at() -> datetime | None:
@@ -305,7 +320,10 @@ def replay(delivery_id: int) -> bool:
     """Run a dead letter again (its handler or the data it needed was fixed); returns whether
     there was such a dead letter. The caller checks the actor's right and audits."""
     changed = EventDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.DEAD).update(
-        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=timezone.now())
+        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=timezone.now(), leased_by="")
     if changed:
-        transaction.on_commit(_wake_worker)
+        transaction.on_commit(wake)
     return bool(changed)
+
+
+SOURCES.register(Source("events", dispatch_due, next_due_at, release))

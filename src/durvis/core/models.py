@@ -3,7 +3,8 @@ and the abstract model of every record that belongs to a client.
 
 An event is written by `durvis.core.events.publish` in the transaction of the change it
 describes, with one `EventDelivery` per subscriber; a rolled-back change leaves neither. The
-worker runs the deliveries (see `durvis.core.events.dispatch_due`).
+worker runs the deliveries (see `durvis.core.events.dispatch_due`); each running worker process
+has a `WorkerProcess` row (see `durvis.core.worker`).
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ class EventDelivery(models.Model):
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices,
                               default=DeliveryStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Due time; while a worker runs it, the end of its lease (`leased_by`: the worker's id).
     next_attempt_at = models.DateTimeField()
+    leased_by = models.CharField(max_length=64, blank=True, default="")
     last_error = models.TextField(blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
 
@@ -59,6 +62,22 @@ class EventDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscriber} ← {self.event_id} ({self.status})"
+
+
+class WorkerProcess(models.Model):
+    """A running worker process (`manage.py run_worker`), registered when it starts, seen again
+    at every scheduler tick and removed when it stops; a row that stops being seen (or whose
+    process is gone from this host) is a dead worker, whose leases and running task the
+    scheduler gives back (`durvis.core.worker.recover`)."""
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"worker {self.worker_id}"
 
 
 class ClientOwned(models.Model):

@@ -6,5 +6,6 @@ class IntegrationsConfig(AppConfig):
     label = "integrations"
 
     def ready(self) -> None:
-        # Plug the integration rules and API scopes into the platform's registries.
-        from durvis.integrations import rules  # noqa: F401
+        # Plug the integration rules and API scopes into the platform's registries, and the
+        # outbox into the worker's sources of work.
+        from durvis.integrations import rules, services  # noqa: F401

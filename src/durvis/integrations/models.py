@@ -92,7 +92,9 @@ class OutboxMessage(models.Model):
     status = models.CharField(max_length=12, choices=OutboxStatus.choices,
                               default=OutboxStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Due time; while a worker sends it, the end of its lease (`leased_by`: the worker's id).
     next_attempt_at = models.DateTimeField()
+    leased_by = models.CharField(max_length=64, blank=True, default="")
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)

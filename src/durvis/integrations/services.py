@@ -1,6 +1,22 @@
 """Integration services (B9): API clients and their tokens, idempotent writes, webhooks, and the
 outbox: every message that leaves the platform is written here in the transaction of the change
-that causes it, then delivered by the worker (`deliver_due`)."""
+that causes it, then delivered by the worker (`deliver_due`, the worker's "outbox" source).
+
+Delivery is at least once, and as near to once as each channel allows:
+
+- an **e-mail** is recorded as delivered at the moment it is sent (`mail.send_recorded`: before
+  the last line of SMTP's DATA), so it never goes out twice, whatever fails around it; a worker
+  killed in the microseconds between the two loses it instead;
+- an **SMS** and a **webhook** are recorded right after the gateway's or the endpoint's answer
+  (the write is retried while the database is locked, so a busy database does not cause a
+  repeat); a worker that dies in between, or a lease that runs out while an answer is awaited,
+  sends it again with the same `Idempotency-Key` (webhooks) or `reference` (the SMS gateway,
+  which sends a reference once): the receiver recognises the repeat.
+
+A worker leases a few messages at a time (`CLAIM`), each for as long as the deliveries before it
+and its own may take by their channels' time-outs (`lease`: a short delivery, a short lease);
+one whose turn comes too late is given back unsent. The scheduler gives a dead worker's leases
+back at once (`durvis.core.worker`)."""
 
 from __future__ import annotations
 
@@ -13,9 +29,10 @@ import smtplib
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -27,14 +44,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
-from django_tasks import task
 
 from durvis.access.policy import decide, require
 from durvis.audit.services import record
 from durvis.catalog.models import Service
 from durvis.core.actor import Actor, ApiGrant
+from durvis.core.worker import SOURCES, Source, retry_locked, wake, worker_id
 from durvis.identity.models import Institution
-from durvis.integrations import sms
+from durvis.integrations import mail, sms
 from durvis.integrations.addresses import check_webhook_url, webhook_opener
 from durvis.integrations.models import (
     ApiClient,
@@ -48,7 +65,6 @@ from durvis.integrations.rules import SCOPES, WEBHOOK_TYPES, IntegrationAction
 
 TOKEN_PREFIX = "dv"  # noqa: S105 - the public prefix of every token, not a secret
 MAX_ATTEMPTS = 8
-LEASE = timedelta(minutes=2)
 
 
 # --- API clients -------------------------------------------------------------------------------
@@ -224,25 +240,8 @@ def emit(event: str, institution_ids: Iterable[int], items: list[dict[str, Any]]
         for endpoint in endpoints
     ]
     OutboxMessage.objects.bulk_create(messages)
-    transaction.on_commit(_wake_worker)
+    transaction.on_commit(wake)
     return len(messages)
-
-
-def _wake_worker() -> None:
-    deliver_outbox.enqueue()
-
-
-@task()
-def deliver_outbox() -> int:
-    """The worker's task (`manage.py db_worker`): deliver everything due; if messages wait for
-    a retry, come back when the first is due."""
-    delivered = 0
-    while (count := deliver_due()) > 0:
-        delivered += count
-    due = next_due_at()
-    if due is not None:
-        deliver_outbox.using(run_after=max(due, timezone.now())).enqueue()
-    return delivered
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -257,20 +256,69 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(10 * 2 ** (attempts - 1), 3600))
 
 
+CLAIM = 10
+LEASE_MARGIN = timedelta(seconds=10)
+
+
 def deliver_due(limit: int = 50) -> int:
-    """Deliver the messages that are due; returns how many were attempted. Rows are leased
-    first (so that parallel workers never send one message twice at once), then sent outside
-    any transaction. A failed delivery is recorded on its message (retried after `backoff`,
-    dead after MAX_ATTEMPTS or a permanent refusal), not raised."""
+    """Deliver up to `limit` messages that are due, oldest first; returns how many were
+    attempted. They are leased `CLAIM` at a time, each until the latest its delivery can end if
+    every one before it takes its channel's longest (`lease`): parallel workers never send one
+    message at once, and a message whose turn comes too late for its lease is given back
+    unsent. Sent outside any transaction; a failed delivery is recorded on its message (retried
+    after `backoff`, dead after MAX_ATTEMPTS or a permanent refusal), not raised."""
+    attempted = 0
+    while attempted < limit and (batch := retry_locked(partial(
+            _lease_due, min(CLAIM, limit - attempted)))):
+        for message in batch:
+            if timezone.now() + _longest(message.channel) > message.next_attempt_at:
+                retry_locked(partial(_give_back, message))
+            else:
+                _deliver(message)
+        attempted += len(batch)
+    return attempted
+
+
+def lease(channel: str) -> timedelta:
+    """How long one delivery by `channel` is leased: the longest it takes and a margin. A short
+    delivery has a short lease, so the message of a worker lost without a trace (not a
+    registered worker) is sent again soon."""
+    return _longest(channel) + LEASE_MARGIN
+
+
+def _longest(channel: str) -> timedelta:
+    """Connecting and waiting for the answer, each within the channel's time-out."""
+    timeout = (settings.EMAIL_TIMEOUT if channel == OutboxChannel.EMAIL
+               else settings.DURVIS_WEBHOOK_TIMEOUT) or 10
+    return timedelta(seconds=2 * timeout)
+
+
+def _lease_due(count: int) -> list[OutboxMessage]:
     now = timezone.now()
     with transaction.atomic():
-        due = list(OutboxMessage.objects.select_for_update(skip_locked=True)
+        due = list(OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
+                   .select_related("endpoint")
                    .filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
-                   .order_by("next_attempt_at")[:limit])
-        OutboxMessage.objects.filter(pk__in=[m.pk for m in due]).update(next_attempt_at=now + LEASE)
-    for message in due:
-        _deliver(message)
-    return len(due)
+                   .order_by("next_attempt_at", "pk")[:count])
+        end = now
+        for message in due:
+            end += lease(message.channel)
+            message.leased_by, message.next_attempt_at = worker_id(), end
+        OutboxMessage.objects.bulk_update(due, ["leased_by", "next_attempt_at"])
+    return due
+
+
+def _give_back(message: OutboxMessage) -> None:
+    OutboxMessage.objects.filter(
+        pk=message.pk, status=OutboxStatus.PENDING, leased_by=message.leased_by,
+    ).update(leased_by="", next_attempt_at=timezone.now())
+
+
+def release_leases(worker_ids: Sequence[str]) -> int:
+    """Make the messages leased by these (dead) workers due now; returns how many."""
+    return OutboxMessage.objects.filter(
+        status=OutboxStatus.PENDING, leased_by__in=list(worker_ids),
+    ).update(leased_by="", next_attempt_at=timezone.now())
 
 
 def sms_available() -> bool:
@@ -287,18 +335,22 @@ def enqueue_notification(channel: str, recipient: str, event: str, subject: str,
         channel=channel, recipient=recipient, event=event,
         payload={"subject": subject, "body": body}, idempotency_key=secrets.token_hex(16),
         next_attempt_at=timezone.now())
-    transaction.on_commit(_wake_worker)
+    transaction.on_commit(wake)
     return message
 
 
 def _deliver(message: OutboxMessage) -> None:
-    senders = {OutboxChannel.WEBHOOK: _deliver_webhook, OutboxChannel.EMAIL: _deliver_email,
-               OutboxChannel.SMS: _deliver_sms}
+    if message.channel == OutboxChannel.EMAIL:
+        _deliver_email(message)
+        return
+    senders = {OutboxChannel.WEBHOOK: _deliver_webhook, OutboxChannel.SMS: _deliver_sms}
     error, permanent = senders[OutboxChannel(message.channel)](message)
-    _record_attempt(message, error, permanent)
+    retry_locked(partial(_record_attempt, message, error, permanent))
 
 
-def _deliver_email(message: OutboxMessage) -> tuple[str, bool]:
+def _deliver_email(message: OutboxMessage) -> None:
+    """Sent and recorded in one step (`mail.send_recorded`); a failure before it is recorded as
+    usual, and so is a refusal that comes after it."""
     email = EmailMessage(
         subject=message.payload["subject"], body=message.payload["body"],
         from_email=settings.DEFAULT_FROM_EMAIL, to=[message.recipient],
@@ -306,12 +358,23 @@ def _deliver_email(message: OutboxMessage) -> tuple[str, bool]:
                                           domain="durvis.example.lv"),
                  "Auto-Submitted": "auto-generated"})
     try:
-        email.send()
+        mail.send_recorded(email, partial(_record_sent, message))
     except smtplib.SMTPRecipientsRefused as exc:
-        return f"recipient refused: {list(exc.recipients.values())[:1]}"[:500], True
+        error = f"recipient refused: {list(exc.recipients.values())[:1]}"[:500]
+        retry_locked(partial(_record_attempt, message, error, True))
+    except mail.SentThenRefused as exc:
+        retry_locked(partial(_record_attempt, message, f"refused after sending: {exc}"[:500],
+                             exc.smtp_code >= 500))
     except (smtplib.SMTPException, OSError) as exc:
-        return f"{type(exc).__name__}: {exc}"[:500], False
-    return "", False
+        retry_locked(partial(_record_attempt, message, f"{type(exc).__name__}: {exc}"[:500]))
+
+
+def _record_sent(message: OutboxMessage) -> bool:
+    """Delivered, if this worker still holds the message (else another one sends it)."""
+    return bool(retry_locked(lambda: OutboxMessage.objects.filter(
+        pk=message.pk, status=OutboxStatus.PENDING, leased_by=message.leased_by,
+    ).update(status=OutboxStatus.DELIVERED, delivered_at=timezone.now(), last_error="",
+             attempts=message.attempts + 1, leased_by="")))
 
 
 def _deliver_sms(message: OutboxMessage) -> tuple[str, bool]:
@@ -328,7 +391,8 @@ _WEBHOOK_OPENER = webhook_opener()
 
 
 def _deliver_webhook(message: OutboxMessage) -> tuple[str, bool]:
-    endpoint = WebhookEndpoint.objects.get(pk=message.endpoint_id or 0)
+    endpoint = message.endpoint
+    assert endpoint is not None  # a webhook has one (a constraint)
     body = json.dumps({"id": message.idempotency_key, "event": message.event,
                        "data": message.payload}, cls=DjangoJSONEncoder).encode()
     request = urllib.request.Request(endpoint.url, data=body, method="POST", headers={  # noqa: S310
@@ -361,8 +425,9 @@ def _record_attempt(message: OutboxMessage, error: str, permanent: bool = False)
     elif permanent or attempts >= MAX_ATTEMPTS:
         changes = {"status": OutboxStatus.DEAD, "last_error": error}
     else:
-        changes = {"next_attempt_at": now + backoff(attempts), "last_error": error}
-    OutboxMessage.objects.filter(pk=message.pk).update(attempts=attempts, **changes)
+        changes = {"status": OutboxStatus.PENDING, "next_attempt_at": now + backoff(attempts),
+                   "last_error": error}
+    OutboxMessage.objects.filter(pk=message.pk).update(attempts=attempts, leased_by="", **changes)
 
 
 def next_due_at() -> Any:
@@ -393,11 +458,12 @@ def replay(actor: Actor, message: OutboxMessage) -> None:
     if endpoint is None or not decide(actor, IntegrationAction.MANAGE_INTEGRATIONS, endpoint.institution):
         raise PermissionDenied
     if not OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.DEAD).update(
-            status=OutboxStatus.PENDING, attempts=0, next_attempt_at=timezone.now()):
+            status=OutboxStatus.PENDING, attempts=0, next_attempt_at=timezone.now(),
+            leased_by=""):
         raise ValidationError(gettext("Only a message that failed for good is sent again."),
                               code="not_dead")
     record(actor, "integrations.outbox.replay", message)
-    transaction.on_commit(_wake_worker)
+    transaction.on_commit(wake)
 
 
 def clients_of(institution: Institution) -> list[ApiClient]:
@@ -490,7 +556,7 @@ def send_test_event(actor: Actor, endpoint: WebhookEndpoint) -> OutboxMessage:
         endpoint=endpoint, event=TEST_EVENT, payload={"items": []},
         idempotency_key=secrets.token_hex(16), next_attempt_at=timezone.now())
     record(actor, "integrations.webhook.test", endpoint)
-    transaction.on_commit(_wake_worker)
+    transaction.on_commit(wake)
     return message
 
 
@@ -507,3 +573,6 @@ def failing(actor: Actor, institution: Institution, limit: int = 50) -> list[Out
     return list(OutboxMessage.objects.filter(endpoint__institution=institution).filter(
         Q(status=OutboxStatus.DEAD) | Q(status=OutboxStatus.PENDING, attempts__gt=0))
         .select_related("endpoint").order_by("-created_at", "-pk")[:limit])
+
+
+SOURCES.register(Source("outbox", deliver_due, next_due_at, release_leases))
