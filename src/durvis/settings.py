@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "durvis.identity.sessions.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "durvis.core.middleware.MethodNotAllowedPageMiddleware",
     # Last: turns a sign-in that axes locked out into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -27,9 +27,11 @@ def test_create_client_shows_the_token_once_and_stores_its_hash(admin_client, ca
     response = admin_client.post("/administration/integrations/clients/", {
         "client-name": "VSAA lietvedība", "client-operations": ["cases:read", "cases:write"],
         "client-services": [catalogue["childbirth"].pk]})
-    page = response.content.decode()
-    token = page.split('id="token" type="text" readonly value="')[1].split('"')[0]
+    assert response.status_code == 302  # a reload of the token's page makes no second client
+    page = admin_client.get(response["Location"]).content.decode()
+    token = page.split('id="secret" type="text" readonly value="')[1].split('"')[0]
     client = ApiClient.objects.get()
+    assert admin_client.get(response["Location"]).status_code == 410
     assert authenticate(token) == client
     assert token not in client.token_hash and client.token_prefix in token
     assert token not in admin_client.get("/administration/integrations/").content.decode()
@@ -58,7 +60,7 @@ def test_webhook_and_dead_letter_replay(admin_client, staff, api_client_factory)
     response = admin_client.post("/administration/integrations/webhooks/", {
         "webhook-url": "http://127.0.0.1:9/hook", "webhook-events": ["case.registered"]})
     endpoint = WebhookEndpoint.objects.get()
-    assert_shown_once(response, endpoint.secret)
+    assert_shown_once(admin_client, response, endpoint.secret)
     from django.utils import timezone
 
     message = OutboxMessage.objects.create(endpoint=endpoint, event="case.registered", payload={},

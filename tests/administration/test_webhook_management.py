@@ -57,14 +57,22 @@ def test_rotating_the_secret_asks_first(admin, endpoint):
     shown = admin.post(url(endpoint, "rotate-secret/"), {"confirmed": "yes"})
     endpoint.refresh_from_db()
     assert endpoint.secret != old
-    assert_shown_once(shown, endpoint.secret)
+    assert_shown_once(admin, shown, endpoint.secret)
 
 
-def assert_shown_once(response, secret):
-    """A secret is on its page, never cached, and never in a cookie (the messages cookie)."""
-    assert response.status_code == 200 and f'value="{secret}"' in response.content.decode()
-    assert "no-store" in response["Cache-Control"]
+def assert_shown_once(http, response, secret):
+    """A secret is handed over by a redirect (a reload never repeats the POST) to a page that
+    shows it once, never cached; never in a cookie (the messages cookie); asked for again, the
+    page says it was shown (410) and the secret is not on it."""
+    assert response.status_code == 302 and secret not in response.content.decode()
     assert all(secret not in morsel.value for morsel in response.cookies.values())
+    shown = http.get(response["Location"])
+    assert shown.status_code == 200 and f'value="{secret}"' in shown.content.decode()
+    assert "no-store" in shown["Cache-Control"]
+    again = http.get(response["Location"])
+    assert again.status_code == 410 and secret not in again.content.decode()
+    assert "no-store" in again["Cache-Control"]
+    return shown
 
 
 def test_another_institutions_endpoint_does_not_exist(client, staff, staff_login, endpoint):

@@ -22,6 +22,7 @@ PAGES = [
     ("embed", "/embed/?q=pabalsts", 200, ".service-card"),
     ("staff-login", "/staff/login/", 200, "#id_username"),
     ("not-found", "/services/999999/", 404, "h1"),
+    ("method-not-allowed", "/signout/", 405, "h1"),
 ]
 LANGUAGES = {"lv": "", "en": "/en"}
 

@@ -196,3 +196,40 @@ def test_every_step_is_audited_without_the_code_or_the_address(person, me):
     assert all(e.actor_id == f"person:{person.pk}" for e in events)
     text = " ".join(str(e.details) for e in events)
     assert code not in text and "jauna@" not in text
+
+
+def test_a_sent_code_is_removed_from_the_outbox(person, me, mailoutbox):
+    """Issue 11 (C2): the code reaches the person, and no copy stays readable in the database."""
+    from durvis.integrations import services as integrations
+
+    messaging.request_contact_change(me, person, "email", "jauna@example.lv")
+    code = sent_code("jauna@example.lv")
+    assert integrations.deliver_due() == 1
+    assert code in mailoutbox[0].body and code in mailoutbox[0].subject
+    message = OutboxMessage.objects.get(recipient="jauna@example.lv")
+    assert message.status == "delivered"
+    assert code not in str(message.payload) and message.payload["purged"]
+
+
+def test_a_code_given_up_on_is_removed_from_the_outbox(person, me, sms_gateway):
+    """A code whose SMS failed for good is removed too; the attempt's error stays."""
+    from durvis.integrations import services as integrations
+
+    messaging.request_contact_change(me, person, "phone", "+37129123456")
+    code = sent_code("+37129123456")
+    OutboxMessage.objects.filter(recipient="+37129123456").update(
+        attempts=integrations.MAX_ATTEMPTS - 1)
+    integrations.deliver_due()
+    message = OutboxMessage.objects.get(recipient="+37129123456")
+    assert message.status == "dead" and message.last_error
+    assert code not in str(message.payload)
+
+
+def test_other_notifications_keep_their_text_after_delivery(mailoutbox):
+    from durvis.integrations import services as integrations
+
+    integrations.enqueue_notification("email", "a@example.lv", "case.status_changed",
+                                      "Case 123", "Your case moved on.")
+    integrations.deliver_due()
+    message = OutboxMessage.objects.get(recipient="a@example.lv")
+    assert message.status == "delivered" and message.payload["body"] == "Your case moved on."

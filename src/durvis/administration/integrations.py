@@ -3,16 +3,20 @@ letters of the outbox, and its own status names mapped onto the standard ones.""
 
 from __future__ import annotations
 
+import secrets
+from enum import StrEnum
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import URLValidator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from durvis.access.policy import decide
 from durvis.administration.confirm import ask, confirmed
@@ -22,7 +26,7 @@ from durvis.core.forms import Form
 from durvis.identity.models import Institution
 from durvis.identity.sessions import actor_from_request
 from durvis.integrations import services as integrations
-from durvis.integrations.models import ApiClient, OutboxMessage, WebhookEndpoint
+from durvis.integrations.models import ApiClient, OutboxMessage
 from durvis.integrations.rules import SCOPES, WEBHOOK_TYPES, IntegrationAction
 from durvis.register import queries as register_queries
 from durvis.register import services as register
@@ -41,17 +45,23 @@ class ApiClientForm(Form):
 
 
 class WebhookForm(Form):
-    url = forms.URLField(label=gettext_lazy("Address (URL)"), max_length=500, assume_scheme="https")
+    url = forms.CharField(label=gettext_lazy("Address (URL)"), max_length=500)
     events = forms.MultipleChoiceField(
         label=gettext_lazy("Events"), widget=forms.CheckboxSelectMultiple,
         choices=lambda: WEBHOOK_TYPES.choices(lambda kind: str(kind.description)))
 
     def clean_url(self) -> str:
+        """The address's own faults first (`ftp://…` is told it must start with https://, not
+        that it is not a URL), then whether it is a well-formed URL at all; an address typed
+        without a scheme is taken as https."""
         url: str = self.cleaned_data["url"]
+        if "://" not in url:
+            url = f"https://{url}"
         try:
             integrations.check_webhook_url(url)
         except ValidationError as error:
             raise ValidationError(error.error_dict["url"]) from None
+        URLValidator(schemes=["http", "https"])(url)
         return url
 
 
@@ -105,8 +115,7 @@ def create_client(request: HttpRequest) -> HttpResponse:
     client, token = integrations.create_api_client(
         actor, institution, form.cleaned_data["name"],
         form.cleaned_data["operations"], form.cleaned_data["services"])
-    return render(request, "administration/api_client_created.html",
-                  {"client": client, "token": token})
+    return hand_over(request, SecretKind.API_TOKEN, token, client.pk)
 
 
 @staff_required
@@ -136,7 +145,7 @@ def create_webhook(request: HttpRequest) -> HttpResponse:
         return _invalid(request, form)
     endpoint = integrations.register_webhook(actor, institution,
                                              form.cleaned_data["url"], form.cleaned_data["events"])
-    return show_secret(request, _("Webhook added"), endpoint.secret, endpoint)
+    return hand_over(request, SecretKind.WEBHOOK_ADDED, endpoint.secret, endpoint.pk)
 
 
 @staff_required
@@ -210,12 +219,68 @@ def _invalid(request: HttpRequest, form: forms.Form) -> HttpResponse:
     return render(request, "administration/form_errors.html", {"form": form}, status=422)
 
 
-def show_secret(request: HttpRequest, title: str, secret: str,
-                endpoint: WebhookEndpoint) -> HttpResponse:
-    """The page that shows a webhook's signing secret once, never cached (a secret does not
-    travel in the messages cookie or reach a shared cache)."""
+class SecretKind(StrEnum):
+    """What a secret shown once is: a new API client's token, or a webhook's signing secret
+    (when the webhook is added, or after a rotation)."""
+
+    API_TOKEN = "api-token"  # noqa: S105 - the name of a kind, not a secret
+    WEBHOOK_ADDED = "webhook-added"
+    WEBHOOK_ROTATED = "webhook-rotated"
+
+
+SHOWN_ONCE = "durvis.administration.shown_once"
+
+
+def hand_over(request: HttpRequest, kind: SecretKind, secret: str, object_id: int) -> HttpResponse:
+    """Answer the POST that made a secret with a redirect to the page that shows it once
+    (post/redirect/get: reloading that page never repeats the POST, which would make another
+    client or webhook). The secret waits in the server-side session, never in a cookie, under a
+    random ticket that `shown_once` takes out as it shows it (issue 11, A5)."""
+    ticket = secrets.token_urlsafe(16)
+    waiting = request.session.get(SHOWN_ONCE, {})
+    waiting[ticket] = {"kind": kind.value, "secret": secret, "id": object_id}
+    request.session[SHOWN_ONCE] = waiting
+    return redirect("administration:shown-once", ticket=ticket)
+
+
+@staff_required
+@require_GET
+def shown_once(request: HttpRequest, ticket: str) -> HttpResponse:
+    """The secret behind `ticket`, once, never cached; asked for again (a reload, the back
+    button), a page that says it was shown and how to get a new one (410 Gone)."""
+    _, institution = _administrator(request)
+    waiting = request.session.get(SHOWN_ONCE, {})
+    entry = waiting.pop(ticket, None)
+    request.session[SHOWN_ONCE] = waiting
+    kind = SecretKind(entry["kind"]) if entry else None
+    context = _shown_once_context(institution, kind, entry["id"] if entry else 0)
     response = render(request, "administration/secret_shown.html", {
-        "title": title, "secret": secret,
-        "back_url": reverse("administration:webhook", args=[endpoint.pk])})
+        **context, "secret": entry["secret"] if entry else None}, status=200 if entry else 410)
     patch_cache_control(response, no_store=True, private=True)
     return response
+
+
+def _shown_once_context(institution: Institution, kind: SecretKind | None,
+                        object_id: int) -> dict[str, str]:
+    if kind is SecretKind.API_TOKEN:
+        client = ApiClient.objects.filter(pk=object_id, institution=institution).first()
+        return {"title": _("API client created"), "label": _("Token"),
+                "text": _("The token of “%(name)s” is shown only now. Store it in the system's "
+                          "secret store; the platform keeps only its hash.") % {
+                              "name": client.name if client else ""},
+                "back_url": reverse("administration:integrations"),
+                "back": _("Back to integrations")}
+    if kind is not None:
+        return {"title": _("Webhook added") if kind is SecretKind.WEBHOOK_ADDED
+                else _("New signing secret"),
+                "label": _("Signing secret"),
+                "text": _("The webhook's signing secret is shown only now: it is not sent "
+                          "anywhere else. Store it in your system, which checks the signature "
+                          "of every delivery with it."),
+                "back_url": reverse("administration:webhook", args=[object_id]),
+                "back": _("Back to the webhook")}
+    return {"title": _("Already shown"),
+            "text": _("A token or signing secret is shown only once, and this one has been. If "
+                      "it was not stored, revoke the API client and create a new one, or rotate "
+                      "the webhook's secret."),
+            "back_url": reverse("administration:integrations"), "back": _("Back to integrations")}

@@ -13,6 +13,8 @@ urlpatterns = [
     path("administration/integrations/", integrations.overview, name="integrations"),
     path("administration/integrations/clients/", integrations.create_client,
          name="api-client-create"),
+    path("administration/integrations/shown-once/<str:ticket>/", integrations.shown_once,
+         name="shown-once"),
     path("administration/integrations/clients/<int:client_id>/deactivate/",
          integrations.deactivate_client, name="api-client-deactivate"),
     path("administration/integrations/webhooks/", integrations.create_webhook,

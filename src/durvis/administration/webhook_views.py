@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from durvis.access.policy import decide
 from durvis.administration.confirm import ask, confirmed
-from durvis.administration.integrations import WebhookForm, show_secret
+from durvis.administration.integrations import SecretKind, WebhookForm, hand_over
 from durvis.core.actor import Actor
 from durvis.identity.sessions import actor_from_request
 from durvis.integrations import services as integrations
@@ -82,7 +82,7 @@ def rotate_secret(request: HttpRequest, endpoint_id: int) -> HttpResponse:
                    action=_("Yes, rotate the secret"),
                    cancel_url=reverse("administration:webhook", args=[endpoint.pk]))
     secret = integrations.rotate_secret(actor, endpoint)
-    return show_secret(request, _("New signing secret"), secret, endpoint)
+    return hand_over(request, SecretKind.WEBHOOK_ROTATED, secret, endpoint.pk)
 
 
 

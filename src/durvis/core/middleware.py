@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation.trans_real import parse_accept_lang_header
@@ -126,3 +127,23 @@ class ApiErrorBodyMiddleware:
         if "Allow" in response:
             replacement["Allow"] = response["Allow"]
         return replacement
+
+
+class MethodNotAllowedPageMiddleware:
+    """A page address visited with a method it does not take (a GET of a form's POST-only
+    address, from a bookmark, the history or a pasted link) answers with a page that says so in
+    the person's language and links on, not Django's empty 405; the status and the `Allow`
+    header stay. The API has its own body (`ApiErrorBodyMiddleware`)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (response.status_code != 405 or request.path_info.startswith("/api/")
+                or response.streaming or response.content):
+            return response
+        page = render(request, "405.html", status=405)
+        if "Allow" in response:
+            page["Allow"] = response["Allow"]
+        return page

@@ -31,6 +31,7 @@ class RefusedAddress(OSError):
 def check_webhook_url(url: str) -> None:
     """Refuse a webhook address before it is saved. Raises ValidationError keyed `url`: code
     `scheme` (not https; http only where internal addresses are allowed), `host` (no host),
+    `port` (not a port number),
     `unresolvable` (the name does not resolve) or `internal` (it resolves to an address that is
     not public)."""
     parts = urllib.parse.urlsplit(url)
@@ -40,7 +41,12 @@ def check_webhook_url(url: str) -> None:
     if not parts.hostname:
         raise _url_error(gettext("The address has no host."), "host")
     try:
-        public_address(parts.hostname, parts.port or 443)
+        port = parts.port or 443
+    except ValueError:  # a port that is not a number, or out of range
+        raise _url_error(gettext("The address's port is not a number from 1 to 65535."),
+                         "port") from None
+    try:
+        public_address(parts.hostname, port)
     except RefusedAddress:
         raise _url_error(gettext("The address leads to an internal network, which webhooks may "
                                  "not call."), "internal") from None

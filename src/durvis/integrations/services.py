@@ -215,11 +215,11 @@ def register_webhook(actor: Actor, institution: Institution, url: str, events: I
         raise PermissionDenied("only the institution's administrator manages its webhooks")
     events = sorted(set(events))
     if not events or set(events) - set(WEBHOOK_TYPES.keys()):
-        raise ValidationError({"events": "Choose events from the list."})
+        raise ValidationError({"events": gettext("Choose events from the list.")})
     endpoint = WebhookEndpoint(institution=institution, url=url, events=events,
                                secret=secret or secrets.token_urlsafe(32))
+    check_webhook_url(url)  # first: `ftp://…` is told the scheme, not that it is no URL
     endpoint.full_clean()
-    check_webhook_url(url)
     endpoint.save()
     record(actor, "integrations.webhook.create", endpoint, details={"events": events})
     return endpoint
@@ -326,15 +326,19 @@ def sms_available() -> bool:
     return sms.is_configured()
 
 
-def enqueue_notification(channel: str, recipient: str, event: str, subject: str, body: str
-                         ) -> OutboxMessage:
+def enqueue_notification(channel: str, recipient: str, event: str, subject: str, body: str,
+                         *, secret: bool = False) -> OutboxMessage:
     """Write an e-mail or SMS to a client into the outbox (sent by the worker after commit):
     `channel` is an `OutboxChannel` (`email`, `sms`), `recipient` the address or the phone
-    number without spaces, `event` what it is about (for the records)."""
+    number without spaces, `event` what it is about (for the records). A `secret` text (it
+    carries a confirmation code) is kept only until it is delivered or given up: then its
+    subject and body are removed from the outbox (`purged_payload`; issue 11, C2)."""
+    payload: dict[str, Any] = {"subject": subject, "body": body}
+    if secret:
+        payload["secret"] = True
     message = OutboxMessage.objects.create(
-        channel=channel, recipient=recipient, event=event,
-        payload={"subject": subject, "body": body}, idempotency_key=secrets.token_hex(16),
-        next_attempt_at=timezone.now())
+        channel=channel, recipient=recipient, event=event, payload=payload,
+        idempotency_key=secrets.token_hex(16), next_attempt_at=timezone.now())
     transaction.on_commit(wake)
     return message
 
@@ -374,7 +378,18 @@ def _record_sent(message: OutboxMessage) -> bool:
     return bool(retry_locked(lambda: OutboxMessage.objects.filter(
         pk=message.pk, status=OutboxStatus.PENDING, leased_by=message.leased_by,
     ).update(status=OutboxStatus.DELIVERED, delivered_at=timezone.now(), last_error="",
-             attempts=message.attempts + 1, leased_by="")))
+             attempts=message.attempts + 1, leased_by="", **_final_payload(message))))
+
+
+def _final_payload(message: OutboxMessage) -> dict[str, Any]:
+    """The payload change when a message reaches its end (delivered or dead): a secret text is
+    removed, so that no confirmation code stays readable in the database or its backups."""
+    return {"payload": purged_payload()} if message.payload.get("secret") else {}
+
+
+def purged_payload() -> dict[str, Any]:
+    """What is left of a secret message's payload once it is delivered or given up."""
+    return {"secret": True, "purged": True}
 
 
 def _deliver_sms(message: OutboxMessage) -> tuple[str, bool]:
@@ -421,9 +436,9 @@ def _record_attempt(message: OutboxMessage, error: str, permanent: bool = False)
     attempts = message.attempts + 1
     if not error:
         changes: dict[str, Any] = {"status": OutboxStatus.DELIVERED, "delivered_at": now,
-                                   "last_error": ""}
+                                   "last_error": "", **_final_payload(message)}
     elif permanent or attempts >= MAX_ATTEMPTS:
-        changes = {"status": OutboxStatus.DEAD, "last_error": error}
+        changes = {"status": OutboxStatus.DEAD, "last_error": error, **_final_payload(message)}
     else:
         changes = {"status": OutboxStatus.PENDING, "next_attempt_at": now + backoff(attempts),
                    "last_error": error}
@@ -509,10 +524,10 @@ def update_webhook(actor: Actor, endpoint: WebhookEndpoint, url: str, events: It
     require(actor, IntegrationAction.MANAGE_INTEGRATIONS, endpoint.institution)
     chosen = sorted(set(events))
     if not chosen or set(chosen) - set(WEBHOOK_TYPES.keys()):
-        raise ValidationError({"events": "Choose events from the list."})
+        raise ValidationError({"events": gettext("Choose events from the list.")})
     endpoint.url, endpoint.events, endpoint.is_active = url, chosen, is_active
-    endpoint.full_clean()
     check_webhook_url(url)
+    endpoint.full_clean()
     endpoint.save(update_fields=["url", "events", "is_active"])
     record(actor, "integrations.webhook.update", endpoint,
            details={"events": chosen, "active": is_active})

@@ -501,4 +501,5 @@ def _send_code(person: Person, kind: str, value: str, code: str) -> None:
         body = render_to_string(f"messaging/contact_code_{channel}.txt",
                                 {"code": code, "minutes": minutes}).strip()
     recipient = value.replace(" ", "") if channel == NotificationChannel.SMS else value
-    integrations.enqueue_notification(channel, recipient, CONTACT_CODE_EVENT, subject, body)
+    integrations.enqueue_notification(channel, recipient, CONTACT_CODE_EVENT, subject, body,
+                                      secret=True)
