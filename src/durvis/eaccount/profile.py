@@ -2,8 +2,10 @@
 code sent to the new address, and what they want to be told by e-mail or SMS, in which language.
 
 The profile is always the signed-in person's own, whatever role the role bar shows: a parent
-does not change a child's contacts, and a company's contacts are the enterprise register's. The
-identity and messaging services ask the access policy and write the audit log."""
+does not change a child's contacts, and a company's contacts are the enterprise register's. So
+its forms act for no role and carry none (`client_required(acts_for_role=False)`): a role
+switched in another tab changes nothing they do. The identity and messaging services ask the
+access policy and write the audit log."""
 
 from __future__ import annotations
 
@@ -134,7 +136,7 @@ def _contacts_page(request: HttpRequest, person: Person, email_form: EmailForm,
     }, status=status)
 
 
-@client_required
+@client_required(acts_for_role=False)
 def contacts(request: HttpRequest) -> HttpResponse:
     """The person's name, masked personal code, e-mail and phone with their state; forms to
     change them (a code goes to the new address) or remove them (no code needed)."""
@@ -192,7 +194,7 @@ def _pending_kind(request: HttpRequest, states: dict[str, identity.ContactState]
     return next((kind for kind, state in states.items() if state.pending is not None), None)
 
 
-@client_required
+@client_required(acts_for_role=False)
 def confirm(request: HttpRequest) -> HttpResponse:
     """Enter the code sent to the new address. A stale or repeated post (nothing waits for a
     code any more) is a message on the contacts page, not an error."""
@@ -230,7 +232,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
     return _confirm_page(request, state, None, status=422, ended=str(outcome))
 
 
-@client_required
+@client_required(acts_for_role=False)
 def preferences(request: HttpRequest) -> HttpResponse:
     """Which topics the person hears of by e-mail and by SMS, and in which language. Saving
     writes only what changed (each change is audited by the messaging service)."""
