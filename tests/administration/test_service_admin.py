@@ -16,7 +16,7 @@ def form_data(service=None, **overrides):
         "application_channels": ["eaccount", "centre"], "result_channels": ["eaccount"],
         "fee_kind": "none", "fee_amount": "", "processing_days": "10",
         "legal_acts_lv": "Valsts sociālo pabalstu likums", "legal_acts_en": "State Social Benefits Law",
-        "status": "published",
+        "status": "published", "version": "0",
     }
     data.update(overrides)
     return data

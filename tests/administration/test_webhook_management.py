@@ -31,7 +31,8 @@ def url(endpoint, action=""):
 def test_edit_and_turn_off(admin, endpoint):
     assert admin.get(url(endpoint)).status_code == 200
     response = admin.post(url(endpoint), {"webhook-url": "https://vsaa.example.lv/v2",
-                                          "webhook-events": ["case.result"]})
+                                          "webhook-events": ["case.result"],
+                                          "webhook-version": "0"})
     assert response.status_code == 302
     endpoint.refresh_from_db()
     assert endpoint.url == "https://vsaa.example.lv/v2" and endpoint.events == ["case.result"]

@@ -87,7 +87,7 @@ def test_the_refusal_is_in_the_pages_language(client, staff):
 
 def test_the_e_accounts_contact_form_refuses_it_on_the_field(client_login, family):
     client = client_login(family["parent"])
-    response = client.post("/en/eaccount/profile/", {"action": "email",
+    response = client.post("/en/eaccount/profile/", {"action": "email", "version": "0",
                                                       "email": "jauna\x00@example.lv"})
     page = response.content.decode()
     assert response.status_code in (200, 422) and EN in page
@@ -99,7 +99,8 @@ def test_the_e_accounts_contact_form_refuses_it_on_the_field(client_login, famil
 def test_a_message_with_a_control_character_is_not_sent(client_login, family):
     client = client_login(family["parent"])
     response = client.post(reverse("inbox:write"), {
-        "case": family["own"].pk, "subject": "Jautājums\x00", "body": "Teksts\x1b[31m"})
+        "case": family["own"].pk, "subject": "Jautājums\x00", "body": "Teksts\x1b[31m",
+        "opened_as": "self"})
     assert response.status_code in (200, 422)
     assert response.content.decode().count(LV) == 4  # on both fields and in the summary
     assert not Thread.objects.exists()
@@ -110,7 +111,8 @@ def test_the_catalogue_admin_refuses_it_and_saves_nothing(client, staff, staff_l
     before = Service.objects.get(code=1011).name_lv
     response = client.post("/administration/services/1011/", {
         "name_lv": "Pabalsts\x00", "name_en": "Benefit", "audience": "residents",
-        "fee_kind": "none", "status": "published", "application_channels": ["eaccount"]})
+        "fee_kind": "none", "status": "published", "application_channels": ["eaccount"],
+        "version": "0"})
     assert response.status_code == 200 and LV in response.content.decode()
     assert Service.objects.get(code=1011).name_lv == before
 

@@ -237,7 +237,8 @@ def test_the_eaccount_upload_says_why_next_to_the_field(client_login, family, me
     with translation.override("en"):
         url = reverse("documents:upload")
     response = client_login(family["parent"]).post(url, {"title": "Iesniegums",
-                                                         "file": upload(name, content)})
+                                                         "file": upload(name, content),
+                                                         "opened_as": "self"})
     assert response.status_code == 422
     page = response.content.decode()
     assert ENGLISH[code] in page[page.index('for="id_file"'):page.index('name="file"')]
@@ -251,7 +252,7 @@ def test_the_eaccount_upload_says_why_next_to_the_field(client_login, family, me
 ])
 def test_the_eaccount_upload_says_why_in_latvian(client_login, family, media, content, message):
     response = client_login(family["parent"]).post(reverse("documents:upload"), {
-        "title": "Iesniegums", "file": upload("lēmums.pdf", content)})
+        "title": "Iesniegums", "file": upload("lēmums.pdf", content), "opened_as": "self"})
     assert response.status_code == 422
     assert message in response.content.decode()
     assert stored_files(media) == []

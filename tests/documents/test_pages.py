@@ -49,7 +49,7 @@ def test_upload_then_list_then_download(client_login, family, media):
     assert family["own"].number in form and family["strangers"].number not in form  # own cases
     response = client.post(reverse("documents:upload"), {
         "title": "Izziņa par ienākumiem", "file": upload("izziņa.pdf", PDF),
-        "case": family["own"].pk})
+        "case": family["own"].pk, "opened_as": "self"})
     assert response.status_code == 302 and response["Location"] == reverse("documents:list")
     document = Document.objects.get()
     assert (document.direction, document.case, document.institution.code) == (
@@ -91,7 +91,8 @@ def test_a_refused_file_is_said_next_to_the_field_and_the_title_stays(client_log
                                                                       media, name, content,
                                                                       message):
     response = client_login(family["parent"]).post(en("documents:upload"), {
-        "title": "Mans iesniegums", "file": upload(name, content, "application/octet-stream")})
+        "title": "Mans iesniegums", "opened_as": "self",
+        "file": upload(name, content, "application/octet-stream")})
     assert response.status_code == 422
     page = response.content.decode()
     field_block = page[page.index('for="id_file"'):page.index('name="file"')]
@@ -103,7 +104,7 @@ def test_a_refused_file_is_said_next_to_the_field_and_the_title_stays(client_log
 def test_an_oversized_file_is_refused_before_it_is_read(client_login, family, settings, media):
     settings.DURVIS_DOCUMENT_MAX_BYTES = 1024 * 1024
     response = client_login(family["parent"]).post(en("documents:upload"), {
-        "title": "Liels", "file": upload("big.pdf", b"%PDF-" + b"0" * (1024 * 1024))})
+        "title": "Liels", "opened_as": "self", "file": upload("big.pdf", b"%PDF-" + b"0" * (1024 * 1024))})
     assert response.status_code == 422
     assert "The file is larger than 1 MB." in response.content.decode()
     assert stored_files(media) == []
@@ -111,7 +112,8 @@ def test_an_oversized_file_is_refused_before_it_is_read(client_login, family, se
 
 def test_another_clients_case_cannot_be_chosen(client_login, family):
     response = client_login(family["parent"]).post(reverse("documents:upload"), {
-        "title": "X", "file": upload("a.pdf", PDF), "case": family["strangers"].pk})
+        "title": "X", "file": upload("a.pdf", PDF), "case": family["strangers"].pk,
+        "opened_as": "self"})
     assert response.status_code == 422 and not Document.objects.exists()
 
 
@@ -140,7 +142,7 @@ def test_the_company_role_uploads_for_the_company(client_login, family):
     client = client_login(family["parent"], role=f"company:{family['company'].pk}")
     response = client.post(reverse("documents:upload"), {
         "title": "Gada pārskats", "file": upload("parskats.pdf", PDF),
-        "case": family["companys"].pk})
+        "case": family["companys"].pk, "opened_as": f"company:{family['company'].pk}"})
     assert response.status_code == 302
     document = Document.objects.get()
     assert (document.client_company, document.client_person) == (family["company"], None)

@@ -113,14 +113,14 @@ def test_a_mistyped_case_number_says_what_is_wrong(client_login, family):
 def test_feedback_after_the_result(client_login, family, decide_case):
     client = client_login(family["parent"])
     url = reverse("eaccount:case-feedback", args=[family["own"].number])
-    response = client.post(url, {"rating": "4", "comment": "Ātri"})
+    response = client.post(url, {"rating": "4", "comment": "Ātri", "opened_as": "self"})
     assert response.status_code == 422  # no result yet: the comment stays, nothing saved
     assert "Ātri" in response.content.decode() and not Feedback.objects.exists()
     decide_case(family["system"], family["own"])
-    response = client.post(url, {"rating": "4", "comment": "Ātri"})
+    response = client.post(url, {"rating": "4", "comment": "Ātri", "opened_as": "self"})
     assert response.status_code == 302
     assert Feedback.objects.get(case=family["own"]).rating == 4
-    response = client.post(url, {"comment": "bez vērtējuma"})
+    response = client.post(url, {"comment": "bez vērtējuma", "opened_as": "self"})
     assert response.status_code == 422
 
 
@@ -128,7 +128,7 @@ def test_feedback_on_another_clients_case_is_404(client_login, family, decide_ca
     decide_case(family["system"], family["strangers"])
     client = client_login(family["parent"])
     response = client.post(reverse("eaccount:case-feedback", args=[family["strangers"].number]),
-                           {"rating": "1"})
+                           {"rating": "1", "opened_as": "self"})
     assert response.status_code == 404 and not Feedback.objects.exists()
 
 

@@ -102,7 +102,7 @@ def test_an_answer_goes_to_the_institutions_webhook_and_api(client_login, family
     sent = send(vsaa_api, personal_code=parent.personal_code, case_number=case.number).json()
     thread = InboxMessage.objects.get(pk=sent["id"]).thread
     response = client_login(parent).post(reverse("inbox:reply", args=[thread.pk]),
-                                         {"body": "Izziņu iesniegšu rīt."})
+                                         {"body": "Izziņu iesniegšu rīt.", "opened_as": "self"})
     assert response.status_code == 302
     answer = InboxMessage.objects.get(thread=thread, direction="from_client")
     assert answer.sender_person == parent
@@ -261,7 +261,7 @@ def test_another_clients_conversation_is_404(client_login, family, vsaa_api, rol
     client = client_login(family["parent"], role=key)
     url = reverse(page, args=[thread_id])
     response = client.get(url) if page == "inbox:thread" else client.post(
-        url, {"body": "x", "archived": "1"})
+        url, {"body": "x", "archived": "1", "opened_as": key or "self"})
     assert response.status_code == 404
     assert InboxMessage.objects.filter(thread_id=thread_id).count() == 1
     assert InboxMessage.objects.get(thread_id=thread_id).read_at is None
@@ -272,7 +272,8 @@ def test_the_child_role_sees_the_childs_messages(client_login, family, vsaa_api)
     thread_id = send(vsaa_api, personal_code=child.personal_code).json()["conversation_id"]
     client = client_login(family["parent"], role=f"person:{child.pk}")
     assert client.get(reverse("inbox:thread", args=[thread_id])).status_code == 200
-    client.post(reverse("inbox:reply", args=[thread_id]), {"body": "Paldies."})
+    client.post(reverse("inbox:reply", args=[thread_id]),
+                {"body": "Paldies.", "opened_as": f"person:{child.pk}"})
     answer = InboxMessage.objects.get(thread_id=thread_id, direction="from_client")
     assert (answer.client_person, answer.sender_person) == (child, family["parent"])
 
@@ -281,12 +282,12 @@ def test_archive_and_back(client_login, family, vsaa_api):
     thread_id = send(vsaa_api, personal_code=family["parent"].personal_code).json()[
         "conversation_id"]
     client = client_login(family["parent"])
-    response = client.post(reverse("inbox:archive", args=[thread_id]), {"archived": "1"})
+    response = client.post(reverse("inbox:archive", args=[thread_id]), {"archived": "1", "opened_as": "self"})
     assert response.status_code == 302
     assert "Papildu informācija" not in client.get(reverse("inbox:list")).content.decode()
     archive = client.get(reverse("inbox:list") + "?show=archive").content.decode()
     assert "Papildu informācija" in archive
-    client.post(reverse("inbox:archive", args=[thread_id]), {"archived": "0"})
+    client.post(reverse("inbox:archive", args=[thread_id]), {"archived": "0", "opened_as": "self"})
     assert "Papildu informācija" in client.get(reverse("inbox:list")).content.decode()
 
 
@@ -319,7 +320,7 @@ def test_the_client_writes_to_the_holder_of_a_case(client_login, family, vsaa_ad
     form = client.get(reverse("inbox:write") + f"?case={case.number}").content.decode()
     assert f'value="{case.pk}" selected' in form
     response = client.post(reverse("inbox:write"), {
-        "case": case.pk, "subject": "Jautājums", "body": "Kad būs lēmums?"})
+        "case": case.pk, "subject": "Jautājums", "body": "Kad būs lēmums?", "opened_as": "self"})
     assert response.status_code == 302
     thread = Thread.objects.get()
     assert (thread.institution, thread.case, thread.client_person) == (
@@ -330,7 +331,7 @@ def test_the_client_writes_to_the_holder_of_a_case(client_login, family, vsaa_ad
 
 def test_writing_without_a_case_or_institution_keeps_the_text(client_login, family):
     response = client_login(family["parent"]).post(reverse("inbox:write"), {
-        "subject": "Jautājums", "body": "Mans garais teksts"})
+        "subject": "Jautājums", "body": "Mans garais teksts", "opened_as": "self"})
     assert response.status_code == 422
     page = response.content.decode()
     assert "Izvēlieties lietu vai iestādi." in page and "Mans garais teksts" in page
@@ -343,7 +344,7 @@ def test_a_refused_upload_in_an_answer_keeps_the_text(client_login, family, vsaa
     thread_id = send(vsaa_api, personal_code=family["parent"].personal_code).json()[
         "conversation_id"]
     response = client_login(family["parent"]).post(reverse("inbox:reply", args=[thread_id]), {
-        "body": "Pielikumā izziņa", "attachment": SimpleUploadedFile(
+        "body": "Pielikumā izziņa", "opened_as": "self", "attachment": SimpleUploadedFile(
             "programma.exe", b"MZ\x90\x00", content_type="application/octet-stream")})
     assert response.status_code == 422
     page = response.content.decode()
@@ -389,7 +390,8 @@ def test_the_write_forms_help_texts_and_errors_are_linked_to_their_fields(client
     page = client.get(reverse("inbox:write")).content.decode()
     assert 'aria-describedby="id_institution_helptext"' in page
     assert_described_by_existing_ids(page)
-    invalid = client.post(reverse("inbox:write"), {"subject": "", "body": ""})
+    invalid = client.post(reverse("inbox:write"), {"subject": "", "body": "",
+                                                    "opened_as": "self"})
     assert invalid.status_code in (200, 422)
     assert_described_by_existing_ids(invalid.content.decode())
 

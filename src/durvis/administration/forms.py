@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from durvis.catalog.models import Channel, Service
-from durvis.core.forms import ModelForm
+from durvis.core.forms import ModelForm, VersionField
 from durvis.identity.models import Institution
 
 SCALAR_FIELDS = [
@@ -20,6 +20,10 @@ RELATION_FIELDS = ["providers", "categories", "life_situations"]
 
 
 class ServiceForm(ModelForm):
+    """A service's catalogue entry. Editing one, it carries the service's version
+    (`durvis.core.concurrency`), so a form left open does not undo another change."""
+
+    version = VersionField()
     application_channels = forms.MultipleChoiceField(
         label=_("Channels of application"), choices=Channel.choices,
         widget=forms.CheckboxSelectMultiple, required=False,
@@ -53,6 +57,10 @@ class ServiceForm(ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["name_lv"].required = True
+        if self.instance.pk is None:
+            del self.fields["version"]  # a new service has no version to keep
+        else:
+            self.initial.setdefault("version", self.instance.version)
         self.fields["municipality"].queryset = Institution.objects.filter(  # type: ignore[attr-defined]
             kind=Institution.Kind.MUNICIPALITY
         )

@@ -16,6 +16,8 @@ from durvis.catalog import services as catalog
 from durvis.catalog.models import Service
 from durvis.catalog.rules import CatalogAction
 from durvis.core.actor import Actor
+from durvis.core.concurrency import StaleVersion
+from durvis.core.forms import differences
 from durvis.identity.sessions import actor_from_request
 from durvis.web.shell import staff_required
 
@@ -52,14 +54,28 @@ def service_create(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def service_edit(request: HttpRequest, code: int) -> HttpResponse:
+    """Change a service of the administrator's institution. The form carries the version it was
+    opened on: sent after the service changed elsewhere (another administrator, another tab),
+    it saves nothing and the page shows the saved service and which fields differ from what was
+    sent (409)."""
     actor = _administrator(request)
     service = Service.objects.filter(code=code).first()
     if service is None or not decide(actor, CatalogAction.CHANGE_SERVICE, service):
         raise Http404  # another institution's service does not exist for this administrator
     form = ServiceForm(request.POST or None, instance=Service.objects.get(pk=service.pk))
+    changed: list[str] = []
     if request.method == "POST" and form.is_valid():
-        catalog.update_service(actor, service, form.scalar_data(), form.relation_data())
-        messages.success(request, _("Changes saved."))
-        return redirect("administration:service-edit", code=service.code)
+        try:
+            catalog.update_service(actor, service, form.scalar_data(), form.relation_data(),
+                                   version=form.cleaned_data["version"])
+        except StaleVersion:
+            service = Service.objects.get(pk=service.pk)
+            saved = ServiceForm(instance=Service.objects.get(pk=service.pk))
+            changed = differences(form, saved)
+            form = saved
+        if not changed:
+            messages.success(request, _("Changes saved."))
+            return redirect("administration:service-edit", code=service.code)
     return render(request, "administration/service_form.html",
-                  {"form": form, "service": service, "events": events_for(service)[:50]})
+                  {"form": form, "service": service, "events": events_for(service)[:50],
+                   "changed": changed}, status=409 if changed else 200)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,6 +19,8 @@ from durvis.access.policy import decide
 from durvis.administration.confirm import ask, confirmed
 from durvis.administration.integrations import SecretKind, WebhookForm, hand_over
 from durvis.core.actor import Actor
+from durvis.core.concurrency import StaleVersion
+from durvis.core.forms import VersionField, differences
 from durvis.identity.sessions import actor_from_request
 from durvis.integrations import services as integrations
 from durvis.integrations.models import WebhookEndpoint
@@ -25,8 +29,12 @@ from durvis.web.shell import staff_required
 
 
 class WebhookEditForm(WebhookForm):
+    """An endpoint's address, events and state, with the version it was opened on
+    (`durvis.core.concurrency`)."""
+
     is_active = forms.BooleanField(label=gettext_lazy("On: send events to this address"),
                                    required=False)
+    version = VersionField()
 
 
 def _endpoint(request: HttpRequest, endpoint_id: int) -> tuple[Actor, WebhookEndpoint]:
@@ -41,25 +49,46 @@ def _endpoint(request: HttpRequest, endpoint_id: int) -> tuple[Actor, WebhookEnd
     return actor, endpoint
 
 
+def _saved(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    return {"url": endpoint.url, "events": endpoint.events, "is_active": endpoint.is_active,
+            "version": endpoint.version}
+
+
 @staff_required
 def detail(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    """The endpoint's page and its edit form. The form carries the version it was opened on:
+    sent after the endpoint changed elsewhere (another administrator, another tab), it saves
+    nothing and the page shows the saved endpoint and which fields differ (409)."""
     actor, endpoint = _endpoint(request, endpoint_id)
-    initial = {"url": endpoint.url, "events": endpoint.events, "is_active": endpoint.is_active}
-    form = WebhookEditForm(request.POST or None, initial=initial, prefix="webhook")
+    form = WebhookEditForm(request.POST or None, initial=_saved(endpoint), prefix="webhook")
+    changed: list[str] = []
     if request.method == "POST" and form.is_valid():
         try:
             integrations.update_webhook(actor, endpoint, form.cleaned_data["url"],
-                                    form.cleaned_data["events"], form.cleaned_data["is_active"])
+                                        form.cleaned_data["events"],
+                                        form.cleaned_data["is_active"],
+                                        version=form.cleaned_data["version"])
+        except StaleVersion:
+            endpoint.refresh_from_db()
+            saved = WebhookEditForm(initial=_saved(endpoint), prefix="webhook")
+            changed, form = differences(form, saved), saved
+            if not changed:
+                return _saved_changes(request, endpoint)
         except ValidationError as error:
             for name, errors in error.error_dict.items():
                 form.add_error(name if name in form.fields else None, errors)
         else:
-            messages.success(request, _("Changes saved."))
-            return redirect("administration:webhook", endpoint_id=endpoint.pk)
+            return _saved_changes(request, endpoint)
+    status = 409 if changed else 422 if request.method == "POST" else 200
     return render(request, "administration/webhook.html", {
-        "endpoint": endpoint, "form": form,
+        "endpoint": endpoint, "form": form, "changed": changed,
         "deliveries": integrations.recent_deliveries(actor, endpoint),
-    }, status=422 if request.method == "POST" else 200)
+    }, status=status)
+
+
+def _saved_changes(request: HttpRequest, endpoint: WebhookEndpoint) -> HttpResponse:
+    messages.success(request, _("Changes saved."))
+    return redirect("administration:webhook", endpoint_id=endpoint.pk)
 
 
 @staff_required

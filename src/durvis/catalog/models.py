@@ -127,6 +127,8 @@ class Service(models.Model):
                               default=ServiceStatus.DRAFT)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Moved on by every change; the administrator's edit form carries it (durvis.core.concurrency).
+    version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["code"]

@@ -24,6 +24,7 @@ from durvis.catalog.models import (
 from durvis.catalog.queries import SEARCH_KIND
 from durvis.catalog.rules import CatalogAction
 from durvis.core.actor import Actor
+from durvis.core.concurrency import advance_version
 from durvis.identity.models import Institution
 from durvis.search import services as search
 
@@ -73,17 +74,22 @@ def create_service(
 
 @transaction.atomic
 def update_service(
-    actor: Actor, service: Service, fields: dict[str, Any], relations: Mapping[str, Iterable[Any]]
+    actor: Actor, service: Service, fields: dict[str, Any], relations: Mapping[str, Iterable[Any]],
+    *, version: int | None = None,
 ) -> Service:
     """Change a service's `fields` and `relations` (shapes as in `create_service`) and reindex
-    it; the audit event lists the fields and relations that changed. Raises PermissionDenied
-    unless the actor is the administrator of the service's holder
-    (`CatalogAction.CHANGE_SERVICE`, A5), and ValidationError keyed by model field from the
-    model's validation (nothing is saved then, but the `service` instance keeps the new values);
-    an unknown field or relation name is a programming error (AttributeError)."""
+    it; the audit event lists the fields and relations that changed, and the service's version
+    moves on. `version` is the version the edit form was opened on (None: no form). Raises
+    PermissionDenied unless the actor is the administrator of the service's holder
+    (`CatalogAction.CHANGE_SERVICE`, A5); StaleVersion (`durvis.core.concurrency`), saving
+    nothing, when the service changed after the form was opened (another administrator, another
+    tab, an import); and ValidationError keyed by model field from the model's validation
+    (nothing is saved then, but the `service` instance keeps the new values); an unknown field
+    or relation name is a programming error (AttributeError)."""
     decision = decide(actor, CatalogAction.CHANGE_SERVICE, service)
     if not decision:
         raise PermissionDenied(decision.reason)
+    service.version = advance_version(Service.objects.filter(pk=service.pk), version)
     changed = sorted(name for name, value in fields.items() if getattr(service, name) != value)
     for name, value in fields.items():
         setattr(service, name, value)
@@ -93,6 +99,11 @@ def update_service(
     reindex(service)
     record(actor, "catalog.service.update", service, details={"changed": changed})
     return service
+
+
+def _relations_differ(service: Service, relations: Mapping[str, Iterable[Any]]) -> bool:
+    return any({v.pk for v in values} != set(getattr(service, name).values_list("pk", flat=True))
+               for name, values in relations.items())
 
 
 def _set_relations(service: Service, relations: Mapping[str, Iterable[Any]]) -> list[str]:
@@ -113,18 +124,21 @@ def import_service(
     """Create or update a service under a given code, as a trusted import (demo data, a
     migration from an institution's old catalogue): no access check and no audit event. `fields`
     and `relations` are shaped as in `create_service`. Returns (service, changed); a service
-    whose data is unchanged is not written again. Raises ValidationError keyed by model field
-    from the model's validation."""
-    service = Service.objects.filter(code=code).first() or Service(code=code)
+    whose data is unchanged is not written again, a changed one gets its next version (an open
+    edit form notices). Raises ValidationError keyed by model field from the model's
+    validation."""
+    service = Service.objects.select_for_update().filter(code=code).first() or Service(code=code)
     fields = {**fields, "holder": holder}
     changed = service.pk is None or any(getattr(service, k) != v for k, v in fields.items())
+    changed = changed or _relations_differ(service, relations)
     if changed:
         for name, value in fields.items():
             setattr(service, name, value)
+        if service.pk is not None:
+            service.version += 1  # the row is locked (select_for_update above)
         service.full_clean(validate_unique=True)
         service.save()
-    changed = bool(_set_relations(service, relations)) or changed
-    if changed:
+        _set_relations(service, relations)
         reindex(service)
     return service, changed
 

@@ -2,8 +2,14 @@
 code sent to the new address, and what they want to be told by e-mail or SMS, in which language.
 
 The profile is always the signed-in person's own, whatever role the role bar shows: a parent
-does not change a child's contacts, and a company's contacts are the enterprise register's. The
-identity and messaging services ask the access policy and write the audit log."""
+does not change a child's contacts, and a company's contacts are the enterprise register's. So
+its forms act for no role and carry none (`client_required(acts_for_role=False)`): a role
+switched in another tab changes nothing they do. The identity and messaging services ask the
+access policy and write the audit log.
+
+Its forms carry the version of what they change (`durvis.core.concurrency`): a form left open in
+one tab and sent after the contacts or the notification settings were changed in another saves
+nothing, and the page shows what is saved now and asks the person to look again (409)."""
 
 from __future__ import annotations
 
@@ -19,7 +25,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from durvis.core.forms import Form
+from durvis.core.concurrency import StaleVersion
+from durvis.core.forms import Form, VersionField, differences
 from durvis.core.identifiers import mask_personal_code
 from durvis.identity import services as identity
 from durvis.identity.models import ContactKind, Person
@@ -32,7 +39,14 @@ from durvis.web.shell import client_required
 LANGUAGES = [("lv", "Latviešu"), ("en", "English")]
 
 
-class EmailForm(Form):
+class ContactsForm(Form):
+    """What every form of the contacts carries: the version of the contacts it was opened on
+    (alone, it is the form that removes an e-mail address or a phone number)."""
+
+    version = VersionField()
+
+
+class EmailForm(ContactsForm):
     email = forms.CharField(
         label=gettext_lazy("New e-mail address"), max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
@@ -42,7 +56,7 @@ class EmailForm(Form):
         return identity.normalise_email(self.cleaned_data["email"])
 
 
-class PhoneForm(Form):
+class PhoneForm(ContactsForm):
     phone = forms.CharField(
         label=gettext_lazy("New mobile phone number"), max_length=30,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
@@ -72,6 +86,7 @@ class PreferencesForm(Form):
 
     language = forms.ChoiceField(label=gettext_lazy("Language of notifications"),
                                  choices=LANGUAGES, widget=forms.RadioSelect)
+    version = VersionField()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -122,32 +137,40 @@ _CONFIRMED = {
 }
 
 
-def _contacts_page(request: HttpRequest, person: Person, email_form: EmailForm,
-                   phone_form: PhoneForm, status: int = 200) -> HttpResponse:
+def _contacts_page(request: HttpRequest, person: Person, email_form: EmailForm | None = None,
+                   phone_form: PhoneForm | None = None, status: int = 200, *,
+                   errors: ContactsForm | None = None, stale: bool = False) -> HttpResponse:
+    """The contacts page; `errors` is a removal form that was out of date, `stale` says that
+    the contacts changed after the form sent was opened."""
     states = identity.contact_states(actor_from_request(request), person)
+    version = {"version": person.contacts_version}
     return render(request, "eaccount/profile_contacts.html", {
         "eaccount_section": "profile", "profile_tab": "contacts", "person": person,
         "masked_code": mask_personal_code(person.personal_code),
         "email": states[ContactKind.EMAIL], "phone": states[ContactKind.PHONE],
-        "email_form": email_form, "phone_form": phone_form,
+        "email_form": email_form or EmailForm(initial=version),
+        "phone_form": phone_form or PhoneForm(initial=version),
+        "contacts_version": person.contacts_version, "form": errors, "stale": stale,
         "sms_available": messaging.phone_confirmation_available(),
     }, status=status)
 
 
-@client_required
+@client_required(acts_for_role=False)
 def contacts(request: HttpRequest) -> HttpResponse:
     """The person's name, masked personal code, e-mail and phone with their state; forms to
-    change them (a code goes to the new address) or remove them (no code needed)."""
+    change them (a code goes to the new address) or remove them (no code needed). Each form
+    carries the version of the contacts it was opened on; sent after they changed elsewhere,
+    it does nothing and the page shows them as they are now (409)."""
     person = _me(request)
-    email_form, phone_form = EmailForm(), PhoneForm()
     if request.method != "POST":
-        return _contacts_page(request, person, email_form, phone_form)
+        return _contacts_page(request, person)
     action = request.POST.get("action", "")
     if action.startswith("remove-") and action[7:] in ContactKind.values:
         return _remove(request, person, action[7:])
+    email_form, phone_form = None, None
     if action == ContactKind.EMAIL:
         email_form = EmailForm(request.POST)
-        form: forms.Form = email_form
+        form: ContactsForm = email_form
     elif action == ContactKind.PHONE:
         phone_form = PhoneForm(request.POST)
         form = phone_form
@@ -156,7 +179,10 @@ def contacts(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         value = form.cleaned_data[action]
         try:
-            messaging.request_contact_change(actor_from_request(request), person, action, value)
+            messaging.request_contact_change(actor_from_request(request), person, action, value,
+                                             version=form.cleaned_data["version"])
+        except StaleVersion:
+            return _contacts_changed(request, person)
         except ValidationError as error:
             form.add_error(action, error)
         else:
@@ -166,8 +192,23 @@ def contacts(request: HttpRequest) -> HttpResponse:
     return _contacts_page(request, person, email_form, phone_form, status=422)
 
 
+def _contacts_changed(request: HttpRequest, person: Person) -> HttpResponse:
+    """The contacts changed after the form was opened: nothing was done; show them as they
+    are, with fresh forms (what was typed is no longer about the same contacts)."""
+    person.refresh_from_db()
+    return _contacts_page(request, person, status=409, stale=True)
+
+
 def _remove(request: HttpRequest, person: Person, kind: str) -> HttpResponse:
-    if identity.remove_contact(actor_from_request(request), person, kind):
+    form = ContactsForm(request.POST)
+    if not form.is_valid():
+        return _contacts_page(request, person, status=422, errors=form)
+    try:
+        removed = identity.remove_contact(actor_from_request(request), person, kind,
+                                          version=form.cleaned_data["version"])
+    except StaleVersion:
+        return _contacts_changed(request, person)
+    if removed:
         messages.success(request, _REMOVED[ContactKind(kind)])
     else:
         messages.info(request, _NOTHING_TO_REMOVE[ContactKind(kind)])
@@ -180,7 +221,7 @@ def _confirm_page(request: HttpRequest, state: identity.ContactState, form: Code
     codes), the way to send a new code to the same address."""
     return render(request, "eaccount/profile_confirm.html", {
         "eaccount_section": "profile", "profile_tab": "contacts", "state": state,
-        "form": form, "ended": ended,
+        "form": form, "ended": ended, "contacts_version": _me(request).contacts_version,
     }, status=status)
 
 
@@ -192,7 +233,7 @@ def _pending_kind(request: HttpRequest, states: dict[str, identity.ContactState]
     return next((kind for kind, state in states.items() if state.pending is not None), None)
 
 
-@client_required
+@client_required(acts_for_role=False)
 def confirm(request: HttpRequest) -> HttpResponse:
     """Enter the code sent to the new address. A stale or repeated post (nothing waits for a
     code any more) is a message on the contacts page, not an error."""
@@ -230,29 +271,44 @@ def confirm(request: HttpRequest) -> HttpResponse:
     return _confirm_page(request, state, None, status=422, ended=str(outcome))
 
 
-@client_required
+def _saved_preferences(person: Person) -> dict[str, Any]:
+    """The settings form's values as saved now, with their version."""
+    initial: dict[str, Any] = {"language": messaging_queries.language_of(person),
+                               "version": messaging_queries.settings_version(person)}
+    initial.update({PreferencesForm.field_name(topic, channel): enabled
+                    for (topic, channel), enabled in messaging_queries.preferences(person).items()})
+    return initial
+
+
+@client_required(acts_for_role=False)
 def preferences(request: HttpRequest) -> HttpResponse:
     """Which topics the person hears of by e-mail and by SMS, and in which language. Saving
-    writes only what changed (each change is audited by the messaging service)."""
+    writes only what changed (each change is audited by the messaging service). A form opened
+    before the settings changed elsewhere (another tab) saves nothing: the page shows the saved
+    settings and which of them differ from what was sent (409), unless none does."""
     person = _me(request)
-    actor = actor_from_request(request)
-    current = messaging_queries.preferences(person)
-    language = messaging_queries.language_of(person)
-    initial: dict[str, Any] = {"language": language}
-    initial.update({PreferencesForm.field_name(topic, channel): enabled
-                    for (topic, channel), enabled in current.items()})
-    form = PreferencesForm(request.POST if request.method == "POST" else None, initial=initial)
+    form = PreferencesForm(request.POST if request.method == "POST" else None,
+                           initial=_saved_preferences(person))
     if request.method == "POST" and form.is_valid():
-        for (topic, channel), enabled in form.choices().items():
-            if current[(topic, channel)] != enabled:
-                messaging.set_preference(actor, person, topic, channel, enabled)
-        if form.cleaned_data["language"] != language:
-            messaging.set_language(actor, person, form.cleaned_data["language"])
+        try:
+            messaging.save_notification_settings(
+                actor_from_request(request), person, form.choices(),
+                form.cleaned_data["language"], version=form.cleaned_data["version"])
+        except StaleVersion:
+            saved = PreferencesForm(initial=_saved_preferences(person))
+            if changed := differences(form, saved):
+                return _preferences_page(request, person, saved, status=409, changed=changed)
         messages.success(request, _("Your notification settings were saved."))
         return redirect("profile:preferences")
+    return _preferences_page(request, person, form,
+                             status=422 if request.method == "POST" else 200)
+
+
+def _preferences_page(request: HttpRequest, person: Person, form: PreferencesForm,
+                      status: int, changed: list[str] | None = None) -> HttpResponse:
     return render(request, "eaccount/profile_preferences.html", {
         "eaccount_section": "profile", "profile_tab": "preferences", "form": form,
-        "channels": NotificationChannel.choices,
+        "channels": NotificationChannel.choices, "changed": changed,
         "sms_available": messaging.phone_confirmation_available(),
         "has_email": bool(person.email), "has_phone": bool(person.phone),
-    }, status=422 if request.method == "POST" else 200)
+    }, status=status)

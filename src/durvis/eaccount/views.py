@@ -207,10 +207,11 @@ def _save_feedback(form: FeedbackForm, give: Any) -> bool:
     return True
 
 
-@client_required
+@client_required(acts_for_role=False)
 @require_POST
 def switch_role(request: HttpRequest) -> HttpResponse:
-    """Act as oneself, for a minor child or for a company (C1); refused roles change nothing."""
+    """Act as oneself, for a minor child or for a company (C1); refused roles change nothing.
+    The form names the role it goes to, so it carries no role of its own (`client_required`)."""
     role = roles.switch_role(request, request.POST.get("role", ""))
     if role is None:
         messages.error(request, _("You cannot act in that role."))

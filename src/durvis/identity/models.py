@@ -63,6 +63,9 @@ class Person(models.Model):
     citizenship = models.CharField(_("citizenship"), max_length=2, default="LV")
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # Moved on by every change of `email` or `phone`; the profile's forms carry it
+    # (durvis.core.concurrency).
+    contacts_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["family_name", "given_name"]

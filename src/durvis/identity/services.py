@@ -27,6 +27,7 @@ from django_otp.util import hex_validator
 from durvis.access.policy import decide
 from durvis.audit import services as audit
 from durvis.core.actor import Actor
+from durvis.core.concurrency import advance_version, check_version
 from durvis.core.identifiers import (
     birth_date_from_personal_code,
     validate_company_number,
@@ -79,6 +80,8 @@ def record_person(
     person.date_of_birth = date_of_birth or _birth_date(current, old)
     person.declared_municipality = declared_municipality
     person.citizenship = citizenship
+    if person.pk is not None and (person.email, person.phone) != (email, phone):
+        person.contacts_version += 1  # an open profile form notices (durvis.core.concurrency)
     person.email = email
     person.phone = phone
     person.save()
@@ -515,20 +518,26 @@ class IssuedCode:
 
 
 @transaction.atomic
-def start_contact_change(actor: Actor, person: Person, kind: str, value: str) -> IssuedCode:
+def start_contact_change(actor: Actor, person: Person, kind: str, value: str, *,
+                         version: int | None = None) -> IssuedCode:
     """Ask to change the person's e-mail or phone to `value`: a new code replaces any code sent
     before; the caller sends it (`durvis.messaging.services.request_contact_change` does, by the
     outbox). The contact itself stays as it is until `confirm_contact_change`. `kind` is a
-    `ContactKind` (`email`, `phone`). Raises PermissionDenied for anybody but the person
-    (`IdentityAction.CHANGE_OWN_PROFILE`: not a parent or a company representative), and
-    ValidationError, not keyed by a field, for an invalid (code `invalid`) or unchanged
+    `ContactKind` (`email`, `phone`); `version` is `Person.contacts_version` as the form asking
+    showed it (None: no form). Raises PermissionDenied for anybody but the person
+    (`IdentityAction.CHANGE_OWN_PROFILE`: not a parent or a company representative);
+    StaleVersion (`durvis.core.concurrency`) when the contacts changed after the form was
+    opened; ValidationError, not keyed by a field, for an invalid (code `invalid`) or unchanged
     (`unchanged`) address or too many codes in an hour (`throttled`: 5 were sent already);
     ValueError for an unknown `kind`."""
     _check_own_profile(actor, person)
     value = _normalise_contact(kind, value)
+    rows = Person.objects.filter(pk=person.pk)
+    if version is not None:
+        check_version(rows, version, field="contacts_version")  # and locks the person
     if value == getattr(person, _contact_field(kind)):
         raise ValidationError(_("This is already your address."), code="unchanged")
-    Person.objects.select_for_update().filter(pk=person.pk).first()  # one request at a time
+    rows.select_for_update().first()  # one request at a time
     now = timezone.now()
     recent = ContactConfirmation.objects.filter(
         person=person, created_at__gt=now - datetime.timedelta(hours=1)).count()
@@ -573,6 +582,8 @@ def confirm_contact_change(actor: Actor, person: Person, kind: str, code: str
     elif constant_time_compare(expected, pending.code_hash):
         pending.status, pending.confirmed_at = ContactConfirmation.Status.CONFIRMED, now
         setattr(person, field, pending.value)
+        person.contacts_version = advance_version(Person.objects.filter(pk=person.pk), None,
+                                                  field="contacts_version")
         person.save(update_fields=[field])
         result = ContactCodeResult(ContactCodeCheck.CONFIRMED, value=pending.value)
     else:
@@ -595,16 +606,22 @@ def confirm_contact_change(actor: Actor, person: Person, kind: str, code: str
 
 
 @transaction.atomic
-def remove_contact(actor: Actor, person: Person, kind: str) -> bool:
+def remove_contact(actor: Actor, person: Person, kind: str, *, version: int | None = None
+                   ) -> bool:
     """Remove the person's e-mail or phone (`kind`, a `ContactKind`; no code: nothing is sent
-    to a new address); audited. Returns False when there was nothing to remove (a repeated form
-    post). Raises PermissionDenied for anybody but the person
-    (`IdentityAction.CHANGE_OWN_PROFILE`), and ValueError for an unknown `kind`."""
+    to a new address); audited. `version` is `Person.contacts_version` as the form showed it
+    (None: no form). Returns False when there was nothing to remove (a repeated form post).
+    Raises StaleVersion (`durvis.core.concurrency`), removing nothing, when the contacts changed
+    after the form was opened (the address shown is no longer the one there); PermissionDenied
+    for anybody but the person (`IdentityAction.CHANGE_OWN_PROFILE`), and ValueError for an
+    unknown `kind`."""
     _check_own_profile(actor, person)
     field = _contact_field(kind)
     locked = Person.objects.select_for_update().get(pk=person.pk)
     if not getattr(locked, field):
         return False
+    person.contacts_version = advance_version(Person.objects.filter(pk=person.pk), version,
+                                              field="contacts_version")
     setattr(person, field, "")
     person.save(update_fields=[field])
     audit.record(actor, "identity.contact.removed", person, subject=person,

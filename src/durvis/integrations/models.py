@@ -58,6 +58,9 @@ class WebhookEndpoint(models.Model):
     events = models.JSONField(default=list)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Moved on by every change of the address, events or state; the edit form carries it
+    # (durvis.core.concurrency).
+    version = models.PositiveIntegerField(default=0, editable=False)
 
     def __str__(self) -> str:
         return self.url

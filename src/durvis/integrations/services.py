@@ -49,6 +49,7 @@ from durvis.access.policy import decide, require
 from durvis.audit.services import record
 from durvis.catalog.models import Service
 from durvis.core.actor import Actor, ApiGrant
+from durvis.core.concurrency import advance_version
 from durvis.core.worker import SOURCES, Source, retry_locked, wake, worker_id
 from durvis.identity.models import Institution
 from durvis.integrations import mail, sms
@@ -517,17 +518,24 @@ TEST_EVENT = "webhook.test"
 
 @transaction.atomic
 def update_webhook(actor: Actor, endpoint: WebhookEndpoint, url: str, events: Iterable[str],
-                   is_active: bool) -> WebhookEndpoint:
-    """Raises ValidationError keyed `events` for an unknown or empty choice, `url` for a bad
-    address or one webhooks may not call (`addresses.check_webhook_url`). A turned-off endpoint
-    gets no new messages; those queued wait for it."""
+                   is_active: bool, *, version: int | None = None) -> WebhookEndpoint:
+    """Change an endpoint's address, events and state (A5, B9); audited, and its version moves
+    on. `version` is the version the edit form was opened on (None: no form). Raises
+    PermissionDenied unless the actor administers the endpoint's institution
+    (`IntegrationAction.MANAGE_INTEGRATIONS`); StaleVersion (`durvis.core.concurrency`), saving
+    nothing, when the endpoint changed after the form was opened; ValidationError keyed
+    `events` for an unknown or empty choice, `url` for a bad address or one webhooks may not
+    call (`addresses.check_webhook_url`). A turned-off endpoint gets no new messages; those
+    queued wait for it."""
     require(actor, IntegrationAction.MANAGE_INTEGRATIONS, endpoint.institution)
     chosen = sorted(set(events))
     if not chosen or set(chosen) - set(WEBHOOK_TYPES.keys()):
         raise ValidationError({"events": gettext("Choose events from the list.")})
+    new_version = advance_version(WebhookEndpoint.objects.filter(pk=endpoint.pk), version)
     endpoint.url, endpoint.events, endpoint.is_active = url, chosen, is_active
     check_webhook_url(url)
     endpoint.full_clean()
+    endpoint.version = new_version
     endpoint.save(update_fields=["url", "events", "is_active"])
     record(actor, "integrations.webhook.update", endpoint,
            details={"events": chosen, "active": is_active})

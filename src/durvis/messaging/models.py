@@ -49,11 +49,15 @@ class NotificationPreference(models.Model):
 
 
 class ClientLanguage(models.Model):
-    """The language a client reads their notifications in (Latvian unless they chose English)."""
+    """The language a client reads their notifications in (Latvian unless they chose English),
+    and the version of all their notification settings (this language and their
+    `NotificationPreference`s): every change of either moves it on, and the settings form
+    carries it (durvis.core.concurrency). A person without a row has version 0."""
 
     person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="+")
     language = models.CharField(max_length=2, choices=[("lv", "Latviešu"), ("en", "English")],
                                 default="lv")
+    version = models.PositiveIntegerField(default=0, editable=False)
 
     def __str__(self) -> str:
         return f"{self.person_id}: {self.language}"

@@ -46,6 +46,14 @@ def language_of(person: Person) -> str:
     return chosen.first() or "lv"
 
 
+def settings_version(person: Person) -> int:
+    """The version of the person's notification settings (their preferences and language
+    together; 0 before their first change), which the settings form carries
+    (`durvis.core.concurrency`)."""
+    version = ClientLanguage.objects.filter(person=person).values_list("version", flat=True)
+    return version.first() or 0
+
+
 def inbox(actor: Actor, client: Client, archived: bool = False) -> QuerySet[Thread]:
     """The client's conversations, the latest first, each with its count of unread messages;
     the read is audited. Raises PermissionDenied for an actor who does not act for the

@@ -12,14 +12,14 @@ an answer by its `message.received` webhook and reads it from the API."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from durvis.access.policy import decide, require
 from durvis.audit.services import record
 from durvis.core.actor import Actor
+from durvis.core.concurrency import advance_version
 from durvis.core.events import publish
 from durvis.core.registry import Registry
 from durvis.documents import queries as document_queries
@@ -95,32 +96,84 @@ RESULT_DOCUMENT_RECEIVED = notification_kind("result_document_received", Topic.R
 @transaction.atomic
 def set_preference(actor: Actor, person: Person, topic: str, channel: str, enabled: bool) -> None:
     """The client (or whoever may act for them) turns a topic (a `Topic`) on or off for a
-    channel (a `NotificationChannel`: `email`, `sms`); audited. Raises PermissionDenied when
-    the actor may not act for the person (`IdentityAction.ACT_FOR`: themself or a parent of a
-    minor), and ValueError for an unknown topic or channel (forms offer only known ones)."""
+    channel (a `NotificationChannel`: `email`, `sms`); audited, and the version of the person's
+    notification settings moves on (a settings form open elsewhere notices). Raises
+    PermissionDenied when the actor may not act for the person (`IdentityAction.ACT_FOR`:
+    themself or a parent of a minor), and ValueError for an unknown topic or channel (forms
+    offer only known ones)."""
     if not decide(actor, IdentityAction.ACT_FOR, client=person):
         raise PermissionDenied("may not change this client's notifications")
+    _check_preference(topic, channel)
+    advance_version(_settings_row(person), None)
+    _write_preference(actor, person, topic, channel, enabled)
+
+
+def _check_preference(topic: str, channel: str) -> None:
     if topic not in Topic.values or channel not in NotificationChannel.values:
         raise ValueError("unknown topic or channel")
+
+
+def _write_preference(actor: Actor, person: Person, topic: str, channel: str,
+                      enabled: bool) -> None:
     NotificationPreference.objects.update_or_create(
         person=person, topic=topic, channel=channel, defaults={"enabled": enabled})
     record(actor, "messaging.preference.set", person, subject=person,
            details={"topic": topic, "channel": channel, "enabled": enabled})
 
 
+def _settings_row(person: Person) -> QuerySet[ClientLanguage]:
+    """The row that holds the version of the person's notification settings, made if the
+    person has none yet (Latvian, version 0), as a one-row queryset."""
+    ClientLanguage.objects.get_or_create(person=person)
+    return ClientLanguage.objects.filter(person=person)
+
+
 @transaction.atomic
 def set_language(actor: Actor, person: Person, language: str) -> None:
     """The person chooses the language of their notifications, `lv` or `en` (only they do: not
-    a parent or a representative acting for them); audited. Raises PermissionDenied for anybody
-    but the person (`IdentityAction.CHANGE_OWN_PROFILE`), and ValueError for another
-    language."""
+    a parent or a representative acting for them); audited, and the version of their
+    notification settings moves on. Raises PermissionDenied for anybody but the person
+    (`IdentityAction.CHANGE_OWN_PROFILE`), and ValueError for another language."""
     if not decide(actor, IdentityAction.CHANGE_OWN_PROFILE, person):
         raise PermissionDenied("only the person themself chooses their language")
     if language not in ("lv", "en"):
         raise ValueError("unknown language")
-    ClientLanguage.objects.update_or_create(person=person, defaults={"language": language})
+    advance_version(_settings_row(person), None)
+    _write_language(actor, person, language)
+
+
+def _write_language(actor: Actor, person: Person, language: str) -> None:
+    ClientLanguage.objects.filter(person=person).update(language=language)
     record(actor, "messaging.language.set", person, subject=person,
            details={"language": language})
+
+
+@transaction.atomic
+def save_notification_settings(actor: Actor, person: Person,
+                               choices: Mapping[tuple[str, str], bool], language: str, *,
+                               version: int) -> int:
+    """Save the person's notification settings form (A2, C1): `choices` maps (topic, channel)
+    to on or off, `language` is `lv` or `en`, and `version` is the version of the settings the
+    form was opened on (`queries.settings_version`). Only what differs from the saved settings
+    is written, each change audited as by `set_preference` and `set_language`; returns the new
+    version. Raises StaleVersion (`durvis.core.concurrency`), and writes nothing, when the
+    settings changed after the form was opened (in another tab, or by a parent); PermissionDenied
+    for anybody but the person (`IdentityAction.CHANGE_OWN_PROFILE`); ValueError for an unknown
+    topic, channel or language."""
+    if not decide(actor, IdentityAction.CHANGE_OWN_PROFILE, person):
+        raise PermissionDenied("only the person themself saves their notification settings")
+    if language not in ("lv", "en"):
+        raise ValueError("unknown language")
+    for topic, channel in choices:
+        _check_preference(topic, channel)
+    new_version = advance_version(_settings_row(person), version)
+    saved = queries.preferences(person)
+    for (topic, channel), enabled in choices.items():
+        if saved[(topic, channel)] != enabled:
+            _write_preference(actor, person, topic, channel, enabled)
+    if queries.language_of(person) != language:
+        _write_language(actor, person, language)
+    return new_version
 
 
 def notify_clients(kind: str, items: Sequence[tuple[Person | Company, dict[str, Any]]]) -> int:
@@ -475,19 +528,22 @@ def phone_confirmation_available() -> bool:
 
 
 @transaction.atomic
-def request_contact_change(actor: Actor, person: Person, kind: str, value: str
-                           ) -> ContactConfirmation:
+def request_contact_change(actor: Actor, person: Person, kind: str, value: str, *,
+                           version: int | None = None) -> ContactConfirmation:
     """Ask to change the person's e-mail or phone to `value`: identity issues a code
     (`durvis.identity.services.start_contact_change`) and it goes to that address through the
     outbox, in the person's language, so nothing is sent if this rolls back. `kind` is a
-    `ContactKind` (`email`, `phone`). Raises PermissionDenied for anybody but the person, and
-    ValidationError, not keyed by a field, for an invalid (code `invalid`) or unchanged
-    (`unchanged`) address, a phone without an SMS gateway (`sms_unavailable`), or too many codes
-    in an hour (`throttled`); ValueError for an unknown `kind`."""
+    `ContactKind` (`email`, `phone`); `version` is the version of the contacts the form asking
+    was opened on (`Person.contacts_version`; None: no form). Raises PermissionDenied for
+    anybody but the person; StaleVersion (`durvis.core.concurrency`), sending nothing, when the
+    contacts changed after the form was opened; ValidationError, not keyed by a field, for an
+    invalid (code `invalid`) or unchanged (`unchanged`) address, a phone without an SMS gateway
+    (`sms_unavailable`), or too many codes in an hour (`throttled`); ValueError for an unknown
+    `kind`."""
     if kind == ContactKind.PHONE and not phone_confirmation_available():
         raise ValidationError(_("A phone number cannot be confirmed now: no SMS service is "
                                 "connected. Try again later."), code="sms_unavailable")
-    issued = identity.start_contact_change(actor, person, kind, value)
+    issued = identity.start_contact_change(actor, person, kind, value, version=version)
     _send_code(person, kind, issued.confirmation.value, issued.code)
     return issued.confirmation
 

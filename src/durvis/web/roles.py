@@ -5,6 +5,12 @@ are listed, so a relation that ended (a child came of age, a board member left) 
 once. The chosen role lives in the session as a key (`self`, `person:<id>`, `company:<id>`) and
 is checked again against the access policy on every request: a stale or forged key falls back
 to the person themself.
+
+Because the role lives in the session, every tab of the browser shares it. A form that acts for
+the role therefore carries the key of the role it was opened in (`ROLE_FIELD`, a hidden field:
+`templates/components/role_field.html`), and `durvis.web.shell.client_required` refuses its
+submission when the role changed meanwhile, in another tab (issue 12): nothing is saved for a
+client the person did not mean.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from durvis.identity.rules import IdentityAction
 from durvis.identity.sessions import INITIAL_ROLE_KEY, actor_from_request
 
 ROLE_KEY = "durvis.client.role"
+# The hidden field of every form that acts for a role: the key of the role it was opened in.
+ROLE_FIELD = "opened_as"
 
 
 @dataclass(frozen=True)
