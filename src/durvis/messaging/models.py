@@ -168,7 +168,9 @@ class MessageRead(models.Model):
     counts as read for every reader of the company, so upgrading brought back no old message
     as unread, and the institution sees it as "read, reader not recorded"."""
 
-    message = models.ForeignKey(InboxMessage, on_delete=models.CASCADE, related_name="reads")
+    # Indexed by the (message, reader) key below, which the message's column leads.
+    message = models.ForeignKey(InboxMessage, on_delete=models.CASCADE, related_name="reads",
+                                db_index=False)
     reader = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT,
                                related_name="+")
     read_at = models.DateTimeField(_("read"))
