@@ -236,6 +236,70 @@ def family(catalogue, api_client_factory):
 
 
 @pytest.fixture
+def vsaa_admin(staff):
+    from durvis.core.actor import Actor
+
+    return Actor(kind="staff", staff=staff["vsaa_admin"])
+
+
+@pytest.fixture
+def vsaa_api(vsaa_admin, institutions):
+    """VSAA's document system, allowed to write to clients and to read their answers."""
+    from django.test import Client
+
+    from durvis.integrations import services as integrations
+
+    api_client, token = integrations.create_api_client(
+        vsaa_admin, institutions["VSAA"], "Inbox", ["messages:write", "messages:read"], [])
+    http = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    http.actor = integrations.api_actor(api_client)
+    return http
+
+
+@pytest.fixture
+def joint_representative(family):
+    """A second board member of the family's company who, as the enterprise register states,
+    may act for it only jointly with another (`may_act_alone: false`); the parent may act
+    alone (C1, A12)."""
+    import datetime
+
+    member = identity.record_person(personal_code="15079012348", given_name="Pēteris",
+                                    family_name="Kalniņš", email="peteris@example.lv")
+    identity.record_representation(family["company"], member, "board_member",
+                                   may_act_alone=False, valid_from=datetime.date(2020, 1, 1))
+    return member
+
+
+@pytest.fixture
+def sign_in(db):
+    """A browser of its own for each person: `sign_in(person, role)` returns a new Django test
+    client signed in to the e-account (as `client_login`), so that two people can be signed in
+    at once. Its forms are sent from pages opened in the role it acts in now (`opened_as`, as a
+    browser's form would carry it; the tab mismatch has its own tests)."""
+    from django.test import Client
+
+    from durvis.identity.sessions import PERSON_KEY, mark_signed_in
+
+    class Browser(Client):
+        def post(self, path, data=None, *args, **kwargs):
+            if isinstance(data, dict) and "opened_as" not in data:
+                data = {**data, "opened_as": self.session.get("durvis.client.role") or "self"}
+            return super().post(path, data, *args, **kwargs)
+
+    def login(person, role=None):
+        browser = Browser()
+        session = browser.session
+        session[PERSON_KEY] = person.pk
+        mark_signed_in(session)
+        if role:
+            session["durvis.client.role"] = role
+        session.save()
+        return browser
+
+    return login
+
+
+@pytest.fixture
 def decide_case():
     """Record a later status of a case (as the holder's system would), let the worker run its
     subscribers, and refresh the case."""

@@ -78,6 +78,7 @@ def valid_requests(family):
                 "name": "a.txt", "content_type": "text/plain", "title": "Pielikums",
                 "content": base64.b64encode(b"Teksts").decode()}]}),
         "durvis_messaging_api_list_replies": ({}, {}, None),
+        "durvis_messaging_api_get_message": ({"message_id": "1"}, {}, None),
     }
 
 

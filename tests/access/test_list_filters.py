@@ -30,7 +30,14 @@ def test_every_rule_with_a_list_filter_is_checked_here():
 
 
 def world(family, staff, institutions, api_client_factory):
-    """Actors of every kind, and the clients they may name."""
+    """Actors of every kind, and the clients they may name (a company's representative who may
+    act only jointly among them)."""
+    import datetime
+
+    joint = identity.record_person(personal_code="15079012348", given_name="Pēteris",
+                                   family_name="Kalniņš")
+    identity.record_representation(family["company"], joint, "board_member",
+                                   may_act_alone=False, valid_from=datetime.date(2020, 1, 1))
     register.register_consultation(family["system"], register.NewConsultation(
         channel="phone", identification="identified_by_agent", outcome="answered",
         occurred_at=timezone.now(), service_code=1011,
@@ -42,6 +49,7 @@ def world(family, staff, institutions, api_client_factory):
               integrations.api_actor(narrow.api_client),
               Actor(kind="staff", staff=back_office),
               *(Actor(kind="person", person=family[p]) for p in ("parent", "child", "stranger")),
+              Actor(kind="person", person=joint),
               *(Actor(kind="staff", staff=member) for member in staff.values())]
     clients = [None, family["parent"], family["child"], family["company"], family["stranger"]]
     return actors, clients

@@ -78,6 +78,45 @@ def test_act_for_self_child_and_company(institutions):
     assert not allowed(ANONYMOUS, IdentityAction.ACT_FOR, client=parent)
 
 
+def test_joint_representation_sees_but_does_not_act_alone(institutions):
+    """C1, A12: `may_act_alone: false` (the enterprise register) reads and arranges the
+    company's e-account, but acting in its name is refused, with an explanation for the person;
+    a representation that ended stops counting; a parent acts alone for a minor child."""
+    import datetime
+
+    from durvis.access.policy import Refused, require
+
+    member = identity.record_person(personal_code="161175-19997", given_name="A", family_name="B")
+    company = identity.record_company(registration_number="40003521600", name="SIA X",
+                                      legal_form="SIA")
+    me = Actor(kind="person", person=member)
+    identity.record_representation(company, member, "board_member", may_act_alone=False,
+                                   valid_from=datetime.date(2020, 1, 1))
+    assert allowed(me, IdentityAction.ACT_FOR, client=company)
+    assert allowed(me, IdentityAction.CLIENT_READ, client=company)
+    assert allowed(me, IdentityAction.CLIENT_ARRANGE, client=company)
+    refused = decide(me, IdentityAction.CLIENT_WRITE, client=company)
+    assert not refused and refused.reason.startswith("joint representation")
+    assert "SIA X" in str(refused.explanation)
+    with pytest.raises(Refused) as raised:
+        require(me, IdentityAction.CLIENT_WRITE, client=company)
+    assert raised.value.decision == refused
+    # Another role in the company that may act alone is enough.
+    identity.record_representation(company, member, "procurator", may_act_alone=True,
+                                   valid_from=datetime.date(2020, 1, 1),
+                                   valid_to=datetime.date(2021, 1, 1))
+    assert not allowed(me, IdentityAction.CLIENT_WRITE, client=company)  # it ended
+    identity.record_representation(company, member, "procurator", may_act_alone=True,
+                                   valid_from=datetime.date(2020, 1, 1))
+    assert allowed(me, IdentityAction.CLIENT_WRITE, client=company)
+    # Somebody who does not represent the company is refused without an explanation to show.
+    stranger = identity.record_person(personal_code="32503511782", given_name="D",
+                                      family_name="E")
+    outside = decide(Actor(kind="person", person=stranger), IdentityAction.CLIENT_WRITE,
+                     client=company)
+    assert not outside and not outside.explanation
+
+
 def test_adult_child_is_no_longer_represented_by_parent(institutions):
     parent = identity.record_person(personal_code="161175-19997", given_name="A", family_name="B")
     grown = identity.record_person(personal_code="010100-20000", given_name="C", family_name="B")

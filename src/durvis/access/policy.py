@@ -8,7 +8,10 @@ list is shown, the queryset filter that must agree with it (`visible`). This mod
 app: the apps plug into it, so it sits low in the layers and everything above may ask it.
 
 A rule answers a `Decision`, which carries the reason for a refusal (shown in logs and tests,
-never to a client).
+never to a client) and, where the person can do something about it, an `explanation` in their
+language (shown to them: a company's representative who may act only jointly with another is
+told so, C1, A12). `require` raises `Refused`, a PermissionDenied that carries the decision, so
+a page can show the explanation (`explanation_of`).
 """
 
 from __future__ import annotations
@@ -26,11 +29,15 @@ from durvis.core.registry import Registry
 
 @dataclass(frozen=True)
 class Decision:
-    """A rule's answer: whether the actor may (`allowed`) and why not (`reason`, for logs and
-    tests, never shown to a client). Truthy when allowed, so `if decide(...)` reads naturally."""
+    """A rule's answer: whether the actor may (`allowed`), why not (`reason`, for logs and
+    tests, never shown to a client) and, for a refusal the person should understand, the
+    `explanation` to show them (a text translated into the request's language; empty: show
+    the page's own words).
+    Truthy when allowed, so `if decide(...)` reads naturally."""
 
     allowed: bool
     reason: str = field(default="")
+    explanation: Any = field(default="", compare=False)
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -39,10 +46,29 @@ class Decision:
 ALLOW = Decision(True, "allowed")
 
 
-def deny(reason: str) -> Decision:
+def deny(reason: str, explanation: Any = "") -> Decision:
     """A refusal carrying `reason` (a short English phrase for logs and tests, e.g. "a case of
-    another institution"; never shown to a client)."""
-    return Decision(False, reason)
+    another institution"; never shown to a client) and optionally `explanation`, a translated
+    text that the person is shown (e.g. why a joint representative cannot send in the
+    company's name alone)."""
+    return Decision(False, reason, explanation)
+
+
+class Refused(PermissionDenied):
+    """PermissionDenied raised by `require`, carrying the rule's `decision` (its `reason` is the
+    exception's message; its `explanation`, if any, is for the person)."""
+
+    def __init__(self, decision: Decision) -> None:
+        super().__init__(decision.reason)
+        self.decision = decision
+
+
+def explanation_of(error: PermissionDenied, default: str) -> str:
+    """What to tell the person about a refusal: the rule's explanation when `error` is a
+    `Refused` that has one, else `default` (the page's own words). Raises nothing."""
+    if isinstance(error, Refused) and error.decision.explanation:
+        return str(error.decision.explanation)
+    return default
 
 
 Predicate = Callable[[Actor, Any, Any], Decision]
@@ -99,11 +125,11 @@ def allowed(actor: Actor, action: str, obj: Any = None, client: Any = None) -> b
 
 def require(actor: Actor, action: str, obj: Any = None, client: Any = None) -> None:
     """`decide` as a guard (arguments as there): returns None when the actor may, and raises
-    PermissionDenied carrying the rule's reason (or "unknown action" for an action nobody
-    declared) when not."""
+    `Refused` (a PermissionDenied) carrying the rule's decision, whose message is its reason
+    (or "unknown action" for an action nobody declared), when not."""
     decision = decide(actor, action, obj, client)
     if not decision:
-        raise PermissionDenied(decision.reason)
+        raise Refused(decision)
 
 
 M = TypeVar("M", bound=Model)

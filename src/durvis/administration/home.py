@@ -11,9 +11,12 @@ from django.shortcuts import render
 
 from durvis.access.policy import decide
 from durvis.administration.navigation import staff_sections
+from durvis.documents import queries as document_queries
 from durvis.documents.rules import DocumentAction
 from durvis.identity.models import StaffRole
 from durvis.identity.sessions import actor_from_request
+from durvis.messaging import queries as messaging_queries
+from durvis.messaging.rules import MessagingAction
 from durvis.register import queries as register_queries
 from durvis.register.models import ServiceCase
 from durvis.web.shell import staff_required
@@ -43,12 +46,24 @@ def cases(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def case(request: HttpRequest, number: str) -> HttpResponse:
+    """One case of the institution: its history with who acted for the client, the
+    conversations about it with who wrote each message for the client and who read each of
+    the institution's messages when, and the documents exchanged with who uploaded them (A2,
+    C1, B1). Every part is an audited read; a part the person may not read is left out."""
     actor = actor_from_request(request)
     try:
         found, history = register_queries.read_case(actor, number, purpose="staff start page")
     except (ServiceCase.DoesNotExist, ValidationError):
         raise Http404 from None
+    may_read_messages = decide(actor, MessagingAction.READ_CLIENT_MESSAGES, found).allowed
+    may_list_documents = decide(actor, DocumentAction.LIST_EXCHANGED, found).allowed
     return render(request, "administration/case.html", {
         "case": found, "history": history,
         "may_write": decide(actor, DocumentAction.SEND_TO_CLIENT, found).allowed,
+        "may_read_messages": may_read_messages,
+        "case_messages": (messaging_queries.case_conversations(actor, found)
+                          if may_read_messages else []),
+        "may_list_documents": may_list_documents,
+        "documents": (document_queries.exchanged_about_case(actor, found)
+                      if may_list_documents else []),
     })

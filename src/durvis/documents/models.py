@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from durvis.core.models import ClientOwnedRequired
 from durvis.identity.models import Institution, Person
+from durvis.identity.queries import ActingPerson, acting_person
 from durvis.register.models import ServiceCase
 
 
@@ -51,3 +52,9 @@ class Document(ClientOwnedRequired):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def uploader(self) -> ActingPerson | None:
+        """Who uploaded a document the client sent, and as whom (the client, a parent, a
+        representative; A2, C2); None for a document an institution delivered."""
+        return acting_person(self.uploaded_by, self)

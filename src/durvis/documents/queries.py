@@ -39,7 +39,7 @@ def documents_of_client(client: Client, *, direction: str | None = None,
         documents = documents.filter(direction=direction)
     if case is not None:
         documents = documents.filter(case=case)
-    return (documents.select_related("case", "institution")
+    return (documents.select_related("case", "institution", "uploaded_by")
             .order_by("-created_at", "-pk"))
 
 
@@ -72,3 +72,19 @@ def open_for_download(actor: Actor, document_id: int, client: Client) -> Documen
     record(actor, "documents.document.download", document, subject=audit_subject(client),
            purpose="eaccount")
     return document
+
+
+def exchanged_about_case(actor: Actor, case: ServiceCase) -> list[Document]:
+    """The documents about `case` that its client and the actor's institution exchanged (the
+    client sent to it, or it delivered), oldest first, each with who uploaded a sent one and
+    as whom (`Document.uploader`: the client, a parent, a representative; A2, C2). Metadata
+    only; the read is audited. Raises PermissionDenied unless the actor's institution holds or
+    provides the case and the actor is its client-service staff or a system with the
+    `messages:write` scope (`DocumentAction.LIST_EXCHANGED`)."""
+    if not decide(actor, DocumentAction.LIST_EXCHANGED, case):
+        raise PermissionDenied("may not see the documents of this case")
+    found = list(Document.objects.filter(case=case, institution_id=actor.institution_id or 0)
+                 .select_related("uploaded_by").order_by("created_at", "pk"))
+    record(actor, "documents.case_documents.read", case, subject=case.client_person,
+           details={"documents": len(found)})
+    return found

@@ -30,9 +30,14 @@ class DocumentAction(StrEnum):
     SEND_AS_INSTITUTION = "documents.send_as_institution"
     # obj = a `Filing`, client = the client whose e-account gets the document.
     STORE_DOCUMENT = "documents.store"
+    # An institution sees which documents about one of its cases it exchanged with the client,
+    # and who filed them (A2, C2); obj = the case.
+    LIST_EXCHANGED = "documents.list_exchanged"
 
 
 rule(DocumentAction.SEND_TO_CLIENT)(institution_case_rule(MESSAGES_WRITE))
+# Who may deliver documents about a case may see what was exchanged about it.
+rule(DocumentAction.LIST_EXCHANGED)(institution_case_rule(MESSAGES_WRITE))
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,13 @@ from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
+from durvis.access.policy import decide, explanation_of
 from durvis.catalog import queries as catalog_queries
 from durvis.documents import queries as document_queries
 from durvis.documents import services as documents
 from durvis.documents.forms import DirectionFilterForm, UploadForm
 from durvis.documents.models import Direction, Document
+from durvis.identity.rules import IdentityAction
 from durvis.identity.sessions import actor_from_request
 from durvis.register import queries as register_queries
 from durvis.web.roles import ClientRole
@@ -54,12 +56,18 @@ def _upload_form(request: HttpRequest, role: ClientRole, data: Any = None, files
 @client_required
 def upload(request: HttpRequest) -> HttpResponse:
     """The client sends a document (to an institution, about a case, or for their records).
-    A refused file is said next to the field, in the client's language; the title stays."""
+    A refused file is said next to the field, in the client's language; the title stays. A
+    representative who may act only jointly sees why they cannot, instead of the form."""
     role: ClientRole = request.client_role  # type: ignore[attr-defined]
     if request.method != "POST":
         return render(request, "documents/upload.html", {
             "eaccount_section": "documents", "form": _upload_form(request, role)})
     form = _upload_form(request, role, request.POST, request.FILES)
+    if not decide(actor_from_request(request), IdentityAction.CLIENT_WRITE, client=role.client):
+        # A representative who may act only jointly (C1, A12): the page says why; nothing is
+        # stored.
+        return render(request, "documents/upload.html", {
+            "eaccount_section": "documents", "form": form}, status=403)
     if form.is_valid() and _store(request, role, form):
         messages.success(request, _("The document was uploaded."))
         return redirect("documents:list")
@@ -81,8 +89,9 @@ def _store(request: HttpRequest, role: ClientRole, form: UploadForm) -> bool:
             for item in errors:
                 form.add_error(field if field in form.fields else None, item)
         return False
-    except PermissionDenied:
-        form.add_error(None, _("You cannot upload documents in this role."))
+    except PermissionDenied as refused:
+        form.add_error(None, explanation_of(refused,
+                                            _("You cannot upload documents in this role.")))
         return False
     return True
 

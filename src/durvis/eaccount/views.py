@@ -18,8 +18,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from durvis.access.policy import decide, explanation_of
 from durvis.documents import queries as document_queries
 from durvis.eaccount.forms import FeedbackForm, HistoryFilterForm
+from durvis.identity.rules import IdentityAction
 from durvis.identity.sessions import actor_from_request
 from durvis.messaging import queries as messaging_queries
 from durvis.register import queries as register_queries
@@ -38,7 +40,8 @@ OPEN_STATUSES = frozenset({CaseStatus.RECEIVED, CaseStatus.REGISTERED, CaseStatu
 def overview(request: HttpRequest) -> HttpResponse:
     """What needs the client's attention: open cases, results to rate, unread messages."""
     role: ClientRole = request.client_role  # type: ignore[attr-defined]
-    cases = register_queries.overview_read(actor_from_request(request), role.client)
+    actor = actor_from_request(request)
+    cases = register_queries.overview_read(actor, role.client)
     open_cases = cases.filter(status__in=OPEN_STATUSES)
     recent_results = cases.filter(status__in=register.FEEDBACK_STATUSES, feedback__isnull=True)
     return render(request, "eaccount/overview.html", {
@@ -48,7 +51,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "open_cases": open_cases.exclude(status=CaseStatus.WAITING_FOR_CLIENT)[:10],
         "open_count": open_cases.count(),
         "to_rate": recent_results[:5],
-        "unread_messages": messaging_queries.unread_count(role.client),
+        "unread_messages": messaging_queries.unread_count(actor, role.client),
     })
 
 
@@ -162,6 +165,8 @@ def case_feedback(request: HttpRequest, number: str) -> HttpResponse:
     actor = actor_from_request(request)
     case, events = _clients_case(request, number)
     form = FeedbackForm(request.POST)
+    if not _acts(request):
+        return _case_page(request, case, events, form, can_rate=_can_rate(case), status=403)
     if form.is_valid() and _save_feedback(form, lambda r, c: register.give_feedback(
             actor, case, r, c)):
         messages.success(request, _("Thank you: your rating was sent to the institution."))
@@ -182,14 +187,23 @@ def consultation_feedback(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404 from None
     form = FeedbackForm(request.POST or None)
     rated = hasattr(consultation, "feedback")
-    if request.method == "POST" and not rated and form.is_valid() and _save_feedback(
+    acts = _acts(request)
+    if request.method == "POST" and acts and not rated and form.is_valid() and _save_feedback(
             form, lambda r, c: register.give_consultation_feedback(actor, consultation, r, c)):
         messages.success(request, _("Thank you: your rating was sent to the institution."))
         return redirect("eaccount:history")
-    status = 422 if request.method == "POST" else 200
+    status = (200 if request.method != "POST" else 422 if acts else 403)
     return render(request, "eaccount/consultation_feedback.html", {
         "eaccount_section": "history", "consultation": consultation, "form": form,
         "rated": rated}, status=status)
+
+
+def _acts(request: HttpRequest) -> bool:
+    """Whether the signed-in person may act in the role's name (rate for it; C1, A12): not a
+    company's representative who may act only jointly (the page then says why)."""
+    role: ClientRole = request.client_role  # type: ignore[attr-defined]
+    return bool(decide(actor_from_request(request), IdentityAction.CLIENT_WRITE,
+                       client=role.client))
 
 
 def _save_feedback(form: FeedbackForm, give: Any) -> bool:
@@ -201,8 +215,8 @@ def _save_feedback(form: FeedbackForm, give: Any) -> bool:
         for message in error.messages:
             form.add_error(None, message)
         return False
-    except PermissionDenied:
-        form.add_error(None, _("Only the client rates this."))
+    except PermissionDenied as refused:
+        form.add_error(None, explanation_of(refused, _("Only the client rates this.")))
         return False
     return True
 

@@ -10,9 +10,12 @@ not made for a company.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
+from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from durvis.core.identifiers import validate_company_number, validate_personal_code
 from durvis.identity.models import Company, Institution, Person, PersonCode, StaffMember
@@ -57,6 +60,44 @@ def client_by_ids(person_id: int | None, company_id: int | None) -> Client | Non
     if company_id is not None:
         return Company(pk=company_id)
     return Person(pk=person_id) if person_id is not None else None
+
+
+class Relation(models.TextChoices):
+    """In what capacity a person acted for (or read the records of) a client (C1, A12)."""
+
+    CLIENT = "client", _("client")
+    PARENT = "parent", _("parent")
+    REPRESENTATIVE = "representative", _("representative")
+
+
+@dataclass(frozen=True)
+class ActingPerson:
+    """Who acted for a client (sent a message, uploaded a document, rated, read a message) and
+    in what capacity: shown to the institution and in the client's history (A2, C1)."""
+
+    person: Person
+    relation: Relation
+
+    @property
+    def relation_label(self) -> str:
+        return str(self.relation.label)
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.relation_label})"
+
+
+def acting_person(person: Person | None, record: Any) -> ActingPerson | None:
+    """`person` as the one who acted for the client of the client-owned `record`: a company's
+    representative, the client themself, or (for a person's record acted on by someone else)
+    a parent of the minor, the only other person who may act for a person today (mandates
+    will add theirs). None without a person. Reads nothing from the database."""
+    if person is None:
+        return None
+    if getattr(record, "client_company_id", None) is not None:
+        return ActingPerson(person, Relation.REPRESENTATIVE)
+    if getattr(record, "client_person_id", None) == person.pk:
+        return ActingPerson(person, Relation.CLIENT)
+    return ActingPerson(person, Relation.PARENT)
 
 
 def institution_by_code(code: str) -> Institution | None:

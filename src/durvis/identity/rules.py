@@ -5,6 +5,15 @@ one's own profile, and staff administration. Registered into the one policy
 Whom a person may act for comes from the base registers: themself, a minor child (population
 register, PMLP), a company they represent (enterprise register, UR). Mandates (pilnvaras) will
 add to `ACT_FOR` here.
+
+Joint representation (C1, A12): the enterprise register says whether a representative may act
+alone (`Representation.may_act_alone`; a board member of a board that represents jointly may
+not). Every representative may see the company's records (`CLIENT_READ`) and keep its inbox in
+order (`CLIENT_ARRANGE`); acting in its name (`CLIENT_WRITE`: a message or an answer sent, a
+document uploaded, a case or consultation rated) needs a representation that may act alone, and
+a refusal carries the explanation the person is shown. (A second representative's co-signature
+is not offered yet: acting jointly is done at the institution.) A parent acts alone for a minor
+child.
 """
 
 from __future__ import annotations
@@ -13,20 +22,26 @@ from enum import StrEnum
 from typing import Any
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from durvis.access.policy import ALLOW, Decision, deny, rule
 from durvis.core.actor import Actor
 from durvis.identity.models import Company, Person, StaffMember, StaffRole
 from durvis.identity.queries import is_owner, owner_filter
-from durvis.identity.registers import enterprise_register, population_register
+from durvis.identity.registers import Representation, enterprise_register, population_register
 
 
 class IdentityAction(StrEnum):
     ACT_FOR = "identity.act_for"
-    # A signed-in person reads or acts on a record (case, consultation, document, conversation,
-    # message) of the client they act for (A2, C3).
+    # A signed-in person reads a record (case, consultation, document, conversation, message)
+    # of the client they act for (A2, C3).
     CLIENT_READ = "client.read"
+    # ... acts in the client's name: sends a message or an answer, uploads a document, rates a
+    # case or consultation (binds a company: its representative must be one who may act alone).
     CLIENT_WRITE = "client.write"
+    # ... keeps the client's e-account in order without acting in its name towards anybody
+    # (archives a conversation): whoever may read it.
+    CLIENT_ARRANGE = "client.arrange"
     CHANGE_OWN_PROFILE = "identity.change_own_profile"
     # obj = the StaffMember, or None: may the actor reset anybody's at all (the team page).
     RESET_STAFF_SECOND_FACTOR = "identity.reset_staff_second_factor"
@@ -55,10 +70,42 @@ def act_for(actor: Actor, obj: Any, client: Any) -> Decision:
             return ALLOW
         return deny("no relation to this person")
     if isinstance(client, Company):
-        if any(r.company.pk == client.pk for r in enterprise_register().representations(me)):
+        if _representations(me, client):
             return ALLOW
         return deny("not a representative of this company")
     return deny("unknown client")
+
+
+def _representations(me: Person, company: Company) -> list[Representation]:
+    """The person's current representations of the company (enterprise register): one per
+    role they hold in it."""
+    return [r for r in enterprise_register().representations(me) if r.company.pk == company.pk]
+
+
+def joint_refusal(company: Company) -> Decision:
+    """The refusal of an act in `company`'s name by a representative who may act only jointly
+    with another, with the explanation the person is shown (C1, A12)."""
+    return deny("joint representation: this representative may not act alone",
+                _("You represent %(company)s only jointly with another representative, so you "
+                  "can see its cases, messages and documents but cannot send, upload or rate "
+                  "in its name alone. A representative who may act alone can do it, or you can "
+                  "act together with another representative at the institution.")
+                % {"company": company.name})
+
+
+def act_in_name_of(actor: Actor, client: Any) -> Decision:
+    """Whether the actor may act in the client's name (`CLIENT_WRITE` without a record): as
+    `act_for`, and for a company only by a representation that may act alone (joint
+    representation: refused, with the explanation for the person)."""
+    me = actor.person
+    if me is None or not isinstance(client, Company):
+        return act_for(actor, None, client)
+    held = _representations(me, client)
+    if not held:
+        return deny("not a representative of this company")
+    if not any(r.may_act_alone for r in held):
+        return joint_refusal(client)
+    return ALLOW
 
 
 def _client_records(actor: Actor, client: Any) -> Q:
@@ -68,20 +115,41 @@ def _client_records(actor: Actor, client: Any) -> Q:
     return owner_filter(client)
 
 
-def _client_record(actor: Actor, record: Any, client: Any) -> Decision:
-    """A person sees and acts on the records of the client they act for (themself, their minor
-    child, their company), never another's. Without a record: may they act for the client."""
-    if not act_for(actor, None, client):
-        return deny("may not act for this client")
-    if record is None:
-        return ALLOW
-    if is_owner(record, client):
+def _records_to_act_on(actor: Actor, client: Any) -> Q:
+    """The records of the client, if the actor may act in the client's name; otherwise none."""
+    if not act_in_name_of(actor, client):
+        return Q(pk__in=[])
+    return owner_filter(client)
+
+
+def _owned(record: Any, client: Any) -> Decision:
+    if record is None or is_owner(record, client):
         return ALLOW
     return deny("the record belongs to another client")
 
 
+def _client_record(actor: Actor, record: Any, client: Any) -> Decision:
+    """A person sees the records of the client they act for (themself, their minor child,
+    their company: every representative, jointly or alone), never another's. Without a
+    record: may they act for the client."""
+    if not act_for(actor, None, client):
+        return deny("may not act for this client")
+    return _owned(record, client)
+
+
+def _client_act(actor: Actor, record: Any, client: Any) -> Decision:
+    """A person acts in the name of the client they act for, about the client's own record:
+    themself, their minor child, and a company they represent alone; a representative who may
+    act only jointly is refused with an explanation (C1, A12)."""
+    decision = act_in_name_of(actor, client)
+    if not decision:
+        return decision if decision.explanation else deny("may not act for this client")
+    return _owned(record, client)
+
+
 rule(IdentityAction.CLIENT_READ, list_filter=_client_records)(_client_record)
-rule(IdentityAction.CLIENT_WRITE, list_filter=_client_records)(_client_record)
+rule(IdentityAction.CLIENT_WRITE, list_filter=_records_to_act_on)(_client_act)
+rule(IdentityAction.CLIENT_ARRANGE)(_client_record)
 
 
 @rule(IdentityAction.CHANGE_OWN_PROFILE)

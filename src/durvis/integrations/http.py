@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, RawPostDataException
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
-from ninja import Field, Path, Status
+from ninja import Field, Path, Schema, Status
 from ninja.security import HttpBearer
 from pydantic import AfterValidator, AwareDatetime, GetCoreSchemaHandler
 from pydantic_core import PydanticCustomError, core_schema
@@ -27,6 +27,7 @@ from durvis.core.actor import Actor
 from durvis.core.api import ApiError, ErrorOut
 from durvis.core.case_numbers import parse_case_number
 from durvis.core.text import forbidden_character, refusal
+from durvis.identity.queries import ActingPerson, Relation
 from durvis.integrations.models import IdempotencyRecord
 from durvis.integrations.rules import SCOPES
 from durvis.integrations.services import api_actor, authenticate, idempotent
@@ -77,6 +78,24 @@ class OneOf:
 Instant = Annotated[AwareDatetime, Field(description=(
     "An instant with its offset (`Z` or `+02:00`); a time without one is refused, and so is a "
     "time in the future beyond the platform's clock-skew tolerance (5 minutes by default)"))]
+
+
+class ActingPersonOut(Schema):
+    """Who acted for a client (or read a client's message) and as whom (A2, C1, A12)."""
+
+    personal_code: str
+    name: str
+    relation: Annotated[str, OneOf(*Relation.values)] = Field(
+        ..., description="`client`: the client themself; `parent`: a parent of the minor "
+        "client; `representative`: a representative of the company")
+
+
+def acting_person_out(acting: ActingPerson | None) -> dict[str, str] | None:
+    """The API's shape of an acting person (`ActingPersonOut`), or None."""
+    if acting is None:
+        return None
+    return {"personal_code": acting.person.personal_code, "name": str(acting.person),
+            "relation": acting.relation.value}
 
 
 class ApiClientAuth(HttpBearer):

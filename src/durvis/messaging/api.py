@@ -1,5 +1,7 @@
 """The messaging API (A2, C1, B9): an institution's system writes to a client's official
-e-address inbox and reads its clients' answers.
+e-address inbox and reads its clients' answers, who wrote each for the client (the acting
+person: the client, a parent, a company's representative), and who opened each of its own
+messages when (read state belongs to each reader).
 
 Authenticated with an API client's bearer token: `messages:write` to send, `messages:read` to
 read answers. A send accepts `Idempotency-Key` (a retry gets the first answer). Attachments come
@@ -12,13 +14,14 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from ninja import Path as PathParam
 
 from durvis.core.actor import Actor
 from durvis.core.api import ApiError
@@ -26,10 +29,19 @@ from durvis.documents.models import Document
 from durvis.documents.rules import MESSAGES_WRITE
 from durvis.identity import queries as identity_queries
 from durvis.identity.models import Institution
-from durvis.integrations.http import ERRORS, ApiClientAuth, actor_of, idempotent_write, scopes
+from durvis.integrations.http import (
+    ERRORS,
+    ActingPersonOut,
+    ApiClientAuth,
+    OneOf,
+    acting_person_out,
+    actor_of,
+    idempotent_write,
+    scopes,
+)
 from durvis.messaging import queries as messaging_queries
 from durvis.messaging import services as messaging
-from durvis.messaging.models import InboxMessage
+from durvis.messaging.models import Direction, InboxMessage
 from durvis.messaging.rules import MESSAGES_READ
 from durvis.register.models import ServiceCase
 
@@ -100,6 +112,22 @@ class ReplyOut(MessageOut):
     client: MessageClientOut
     subject: str
     body: str
+    acting_person: ActingPersonOut | None = Field(
+        None, description="Who wrote it for the client (a client's message)")
+
+
+class ReadOut(Schema):
+    reader: ActingPersonOut | None = Field(
+        ..., description="Who opened it; null for a read recorded before readers were (a "
+        "company's representative, not known which)")
+    read_at: datetime.datetime
+
+
+class MessageDetail(ReplyOut):
+    direction: Annotated[str, OneOf(*Direction.values)]
+    reads: list[ReadOut] = Field(..., description="Who opened your message, first reader "
+                                 "first: every person who may read the client's inbox has "
+                                 "their own read (empty for a client's message)")
 
 
 class ReplyPage(Schema):
@@ -135,7 +163,13 @@ def _reply_out(message: InboxMessage) -> dict[str, Any]:
         assert message.client_person is not None
         client = {"kind": "person", "personal_code": message.client_person.personal_code}
     return {**_message_out(message), "client": client, "subject": message.subject,
-            "body": message.body}
+            "body": message.body, "acting_person": acting_person_out(message.acting_person)}
+
+
+def _detail_out(message: InboxMessage) -> dict[str, Any]:
+    return {**_reply_out(message), "direction": message.direction,
+            "reads": [{"reader": acting_person_out(read.reader_as), "read_at": read.read_at}
+                      for read in message.reads.all()]}
 
 
 def _field(name: str, msg: str, type_: str) -> ApiError:
@@ -234,3 +268,16 @@ def list_replies(request: HttpRequest, query: Query[RepliesQuery]) -> dict[str, 
     oldest first; ask again with `next_cursor`. Scope `messages:read`; every read is audited."""
     found, cursor = messaging_queries.replies(actor_of(request), query.since, query.limit)
     return {"items": [_reply_out(m) for m in found], "next_cursor": cursor}
+
+
+@router.get("/messages/{message_id}", response={200: MessageDetail, **ERRORS},
+            summary="One message of your institution's conversations, with who read it when",
+            openapi_extra=scopes(MESSAGES_READ))
+def get_message(request: HttpRequest,
+                message_id: int = PathParam(..., ge=1, le=2**62)) -> dict[str, Any]:
+    """A message your institution sent (with `reads`: each person who opened it in the
+    client's e-account, when, and as whom: the client, a parent, a representative) or a
+    client's message to it (with `acting_person`: who wrote it for the client). Another
+    institution's message, or one about a case outside your token's services, is a 404. Scope
+    `messages:read`; every read is audited."""
+    return _detail_out(messaging_queries.institution_message(actor_of(request), message_id))

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from durvis.core.models import ClientOwnedRequired
 from durvis.documents.models import Document
 from durvis.identity.models import Institution, Person
+from durvis.identity.queries import ActingPerson, acting_person
 from durvis.integrations.models import ApiClient
 from durvis.register.models import ServiceCase
 
@@ -108,7 +109,9 @@ class Thread(ClientOwnedRequired):
 class InboxMessage(ClientOwnedRequired):
     """One message of a conversation. The owner and the institution are copied from the thread
     so that a client's unread count and an institution's feed of replies are each one walk of
-    an index. `read_at` is when the client first opened it (messages from the institution)."""
+    an index. Who opened a message from the institution, and when, is in `MessageRead`: read
+    state belongs to each reader (A2, C1). `sender_person` is the acting person of a client's
+    message: the client themself, a parent for a child, a representative for a company."""
 
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
@@ -116,7 +119,6 @@ class InboxMessage(ClientOwnedRequired):
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("text"))
     sent_at = models.DateTimeField(_("sent"))
-    read_at = models.DateTimeField(_("read"), null=True, blank=True)
     sender_api_client = models.ForeignKey(ApiClient, null=True, blank=True,
                                           on_delete=models.PROTECT, related_name="+")
     sender_staff = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
@@ -131,12 +133,12 @@ class InboxMessage(ClientOwnedRequired):
         verbose_name_plural = _("messages")
         indexes = [
             models.Index(fields=["thread", "sent_at"], name="message_thread"),
-            models.Index(fields=["client_person"], name="message_person_unread",
-                         condition=models.Q(read_at__isnull=True,
-                                            direction="from_institution")),
-            models.Index(fields=["client_company"], name="message_company_unread",
-                         condition=models.Q(read_at__isnull=True,
-                                            direction="from_institution")),
+            # A reader's unread count walks the client's messages from institutions here and
+            # probes `MessageRead`'s (message, reader) key for each: index only, no table rows.
+            models.Index(fields=["client_person", "id"], name="message_person_inbound",
+                         condition=models.Q(direction="from_institution")),
+            models.Index(fields=["client_company", "id"], name="message_company_inbound",
+                         condition=models.Q(direction="from_institution")),
             models.Index(fields=["institution", "id"], name="message_replies",
                          condition=models.Q(direction="from_client")),
         ]
@@ -150,3 +152,49 @@ class InboxMessage(ClientOwnedRequired):
     @property
     def from_institution(self) -> bool:
         return self.direction == Direction.FROM_INSTITUTION
+
+    @property
+    def acting_person(self) -> ActingPerson | None:
+        """Who wrote a client's message for the client, and as whom (A2, C1); None for the
+        institution's messages."""
+        return acting_person(self.sender_person, self)
+
+
+class MessageRead(models.Model):
+    """That one person opened one message from an institution, and when (A2, C1, A12): read
+    state belongs to each reader, so one representative of a company opening a message leaves
+    it unread for the others, and a parent reading in a child's role leaves it unread for the
+    child. The role it was read in is the message's client (a message is shown in its owner's
+    role only); the institution sees who read it when (`queries.institution_message`).
+
+    `reader` is empty only for a read recorded before readers were (migration `0004`): a
+    company's message opened by one of its representatives, who was not noted. Such a read
+    counts as read for every reader of the company, so upgrading brought back no old message
+    as unread, and the institution sees it as "read, reader not recorded"."""
+
+    # Indexed by the (message, reader) key below, which the message's column leads.
+    message = models.ForeignKey(InboxMessage, on_delete=models.CASCADE, related_name="reads",
+                                db_index=False)
+    reader = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+")
+    read_at = models.DateTimeField(_("read"))
+
+    class Meta:
+        verbose_name = _("read of a message")
+        verbose_name_plural = _("reads of messages")
+        constraints = [
+            # Also the index of the unread counts' probe (message, reader) and of "who read
+            # this message" (message).
+            models.UniqueConstraint(fields=["message", "reader"], name="one_read_per_reader"),
+            models.UniqueConstraint(fields=["message"], condition=models.Q(reader__isnull=True),
+                                    name="one_unattributed_read"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} read by {self.reader_id} at {self.read_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def reader_as(self) -> ActingPerson | None:
+        """The reader and as whom they read (the client, a parent, a representative); None for
+        a read whose reader was not recorded."""
+        return acting_person(self.reader, self.message)

@@ -46,6 +46,7 @@ from durvis.messaging.models import (
     ClientLanguage,
     Direction,
     InboxMessage,
+    MessageRead,
     NotificationChannel,
     NotificationPreference,
     Thread,
@@ -418,14 +419,16 @@ def reply(actor: Actor, thread_or_message: Thread | InboxMessage, body: str,
           attachments: Sequence[Attachment] = (), *, client: Client) -> InboxMessage:
     """The client (or who acts for them) answers in a conversation of theirs (given as the
     Thread or one of its messages), under its subject, with `attachments` as in
-    `send_to_client`; the institution hears of it by its `message.received` webhook. Raises
-    PermissionDenied when the actor does not act for `client` or the conversation is not the
-    client's (`IdentityAction.CLIENT_WRITE`); ValidationError keyed `body` (`invalid`: empty or
-    longer than 20,000 characters); AttachmentRefused when an attachment is refused."""
+    `send_to_client`; the institution hears of it by its `message.received` webhook. The
+    message records the acting person (`sender_person`: the client, a parent, a
+    representative; A2, C1). Raises `access.policy.Refused` (a PermissionDenied) when the actor
+    may not act in the client's name or the conversation is not the client's
+    (`IdentityAction.CLIENT_WRITE`: a company's representative who may act only jointly is
+    refused with an explanation); ValidationError keyed `body` (`invalid`: empty or longer
+    than 20,000 characters); AttachmentRefused when an attachment is refused."""
     thread = (thread_or_message.thread if isinstance(thread_or_message, InboxMessage)
               else thread_or_message)
-    if not decide(actor, IdentityAction.CLIENT_WRITE, thread, client=client):
-        raise PermissionDenied("may not answer for this client")
+    require(actor, IdentityAction.CLIENT_WRITE, thread, client=client)
     _check_text(thread.subject, body)
     documents = _store_attachments(actor, client, thread.institution, thread.case, attachments,
                                    "sent")
@@ -443,13 +446,14 @@ def write_to_institution(actor: Actor, client: Client, institution: Institution 
                          attachments: Sequence[Attachment] = ()) -> InboxMessage:
     """The client starts a conversation with an institution; about one of their cases it goes
     to the case's holder (pakalpojuma turētājs), whatever `institution` says. `attachments` as
-    in `send_to_client`. Raises PermissionDenied when the actor does not act for `client` or the
-    case is not the client's (`IdentityAction.CLIENT_WRITE`); ValidationError keyed
-    `institution` (`required`: neither an institution nor a case), `subject` or `body`
+    in `send_to_client`; the message records the acting person (`sender_person`). Raises
+    `access.policy.Refused` (a PermissionDenied) when the actor may not act in the client's
+    name or the case is not the client's (`IdentityAction.CLIENT_WRITE`: a company's
+    representative who may act only jointly is refused with an explanation); ValidationError
+    keyed `institution` (`required`: neither an institution nor a case), `subject` or `body`
     (`invalid`: empty, or longer than 200 or 20,000 characters); AttachmentRefused when an
     attachment is refused."""
-    if not decide(actor, IdentityAction.CLIENT_WRITE, case, client=client):
-        raise PermissionDenied("may not write for this client")
+    require(actor, IdentityAction.CLIENT_WRITE, case, client=client)
     if case is not None:
         institution = case.holder
     if institution is None:
@@ -479,12 +483,13 @@ def _thread_of(actor: Actor, action: str, thread_id: int, client: Client) -> Thr
 def open_thread(actor: Actor, thread_id: int, client: Client
                 ) -> tuple[Thread, list[InboxMessage]]:
     """A conversation with its messages in order, for the client; opening it marks the
-    institution's messages read. The read is audited. Raises Thread.DoesNotExist for an
-    unknown conversation and, alike, another client's or one of a client the actor does not act
-    for (`IdentityAction.CLIENT_READ`)."""
+    institution's messages read by the signed-in person (`actor.person`) only: every other
+    reader of the client (another representative of the company, the other parent, the child
+    themself) keeps them unread (A2, C1); the institution sees who read when. The read is
+    audited. Raises Thread.DoesNotExist for an unknown conversation and, alike, another
+    client's or one of a client the actor does not act for (`IdentityAction.CLIENT_READ`)."""
     thread = _thread_of(actor, IdentityAction.CLIENT_READ, thread_id, client)
-    marked = thread.messages.filter(direction=Direction.FROM_INSTITUTION,
-                                    read_at__isnull=True).update(read_at=timezone.now())
+    marked = _mark_read(thread, actor.person)
     messages = list(thread.messages.select_related("sender_person", "institution")
                     .prefetch_related(Prefetch("attachments",
                                                queryset=Document.objects.order_by("pk")))
@@ -494,9 +499,26 @@ def open_thread(actor: Actor, thread_id: int, client: Client
     return thread, messages
 
 
+def _mark_read(thread: Thread, reader: Person | None) -> int:
+    """Record that `reader` opened the institution's messages of the thread they had not opened
+    before; returns how many. Two tabs opening it at once record each read once (the
+    (message, reader) key; the loser's rows are ignored)."""
+    if reader is None:
+        return 0
+    unread = list(thread.messages.filter(direction=Direction.FROM_INSTITUTION)
+                  .exclude(pk__in=MessageRead.objects.filter(reader=reader, message__thread=thread)
+                           .values("message_id"))
+                  .values_list("pk", flat=True))
+    now = timezone.now()
+    MessageRead.objects.bulk_create(
+        [MessageRead(message_id=pk, reader=reader, read_at=now) for pk in unread],
+        ignore_conflicts=True)
+    return len(unread)
+
+
 @transaction.atomic
 def _set_archived(actor: Actor, thread_id: int, client: Client, archived: bool) -> Thread:
-    thread = _thread_of(actor, IdentityAction.CLIENT_WRITE, thread_id, client)
+    thread = _thread_of(actor, IdentityAction.CLIENT_ARRANGE, thread_id, client)
     Thread.objects.filter(pk=thread.pk).update(archived=archived)
     thread.archived = archived
     record(actor, "messaging.thread.archive" if archived else "messaging.thread.unarchive",
@@ -505,9 +527,11 @@ def _set_archived(actor: Actor, thread_id: int, client: Client, archived: bool) 
 
 
 def archive(actor: Actor, thread_id: int, client: Client) -> Thread:
-    """Move a conversation out of the inbox (a new message brings it back); audited. Raises
-    Thread.DoesNotExist for an unknown conversation and, alike, another client's or one of a
-    client the actor does not act for (`IdentityAction.CLIENT_WRITE`)."""
+    """Move a conversation out of the inbox (a new message brings it back), for every reader of
+    the client; audited. It acts in nobody's name, so a representative who may act only
+    jointly may do it too. Raises Thread.DoesNotExist for an unknown conversation and, alike,
+    another client's or one of a client the actor does not act for
+    (`IdentityAction.CLIENT_ARRANGE`)."""
     return _set_archived(actor, thread_id, client, True)
 
 

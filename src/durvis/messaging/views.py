@@ -16,9 +16,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from durvis.access.policy import decide
+from durvis.access.policy import decide, explanation_of
 from durvis.documents.rules import DocumentAction
 from durvis.identity.models import Institution
+from durvis.identity.rules import IdentityAction
 from durvis.identity.sessions import actor_from_request
 from durvis.messaging import queries as messaging_queries
 from durvis.messaging import services as messaging
@@ -34,6 +35,14 @@ CASE_CHOICES = 100
 
 def _role(request: HttpRequest) -> ClientRole:
     return request.client_role  # type: ignore[attr-defined,no-any-return]
+
+
+def _refused(request: HttpRequest) -> bool:
+    """Whether the signed-in person may not act in the role's name (C1, A12: a company's
+    representative who may act only jointly); the page then shows why (`client_acts`) instead
+    of the form, and a submitted form is refused unread (403)."""
+    return not decide(actor_from_request(request), IdentityAction.CLIENT_WRITE,
+                      client=_role(request).client)
 
 
 def _show_errors(form: Form, error: ValidationError) -> None:
@@ -54,13 +63,13 @@ def _show_errors(form: Form, error: ValidationError) -> None:
 def inbox_list(request: HttpRequest) -> HttpResponse:
     """The conversations of the role, the latest first; unread ones stand out."""
     role = _role(request)
+    actor = actor_from_request(request)
     archived = request.GET.get("show") == "archive"
-    page = Paginator(messaging_queries.inbox(actor_from_request(request), role.client,
-                                             archived=archived),
+    page = Paginator(messaging_queries.inbox(actor, role.client, archived=archived),
                      PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "messaging/inbox.html", {
         "eaccount_section": "messages", "page": page, "archived": archived,
-        "unread": messaging_queries.unread_count(role.client),
+        "unread": messaging_queries.unread_count(actor, role.client),
     })
 
 
@@ -92,6 +101,8 @@ def thread_reply(request: HttpRequest, pk: int) -> HttpResponse:
     """The client answers; the institution's system is told by its webhook."""
     thread, thread_messages = _open(request, pk)
     form = ReplyForm(request.POST, request.FILES)
+    if _refused(request):
+        return _thread_page(request, thread, thread_messages, ReplyForm(), status=403)
     if form.is_valid():
         try:
             message = messaging.reply(actor_from_request(request), thread,
@@ -99,8 +110,8 @@ def thread_reply(request: HttpRequest, pk: int) -> HttpResponse:
                                       client=_role(request).client)
         except ValidationError as error:
             _show_errors(form, error)
-        except PermissionDenied:
-            form.add_error(None, _("You cannot answer in this role."))
+        except PermissionDenied as refused:
+            form.add_error(None, explanation_of(refused, _("You cannot answer in this role.")))
         else:
             messages.success(request, _("Your answer was sent to %(institution)s.")
                              % {"institution": thread.institution.name})
@@ -137,6 +148,9 @@ def write(request: HttpRequest) -> HttpResponse:
     initial = {"case": next((c.pk for c in cases if c.number == chosen), None)}
     form = WriteForm(request.POST or None, request.FILES or None, initial=initial, cases=cases,
                      institutions=institutions)
+    if request.method == "POST" and _refused(request):
+        return render(request, "messaging/write.html", {
+            "eaccount_section": "messages", "form": form}, status=403)
     if request.method == "POST" and form.is_valid():
         try:
             message = messaging.write_to_institution(
@@ -145,8 +159,8 @@ def write(request: HttpRequest) -> HttpResponse:
                 case=form.chosen_case(), attachments=form.attachments())
         except ValidationError as error:
             _show_errors(form, error)
-        except PermissionDenied:
-            form.add_error(None, _("You cannot write in this role."))
+        except PermissionDenied as refused:
+            form.add_error(None, explanation_of(refused, _("You cannot write in this role.")))
         else:
             messages.success(request, _("Your message was sent to %(institution)s.")
                              % {"institution": message.thread.institution.name})

@@ -21,10 +21,12 @@ from pydantic import field_validator
 
 from durvis.integrations.http import (
     ERRORS,
+    ActingPersonOut,
     ApiClientAuth,
     CaseNumber,
     Instant,
     OneOf,
+    acting_person_out,
     actor_of,
     idempotent_write,
     scopes,
@@ -105,6 +107,8 @@ class EventOut(Schema):
     recorded_at: datetime.datetime
     actor_kind: str
     actor_institution: str
+    acting_person: ActingPersonOut | None = Field(
+        None, description="Who acted for the client, when a person did (a rating)")
     note: str
     data: dict[str, Any]
 
@@ -231,7 +235,8 @@ def _event_out(event: CaseEvent) -> dict[str, Any]:
     return {"kind": event.kind, "status": event.status, "holder_status": event.holder_status,
             "occurred_at": event.occurred_at, "recorded_at": event.recorded_at,
             "actor_kind": event.actor_kind, "actor_institution": event.actor_institution,
-            "note": event.note, "data": event.data}
+            "acting_person": acting_person_out(event.acting), "note": event.note,
+            "data": event.data}
 
 
 @router.post("/cases", response={201: CaseOut, **ERRORS}, summary="Register a case",

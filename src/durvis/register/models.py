@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from durvis.catalog.models import Service
 from durvis.core.models import ClientOwned
 from durvis.identity.models import Institution, Person
+from durvis.identity.queries import ActingPerson
 
 
 class CaseStatus(models.TextChoices):
@@ -125,6 +126,9 @@ class CaseEvent(models.Model):
     note = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
     dedup_key = models.CharField(max_length=100)
+    # Not a column: who acted for the client when the actor is a person (a rating), as the
+    # register's reads fill it in (`queries.read_case`, `queries.client_case`; A2, C1).
+    acting: ActingPerson | None = None
 
     class Meta:
         constraints = [
@@ -183,6 +187,10 @@ class Feedback(models.Model):
     rating = models.PositiveSmallIntegerField()
     comment = models.TextField(blank=True)
     given_at = models.DateTimeField(auto_now_add=True)
+    given_by = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+",
+                                 help_text=_("Who rated for the client: the client, a parent, a "
+                                             "representative (empty before it was recorded)."))
 
     class Meta:
         constraints = [

@@ -19,7 +19,7 @@ from durvis.catalog.models import Service
 from durvis.core.actor import Actor
 from durvis.core.case_numbers import parse_case_number
 from durvis.identity.models import Company, Institution, Person
-from durvis.identity.queries import audit_subject, owner_filter
+from durvis.identity.queries import acting_person, audit_subject, owner_filter
 from durvis.identity.rules import IdentityAction
 from durvis.register.changes import ChangeCursor, changed_after, horizon
 from durvis.register.models import CaseEvent, Consultation, ServiceCase, StatusMapping
@@ -39,7 +39,7 @@ def read_case(actor: Actor, number: str, *, purpose: str = "") -> tuple[ServiceC
             .filter(number=str(parsed)).first())
     if case is None or not decide(actor, CaseAction.READ_CASE, case):
         raise ServiceCase.DoesNotExist
-    history = list(case.events.order_by("occurred_at", "pk"))
+    history = with_acting_persons(case, list(case.events.order_by("occurred_at", "pk")))
     record(actor, "register.case.read", case, subject=case.client_person, purpose=purpose)
     return case, history
 
@@ -200,9 +200,27 @@ def client_case(actor: Actor, number: str, client: Person | Company
             .filter(number=str(parsed)).first())
     if case is None or not decide(actor, IdentityAction.CLIENT_READ, case, client=client):
         raise ServiceCase.DoesNotExist
-    history = list(case.events.order_by("occurred_at", "pk"))
+    history = with_acting_persons(case, list(case.events.order_by("occurred_at", "pk")))
     record(actor, "register.case.read", case, subject=case.client_person, purpose="eaccount")
     return case, history
+
+
+def with_acting_persons(case: ServiceCase, events: list[CaseEvent]) -> list[CaseEvent]:
+    """`events` with `acting` filled in where a person acted for the case's client (a rating):
+    who, and as whom (A2, C1); one query for all of them. Returns the same list."""
+    ids = {_person_id(e) for e in events} - {None}
+    persons = Person.objects.in_bulk(ids) if ids else {}
+    for event in events:
+        person_id = _person_id(event)
+        if person_id is not None:
+            event.acting = acting_person(persons.get(person_id), case)
+    return events
+
+
+def _person_id(event: CaseEvent) -> int | None:
+    """The person an event's actor is (`person:<id>`), if a person."""
+    ident = event.actor_id.removeprefix("person:")
+    return int(ident) if event.actor_kind == "person" and ident.isdigit() else None
 
 
 def normalise_case_number(number: str) -> str:

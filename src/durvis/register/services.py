@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from durvis.access.policy import decide
+from durvis.access.policy import decide, require
 from durvis.audit.services import Entry, record, record_many
 from durvis.catalog.models import Service, ServiceStatus
 from durvis.catalog.rules import CatalogAction
@@ -637,20 +637,25 @@ def _touch(case: ServiceCase, *fields: str) -> None:
 def give_feedback(actor: Actor, case: ServiceCase, rating: int, comment: str = "") -> Feedback:
     """The client rates a case once, after its result (B1): `rating` 1 to 5, with an optional
     `comment`; audited, and `feedback.received` is published to the holder and the provider.
-    Raises PermissionDenied unless the actor may act for the case's client
-    (`IdentityAction.ACT_FOR`; an anonymous case has none); ValidationError keyed `rating`:
+    The rating records who gave it (`Feedback.given_by`, and the case event's actor: the
+    client, a parent, a representative; A2, C1). Raises PermissionDenied unless the actor may
+    act in the name of the case's client (`IdentityAction.CLIENT_WRITE`, as
+    `access.policy.Refused`: a company's representative who may act only jointly is refused
+    with an explanation; an anonymous case has no client); ValidationError keyed `rating`:
     `too_early` before the result (the case is not decided, result delivered, closed or
     rejected), `duplicate` when it was given already, `range` outside 1 to 5."""
     client = case.client_company or case.client_person
-    if client is None or not decide(actor, IdentityAction.ACT_FOR, client=client):
+    if client is None:
         raise PermissionDenied("only the client gives feedback on a case")
+    require(actor, IdentityAction.CLIENT_WRITE, case, client=client)
     if case.status not in FEEDBACK_STATUSES:
         raise _field_error("rating", gettext("Feedback can be given after the result."), "too_early")
     if Feedback.objects.filter(case=case).exists():
         raise _field_error("rating", gettext("Feedback on this case was given already."), "duplicate")
     if not 1 <= rating <= 5:
         raise _field_error("rating", gettext("The rating is from 1 to 5."), "range")
-    feedback = Feedback.objects.create(case=case, rating=rating, comment=comment)
+    feedback = Feedback.objects.create(case=case, rating=rating, comment=comment,
+                                       given_by=actor.person)
     CaseEvent.objects.create(case=case, kind=EventKind.FEEDBACK, occurred_at=feedback.given_at,
                              recorded_at=feedback.given_at, data={"rating": rating},
                              dedup_key="feedback", **_event_actor(actor))
@@ -667,18 +672,22 @@ def give_consultation_feedback(actor: Actor, consultation: Consultation, rating:
                                comment: str = "") -> Feedback:
     """The client rates a consultation (konsultācija) they received, once (B1): `rating` 1 to
     5, with an optional `comment`; audited, and `feedback.received` is published to the
-    provider. Raises PermissionDenied unless the actor may act for the consultation's client
-    (`IdentityAction.ACT_FOR`; an anonymous consultation has none); ValidationError keyed
+    provider; `Feedback.given_by` records who gave it. Raises PermissionDenied unless the actor
+    may act in the name of the consultation's client (`IdentityAction.CLIENT_WRITE`, as
+    `access.policy.Refused`: a company's representative who may act only jointly is refused
+    with an explanation; an anonymous consultation has no client); ValidationError keyed
     `rating`: `duplicate` when it was given already, `range` outside 1 to 5."""
     client = consultation.client_company or consultation.client_person
-    if client is None or not decide(actor, IdentityAction.ACT_FOR, client=client):
+    if client is None:
         raise PermissionDenied("only the client gives feedback on a consultation")
+    require(actor, IdentityAction.CLIENT_WRITE, consultation, client=client)
     if Feedback.objects.filter(consultation=consultation).exists():
         raise _field_error("rating", gettext("Feedback on this consultation was given already."),
                            "duplicate")
     if not 1 <= rating <= 5:
         raise _field_error("rating", gettext("The rating is from 1 to 5."), "range")
-    feedback = Feedback.objects.create(consultation=consultation, rating=rating, comment=comment)
+    feedback = Feedback.objects.create(consultation=consultation, rating=rating, comment=comment,
+                                       given_by=actor.person)
     record(actor, "register.consultation.feedback", consultation,
            subject=consultation.client_person)
     publish(actor, FEEDBACK_RECEIVED, [(f"consultation:{consultation.pk}", {
