@@ -31,6 +31,7 @@ SECRET_KEY = env.str("SECRET_KEY", default=DEFAULT_SECRET)
 DEMO_MODE = env.bool("DURVIS_DEMO", default=not PRODUCTION)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "durvis.core.views.csrf_failure"
 
 if PRODUCTION:
     if SECRET_KEY == DEFAULT_SECRET or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:

@@ -105,6 +105,8 @@ def test_the_administration_form_explains_a_refused_address(client, staff, catal
         "https://93.184.215.14:99999/hook": "port is not a number",
         "https://93.184.215.14:http/hook": "port is not a number",
         "https://93.184.215.14/ho ok": "Enter a valid URL",
+        "javascript:alert(1)": "starts with https://",
+        "https://user:pass@93.184.215.14/hook": "user name or password",
     }
     for url, explanation in explained.items():
         response = client.post("/en/administration/integrations/webhooks/", {

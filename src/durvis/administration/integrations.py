@@ -3,6 +3,7 @@ letters of the outbox, and its own status names mapped onto the standard ones.""
 
 from __future__ import annotations
 
+import re
 import secrets
 from enum import StrEnum
 
@@ -44,6 +45,10 @@ class ApiClientForm(Form):
         queryset=Service.objects.none(), required=False, widget=forms.CheckboxSelectMultiple)
 
 
+# A scheme (`https:`, `javascript:`), not a host followed by its port (`example.lv:8443`).
+_HAS_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:(?!\d)", re.IGNORECASE)
+
+
 class WebhookForm(Form):
     url = forms.CharField(label=gettext_lazy("Address (URL)"), max_length=500)
     events = forms.MultipleChoiceField(
@@ -55,7 +60,7 @@ class WebhookForm(Form):
         that it is not a URL), then whether it is a well-formed URL at all; an address typed
         without a scheme is taken as https."""
         url: str = self.cleaned_data["url"]
-        if "://" not in url:
+        if not _HAS_SCHEME.match(url):  # `example.lv/hook`, `example.lv:8443/hook`
             url = f"https://{url}"
         try:
             integrations.check_webhook_url(url)

@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from durvis.catalog import queries as catalog_queries
 from durvis.catalog.models import Category, LifeSituation
@@ -30,7 +30,7 @@ def _top_level(model: type[Category] | type[LifeSituation]) -> list[Category | L
     return list(model.objects.filter(parent__isnull=True))
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/home.html", {
         "categories": _top_level(Category),
@@ -66,12 +66,12 @@ def _list_page(request: HttpRequest, template: str, extra: dict[str, object],
     return render(request, template, context)
 
 
-@require_GET
+@require_safe
 def service_list(request: HttpRequest) -> HttpResponse:
     return _list_page(request, "catalog/service_list.html", {}, _filters(request))
 
 
-@require_GET
+@require_safe
 def category(request: HttpRequest, slug: str) -> HttpResponse:
     node = get_object_or_404(Category, slug=slug)
     return _list_page(request, "catalog/browse.html",
@@ -79,7 +79,7 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
                       _filters(request, category=node))
 
 
-@require_GET
+@require_safe
 def life_situation(request: HttpRequest, slug: str) -> HttpResponse:
     node = get_object_or_404(LifeSituation, slug=slug)
     return _list_page(request, "catalog/browse.html",
@@ -87,7 +87,7 @@ def life_situation(request: HttpRequest, slug: str) -> HttpResponse:
                       _filters(request, life_situation=node))
 
 
-@require_GET
+@require_safe
 def service_detail(request: HttpRequest, code: int) -> HttpResponse:
     service = catalog_queries.service_by_code(code, _context(request))
     if service is None:
@@ -95,7 +95,7 @@ def service_detail(request: HttpRequest, code: int) -> HttpResponse:
     return render(request, "catalog/service_detail.html", {"service": service})
 
 
-@require_GET
+@require_safe
 @xframe_options_exempt
 @csp_replace({"frame-ancestors": ["*"]})
 def embed(request: HttpRequest) -> HttpResponse:
@@ -103,7 +103,7 @@ def embed(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/embed.html", _results(request, _filters(request)))
 
 
-@require_GET
+@require_safe
 def embed_script(request: HttpRequest) -> HttpResponse:
     """`<script src=".../embed.js" data-lang="en">`: inserts the framed search where it stands."""
     frame_url = request.build_absolute_uri(reverse("catalog:embed"))

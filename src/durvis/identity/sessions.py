@@ -26,6 +26,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model, logout
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import rotate_token
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -52,6 +53,7 @@ def start(request: HttpRequest, identity: SignedInIdentity, *, keep: Iterable[st
     carried = {key: request.session[key] for key in keep if key in request.session}
     request.session.flush()
     request.session.cycle_key()
+    rotate_token(request)  # a form another tab opened before this sign-in is not sent as this person
     request.session.update(carried)
     request.session[PERSON_KEY] = identity.person.pk
     request.session[METHOD_KEY] = f"{identity.protocol}:{identity.method}".strip(":")
@@ -93,8 +95,10 @@ def signed_in_person(request: HttpRequest) -> Person | None:
 
 
 def end(request: HttpRequest) -> None:
-    """Sign out: the whole session goes."""
+    """Sign out: the whole session goes, and so does the CSRF token: a form left open in
+    another tab cannot be sent by whoever signs in next on this browser (a shared computer)."""
     request.session.flush()
+    rotate_token(request)
     request._durvis_person = None  # type: ignore[attr-defined]
 
 
@@ -168,6 +172,7 @@ class SessionTimeoutMiddleware:
 
 def _end_client_session(request: HttpRequest) -> None:
     request.session.flush()
+    rotate_token(request)
 
 
 # --- Staff: the password passed, the second factor owed (A12) ------------------------------------

@@ -22,7 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from durvis.audit.services import record
 from durvis.core.registry import Registry
@@ -42,7 +42,7 @@ def _protocol() -> str:
     return str(settings.DURVIS_SIGNIN_PROTOCOL)
 
 
-@require_GET
+@require_safe
 def choose(request: HttpRequest) -> HttpResponse:
     """How to sign in: the national sign-in (and, in demo mode, the demo provider behind it)."""
     return render(request, "identity/signin.html", {

@@ -31,7 +31,8 @@ class RefusedAddress(OSError):
 def check_webhook_url(url: str) -> None:
     """Refuse a webhook address before it is saved. Raises ValidationError keyed `url`: code
     `scheme` (not https; http only where internal addresses are allowed), `host` (no host),
-    `port` (not a port number),
+    `port` (not a port number), `credentials` (a user name or password in it, which would be
+    shown and logged with the address),
     `unresolvable` (the name does not resolve) or `internal` (it resolves to an address that is
     not public)."""
     parts = urllib.parse.urlsplit(url)
@@ -40,6 +41,9 @@ def check_webhook_url(url: str) -> None:
         raise _url_error(gettext("A webhook address starts with https://."), "scheme")
     if not parts.hostname:
         raise _url_error(gettext("The address has no host."), "host")
+    if parts.username is not None or parts.password is not None:
+        raise _url_error(gettext("The address may not contain a user name or password: the "
+                                 "signature proves a delivery is ours."), "credentials")
     try:
         port = parts.port or 443
     except ValueError:  # a port that is not a number, or out of range
