@@ -26,7 +26,14 @@ from durvis.documents.models import Document
 from durvis.documents.rules import MESSAGES_WRITE
 from durvis.identity import queries as identity_queries
 from durvis.identity.models import Institution
-from durvis.integrations.http import ERRORS, ApiClientAuth, actor_of, idempotent_write, scopes
+from durvis.integrations.http import (
+    ERRORS,
+    PARAGRAPHS,
+    ApiClientAuth,
+    actor_of,
+    idempotent_write,
+    scopes,
+)
 from durvis.messaging import queries as messaging_queries
 from durvis.messaging import services as messaging
 from durvis.messaging.models import InboxMessage
@@ -62,7 +69,8 @@ class MessageIn(Schema):
     personal_code: str = Field("", max_length=20, description="The client, a person")
     registration_number: str = Field("", max_length=20, description="Or the client, a company")
     subject: str = Field(..., min_length=1, max_length=messaging.MAX_SUBJECT)
-    body: str = Field(..., min_length=1, max_length=messaging.MAX_BODY)
+    body: str = Field(..., min_length=1, max_length=messaging.MAX_BODY,
+                      json_schema_extra=PARAGRAPHS)
     case_number: str = Field("", max_length=40, description="A case of the client at your "
                              "institution that the message is about")
     reply_to: int | None = Field(None, description="The id of a message of the conversation "

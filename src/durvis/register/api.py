@@ -21,6 +21,7 @@ from pydantic import field_validator
 
 from durvis.integrations.http import (
     ERRORS,
+    PARAGRAPHS,
     ApiClientAuth,
     CaseNumber,
     Instant,
@@ -64,7 +65,7 @@ class CaseIn(Schema):
     applied_at: Instant | None = None
     status: Literal["received", "registered"] = "received"
     holder_status: str = Field("", max_length=100)
-    note: str = Field("", max_length=2000)
+    note: str = Field("", max_length=2000, json_schema_extra=PARAGRAPHS)
 
 
 class CaseClientOut(Schema):
@@ -125,7 +126,7 @@ class StatusEventIn(Schema):
     status: Annotated[str, OneOf("", *CaseStatus.values)] = Field(
         "", description="A standard status, or give holder_status mapped for the service")
     holder_status: str = Field("", max_length=100)
-    note: str = Field("", max_length=2000)
+    note: str = Field("", max_length=2000, json_schema_extra=PARAGRAPHS)
     event_id: str = Field("", max_length=90, description="Your id of the event: a repeat is "
                           "recognised by it (without it: by status and time)")
 
@@ -162,7 +163,7 @@ class ResultIn(Schema):
     occurred_at: Instant
     title: str = Field(..., min_length=1, max_length=300)
     reference: str = Field("", max_length=500, description="Where the result document is")
-    note: str = Field("", max_length=2000)
+    note: str = Field("", max_length=2000, json_schema_extra=PARAGRAPHS)
     event_id: str = Field("", max_length=90)
 
 
