@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from durvis.core.forms import Form
 from durvis.core.identifiers import mask_personal_code
+from durvis.core.phones import parse_phone
 from durvis.identity import services as identity
 from durvis.identity.models import ContactKind, Person
 from durvis.identity.sessions import actor_from_request
@@ -50,7 +51,7 @@ class PhoneForm(Form):
                                "by SMS; the number changes once you enter it."))
 
     def clean_phone(self) -> str:
-        return identity.normalise_phone(self.cleaned_data["phone"])
+        return parse_phone(self.cleaned_data["phone"], mobile=True)
 
 
 class CodeForm(Form):
@@ -161,7 +162,8 @@ def contacts(request: HttpRequest) -> HttpResponse:
             form.add_error(action, error)
         else:
             messages.success(request, _CODE_SENT[ContactKind(action)] % {
-                "address": value, "minutes": identity.CONTACT_CODE_LIFETIME.seconds // 60})
+                "address": identity.shown_contact(action, value),
+                "minutes": identity.CONTACT_CODE_LIFETIME.seconds // 60})
             return redirect(f"{reverse('profile:confirm')}?kind={action}")
     return _contacts_page(request, person, email_form, phone_form, status=422)
 
@@ -215,7 +217,8 @@ def confirm(request: HttpRequest) -> HttpResponse:
                                              form.cleaned_data["code"])
     outcome = result.outcome
     if outcome is identity.ContactCodeCheck.CONFIRMED:
-        messages.success(request, _CONFIRMED[ContactKind(kind)] % {"address": result.value})
+        messages.success(request, _CONFIRMED[ContactKind(kind)] % {
+            "address": identity.shown_contact(kind, result.value)})
         return redirect("profile:contacts")
     if outcome is identity.ContactCodeCheck.WRONG:
         form.add_error("code", ngettext(

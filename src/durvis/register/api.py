@@ -46,6 +46,10 @@ from durvis.register.rules import CASES_READ, CASES_WRITE, CONSULTATIONS_WRITE
 
 router = Router(tags=["register"], auth=ApiClientAuth())
 
+PHONE = ("The caller's number, as people write it: with its country code (`+37061234567`, "
+         "`00370 612 34567`) or Latvian without it (`29123456`); the digits 0–9 only. Stored "
+         "and answered in E.164 (`+37129123456`)")
+
 
 
 class CaseIn(Schema):
@@ -55,7 +59,7 @@ class CaseIn(Schema):
     acted_by: ActedBy = ActedBy.CLIENT
     personal_code: str = Field("", max_length=20)
     registration_number: str = Field("", max_length=20)
-    client_phone: str = Field("", max_length=20, pattern=r"^(\+?[0-9 ]{5,19})?$")
+    client_phone: str = Field("", max_length=30, description=PHONE)
     representative_code: str = Field("", max_length=20)
     mandate_reference: str = Field("", max_length=64)
     result_channel: Annotated[str, OneOf("", *RegisterChannel.values)] = ""
@@ -176,7 +180,7 @@ class ConsultationIn(Schema):
     topic: str = Field("", max_length=200)
     personal_code: str = Field("", max_length=20)
     registration_number: str = Field("", max_length=20)
-    client_phone: str = Field("", max_length=20, pattern=r"^(\+?[0-9 ]{5,19})?$")
+    client_phone: str = Field("", max_length=30, description=PHONE)
     agent_reference: str = Field("", max_length=64)
     duration_seconds: int | None = Field(None, ge=0, le=86_400)
     case_number: str = Field("", max_length=40)
