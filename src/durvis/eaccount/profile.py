@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from durvis.core.forms import Form
+from durvis.core.forms import Form, QueryForm
 from durvis.core.identifiers import mask_personal_code
 from durvis.core.phones import parse_phone
 from durvis.identity import services as identity
@@ -62,9 +62,16 @@ class CodeForm(Form):
 
     def clean_code(self) -> str:
         code = "".join(self.cleaned_data["code"].split())
-        if not re.fullmatch(rf"\d{{{identity.CONTACT_CODE_DIGITS}}}", code):
+        if not re.fullmatch(rf"[0-9]{{{identity.CONTACT_CODE_DIGITS}}}", code):
             raise ValidationError(_("The code has 6 digits."), code="invalid")
         return code
+
+
+class ConfirmQuery(QueryForm):
+    """`?kind=email` or `?kind=phone`: which pending change the code page is about."""
+
+    kind = forms.ChoiceField(label=gettext_lazy("Contact"), required=False, initial="",
+                             choices=[("", "—"), *ContactKind.choices])
 
 
 class PreferencesForm(Form):
@@ -182,13 +189,13 @@ def _confirm_page(request: HttpRequest, state: identity.ContactState, form: Code
     codes), the way to send a new code to the same address."""
     return render(request, "eaccount/profile_confirm.html", {
         "eaccount_section": "profile", "profile_tab": "contacts", "state": state,
-        "form": form, "ended": ended,
+        "form": form, "ended": ended, "query_form": ConfirmQuery(request.GET),
     }, status=status)
 
 
 def _pending_kind(request: HttpRequest, states: dict[str, identity.ContactState]) -> str | None:
     """The change the page is about: the one asked for, else the first one waiting."""
-    asked = request.POST.get("kind") or request.GET.get("kind")
+    asked = request.POST.get("kind") or ConfirmQuery(request.GET).value("kind")
     if asked in states and states[asked].pending is not None:
         return asked
     return next((kind for kind, state in states.items() if state.pending is not None), None)
