@@ -34,6 +34,7 @@ from django.http import QueryDict
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from durvis.core.case_numbers import parse_case_number
 from durvis.core.text import TextValidator, digits_refusal, has_other_digits, normalise
 
 # Fields that read digits from what was typed (ModelChoiceField looks a record up by its id).
@@ -113,7 +114,10 @@ LAST_DAY = datetime.date(2999, 12, 31)
 
 class PageField(forms.IntegerField):
     """`?page=`: a page number from 1 to MAX_PAGE (10,000), in ASCII digits; missing is 1. A
-    page beyond the last shows the last (the paginator's `get_page`)."""
+    page beyond the last shows the last (the paginator's `get_page`). Never rendered as an
+    input (a filter form that is sent again starts at page 1)."""
+
+    widget = forms.HiddenInput
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("label", _("Page"))
@@ -138,6 +142,19 @@ class DayField(forms.DateField):
                 _("Enter a date from %(first)s to %(last)s."), code="out_of_range",
                 params={"first": date_format(FIRST_DAY, "SHORT_DATE_FORMAT"),
                         "last": date_format(LAST_DAY, "SHORT_DATE_FORMAT")})
+
+
+class CaseNumberField(forms.CharField):
+    """A case number as people type it (`1011 13`, `1011-13`), cleaned to the register's form;
+    a wrong one says what is wrong (the format, the check digit)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 40)
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        number: str = super().clean(value)
+        return str(parse_case_number(number)) if number else ""
 
 
 class QueryForm(Form):
@@ -167,3 +184,9 @@ class QueryForm(Form):
         if not self.shown:
             errors += [("", str(message)) for message in self.non_field_errors()]
         return errors
+
+
+class PageQueryForm(QueryForm):
+    """The query of a page whose only parameter is its page number."""
+
+    page = PageField()
