@@ -16,9 +16,11 @@ one of Django's (the staff sign-in's `PasswordForm`); `tests/core/test_forms.py`
 class to it. The rule is added when the form is cleaned, so it covers fields a form adds in its
 own `__init__` too.
 
-A page reads its query string (`?page=2&status=decided`) through one `QueryForm` of its own:
-each parameter is a field, a wrong value is an error the page shows (`query_errors.html`, in the
-person's language) while the page falls back to the parameter's default, never a 500.
+A page reads its query string (`?page=2&status=decided`: the e-account's history, C3, its
+inbox and documents, A2, C2, the catalogue, A1, the staff's lists) through one `QueryForm` of
+its own: each parameter is a field, a wrong value is an error the page shows
+(`query_errors.html`, in the person's language) while the page falls back to the parameter's
+default, never a 500.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """The one rule for text, wherever it comes from (a form, an API body, a query string, a file
 name): how it is normalised and what it may not hold. Forms apply it to every text field
-(`durvis.core.forms`), the API to every string of every request (`durvis.integrations.http`).
+(`durvis.core.forms`: the e-account's and the staff's pages, A2, A5, C1), the API to every
+string of every request (`durvis.integrations.http`: the integration layer, B9), so that what
+a client or an institution's system writes reaches the other side as it was meant.
 
 Normalised: every text is put in Unicode Normalization Form C (UAX #15), at the boundary, before
 it is checked, compared or stored. "Bērziņš" typed on a keyboard that composes (ē, one code
