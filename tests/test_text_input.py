@@ -1,26 +1,42 @@
-"""Control characters in text, through the API (part of issue 10): refused with a 422 naming the
-field on every endpoint, never a 500 (PostgreSQL cannot store U+0000 nor encode a lone
-surrogate) and never stored (SQLite would). The forms' side is in tests/core/test_forms.py."""
+"""The text rule through the API (issues 10 and 12): control characters, text of only invisible
+characters and (in lines) bidirectional controls are refused with a 422 naming the field on
+every endpoint, never a 500 (PostgreSQL cannot store U+0000 nor encode a lone surrogate) and
+never stored (SQLite would); text is stored in Normalization Form C. The forms' side is in
+tests/core/test_forms.py and tests/core/test_text_rule.py."""
 
 from __future__ import annotations
 
 import base64
 import copy
+import importlib
+import inspect
 import itertools
 import json
+import pkgutil
+from urllib.parse import quote, urlencode
 
 import pytest
+from django import forms
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import QueryDict
+from django.urls import reverse
 from django.utils import timezone
 
+import durvis
 from durvis.api import api
+from durvis.core.forms import Form, ModelForm, QueryForm, guard_text_fields
 from durvis.documents.models import Document
+from durvis.identity import services as identity
 from durvis.integrations.models import IdempotencyRecord
-from durvis.messaging.models import InboxMessage
+from durvis.messaging.models import InboxMessage, Thread
 from durvis.register.models import CaseEvent, Consultation, ServiceCase
 from tests.documents.samples import PDF
 
 NUL = "a\x00b"
+ZERO_WIDTH_SUBJECT = "\u200b\u200b\u200b"
+RLO_NAME = "Iesniegums \u202eexe.fdp"
+BIDI_CONTROLS = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067",
+                 "\u2068", "\u2069", "\u200e", "\u200f", "\u061c"]
 ALL_SCOPES = ("cases:read", "cases:write", "consultations:write", "messages:read",
               "messages:write")
 
@@ -98,10 +114,10 @@ def _takes_text(schema, node):
 
 def text_places(schema, node, place=()):
     """The place (keys and list indexes) of every text value a request body schema takes, at
-    any depth (the first item of a list)."""
+    any depth (the first item of a list), with its schema."""
     node = _resolve(schema, node)
     if _takes_text(schema, node):
-        yield place
+        yield place, node
     for name, child in node.get("properties", {}).items():
         yield from text_places(schema, child, (*place, name))
     if node.get("type") == "array":
@@ -109,6 +125,15 @@ def text_places(schema, node, place=()):
     for branch in node.get("anyOf", []):
         if _resolve(schema, branch).get("type") in ("object", "array"):
             yield from text_places(schema, branch, place)
+
+
+def free_text(schema, node):
+    """Whether any text is valid there as far as the schema says (no enum, pattern or format
+    refuses it first)."""
+    node = _resolve(schema, node)
+    branches = node.get("anyOf") or [node]
+    return any(not ({"enum", "pattern", "format", "const"} & set(_resolve(schema, b)))
+               and _resolve(schema, b).get("type") == "string" for b in branches)
 
 
 def operations():
@@ -153,38 +178,93 @@ def nothing_stored():
                 or IdempotencyRecord.objects.exists())
 
 
-def test_a_nul_in_any_text_of_any_operation_is_a_422_naming_it(system, family):
+def walk(system, family, text):
     """Walks the OpenAPI schema: every path parameter, query parameter and text property of
-    every request body, at any depth, gets a NUL in an otherwise valid request."""
+    every request body, at any depth, gets `text` in an otherwise valid request. Yields each
+    (path, source, place, schema node, paragraphs?, response)."""
     valid = valid_requests(family)
-    tried = set()
     for schema, path, method, operation in operations():
         path_params, query, body = valid.pop(operation["operationId"])
         places = []
         for parameter in operation.get("parameters", []):
-            places.append((parameter["in"], (parameter["name"],)))
+            places.append((parameter["in"], (parameter["name"],), parameter["schema"]))
         content = operation.get("requestBody", {}).get("content", {})
         content_type = next(iter(content), None)
         if content_type:
-            places += [("body", place) for place in
+            places += [("body", place, node) for place, node in
                        text_places(schema, content[content_type]["schema"])]
-        for source, place in places:
+        for source, place, node in places:
             if source == "path":
-                request = ({**path_params, place[0]: "a%00b"}, query, body)
+                request = ({**path_params, place[0]: quote(text)}, query, body)
             elif source == "query":
-                request = (path_params, {**query, place[0]: "a%00b"}, body)
+                request = (path_params, {**query, place[0]: quote(text)}, body)
             else:
-                request = (path_params, query, with_text_at(body, place, NUL))
+                request = (path_params, query, with_text_at(body, place, text))
             response = send(system, method, path, *request, content_type)
-            assert response.status_code == 422, (path, source, place, response.content)
-            locs = [error["loc"] for error in response.json()["detail"]]
-            assert [source, *place] in locs, (path, place, locs)
-            tried.add((path, source, place))
+            paragraphs = _resolve(schema, node).get("x-text") == "paragraphs"
+            yield path, source, place, node, schema, paragraphs, response
     assert not valid, f"operations no longer in the API: {sorted(valid)}"
+
+
+# Places whose own validator refuses any text it cannot parse, before the text rule runs.
+VALIDATED_FIRST = {("query", ("since",))}
+
+
+def refused_at(response, source, place, type_, schema, node):
+    """The request was refused with a 422 naming the place, with `type_` where nothing in the
+    schema refuses the text first."""
+    assert response.status_code == 422, (source, place, response.content)
+    errors = {tuple(error["loc"]): error["type"] for error in response.json()["detail"]}
+    assert (source, *place) in errors, (place, errors)
+    if free_text(schema, node) and (source, place) not in VALIDATED_FIRST:
+        assert errors[(source, *place)] == type_, (place, errors)
+
+
+def test_a_nul_in_any_text_of_any_operation_is_a_422_naming_it(system, family):
+    tried = set()
+    for path, source, place, node, schema, _paragraphs, response in walk(system, family, NUL):
+        refused_at(response, source, place, "control_character", schema, node)
+        tried.add((path, source, place))
     assert ("/case-events", "body", ("events", 0, "note")) in tried
     assert ("/messages", "body", ("attachments", 0, "name")) in tried
     assert ("/cases/{number}/documents", "body", ("title",)) in tried
     assert nothing_stored()
+
+
+@pytest.mark.parametrize("text", [ZERO_WIDTH_SUBJECT, " \u200b\u00ad\ufeff ", "\u3164\u2060"])
+def test_text_of_only_invisible_characters_anywhere_is_a_422_naming_it(system, family, text):
+    """The subject that made an inbox link nobody could see, and its siblings, in every text
+    of every operation: paragraphs too (a note of nothing is no note)."""
+    tried = set()
+    for path, source, place, node, schema, _paragraphs, response in walk(system, family, text):
+        refused_at(response, source, place, "only_invisible", schema, node)
+        tried.add((path, source, place))
+    assert ("/messages", "body", ("subject",)) in tried
+    assert ("/messages", "body", ("body",)) in tried
+    assert nothing_stored()
+
+
+@pytest.mark.parametrize("text", [RLO_NAME, "\u2067Iesniegums\u2069", "Iesniegums\u200f.pdf"])
+def test_a_bidi_control_in_any_line_of_any_operation_is_a_422_naming_it(system, family, text):
+    """The right-to-left override that showed "Iesniegums \u202eexe.fdp" as "Iesniegums
+    pdf.exe", and its siblings, in every line of every operation (names, subjects, titles,
+    file names, references, parameters); only the paragraphs the schema marks (`x-text`)
+    take them."""
+    lines, paragraphs = set(), set()
+    for path, source, place, node, schema, in_paragraph, response in walk(system, family, text):
+        if in_paragraph:
+            problems = response.json().get("detail", []) if response.status_code == 422 else []
+            assert "bidi_control" not in {p["type"] for p in problems}, (place, problems)
+            paragraphs.add((path, place))
+        else:
+            refused_at(response, source, place, "bidi_control", schema, node)
+            lines.add((path, source, place))
+    assert ("/messages", "body", ("subject",)) in lines
+    assert ("/messages", "body", ("attachments", 0, "name")) in lines
+    assert ("/cases/{number}/documents", "body", ("title",)) in lines
+    assert paragraphs == {("/cases", ("note",)), ("/cases/{number}/events", ("note",)),
+                          ("/case-events", ("events", 0, "note")),
+                          ("/cases/{number}/result", ("note",)), ("/messages", ("body",))}
 
 
 def test_the_valid_requests_of_the_walk_are_accepted(system, family):
@@ -313,3 +393,216 @@ def test_a_form_sent_to_an_operation_without_one_is_checked_and_never_a_500(syst
     plain = system.post(url, "note=ok", content_type="application/x-www-form-urlencoded",
                         HTTP_IDEMPOTENCY_KEY="k-1")
     assert plain.status_code == 200, plain.content
+
+
+@pytest.mark.parametrize("control", BIDI_CONTROLS)
+def test_every_bidi_control_is_refused_in_a_line_and_kept_in_a_paragraph(system, family,
+                                                                          control):
+    number = family["own"].number.replace(" ", "-")
+    refused = send(system, "post", f"/cases/{number}/events", {}, {},
+                   event(holder_status=f"Izskatīšanā{control}", note="x"), None)
+    assert refused.status_code == 422, refused.content
+    (problem,) = refused.json()["detail"]
+    assert problem["loc"] == ["body", "holder_status"] and problem["type"] == "bidi_control"
+    assert f"U+{ord(control):04X}" in problem["msg"]
+    assert nothing_stored()
+    note = f"عربي {control}Rīga{control} עברית"
+    kept = send(system, "post", f"/cases/{number}/events", {}, {}, event(note=note), None)
+    assert kept.status_code == 201, kept.content
+    assert CaseEvent.objects.get(case=family["own"], status="in_progress").note == note
+
+
+@pytest.mark.parametrize("text", ["\u200b", "\u200c\u200d", "\u2060", "\ufeff", "\u00ad",
+                                  "\u180e", "\u034f", "\ufe0f", "\u3164", "\U000e0020",
+                                  "\u200e\u200f", " \u200b\n\t"])
+def test_every_kind_of_invisible_text_is_refused(system, family, text):
+    number = family["own"].number.replace(" ", "-")
+    response = send(system, "post", f"/cases/{number}/events", {}, {}, event(note=text), None)
+    assert response.status_code == 422, response.content
+    assert response.json()["detail"][0]["type"] == "only_invisible"
+    assert nothing_stored()
+
+
+def test_text_is_stored_in_normalization_form_c(system, family):
+    """"Bērziņš" typed decomposed (e + U+0304, n + U+0327, s + U+030C) is stored composed; the
+    length limit counts the composed text (200 "ē" decomposed are 400 code points)."""
+    decomposed = "Be\u0304rzin\u0327s\u030c"
+    number = family["own"].number.replace(" ", "-")
+    response = send(system, "post", f"/cases/{number}/events", {}, {},
+                    event(note=decomposed, holder_status=decomposed), None)
+    assert response.status_code == 201, response.content
+    stored = CaseEvent.objects.get(case=family["own"], status="in_progress")
+    assert stored.note == stored.holder_status == "Bērziņš"
+    title = "e\u0304" * 200
+    upload = SimpleUploadedFile("le\u0304mums.pdf", PDF, content_type="application/pdf")
+    response = system.post(f"/api/v1/cases/{number}/documents", {"title": title, "file": upload})
+    assert response.status_code == 201, response.content
+    document = Document.objects.get()
+    assert (document.title, document.file_name) == ("ē" * 200, "lēmums.pdf")
+    response = send(system, "get", "/services", {}, {"q": "pabalst%CC%84"}, None, None)
+    assert response.status_code == 200
+
+
+def test_an_uploaded_files_name_loses_its_direction_controls(system, family):
+    """Django's multipart parser keeps the printable characters of a file's name only: the
+    override is gone before any code sees it, and the name shows as it is."""
+    number = family["own"].number.replace(" ", "-")
+    upload = SimpleUploadedFile("Iesniegums \u202efdp.pdf", PDF, content_type="application/pdf")
+    response = system.post(f"/api/v1/cases/{number}/documents",
+                           {"title": "Lēmums", "file": upload})
+    assert response.status_code == 201, response.content
+    assert Document.objects.get().file_name == "Iesniegums fdp.pdf"
+
+
+def test_a_bidi_refusal_speaks_the_requests_language(system, family):
+    number = family["own"].number.replace(" ", "-")
+    answers = [send(system, "post", f"/cases/{number}/events", {}, {},
+                    event(holder_status=RLO_NAME), None, **{"Accept-Language": language}).json()
+               for language in ("en", "lv")]
+    (english,), (latvian,) = (answer["detail"] for answer in answers)
+    assert english["type"] == latvian["type"] == "bidi_control"
+    assert english["msg"] != latvian["msg"] and "U+202E" in latvian["msg"]
+
+
+# --- Every text field of every form of the pages --------------------------------------------
+
+def _form_classes():
+    for module in pkgutil.walk_packages(durvis.__path__, "durvis."):
+        if ".migrations" not in module.name and ".management" not in module.name:
+            importlib.import_module(module.name)
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    abstract = {Form, ModelForm, QueryForm}
+    return sorted((cls for cls in set(subclasses(forms.BaseForm))
+                   if cls.__module__.startswith("durvis.") and cls not in abstract),
+                  key=lambda cls: f"{cls.__module__}.{cls.__qualname__}")
+
+
+def _make(cls, data):
+    """The form bound to `data`, given what its constructor needs besides."""
+    parameters = inspect.signature(cls.__init__).parameters
+    extra = {name: [] for name in ("cases", "institutions", "services") if name in parameters}
+    if cls.__name__ == "PasswordForm":
+        return cls(None, data=data)
+    if issubclass(cls, QueryForm):
+        return cls(QueryDict(urlencode(data)), **extra)
+    return cls(data, **extra)
+
+
+def form_text_fields():
+    """(form class, field name, a paragraph?, a secret?) of every text field of every form."""
+    for cls in _form_classes():
+        for name, field in _make(cls, {}).fields.items():
+            if isinstance(field, forms.CharField):
+                yield (cls, name, isinstance(field.widget, forms.Textarea),
+                       isinstance(field.widget, forms.PasswordInput))
+
+
+def _codes(cls, name, text):
+    form = _make(cls, {name: text})
+    form.is_valid()
+    return {error.code for error in form.errors.as_data().get(name, [])}
+
+
+def test_every_text_field_of_every_form_refuses_text_of_only_invisible_characters(db):
+    tried = []
+    for cls, name, _paragraph, _secret in form_text_fields():
+        for text in (ZERO_WIDTH_SUBJECT, " \u200b\u00ad\ufeff ", "\u3164\u2060"):
+            codes = _codes(cls, name, text)
+            # A web address is no address first: Django's URL field says so before any rule.
+            assert "only_invisible" in codes or (name, codes) == ("url", {"invalid"}), (
+                cls, name, repr(text))
+        tried.append((cls.__name__, name))
+    assert ("WriteForm", "subject") in tried and ("UploadForm", "title") in tried
+    assert ("ServiceForm", "name_lv") in tried and ("HistoryFilterForm", "number") in tried
+    assert len(tried) >= 25, tried
+
+
+def test_every_line_of_every_form_refuses_bidi_controls_and_paragraphs_keep_them(db):
+    lines, paragraphs = [], []
+    for cls, name, paragraph, secret in form_text_fields():
+        for text in (RLO_NAME, *(f"Iesniegums {c}pdf" for c in BIDI_CONTROLS)):
+            codes = _codes(cls, name, text)
+            if paragraph or secret:
+                assert "bidi_control" not in codes, (cls, name, repr(text))
+            else:
+                assert "bidi_control" in codes, (cls, name, repr(text))
+        (paragraphs if paragraph else lines).append((cls.__name__, name))
+    assert ("WriteForm", "subject") in lines and ("StaffMessageForm", "subject") in lines
+    assert ("WriteForm", "attachment_title") in lines and ("UploadForm", "title") in lines
+    assert ("WriteForm", "body") in paragraphs and ("FeedbackForm", "comment") in paragraphs
+
+
+def test_every_text_field_of_every_form_is_normalised_to_nfc(db):
+    decomposed = "Be\u0304rzin\u0327s\u030c"
+    for cls, name, _paragraph, secret in form_text_fields():
+        form = _make(cls, {name: decomposed})
+        guard_text_fields(form)
+        value = form.fields[name].to_python(decomposed)
+        assert value.removeprefix("https://") == (decomposed if secret else "Bērziņš"), (
+            cls, name)
+
+
+# --- The same, as a person meets it on the pages --------------------------------------------
+
+LV_INVISIBLE = "Tekstā ir tikai neredzamas rakstzīmes"
+EN_INVISIBLE = "The text has only invisible characters"
+LV_BIDI = "kas maina teksta virzienu"
+EN_BIDI = "changes the direction of the text"
+
+
+@pytest.mark.parametrize(("subject", "latvian", "english"), [
+    (ZERO_WIDTH_SUBJECT, LV_INVISIBLE, EN_INVISIBLE), (RLO_NAME, LV_BIDI, EN_BIDI),
+    ("\u2066Iesniegums", LV_BIDI, EN_BIDI), ("Iesniegums\u200e", LV_BIDI, EN_BIDI)])
+def test_a_message_with_an_invisible_or_reversing_subject_is_not_sent(client_login, family,
+                                                                      subject, latvian,
+                                                                      english):
+    client = client_login(family["parent"])
+    for url, said in ((reverse("inbox:write"), latvian), ("/en/eaccount/messages/new/", english)):
+        response = client.post(url, {"opened_as": "self", "case": family["own"].pk, "subject": subject,
+                                     "body": "Teksts"})
+        assert response.status_code == 422
+        page = response.content.decode()
+        assert page.count(said) == 2, page  # on the field and in the summary
+        assert subject not in page.split("<title>")[1].split("</title>")[0]
+    assert not Thread.objects.exists()
+
+
+def test_a_message_body_may_hold_bidi_marks_and_is_stored_composed(client_login, family):
+    client = client_login(family["parent"])
+    body = "مرحبا \u200fRīga\u200f, Be\u0304rzin\u0327s\u030c"
+    response = client.post(reverse("inbox:write"), {
+        "opened_as": "self", "case": family["own"].pk, "subject": "Jauta\u0304jums", "body": body})
+    assert response.status_code == 302, response.content.decode()
+    message = InboxMessage.objects.get()
+    assert (message.thread.subject, message.body) == (
+        "Jautājums", "مرحبا \u200fRīga\u200f, Bērziņš")
+
+
+def test_staff_cannot_send_a_reversing_subject_either(client, staff_login, family, staff):
+    member = identity.record_staff(username="agent.vsaa", password="pw-agent-long-enough",
+                                   institution=family["own"].holder, roles=["back_office"])
+    response = staff_login(client, member).post(reverse("staff-messages:new"), {
+        "case_number": family["own"].number, "subject": RLO_NAME, "body": "Teksts"})
+    assert response.status_code == 422 and LV_BIDI in response.content.decode()
+    assert not InboxMessage.objects.exists()
+
+
+def test_an_e_account_upload_keeps_no_direction_control_in_its_name(client_login, family,
+                                                                    settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    client = client_login(family["parent"])
+    response = client.post(reverse("documents:upload"), {
+        "opened_as": "self", "title": "Izziņa", "file": SimpleUploadedFile("Iesniegums \u202efdp.pdf", PDF,
+                                                     content_type="application/pdf")})
+    assert response.status_code == 302
+    assert Document.objects.get().file_name == "Iesniegums fdp.pdf"
+    response = client.post(reverse("documents:upload"), {
+        "opened_as": "self", "title": RLO_NAME, "file": SimpleUploadedFile("a.pdf", PDF,
+                                                     content_type="application/pdf")})
+    assert response.status_code == 422 and LV_BIDI in response.content.decode()
+    assert Document.objects.count() == 1

@@ -12,7 +12,7 @@ from durvis.catalog.api import router as catalog_router
 from durvis.core.api import ApiError
 from durvis.documents.api import router as documents_router
 from durvis.integrations.api import router as integrations_router
-from durvis.integrations.http import refuse_forbidden_text
+from durvis.integrations.http import normalise_text, refuse_forbidden_text
 from durvis.integrations.services import IdempotencyConflict
 from durvis.messaging.api import router as messaging_router
 from durvis.register.api import router as register_router
@@ -144,6 +144,7 @@ def _idempotency_conflict(request: HttpRequest, exc: IdempotencyConflict) -> Htt
                   _("This key was used for a different request."), "idempotency_conflict")
 
 
+api.add_decorator(normalise_text, mode="view")
 api.add_decorator(refuse_forbidden_text, mode="operation")
 api.add_router("/", catalog_router)
 api.add_router("/", register_router)

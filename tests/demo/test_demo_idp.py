@@ -199,3 +199,34 @@ def test_only_codes_hashes_are_stored(provider, moved):
     code = get_code(f"{person.pk}:self", "v" * 43)
     stored = AuthorizationCode.objects.get()
     assert stored.code_hash != code and re.fullmatch(r"[0-9a-f]{64}", stored.code_hash)
+
+
+@pytest.mark.parametrize("value", ["dūrvis", "durvis²", "２", "\u202edurvis"])
+def test_a_client_id_or_address_that_is_not_ascii_is_refused_never_a_500(provider, value):
+    """hmac.compare_digest refuses str with other than ASCII characters (a TypeError): the
+    comparisons take bytes."""
+    for overrides in ({"client_id": value}, {"redirect_uri": callback_url() + value}):
+        page = browser().get("/demo/idp/authorize", authorization("v" * 43, **overrides))
+        assert page.status_code == 400 and "Location" not in page
+    answer = requests.post(f"{provider}/demo/idp/token", data={
+        "grant_type": "authorization_code", "code": "x", "code_verifier": "v" * 43,
+        "client_id": value, "client_secret": value, "redirect_uri": callback_url()}, timeout=10)
+    assert answer.status_code == 401
+
+
+@pytest.mark.parametrize("choice", ["²:self", "２:self", "{pk}:earlier:²", "{pk}:company:２",
+                                    "٣:self", ""])
+def test_a_choice_with_other_digits_is_refused_never_a_500(provider, moved, choice):
+    person, _company = moved
+    page = browser().post("/demo/idp/authorize", {
+        **authorization("v" * 43), "choice": choice.format(pk=person.pk)})
+    assert page.status_code == 400 and b'role="alert"' in page.content
+
+
+def test_a_non_ascii_code_challenge_cannot_break_the_token_endpoint(provider, moved):
+    person, _company = moved
+    answer = browser().post("/demo/idp/authorize", {
+        **authorization("v" * 43, code_challenge="ā" * 43), "choice": f"{person.pk}:self"})
+    code = parse_qs(urlsplit(answer["Location"]).query)["code"][0]
+    refused = redeem(provider, code, "v" * 43)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"

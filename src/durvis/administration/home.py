@@ -11,6 +11,7 @@ from django.shortcuts import render
 
 from durvis.access.policy import decide
 from durvis.administration.navigation import staff_sections
+from durvis.core.forms import PageQueryForm
 from durvis.documents import queries as document_queries
 from durvis.documents.rules import DocumentAction
 from durvis.identity.models import StaffRole
@@ -40,8 +41,9 @@ def cases(request: HttpRequest) -> HttpResponse:
     """The cases of the person's institution, as holder or provider, newest first. Read-only:
     no client's name is listed; opening a case is an audited read."""
     listing = register_queries.institution_cases(actor_from_request(request))
-    page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "administration/cases.html", {"page": page})
+    query = PageQueryForm(request.GET)
+    page = Paginator(listing, PAGE_SIZE).get_page(query.value("page"))
+    return render(request, "administration/cases.html", {"page": page, "query_form": query})
 
 
 @staff_required

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 from csp.decorators import csp_replace
+from django import forms
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
 from durvis.catalog import queries as catalog_queries
 from durvis.catalog.models import Category, LifeSituation
+from durvis.core.forms import PageField, QueryForm
 from durvis.identity.models import Institution
 from durvis.identity.sessions import actor_from_request
 
@@ -38,27 +42,46 @@ def home(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _results(request: HttpRequest, filters: catalog_queries.ServiceFilters) -> dict[str, object]:
+class CatalogQuery(QueryForm):
+    """The query of the search and browse pages: the words searched for, the holder's code and
+    the page. A search longer than MAX_QUERY_LENGTH is cut there (a pasted paragraph still
+    searches); an unknown holder filters nothing."""
+
+    q = forms.CharField(label=_("Search"), required=False, initial="", strip=True)
+    holder = forms.RegexField(label=_("Institution"), regex=INSTITUTION_CODE, required=False,
+                              initial="")
+    page = PageField()
+
+    def clean_q(self) -> str:
+        return str(self.cleaned_data["q"])[:MAX_QUERY_LENGTH]
+
+    def params(self) -> str:
+        """The search and holder as given, for the links to other pages."""
+        return urlencode([(name, self.data[name]) for name in ("q", "holder")
+                          if self.data.get(name)])
+
+
+def _results(request: HttpRequest, filters: catalog_queries.ServiceFilters,
+             query: CatalogQuery) -> dict[str, object]:
     services = catalog_queries.find_services(filters, _context(request))
     paginator = Paginator(services, PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    return {"page": page, "query": filters.query, "params": params.urlencode()}
+    page = paginator.get_page(query.value("page"))
+    return {"page": page, "query": filters.query, "params": query.params(),
+            "query_form": query}
 
 
-def _filters(request: HttpRequest, **fixed: object) -> catalog_queries.ServiceFilters:
-    query = request.GET.get("q", "")[:MAX_QUERY_LENGTH]
-    holder = None
-    code = request.GET.get("holder", "")
-    if INSTITUTION_CODE.match(code):
-        holder = Institution.objects.filter(code=code).first()
-    return catalog_queries.ServiceFilters(query=query, holder=holder, **fixed)  # type: ignore[arg-type]
+def _filters(query: CatalogQuery, **fixed: object) -> catalog_queries.ServiceFilters:
+    code = query.value("holder")
+    holder = Institution.objects.filter(code=code).first() if code else None
+    return catalog_queries.ServiceFilters(query=query.value("q"), holder=holder,
+                                          **fixed)  # type: ignore[arg-type]
 
 
 def _list_page(request: HttpRequest, template: str, extra: dict[str, object],
-               filters: catalog_queries.ServiceFilters) -> HttpResponse:
-    context = {**extra, **_results(request, filters),
+               **fixed: object) -> HttpResponse:
+    query = CatalogQuery(request.GET)
+    filters = _filters(query, **fixed)
+    context = {**extra, **_results(request, filters, query),
                "holders": Institution.objects.filter(held_services__isnull=False).distinct(),
                "holder": filters.holder}
     if request.htmx:  # type: ignore[attr-defined]
@@ -68,7 +91,7 @@ def _list_page(request: HttpRequest, template: str, extra: dict[str, object],
 
 @require_safe
 def service_list(request: HttpRequest) -> HttpResponse:
-    return _list_page(request, "catalog/service_list.html", {}, _filters(request))
+    return _list_page(request, "catalog/service_list.html", {})
 
 
 @require_safe
@@ -76,7 +99,7 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
     node = get_object_or_404(Category, slug=slug)
     return _list_page(request, "catalog/browse.html",
                       {"node": node, "kind": "category", "children": node.children.all()},
-                      _filters(request, category=node))
+                      category=node)
 
 
 @require_safe
@@ -84,7 +107,7 @@ def life_situation(request: HttpRequest, slug: str) -> HttpResponse:
     node = get_object_or_404(LifeSituation, slug=slug)
     return _list_page(request, "catalog/browse.html",
                       {"node": node, "kind": "life-situation", "children": node.children.all()},
-                      _filters(request, life_situation=node))
+                      life_situation=node)
 
 
 @require_safe
@@ -100,7 +123,8 @@ def service_detail(request: HttpRequest, code: int) -> HttpResponse:
 @csp_replace({"frame-ancestors": ["*"]})
 def embed(request: HttpRequest) -> HttpResponse:
     """The catalogue search for another portal's page: framed, links open in the parent."""
-    return render(request, "catalog/embed.html", _results(request, _filters(request)))
+    query = CatalogQuery(request.GET)
+    return render(request, "catalog/embed.html", _results(request, _filters(query), query))
 
 
 @require_safe

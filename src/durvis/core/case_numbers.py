@@ -16,7 +16,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from stdnum import damm
 
-_SHAPE = re.compile(r"^\s*(\d{1,10})[\s\-/]+(\d{2,19})\s*$")
+# ASCII digits only (`re.ASCII`): "１０１１ １３" is no case number (`durvis.core.text`).
+_SHAPE = re.compile(r"^\s*(\d{1,10})[\s\-/]+(\d{2,19})\s*$", re.ASCII)
 
 
 @dataclass(frozen=True)

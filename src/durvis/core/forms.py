@@ -1,13 +1,27 @@
-"""The base of every form of the pages: its text fields refuse what `durvis.core.text` refuses
-(control characters but tab and line breaks, unpaired surrogates), each with an error on the
-field in the user's language. Django's own text field refuses only U+0000, which PostgreSQL
-cannot store, with a message that says nothing to a person who pasted the text.
+"""The base of every form of the pages, and of every page's query parameters.
+
+Text fields follow the one text rule (`durvis.core.text`): their value is put in Normalization
+Form C before anything else reads it (a password excepted: it is compared as typed), then
+refused, on the field and in the user's language, when it holds a control character, a
+bidirectional control (in a line: any text field but a multi-line text area), or nothing but
+invisible characters. Django's own text field refuses only U+0000, which PostgreSQL cannot
+store, with a message that says nothing to a person who pasted the text.
+
+Number and date fields (and choices of records by id) read only the ASCII digits 0–9: Django's
+parse with `int()` and `strptime` also reads "２０２６" as 2026, so a field would store or look up
+what the person did not write as they see it; such a value is refused (`non_ascii_digits`).
 
 Every form of the platform derives from `Form` or `ModelForm` here, or mixes `TextFields` into
-one of Django's (the staff sign-in's `PasswordForm`); `tests/core/test_forms.py` holds every form class
-to it. The rule is added when the form is cleaned, so it covers fields a form adds in its own
-`__init__` too. An error of a hidden field (nobody sees the field) is shown with the form's own
-errors.
+one of Django's (the staff sign-in's `PasswordForm`); `tests/core/test_forms.py` holds every form
+class to it. The rule is added when the form is cleaned, so it covers fields a form adds in its
+own `__init__` too.
+
+A page reads its query string (`?page=2&status=decided`: the e-account's history, C3, its
+inbox and documents, A2, C2, the catalogue, A1, the staff's lists) through one `QueryForm` of
+its own: each parameter is a field, a wrong value is an error the page shows
+(`query_errors.html`, in the person's language) while the page falls back to the parameter's
+default, never a 500. An error of a hidden field (nobody sees
+the field) is shown with the form's own errors.
 
 An edit form that must not silently undo a change made elsewhere carries the version of the
 record it was opened on (`VersionField`; `durvis.core.concurrency` explains the mechanism), and
@@ -16,34 +30,81 @@ record it was opened on (`VersionField`; `durvis.core.concurrency` explains the 
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
+from django.http import QueryDict
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from durvis.core.text import TextValidator
+from durvis.core.case_numbers import parse_case_number
+from durvis.core.text import TextValidator, digits_refusal, has_other_digits, normalise
+
+# Fields that read digits from what was typed (ModelChoiceField looks a record up by its id).
+NUMBER_FIELDS = (forms.IntegerField, forms.DateField, forms.DateTimeField, forms.TimeField,
+                 forms.ModelChoiceField)
+
+
+def _normalising(to_python: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def normalised(value: Any) -> Any:
+        return to_python(normalise(value) if isinstance(value, str) else value)
+
+    normalised.durvis_guarded = True  # type: ignore[attr-defined]
+    return normalised
+
+
+def _ascii_digits_only(to_python: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def checked(value: Any) -> Any:
+        if isinstance(value, str) and has_other_digits(value):
+            message, code = digits_refusal()
+            raise ValidationError(message, code=code)
+        return to_python(value)
+
+    checked.durvis_guarded = True  # type: ignore[attr-defined]
+    return checked
+
+
+def _guard_text(field: forms.CharField) -> None:
+    if TextValidator() in field.validators or TextValidator(line=False) in field.validators:
+        return
+    secret = isinstance(field.widget, forms.PasswordInput)
+    line = not (secret or isinstance(field.widget, forms.Textarea))
+    field.validators = [v for v in field.validators
+                        if not isinstance(v, ProhibitNullCharactersValidator)]
+    field.validators.append(TextValidator(line=line))
+    if not secret:
+        field.to_python = _normalising(field.to_python)  # type: ignore[method-assign,assignment]
 
 
 def guard_text_fields(form: forms.BaseForm) -> None:
     """Give every text field of `form` (CharField and its kinds: e-mail, URL, slug, ...) the
-    text rule, in place of Django's refusal of U+0000 alone (one error, not two, for a NUL)."""
+    text rule, in place of Django's refusal of U+0000 alone (one error, not two, for a NUL),
+    and every number, date and record choice the ASCII digits."""
     for field in form.fields.values():
-        if isinstance(field, forms.CharField) and TextValidator() not in field.validators:
-            field.validators = [v for v in field.validators
-                                if not isinstance(v, ProhibitNullCharactersValidator)]
-            field.validators.append(TextValidator())
+        if isinstance(field, forms.CharField):
+            _guard_text(field)
+        elif isinstance(field, NUMBER_FIELDS) and not getattr(field.to_python, "durvis_guarded",
+                                                                False):
+            field.to_python = _ascii_digits_only(  # type: ignore[method-assign,assignment]
+                field.to_python)
 
 
 class TextFields:
     """Mixed into a Django form: its text fields follow `durvis.core.text`."""
 
+    # A page's query form renders no hidden inputs: its errors stay on their parameters.
+    hidden_errors_to_form = True
+
     def full_clean(self) -> None:
         assert isinstance(self, forms.BaseForm)
         guard_text_fields(self)
         super().full_clean()  # type: ignore[misc]
-        _show_hidden_errors(self)
+        if self.hidden_errors_to_form:
+            _show_hidden_errors(self)
 
 
 def _show_hidden_errors(form: forms.BaseForm) -> None:
@@ -87,3 +148,93 @@ class Form(TextFields, forms.Form):
 
 class ModelForm(TextFields, forms.ModelForm):  # type: ignore[type-arg]
     """The platform's model form."""
+
+
+# --- A page's query parameters ----------------------------------------------------------------
+
+MAX_PAGE = 10_000
+# The days a page's period may name: wide enough for every record, narrow enough that a day
+# after the end or before the start (and Riga's offset from UTC) stays a date Python has.
+FIRST_DAY = datetime.date(1900, 1, 1)
+LAST_DAY = datetime.date(2999, 12, 31)
+
+
+class PageField(forms.IntegerField):
+    """`?page=`: a page number from 1 to MAX_PAGE (10,000), in ASCII digits; missing is 1. A
+    page beyond the last shows the last (the paginator's `get_page`). Never rendered as an
+    input (a filter form that is sent again starts at page 1)."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("Page"))
+        super().__init__(required=False, min_value=1, max_value=MAX_PAGE, initial=1,
+                         error_messages={
+                             "invalid": _("A page number is a whole number, such as 2."),
+                             "min_value": _("Page numbers start at 1."),
+                             "max_value": _("There are no more than %(limit_value)s pages."),
+                         }, **kwargs)
+
+    def clean(self, value: Any) -> int:
+        return super().clean(value) or 1
+
+
+class DayField(forms.DateField):
+    """A day of a period (`?date_from=2026-01-31`), from FIRST_DAY to LAST_DAY."""
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value and not FIRST_DAY <= value <= LAST_DAY:
+            raise ValidationError(
+                _("Enter a date from %(first)s to %(last)s."), code="out_of_range",
+                params={"first": date_format(FIRST_DAY, "SHORT_DATE_FORMAT"),
+                        "last": date_format(LAST_DAY, "SHORT_DATE_FORMAT")})
+
+
+class CaseNumberField(forms.CharField):
+    """A case number as people type it (`1011 13`, `1011-13`), cleaned to the register's form;
+    a wrong one says what is wrong (the format, the check digit)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 40)
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        number: str = super().clean(value)
+        return str(parse_case_number(number)) if number else ""
+
+
+class QueryForm(Form):
+    """A page's query parameters: always bound to the query string (an empty one too), each
+    parameter a field. `value(name)` is the cleaned value, or the field's `initial` when the
+    parameter is missing or wrong (the page then shows the error). `shown` names the fields the
+    page renders with their own errors (a filter form); `query_errors.html` lists the errors
+    of the others."""
+
+    shown: tuple[str, ...] = ()
+    hidden_errors_to_form = False
+
+    def __init__(self, query: QueryDict, **kwargs: Any) -> None:
+        super().__init__(query, **kwargs)
+
+    def value(self, name: str) -> Any:
+        self.is_valid()
+        if name in self.errors or name not in self.cleaned_data:
+            return self.fields[name].initial
+        return self.cleaned_data[name]
+
+    def unshown_errors(self) -> list[tuple[str, str]]:
+        """(label, message) of each error of a field the page does not render, and of the
+        form as a whole when it renders none of its fields."""
+        errors = [(str(self.fields[name].label or name), str(message))
+                  for name, messages in self.errors.items() if name in self.fields
+                  and name not in self.shown for message in messages]
+        if not self.shown:
+            errors += [("", str(message)) for message in self.non_field_errors()]
+        return errors
+
+
+class PageQueryForm(QueryForm):
+    """The query of a page whose only parameter is its page number."""
+
+    page = PageField()

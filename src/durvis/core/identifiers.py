@@ -15,7 +15,10 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from stdnum.lv import pvn
 
+from durvis.core.text import ascii_digits
+
 _SEPARATORS = re.compile(r"[\s\-]")
+# The digits of a code are the ASCII digits 0-9 (`str.isdigit` also takes "²" and "２").
 
 
 def compact(value: str) -> str:
@@ -24,7 +27,7 @@ def compact(value: str) -> str:
 
 
 def _check_shape(number: str) -> None:
-    if not number.isdigit():
+    if not ascii_digits(number):
         raise ValidationError(_("The number may contain only digits (and a hyphen)."), code="format")
     if len(number) != 11:
         raise ValidationError(

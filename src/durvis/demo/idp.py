@@ -33,6 +33,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -40,6 +41,7 @@ from joserfc.jwk import RSAKey
 from joserfc.jwt import JWTClaimsRegistry
 
 from durvis.core.identifiers import format_personal_code, mask_personal_code
+from durvis.core.text import ascii_digits
 from durvis.demo.models import AuthorizationCode
 from durvis.identity import oidc
 from durvis.identity.models import Person
@@ -120,13 +122,13 @@ def jwks() -> dict[str, Any]:
 def client_matches(request: HttpRequest, client_id: str, redirect_uri: str) -> bool:
     """Only the platform's sign-in is registered, with its one callback address (at the address
     the browser reached the provider at)."""
-    return (hmac.compare_digest(client_id, str(settings.DURVIS_OIDC_CLIENT_ID))
-            and hmac.compare_digest(redirect_uri, oidc.callback_url(request)))
+    return (constant_time_compare(client_id, str(settings.DURVIS_OIDC_CLIENT_ID))
+            and constant_time_compare(redirect_uri, oidc.callback_url(request)))
 
 
 def client_authenticates(client_id: str, secret: str) -> bool:
-    return (hmac.compare_digest(client_id, str(settings.DURVIS_OIDC_CLIENT_ID))
-            and hmac.compare_digest(secret, oidc.client_secret()))
+    return (constant_time_compare(client_id, str(settings.DURVIS_OIDC_CLIENT_ID))
+            and constant_time_compare(secret, oidc.client_secret()))
 
 
 # Who may be picked, and in which role ------------------------------------------------------
@@ -164,7 +166,8 @@ def _historical_codes(person: Person) -> list[str]:
 def claims_for_choice(value: str) -> dict[str, Any] | None:
     """The claims the provider asserts for a picker value; None if it names no valid choice."""
     person_id, _sep, role = value.partition(":")
-    person = Person.objects.filter(pk=int(person_id)).first() if person_id.isdigit() else None
+    person = (Person.objects.filter(pk=int(person_id)).first() if ascii_digits(person_id)
+              else None)
     if person is None or value not in {c.value for c in choices_for(person)}:
         return None
     current = person.personal_code
@@ -239,7 +242,7 @@ def redeem_code(request: HttpRequest, *, code: str, client_id: str, redirect_uri
         raise GrantRefused("invalid_grant", "The code is unknown, used or expired.")
     if grant.client_id != client_id or grant.redirect_uri != redirect_uri:
         raise GrantRefused("invalid_grant", "The code was issued to another client or address.")
-    if not verifier or not hmac.compare_digest(pkce_challenge(verifier), grant.code_challenge):
+    if not verifier or not constant_time_compare(pkce_challenge(verifier), grant.code_challenge):
         raise GrantRefused("invalid_grant", "The PKCE code verifier does not match.")
     return _tokens(request, grant)
 

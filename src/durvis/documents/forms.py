@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
-from durvis.core.forms import Form
+from durvis.core.forms import CaseNumberField, Form, QueryForm
 from durvis.documents import filetypes
 from durvis.documents.models import Direction
 from durvis.documents.services import MAX_TITLE, check_size, max_bytes, size_label
@@ -17,11 +17,18 @@ from durvis.identity.models import Institution
 from durvis.register.models import ServiceCase
 
 
-class DirectionFilterForm(Form):
-    """Show received documents, sent ones, or both (sent by GET: the address can be kept)."""
+class DirectionFilterForm(QueryForm):
+    """The documents page's query: show received documents, sent ones, or both (sent by GET:
+    the address can be kept)."""
 
     direction = forms.ChoiceField(label=_("Show"), required=False,
                                   choices=[("", _("Received and sent")), *Direction.choices])
+
+
+class UploadQuery(QueryForm):
+    """`?case=<number>`: the case page's "upload a document for this case" preselects it."""
+
+    case = CaseNumberField(label=_("Case number"), required=False, initial="")
 
 
 class UploadForm(Form):

@@ -17,7 +17,7 @@ from durvis.access.policy import decide, explanation_of
 from durvis.catalog import queries as catalog_queries
 from durvis.documents import queries as document_queries
 from durvis.documents import services as documents
-from durvis.documents.forms import DirectionFilterForm, UploadForm
+from durvis.documents.forms import DirectionFilterForm, UploadForm, UploadQuery
 from durvis.documents.models import Direction, Document
 from durvis.identity.rules import IdentityAction
 from durvis.identity.sessions import actor_from_request
@@ -32,12 +32,13 @@ PAGE_SIZE = 100
 def document_list(request: HttpRequest) -> HttpResponse:
     """The role's documents, received and sent, newest first; filtered by direction."""
     role: ClientRole = request.client_role  # type: ignore[attr-defined]
-    form = DirectionFilterForm(request.GET or None)
-    direction = form.cleaned_data["direction"] if form.is_bound and form.is_valid() else ""
+    form = DirectionFilterForm(request.GET)
+    direction = form.value("direction") or ""
     listed = document_queries.client_documents(actor_from_request(request), role.client,
                                                direction=direction or None)
     return render(request, "documents/list.html", {
-        "eaccount_section": "documents", "form": form, "documents": listed[:PAGE_SIZE],
+        "eaccount_section": "documents", "form": form, "query_form": form,
+        "documents": listed[:PAGE_SIZE],
         "total": listed.count(), "direction": direction, "page_size": PAGE_SIZE,
     })
 
@@ -47,8 +48,7 @@ def _upload_form(request: HttpRequest, role: ClientRole, data: Any = None, files
     cases = list(register_queries.client_history(
         person=role.person, company=role.company))
     institutions = list(catalog_queries.institutions().order_by("name"))
-    # `?case=<number>`: the case page's "upload a document for this case" preselects it.
-    chosen = request.GET.get("case", "")
+    chosen = UploadQuery(request.GET).value("case")
     initial = {"case": next((c.pk for c in cases if c.number == chosen), None)}
     return UploadForm(data, files, initial=initial, cases=cases, institutions=institutions)
 
@@ -61,7 +61,8 @@ def upload(request: HttpRequest) -> HttpResponse:
     role: ClientRole = request.client_role  # type: ignore[attr-defined]
     if request.method != "POST":
         return render(request, "documents/upload.html", {
-            "eaccount_section": "documents", "form": _upload_form(request, role)})
+            "eaccount_section": "documents", "form": _upload_form(request, role),
+            "query_form": UploadQuery(request.GET)})
     form = _upload_form(request, role, request.POST, request.FILES)
     if not decide(actor_from_request(request), IdentityAction.CLIENT_WRITE, client=role.client):
         # A representative who may act only jointly (C1, A12): the page says why; nothing is

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -10,16 +11,20 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from durvis.catalog.models import Service
-from durvis.core.forms import Form
+from durvis.core.forms import DayField, Form, PageField, QueryForm
 from durvis.identity.models import Institution
 from durvis.register import queries as register_queries
 from durvis.register.models import CaseStatus, RegisterChannel
 from durvis.register.queries import HistoryFilters
 
 
-class HistoryFilterForm(Form):
-    """Narrow the history: by case number, status, institution, service, channel and period.
-    Sent by GET, so a filtered history has an address the client can bookmark."""
+class HistoryFilterForm(QueryForm):
+    """The history page's query: narrow it by case number, status, institution, service,
+    channel and period, and its page. Sent by GET, so a filtered history has an address the
+    client can bookmark. A wrong filter lists nothing and says why on its field; a wrong page
+    number shows the first page and says why above it."""
+
+    shown = ("number", "status", "institution", "service", "channel", "date_from", "date_to")
 
     number = forms.CharField(label=_("Case number"), required=False, max_length=40,
                              help_text=_("For example 1011 123458"))
@@ -31,10 +36,11 @@ class HistoryFilterForm(Form):
                                      empty_value=None)
     channel = forms.ChoiceField(label=_("Channel"), required=False,
                                 choices=[("", _("Any channel")), *RegisterChannel.choices])
-    date_from = forms.DateField(label=pgettext_lazy("start of a period", "From"), required=False,
-                                widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=pgettext_lazy("end of a period", "To"), required=False,
-                              widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = DayField(label=pgettext_lazy("start of a period", "From"), required=False,
+                         widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = DayField(label=pgettext_lazy("end of a period", "To"), required=False,
+                       widget=forms.DateInput(attrs={"type": "date"}))
+    page = PageField()
 
     def __init__(self, *args: Any, institutions: list[Institution], services: list[Service],
                  **kwargs: Any) -> None:
@@ -59,13 +65,24 @@ class HistoryFilterForm(Form):
             raise ValidationError({"date_to": _("The end of the period is before its start.")})
         return data
 
-    def filters(self) -> HistoryFilters:
+    def filters(self) -> HistoryFilters | None:
+        """What the history is narrowed to; None when a filter is wrong."""
+        if any(name in self.errors for name in (*self.shown, "__all__")):
+            return None
         data = self.cleaned_data
         return HistoryFilters(status=data.get("status") or "",
                               institution_id=data.get("institution"),
                               service_id=data.get("service"), channel=data.get("channel") or "",
                               date_from=data.get("date_from"), date_to=data.get("date_to"),
                               number=data.get("number") or "")
+
+    def filtered(self) -> bool:
+        """Whether any filter was typed (even one with an error)."""
+        return any(self.data.get(name) for name in self.shown)
+
+    def query(self) -> str:
+        """The filters as typed, for the links to other pages."""
+        return urlencode([(name, self.data[name]) for name in self.shown if self.data.get(name)])
 
 
 class FeedbackForm(Form):

@@ -26,8 +26,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from durvis.core.concurrency import StaleVersion
-from durvis.core.forms import Form, VersionField, differences
+from durvis.core.forms import Form, QueryForm, VersionField, differences
 from durvis.core.identifiers import mask_personal_code
+from durvis.core.phones import parse_phone
 from durvis.identity import services as identity
 from durvis.identity.models import ContactKind, Person
 from durvis.identity.sessions import actor_from_request
@@ -64,7 +65,7 @@ class PhoneForm(ContactsForm):
                                "by SMS; the number changes once you enter it."))
 
     def clean_phone(self) -> str:
-        return identity.normalise_phone(self.cleaned_data["phone"])
+        return parse_phone(self.cleaned_data["phone"], mobile=True)
 
 
 class CodeForm(Form):
@@ -75,9 +76,16 @@ class CodeForm(Form):
 
     def clean_code(self) -> str:
         code = "".join(self.cleaned_data["code"].split())
-        if not re.fullmatch(rf"\d{{{identity.CONTACT_CODE_DIGITS}}}", code):
+        if not re.fullmatch(rf"[0-9]{{{identity.CONTACT_CODE_DIGITS}}}", code):
             raise ValidationError(_("The code has 6 digits."), code="invalid")
         return code
+
+
+class ConfirmQuery(QueryForm):
+    """`?kind=email` or `?kind=phone`: which pending change the code page is about."""
+
+    kind = forms.ChoiceField(label=gettext_lazy("Contact"), required=False, initial="",
+                             choices=[("", "—"), *ContactKind.choices])
 
 
 class PreferencesForm(Form):
@@ -187,7 +195,8 @@ def contacts(request: HttpRequest) -> HttpResponse:
             form.add_error(action, error)
         else:
             messages.success(request, _CODE_SENT[ContactKind(action)] % {
-                "address": value, "minutes": identity.CONTACT_CODE_LIFETIME.seconds // 60})
+                "address": identity.shown_contact(action, value),
+                "minutes": identity.CONTACT_CODE_LIFETIME.seconds // 60})
             return redirect(f"{reverse('profile:confirm')}?kind={action}")
     return _contacts_page(request, person, email_form, phone_form, status=422)
 
@@ -222,12 +231,13 @@ def _confirm_page(request: HttpRequest, state: identity.ContactState, form: Code
     return render(request, "eaccount/profile_confirm.html", {
         "eaccount_section": "profile", "profile_tab": "contacts", "state": state,
         "form": form, "ended": ended, "contacts_version": _me(request).contacts_version,
+        "query_form": ConfirmQuery(request.GET),
     }, status=status)
 
 
 def _pending_kind(request: HttpRequest, states: dict[str, identity.ContactState]) -> str | None:
     """The change the page is about: the one asked for, else the first one waiting."""
-    asked = request.POST.get("kind") or request.GET.get("kind")
+    asked = request.POST.get("kind") or ConfirmQuery(request.GET).value("kind")
     if asked in states and states[asked].pending is not None:
         return asked
     return next((kind for kind, state in states.items() if state.pending is not None), None)
@@ -256,7 +266,8 @@ def confirm(request: HttpRequest) -> HttpResponse:
                                              form.cleaned_data["code"])
     outcome = result.outcome
     if outcome is identity.ContactCodeCheck.CONFIRMED:
-        messages.success(request, _CONFIRMED[ContactKind(kind)] % {"address": result.value})
+        messages.success(request, _CONFIRMED[ContactKind(kind)] % {
+            "address": identity.shown_contact(kind, result.value)})
         return redirect("profile:contacts")
     if outcome is identity.ContactCodeCheck.WRONG:
         form.add_error("code", ngettext(

@@ -60,30 +60,23 @@ def history(request: HttpRequest) -> HttpResponse:
     """Every case and consultation of the current role, newest first, filtered (C3)."""
     role: ClientRole = request.client_role  # type: ignore[attr-defined]
     institutions, services = register_queries.history_choices(role.person, role.company)
-    form = HistoryFilterForm(request.GET or None, institutions=institutions, services=services)
-    filters = form.filters() if form.is_bound and form.is_valid() else None
-    page = _page_number(request)
+    form = HistoryFilterForm(request.GET, institutions=institutions, services=services)
+    filters = form.filters()
+    page: int = form.value("page")
     entries: list[Any] = []
     total = 0
-    if not form.is_bound or form.is_valid():
+    if filters is not None:
         cases, consultations = register_queries.history_read(
             actor_from_request(request), role.client, filters)
         entries, total = _merged_page(cases, consultations, page)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(request, "eaccount/history.html", {
-        "eaccount_section": "history", "form": form, "entries": entries, "total": total,
-        "page": page, "has_previous": page > 1, "has_next": page * PAGE_SIZE < total,
-        "query": query.urlencode(),
+        "eaccount_section": "history", "form": form, "query_form": form, "entries": entries,
+        "total": total, "page": page, "has_previous": page > 1,
+        "has_next": page * PAGE_SIZE < total, "query": form.query(),
         # Any filter typed (even one with an error) is a filter: "nothing matches", never "your
         # history is empty".
-        "filtered": any(value for key, value in request.GET.items() if key != "page"),
+        "filtered": form.filtered(),
     })
-
-
-def _page_number(request: HttpRequest) -> int:
-    value = request.GET.get("page", "1")
-    return max(1, min(int(value), 10_000)) if value.isdigit() else 1
 
 
 def _merged_page(cases: Any, consultations: Any, page: int) -> tuple[list[dict[str, Any]], int]:

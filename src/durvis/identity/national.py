@@ -62,10 +62,10 @@ class NameIdentifier:
     institution: str = ""
 
 
-_CODE = r"(\d{6}-?\d{5})"
+_CODE = r"([0-9]{6}-?[0-9]{5})"  # ASCII digits: `durvis.core.text`
 _PATTERNS: list[tuple[re.Pattern[str], SignInRole]] = [
     (re.compile(rf"^PK:{_CODE}$"), SignInRole.RESIDENT),
-    (re.compile(rf"^PK:{_CODE}-UR:(\d{{11}})$"), SignInRole.COMPANY_SIGNATORY),
+    (re.compile(rf"^PK:{_CODE}-UR:([0-9]{{11}})$"), SignInRole.COMPANY_SIGNATORY),
     (re.compile(rf"^DP:{_CODE}-PK:{_CODE}$"), SignInRole.REPRESENTATIVE),
     (re.compile(rf"^AU:([A-Za-z0-9_.]+)-PK:{_CODE}$"), SignInRole.EMPLOYEE),
 ]
@@ -144,7 +144,7 @@ def resolve(claims: SignInClaims) -> SignedInIdentity:
                             represented=represented, method=claims.method, protocol=claims.protocol)
 
 
-_SERIAL_NUMBER = re.compile(r"^PNOLV-(\d{6})-?(\d{5})$")
+_SERIAL_NUMBER = re.compile(r"^PNOLV-([0-9]{6})-?([0-9]{5})$")
 
 
 def personal_code_from_serial_number(value: str) -> str:

@@ -6,7 +6,6 @@ Other apps call these functions; they never write the identity tables themselves
 from __future__ import annotations
 
 import datetime
-import re
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from durvis.core.identifiers import (
     validate_company_number,
     validate_personal_code,
 )
+from durvis.core.phones import format_phone, parse_phone
 from durvis.core.registry import Registry
 from durvis.identity.models import (
     Company,
@@ -68,7 +68,8 @@ def record_person(
 
     A new current code (a move to the new format) becomes current; the old one stays historical.
     Raises ValidationError (saying what is wrong) when `personal_code` or one of
-    `historical_codes` is not a valid personal code.
+    `historical_codes` is not a valid personal code, or `phone` no valid phone number (it is
+    stored in E.164, `durvis.core.phones`).
     """
     current = validate_personal_code(personal_code)
     old = [validate_personal_code(c) for c in historical_codes]
@@ -83,7 +84,7 @@ def record_person(
     if person.pk is not None and (person.email, person.phone) != (email, phone):
         person.contacts_version += 1  # an open profile form notices (durvis.core.concurrency)
     person.email = email
-    person.phone = phone
+    person.phone = parse_phone(phone) if phone else ""
     person.save()
     PersonCode.objects.filter(person=person).exclude(code=current).update(is_current=False)
     for code in old:
@@ -382,7 +383,6 @@ CONTACT_CODE_MAX_ATTEMPTS = 5
 # Codes a person may ask for in an hour: enough for typos and a lost message, too few to use the
 # platform to bombard somebody else's address.
 CONTACT_CODES_PER_HOUR = 5
-_PHONE_PUNCTUATION = re.compile(r"[\s().\-/]")
 
 
 class ContactCodeCheck(StrEnum):
@@ -416,9 +416,24 @@ class ContactState:
     pending: ContactConfirmation | None
 
     @property
+    def shown_value(self) -> str:
+        """The contact as people read it (a phone number in its national format)."""
+        return shown_contact(self.kind, self.value)
+
+    @property
+    def shown_pending(self) -> str:
+        """The address the pending change's code went to, as people read it."""
+        return shown_contact(self.kind, self.pending.value) if self.pending else ""
+
+    @property
     def pending_expired(self) -> bool:
         """Whether the pending change's code has expired (the person asks for a new one)."""
         return self.pending is not None and self.pending.expires_at <= timezone.now()
+
+
+def shown_contact(kind: str, value: str) -> str:
+    """An e-mail address as it is, a phone number (stored in E.164) in its national format."""
+    return format_phone(value) if kind == ContactKind.PHONE and value else value
 
 
 def normalise_email(value: str) -> str:
@@ -432,31 +447,6 @@ def normalise_email(value: str) -> str:
     if len(value) > 254:
         raise ValidationError(_("An e-mail address has at most 254 characters."), code="invalid")
     return value
-
-
-def normalise_phone(value: str) -> str:
-    """A phone number in E.164 form: a Latvian mobile number (8 digits starting with 2, with or
-    without +371) becomes "+371 2XXXXXXX"; a foreign one needs its country code ("+" or "00",
-    at most 15 digits). Spaces, brackets, dots, hyphens and slashes are ignored. Latvian
-    fixed-line numbers (6...) are refused: they cannot receive SMS. Raises ValidationError
-    (code `invalid`) with an example of a valid number for anything else."""
-    number = _PHONE_PUNCTUATION.sub("", value.strip())
-    if number.startswith("00"):
-        number = "+" + number[2:]
-    if re.fullmatch(r"\d{8}", number):
-        number = "+371" + number
-    if number.startswith("+371"):
-        national = number[4:]
-        if re.fullmatch(r"2\d{7}", national):
-            return f"+371 {national}"
-        raise ValidationError(
-            _("A Latvian mobile number has 8 digits and starts with 2, for example 29123456."),
-            code="invalid")
-    if re.fullmatch(r"\+[1-9]\d{6,14}", number):
-        return number
-    raise ValidationError(
-        _("Enter a Latvian mobile number (for example 29123456) or a foreign number with its "
-          "country code (for example +37061234567)."), code="invalid")
 
 
 def contact_states(actor: Actor, person: Person) -> dict[str, ContactState]:
@@ -497,7 +487,7 @@ def _normalise_contact(kind: str, value: str) -> str:
     if kind == ContactKind.EMAIL:
         return normalise_email(value)
     if kind == ContactKind.PHONE:
-        return normalise_phone(value)
+        return parse_phone(value, mobile=True)
     raise ValueError(f"unknown contact kind {kind!r}")
 
 

@@ -1,8 +1,9 @@
 """What every app's HTTP API module shares (B9), written once: bearer-token authentication of
 API clients, the typed actor of a request, the error responses, the case-number path parameter,
 idempotent writes (`Idempotency-Key`), the scopes an operation needs, shown in the OpenAPI
-schema, and the refusal of text with control characters in anything a request carries
-(`refuse_forbidden_text`). The error bodies themselves are made by the project's `durvis.api`.
+schema, and the one text rule for anything a request carries: normalised to NFC
+(`normalise_text`), refused where `durvis.core.text` refuses it (`refuse_forbidden_text`). The
+error bodies themselves are made by the project's `durvis.api`.
 """
 
 from __future__ import annotations
@@ -11,22 +12,23 @@ import contextlib
 import functools
 import hashlib
 import json
-from collections.abc import Callable
-from typing import Annotated, Any
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, RawPostDataException
+from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.http import HttpRequest, QueryDict, RawPostDataException
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Schema, Status
 from ninja.security import HttpBearer
-from pydantic import AfterValidator, AwareDatetime, GetCoreSchemaHandler
+from pydantic import AfterValidator, AwareDatetime, BaseModel, GetCoreSchemaHandler
+from pydantic.json_schema import JsonDict
 from pydantic_core import PydanticCustomError, core_schema
 
 from durvis.core.actor import Actor
 from durvis.core.api import ApiError, ErrorOut
 from durvis.core.case_numbers import parse_case_number
-from durvis.core.text import forbidden_character, refusal
+from durvis.core.text import forbidden_character, normalise, problem, refusal
 from durvis.identity.queries import ActingPerson, Relation
 from durvis.integrations.models import IdempotencyRecord
 from durvis.integrations.rules import SCOPES
@@ -51,7 +53,7 @@ def _registered_case_number(value: str) -> str:
 
 # A case number in a path, the space of "9999 76544" written as a hyphen; the endpoint gets it
 # as the register writes it, with the space.
-CaseNumber = Annotated[str, Path(..., pattern=r"^\d{1,10}[ \-]\d{2,19}$",
+CaseNumber = Annotated[str, Path(..., pattern=r"^[0-9]{1,10}[ \-][0-9]{2,19}$",
                                  description="A case number, the space written as a hyphen "
                                              "(`9999-76544`); its check digit is checked"),
                        AfterValidator(_registered_case_number)]
@@ -172,90 +174,220 @@ def scopes(*keys: str) -> dict[str, Any]:
                          for key in keys]}
 
 
-# --- Text: no control characters in anything a request carries ------------------------------
+# --- Text: the one text rule (`durvis.core.text`) for anything a request carries ---------------
 
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+# `json_schema_extra` of a body field whose text is paragraphs (`Field(..., json_schema_extra=
+# PARAGRAPHS)`): it may hold bidirectional controls; every other string is a line. Shown in the
+# OpenAPI schema.
+PARAGRAPHS: JsonDict = {"x-text": "paragraphs"}
+
+Place = tuple[str | int, ...]
 
 
-def _check(problems: list[dict[str, Any]], loc: list[str | int], value: str) -> None:
-    character = forbidden_character(value)
-    if character is not None:
-        msg, type_ = refusal(character)
-        problems.append({"loc": loc, "msg": msg, "type": type_})
+def _paragraphs_of(model: type[BaseModel], place: Place = ()) -> Iterator[Place]:
+    """The places (`*` for any list index) of a model's fields marked PARAGRAPHS, at any
+    depth."""
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        if isinstance(info.json_schema_extra, dict) and (
+                info.json_schema_extra.get("x-text") == PARAGRAPHS["x-text"]):
+            yield (*place, key)
+        annotation, inner = info.annotation, (*place, key)
+        if get_origin(annotation) is list:
+            annotation, inner = get_args(annotation)[0], (*inner, "*")
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            yield from _paragraphs_of(annotation, inner)
 
 
-def _check_document(problems: list[dict[str, Any]], loc: list[str | int], document: Any) -> None:
-    """Every string of a JSON document, keys too, at any depth (walked without recursion: a
-    deep document must not exhaust the stack), in the document's order."""
-    stack: list[tuple[list[str | int], Any]] = [(loc, document)]
-    while stack:
-        place, value = stack.pop()
-        if isinstance(value, str):
-            _check(problems, place, value)
-        elif isinstance(value, dict):
-            for key, item in reversed(value.items()):
-                stack.append(([*place, key], item))
-                stack.append(([*place, key], key))
-        elif isinstance(value, list):
-            stack.extend(([*place, index], item) for index, item in reversed(list(enumerate(value))))
+def paragraph_places(view: Callable[..., Any]) -> frozenset[Place]:
+    """Where an operation's JSON body holds paragraphs: the PARAGRAPHS fields of the body
+    models among its parameters (the body itself when there is one, else under each
+    parameter's name, as django-ninja reads them)."""
+    hints = get_type_hints(view, include_extras=True)
+    bodies = {name: hint for name, hint in hints.items()
+              if isinstance(hint, type) and issubclass(hint, BaseModel)}
+    if len(bodies) == 1:
+        return frozenset(_paragraphs_of(next(iter(bodies.values()))))
+    return frozenset(place for name, model in bodies.items()
+                     for place in _paragraphs_of(model, (name,)))
 
 
-def _check_form(problems: list[dict[str, Any]], request: HttpRequest) -> None:
-    """A form's fields and its files' names. An endpoint that takes no form may still read the
-    raw body (`body_fingerprint`): it is kept before the form is parsed from it, unless the
-    endpoint's own form parser has read it already. A form that cannot be parsed is left to
-    the endpoint."""
-    with contextlib.suppress(RawPostDataException):
-        request.body  # noqa: B018 - read (and kept) before the form is parsed from it
-    try:
-        fields, files = request.POST, request.FILES
-    except MultiPartParserError:
-        return
-    for name, values in fields.lists():
-        for value in [name, *values]:
-            _check(problems, ["body", name], value)
-    for name, uploads in files.lists():
-        for upload in uploads:
-            _check(problems, ["body", name], upload.name or "")
+def _is_paragraph(loc: list[str | int], paragraphs: frozenset[Place]) -> bool:
+    if loc[:1] != ["body"]:
+        return False
+    return any(len(pattern) == len(loc) - 1 and all(
+        step == want or (want == "*" and isinstance(step, int))
+        for step, want in zip(loc[1:], pattern, strict=True)) for pattern in paragraphs)
 
 
-def text_problems(request: HttpRequest) -> list[dict[str, Any]]:
-    """Each place of the request whose text holds a character text may not (`durvis.core.text`),
+class _Checker:
+    """Collects the problems of a request's text, each named by its place."""
+
+    def __init__(self, paragraphs: frozenset[Place]) -> None:
+        self.paragraphs = paragraphs
+        self.problems: list[dict[str, Any]] = []
+
+    def check(self, loc: list[str | int], value: str, *, key: bool = False) -> None:
+        found = problem(value, line=key or not _is_paragraph(loc, self.paragraphs))
+        if found is not None:
+            msg, type_ = found
+            self.problems.append({"loc": loc, "msg": msg, "type": type_})
+
+    def document(self, loc: list[str | int], document: Any) -> None:
+        """Every string of a JSON document, keys too, at any depth (walked without recursion:
+        a deep document must not exhaust the stack), in the document's order."""
+        stack: list[tuple[list[str | int], Any, bool]] = [(loc, document, False)]
+        while stack:
+            place, value, is_key = stack.pop()
+            if isinstance(value, str):
+                self.check(place, value, key=is_key)
+            elif isinstance(value, dict):
+                for name, item in reversed(value.items()):
+                    stack.append(([*place, name], item, False))
+                    stack.append(([*place, name], name, True))
+            elif isinstance(value, list):
+                stack.extend(([*place, index], item, False)
+                             for index, item in reversed(list(enumerate(value))))
+
+    def form(self, request: HttpRequest) -> None:
+        """A form's fields and its files' names. An endpoint that takes no form may still read
+        the raw body (`body_fingerprint`): it is kept before the form is parsed from it, unless
+        the endpoint's own form parser has read it already. A form that cannot be parsed is
+        left to the endpoint."""
+        with contextlib.suppress(RawPostDataException):
+            request.body  # noqa: B018 - read (and kept) before the form is parsed from it
+        try:
+            fields, files = request.POST, request.FILES
+        except MultiPartParserError:
+            return
+        for name, values in fields.lists():
+            self.check(["body", name], name, key=True)
+            for value in values:
+                self.check(["body", name], value)
+        for name, uploads in files.lists():
+            for upload in uploads:
+                self.check(["body", name], upload.name or "")
+
+
+def text_problems(request: HttpRequest, paragraphs: frozenset[Place] = frozenset()
+                  ) -> list[dict[str, Any]]:
+    """Each place of the request whose text the text rule refuses (`durvis.core.text`: a
+    control character; in a line, a bidirectional control; nothing but invisible characters),
     named as validation errors are: its path parameters (`["path", name]`), its query string
     (`["query", name]`) and its body: a JSON document at any depth (`["body", "events", 3,
-    "note"]`) or a form's fields and its files' names (`["body", name]`). Headers are checked
-    where they are read (`idempotency_key`, `ApiClientAuth`)."""
-    problems: list[dict[str, Any]] = []
+    "note"]`) or a form's fields and its files' names (`["body", name]`). Every place is a line
+    but the `paragraphs` of the body (`paragraph_places`). Headers are checked where they are
+    read (`idempotency_key`, `ApiClientAuth`)."""
+    checker = _Checker(paragraphs)
     match = request.resolver_match
     for name, value in (match.kwargs.items() if match is not None else ()):
         if isinstance(value, str):
-            _check(problems, ["path", name], value)
+            checker.check(["path", name], value)
     for name, values in request.GET.lists():
-        for value in [name, *values]:
-            _check(problems, ["query", name], value)
+        checker.check(["query", name], name, key=True)
+        for value in values:
+            checker.check(["query", name], value)
     if request.content_type in FORM_TYPES:
-        _check_form(problems, request)
+        checker.form(request)
     elif request.body:
         try:
             document = json.loads(request.body)
         except ValueError:
-            return problems  # not JSON: the endpoint's parser answers for it
-        _check_document(problems, ["body"], document)
-    return problems
+            return checker.problems  # not JSON: the endpoint's parser answers for it
+        checker.document(["body"], document)
+    return checker.problems
 
 
 def refuse_forbidden_text(view: Callable[..., Any]) -> Callable[..., Any]:
     """An operation decorator (`NinjaAPI.add_decorator(..., mode="operation")`): before any
     endpoint runs, after authentication and the validation of its parameters, a request
-    carrying text with a control character anywhere (`text_problems`) is refused, 422 naming
+    carrying text the text rule refuses anywhere (`text_problems`) is refused, 422 naming
     every place. Every field of every endpoint, present and future, without a validator of its
     own: PostgreSQL cannot store U+0000, and none of them can be read by a person."""
+    paragraphs = paragraph_places(view)
 
     @functools.wraps(view)
     def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        problems = text_problems(request)
+        problems = text_problems(request, paragraphs)
         if problems:
             raise ApiError.problems(422, problems)
         return view(request, *args, **kwargs)
 
     return checked
+
+
+def _normalise_document(document: Any) -> Any:
+    if isinstance(document, str):
+        return normalise(document)
+    if isinstance(document, dict):
+        return {normalise(key): _normalise_document(value) for key, value in document.items()}
+    if isinstance(document, list):
+        return [_normalise_document(item) for item in document]
+    return document
+
+
+def _normalise_json_body(request: HttpRequest) -> None:
+    """Put every string of a JSON body, keys too, in Normalization Form C, before the
+    endpoint's parser reads it (so that lengths and patterns are checked on what is stored).
+    A body that is not JSON, too large or too deep is left as it is, for the parser to
+    answer."""
+    with contextlib.suppress(RequestDataTooBig, RawPostDataException, ValueError,
+                             RecursionError):
+        if not request.body:
+            return
+        document = json.loads(request.body)
+        normalised = _normalise_document(document)
+        if normalised != document:
+            request._body = json.dumps(normalised).encode()  # type: ignore[attr-defined]
+
+
+def _normalised_query(query: QueryDict) -> QueryDict:
+    normalised = QueryDict(mutable=True)
+    for name, values in query.lists():
+        normalised.setlist(normalise(name), [normalise(value) for value in values])
+    normalised._mutable = False
+    return normalised
+
+
+def _normalise_form(request: HttpRequest) -> None:
+    """Put a form body's fields and files' names in Normalization Form C, before the endpoint's
+    parser reads them. The raw body is kept first (as `_Checker.form` does) for an endpoint
+    that reads it; a body too large to keep is parsed as a stream, and a form that cannot be
+    parsed is left to the endpoint."""
+    with contextlib.suppress(RawPostDataException, RequestDataTooBig):
+        request.body  # noqa: B018 - read (and kept) before the form is parsed from it
+    try:
+        fields, files = request.POST, request.FILES
+    except MultiPartParserError:
+        return
+    normalised = _normalised_query(fields)
+    if normalised != fields:
+        request._post = normalised  # type: ignore[attr-defined]
+    for upload in (upload for _name, uploads in files.lists() for upload in uploads):
+        if upload.name:
+            upload.name = normalise(upload.name)
+
+
+def normalise_text(run: Callable[..., Any]) -> Callable[..., Any]:
+    """A view decorator (`NinjaAPI.add_decorator(..., mode="view")`), run before a request is
+    parsed: its path parameters, query string and body (JSON, or a form's fields and files'
+    names) are put in Normalization Form C (UAX #15), so that the same text typed composed or
+    decomposed is one value, of one length, everywhere after: the endpoint's own limits and
+    patterns are checked on it."""
+
+    @functools.wraps(run)
+    def normalised(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        kwargs = {name: normalise(value) if isinstance(value, str) else value
+                  for name, value in kwargs.items()}
+        query = _normalised_query(request.GET)
+        if query != request.GET:
+            request.GET = query  # type: ignore[assignment]
+        if request.content_type in FORM_TYPES:
+            if request.method == "POST":
+                _normalise_form(request)
+        else:
+            _normalise_json_body(request)
+        return run(request, *args, **kwargs)
+
+    return normalised

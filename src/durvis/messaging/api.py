@@ -31,6 +31,7 @@ from durvis.identity import queries as identity_queries
 from durvis.identity.models import Institution
 from durvis.integrations.http import (
     ERRORS,
+    PARAGRAPHS,
     ActingPersonOut,
     ApiClientAuth,
     OneOf,
@@ -74,7 +75,8 @@ class MessageIn(Schema):
     personal_code: str = Field("", max_length=20, description="The client, a person")
     registration_number: str = Field("", max_length=20, description="Or the client, a company")
     subject: str = Field(..., min_length=1, max_length=messaging.MAX_SUBJECT)
-    body: str = Field(..., min_length=1, max_length=messaging.MAX_BODY)
+    body: str = Field(..., min_length=1, max_length=messaging.MAX_BODY,
+                      json_schema_extra=PARAGRAPHS)
     case_number: str = Field("", max_length=40, description="A case of the client at your "
                              "institution that the message is about")
     reply_to: int | None = Field(None, description="The id of a message of the conversation "

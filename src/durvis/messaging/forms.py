@@ -9,10 +9,25 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from durvis.core.forms import Form
+from durvis.core.forms import CaseNumberField, Form, PageField, QueryForm
 from durvis.identity.models import Institution
 from durvis.messaging.services import MAX_BODY, MAX_SUBJECT, Attachment
 from durvis.register.models import ServiceCase
+
+
+class InboxQuery(QueryForm):
+    """The inbox page's query: the inbox or the archive (`?show=archive`), and the page."""
+
+    show = forms.ChoiceField(label=_("Show"), required=False, initial="",
+                             choices=[("", _("Inbox")), ("archive", _("Archive"))])
+    page = PageField()
+
+
+class CaseQuery(QueryForm):
+    """`?case=<number>`: a page that preselects one of the client's cases (the case page's
+    "write about this case", "upload a document for this case")."""
+
+    case = CaseNumberField(label=_("Case number"), required=False, initial="")
 
 
 class AttachmentFields(Form):

@@ -30,6 +30,7 @@ from durvis.audit.services import record
 from durvis.core.actor import Actor
 from durvis.core.concurrency import advance_version
 from durvis.core.events import publish
+from durvis.core.phones import sms_number
 from durvis.core.registry import Registry
 from durvis.documents import queries as document_queries
 from durvis.documents import services as documents
@@ -233,8 +234,9 @@ def _contacts(person: Person) -> list[tuple[str, str]]:
     contacts = []
     if person.email:
         contacts.append((NotificationChannel.EMAIL.value, person.email))
-    if person.phone and integrations.sms_available():
-        contacts.append((NotificationChannel.SMS.value, person.phone.replace(" ", "")))
+    number = sms_number(person.phone) if person.phone else None
+    if number and integrations.sms_available():
+        contacts.append((NotificationChannel.SMS.value, number))
     return contacts
 
 
@@ -580,6 +582,5 @@ def _send_code(person: Person, kind: str, value: str, code: str) -> None:
                                    {"code": code, "minutes": minutes}).strip()
         body = render_to_string(f"messaging/contact_code_{channel}.txt",
                                 {"code": code, "minutes": minutes}).strip()
-    recipient = value.replace(" ", "") if channel == NotificationChannel.SMS else value
-    integrations.enqueue_notification(channel, recipient, CONTACT_CODE_EVENT, subject, body,
+    integrations.enqueue_notification(channel, value, CONTACT_CODE_EVENT, subject, body,
                                       secret=True)

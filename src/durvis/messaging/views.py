@@ -23,7 +23,7 @@ from durvis.identity.rules import IdentityAction
 from durvis.identity.sessions import actor_from_request
 from durvis.messaging import queries as messaging_queries
 from durvis.messaging import services as messaging
-from durvis.messaging.forms import ReplyForm, StaffMessageForm, WriteForm
+from durvis.messaging.forms import CaseQuery, InboxQuery, ReplyForm, StaffMessageForm, WriteForm
 from durvis.messaging.models import InboxMessage, Thread
 from durvis.register import queries as register_queries
 from durvis.web.roles import ClientRole
@@ -63,12 +63,14 @@ def _show_errors(form: Form, error: ValidationError) -> None:
 def inbox_list(request: HttpRequest) -> HttpResponse:
     """The conversations of the role, the latest first; unread ones stand out."""
     role = _role(request)
+    query = InboxQuery(request.GET)
     actor = actor_from_request(request)
-    archived = request.GET.get("show") == "archive"
+    archived = query.value("show") == "archive"
     page = Paginator(messaging_queries.inbox(actor, role.client, archived=archived),
-                     PAGE_SIZE).get_page(request.GET.get("page"))
+                     PAGE_SIZE).get_page(query.value("page"))
     return render(request, "messaging/inbox.html", {
         "eaccount_section": "messages", "page": page, "archived": archived,
+        "query_form": query,
         "unread": messaging_queries.unread_count(actor, role.client),
     })
 
@@ -144,7 +146,8 @@ def write(request: HttpRequest) -> HttpResponse:
         person=role.person,
         company=role.company)[:CASE_CHOICES])
     institutions = list(Institution.objects.order_by("name"))
-    chosen = request.GET.get("case", "")
+    query = CaseQuery(request.GET)
+    chosen = query.value("case")
     initial = {"case": next((c.pk for c in cases if c.number == chosen), None)}
     form = WriteForm(request.POST or None, request.FILES or None, initial=initial, cases=cases,
                      institutions=institutions)
@@ -166,7 +169,7 @@ def write(request: HttpRequest) -> HttpResponse:
                              % {"institution": message.thread.institution.name})
             return redirect(message.get_absolute_url())
     return render(request, "messaging/write.html", {
-        "eaccount_section": "messages", "form": form,
+        "eaccount_section": "messages", "form": form, "query_form": query,
     }, status=422 if request.method == "POST" else 200)
 
 

@@ -21,6 +21,7 @@ from pydantic import field_validator
 
 from durvis.integrations.http import (
     ERRORS,
+    PARAGRAPHS,
     ActingPersonOut,
     ApiClientAuth,
     CaseNumber,
@@ -47,6 +48,10 @@ from durvis.register.rules import CASES_READ, CASES_WRITE, CONSULTATIONS_WRITE
 
 router = Router(tags=["register"], auth=ApiClientAuth())
 
+PHONE = ("The caller's number, as people write it: with its country code (`+37061234567`, "
+         "`00370 612 34567`) or Latvian without it (`29123456`); the digits 0–9 only. Stored "
+         "and answered in E.164 (`+37129123456`)")
+
 
 
 class CaseIn(Schema):
@@ -56,7 +61,7 @@ class CaseIn(Schema):
     acted_by: ActedBy = ActedBy.CLIENT
     personal_code: str = Field("", max_length=20)
     registration_number: str = Field("", max_length=20)
-    client_phone: str = Field("", max_length=20, pattern=r"^(\+?[0-9 ]{5,19})?$")
+    client_phone: str = Field("", max_length=30, description=PHONE)
     representative_code: str = Field("", max_length=20)
     mandate_reference: str = Field("", max_length=64)
     result_channel: Annotated[str, OneOf("", *RegisterChannel.values)] = ""
@@ -66,7 +71,7 @@ class CaseIn(Schema):
     applied_at: Instant | None = None
     status: Literal["received", "registered"] = "received"
     holder_status: str = Field("", max_length=100)
-    note: str = Field("", max_length=2000)
+    note: str = Field("", max_length=2000, json_schema_extra=PARAGRAPHS)
 
 
 class CaseClientOut(Schema):
@@ -129,7 +134,7 @@ class StatusEventIn(Schema):
     status: Annotated[str, OneOf("", *CaseStatus.values)] = Field(
         "", description="A standard status, or give holder_status mapped for the service")
     holder_status: str = Field("", max_length=100)
-    note: str = Field("", max_length=2000)
+    note: str = Field("", max_length=2000, json_schema_extra=PARAGRAPHS)
     event_id: str = Field("", max_length=90, description="Your id of the event: a repeat is "
                           "recognised by it (without it: by status and time)")
 
@@ -166,7 +171,7 @@ class ResultIn(Schema):
     occurred_at: Instant
     title: str = Field(..., min_length=1, max_length=300)
     reference: str = Field("", max_length=500, description="Where the result document is")
-    note: str = Field("", max_length=2000)
+    note: str = Field("", max_length=2000, json_schema_extra=PARAGRAPHS)
     event_id: str = Field("", max_length=90)
 
 
@@ -179,7 +184,7 @@ class ConsultationIn(Schema):
     topic: str = Field("", max_length=200)
     personal_code: str = Field("", max_length=20)
     registration_number: str = Field("", max_length=20)
-    client_phone: str = Field("", max_length=20, pattern=r"^(\+?[0-9 ]{5,19})?$")
+    client_phone: str = Field("", max_length=30, description=PHONE)
     agent_reference: str = Field("", max_length=64)
     duration_seconds: int | None = Field(None, ge=0, le=86_400)
     case_number: str = Field("", max_length=40)

@@ -34,6 +34,7 @@ from durvis.core import bulk
 from durvis.core.actor import Actor
 from durvis.core.case_numbers import format_case_number, parse_case_number
 from durvis.core.events import publish
+from durvis.core.phones import parse_phone
 from durvis.identity import queries as identity
 from durvis.identity.models import Company, Institution, Person
 from durvis.identity.rules import IdentityAction
@@ -167,7 +168,9 @@ def open_case(actor: Actor, new: NewCase) -> ServiceCase:
       has it (`unknown`).
     - Identification level rules: ValidationError `personal_code` (`required`) for a signed-in
       or agent-identified client without a personal code or registration number;
-      `client_phone` (`required`) for a phone-only case without the phone or with a code;
+      `client_phone` (`required`) for a phone-only case without the phone or with a code, and
+      its own code (`invalid`, `non_ascii_digits`) for a phone that is no valid number
+      (`durvis.core.phones.parse_phone`; it is stored in E.164);
       `identification` (`invalid`) for an anonymous case (any other level) that names a client
       or a phone.
     - Provider rules: ValidationError `provider_code`: `unknown` institution (without a code:
@@ -183,7 +186,7 @@ def open_case(actor: Actor, new: NewCase) -> ServiceCase:
         raise _field_error("service_code", gettext("No published service with this code."), "unknown")
     if not decide(actor, CaseAction.CREATE_CASE, service):
         raise PermissionDenied("may not register cases of this service")
-    person, company = _client(new)
+    person, company, phone = _client(new)
     provider = _provider(actor, service, new.provider_code)
     representative = _representative(new)
     if new.status not in INITIAL_STATUSES:
@@ -195,7 +198,7 @@ def open_case(actor: Actor, new: NewCase) -> ServiceCase:
     case = ServiceCase.objects.create(
         number=format_case_number(service.code, sequence), service=service, sequence=sequence,
         client_person=person, client_company=company, identification=new.identification,
-        client_phone=new.client_phone, acted_by=new.acted_by, representative=representative,
+        client_phone=phone, acted_by=new.acted_by, representative=representative,
         mandate_reference=new.mandate_reference,
         agent=actor.staff.user if actor.staff and new.acted_by == ActedBy.AGENT else None,
         application_channel=new.application_channel, result_channel=new.result_channel,
@@ -214,9 +217,17 @@ def open_case(actor: Actor, new: NewCase) -> ServiceCase:
     return case
 
 
-def _client(new: NewCase) -> tuple[Person | None, Company | None]:
+def _client(new: NewCase) -> tuple[Person | None, Company | None, str]:
+    """The client a new case or consultation names: the person, the company, and the caller's
+    number in E.164 (`durvis.core.phones`)."""
     level = new.identification
     person = company = None
+    phone = ""
+    if new.client_phone:
+        try:
+            phone = parse_phone(new.client_phone)
+        except ValidationError as error:
+            raise ValidationError({"client_phone": error.error_list}) from None
     if new.personal_code:
         try:
             person = identity.find_person(new.personal_code)
@@ -243,7 +254,7 @@ def _client(new: NewCase) -> tuple[Person | None, Company | None]:
                                                        "and nothing else."), "required")
     elif identified or new.client_phone:
         raise _field_error("identification", gettext("An anonymous case names no client."), "invalid")
-    return person, company
+    return person, company, phone
 
 
 def _provider(actor: Actor, service: Service, code: str) -> Institution:
@@ -746,7 +757,7 @@ def register_consultation(actor: Actor, new: NewConsultation) -> Consultation:
         raise PermissionDenied(decision.reason)
     if actor.institution_id is None:
         raise PermissionDenied("consultations are registered by an institution")
-    person, company = _client(NewCase(
+    person, company, phone = _client(NewCase(
         service_code=0, identification=new.identification, application_channel=new.channel,
         personal_code=new.personal_code, registration_number=new.registration_number,
         client_phone=new.client_phone))
@@ -764,7 +775,7 @@ def register_consultation(actor: Actor, new: NewConsultation) -> Consultation:
     consultation = Consultation.objects.create(
         service=service, topic=new.topic, channel=new.channel, client_person=person,
         client_company=company, identification=new.identification,
-        client_phone=new.client_phone, agent=actor.staff.user if actor.staff else None,
+        client_phone=phone, agent=actor.staff.user if actor.staff else None,
         agent_reference=new.agent_reference, provider_id=actor.institution_id,
         duration_seconds=new.duration_seconds, outcome=new.outcome, case=case,
         occurred_at=occurred_at)

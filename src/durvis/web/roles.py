@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from durvis.access.policy import allowed
 from durvis.audit.services import record
 from durvis.core.actor import Actor
+from durvis.core.text import ascii_digits
 from durvis.identity.models import Company, Person
 from durvis.identity.registers import enterprise_register, population_register
 from durvis.identity.rules import IdentityAction
@@ -76,7 +77,7 @@ def role_for_key(actor: Actor, key: str) -> ClientRole | None:
     if key == "self":
         return ClientRole("self", person=me)
     kind, _sep, ident = key.partition(":")
-    if not ident.isdigit():
+    if not ascii_digits(ident):  # not isdigit(): "²" is a digit that int() refuses
         return None
     client: Person | Company | None
     if kind == "person":

@@ -1,0 +1,197 @@
+"""Arbitrary query strings at every page of the e-account and of the administration (issue 12):
+no query string, whatever its keys and values (the pages' own parameters with random values,
+random keys, invalid UTF-8, control, invisible and direction-changing characters, other
+scripts' digits, huge numbers, dates at the ends of the calendar), makes a page fail.
+
+The pages are enumerated from the URL conf (every pattern of the e-account's and the staff's
+namespaces that answers a plain GET), with real objects for their path parameters, each asked
+as the kind of user it is for: the e-account's as a signed-in person, the staff's as whichever
+staff member it lets in."""
+
+from __future__ import annotations
+
+import datetime
+from urllib.parse import quote, quote_from_bytes, urlencode
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from durvis.core.actor import Actor
+from durvis.documents import services as documents
+from durvis.identity import services as identity
+from durvis.integrations import services as integrations
+from durvis.messaging import services as messaging
+from durvis.register import services as register
+from tests.documents.samples import PDF
+
+CLIENT_NAMESPACES = {"eaccount", "inbox", "documents", "profile"}
+STAFF_NAMESPACES = {"administration", "staff-messages"}
+# Every parameter any page reads, and the sign-in's.
+KNOWN = ["page", "date_from", "date_to", "number", "status", "institution", "service",
+         "channel", "show", "case", "direction", "kind", "q", "holder", "next", "flow", "role"]
+ODD = ["", "²", "２", "٣", "¹²", "0", "-1", "1.5", "1e9", "9" * 40, str(2**63), "9999-12-31",
+       "0001-01-01", "0000-00-00", "2026-02-30", "２０２６-01-01", "1011 13", "1011 1３",
+       "archive", "email", "phone", "received", "sent", "eaccount", "\x00", "\x1b[31m",
+       "\u202eexe.fdp", "\u200b\u200b", "\ufeff", "\ud800", "//evil.example/", "?page=2",
+       "%", "&", "=", "+", "ā" * 300]
+SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                           HealthCheck.too_slow])
+
+
+def patterns(resolver=None, namespace=""):
+    """(namespace, name, converters by argument) of every named URL pattern."""
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            yield from patterns(entry, entry.namespace or namespace)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield namespace, entry.name, dict(entry.pattern.converters)
+
+
+@pytest.fixture
+def world(family, staff, client_login, settings, tmp_path):
+    """The signed-in person and staff, and an object for every path parameter."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    parent, case = family["parent"], family["own"]
+    back_office = identity.record_staff(username="back.vsaa", password="pw-back-long-enough",
+                                        institution=case.holder, roles=["back_office", "agent"])
+    staff_actor = Actor(kind="staff", staff=back_office)
+    thread = messaging.send_to_client(staff_actor, client=parent, institution=case.holder,
+                                      subject="Temats", body="Teksts", case=case).thread
+    consultation = register.register_consultation(family["system"], register.NewConsultation(
+        channel="phone", identification="signed_in", outcome="answered",
+        occurred_at=timezone.now() - datetime.timedelta(minutes=1), service_code=1011,
+        personal_code=parent.personal_code))
+    document = documents.store_document(
+        Actor(kind="person", person=parent), client=parent, name="a.pdf", content=PDF,
+        content_type="application/pdf", title="Izziņa", direction="sent")
+    admin = Actor(kind="staff", staff=staff["vsaa_admin"])
+    endpoint = integrations.register_webhook(admin, case.holder, "http://127.0.0.1:9/hook",
+                                             ["case.registered"])
+    objects = {"number": case.number, "code": 1011, "endpoint_id": endpoint.pk,
+               "member_id": back_office.pk, "client_id": 1, "message_id": 1, "mapping_id": 1}
+    by_pattern = {"eaccount:consultation-feedback": consultation.pk, "inbox:thread": thread.pk,
+                  "inbox:reply": thread.pk, "inbox:archive": thread.pk,
+                  "documents:download": document.pk}
+    person = client_login(parent)
+    staff_clients = []
+    for member in (staff["vsaa_admin"], back_office):
+        http = Client()
+        _sign_in_staff(http, member)
+        staff_clients.append(http)
+    return {"person": person, "staff": staff_clients, "objects": objects,
+            "by_pattern": by_pattern}
+
+
+def _sign_in_staff(http, member):
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.util import random_hex
+
+    device = identity.totp_device(member.user) or identity.record_totp_device(
+        member, random_hex(identity.TOTP_KEY_BYTES))
+    http.force_login(member.user)
+    session = http.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+def pages(world, namespaces):
+    """(address, client) of every page of `namespaces` that answers a plain GET with 200 to
+    one of the users."""
+    found = []
+    for namespace, name, converters in patterns():
+        if namespace not in namespaces:
+            continue
+        key = f"{namespace}:{name}"
+        kwargs = {arg: world["by_pattern"].get(key, world["objects"].get(arg))
+                  for arg in converters}
+        address = reverse(key, kwargs=kwargs)
+        users = [world["person"]] if namespace in CLIENT_NAMESPACES else world["staff"]
+        for user in users:
+            if user.get(address).status_code == 200:
+                found.append((address, user))
+                break
+    return found
+
+
+def query_strings():
+    """Query strings: known keys with odd or arbitrary values, arbitrary keys, raw bytes that
+    need not be UTF-8."""
+    key = st.one_of(st.sampled_from(KNOWN), st.text(max_size=12))
+    value = st.one_of(st.sampled_from(ODD), st.text(max_size=40),
+                      st.integers().map(str), st.dates().map(str))
+    pairs = st.lists(st.tuples(key, value), max_size=5).map(
+        lambda items: urlencode([(k.encode("utf-8", "surrogatepass"),
+                                  v.encode("utf-8", "surrogatepass")) for k, v in items]))
+    raw = st.lists(st.tuples(st.one_of(st.sampled_from(KNOWN), st.binary(max_size=8)),
+                             st.binary(max_size=16)), max_size=4).map(
+        lambda items: "&".join(
+            f"{quote(k) if isinstance(k, str) else quote_from_bytes(k)}={quote_from_bytes(v)}"
+            for k, v in items))
+    return st.one_of(pairs, raw)
+
+
+def _never_fails(found, data, query):
+    address, user = data.draw(st.sampled_from(found), label="page")
+    language = data.draw(st.sampled_from(["", "/en"]), label="language")
+    response = user.get(f"{language}{address}?{query}")
+    assert response.status_code < 500, (address, query)
+
+
+def test_no_query_string_breaks_an_e_account_page(world):
+    found = pages(world, CLIENT_NAMESPACES)
+    addresses = {address for address, _user in found}
+    assert {"/eaccount/", "/eaccount/history/", "/eaccount/messages/", "/eaccount/documents/",
+            "/eaccount/profile/", "/eaccount/messages/new/"} <= addresses, addresses
+    assert len(found) >= 10, addresses
+
+    @SETTINGS
+    @given(data=st.data(), query=query_strings())
+    def check(data, query):
+        _never_fails(found, data, query)
+
+    check()
+
+
+def test_no_query_string_breaks_an_administration_page(world):
+    found = pages(world, STAFF_NAMESPACES)
+    addresses = {address for address, _user in found}
+    assert {"/staff/", "/staff/cases/", "/administration/services/", "/staff/team/",
+            "/administration/integrations/", "/staff/messages/new/"} <= addresses, addresses
+
+    @SETTINGS
+    @given(data=st.data(), query=query_strings())
+    def check(data, query):
+        _never_fails(found, data, query)
+
+    check()
+
+
+@pytest.mark.parametrize("query", ["page=%C2%B2", "date_to=9999-12-31", "date_from=0001-01-01",
+                                   "page=99999999999999999999", "page=-3", "page=%EF%BC%92"])
+def test_the_reported_history_queries_answer_the_page(world, query):
+    assert world["person"].get(f"/eaccount/history/?{query}").status_code == 200
+
+
+PUBLIC_PAGES = ["/", "/services/", "/categories/family/", "/embed/", "/signin/", "/staff/login/",
+                "/staff/login/code/", "/staff/login/enrol/", "/signin/oidc/callback",
+                "/demo/idp/authorize", "/demo/mailbox/"]
+
+
+def test_no_query_string_breaks_a_public_or_sign_in_page(client, catalogue, settings):
+    """The catalogue's pages, the sign-in pages and callbacks and the demo's, signed out:
+    their parameters (`q`, `holder`, `page`, `next`, `flow`, `state`, `error`, OAuth's) are read
+    through forms or checked by their protocol, never a 500."""
+    settings.DEMO_MODE = True
+
+    @SETTINGS
+    @given(address=st.sampled_from(PUBLIC_PAGES), query=query_strings())
+    def check(address, query):
+        response = client.get(f"{address}?{query}")
+        assert response.status_code < 500, (address, query)
+
+    check()
