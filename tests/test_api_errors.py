@@ -193,5 +193,30 @@ def test_the_pages_language_cookie_does_not_change_the_api(client, db):
                       HTTP_ACCEPT_LANGUAGE="lv")["Content-Language"] == "lv"
 
 
+@pytest.mark.parametrize("cookie", ["lv", "en"])
+def test_the_api_answers_in_the_language_of_accept_language_whatever_the_cookie(
+        client, catalogue, cookie):
+    """The web's language cookie (`django_language`) never changes an API answer: its names, its
+    links and its messages follow `Accept-Language` only, English without it (issue 12)."""
+    from django.conf import settings
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = cookie
+    english, latvian = (client.get("/api/v1/services/1011", **extra)
+                        for extra in ({}, {"HTTP_ACCEPT_LANGUAGE": "lv"}))
+    assert (english["Content-Language"], latvian["Content-Language"]) == ("en", "lv")
+    assert english.json()["name"] == "Childbirth benefit"
+    assert english.json()["url"] == "/en/services/1011/"
+    assert english.json()["holder"]["name"] == "State Social Insurance Agency"
+    assert latvian.json()["name"] == "Bērna piedzimšanas pabalsts"
+    assert latvian.json()["url"] == "/services/1011/"
+    missing_en, missing_lv = (client.get("/api/v1/services/4242", **extra).json()["detail"][0]
+                              for extra in ({}, {"HTTP_ACCEPT_LANGUAGE": "lv"}))
+    assert missing_en["msg"] == "No published service with this code."
+    assert missing_lv["type"] == missing_en["type"] and missing_lv["msg"] != missing_en["msg"]
+    # The cookie still chooses nothing for the pages either: their language is the address's.
+    assert client.get("/en/")["Content-Language"] == "en"
+    assert client.get("/")["Content-Language"] == "lv"
+
+
 def test_the_pages_keep_latvian_by_default(client, db):
     assert client.get("/")["Content-Language"] == "lv"

@@ -259,3 +259,99 @@ def test_an_sms_goes_out_once_when_recording_it_meets_a_locked_database(gateway,
     deliver()
     assert len(gateway.received) == 1
     assert OutboxMessage.objects.get(channel=OutboxChannel.SMS).status == OutboxStatus.DELIVERED
+
+
+# --- Links: to the case, the conversation or the document, in the person's language (issue 12)
+
+def links_in(text):
+    import re
+
+    return re.findall(r"https?://\S+", text)
+
+
+def outbox_links(channel):
+    return [link for message in OutboxMessage.objects.filter(channel=channel)
+            for link in links_in(message.payload["body"])]
+
+
+def messenger(api_client_factory):
+    """The case holder's system allowed to write to clients."""
+    return integrations.api_actor(api_client_factory(
+        "VSAA", operations=["cases:read", "messages:write"]).api_client)
+
+
+def follow(client_login, person, link, public_url):
+    """Open a link of a notification as its recipient, signed in: the page, and its language."""
+    assert link.startswith(public_url.rstrip("/") + "/") and "//" not in link.split("://", 1)[1]
+    path = link.removeprefix(public_url.rstrip("/"))
+    response = client_login(person).get(path)
+    assert response.status_code == 200, (link, response.status_code)
+    return response
+
+
+@pytest.mark.parametrize(("language", "prefix"), [("en", "/en"), ("lv", "")])
+def test_a_status_and_a_result_link_to_the_case_in_the_persons_language(
+        settings, gateway, client_case, decide_case, client_login, language, prefix):
+    settings.DURVIS_PUBLIC_URL = "https://durvis.example.lv/"  # a trailing slash is no matter
+    person, case, holder = client_case
+    actor = Actor(kind="person", person=person)
+    messaging.set_language(actor, person, language)
+    for topic in ("status_changes", "results"):
+        messaging.set_preference(actor, person, topic, "sms", True)
+    change_status(holder, case)
+    decide_case(holder, case)
+    dispatch_due()
+    case_path = f"{prefix}/eaccount/cases/{case.number.replace(' ', '-')}/"
+    for channel in (OutboxChannel.EMAIL, OutboxChannel.SMS):
+        links = outbox_links(channel)
+        assert len(links) >= 2, channel
+        assert set(links) == {"https://durvis.example.lv" + case_path}, links
+    response = follow(client_login, person, links[0], settings.DURVIS_PUBLIC_URL)
+    assert response["Content-Language"] == language
+    assert case.number in response.content.decode()
+
+
+@pytest.mark.parametrize(("language", "prefix"), [("en", "/en"), ("lv", "")])
+def test_a_message_links_to_its_conversation_in_the_persons_language(
+        settings, gateway, client_case, institutions, client_login, api_client_factory, language,
+        prefix):
+    person, case, _holder = client_case
+    holder = messenger(api_client_factory)
+    actor = Actor(kind="person", person=person)
+    messaging.set_language(actor, person, language)
+    messaging.set_preference(actor, person, "messages", "sms", True)
+    message = messaging.send_to_client(holder, client=person, institution=institutions["VSAA"],
+                                       subject="Par pabalstu", body="Lūdzu, iesniedziet izziņu.",
+                                       case=case)
+    dispatch_due()
+    thread_path = f"{prefix}/eaccount/messages/{message.thread_id}/"
+    base = settings.DURVIS_PUBLIC_URL.rstrip("/")
+    assert outbox_links(OutboxChannel.EMAIL) == outbox_links(OutboxChannel.SMS) == [
+        base + thread_path]
+    response = follow(client_login, person, base + thread_path, settings.DURVIS_PUBLIC_URL)
+    assert response["Content-Language"] == language
+    assert "Lūdzu, iesniedziet izziņu." in response.content.decode()
+
+
+@pytest.mark.parametrize(("language", "prefix"), [("en", "/en"), ("lv", "")])
+def test_a_delivered_document_links_to_it_on_its_case_in_the_persons_language(
+        settings, gateway, client_case, client_login, api_client_factory, language, prefix):
+    from durvis.documents import services as documents
+    from tests.documents.samples import PDF
+
+    person, case, _holder = client_case
+    holder = messenger(api_client_factory)
+    actor = Actor(kind="person", person=person)
+    messaging.set_language(actor, person, language)
+    messaging.set_preference(actor, person, "messages", "sms", True)
+    document = documents.deliver_to_client(
+        holder, case_number=case.number, name="izzina.pdf", content=PDF,
+        content_type="application/pdf", title="Izziņa")
+    dispatch_due()
+    base = settings.DURVIS_PUBLIC_URL.rstrip("/")
+    case_url = f"{base}{prefix}/eaccount/cases/{case.number.replace(' ', '-')}/"
+    assert outbox_links(OutboxChannel.EMAIL) == [f"{case_url}#document-{document.pk}"]
+    assert outbox_links(OutboxChannel.SMS) == [case_url]
+    response = follow(client_login, person, case_url, settings.DURVIS_PUBLIC_URL)
+    assert response["Content-Language"] == language
+    assert f'id="document-{document.pk}"' in response.content.decode()

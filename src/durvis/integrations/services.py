@@ -327,18 +327,26 @@ def sms_available() -> bool:
     return sms.is_configured()
 
 
+def sms_segments(text: str) -> int:
+    """How many SMS segments `text` takes (GSM 03.38 7-bit: 160 in one, 153 per part of a longer
+    one; any other text as UCS-2: 70 and 67)."""
+    return sms.segments(text)
+
+
 def enqueue_notification(channel: str, recipient: str, event: str, subject: str, body: str,
                          *, secret: bool = False) -> OutboxMessage:
     """Write an e-mail or SMS to a client into the outbox (sent by the worker after commit):
     `channel` is an `OutboxChannel` (`email`, `sms`), `recipient` the address or the phone
     number without spaces, `event` what it is about (for the records). A `secret` text (it
     carries a confirmation code) is kept only until it is delivered or given up: then its
-    subject and body are removed from the outbox (`purged_payload`; issue 11, C2)."""
+    subject and body are removed from the outbox (`purged_payload`; issue 11, C2). An SMS
+    records how many segments it takes (`segments`: what it costs)."""
     payload: dict[str, Any] = {"subject": subject, "body": body}
     if secret:
         payload["secret"] = True
     message = OutboxMessage.objects.create(
         channel=channel, recipient=recipient, event=event, payload=payload,
+        segments=sms.segments(body) if channel == OutboxChannel.SMS else None,
         idempotency_key=secrets.token_hex(16), next_attempt_at=timezone.now())
     transaction.on_commit(wake)
     return message

@@ -6,6 +6,10 @@ The gateway answers 202 `{"id": "...", "status": "accepted"}`; a repeated `refer
 twice. 400/422 `{"error": "invalid_number" | ...}` and 401/403 are permanent (retrying cannot
 help); 429 and 5xx are temporary. A provider with another protocol gets another adapter with
 the same `send` signature.
+
+What a message costs is counted in segments (`segments`): a text entirely in the GSM 03.38
+alphabet goes as 7-bit characters, any other text (Latvian's ā, ē, ī, ū, č, ģ, ķ, ļ, ņ, š, ž)
+as UCS-2.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import json
 import urllib.error
 import urllib.request
 
+import gsm0338  # noqa: F401 - registers the "gsm03.38" codec
 from django.conf import settings
 
 
@@ -26,6 +31,44 @@ class SmsUnavailable(Exception):
 
 
 PERMANENT = {400, 401, 403, 404, 422}
+
+
+# One segment, and each part of a longer (concatenated) message, whose header takes 6 bytes:
+# GSM 03.38 7-bit counts septets (a character of the extension table, such as € [ ] { } ~ | ^ \,
+# takes two: the escape and itself); UCS-2 counts UTF-16 code units.
+GSM_SINGLE, GSM_PART = 160, 153
+UCS2_SINGLE, UCS2_PART = 70, 67
+
+
+def encoding(text: str) -> str:
+    """`gsm` when the text is all in the GSM 03.38 basic and extension tables, else `ucs2`."""
+    try:
+        text.encode("gsm03.38")
+    except UnicodeError:
+        return "ucs2"
+    return "gsm"
+
+
+def segments(text: str) -> int:
+    """How many SMS segments the text takes (0 for no text): up to 160 septets (GSM 03.38) or 70
+    UCS-2 characters in one, else parts of 153 septets or 67 UCS-2 characters. A part does not
+    split an escape sequence or a surrogate pair, so a part may hold one unit fewer."""
+    if not text:
+        return 0
+    if encoding(text) == "gsm":
+        units = [len(char.encode("gsm03.38")) for char in text]
+        single, part = GSM_SINGLE, GSM_PART
+    else:
+        units = [len(char.encode("utf-16-le")) // 2 for char in text]
+        single, part = UCS2_SINGLE, UCS2_PART
+    if sum(units) <= single:
+        return 1
+    parts, used = 1, 0
+    for size in units:
+        if used + size > part:
+            parts, used = parts + 1, 0
+        used += size
+    return parts
 
 
 def is_configured() -> bool:

@@ -56,7 +56,10 @@ def notify_document_delivered(events: Sequence[Event]) -> None:
     topics); the notification names the case number only."""
     for is_result, kind in ((True, services.RESULT_DOCUMENT_RECEIVED),
                             (False, services.DOCUMENT_RECEIVED)):
-        items = [(client, {"number": e.payload["number"]}) for e in events
+        # The e-mail links to the document on its case's page, the SMS to the page.
+        items = [(client, {"number": e.payload["number"],
+                           "document_id": str(e.payload["document_id"])})
+                 for e in events
                  if bool(e.payload["is_result"]) == is_result
                  and (client := _client(e.payload)) is not None]
         services.notify_clients(kind, items)

@@ -240,9 +240,18 @@ def _contacts(person: Person) -> list[tuple[str, str]]:
     return contacts
 
 
+def public_url() -> str:
+    """`DURVIS_PUBLIC_URL` without a trailing slash: the start of every address in a
+    notification, to which a path (from `reverse`, with its leading slash) is added."""
+    return str(settings.DURVIS_PUBLIC_URL).rstrip("/")
+
+
 def _render(template: str, channel: str, language: str, context: dict[str, Any]
             ) -> tuple[str, str]:
-    context = {**context, "eaccount_url": settings.DURVIS_PUBLIC_URL}
+    """The texts in `language`; their links (`eaccount_url` and the item's own path, which the
+    templates reverse inside the override) open the case, the conversation or the document in
+    that language: an English address has the `/en/` prefix of `i18n_patterns`."""
+    context = {**context, "eaccount_url": public_url()}
     with translation.override(language):
         subject = render_to_string(f"messaging/{template}_subject.txt", context).strip()
         body = render_to_string(f"messaging/{template}_{channel}.txt", context).strip()
