@@ -9,6 +9,35 @@ from durvis.catalog.models import Category, LifeSituation
 from durvis.identity import services as identity
 
 
+def sign_in_staff(client, member):
+    """Sign a staff member in to `client` the way both sign-in steps would, without typing
+    (`force_login` alone leaves the session short of the second factor); returns the client."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.util import random_hex
+
+    device = identity.totp_device(member.user) or identity.record_totp_device(
+        member, random_hex(identity.TOTP_KEY_BYTES))
+    client.force_login(member.user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def sign_in_person(client, person, role=None):
+    """Sign a person in to the e-account of `client` (as the national sign-in would), in
+    `role` if given ("person:<id>", "company:<id>"); returns the client."""
+    from durvis.identity.sessions import PERSON_KEY, mark_signed_in
+
+    session = client.session
+    session[PERSON_KEY] = person.pk
+    mark_signed_in(session)
+    if role:
+        session["durvis.client.role"] = role
+    session.save()
+    return client
+
+
 @pytest.fixture(autouse=True)
 def default_language():
     """Every test starts in Latvian: a request to an English page leaves English active in the
@@ -114,19 +143,7 @@ def staff_login(db):
 
         staff_login(client, staff["vsaa_admin"]).get("/administration/services/")
     """
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.util import random_hex
-
-    def sign_in(client, member):
-        device = identity.totp_device(member.user) or identity.record_totp_device(
-            member, random_hex(identity.TOTP_KEY_BYTES))
-        client.force_login(member.user)
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-        return client
-
-    return sign_in
+    return sign_in_staff
 
 
 @pytest.fixture
@@ -181,18 +198,7 @@ def client_login(client):
     """Sign a person in to the e-account of the Django test client (as the national sign-in
     would) and return the client; `role` starts them in another role ("person:<id>",
     "company:<id>")."""
-    from durvis.identity.sessions import PERSON_KEY, mark_signed_in
-
-    def login(person, role=None):
-        session = client.session
-        session[PERSON_KEY] = person.pk
-        mark_signed_in(session)
-        if role:
-            session["durvis.client.role"] = role
-        session.save()
-        return client
-
-    return login
+    return lambda person, role=None: sign_in_person(client, person, role)
 
 
 @pytest.fixture
@@ -278,25 +284,13 @@ def sign_in(db):
     browser's form would carry it; the tab mismatch has its own tests)."""
     from django.test import Client
 
-    from durvis.identity.sessions import PERSON_KEY, mark_signed_in
-
     class Browser(Client):
         def post(self, path, data=None, *args, **kwargs):
             if isinstance(data, dict) and "opened_as" not in data:
                 data = {**data, "opened_as": self.session.get("durvis.client.role") or "self"}
             return super().post(path, data, *args, **kwargs)
 
-    def login(person, role=None):
-        browser = Browser()
-        session = browser.session
-        session[PERSON_KEY] = person.pk
-        mark_signed_in(session)
-        if role:
-            session["durvis.client.role"] = role
-        session.save()
-        return browser
-
-    return login
+    return lambda person, role=None: sign_in_person(Browser(), person, role)
 
 
 @pytest.fixture

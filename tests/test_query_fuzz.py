@@ -14,6 +14,7 @@ import datetime
 from urllib.parse import quote, quote_from_bytes, urlencode
 
 import pytest
+from conftest import sign_in_staff
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -81,22 +82,10 @@ def world(family, staff, client_login, settings, tmp_path):
     staff_clients = []
     for member in (staff["vsaa_admin"], back_office):
         http = Client()
-        _sign_in_staff(http, member)
+        sign_in_staff(http, member)
         staff_clients.append(http)
     return {"person": person, "staff": staff_clients, "objects": objects,
             "by_pattern": by_pattern}
-
-
-def _sign_in_staff(http, member):
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.util import random_hex
-
-    device = identity.totp_device(member.user) or identity.record_totp_device(
-        member, random_hex(identity.TOTP_KEY_BYTES))
-    http.force_login(member.user)
-    session = http.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
 
 
 def pages(world, namespaces):

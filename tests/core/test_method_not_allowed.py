@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import sign_in_person
 from django.urls import URLPattern, URLResolver, get_resolver
 
 pytestmark = pytest.mark.django_db
@@ -37,20 +38,7 @@ def visitors(client, staff, staff_login, family, django_user_model):
     from django.test import Client
 
     return {"anonymous": Client(), "staff": staff_login(Client(), staff["vsaa_admin"]),
-            "person": _person_client(family)}
-
-
-def _person_client(family):
-    from django.test import Client
-
-    from durvis.identity.sessions import PERSON_KEY, mark_signed_in
-
-    http = Client()
-    session = http.session
-    session[PERSON_KEY] = family["parent"].pk
-    mark_signed_in(session)
-    session.save()
-    return http
+            "person": sign_in_person(Client(), family["parent"])}
 
 
 def test_every_405_of_a_page_is_a_page_in_the_persons_language(visitors):

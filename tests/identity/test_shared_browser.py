@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import sign_in_person
 from django.test import Client
 from django.urls import reverse
 
-from durvis.identity.sessions import PERSON_KEY, mark_signed_in
 from durvis.messaging.models import InboxMessage
 
 pytestmark = pytest.mark.django_db
@@ -20,21 +20,14 @@ def token_of(page: str) -> str:
     return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
 
 
-def sign_in_as(browser: Client, person) -> None:
-    session = browser.session
-    session[PERSON_KEY] = person.pk
-    mark_signed_in(session)
-    session.save()
-
-
 def test_a_form_left_open_is_not_sent_as_the_next_person(family):
     browser = Client(enforce_csrf_checks=True)
-    sign_in_as(browser, family["stranger"])
+    sign_in_person(browser, family["stranger"])
     form = browser.get(reverse("inbox:write")).content.decode()
     old_token = token_of(form)
     signed_out = browser.post("/signout/", {"csrfmiddlewaretoken": old_token})
     assert signed_out.status_code == 302
-    sign_in_as(browser, family["parent"])
+    sign_in_person(browser, family["parent"])
     response = browser.post(reverse("inbox:write"), {
         "csrfmiddlewaretoken": old_token, "opened_as": "self",
         "institution": family["own"].holder_id, "subject": "Annas vēstule", "body": "Teksts"})
