@@ -182,6 +182,7 @@ class StaffRole(models.TextChoices):
     BACK_OFFICE = "back_office", _("Back-office specialist")
     KNOWLEDGE_EDITOR = "knowledge_editor", _("Knowledge editor")
     ANALYST = "analyst", _("Analyst")
+    FORM_BUILDER = "form_builder", _("Form builder")
     INSTITUTION_ADMIN = "institution_admin", _("Institution administrator")
     PLATFORM_ADMIN = "platform_admin", _("Platform administrator")
 
