@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from durvis.audit.models import AuditEvent
 from durvis.core.models import DomainEvent
@@ -53,8 +53,9 @@ def test_the_database_refuses_a_change_or_delete_of_a_published_version(publishe
                    {"checksum": "0" * 64}, {"status": VersionStatus.DRAFT}):
         with pytest.raises(IntegrityError), transaction.atomic():
             FormVersion.objects.filter(pk=published.pk).update(**change)
-    with pytest.raises(IntegrityError), transaction.atomic():
-        FormVersion.objects.filter(pk=published.pk).delete()
+    if connection.vendor == "postgresql":  # SQLite: see migration 0002
+        with pytest.raises(IntegrityError), transaction.atomic():
+            FormVersion.objects.filter(pk=published.pk).delete()
     assert FormVersion.objects.get(pk=published.pk).definition == family_benefit()
 
 

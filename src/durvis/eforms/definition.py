@@ -128,19 +128,27 @@ def problems(definition: Any) -> list[Problem]:
     choice questions with options (`no_options`, `duplicate_option`), limits that fit the type
     (`limit`, `limit_order`), conditions and routes on earlier questions of a comparable type
     with a value it can have (`condition_later`, `condition_unknown`, `condition_type`,
-    `condition_value`), routes to later pages (`goto_earlier`, `goto_unknown`), groups with
-    questions and no groups inside (`group_empty`, `group_nested`). Returns [] for a good one."""
+    `condition_value`), routes to later pages (`goto_earlier`, `goto_unknown`), no group in a
+    group (`group_nested`). Returns [] for a good one (a draft may still be incomplete:
+    `publish_problems`)."""
     shape = sorted(_definition_validator().iter_errors(definition), key=lambda e: list(e.path))
     if shape:
         return [Problem("", "", None, "", "schema", f"{e.json_path}: {e.message}")
                 for e in shape[:20]]
-    return _Checker(definition).run()
+    return [p for p in _Checker(definition).run() if p.code not in INCOMPLETE]
+
+
+# What a draft may lack while it is built, but a published form may not.
+INCOMPLETE = frozenset({"group_empty"})
 
 
 def publish_problems(definition: Any) -> list[Problem]:
-    """`problems`, plus what a published form needs: at least one page (`no_pages`) and a
-    question on every page (`empty_page`)."""
+    """`problems`, plus what a published form needs: at least one page (`no_pages`), a
+    question on every page (`empty_page`) and in every repeating group (`group_empty`)."""
     found = problems(definition)
+    if found:
+        return found
+    found = [p for p in _Checker(definition).run() if p.code in INCOMPLETE]
     if found:
         return found
     pages = definition["pages"]
