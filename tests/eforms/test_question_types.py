@@ -110,6 +110,7 @@ def test_errors_are_in_the_users_language_and_the_questions_own_text():
     plain = compile_form(one_question(q("x", "short_text", required=True)))
     with translation.override("en"):
         assert validate_answers(plain, {})["x"].message == "Enter an answer."
+    assert validate_answers(plain, {})["x"].message == "Ievadiet atbildi."
 
 
 def test_money_is_exact():
