@@ -67,4 +67,6 @@ urlpatterns = [
     path("staff/team/", team.team, name="team"),
     path("staff/team/<int:member_id>/reset-second-factor/", team.reset_second_factor,
          name="team-reset-second-factor"),
+    path("staff/team/<int:member_id>/form-builder/", team.form_builder_role,
+         name="team-form-builder"),
 ]

@@ -187,6 +187,11 @@ class StaffRole(models.TextChoices):
     PLATFORM_ADMIN = "platform_admin", _("Platform administrator")
 
 
+# The roles an institution's administrator grants and withdraws on the team page (A7: "institution
+# IT administrators manage their own users"); the others are given when staff are set up.
+GRANTABLE_ROLES = (StaffRole.FORM_BUILDER,)
+
+
 class StaffMember(models.Model):
     """A staff user: belongs to one institution and holds roles there."""
 
