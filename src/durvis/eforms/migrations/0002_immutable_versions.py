@@ -1,7 +1,8 @@
 """Published and retired form versions never change, also below the ORM (A10): triggers refuse
 an UPDATE of such a row's definition or checksum, a way back to draft or from retired to
 published, and (PostgreSQL) a DELETE of it. `FormVersion.save`/`delete` say the same in Python;
-these catch a bulk `update()`, a raw query or a console.
+these catch a bulk `update()`, a raw query or a console. Both raise an integrity error
+(`IntegrityError` in Django; SQLSTATE 23000 on PostgreSQL).
 
 SQLite has no DELETE trigger: Django empties an SQLite database with DELETE (a test's flush),
 where PostgreSQL uses TRUNCATE, which row triggers do not see. There the model's `delete` and
@@ -24,14 +25,14 @@ POSTGRESQL = [
     f"""CREATE FUNCTION eforms_version_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         IF TG_OP = 'DELETE' THEN
-            IF OLD.status <> 'draft' THEN RAISE EXCEPTION '{MESSAGE}'; END IF;
+            IF OLD.status <> 'draft' THEN RAISE EXCEPTION '{MESSAGE}' USING ERRCODE = 'integrity_constraint_violation'; END IF;
             RETURN OLD;
         END IF;
         IF OLD.status <> 'draft' AND (
             NEW.definition::text IS DISTINCT FROM OLD.definition::text
             OR NEW.checksum IS DISTINCT FROM OLD.checksum OR NEW.status = 'draft'
             OR (OLD.status = 'retired' AND NEW.status <> 'retired')) THEN
-            RAISE EXCEPTION '{MESSAGE}';
+            RAISE EXCEPTION '{MESSAGE}' USING ERRCODE = 'integrity_constraint_violation';
         END IF;
         RETURN NEW;
     END $$""",
