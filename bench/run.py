@@ -17,6 +17,7 @@ BENCHMARKS = [
     "register",
     "eaccount",
     "outbox",
+    "eforms",
 ]
 
 

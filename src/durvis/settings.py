@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "durvis.integrations",
     "durvis.messaging",
     "durvis.documents",
+    "durvis.eforms",
     "durvis.eaccount",
     "durvis.administration",
     "durvis.demo",

@@ -9,6 +9,7 @@ from durvis.access.policy import RULES, decide, visible
 from durvis.catalog.models import Service
 from durvis.catalog.rules import CatalogAction
 from durvis.core.actor import ANONYMOUS, Actor
+from durvis.eforms.rules import FormAction
 from durvis.identity import services as identity
 from durvis.identity.rules import IdentityAction
 from durvis.integrations import services as integrations
@@ -22,6 +23,7 @@ LISTED = {
     IdentityAction.CLIENT_READ: [ServiceCase, Consultation],
     IdentityAction.CLIENT_WRITE: [ServiceCase, Consultation],
     CaseAction.READ_CASE: [ServiceCase],
+    FormAction.BUILD: [Service],
 }
 
 
@@ -44,10 +46,12 @@ def world(family, staff, institutions, api_client_factory):
         personal_code=family["child"].personal_code))
     back_office = identity.record_staff(username="bo.vsaa", password="pw-long-enough-for-tests",
                                         institution=institutions["VSAA"], roles=["back_office"])
+    builder = identity.record_staff(username="forms.vsaa", password="pw-long-enough-for-tests",
+                                    institution=institutions["VSAA"], roles=["form_builder"])
     narrow = api_client_factory("VID", operations=("cases:write",))
     actors = [ANONYMOUS, family["system"], family["vid"],
               integrations.api_actor(narrow.api_client),
-              Actor(kind="staff", staff=back_office),
+              Actor(kind="staff", staff=back_office), Actor(kind="staff", staff=builder),
               *(Actor(kind="person", person=family[p]) for p in ("parent", "child", "stranger")),
               Actor(kind="person", person=joint),
               *(Actor(kind="staff", staff=member) for member in staff.values())]

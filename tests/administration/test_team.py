@@ -118,3 +118,29 @@ def test_the_page_needs_both_sign_in_factors(client, staff, lost_phone):
 
 def test_reset_is_a_post(client, staff, staff_login, lost_phone):
     assert staff_login(client, staff["vsaa_admin"]).get(reset_url(lost_phone)).status_code == 405
+
+
+def test_an_administrator_grants_and_withdraws_the_form_builder_role(client, staff, staff_login,
+                                                                     institutions):
+    """A10: the holder's administrator makes a colleague a form builder (audited); the
+    colleague then opens the builder; another institution's staff are not theirs to change."""
+    colleague = identity.record_staff(username="ilze.vsaa", password="pw-ilze-long-enough",
+                                      institution=institutions["VSAA"], roles=["back_office"],
+                                      given_name="Ilze", family_name="Ozola")
+    admin = staff_login(client, staff["vsaa_admin"])
+    assert "Make a form builder" in admin.get("/en/staff/team/").content.decode()
+    response = admin.post(f"/en/staff/team/{colleague.pk}/form-builder/", {"grant": "yes"})
+    assert response.status_code == 302
+    colleague.refresh_from_db()
+    assert colleague.roles == ["back_office", "form_builder"]
+    assert AuditEvent.objects.filter(action="identity.staff.role_grant",
+                                     details__role="form_builder").count() == 1
+    assert staff_login(Client(), colleague).get("/en/administration/forms/").status_code == 200
+    admin.post(f"/en/staff/team/{colleague.pk}/form-builder/", {"grant": "no"})
+    colleague.refresh_from_db()
+    assert colleague.roles == ["back_office"]
+    other = staff_login(Client(), staff["vid_admin"])
+    assert other.post(f"/en/staff/team/{colleague.pk}/form-builder/",
+                      {"grant": "yes"}).status_code == 404
+    colleague.refresh_from_db()
+    assert colleague.roles == ["back_office"]

@@ -17,6 +17,7 @@ from durvis.access.policy import decide
 from durvis.catalog.rules import CatalogAction
 from durvis.core.actor import Actor
 from durvis.documents.rules import DocumentAction
+from durvis.eforms.rules import FormAction
 from durvis.identity.models import StaffRole
 from durvis.identity.rules import IdentityAction
 from durvis.identity.sessions import actor_from_request
@@ -47,6 +48,9 @@ def staff_sections(actor: Actor) -> list[Section]:
     if decide(actor, CatalogAction.ADMINISTER_CATALOG):
         sections.append(Section("services", _("Services"), reverse("administration:services"),
                                 _("Your institution's services in the catalogue.")))
+    if decide(actor, FormAction.BUILD):
+        sections.append(Section("forms", _("E-forms"), reverse("administration:forms"),
+                                _("Build, preview and publish your services' application forms.")))
     if decide(actor, IntegrationAction.MANAGE_INTEGRATIONS, actor.staff.institution):
         sections.append(Section("integrations", _("Integrations"),
                                 reverse("administration:integrations"),

@@ -49,6 +49,8 @@ def team(request: HttpRequest) -> HttpResponse:
         "roles": [StaffRole(role).label if role in StaffRole.values else role
                   for role in member.roles],
         "may_reset": decide(actor, IdentityAction.RESET_STAFF_SECOND_FACTOR, member).allowed,
+        "may_grant": decide(actor, IdentityAction.GRANT_STAFF_ROLE, member).allowed,
+        "form_builder": StaffRole.FORM_BUILDER in member.roles,
     } for member in _team(actor)]
     return render(request, "administration/team.html", {"rows": rows})
 
@@ -73,4 +75,20 @@ def reset_second_factor(request: HttpRequest, member_id: int) -> HttpResponse:
         "The second factor of %(username)s has been reset: at their next sign-in, after the "
         "password, they add a new device to an authenticator app.")
         % {"username": member.user.get_username()})
+    return redirect("administration:team")
+
+
+@staff_required
+@require_POST
+def form_builder_role(request: HttpRequest, member_id: int) -> HttpResponse:
+    """Give or take away a colleague's form-builder role (A10): `grant` is `yes` or `no`."""
+    actor = _administrator(request)
+    member = _team(actor).filter(pk=member_id).first()
+    if member is None:
+        raise Http404  # another institution's staff do not exist for this administrator
+    granted = request.POST.get("grant") == "yes"
+    identity.set_staff_role(actor, member, StaffRole.FORM_BUILDER, granted=granted)
+    name = member.user.get_full_name() or member.user.get_username()
+    messages.success(request, (_("%(name)s now builds your services' e-forms.") if granted else
+                               _("%(name)s no longer builds e-forms.")) % {"name": name})
     return redirect("administration:team")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from durvis.administration import home, integrations, team, views, webhook_views
+from durvis.administration import builder, home, integrations, preview, team, views, webhook_views
 
 app_name = "administration"
 urlpatterns = [
@@ -33,7 +33,40 @@ urlpatterns = [
          name="status-mapping-create"),
     path("administration/integrations/status-mappings/<int:mapping_id>/delete/",
          integrations.delete_mapping, name="status-mapping-delete"),
+    path("administration/forms/", builder.form_list, name="forms"),
+    path("administration/forms/<int:code>/", builder.form_detail, name="form"),
+    path("administration/forms/<int:code>/draft/", builder.draft_create, name="form-draft-create"),
+    path("administration/forms/<int:code>/draft/discard/", builder.draft_discard,
+         name="form-draft-discard"),
+    path("administration/forms/<int:code>/pages/new/", builder.page_create,
+         name="form-page-create"),
+    path("administration/forms/<int:code>/pages/<slug:page>/", builder.page_edit, name="form-page"),
+    path("administration/forms/<int:code>/pages/<slug:page>/move/", builder.page_move,
+         name="form-page-move"),
+    path("administration/forms/<int:code>/pages/<slug:page>/remove/", builder.page_remove,
+         name="form-page-remove"),
+    path("administration/forms/<int:code>/pages/<slug:page>/routes/", builder.route_create,
+         name="form-route-create"),
+    path("administration/forms/<int:code>/pages/<slug:page>/routes/<int:index>/remove/",
+         builder.route_remove, name="form-route-remove"),
+    path("administration/forms/<int:code>/pages/<slug:page>/questions/new/",
+         builder.question_create, name="form-question-create"),
+    path("administration/forms/<int:code>/questions/<str:key>/", builder.question_edit,
+         name="form-question"),
+    path("administration/forms/<int:code>/questions/<str:key>/move/", builder.question_move,
+         name="form-question-move"),
+    path("administration/forms/<int:code>/questions/<str:key>/remove/", builder.question_remove,
+         name="form-question-remove"),
+    path("administration/forms/<int:code>/preview/", preview.preview, name="form-preview"),
+    path("administration/forms/<int:code>/preview/end/", preview.preview_end,
+         name="form-preview-end"),
+    path("administration/forms/<int:code>/preview/<slug:page>/", preview.preview,
+         name="form-preview-page"),
+    path("administration/forms/<int:code>/publish/", builder.publish, name="form-publish"),
+    path("administration/forms/<int:code>/retire/", builder.retire, name="form-retire"),
     path("staff/team/", team.team, name="team"),
     path("staff/team/<int:member_id>/reset-second-factor/", team.reset_second_factor,
          name="team-reset-second-factor"),
+    path("staff/team/<int:member_id>/form-builder/", team.form_builder_role,
+         name="team-form-builder"),
 ]

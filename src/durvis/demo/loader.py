@@ -33,6 +33,8 @@ from durvis.catalog import services as catalog
 from durvis.catalog.models import Category, LifeSituation
 from durvis.core.actor import Actor
 from durvis.demo.models import DemoDataset
+from durvis.eforms import queries as eforms_queries
+from durvis.eforms import services as eforms
 from durvis.identity import services as identity
 from durvis.identity.models import Institution, StaffMember
 from durvis.integrations import services as integrations
@@ -119,9 +121,11 @@ def _load_all() -> dict[str, int]:
     companies = _load_companies(institutions, persons)
     staff = _load_staff(institutions)
     cases = _load_cases(institutions, staff)
+    forms = _load_forms(staff)
     return {"institutions": len(institutions), "categories": len(categories),
             "life_situations": len(situations), "services": services, "persons": len(persons),
-            "companies": companies, "staff": len(staff), "cases": cases}
+            "companies": companies, "staff": len(staff), "cases": cases,
+            "forms": forms}
 
 
 def _load_institutions() -> dict[str, Institution]:
@@ -234,6 +238,24 @@ def _load_staff(institutions: dict[str, Institution]) -> list[StaffMember]:
         identity.record_totp_device(staff, totp_key_hex(row["totp_secret"]))
         members.append(staff)
     return members
+
+
+def _load_forms(staff: list[StaffMember]) -> int:
+    """Publish the demo services' e-forms (A10), by a form builder of each holder, unless the
+    live version already says the same (a reset leaves a form a user published alone only if
+    it is the demo's)."""
+    rows = _read("forms")
+    for row in rows:
+        service = catalog_queries.service_by_code(row["service"])
+        assert service is not None, row["service"]
+        live = eforms_queries.live_version(service)
+        if live is not None and live.definition == row["definition"]:
+            continue
+        builder = next(m for m in staff if m.institution_id == service.holder_id
+                       and "form_builder" in m.roles)
+        eforms.load_definition(Actor(kind="staff", staff=builder), service, row["definition"],
+                               publish_it=True)
+    return len(rows)
 
 
 def totp_key_hex(secret: str) -> str:

@@ -185,8 +185,14 @@ class StaffRole(models.TextChoices):
     BACK_OFFICE = "back_office", _("Back-office specialist")
     KNOWLEDGE_EDITOR = "knowledge_editor", _("Knowledge editor")
     ANALYST = "analyst", _("Analyst")
+    FORM_BUILDER = "form_builder", _("Form builder")
     INSTITUTION_ADMIN = "institution_admin", _("Institution administrator")
     PLATFORM_ADMIN = "platform_admin", _("Platform administrator")
+
+
+# The roles an institution's administrator grants and withdraws on the team page (A7: "institution
+# IT administrators manage their own users"); the others are given when staff are set up.
+GRANTABLE_ROLES = (StaffRole.FORM_BUILDER,)
 
 
 class StaffMember(models.Model):

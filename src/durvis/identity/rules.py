@@ -45,6 +45,8 @@ class IdentityAction(StrEnum):
     CHANGE_OWN_PROFILE = "identity.change_own_profile"
     # obj = the StaffMember, or None: may the actor reset anybody's at all (the team page).
     RESET_STAFF_SECOND_FACTOR = "identity.reset_staff_second_factor"
+    # obj = the StaffMember given or refused a role of `GRANTABLE_ROLES` (the form builder's).
+    GRANT_STAFF_ROLE = "identity.grant_staff_role"
 
 
 def is_institution_admin_of(actor: Actor, institution_id: int | None) -> bool:
@@ -178,5 +180,18 @@ def reset_staff_second_factor(actor: Actor, member: Any, client: Any) -> Decisio
     if member.pk == actor.staff.pk:
         return deny("nobody resets their own second factor")
     if is_platform_admin or is_institution_admin_of(actor, member.institution_id):
+        return ALLOW
+    return deny("only the staff member's institution administrator or a platform administrator")
+
+
+@rule(IdentityAction.GRANT_STAFF_ROLE)
+def grant_staff_role(actor: Actor, member: Any, client: Any) -> Decision:
+    """An institution's administrator grants and withdraws the grantable roles (the form
+    builder's, A10) of its own staff, themself included; a platform administrator anybody's."""
+    if actor.staff is None:
+        return deny("only staff grant roles")
+    if not isinstance(member, StaffMember):
+        return deny("not a staff member")
+    if actor.has_role(StaffRole.PLATFORM_ADMIN) or is_institution_admin_of(actor, member.institution_id):
         return ALLOW
     return deny("only the staff member's institution administrator or a platform administrator")

@@ -35,6 +35,7 @@ from durvis.core.identifiers import (
 from durvis.core.phones import format_phone, parse_phone
 from durvis.core.registry import Registry
 from durvis.identity.models import (
+    GRANTABLE_ROLES,
     Company,
     CompanyRepresentation,
     ContactConfirmation,
@@ -269,6 +270,28 @@ def reset_second_factor(actor: Actor, staff_member: StaffMember) -> int:
     audit.record(actor, "identity.staff.second_factor_reset", staff_member,
                  details={"devices": devices, "sessions_ended": sessions})
     return sessions
+
+
+def set_staff_role(actor: Actor, staff_member: StaffMember, role: str, *, granted: bool) -> None:
+    """Give (`granted`) or take away one of `GRANTABLE_ROLES` (the form builder's, A10) of a
+    staff member, recorded in the activity log; a role they already have (or lack) is left as
+    it is, unrecorded. Raises PermissionDenied unless the actor is the member's institution
+    administrator or a platform administrator (`IdentityAction.GRANT_STAFF_ROLE`), and
+    ValueError for a role that is not grantable."""
+    if role not in GRANTABLE_ROLES:
+        raise ValueError(f"{role} is not a role an administrator grants")
+    if not decide(actor, IdentityAction.GRANT_STAFF_ROLE, staff_member):
+        raise PermissionDenied("may not grant this staff member's roles")
+    with transaction.atomic():
+        member = StaffMember.objects.select_for_update().get(pk=staff_member.pk)
+        roles = set(member.roles)
+        if (role in roles) == granted:
+            return
+        member.roles = sorted(roles | {role} if granted else roles - {role})
+        member.save(update_fields=["roles"])
+        staff_member.roles = member.roles
+        audit.record(actor, "identity.staff.role_grant" if granted else "identity.staff.role_withdraw",
+                     member, details={"role": role})
 
 
 def _end_sessions_of(user_id: int) -> int:

@@ -1,0 +1,122 @@
+"""The builder's preview (A10): a draft's pages as the citizen will see them, one page at a
+time, checked on the server and routed as the published form will be (the e-forms engine).
+The answers live in the builder's session only, per draft content, and are never stored; file
+questions take no upload here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from durvis.administration.builder import _draft, _view
+from durvis.eforms import queries as eforms
+
+FILE = eforms.QuestionType.FILE
+
+
+def _key(draft: Any) -> str:
+    return f"durvis.eforms.preview.{draft.pk}.{draft.checksum[:16]}"
+
+
+def _shown(question: eforms.Question, value: Any) -> Any:
+    """An answer as its field shows it again."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value
+
+
+def fields(form: eforms.CompiledForm, questions: list[eforms.Question], answers: dict[str, Any],
+           errors: dict[str, eforms.AnswerError], extra_items: dict[str, int] | None = None
+           ) -> list[dict[str, Any]]:
+    """What `eforms/question.html` renders for each question: name, texts, value, options,
+    error and, for a group, its items' fields (`<group>-<i>-<key>`)."""
+    result = []
+    for question in questions:
+        entry = _field(question, question.key, answers.get(question.key), errors.get(question.key))
+        if question.type == eforms.QuestionType.REPEATING_GROUP:
+            given = answers.get(question.key) or []
+            least = max(int(question.definition.get("min") or 0), 1)
+            count = max(len(given), least) + (extra_items or {}).get(question.key, 0)
+            entry["items"] = [[
+                _field(child, f"{question.key}-{index}-{child.key}",
+                       (given[index] if index < len(given) and isinstance(given[index], dict)
+                        else {}).get(child.key),
+                       errors.get(f"{question.key}.{index}.{child.key}"))
+                for child in question.children] for index in range(count)]
+            entry["count"] = count
+            entry["item_label"] = eforms.text(question.definition.get("item_label")) or question.label
+        result.append(entry)
+    return result
+
+
+def _field(question: eforms.Question, name: str, value: Any,
+           error: eforms.AnswerError | None) -> dict[str, Any]:
+    definition = question.definition
+    chosen = value if isinstance(value, list) else [value]
+    return {
+        "name": name, "type": question.type, "label": question.label,
+        "help": eforms.text(definition.get("help")), "value": _shown(question, value),
+        "required": question.required, "error": error.message if error else "",
+        "options": [{"value": o["value"], "label": eforms.text(o["label"]),
+                     "checked": o["value"] in chosen} for o in definition.get("options", [])],
+    }
+
+
+@_view
+def preview(request: HttpRequest, code: int, page: str | None = None) -> HttpResponse:
+    _actor, service, draft = _draft(request, code)
+    form = eforms.compiled(draft)
+    if page is None:
+        request.session[_key(draft)] = {}
+        return redirect("administration:form-preview-page", code=code, page=form.pages[0].key)
+    form.page(page)
+    answers: dict[str, Any] = dict(request.session.get(_key(draft), {}))
+    errors: dict[str, eforms.AnswerError] = {}
+    extra: dict[str, int] = {}
+    if request.method == "POST":
+        on_page = {q.key for q in form.page(page).questions}
+        merged = {k: v for k, v in answers.items() if k not in on_page}
+        merged.update(eforms.parse_page(form, page, request.POST))
+        adding = request.POST.get("add_item", "")
+        if adding in on_page:
+            extra[adding] = 1
+            answers = merged
+        else:
+            errors = {k: e for k, e in eforms.validate_page(form, merged, page).items()
+                      if not (e.code == "required" and form.questions.get(k, None) is not None
+                              and form.questions[k].type == FILE)}
+            answers = merged
+            if not errors:
+                answers = eforms.strip_hidden(form, merged)
+                request.session[_key(draft)] = answers
+                step = eforms.next_page(form, answers, page)
+                if step.page:
+                    return redirect("administration:form-preview-page", code=code, page=step.page)
+                return redirect("administration:form-preview-end", code=code)
+    questions = eforms.visible_questions(form, answers, page)
+    return render(request, "administration/eforms/preview.html", {
+        "service": service, "draft": draft, "page": form.page(page),
+        "fields": fields(form, questions, answers, errors, extra), "errors": errors,
+        "error_links": [("f-" + key.replace(".", "-"), error.message) for key, error in errors.items()],
+        "position": [p.key for p in form.pages].index(page) + 1, "total": len(form.pages),
+    }, status=422 if errors else 200)
+
+
+@_view
+def preview_end(request: HttpRequest, code: int) -> HttpResponse:
+    """Where the preview ends: the check-your-answers summary, or "not eligible" and why."""
+    _actor, service, draft = _draft(request, code)
+    form = eforms.compiled(draft)
+    answers = request.session.get(_key(draft), {})
+    path = eforms.walk(form, answers)
+    summary = [{"label": q.label, "value": _shown(q, answers.get(q.key)), "page": q.page}
+               for q in eforms.visible_questions(form, answers) if q.key in answers]
+    return render(request, "administration/eforms/preview_end.html", {
+        "service": service, "draft": draft, "summary": summary,
+        "reason": eforms.text(path.ending) if path.ending else "",
+        "errors": eforms.validate_answers(form, answers) if not path.ending else {},
+    })
