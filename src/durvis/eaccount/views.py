@@ -21,8 +21,8 @@ from django.views.decorators.http import require_POST
 from durvis.access.policy import decide, explanation_of
 from durvis.documents import queries as document_queries
 from durvis.eaccount.forms import FeedbackForm, HistoryFilterForm
-from durvis.identity.rules import IdentityAction
 from durvis.eforms import queries as eforms_queries
+from durvis.identity.rules import IdentityAction
 from durvis.identity.sessions import actor_from_request
 from durvis.messaging import queries as messaging_queries
 from durvis.register import queries as register_queries

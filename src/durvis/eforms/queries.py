@@ -38,7 +38,6 @@ from durvis.eforms.definition import (
 )
 from durvis.eforms.diff import Change, diff
 from durvis.eforms.edits import find_question, page_of
-from durvis.eforms.fields import fields, shown_value
 from durvis.eforms.engine import (
     NON_FIELD,
     AnswerError,
@@ -60,6 +59,7 @@ from durvis.eforms.engine import (
     visible_questions,
     walk,
 )
+from durvis.eforms.fields import fields, shown_value
 from durvis.eforms.models import (
     Application,
     ApplicationStatus,
@@ -70,13 +70,50 @@ from durvis.eforms.models import (
 from durvis.eforms.rules import ApplicationAction, FormAction
 
 __all__ = [
-    "CHOICE_TYPES", "COMPARABLE", "FORMAT", "NON_FIELD", "TYPE_LABELS", "AnswerError", "Change",
-    "CompiledForm", "FormRow", "Next", "Page", "Problem", "Question", "QuestionType", "Walk",
-    "buildable_services", "compile_form", "compiled", "diff", "draft_of", "file_answers",
-    "find_question", "form_rows", "holds", "live_version", "money", "next_page", "page_of",
-    "parse_page", "problems", "publish_problems", "required_questions", "strip_hidden", "text",
-    "validate_answers", "validate_page", "versions_of", "visible_questions", "walk",
-    "fields", "shown_value", "applications_in_progress", "application_of", "summary",
+    "CHOICE_TYPES",
+    "COMPARABLE",
+    "FORMAT",
+    "NON_FIELD",
+    "TYPE_LABELS",
+    "AnswerError",
+    "Change",
+    "CompiledForm",
+    "FormRow",
+    "Next",
+    "Page",
+    "Problem",
+    "Question",
+    "QuestionType",
+    "Walk",
+    "application_of",
+    "applications_in_progress",
+    "buildable_services",
+    "compile_form",
+    "compiled",
+    "diff",
+    "draft_of",
+    "fields",
+    "file_answers",
+    "find_question",
+    "form_rows",
+    "holds",
+    "live_version",
+    "money",
+    "next_page",
+    "page_of",
+    "parse_page",
+    "problems",
+    "publish_problems",
+    "required_questions",
+    "shown_value",
+    "strip_hidden",
+    "summary",
+    "text",
+    "validate_answers",
+    "validate_page",
+    "versions_of",
+    "visible_questions",
+    "walk",
 ]
 
 

@@ -90,10 +90,10 @@ def apply(actor: Actor, service: Any, client: Any) -> Decision:
     if not acting:
         return acting
     if not _audience_fits(service, client):
-        return deny("the service is not for this kind of client", _(
-            "This service is for companies: switch to the company's role to apply."
-            if service.audience == Audience.COMPANIES else
-            "This service is for residents: switch to your own role to apply."))
+        explanation = (_("This service is for companies: switch to the company's role to "
+                         "apply.") if service.audience == Audience.COMPANIES else
+                       _("This service is for residents: switch to your own role to apply."))
+        return deny("the service is not for this kind of client", explanation)
     return ALLOW
 
 

@@ -464,6 +464,8 @@ def start_application(actor: Actor, role: ClientRole, service: Service, *,
     if version is None:
         raise _refuse("no_form", gettext("This service takes no applications online."))
     form = compiled(version)
+    starter = actor.person
+    assert starter is not None  # the rule admits signed-in persons only
     answers = platform_prefill(form, actor, client)
     answers = _check_prefill(form, answers, prefill) if prefill else strip_hidden(form, answers)
     with transaction.atomic():
@@ -477,7 +479,7 @@ def start_application(actor: Actor, role: ClientRole, service: Service, *,
                 return found
         application = Application.objects.create(
             **owner_fields(client), service=service, form_version=version,
-            started_by=actor.person, role_key=role.key, origin=origin, answers=answers,
+            started_by=starter, role_key=role.key, origin=origin, answers=answers,
             pages_done=[], current_page=form.pages[0].key, return_url=return_url,
             expires_at=_expiry())
         record(actor, "eforms.application.start", application, subject=_subject(client),
