@@ -729,7 +729,7 @@ def expire_and_remind(now: datetime.datetime | None = None, *, batch: int = 200)
             Application.objects.filter(pk__in=expired).update(status=ApplicationStatus.EXPIRED,
                                                               answers={}, changed_at=now)
     with transaction.atomic():
-        due = list(Application.objects.select_for_update(skip_locked=True).filter(
+        due = list(Application.objects.select_for_update(skip_locked=True, of=("self",)).filter(
             status=ApplicationStatus.DRAFT, reminded_at__isnull=True,
             expires_at__lte=now + datetime.timedelta(days=remind_days()), expires_at__gt=now)
             .select_related("service", "client_person", "client_company")[:batch])
