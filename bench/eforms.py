@@ -13,6 +13,15 @@ time a busy machine gave other processes), and
 same answers' schema in the same run (no text rule, checksums, IBAN, phone, conditions), i.e.
 what the platform's own checks add. The definition is compiled once, as a published version
 is, and the first compilation is timed too (`forms.compile_ms`). Pure CPU: no database query.
+
+Then submitting (A10, B1), on a throwaway PostgreSQL database (`harness.bench_database`, as
+`make bench` runs it): a signed-in client's draft of the same form, every page done, with one
+attachment (a PDF stored through the documents service), is submitted through HTTP (Django's
+request handler in this process: middleware, session, role, CSRF off as for a test client) —
+the row lock, the whole validation, the case opened in the register, the attachment linked,
+the PDF copy rendered by WeasyPrint and stored, the event, the audit rows. Figures:
+`forms.submit_p95_ms` and `forms.submit_p95_ratio_vs_page`: against a GET of the same draft's
+"Check your answers" page in the same run (target <= 3).
 Run by `bench/run.py`.
 """
 
@@ -30,6 +39,7 @@ import harness
 
 ROUNDS = 3000
 WARM_UP = 200
+SUBMITS = int(os.environ.get("BENCH_FORMS_SUBMITS", "40"))
 
 
 def _t(lv: str) -> dict[str, str]:
@@ -111,12 +121,18 @@ def _time_us(run: Any, rounds: int, clock: Any = time.perf_counter_ns) -> list[f
 
 
 def main() -> int:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "durvis.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    sys.path.insert(0, str(harness.SRC))
-    import django
+    with harness.bench_database("durvis_bench_eforms") as url:
+        os.environ.update(harness.child_env(url))
+        sys.path.insert(0, str(harness.SRC))
+        import django
 
-    django.setup()
+        django.setup()
+        validation()
+        submitting()
+    return 0
+
+
+def validation() -> None:
     from django.utils import translation
     from jsonschema import Draft202012Validator
 
@@ -147,7 +163,79 @@ def main() -> int:
     harness.emit("forms.validate_p95_ratio_vs_schema_only",
                  p95 / harness.percentile(schema_only, 0.95))
     harness.emit("forms.compile_ms", compile_ms)
-    return 0
+
+
+PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+       b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+       b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
+       b"xref\n0 4\n0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \n"
+       b"0000000101 00000 n \ntrailer<</Size 4/Root 1 0 R>>\nstartxref\n170\n%%EOF\n")
+
+
+def submitting() -> None:
+    """Submit SUBMITS drafts through HTTP; each preceded by a GET of its check page."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from durvis.catalog import services as catalog
+    from durvis.core.actor import Actor
+    from durvis.documents import services as documents
+    from durvis.eforms import services as eforms
+    from durvis.eforms.models import Application
+    from durvis.identity import services as identity
+    from durvis.identity.sessions import PERSON_KEY, mark_signed_in
+    from durvis.web.roles import ClientRole
+
+    holder = identity.record_institution(code="VSAA", names={"lv": "VSAA", "en": "VSAA"},
+                                         kind="state")
+    service, _changed = catalog.import_service(9011, holder, {
+        "name_lv": "Pabalsts", "name_en": "Benefit", "audience": "residents",
+        "status": "published", "application_channels": ["eaccount"],
+        "result_channels": ["eaccount"]}, {"providers": [holder]})
+    builder = identity.record_staff(username="bench.forms", password="pw-bench-forms-long-1",
+                                    institution=holder, roles=["form_builder"])
+    eforms.load_definition(Actor(kind="staff", staff=builder), service, definition(),
+                           publish_it=True)
+    person = identity.record_person(personal_code=ANSWERS["code"], given_name="Anna",
+                                    family_name="Bērziņa", email="anna@example.lv")
+    for code in ("32867300679", "32503511782"):
+        identity.record_person(personal_code=code, given_name="X", family_name="Y")
+    actor = Actor(kind="person", person=person)
+    browser = Client()
+    session = browser.session
+    session[PERSON_KEY] = person.pk
+    mark_signed_in(session)
+    session.save()
+    pages, submits = [], []
+    for round_ in range(SUBMITS + 3):
+        draft = eforms.start_application(
+            actor, ClientRole("self", person=person), service,
+            prefill={k: v for k, v in ANSWERS.items() if k != "proof"})
+        proof = documents.store_document(actor, client=person, name="izzina.pdf", content=PDF,
+                                         content_type="application/pdf", title="Izziņa",
+                                         direction="sent")
+        Application.objects.filter(pk=draft.pk).update(
+            answers={**draft.answers, "proof": {"document_id": proof.pk, "name": "izzina.pdf"}},
+            pages_done=["about", "family", "payment"])
+        check = reverse("eforms:check", args=[draft.reference])
+        started = time.perf_counter()
+        response = browser.get(check)
+        page_ms = (time.perf_counter() - started) * 1000
+        assert response.status_code == 200, response.status_code
+        started = time.perf_counter()
+        response = browser.post(check, {"opened_as": "self", "result_channel": "eaccount",
+                                        "declaration": "yes"})
+        submit_ms = (time.perf_counter() - started) * 1000
+        assert response.status_code == 302, response.content[:2000]
+        if round_ >= 3:  # the first ones load WeasyPrint's fonts and warm the caches
+            pages.append(page_ms)
+            submits.append(submit_ms)
+    p95 = harness.percentile(submits, 0.95)
+    harness.note(f"eforms: {SUBMITS} submits of a 30-question form with one attachment")
+    harness.emit("forms.submit_p95_ms", p95)
+    harness.emit("forms.submit_p50_ms", harness.percentile(submits, 0.5))
+    harness.emit("forms.check_page_p95_ms", harness.percentile(pages, 0.95))
+    harness.emit("forms.submit_p95_ratio_vs_page", p95 / harness.percentile(pages, 0.95))
 
 
 if __name__ == "__main__":

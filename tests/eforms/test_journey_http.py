@@ -10,6 +10,7 @@ import pikepdf
 import pytest
 from django.urls import reverse
 
+from durvis.core.events import dispatch_due
 from durvis.core.models import DomainEvent
 from durvis.documents.models import Document
 from durvis.eforms.models import Application, ApplicationStatus
@@ -215,6 +216,7 @@ def test_check_change_and_submit_opens_one_case_with_its_pdf(sign_in, form, fami
     case = app.case
     assert case.client_person == family["parent"] and case.application_channel == "eaccount"
     assert (app.change_xid, app.change_seq) == (case.change_xid, case.change_seq)
+    dispatch_due()  # the worker's round: the PDF copy, the notification
     attached = Document.objects.get(pk=app.answers["certificate"]["document_id"])
     assert attached.case == case
     copy = Document.objects.get(case=case, file_name__startswith="application-")

@@ -75,18 +75,18 @@ def render_copy(application: Application, form: CompiledForm, language: str) -> 
     return bytes(HTML(string=html).write_pdf())
 
 
-def client_language() -> str:
-    """The language of the copy: the one the client submitted in (the page's active language:
-    `lv` or `en`)."""
-    language = translation.get_language() or "lv"
-    return "en" if language.startswith("en") else "lv"
+def client_language(person: Person) -> str:
+    """The language of the copy: the one the person who applied reads the platform's messages
+    in (`messaging.queries.language_of`: Latvian unless they chose English)."""
+    from durvis.messaging.queries import language_of
+    return "en" if language_of(person).startswith("en") else "lv"
 
 
 def store_copy(actor: Actor, client: Person | Company, application: Application,
                form: CompiledForm) -> Document:
     """Render the copy of a just-submitted application (its case set) and store it as the
     client's sent document on the case. Raises what `store_document` raises (its scan)."""
-    language = client_language()
+    language = client_language(application.started_by)
     content = render_copy(application, form, language)
     assert application.case is not None
     number = application.case.number.replace(" ", "-")

@@ -650,15 +650,14 @@ def submit_application(actor: Actor, client: Person | Company, application: Appl
     (`validate_answers`, file answers among the client's documents); the case opened in the
     register (`register.services.open_case`: channel e-account, signed in, the client's code,
     acted by the client or a representative); the attachments linked to the case; the case's
-    change position copied; `application.submitted` published; audited. Idempotent: a second
+    change position copied; `application.submitted` published; audited. The PDF copy is made
+    after the commit, in the worker (`eforms.handlers.store_application_copy`). Idempotent: a second
     submit (another tab, a retry) raises ApplicationClosed carrying the application with its
     case, so the caller shows the same case.
 
     Raises ValidationError keyed by question (the engine's codes) or `result_channel` /
     `service_point` / `declaration` (`required`, `invalid`); LookupError, PermissionDenied,
     ApplicationClosed."""
-    from durvis.eforms.pdf import store_copy
-
     form = compiled(application.form_version)
     with transaction.atomic():
         locked = _locked(actor, client, application)
@@ -703,7 +702,6 @@ def submit_application(actor: Actor, client: Person | Company, application: Appl
         locked.change_xid, locked.change_seq = case.change_xid, case.change_seq
         locked.save(update_fields=["status", "case", "submitted_at", "result_channel",
                                    "service_point", "change_xid", "change_seq", "changed_at"])
-        store_copy(actor, client, locked, form)
         publish(actor, APPLICATION_SUBMITTED, [(f"application:{locked.pk}", {
             "application_id": locked.pk, "reference": str(locked.reference),
             "case_number": case.number, "service_code": locked.service.code,
