@@ -169,6 +169,10 @@ TASKS = {
 # hands over to the next. `make run` restarts a worker that died after
 # DURVIS_WORKER_RESTART_DELAY seconds, doubling to DURVIS_WORKER_RESTART_MAX_DELAY.
 DURVIS_SCHEDULER_INTERVAL = env.float("DURVIS_SCHEDULER_INTERVAL", default=5.0)
+# E-form applications (A10): a draft not saved for DURVIS_DRAFT_DAYS expires; one reminder goes
+# DURVIS_DRAFT_REMIND_DAYS before.
+DURVIS_DRAFT_DAYS = env.int("DURVIS_DRAFT_DAYS", default=30)
+DURVIS_DRAFT_REMIND_DAYS = env.int("DURVIS_DRAFT_REMIND_DAYS", default=3)
 DURVIS_WORKER_DEAD_AFTER = env.float("DURVIS_WORKER_DEAD_AFTER", default=30.0)
 DURVIS_WORKER_LOST_AFTER = env.float("DURVIS_WORKER_LOST_AFTER", default=3600.0)
 DURVIS_WORKER_POLL_SECONDS = env.float("DURVIS_WORKER_POLL_SECONDS", default=1.0)
