@@ -264,3 +264,16 @@ def test_the_client_is_told_the_case_number(family, service):
     dispatch_due()
     told = OutboxMessage.objects.order_by("-pk")[: OutboxMessage.objects.count() - before]
     assert any(done.case.number in str(m.payload) for m in told)
+
+
+def test_answers_a_change_hides_are_dropped(family, service):
+    app = start(family, service)
+    answer(family, app, "applicant", "name=J&personal_code=14038612043&resident=yes&has_children=yes")
+    assert not answer(family, app, "family",
+                      "members-count=1&members-0-member_name=E&members-0-member_code=22051520311"
+                      ).errors
+    # "No children" now skips the family page: its answers go, and so does the page.
+    answer(family, app, "applicant", "name=J&personal_code=14038612043&resident=yes&has_children=no")
+    app.refresh_from_db()
+    assert "members" not in app.answers and "family" not in app.pages_done
+    assert app.current_page == "payment"
