@@ -62,7 +62,8 @@ def _url(name, pattern):
     """The page's address with made-up arguments: the role is checked before the view looks
     anything up."""
     converters = pattern.pattern.converters
-    return reverse(name, kwargs={key: 1 if type(c).__name__ == "IntConverter" else "1011-13"
+    made_up = {"IntConverter": 1, "UUIDConverter": "00000000-0000-4000-8000-000000000013"}
+    return reverse(name, kwargs={key: made_up.get(type(c).__name__, "1011-13")
                                  for key, c in converters.items()})
 
 
