@@ -9,7 +9,8 @@ from durvis.access.policy import RULES, decide, visible
 from durvis.catalog.models import Service
 from durvis.catalog.rules import CatalogAction
 from durvis.core.actor import ANONYMOUS, Actor
-from durvis.eforms.rules import FormAction
+from durvis.eforms.models import Application
+from durvis.eforms.rules import ApplicationAction, FormAction
 from durvis.identity import services as identity
 from durvis.identity.rules import IdentityAction
 from durvis.integrations import services as integrations
@@ -24,6 +25,8 @@ LISTED = {
     IdentityAction.CLIENT_WRITE: [ServiceCase, Consultation],
     CaseAction.READ_CASE: [ServiceCase],
     FormAction.BUILD: [Service],
+    ApplicationAction.READ: [Application],
+    ApplicationAction.WRITE: [Application],
 }
 
 
@@ -48,6 +51,7 @@ def world(family, staff, institutions, api_client_factory):
                                         institution=institutions["VSAA"], roles=["back_office"])
     builder = identity.record_staff(username="forms.vsaa", password="pw-long-enough-for-tests",
                                     institution=institutions["VSAA"], roles=["form_builder"])
+    _applications(family, institutions)
     narrow = api_client_factory("VID", operations=("cases:write",))
     actors = [ANONYMOUS, family["system"], family["vid"],
               integrations.api_actor(narrow.api_client),
@@ -57,6 +61,24 @@ def world(family, staff, institutions, api_client_factory):
               *(Actor(kind="staff", staff=member) for member in staff.values())]
     clients = [None, family["parent"], family["child"], family["company"], family["stranger"]]
     return actors, clients
+
+
+def _applications(family, institutions):
+    """E-form drafts of the parent, the child, the company and the stranger."""
+    import datetime
+
+    from durvis.catalog.models import Service as CatalogService
+    from durvis.identity.queries import owner_fields
+    from tests.eforms.journey import publish_form
+
+    service = CatalogService.objects.get(code=1011)
+    publish_form(institutions, service)
+    version = service.eform.versions.get(status="published")
+    for client in ("parent", "child", "company", "stranger"):
+        Application.objects.create(
+            **owner_fields(family[client]), service=service, form_version=version,
+            started_by=family["stranger" if client == "stranger" else "parent"],
+            role_key="self", expires_at=timezone.now() + datetime.timedelta(days=30))
 
 
 @settings(max_examples=40, deadline=None,
