@@ -24,6 +24,7 @@ LISTED = {
     IdentityAction.CLIENT_WRITE: [ServiceCase, Consultation],
     CaseAction.READ_CASE: [ServiceCase],
     FormAction.BUILD: [Service],
+    FormAction.READ_APPLICATIONS: [Service],
 }
 
 
@@ -49,8 +50,10 @@ def world(family, staff, institutions, api_client_factory):
     builder = identity.record_staff(username="forms.vsaa", password="pw-long-enough-for-tests",
                                     institution=institutions["VSAA"], roles=["form_builder"])
     narrow = api_client_factory("VID", operations=("cases:write",))
+    receiving = api_client_factory("VDAA", operations=("applications:read",))
     actors = [ANONYMOUS, family["system"], family["vid"],
               integrations.api_actor(narrow.api_client),
+              integrations.api_actor(receiving.api_client),
               Actor(kind="staff", staff=back_office), Actor(kind="staff", staff=builder),
               *(Actor(kind="person", person=family[p]) for p in ("parent", "child", "stranger")),
               Actor(kind="person", person=joint),

@@ -11,5 +11,6 @@ class EformsConfig(AppConfig):
         # Plug the e-forms' rules and events into the platform's registries.
         from durvis.eforms import (
             events,  # noqa: F401
+            handlers,  # noqa: F401
             rules,  # noqa: F401
         )
