@@ -85,21 +85,21 @@ class Submitter:
 
 
 @pytest.fixture
-def media(settings, tmp_path):
+def delivery_files(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.DURVIS_MALWARE_SCANNER = "durvis.documents.scanning.eicar"
     return settings.MEDIA_ROOT
 
 
 @pytest.fixture
-def applicant(institutions):
+def delivery_client(institutions):
     return identity.record_person(personal_code="161175-19997", given_name="Jānis",
                                   family_name="Bērziņš")
 
 
 @pytest.fixture
-def submit(media, institutions, catalogue, api_client_factory):
-    """`submit(client, by=None, code=1011, answers=None, file=PNG, pdf=True)`: a submitted
+def submit_application(delivery_files, institutions, catalogue, api_client_factory):
+    """`submit_application(client, by=None, code=1011, answers=None, file=PNG, pdf=True)`: a submitted
     application (the VSAA and VID systems open the cases)."""
     versions = {}
     for code, holder in ((1011, "VSAA"), (1006, "VID")):

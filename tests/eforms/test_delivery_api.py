@@ -10,7 +10,6 @@ import pytest
 from durvis.audit.models import AuditEvent
 from durvis.eforms.models import Application, ApplicationStatus
 from tests.documents.samples import PDF, PNG
-from tests.eforms.submitted import applicant, media, submit  # noqa: F401 (fixtures)
 
 READ = ("applications:read",)
 
@@ -27,8 +26,8 @@ def feed(http, status=200, **query):
     return response.json()
 
 
-def test_the_feed_carries_answers_client_files_and_form_version(holder, submit, applicant):
-    application = submit(applicant)
+def test_the_feed_carries_answers_client_files_and_form_version(holder, submit_application, delivery_client):
+    application = submit_application(delivery_client)
     page = feed(holder)
     item, = page["items"]
     version = application.form_version
@@ -36,9 +35,9 @@ def test_the_feed_carries_answers_client_files_and_form_version(holder, submit, 
     assert item["case_number"] == application.case.number
     assert item["service_code"] == 1011
     assert item["form"] == {"version": version.number, "checksum": version.checksum}
-    assert item["client"] == {"kind": "person", "personal_code": applicant.personal_code,
+    assert item["client"] == {"kind": "person", "personal_code": delivery_client.personal_code,
                               "registration_number": None, "name": "Jānis Bērziņš"}
-    assert item["acting_person"] == {"personal_code": applicant.personal_code,
+    assert item["acting_person"] == {"personal_code": delivery_client.personal_code,
                                      "name": "Jānis Bērziņš", "relation": "client"}
     assert item["answers"]["name"] == "Jānis Bērziņš"
     assert item["answers"]["children_count"] == 2
@@ -54,26 +53,26 @@ def test_the_feed_carries_answers_client_files_and_form_version(holder, submit, 
                                                        "next_cursor": page["next_cursor"]}
     assert AuditEvent.objects.filter(action="eforms.application.read",
                                      object_id=str(application.pk),
-                                     subject_person_id=applicant.pk).exists()
+                                     subject_person_id=delivery_client.pk).exists()
 
 
-def test_pages_follow_the_cursor_in_submission_order(holder, submit, applicant):
-    made = [submit(applicant, file=None, pdf=False).reference for _ in range(3)]
+def test_pages_follow_the_cursor_in_submission_order(holder, submit_application, delivery_client):
+    made = [submit_application(delivery_client, file=None, pdf=False).reference for _ in range(3)]
     first = feed(holder, limit=2)
     assert [i["reference"] for i in first["items"]] == [str(r) for r in made[:2]]
     rest = feed(holder, since=first["next_cursor"], limit=2)
     assert [i["reference"] for i in rest["items"]] == [str(made[2])]
 
 
-def test_a_draft_is_not_delivered(holder, submit, applicant):
-    application = submit(applicant, file=None, pdf=False)
+def test_a_draft_is_not_delivered(holder, submit_application, delivery_client):
+    application = submit_application(delivery_client, file=None, pdf=False)
     Application.objects.filter(pk=application.pk).update(status=ApplicationStatus.DRAFT)
     assert feed(holder)["items"] == []
     assert holder.get(f"/api/v1/applications/{application.reference}").status_code == 404
 
 
-def test_one_application_and_its_files(holder, submit, applicant):
-    application = submit(applicant)
+def test_one_application_and_its_files(holder, submit_application, delivery_client):
+    application = submit_application(delivery_client)
     body = holder.get(f"/api/v1/applications/{application.reference}").json()
     assert body["reference"] == str(application.reference)
     response = holder.get(_path(body["attachments"][0]["url"]))
@@ -84,15 +83,15 @@ def test_one_application_and_its_files(holder, submit, applicant):
     pdf = holder.get(_path(body["pdf"]["url"]))
     assert pdf.status_code == 200 and b"".join(pdf.streaming_content) == PDF
     assert AuditEvent.objects.filter(action="eforms.application.attachment.read",
-                                     subject_person_id=applicant.pk).count() == 2
+                                     subject_person_id=delivery_client.pk).count() == 2
 
 
 def _path(url):
     return url[url.index("/api/v1/"):]
 
 
-def test_a_document_of_another_application_is_not_found(holder, submit, applicant):
-    one, other = submit(applicant), submit(applicant)
+def test_a_document_of_another_application_is_not_found(holder, submit_application, delivery_client):
+    one, other = submit_application(delivery_client), submit_application(delivery_client)
     theirs = feed(holder)["items"][1]["attachments"][0]["document_id"]
     response = holder.get(f"/api/v1/applications/{one.reference}/attachments/{theirs}")
     assert response.status_code == 404
@@ -100,8 +99,8 @@ def test_a_document_of_another_application_is_not_found(holder, submit, applican
     assert other.reference != one.reference
 
 
-def test_acknowledging_the_case_shows_in_the_application(holder, submit, applicant):
-    application = submit(applicant, file=None, pdf=False)
+def test_acknowledging_the_case_shows_in_the_application(holder, submit_application, delivery_client):
+    application = submit_application(delivery_client, file=None, pdf=False)
     number = application.case.number.replace(" ", "-")
     response = holder.post(f"/api/v1/cases/{number}/acknowledge")
     assert response.status_code == 200, response.content
@@ -111,16 +110,16 @@ def test_acknowledging_the_case_shows_in_the_application(holder, submit, applica
     assert again.json()["acknowledged_at"] == response.json()["acknowledged_at"]
 
 
-def test_without_the_scope_the_feed_is_refused(api_client_factory, submit, applicant):
-    submit(applicant)
+def test_without_the_scope_the_feed_is_refused(api_client_factory, submit_application, delivery_client):
+    submit_application(delivery_client)
     cases_only = api_client_factory("VSAA", operations=("cases:read",))
     response = cases_only.get("/api/v1/applications")
     assert response.status_code == 403
     assert response.json()["detail"][0]["type"] == "forbidden"
 
 
-def test_another_institution_sees_nothing(api_client_factory, submit, applicant):
-    application = submit(applicant)
+def test_another_institution_sees_nothing(api_client_factory, submit_application, delivery_client):
+    application = submit_application(delivery_client)
     vid = api_client_factory("VID", operations=READ)
     assert feed(vid)["items"] == []
     assert vid.get(f"/api/v1/applications/{application.reference}").status_code == 404
@@ -132,9 +131,9 @@ def test_another_institution_sees_nothing(api_client_factory, submit, applicant)
 
 
 def test_a_provider_receives_them_and_a_token_limited_to_other_services_does_not(
-        api_client_factory, submit, applicant, catalogue):
-    vsaa_app = submit(applicant, file=None, pdf=False)
-    vid_app = submit(applicant, code=1006, file=None, pdf=False)
+        api_client_factory, submit_application, delivery_client, catalogue):
+    vsaa_app = submit_application(delivery_client, file=None, pdf=False)
+    vid_app = submit_application(delivery_client, code=1006, file=None, pdf=False)
     provider = api_client_factory("VDAA", operations=READ)  # VDAA provides both services
     assert {i["reference"] for i in feed(provider)["items"]} == {
         str(vsaa_app.reference), str(vid_app.reference)}
@@ -142,7 +141,7 @@ def test_a_provider_receives_them_and_a_token_limited_to_other_services_does_not
     assert feed(narrow)["items"] == []
 
 
-def test_an_unknown_reference_is_a_404_and_a_malformed_one_a_422(holder, submit):
+def test_an_unknown_reference_is_a_404_and_a_malformed_one_a_422(holder, submit_application):
     assert holder.get(f"/api/v1/applications/{uuid.uuid4()}").status_code == 404
     response = holder.get("/api/v1/applications/not-a-uuid")
     assert response.status_code == 422

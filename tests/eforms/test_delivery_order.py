@@ -12,7 +12,7 @@ from durvis.audit.services import chain_of
 from durvis.core.actor import Actor
 from durvis.integrations import services as integrations
 from durvis.messaging import services as messaging
-from tests.eforms.submitted import Submitter, applicant, media, submit  # noqa: F401
+from tests.eforms.submitted import Submitter
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -74,21 +74,21 @@ def other_chain_system(institutions, staff, avoid):
             return actor
 
 
-def test_an_application_committing_late_is_not_skipped(submit, applicant, api_client_factory,
-                                                        institutions, staff):
+def test_an_application_committing_late_is_not_skipped(
+        submit_application, delivery_client, api_client_factory, institutions, staff):
     reader = api_client_factory("VDAA", operations=("applications:read",))  # provides both
-    late_system = other_chain_system(institutions, staff, submit.system[1011])
-    late = Submitter({1006: late_system}, submit.versions)
-    first = submit(applicant, file=None, pdf=False)
+    late_system = other_chain_system(institutions, staff, submit_application.system[1011])
+    late = Submitter({1006: late_system}, submit_application.versions)
+    first = submit_application(delivery_client, file=None, pdf=False)
     received, cursor = drain(reader, "/api/v1/applications", "0", "reference")
     assert received == [str(first.reference)]
 
     made = {}
-    held = Thread(lambda: made.setdefault("held", submit(applicant, file=None, pdf=False)))
+    held = Thread(lambda: made.setdefault("held", submit_application(delivery_client, file=None, pdf=False)))
     held.start()
     try:
         assert held.wrote.wait(30)
-        quick = late(applicant, code=1006, file=None, pdf=False)  # commits while held is open
+        quick = late(delivery_client, code=1006, file=None, pdf=False)  # commits while held is open
         seen, cursor = drain(reader, "/api/v1/applications", cursor, "reference")
         assert seen == []  # the reader waits behind the open transaction, never passes it
     finally:

@@ -28,6 +28,7 @@ from django.utils.http import content_disposition_header
 from ninja import Field, Query, Router, Schema
 from ninja import Path as PathParam
 
+from durvis.core.changes import ChangeCursor
 from durvis.eforms import delivery
 from durvis.eforms.rules import APPLICATIONS_READ
 from durvis.integrations.http import (
@@ -39,7 +40,6 @@ from durvis.integrations.http import (
     actor_of,
     scopes,
 )
-from durvis.core.changes import ChangeCursor
 
 router = Router(tags=["applications"], auth=ApiClientAuth())
 
