@@ -25,6 +25,7 @@ urlpatterns += i18n_patterns(
     path("contacts/", pages.statement, {"name": "contacts"}, name="contacts"),
     path("", include("durvis.administration.urls")),
     path("", include("durvis.identity.urls")),
+    path("", include("durvis.eforms.urls")),
     path("eaccount/", include("durvis.eaccount.urls")),
     path("eaccount/messages/", include("durvis.messaging.urls")),
     path("eaccount/documents/", include("durvis.documents.urls")),

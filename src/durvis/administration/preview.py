@@ -20,50 +20,8 @@ def _key(draft: Any) -> str:
     return f"durvis.eforms.preview.{draft.pk}.{draft.checksum[:16]}"
 
 
-def _shown(question: eforms.Question, value: Any) -> Any:
-    """An answer as its field shows it again."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return value
-
-
-def fields(form: eforms.CompiledForm, questions: list[eforms.Question], answers: dict[str, Any],
-           errors: dict[str, eforms.AnswerError], extra_items: dict[str, int] | None = None
-           ) -> list[dict[str, Any]]:
-    """What `eforms/question.html` renders for each question: name, texts, value, options,
-    error and, for a group, its items' fields (`<group>-<i>-<key>`)."""
-    result = []
-    for question in questions:
-        entry = _field(question, question.key, answers.get(question.key), errors.get(question.key))
-        if question.type == eforms.QuestionType.REPEATING_GROUP:
-            given = answers.get(question.key) or []
-            least = max(int(question.definition.get("min") or 0), 1)
-            count = max(len(given), least) + (extra_items or {}).get(question.key, 0)
-            entry["items"] = [[
-                _field(child, f"{question.key}-{index}-{child.key}",
-                       (given[index] if index < len(given) and isinstance(given[index], dict)
-                        else {}).get(child.key),
-                       errors.get(f"{question.key}.{index}.{child.key}"))
-                for child in question.children] for index in range(count)]
-            entry["count"] = count
-            entry["item_label"] = eforms.text(question.definition.get("item_label")) or question.label
-        result.append(entry)
-    return result
-
-
-def _field(question: eforms.Question, name: str, value: Any,
-           error: eforms.AnswerError | None) -> dict[str, Any]:
-    definition = question.definition
-    chosen = value if isinstance(value, list) else [value]
-    return {
-        "name": name, "type": question.type, "label": question.label,
-        "help": eforms.text(definition.get("help")), "value": _shown(question, value),
-        "required": question.required, "error": error.message if error else "",
-        "options": [{"value": o["value"], "label": eforms.text(o["label"]),
-                     "checked": o["value"] in chosen} for o in definition.get("options", [])],
-    }
+_shown = eforms.shown_value
+fields = eforms.fields
 
 
 @_view

@@ -41,7 +41,7 @@ from durvis.documents.queries import case_to_write_about
 from durvis.documents.rules import DocumentAction, Filing
 from durvis.documents.scanning import ScannerUnavailable, configured_scanner
 from durvis.identity.models import Company, Institution, Person
-from durvis.identity.queries import audit_subject, owner_fields
+from durvis.identity.queries import audit_subject, owner_fields, owner_filter
 from durvis.register.models import ServiceCase
 
 log = logging.getLogger(__name__)
@@ -187,6 +187,27 @@ def store_document(actor: Actor, *, client: Person | Company, name: str, content
         default_storage.delete(stored_name)
         raise
     return document
+
+
+def attach_to_case(actor: Actor, client: Person | Company, document_ids: list[int],
+                   case: ServiceCase) -> int:
+    """Link documents the client sent earlier (not yet about any case) to the client's `case`,
+    to the case's holder: the attachments of an e-form application once it became a case
+    (A10, C2). Only the client's own sent documents without a case move; the others are left
+    as they are. Audited per document. Returns how many were linked. Raises PermissionDenied
+    when the actor may not file documents about the case for the client
+    (`DocumentAction.STORE_DOCUMENT`)."""
+    require(actor, DocumentAction.STORE_DOCUMENT, Filing(Direction.SENT, case), client)
+    if not document_ids:
+        return 0
+    rows = list(Document.objects.filter(owner_filter(client), pk__in=document_ids,
+                                        direction=Direction.SENT, case__isnull=True))
+    for document in rows:
+        document.case, document.institution_id = case, case.holder_id
+        document.save(update_fields=["case", "institution"])
+        record(actor, "documents.document.attach", document, subject=audit_subject(client),
+               details={"case": case.number})
+    return len(rows)
 
 
 def deliver_to_client(actor: Actor, *, case_number: str, name: str, content: bytes,

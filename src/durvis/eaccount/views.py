@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from durvis.access.policy import decide, explanation_of
 from durvis.documents import queries as document_queries
 from durvis.eaccount.forms import FeedbackForm, HistoryFilterForm
+from durvis.eforms import queries as eforms_queries
 from durvis.identity.rules import IdentityAction
 from durvis.identity.sessions import actor_from_request
 from durvis.messaging import queries as messaging_queries
@@ -52,6 +53,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "open_count": open_cases.count(),
         "to_rate": recent_results[:5],
         "unread_messages": messaging_queries.unread_count(actor, role.client),
+        "in_progress": list(eforms_queries.applications_in_progress(actor, role.client)[:5]),
     })
 
 

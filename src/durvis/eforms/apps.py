@@ -13,4 +13,5 @@ class EformsConfig(AppConfig):
             events,  # noqa: F401
             handlers,  # noqa: F401
             rules,  # noqa: F401
+            services,  # noqa: F401  (the drafts' clock, a core.worker source)
         )

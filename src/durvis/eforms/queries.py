@@ -59,16 +59,61 @@ from durvis.eforms.engine import (
     visible_questions,
     walk,
 )
-from durvis.eforms.models import FormDefinition, FormVersion, VersionStatus
-from durvis.eforms.rules import FormAction
+from durvis.eforms.fields import fields, shown_value
+from durvis.eforms.models import (
+    Application,
+    ApplicationStatus,
+    FormDefinition,
+    FormVersion,
+    VersionStatus,
+)
+from durvis.eforms.rules import ApplicationAction, FormAction
 
 __all__ = [
-    "CHOICE_TYPES", "COMPARABLE", "FORMAT", "NON_FIELD", "TYPE_LABELS", "AnswerError", "Change",
-    "CompiledForm", "FormRow", "Next", "Page", "Problem", "Question", "QuestionType", "Walk",
-    "buildable_services", "compile_form", "compiled", "diff", "draft_of", "file_answers",
-    "find_question", "form_rows", "holds", "live_version", "money", "next_page", "page_of",
-    "parse_page", "problems", "publish_problems", "required_questions", "strip_hidden", "text",
-    "validate_answers", "validate_page", "versions_of", "visible_questions", "walk",
+    "CHOICE_TYPES",
+    "COMPARABLE",
+    "FORMAT",
+    "NON_FIELD",
+    "TYPE_LABELS",
+    "AnswerError",
+    "Change",
+    "CompiledForm",
+    "FormRow",
+    "Next",
+    "Page",
+    "Problem",
+    "Question",
+    "QuestionType",
+    "Walk",
+    "application_of",
+    "applications_in_progress",
+    "buildable_services",
+    "compile_form",
+    "compiled",
+    "diff",
+    "draft_of",
+    "fields",
+    "file_answers",
+    "find_question",
+    "form_rows",
+    "holds",
+    "live_version",
+    "money",
+    "next_page",
+    "page_of",
+    "parse_page",
+    "problems",
+    "publish_problems",
+    "required_questions",
+    "shown_value",
+    "strip_hidden",
+    "summary",
+    "text",
+    "validate_answers",
+    "validate_page",
+    "versions_of",
+    "visible_questions",
+    "walk",
 ]
 
 
@@ -134,3 +179,36 @@ def versions_of(service: Service) -> list[FormVersion]:
 def definition_text(value: Any) -> str:
     """A definition's `{"lv", "en"}` text in the active language (Latvian as the fallback)."""
     return text(value)
+
+
+# --- the client's applications (A10, A2) --------------------------------------------------------
+
+def applications_in_progress(actor: Actor, client: Any) -> QuerySet[Application]:
+    """The client's drafts not yet expired, last saved first ("Iesāktie pieteikumi"), as the
+    policy lets the actor see them (`ApplicationAction.READ`); with the service loaded."""
+    from django.utils import timezone
+    rows = visible(actor, ApplicationAction.READ, Application.objects.all(), client)
+    return (rows.filter(status=ApplicationStatus.DRAFT, expires_at__gt=timezone.now())
+            .select_related("service").order_by("-changed_at", "-pk"))
+
+
+def application_of(actor: Actor, client: Any, reference: Any) -> Application:
+    """The client's application with this reference (a UUID), read for the actor (audited
+    `eforms.application.read`). Raises LookupError for an unknown reference or another
+    client's application (not found, never forbidden: its existence is not revealed)."""
+    from durvis.audit.services import record
+    from durvis.identity.models import Person
+    found = (visible(actor, ApplicationAction.READ, Application.objects.all(), client)
+             .select_related("service", "service__holder", "form_version", "case")
+             .filter(reference=reference).first())
+    if found is None:
+        raise LookupError("no such application")
+    record(actor, "eforms.application.read", found,
+           subject=client if isinstance(client, Person) else None)
+    return found
+
+
+def summary(form: CompiledForm, answers: dict[str, Any]) -> list[dict[str, Any]]:
+    """The visible answers by page, as people read them (see `eforms.pdf.summary`)."""
+    from durvis.eforms.pdf import summary as pages
+    return pages(form, answers)

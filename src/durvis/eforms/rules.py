@@ -11,6 +11,13 @@ The holder builds and maintains the e-forms of its services (seed 4.3.5, "the ho
 maintains the e-forms for application and result delivery"): staff of the holder institution
 with the form-builder role, which the institution's administrator grants. Another institution's
 services are refused, whatever the role.
+
+The citizen's application journey (A10, A3, A2): a signed-in person applies for a published
+service with a live e-form in the role they act in (`ApplicationAction.APPLY`: themself or a
+minor child for a service for residents, a company for a service for companies; a company only
+by a representative who may act alone, as `client.write`), and reads and changes their own
+applications only through the identity rules (`client.read` / `client.write`: the same
+joint-representation refusal as every other act in a company's name).
 """
 
 from __future__ import annotations
@@ -21,10 +28,12 @@ from typing import Any
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from durvis.access.policy import ALLOW, Decision, deny, rule
-from durvis.catalog.models import Service
+from durvis.access.policy import ALLOW, Decision, decide, deny, rule
+from durvis.catalog.models import Audience, Service, ServiceStatus
 from durvis.core.actor import Actor
-from durvis.identity.models import StaffRole
+from durvis.identity.models import Company, StaffRole
+from durvis.identity.queries import owner_filter
+from durvis.identity.rules import IdentityAction
 from durvis.integrations.rules import declare_scope
 
 APPLICATIONS_READ = declare_scope(
@@ -42,6 +51,14 @@ class FormAction(StrEnum):
     READ_APPLICATIONS = "eforms.read_applications"
     # obj = the catalogue Service whose form a holder's system opens with a prefill.
     PREFILL = "eforms.prefill"
+
+
+class ApplicationAction(StrEnum):
+    # obj = the catalogue Service applied for; client = the Person or Company of the role.
+    APPLY = "eforms.apply"
+    # obj = the Application (None: the client's list); client = the role's client.
+    READ = "eforms.application.read"
+    WRITE = "eforms.application.write"
 
 
 def _buildable(actor: Actor, client: Any) -> Q:
@@ -107,3 +124,63 @@ def _application_services(actor: Actor, client: Any) -> Q:
 rule(FormAction.READ_APPLICATIONS, list_filter=_application_services)(
     _system_rule(APPLICATIONS_READ, "Reading submitted applications"))
 rule(FormAction.PREFILL)(_system_rule(APPLICATIONS_PREFILL, "Opening a form with a prefill"))
+
+
+def _audience_fits(service: Service, client: Any) -> bool:
+    """A service for residents is applied for by a person, one for companies by a company."""
+    if service.audience == Audience.ALL:
+        return True
+    if isinstance(client, Company):
+        return bool(service.audience == Audience.COMPANIES)
+    return bool(service.audience == Audience.RESIDENTS)
+
+
+@rule(ApplicationAction.APPLY)
+def apply(actor: Actor, service: Any, client: Any) -> Decision:
+    """A signed-in person starts an application for a published service, for the client they
+    may act in the name of (themself, a minor child, a company they represent alone: the
+    identity rule `client.write`), when the service's audience is that kind of client (A10, A3,
+    C1)."""
+    if actor.person is None or actor.staff is not None or actor.api is not None:
+        return deny("only a signed-in person applies")
+    if not isinstance(service, Service):
+        return deny("not a service")
+    if service.status != ServiceStatus.PUBLISHED:
+        return deny("the service is not published")
+    acting = decide(actor, IdentityAction.CLIENT_WRITE, None, client)
+    if not acting:
+        return acting
+    if not _audience_fits(service, client):
+        explanation = (_("This service is for companies: switch to the company's role to "
+                         "apply.") if service.audience == Audience.COMPANIES else
+                       _("This service is for residents: switch to your own role to apply."))
+        return deny("the service is not for this kind of client", explanation)
+    return ALLOW
+
+
+def _own_applications(action: str) -> Any:
+    def list_filter(actor: Actor, client: Any) -> Q:
+        return visible_filter(actor, action, client)
+    return list_filter
+
+
+def visible_filter(actor: Actor, action: str, client: Any) -> Q:
+    """The applications of `client` when the actor may read (or act for) the client."""
+    if not decide(actor, action, None, client):
+        return Q(pk__in=[])
+    return owner_filter(client)
+
+
+@rule(ApplicationAction.READ, list_filter=_own_applications(IdentityAction.CLIENT_READ))
+def read_application(actor: Actor, application: Any, client: Any) -> Decision:
+    """A person sees the applications of the client they act for (`client.read`: every
+    representative of a company, jointly or alone), never another client's (A2, C1)."""
+    return decide(actor, IdentityAction.CLIENT_READ, application, client)
+
+
+@rule(ApplicationAction.WRITE, list_filter=_own_applications(IdentityAction.CLIENT_WRITE))
+def write_application(actor: Actor, application: Any, client: Any) -> Decision:
+    """A person fills in, submits or discards an application of the client in whose name they
+    act (`client.write`: a company's representative who may act only jointly is refused with
+    the explanation) (A10, C1, A12)."""
+    return decide(actor, IdentityAction.CLIENT_WRITE, application, client)

@@ -94,6 +94,10 @@ MESSAGE_RECEIVED = notification_kind("message_received", Topic.MESSAGES)
 DOCUMENT_RECEIVED = notification_kind("document_received", Topic.MESSAGES)
 RESULT_DOCUMENT_RECEIVED = notification_kind("result_document_received", Topic.RESULTS,
                                              "document_received")
+# The e-forms journey (A10): an application was submitted (its case number), and the one
+# reminder of a draft about to expire.
+APPLICATION_RECEIVED = notification_kind("application_received", Topic.STATUS_CHANGES)
+DRAFT_REMINDER = notification_kind("draft_reminder", Topic.REMINDERS)
 
 
 @transaction.atomic

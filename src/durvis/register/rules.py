@@ -22,6 +22,7 @@ from durvis.access.policy import ALLOW, Decision, decide, deny, rule
 from durvis.catalog.models import Service
 from durvis.core.actor import Actor
 from durvis.identity.models import StaffRole
+from durvis.identity.rules import IdentityAction
 from durvis.integrations.rules import declare_scope
 from durvis.register.models import ServiceCase
 
@@ -107,7 +108,25 @@ def _service_rule(scope: str, *, allow_no_service: bool = False
     return service_rule
 
 
-rule(CaseAction.CREATE_CASE)(_service_rule(CASES_WRITE))
+_institution_creates = _service_rule(CASES_WRITE)
+
+
+@rule(CaseAction.CREATE_CASE)
+def create_case(actor: Actor, service: Any, client: Any) -> Decision:
+    """New cases: the systems and staff of the service's holder or providers; and a signed-in
+    person submitting an e-form application (A10, B1) for a published service, for the client
+    they act in the name of (themself, a minor child, a company they represent alone:
+    `client.write`). `open_case` holds a person to the e-account channel, the signed-in level
+    and the holder as provider."""
+    if actor.person is not None and actor.staff is None and actor.api is None:
+        if not isinstance(service, Service):
+            return deny("not a service")
+        if client is None:
+            return deny("a person opens a case only for a client they act for")
+        return decide(actor, IdentityAction.CLIENT_WRITE, None, client)
+    return _institution_creates(actor, service, client)
+
+
 rule(CaseAction.REGISTER_CONSULTATION)(_service_rule(CONSULTATIONS_WRITE, allow_no_service=True))
 
 

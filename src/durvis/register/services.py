@@ -49,6 +49,7 @@ from durvis.register.models import (
     EventKind,
     Feedback,
     IdentificationLevel,
+    RegisterChannel,
     ServiceCase,
     StatusMapping,
 )
@@ -192,10 +193,27 @@ def open_case(actor: Actor, new: NewCase) -> ServiceCase:
     service = Service.objects.filter(code=new.service_code, status=ServiceStatus.PUBLISHED).first()
     if service is None:
         raise _field_error("service_code", gettext("No published service with this code."), "unknown")
-    if not decide(actor, CaseAction.CREATE_CASE, service):
+    by_client = actor.person is not None and actor.staff is None and actor.api is None
+    if not by_client and not decide(actor, CaseAction.CREATE_CASE, service):
         raise PermissionDenied("may not register cases of this service")
-    person, company, phone = _client(new)
-    provider = _provider(actor, service, new.provider_code)
+    if by_client:
+        try:
+            person, company, phone = _client(new)
+        except ValidationError:  # no oracle of who exists for a person's own submission
+            raise PermissionDenied("may not register cases of this service") from None
+    else:
+        person, company, phone = _client(new)
+    if by_client:
+        # A signed-in person's own application (an e-form, A10): for the client they act in
+        # the name of, through the e-account, signed in, received by the holder.
+        if not decide(actor, CaseAction.CREATE_CASE, service, company or person) or (
+                new.application_channel != RegisterChannel.EACCOUNT
+                or new.identification != IdentificationLevel.SIGNED_IN
+                or new.provider_code or new.status != CaseStatus.RECEIVED):
+            raise PermissionDenied("may not register cases of this service")
+        provider = service.holder
+    else:
+        provider = _provider(actor, service, new.provider_code)
     representative = _representative(new)
     if new.status not in INITIAL_STATUSES:
         raise _field_error("status", gettext("A new case is received or registered."),
