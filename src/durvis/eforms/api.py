@@ -11,7 +11,10 @@ did not exist). Every read is audited.
   submissions committed, with `next_cursor` (`durvis.core.changes`);
 - `GET /applications/{reference}` one of them;
 - `GET /applications/{reference}/attachments/{document_id}` a file answer's document or the PDF
-  copy, streamed.
+  copy, streamed;
+- `POST /applications/prefill` (scope `applications:prefill`) a one-time link that opens a
+  service's e-form for a client with prefilled answers and a return address
+  (`durvis.eforms.prefill`).
 
 The holder acknowledges receipt as for every case: `POST /cases/{number}/acknowledge` (scope
 `cases:write`); the body's `acknowledged_at` then says when.
@@ -25,12 +28,13 @@ from typing import Any, Literal
 
 from django.http import FileResponse, HttpRequest
 from django.utils.http import content_disposition_header
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja import Path as PathParam
 
 from durvis.core.changes import ChangeCursor
-from durvis.eforms import delivery
-from durvis.eforms.rules import APPLICATIONS_READ
+from durvis.eforms import delivery, prefill
+from durvis.eforms.rules import APPLICATIONS_PREFILL, APPLICATIONS_READ
+from durvis.eforms.services import PrefillInvalid
 from durvis.integrations.http import (
     ERRORS,
     ActingPersonOut,
@@ -114,6 +118,41 @@ def list_applications(request: HttpRequest, query: Query[ApplicationsQuery]) -> 
     return {"items": items, "next_cursor": str(cursor)}
 
 
+class PrefillIn(Schema):
+    service_code: int = Field(..., ge=1, le=2_147_483_647)
+    answers: dict[str, Any] = Field(..., description="By question key, as the form's format "
+                                    "writes each type; checked against the live form")
+    return_url: str = Field(..., min_length=1, max_length=500, description=(
+        "https, on your institution's website (or a subdomain) or a host of its webhooks"))
+    personal_code: str = Field("", max_length=20, description=(
+        "The person the form is meant for: only they (or a parent of the minor) may use the "
+        "link"))
+
+
+class PrefillOut(Schema):
+    url: str = Field(..., description="Send the client here (one use)")
+    expires_at: datetime.datetime
+
+
+@router.post("/applications/prefill", response={201: PrefillOut, **ERRORS},
+             summary="Open a service's e-form for a client with prefilled answers",
+             openapi_extra=scopes(APPLICATIONS_PREFILL))
+def create_prefill(request: HttpRequest, payload: PrefillIn) -> Status[Any]:
+    # Declared before `/applications/{reference}`, whose path would take `prefill` first.
+    """A one-time link of the platform, valid for 15 minutes: the client signs in there and a
+    new application of the service starts with your answers; its confirmation page links back
+    to `return_url`. An answer the form refuses is a 422 at `["body", "answers", <key>]`."""
+    try:
+        issued = prefill.create_ticket(actor_of(request), payload.service_code, payload.answers,
+                                       payload.return_url, payload.personal_code)
+    except PrefillInvalid as error:
+        return Status(422, {"detail": [
+            {"loc": ["body", "answers", *(int(p) if p.isdigit() else p for p in key.split("."))],
+             "msg": e.message, "type": e.code}
+            for key, e in error.errors.items()]})
+    return Status(201, {"url": issued.url, "expires_at": issued.expires_at})
+
+
 @router.get("/applications/{reference}", response={200: ApplicationOut, **ERRORS},
             summary="One submitted application", openapi_extra=scopes(APPLICATIONS_READ))
 def get_application(request: HttpRequest, reference: uuid.UUID) -> dict[str, Any]:
@@ -137,3 +176,4 @@ def get_attachment(request: HttpRequest, reference: uuid.UUID,
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+

@@ -226,6 +226,14 @@ def register_webhook(actor: Actor, institution: Institution, url: str, events: I
     return endpoint
 
 
+def check_public_url(url: str) -> None:
+    """Refuse an address the platform may not call or send a client to, by the webhook rules
+    (`addresses.check_webhook_url`: https only, no credentials, no internal host). Raises
+    ValidationError keyed `url` (codes `scheme`, `host`, `credentials`, `port`,
+    `unresolvable`, `internal`)."""
+    check_webhook_url(url)
+
+
 def emit(event: str, institution_ids: Iterable[int], items: list[dict[str, Any]], *,
          secret: bool = False) -> list[OutboxMessage]:
     """Write one outbox message to every active endpoint of the institutions that subscribed to
