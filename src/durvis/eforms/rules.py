@@ -22,6 +22,7 @@ joint-representation refusal as every other act in a company's name).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
@@ -89,7 +90,7 @@ def _serves(actor: Actor, service: Service) -> bool:
         pk=institution_id).exists()
 
 
-def _system_rule(scope: str, action: str):  # type: ignore[no-untyped-def]
+def _system_rule(scope: str, action: str) -> Callable[[Actor, Any, Any], Decision]:
     def system_rule(actor: Actor, service: Any, client: Any) -> Decision:
         if actor.api is None:
             return deny("not an institution's system")
