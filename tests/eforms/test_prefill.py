@@ -128,3 +128,9 @@ def test_the_confirmation_offers_the_way_back(client, submit_application, delive
                       HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 200
     assert RETURN in page.content.decode()
+
+
+def test_a_file_cannot_be_prefilled(prefiller):
+    item, = ask(prefiller, 422, answers={"certificate": {"document_id": 1, "name": "x.pdf"}}
+                )["detail"]
+    assert item["loc"] == ["body", "answers", "certificate"] and item["type"] == "file"

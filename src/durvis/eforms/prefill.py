@@ -110,7 +110,8 @@ def create_ticket(actor: Actor, service_code: int, answers: dict[str, Any], retu
     `applications:prefill` scope covering it (`FormAction.PREFILL`); ValidationError
     `service_code` (`no_form`: no live e-form); `personal_code` with the code's own error;
     `return_url` as `check_return_url`; `services.PrefillInvalid` keyed by question key
-    (`unknown`, `hidden`, or the question's own code)."""
+    (`file`: a file answer, which only the client uploads; `unknown`, `hidden`, or the
+    question's own code)."""
     service = Service.objects.filter(code=service_code, status=ServiceStatus.PUBLISHED).first()
     if service is None:
         raise _field("service_code", gettext("No published service with this code."), "unknown")
@@ -127,7 +128,12 @@ def create_ticket(actor: Actor, service_code: int, answers: dict[str, Any], retu
     assert actor.api is not None
     institution = Institution.objects.get(pk=actor.api.institution_id)
     check_return_url(institution, return_url)
-    services.check_prefill(eforms.compiled(version), answers)
+    form = eforms.compiled(version)
+    files = eforms.file_answers(form, answers)
+    if files:  # a document id of the system's choosing could name another client's file
+        raise services.PrefillInvalid({key: eforms.AnswerError(key, "file", gettext(
+            "A file cannot be prefilled: the client uploads it.")) for key, _id in files})
+    services.check_prefill(form, answers)
     token = secrets.token_urlsafe(32)
     ticket = PrefillTicket.objects.create(
         token_hash=_hash(token), service=service, institution=institution,
