@@ -60,7 +60,7 @@ class ApplicationClientOut(Schema):
     name: str
 
 
-class FileOut(Schema):
+class ApplicationFileOut(Schema):
     document_id: int
     title: str
     file_name: str
@@ -70,7 +70,7 @@ class FileOut(Schema):
     url: str = Field(..., description="Download it with your token: GET this address")
 
 
-class AttachmentOut(FileOut):
+class ApplicationAttachmentOut(ApplicationFileOut):
     question: str = Field(..., description="The file question's key (`group.<index>.key` "
                           "inside a repeating group)")
 
@@ -89,8 +89,8 @@ class ApplicationOut(Schema):
     submitted_at: datetime.datetime
     answers: dict[str, Any] = Field(..., description="By question key, as the form's format "
                                     "writes each type (docs/eforms.md)")
-    attachments: list[AttachmentOut]
-    pdf: FileOut | None = Field(..., description="The PDF copy of the application")
+    attachments: list[ApplicationAttachmentOut]
+    pdf: ApplicationFileOut | None = Field(..., description="The PDF copy of the application")
     acknowledged_at: datetime.datetime | None = Field(
         ..., description="When you acknowledged receipt (POST /cases/{number}/acknowledge)")
 
