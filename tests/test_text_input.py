@@ -31,6 +31,7 @@ from durvis.integrations.models import IdempotencyRecord
 from durvis.messaging.models import InboxMessage, Thread
 from durvis.register.models import CaseEvent, Consultation, ServiceCase
 from tests.documents.samples import PDF
+from tests.eforms.submitted import delivery_files, submit_application  # noqa: F401
 
 NUL = "a\x00b"
 ZERO_WIDTH_SUBJECT = "\u200b\u200b\u200b"
@@ -38,7 +39,7 @@ RLO_NAME = "Iesniegums \u202eexe.fdp"
 BIDI_CONTROLS = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067",
                  "\u2068", "\u2069", "\u200e", "\u200f", "\u061c"]
 ALL_SCOPES = ("cases:read", "cases:write", "consultations:write", "messages:read",
-              "messages:write")
+              "messages:write", "applications:read", "applications:prefill")
 
 
 def event(**fields):
@@ -95,6 +96,14 @@ def valid_requests(family):
                 "content": base64.b64encode(b"Teksts").decode()}]}),
         "durvis_messaging_api_list_replies": ({}, {}, None),
         "durvis_messaging_api_get_message": ({"message_id": "1"}, {}, None),
+        "durvis_eforms_api_list_applications": ({}, {}, None),
+        "durvis_eforms_api_get_application": (
+            {"reference": "5b0e2c4e-8d1f-4c1e-9a6a-0d6f3f6a2b11"}, {}, None),
+        "durvis_eforms_api_get_attachment": (
+            {"reference": "5b0e2c4e-8d1f-4c1e-9a6a-0d6f3f6a2b11", "document_id": "1"}, {}, None),
+        "durvis_eforms_api_create_prefill": ({}, {}, {
+            "service_code": 1011, "answers": {"name": "Jānis"},
+            "return_url": "https://e.vsaa.gov.lv/atpakal", "personal_code": ""}),
     }
 
 
@@ -267,12 +276,27 @@ def test_a_bidi_control_in_any_line_of_any_operation_is_a_422_naming_it(system, 
                           ("/cases/{number}/result", ("note",)), ("/messages", ("body",))}
 
 
-def test_the_valid_requests_of_the_walk_are_accepted(system, family):
+def submitted_application(request, family):
+    """An application submitted to 1011 (its e-form published) and the settings a prefill
+    needs: the e-forms operations of the walk are valid for them."""
+    application = request.getfixturevalue("submit_application")(family["parent"])
+    request.getfixturevalue("settings").DURVIS_WEBHOOK_ALLOW_INTERNAL = True
+    vsaa = application.service.holder
+    vsaa.website = "https://www.vsaa.gov.lv"
+    vsaa.save()
+    return {"reference": str(application.reference),
+            "document_id": str(application.answers["certificate"]["document_id"])}
+
+
+def test_the_valid_requests_of_the_walk_are_accepted(request, system, family):
     """The walk proves something only if its requests are otherwise valid."""
     valid = valid_requests(family)
+    application = submitted_application(request, family)
     for _schema, path, method, operation in operations():
         content = operation.get("requestBody", {}).get("content", {})
         path_values, query, body = valid[operation["operationId"]]
+        if "reference" in path_values:
+            path_values = {**path_values, **{k: application[k] for k in path_values}}
         if "message_id" in path_values:  # the newest message (ids do not restart on PostgreSQL)
             from durvis.messaging.models import InboxMessage
 

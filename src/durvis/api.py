@@ -11,6 +11,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError, Valida
 from durvis.catalog.api import router as catalog_router
 from durvis.core.api import ApiError
 from durvis.documents.api import router as documents_router
+from durvis.eforms.api import router as eforms_router
 from durvis.integrations.api import router as integrations_router
 from durvis.integrations.http import normalise_text, refuse_forbidden_text
 from durvis.integrations.services import IdempotencyConflict
@@ -151,3 +152,4 @@ api.add_router("/", register_router)
 api.add_router("/", integrations_router)
 api.add_router("/", documents_router)
 api.add_router("/", messaging_router)
+api.add_router("/", eforms_router)

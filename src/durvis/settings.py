@@ -323,6 +323,8 @@ LOGGING = {
 DURVIS_WEBHOOK_TIMEOUT = env.float("DURVIS_WEBHOOK_TIMEOUT", default=10.0)
 # Webhooks to http:// and to loopback, private and link-local addresses (`integrations.addresses`):
 # for demo mode and tests only, never in production.
+# How long a holder's system's prefill link may be used (`durvis.eforms.prefill`).
+DURVIS_PREFILL_MINUTES = env.int("DURVIS_PREFILL_MINUTES", default=15)
 DURVIS_WEBHOOK_ALLOW_INTERNAL = env.bool("DURVIS_WEBHOOK_ALLOW_INTERNAL", default=DEMO_MODE)
 if PRODUCTION and DURVIS_WEBHOOK_ALLOW_INTERNAL:
     raise ImproperlyConfigured("Webhooks to internal addresses cannot be allowed in production "

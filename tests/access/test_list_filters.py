@@ -27,6 +27,7 @@ LISTED = {
     FormAction.BUILD: [Service],
     ApplicationAction.READ: [Application],
     ApplicationAction.WRITE: [Application],
+    FormAction.READ_APPLICATIONS: [Service],
 }
 
 
@@ -53,8 +54,10 @@ def world(family, staff, institutions, api_client_factory):
                                     institution=institutions["VSAA"], roles=["form_builder"])
     _applications(family, institutions)
     narrow = api_client_factory("VID", operations=("cases:write",))
+    receiving = api_client_factory("VDAA", operations=("applications:read",))
     actors = [ANONYMOUS, family["system"], family["vid"],
               integrations.api_actor(narrow.api_client),
+              integrations.api_actor(receiving.api_client),
               Actor(kind="staff", staff=back_office), Actor(kind="staff", staff=builder),
               *(Actor(kind="person", person=family[p]) for p in ("parent", "child", "stranger")),
               Actor(kind="person", person=joint),

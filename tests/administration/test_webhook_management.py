@@ -37,7 +37,7 @@ def test_edit_and_turn_off(admin, endpoint):
     endpoint.refresh_from_db()
     assert endpoint.url == "https://vsaa.example.lv/v2" and endpoint.events == ["case.result"]
     assert not endpoint.is_active  # the "on" box was not ticked
-    assert integrations.emit("case.result", [endpoint.institution_id], [{"x": 1}]) == 0
+    assert integrations.emit("case.result", [endpoint.institution_id], [{"x": 1}]) == []
 
 
 def test_test_event_and_failures_as_they_happen(admin, endpoint):

@@ -2,6 +2,12 @@ import pytest
 
 from durvis.core.actor import Actor
 from durvis.identity import services as identity
+from tests.eforms.submitted import (  # noqa: F401 (the delivery tests' fixtures)
+    delivery_client,
+    delivery_files,
+    submit_application,
+)
+from tests.integrations.test_outbox import receiver  # noqa: F401
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ def test_every_authenticated_operation_names_declared_scopes(client):
     assert {scope.key: scope.owner for scope in SCOPES} == {
         "cases:read": "register", "cases:write": "register",
         "consultations:write": "register", "messages:write": "documents",
-        "messages:read": "messaging"}
+        "messages:read": "messaging", "applications:read": "eforms",
+        "applications:prefill": "eforms"}
     seen = set()
     for path, methods in schema["paths"].items():
         for method, operation in methods.items():

@@ -177,3 +177,35 @@ class Application(ClientOwnedRequired):
 
     def __str__(self) -> str:
         return f"application {self.reference} ({self.status})"
+
+
+class PrefillTicket(models.Model):
+    """A holder's system's request to open its service's e-form for a client with prefilled
+    answers and a return address (B9, A10; `POST /api/v1/applications/prefill`): the client
+    follows a one-time, short-lived link of the platform (`DURVIS_PREFILL_MINUTES`), signs in,
+    and a new application starts with the `answers` and `return_url`.
+
+    Only the SHA-256 of the link's token is stored (`token_hash`): the token is in the link
+    alone. `personal_code` (empty: anyone the link reaches) is the only person who may use it.
+    Using it (`used_at`) or its expiry ends it; the answers are removed when it is used."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    institution = models.ForeignKey("identity.Institution", on_delete=models.PROTECT,
+                                    related_name="+")
+    api_client_id = models.PositiveIntegerField()
+    answers = models.JSONField(default=dict)
+    return_url = models.URLField(max_length=500)
+    personal_code = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    application = models.OneToOneField(Application, null=True, blank=True,
+                                       on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("prefill ticket")
+        verbose_name_plural = _("prefill tickets")
+
+    def __str__(self) -> str:
+        return f"prefill of {self.service_id} ({'used' if self.used_at else 'open'})"

@@ -418,6 +418,13 @@ class PrefillInvalid(ValidationError):
                           for key, e in errors.items()})
 
 
+def check_prefill(form: CompiledForm, answers: dict[str, Any]) -> dict[str, Any]:
+    """A holder's system's prefill (answers by question key) checked against `form` as
+    `start_application` will check it (B9): returns the answers. Raises PrefillInvalid keyed
+    by question key (`unknown`, `hidden`, or the question's own code)."""
+    return _check_prefill(form, {}, answers)
+
+
 def _check_prefill(form: CompiledForm, known: dict[str, Any], given: dict[str, Any]
                    ) -> dict[str, Any]:
     """`given` merged over `known`, each page's part checked as that page would check it (a

@@ -3,7 +3,7 @@ your answers, the ends, and the e-account's applications in progress."""
 
 from django.urls import path
 
-from durvis.eforms import views
+from durvis.eforms import prefill_views, views
 
 app_name = "eforms"
 
@@ -15,4 +15,6 @@ urlpatterns = [
     path("eaccount/applications/<uuid:reference>/submitted/", views.done, name="done"),
     path("eaccount/applications/<uuid:reference>/discard/", views.discard, name="discard"),
     path("eaccount/applications/<uuid:reference>/<slug:page>/", views.page, name="page"),
+    # A holder's system's prefilled opening (`durvis.eforms.prefill.LINK_PATH`).
+    path("applications/prefill/<str:token>/", prefill_views.prefilled, name="prefilled"),
 ]

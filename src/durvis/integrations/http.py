@@ -28,6 +28,7 @@ from pydantic_core import PydanticCustomError, core_schema
 from durvis.core.actor import Actor
 from durvis.core.api import ApiError, ErrorOut
 from durvis.core.case_numbers import parse_case_number
+from durvis.core.changes import ChangeCursor
 from durvis.core.text import forbidden_character, normalise, problem, refusal
 from durvis.identity.queries import ActingPerson, Relation
 from durvis.integrations.models import IdempotencyRecord
@@ -57,6 +58,28 @@ CaseNumber = Annotated[str, Path(..., pattern=r"^[0-9]{1,10}[ \-][0-9]{2,19}$",
                                  description="A case number, the space written as a hyphen "
                                              "(`9999-76544`); its check digit is checked"),
                        AfterValidator(_registered_case_number)]
+
+
+def _cursor(value: str) -> str:
+    """A feed's cursor as `ChangeCursor` writes it, and nothing else (`05`, `0.5`, ` 5` are
+    refused, not read as another position): a validation error of type `cursor` otherwise."""
+    try:
+        ChangeCursor.parse(value)
+    except ValueError as error:
+        raise PydanticCustomError("cursor", str(error)) from None
+    return value
+
+
+# The `since` of every feed an institution's system polls (cases, applications, replies): `0`
+# or the `next_cursor` of the page before, as given (`durvis.core.changes`).
+Cursor = Annotated[str, Field("0", min_length=1, max_length=40, description=(
+    "The cursor: `0` (or none) for the beginning, else the `next_cursor` of the page before, "
+    "as given (an opaque string); anything else is a 422 of type `cursor`")),
+    AfterValidator(_cursor)]
+
+# How many items a feed's page holds at most (1 to 500).
+Limit = Annotated[int, Field(100, ge=1, le=500, description=(
+    "How many items at most (1 to 500)"))]
 
 
 class OneOf:

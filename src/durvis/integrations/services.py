@@ -46,12 +46,12 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from durvis.access.policy import decide, require
-from durvis.audit.services import record
+from durvis.audit.services import Entry, record, record_many
 from durvis.catalog.models import Service
-from durvis.core.actor import Actor, ApiGrant
+from durvis.core.actor import SYSTEM, Actor, ApiGrant
 from durvis.core.concurrency import advance_version
 from durvis.core.worker import SOURCES, Source, retry_locked, wake, worker_id
-from durvis.identity.models import Institution
+from durvis.identity.models import Institution, Person
 from durvis.integrations import mail, sms
 from durvis.integrations.addresses import check_webhook_url, webhook_opener
 from durvis.integrations.models import (
@@ -226,23 +226,72 @@ def register_webhook(actor: Actor, institution: Institution, url: str, events: I
     return endpoint
 
 
-def emit(event: str, institution_ids: Iterable[int], items: list[dict[str, Any]]) -> int:
+def check_public_url(url: str) -> None:
+    """Refuse an address the platform may not call or send a client to, by the webhook rules
+    (`addresses.check_webhook_url`: https only, no credentials, no internal host). Raises
+    ValidationError keyed `url` (codes `scheme`, `host`, `credentials`, `port`,
+    `unresolvable`, `internal`)."""
+    check_webhook_url(url)
+
+
+def emit(event: str, institution_ids: Iterable[int], items: list[dict[str, Any]], *,
+         secret: bool = False) -> list[OutboxMessage]:
     """Write one outbox message to every active endpoint of the institutions that subscribed to
     `event`, carrying all `items` of one change (a batch of 1,000 status events is one delivery
-    of 1,000 items, not 1,000 deliveries); the worker is woken when the transaction commits."""
+    of 1,000 items, not 1,000 deliveries); the worker is woken when the transaction commits.
+    Returns the messages written (none: nobody subscribed, or no items).
+
+    A `secret` message carries personal data (use `emit_personal_data`, which also audits
+    it): its items are kept only until it is delivered or given up, then removed from the
+    outbox (`purged_payload`), as a secret notification's text is; a dead letter so purged is
+    not replayed."""
     endpoints = [e for e in WebhookEndpoint.objects.filter(
         institution_id__in=set(institution_ids), is_active=True) if event in e.events]
     if not endpoints or not items:
-        return 0
+        return []
     now = timezone.now()
+    payload: dict[str, Any] = {"items": items, **({"secret": True} if secret else {})}
     messages = [
-        OutboxMessage(endpoint=endpoint, event=event, payload={"items": items},
+        OutboxMessage(endpoint=endpoint, event=event, payload=payload,
                       idempotency_key=secrets.token_hex(16), next_attempt_at=now)
         for endpoint in endpoints
     ]
     OutboxMessage.objects.bulk_create(messages)
     transaction.on_commit(wake)
-    return len(messages)
+    return messages
+
+
+def emit_personal_data(actor: Actor, event: str, institution_ids: Iterable[int],
+                       item: dict[str, Any], *, about: Any, subject: Person | None
+                       ) -> list[OutboxMessage]:
+    """`emit` one `item` that carries personal data (an application's answers, B9) as a secret
+    message to every subscribed endpoint of the institutions, in the caller's transaction;
+    audited per endpoint (`integrations.webhook.personal_data`: which endpoint, its address,
+    the message's key; `about` is the record the data is of, `subject` the person it is
+    about), and again, by the worker, when it was delivered (`integrations.webhook.delivered`).
+    Once delivered or given up, the item is removed from the outbox. Returns the messages."""
+    messages = emit(event, institution_ids, [item], secret=True)
+    if not messages:
+        return []
+    label = about._meta.label_lower if about is not None else ""
+    trace = {"object_type": label, "object_id": str(about.pk) if about is not None else "",
+             "subject": subject.pk if subject is not None else None}
+    for message in messages:
+        message.payload = {**message.payload, "about": trace}
+    OutboxMessage.objects.bulk_update(messages, ["payload"])
+    record_many(actor, [Entry.about(
+        "integrations.webhook.personal_data", about, subject=subject,
+        details={"endpoint": m.endpoint_id, "url": m.endpoint.url if m.endpoint else "",
+                 "event": event, "message": m.idempotency_key}) for m in messages])
+    return messages
+
+
+def already_emitted(event: str, about: Any) -> bool:
+    """Whether `emit_personal_data` wrote `event` about the record `about` already (a handler
+    run again after a crash writes nothing twice)."""
+    return OutboxMessage.objects.filter(
+        event=event, payload__about__object_type=about._meta.label_lower,
+        payload__about__object_id=str(about.pk)).exists()
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -391,14 +440,31 @@ def _record_sent(message: OutboxMessage) -> bool:
 
 
 def _final_payload(message: OutboxMessage) -> dict[str, Any]:
-    """The payload change when a message reaches its end (delivered or dead): a secret text is
-    removed, so that no confirmation code stays readable in the database or its backups."""
-    return {"payload": purged_payload()} if message.payload.get("secret") else {}
+    """The payload change when a message reaches its end (delivered or dead): a secret text
+    (a confirmation code) or a webhook's personal data is removed, so that none stays readable
+    in the database or its backups; what it was about (ids only) stays for the records."""
+    if not message.payload.get("secret"):
+        return {}
+    about = message.payload.get("about")
+    return {"payload": {**purged_payload(), **({"about": about} if about else {})}}
 
 
 def purged_payload() -> dict[str, Any]:
     """What is left of a secret message's payload once it is delivered or given up."""
     return {"secret": True, "purged": True}
+
+
+def _audit_delivered(message: OutboxMessage) -> None:
+    """A webhook carrying personal data reached its endpoint: said in the activity log (by
+    the platform), with whose data it was."""
+    about = message.payload.get("about")
+    if message.channel != OutboxChannel.WEBHOOK or not about:
+        return
+    record_many(SYSTEM, [Entry(
+        "integrations.webhook.delivered", about["object_type"], about["object_id"],
+        about["subject"], details={"endpoint": message.endpoint_id, "event": message.event,
+                                   "message": message.idempotency_key,
+                                   "url": message.endpoint.url if message.endpoint else ""})])
 
 
 def _deliver_sms(message: OutboxMessage) -> tuple[str, bool]:
@@ -417,8 +483,10 @@ _WEBHOOK_OPENER = webhook_opener()
 def _deliver_webhook(message: OutboxMessage) -> tuple[str, bool]:
     endpoint = message.endpoint
     assert endpoint is not None  # a webhook has one (a constraint)
+    data = ({"items": message.payload.get("items", [])} if message.payload.get("secret")
+            else message.payload)  # a secret message's bookkeeping is not the receiver's
     body = json.dumps({"id": message.idempotency_key, "event": message.event,
-                       "data": message.payload}, cls=DjangoJSONEncoder).encode()
+                       "data": data}, cls=DjangoJSONEncoder).encode()
     request = urllib.request.Request(endpoint.url, data=body, method="POST", headers={  # noqa: S310
         "Content-Type": "application/json",
         "User-Agent": "Durvis-Webhooks/1",
@@ -446,6 +514,11 @@ def _record_attempt(message: OutboxMessage, error: str, permanent: bool = False)
     if not error:
         changes: dict[str, Any] = {"status": OutboxStatus.DELIVERED, "delivered_at": now,
                                    "last_error": "", **_final_payload(message)}
+        with transaction.atomic():
+            if OutboxMessage.objects.filter(pk=message.pk).update(
+                    attempts=attempts, leased_by="", **changes):
+                _audit_delivered(message)
+        return
     elif permanent or attempts >= MAX_ATTEMPTS:
         changes = {"status": OutboxStatus.DEAD, "last_error": error, **_final_payload(message)}
     else:
@@ -481,6 +554,11 @@ def replay(actor: Actor, message: OutboxMessage) -> None:
                 if message.endpoint_id is not None else None)
     if endpoint is None or not decide(actor, IntegrationAction.MANAGE_INTEGRATIONS, endpoint.institution):
         raise PermissionDenied
+    if OutboxMessage.objects.filter(pk=message.pk, payload__purged=True).exists():
+        raise ValidationError(gettext(
+            "Its personal data was removed when it failed for good: the system reads it "
+            "through the API instead (for an application: GET /api/v1/applications)."),
+            code="purged")
     if not OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.DEAD).update(
             status=OutboxStatus.PENDING, attempts=0, next_attempt_at=timezone.now(),
             leased_by=""):

@@ -25,6 +25,7 @@ from ninja import Path as PathParam
 
 from durvis.core.actor import Actor
 from durvis.core.api import ApiError
+from durvis.core.changes import ChangeCursor
 from durvis.documents.models import Document
 from durvis.documents.rules import MESSAGES_WRITE
 from durvis.identity import queries as identity_queries
@@ -34,6 +35,8 @@ from durvis.integrations.http import (
     PARAGRAPHS,
     ActingPersonOut,
     ApiClientAuth,
+    Cursor,
+    Limit,
     OneOf,
     acting_person_out,
     actor_of,
@@ -134,13 +137,15 @@ class MessageDetail(ReplyOut):
 
 class ReplyPage(Schema):
     items: list[ReplyOut]
-    next_cursor: int = Field(..., description="Ask again with since=next_cursor")
+    next_cursor: str = Field(..., description=(
+        "Ask again with since=next_cursor (opaque: keep it as given; it was the last message's "
+        "id, a number, before messages were read in commit order, and such a number is still "
+        "accepted). A message still being committed is never passed: it comes on a later page"))
 
 
 class RepliesQuery(Schema):
-    since: int = Field(0, ge=0, le=2**62, description="The last message id you have; 0 for "
-                       "the beginning")
-    limit: int = Field(100, ge=1, le=500)
+    since: Cursor = "0"
+    limit: Limit = 100
 
 
 def _documents(message: InboxMessage) -> list[dict[str, Any]]:
@@ -266,10 +271,12 @@ def send_message(request: HttpRequest, payload: MessageIn) -> Status[Any]:
             summary="Clients' messages to your institution since a cursor",
             openapi_extra=scopes(MESSAGES_READ))
 def list_replies(request: HttpRequest, query: Query[RepliesQuery]) -> dict[str, Any]:
-    """Answers and new messages of clients to your institution after the message id `since`,
-    oldest first; ask again with `next_cursor`. Scope `messages:read`; every read is audited."""
-    found, cursor = messaging_queries.replies(actor_of(request), query.since, query.limit)
-    return {"items": [_reply_out(m) for m in found], "next_cursor": cursor}
+    """Answers and new messages of clients to your institution after the cursor `since`, in
+    the order they were committed; ask again with `next_cursor`. Scope `messages:read`; every
+    read is audited."""
+    found, cursor = messaging_queries.replies(actor_of(request), ChangeCursor.parse(query.since),
+                                              query.limit)
+    return {"items": [_reply_out(m) for m in found], "next_cursor": str(cursor)}
 
 
 @router.get("/messages/{message_id}", response={200: MessageDetail, **ERRORS},

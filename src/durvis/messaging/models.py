@@ -127,6 +127,12 @@ class InboxMessage(ClientOwnedRequired):
                                       related_name="+",
                                       help_text=_("Who wrote for the client."))
     attachments = models.ManyToManyField(Document, blank=True, related_name="+")
+    # The position of the message in the institution's feed of replies
+    # (`GET /api/v1/messages/replies?since=`, `durvis.core.changes`): the writing transaction's
+    # id and a change number, so that a message committed late behind a higher id is not
+    # skipped. Messages from before have transaction id 0 and their id as the number.
+    change_xid = models.BigIntegerField(default=0)
+    change_seq = models.BigIntegerField(default=0)
 
     class Meta(ClientOwnedRequired.Meta):
         verbose_name = _("message")
@@ -139,7 +145,8 @@ class InboxMessage(ClientOwnedRequired):
                          condition=models.Q(direction="from_institution")),
             models.Index(fields=["client_company", "id"], name="message_company_inbound",
                          condition=models.Q(direction="from_institution")),
-            models.Index(fields=["institution", "id"], name="message_replies",
+            models.Index(fields=["institution", "change_xid", "change_seq"],
+                         name="message_replies_position",
                          condition=models.Q(direction="from_client")),
         ]
 

@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from durvis.access.policy import decide
 from durvis.audit.services import Entry, record, record_many
 from durvis.core.actor import Actor
+from durvis.core.changes import ChangeCursor, changed_after, horizon, position_of
 from durvis.documents.models import Document
 from durvis.identity.models import Person
 from durvis.identity.queries import Client, audit_subject, owner_filter
@@ -110,26 +111,30 @@ def messages_of_case(actor: Actor, case: ServiceCase, client: Client) -> list[In
                 .select_related("sender_person").order_by("-sent_at", "-pk"))
 
 
-def replies(actor: Actor, since: int, limit: int = 100) -> tuple[list[InboxMessage], int]:
-    """Clients' messages to the actor's institution after the message id `since`, oldest
-    first, each with who wrote it for the client (`acting_person`), and the id to ask after
-    next (an institution's system synchronises with it). A
-    system limited to some services does not see messages about the others' cases; every read
-    is audited. `since` is a message id (0: from the start); at most `limit` messages are
+def replies(actor: Actor, since: ChangeCursor, limit: int = 100
+            ) -> tuple[list[InboxMessage], ChangeCursor]:
+    """Clients' messages to the actor's institution written after the cursor `since`, in the
+    order they committed (`durvis.core.changes`: a message whose transaction commits late
+    behind a higher id is listed later, never skipped), each with who wrote it for the client
+    (`acting_person`), and the cursor to ask with next (an institution's system synchronises
+    with it). A system limited to some services does not see messages about the others' cases;
+    every read is audited. `ChangeCursor()` is the beginning, and a message id handed out as a
+    cursor before (a bare number) still means where it meant; at most `limit` messages are
     read. Raises PermissionDenied unless the actor is an institution's system with the
     `messages:read` scope or its client-service staff (`MessagingAction.READ_CLIENT_MESSAGES`)."""
     if not decide(actor, MessagingAction.READ_CLIENT_MESSAGES) or actor.institution_id is None:
         raise PermissionDenied("the client lacks the messages:read scope")
-    found = list(InboxMessage.objects.filter(institution_id=actor.institution_id,
-                                              direction=Direction.FROM_CLIENT, pk__gt=since)
+    seen = horizon()  # before the audit rows below
+    found = list(changed_after(InboxMessage.objects.filter(
+        institution_id=actor.institution_id, direction=Direction.FROM_CLIENT), since, seen)
                  .select_related("thread__case", "client_person", "client_company",
                                  "sender_person")
-                 .prefetch_related("attachments").order_by("pk")[:limit])
+                 .prefetch_related("attachments")[:limit])
     visible = [m for m in found if m.thread.case is None
                or decide(actor, MessagingAction.READ_CLIENT_MESSAGES, m.thread.case)]
     record_many(actor, [Entry.about("messaging.reply.read", m, subject=m.client_person)
                         for m in visible])
-    return visible, (found[-1].pk if found else since)
+    return visible, (position_of(found[-1]) if found else since)
 
 
 def _with_readers(messages: QuerySet[InboxMessage]) -> QuerySet[InboxMessage]:

@@ -54,6 +54,7 @@ from durvis.messaging.models import (
     Topic,
 )
 from durvis.register.models import ServiceCase
+from durvis.register.services import next_change_positions
 
 
 @dataclass(frozen=True)
@@ -349,10 +350,12 @@ def _store_attachments(actor: Actor, client: Client, institution: Institution,
 def _add_message(thread: Thread, direction: str, subject: str, body: str,
                  documents: list[Document], **sender: Any) -> InboxMessage:
     now = timezone.now()
+    change_xid, (change_seq,) = next_change_positions(1)
     message = InboxMessage.objects.create(
         thread=thread, client_person_id=thread.client_person_id,
         client_company_id=thread.client_company_id, institution_id=thread.institution_id,
-        direction=direction, subject=subject.strip(), body=body, sent_at=now, **sender)
+        direction=direction, subject=subject.strip(), body=body, sent_at=now,
+        change_xid=change_xid, change_seq=change_seq, **sender)
     message.attachments.set(documents)
     Thread.objects.filter(pk=thread.pk).update(last_message_at=now, archived=False)
     return message

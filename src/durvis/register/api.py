@@ -17,7 +17,6 @@ from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import field_validator
 
 from durvis.integrations.http import (
     ERRORS,
@@ -25,7 +24,9 @@ from durvis.integrations.http import (
     ActingPersonOut,
     ApiClientAuth,
     CaseNumber,
+    Cursor,
     Instant,
+    Limit,
     OneOf,
     acting_person_out,
     actor_of,
@@ -197,16 +198,8 @@ class ConsultationOut(Schema):
 
 
 class ListQuery(Schema):
-    since: str = Field("0", max_length=40, description=(
-        "The cursor: `0` (or none) for the beginning, else the `next_cursor` of the page before, "
-        "as given (an opaque string); anything else is a 422"))
-    limit: int = Field(100, ge=1, le=500)
-
-    @field_validator("since")
-    @classmethod
-    def _cursor(cls, since: str) -> str:
-        ChangeCursor.parse(since)  # its ValueError is the 422 naming `since`
-        return since
+    since: Cursor = "0"
+    limit: Limit = 100
 
 
 def _client_out(case: ServiceCase) -> dict[str, Any]:

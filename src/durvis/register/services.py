@@ -120,6 +120,14 @@ def _next_sequence(service: Service) -> int:
     return sequence.last
 
 
+def next_change_positions(count: int) -> tuple[int, list[int]]:
+    """The positions for `count` changes written in the caller's transaction (its id, 0
+    outside PostgreSQL, and `count` new change numbers) from the one counter of every feed an
+    institution's system polls in commit order (cases, applications, clients' replies; B9,
+    `durvis.core.changes`). Raises RuntimeError outside a transaction."""
+    return next_changes(count)
+
+
 # --- Opening a case ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
