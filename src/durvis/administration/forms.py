@@ -14,7 +14,8 @@ from durvis.identity.models import Institution
 SCALAR_FIELDS = [
     "name_lv", "name_en", "summary_lv", "summary_en", "description_lv", "description_en",
     "pilot_code", "audience", "municipality", "application_channels", "result_channels",
-    "fee_kind", "fee_amount", "processing_days", "legal_acts_lv", "legal_acts_en", "status",
+    "application_mode", "eservice_url", "fee_kind", "fee_amount", "processing_days",
+    "legal_acts_lv", "legal_acts_en", "status",
 ]
 RELATION_FIELDS = ["providers", "categories", "life_situations"]
 
@@ -33,10 +34,16 @@ class ServiceForm(ModelForm):
         widget=forms.CheckboxSelectMultiple, required=False,
     )
 
+    eservice_url = forms.CharField(
+        label=_("Address of the holder's e-service"), max_length=500, required=False,
+        help_text=_("https://…; one of the return addresses of an e-service your institution "
+                    "registered for single sign-on (Integrations)."))
+
     class Meta:
         model = Service
         fields = SCALAR_FIELDS + RELATION_FIELDS
         widgets = {
+            "application_mode": forms.RadioSelect,
             "providers": forms.CheckboxSelectMultiple,
             "categories": forms.CheckboxSelectMultiple,
             "life_situations": forms.CheckboxSelectMultiple,
