@@ -68,7 +68,7 @@ def apply(request: HttpRequest, code: int) -> HttpResponse:
         {"next": reverse("embed:signed-in", args=[code])}))
     return render(request, "eaccount/embed_apply.html", {
         "service": service, "signed_in": signed_in,
-        "online": service.application_mode == ApplicationMode.PLATFORM and journey is not None,
+        "online": service.application_mode == ApplicationMode.PLATFORM,
         "holder_hosted": service.application_mode == ApplicationMode.HOLDER,
         "journey_in_frame": f"{journey}?{EMBED_PARAM}=1" if journey else None,
         "journey_in_tab": journey or reverse("catalog:service", args=[code]),
