@@ -37,7 +37,7 @@ class ServiceForm(ModelForm):
     eservice_url = forms.CharField(
         label=_("Address of the holder's e-service"), max_length=500, required=False,
         help_text=_("https://…; one of the return addresses of an e-service your institution "
-                    "registered for single sign-on (Integrations)."))
+                    "registered for single sign-on (E-services and embedding)."))
 
     class Meta:
         model = Service

@@ -138,7 +138,7 @@ class Service(models.Model):
     eservice_url = models.URLField(
         _("address of the holder's e-service"), max_length=500, blank=True,
         help_text=_("https://…; one of the return addresses of an e-service your institution "
-                    "registered for single sign-on."))
+                    "registered for single sign-on (E-services and embedding)."))
     processing_days = models.PositiveIntegerField(_("processing time (days)"), null=True,
                                                   blank=True)
     legal_acts = models.TextField(_("legal acts"), blank=True, help_text=_("One per line."))
@@ -194,7 +194,7 @@ class Service(models.Model):
                     "return_urls", flat=True)):
             raise ValidationError({"eservice_url": ValidationError(_(
                 "Register this address as a return address of one of your institution's "
-                "e-services first (Integrations, Single sign-on)."), code="unregistered")})
+                "e-services first (E-services and embedding)."), code="unregistered")})
 
     @property
     def is_electronic_only(self) -> bool:
