@@ -41,7 +41,7 @@ class HolderEService:
 
     def check(self, token: str) -> dict[str, Any]:
         """The claims of a valid, unseen token; JoseError or ValueError otherwise."""
-        with urllib.request.urlopen(f"{self.platform}/sso/jwks.json", timeout=5) as answer:  # noqa: S310
+        with urllib.request.urlopen(f"{self.platform}/sso/jwks.json", timeout=5) as answer:
             keys = KeySet.import_key_set(json.load(answer))
         decoded = jwt.decode(token, keys, algorithms=["ES256"])
         JWTClaimsRegistry(iss={"essential": True, "value": self.issuer},
@@ -56,7 +56,7 @@ class HolderEService:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 form = urllib.parse.parse_qs(self.rfile.read(length).decode())
                 try:
@@ -86,7 +86,7 @@ def post_token(url: str, token: str) -> tuple[int, str]:
     """POST the token as the browser's form would; the status and the page."""
     data = urllib.parse.urlencode({"handoff_token": token}).encode()
     try:
-        with urllib.request.urlopen(url, data=data, timeout=5) as answer:  # noqa: S310
+        with urllib.request.urlopen(url, data=data, timeout=5) as answer:
             return answer.status, answer.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
