@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='service',
             name='eservice_url',
-            field=models.URLField(blank=True, help_text='https://…; one of the return addresses of an e-service your institution registered for single sign-on.', max_length=500, verbose_name="address of the holder's e-service"),
+            field=models.URLField(blank=True, help_text='https://…; one of the return addresses of an e-service your institution registered for single sign-on (E-services and embedding).', max_length=500, verbose_name="address of the holder's e-service"),
         ),
         migrations.CreateModel(
             name='EService',
