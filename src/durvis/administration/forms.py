@@ -64,6 +64,8 @@ class ServiceForm(ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["name_lv"].required = True
+        # A form sent without the mode (a page from before it existed) keeps the saved one.
+        self.fields["application_mode"].required = False
         if self.instance.pk is None:
             del self.fields["version"]  # a new service has no version to keep
         else:
@@ -71,6 +73,9 @@ class ServiceForm(ModelForm):
         self.fields["municipality"].queryset = Institution.objects.filter(  # type: ignore[attr-defined]
             kind=Institution.Kind.MUNICIPALITY
         )
+
+    def clean_application_mode(self) -> str:
+        return str(self.cleaned_data.get("application_mode") or self.instance.application_mode)
 
     def scalar_data(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in SCALAR_FIELDS}
