@@ -21,6 +21,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from durvis.catalog import services as catalog
 from durvis.core.actor import Actor
 from durvis.documents import services as documents
 from durvis.identity import services as identity
@@ -73,7 +74,11 @@ def world(family, staff, client_login, settings, tmp_path):
     admin = Actor(kind="staff", staff=staff["vsaa_admin"])
     endpoint = integrations.register_webhook(admin, case.holder, "http://127.0.0.1:9/hook",
                                              ["case.registered"])
+    eservice = catalog.register_eservice(admin, case.holder, name="E", claims=[],
+                                         return_urls=["https://e.example.lv/sso"])
+    origin = catalog.add_embed_origin(admin, case.holder, "https://portal.example.lv")
     objects = {"number": case.number, "code": 1011, "endpoint_id": endpoint.pk,
+               "eservice_id": eservice.pk, "origin_id": origin.pk,
                "member_id": back_office.pk, "client_id": 1, "message_id": 1, "mapping_id": 1}
     by_pattern = {"eaccount:consultation-feedback": consultation.pk, "inbox:thread": thread.pk,
                   "inbox:reply": thread.pk, "inbox:archive": thread.pk,
