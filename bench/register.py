@@ -134,9 +134,10 @@ def _fill_persons(cursor: Any) -> int:
     cursor.execute("SELECT coalesce(max(id), 0) FROM identity_person")
     first = cursor.fetchone()[0] + 1
     with cursor.copy("COPY identity_person (id, personal_code, given_name, family_name, "
-                     "citizenship, email, phone) FROM STDIN") as copy:
+                     "citizenship, email, phone, contacts_version) FROM STDIN") as copy:
         for n in range(CLIENTS):
-            copy.write_row((first + n, _personal_code(n), "Vārds", f"Uzvārds{n}", "LV", "", ""))
+            copy.write_row((first + n, _personal_code(n), "Vārds", f"Uzvārds{n}", "LV", "", "",
+                            0))
     with cursor.copy("COPY identity_personcode (code, person_id, is_current) FROM STDIN") as copy:
         for n in range(CLIENTS):
             copy.write_row((_personal_code(n), first + n, True))
@@ -201,9 +202,14 @@ def _fresh_cases(cursor: Any, world: World, rng: random.Random, count: int
                    "TABLESAMPLE SYSTEM (%s) WHERE status = 'received' LIMIT %s",
                    [share, count * 3])
     rows = cursor.fetchall()
+    if len(rows) < count:  # a small register: the sample's pages hold too few; read them all
+        cursor.execute("SELECT id, number, applied_at FROM register_servicecase "
+                       "WHERE status = 'received' LIMIT %s", [count * 3])
+        rows = cursor.fetchall()
     rng.shuffle(rows)
     if len(rows) < count:
-        raise RuntimeError("not enough fresh cases to ingest")
+        raise RuntimeError(f"only {len(rows)} cases are left to ingest statuses for, {count} "
+                           "are needed: raise the smallest of BENCH_REGISTER_SIZES")
     picked = rows[:count]
     cursor.execute("UPDATE register_servicecase SET status = 'registered' WHERE id = ANY(%s)",
                    [[c[0] for c in picked]])  # never picked twice; registered → in_progress
@@ -408,7 +414,8 @@ def _race_clients(world: World) -> list[str]:
 
 
 def _race_batches(cursor: Any, rng: random.Random) -> list[list[bytes]]:
-    """Each writer's batches: RACE_EVENTS events on as many different cases (each is changed
+    """Each writer's batches: RACE_EVENTS events (at most; as many as a small register has open)
+    on as many different cases (each is changed
     once, so every committed change is one case at its final change number), `in_progress`
     after the current status (a valid move from received, registered and in progress). The
     first writer posts RACE_SMALL_EVENTS of them RACE_SMALL_BATCH at a time (they commit while
@@ -417,9 +424,10 @@ def _race_batches(cursor: Any, rng: random.Random) -> list[list[bytes]]:
     cursor.execute("SELECT number, status_at FROM register_servicecase "
                    "WHERE status IN ('received', 'registered', 'in_progress') "
                    "ORDER BY random() LIMIT %s", [RACE_EVENTS])
-    cases = cursor.fetchall()
-    if len(cases) < RACE_EVENTS:
-        raise RuntimeError("not enough cases for the cursor race")
+    cases = cursor.fetchall()  # fewer in a small register (BENCH_REGISTER_SIZES): all of them
+    if len(cases) < 2 * RACE_SMALL_EVENTS:
+        raise RuntimeError(f"the cursor race needs at least {2 * RACE_SMALL_EVENTS} open cases: "
+                           "raise the largest of BENCH_REGISTER_SIZES")
     rng.shuffle(cases)
 
     def batches(chosen: list[tuple[str, datetime.datetime]], size: int) -> list[bytes]:

@@ -24,11 +24,13 @@ from hypothesis import strategies as st
 from durvis.catalog import services as catalog
 from durvis.core.actor import Actor
 from durvis.documents import services as documents
+from durvis.eforms import services as eforms
 from durvis.identity import services as identity
 from durvis.integrations import services as integrations
 from durvis.messaging import services as messaging
 from durvis.register import services as register
 from tests.documents.samples import PDF
+from tests.eforms.samples import family_benefit
 
 CLIENT_NAMESPACES = {"eaccount", "inbox", "documents", "profile"}
 STAFF_NAMESPACES = {"administration", "staff-messages"}
@@ -77,15 +79,21 @@ def world(family, staff, client_login, settings, tmp_path):
     eservice = catalog.register_eservice(admin, case.holder, name="E", claims=[],
                                          return_urls=["https://e.example.lv/sso"])
     origin = catalog.add_embed_origin(admin, case.holder, "https://portal.example.lv")
+    builder = identity.record_staff(username="forms.vsaa", password="pw-forms.vsaa-long-enough",
+                                    institution=case.holder, roles=["form_builder"])
+    draft = eforms.load_definition(Actor(kind="staff", staff=builder), case.service,
+                                   family_benefit())
+    first_page = draft.definition["pages"][0]
     objects = {"number": case.number, "code": 1011, "endpoint_id": endpoint.pk,
                "eservice_id": eservice.pk, "origin_id": origin.pk,
+               "page": first_page["key"], "key": first_page["questions"][0]["key"], "index": 0,
                "member_id": back_office.pk, "client_id": 1, "message_id": 1, "mapping_id": 1}
     by_pattern = {"eaccount:consultation-feedback": consultation.pk, "inbox:thread": thread.pk,
                   "inbox:reply": thread.pk, "inbox:archive": thread.pk,
                   "documents:download": document.pk}
     person = client_login(parent)
     staff_clients = []
-    for member in (staff["vsaa_admin"], back_office):
+    for member in (staff["vsaa_admin"], back_office, builder):
         http = Client()
         sign_in_staff(http, member)
         staff_clients.append(http)

@@ -493,9 +493,25 @@ def _make(cls, data):
     extra = {name: [] for name in ("cases", "institutions", "services") if name in parameters}
     if cls.__name__ == "PasswordForm":
         return cls(None, data=data)
+    if "kind" in parameters:  # the builder's question form: a type with every text field
+        return cls(data, kind="single_choice", compiled=_a_form())
+    if "compiled" in parameters:  # the builder's route form
+        return cls(data, compiled=_a_form(), page="first")
     if issubclass(cls, QueryForm):
         return cls(QueryDict(urlencode(data)), **extra)
     return cls(data, **extra)
+
+
+def _a_form():
+    """A compiled two-page e-form with a yes/no question to route and condition on."""
+    from durvis.eforms.engine import compile_form
+
+    label = {"lv": "Jautājums", "en": "Question"}
+    return compile_form({"format": "durvis-form/1", "pages": [
+        {"key": "first", "title": label, "questions": [
+            {"key": "ok", "type": "yes_no", "label": label}]},
+        {"key": "second", "title": label, "questions": [
+            {"key": "name", "type": "short_text", "label": label}]}]})
 
 
 def form_text_fields():

@@ -291,10 +291,14 @@ LOGGING = {
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            # `time`: ISO 8601 in UTC with microseconds and its offset (2026-11-30T20:57:04.043+00:00),
+            # so lines from machines in different time zones order and compare.
+            "fmt": "%(levelname)s %(name)s %(message)s",
+            "timestamp": "time",
+            "rename_fields": {"levelname": "level", "name": "logger"},
         },
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+                  "datefmt": "%Y-%m-%dT%H:%M:%S%z"},
     },
     "filters": {"redact": {"()": "durvis.core.logging.RedactPersonalCodes"}},
     "handlers": {

@@ -107,3 +107,23 @@ def test_another_institution_cannot_delete_the_endpoint(client, staff, staff_log
     assert other.post(url(endpoint, "delete/"), {"confirmed": "yes"}).status_code == 404
     assert WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
     assert not AuditEvent.objects.filter(action="integrations.webhook.delete").exists()
+
+
+@pytest.mark.parametrize(("error", "latvian"), [
+    ("HTTP 503", "Galapunkts atbildēja ar HTTP statusu 503."),
+    ("URLError: <urlopen error [Errno 111] Connection refused>", "Galapunkts atteica savienojumu."),
+    ("TimeoutError: timed out", "Galapunkts neatbildēja laikā."),
+    ("URLError: <urlopen error [Errno -2] Name or service not known>",
+     "Galapunkta resursdatora nosaukumu nevarēja atrisināt."),
+    ("URLError: <urlopen error [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed>",
+     "Galapunkta TLS sertifikātu nevarēja pārbaudīt."),
+    ("ValueError: something else", "Galapunkts nebija sasniedzams."),
+])
+def test_a_failed_delivery_is_explained_in_the_readers_language(admin, endpoint, error, latvian):
+    """The network library's words (English) are the technical detail, not the explanation."""
+    admin.post(url(endpoint, "test/"))
+    OutboxMessage.objects.filter(endpoint=endpoint).update(attempts=1, last_error=error)
+    for page in (admin.get(url(endpoint)), admin.get("/administration/integrations/")):
+        text = page.content.decode()
+        assert latvian in text
+        assert '<code lang="en" class="technical-detail">' in text

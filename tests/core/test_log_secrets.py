@@ -50,3 +50,16 @@ def test_the_access_log_masks_codes_and_tokens_in_query_strings(logged):
 ])
 def test_credentials_are_redacted(text, expected):
     assert redact(text) == expected
+
+
+def test_a_log_line_carries_its_time_in_iso_8601_with_its_offset(logged):
+    """Lines from machines in other time zones order and compare: UTC, with the offset."""
+    import datetime
+    import json
+
+    before = datetime.datetime.now(datetime.UTC)
+    logging.getLogger("durvis.test").warning("the time of this line")
+    line = json.loads(logged.getvalue().splitlines()[-1])
+    at = datetime.datetime.fromisoformat(line["time"])
+    assert at.utcoffset() == datetime.timedelta(0)
+    assert before - datetime.timedelta(seconds=1) <= at <= before + datetime.timedelta(seconds=5)

@@ -64,3 +64,12 @@ def test_the_405_page_in_english_keeps_the_status_and_allow(client):
 def test_the_api_keeps_its_json_405(client):
     response = client.delete("/api/v1/services")
     assert response.status_code == 405 and response["Content-Type"] == "application/json"
+
+
+def test_signing_in_from_the_405_page_comes_back_home_not_to_the_form_address(client):
+    """The header's "Sign in" returns to the page the person was on; from a POST-only address
+    that would be the 405 again."""
+    response = client.get("/en/signout/")
+    body = response.content.decode()
+    link = re.search(r'href="([^"]*signin[^"]*)"', body).group(1)
+    assert "next=" not in link and "signout" not in link

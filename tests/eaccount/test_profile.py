@@ -250,7 +250,12 @@ def test_the_demo_mailbox_shows_the_e_mails_and_codes(client_login, family, sett
 def test_the_demo_mailbox_refuses_made_up_names(client, settings, tmp_path):
     settings.DEMO_MODE = True
     settings.EMAIL_FILE_PATH = tmp_path
-    assert client.get("/demo/mailbox/").status_code == 200
+    page = client.get("/demo/mailbox/")
+    assert page.status_code == 200
+    # Codes and personal data: no cache keeps them, even for a browser without a session.
+    assert "no-store" in page["Cache-Control"]
+    (tmp_path / "20260101-120000-1.log").write_bytes(b"Subject: x\nTo: a@b.lv\n\nbody\n")
+    assert "no-store" in client.get("/demo/mailbox/20260101-120000-1/0/")["Cache-Control"]
     assert client.get("/demo/mailbox/nothing-here/0/").status_code == 404
     assert client.get("/demo/mailbox/..%2Fsecret/0/").status_code == 404
 

@@ -10,9 +10,9 @@ checkpoint, naming a chain with fewer rows than it counted and a chain whose row
 has another hash.
 
 Files are only ever added, one per checkpoint, named by their signed time and id (never
-overwritten). The worker writes one every `DURVIS_AUDIT_CHECKPOINT_SECONDS` (`write_checkpoints`
-queues its own next run; `schedule` queues the first, and every process appending to the log
-calls it once an interval), and `manage.py audit_checkpoint` writes one on demand.
+overwritten). The worker writes one every `DURVIS_AUDIT_CHECKPOINT_SECONDS` (its
+`audit.checkpoints` source, `run_due`: the scheduler wakes it when one is due, whether or not
+anything is being logged), and `manage.py audit_checkpoint` writes one on demand.
 
 A checkpoint never pins less than the one before: a chain whose head went back, or whose row at
 the previous checkpoint's sequence has another hash, keeps the previous pin, and the writer logs
@@ -25,7 +25,7 @@ import datetime
 import json
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +34,6 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.db import transaction
 from django.utils import timezone
-from django_tasks import task
 
 from durvis.audit import keys
 from durvis.audit.models import (
@@ -44,6 +43,7 @@ from durvis.audit.models import (
     AuditEvent,
     CheckpointSchedule,
 )
+from durvis.core.worker import SOURCES, Source
 
 log = logging.getLogger(__name__)
 
@@ -224,39 +224,32 @@ def _load(name: str) -> tuple[dict[str, Any], dict[str, str], datetime.datetime]
     return document, signed, written_at
 
 
-def schedule() -> bool:
-    """Make sure the worker writes checkpoints: queue `write_checkpoints` one interval from now
-    unless a run is queued already (one due less than an interval ago counts as queued). Returns
-    whether it queued one; a task backend that cannot run a task later queues nothing."""
-    if not write_checkpoints.get_backend().supports_defer:
-        return False
-    now = timezone.now()
-    timer = CheckpointSchedule.objects.filter(pk=1).first()
-    if timer is not None and timer.next_at >= now - interval():
-        return False
-    with transaction.atomic():
-        timer, created = CheckpointSchedule.objects.select_for_update().get_or_create(
-            pk=1, defaults={"next_at": now + interval()})
-        if not created:
-            if timer.next_at >= now - interval():
-                return False
-            timer.next_at = now + interval()
-            timer.save(update_fields=["next_at"])
-        write_checkpoints.using(run_after=timer.next_at).enqueue()
-    return True
-
-
-@task()
-def write_checkpoints() -> str:
-    """The worker's periodic task: queue the next run one interval on and write a checkpoint.
-    A run that is not due (the task was queued twice) does neither, so however often it was
-    queued one run an interval writes; returns the file's name, or "" for such a run."""
+def run_due() -> int:
+    """The worker's `audit.checkpoints` source: write a checkpoint when one is due (none was
+    written by the schedule yet, or its `next_at` has passed) and set the next one an interval
+    on; returns 1 when it wrote one, else 0. The schedule's row is locked while it writes, so of
+    two workers one writes; a failed write leaves the checkpoint due (the timer moves only with
+    it). A quiet platform is checkpointed on time as well: the scheduler wakes the worker for it."""
     now = timezone.now()
     with transaction.atomic():
-        timer = CheckpointSchedule.objects.select_for_update().filter(pk=1).first()
-        if timer is not None and now < timer.next_at:
-            return ""
-        next_at = now + interval()
-        CheckpointSchedule.objects.update_or_create(pk=1, defaults={"next_at": next_at})
-        write_checkpoints.using(run_after=next_at).enqueue()
-    return write("interval")
+        timer, _created = CheckpointSchedule.objects.select_for_update().get_or_create(
+            pk=1, defaults={"next_at": now})
+        if now < timer.next_at:
+            return 0
+        timer.next_at = now + interval()
+        timer.save(update_fields=["next_at"])
+        write("interval")
+    return 1
+
+
+def next_due_at() -> datetime.datetime:
+    """When the next checkpoint is due: the schedule's time, or now when none was written."""
+    due = CheckpointSchedule.objects.filter(pk=1).values_list("next_at", flat=True).first()
+    return due or timezone.now()
+
+
+def _nothing_leased(worker_ids: Sequence[str]) -> int:
+    return 0  # a checkpoint holds no lease: the row lock ends with a dead worker's connection
+
+
+SOURCES.register(Source("audit.checkpoints", run_due, next_due_at, _nothing_leased))

@@ -8,7 +8,6 @@ import contextlib
 import datetime
 import hashlib
 import json
-import time
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -76,8 +75,7 @@ def record_many(actor: Actor, entries: Sequence[Entry]) -> list[AuditEvent]:
     """Append events of one actor to its chain, in order, in the caller's transaction: the chain
     (one of `AUDIT_CHAINS`, chosen by the actor's kind and id) is locked once for the whole
     batch and each row is hashed over the one before with the current audit key. Returns the
-    stored events; an empty batch writes nothing. Once an interval per process it also makes
-    sure, after the commit, that the worker writes checkpoints (`checkpoints.schedule`)."""
+    stored events; an empty batch writes nothing."""
     if not entries:
         return []
     chain = chain_of(actor)
@@ -103,7 +101,6 @@ def record_many(actor: Actor, entries: Sequence[Entry]) -> list[AuditEvent]:
         events.append(event)
     bulk.insert(events)
     head.save(update_fields=["last_seq", "last_hash"])
-    _schedule_checkpoints()
     return events
 
 
@@ -111,20 +108,6 @@ def chain_of(actor: Actor) -> int:
     """The chain an actor's events go to (one of `AUDIT_CHAINS`, by its kind and id): writers
     of different chains never wait for each other's audit lock."""
     return zlib.crc32(f"{actor.kind}:{actor.audit_id}".encode()) % AUDIT_CHAINS
-
-
-_checkpoints_checked_at: float | None = None
-
-
-def _schedule_checkpoints() -> None:
-    """After the commit, make sure the worker's checkpoint task is queued: on the first append of
-    the process and then once an interval, so a schedule that stopped starts again."""
-    global _checkpoints_checked_at
-    now = time.monotonic()
-    if _checkpoints_checked_at is None or now - _checkpoints_checked_at > (
-            checkpoints.interval().total_seconds()):
-        _checkpoints_checked_at = now
-        transaction.on_commit(checkpoints.schedule, robust=True)
 
 
 def canonical(event: AuditEvent) -> str:

@@ -143,7 +143,8 @@ class MethodNotAllowedPageMiddleware:
         if (response.status_code != 405 or request.path_info.startswith("/api/")
                 or response.streaming or response.content):
             return response
-        page = render(request, "405.html", status=405)
+        # Signing in from here comes back to the home page: this address has no page to show.
+        page = render(request, "405.html", {"sign_in_stays_home": True}, status=405)
         if "Allow" in response:
             page["Allow"] = response["Allow"]
         return page

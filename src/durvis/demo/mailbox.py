@@ -18,6 +18,7 @@ from pathlib import Path
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 
 # Django's file-based backend writes each message followed by a line of 79 dashes, several
 # messages to one file when they share a connection.
@@ -96,6 +97,7 @@ def _demo_only() -> None:
         raise Http404
 
 
+@never_cache  # the messages carry codes and personal data: no cache keeps them
 def mailbox(request: HttpRequest) -> HttpResponse:
     _demo_only()
     return render(request, "demo/mailbox.html", {
@@ -104,6 +106,7 @@ def mailbox(request: HttpRequest) -> HttpResponse:
     })
 
 
+@never_cache
 def message(request: HttpRequest, file: str, index: int) -> HttpResponse:
     """One message; a made-up file name or index is 404 (and never leaves the folder)."""
     _demo_only()

@@ -18,6 +18,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from durvis.catalog.models import Service
 from durvis.core.models import ClientOwnedRequired
@@ -105,7 +106,7 @@ class ApplicationStatus(models.TextChoices):
     submitted (it became a case in the register), or ended without a case: expired (the draft
     was left longer than `DURVIS_DRAFT_DAYS`) or discarded by the client."""
 
-    DRAFT = "draft", _("In progress")
+    DRAFT = "draft", pgettext_lazy("application status", "In progress")
     SUBMITTED = "submitted", _("Submitted")
     EXPIRED = "expired", _("Expired")
     DISCARDED = "discarded", _("Discarded")

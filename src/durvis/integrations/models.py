@@ -3,6 +3,8 @@ the outbox through which every message leaves the platform."""
 
 from __future__ import annotations
 
+import re
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -116,3 +118,34 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.event} ({self.status})"
+
+    @property
+    def error_text(self) -> str:
+        """What `last_error` (the technical detail, as the network library said it, in English)
+        means, in the reader's language: an HTTP status, a time-out, a refused connection, an
+        unknown host name, a certificate that could not be verified, or unreachable. Empty when
+        the last attempt did not fail."""
+        return describe_delivery_error(self.last_error)
+
+
+def describe_delivery_error(error: str) -> str:
+    """The translated sentence for a stored delivery error (see `OutboxMessage.error_text`)."""
+    if not error:
+        return ""
+    status = re.fullmatch(r"HTTP (\d{3})", error)
+    if status:
+        return _("The endpoint answered with HTTP status %(status)s.") % {"status": status[1]}
+    lowered = error.lower()
+    for needles, text in _DELIVERY_ERRORS:
+        if any(needle in lowered for needle in needles):
+            return str(text)
+    return str(_("The endpoint could not be reached."))
+
+
+_DELIVERY_ERRORS = (
+    (("timed out", "timeout"), _("The endpoint did not answer in time.")),
+    (("refused",), _("The endpoint refused the connection.")),
+    (("name or service not known", "nodename nor servname", "name resolution", "gaierror",
+      "no address associated"), _("The endpoint's host name could not be resolved.")),
+    (("certificate", "ssl", "tls"), _("The endpoint's TLS certificate could not be verified.")),
+)
