@@ -396,3 +396,17 @@ class Worker:
 @pytest.fixture
 def worker(db):
     return Worker()
+
+
+def production_signing_key_file() -> str:
+    """A signing key file for a production-settings subprocess (`DURVIS_SIGNING_KEY_FILES`,
+    which production requires): an EC P-256 key generated once under var/."""
+    from pathlib import Path
+
+    from joserfc.jwk import ECKey
+
+    path = Path(__file__).resolve().parent / "var" / "test-production-signing-key.pem"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(ECKey.generate_key("P-256", private=True).as_pem(private=True))
+    return str(path)

@@ -21,6 +21,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from durvis.catalog import services as catalog
 from durvis.core.actor import Actor
 from durvis.documents import services as documents
 from durvis.eforms import services as eforms
@@ -75,12 +76,16 @@ def world(family, staff, client_login, settings, tmp_path):
     admin = Actor(kind="staff", staff=staff["vsaa_admin"])
     endpoint = integrations.register_webhook(admin, case.holder, "http://127.0.0.1:9/hook",
                                              ["case.registered"])
+    eservice = catalog.register_eservice(admin, case.holder, name="E", claims=[],
+                                         return_urls=["https://e.example.lv/sso"])
+    origin = catalog.add_embed_origin(admin, case.holder, "https://portal.example.lv")
     builder = identity.record_staff(username="forms.vsaa", password="pw-forms.vsaa-long-enough",
                                     institution=case.holder, roles=["form_builder"])
     draft = eforms.load_definition(Actor(kind="staff", staff=builder), case.service,
                                    family_benefit())
     first_page = draft.definition["pages"][0]
     objects = {"number": case.number, "code": 1011, "endpoint_id": endpoint.pk,
+               "eservice_id": eservice.pk, "origin_id": origin.pk,
                "page": first_page["key"], "key": first_page["questions"][0]["key"], "index": 0,
                "member_id": back_office.pk, "client_id": 1, "message_id": 1, "mapping_id": 1}
     by_pattern = {"eaccount:consultation-feedback": consultation.pk, "inbox:thread": thread.pk,

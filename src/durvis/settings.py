@@ -386,6 +386,12 @@ DURVIS_OIDC_DISCOVERY_URL = env.str("DURVIS_OIDC_DISCOVERY_URL", default="")
 DURVIS_OIDC_CLIENT_ID = env.str("DURVIS_OIDC_CLIENT_ID", default="durvis")
 DURVIS_OIDC_CLIENT_SECRET = env.str("DURVIS_OIDC_CLIENT_SECRET", default="")
 DURVIS_OIDC_SCOPE = env.str("DURVIS_OIDC_SCOPE", default="openid profile")
+# The platform's signing keys (EC P-256 PEM files, comma-separated, the current first) for the
+# single sign-on hand-off tokens to holders' e-services (`durvis.core.signing_keys`); generated
+# into DURVIS_VAR_DIR outside production when not set; production requires them.
+DURVIS_SIGNING_KEY_FILES = env.str("DURVIS_SIGNING_KEY_FILES", default="")
+# How long a hand-off token is valid, in seconds.
+DURVIS_HANDOFF_TOKEN_SECONDS = env.int("DURVIS_HANDOFF_TOKEN_SECONDS", default=120)
 DURVIS_SAML_IDP_METADATA = env.str("DURVIS_SAML_IDP_METADATA", default="")  # a file or a URL
 DURVIS_SAML_SP_KEY_FILE = env.str("DURVIS_SAML_SP_KEY_FILE", default="")
 DURVIS_SAML_SP_CERT_FILE = env.str("DURVIS_SAML_SP_CERT_FILE", default="")

@@ -6,6 +6,7 @@ from durvis.administration import signin
 from durvis.api import api
 from durvis.core import pages
 from durvis.core import views as core_views
+from durvis.eaccount import handoff
 from durvis.identity.urls import protocol_urlpatterns as signin_protocol_urls
 
 urlpatterns = [
@@ -17,6 +18,8 @@ urlpatterns = [
     # Addresses identity providers call back, and the demo identity provider (demo mode only).
     path("", include(signin_protocol_urls)),
     path("demo/idp/", include("durvis.demo.idp_urls")),
+    # The platform's public keys, which holders' e-services check hand-off tokens with (A12).
+    path("sso/jwks.json", handoff.jwks, name="handoff-jwks"),
 ]
 urlpatterns += i18n_patterns(
     path("", include("durvis.catalog.urls")),
@@ -27,6 +30,7 @@ urlpatterns += i18n_patterns(
     path("", include("durvis.identity.urls")),
     path("", include("durvis.eforms.urls")),
     path("eaccount/", include("durvis.eaccount.urls")),
+    path("embed/services/", include("durvis.eaccount.embed_urls")),
     path("eaccount/messages/", include("durvis.messaging.urls")),
     path("eaccount/documents/", include("durvis.documents.urls")),
     path("eaccount/profile/", include("durvis.eaccount.profile_urls")),

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import production_signing_key_file
 
 from tests.identity.test_client_signin import PRODUCTION_KEY, ROOT
 
@@ -65,7 +66,8 @@ def manage(*args, **env):
         "ALLOWED_HOSTS": "durvis.example.lv",
         "DURVIS_OIDC_DISCOVERY_URL": "https://idp.example.lv/.well-known/openid-configuration",
         "DURVIS_OIDC_CLIENT_SECRET": "s" * 32,
-        "DURVIS_AUDIT_KEYS": "prod:cHJvZHVjdGlvbi1hdWRpdC1rZXktb2YtMzItYnl0ZXM="}
+        "DURVIS_AUDIT_KEYS": "prod:cHJvZHVjdGlvbi1hdWRpdC1rZXktb2YtMzItYnl0ZXM=",
+        "DURVIS_SIGNING_KEY_FILES": production_signing_key_file()}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, capture_output=True, text=True,
         env={**clean, "PYTHONPATH": str(ROOT / "src"), **production, **env}, check=False)

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
+from conftest import production_signing_key_file
 from django.test import Client
 from django.urls import reverse
 
@@ -354,7 +355,8 @@ def test_production_settings_accept_a_configured_provider():
         DURVIS_ENV="production", SECRET_KEY=PRODUCTION_KEY, DEBUG="false", DURVIS_DEMO="false",
         DURVIS_VAR_DIR=str(ROOT / "var"),
         DURVIS_OIDC_DISCOVERY_URL="https://idp.example.lv/.well-known/openid-configuration",
-        DURVIS_OIDC_CLIENT_SECRET="s" * 32, DURVIS_AUDIT_KEYS=f"prod:{'a' * 44}")
+        DURVIS_OIDC_CLIENT_SECRET="s" * 32, DURVIS_AUDIT_KEYS=f"prod:{'a' * 44}",
+        DURVIS_SIGNING_KEY_FILES=production_signing_key_file())
     assert result.returncode == 0, result.stderr
 
 

@@ -14,7 +14,8 @@ from durvis.identity.models import Institution
 SCALAR_FIELDS = [
     "name_lv", "name_en", "summary_lv", "summary_en", "description_lv", "description_en",
     "pilot_code", "audience", "municipality", "application_channels", "result_channels",
-    "fee_kind", "fee_amount", "processing_days", "legal_acts_lv", "legal_acts_en", "status",
+    "application_mode", "eservice_url", "fee_kind", "fee_amount", "processing_days",
+    "legal_acts_lv", "legal_acts_en", "status",
 ]
 RELATION_FIELDS = ["providers", "categories", "life_situations"]
 
@@ -33,10 +34,16 @@ class ServiceForm(ModelForm):
         widget=forms.CheckboxSelectMultiple, required=False,
     )
 
+    eservice_url = forms.CharField(
+        label=_("Address of the holder's e-service"), max_length=500, required=False,
+        help_text=_("https://…; one of the return addresses of an e-service your institution "
+                    "registered for single sign-on (E-services and embedding)."))
+
     class Meta:
         model = Service
         fields = SCALAR_FIELDS + RELATION_FIELDS
         widgets = {
+            "application_mode": forms.RadioSelect,
             "providers": forms.CheckboxSelectMultiple,
             "categories": forms.CheckboxSelectMultiple,
             "life_situations": forms.CheckboxSelectMultiple,
@@ -57,6 +64,8 @@ class ServiceForm(ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["name_lv"].required = True
+        # A form sent without the mode (a page from before it existed) keeps the saved one.
+        self.fields["application_mode"].required = False
         if self.instance.pk is None:
             del self.fields["version"]  # a new service has no version to keep
         else:
@@ -64,6 +73,9 @@ class ServiceForm(ModelForm):
         self.fields["municipality"].queryset = Institution.objects.filter(  # type: ignore[attr-defined]
             kind=Institution.Kind.MUNICIPALITY
         )
+
+    def clean_application_mode(self) -> str:
+        return str(self.cleaned_data.get("application_mode") or self.instance.application_mode)
 
     def scalar_data(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in SCALAR_FIELDS}

@@ -55,6 +55,11 @@ def staff_sections(actor: Actor) -> list[Section]:
         sections.append(Section("integrations", _("Integrations"),
                                 reverse("administration:integrations"),
                                 _("API clients, webhooks, status mappings and the outbox.")))
+    if decide(actor, CatalogAction.MANAGE_ESERVICES, actor.staff.institution):
+        sections.append(Section("eservices", _("E-services and embedding"),
+                                reverse("administration:eservices"),
+                                _("Your e-services reached with single sign-on, and the web "
+                                  "sites that may embed your forms.")))
     if decide(actor, IdentityAction.RESET_STAFF_SECOND_FACTOR):
         sections.append(Section("team", _("Team"), reverse("administration:team"),
                                 _("Your colleagues and their second factor.")))

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from durvis.administration import builder, home, integrations, preview, team, views, webhook_views
+from durvis.administration import (
+    builder,
+    eservices,
+    home,
+    integrations,
+    preview,
+    team,
+    views,
+    webhook_views,
+)
 
 app_name = "administration"
 urlpatterns = [
@@ -33,6 +42,11 @@ urlpatterns = [
          name="status-mapping-create"),
     path("administration/integrations/status-mappings/<int:mapping_id>/delete/",
          integrations.delete_mapping, name="status-mapping-delete"),
+    path("administration/eservices/", eservices.overview, name="eservices"),
+    path("administration/eservices/<int:eservice_id>/", eservices.detail, name="eservice"),
+    path("administration/eservices/embedding/", eservices.add_origin, name="embed-origin-add"),
+    path("administration/eservices/embedding/<int:origin_id>/remove/", eservices.remove_origin,
+         name="embed-origin-remove"),
     path("administration/forms/", builder.form_list, name="forms"),
     path("administration/forms/<int:code>/", builder.form_detail, name="form"),
     path("administration/forms/<int:code>/draft/", builder.draft_create, name="form-draft-create"),

@@ -42,7 +42,9 @@ def service_list(request: HttpRequest) -> HttpResponse:
 def service_create(request: HttpRequest) -> HttpResponse:
     actor = _administrator(request)
     assert actor.staff is not None
-    form = ServiceForm(request.POST or None)
+    # The holder is known before validation: a holder-hosted service's address is checked
+    # against the holder's registered e-services (`Service.clean`).
+    form = ServiceForm(request.POST or None, instance=Service(holder=actor.staff.institution))
     if request.method == "POST" and form.is_valid():
         service = catalog.create_service(
             actor, actor.staff.institution, form.scalar_data(), form.relation_data()

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from durvis.core.addresses import check_browser_address
 from durvis.identity.models import Institution
 
 
@@ -69,6 +70,17 @@ class FeeKind(models.TextChoices):
     POSTPAYMENT = "postpayment", _("Paid after the service")
 
 
+class ApplicationMode(models.TextChoices):
+    """How a service is applied for online (A10, issue 13): through the platform's e-form (the
+    journey of `eforms`, when the service has a live form), at the holder's own e-service (the
+    platform hands the signed-in client over with single sign-on, `eaccount.handoff`), or not
+    online at all (the channels on the service page say where)."""
+
+    PLATFORM = "platform", _("Through the platform's e-form")
+    HOLDER = "holder", _("At the holder's own e-service")
+    OFFLINE = "offline", _("Not online")
+
+
 class ServiceStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     PUBLISHED = "published", _("Published")
@@ -120,6 +132,13 @@ class Service(models.Model):
     fee_amount = models.DecimalField(
         _("fee amount (EUR)"), max_digits=10, decimal_places=2, null=True, blank=True
     )
+    application_mode = models.CharField(
+        _("how it is applied for"), max_length=10, choices=ApplicationMode.choices,
+        default=ApplicationMode.PLATFORM)
+    eservice_url = models.URLField(
+        _("address of the holder's e-service"), max_length=500, blank=True,
+        help_text=_("https://…; one of the return addresses of an e-service your institution "
+                    "registered for single sign-on (E-services and embedding)."))
     processing_days = models.PositiveIntegerField(_("processing time (days)"), null=True,
                                                   blank=True)
     legal_acts = models.TextField(_("legal acts"), blank=True, help_text=_("One per line."))
@@ -151,10 +170,37 @@ class Service(models.Model):
         if self.status == ServiceStatus.PUBLISHED and not self.application_channels:
             raise ValidationError({"application_channels": _(
                 "A published service names at least one channel of application.")})
+        self._clean_application_mode()
         if self.fee_kind == FeeKind.NONE:
             self.fee_amount = None
         elif self.fee_amount is None or self.fee_amount <= 0:
             raise ValidationError({"fee_amount": _("A paid service needs a fee amount above zero.")})
+
+    def _clean_application_mode(self) -> None:
+        """A holder-hosted service names its e-service's address: a browser address
+        (`core.addresses`: https, no credentials) that is a return address of an active e-service
+        registration of the service's holder (else no hand-off could reach it). Other modes keep
+        no address."""
+        if self.application_mode != ApplicationMode.HOLDER:
+            self.eservice_url = ""
+            return
+        if not self.eservice_url:
+            raise ValidationError({"eservice_url": ValidationError(
+                _("Give the address of your institution's e-service."), code="required")})
+        check_browser_address(self.eservice_url, "eservice_url")
+        if self.holder_id is not None and not any(
+                self.eservice_url in (urls or []) for urls in EService.objects.filter(
+                    institution_id=self.holder_id, is_active=True).values_list(
+                    "return_urls", flat=True)):
+            raise ValidationError({"eservice_url": ValidationError(_(
+                "Register this address as a return address of one of your institution's "
+                "e-services first (E-services and embedding)."), code="unregistered")})
+
+    @property
+    def is_electronic_only(self) -> bool:
+        """Applied for and received only through the e-account (A1: some services are)."""
+        return (self.application_channels == [Channel.EACCOUNT]
+                and self.result_channels == [Channel.EACCOUNT])
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         """Services are withdrawn, never deleted: a code is never reused."""
@@ -171,3 +217,56 @@ class Service(models.Model):
     @property
     def result_channel_labels(self) -> list[str]:
         return [str(Channel(c).label) for c in self.result_channels]
+
+
+class Claim(models.TextChoices):
+    """What a holder's e-service may learn of the person it receives (A12), beyond the
+    pairwise identifier, the name and the role (always sent)."""
+
+    PERSONAL_CODE = "personal_code", _("Personal code (of the person, and of a child acted for)")
+    EMAIL = "email", _("E-mail address")
+
+
+def validate_claims(value: Any) -> None:
+    if not isinstance(value, list) or any(v not in Claim.values for v in value):
+        raise ValidationError(_("Choose data from the list."), code="claims")
+
+
+class EService(models.Model):
+    """An e-service of a holder institution registered for single sign-on (A12, A10): the
+    platform hands a signed-in client over to it with a signed token (`aud` = `client_id`)
+    POSTed to one of its `return_urls`, carrying only the `claims` it is entitled to. Made and
+    changed by the institution's administrator (`CatalogAction.MANAGE_ESERVICES`)."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("name of the e-service"), max_length=100)
+    client_id = models.CharField(_("client id"), max_length=40, unique=True, editable=False)
+    return_urls = models.JSONField(_("return addresses"), default=list)
+    claims = models.JSONField(_("data it receives"), default=list, blank=True,
+                              validators=[validate_claims])
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.client_id})"
+
+
+class EmbedOrigin(models.Model):
+    """A web site (an origin, `https://portal.example.lv`) that may frame the e-forms of an
+    institution's services (A10: embedded in portals), as its administrator registered it."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    origin = models.CharField(_("web site"), max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["origin"]
+        constraints = [models.UniqueConstraint(fields=["institution", "origin"],
+                                               name="unique_embed_origin")]
+
+    def __str__(self) -> str:
+        return self.origin

@@ -13,7 +13,17 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
 from durvis.access.policy import decide, visible
-from durvis.catalog.models import Audience, Category, LifeSituation, Service, ServiceStatus, TreeNode
+from durvis.catalog.models import (
+    ApplicationMode,
+    Audience,
+    Category,
+    EmbedOrigin,
+    EService,
+    LifeSituation,
+    Service,
+    ServiceStatus,
+    TreeNode,
+)
 from durvis.catalog.rules import CatalogAction
 from durvis.core.actor import ANONYMOUS, Actor
 from durvis.identity.models import Company, Institution, Person, StaffMember
@@ -208,3 +218,33 @@ def institutions() -> QuerySet[Institution]:
 def services_by_code(codes: Collection[int]) -> dict[int, Service]:
     """Services by their codes, whatever their state (a notification names the case's service)."""
     return {service.code: service for service in Service.objects.filter(code__in=set(codes))}
+
+
+# --- Holders' e-services and embedding (A12, A10, issue 13) ------------------------------------
+
+def eservice_for(service: Service) -> EService | None:
+    """The registration that a hand-off to a holder-hosted `service` uses: an active e-service
+    of the service's holder (never another institution's) with the service's e-service address
+    among its return addresses; None when the service is not holder-hosted or none matches."""
+    if service.application_mode != ApplicationMode.HOLDER or not service.eservice_url:
+        return None
+    return next((eservice for eservice in EService.objects.filter(
+        institution_id=service.holder_id, is_active=True).order_by("pk")
+        if service.eservice_url in (eservice.return_urls or [])), None)
+
+
+def eservices_of(institution: Institution) -> list[EService]:
+    """The institution's registered e-services, active and not, by name."""
+    return list(EService.objects.filter(institution=institution))
+
+
+def embed_origins_of(institution: Institution) -> list[EmbedOrigin]:
+    """The web sites that may frame the institution's e-forms, by origin."""
+    return list(EmbedOrigin.objects.filter(institution=institution))
+
+
+def frame_origins(service: Service) -> list[str]:
+    """The origins (`https://host[:port]`) that may frame `service`'s e-form pages: those its
+    holder's administrator registered (A10). Empty: nobody."""
+    return list(EmbedOrigin.objects.filter(institution_id=service.holder_id)
+                .values_list("origin", flat=True))

@@ -20,6 +20,7 @@ class CatalogAction(StrEnum):
     CREATE_SERVICE = "catalog.create_service"
     CHANGE_SERVICE = "catalog.change_service"
     ADMINISTER_CATALOG = "catalog.administer"
+    MANAGE_ESERVICES = "catalog.manage_eservices"
 
 
 def _viewable(actor: Actor, client: Any) -> Q:
@@ -73,3 +74,15 @@ def administer_catalog(actor: Actor, obj: Any, client: Any) -> Decision:
     if actor.has_role(StaffRole.INSTITUTION_ADMIN):
         return ALLOW
     return deny("not an institution administrator")
+
+
+@rule(CatalogAction.MANAGE_ESERVICES)
+def manage_eservices(actor: Actor, institution: Any, client: Any) -> Decision:
+    """Only an institution's administrator registers its e-services for single sign-on and the
+    web sites that may embed its forms (A12, A10); an e-service or origin of another institution
+    is not theirs."""
+    if not isinstance(institution, Institution):
+        return deny("not an institution")
+    if is_institution_admin_of(actor, institution.pk):
+        return ALLOW
+    return deny("only the institution's administrator manages its e-services")

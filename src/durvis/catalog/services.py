@@ -5,27 +5,42 @@ the pilot catalogue. Reads are in `durvis.catalog.queries`.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
-from durvis.access.policy import decide
+from durvis.access.policy import decide, require
 from durvis.audit.services import record
 from durvis.catalog.models import (
     Category,
+    Claim,
+    EmbedOrigin,
+    EService,
     LifeSituation,
     Service,
     TreeNode,
 )
-from durvis.catalog.queries import SEARCH_KIND
+from durvis.catalog.queries import SEARCH_KIND, eservice_for
 from durvis.catalog.rules import CatalogAction
+from durvis.core import signing_keys
 from durvis.core.actor import Actor
+from durvis.core.addresses import browser_address_problem, check_browser_address, origin_of
 from durvis.core.concurrency import advance_version
-from durvis.identity.models import Institution
+from durvis.identity.models import Company, Institution, Person
+from durvis.identity.rules import IdentityAction
 from durvis.search import services as search
 
 FIRST_SERVICE_CODE = 1000
@@ -150,3 +165,203 @@ def import_tree_node(
     """Create or update a category or life situation by slug (trusted import)."""
     node, _ = model.objects.update_or_create(slug=slug, defaults={**fields, "parent": parent})
     return node
+
+
+# --- Holders' e-services: single sign-on and embedding (A12, A10, issue 13) ----------------------
+
+MAX_RETURN_URLS = 10
+
+
+def _require_manager(actor: Actor, institution: Institution) -> None:
+    decision = decide(actor, CatalogAction.MANAGE_ESERVICES, institution)
+    if not decision:
+        raise PermissionDenied(decision.reason)
+
+
+def _checked_return_urls(urls: Iterable[str]) -> list[str]:
+    """The return addresses, each a browser address (`core.addresses`), once each, 1 to
+    MAX_RETURN_URLS. Raises ValidationError keyed `return_urls` with the first problem's code."""
+    cleaned = list(dict.fromkeys(url.strip() for url in urls if url.strip()))
+    if not cleaned or len(cleaned) > MAX_RETURN_URLS:
+        raise ValidationError({"return_urls": ValidationError(
+            _("Give from 1 to %(max)d return addresses, one per line.") % {"max": MAX_RETURN_URLS},
+            code="count")})
+    for url in cleaned:
+        check_browser_address(url, "return_urls")
+    return cleaned
+
+
+@transaction.atomic
+def register_eservice(actor: Actor, institution: Institution, *, name: str,
+                      return_urls: Iterable[str], claims: Iterable[str]) -> EService:
+    """Register an e-service of `institution` for single sign-on (A12): a new `client_id`
+    (`es_` and 16 hex digits, the `aud` of its hand-off tokens), its return addresses (https,
+    no credentials; where the tokens are POSTed) and the claims it is entitled to
+    (`models.Claim` values). Audited. Raises PermissionDenied unless the actor is the
+    institution's administrator (`CatalogAction.MANAGE_ESERVICES`), ValidationError keyed
+    `return_urls` (codes `count`, `scheme`, `host`, `credentials`, `port`, `fragment`) or
+    `claims`."""
+    _require_manager(actor, institution)
+    eservice = EService(institution=institution, name=name.strip(),
+                        client_id=f"es_{secrets.token_hex(8)}",
+                        return_urls=_checked_return_urls(return_urls), claims=sorted(set(claims)))
+    eservice.full_clean()
+    eservice.save()
+    record(actor, "catalog.eservice.register", eservice,
+           details={"client_id": eservice.client_id, "claims": eservice.claims})
+    return eservice
+
+
+@transaction.atomic
+def update_eservice(actor: Actor, eservice: EService, *, name: str, return_urls: Iterable[str],
+                    claims: Iterable[str], is_active: bool, version: int | None = None,
+                    ) -> EService:
+    """Change a registered e-service (shapes and refusals as `register_eservice`); `version` is
+    the version its form was opened on: StaleVersion, saving nothing, when it changed since.
+    A deactivated e-service receives no hand-off. Audited with what changed."""
+    _require_manager(actor, eservice.institution)
+    eservice.version = advance_version(EService.objects.filter(pk=eservice.pk), version)
+    new = {"name": name.strip(), "return_urls": _checked_return_urls(return_urls),
+           "claims": sorted(set(claims)), "is_active": is_active}
+    changed = sorted(key for key, value in new.items() if getattr(eservice, key) != value)
+    for key, value in new.items():
+        setattr(eservice, key, value)
+    eservice.full_clean()
+    eservice.save()
+    record(actor, "catalog.eservice.update", eservice, details={"changed": changed})
+    return eservice
+
+
+def _checked_origin(origin: str) -> str:
+    """`https://host[:port]` exactly (no path, query or credentials; `http` on a loopback host
+    in demo mode, as `core.addresses.browser_address_problem`), lower-cased. Raises
+    ValidationError keyed `origin`."""
+    origin = origin.strip().rstrip("/").lower()
+    problem = browser_address_problem(origin)
+    if problem is None and origin_of(origin) != origin:
+        problem = "path"
+    if problem is not None:
+        raise ValidationError({"origin": ValidationError(
+            _("Give the web site as https://portal.example.lv, without a path."), code=problem)})
+    return origin
+
+
+@transaction.atomic
+def add_embed_origin(actor: Actor, institution: Institution, origin: str) -> EmbedOrigin:
+    """Let the web site `origin` frame the e-forms of the institution's services (A10); audited.
+    Raises PermissionDenied (`CatalogAction.MANAGE_ESERVICES`), ValidationError keyed `origin`
+    (not `https://host[:port]`: codes as `core.addresses.address_problem`, or `path`; `duplicate`
+    when it is registered already)."""
+    _require_manager(actor, institution)
+    origin = _checked_origin(origin)
+    if EmbedOrigin.objects.filter(institution=institution, origin=origin).exists():
+        raise ValidationError({"origin": ValidationError(
+            _("This web site may embed your forms already."), code="duplicate")})
+    embed = EmbedOrigin.objects.create(institution=institution, origin=origin)
+    record(actor, "catalog.embed_origin.add", embed, details={"origin": origin})
+    return embed
+
+
+@transaction.atomic
+def remove_embed_origin(actor: Actor, embed: EmbedOrigin) -> None:
+    """Stop letting a web site frame the institution's e-forms (from the next page load on);
+    audited. Raises PermissionDenied (`CatalogAction.MANAGE_ESERVICES`)."""
+    _require_manager(actor, embed.institution)
+    record(actor, "catalog.embed_origin.remove", embed, details={"origin": embed.origin})
+    embed.delete()
+
+
+# --- The single sign-on hand-off (A12, A10) ------------------------------------------------------
+
+HANDOFF_TOKEN_TYPE = "durvis-handoff+jwt"  # noqa: S105 - a media type, not a secret
+ACR_NATIONAL = "urn:durvis:acr:national-signin"
+
+
+@dataclass(frozen=True)
+class HandOff:
+    """A hand-off ready for the browser: POST `token` (form field `handoff_token`) to `url`."""
+
+    eservice: EService
+    url: str
+    token: str
+    jti: str
+
+
+def pairwise_subject(institution: Institution, party: Person | Company) -> str:
+    """The stable identifier of a person or company for one holder institution (OpenID Connect
+    Core §8.1, pairwise): the same for every e-service of the institution and every hand-off,
+    different for another institution, and no personal code in it. 43 base64url characters."""
+    kind = "company" if isinstance(party, Company) else "person"
+    digest = hmac.new(settings.SECRET_KEY.encode(),
+                      f"durvis-pairwise:{institution.code}:{kind}:{party.pk}".encode(),
+                      hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _role_claims(eservice: EService, me: Person, client: Person | Company) -> dict[str, Any]:
+    """`act_as`: in whose name the person acts: themself, a minor child, a company (with its
+    registration number); the child's personal code only with the `personal_code` claim."""
+    institution = eservice.institution
+    if isinstance(client, Company):
+        return {"kind": "company", "name": client.name,
+                "registration_number": client.registration_number,
+                "sub": pairwise_subject(institution, client)}
+    if client.pk == me.pk:
+        return {"kind": "self"}
+    role = {"kind": "child", "name": str(client), "sub": pairwise_subject(institution, client)}
+    if Claim.PERSONAL_CODE in eservice.claims:
+        role["personal_code"] = client.personal_code
+    return role
+
+
+@transaction.atomic
+def hand_off(actor: Actor, service: Service, *, client: Person | Company, language: str,
+             signed_in_at: float | None = None, method: str = "") -> HandOff:
+    """Hand the signed-in person over to the holder's e-service of a holder-hosted `service`
+    (A12 single sign-on, A10): a token signed with the platform's key (`core.signing_keys`,
+    ES256, published as JWKS) for the holder's registered e-service whose return addresses hold
+    the service's e-service address (`queries.eservice_for`), to be POSTed there by the browser.
+
+    Claims: `iss` (DURVIS_PUBLIC_URL), `aud` (the e-service's `client_id`), `sub` (pairwise per
+    holder institution, `pairwise_subject`), `iat`, `nbf`, `exp` (+DURVIS_HANDOFF_TOKEN_SECONDS,
+    120), `jti` (random, once: the e-service refuses a `jti` it saw), `auth_time` (the national
+    sign-in, Unix seconds; `signed_in_at`), `acr` (ACR_NATIONAL), `amr` (the sign-in's protocol
+    and method, `method`), `given_name`, `family_name`, `name`, `act_as` (`_role_claims`),
+    `service` (`{"code", "name"}`), `locale`; `personal_code` and `email` only when the
+    registration lists them (`models.Claim`). Audited as `catalog.eservice.handoff` with the
+    service, the client id, the role's kind and the `jti` (never a personal code).
+
+    Raises PermissionDenied (`identity.IdentityAction.CLIENT_WRITE`: the actor may not act in
+    `client`'s name, e.g. a joint representative, with the rule's explanation; or no person is
+    signed in); LookupError when the service is not holder-hosted or no active registration of
+    its holder has its address (the hand-off cannot be made)."""
+    me = actor.person
+    if me is None:
+        raise PermissionDenied("only a signed-in person is handed over")
+    require(actor, IdentityAction.CLIENT_WRITE, None, client=client)
+    eservice = eservice_for(service)
+    if eservice is None:
+        raise LookupError(f"service {service.code} has no registered e-service to hand over to")
+    now = int(time.time())
+    jti = uuid.uuid4().hex
+    claims: dict[str, Any] = {
+        "iss": str(settings.DURVIS_PUBLIC_URL).rstrip("/"), "aud": eservice.client_id,
+        "sub": pairwise_subject(eservice.institution, me), "iat": now, "nbf": now,
+        "exp": now + int(settings.DURVIS_HANDOFF_TOKEN_SECONDS), "jti": jti,
+        "acr": ACR_NATIONAL, "amr": [part for part in method.split(":") if part] or ["national"],
+        "given_name": me.given_name, "family_name": me.family_name, "name": str(me),
+        "act_as": _role_claims(eservice, me, client),
+        "service": {"code": service.code, "name": service.name}, "locale": language,
+    }
+    if signed_in_at is not None:
+        claims["auth_time"] = int(signed_in_at)
+    if Claim.PERSONAL_CODE in eservice.claims:
+        claims["personal_code"] = me.personal_code
+    if Claim.EMAIL in eservice.claims and me.email:
+        claims["email"] = me.email
+    record(actor, "catalog.eservice.handoff", eservice, subject=me,
+           details={"service": service.code, "client_id": eservice.client_id,
+                    "role": claims["act_as"]["kind"], "jti": jti,
+                    "claims": sorted(eservice.claims)})
+    return HandOff(eservice=eservice, url=service.eservice_url,
+                   token=signing_keys.sign(claims, typ=HANDOFF_TOKEN_TYPE), jti=jti)

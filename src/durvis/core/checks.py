@@ -13,13 +13,14 @@ from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
+from durvis.core import signing_keys
 from durvis.core.registry import Problem, registries
 
 
 def problems() -> list[Problem]:
     """What the check hooks of every registry report now, and the settings checked here."""
     return [*(problem for registry in registries() for problem in registry.problems()),
-            *_audit_key_problems()]
+            *_audit_key_problems(), *_signing_key_problems()]
 
 
 def _audit_key_problems() -> list[Problem]:
@@ -29,6 +30,11 @@ def _audit_key_problems() -> list[Problem]:
         return [Problem("settings", "DURVIS_AUDIT_KEYS", "Production needs audit keys of its own "
                         "(DURVIS_AUDIT_KEYS or DURVIS_AUDIT_KEYS_FILE), not the development key.")]
     return []
+
+
+def _signing_key_problems() -> list[Problem]:
+    return [Problem("settings", "DURVIS_SIGNING_KEY_FILES", message)
+            for message in signing_keys.problems()]
 
 
 @checks.register()

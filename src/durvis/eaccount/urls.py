@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from durvis.eaccount import views
+from durvis.eaccount import handoff, views
 
 app_name = "eaccount"
 urlpatterns = [
@@ -13,4 +13,5 @@ urlpatterns = [
     path("consultations/<int:pk>/feedback/", views.consultation_feedback,
          name="consultation-feedback"),
     path("role/", views.switch_role, name="switch-role"),
+    path("services/<int:code>/apply-at-holder/", handoff.start, name="handoff"),
 ]

@@ -23,6 +23,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
+from durvis.core.addresses import address_problem
+
 
 class RefusedAddress(OSError):
     """A webhook host that resolves to an address the platform does not call."""
@@ -35,20 +37,20 @@ def check_webhook_url(url: str) -> None:
     shown and logged with the address),
     `unresolvable` (the name does not resolve) or `internal` (it resolves to an address that is
     not public)."""
-    parts = urllib.parse.urlsplit(url)
-    allowed = {"https", "http"} if settings.DURVIS_WEBHOOK_ALLOW_INTERNAL else {"https"}
-    if parts.scheme not in allowed:
+    allowed = ("https", "http") if settings.DURVIS_WEBHOOK_ALLOW_INTERNAL else ("https",)
+    problem = address_problem(url, schemes=allowed)
+    if problem == "scheme":
         raise _url_error(gettext("A webhook address starts with https://."), "scheme")
-    if not parts.hostname:
+    if problem == "host":
         raise _url_error(gettext("The address has no host."), "host")
-    if parts.username is not None or parts.password is not None:
+    if problem == "credentials":
         raise _url_error(gettext("The address may not contain a user name or password: the "
                                  "signature proves a delivery is ours."), "credentials")
-    try:
-        port = parts.port or 443
-    except ValueError:  # a port that is not a number, or out of range
-        raise _url_error(gettext("The address's port is not a number from 1 to 65535."),
-                         "port") from None
+    if problem == "port":
+        raise _url_error(gettext("The address's port is not a number from 1 to 65535."), "port")
+    parts = urllib.parse.urlsplit(url)
+    assert parts.hostname is not None
+    port = parts.port or 443
     try:
         public_address(parts.hostname, port)
     except RefusedAddress:
