@@ -33,9 +33,8 @@ from durvis.catalog.models import ApplicationMode, Service
 from durvis.identity.sessions import actor_from_request
 from durvis.web.embedding import EMBED_PARAM, framed_by, mark_embedded
 
-# The journey's first page (the e-forms app, issue 13), reversed with the service code. Until it
-# exists, the entry leads to the service's page in a new tab.
-JOURNEY_URL_NAME = "eforms:apply"
+# The journey's first page (the e-forms start page), reversed with the service code.
+JOURNEY_URL_NAME = "eforms:start"
 
 
 def _origins(request: HttpRequest, code: int) -> list[str]:

@@ -8,6 +8,14 @@ e-account's "Applications in progress". Every page acts for the current role
 role is refused by `client_required` (`opened_as`). The templates extend `eforms/base.html`,
 whose parent is `eforms_base` (default `base.html`), so the pages can be framed in another
 portal with a lighter shell; no view builds an absolute address.
+
+Embedded in a portal (`web.embedding`; the entry is `/embed/services/<code>/apply/`): while the
+service is marked embedded in the session (or the address carries `?embed=1`) and the browser
+does not load the page as a whole tab, every page of the journey extends the frame's minimal
+shell (`web/embed_base.html`), may be framed by the web sites the holder registered (and no
+others: `framed_by`), and its links out of the journey (the e-account, the documents, the
+catalogue, the institution's site) open the whole window (`target="_top"`, template variable
+`embedded`).
 """
 
 from __future__ import annotations
@@ -32,10 +40,46 @@ from durvis.eforms import services
 from durvis.eforms.models import Application, ApplicationStatus
 from durvis.eforms.rules import ApplicationAction
 from durvis.identity.sessions import actor_from_request
+from durvis.web.embedding import PAGE_TEMPLATE, base_template, framed_by, is_embedded
 from durvis.web.roles import ClientRole
 from durvis.web.shell import client_required
 
 FILE = eforms.QuestionType.FILE
+
+
+def _service_code(kwargs: dict[str, Any]) -> int | None:
+    """The service code of a journey page's address: its `code`, or its application's."""
+    if "code" in kwargs:
+        return int(kwargs["code"])
+    if "reference" in kwargs:
+        return (Application.objects.filter(reference=kwargs["reference"])
+                .values_list("service__code", flat=True).first())
+    return None
+
+
+def _frame_origins(request: HttpRequest, **kwargs: Any) -> list[str]:
+    """Who may frame this page: the service holder's registered web sites while the person
+    applies from a frame (`web.embedding.is_embedded`); nobody otherwise."""
+    if not is_embedded(request):
+        return []
+    code = _service_code(kwargs)
+    service = catalog_queries.service_by_code(code) if code is not None else None
+    if service is None or not is_embedded(request, code):
+        return []
+    return catalog_queries.frame_origins(service)
+
+
+def _render(request: HttpRequest, template: str, context: dict[str, Any],
+            status: int = 200) -> HttpResponse:
+    """Render a journey page in the shell it is seen in: the site's, or the frame's when the
+    person applies from a portal (`eforms_base`, `embedded`)."""
+    service = context.get("service") or getattr(context.get("application"), "service", None)
+    code = service.code if service is not None else None
+    embedded = code is not None and is_embedded(request, code)
+    return render(request, template, {
+        **context, "embedded": embedded,
+        "eforms_base": base_template(request, code) if embedded else PAGE_TEMPLATE,
+    }, status=status)
 
 
 def _role(request: HttpRequest) -> ClientRole:
@@ -56,7 +100,7 @@ def _closed(request: HttpRequest, application: Application) -> HttpResponse:
     draft whose time ran out) is said plainly."""
     if application.status == ApplicationStatus.SUBMITTED:
         return redirect("eforms:done", reference=application.reference)
-    return render(request, "eforms/closed.html", {"application": application}, status=410)
+    return _render(request, "eforms/closed.html", {"application": application}, status=410)
 
 
 def _is_open(application: Application) -> bool:
@@ -65,6 +109,7 @@ def _is_open(application: Application) -> bool:
             and application.expires_at > timezone.now())
 
 
+@framed_by(_frame_origins)
 @client_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def start(request: HttpRequest, code: int) -> HttpResponse:
@@ -82,7 +127,7 @@ def start(request: HttpRequest, code: int) -> HttpResponse:
         application = services.start_application(actor, role, service)
         return redirect("eforms:page", reference=application.reference,
                         page=application.current_page)
-    return render(request, "eforms/start.html", {
+    return _render(request, "eforms/start.html", {
         "service": service, "decision": decision, "drafts": drafts,
         "refusal": decision.explanation or _(
             "You cannot apply for this service in the role you act in now."),
@@ -98,7 +143,7 @@ def _render_page(request: HttpRequest, application: Application, form: eforms.Co
     previous = path[path.index(page) - 1] if page in path and path.index(page) > 0 else None
     back = (reverse("eforms:page", kwargs={"reference": application.reference, "page": previous})
             if previous else reverse("eforms:start", kwargs={"code": application.service.code}))
-    return render(request, "eforms/page.html", {
+    return _render(request, "eforms/page.html", {
         "application": application, "service": application.service, "page": form.page(page),
         "fields": eforms.fields(form, questions, answers, errors, extra), "errors": errors,
         "error_links": [("f-" + key.replace(".", "-"), error.message)
@@ -109,6 +154,7 @@ def _render_page(request: HttpRequest, application: Application, form: eforms.Co
     }, status=status)
 
 
+@framed_by(_frame_origins)
 @client_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def page(request: HttpRequest, reference: Any, page: str) -> HttpResponse:
@@ -175,7 +221,7 @@ def page(request: HttpRequest, reference: Any, page: str) -> HttpResponse:
     except services.ApplicationClosed as closed:
         return _closed(request, closed.application)
     except PermissionDenied as refused:
-        return render(request, "eforms/refused.html", {
+        return _render(request, "eforms/refused.html", {
             "application": application, "reason": explanation_of(refused, _(
                 "You cannot fill in this application in the role you act in now."))},
             status=403)
@@ -230,6 +276,7 @@ def _check_context(application: Application, form: eforms.CompiledForm) -> dict[
     }
 
 
+@framed_by(_frame_origins)
 @client_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def check(request: HttpRequest, reference: Any) -> HttpResponse:
@@ -249,7 +296,7 @@ def check(request: HttpRequest, reference: Any) -> HttpResponse:
         return redirect("eforms:page", reference=application.reference, page=reachable[-1])
     context = _check_context(application, form)
     if request.method != "POST":
-        return render(request, "eforms/check.html", context)
+        return _render(request, "eforms/check.html", context)
     channel = request.POST.get("result_channel", "")
     point = request.POST.get("service_point", "")
     try:
@@ -259,7 +306,7 @@ def check(request: HttpRequest, reference: Any) -> HttpResponse:
     except services.ApplicationClosed as closed:
         return _closed(request, closed.application)
     except PermissionDenied as refused:
-        return render(request, "eforms/refused.html", {
+        return _render(request, "eforms/refused.html", {
             "application": application, "reason": explanation_of(refused, _(
                 "You cannot submit this application in the role you act in now."))},
             status=403)
@@ -277,12 +324,13 @@ def check(request: HttpRequest, reference: Any) -> HttpResponse:
                 links.append((f"{target}?check=1", texts[0]))
             else:
                 links.append((f"#{anchor}", texts[0]))
-        return render(request, "eforms/check.html", {
+        return _render(request, "eforms/check.html", {
             **context, "errors": errors, "error_links": links, "chosen_channel": channel,
             "chosen_point": point}, status=422)
     return redirect("eforms:done", reference=submitted.reference)
 
 
+@framed_by(_frame_origins)
 @client_required
 @require_http_methods(["GET", "HEAD"])
 def ended(request: HttpRequest, reference: Any) -> HttpResponse:
@@ -294,11 +342,12 @@ def ended(request: HttpRequest, reference: Any) -> HttpResponse:
     path = eforms.walk(form, application.answers)
     if path.ending is None:
         return redirect("eforms:check", reference=application.reference)
-    return render(request, "eforms/ended.html", {
+    return _render(request, "eforms/ended.html", {
         "application": application, "service": application.service,
         "reason": eforms.text(path.ending), "page": path.ended_on})
 
 
+@framed_by(_frame_origins)
 @client_required
 @require_http_methods(["GET", "HEAD"])
 def done(request: HttpRequest, reference: Any) -> HttpResponse:
@@ -310,11 +359,12 @@ def done(request: HttpRequest, reference: Any) -> HttpResponse:
     copies = [d for d in document_queries.documents_of_case(
         actor_from_request(request), application.case, _role(request).client)
         if d.file_name.startswith("application-")]
-    return render(request, "eforms/done.html", {
+    return _render(request, "eforms/done.html", {
         "application": application, "service": application.service,
         "case": application.case, "copy": copies[0] if copies else None})
 
 
+@framed_by(_frame_origins)
 @client_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def discard(request: HttpRequest, reference: Any) -> HttpResponse:
@@ -323,14 +373,14 @@ def discard(request: HttpRequest, reference: Any) -> HttpResponse:
     if not _is_open(application):
         return _closed(request, application)
     if request.method != "POST":
-        return render(request, "eforms/discard.html", {
+        return _render(request, "eforms/discard.html", {
             "application": application, "service": application.service,
             "eaccount_section": "applications"})
     try:
         services.discard_application(actor_from_request(request), _role(request).client,
                                      application)
     except PermissionDenied as refused:
-        return render(request, "eforms/refused.html", {
+        return _render(request, "eforms/refused.html", {
             "application": application, "reason": explanation_of(refused, _(
                 "You cannot discard this application in the role you act in now."))},
             status=403)
@@ -346,5 +396,5 @@ def applications(request: HttpRequest) -> HttpResponse:
     """"Applications in progress" of the current role: service, last saved, expires on,
     resume, discard."""
     listed = eforms.applications_in_progress(actor_from_request(request), _role(request).client)
-    return render(request, "eforms/applications.html", {
+    return _render(request, "eforms/applications.html", {
         "eaccount_section": "applications", "applications": list(listed[:100])})

@@ -63,8 +63,12 @@ def mark_embedded(request: HttpRequest, code: int) -> None:
 
 
 def is_embedded(request: HttpRequest, code: int | None = None) -> bool:
-    """Whether this page of the journey is shown in a frame: `?embed=1` on its address, or the
+    """Whether this page of the journey is shown in a frame: not when the browser says it loads
+    a whole tab (`Sec-Fetch-Dest: document`, Fetch Metadata), so a mark left in the session
+    never strips the site's header from a tab; otherwise `?embed=1` on its address, or the
     service (any, when `code` is None) marked by `mark_embedded`."""
+    if request.headers.get("Sec-Fetch-Dest") == "document":
+        return False
     if request.GET.get(EMBED_PARAM) == "1":
         return True
     codes = request.session.get(EMBED_SESSION_KEY, []) if hasattr(request, "session") else []
