@@ -1,11 +1,13 @@
 """`make bench`: run every benchmark module and print their figures (`BENCH <name>=<number>`).
 
 Each module runs in its own process: each sets Django up on its own throwaway database, which
-a process can do only once. Add a module by adding its name to BENCHMARKS.
+a process can do only once. Add a module by adding its name to BENCHMARKS. `BENCH_ONLY`
+(comma-separated module names, e.g. `BENCH_ONLY=eforms`) runs only those.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -32,8 +34,14 @@ def run(name: str) -> int:
 
 
 def main() -> int:
+    only = [n for n in os.environ.get("BENCH_ONLY", "").split(",") if n]
+    unknown = sorted(set(only) - set(BENCHMARKS))
+    if unknown:
+        print(f"bench: no such benchmark: {', '.join(unknown)} (known: {', '.join(BENCHMARKS)})",
+              file=sys.stderr)
+        return 2
     failed = []
-    for name in BENCHMARKS:
+    for name in only or BENCHMARKS:
         started = time.perf_counter()
         code = run(name)
         print(f"bench: {name} {'ok' if code == 0 else f'FAILED ({code})'} in "
