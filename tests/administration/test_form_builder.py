@@ -5,6 +5,8 @@ refused at the field and saves nothing."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from durvis.audit.models import AuditEvent
@@ -213,3 +215,31 @@ def test_preview_of_a_group_adds_items_and_checks_each(web, draft):
         "members-1-member_code": "161175-19998"})
     assert response.status_code == 422
     assert 'href="#f-members-1-member_code"' in response.content.decode()
+
+
+@pytest.mark.parametrize(("prefix", "question", "yes", "family"), [
+    ("", "Jautājums", "Jā", "Ģimene"), ("/en", "Question", "Yes", "Family")])
+def test_the_preview_ends_with_the_answers_as_the_citizen_reads_them(web, draft, prefix,
+                                                                     question, yes, family):
+    """The end of the preview is the citizen's "Check your answers", by page: a yes/no answer in
+    the page's language (not the radio's value "yes"), a group's items with their questions'
+    labels, an amount with €."""
+    base = f"{prefix}/administration/forms/1011"
+    web.get(f"{base}/preview/")
+    web.post(f"{base}/preview/applicant/", {"name": "Anna", "resident": "yes",
+                                            "has_children": "yes", "children_count": "1",
+                                            "email": "a@example.lv"})
+    web.post(f"{base}/preview/family/", {
+        "members-count": "1", "members-0-member_name": "Jānis",
+        "members-0-member_code": "161175-19997"})
+    response = web.post(f"{base}/preview/payment/", {"iban": "LV80BANK0000435195001",
+                                                     "amount": "12.5"})
+    assert response["Location"].endswith("/preview/end/")
+    page = web.get(f"{base}/preview/end/").content.decode()
+    rows = dict(re.findall(r'__key">([^<]*)</dt>\s*<dd class="govuk-summary-list__value[^"]*">'
+                           r"([^<]*)</dd>", page))
+    assert rows[f"{question} resident"] == rows[f"{question} has_children"] == yes
+    assert rows[f"{question} members"] == (
+        f"1. {question} member_name: Jānis; {question} member_code: 16117519997")
+    assert rows[f"{question} amount"] == "12.50 €"
+    assert f">{family}</h2>" in page

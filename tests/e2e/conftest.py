@@ -81,3 +81,29 @@ def sign_in_client(live_server: Any) -> Any:
                                    "value": session.session_key, "url": live_server.url}])
 
     return sign_in
+
+
+@pytest.fixture
+def builder_login(live_server: Any, institutions: Any, catalogue: Any) -> Any:
+    """A form builder of VSAA (the holder of service 1011), "forms.vsaa", with a TOTP device;
+    returns `sign_in(page, prefix="", target=...)` that types both sign-in steps and returns
+    the staff member."""
+    from django_otp.util import random_hex
+
+    from durvis.identity import services as identity
+
+    member = identity.record_staff(username="forms.vsaa", password="pw-forms.vsaa-long-enough",
+                                   institution=institutions["VSAA"], roles=["form_builder"],
+                                   given_name="Līga", family_name="Kalniņa")
+    device = identity.record_totp_device(member, random_hex(identity.TOTP_KEY_BYTES))
+
+    def sign_in(page: Any, prefix: str = "", target: str = "/administration/forms/") -> Any:
+        page.goto(f"{live_server.url}{prefix}/staff/login/?next={prefix}{target}")
+        page.locator("#id_username").fill("forms.vsaa")
+        page.locator("#id_password").fill("pw-forms.vsaa-long-enough")
+        page.locator("main form button[type=submit]").click()
+        page.locator("#id_otp_token").fill(identity.current_totp_code(device))
+        page.locator("main form button[type=submit]").click()
+        return member
+
+    return sign_in

@@ -8,50 +8,11 @@ from __future__ import annotations
 import pytest
 
 from .axe import assert_accessible
+from .builder import add_question, build_family_form, preview_family_form, publish, start_draft
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 LANGUAGES = {"lv": "", "en": "/en"}
-
-
-@pytest.fixture
-def builder_login(live_server, institutions, catalogue):
-    from django_otp.util import random_hex
-
-    from durvis.identity import services as identity
-
-    member = identity.record_staff(username="forms.vsaa", password="pw-forms.vsaa-long-enough",
-                                   institution=institutions["VSAA"], roles=["form_builder"],
-                                   given_name="Līga", family_name="Kalniņa")
-    device = identity.record_totp_device(member, random_hex(identity.TOTP_KEY_BYTES))
-
-    def sign_in(page, prefix="", target="/administration/forms/"):
-        page.goto(f"{live_server.url}{prefix}/staff/login/?next={prefix}{target}")
-        page.locator("#id_username").fill("forms.vsaa")
-        page.locator("#id_password").fill("pw-forms.vsaa-long-enough")
-        page.locator("main form button[type=submit]").click()
-        page.locator("#id_otp_token").fill(identity.current_totp_code(device))
-        page.locator("main form button[type=submit]").click()
-        return member
-
-    return sign_in
-
-
-def _add_question(page, kind, fields, checks=(), selects=None, keyboard=False):
-    radio = page.locator(f"input[name=type][value={kind}]")
-    if keyboard:
-        radio.focus()
-        page.keyboard.press("Space")
-        page.keyboard.press("Enter")
-    else:
-        radio.check()
-        page.locator("main form button[type=submit]").click()
-    for name, value in fields.items():
-        page.locator(f"#id_{name}").fill(value)
-    for name in checks:
-        page.locator(f"#id_{name}").check()
-    for name, value in (selects or {}).items():
-        page.locator(f"#id_{name}").select_option(value)
 
 
 def test_a_builder_builds_previews_and_publishes_a_two_page_form(live_server, builder_login,
@@ -62,62 +23,24 @@ def test_a_builder_builds_previews_and_publishes_a_two_page_form(live_server, bu
 
     builder_login(page)
     base = f"{live_server.url}/administration/forms/1011"
-    page.locator("a[href='/administration/forms/1011/']").click()
-    page.locator("form[action$='/1011/draft/'] button").click()
-    expect(page.get_by_role("status")).to_be_visible()
-
-    # Page 1: a yes/no question, its type chosen with the keyboard alone.
-    page.locator("a[href$='/pages/page_1/questions/new/']").click()
-    _add_question(page, "yes_no", {"key": "has_children", "label_lv": "Vai jums ir bērni?",
-                                   "label_en": "Do you have children?"}, checks=["required"],
-                  keyboard=True)
-    page.locator("main form button[type=submit]").click()
-    expect(page).to_have_url(f"{base}/")
-
-    # Page 2 with a repeating group shown only when the answer is yes.
-    page.locator("a[href$='/pages/new/']").click()
-    page.locator("#id_key").fill("family")
-    page.locator("#id_title_lv").fill("Ģimene")
-    page.locator("#id_title_en").fill("Family")
-    page.locator("main form button[type=submit]").click()
-    page.locator("a[href$='/pages/family/questions/new/']").click()
-    _add_question(page, "repeating_group", {
-        "key": "members", "label_lv": "Ģimenes locekļi", "label_en": "Family members",
-        "min": "1", "max": "3", "item_label_lv": "Ģimenes loceklis",
-        "item_label_en": "Family member", "condition_value": "yes"},
-        checks=["required"], selects={"condition_question": "has_children"})
-    page.locator("main form button[type=submit]").click()
-    page.locator("a[href$='/questions/members/']").click()
-    page.locator("a[href*='questions/new/?group=members']").click()
-    _add_question(page, "short_text", {"key": "member_name", "label_lv": "Vārds",
-                                       "label_en": "Name"}, checks=["required"])
-    page.locator("main form button[type=submit]").click()
+    start_draft(page, 1011)
+    # Page 1: a yes/no question; page 2: a repeating group shown only when the answer is yes.
+    build_family_form(page, base)
 
     # A duplicate key is refused at the field, and nothing is saved.
     page.locator("a[href$='/pages/family/questions/new/']").click()
-    _add_question(page, "short_text", {"key": "has_children", "label_lv": "Divreiz",
-                                       "label_en": "Twice"})
+    add_question(page, "short_text", {"key": "has_children", "label_lv": "Divreiz",
+                                      "label_en": "Twice"})
     page.locator("main form button[type=submit]").click()
     expect(page.locator("#id_key_error")).to_be_visible()
     expect(page.locator(".govuk-error-summary")).to_be_visible()
     page.locator("a[href='/administration/forms/1011/']").last.click()
 
     # The preview: the group shows after "yes", its item is checked, the end is reached.
-    page.locator("a[href$='/1011/preview/']").click()
-    page.locator("#f-has_children").check()
-    page.locator("main form button.govuk-button:not([name])").click()
-    expect(page.locator("h1")).to_have_text("Ģimene")
-    page.locator("main form button.govuk-button:not([name])").click()
-    expect(page.locator("#f-members-error")).to_be_visible()
-    page.locator("#f-members-0-member_name").fill("Jānis Bērziņš")
-    page.locator("main form button.govuk-button:not([name])").click()
-    expect(page.locator("main")).to_contain_text("Jānis Bērziņš")
+    preview_family_form(page, {"member_name": "Jānis Bērziņš"})
 
     # Publish: the difference first, then the confirmation.
-    page.goto(f"{base}/publish/")
-    expect(page.locator("table")).to_contain_text("members")
-    page.locator("main form button[type=submit]").click()
-    expect(page.get_by_role("status")).to_contain_text("1")
+    publish(page, base)
     version = FormVersion.objects.get()
     assert version.status == "published"
     family = version.definition["pages"][1]["questions"][0]

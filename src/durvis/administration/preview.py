@@ -20,7 +20,6 @@ def _key(draft: Any) -> str:
     return f"durvis.eforms.preview.{draft.pk}.{draft.checksum[:16]}"
 
 
-_shown = eforms.shown_value
 fields = eforms.fields
 
 
@@ -66,15 +65,15 @@ def preview(request: HttpRequest, code: int, page: str | None = None) -> HttpRes
 
 @_view
 def preview_end(request: HttpRequest, code: int) -> HttpResponse:
-    """Where the preview ends: the check-your-answers summary, or "not eligible" and why."""
+    """Where the preview ends: the check-your-answers summary as the citizen's journey shows it
+    (`eforms.summary`: by page, each answer as people read it, in the page's language), or
+    "not eligible" and why."""
     _actor, service, draft = _draft(request, code)
     form = eforms.compiled(draft)
     answers = request.session.get(_key(draft), {})
     path = eforms.walk(form, answers)
-    summary = [{"label": q.label, "value": _shown(q, answers.get(q.key)), "page": q.page}
-               for q in eforms.visible_questions(form, answers) if q.key in answers]
     return render(request, "administration/eforms/preview_end.html", {
-        "service": service, "draft": draft, "summary": summary,
+        "service": service, "draft": draft, "pages": eforms.summary(form, answers),
         "reason": eforms.text(path.ending) if path.ending else "",
         "errors": eforms.validate_answers(form, answers) if not path.ending else {},
     })
