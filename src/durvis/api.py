@@ -13,7 +13,7 @@ from durvis.core.api import ApiError
 from durvis.documents.api import router as documents_router
 from durvis.eforms.api import router as eforms_router
 from durvis.integrations.api import router as integrations_router
-from durvis.integrations.http import normalise_text, refuse_forbidden_text
+from durvis.integrations.http import StrictJsonParser, normalise_text, refuse_forbidden_text
 from durvis.integrations.services import IdempotencyConflict
 from durvis.messaging.api import router as messaging_router
 from durvis.register.api import router as register_router
@@ -55,6 +55,7 @@ api = DurvisApi(
         "the framework's own validation messages are English)."
     ),
     urls_namespace="api-v1",
+    parser=StrictJsonParser(),
 )
 
 

@@ -79,3 +79,19 @@ def test_embedding_sites_are_added_and_removed(admin):
 def test_staff_who_are_not_administrators_are_refused(client, staff, staff_login):
     staff_login(client, staff["agent"])
     assert client.get(PAGE).status_code == 403
+
+
+@pytest.mark.parametrize("origin", [
+    "https://*", "https://*.lv", "https://*.example.lv", "https://a.lv;script-src *",
+    "https://a.lv 'unsafe-inline'", "https://a_b.lv", "https://a..lv", "https://-a.lv"])
+def test_an_embedding_site_that_is_not_one_host_is_refused(admin, origin):
+    """A wildcard would let any site frame the forms, a `;` or a space would add a rule of its
+    own to the page's Content-Security-Policy (found by a tester): only one host is a site."""
+    refused = admin.post(f"{PAGE}embedding/", {"embed-origin": origin})
+    assert refused.status_code == 422
+    assert not EmbedOrigin.objects.exists()
+
+
+def test_an_internationalised_site_is_kept_as_browsers_send_it(admin):
+    admin.post(f"{PAGE}embedding/", {"embed-origin": "https://rīga.lv"})
+    assert list(EmbedOrigin.objects.values_list("origin", flat=True)) == ["https://xn--rga-uta.lv"]

@@ -50,6 +50,10 @@ def form_data(service, **changes):
     ("https://user:pw@e.example.lv/", "credentials"),
     ("https://e.example.lv:99999/", "port"),
     ("https://e.example.lv/#start", "fragment"),
+    ("https://*.example.lv/", "host_name"),
+    ("https://e.example.lv;x/", "host_name"),
+    ("https://[::1]:8443/", None),
+    ("https://rīga.lv/", None),
 ])
 def test_address_problems(url, problem):
     assert address_problem(url) == problem

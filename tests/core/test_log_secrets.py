@@ -63,3 +63,14 @@ def test_a_log_line_carries_its_time_in_iso_8601_with_its_offset(logged):
     at = datetime.datetime.fromisoformat(line["time"])
     assert at.utcoffset() == datetime.timedelta(0)
     assert before - datetime.timedelta(seconds=1) <= at <= before + datetime.timedelta(seconds=5)
+
+
+def test_a_one_time_links_secret_is_not_logged(client, db, logged):
+    """The prefilled application's link (A10, issue 13) carries its secret in the address: the
+    request log and the development server's access line keep the address, not the secret."""
+    secret = "q8Zr3kPw0xYbT1mN4vC7sD2fG5hJ9lK6"
+    client.get(f"/en/applications/prefill/{secret}/")
+    logging.getLogger("django.server").info('"GET /applications/prefill/%s/ HTTP/1.1" 302 0',
+                                            secret)
+    lines = logged.getvalue()
+    assert "/applications/prefill/[redacted]/" in lines and secret not in lines

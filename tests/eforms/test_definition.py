@@ -44,6 +44,15 @@ def test_duplicate_keys():
     assert ("payment", "key", "duplicate") in codes(definition)
 
 
+@pytest.mark.parametrize("key", ["check", "submitted", "discard", "new", "end"])
+def test_a_page_key_naming_a_step_of_the_journey_is_refused(key):
+    """A page keyed `check` would be `…/<reference>/check/`, the check-your-answers page:
+    the citizen could never reach it (found by a tester: a redirect loop)."""
+    definition = family_benefit()
+    definition["pages"][1]["key"] = key
+    assert (key, "key", "reserved") in codes(definition)
+
+
 def test_a_choice_needs_options():
     assert codes(one_question(q("x", "single_choice", options=[]))) == [
         ("x", "options", "no_options")]

@@ -272,3 +272,16 @@ def test_company_role_for_residents_service_is_refused(sign_in, form, family):
     response = browser.post(reverse("eforms:start", args=[1011]), {})
     assert response.status_code == 403
     assert not Application.objects.exists()
+
+
+def test_with_a_draft_of_ones_own_the_start_page_offers_to_continue_it(sign_in, form, family):
+    """One application of a service in progress at a time: the start page does not offer "Start a
+    new application" that would only resume it (found by a tester), but continuing it, or
+    discarding it first."""
+    browser = sign_in(family["parent"])
+    app, location = _start(browser, form)
+    html = browser.get(reverse("eforms:start", args=[1011])).content.decode()
+    assert f'href="{location}"' in html and "Turpināt pieteikumu" in html
+    assert reverse("eforms:discard", args=[app.reference]) in html
+    start = reverse("eforms:start", args=[1011])
+    assert "Sākt jaunu pieteikumu" not in html and f'action="{start}"' not in html

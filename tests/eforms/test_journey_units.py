@@ -225,6 +225,10 @@ def test_the_pdf_copy_has_service_case_answers_and_labels(family, service, langu
     assert "LV80BANK0000435195001" in text and "14038612043" in text
     assert ("Jautājums iban" if language == "lv" else "Question iban") in text
     assert ("Iesniegts" if language == "lv" else "Submitted") in text
+    # Who applied, how the result is received, what they declared.
+    assert "140386-12043" in text or "14038612043" in text
+    assert ("Pieteicējs" if language == "lv" else "Applicant") in text
+    assert ("Apliecinājums" if language == "lv" else "Declaration") in text
     assert Document.objects.filter(case=done.case, file_name__startswith="application-"
                                    ).count() == 1
 

@@ -134,3 +134,12 @@ def test_a_file_cannot_be_prefilled(prefiller):
     item, = ask(prefiller, 422, answers={"certificate": {"document_id": 1, "name": "x.pdf"}}
                 )["detail"]
     assert item["loc"] == ["body", "answers", "certificate"] and item["type"] == "file"
+
+
+def test_thousands_of_unknown_answers_get_a_short_refusal(prefiller):
+    answers = {f"extra_{n}": "x" for n in range(5000)}
+    response = ask(prefiller, 422, answers=answers)
+    unknown = [item for item in response["detail"] if item["type"] == "unknown"]
+    assert len(unknown) == 50 and unknown[0]["loc"] == ["body", "answers", "extra_0"]
+    assert not PrefillTicket.objects.exists()
+

@@ -49,6 +49,10 @@ INVALID = [
     (q("x", "money"), "12,50", "money"),
     (q("x", "money", min="0.01", max="1000.00"), "1000.01", "maximum"),
     (q("x", "money", min="0.01"), "0.00", "minimum"),
+    # Not an amount, with limits to compare it with (was a 500: Decimal's NaN cannot be ordered).
+    (q("x", "money", min="0.01", max="1000.00"), "NaN", "money"),
+    (q("x", "money", min="0.01", max="1000.00"), "sNaN", "money"),
+    (q("x", "money", max="1000.00"), "Infinity", "money"),
     (q("x", "date"), "2026-02-30", "date"),
     (q("x", "date"), "27.03.2026", "date"),
     (q("x", "date", max="today"), "2999-01-01", "maximum"),
@@ -124,6 +128,11 @@ def test_money_is_exact():
     ("personal_code", "161175-19997", "16117519997"), ("iban", "lv80 bank 0000 4351 9500 1",
                                                         "LV80BANK0000435195001"),
     ("yes_no", "no", False), ("short_text", "  Anna  ", "Anna"),
+    ("money", "-0", "0.00"), ("number", "-0", 0),
+    # Only ASCII digits are read: an exponent, NaN or another script's digits stay as typed
+    # (and are refused for the type).
+    ("money", "1e3", "1e3"), ("money", "\uff11\uff12", "\uff11\uff12"), ("money", "NaN", "NaN"),
+    ("number", "1e3", "1e3"), ("number", "\u0661\u0662", "\u0661\u0662"), ("number", "nan", "nan"),
 ])
 def test_what_people_type_becomes_the_stored_answer(kind, typed, stored):
     form = compile_form(one_question(q("x", kind)))
@@ -135,3 +144,11 @@ def test_a_page_parses_groups_and_several_choices():
         q("n", "short_text"), q("c", "multiple_choice", options=OPTIONS)])))
     data = {"g-count": "3", "g-0-n": "Anna", "g-0-c": ["a", "b"], "g-1-n": "", "g-2-n": "Ēriks"}
     assert parse_page(form, "p1", data) == {"g": [{"n": "Anna", "c": ["a", "b"]}, {"n": "Ēriks"}]}
+
+
+@pytest.mark.parametrize("typed", ["NaN", "nan", "sNaN", "Infinity", "1e3", "\uff11\uff12"])
+def test_an_amount_not_written_in_digits_is_refused_on_the_page(typed):
+    form = compile_form(one_question(q("x", "money", min="0.01", max="1000.00")))
+    errors = _errors(q("x", "money", min="0.01", max="1000.00"),
+                     parse_page(form, "p1", {"x": typed})["x"])
+    assert next(iter(errors.values())).code == "money"

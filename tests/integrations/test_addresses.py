@@ -101,7 +101,9 @@ def test_the_administration_form_explains_a_refused_address(client, staff, catal
         "ftp://x": "starts with https://",  # not a URL either: the scheme is what to fix first
         "gopher://[::1]/": "starts with https://",
         "https://169.254.169.254/": "internal network",
-        "https://exa mple.lv/hook": "cannot be found",
+        "https://exa mple.lv/hook": "not a valid name",
+        "https://no-such-host.invalid/hook": "cannot be found",
+        "https://*.example.lv/hook": "not a valid name",
         "https://93.184.215.14:99999/hook": "port is not a number",
         "https://93.184.215.14:http/hook": "port is not a number",
         "https://93.184.215.14/ho ok": "Enter a valid URL",

@@ -342,3 +342,14 @@ def test_a_consultation_cannot_name_another_clients_case(centre, person, institu
     assert refused["detail"][0]["loc"][-1] == "case_number"
     own = post(centre, "/cases", new_case(), 201).json()
     post(centre, "/consultations", {**consultation, "case_number": own["number"]}, 201)
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_a_body_with_a_non_json_number_is_a_400_and_writes_nothing(centre, constant):
+    """Python reads `NaN` and `Infinity` as JSON; RFC 8259 does not, and PostgreSQL's jsonb
+    refuses them: every operation's body is refused like any body that is not JSON."""
+    body = json.dumps(new_case()).replace('"applied_at"', f'"extra": {constant}, "applied_at"')
+    response = centre.post("/api/v1/cases", body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert [(e["loc"], e["type"]) for e in response.json()["detail"]] == [(["body"], "bad_request")]
+    assert not ServiceCase.objects.exists()

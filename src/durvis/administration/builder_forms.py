@@ -251,6 +251,8 @@ def _limit(kind: str, raw: str) -> Any:
         number = Decimal(raw.replace(",", "."))
     except InvalidOperation:
         return raw  # the services refuse it at the field, with the type's own words
+    if not number.is_finite():
+        return raw
     return int(number) if number == number.to_integral_value() else float(number)
 
 

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import secrets
 import time
+import urllib.parse
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -238,8 +239,11 @@ def _checked_origin(origin: str) -> str:
     ValidationError keyed `origin`."""
     origin = origin.strip().rstrip("/").lower()
     problem = browser_address_problem(origin)
-    if problem is None and origin_of(origin) != origin:
-        problem = "path"
+    if problem is None:
+        parts = urllib.parse.urlsplit(origin)
+        if parts.path or parts.query or origin.endswith("?"):
+            problem = "path"
+        origin = origin_of(origin)  # an internationalised host as browsers send it (IDNA)
     if problem is not None:
         raise ValidationError({"origin": ValidationError(
             _("Give the web site as https://portal.example.lv, without a path."), code=problem)})

@@ -10,6 +10,9 @@ on pages and logged with the address.
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
+import re
 import urllib.parse
 from collections.abc import Collection
 
@@ -22,7 +25,10 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 def address_problem(url: str, *, schemes: Collection[str] = ("https",)) -> str | None:
     """What is wrong with `url`, or None: `scheme` (not one of `schemes`), `host` (no host),
-    `credentials` (a user name or password in it), `port` (not a number from 1 to 65535),
+    `credentials` (a user name or password in it), `host_name` for a host that is neither a DNS
+    name (RFC 1123 labels; an internationalised name by IDNA) nor an IP address: no wildcard,
+    space, `;` or other character that would change the meaning of a header it is put in
+    (CSP `frame-ancestors`), `port` (not a number from 1 to 65535),
     `fragment` (a `#…` part, which a browser never sends). Pure: no DNS."""
     try:
         parts = urllib.parse.urlsplit(url)
@@ -32,6 +38,8 @@ def address_problem(url: str, *, schemes: Collection[str] = ("https",)) -> str |
         return "scheme"
     if not parts.hostname:
         return "host"
+    if not _is_host(parts.hostname):
+        return "host_name"
     if parts.username is not None or parts.password is not None:
         return "credentials"
     try:
@@ -41,6 +49,25 @@ def address_problem(url: str, *, schemes: Collection[str] = ("https",)) -> str |
     if parts.fragment or url.endswith("#"):
         return "fragment"
     return None
+
+
+DNS_NAME = re.compile(
+    r"(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*",
+    re.ASCII)
+
+
+def _is_host(hostname: str) -> bool:
+    """Whether `hostname` (lower-cased by `urlsplit`) is an IP address or a DNS name."""
+    try:
+        ipaddress.ip_address(hostname)
+        return True
+    except ValueError:
+        pass
+    try:
+        ascii_name = hostname.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return DNS_NAME.fullmatch(ascii_name) is not None
 
 
 def browser_address_problem(url: str) -> str | None:
@@ -66,6 +93,8 @@ def _message(problem: str) -> str:
     return {
         "scheme": gettext("The address starts with https://."),
         "host": gettext("The address has no host."),
+        "host_name": gettext("The address's host is not a valid name: letters, digits, hyphens "
+                             "and dots, without * or spaces."),
         "credentials": gettext("The address may not contain a user name or password."),
         "port": gettext("The address's port is not a number from 1 to 65535."),
         "fragment": gettext("The address may not contain a # part."),
@@ -77,6 +106,9 @@ def origin_of(url: str) -> str:
     browser sends as `Origin` and what CSP `frame-ancestors` compares."""
     parts = urllib.parse.urlsplit(url)
     host = parts.hostname or ""
+    if not host.isascii():
+        with contextlib.suppress(UnicodeError):
+            host = host.encode("idna").decode("ascii")  # as a browser sends it
     if ":" in host:
         host = f"[{host}]"
     default = {"https": 443, "http": 80}.get(parts.scheme)

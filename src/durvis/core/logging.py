@@ -12,11 +12,14 @@ from durvis.core.identifiers import mask_personal_code
 PERSONAL_CODE_PATTERN = re.compile(r"(?<!\d)([0-3]\d{5})(?:-|%2[dD])?(\d{5})(?!\d)")
 # Credentials: an HTTP authorization scheme's parameter (`Bearer …`, `Basic …`), our API tokens
 # (`dv_<prefix>_<secret>`) wherever they appear, and what django-ninja logs of a header it
-# does not understand (`Unexpected auth - '…'`).
+# does not understand (`Unexpected auth - '…'`), and the secrets of one-time links.
 SECRET_PATTERNS = (
     (re.compile(r"(?i)\b(bearer|basic|digest|token)(\s+|%20|\+)[^\s'\"&,;]+"), r"\1\2[redacted]"),
     (re.compile(r"\bdv_([0-9a-f]{10})_[\w-]+"), r"dv_\1_[redacted]"),
     (re.compile(r"(Unexpected auth - ')[^']*(')"), r"\1[redacted]\2"),
+    # A one-time link's secret in an address (the prefilled application a holder's system
+    # opened, A10: `/applications/prefill/<token>/`; only its SHA-256 is stored).
+    (re.compile(r"(/applications/prefill/)[^/\s?'\"]+"), r"\1[redacted]"),
 )
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -86,6 +87,10 @@ COMPARABLE = frozenset({QuestionType.YES_NO, QuestionType.SINGLE_CHOICE,
 DEFAULT_MAX_LENGTH = {QuestionType.SHORT_TEXT: 200, QuestionType.LONG_TEXT: 5000,
                       QuestionType.ADDRESS: 500}
 MAX_GROUP_ITEMS = 50
+# Page keys the addresses of the journey and of the builder use for their own steps
+# (`…/<reference>/check/`, `…/submitted/`, `…/discard/`; the builder's `pages/new/`, the
+# preview's `end/`): a page with such a key could never be reached.
+RESERVED_PAGE_KEYS = frozenset({"check", "submitted", "discard", "new", "end"})
 MONEY_PATTERN = r"^-?(0|[1-9][0-9]{0,11})\.[0-9]{2}$"
 MONEY_LIMIT = re.compile(r"^-?(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$")
 
@@ -125,6 +130,7 @@ def problems(definition: Any) -> list[Problem]:
     """Everything wrong with `definition` (a parsed JSON document), in document order: first
     its shape against `definition.schema.json` (code `schema`, the JSON path in the message),
     and only for a well-shaped one the rules JSON Schema cannot say: unique keys (`duplicate`),
+    no page keyed like a step of the journey (`reserved`: `RESERVED_PAGE_KEYS`),
     choice questions with options (`no_options`, `duplicate_option`), limits that fit the type
     (`limit`, `limit_order`), conditions and routes on earlier questions of a comparable type
     with a value it can have (`condition_later`, `condition_unknown`, `condition_type`,
@@ -175,7 +181,12 @@ class _Checker:
     def run(self) -> list[Problem]:
         page_keys: list[str] = []
         for page in self.pages:
-            if page["key"] in page_keys:
+            if page["key"] in RESERVED_PAGE_KEYS:
+                self.add(page["key"], "", "key", "reserved",
+                         _("“%(key)s” names a step of every form (%(reserved)s): choose another "
+                           "key.") % {"key": page["key"],
+                                      "reserved": ", ".join(sorted(RESERVED_PAGE_KEYS))})
+            elif page["key"] in page_keys:
                 self.add(page["key"], "", "key", "duplicate",
                          _("Another page already has the key “%(key)s”.") % {"key": page["key"]})
             page_keys.append(page["key"])
@@ -312,7 +323,8 @@ def parse_limit(kind: str, value: Any) -> Any:
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
         return value if ok else None
     if kind == QuestionType.NUMBER:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        ok = (isinstance(value, int | float) and not isinstance(value, bool)
+              and math.isfinite(value))
         return Decimal(str(value)) if ok else None
     if kind == QuestionType.MONEY:
         if isinstance(value, str) and MONEY_LIMIT.match(value):
@@ -418,7 +430,9 @@ def empty_definition() -> dict[str, Any]:
 
 
 def decimal_or_none(value: str) -> Decimal | None:
+    """`value` as a finite `Decimal`, or None (not a number; `NaN`, `Infinity`: no amount)."""
     try:
-        return Decimal(value)
+        number = Decimal(value)
     except InvalidOperation:
         return None
+    return number if number.is_finite() else None

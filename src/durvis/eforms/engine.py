@@ -28,9 +28,10 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import re
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import phonenumbers
@@ -660,27 +661,33 @@ def _parse_field(question: Question, data: Mapping[str, Any], name: str) -> Any:
     return PARSERS.get(question.type, lambda v: v)(value)
 
 
+# What a person may type as a number or an amount, once spaces are gone and a decimal comma is a
+# point: ASCII digits only (no exponent, no `NaN`, no other scripts' digits, which Python's
+# Decimal would read).
+NUMBER_TYPED = re.compile(r"-?[0-9]+(\.[0-9]+)?", re.ASCII)
+
+
+def _typed(value: str) -> str:
+    return value.replace(" ", "").replace("\u00a0", "").replace(",", ".")
+
+
 def _parse_number(value: str) -> Any:
-    cleaned = value.replace(" ", "").replace("\u00a0", "").replace(",", ".")
-    try:
-        number = Decimal(cleaned)
-    except InvalidOperation:
+    cleaned = _typed(value)
+    if not NUMBER_TYPED.fullmatch(cleaned):
         return value
-    if not number.is_finite():
-        return value
+    number = Decimal(cleaned)
+    number = number + 0  # -0 is 0
     return int(number) if number == number.to_integral_value() else float(number)
 
 
 def _parse_money(value: str) -> str:
-    cleaned = (value.replace("€", "").replace("EUR", "").replace(" ", "").replace("\u00a0", "")
-               .replace(",", "."))
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
+    cleaned = _typed(value.replace("€", "").replace("EUR", ""))
+    if not NUMBER_TYPED.fullmatch(cleaned):
         return value
-    if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        return cleaned
-    return f"{amount:.2f}"
+    amount = Decimal(cleaned)
+    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        return cleaned  # refused for its precision
+    return f"{amount + 0:.2f}"  # -0 is 0
 
 
 def _parse_date(value: str) -> str:

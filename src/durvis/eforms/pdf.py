@@ -6,6 +6,8 @@ client's document on the case (`documents.services.store_document`, sent by the 
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 from typing import Any
 
 from django.template.loader import render_to_string
@@ -13,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from durvis.core.actor import Actor
+from durvis.core.templatetags.durvis_formats import format_money
 from durvis.documents.models import Direction, Document
 from durvis.documents.services import store_document
 from durvis.eforms.engine import CompiledForm, visible_questions
@@ -21,8 +24,9 @@ from durvis.identity.models import Company, Person
 
 
 def shown(question: Any, value: Any) -> str:
-    """An answer as a person reads it: yes/no, the chosen options' labels, amounts with €, a
-    file's name, a group's items line by line."""
+    """An answer as a person reads it: yes/no, the chosen options' labels, amounts in the
+    language's form (`€ 1 234,50` / `€1,234.50`), dates as `31.12.2026`, a file's name, a
+    group's items line by line."""
     from durvis.eforms.definition import QuestionType, text
     if value is None or value == "":
         return ""
@@ -35,7 +39,10 @@ def shown(question: Any, value: Any) -> str:
     if kind == QuestionType.MULTIPLE_CHOICE and isinstance(value, list):
         return ", ".join(options.get(v, str(v)) for v in value)
     if kind == QuestionType.MONEY:
-        return f"{value} €"
+        return format_money(value)
+    if kind == QuestionType.DATE and isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return datetime.date.fromisoformat(value).strftime("%d.%m.%Y")
     if kind == QuestionType.FILE and isinstance(value, dict):
         return str(value.get("name") or value.get("document_id"))
     if kind == QuestionType.REPEATING_GROUP and isinstance(value, list):
@@ -70,9 +77,15 @@ def render_copy(application: Application, form: CompiledForm, language: str) -> 
             "application": application, "service": application.service,
             "case": application.case, "pages": summary(form, application.answers),
             "submitted_at": timezone.localtime(application.submitted_at or timezone.now()),
+            "result_channel": _channel_label(application.result_channel),
             "language": language,
         })
     return bytes(HTML(string=html).write_pdf())
+
+
+def _channel_label(value: str) -> str:
+    from durvis.catalog.models import Channel
+    return str(Channel(value).label) if value in Channel.values else ""
 
 
 def client_language(person: Person) -> str:

@@ -418,10 +418,16 @@ class PrefillInvalid(ValidationError):
                           for key, e in errors.items()})
 
 
+# Answers not in the form that a refusal names (the first ones): a payload of thousands of
+# unknown keys gets an answer of its own size otherwise.
+MAX_REPORTED_UNKNOWN = 50
+
+
 def check_prefill(form: CompiledForm, answers: dict[str, Any]) -> dict[str, Any]:
     """A holder's system's prefill (answers by question key) checked against `form` as
     `start_application` will check it (B9): returns the answers. Raises PrefillInvalid keyed
-    by question key (`unknown`, `hidden`, or the question's own code)."""
+    by question key: `unknown` (the first `MAX_REPORTED_UNKNOWN` keys the form does not have;
+    the others are not named), `hidden`, or the question's own code."""
     return _check_prefill(form, {}, answers)
 
 
@@ -432,7 +438,7 @@ def _check_prefill(form: CompiledForm, known: dict[str, Any], given: dict[str, A
     merged = {**known, **given}
     errors: dict[str, AnswerError] = {}
     unknown = [key for key in given if key not in form.questions]
-    for key in unknown:
+    for key in unknown[:MAX_REPORTED_UNKNOWN]:
         errors[key] = AnswerError(key, "unknown", gettext("This answer is not part of the form."))
     for page in form.pages:
         if not any(q.key in given for q in page.questions):

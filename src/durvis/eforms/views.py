@@ -114,7 +114,9 @@ def _is_open(application: Application) -> bool:
 @require_http_methods(["GET", "HEAD", "POST"])
 def start(request: HttpRequest, code: int) -> HttpResponse:
     """The start page of a service's application: what it is, the drafts in progress to
-    resume, "Start now" (a POST: the draft is made then, in the role of the page)."""
+    resume, "Start now" (a POST: the draft is made then, in the role of the page). A person
+    with a draft of their own for this client and service is offered to continue it or to
+    discard it and start again: a start resumes it (`services.start_application`)."""
     role = _role(request)
     actor = actor_from_request(request)
     service = catalog_queries.service_by_code(code)
@@ -127,8 +129,10 @@ def start(request: HttpRequest, code: int) -> HttpResponse:
         application = services.start_application(actor, role, service)
         return redirect("eforms:page", reference=application.reference,
                         page=application.current_page)
+    person_id = actor.person.pk if actor.person is not None else None
     return _render(request, "eforms/start.html", {
         "service": service, "decision": decision, "drafts": drafts,
+        "own_draft": next((d for d in drafts if d.started_by_id == person_id), None),
         "refusal": decision.explanation or _(
             "You cannot apply for this service in the role you act in now."),
     }, status=200 if decision or request.method != "POST" else 403)

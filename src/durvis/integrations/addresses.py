@@ -33,6 +33,7 @@ class RefusedAddress(OSError):
 def check_webhook_url(url: str) -> None:
     """Refuse a webhook address before it is saved. Raises ValidationError keyed `url`: code
     `scheme` (not https; http only where internal addresses are allowed), `host` (no host),
+    `host_name` (not a DNS name or an IP address),
     `port` (not a port number), `credentials` (a user name or password in it, which would be
     shown and logged with the address),
     `unresolvable` (the name does not resolve) or `internal` (it resolves to an address that is
@@ -43,6 +44,9 @@ def check_webhook_url(url: str) -> None:
         raise _url_error(gettext("A webhook address starts with https://."), "scheme")
     if problem == "host":
         raise _url_error(gettext("The address has no host."), "host")
+    if problem == "host_name":
+        raise _url_error(gettext("The address's host is not a valid name: letters, digits, "
+                                 "hyphens and dots, without * or spaces."), "host_name")
     if problem == "credentials":
         raise _url_error(gettext("The address may not contain a user name or password: the "
                                  "signature proves a delivery is ours."), "credentials")

@@ -13,13 +13,14 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, cast, get_args, get_origin, get_type_hints
 
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import HttpRequest, QueryDict, RawPostDataException
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Schema, Status
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 from pydantic import AfterValidator, AwareDatetime, BaseModel, GetCoreSchemaHandler
 from pydantic.json_schema import JsonDict
@@ -320,6 +321,19 @@ def text_problems(request: HttpRequest, paragraphs: frozenset[Place] = frozenset
             return checker.problems  # not JSON: the endpoint's parser answers for it
         checker.document(["body"], document)
     return checker.problems
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+class StrictJsonParser(Parser):
+    """The API's body parser: JSON as RFC 8259 says it, without Python's extensions `NaN`,
+    `Infinity` and `-Infinity` (no number can hold them, PostgreSQL's jsonb refuses them). Such a
+    body is refused like any body that is not JSON (400, `bad_request` at `["body"]`)."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        return cast(dict[str, Any], json.loads(request.body, parse_constant=_no_constant))
 
 
 def refuse_forbidden_text(view: Callable[..., Any]) -> Callable[..., Any]:
