@@ -49,6 +49,9 @@ def test_the_feed_carries_answers_client_files_and_form_version(holder, submit_a
     assert item["pdf"]["content_type"] == "application/pdf"
     assert item["acknowledged_at"] is None
     assert item["submitted_at"].endswith("Z")
+    # The webhook carries the same body, times to the same precision.
+    from durvis.eforms import delivery
+    assert delivery.bodies([application])[0]["submitted_at"] == item["submitted_at"]
     assert feed(holder, since=page["next_cursor"]) == {"items": [],
                                                        "next_cursor": page["next_cursor"]}
     assert AuditEvent.objects.filter(action="eforms.application.read",

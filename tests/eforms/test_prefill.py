@@ -143,3 +143,8 @@ def test_thousands_of_unknown_answers_get_a_short_refusal(prefiller):
     assert len(unknown) == 50 and unknown[0]["loc"] == ["body", "answers", "extra_0"]
     assert not PrefillTicket.objects.exists()
 
+
+
+def test_a_return_address_without_https_is_explained_as_a_return_address(prefiller):
+    item, = ask(prefiller, 422, return_url="ftp://e.vsaa.gov.lv/")["detail"]
+    assert item["msg"] == "The return address starts with https://."

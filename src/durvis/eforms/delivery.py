@@ -31,6 +31,7 @@ The body (`application_body`), keys in this order:
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from typing import Any
 
@@ -97,6 +98,13 @@ def _client_out(application: Application) -> dict[str, Any]:
             "registration_number": None, "name": str(person)}
 
 
+def _utc(moment: datetime.datetime) -> str:
+    """ISO 8601 in UTC to the millisecond (`2026-12-01T09:30:00.123Z`), as the API's JSON
+    renderer writes its times: the webhook and the feed carry the same body."""
+    return moment.astimezone(datetime.UTC).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z")
+
+
 def application_body(application: Application, documents: list[Document]) -> dict[str, Any]:
     """What a holder's system receives of a submitted application (the module's docstring lists
     the keys), JSON-ready; `documents` are those the client sent with its case
@@ -126,11 +134,11 @@ def application_body(application: Application, documents: list[Document]) -> dic
         "origin": application.origin,
         "result_channel": application.result_channel,
         "service_point": application.service_point,
-        "submitted_at": application.submitted_at.isoformat().replace("+00:00", "Z"),
+        "submitted_at": _utc(application.submitted_at),
         "answers": application.answers,
         "attachments": attachments,
         "pdf": _file_out(application, copy) if copy is not None else None,
-        "acknowledged_at": (application.case.acknowledged_at.isoformat().replace("+00:00", "Z")
+        "acknowledged_at": (_utc(application.case.acknowledged_at)
                             if application.case.acknowledged_at else None),
     }
 

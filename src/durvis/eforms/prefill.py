@@ -79,7 +79,11 @@ def check_return_url(institution: Institution, url: str) -> None:
     try:
         integrations.check_public_url(url)
     except ValidationError as error:
-        raise ValidationError({"return_url": error.error_dict["url"]}) from None
+        refused = error.error_dict["url"]
+        if refused[0].code == "scheme":  # the webhook check's words name a webhook
+            refused = [ValidationError(gettext("The return address starts with https://."),
+                                       code="scheme")]
+        raise ValidationError({"return_url": refused}) from None
     host = (urllib.parse.urlsplit(url).hostname or "").lower()
     site = (urllib.parse.urlsplit(institution.website).hostname or "").lower()
     if site.startswith("www."):
