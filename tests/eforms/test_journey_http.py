@@ -16,6 +16,7 @@ from durvis.documents.models import Document
 from durvis.eforms.models import Application, ApplicationStatus
 from durvis.register.models import ServiceCase
 from tests.eforms.journey import PDF, publish_form
+from tests.eforms.samples import q
 
 pytestmark = pytest.mark.django_db
 
@@ -285,3 +286,38 @@ def test_with_a_draft_of_ones_own_the_start_page_offers_to_continue_it(sign_in, 
     assert reverse("eforms:discard", args=[app.reference]) in html
     start = reverse("eforms:start", args=[1011])
     assert "Sākt jaunu pieteikumu" not in html and f'action="{start}"' not in html
+
+
+def test_a_question_an_answer_shows_on_the_same_page_is_asked_not_held_against(
+        sign_in, family, institutions, catalogue):
+    """Without script, a question shown by an answer on the same page appears only when the page
+    is sent: it is asked ("more questions appeared"), not marked as an error; once it was seen,
+    leaving it out is an error (found by a tester)."""
+    from tests.eforms.journey import journey_form
+    definition = journey_form()
+    definition["pages"][2]["questions"] = [
+        q("born_abroad", "yes_no", required=True),
+        q("abroad_country", "short_text", required=True, condition={
+            "question": "born_abroad", "op": "equals", "value": True, "effect": "show"}),
+    ]
+    publish_form(institutions, catalogue["childbirth"], definition)
+    browser = sign_in(family["parent"])
+    app, location = _start(browser, catalogue["childbirth"])
+    browser.post(location, {**APPLICANT, "has_children": "no", "version": "0"})
+    payment = _page(app, "payment")
+    first = browser.get(payment).content.decode()
+    assert 'name="shown" value="born_abroad"' in first
+    response = browser.post(payment, {"born_abroad": "yes", "version": "1",
+                                      "shown": "born_abroad"})
+    html = response.content.decode()
+    assert response.status_code == 200 and 'id="f-abroad_country"' in html
+    assert "govuk-error-summary" not in html and "f-abroad_country-error" not in html
+    assert "Jūsu atbildes dēļ šajā lapā parādījās vēl jautājumi" in html
+    app.refresh_from_db()
+    assert "born_abroad" not in app.answers  # nothing saved yet
+    again = browser.post(payment, {"born_abroad": "yes", "version": "1",
+                                   "shown": "born_abroad,abroad_country"})
+    assert again.status_code == 422 and "f-abroad_country-error" in again.content.decode()
+    done = browser.post(payment, {"born_abroad": "yes", "abroad_country": "Igaunija",
+                                  "version": "1", "shown": "born_abroad,abroad_country"})
+    assert done.status_code == 302

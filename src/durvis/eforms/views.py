@@ -154,6 +154,7 @@ def _render_page(request: HttpRequest, application: Application, form: eforms.Co
                         for key, error in errors.items()],
         "position": path.index(page) + 1 if page in path else 1, "total": len(path),
         "back": back, "checking": request.GET.get("check") == "1" or request.POST.get("check") == "1",
+        "shown": ",".join(q.key for q in questions),
         **more,
     }, status=status)
 
@@ -230,8 +231,12 @@ def page(request: HttpRequest, reference: Any, page: str) -> HttpResponse:
                 "You cannot fill in this application in the role you act in now."))},
             status=403)
     if outcome.errors:
-        return _render_page(request, application, form, page, {**merged, **files},
-                            outcome.errors, status=422)
+        errors, appeared = _without_unseen(form, page, {**merged, **files}, data, outcome.errors)
+        if appeared:
+            messages.info(request, _("More questions appeared on this page because of your "
+                                     "answers: answer them and continue."))
+        return _render_page(request, application, form, page, {**merged, **files}, errors,
+                            status=422 if errors else 200)
     step = outcome.next
     assert step is not None
     if step.ineligible:
@@ -244,6 +249,22 @@ def page(request: HttpRequest, reference: Any, page: str) -> HttpResponse:
 
 
 PageNotReachable = services.PageNotReachable
+
+
+def _without_unseen(form: eforms.CompiledForm, page: str, answers: dict[str, Any], data: Any,
+                    errors: dict[str, eforms.AnswerError]
+                    ) -> tuple[dict[str, eforms.AnswerError], bool]:
+    """The page's errors without "required" for questions the person could not see (shown
+    by an answer given on this very page; without script they appear only after the page is
+    sent): those are asked, not held against them. Also says whether any appeared. The
+    page's `shown` field lists the questions it showed (absent: every error stands)."""
+    if "shown" not in data:
+        return errors, False
+    shown = set(str(data.get("shown", "")).split(","))
+    unseen = {q.key for q in eforms.visible_questions(form, answers, page)} - shown
+    kept = {key: error for key, error in errors.items()
+            if not (key.split(".")[0] in unseen and error.code in ("required", "min_items"))}
+    return kept, bool(unseen)
 
 
 def _without_item(form: eforms.CompiledForm, group: str, index: int, data: Any) -> Any:
