@@ -31,17 +31,22 @@ def _paths() -> list[Path]:
     return configured or [Path(settings.VAR_DIR) / "signing-keys" / "es256.pem"]
 
 
+def write_private_file(path: Path, content: bytes) -> None:
+    """Write a private key file atomically (a temporary file renamed over `path`, so a reader
+    never sees half a key) and readable by the owner only (0600)."""
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+    os.replace(temporary, path)
+
+
 @lru_cache(maxsize=8)
 def _load(path: Path, generate: bool) -> ECKey:
     with _LOCK:
         if generate and not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            key = ECKey.generate_key("P-256", private=True)
-            temporary = path.with_suffix(f".{os.getpid()}.tmp")
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(key.as_pem(private=True))
-            os.replace(temporary, path)
+            write_private_file(path, ECKey.generate_key("P-256", private=True).as_pem(private=True))
         key = ECKey.import_key(path.read_bytes(), parameters={"use": "sig", "alg": ALGORITHM})
         key.ensure_kid()
         return key

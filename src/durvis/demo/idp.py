@@ -20,7 +20,6 @@ import base64
 import datetime
 import hashlib
 import hmac
-import os
 import secrets
 import threading
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from joserfc.jwk import RSAKey
 from joserfc.jwt import JWTClaimsRegistry
 
 from durvis.core.identifiers import format_personal_code, mask_personal_code
+from durvis.core.signing_keys import write_private_file
 from durvis.core.text import ascii_digits
 from durvis.demo.models import AuthorizationCode
 from durvis.identity import oidc
@@ -102,12 +102,7 @@ def _load_key(path: Path) -> RSAKey:
     with _KEY_LOCK:
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            key = RSAKey.generate_key(2048, private=True)
-            temporary = path.with_suffix(f".{os.getpid()}.tmp")
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(key.as_pem(private=True))
-            os.replace(temporary, path)
+            write_private_file(path, RSAKey.generate_key(2048, private=True).as_pem(private=True))
         key = RSAKey.import_key(path.read_bytes(), parameters={"use": "sig", "alg": ALGORITHM})
         key.ensure_kid()
         return key
