@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "durvis.integrations",
     "durvis.messaging",
     "durvis.documents",
+    "durvis.payments",
     "durvis.eforms",
     "durvis.eaccount",
     "durvis.administration",
@@ -173,6 +174,12 @@ DURVIS_SCHEDULER_INTERVAL = env.float("DURVIS_SCHEDULER_INTERVAL", default=5.0)
 # DURVIS_DRAFT_REMIND_DAYS before.
 DURVIS_DRAFT_DAYS = env.int("DURVIS_DRAFT_DAYS", default=30)
 DURVIS_DRAFT_REMIND_DAYS = env.int("DURVIS_DRAFT_REMIND_DAYS", default=3)
+# Invoices (A8): due DURVIS_INVOICE_DUE_DAYS after issue; a reminder DURVIS_INVOICE_REMIND_DAYS
+# before the due date, and one when it is overdue. An online payment not completed within
+# DURVIS_PAYMENT_EXPIRY_MINUTES expires.
+DURVIS_INVOICE_DUE_DAYS = env.int("DURVIS_INVOICE_DUE_DAYS", default=14)
+DURVIS_INVOICE_REMIND_DAYS = env.int("DURVIS_INVOICE_REMIND_DAYS", default=3)
+DURVIS_PAYMENT_EXPIRY_MINUTES = env.int("DURVIS_PAYMENT_EXPIRY_MINUTES", default=30)
 DURVIS_WORKER_DEAD_AFTER = env.float("DURVIS_WORKER_DEAD_AFTER", default=30.0)
 DURVIS_WORKER_LOST_AFTER = env.float("DURVIS_WORKER_LOST_AFTER", default=3600.0)
 DURVIS_WORKER_POLL_SECONDS = env.float("DURVIS_WORKER_POLL_SECONDS", default=1.0)

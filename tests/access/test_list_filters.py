@@ -14,6 +14,9 @@ from durvis.eforms.rules import ApplicationAction, FormAction
 from durvis.identity import services as identity
 from durvis.identity.rules import IdentityAction
 from durvis.integrations import services as integrations
+from durvis.payments import services as payments
+from durvis.payments.models import Invoice
+from durvis.payments.rules import PaymentAction
 from durvis.register import services as register
 from durvis.register.models import Consultation, ServiceCase
 from durvis.register.rules import CaseAction
@@ -21,13 +24,15 @@ from durvis.register.rules import CaseAction
 # The records each listed action is asked about.
 LISTED = {
     CatalogAction.VIEW_SERVICE: [Service],
-    IdentityAction.CLIENT_READ: [ServiceCase, Consultation],
-    IdentityAction.CLIENT_WRITE: [ServiceCase, Consultation],
+    IdentityAction.CLIENT_READ: [ServiceCase, Consultation, Invoice],
+    IdentityAction.CLIENT_WRITE: [ServiceCase, Consultation, Invoice],
     CaseAction.READ_CASE: [ServiceCase],
     FormAction.BUILD: [Service],
     ApplicationAction.READ: [Application],
     ApplicationAction.WRITE: [Application],
     FormAction.READ_APPLICATIONS: [Service],
+    PaymentAction.MANAGE: [Invoice],
+    PaymentAction.SYSTEM_READ: [Invoice],
 }
 
 
@@ -53,17 +58,37 @@ def world(family, staff, institutions, api_client_factory):
     builder = identity.record_staff(username="forms.vsaa", password="pw-long-enough-for-tests",
                                     institution=institutions["VSAA"], roles=["form_builder"])
     _applications(family, institutions)
+    finance = [_invoices(family, institutions, code) for code in ("VSAA", "VID")]
     narrow = api_client_factory("VID", operations=("cases:write",))
     receiving = api_client_factory("VDAA", operations=("applications:read",))
+    invoicing = api_client_factory("VSAA", operations=("invoices:read",))
     actors = [ANONYMOUS, family["system"], family["vid"],
               integrations.api_actor(narrow.api_client),
               integrations.api_actor(receiving.api_client),
+              integrations.api_actor(invoicing.api_client), *finance,
               Actor(kind="staff", staff=back_office), Actor(kind="staff", staff=builder),
               *(Actor(kind="person", person=family[p]) for p in ("parent", "child", "stranger")),
               Actor(kind="person", person=joint),
               *(Actor(kind="staff", staff=member) for member in staff.values())]
     clients = [None, family["parent"], family["child"], family["company"], family["stranger"]]
     return actors, clients
+
+
+def _invoices(family, institutions, code):
+    """Invoices on the cases of `code`'s institution, issued by its finance specialist (who is
+    returned as an actor)."""
+    from durvis.core.actor import SYSTEM
+
+    member = identity.record_staff(username=f"finance.{code}", password="pw-long-enough-for-tests",
+                                   institution=institutions[code], roles=["finance"])
+    finance = Actor(kind="staff", staff=member)
+    payments.save_payee_account(SYSTEM, institutions[code], name=code, iban=(
+        "LV71TREL9140401016000" if code == "VSAA" else "LV54TREL2180080026000"), bic="")
+    for case in ServiceCase.objects.filter(holder=institutions[code]):
+        payments.issue_invoice(finance, case.number, payments.NewInvoice(
+            kind="postpayment", lines=[payments.NewLine(kind="fee", description="Fee",
+                                                        unit_price="1.00")]))
+    return finance
 
 
 def _applications(family, institutions):

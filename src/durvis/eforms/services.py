@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext as _
 
 from durvis.access.policy import require
@@ -73,6 +73,7 @@ from durvis.eforms.rules import ApplicationAction, FormAction
 from durvis.identity.models import Company, Person
 from durvis.identity.queries import owner_fields, owner_filter
 from durvis.messaging.services import DRAFT_REMINDER, notify_clients
+from durvis.payments import services as payments
 from durvis.register.models import ActedBy, IdentificationLevel, RegisterChannel
 from durvis.register.services import NewCase, open_case
 from durvis.web.roles import ClientRole
@@ -708,6 +709,7 @@ def submit_application(actor: Actor, client: Person | Company, application: Appl
             service_point=service_point if result_channel == Channel.CENTRE else "",
             holder_reference=str(locked.reference)))
         attach_to_case(actor, client, [d for _k, d in file_answers(form, locked.answers)], case)
+        payments.issue_prepayment(actor, case, language=(get_language() or "lv")[:2])
         now = timezone.now()
         locked.status, locked.case, locked.submitted_at = ApplicationStatus.SUBMITTED, case, now
         locked.result_channel = result_channel

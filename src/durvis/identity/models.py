@@ -186,13 +186,14 @@ class StaffRole(models.TextChoices):
     KNOWLEDGE_EDITOR = "knowledge_editor", _("Knowledge editor")
     ANALYST = "analyst", _("Analyst")
     FORM_BUILDER = "form_builder", _("Form builder")
+    FINANCE = "finance", _("Finance specialist")
     INSTITUTION_ADMIN = "institution_admin", _("Institution administrator")
     PLATFORM_ADMIN = "platform_admin", _("Platform administrator")
 
 
 # The roles an institution's administrator grants and withdraws on the team page (A7: "institution
 # IT administrators manage their own users"); the others are given when staff are set up.
-GRANTABLE_ROLES = (StaffRole.FORM_BUILDER,)
+GRANTABLE_ROLES = (StaffRole.FORM_BUILDER, StaffRole.FINANCE)
 
 
 class StaffMember(models.Model):

@@ -665,6 +665,28 @@ def acknowledge(actor: Actor, number: str) -> ServiceCase:
     return case
 
 
+def record_payment_status(actor: Actor, case: ServiceCase, payment_status: str, *,
+                          occurred_at: datetime.datetime, dedup_key: str,
+                          data: dict[str, Any] | None = None) -> CaseEvent | None:
+    """Record the case's payment status (A8, G30: for prepaid services execution depends on the
+    payment) as the payments app computes it from the case's invoices: `payment_status` is one
+    of the payments app's case statuses (`awaiting_payment`, `partly_paid`, `paid`,
+    `overpaid`, `overdue`, `cancelled`, `credited`). Writes a
+    `payment` event in the case's history (`data`: the invoice number and amounts, never personal
+    data) and moves the case's change position, so the holders' feeds and the e-account see it.
+    The caller has checked the policy and holds the case's invoice locked; audited by the
+    caller. Repeated with the same `dedup_key`, it changes nothing and returns None."""
+    if CaseEvent.objects.filter(case=case, dedup_key=dedup_key).exists():
+        return None
+    event = CaseEvent.objects.create(
+        case=case, kind=EventKind.PAYMENT, occurred_at=occurred_at, recorded_at=timezone.now(),
+        holder_status=payment_status, data=data or {}, dedup_key=dedup_key,
+        **_event_actor(actor))
+    case.payment_status = payment_status
+    _touch(case, "payment_status")
+    return event
+
+
 def _touch(case: ServiceCase, *fields: str) -> None:
     case.change_xid, (case.change_seq,) = next_changes(1)
     case.save(update_fields=["change_xid", "change_seq", "updated_at", *fields])

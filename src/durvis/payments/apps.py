@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PaymentsConfig(AppConfig):
+    name = "durvis.payments"
+    label = "payments"
+    verbose_name = _("Invoices and payments")
+
+    def ready(self) -> None:
+        # Plug the payments' rules, events and handlers into the platform's registries.
+        from durvis.payments import (
+            events,  # noqa: F401
+            handlers,  # noqa: F401
+            rules,  # noqa: F401
+        )
