@@ -28,6 +28,19 @@ class CaseStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
+class CasePaymentStatus(models.TextChoices):
+    """The case's payment status (A8, G30), set by the payments app from the case's invoices:
+    the state of the invoice that most needs the client."""
+
+    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+    PARTLY_PAID = "partly_paid", _("Partly paid")
+    OVERDUE = "overdue", _("Payment overdue")
+    PAID = "paid", _("Paid")
+    OVERPAID = "overpaid", _("Overpaid")
+    CANCELLED = "cancelled", _("Invoice cancelled")
+    CREDITED = "credited", _("Invoice credited")
+
+
 class IdentificationLevel(models.TextChoices):
     SIGNED_IN = "signed_in", _("Signed in")
     IDENTIFIED_BY_AGENT = "identified_by_agent", _("Identified by an agent")
@@ -74,7 +87,8 @@ class ServiceCase(ClientOwned):
     status = models.CharField(max_length=24, choices=CaseStatus.choices)
     holder_status = models.CharField(max_length=100, blank=True)
     status_at = models.DateTimeField()
-    payment_status = models.CharField(max_length=24, blank=True)
+    payment_status = models.CharField(max_length=24, blank=True,
+                                      choices=CasePaymentStatus.choices)
     applied_at = models.DateTimeField()
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -138,6 +152,13 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind} {self.status} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def payment_label(self) -> str:
+        """A payment event's status in the reader's language ("Paid"), or ""."""
+        if self.kind != EventKind.PAYMENT or self.holder_status not in CasePaymentStatus.values:
+            return ""
+        return str(CasePaymentStatus(self.holder_status).label)
 
 
 class StatusMapping(models.Model):
