@@ -32,9 +32,15 @@ browser:
 xmlsec:
 	@command -v xmlsec1 >/dev/null || (apt-get update -qq && apt-get install -y -qq xmlsec1)
 
-messages: install
+# The compiled catalogues (.mo) are rebuilt only when a .po is newer, so that runs of `make test`
+# started at once (CI's SQLite and PostgreSQL runs) never rewrite a catalogue another is reading.
+MO := $(patsubst %.po,%.mo,$(wildcard src/durvis/locale/*/LC_MESSAGES/*.po))
+messages: install $(MO)
+
+$(MO) &: $(MO:.mo=.po) .venv/.installed
 	@command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext)
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+	@touch $(MO)
 
 run: messages
 	$(PY) manage.py migrate --noinput -v 0

@@ -400,13 +400,17 @@ def worker(db):
 
 def production_signing_key_file() -> str:
     """A signing key file for a production-settings subprocess (`DURVIS_SIGNING_KEY_FILES`,
-    which production requires): an EC P-256 key generated once under var/."""
+    which production requires): an EC P-256 key generated once into this run's var directory
+    (DURVIS_VAR_DIR), written whole or not at all (another process may be reading it)."""
     from pathlib import Path
 
+    from django.conf import settings
     from joserfc.jwk import ECKey
 
-    path = Path(__file__).resolve().parent / "var" / "test-production-signing-key.pem"
+    from durvis.core.signing_keys import write_private_file
+
+    path = Path(settings.VAR_DIR) / "test-production-signing-key.pem"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(ECKey.generate_key("P-256", private=True).as_pem(private=True))
+        write_private_file(path, ECKey.generate_key("P-256", private=True).as_pem(private=True))
     return str(path)

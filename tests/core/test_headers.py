@@ -9,7 +9,7 @@ import sys
 import pytest
 from conftest import production_signing_key_file
 
-from tests.identity.test_client_signin import PRODUCTION_KEY, ROOT
+from tests.identity.test_client_signin import PRODUCTION_KEY, ROOT, VAR_DIR
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +62,7 @@ def manage(*args, **env):
              if not k.startswith(("DURVIS_", "DATABASE_URL", "SECRET_KEY", "DEBUG", "SECURE_"))}
     production = {
         "DURVIS_ENV": "production", "SECRET_KEY": PRODUCTION_KEY, "DEBUG": "false",
-        "DURVIS_DEMO": "false", "DURVIS_VAR_DIR": str(ROOT / "var"),
+        "DURVIS_DEMO": "false", "DURVIS_VAR_DIR": VAR_DIR,
         "ALLOWED_HOSTS": "durvis.example.lv",
         "DURVIS_OIDC_DISCOVERY_URL": "https://idp.example.lv/.well-known/openid-configuration",
         "DURVIS_OIDC_CLIENT_SECRET": "s" * 32,

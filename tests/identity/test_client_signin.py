@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from conftest import production_signing_key_file
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
@@ -26,6 +27,8 @@ from durvis.identity.sessions import INITIAL_ROLE_KEY, PERSON_KEY
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ROOT = Path(__file__).resolve().parents[2]
+# This run's var directory (DURVIS_VAR_DIR; CI gives each concurrent run its own).
+VAR_DIR = str(settings.VAR_DIR)
 PRODUCTION_KEY = "k3y-" + "0123456789abcdef" * 4  # long and varied enough for production
 
 
@@ -346,14 +349,14 @@ def settings_import(**env: str) -> subprocess.CompletedProcess[str]:
 ])
 def test_production_settings_refuse_the_demo_provider(extra, message):
     result = settings_import(DURVIS_ENV="production", SECRET_KEY=PRODUCTION_KEY, DEBUG="false",
-                             DURVIS_VAR_DIR=str(ROOT / "var"), **extra)
+                             DURVIS_VAR_DIR=VAR_DIR, **extra)
     assert result.returncode != 0 and message in result.stderr
 
 
 def test_production_settings_accept_a_configured_provider():
     result = settings_import(
         DURVIS_ENV="production", SECRET_KEY=PRODUCTION_KEY, DEBUG="false", DURVIS_DEMO="false",
-        DURVIS_VAR_DIR=str(ROOT / "var"),
+        DURVIS_VAR_DIR=VAR_DIR,
         DURVIS_OIDC_DISCOVERY_URL="https://idp.example.lv/.well-known/openid-configuration",
         DURVIS_OIDC_CLIENT_SECRET="s" * 32, DURVIS_AUDIT_KEYS=f"prod:{'a' * 44}",
         DURVIS_SIGNING_KEY_FILES=production_signing_key_file())
@@ -373,6 +376,6 @@ def test_the_public_address_follows_the_port_unless_set(extra, expected):
         [sys.executable, "-c", "from django.conf import settings; "
          "print(settings.DURVIS_PUBLIC_URL)"], cwd=ROOT, capture_output=True, text=True,
         env={**clean, "PYTHONPATH": str(ROOT / "src"), "DJANGO_SETTINGS_MODULE": "durvis.settings",
-             "DURVIS_VAR_DIR": str(ROOT / "var"), **extra}, check=False)
+             "DURVIS_VAR_DIR": VAR_DIR, **extra}, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected

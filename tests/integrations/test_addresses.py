@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from durvis.integrations import services as integrations
 from durvis.integrations.addresses import check_webhook_url
 from durvis.integrations.models import OutboxMessage, OutboxStatus, WebhookEndpoint
-from tests.identity.test_client_signin import PRODUCTION_KEY, ROOT, settings_import
+from tests.identity.test_client_signin import PRODUCTION_KEY, VAR_DIR, settings_import
 from tests.integrations.test_outbox import (  # noqa: F401
     open_case,
     receiver,
@@ -120,6 +120,6 @@ def test_the_administration_form_explains_a_refused_address(client, staff, catal
 
 def test_production_refuses_internal_webhooks():
     result = settings_import(DURVIS_ENV="production", SECRET_KEY=PRODUCTION_KEY, DEBUG="false",
-                             DURVIS_DEMO="false", DURVIS_VAR_DIR=str(ROOT / "var"),
+                             DURVIS_DEMO="false", DURVIS_VAR_DIR=VAR_DIR,
                              DURVIS_WEBHOOK_ALLOW_INTERNAL="true")
     assert result.returncode != 0 and "DURVIS_WEBHOOK_ALLOW_INTERNAL" in result.stderr
