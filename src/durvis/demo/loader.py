@@ -31,13 +31,14 @@ from django.utils import timezone
 from durvis.catalog import queries as catalog_queries
 from durvis.catalog import services as catalog
 from durvis.catalog.models import Category, LifeSituation
-from durvis.core.actor import Actor
+from durvis.core.actor import SYSTEM, Actor
 from durvis.demo.models import DemoDataset
 from durvis.eforms import queries as eforms_queries
 from durvis.eforms import services as eforms
 from durvis.identity import services as identity
 from durvis.identity.models import Institution, StaffMember
 from durvis.integrations import services as integrations
+from durvis.payments import services as payments
 from durvis.register import queries as register_queries
 from durvis.register import services as register
 
@@ -120,12 +121,13 @@ def _load_all() -> dict[str, int]:
     persons = _load_persons(institutions)
     companies = _load_companies(institutions, persons)
     staff = _load_staff(institutions)
+    payee_accounts = _load_payee_accounts(institutions)
     cases = _load_cases(institutions, staff)
     forms = _load_forms(staff)
     return {"institutions": len(institutions), "categories": len(categories),
             "life_situations": len(situations), "services": services, "persons": len(persons),
             "companies": companies, "staff": len(staff), "cases": cases,
-            "forms": forms}
+            "forms": forms, "payee_accounts": payee_accounts}
 
 
 def _load_institutions() -> dict[str, Institution]:
@@ -238,6 +240,17 @@ def _load_staff(institutions: dict[str, Institution]) -> list[StaffMember]:
         identity.record_totp_device(staff, totp_key_hex(row["totp_secret"]))
         members.append(staff)
     return members
+
+
+def _load_payee_accounts(institutions: dict[str, Institution]) -> int:
+    """The default account clients pay into (A8) of every holder of a paid demo service: the
+    Treasury's (BIC TRELLV22) for a state institution, a bank's for a municipality; saved (by
+    IBAN, so again on a reset) through `payments.services.save_payee_account`, which checks it."""
+    rows = _read("payee_accounts")
+    for row in rows:
+        payments.save_payee_account(SYSTEM, institutions[row["institution"]], name=row["name"],
+                                    iban=row["iban"], bic=row["bic"], is_default=True)
+    return len(rows)
 
 
 def _load_forms(staff: list[StaffMember]) -> int:

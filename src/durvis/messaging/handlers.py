@@ -6,11 +6,14 @@ company) are asked here, never under the register's row locks, and once per batc
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from durvis.catalog import queries as catalog
 from durvis.core.events import Event, subscriber
+from durvis.core.templatetags.durvis_formats import format_money
 from durvis.documents.events import DOCUMENT_DELIVERED
 from durvis.identity import queries as identity
 from durvis.identity.queries import Client
@@ -73,3 +76,93 @@ def notify_message_sent(events: Sequence[Event]) -> None:
                        "number": e.payload["number"], "thread_id": e.payload["thread_id"]})
              for e in events if (client := _client(e.payload)) is not None]
     services.notify_clients(services.MESSAGE_RECEIVED, items)
+
+
+# --- Invoices (A8) ------------------------------------------------------------------------------
+# Messaging reads payments' events by their names and payloads (`durvis.payments.events`) and
+# imports nothing of payments (the layers: payments sits above messaging).
+INVOICE_ISSUED_EVENT = "invoice.issued"
+PAYMENT_CHANGED_EVENT = "payment.changed"
+INVOICE_REMINDER_EVENT = "invoice.reminder"
+
+# The payment states a client is told of when an invoice moves into them; `overdue` and the
+# steps of an online payment are not (the reminder speaks of overdue invoices).
+TOLD_STATES = ("paid", "partly_paid", "overpaid", "cancelled", "credited")
+
+
+def _amount(value: object) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _printed_reference(reference: str) -> str:
+    """An RF reference in groups of four, as the invoice prints it (`RF75 4999 9765 4401`)."""
+    return " ".join(reference[i:i + 4] for i in range(0, len(reference), 4))
+
+
+def _invoice_context(payload: dict[str, Any]) -> dict[str, Any]:
+    """What the invoice templates show: the case number (`number`, the link), the invoice's
+    number, its amounts formatted in the reader's language (`LazyMoney`), its due date and RF
+    reference in groups of four. No personal data: the payload carries none."""
+    total, paid = _amount(payload.get("total")), _amount(payload.get("paid"))
+    outstanding = max(total - paid, Decimal("0")) if total is not None and paid is not None \
+        else None
+    due = payload.get("due_date")
+    return {
+        "number": payload["case_number"], "invoice": payload["number"],
+        "state": payload.get("state", ""), "reference": _printed_reference(
+            str(payload.get("reference", ""))),
+        "total": LazyMoney(total), "paid": LazyMoney(paid), "outstanding": LazyMoney(outstanding),
+        "due_date": datetime.date.fromisoformat(due) if due else None,
+    }
+
+
+class LazyMoney:
+    """An amount in EUR shown in the language the template renders in (`format_money` reads the
+    active language, which `services.notify` sets per reader); empty for no amount."""
+
+    def __init__(self, amount: Decimal | None) -> None:
+        self.amount = amount
+
+    def __str__(self) -> str:
+        return format_money(self.amount) if self.amount is not None else ""
+
+    def __bool__(self) -> bool:
+        return self.amount is not None
+
+
+def _invoice_items(events: Sequence[Event], **extra: Any) -> list[tuple[Client, dict[str, Any]]]:
+    return [(client, {**_invoice_context(e.payload), **extra})
+            for e in events if (client := _client(e.payload)) is not None]
+
+
+@subscriber(INVOICE_ISSUED_EVENT, "messaging.notify_invoice_issued")
+def notify_invoice_issued(events: Sequence[Event]) -> None:
+    """The client hears of an invoice to pay (topic invoices): its number, amount, due date and
+    reference; a credit note is told of as the credited invoice's `payment.changed`."""
+    services.notify_clients(services.INVOICE_ISSUED, _invoice_items(
+        [e for e in events if e.payload.get("kind") != "credit_note"]))
+
+
+@subscriber(PAYMENT_CHANGED_EVENT, "messaging.notify_payment_changed")
+def notify_payment_changed(events: Sequence[Event]) -> None:
+    """The client hears when an invoice becomes paid, partly paid, overpaid, cancelled or
+    credited, and when an online payment of theirs failed; not of other changes (a payment
+    started, an invoice becoming overdue, a second part payment)."""
+    failed = [e for e in events if e.payload.get("payment_state") == "failed"]
+    moved = [e for e in events if e.payload.get("payment_state") != "failed"
+             and e.payload.get("state") in TOLD_STATES
+             and e.payload.get("state") != e.payload.get("previous_state")]
+    services.notify_clients(services.PAYMENT_CHANGED, [
+        *_invoice_items(failed, failed=True), *_invoice_items(moved, failed=False)])
+
+
+@subscriber(INVOICE_REMINDER_EVENT, "messaging.notify_invoice_reminder")
+def notify_invoice_reminder(events: Sequence[Event]) -> None:
+    """The client is reminded of an unpaid invoice a few days before its due date (`when`
+    before) and once when it is overdue (after)."""
+    services.notify_clients(services.INVOICE_REMINDER, [
+        (client, {**_invoice_context(e.payload), "when": e.payload.get("when", "before")})
+        for e in events if (client := _client(e.payload)) is not None])

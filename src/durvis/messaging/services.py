@@ -98,6 +98,11 @@ RESULT_DOCUMENT_RECEIVED = notification_kind("result_document_received", Topic.R
 # reminder of a draft about to expire.
 APPLICATION_RECEIVED = notification_kind("application_received", Topic.STATUS_CHANGES)
 DRAFT_REMINDER = notification_kind("draft_reminder", Topic.REMINDERS)
+# Invoices (A8): one issued, its payment state moved (paid, partly paid, overpaid, cancelled,
+# credited, an online payment failed), a reminder before the due date and when overdue.
+INVOICE_ISSUED = notification_kind("invoice_issued", Topic.INVOICES)
+PAYMENT_CHANGED = notification_kind("payment_changed", Topic.INVOICES)
+INVOICE_REMINDER = notification_kind("invoice_reminder", Topic.INVOICES)
 
 
 @transaction.atomic

@@ -12,5 +12,6 @@ class PaymentsConfig(AppConfig):
         from durvis.payments import (
             events,  # noqa: F401
             handlers,  # noqa: F401
+            reminders,  # noqa: F401
             rules,  # noqa: F401
         )
