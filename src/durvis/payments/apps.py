@@ -12,5 +12,7 @@ class PaymentsConfig(AppConfig):
         from durvis.payments import (
             events,  # noqa: F401
             handlers,  # noqa: F401
+            online,  # noqa: F401 (the worker source of online payments)
+            providers,  # noqa: F401
             rules,  # noqa: F401
         )
