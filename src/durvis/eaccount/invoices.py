@@ -61,8 +61,11 @@ def invoice_detail(request: HttpRequest, number: str) -> HttpResponse:
         raise Http404 from None
     open_to_pay = invoice.state in (InvoiceState.ISSUED, InvoiceState.PARTLY_PAID,
                                     InvoiceState.OVERDUE) and invoice.outstanding > 0
-    reference, qr = queries.transfer_details(invoice, label=_(
-        "QR code for paying invoice %(number)s with a bank's app") % {"number": invoice.number})
+    reference, qr = "", ""
+    if open_to_pay:
+        reference, qr = queries.transfer_details(invoice, label=_(
+            "QR code for paying invoice %(number)s with a bank's app") % {
+            "number": invoice.number})
     payments = [p for p in queries.payments_of(invoice)
                 if p.source != PaymentSource.ONLINE or p.state != "created"]
     return render(request, "eaccount/invoice.html", {

@@ -55,7 +55,7 @@ def test_the_invoice_page_shows_how_to_pay(client_login, family, invoice, simula
     page = text(client.get(reverse("eaccount:invoice", args=[invoice.number])))
     assert printed(invoice.reference) in page and " " in printed(invoice.reference)
     assert invoice.payee_iban in page and invoice.payee_name in page
-    assert 'role="img"' in page and "<svg" in page  # the EPC QR code
+    assert 'class="epc-qr"' in page and "QR kods rēķina" in page  # the EPC QR code
     assert 'name="idempotency_key"' in page and f'name="{ROLE_FIELD}" value="self"' in page
     assert "Maksāt tiešsaistē" in page
     assert "Lejupielādēt rēķinu" not in page  # no PDF stored yet
@@ -202,3 +202,15 @@ def test_the_simulators_payer_page_is_in_latvian_and_english(family, invoice, si
     with urllib.request.urlopen(payment.redirect_url + "?lang=en", timeout=5) as answer:
         page = answer.read().decode()
     assert '<html lang="en">' in page and ">Pay<" in page and "Lose the callback" in page
+
+
+def test_a_credited_invoice_and_its_credit_note_show_without_a_way_to_pay(
+        client_login, family, invoice, finance):
+    from durvis.payments import services as payments
+
+    note = payments.credit_invoice(finance["VSAA"], invoice, reason="Issued by mistake")
+    client = client_login(family["parent"])
+    for number in (invoice.number, note.number):
+        page = text(client.get(reverse("eaccount:invoice", args=[number])))
+        assert "epc-qr" not in page and "Maksāt tiešsaistē" not in page
+    assert "Kredītrēķins" in text(client.get(reverse("eaccount:invoice", args=[note.number])))
