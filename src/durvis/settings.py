@@ -180,6 +180,18 @@ DURVIS_DRAFT_REMIND_DAYS = env.int("DURVIS_DRAFT_REMIND_DAYS", default=3)
 DURVIS_INVOICE_DUE_DAYS = env.int("DURVIS_INVOICE_DUE_DAYS", default=14)
 DURVIS_INVOICE_REMIND_DAYS = env.int("DURVIS_INVOICE_REMIND_DAYS", default=3)
 DURVIS_PAYMENT_EXPIRY_MINUTES = env.int("DURVIS_PAYMENT_EXPIRY_MINUTES", default=30)
+# Online payments (A8, durvis.payments.providers): the base URL of each payment provider's API by
+# provider key (`gateway`: the redirect + signed-callback protocol; in demo mode the payment
+# simulator `make run` starts on DURVIS_PAYSIM_PORT). A started payment whose callback did not
+# come is asked about every DURVIS_PAYMENT_POLL_SECONDS; a callback's timestamp may be
+# DURVIS_PAYMENT_CALLBACK_TOLERANCE seconds off.
+DURVIS_PAYSIM_PORT = env.int("DURVIS_PAYSIM_PORT", default=8010)
+DURVIS_PAYMENT_PROVIDER_URLS = {
+    "gateway": env.str("DURVIS_PAYMENT_GATEWAY_URL",
+                       default=f"http://127.0.0.1:{DURVIS_PAYSIM_PORT}" if DEMO_MODE else ""),
+}
+DURVIS_PAYMENT_POLL_SECONDS = env.int("DURVIS_PAYMENT_POLL_SECONDS", default=120)
+DURVIS_PAYMENT_CALLBACK_TOLERANCE = env.int("DURVIS_PAYMENT_CALLBACK_TOLERANCE", default=300)
 DURVIS_WORKER_DEAD_AFTER = env.float("DURVIS_WORKER_DEAD_AFTER", default=30.0)
 DURVIS_WORKER_LOST_AFTER = env.float("DURVIS_WORKER_LOST_AFTER", default=3600.0)
 DURVIS_WORKER_POLL_SECONDS = env.float("DURVIS_WORKER_POLL_SECONDS", default=1.0)

@@ -30,6 +30,7 @@ urlpatterns += i18n_patterns(
     path("", include("durvis.identity.urls")),
     path("", include("durvis.eforms.urls")),
     path("eaccount/", include("durvis.eaccount.urls")),
+    path("payments/", include("durvis.payments.urls")),
     path("embed/services/", include("durvis.eaccount.embed_urls")),
     path("eaccount/messages/", include("durvis.messaging.urls")),
     path("eaccount/documents/", include("durvis.documents.urls")),

@@ -124,10 +124,29 @@ def _load_all() -> dict[str, int]:
     payee_accounts = _load_payee_accounts(institutions)
     cases = _load_cases(institutions, staff)
     forms = _load_forms(staff)
+    _load_merchants()
     return {"institutions": len(institutions), "categories": len(categories),
             "life_situations": len(situations), "services": services, "persons": len(persons),
             "companies": companies, "staff": len(staff), "cases": cases,
             "forms": forms, "payee_accounts": payee_accounts}
+
+
+def _load_merchants() -> int:
+    """A merchant account with the payment gateway (A8; the demo's payment simulator,
+    `durvis.demo.paysim`, answers it) for each holder of a service with a fee, so that its
+    invoices can be paid online. The secret is derived from the holder's code: the simulator
+    signs its callbacks with whatever secret the merchant authenticates with."""
+    from durvis.catalog.models import Service
+    from durvis.payments.models import MerchantAccount
+
+    holders = set(Service.objects.exclude(fee_kind="none").exclude(fee_amount=None)
+                  .values_list("holder_id", flat=True))
+    for holder in Institution.objects.filter(pk__in=holders):
+        MerchantAccount.objects.update_or_create(
+            institution=holder, provider="gateway", active=True,
+            defaults={"merchant_id": f"demo-{holder.code.lower()}",
+                      "secret": f"demo-secret-{holder.code.lower()}-0123456789abcdef"})
+    return len(holders)
 
 
 def _load_institutions() -> dict[str, Institution]:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from durvis.eaccount import handoff, views
+from durvis.eaccount import handoff, invoices, views
 
 app_name = "eaccount"
 urlpatterns = [
@@ -12,6 +12,8 @@ urlpatterns = [
     path("cases/<str:number>/feedback/", views.case_feedback, name="case-feedback"),
     path("consultations/<int:pk>/feedback/", views.consultation_feedback,
          name="consultation-feedback"),
+    path("invoices/", invoices.invoice_list, name="invoices"),
+    path("invoices/<str:number>/", invoices.invoice_detail, name="invoice"),
     path("role/", views.switch_role, name="switch-role"),
     path("services/<int:code>/apply-at-holder/", handoff.start, name="handoff"),
 ]

@@ -20,11 +20,13 @@ from django.views.decorators.http import require_POST
 
 from durvis.access.policy import decide, explanation_of
 from durvis.documents import queries as document_queries
+from durvis.eaccount import invoices
 from durvis.eaccount.forms import FeedbackForm, HistoryFilterForm
 from durvis.eforms import queries as eforms_queries
 from durvis.identity.rules import IdentityAction
 from durvis.identity.sessions import actor_from_request
 from durvis.messaging import queries as messaging_queries
+from durvis.payments import queries as payment_queries
 from durvis.register import queries as register_queries
 from durvis.register import services as register
 from durvis.register.models import CaseStatus, Consultation, ServiceCase
@@ -135,7 +137,16 @@ def _case_page(request: HttpRequest, case: ServiceCase, events: list[Any], form:
         "feedback_form": form, "asked": _what_is_asked(case, events),
         "documents": document_queries.documents_of_case(actor, case, role.client),
         "case_messages": messaging_queries.messages_of_case(actor, case, role.client),
+        **_case_invoices(case),
     }, status=status)
+
+
+def _case_invoices(case: ServiceCase) -> dict[str, Any]:
+    """The case's invoices with their state tags, and the fee seam's payment state (A8)."""
+    found = payment_queries.case_invoices(case)
+    for invoice in found:
+        invoice.tag = invoices.state_tag(invoice)  # type: ignore[attr-defined]
+    return {"case_invoices": found, "fee_state": invoices.fee_state(found)}
 
 
 def _what_is_asked(case: ServiceCase, events: list[Any]) -> str:

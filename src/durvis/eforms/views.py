@@ -20,6 +20,7 @@ catalogue, the institution's site) open the whole window (`target="_top"`, templ
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -40,6 +41,8 @@ from durvis.eforms import services
 from durvis.eforms.models import Application, ApplicationStatus
 from durvis.eforms.rules import ApplicationAction
 from durvis.identity.sessions import actor_from_request
+from durvis.payments import queries as payment_queries
+from durvis.payments.models import InvoiceKind
 from durvis.web.embedding import PAGE_TEMPLATE, base_template, framed_by, is_embedded
 from durvis.web.roles import ClientRole
 from durvis.web.shell import client_required
@@ -384,9 +387,13 @@ def done(request: HttpRequest, reference: Any) -> HttpResponse:
     copies = [d for d in document_queries.documents_of_case(
         actor_from_request(request), application.case, _role(request).client)
         if d.file_name.startswith("application-")]
+    invoice = next((i for i in payment_queries.case_invoices(application.case)
+                    if i.kind == InvoiceKind.PREPAYMENT), None)
     return _render(request, "eforms/done.html", {
         "application": application, "service": application.service,
-        "case": application.case, "copy": copies[0] if copies else None})
+        "case": application.case, "copy": copies[0] if copies else None,
+        "invoice": invoice, "pay_key": uuid.uuid4().hex,
+        "can_pay_online": invoice is not None and payment_queries.can_pay_online(invoice)})
 
 
 @framed_by(_frame_origins)

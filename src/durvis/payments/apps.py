@@ -12,6 +12,8 @@ class PaymentsConfig(AppConfig):
         from durvis.payments import (
             events,  # noqa: F401
             handlers,  # noqa: F401
-            reminders,  # noqa: F401
+            online,  # noqa: F401 (the worker source of online payments)
+            providers,  # noqa: F401
+            reminders,  # noqa: F401 (the invoices' clock, a worker source)
             rules,  # noqa: F401
         )

@@ -68,3 +68,31 @@ def finance_invoice(actor: Actor, number: str, *, purpose: str = "finance") -> I
 def payments_of(invoice: Invoice) -> list[Payment]:
     """The payments of an invoice the caller has been allowed to read, oldest first."""
     return list(Payment.objects.filter(invoice=invoice).order_by("created_at", "pk"))
+
+
+# --- How to pay (the e-account's invoice page, the application's confirmation) ----------------
+
+def can_pay_online(invoice: Invoice) -> bool:
+    """Whether an open invoice with money outstanding can be paid online now (its holder has
+    a merchant account with a payment provider)."""
+    from durvis.payments import online
+
+    return online.can_pay_online(invoice)
+
+
+def started_payment(invoice: Invoice) -> Payment | None:
+    """The invoice's online payment that waits for the payer (started, not expired), if any."""
+    from durvis.payments import online
+
+    return online.started_payment(invoice)
+
+
+def transfer_details(invoice: Invoice, *, label: str) -> tuple[str, str]:
+    """What a bank transfer needs beside the payee: the RF reference printed in groups of four
+    (`RF75 4999 9765 4401`) and the EPC QR code (SEPA credit transfer, EPC069-12) as inline
+    SVG markup with the accessible `label`."""
+    from durvis.payments import epc
+    from durvis.payments.references import printed
+
+    markup = epc.svg(epc.of_invoice(invoice), label=label)
+    return printed(invoice.reference), markup[markup.index("<svg"):]

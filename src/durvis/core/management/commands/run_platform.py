@@ -1,4 +1,6 @@
 """`make run`: the web server and a background worker side by side, supervised; Ctrl-C stops both.
+In demo mode the payment simulator (`manage.py run_paysim`, on `DURVIS_PAYSIM_PORT`) runs beside
+them, restarted like the worker.
 
 A worker that stops (it crashed, it was killed) does not take the web server with it: the
 supervisor logs why (its exit status and the last line it wrote) and starts another after a
@@ -107,6 +109,11 @@ class Command(BaseCommand):
         worker = Child("worker", [*manage, "run_worker"], restart=True, env=env)
         web = Child("web server", [*manage, "runserver", address], restart=False, env=env)
         children = [worker, web]
+        if settings.DEMO_MODE:
+            # The payment simulator (demo only) answers the payment gateway protocol on its port.
+            children.insert(0, Child("payment simulator", [
+                *manage, "run_paysim", "--port", str(settings.DURVIS_PAYSIM_PORT)],
+                restart=True, env=env))
         stopping = False
 
         def stop(signum: int, frame: Any) -> None:
@@ -125,7 +132,9 @@ class Command(BaseCommand):
             failed = not web.restart and web.exit_status() is not None
             if failed:
                 log.error("the web server stopped (%s); stopping the platform", web.why())
-            _supervise(worker)
+            for child in children:
+                if child.restart:
+                    _supervise(child)
         for child in children:
             child.stop()
         deadline = time.monotonic() + 10
@@ -136,7 +145,8 @@ class Command(BaseCommand):
 
 
 def _supervise(worker: Child) -> None:
-    """Restart a worker that stopped, after its back-off."""
+    """Restart a supervised child that stopped (the worker, the demo's payment simulator), after
+    its back-off."""
     now = time.monotonic()
     if worker.restart_at is not None:
         if now >= worker.restart_at:
@@ -148,7 +158,7 @@ def _supervise(worker: Child) -> None:
     ran = now - worker.started
     if ran >= settings.DURVIS_WORKER_RESTART_MAX_DELAY:
         worker.delay = settings.DURVIS_WORKER_RESTART_DELAY
-    log.error("the worker (pid %d) stopped after %.0f s (%s); starting another in %.0f s",
-              worker.process.pid, ran, worker.why(), worker.delay)
+    log.error("the %s (pid %d) stopped after %.0f s (%s); starting another in %.0f s",
+              worker.name, worker.process.pid, ran, worker.why(), worker.delay)
     worker.restart_at = now + worker.delay
     worker.delay = min(worker.delay * 2, settings.DURVIS_WORKER_RESTART_MAX_DELAY)
