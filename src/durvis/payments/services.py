@@ -29,6 +29,7 @@ from schwifty.exceptions import SchwiftyException
 
 from durvis.access.policy import decide, require
 from durvis.audit.services import Entry, record, record_many
+from durvis.core import bulk
 from durvis.core.actor import Actor
 from durvis.core.case_numbers import parse_case_number
 from durvis.core.events import publish
@@ -498,9 +499,10 @@ def record_payments(actor: Actor, received: Sequence[Received], *, source: str
         return {}
     ids = {item.invoice_id for item in received}
     invoices = {invoice.pk: invoice for invoice in Invoice.objects.select_for_update(of=("self",))
-                .select_related("case", "client_person").filter(pk__in=ids).order_by("pk")}
-    taken = set(Payment.objects.filter(invoice_id__in=ids, dedup_key__in={
+                .select_related("case", "client_person").filter(pk__any_of=ids).order_by("pk")}
+    taken = set(Payment.objects.filter(invoice__id__any_of=ids, dedup_key__any_of={
         item.dedup_key for item in received}).values_list("invoice_id", "dedup_key"))
+    now = timezone.now()
     result: dict[str, Payment | None] = {}
     new: list[Payment] = []
     for item in received:
@@ -512,31 +514,25 @@ def record_payments(actor: Actor, received: Sequence[Received], *, source: str
         payment = Payment(invoice=invoice, source=source, state=PaymentState.SUCCESS,
                           amount=item.amount, bank_reference=item.bank_reference[:140],
                           payer_name=item.payer_name[:140], paid_at=item.paid_at,
-                          dedup_key=item.dedup_key)
+                          dedup_key=item.dedup_key, created_at=now, updated_at=now)
         new.append(payment)
         result[item.dedup_key] = payment
     if not new:
         return result
-    Payment.objects.bulk_create(new, batch_size=1000)
-    if any(payment.pk is None for payment in new):  # a backend that returns no ids
-        stored = dict(Payment.objects.filter(invoice_id__in=ids, dedup_key__in=[
-            p.dedup_key for p in new]).values_list("dedup_key", "pk"))
-        for payment in new:
-            payment.pk = stored[payment.dedup_key]
+    bulk.insert(new)
     touched = {payment.invoice_id: invoices[payment.invoice_id] for payment in new}
-    sums = dict(Payment.objects.filter(invoice_id__in=touched, state=PaymentState.SUCCESS)
+    sums = dict(Payment.objects.filter(invoice__id__any_of=list(touched),
+                                       state=PaymentState.SUCCESS)
                 .values("invoice_id").annotate(total=Sum(F("amount") - F("refunded")))
                 .values_list("invoice_id", "total"))
     last = {payment.invoice_id: payment for payment in new}
     previous = {pk: invoice.state for pk, invoice in touched.items()}
-    now = timezone.now()
     for pk, invoice in touched.items():
         invoice.paid = sums.get(pk) or Decimal("0.00")
         invoice.state = state_of(invoice)
         invoice.version += 1
         invoice.updated_at = now
-    Invoice.objects.bulk_update(list(touched.values()), ["paid", "state", "version",
-                                                         "updated_at"], batch_size=1000)
+    bulk.update(list(touched.values()), ["paid", "state", "version", "updated_at"])
     record_many(actor, [
         *(Entry.about("payments.payment.record", payment,
                       subject=invoices[payment.invoice_id].client_person,
@@ -561,16 +557,18 @@ def _case_statuses(actor: Actor, invoices: list[Invoice], causes: dict[int, str]
     """`_case_status` for many invoices: the cases' statuses from all their invoices' states
     (one query), written where they changed (`register.record_payment_statuses`)."""
     by_case: dict[int, list[str]] = {}
-    for case_id, state in (Invoice.objects.filter(case_id__in={i.case_id for i in invoices})
+    for case_id, state in (Invoice.objects.filter(case__id__any_of={i.case_id for i in invoices})
                            .exclude(kind=InvoiceKind.CREDIT_NOTE)
                            .values_list("case_id", "state")):
         by_case.setdefault(case_id, []).append(state)
     changes = []
+    done = set()
     for invoice in invoices:
         case = invoice.case
         status = case_payment_status(by_case.get(case.pk, []))
-        if status == case.payment_status:
+        if status == case.payment_status or case.pk in done:
             continue
+        done.add(case.pk)
         changes.append((case, status, f"invoice:{invoice.number}:{causes[invoice.pk]}"[:100], {
             "invoice": invoice.number, "state": invoice.state, "total": str(invoice.total),
             "paid": str(invoice.paid)}))

@@ -43,6 +43,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from durvis.access.policy import decide, require
 from durvis.audit.services import record
+from durvis.core import bulk
 from durvis.core.actor import Actor
 from durvis.identity.models import Institution
 from durvis.payments import services
@@ -224,7 +225,7 @@ class _Matcher:
 
     def take(self, chunk: list[CamtEntry]) -> None:
         known = set(StatementEntry.objects.filter(
-            institution=self.institution, entry_key__in=[e.entry_key for e in chunk])
+            institution=self.institution, entry_key__any_of=[e.entry_key for e in chunk])
             .values_list("entry_key", flat=True))
         fresh = []
         for entry in chunk:
@@ -247,7 +248,7 @@ class _Matcher:
                     notes[entry.entry_key] = gettext(
                         "The payment reference's check digits do not match: a typo?")
         by_reference = {invoice.reference: invoice for invoice in self.invoices.filter(
-            reference__in=set(valid.values()))} if valid else {}
+            reference__any_of=set(valid.values()))} if valid else {}
         rows: list[StatementEntry] = []
         to_pay: list[tuple[StatementEntry, Invoice]] = []
         rest: list[tuple[StatementEntry, CamtEntry]] = []
@@ -271,7 +272,7 @@ class _Matcher:
                 to_pay.append((row, invoice))
         self._propose(rest)
         self._pay(to_pay)
-        StatementEntry.objects.bulk_create(rows, batch_size=1000)
+        bulk.insert(rows)
         for row in rows:
             self.counts[str(row.state)] += 1
 

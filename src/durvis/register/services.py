@@ -699,8 +699,8 @@ def record_payment_statuses(actor: Actor, changes: Sequence[tuple[ServiceCase, s
     if not changes:
         return 0
     seen = set(CaseEvent.objects.filter(
-        case_id__in={case.pk for case, *_rest in changes},
-        dedup_key__in={key for _case, _status, key, _data in changes},
+        case__id__any_of={case.pk for case, *_rest in changes},
+        dedup_key__any_of={key for _case, _status, key, _data in changes},
     ).values_list("case_id", "dedup_key"))
     fresh = []
     for case, status, key, data in changes:
@@ -711,7 +711,7 @@ def record_payment_statuses(actor: Actor, changes: Sequence[tuple[ServiceCase, s
         return 0
     now = timezone.now()
     who = _event_actor(actor)
-    CaseEvent.objects.bulk_create([
+    bulk.insert([
         CaseEvent(case=case, kind=EventKind.PAYMENT, occurred_at=occurred_at, recorded_at=now,
                   holder_status=status, data=data, dedup_key=key, **who)
         for case, status, key, data in fresh])
@@ -722,8 +722,7 @@ def record_payment_statuses(actor: Actor, changes: Sequence[tuple[ServiceCase, s
         case.payment_status, case.change_xid, case.change_seq, case.updated_at = \
             status, xid, seq, now
         cases.append(case)
-    ServiceCase.objects.bulk_update(cases, ["payment_status", "change_xid", "change_seq",
-                                            "updated_at"], batch_size=1000)
+    bulk.update(cases, ["payment_status", "change_xid", "change_seq", "updated_at"])
     return len(cases)
 
 
