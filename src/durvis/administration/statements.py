@@ -24,7 +24,6 @@ from durvis.identity.models import Institution
 from durvis.identity.sessions import actor_from_request
 from durvis.payments import statements
 from durvis.payments.models import Invoice, StatementEntry
-from durvis.payments.references import printed
 from durvis.payments.rules import PaymentAction
 from durvis.web.shell import staff_required
 
@@ -123,13 +122,8 @@ def _entry_page(request: HttpRequest, actor: Actor, institution: Institution,
     return render(request, "administration/statements/entry.html", {
         "institution": institution, "entry": entry, "search": search, "found": found,
         "aside": aside or SetAsideForm(), "waiting": entry.state in statements.QUEUE_STATES,
-        "reference_printed": _printed(entry.reference),
+        "reference_printed": statements.shown_reference(entry.reference),
     }, status=status)
-
-
-def _printed(reference: str) -> str:
-    """An RF reference in groups of four; another as the bank sent it."""
-    return printed(reference) if reference.startswith("RF") else reference
 
 
 @staff_required

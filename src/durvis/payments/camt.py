@@ -271,9 +271,9 @@ class _Report:
     expected: dict[str, Any] = field(default_factory=dict)
 
     def check(self) -> None:
-        found: dict[str, Any] = {"entries": (self.count, self.total), "credits": (self.credits, self.credit_sum),
-                 "debits": (self.debits, self.debit_sum),
-                 "net": self.credit_sum - self.debit_sum}
+        found: dict[str, Any] = {
+            "entries": (self.count, self.total), "credits": (self.credits, self.credit_sum),
+            "debits": (self.debits, self.debit_sum), "net": self.credit_sum - self.debit_sum}
         for name, value in self.expected.items():
             actual = found[name]
             if name == "net":

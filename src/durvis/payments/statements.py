@@ -59,7 +59,7 @@ from durvis.payments.models import (
     PaymentSource,
     StatementEntry,
 )
-from durvis.payments.references import parse_reference
+from durvis.payments.references import parse_reference, printed
 from durvis.payments.rules import PaymentAction
 
 CHUNK = 2000
@@ -460,3 +460,9 @@ def find_invoices(actor: Actor, institution_id: int, text: str) -> list[Invoice]
         query |= Q(number__startswith=text) | Q(reference__startswith=compact)
     return list(Invoice.objects.filter(holder_id=institution_id).exclude(
         kind=InvoiceKind.CREDIT_NOTE).filter(query).order_by("number")[:20])
+
+
+def shown_reference(reference: str) -> str:
+    """A reference as people read it: an RF reference in groups of four, another as the bank
+    sent it."""
+    return printed(reference) if reference.startswith("RF") else reference
