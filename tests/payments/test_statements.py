@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import override
 
 from durvis.audit.models import AuditEvent
 from durvis.core.models import DomainEvent
@@ -66,7 +67,8 @@ def test_a_mistyped_reference_is_never_matched_automatically(invoices, finance, 
     first = invoices[0]
     wrong = _mistyped(first.reference)
     data = document([Ntry("7.11", [Tx("7.11", ref="B1", reference=wrong)])])
-    statement = _import(finance, institutions, data)
+    with override("en"):
+        statement = _import(finance, institutions, data)
     assert (statement.matched, statement.proposed, statement.unmatched) == (0, 0, 1)
     entry = StatementEntry.objects.get()
     assert entry.state == "unmatched" and "check digits" in entry.note
@@ -110,7 +112,8 @@ def test_an_entry_for_a_cancelled_invoice_goes_to_the_queue_with_a_note(
     third = invoices[2]
     payments.cancel_invoice(finance["VSAA"], third, reason="Issued by mistake")
     data = document([Ntry("3.00", [Tx("3.00", ref="C1", reference=third.reference)])])
-    statement = _import(finance, institutions, data)
+    with override("en"):
+        statement = _import(finance, institutions, data)
     assert (statement.matched, statement.unmatched) == (0, 1)
     entry = StatementEntry.objects.get()
     assert entry.state == "unmatched" and third.number in entry.note and "cancelled" in entry.note
