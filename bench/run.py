@@ -20,6 +20,7 @@ BENCHMARKS = [
     "eaccount",
     "outbox",
     "eforms",
+    "payments",
 ]
 
 

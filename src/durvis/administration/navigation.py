@@ -22,6 +22,7 @@ from durvis.identity.models import StaffRole
 from durvis.identity.rules import IdentityAction
 from durvis.identity.sessions import actor_from_request
 from durvis.integrations.rules import IntegrationAction
+from durvis.payments.rules import PaymentAction
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,11 @@ def staff_sections(actor: Actor) -> list[Section]:
                                 reverse("administration:eservices"),
                                 _("Your e-services reached with single sign-on, and the web "
                                   "sites that may embed your forms.")))
+    if decide(actor, PaymentAction.MANAGE, None):
+        sections.append(Section("statements", _("Bank statements"),
+                                reverse("administration:statements"),
+                                _("Import camt statements; match the payments left in the "
+                                  "manual queue.")))
     if decide(actor, IdentityAction.RESET_STAFF_SECOND_FACTOR):
         sections.append(Section("team", _("Team"), reverse("administration:team"),
                                 _("Your colleagues and their second factor.")))

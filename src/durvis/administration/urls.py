@@ -6,6 +6,7 @@ from durvis.administration import (
     home,
     integrations,
     preview,
+    statements,
     team,
     views,
     webhook_views,
@@ -83,4 +84,15 @@ urlpatterns = [
          name="team-reset-second-factor"),
     path("staff/team/<int:member_id>/form-builder/", team.form_builder_role,
          name="team-form-builder"),
+    # Bank statements and the manual queue of the holder's finance staff (A8, issue 14).
+    path("staff/statements/", statements.statement_list, name="statements"),
+    path("staff/statements/queue/", statements.queue, name="statement-queue"),
+    path("staff/statements/entries/<int:entry_id>/", statements.entry_detail,
+         name="statement-entry"),
+    path("staff/statements/entries/<int:entry_id>/confirm/", statements.confirm,
+         name="statement-confirm"),
+    path("staff/statements/entries/<int:entry_id>/match/<int:invoice_id>/", statements.match,
+         name="statement-match"),
+    path("staff/statements/entries/<int:entry_id>/set-aside/", statements.set_aside,
+         name="statement-set-aside"),
 ]

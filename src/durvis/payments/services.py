@@ -28,7 +28,8 @@ from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
 from durvis.access.policy import decide, require
-from durvis.audit.services import record
+from durvis.audit.services import Entry, record, record_many
+from durvis.core import bulk
 from durvis.core.actor import Actor
 from durvis.core.case_numbers import parse_case_number
 from durvis.core.events import publish
@@ -466,6 +467,112 @@ def record_payment(actor: Actor, invoice: Invoice, *, source: str, amount: Any,
     settle(actor, locked, cause=f"payment:{payment.pk}:success", payment=payment)
     invoice.state, invoice.paid = locked.state, locked.paid
     return payment, True
+
+
+@dataclass(frozen=True)
+class Received:
+    """Money received for one invoice, for `record_payments` (the fields of `record_payment`)."""
+
+    invoice_id: int
+    amount: Decimal
+    paid_at: datetime.datetime
+    dedup_key: str
+    bank_reference: str = ""
+    payer_name: str = ""
+
+
+def record_payments(actor: Actor, received: Sequence[Received], *, source: str
+                    ) -> dict[str, Payment | None]:
+    """`record_payment` for many payments at once (A8, G29: an imported bank statement settles
+    thousands of invoices), by the same rules, batched: the invoices are locked in one query; a
+    payment whose `dedup_key` the invoice has already books nothing; a cancelled or credited
+    invoice takes nothing (its payments are left out: the result maps their keys to None); the
+    payments are inserted at once; each touched invoice's paid amount is summed from its
+    successful payments less refunds and its state taken by `state_of`, as `settle` does; the
+    invoices, the audit rows (one `payments.payment.record` per payment, one
+    `payments.invoice.settle` per invoice), the cases' payment statuses
+    (`register.record_payment_statuses`) and the `payment.changed` events are written in one
+    batch each. Amounts must be parsed already (`parse_amount`). Runs in the caller's
+    transaction (it must be in one); the caller has checked the policy. Returns the dedup key →
+    the new payment (None: not booked: closed invoice or a repeat)."""
+    if not received:
+        return {}
+    ids = {item.invoice_id for item in received}
+    invoices = {invoice.pk: invoice for invoice in Invoice.objects.select_for_update(of=("self",))
+                .select_related("case", "client_person").filter(pk__any_of=ids).order_by("pk")}
+    taken = set(Payment.objects.filter(invoice__id__any_of=ids, dedup_key__any_of={
+        item.dedup_key for item in received}).values_list("invoice_id", "dedup_key"))
+    now = timezone.now()
+    result: dict[str, Payment | None] = {}
+    new: list[Payment] = []
+    for item in received:
+        invoice = invoices[item.invoice_id]
+        if (item.invoice_id, item.dedup_key) in taken or invoice.state in CLOSED_STATES:
+            result[item.dedup_key] = None
+            continue
+        taken.add((item.invoice_id, item.dedup_key))
+        payment = Payment(invoice=invoice, source=source, state=PaymentState.SUCCESS,
+                          amount=item.amount, bank_reference=item.bank_reference[:140],
+                          payer_name=item.payer_name[:140], paid_at=item.paid_at,
+                          dedup_key=item.dedup_key, created_at=now, updated_at=now)
+        new.append(payment)
+        result[item.dedup_key] = payment
+    if not new:
+        return result
+    bulk.insert(new)
+    touched = {payment.invoice_id: invoices[payment.invoice_id] for payment in new}
+    sums = dict(Payment.objects.filter(invoice__id__any_of=list(touched),
+                                       state=PaymentState.SUCCESS)
+                .values("invoice_id").annotate(total=Sum(F("amount") - F("refunded")))
+                .values_list("invoice_id", "total"))
+    last = {payment.invoice_id: payment for payment in new}
+    previous = {pk: invoice.state for pk, invoice in touched.items()}
+    for pk, invoice in touched.items():
+        invoice.paid = sums.get(pk) or Decimal("0.00")
+        invoice.state = state_of(invoice)
+        invoice.version += 1
+        invoice.updated_at = now
+    bulk.update(list(touched.values()), ["paid", "state", "version", "updated_at"])
+    record_many(actor, [
+        *(Entry.about("payments.payment.record", payment,
+                      subject=invoices[payment.invoice_id].client_person,
+                      details={"invoice": invoices[payment.invoice_id].number,
+                               "amount": str(payment.amount), "source": source})
+          for payment in new),
+        *(Entry.about("payments.invoice.settle", invoice, subject=invoice.client_person,
+                      details={"state": invoice.state, "previous": previous[pk],
+                               "paid": str(invoice.paid),
+                               "cause": f"payment:{last[pk].pk}:success"})
+          for pk, invoice in touched.items())])
+    _case_statuses(actor, list(touched.values()), {
+        pk: f"payment:{last[pk].pk}:success" for pk in touched})
+    publish(actor, PAYMENT_CHANGED, [(f"invoice:{pk}", {
+        **invoice_facts(invoice), "previous_state": previous[pk], "payment_id": last[pk].pk,
+        "payment_state": last[pk].state, "amount": str(last[pk].amount)})
+        for pk, invoice in touched.items()])
+    return result
+
+
+def _case_statuses(actor: Actor, invoices: list[Invoice], causes: dict[int, str]) -> None:
+    """`_case_status` for many invoices: the cases' statuses from all their invoices' states
+    (one query), written where they changed (`register.record_payment_statuses`)."""
+    by_case: dict[int, list[str]] = {}
+    for case_id, state in (Invoice.objects.filter(case__id__any_of={i.case_id for i in invoices})
+                           .exclude(kind=InvoiceKind.CREDIT_NOTE)
+                           .values_list("case_id", "state")):
+        by_case.setdefault(case_id, []).append(state)
+    changes = []
+    done = set()
+    for invoice in invoices:
+        case = invoice.case
+        status = case_payment_status(by_case.get(case.pk, []))
+        if status == case.payment_status or case.pk in done:
+            continue
+        done.add(case.pk)
+        changes.append((case, status, f"invoice:{invoice.number}:{causes[invoice.pk]}"[:100], {
+            "invoice": invoice.number, "state": invoice.state, "total": str(invoice.total),
+            "paid": str(invoice.paid)}))
+    register.record_payment_statuses(actor, changes, occurred_at=timezone.now())
 
 
 def _amount(name: str, value: Any) -> Decimal:

@@ -687,6 +687,45 @@ def record_payment_status(actor: Actor, case: ServiceCase, payment_status: str, 
     return event
 
 
+def record_payment_statuses(actor: Actor, changes: Sequence[tuple[ServiceCase, str, str,
+                                                                   dict[str, Any]]],
+                            *, occurred_at: datetime.datetime) -> int:
+    """`record_payment_status` for many cases at once (A8: a bank statement settles thousands
+    of invoices in one import): `changes` are `(case, payment status, dedup key, data)`. The same
+    rules, batched: a change whose dedup key the case's history has already is skipped; the
+    others are written as `payment` events in one insert and the cases' statuses and change
+    positions in one update. The caller holds the invoices locked, has checked the policy and
+    audits. Returns how many cases changed."""
+    if not changes:
+        return 0
+    seen = set(CaseEvent.objects.filter(
+        case__id__any_of={case.pk for case, *_rest in changes},
+        dedup_key__any_of={key for _case, _status, key, _data in changes},
+    ).values_list("case_id", "dedup_key"))
+    fresh = []
+    for case, status, key, data in changes:
+        if (case.pk, key) not in seen:
+            seen.add((case.pk, key))
+            fresh.append((case, status, key, data))
+    if not fresh:
+        return 0
+    now = timezone.now()
+    who = _event_actor(actor)
+    bulk.insert([
+        CaseEvent(case=case, kind=EventKind.PAYMENT, occurred_at=occurred_at, recorded_at=now,
+                  holder_status=status, data=data, dedup_key=key, **who)
+        for case, status, key, data in fresh])
+    latest = {case.pk: (case, status) for case, status, _key, _data in fresh}
+    xid, seqs = next_changes(len(latest))
+    cases = []
+    for (case, status), seq in zip(latest.values(), seqs, strict=True):
+        case.payment_status, case.change_xid, case.change_seq, case.updated_at = \
+            status, xid, seq, now
+        cases.append(case)
+    bulk.update(cases, ["payment_status", "change_xid", "change_seq", "updated_at"])
+    return len(cases)
+
+
 def _touch(case: ServiceCase, *fields: str) -> None:
     case.change_xid, (case.change_seq,) = next_changes(1)
     case.save(update_fields=["change_xid", "change_seq", "updated_at", *fields])

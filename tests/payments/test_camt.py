@@ -1,0 +1,122 @@
+"""Reading camt.053 and camt.054 files (A8): the credit transactions of versions 001.02, .04 and
+.08 as banks send them, and every refusal of a whole file."""
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from durvis.payments import camt
+from tests.payments.camt_builder import Ntry, Tx, document
+
+SAMPLES = Path(__file__).parent / "samples"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in SAMPLES.glob("camt.*.xml")))
+def test_every_version_gives_the_same_credit_transactions(name):
+    summary = camt.CamtSummary()
+    entries = list(camt.read((SAMPLES / name).read_bytes(), summary))
+    assert summary.message_type == name.removesuffix(".xml")
+    assert summary.accounts == ["LV71TREL9140401016000"]
+    assert (summary.entries, summary.credits, summary.debits_skipped) == (3, 3, 1)
+    first, second, third = entries
+    assert first.amount == Decimal("7.11") and first.currency == "EUR"
+    assert first.reference == "RF75499997654401"
+    assert first.debtor_name == "Jānis Bērziņš" and first.debtor_iban == "LV80BANK0000435195001"
+    assert first.bank_reference == "2026113000001" and first.end_to_end_id == "E2E-0001"
+    assert first.booking_date.isoformat() == "2026-11-30" == first.value_date.isoformat()
+    assert first.entry_key == "LV71TREL9140401016000:2026113000001"
+    # a batch entry gives each of its transactions
+    assert (second.amount, second.debtor_name, second.unstructured) == (
+        Decimal("10.50"), "Anna Liepa", "Rēķins 1011-12345-01")
+    assert (third.amount, third.debtor_name, third.reference) == (Decimal("20.00"), "SIA Koks", "")
+    assert second.entry_key != third.entry_key
+
+
+def _refused(data):
+    with pytest.raises(camt.CamtError) as raised:
+        list(camt.read(data))
+    return raised.value
+
+
+def test_an_unknown_namespace_is_refused():
+    data = document([Ntry("1.00", [Tx("1.00", ref="A")])]).replace(
+        b"camt.054.001.08", b"camt.054.001.99")
+    assert _refused(data).code == "unknown_namespace"
+    assert _refused(b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"/>'
+                    ).code == "unknown_namespace"
+
+
+@pytest.mark.parametrize("data", [b"", b"not xml at all", b"%PDF-1.7", b"<?xml version=\"1.0\"?>"])
+def test_what_is_not_xml_is_refused(data):
+    assert _refused(data).code == "not_xml"
+
+
+def test_billion_laughs_and_external_entities_are_refused_before_any_expansion():
+    laughs = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+              + b"".join(f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">'.encode()
+                         for i in range(1, 10)).replace(b"&lol0;", b"&lol;")
+              + b']><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08">&lol9;'
+              b"</Document>")
+    assert _refused(laughs).code == "dtd"
+    xxe = (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+           b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08">&x;</Document>')
+    assert _refused(xxe).code == "dtd"
+
+
+def test_three_decimals_refuse_the_file():
+    error = _refused(document([Ntry("7.11", [Tx("7.11", ref="A")]),
+                               Ntry("7.111", [Tx("7.111", ref="B")])]))
+    assert error.code == "precision" and error.where == "Ntry[2]/Amt"
+
+
+def test_another_currency_refuses_the_file():
+    data = document([Ntry("7.11", [Tx("7.11", ref="A")])]).replace(b'Ccy="EUR"', b'Ccy="USD"')
+    assert _refused(data).code == "currency"
+
+
+def test_broken_totals_refuse_the_file():
+    entries = [Ntry("7.11", [Tx("7.11", ref="A")]), Ntry("2.00", [Tx("2.00", ref="B")])]
+    wrong_count = ("<TxsSummry><TtlNtries><NbOfNtries>3</NbOfNtries></TtlNtries></TxsSummry>")
+    assert _refused(document(entries, summary=wrong_count)).code == "control_sum"
+    wrong_sum = ("<TxsSummry><TtlCdtNtries><NbOfNtries>2</NbOfNtries><Sum>9.12</Sum>"
+                 "</TtlCdtNtries></TxsSummry>")
+    assert _refused(document(entries, summary=wrong_sum)).code == "control_sum"
+    batch = [Ntry("10.00", [Tx("4.00", ref="C1"), Tx("5.00", ref="C2")], batch=True)]
+    assert _refused(document(batch)).code == "control_sum"
+
+
+def test_a_group_header_control_sum_is_checked_where_a_bank_sends_it():
+    data = document([Ntry("7.11", [Tx("7.11", ref="A")])]).replace(
+        b"</CreDtTm></GrpHdr>", b"</CreDtTm><NbOfTxs>1</NbOfTxs><CtrlSum>7.12</CtrlSum></GrpHdr>")
+    assert _refused(data).code == "control_sum"
+
+
+def test_a_missing_account_refuses_the_file():
+    assert _refused(document([Ntry("7.11", [Tx("7.11", ref="A")])], account="")).code == \
+        "missing_account"
+
+
+def test_debit_entries_are_skipped_and_counted():
+    summary = camt.CamtSummary()
+    entries = list(camt.read(document([Ntry("5.00", [Tx("5.00", ref="D")], credit=False),
+                                       Ntry("7.11", [Tx("7.11", ref="A")])]), summary))
+    assert [e.amount for e in entries] == [Decimal("7.11")]
+    assert summary.debits_skipped == 1
+
+
+def test_memory_stays_flat_on_a_large_file():
+    import tracemalloc
+
+    def size(n):
+        data = document([Ntry("1.00", [Tx("1.00", ref=f"R{i}", reference="RF18000000000539")])
+                         for i in range(n)])
+        tracemalloc.start()
+        for _entry in camt.read(data):
+            pass
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak
+
+    small, large = size(2000), size(20000)
+    assert large < small * 3  # ten times the entries, not ten times the memory
