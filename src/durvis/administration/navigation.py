@@ -22,6 +22,7 @@ from durvis.identity.models import StaffRole
 from durvis.identity.rules import IdentityAction
 from durvis.identity.sessions import actor_from_request
 from durvis.integrations.rules import IntegrationAction
+from durvis.payments import services as payments
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,10 @@ def staff_sections(actor: Actor) -> list[Section]:
                                 reverse("administration:eservices"),
                                 _("Your e-services reached with single sign-on, and the web "
                                   "sites that may embed your forms.")))
+    if payments.may_manage(actor):
+        sections.append(Section("finance", _("Invoices and payments"),
+                                reverse("administration:finance-invoices"),
+                                _("Your institution's invoices, payments and payee accounts.")))
     if decide(actor, IdentityAction.RESET_STAFF_SECOND_FACTOR):
         sections.append(Section("team", _("Team"), reverse("administration:team"),
                                 _("Your colleagues and their second factor.")))
