@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 from stdnum import iso11649
 
+from durvis.audit.models import AuditEvent
 from durvis.core.models import DomainEvent
 from durvis.payments.models import Invoice, Payment
 from durvis.register.models import ServiceCase
@@ -177,6 +178,7 @@ def test_the_list_filters_and_pages_with_a_cursor(system, family):
     assert [i["number"] for i in page["items"]] == [first["number"], second["number"]]
     rest = system.get("/api/v1/invoices", {"since": page["next_cursor"]}).json()
     assert [i["number"] for i in rest["items"]] == [third["number"]]
+    assert AuditEvent.objects.filter(action="payments.invoice.list").count() == 3
     end = system.get("/api/v1/invoices", {"since": rest["next_cursor"]}).json()
     assert end == {"items": [], "next_cursor": rest["next_cursor"]}
     paid = system.get("/api/v1/invoices", {"state": "paid"}).json()["items"]

@@ -54,6 +54,7 @@ def test_the_list_filters_searches_and_pages(signed_in, finance, family, invoice
                             paid_at=other.issued_at, dedup_key="m:1")
     page = signed_in.get("/en/administration/finance/").content.decode()
     assert invoice.number in page and other.number in page
+    assert AuditEvent.objects.filter(action="payments.invoice.list").count() == 2
     paid = signed_in.get("/en/administration/finance/", {"state": "paid"}).content.decode()
     assert other.number in paid and invoice.number not in paid
     by_reference = signed_in.get("/en/administration/finance/", {

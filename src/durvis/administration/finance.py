@@ -29,6 +29,7 @@ from django.views.decorators.http import require_POST
 from stdnum import iso11649
 
 from durvis.administration.confirm import ask, confirmed
+from durvis.audit.services import Entry, record_many
 from durvis.core.actor import Actor
 from durvis.core.case_numbers import parse_case_number
 from durvis.core.forms import CaseNumberField, DayField, Form, PageField, QueryForm
@@ -102,6 +103,8 @@ def invoices(request: HttpRequest) -> HttpResponse:
         listing = listing.filter(state=query.value("state"))
     listing = search(listing, query.value("q") or "")
     page = Paginator(listing, PAGE_SIZE).get_page(query.value("page"))
+    record_many(actor, [Entry("payments.invoice.list", "payments.invoice", str(i.pk),
+                              i.client_person_id, purpose="finance") for i in page])
     kept = request.GET.copy()
     kept.pop("page", None)
     return render(request, "administration/finance/invoices.html", {

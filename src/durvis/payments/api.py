@@ -37,6 +37,7 @@ from pydantic import AfterValidator, BeforeValidator
 from pydantic_core import PydanticCustomError
 
 from durvis.access.policy import decide, require, visible
+from durvis.audit.services import Entry, record_many
 from durvis.core.actor import Actor
 from durvis.core.api import ApiError
 from durvis.core.case_numbers import parse_case_number
@@ -398,6 +399,8 @@ def list_invoices(request: HttpRequest, query: Query[InvoicesQuery]) -> dict[str
         invoices = invoices.filter(state=query.state)
     after = int(query.since.rpartition(".")[2])
     page = list(invoices.filter(pk__gt=after)[:query.limit])
+    record_many(actor, [Entry("payments.invoice.list", "payments.invoice", str(i.pk),
+                              i.client_person_id, purpose="api") for i in page])
     return {"items": [invoice_out(i) for i in page],
             "next_cursor": str(page[-1].pk) if page else query.since}
 
