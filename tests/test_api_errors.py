@@ -45,8 +45,10 @@ def test_pages_keep_their_own_404(client, db):
 # --- Every validation error names where the value came from (part of issue 10) -----------------
 
 ALL_SCOPES = ("cases:read", "cases:write", "consultations:write", "messages:read",
-              "messages:write")
+              "messages:write", "invoices:read", "invoices:write", "payments:write")
 EVENT = {"status": "in_progress", "occurred_at": "2026-11-21T10:00:00Z"}
+LINE = {"kind": "fee", "description": "Ekspertīze", "unit_price": "7.11"}
+PAYMENT = {"amount": "7.11", "paid_at": "2026-11-20T10:00:00+02:00", "payment_id": "FS-1"}
 PATH_OPERATIONS = [
     ("get", "/cases/{}", None),
     ("post", "/cases/{}/events", EVENT),
@@ -101,6 +103,10 @@ def test_an_unknown_case_in_the_path_is_a_404_at_the_path(system, method, path, 
     ("get", "/cases", {"since": "-1"}, ["query", "since"]),
     ("get", "/messages/replies", {"limit": "0"}, ["query", "limit"]),
     ("upload", "/cases/1011-13/documents", {"title": "x" * 301}, ["body", "title"]),
+    ("post", "/invoices", {"case_number": "1011 13", "lines": [LINE | {"unit_price": 7.11}]},
+     ["body", "lines", 0, "unit_price"]),
+    ("get", "/invoices", {"since": "-1"}, ["query", "since"]),
+    ("post", "/invoices/1011-13-01/payments", {**PAYMENT, "amount": "1.001"}, ["body", "amount"]),
 ])
 def test_validation_errors_name_the_source_and_the_field(system, method, path, body, loc):
     response = call(system, method, path, body)
@@ -141,6 +147,14 @@ REFUSALS = [  # (who calls, method, path, body, status)
     ("anonymous", "get", "/services/4242", None, 404),
     ("anonymous", "get", "/no-such-path", None, 404),
     ("reader", "post", "/cases", NEW_CASE, 403),
+    ("system", "get", "/invoices/1011-999-01", None, 404),
+    ("system", "post", "/invoices", {"case_number": "1011 999", "lines": [LINE]}, 422),
+    ("system", "post", "/invoices", {"case_number": "1011 13", "lines": [
+        LINE | {"unit_price": 7.11}]}, 422),
+    ("system", "post", "/invoices", {"case_number": "1011 13", "lines": [
+        LINE | {"unit_price": "7.111"}]}, 422),
+    ("system", "post", "/invoices/1011-999-01/payments", PAYMENT, 404),
+    ("reader", "post", "/invoices", {"case_number": "1011 13", "lines": [LINE]}, 403),
 ]
 
 

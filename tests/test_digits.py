@@ -85,3 +85,26 @@ def test_a_confirmation_code_in_other_digits_is_no_code(client_login, family, se
     response = client.post("/eaccount/profile/confirm/", {"kind": "email", "code": "１２３４５６"})
     assert response.status_code == 422 and "Kodā ir 6 cipari" in response.content.decode()
     assert ContactConfirmation.objects.get().attempts == 0  # not a try
+
+
+@pytest.mark.parametrize(("path", "body", "loc"), [
+    ("/api/v1/invoices/1011-1３-01", None, ["path", "number"]),
+    ("/api/v1/invoices", {"case_number": "1011 1３", "lines": [
+        {"kind": "fee", "description": "x", "unit_price": "7.11"}]}, ["body", "case_number"]),
+    ("/api/v1/invoices", {"case_number": "1011 13", "lines": [
+        {"kind": "fee", "description": "x", "unit_price": "７.11"}]},
+     ["body", "lines", 0, "unit_price"]),
+    ("/api/v1/invoices", {"case_number": "1011 13", "lines": [
+        {"kind": "fee", "description": "x", "unit_price": "7.11", "quantity": "²"}]},
+     ["body", "lines", 0, "quantity"]),
+])
+def test_an_invoice_number_or_amount_with_other_digits_is_a_422(api_client_factory, family,
+                                                                 path, body, loc):
+    """Invoices (issue 14): a number or an amount in other digits is refused at its place."""
+    import json
+
+    http = api_client_factory("VSAA", operations=("invoices:read", "invoices:write"))
+    response = (http.get(path) if body is None else
+                http.post(path, json.dumps(body), content_type="application/json"))
+    assert response.status_code == 422, response.content
+    assert loc in [error["loc"] for error in response.json()["detail"]]

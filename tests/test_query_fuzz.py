@@ -22,12 +22,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from durvis.catalog import services as catalog
-from durvis.core.actor import Actor
+from durvis.core.actor import SYSTEM, Actor
 from durvis.documents import services as documents
 from durvis.eforms import services as eforms
 from durvis.identity import services as identity
 from durvis.integrations import services as integrations
 from durvis.messaging import services as messaging
+from durvis.payments import services as payments
 from durvis.register import services as register
 from tests.documents.samples import PDF
 from tests.eforms.samples import family_benefit
@@ -36,7 +37,8 @@ CLIENT_NAMESPACES = {"eaccount", "inbox", "documents", "profile"}
 STAFF_NAMESPACES = {"administration", "staff-messages"}
 # Every parameter any page reads, and the sign-in's.
 KNOWN = ["page", "date_from", "date_to", "number", "status", "institution", "service",
-         "channel", "show", "case", "direction", "kind", "q", "holder", "next", "flow", "role"]
+         "channel", "show", "case", "direction", "kind", "q", "holder", "next", "flow", "role",
+         "state"]
 ODD = ["", "²", "２", "٣", "¹²", "0", "-1", "1.5", "1e9", "9" * 40, str(2**63), "9999-12-31",
        "0001-01-01", "0000-00-00", "2026-02-30", "２０２６-01-01", "1011 13", "1011 1３",
        "archive", "email", "phone", "received", "sent", "eaccount", "\x00", "\x1b[31m",
@@ -84,16 +86,28 @@ def world(family, staff, client_login, settings, tmp_path):
     draft = eforms.load_definition(Actor(kind="staff", staff=builder), case.service,
                                    family_benefit())
     first_page = draft.definition["pages"][0]
+    # Invoices (issue 14): a finance specialist, a payee account and an invoice of the case.
+    finance = identity.record_staff(username="finance.vsaa", password="pw-finance-long-enough",
+                                    institution=case.holder, roles=["finance"])
+    account = payments.save_payee_account(SYSTEM, case.holder, name="VSAA",
+                                          iban="LV71TREL9140401016000", bic="TRELLV22")
+    invoice = payments.issue_invoice(Actor(kind="staff", staff=finance), case.number,
+                                     payments.NewInvoice(kind="postpayment", lines=[
+                                         payments.NewLine(kind="fee", description="Maksa",
+                                                          unit_price="7.11")]))
     objects = {"number": case.number, "code": 1011, "endpoint_id": endpoint.pk,
                "eservice_id": eservice.pk, "origin_id": origin.pk,
                "page": first_page["key"], "key": first_page["questions"][0]["key"], "index": 0,
-               "member_id": back_office.pk, "client_id": 1, "message_id": 1, "mapping_id": 1}
+               "member_id": back_office.pk, "client_id": 1, "message_id": 1, "mapping_id": 1,
+               "role": "finance", "account_id": account.pk}
     by_pattern = {"eaccount:consultation-feedback": consultation.pk, "inbox:thread": thread.pk,
                   "inbox:reply": thread.pk, "inbox:archive": thread.pk,
-                  "documents:download": document.pk}
+                  "documents:download": document.pk,
+                  "administration:finance-invoice": invoice.number,
+                  "administration:finance-invoice-payment": invoice.number}
     person = client_login(parent)
     staff_clients = []
-    for member in (staff["vsaa_admin"], back_office, builder):
+    for member in (staff["vsaa_admin"], back_office, builder, finance):
         http = Client()
         sign_in_staff(http, member)
         staff_clients.append(http)
@@ -163,7 +177,9 @@ def test_no_query_string_breaks_an_administration_page(world):
     found = pages(world, STAFF_NAMESPACES)
     addresses = {address for address, _user in found}
     assert {"/staff/", "/staff/cases/", "/administration/services/", "/staff/team/",
-            "/administration/integrations/", "/staff/messages/new/"} <= addresses, addresses
+            "/administration/integrations/", "/staff/messages/new/",
+            "/administration/finance/", "/administration/finance/new/",
+            "/administration/finance/accounts/"} <= addresses, addresses
 
     @SETTINGS
     @given(data=st.data(), query=query_strings())

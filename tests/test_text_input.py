@@ -29,6 +29,7 @@ from durvis.documents.models import Document
 from durvis.identity import services as identity
 from durvis.integrations.models import IdempotencyRecord
 from durvis.messaging.models import InboxMessage, Thread
+from durvis.payments.models import Invoice
 from durvis.register.models import CaseEvent, Consultation, ServiceCase
 from tests.documents.samples import PDF
 from tests.eforms.submitted import delivery_files, submit_application  # noqa: F401
@@ -39,7 +40,8 @@ RLO_NAME = "Iesniegums \u202eexe.fdp"
 BIDI_CONTROLS = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067",
                  "\u2068", "\u2069", "\u200e", "\u200f", "\u061c"]
 ALL_SCOPES = ("cases:read", "cases:write", "consultations:write", "messages:read",
-              "messages:write", "applications:read", "applications:prefill")
+              "messages:write", "applications:read", "applications:prefill", "invoices:read",
+              "invoices:write", "payments:write")
 
 
 def event(**fields):
@@ -104,7 +106,41 @@ def valid_requests(family):
         "durvis_eforms_api_create_prefill": ({}, {}, {
             "service_code": 1011, "answers": {"name": "Jānis"},
             "return_url": "https://e.vsaa.gov.lv/atpakal", "personal_code": ""}),
+        # Invoices (issue 14): the valid requests' numbers are those `issued_invoices` gives.
+        "durvis_payments_api_create_invoice": ({}, {}, {
+            "case_number": family["own"].number, "due_date": None, "payer_name": "Jānis",
+            "language": "lv", "origin": "external", "holder_number": "R-2026-1",
+            "reference": "RF18 5390 0754 7034", "lines": [{
+                "kind": "fee", "description": "Ekspertīze", "quantity": "1",
+                "unit_price": "7.11", "vat_rate": "21"}]}),
+        "durvis_payments_api_list_invoices": ({}, {"case_number": "1011-13", "state": "issued"},
+                                              None),
+        "durvis_payments_api_get_invoice": ({"number": "1011-13-01"}, {}, None),
+        "durvis_payments_api_post_payment": ({"number": "1011-13-01"}, {}, {
+            "amount": "7.11", "paid_at": "2026-11-20T10:00:00+02:00", "payment_id": "FS-1",
+            "bank_reference": "2026112000012345", "payer_name": "Jānis Bērziņš"}),
+        "durvis_payments_api_cancel": ({"number": "1011-13-01"}, {}, {"reason": "Atsaukts"}),
+        "durvis_payments_api_credit": ({"number": "1011-13-01"}, {}, {"reason": "Nesniegts"}),
     }
+
+
+def issued_invoices(family):
+    """Invoices of the family's case for the walk's valid requests, issued by a finance
+    specialist of VSAA into a payee account: by the operation each is for."""
+    from durvis.core.actor import Actor
+    from durvis.identity.models import Institution
+    from durvis.payments import services as payments
+
+    vsaa = Institution.objects.get(code="VSAA")
+    payments.save_payee_account(Actor(kind="system"), vsaa, name="VSAA",
+                                iban="LV71TREL9140401016000", bic="TRELLV22")
+    finance = Actor(kind="staff", staff=identity.record_staff(
+        username="finance.walk", password="pw-finance-walk-long", institution=vsaa,
+        roles=["finance"]))
+    new = payments.NewInvoice(kind="postpayment", lines=[payments.NewLine(
+        kind="fee", description="Ekspertīze", unit_price="7.11")])
+    return {use: payments.issue_invoice(finance, family["own"].number, new).number
+            for use in ("read", "payments", "cancel", "credit")}
 
 
 def _resolve(schema, node):
@@ -184,7 +220,7 @@ def nothing_stored():
     return not (CaseEvent.objects.exclude(kind="status", status="received").exists()
                 or ServiceCase.objects.count() > 4 or Consultation.objects.exists()
                 or Document.objects.exists() or InboxMessage.objects.exists()
-                or IdempotencyRecord.objects.exists())
+                or IdempotencyRecord.objects.exists() or Invoice.objects.exists())
 
 
 def walk(system, family, text):
@@ -292,6 +328,7 @@ def test_the_valid_requests_of_the_walk_are_accepted(request, system, family):
     """The walk proves something only if its requests are otherwise valid."""
     valid = valid_requests(family)
     application = submitted_application(request, family)
+    invoices = issued_invoices(family)
     for _schema, path, method, operation in operations():
         content = operation.get("requestBody", {}).get("content", {})
         path_values, query, body = valid[operation["operationId"]]
@@ -302,6 +339,9 @@ def test_the_valid_requests_of_the_walk_are_accepted(request, system, family):
 
             newest = InboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first()
             path_values = {**path_values, "message_id": str(newest)}
+        if path.startswith("/invoices/{number}"):  # an invoice of its own for each write
+            path_values = {"number": invoices[path.rpartition("/")[2].replace("{number}",
+                                                                              "read")]}
         response = send(system, method, path, path_values, query, body, next(iter(content), None))
         assert response.status_code in (200, 201), (path, response.content)
 

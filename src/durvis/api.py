@@ -16,6 +16,7 @@ from durvis.integrations.api import router as integrations_router
 from durvis.integrations.http import StrictJsonParser, normalise_text, refuse_forbidden_text
 from durvis.integrations.services import IdempotencyConflict
 from durvis.messaging.api import router as messaging_router
+from durvis.payments.api import router as payments_router
 from durvis.payments.statement_api import router as statements_router
 from durvis.register.api import router as register_router
 
@@ -156,3 +157,4 @@ api.add_router("/", documents_router)
 api.add_router("/", messaging_router)
 api.add_router("/", eforms_router)
 api.add_router("/", statements_router)
+api.add_router("/", payments_router)

@@ -22,6 +22,7 @@ from durvis.identity.models import StaffRole
 from durvis.identity.rules import IdentityAction
 from durvis.identity.sessions import actor_from_request
 from durvis.integrations.rules import IntegrationAction
+from durvis.payments import services as payments
 from durvis.payments.rules import PaymentAction
 
 
@@ -66,6 +67,10 @@ def staff_sections(actor: Actor) -> list[Section]:
                                 reverse("administration:statements"),
                                 _("Import camt statements; match the payments left in the "
                                   "manual queue.")))
+    if payments.may_manage(actor):
+        sections.append(Section("finance", _("Invoices and payments"),
+                                reverse("administration:finance-invoices"),
+                                _("Your institution's invoices, payments and payee accounts.")))
     if decide(actor, IdentityAction.RESET_STAFF_SECOND_FACTOR):
         sections.append(Section("team", _("Team"), reverse("administration:team"),
                                 _("Your colleagues and their second factor.")))

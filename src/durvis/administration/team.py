@@ -1,8 +1,13 @@
 """The team page (A12): an administrator sees the staff of their institution (a platform
 administrator everybody's) and resets the second factor of a colleague who lost their phone, who
-then adds a new device at their next sign-in. The access policy decides; identity resets."""
+then adds a new device at their next sign-in, and grants or withdraws the roles an administrator
+gives (`TEAM_ROLES`: form builder, finance specialist). The access policy decides; identity
+resets and grants."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -11,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -50,7 +56,9 @@ def team(request: HttpRequest) -> HttpResponse:
                   for role in member.roles],
         "may_reset": decide(actor, IdentityAction.RESET_STAFF_SECOND_FACTOR, member).allowed,
         "may_grant": decide(actor, IdentityAction.GRANT_STAFF_ROLE, member).allowed,
-        "form_builder": StaffRole.FORM_BUILDER in member.roles,
+        "grantable": [{"slug": slug, "held": grantable.role in member.roles,
+                       "label": grantable.withdraw if grantable.role in member.roles
+                       else grantable.grant} for slug, grantable in TEAM_ROLES.items()],
     } for member in _team(actor)]
     return render(request, "administration/team.html", {"rows": rows})
 
@@ -78,17 +86,47 @@ def reset_second_factor(request: HttpRequest, member_id: int) -> HttpResponse:
     return redirect("administration:team")
 
 
+@dataclass(frozen=True)
+class GrantableRole:
+    """A role an administrator grants on the team page (`GRANTABLE_ROLES`): its address, its
+    buttons and what the page says once it is given or taken."""
+
+    role: StaffRole
+    grant: Any
+    withdraw: Any
+    granted: Any
+    withdrawn: Any
+
+
+# By the role's part of the address (`/staff/team/<id>/<slug>/`).
+TEAM_ROLES = {
+    "form-builder": GrantableRole(
+        StaffRole.FORM_BUILDER, gettext_lazy("Make a form builder"),
+        gettext_lazy("Withdraw the form-builder role"),
+        gettext_lazy("%(name)s now builds your services' e-forms."),
+        gettext_lazy("%(name)s no longer builds e-forms.")),
+    "finance": GrantableRole(
+        StaffRole.FINANCE, gettext_lazy("Make a finance specialist"),
+        gettext_lazy("Withdraw the finance role"),
+        gettext_lazy("%(name)s now manages your institution's invoices and payments."),
+        gettext_lazy("%(name)s no longer manages invoices and payments.")),
+}
+
+
 @staff_required
 @require_POST
-def form_builder_role(request: HttpRequest, member_id: int) -> HttpResponse:
-    """Give or take away a colleague's form-builder role (A10): `grant` is `yes` or `no`."""
+def grant_role(request: HttpRequest, member_id: int, role: str) -> HttpResponse:
+    """Give or take away a colleague's grantable role (`TEAM_ROLES`: the form builder's, A10;
+    the finance specialist's, A8): `grant` is `yes` or `no`. Another institution's staff and an
+    unknown role are a 404."""
     actor = _administrator(request)
+    grantable = TEAM_ROLES.get(role)
     member = _team(actor).filter(pk=member_id).first()
-    if member is None:
+    if member is None or grantable is None:
         raise Http404  # another institution's staff do not exist for this administrator
     granted = request.POST.get("grant") == "yes"
-    identity.set_staff_role(actor, member, StaffRole.FORM_BUILDER, granted=granted)
+    identity.set_staff_role(actor, member, grantable.role, granted=granted)
     name = member.user.get_full_name() or member.user.get_username()
-    messages.success(request, (_("%(name)s now builds your services' e-forms.") if granted else
-                               _("%(name)s no longer builds e-forms.")) % {"name": name})
+    messages.success(request, str(grantable.granted if granted else grantable.withdrawn)
+                     % {"name": name})
     return redirect("administration:team")
