@@ -39,9 +39,8 @@ def test_submitting_a_prepaid_service_issues_its_invoice(sign_in, family, instit
     assert invoice.kind == "prepayment" and str(invoice.total) == "7.11"
     assert invoice.client_person == family["parent"]
     assert ServiceCase.objects.get(pk=app.case_id).payment_status == "awaiting_payment"
-    page = browser.get(reverse("eaccount:case", args=[app.case.number]),
-                       HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Awaiting payment" in page and "awaiting_payment" not in page
+    page = browser.get(reverse("eaccount:case", args=[app.case.number])).content.decode()
+    assert "Gaida apmaksu" in page and "awaiting_payment" not in page  # Latvian by default
 
 
 def test_without_a_payee_account_the_application_waits_with_a_clear_message(
@@ -50,6 +49,6 @@ def test_without_a_payee_account_the_application_waits_with_a_clear_message(
     before = ServiceCase.objects.count()
     app, response = _submit(sign_in(family["parent"]), paid_service)
     assert response.status_code == 422
-    assert "cannot take payments yet" in response.content.decode()
+    assert "Iestāde vēl nevar pieņemt maksājumus" in response.content.decode()
     assert app.status == "draft" and app.case is None
     assert ServiceCase.objects.count() == before and not Invoice.objects.exists()

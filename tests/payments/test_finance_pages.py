@@ -182,7 +182,7 @@ def test_an_invoice_is_issued_through_the_form_with_a_line_added_without_javascr
 
 @pytest.mark.parametrize(("language", "change", "field", "message"), [
     ("en", {"lines-0-unit_price": "7.111"}, "lines-0-unit_price", "at most two decimals"),
-    ("lv", {"lines-0-unit_price": "7.111"}, "lines-0-unit_price", "ne vairāk kā divi"),
+    ("lv", {"lines-0-unit_price": "7.111"}, "lines-0-unit_price", "ne vairāk kā divas"),
     ("en", {"lines-0-unit_price": "-1"}, "lines-0-unit_price", "with a point"),
     ("en", {"lines-0-quantity": "0"}, "lines-0-quantity", "above zero"),
     ("en", {"lines-0-description": ""}, "lines-0-description", "This field is required"),
