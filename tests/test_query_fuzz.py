@@ -99,7 +99,8 @@ def world(family, staff, client_login, settings, tmp_path):
                "eservice_id": eservice.pk, "origin_id": origin.pk,
                "page": first_page["key"], "key": first_page["questions"][0]["key"], "index": 0,
                "member_id": back_office.pk, "client_id": 1, "message_id": 1, "mapping_id": 1,
-               "role": "finance", "account_id": account.pk}
+               "role": "finance", "account_id": account.pk, "payment_id": 1,
+               "entry_id": 1, "invoice_id": 1}
     by_pattern = {"eaccount:consultation-feedback": consultation.pk, "inbox:thread": thread.pk,
                   "inbox:reply": thread.pk, "inbox:archive": thread.pk,
                   "documents:download": document.pk,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import uuid
 from typing import Any
 
 from django import forms
@@ -35,7 +36,7 @@ from durvis.core.case_numbers import parse_case_number
 from durvis.core.forms import CaseNumberField, DayField, Form, PageField, QueryForm
 from durvis.identity.models import StaffRole
 from durvis.identity.sessions import actor_from_request
-from durvis.payments import queries
+from durvis.payments import online, queries
 from durvis.payments import services as payments
 from durvis.payments.models import (
     Invoice,
@@ -128,6 +129,7 @@ def _invoice_page(request: HttpRequest, actor: Actor, invoice: Invoice, *,
     return render(request, "administration/finance/invoice.html", {
         "invoice": invoice, "lines": invoice.lines.order_by("position"),
         "payments": queries.payments_of(invoice),
+        "refundable": [p for p in queries.payments_of(invoice) if online.refundable(p) > 0],
         "may_cancel": open_ and invoice.paid <= 0 and invoice.kind != InvoiceKind.CREDIT_NOTE,
         "may_credit": open_ and invoice.kind != InvoiceKind.CREDIT_NOTE,
         "may_record": open_ and invoice.kind != InvoiceKind.CREDIT_NOTE,
@@ -250,6 +252,47 @@ def record_payment(request: HttpRequest, number: str) -> HttpResponse:
         status = 422
     return render(request, "administration/finance/payment.html",
                   {"invoice": found, "form": form}, status=status)
+
+
+class RefundForm(Form):
+    amount = _amount_field(gettext_lazy("Amount to refund (EUR)"),
+                           help_text=gettext_lazy("With a point, e.g. 7.11"))
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=500, widget=forms.Textarea(
+        attrs={"rows": 3}), error_messages={"required": gettext_lazy("Give the reason.")})
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
+
+
+@staff_required
+def refund(request: HttpRequest, number: str, payment_id: int) -> HttpResponse:
+    """Give back all or part of a successful online payment through the provider (A8): at most
+    what is left of it; two refunds at once cannot together pass it (`online.refund`). The form
+    carries a one-time key, so a double submit refunds once."""
+    actor = _finance(request)
+    found = _invoice(actor, number)
+    payment = found.payments.filter(pk=payment_id).first()
+    if payment is None or online.refundable(payment) <= 0:
+        raise Http404
+    left = online.refundable(payment)
+    form = RefundForm(request.POST if request.method == "POST" else None,
+                      initial={"amount": str(left), "idempotency_key": uuid.uuid4().hex})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            online.refund(actor, payment, amount=data["amount"], reason=data["reason"],
+                          idempotency_key=f"staff:{data['idempotency_key']}")
+        except online.RefundFailed:
+            messages.error(request, _("The payment provider refused the refund or could not be "
+                                      "reached: nothing was given back. Try again later."))
+            return redirect("administration:finance-invoice", number=found.number)
+        except ValidationError as error:
+            for name, errors in error.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            messages.success(request, _("The refund is made: the money goes back to the payer."))
+            return redirect("administration:finance-invoice", number=found.number)
+    return render(request, "administration/finance/refund.html",
+                  {"invoice": found, "payment": payment, "left": left, "form": form},
+                  status=422 if form.errors else 200)
 
 
 # --- Issuing a post-payment invoice ------------------------------------------------------------

@@ -88,6 +88,8 @@ urlpatterns = [
     path("administration/finance/<str:number>/", finance.invoice, name="finance-invoice"),
     path("administration/finance/<str:number>/payment/", finance.record_payment,
          name="finance-invoice-payment"),
+    path("administration/finance/<str:number>/payments/<int:payment_id>/refund/", finance.refund,
+         name="finance-invoice-refund"),
     path("administration/finance/<str:number>/cancel/", finance.cancel,
          name="finance-invoice-cancel"),
     path("administration/finance/<str:number>/credit/", finance.credit,
