@@ -4,9 +4,9 @@ never beyond what is left, a double submit refunds once, another institution's i
 from decimal import Decimal
 
 import pytest
+from conftest import sign_in_staff
 from django.urls import reverse
 
-from conftest import sign_in_staff
 from durvis.payments.models import Refund
 from tests.payments.online.test_online import _paid
 
