@@ -128,7 +128,8 @@ def import_statement(actor: Actor, institution: Institution, data: bytes,
     entries and payments, or nothing is. Returns the `BankStatement` (with its counts: entries,
     matched, proposed, unmatched, duplicates); the same file again returns the first import and
     writes nothing. Raises PermissionDenied (not the holder's finance staff or system) and
-    StatementRefused (the reader's codes, `foreign_account`, `too_large`)."""
+    StatementRefused (the reader's codes, `foreign_account`, `too_large`; `busy`: another
+    file with some of the same entries committed meanwhile: nothing booked, import it again)."""
     _authorise(actor, institution.pk)
     if len(data) > MAX_FILE_BYTES:
         raise StatementRefused("too_large", gettext_lazy("The file is larger than 100 MiB."))
@@ -141,10 +142,12 @@ def import_statement(actor: Actor, institution: Institution, data: bytes,
             return _import(actor, institution, data, digest, file_name)
     except CamtError as error:
         raise StatementRefused.of(error) from None
-    except IntegrityError:  # the same file imported at the same moment
+    except IntegrityError:  # the same file, or one with the same entries, at the same moment
         earlier = BankStatement.objects.filter(institution=institution, sha256=digest).first()
         if earlier is None:
-            raise
+            raise StatementRefused("busy", gettext_lazy(
+                "Another file with some of the same entries was being imported at the same "
+                "moment: nothing of this file was booked. Import it again.")) from None
         return earlier
 
 
