@@ -108,6 +108,8 @@ def test_finance_pages_pass_axe_fit_a_phone_and_work_by_keyboard(
                              else "Issue the invoice")
     issue.focus()
     page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(family["own"].number.replace(
+        " ", "-"))
     invoice = Invoice.objects.exclude(pk=paid.pk).get()
     expect(page.get_by_role("heading", level=1)).to_contain_text(invoice.number)
     _fits(page, f"an issued invoice ({language})", 375)

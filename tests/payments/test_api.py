@@ -266,6 +266,10 @@ def test_a_payment_moves_the_invoice_and_the_same_payment_id_books_once(system, 
     assert ServiceCase.objects.get(number=case_number).payment_status == "paid"
     more = post(system, f"/invoices/{number}/payments", payment("FS-2", amount="1.00"))
     assert more.json()["invoice"]["state"] == "overpaid"
+    # The same payment id with another amount: the systems disagree, said as a conflict.
+    other = post(system, f"/invoices/{number}/payments", payment("FS-2", amount="2.00"))
+    assert other.status_code == 409 and other.json()["detail"][0]["type"] == "conflict"
+    assert Payment.objects.count() == 2
 
 
 def test_an_idempotency_key_replays_the_answer(system, case_number):

@@ -186,3 +186,12 @@ def test_a_payee_account_is_checked(institutions, finance):
     with pytest.raises(PermissionDenied):
         payments.save_payee_account(finance["RIGA"], institutions["VSAA"], name="VSAA",
                                     iban="LV71TREL9140401016000", bic="TRELLV22")
+
+
+def test_adding_an_account_the_institution_has_is_refused(institutions, finance, payee_accounts):
+    with pytest.raises(ValidationError) as raised:
+        payments.save_payee_account(finance["VSAA"], institutions["VSAA"], name="Cits",
+                                    iban=payee_accounts["VSAA"].iban, bic="", new=True)
+    assert [e.code for e in raised.value.error_dict["iban"]] == ["taken"]
+    payee_accounts["VSAA"].refresh_from_db()
+    assert payee_accounts["VSAA"].name == "Valsts sociālās apdrošināšanas aģentūra"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import uuid
+import secrets
 from typing import Any
 
 from django import forms
@@ -259,7 +259,7 @@ class RefundForm(Form):
                            help_text=gettext_lazy("With a point, e.g. 7.11"))
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=500, widget=forms.Textarea(
         attrs={"rows": 3}), error_messages={"required": gettext_lazy("Give the reason.")})
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
+    idempotency_key = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
 @staff_required
@@ -274,7 +274,7 @@ def refund(request: HttpRequest, number: str, payment_id: int) -> HttpResponse:
         raise Http404
     left = online.refundable(payment)
     form = RefundForm(request.POST if request.method == "POST" else None,
-                      initial={"amount": str(left), "idempotency_key": uuid.uuid4().hex})
+                      initial={"amount": str(left), "idempotency_key": secrets.randbits(62) + 1})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -315,7 +315,8 @@ class LineForm(Form):
     description = forms.CharField(label=gettext_lazy("Description"), max_length=200)
     quantity = _amount_field(gettext_lazy("Quantity"), initial="1")
     unit_price = _amount_field(gettext_lazy("Unit price (EUR, without VAT)"))
-    vat_rate = _amount_field(gettext_lazy("VAT (%)"), initial="0")
+    vat_rate = _amount_field(gettext_lazy("VAT (%, optional)"), initial="0", required=False,
+                             help_text=gettext_lazy("Empty: no VAT"))
 
 
 class BaseLineFormSet(BaseFormSet):  # type: ignore[type-arg]
@@ -388,7 +389,7 @@ def _issue(actor: Actor, form: IssueForm, lines: Any) -> Invoice | None:
         payer_name=data["payer_name"], language=data["language"],
         lines=[payments.NewLine(kind=line["kind"], description=line["description"],
                                 unit_price=line["unit_price"], quantity=line["quantity"],
-                                vat_rate=line["vat_rate"])
+                                vat_rate=line.get("vat_rate") or "0")
                for line in (f.cleaned_data for f in lines.forms) if line])
     try:
         return payments.issue_invoice(actor, data["case_number"], new)
@@ -419,7 +420,7 @@ class AccountForm(Form):
     bic = forms.CharField(label=gettext_lazy("BIC (optional)"), max_length=11, required=False,
                           help_text=gettext_lazy("Without one: the bank of the IBAN"))
     is_default = forms.BooleanField(label=gettext_lazy("Clients pay into this account (the default)"),
-                                    required=False, initial=True)
+                                    required=False)
 
 
 def _accounts(actor: Actor) -> QuerySet[PayeeAccount]:
@@ -435,7 +436,8 @@ def accounts(request: HttpRequest) -> HttpResponse:
     field."""
     actor = _finance(request)
     assert actor.staff is not None
-    form = AccountForm(request.POST if request.method == "POST" else None)
+    form = AccountForm(request.POST if request.method == "POST" else None,
+                       initial={"is_default": not _accounts(actor).exists()})
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -443,7 +445,7 @@ def accounts(request: HttpRequest) -> HttpResponse:
                 account = payments.save_payee_account(
                     actor, actor.staff.institution, name=form.cleaned_data["name"],
                     iban=form.cleaned_data["iban"], bic=form.cleaned_data["bic"],
-                    is_default=form.cleaned_data["is_default"])
+                    is_default=form.cleaned_data["is_default"], new=True)
             except ValidationError as error:
                 for name, errors in error.message_dict.items():
                     form.add_error(name if name in form.fields else None, errors)

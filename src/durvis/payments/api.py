@@ -25,6 +25,7 @@ first answer and changes nothing. A payment also carries the finance system's ow
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from django.conf import settings
@@ -423,7 +424,8 @@ def post_payment(request: HttpRequest, payload: PaymentIn, number: InvoiceNumber
     the bank's notice, G29): the invoice's state follows (partly paid, paid, overpaid), the
     case's payment status moves, the client is told and `payment.changed` is sent. 201 when
     recorded; 200 with `outcome` `duplicate` for a `payment_id` already recorded (nothing
-    booked twice). A cancelled or credited invoice is a 409 `invoice_closed`. Accepts
+    booked twice; the same `payment_id` with another amount is a 409 `conflict`). A cancelled
+    or credited invoice is a 409 `invoice_closed`. Accepts
     `Idempotency-Key`."""
     def handler() -> tuple[int, Any]:
         actor = actor_of(request)
@@ -440,6 +442,11 @@ def post_payment(request: HttpRequest, payload: PaymentIn, number: InvoiceNumber
             return _closed(closed.invoice)
         except ValidationError as error:
             raise ApiError.problems(422, _body_problems(error)) from None
+        if not created and payment.amount != Decimal(payload.amount):
+            raise ApiError(409, ["body", "payment_id"], _(
+                "A payment with this payment_id was recorded with another amount (%(amount)s): "
+                "send a new payment_id for another payment.") % {"amount": payment.amount},
+                "conflict")
         return (201 if created else 200), {
             "outcome": "recorded" if created else "duplicate",
             "payment": _payment_out(payment), "invoice": invoice_out(_reloaded(invoice))}

@@ -284,8 +284,16 @@ class _Report:
                                                                  or total == actual[1])
             if not ok:
                 raise CamtError("control_sum", _(
-                    "The transaction summary (TxsSummry) does not match the entries: "
-                    "%(what)s."), f"TxsSummry/{name}", what=name)
+                    "The transaction summary (TxsSummry) does not match the entries: for "
+                    "%(what)s the file says %(said)s, the entries give %(found)s."),
+                    f"TxsSummry/{name}", what=name, said=_figures(value), found=_figures(actual))
+
+
+def _figures(value: Any) -> str:
+    """A (count, sum) pair or a sum as the control-sum refusal says it: "2 / 0.37"."""
+    if isinstance(value, tuple):
+        return " / ".join("—" if v is None else str(v) for v in value)
+    return str(value)
 
 
 def _forget(elem: Any) -> None:

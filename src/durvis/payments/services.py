@@ -110,12 +110,13 @@ def check_account(iban: str, bic: str = "") -> tuple[str, str]:
 
 @transaction.atomic
 def save_payee_account(actor: Actor, institution: Institution, *, name: str, iban: str, bic: str,
-                       is_default: bool = True) -> PayeeAccount:
+                       is_default: bool = True, new: bool = False) -> PayeeAccount:
     """Add (or update, by IBAN) a payee account of `institution` (A8): `name` is the
     beneficiary's name as banks show it (≤ 70 characters). A default account becomes the
-    institution's only default. Audited. Raises PermissionDenied unless the actor is the
-    institution's finance specialist (or the platform's own system setting up demo data), and
-    ValidationError keyed `name`, `iban`, `bic`."""
+    institution's only default; `new` (adding on the accounts page) refuses an IBAN the
+    institution has (code `taken`) instead of updating it. Audited. Raises PermissionDenied
+    unless the actor is the institution's finance specialist (or the platform's own system
+    setting up demo data), and ValidationError keyed `name`, `iban`, `bic`."""
     if actor.kind != "system":
         require(actor, PaymentAction.MANAGE, _Holder(institution.pk))
     name = (name or "").strip()
@@ -124,6 +125,9 @@ def save_payee_account(actor: Actor, institution: Institution, *, name: str, iba
                      "invalid")
     check_text(name, "name")
     iban, bic = check_account(iban, bic)
+    if new and PayeeAccount.objects.filter(institution=institution, iban=iban,
+                                           active=True).exists():
+        raise _error("iban", gettext("The institution has this account already."), "taken")
     if is_default:
         PayeeAccount.objects.filter(institution=institution, is_default=True).exclude(
             iban=iban).update(is_default=False)
