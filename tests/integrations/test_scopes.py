@@ -11,7 +11,8 @@ def test_every_authenticated_operation_names_declared_scopes(client):
         "cases:read": "register", "cases:write": "register",
         "consultations:write": "register", "messages:write": "documents",
         "messages:read": "messaging", "applications:read": "eforms",
-        "applications:prefill": "eforms"}
+        "applications:prefill": "eforms", "invoices:read": "payments",
+        "invoices:write": "payments", "payments:write": "payments"}
     seen = set()
     for path, methods in schema["paths"].items():
         for method, operation in methods.items():
