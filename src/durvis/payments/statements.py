@@ -33,7 +33,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -69,18 +68,10 @@ _NUMBER = re.compile(r"(?<![\d-])(\d{1,9}-\d{2,12}-\d{2})(?![\d-])")
 _REFERENCE = re.compile(r"RF\s?\d{2}(?:\s?[0-9A-Z]){1,21}", re.IGNORECASE)
 
 
-class StatementRefused(Exception):
+class StatementRefused(CamtError):
     """The whole file is refused: `code` (stable; the reader's codes, `foreign_account`,
-    `too_large`) and the reason for people (`text()`, in the active language)."""
-
-    def __init__(self, code: str, message: Any, where: str = "", **params: Any) -> None:
-        super().__init__(code, where)
-        self.code, self.message, self.where, self.params = code, message, where, params
-
-    def text(self) -> str:
-        """The reason in the active language, with where in the file it was found."""
-        said = str(self.message) % self.params if self.params else str(self.message)
-        return f"{said} ({self.where})" if self.where else said
+    `too_large`, `busy`) and the reason for people (`text()`, in the active language), as the
+    reader says it (`CamtError`)."""
 
     @classmethod
     def of(cls, error: CamtError) -> StatementRefused:
