@@ -23,6 +23,9 @@ def _submit(browser, service):
                  {**APPLICANT, "version": "0"})
     browser.post(reverse("eforms:page", args=[app.reference, "payment"]),
                  {"iban": "LV80BANK0000435195001", "version": "1"})
+    check = browser.get(reverse("eforms:check", args=[app.reference])).content.decode()
+    fee = 'id="fee"' in check
+    assert fee == (service.fee_kind == "prepayment")  # the fee is said before submitting
     response = browser.post(reverse("eforms:check", args=[app.reference]),
                             {"result_channel": "eaccount", "declaration": "yes"})
     app.refresh_from_db()
