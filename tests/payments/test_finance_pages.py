@@ -135,10 +135,16 @@ def test_a_payment_is_recorded_by_hand_once_per_bank_reference(signed_in, invoic
     assert Invoice.objects.get(pk=invoice.pk).state == "paid"
 
 
+def test_an_amount_with_a_decimal_comma_is_read_as_people_type_it(signed_in, invoice):
+    sent = {"amount": "7,11", "paid_on": "2026-11-20", "bank_reference": "BANK-1"}
+    signed_in.post(f"/en/administration/finance/{invoice.number}/payment/", sent)
+    assert Payment.objects.get().amount == Decimal("7.11")
+
+
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("amount", "7.111", "at most two decimals"),
     ("amount", "0", "above zero"),
-    ("amount", "7,11", "with a point"),
+    ("amount", "7,1,1", "with a point"),
     ("paid_on", "2999-01-01", "in the future"),
     ("bank_reference", "", "This field is required"),
 ])

@@ -199,8 +199,17 @@ def credit(request: HttpRequest, number: str) -> HttpResponse:
 
 # --- A payment reported by phone or on paper --------------------------------------------------
 
+class AmountField(forms.CharField):
+    """An amount as people in Latvia type it: "7,11" is read as "7.11" (pages print amounts with
+    a decimal comma); the payments service checks the rest (`money.parse_amount`)."""
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value) or ""
+        return text.replace(",", ".", 1) if text.count(",") == 1 and "." not in text else text
+
+
 def _amount_field(label: Any, **kwargs: Any) -> forms.CharField:
-    return forms.CharField(label=label, max_length=20, **kwargs)
+    return AmountField(label=label, max_length=20, **kwargs)
 
 
 class PaymentForm(Form):
