@@ -95,8 +95,7 @@ def check_account(iban: str, bic: str = "") -> tuple[str, str]:
     if not (bic or "").strip():
         if known is None:
             raise _error("bic", gettext("Give the bank's BIC."), "required")
-        return str(parsed_iban.compact), str(known)[:8] if str(known).endswith("XXX") \
-            else str(known)
+        return str(parsed_iban.compact), str(known).removesuffix("XXX")
     try:
         parsed_bic = BIC(bic)
     except SchwiftyException:
