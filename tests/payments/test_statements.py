@@ -60,18 +60,24 @@ def test_an_exact_reference_settles_its_invoice(invoices, finance, institutions)
     changed = DomainEvent.objects.get(name="payment.changed")
     assert changed.payload["state"] == "paid" and changed.payload["amount"] == "7.11"
     assert AuditEvent.objects.filter(action="payments.statement.import").exists()
-    assert AuditEvent.objects.filter(action="payments.invoice.settle").exists()
+    batch = AuditEvent.objects.get(action="payments.payment.record_batch")
+    assert batch.object_id == str(statement.pk) and batch.details["payments"] == 1
+    assert batch.details["amount"] == "7.11" and batch.details["source"] == "bank_statement"
 
 
 def test_a_mistyped_reference_is_never_matched_automatically(invoices, finance, institutions):
     first = invoices[0]
     wrong = _mistyped(first.reference)
     data = document([Ntry("7.11", [Tx("7.11", ref="B1", reference=wrong)])])
-    with override("en"):
+    with override("lv"):
         statement = _import(finance, institutions, data)
     assert (statement.matched, statement.proposed, statement.unmatched) == (0, 0, 1)
     entry = StatementEntry.objects.get()
-    assert entry.state == "unmatched" and "check digits" in entry.note
+    assert entry.state == "unmatched" and entry.reason == "checksum"
+    with override("en"):  # said in the reader's language, whatever the importer's was
+        assert "check digits" in entry.reason_text
+    with override("lv"):
+        assert "kontrolcipari" in entry.reason_text
     first.refresh_from_db()
     assert first.state == "issued" and not Payment.objects.exists()
 
@@ -112,11 +118,15 @@ def test_an_entry_for_a_cancelled_invoice_goes_to_the_queue_with_a_note(
     third = invoices[2]
     payments.cancel_invoice(finance["VSAA"], third, reason="Issued by mistake")
     data = document([Ntry("3.00", [Tx("3.00", ref="C1", reference=third.reference)])])
-    with override("en"):
+    with override("lv"):
         statement = _import(finance, institutions, data)
     assert (statement.matched, statement.unmatched) == (0, 1)
     entry = StatementEntry.objects.get()
-    assert entry.state == "unmatched" and third.number in entry.note and "cancelled" in entry.note
+    assert entry.state == "unmatched" and entry.invoice == third and entry.reason == "closed"
+    with override("en"):
+        assert third.number in entry.reason_text and "cancelled" in entry.reason_text
+    with override("lv"):
+        assert third.number in entry.reason_text and "atcelts" in entry.reason_text
     assert not Payment.objects.exists()
 
 
@@ -200,3 +210,69 @@ def test_a_batch_pays_several_invoices_in_one_import(invoices, finance, institut
     assert statement.matched == 3
     assert set(Invoice.objects.values_list("state", flat=True)) == {"paid"}
     assert ServiceCase.objects.get(pk=invoices[0].case_id).payment_status == "paid"
+
+
+def test_a_large_file_is_accepted_at_once_and_booked_by_the_worker(
+        invoices, finance, institutions, monkeypatch):
+    """A file with more entries to book than `BOOK_AT_ONCE` is stored and matched in the
+    import's transaction, and booked by the worker's rounds (`payments.statements`), a chunk per
+    transaction; until then its entries are neither paid nor in the manual queue."""
+    from durvis.core.worker import SOURCES
+
+    monkeypatch.setattr(statements, "BOOK_AT_ONCE", 1)
+    monkeypatch.setattr(statements, "CHUNK", 2)
+    first, second, third = invoices
+    data = document([Ntry(i.total, [Tx(str(i.total), ref=f"L{n}", reference=i.reference)])
+                     for n, i in enumerate(invoices)])
+    statement = _import(finance, institutions, data)
+    assert (statement.entries, statement.pending, statement.matched) == (3, 3, 0)
+    assert set(StatementEntry.objects.values_list("state", flat=True)) == {"pending"}
+    assert not statements.queue_of(finance["VSAA"], institutions["VSAA"].pk).exists()
+    first.refresh_from_db()
+    assert first.state == "issued" and not Payment.objects.exists()
+    assert statements.next_booking_at() is not None
+    assert "payments.statements" in {source.key for source in SOURCES}
+    payments.cancel_invoice(finance["VSAA"], third, reason="Issued by mistake")
+
+    assert statements.book_due() == 2  # one chunk per round
+    statement.refresh_from_db()
+    assert (statement.pending, statement.matched) == (1, 2)
+    assert statements.book_due() == 1 and statements.book_due() == 0
+    assert statements.next_booking_at() is None
+    statement.refresh_from_db()
+    assert (statement.pending, statement.matched, statement.unmatched) == (0, 2, 1)
+    for invoice in (first, second):
+        invoice.refresh_from_db()
+        assert invoice.state == "paid" and invoice.paid == invoice.total
+    late = StatementEntry.objects.get(invoice=third)
+    assert late.state == "unmatched" and late.reason == "not_booked"
+    with override("en"):
+        assert "took no payment" in late.reason_text
+    booked = DomainEvent.objects.filter(name="payment.changed", payload__payment_state="success")
+    assert sorted(e.key for e in booked) == sorted(f"invoice:{i.pk}" for i in (first, second))
+    # one activity-log row per round that booked money (the second booked none)
+    assert AuditEvent.objects.filter(action="payments.payment.record_batch",
+                                     object_id=str(statement.pk)).count() == 1
+
+
+def test_a_booking_round_leaves_nothing_half_done(invoices, finance, institutions, monkeypatch):
+    """A round that fails half-way (here: the events cannot be written) books nothing of its
+    chunk: the entries stay pending for the next round."""
+    monkeypatch.setattr(statements, "BOOK_AT_ONCE", 0)
+    first = invoices[0]
+    statement = _import(finance, institutions, document(
+        [Ntry("7.11", [Tx("7.11", ref="F1", reference=first.reference)])]))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the outbox is full")
+
+    monkeypatch.setattr(payments, "publish", broken)
+    with pytest.raises(RuntimeError):
+        statements.book_due()
+    first.refresh_from_db()
+    statement.refresh_from_db()
+    assert first.state == "issued" and not Payment.objects.exists() and statement.pending == 1
+    monkeypatch.undo()
+    assert statements.book_due() == 1
+    first.refresh_from_db()
+    assert first.state == "paid"

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
+from django.utils import timezone
 
 ORDER = "_n"
 
@@ -100,6 +101,102 @@ def update(objs: Sequence[models.Model], names: Sequence[str]) -> None:
             f"FROM jsonb_to_recordset(%s::jsonb) AS r("
             f"{_record_type(fields, f'pk {pk.db_type(connection)}')}) "
             f"WHERE {table}.{quote(str(pk.column))} = r.pk", [_document(objs, fields, ["pk"])])
+
+
+def copy_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[Any]],
+              *, with_ids: bool = False) -> list[int]:
+    """Insert plain rows (tuples of the fields `names`, attnames such as `invoice_id`, in
+    that order) of `model`, the fastest way the database has: on PostgreSQL by `COPY ... FROM
+    STDIN` (no Python model instance, no JSON; about a tenth of `insert`'s cost per row), the
+    primary keys drawn beforehand from the table's identity sequence when `with_ids` is set;
+    elsewhere by the ORM's `bulk_create`. Returns the new rows' primary keys in order when
+    `with_ids` is set, else an empty list. Raises the database's IntegrityError on a
+    conflict (nothing of the statement is written)."""
+    if not rows:
+        return []
+    if connection.vendor != "postgresql":
+        objs = [model(**dict(zip(names, row, strict=True))) for row in rows]
+        model._default_manager.bulk_create(objs, batch_size=1000)
+        return [int(obj.pk) for obj in objs] if with_ids else []
+    quote = connection.ops.quote_name
+    table, pk = model._meta.db_table, str(model._meta.pk.column)
+    columns = [str(_field(model, name).column) for name in names]
+    rest = _defaults(model, names)
+    if rest:
+        columns += [str(f.column) for f, _value in rest]
+        tail = tuple(value for _f, value in rest)
+        rows = [(*row, *tail) for row in rows]
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        if with_ids:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) "
+                           "FROM generate_series(1, %s)", [table, pk, len(rows)])
+            ids = [row[0] for row in cursor.fetchall()]
+            columns.insert(0, pk)
+            rows = [(pk_value, *row) for pk_value, row in zip(ids, rows, strict=True)]
+        statement = (f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) "
+                     "FROM STDIN")
+        with cursor.cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+    return ids
+
+
+def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise ValueError(f"{model.__name__}.{name} is not a column")
+    return field
+
+
+def _defaults(model: type[models.Model], names: Sequence[str]
+              ) -> list[tuple[models.Field[Any, Any], Any]]:
+    """The other columns of `model` with the value a new row gets (COPY applies no Django
+    default): `auto_now`/`auto_now_add` times are now, others their constant default. Raises
+    ValueError for a column with a callable default (each row needs its own value: name it)."""
+    now = timezone.now()
+    rest = []
+    for f in _columns(model):
+        if f.attname in names or f.name in names:
+            continue
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            rest.append((f, now))
+        elif f.has_default() and callable(f.default):
+            raise ValueError(f"{model.__name__}.{f.name} has a callable default: give it")
+        else:
+            rest.append((f, f.get_default()))
+    return rest
+
+
+def update_rows(model: type[models.Model], names: Sequence[str],
+                rows: Sequence[Sequence[Any]]) -> None:
+    """Write the fields `names` of existing rows of `model`: `rows` are tuples of the primary
+    key followed by the values of `names`, in that order; one statement on PostgreSQL (the
+    rows as one JSON document), a batch of parameterised UPDATEs elsewhere."""
+    if not rows:
+        return
+    fields = [_field(model, name) for name in names]
+    quote = connection.ops.quote_name
+    table, pk = quote(model._meta.db_table), model._meta.pk
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.executemany(
+                f"UPDATE {table} SET "  # noqa: S608
+                f"{', '.join(f'{quote(str(f.column))} = %s' for f in fields)} "
+                f"WHERE {quote(str(pk.column))} = %s",
+                [[*(f.get_db_prep_save(value, connection)
+                    for f, value in zip(fields, row[1:], strict=True)), row[0]] for row in rows])
+            return
+        assignments = ", ".join(f"{quote(str(f.column))} = r.{quote(str(f.column))}"
+                                for f in fields)
+        document = json.dumps([{ORDER: n, "pk": row[0], **{
+            str(f.column): value for f, value in zip(fields, row[1:], strict=True)}}
+            for n, row in enumerate(rows)], cls=JsonEncoder)
+        cursor.execute(
+            f"UPDATE {table} SET {assignments} "  # noqa: S608
+            f"FROM jsonb_to_recordset(%s::jsonb) AS r("
+            f"{_record_type(fields, f'pk {pk.db_type(connection)}')}) "
+            f"WHERE {table}.{quote(str(pk.column))} = r.pk", [document])
 
 
 class AnyOf(models.lookups.In):

@@ -154,6 +154,12 @@ def sniff(data: bytes) -> str:
     raise CamtError("not_xml", _("The file is not well-formed XML."))
 
 
+# The elements an entry of the common shape is read from (`_common`), by local name.
+_TAGS = ("Amt", "CdtDbtInd", "BookgDt", "ValDt", "Dt", "DtTm", "AcctSvcrRef", "NtryDtls",
+         "TxDtls", "Btch", "Refs", "EndToEndId", "RltdPties", "Dbtr", "Nm", "Pty", "DbtrAcct",
+         "Id", "IBAN", "RmtInf", "Ustrd", "Strd", "CdtrRefInf", "Tp", "CdOrPrtry", "Cd", "Ref")
+
+
 class _Paths:
     """The element paths of one namespace, built once."""
 
@@ -171,6 +177,7 @@ class _Paths:
         self.acct = q("Acct")
         self.ntry = q("Ntry")
         self.summary = q("TxsSummry")
+        self.tag = {name: f"{{{ns}}}{name}" for name in _TAGS}
 
 
 def read(data: bytes, summary: CamtSummary | None = None) -> Iterator[CamtEntry]:
@@ -206,13 +213,19 @@ def read(data: bytes, summary: CamtSummary | None = None) -> Iterator[CamtEntry]
                         "A statement or notification names no account (Acct/Id/IBAN)."), "Acct")
                 report.count += 1
                 all_count += 1
-                amount, credit = _entry_amount(elem, paths, report.count)
+                common = _common(elem, paths, report)
+                if common is not None:
+                    amount, credit, entries = common
+                else:
+                    amount, credit = _entry_amount(elem, paths, report.count)
+                    entries = None
                 report.total += amount
                 if credit:
                     report.credits += 1
                     report.credit_sum += amount
                     all_credits += amount
-                    for entry in _credit_transactions(elem, paths, report, amount):
+                    for entry in (entries if entries is not None else
+                                  _credit_transactions(elem, paths, report, amount)):
                         summary.credits += 1
                         yield entry
                 else:
@@ -342,12 +355,16 @@ def _expected_totals(elem: Any, paths: _Paths) -> dict[str, Any]:
 def _amount(elem: Any, where: str) -> Decimal:
     if elem is None:
         raise CamtError("structure", _("An entry has no amount."), where)
-    currency = (elem.get("Ccy") or "").strip()
+    return _amount_of(elem.text or "", elem.get("Ccy") or "", where)
+
+
+def _amount_of(text: str, currency: str, where: str) -> Decimal:
+    currency = currency.strip()
     if currency != "EUR":
         raise CamtError("currency", _("An amount is in %(ccy)s: only EUR is accepted."), where,
                         ccy=currency or "—")
     try:
-        return parse_amount((elem.text or "").strip())
+        return parse_amount(text.strip())
     except ValidationError as error:
         if error.code == "precision":
             raise CamtError("precision", _("An amount has more than two decimals."),
@@ -368,13 +385,16 @@ def _entry_amount(elem: Any, paths: _Paths, number: int) -> tuple[Decimal, bool]
 
 def _date(elem: Any, paths: _Paths, name: str, where: str) -> datetime.date | None:
     text = elem.findtext(paths.q(f"{name}/Dt")) or elem.findtext(paths.q(f"{name}/DtTm"))
+    return _date_of(text, f"{where}/{name}")
+
+
+def _date_of(text: str | None, where: str) -> datetime.date | None:
     if not text:
         return None
     try:
         return datetime.date.fromisoformat(text.strip()[:10])
     except ValueError:
-        raise CamtError("date", _("A date is not a date (YYYY-MM-DD)."), f"{where}/{name}") \
-            from None
+        raise CamtError("date", _("A date is not a date (YYYY-MM-DD)."), where) from None
 
 
 def _credit_transactions(elem: Any, paths: _Paths, report: _Report,
@@ -432,6 +452,135 @@ def _tx_amount(tx: Any, paths: _Paths, default: Decimal | None, where: str) -> D
     return _amount(elem, where)
 
 
+def _common(elem: Any, paths: _Paths, report: _Report
+            ) -> tuple[Decimal, bool, list[CamtEntry]] | None:
+    """An entry of the common shape read in one walk over its children (a `find` per field
+    costs several times as much): one amount; at most one transaction, with one amount and at
+    most one unstructured and one structured remittance; no batch. Returns its amount, whether
+    it is a credit, and its credit transaction (none for a debit), by the same checks and with
+    the same result as `_entry_amount` and `_credit_transactions`; None for an entry of any
+    other shape, which the caller reads field by field."""
+    tag = paths.tag
+    amounts, amount, sign, booked, valued, entry_ref = 0, None, None, None, None, None
+    details = []
+    for child in elem:
+        name = child.tag
+        if name == tag["Amt"]:
+            amounts += 1
+            amount = child
+        elif name == tag["CdtDbtInd"] and sign is None:
+            sign = child.text or ""
+        elif name == tag["BookgDt"] and booked is None:
+            booked = _day(child, tag)
+        elif name == tag["ValDt"] and valued is None:
+            valued = _day(child, tag)
+        elif name == tag["AcctSvcrRef"] and entry_ref is None:
+            entry_ref = child.text or ""
+        elif name == tag["NtryDtls"]:
+            details.append(child)
+    transactions = [tx for d in details for tx in d if tx.tag == tag["TxDtls"]]
+    if amounts != 1 or amount is None or len(details) > 1 or len(transactions) > 1 or any(
+            child.tag == tag["Btch"] for d in details for child in d):
+        return None
+    where = f"Ntry[{report.count}]"
+    value = _amount_of(amount.text or "", amount.get("Ccy") or "", f"{where}/Amt")
+    sign = (sign or "").strip()
+    if sign not in ("CRDT", "DBIT"):
+        raise CamtError("structure", _("An entry is neither a credit nor a debit (CdtDbtInd)."),
+                        f"{where}/CdtDbtInd")
+    if sign == "DBIT":
+        return value, False, []
+    entry_ref = (entry_ref or "").strip()
+    if not transactions:
+        booking = _date_of(booked, f"{where}/BookgDt")
+        return value, True, [_entry(report, value, booking, _date_of(valued, f"{where}/ValDt"),
+                                    entry_ref, "", "", "", "", "")]
+    fields = _tx_fields(transactions[0], tag)
+    if fields is None:
+        return None
+    tx_amount, bank_ref, e2e, name, iban, text, kind, ref = fields
+    booking = _date_of(booked, f"{where}/BookgDt")
+    valuation = _date_of(valued, f"{where}/ValDt")
+    if _amount_of(tx_amount.text or "", tx_amount.get("Ccy") or "",
+                  f"{where}/TxDtls[1]") != value:
+        raise CamtError("control_sum", _("An entry's amount does not match its transactions."),
+                        where)
+    e2e = e2e.strip()
+    ref = _RF.sub("", ref).upper()
+    kind = kind.strip()
+    reference = ref[:35] if ref and (kind == "SCOR" or (not kind and ref.startswith("RF"))) \
+        else ""
+    return value, True, [_entry(
+        report, value, booking, valuation, (bank_ref or entry_ref).strip(),
+        "" if e2e == "NOTPROVIDED" else e2e, name.strip(), iban.strip(), reference,
+        text.strip()[:500])]
+
+
+def _day(elem: Any, tag: dict[str, str]) -> str:
+    """A date element's `Dt`, else its `DtTm` (text; "" for neither)."""
+    day = moment = ""
+    for child in elem:
+        if child.tag == tag["Dt"] and not day:
+            day = child.text or ""
+        elif child.tag == tag["DtTm"] and not moment:
+            moment = child.text or ""
+    return day or moment
+
+
+def _text(elem: Any, *path: str) -> str:
+    """The text of the first element at `path` (tags) under `elem`; "" if there is none."""
+    for name in path:
+        for child in elem:
+            if child.tag == name:
+                elem = child
+                break
+        else:
+            return ""
+    return elem.text or ""
+
+
+def _tx_fields(tx: Any, tag: dict[str, str]) -> tuple[Any, str, str, str, str, str, str, str] | None:
+    """A transaction of the common shape: (its amount element, the bank's reference, the
+    end-to-end id, the debtor's name, IBAN, the unstructured text, the structured reference's
+    type code and reference); None for another shape (no or two amounts, a debit, two
+    remittances of a kind)."""
+    amounts, amount, sign, refs, parties = 0, None, None, None, None
+    texts, structured, remittances = [], [], 0
+    for child in tx:
+        name = child.tag
+        if name == tag["Amt"]:
+            amounts += 1
+            amount = child
+        elif name == tag["CdtDbtInd"] and sign is None:
+            sign = (child.text or "").strip()
+        elif name == tag["Refs"] and refs is None:
+            refs = child
+        elif name == tag["RltdPties"] and parties is None:
+            parties = child
+        elif name == tag["RmtInf"]:
+            remittances += 1
+            texts += [part for part in child if part.tag == tag["Ustrd"]]
+            structured += [part for part in child if part.tag == tag["Strd"]]
+    if amounts != 1 or sign not in (None, "", "CRDT") or remittances > 1 or len(texts) > 1 \
+            or len(structured) > 1:
+        return None
+    infos = [info for part in structured for info in part if info.tag == tag["CdtrRefInf"]]
+    if len(infos) > 1:
+        return None
+    bank_ref = e2e = name = iban = ""
+    if refs is not None:
+        bank_ref, e2e = _text(refs, tag["AcctSvcrRef"]), _text(refs, tag["EndToEndId"])
+    if parties is not None:
+        name = _text(parties, tag["Dbtr"], tag["Nm"]) or _text(parties, tag["Dbtr"], tag["Pty"],
+                                                               tag["Nm"])
+        iban = _text(parties, tag["DbtrAcct"], tag["Id"], tag["IBAN"])
+    kind = ref = ""
+    if infos:
+        kind = _text(infos[0], tag["Tp"], tag["CdOrPrtry"], tag["Cd"])
+        ref = _text(infos[0], tag["Ref"])
+    return (amount, bank_ref, e2e, name, iban, texts[0].text or "" if texts else "", kind, ref)
+
+
 def _transaction(tx: Any, paths: _Paths, report: _Report, amount: Decimal,
                  booking: datetime.date | None, value: datetime.date | None, entry_ref: str,
                  suffix: str) -> CamtEntry:
@@ -463,6 +612,13 @@ def _transaction(tx: Any, paths: _Paths, report: _Report, amount: Decimal,
                     reference = ref[:35]
                     break
         text = " ".join(t for t in texts if t)[:500]
+    return _entry(report, amount, booking, value, bank_ref, e2e, name, iban, reference, text,
+                  suffix)
+
+
+def _entry(report: _Report, amount: Decimal, booking: datetime.date | None,
+           value: datetime.date | None, bank_ref: str, e2e: str, name: str, iban: str,
+           reference: str, text: str, suffix: str = "") -> CamtEntry:
     if bank_ref:
         key = f"{report.account}:{bank_ref}{suffix}"
     elif e2e:

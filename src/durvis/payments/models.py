@@ -25,6 +25,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from durvis.core.models import ClientOwned
@@ -316,6 +317,8 @@ class BankStatement(models.Model):
     proposed = models.PositiveIntegerField(default=0)
     unmatched = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0)
+    # entries matched to an open invoice whose payment the worker is still booking
+    pending = models.PositiveIntegerField(default=0)
     imported_at = models.DateTimeField(auto_now_add=True)
     imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+")
@@ -325,6 +328,8 @@ class BankStatement(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["institution", "sha256"], name="bank_statement_once"),
         ]
+        indexes = [models.Index(fields=["pending"], condition=models.Q(pending__gt=0),
+                                name="bank_statement_booking")]
 
     def __str__(self) -> str:
         return f"{self.institution_id} {self.message_type} {self.message_id}"
@@ -332,9 +337,21 @@ class BankStatement(models.Model):
 
 class EntryState(models.TextChoices):
     MATCHED = "matched", _("Matched")
+    PENDING = "pending", _("Being booked")
     PROPOSED = "proposed", _("Match proposed")
     UNMATCHED = "unmatched", _("Not matched")
     IGNORED = "ignored", _("Set aside")
+
+
+class EntryReason(models.TextChoices):
+    """Why the import left an entry for a person (stored as a code, said in the reader's
+    language when shown: `StatementEntry.reason_text`)."""
+
+    CHECKSUM = "checksum", _("The payment reference's check digits do not match: a typo?")
+    CLOSED = "closed", _("The invoice is cancelled or credited: return the money or book it "
+                         "elsewhere.")
+    NOT_BOOKED = "not_booked", _("The invoice took no payment: it is closed or this payment "
+                                 "was recorded already.")
 
 
 class StatementEntry(models.Model):
@@ -345,7 +362,11 @@ class StatementEntry(models.Model):
     in the holder's manual queue."""
 
     statement = models.ForeignKey(BankStatement, on_delete=models.PROTECT, related_name="rows")
-    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    # The statement's institution, copied for the unique key and the queue: the statement's own
+    # foreign key guards it, so the entry's needs no check of its own (one check fewer per row
+    # of a 100,000-entry import) nor an index (the two composite ones lead with it).
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+",
+                                    db_index=False, db_constraint=False)
     entry_key = models.CharField(max_length=200)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
@@ -361,9 +382,10 @@ class StatementEntry(models.Model):
                                 related_name="+")
     payment = models.OneToOneField(Payment, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="statement_entry")
+    reason = models.CharField(max_length=16, choices=EntryReason.choices, blank=True)
     note = models.CharField(max_length=500, blank=True)
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+")
+                                    on_delete=models.PROTECT, related_name="+", db_index=False)
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -374,3 +396,15 @@ class StatementEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.institution_id} {self.entry_key} {self.amount}"
+
+    @property
+    def reason_text(self) -> str:
+        """Why the import left the entry for a person, in the active language ("" if it did
+        not): a closed invoice is named, with whether it was cancelled or credited."""
+        if self.reason == EntryReason.CLOSED and self.invoice is not None:
+            if self.invoice.state == InvoiceState.CREDITED:
+                return gettext("The invoice %(number)s is credited: return the money or book "
+                               "it elsewhere.") % {"number": self.invoice.number}
+            return gettext("The invoice %(number)s is cancelled: return the money or book it "
+                           "elsewhere.") % {"number": self.invoice.number}
+        return str(EntryReason(self.reason).label) if self.reason else ""

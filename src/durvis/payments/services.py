@@ -16,19 +16,19 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Model, Sum
 from django.utils import timezone
 from django.utils.translation import gettext, override
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
 from durvis.access.policy import decide, require
-from durvis.audit.services import Entry, record, record_many
+from durvis.audit.services import record
 from durvis.core import bulk
 from durvis.core.actor import Actor
 from durvis.core.case_numbers import parse_case_number
@@ -393,7 +393,16 @@ def invoice_facts(invoice: Invoice) -> dict[str, Any]:
             "institutions": [invoice.holder_id], "webhook": webhook}
 
 
-def state_of(invoice: Invoice, today: datetime.date | None = None) -> str:
+class Owing(Protocol):
+    """What `state_of` reads of an invoice (a model instance or a plain row)."""
+
+    state: str
+    paid: Decimal
+    total: Decimal
+    due_date: datetime.date
+
+
+def state_of(invoice: Owing, today: datetime.date | None = None) -> str:
     """The state an invoice's money gives it on `today` (default: today), by the rules of the
     module docstring; cancelled and credited stay as they are."""
     if invoice.state in CLOSED_STATES:
@@ -484,98 +493,135 @@ class Received:
     payer_name: str = ""
 
 
-def record_payments(actor: Actor, received: Sequence[Received], *, source: str
-                    ) -> dict[str, Payment | None]:
+def record_payments(actor: Actor, received: Sequence[Received], *, source: str,
+                    about: Model) -> dict[str, int | None]:
     """`record_payment` for many payments at once (A8, G29: an imported bank statement settles
-    thousands of invoices), by the same rules, batched: the invoices are locked in one query; a
-    payment whose `dedup_key` the invoice has already books nothing; a cancelled or credited
-    invoice takes nothing (its payments are left out: the result maps their keys to None); the
-    payments are inserted at once; each touched invoice's paid amount is summed from its
-    successful payments less refunds and its state taken by `state_of`, as `settle` does; the
-    invoices, the audit rows (one `payments.payment.record` per payment, one
-    `payments.invoice.settle` per invoice), the cases' payment statuses
-    (`register.record_payment_statuses`) and the `payment.changed` events are written in one
-    batch each. Amounts must be parsed already (`parse_amount`). Runs in the caller's
-    transaction (it must be in one); the caller has checked the policy. Returns the dedup key →
-    the new payment (None: not booked: closed invoice or a repeat)."""
+    up to 100,000 invoices in one transaction), by the same rules, on plain rows rather than
+    model instances: the invoices are locked in one query; a payment whose `dedup_key` the
+    invoice has already books nothing; a cancelled or credited invoice takes nothing; the
+    payments are written at once (`bulk.copy_rows`); each touched invoice's paid amount grows by
+    what it received (the lock keeps `paid` equal to its successful payments less refunds, as
+    `settle` computes it) and its state is taken by `state_of`; the invoices, the cases'
+    payment statuses (`register.record_payment_statuses`) and one `payment.changed` event per
+    invoice are written in one batch each. The batch is audited as ONE activity-log row
+    (`payments.payment.record_batch` on `about`, what booked them: the `BankStatement`; with
+    the source, how many payments and invoices, the sum); each payment names its bank reference
+    and the statement entry that booked it names the payment. Amounts must be parsed already
+    (`parse_amount`). Runs in the caller's transaction (it must be in one); the caller has
+    checked the policy. Returns the dedup key → the new payment's id (None: not booked: a
+    closed invoice or a repeat)."""
     if not received:
         return {}
     ids = {item.invoice_id for item in received}
-    invoices = {invoice.pk: invoice for invoice in Invoice.objects.select_for_update(of=("self",))
-                .select_related("case", "client_person").filter(pk__any_of=ids).order_by("pk")}
+    invoices = {row[0]: _Owed(*row) for row in Invoice.objects.select_for_update(of=("self",))
+                .filter(pk__any_of=ids).order_by("pk").values_list(*_Owed.COLUMNS)}
     taken = set(Payment.objects.filter(invoice__id__any_of=ids, dedup_key__any_of={
         item.dedup_key for item in received}).values_list("invoice_id", "dedup_key"))
-    now = timezone.now()
-    result: dict[str, Payment | None] = {}
-    new: list[Payment] = []
+    result: dict[str, int | None] = {}
+    booked: list[Received] = []
     for item in received:
-        invoice = invoices[item.invoice_id]
-        if (item.invoice_id, item.dedup_key) in taken or invoice.state in CLOSED_STATES:
+        if (item.invoice_id, item.dedup_key) in taken \
+                or invoices[item.invoice_id].state in CLOSED_STATES:
             result[item.dedup_key] = None
             continue
         taken.add((item.invoice_id, item.dedup_key))
-        payment = Payment(invoice=invoice, source=source, state=PaymentState.SUCCESS,
-                          amount=item.amount, bank_reference=item.bank_reference[:140],
-                          payer_name=item.payer_name[:140], paid_at=item.paid_at,
-                          dedup_key=item.dedup_key, created_at=now, updated_at=now)
-        new.append(payment)
-        result[item.dedup_key] = payment
-    if not new:
+        booked.append(item)
+    if not booked:
         return result
-    bulk.insert(new)
-    touched = {payment.invoice_id: invoices[payment.invoice_id] for payment in new}
-    sums = dict(Payment.objects.filter(invoice__id__any_of=list(touched),
-                                       state=PaymentState.SUCCESS)
-                .values("invoice_id").annotate(total=Sum(F("amount") - F("refunded")))
-                .values_list("invoice_id", "total"))
-    last = {payment.invoice_id: payment for payment in new}
-    previous = {pk: invoice.state for pk, invoice in touched.items()}
-    for pk, invoice in touched.items():
-        invoice.paid = sums.get(pk) or Decimal("0.00")
-        invoice.state = state_of(invoice)
-        invoice.version += 1
-        invoice.updated_at = now
-    bulk.update(list(touched.values()), ["paid", "state", "version", "updated_at"])
-    record_many(actor, [
-        *(Entry.about("payments.payment.record", payment,
-                      subject=invoices[payment.invoice_id].client_person,
-                      details={"invoice": invoices[payment.invoice_id].number,
-                               "amount": str(payment.amount), "source": source})
-          for payment in new),
-        *(Entry.about("payments.invoice.settle", invoice, subject=invoice.client_person,
-                      details={"state": invoice.state, "previous": previous[pk],
-                               "paid": str(invoice.paid),
-                               "cause": f"payment:{last[pk].pk}:success"})
-          for pk, invoice in touched.items())])
-    _case_statuses(actor, list(touched.values()), {
-        pk: f"payment:{last[pk].pk}:success" for pk in touched})
-    publish(actor, PAYMENT_CHANGED, [(f"invoice:{pk}", {
-        **invoice_facts(invoice), "previous_state": previous[pk], "payment_id": last[pk].pk,
-        "payment_state": last[pk].state, "amount": str(last[pk].amount)})
-        for pk, invoice in touched.items()])
+    now = timezone.now()
+    payment_ids = bulk.copy_rows(Payment, _PAYMENT_COLUMNS, [
+        (item.invoice_id, source, PaymentState.SUCCESS, item.amount, Decimal("0.00"), "EUR",
+         "", "", "", item.bank_reference[:140], item.payer_name[:140], item.paid_at,
+         item.dedup_key, now, now) for item in booked], with_ids=True)
+    last: dict[int, tuple[int, Decimal]] = {}  # invoice id → its last payment's id, amount
+    for item, payment_id in zip(booked, payment_ids, strict=True):
+        result[item.dedup_key] = payment_id
+        invoices[item.invoice_id].paid += item.amount
+        last[item.invoice_id] = (payment_id, item.amount)
+    touched = [invoices[pk] for pk in last]
+    today = timezone.localdate()
+    for owed in touched:
+        owed.previous, owed.state = owed.state, state_of(owed, today)
+    bulk.update_rows(Invoice, ["paid", "state", "version", "updated_at"], [
+        (owed.pk, owed.paid, owed.state, owed.version + 1, now) for owed in touched])
+    record(actor, "payments.payment.record_batch", about, details={
+        "source": source, "payments": len(booked), "invoices": len(touched),
+        "amount": str(sum((item.amount for item in booked), Decimal("0.00")))})
+    numbers = _case_statuses_of(actor, touched, {
+        owed.pk: f"payment:{last[owed.pk][0]}:success" for owed in touched})
+    publish(actor, PAYMENT_CHANGED, [(f"invoice:{owed.pk}", {
+        **owed.facts(numbers[owed.case_id]), "previous_state": owed.previous,
+        "payment_id": last[owed.pk][0], "payment_state": PaymentState.SUCCESS,
+        "amount": str(last[owed.pk][1])}) for owed in touched])
     return result
 
 
-def _case_statuses(actor: Actor, invoices: list[Invoice], causes: dict[int, str]) -> None:
-    """`_case_status` for many invoices: the cases' statuses from all their invoices' states
-    (one query), written where they changed (`register.record_payment_statuses`)."""
+_PAYMENT_COLUMNS = ("invoice_id", "source", "state", "amount", "refunded", "currency", "provider",
+                    "provider_payment_id", "method", "bank_reference", "payer_name", "paid_at",
+                    "dedup_key", "created_at", "updated_at")
+
+
+@dataclass
+class _Owed:
+    """An invoice as a batch of payments needs it (a plain row, not a model instance): what
+    `state_of`, the update and the `payment.changed` payload read."""
+
+    COLUMNS = ("id", "state", "total", "paid", "due_date", "version", "case_id", "number",
+               "reference", "holder_number", "holder_id", "client_person_id",
+               "client_company_id")
+
+    pk: int
+    state: str
+    total: Decimal
+    paid: Decimal
+    due_date: datetime.date
+    version: int
+    case_id: int
+    number: str
+    reference: str
+    holder_number: str
+    holder_id: int
+    client_person_id: int | None
+    client_company_id: int | None
+    previous: str = ""
+
+    def facts(self, case_number: str) -> dict[str, Any]:
+        """`invoice_facts` of this row."""
+        webhook = {"invoice_number": self.number, "reference": self.reference,
+                   "case_number": case_number, "state": self.state, "total": str(self.total),
+                   "paid": str(self.paid), "holder_number": self.holder_number}
+        return {"invoice_id": self.pk, "number": self.number, "reference": self.reference,
+                "case_id": self.case_id, "case_number": case_number, "state": self.state,
+                "total": str(self.total), "paid": str(self.paid),
+                "client_person_id": self.client_person_id,
+                "client_company_id": self.client_company_id,
+                "institutions": [self.holder_id], "webhook": webhook}
+
+
+def _case_statuses_of(actor: Actor, touched: Sequence[_Owed], causes: dict[int, str]
+                      ) -> dict[int, str]:
+    """The cases' payment statuses from all their invoices' states (one query), written where
+    they changed (`register.record_payment_statuses`). Returns the cases' numbers by id."""
+    case_ids = {owed.case_id for owed in touched}
     by_case: dict[int, list[str]] = {}
-    for case_id, state in (Invoice.objects.filter(case__id__any_of={i.case_id for i in invoices})
+    for case_id, state in (Invoice.objects.filter(case__id__any_of=case_ids)
                            .exclude(kind=InvoiceKind.CREDIT_NOTE)
                            .values_list("case_id", "state")):
         by_case.setdefault(case_id, []).append(state)
+    cases = {case.pk: case for case in ServiceCase.objects.filter(pk__any_of=case_ids).only(
+        "id", "number", "payment_status", "change_xid", "change_seq", "updated_at")}
     changes = []
-    done = set()
-    for invoice in invoices:
-        case = invoice.case
+    for owed in touched:
+        case = cases[owed.case_id]
         status = case_payment_status(by_case.get(case.pk, []))
-        if status == case.payment_status or case.pk in done:
+        if status == case.payment_status:
             continue
-        done.add(case.pk)
-        changes.append((case, status, f"invoice:{invoice.number}:{causes[invoice.pk]}"[:100], {
-            "invoice": invoice.number, "state": invoice.state, "total": str(invoice.total),
-            "paid": str(invoice.paid)}))
+        changes.append((case, status, f"invoice:{owed.number}:{causes[owed.pk]}"[:100], {
+            "invoice": owed.number, "state": owed.state, "total": str(owed.total),
+            "paid": str(owed.paid)}))
+        case.payment_status = status
     register.record_payment_statuses(actor, changes, occurred_at=timezone.now())
+    return {pk: case.number for pk, case in cases.items()}
 
 
 def _amount(name: str, value: Any) -> Decimal:

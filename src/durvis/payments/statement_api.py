@@ -1,4 +1,5 @@
-"""The bank statement API for institutions' systems (A8, B9, G29): `POST /statements`.
+"""The bank statement API for institutions' systems (A8, B9, G29): `POST /statements`, `GET
+/statements/{statement_id}`.
 
 A holder's system with the `payments:write` scope uploads a camt.053 statement or camt.054
 notification of one of the holder's accounts, either as `multipart/form-data` (the file in the
@@ -42,6 +43,10 @@ class StatementOut(Schema):
     file_name: str
     entries: int = Field(..., description="credit transactions read")
     matched: int = Field(..., description="settled an invoice by its structured reference")
+    pending: int = Field(..., description="matched to an invoice by its structured reference, "
+                         "the payment still being booked by the platform (a file with over "
+                         "2,000 such entries is booked in the background: read the import "
+                         "again with GET /statements/{statement_id})")
     proposed: int = Field(..., description="a match a person confirms")
     unmatched: int = Field(..., description="waiting in the manual queue")
     duplicates: int = Field(..., description="entries imported before, booked nothing")
@@ -52,7 +57,8 @@ def statement_out(statement: BankStatement) -> dict[str, Any]:
     return {"id": statement.pk, "message_id": statement.message_id,
             "message_type": statement.message_type, "sha256": statement.sha256,
             "file_name": statement.file_name, "entries": statement.entries,
-            "matched": statement.matched, "proposed": statement.proposed,
+            "matched": statement.matched, "pending": statement.pending,
+            "proposed": statement.proposed,
             "unmatched": statement.unmatched, "duplicates": statement.duplicates,
             "imported_at": statement.imported_at}
 
@@ -102,3 +108,18 @@ def post_statement(request: HttpRequest) -> Status[Any]:
 
     return idempotent_write(request, handler, "\n".join([
         request.method or "", request.path, name, statements.file_hash(data)]))
+
+
+@router.get("/statements/{statement_id}", response={200: StatementOut, **ERRORS},
+            summary="Read an import of a bank statement (its counts; `pending` while booking)",
+            openapi_extra=scopes(PAYMENTS_WRITE))
+def get_statement(request: HttpRequest, statement_id: int) -> Any:
+    """One import of the client's institution, with its counts as they are now: a large file's
+    `pending` counts down to 0 as the platform books it. Another institution's import is a 404,
+    as an unknown one."""
+    actor = actor_of(request)
+    if not decide(actor, PaymentAction.SYSTEM_PAY, None):
+        raise PermissionDenied("the client lacks the payments:write scope")
+    assert actor.api is not None
+    return statement_out(statements.statements_of(actor, actor.api.institution_id)
+                         .get(pk=statement_id))

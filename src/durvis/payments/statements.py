@@ -31,11 +31,13 @@ import datetime
 import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import islice
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
@@ -43,17 +45,18 @@ from django.utils.translation import gettext, gettext_lazy
 from durvis.access.policy import decide, require
 from durvis.audit.services import record
 from durvis.core import bulk
-from durvis.core.actor import Actor
+from durvis.core.actor import SYSTEM, Actor
+from durvis.core.worker import SOURCES, Source, wake
 from durvis.identity.models import Institution
 from durvis.payments import services
 from durvis.payments.camt import CamtEntry, CamtError, CamtSummary, read
 from durvis.payments.models import (
     OPEN_STATES,
     BankStatement,
+    EntryReason,
     EntryState,
     Invoice,
     InvoiceKind,
-    InvoiceState,
     PayeeAccount,
     PaymentSource,
     StatementEntry,
@@ -61,7 +64,11 @@ from durvis.payments.models import (
 from durvis.payments.references import parse_reference, printed
 from durvis.payments.rules import PaymentAction
 
-CHUNK = 2000
+CHUNK = 5000
+# A file with up to this many entries to book is booked in the import's own transaction; a larger
+# one is accepted at once (stored, checked, matched) and booked by the worker, CHUNK entries per
+# transaction, so that a 100,000-entry file is never one request's minute-long wait.
+BOOK_AT_ONCE = 2000
 MAX_FILE_BYTES = 100 * 1024 * 1024
 QUEUE_STATES = (EntryState.UNMATCHED, EntryState.PROPOSED)
 _NUMBER = re.compile(r"(?<![\d-])(\d{1,9}-\d{2,12}-\d{2})(?![\d-])")
@@ -173,15 +180,82 @@ def _import(actor: Actor, institution: Institution, data: bytes, digest: str,
     statement.message_type = summary.message_type
     counts = matcher.counts
     statement.entries = sum(counts.values())
-    statement.matched, statement.proposed = counts["matched"], counts["proposed"]
+    statement.pending, statement.proposed = counts["pending"], counts["proposed"]
     statement.unmatched, statement.duplicates = counts["unmatched"], counts["duplicates"]
-    statement.save(update_fields=["message_id", "message_type", "entries", "matched",
+    statement.save(update_fields=["message_id", "message_type", "entries", "pending",
                                   "proposed", "unmatched", "duplicates"])
     record(actor, "payments.statement.import", statement, details={
         "institution": institution.code, "message_type": statement.message_type,
         "message_id": statement.message_id, "sha256": digest, **counts,
         "debits_skipped": summary.debits_skipped})
+    if statement.pending <= BOOK_AT_ONCE:
+        _book_pending(actor, statement, statement.pending)
+    else:
+        transaction.on_commit(wake)
     return statement
+
+
+# --- Booking the matched entries -----------------------------------------------------------------
+
+def _book_pending(actor: Actor, statement: BankStatement, limit: int) -> int:
+    """Book up to `limit` of the statement's pending entries, oldest first, in the caller's
+    transaction (the caller holds the statement's row): one payment each on its invoice
+    (`services.record_payments`: the invoices settled, the cases' payment statuses, the
+    `payment.changed` events); an entry whose invoice took nothing (closed meanwhile, or the
+    payment was recorded already) goes to the manual queue with the reason. Returns how many
+    entries were taken."""
+    pending = list(StatementEntry.objects.filter(statement=statement, state=EntryState.PENDING)
+                   .order_by("pk").values_list("pk", "invoice_id", "entry_key", "amount",
+                                               "booking_date", "value_date", "bank_reference",
+                                               "debtor_name")[:limit])
+    if not pending:
+        return 0
+    booked = services.record_payments(actor, [
+        services.Received(invoice_id=invoice_id, amount=amount,
+                          paid_at=_paid_at(booking or value), dedup_key=dedup_key(key),
+                          bank_reference=bank_reference, payer_name=payer)
+        for _pk, invoice_id, key, amount, booking, value, bank_reference, payer in pending],
+        source=PaymentSource.BANK_STATEMENT, about=statement)
+    now = timezone.now()
+    rows: list[tuple[int, str, int | None, str, datetime.datetime | None]] = []
+    for pk, _invoice, key, *_rest in pending:
+        payment_id = booked.get(dedup_key(key))
+        if payment_id is None:
+            rows.append((pk, EntryState.UNMATCHED, None, EntryReason.NOT_BOOKED, None))
+        else:
+            rows.append((pk, EntryState.MATCHED, payment_id, "", now))
+    bulk.update_rows(StatementEntry, ["state", "payment", "reason", "resolved_at"], rows)
+    matched = sum(1 for row in rows if row[1] == EntryState.MATCHED)
+    statement.pending -= len(rows)
+    statement.matched += matched
+    statement.unmatched += len(rows) - matched
+    statement.save(update_fields=["pending", "matched", "unmatched"])
+    return len(rows)
+
+
+def book_due() -> int:
+    """The worker's round for bank statements (`payments.statements`): book one chunk
+    (`CHUNK` entries) of the oldest statement still booking, in its own transaction, as the
+    platform (`SYSTEM`; the import's activity-log row says who imported the file); a statement
+    another worker is booking is skipped. Returns how many entries were taken."""
+    with transaction.atomic():
+        statement = (BankStatement.objects.select_for_update(skip_locked=True)
+                     .filter(pending__gt=0).order_by("pk").first())
+        if statement is None:
+            return 0
+        return _book_pending(SYSTEM, statement, CHUNK)
+
+
+def next_booking_at() -> datetime.datetime | None:
+    """Now, when a statement has entries still to book; else None."""
+    return timezone.now() if BankStatement.objects.filter(pending__gt=0).exists() else None
+
+
+def _nothing_leased(_workers: Sequence[str]) -> int:
+    return 0  # a booking holds a row lock, which a dead worker's connection gives back
+
+
+SOURCES.register(Source("payments.statements", book_due, next_booking_at, _nothing_leased))
 
 
 def _folded(name: str) -> frozenset[str]:
@@ -204,13 +278,53 @@ def _named_in(text: str) -> tuple[set[str], set[str]]:
     return numbers, references
 
 
+def _known(institution_id: int, keys: list[str]) -> set[str]:
+    """Which of `keys` the institution's entries have already. On PostgreSQL the keys are
+    joined as a set (`= ANY(array)` would compare each row with every key when the planner,
+    its statistics not yet knowing the rows this import added, scans the table)."""
+    if connection.vendor != "postgresql":
+        return set(StatementEntry.objects.filter(
+            institution_id=institution_id, entry_key__in=keys).values_list("entry_key", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT e.entry_key FROM unnest(%s::varchar[]) AS k(key) "  # noqa: S608
+            f"JOIN {StatementEntry._meta.db_table} e ON e.entry_key = k.key "
+            "AND e.institution_id = %s", [keys, institution_id])
+        return {row[0] for row in cursor.fetchall()}
+
+
+@dataclass(slots=True)
+class _Decision:
+    """What the import decides for one fresh entry: its state, the invoice it matched or is
+    proposed for, the payment booked and why a person must look at it."""
+
+    entry: CamtEntry
+    state: str = EntryState.UNMATCHED
+    invoice_id: int | None = None
+    reason: str = ""
+
+    def row(self, statement_id: int, institution_id: int) -> tuple[object, ...]:
+        e = self.entry
+        return (statement_id, institution_id, e.entry_key, e.amount, e.currency, e.booking_date,
+                e.value_date, e.debtor_name, e.debtor_iban, e.reference, e.unstructured,
+                e.bank_reference, self.state, self.invoice_id, None, self.reason, "", None, None)
+
+
+_ENTRY_COLUMNS = ("statement_id", "institution_id", "entry_key", "amount", "currency",
+                  "booking_date", "value_date", "debtor_name", "debtor_iban", "reference",
+                  "unstructured", "bank_reference", "state", "invoice_id", "payment_id", "reason",
+                  "note", "resolved_by_id", "resolved_at")
+
+
 class _Matcher:
-    """Matches chunks of entries with one query for invoices by reference, one by the numbers
-    and references named in texts, one for entries already seen, and bulk inserts."""
+    """Matches chunks of entries on plain rows (no model instance per entry): one query for the
+    entries already seen, one for the invoices by reference, one by the numbers and references
+    named in texts (for the few without a valid reference), the payments booked by
+    `services.record_payments`, and the entries written at once (`bulk.copy_rows`)."""
 
     def __init__(self, actor: Actor, institution: Institution, statement: BankStatement) -> None:
         self.actor, self.institution, self.statement = actor, institution, statement
-        self.counts = {"matched": 0, "proposed": 0, "unmatched": 0, "duplicates": 0}
+        self.counts = {"pending": 0, "proposed": 0, "unmatched": 0, "duplicates": 0}
         self.seen: set[str] = set()
         self.invoices = Invoice.objects.filter(holder=institution).exclude(
             kind=InvoiceKind.CREDIT_NOTE)
@@ -218,105 +332,88 @@ class _Matcher:
             self.invoices = self.invoices.filter(case__service_id__in=actor.api.service_ids)
 
     def take(self, chunk: list[CamtEntry]) -> None:
-        known = set(StatementEntry.objects.filter(
-            institution=self.institution, entry_key__any_of=[e.entry_key for e in chunk])
-            .values_list("entry_key", flat=True))
-        fresh = []
+        known = _known(self.institution.pk, [e.entry_key for e in chunk])
+        decisions = []
         for entry in chunk:
             if entry.entry_key in known or entry.entry_key in self.seen:
                 self.counts["duplicates"] += 1
                 continue
             self.seen.add(entry.entry_key)
-            fresh.append(entry)
-        if not fresh:
+            decisions.append(_Decision(entry))
+        if not decisions:
             return
-        valid: dict[str, str] = {}  # entry key → its checked reference
-        notes: dict[str, str] = {}
-        for entry in fresh:
-            if not entry.reference:
+        by_reference = self._by_reference(decisions)
+        rest: list[_Decision] = []
+        for decision in decisions:
+            found = by_reference.get(decision.entry.reference) if decision.entry.reference \
+                else None
+            if found is None:
+                rest.append(decision)
+                continue
+            decision.invoice_id = found[0]
+            if found[1] in services.CLOSED_STATES:
+                decision.reason = EntryReason.CLOSED
+            else:
+                decision.state = EntryState.PENDING
+        self._propose(rest)
+        bulk.copy_rows(StatementEntry, _ENTRY_COLUMNS, [
+            d.row(self.statement.pk, self.institution.pk) for d in decisions])
+        for decision in decisions:
+            self.counts[str(decision.state)] += 1
+
+    def _by_reference(self, decisions: list[_Decision]) -> dict[str, tuple[int, str]]:
+        """The holder's invoices (id, state) by the references the entries give. A reference
+        equal to an invoice's (each made valid, `creditor_reference`) is valid as given; only
+        the others are checked (`parse_reference`): a checksum failure is the entry's reason,
+        and a valid one written otherwise (dashes) is looked up in its electronic form."""
+        given = {d.entry.reference for d in decisions if d.entry.reference}
+        found = self._invoices_by(given)
+        again: dict[str, list[_Decision]] = {}
+        for decision in decisions:
+            reference = decision.entry.reference
+            if not reference or reference in found:
                 continue
             try:
-                valid[entry.entry_key] = parse_reference(entry.reference)
+                checked = parse_reference(reference)
             except ValidationError as error:
                 if error.code == "checksum":
-                    notes[entry.entry_key] = gettext(
-                        "The payment reference's check digits do not match: a typo?")
-        by_reference = {invoice.reference: invoice for invoice in self.invoices.filter(
-            reference__any_of=set(valid.values()))} if valid else {}
-        rows: list[StatementEntry] = []
-        to_pay: list[tuple[StatementEntry, Invoice]] = []
-        rest: list[tuple[StatementEntry, CamtEntry]] = []
-        for entry in fresh:
-            row = StatementEntry(
-                statement=self.statement, institution=self.institution,
-                entry_key=entry.entry_key, amount=entry.amount, currency=entry.currency,
-                booking_date=entry.booking_date, value_date=entry.value_date,
-                debtor_name=entry.debtor_name, debtor_iban=entry.debtor_iban,
-                reference=entry.reference, unstructured=entry.unstructured,
-                bank_reference=entry.bank_reference, state=EntryState.UNMATCHED,
-                note=notes.get(entry.entry_key, ""))
-            rows.append(row)
-            invoice = by_reference.get(valid.get(entry.entry_key, ""))
-            if invoice is None:
-                rest.append((row, entry))
-            elif invoice.state in services.CLOSED_STATES:
-                row.invoice = invoice
-                row.note = _closed_note(invoice)
-            else:
-                to_pay.append((row, invoice))
-        self._propose(rest)
-        self._pay(to_pay)
-        bulk.insert(rows)
-        for row in rows:
-            self.counts[str(row.state)] += 1
+                    decision.reason = EntryReason.CHECKSUM
+                continue
+            if checked != reference:
+                again.setdefault(checked, []).append(decision)
+        if again:
+            for reference, row in self._invoices_by(set(again)).items():
+                for decision in again[reference]:
+                    found[decision.entry.reference] = row
+        return found
 
-    def _propose(self, rest: list[tuple[StatementEntry, CamtEntry]]) -> None:
-        named = {row.entry_key: _named_in(f"{entry.unstructured} {entry.reference}")
-                 for row, entry in rest}
+    def _invoices_by(self, references: set[str]) -> dict[str, tuple[int, str]]:
+        if not references:
+            return {}
+        return {reference: (pk, state) for reference, pk, state in self.invoices.filter(
+            reference__any_of=references).values_list("reference", "id", "state")}
+
+    def _propose(self, rest: list[_Decision]) -> None:
+        named = {d.entry.entry_key: _named_in(f"{d.entry.unstructured} {d.entry.reference}")
+                 for d in rest}
         numbers = {n for ns, _refs in named.values() for n in ns}
         references = {r for _ns, refs in named.values() for r in refs}
         if not numbers and not references:
             return
         candidates = list(self.invoices.filter(
-            Q(number__in=numbers) | Q(reference__in=references)).filter(state__in=OPEN_STATES))
-        by_number = {i.number: i for i in candidates}
-        by_reference = {i.reference: i for i in candidates}
-        for row, entry in rest:
-            ns, refs = named[row.entry_key]
+            Q(number__in=numbers) | Q(reference__in=references)).filter(state__in=OPEN_STATES)
+            .values_list("id", "number", "reference", "total", "paid", "payer_name"))
+        by_number = {c[1]: c for c in candidates}
+        by_reference = {c[2]: c for c in candidates}
+        for decision in rest:
+            ns, refs = named[decision.entry.entry_key]
             found = {by_number[n] for n in ns if n in by_number} | {
                 by_reference[r] for r in refs if r in by_reference}
-            payer = _folded(entry.debtor_name)
-            fits = [i for i in found if i.outstanding == entry.amount
-                    and payer and _folded(i.payer_name) == payer]
+            payer = _folded(decision.entry.debtor_name)
+            fits = [c for c in found if max(c[3] - c[4], Decimal("0.00")) == decision.entry.amount
+                    and payer and _folded(c[5]) == payer]
             if len(fits) == 1:
-                row.state, row.invoice = EntryState.PROPOSED, fits[0]
-
-    def _pay(self, to_pay: list[tuple[StatementEntry, Invoice]]) -> None:
-        if not to_pay:
-            return
-        booked = services.record_payments(self.actor, [
-            services.Received(invoice_id=invoice.pk, amount=row.amount,
-                              paid_at=_paid_at(row.booking_date or row.value_date),
-                              dedup_key=dedup_key(row.entry_key),
-                              bank_reference=row.bank_reference, payer_name=row.debtor_name)
-            for row, invoice in to_pay], source=PaymentSource.BANK_STATEMENT)
-        now = timezone.now()
-        for row, invoice in to_pay:
-            payment = booked.get(dedup_key(row.entry_key))
-            row.invoice = invoice
-            if payment is None:
-                row.note = gettext("The invoice took no payment: it is closed or this payment "
-                                   "was recorded already.")
-                continue
-            row.state, row.payment, row.resolved_at = EntryState.MATCHED, payment, now
-
-
-def _closed_note(invoice: Invoice) -> str:
-    if invoice.state == InvoiceState.CREDITED:
-        return gettext("The invoice %(number)s is credited: return the money or book it "
-                       "elsewhere.") % {"number": invoice.number}
-    return gettext("The invoice %(number)s is cancelled: return the money or book it "
-                   "elsewhere.") % {"number": invoice.number}
+                decision.state, decision.invoice_id = EntryState.PROPOSED, fits[0][0]
 
 
 def dedup_key(entry_key: str) -> str:
