@@ -249,8 +249,26 @@ def _assisting(actor: Actor, application: Any, client: Any) -> Decision:
     return decide(actor, AssistantAction.ASSIST, application.service, client)
 
 
+def _assisted_filter(actor: Actor, client: Any) -> Q:
+    """The list filter of `_assisting`: the assisted applications of the agent's institution,
+    for services marked, published and held or provided by it, of `client` (a person, for a
+    service for residents) when one is named."""
+    institution_id = actor.institution_id
+    served = Service.objects.filter(Q(holder_id=institution_id) | Q(providers=institution_id),
+                                    status=ServiceStatus.PUBLISHED, assistant_allowed=True)
+    q = Q(assisted__institution_id=institution_id, service__in=served)
+    if client is None:
+        return q
+    if not isinstance(client, Person):
+        return Q(pk__in=[])
+    return q & Q(client_person=client, client_company__isnull=True,
+                 service__audience__in=[Audience.RESIDENTS, Audience.ALL])
+
+
 def _own_applications(action: str) -> Any:
     def list_filter(actor: Actor, client: Any) -> Q:
+        if _is_agent(actor):
+            return _assisted_filter(actor, client)
         return visible_filter(actor, action, client)
     return list_filter
 
