@@ -73,6 +73,10 @@ def test_an_agent_submits_with_a_scanned_signature_and_the_client_sees_it(
 
     expect(page.locator("#f-name")).to_have_value("Jānis Bērziņš")  # the client's record
     _clean(page, "assisted form page (lv)")
+    form_url = page.url
+    page.goto(form_url.replace(live_server.url, f"{live_server.url}/en"))
+    _clean(page, "assisted form page (en)")
+    page.goto(form_url)
     page.locator("#f-resident").check()
     page.get_by_role("button", name="Saglabāt un turpināt").click()
     page.locator("#f-iban").fill("LV80 BANK 0000 4351 9500 1")
@@ -104,6 +108,12 @@ def test_an_agent_submits_with_a_scanned_signature_and_the_client_sees_it(
     expect(page.locator("#case-number")).to_be_visible()
     number = page.locator("#case-number").inner_text()
     _clean(page, "submitted (lv)")
+    page.goto(page.url.replace(live_server.url, f"{live_server.url}/en"))
+    _clean(page, "submitted (en)")
+    for address, where in (("/en/staff/assistant/", "assistant home (en)"),
+                           ("/en/staff/assistant/services/1011/", "identify the client (en)")):
+        page.goto(f"{live_server.url}{address}")
+        _clean(page, where)
 
     page.goto(f"{live_server.url}/staff/assistant/originals/")
     expect(page.locator("main")).to_contain_text(number)
@@ -121,4 +131,8 @@ def test_an_agent_submits_with_a_scanned_signature_and_the_client_sees_it(
     expect(basis).to_contain_text(POINT)
     expect(basis).to_contain_text("pamatojoties uz parakstīto pilnvarojumu")
     assert_accessible(client_page, "the client's case (lv)")
+    client_page.goto(f"{live_server.url}/en/eaccount/cases/{number.replace(' ', '%20')}/")
+    expect(client_page.locator("#assisted-basis")).to_contain_text(
+        "on the basis of the signed authorisation")
+    assert_accessible(client_page, "the client's case (en)")
     context.close()
