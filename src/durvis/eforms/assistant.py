@@ -35,12 +35,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from durvis.access.policy import require, visible
+from durvis.access.policy import decide, require, visible
 from durvis.audit.services import record
 from durvis.catalog.models import Channel, Service, ServiceStatus
 from durvis.core.actor import Actor
@@ -88,12 +88,8 @@ def assisted_services(actor: Actor) -> QuerySet[Service]:
     return (Service.objects.filter(
         status=ServiceStatus.PUBLISHED, assistant_allowed=True,
         eform__versions__status=VersionStatus.PUBLISHED)
-        .filter(_served_by(actor.institution_id)).distinct().order_by("code"))
-
-
-def _served_by(institution_id: int | None) -> Any:
-    from django.db.models import Q
-    return Q(holder_id=institution_id) | Q(providers=institution_id)
+        .filter(Q(holder_id=actor.institution_id) | Q(providers=actor.institution_id))
+        .distinct().order_by("code"))
 
 
 def identify_client(actor: Actor, service: Service, *, personal_code: str, document_kind: str,
@@ -173,7 +169,6 @@ def assisted_application(actor: Actor, reference: Any) -> AssistedApplication:
 
 
 def _may(actor: Actor, action: str, assisted: AssistedApplication) -> bool:
-    from durvis.access.policy import decide
     application = assisted.application
     return bool(decide(actor, action, application, application.client_person))
 
