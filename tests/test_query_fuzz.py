@@ -34,11 +34,11 @@ from tests.documents.samples import PDF
 from tests.eforms.samples import family_benefit
 
 CLIENT_NAMESPACES = {"eaccount", "inbox", "documents", "profile"}
-STAFF_NAMESPACES = {"administration", "staff-messages"}
+STAFF_NAMESPACES = {"administration", "staff-messages", "assistant"}
 # Every parameter any page reads, and the sign-in's.
 KNOWN = ["page", "date_from", "date_to", "number", "status", "institution", "service",
          "channel", "show", "case", "direction", "kind", "q", "holder", "next", "flow", "role",
-         "state"]
+         "state", "month", "format"]
 ODD = ["", "²", "２", "٣", "¹²", "0", "-1", "1.5", "1e9", "9" * 40, str(2**63), "9999-12-31",
        "0001-01-01", "0000-00-00", "2026-02-30", "２０２６-01-01", "1011 13", "1011 1３",
        "archive", "email", "phone", "received", "sent", "eaccount", "\x00", "\x1b[31m",
@@ -86,6 +86,16 @@ def world(family, staff, client_login, settings, tmp_path):
     draft = eforms.load_definition(Actor(kind="staff", staff=builder), case.service,
                                    family_benefit())
     first_page = draft.definition["pages"][0]
+    # The e-service assistant (A3): the form live, the service marked, an agent's application.
+    from durvis.catalog.models import Service
+    from durvis.eforms import assistant
+    eforms.publish_draft(Actor(kind="staff", staff=builder), case.service)
+    Service.objects.filter(pk=case.service.pk).update(assistant_allowed=True)
+    case.service.refresh_from_db()
+    assisted = assistant.identify_client(staff_actor, case.service,
+                                         personal_code=parent.personal_code,
+                                         document_kind="passport", document_number="LV1234567",
+                                         service_point=eforms.SERVICE_POINTS[0])
     # Invoices (issue 14): a finance specialist, a payee account and an invoice of the case.
     finance = identity.record_staff(username="finance.vsaa", password="pw-finance-long-enough",
                                     institution=case.holder, roles=["finance"])
@@ -100,7 +110,7 @@ def world(family, staff, client_login, settings, tmp_path):
                "page": first_page["key"], "key": first_page["questions"][0]["key"], "index": 0,
                "member_id": back_office.pk, "client_id": 1, "message_id": 1, "mapping_id": 1,
                "role": "finance", "account_id": account.pk, "payment_id": 1,
-               "entry_id": 1, "invoice_id": 1}
+               "entry_id": 1, "invoice_id": 1, "reference": assisted.application.reference}
     by_pattern = {"eaccount:consultation-feedback": consultation.pk, "inbox:thread": thread.pk,
                   "inbox:reply": thread.pk, "inbox:archive": thread.pk,
                   "documents:download": document.pk,
@@ -180,7 +190,10 @@ def test_no_query_string_breaks_an_administration_page(world):
     assert {"/staff/", "/staff/cases/", "/administration/services/", "/staff/team/",
             "/administration/integrations/", "/staff/messages/new/",
             "/administration/finance/", "/administration/finance/new/",
-            "/administration/finance/accounts/"} <= addresses, addresses
+            "/administration/finance/accounts/", "/staff/assistant/",
+            "/staff/assistant/originals/", "/staff/assistant/services/1011/",
+            f"/staff/assistant/{world['objects']['reference']}/{world['objects']['page']}/"
+            } <= addresses, addresses
 
     @SETTINGS
     @given(data=st.data(), query=query_strings())

@@ -41,5 +41,6 @@ urlpatterns += i18n_patterns(
     path("staff/login/enrol/", signin.enrol_step, name="staff-login-enrol"),
     path("staff/logout/", auth_views.LogoutView.as_view(), name="staff-logout"),
     path("staff/messages/", include("durvis.messaging.staff_urls")),
+    path("staff/assistant/", include("durvis.eforms.assistant_urls")),
     prefix_default_language=False,
 )

@@ -9,8 +9,8 @@ from durvis.access.policy import RULES, decide, visible
 from durvis.catalog.models import Service
 from durvis.catalog.rules import CatalogAction
 from durvis.core.actor import ANONYMOUS, Actor
-from durvis.eforms.models import Application
-from durvis.eforms.rules import ApplicationAction, FormAction
+from durvis.eforms.models import Application, AssistedApplication
+from durvis.eforms.rules import ApplicationAction, AssistantAction, FormAction
 from durvis.identity import services as identity
 from durvis.identity.rules import IdentityAction
 from durvis.integrations import services as integrations
@@ -33,6 +33,7 @@ LISTED = {
     FormAction.READ_APPLICATIONS: [Service],
     PaymentAction.MANAGE: [Invoice],
     PaymentAction.SYSTEM_READ: [Invoice],
+    AssistantAction.ORIGINALS: [AssistedApplication],
 }
 
 
@@ -58,6 +59,7 @@ def world(family, staff, institutions, api_client_factory):
     builder = identity.record_staff(username="forms.vsaa", password="pw-long-enough-for-tests",
                                     institution=institutions["VSAA"], roles=["form_builder"])
     _applications(family, institutions)
+    vid_agent = _assisted(family, staff, institutions)
     finance = [_invoices(family, institutions, code) for code in ("VSAA", "VID")]
     narrow = api_client_factory("VID", operations=("cases:write",))
     receiving = api_client_factory("VDAA", operations=("applications:read",))
@@ -67,6 +69,7 @@ def world(family, staff, institutions, api_client_factory):
               integrations.api_actor(receiving.api_client),
               integrations.api_actor(invoicing.api_client), *finance,
               Actor(kind="staff", staff=back_office), Actor(kind="staff", staff=builder),
+              vid_agent,
               *(Actor(kind="person", person=family[p]) for p in ("parent", "child", "stranger")),
               Actor(kind="person", person=joint),
               *(Actor(kind="staff", staff=member) for member in staff.values())]
@@ -107,6 +110,27 @@ def _applications(family, institutions):
             **owner_fields(family[client]), service=service, form_version=version,
             started_by=family["stranger" if client == "stranger" else "parent"],
             role_key="self", expires_at=timezone.now() + datetime.timedelta(days=30))
+
+
+def _assisted(family, staff, institutions):
+    """Assisted applications (A3) of the parent and the stranger by VDAA's agent, the
+    stranger's confirmed; returns an agent of VID (which neither holds nor provides 1011)."""
+    from durvis.catalog.models import Service as CatalogService
+    from durvis.eforms import assistant
+
+    agent = Actor(kind="staff", staff=staff["agent"])
+    service = CatalogService.objects.get(code=1011)
+    CatalogService.objects.filter(pk=service.pk).update(assistant_allowed=True)
+    service.refresh_from_db()
+    for person in ("parent", "stranger"):
+        assistant.identify_client(agent, service, personal_code=family[person].personal_code,
+                                  document_kind="passport", document_number="LV1234567",
+                                  service_point="Rīga, Pils iela 23")
+    AssistedApplication.objects.filter(application__client_person=family["stranger"]).update(
+        confirmed_at=timezone.now())
+    member = identity.record_staff(username="agent.vid", password="pw-long-enough-for-tests",
+                                   institution=institutions["VID"], roles=["agent"])
+    return Actor(kind="staff", staff=member)
 
 
 @settings(max_examples=40, deadline=None,

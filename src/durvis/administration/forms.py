@@ -14,7 +14,7 @@ from durvis.identity.models import Institution
 SCALAR_FIELDS = [
     "name_lv", "name_en", "summary_lv", "summary_en", "description_lv", "description_en",
     "pilot_code", "audience", "municipality", "application_channels", "result_channels",
-    "application_mode", "eservice_url", "fee_kind", "fee_amount", "processing_days",
+    "application_mode", "eservice_url", "assistant_allowed", "fee_kind", "fee_amount", "processing_days",
     "legal_acts_lv", "legal_acts_en", "status",
 ]
 RELATION_FIELDS = ["providers", "categories", "life_situations"]

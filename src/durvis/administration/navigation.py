@@ -17,7 +17,7 @@ from durvis.access.policy import decide
 from durvis.catalog.rules import CatalogAction
 from durvis.core.actor import Actor
 from durvis.documents.rules import DocumentAction
-from durvis.eforms.rules import FormAction
+from durvis.eforms.rules import AssistantAction, FormAction
 from durvis.identity.models import StaffRole
 from durvis.identity.rules import IdentityAction
 from durvis.identity.sessions import actor_from_request
@@ -43,6 +43,11 @@ def staff_sections(actor: Actor) -> list[Section]:
     if actor.roles & {StaffRole.AGENT, StaffRole.BACK_OFFICE}:
         sections.append(Section("cases", _("Cases"), reverse("administration:cases"),
                                 _("The cases of your institution, read-only.")))
+    if decide(actor, AssistantAction.ASSIST):
+        sections.append(Section("assistant", _("E-service assistant"), reverse("assistant:home"),
+                                _("Fill in and submit an application for a client who is "
+                                  "present and signs the printed summary; the signed originals "
+                                  "to send to the holders.")))
     if decide(actor, DocumentAction.SEND_TO_CLIENT):
         sections.append(Section("write", _("Write to a client"), reverse("staff-messages:new"),
                                 _("A message to the e-account of the client of one of your "

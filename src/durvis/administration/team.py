@@ -110,6 +110,12 @@ TEAM_ROLES = {
         gettext_lazy("Withdraw the finance role"),
         gettext_lazy("%(name)s now manages your institution's invoices and payments."),
         gettext_lazy("%(name)s no longer manages invoices and payments.")),
+    "agent": GrantableRole(
+        StaffRole.AGENT, gettext_lazy("Make a client-service agent"),
+        gettext_lazy("Withdraw the agent role"),
+        gettext_lazy("%(name)s now serves clients at your centre (cases, the e-service "
+                     "assistant)."),
+        gettext_lazy("%(name)s no longer serves clients as an agent.")),
 }
 
 

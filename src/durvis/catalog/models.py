@@ -139,6 +139,14 @@ class Service(models.Model):
         _("address of the holder's e-service"), max_length=500, blank=True,
         help_text=_("https://…; one of the return addresses of an e-service your institution "
                     "registered for single sign-on (E-services and embedding)."))
+    # The holder marks a service executable with the e-service assistant (A3, seed 4.4.1.4): an
+    # agent at a client-service centre may then fill in and submit its application for a client
+    # who is present and signs the printed summary (`durvis.eforms.rules.AssistantAction`).
+    assistant_allowed = models.BooleanField(
+        _("executable with the e-service assistant"), default=False,
+        help_text=_("Agents at client-service centres of the holder and the providers may fill "
+                    "in and submit the application for a client who signs the printed "
+                    "summary."))
     processing_days = models.PositiveIntegerField(_("processing time (days)"), null=True,
                                                   blank=True)
     legal_acts = models.TextField(_("legal acts"), blank=True, help_text=_("One per line."))

@@ -199,6 +199,7 @@ def _load_services(institutions: dict[str, Institution], categories: dict[str, A
             "fee_amount": Decimal(row["fee_amount"]) if row.get("fee_amount") else None,
             "processing_days": row.get("processing_days"),
             "status": row.get("status", "published"),
+            "assistant_allowed": bool(row.get("assistant_allowed", False)),
         }
         relations = {
             "providers": [institutions[c] for c in row.get("providers", [])],

@@ -190,24 +190,31 @@ def store_document(actor: Actor, *, client: Person | Company, name: str, content
 
 
 def attach_to_case(actor: Actor, client: Person | Company, document_ids: list[int],
-                   case: ServiceCase) -> int:
-    """Link documents the client sent earlier (not yet about any case) to the client's `case`,
-    to the case's holder: the attachments of an e-form application once it became a case
-    (A10, C2). Only the client's own sent documents without a case move; the others are left
-    as they are. Audited per document. Returns how many were linked. Raises PermissionDenied
-    when the actor may not file documents about the case for the client
-    (`DocumentAction.STORE_DOCUMENT`)."""
-    require(actor, DocumentAction.STORE_DOCUMENT, Filing(Direction.SENT, case), client)
+                   case: ServiceCase, *, direction: str = Direction.SENT) -> int:
+    """Link documents filed earlier (not yet about any case) to the client's `case`: the
+    attachments the client sent with an e-form application once it became a case, to the
+    case's holder (A10, C2; `direction` sent), or what an institution's agent received from
+    the client before the case existed, such as the scan of a signed authorisation (A3;
+    `direction` received: only those received from the actor's own institution). Only the
+    client's own documents without a case move; the others are left as they are. Audited per
+    document. Returns how many were linked. Raises PermissionDenied when the actor may not
+    file documents about the case for the client (`DocumentAction.STORE_DOCUMENT`)."""
+    require(actor, DocumentAction.STORE_DOCUMENT, Filing(direction, case), client)
     if not document_ids:
         return 0
-    rows = list(Document.objects.filter(owner_filter(client), pk__in=document_ids,
-                                        direction=Direction.SENT, case__isnull=True))
-    for document in rows:
-        document.case, document.institution_id = case, case.holder_id
+    rows = Document.objects.filter(owner_filter(client), pk__in=document_ids,
+                                   direction=direction, case__isnull=True)
+    if direction == Direction.RECEIVED:
+        rows = rows.filter(institution_id=actor.institution_id or 0)
+    linked = list(rows)
+    for document in linked:
+        document.case = case
+        if direction == Direction.SENT:
+            document.institution_id = case.holder_id
         document.save(update_fields=["case", "institution"])
         record(actor, "documents.document.attach", document, subject=audit_subject(client),
                details={"case": case.number})
-    return len(rows)
+    return len(linked)
 
 
 def deliver_to_client(actor: Actor, *, case_number: str, name: str, content: bytes,

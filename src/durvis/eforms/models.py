@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +23,8 @@ from django.utils.translation import pgettext_lazy
 
 from durvis.catalog.models import Service
 from durvis.core.models import ClientOwnedRequired
-from durvis.identity.models import Person
+from durvis.documents.models import Document
+from durvis.identity.models import Institution, Person
 from durvis.register.models import ServiceCase
 
 
@@ -120,6 +122,7 @@ class ApplicationOrigin(models.TextChoices):
     PLATFORM = "platform", _("The platform")
     HOLDER = "holder", _("The holder's system")
     EMBEDDED = "embedded", _("Embedded in another portal")
+    ASSISTED = "assisted", _("At a client-service centre, with an agent")
 
 
 class Application(ClientOwnedRequired):
@@ -209,3 +212,55 @@ class PrefillTicket(models.Model):
 
     def __str__(self) -> str:
         return f"prefill of {self.service_id} ({'used' if self.used_at else 'open'})"
+
+
+class IdentityDocument(models.TextChoices):
+    """The identity document an agent checked to identify a client in person (A3)."""
+
+    ID_CARD = "id_card", _("Identity card")
+    PASSPORT = "passport", _("Passport")
+    RESIDENCE_PERMIT = "residence_permit", _("Residence permit")
+
+
+class AssistedApplication(models.Model):
+    """An application an agent at a client-service centre fills in for a client who is present
+    (the e-service assistant, A3; seed 4.2 and 4.4.1.4): the application itself is an ordinary
+    `Application` of the client (its `started_by` is the client, who signs it), filled in
+    through the same engine; this row records the assistance and its basis.
+
+    - who: `agent` (the staff user who keyed it in), of `institution` (a holder or provider of
+      the service), at `service_point` (the centre);
+    - how the client was identified: `document_kind` and `document_number` of the identity
+      document checked (the personal code is the client's own row; it is never copied here);
+    - the basis: the summary printed for the client's signature (`summary_printed_at`) and the
+      scan of the signed paper (`scan`, a document of the client received from the agent's
+      institution, linked to the case on confirmation), without which nothing is submitted;
+    - `confirmed_at`: when the agent confirmed the submission (the application's case then
+      says "acted by an agent", with the agent and the signed authorisation as its basis).
+
+    The signed originals are sent to the holder periodically: the monthly list per holder reads
+    the confirmed rows (`eforms.queries.originals`)."""
+
+    application = models.OneToOneField(Application, on_delete=models.PROTECT,
+                                       related_name="assisted")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                              related_name="+")
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    service_point = models.CharField(_("service point"), max_length=100)
+    document_kind = models.CharField(_("identity document"), max_length=20,
+                                     choices=IdentityDocument.choices)
+    document_number = models.CharField(_("document number"), max_length=20)
+    identified_at = models.DateTimeField(auto_now_add=True)
+    summary_printed_at = models.DateTimeField(null=True, blank=True)
+    scan = models.ForeignKey(Document, null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("assisted application")
+        verbose_name_plural = _("assisted applications")
+        indexes = [models.Index(fields=["institution", "confirmed_at"],
+                                name="assisted_originals")]
+
+    def __str__(self) -> str:
+        return f"assisted {self.application_id} ({'confirmed' if self.confirmed_at else 'open'})"

@@ -18,6 +18,14 @@ minor child for a service for residents, a company for a service for companies; 
 by a representative who may act alone, as `client.write`), and reads and changes their own
 applications only through the identity rules (`client.read` / `client.write`: the same
 joint-representation refusal as every other act in a company's name).
+
+The e-service assistant (A3; seed 4.4.1.4, 4.2): an agent at a client-service centre
+(`StaffRole.AGENT`) of an institution that holds or provides a service the holder marked as
+executable with the assistant (`Service.assistant_allowed`) fills in an application for a person
+who is present (`AssistantAction.ASSIST`), with the agent's own rights, and then fills in,
+reads and submits only the assisted applications of their own institution (the application
+rules below admit them for those). The monthly list of signed originals is their institution's
+(`AssistantAction.ORIGINALS`).
 """
 
 from __future__ import annotations
@@ -32,7 +40,8 @@ from django.utils.translation import gettext_lazy as _
 from durvis.access.policy import ALLOW, Decision, decide, deny, rule
 from durvis.catalog.models import Audience, Service, ServiceStatus
 from durvis.core.actor import Actor
-from durvis.identity.models import Company, StaffRole
+from durvis.eforms.models import Application, AssistedApplication
+from durvis.identity.models import Company, Person, StaffRole
 from durvis.identity.queries import owner_filter
 from durvis.identity.rules import IdentityAction
 from durvis.integrations.rules import declare_scope
@@ -159,8 +168,107 @@ def apply(actor: Actor, service: Any, client: Any) -> Decision:
     return ALLOW
 
 
+class AssistantAction(StrEnum):
+    # obj = the catalogue Service (None: may the actor open the assistant at all); client = the
+    # Person served (None: not yet identified).
+    ASSIST = "eforms.assist"
+    # obj = None: may the actor see the institution's list of signed originals; list filter on
+    # AssistedApplication.
+    ORIGINALS = "eforms.assist.originals"
+
+
+def _is_agent(actor: Actor) -> bool:
+    return actor.staff is not None and actor.api is None and actor.has_role(StaffRole.AGENT)
+
+
+@rule(AssistantAction.ASSIST)
+def assist(actor: Actor, service: Any, client: Any) -> Decision:
+    """A client-service agent (`StaffRole.AGENT`) of the service's holder or of one of its
+    providers fills in and submits, with their own rights, an application for a published
+    service that its holder marked as executable with the assistant, for a person who is
+    present, when the service is for residents (A3; seed 4.4.1.4: "only for e-services the
+    holder marked"). Without a service: whether they may open the assistant."""
+    if not _is_agent(actor):
+        return deny("not a client-service agent",
+                    _("Only a client-service agent uses the e-service assistant."))
+    if service is None:
+        return ALLOW
+    if not isinstance(service, Service):
+        return deny("not a service")
+    if service.status != ServiceStatus.PUBLISHED:
+        return deny("the service is not published", _("This service is not published."))
+    if not service.assistant_allowed:
+        return deny("the holder has not marked the service for the assistant", _(
+            "The holder of this service has not marked it as executable with the e-service "
+            "assistant: the client applies in the e-account or through the holder."))
+    if not _serves(actor, service):
+        return deny("the institution neither holds nor provides the service", _(
+            "Your institution neither holds nor provides this service: only the agents of its "
+            "holder and providers use the assistant for it."))
+    if client is not None and not (isinstance(client, Person) and _audience_fits(service, client)):
+        return deny("the assistant serves persons for services for residents", _(
+            "The assistant serves a person who is present, for a service for residents."))
+    return ALLOW
+
+
+def _originals(actor: Actor, client: Any) -> Q:
+    """The assisted applications in the originals list: the actor's institution's."""
+    if not _is_agent(actor):
+        return Q(pk__in=[])
+    return Q(institution_id=actor.institution_id)
+
+
+@rule(AssistantAction.ORIGINALS, list_filter=_originals)
+def originals(actor: Actor, assisted: Any, client: Any) -> Decision:
+    """A centre's agents see the signed originals their institution collected, to send them
+    to the holders month by month (A3)."""
+    if not _is_agent(actor):
+        return deny("not a client-service agent")
+    if assisted is None:
+        return ALLOW
+    if isinstance(assisted, AssistedApplication) and assisted.institution_id == actor.institution_id:
+        return ALLOW
+    return deny("another institution's original")
+
+
+def _assisting(actor: Actor, application: Any, client: Any) -> Decision:
+    """An agent on an assisted application of their institution, while the assistant may still
+    be used for its service and client (`ASSIST`)."""
+    if not isinstance(application, Application):
+        return deny("an agent acts only on an assisted application")
+    assisted = AssistedApplication.objects.filter(application_id=application.pk).values_list(
+        "institution_id", flat=True).first()
+    if assisted is None:
+        return deny("not an assisted application")
+    if assisted != actor.institution_id:
+        return deny("an assisted application of another institution")
+    if client is not None and not (application.client_person_id == client.pk
+                                   and isinstance(client, Person)
+                                   and application.client_company_id is None):
+        return deny("the application of another client")
+    return decide(actor, AssistantAction.ASSIST, application.service, client)
+
+
+def _assisted_filter(actor: Actor, client: Any) -> Q:
+    """The list filter of `_assisting`: the assisted applications of the agent's institution,
+    for services marked, published and held or provided by it, of `client` (a person, for a
+    service for residents) when one is named."""
+    institution_id = actor.institution_id
+    served = Service.objects.filter(Q(holder_id=institution_id) | Q(providers=institution_id),
+                                    status=ServiceStatus.PUBLISHED, assistant_allowed=True)
+    q = Q(assisted__institution_id=institution_id, service__in=served)
+    if client is None:
+        return q
+    if not isinstance(client, Person):
+        return Q(pk__in=[])
+    return q & Q(client_person=client, client_company__isnull=True,
+                 service__audience__in=[Audience.RESIDENTS, Audience.ALL])
+
+
 def _own_applications(action: str) -> Any:
     def list_filter(actor: Actor, client: Any) -> Q:
+        if _is_agent(actor):
+            return _assisted_filter(actor, client)
         return visible_filter(actor, action, client)
     return list_filter
 
@@ -175,7 +283,10 @@ def visible_filter(actor: Actor, action: str, client: Any) -> Q:
 @rule(ApplicationAction.READ, list_filter=_own_applications(IdentityAction.CLIENT_READ))
 def read_application(actor: Actor, application: Any, client: Any) -> Decision:
     """A person sees the applications of the client they act for (`client.read`: every
-    representative of a company, jointly or alone), never another client's (A2, C1)."""
+    representative of a company, jointly or alone), never another client's (A2, C1); an agent
+    the assisted applications of their institution (A3, `_assisting`)."""
+    if _is_agent(actor):
+        return _assisting(actor, application, client)
     return decide(actor, IdentityAction.CLIENT_READ, application, client)
 
 
@@ -183,5 +294,8 @@ def read_application(actor: Actor, application: Any, client: Any) -> Decision:
 def write_application(actor: Actor, application: Any, client: Any) -> Decision:
     """A person fills in, submits or discards an application of the client in whose name they
     act (`client.write`: a company's representative who may act only jointly is refused with
-    the explanation) (A10, C1, A12)."""
+    the explanation) (A10, C1, A12); an agent the assisted applications of their institution,
+    for services still marked for the assistant (A3, `_assisting`)."""
+    if _is_agent(actor):
+        return _assisting(actor, application, client)
     return decide(actor, IdentityAction.CLIENT_WRITE, application, client)

@@ -678,22 +678,8 @@ def submit_application(actor: Actor, client: Person | Company, application: Appl
         if locked.status == ApplicationStatus.SUBMITTED:
             raise ApplicationClosed(locked)
         _open(locked)
-        errors = validate_answers(form, locked.answers, documents=_document_ids(client))
-        if errors:
-            raise ValidationError({key: ValidationError(e.message, code=e.code)
-                                   for key, e in errors.items()})
-        problems_: dict[str, ValidationError] = {}
-        if result_channel not in result_channels(locked.service):
-            problems_["result_channel"] = ValidationError(
-                gettext("Choose how you want to receive the result."), code="required")
-        if result_channel == Channel.CENTRE and service_point not in SERVICE_POINTS:
-            problems_["service_point"] = ValidationError(
-                gettext("Choose the centre where you will collect the result."), code="required")
-        if not declared:
-            problems_["declaration"] = ValidationError(
-                gettext("Confirm that the information you gave is true."), code="required")
-        if problems_:
-            raise ValidationError(problems_)
+        check_submission(form, locked, client, result_channel=result_channel,
+                         service_point=service_point, declared=declared)
         me = actor.person
         assert me is not None
         for_other = not (isinstance(client, Person) and client.pk == me.pk)
@@ -708,23 +694,63 @@ def submit_application(actor: Actor, client: Person | Company, application: Appl
             result_channel=result_channel,
             service_point=service_point if result_channel == Channel.CENTRE else "",
             holder_reference=str(locked.reference)))
-        attach_to_case(actor, client, [d for _k, d in file_answers(form, locked.answers)], case)
-        payments.issue_prepayment(actor, case, language=(get_language() or "lv")[:2])
-        now = timezone.now()
-        locked.status, locked.case, locked.submitted_at = ApplicationStatus.SUBMITTED, case, now
-        locked.result_channel = result_channel
-        locked.service_point = service_point if result_channel == Channel.CENTRE else ""
-        locked.change_xid, locked.change_seq = case.change_xid, case.change_seq
-        locked.save(update_fields=["status", "case", "submitted_at", "result_channel",
-                                   "service_point", "change_xid", "change_seq", "changed_at"])
-        publish(actor, APPLICATION_SUBMITTED, [(f"application:{locked.pk}", {
-            "application_id": locked.pk, "reference": str(locked.reference),
-            "case_number": case.number, "service_code": locked.service.code,
-            "form_version": locked.form_version.number, "holder_id": locked.service.holder_id,
-        })])
-        record(actor, "eforms.application.submit", locked, subject=_subject(client),
-               details={"service": locked.service.code, "case": case.number})
+        record_submission(actor, client, locked, form, case, result_channel=result_channel,
+                          service_point=service_point)
     return locked
+
+
+def check_submission(form: CompiledForm, locked: Application, client: Person | Company, *,
+                     result_channel: str, service_point: str, declared: bool,
+                     declaration: str = "") -> None:
+    """The checks of a submit, before anything is written: every answer (`validate_answers`,
+    file answers among the client's documents), the result channel and centre, the
+    declaration (`declaration`: its refusal's text, default the client's own). Raises
+    ValidationError keyed by question (the engine's codes) or `result_channel` /
+    `service_point` / `declaration` (`required`)."""
+    errors = validate_answers(form, locked.answers, documents=_document_ids(client))
+    if errors:
+        raise ValidationError({key: ValidationError(e.message, code=e.code)
+                               for key, e in errors.items()})
+    problems_: dict[str, ValidationError] = {}
+    if result_channel not in result_channels(locked.service):
+        problems_["result_channel"] = ValidationError(
+            gettext("Choose how you want to receive the result."), code="required")
+    if result_channel == Channel.CENTRE and service_point not in SERVICE_POINTS:
+        problems_["service_point"] = ValidationError(
+            gettext("Choose the centre where you will collect the result."), code="required")
+    if not declared:
+        problems_["declaration"] = ValidationError(
+            declaration or gettext("Confirm that the information you gave is true."),
+            code="required")
+    if problems_:
+        raise ValidationError(problems_)
+
+
+def record_submission(actor: Actor, client: Person | Company, locked: Application,
+                      form: CompiledForm, case: Any, *, result_channel: str,
+                      service_point: str) -> None:
+    """What a submit writes once the case is open, in the caller's transaction (the row
+    `locked`): the attachments linked to the case, the prepayment invoice, the application
+    submitted with the case's change position, `application.submitted` published, audited.
+    Raises what `attach_to_case` and `payments.issue_prepayment` raise."""
+    attachments = [d for _k, d in file_answers(form, locked.answers)]
+    if attachments:
+        attach_to_case(actor, client, attachments, case)
+    payments.issue_prepayment(actor, case, language=(get_language() or "lv")[:2])
+    now = timezone.now()
+    locked.status, locked.case, locked.submitted_at = ApplicationStatus.SUBMITTED, case, now
+    locked.result_channel = result_channel
+    locked.service_point = service_point if result_channel == Channel.CENTRE else ""
+    locked.change_xid, locked.change_seq = case.change_xid, case.change_seq
+    locked.save(update_fields=["status", "case", "submitted_at", "result_channel",
+                               "service_point", "change_xid", "change_seq", "changed_at"])
+    publish(actor, APPLICATION_SUBMITTED, [(f"application:{locked.pk}", {
+        "application_id": locked.pk, "reference": str(locked.reference),
+        "case_number": case.number, "service_code": locked.service.code,
+        "form_version": locked.form_version.number, "holder_id": locked.service.holder_id,
+    })])
+    record(actor, "eforms.application.submit", locked, subject=_subject(client),
+           details={"service": locked.service.code, "case": case.number})
 
 
 # --- expiry and the reminder (core.worker source) ---------------------------------------------

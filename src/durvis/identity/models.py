@@ -193,7 +193,7 @@ class StaffRole(models.TextChoices):
 
 # The roles an institution's administrator grants and withdraws on the team page (A7: "institution
 # IT administrators manage their own users"); the others are given when staff are set up.
-GRANTABLE_ROLES = (StaffRole.FORM_BUILDER, StaffRole.FINANCE)
+GRANTABLE_ROLES = (StaffRole.FORM_BUILDER, StaffRole.FINANCE, StaffRole.AGENT)
 
 
 class StaffMember(models.Model):

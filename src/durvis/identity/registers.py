@@ -19,8 +19,15 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from durvis.core.identifiers import validate_personal_code
 from durvis.core.registry import Implementation, Registry, configured
-from durvis.identity.models import Company, CompanyRepresentation, ParentalRelation, Person
+from durvis.identity.models import (
+    Company,
+    CompanyRepresentation,
+    ParentalRelation,
+    Person,
+    PersonCode,
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,13 @@ class Representation:
 
 
 class PopulationRegister(Protocol):
+    def person(self, code: str) -> Person | None:
+        """The person holding the personal code `code` (as people write it, with or without
+        the hyphen) now or in the past; None if nobody does. Raises ValidationError for a code
+        that is not valid (its check digit, its date). Used where a person is identified in
+        person (the e-service assistant, A3)."""
+        ...
+
     def minor_children(self, parent: Person, on: datetime.date | None = None) -> list[Person]:
         """The parent's children who are minors on the given day."""
         ...
@@ -66,7 +80,12 @@ def _valid_on(on: datetime.date | None) -> Q:
 
 
 class LocalPopulationRegister:
-    """Answers from the `ParentalRelation` table."""
+    """Answers from the `PersonCode` and `ParentalRelation` tables."""
+
+    def person(self, code: str) -> Person | None:
+        number = validate_personal_code(code)
+        entry = PersonCode.objects.select_related("person").filter(code=number).first()
+        return entry.person if entry else None
 
     def minor_children(self, parent: Person, on: datetime.date | None = None) -> list[Person]:
         relations = ParentalRelation.objects.filter(_valid_on(on), parent=parent)

@@ -64,6 +64,12 @@ class ActedBy(models.TextChoices):
     SYSTEM = "system", _("A back-office system")
 
 
+# The basis of a case an agent submitted with the e-service assistant (A3), in
+# `ServiceCase.mandate_reference`: the document id of the scan of the authorisation the client
+# signed (`durvis.eforms.assistant`).
+SIGNED_AUTHORISATION = "signed-authorisation:"
+
+
 class ServiceCase(ClientOwned):
     """A service case (pakalpojuma lieta): one application for one service."""
 
@@ -114,6 +120,17 @@ class ServiceCase(ClientOwned):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def signed_authorisation_id(self) -> int | None:
+        """The id of the scanned signed authorisation (a `documents.Document`) an agent's
+        submission rests on (A3: `mandate_reference` `signed-authorisation:<id>`); None for
+        any other basis."""
+        reference = self.mandate_reference
+        if not reference.startswith(SIGNED_AUTHORISATION):
+            return None
+        number = reference[len(SIGNED_AUTHORISATION):]
+        return int(number) if number.isdigit() else None
 
 
 class EventKind(models.TextChoices):

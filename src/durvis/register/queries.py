@@ -35,7 +35,7 @@ def read_case(actor: Actor, number: str, *, purpose: str = "") -> tuple[ServiceC
     institution as holder or provider, outside its token's services or `cases:read` scope)."""
     parsed = parse_case_number(number)
     case = (ServiceCase.objects.select_related("service", "client_person", "client_company",
-                                               "provider", "holder", "representative")
+                                               "provider", "holder", "representative", "agent")
             .filter(number=str(parsed)).first())
     if case is None or not decide(actor, CaseAction.READ_CASE, case):
         raise ServiceCase.DoesNotExist
@@ -196,7 +196,8 @@ def client_case(actor: Actor, number: str, client: Person | Company
     except ValidationError:
         raise ServiceCase.DoesNotExist from None
     case = (ServiceCase.objects.select_related("service", "client_person", "client_company",
-                                               "provider", "holder", "representative", "feedback")
+                                               "provider", "holder", "representative", "feedback",
+                                               "agent")
             .filter(number=str(parsed)).first())
     if case is None or not decide(actor, IdentityAction.CLIENT_READ, case, client=client):
         raise ServiceCase.DoesNotExist

@@ -1,0 +1,410 @@
+"""The e-service assistant (A3; seed 4.4.1.4 lines 2686-2695, 4.2 lines 1774-1780): an agent at
+a client-service centre fills in a service's e-form for a client who is present, prints the
+summary for the client to check and sign, scans the signed paper and only then confirms the
+submission.
+
+The application is an ordinary `Application` of the client (filled in through the same engine
+and pages' checks: `services.answer_page`), started here with the client as `started_by` (the
+client signs it) and an `AssistedApplication` row beside it that records the agent, their
+institution and centre, the identity document checked, the printed summary and the scan. The
+agent acts with their own rights: the policy admits them (`rules.AssistantAction.ASSIST`, and
+the application rules for assisted applications of their institution) only for services the
+holder marked (`Service.assistant_allowed`) that their institution holds or provides.
+
+On confirmation the case is opened by the agent (`register.services.open_case`: acted by an
+agent, identified by the agent, at a client-service centre, the agent's institution as
+provider, the centre as service point) with its basis, the signed authorisation, as the case's
+`mandate_reference` (`signed-authorisation:<document id>`, `BASIS_PREFIX`); the scan is linked
+to the case as evidence. Every step is in the activity log; the personal code never is (the
+client is the entry's subject), nor the document number.
+
+Refusals: PermissionDenied (`access.policy.Refused`, with an explanation for the agent) for a
+service not marked, another institution's service or application, a non-agent;
+ValidationError keyed by field (below) for bad input; `services.ApplicationClosed` for an
+application no longer a draft.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+
+from durvis.access.policy import decide, require, visible
+from durvis.audit.services import record
+from durvis.catalog.models import Channel, Service, ServiceStatus
+from durvis.core.actor import Actor
+from durvis.documents.models import Direction, Document
+from durvis.documents.services import attach_to_case, store_document
+from durvis.eforms import services
+from durvis.eforms.engine import CompiledForm, walk
+from durvis.eforms.models import (
+    Application,
+    ApplicationOrigin,
+    ApplicationStatus,
+    AssistedApplication,
+    IdentityDocument,
+    VersionStatus,
+)
+from durvis.eforms.queries import compiled, live_version
+from durvis.eforms.rules import ApplicationAction, AssistantAction
+from durvis.identity.models import Institution, Person
+from durvis.identity.queries import owner_fields
+from durvis.identity.registers import population_register
+from durvis.register.models import (
+    SIGNED_AUTHORISATION,
+    ActedBy,
+    IdentificationLevel,
+    RegisterChannel,
+)
+from durvis.register.services import NewCase, open_case
+
+# The case's basis: `signed-authorisation:<document id>` in `ServiceCase.mandate_reference`.
+BASIS_PREFIX = SIGNED_AUTHORISATION
+# The scans the assistant accepts: a PDF from the centre's scanner, or a photo of the page.
+SCAN_EXTENSIONS = (".pdf", ".jpg", ".jpeg", ".png")
+DOCUMENT_NUMBER = re.compile(r"[A-Z0-9]{4,20}")
+
+
+def _field(name: str, message: str, code: str) -> ValidationError:
+    return ValidationError({name: ValidationError(message, code=code)})
+
+
+def assisted_services(actor: Actor) -> QuerySet[Service]:
+    """The services the agent may serve clients for: published, marked for the assistant, with
+    a live e-form, held or provided by the agent's institution; by code. Empty for anybody the
+    policy refuses the assistant."""
+    require(actor, AssistantAction.ASSIST)
+    return (Service.objects.filter(
+        status=ServiceStatus.PUBLISHED, assistant_allowed=True,
+        eform__versions__status=VersionStatus.PUBLISHED)
+        .filter(Q(holder_id=actor.institution_id) | Q(providers=actor.institution_id))
+        .distinct().order_by("code"))
+
+
+def identify_client(actor: Actor, service: Service, *, personal_code: str, document_kind: str,
+                    document_number: str, service_point: str) -> AssistedApplication:
+    """The agent identifies the client in person and starts the client's application for
+    `service` (A3): the personal code is looked up in the population register adapter
+    (`identity.registers.population_register().person`), the identity document checked is
+    recorded by kind and number (upper case, spaces dropped), the centre is one of
+    `services.SERVICE_POINTS`. The draft is prefilled from the client's own record, as the
+    client's own start would be.
+
+    Raises PermissionDenied (`AssistantAction.ASSIST`: not an agent, the service not marked,
+    not the agent's institution's, not for residents); ValidationError keyed `personal_code`
+    (the code's own error; `unknown`: nobody has it), `document_kind` / `service_point`
+    (`required`), `document_number` (`required`, `format`: 4 to 20 letters and digits), and
+    `__all__` `no_form` when the service has no live e-form."""
+    require(actor, AssistantAction.ASSIST, service)
+    problems: dict[str, ValidationError] = {}
+    person: Person | None = None
+    try:
+        person = population_register().person(personal_code)
+        if person is None:
+            problems["personal_code"] = ValidationError(gettext(
+                "The population register has no person with this personal code."), code="unknown")
+    except ValidationError as error:
+        problems["personal_code"] = error
+    if document_kind not in IdentityDocument.values:
+        problems["document_kind"] = ValidationError(
+            gettext("Choose the identity document you checked."), code="required")
+    number = "".join(document_number.split()).upper()
+    if not number:
+        problems["document_number"] = ValidationError(
+            gettext("Enter the number of the identity document you checked."), code="required")
+    elif not DOCUMENT_NUMBER.fullmatch(number):
+        problems["document_number"] = ValidationError(gettext(
+            "A document number has 4 to 20 letters and digits."), code="format")
+    if service_point not in services.SERVICE_POINTS:
+        problems["service_point"] = ValidationError(
+            gettext("Choose the centre where you serve the client."), code="required")
+    if problems:
+        raise ValidationError(problems)
+    assert person is not None
+    require(actor, AssistantAction.ASSIST, service, person)
+    version = live_version(service)
+    if version is None:
+        raise ValidationError(gettext("This service takes no applications online."),
+                              code="no_form")
+    form = compiled(version)
+    answers = services.strip_hidden(form, services.platform_prefill(
+        form, Actor(kind="person", person=person), person))
+    assert actor.staff is not None
+    with transaction.atomic():
+        application = Application.objects.create(
+            **owner_fields(person), service=service, form_version=version, started_by=person,
+            role_key="self", origin=ApplicationOrigin.ASSISTED, answers=answers, pages_done=[],
+            current_page=form.pages[0].key, expires_at=services._expiry())
+        assisted = AssistedApplication.objects.create(
+            application=application, agent=actor.staff.user, institution=actor.staff.institution,
+            service_point=service_point, document_kind=document_kind, document_number=number)
+        record(actor, "eforms.assistant.identify", application, subject=person,
+               details={"service": service.code, "document_kind": document_kind,
+                        "service_point": service_point, "version": version.number})
+    return assisted
+
+
+def assisted_application(actor: Actor, reference: Any) -> AssistedApplication:
+    """The assisted application with this reference that the agent may work on (their
+    institution's); LookupError for any other (another institution's is not revealed)."""
+    found = (AssistedApplication.objects.select_related(
+        "application", "application__service", "application__service__holder",
+        "application__client_person", "application__form_version", "application__case",
+        "institution", "agent", "scan")
+        .filter(application__reference=reference).first())
+    if found is None or not _may(actor, ApplicationAction.READ, found):
+        raise LookupError("no such assisted application")
+    return found
+
+
+def _may(actor: Actor, action: str, assisted: AssistedApplication) -> bool:
+    application = assisted.application
+    return bool(decide(actor, action, application, application.client_person))
+
+
+def client_of(assisted: AssistedApplication) -> Person:
+    person = assisted.application.client_person
+    assert person is not None
+    return person
+
+
+def is_complete(form: CompiledForm, application: Application) -> bool:
+    """Whether every page on the answers' path is answered and the form does not end early."""
+    path = walk(form, application.answers)
+    return path.ending is None and all(p in application.pages_done for p in path.pages)
+
+
+def _writable(actor: Actor, assisted: AssistedApplication) -> Application:
+    """The assisted application's row locked, after the policy let the agent write it."""
+    locked = (Application.objects.select_for_update()
+              .filter(pk=assisted.application_id).first())
+    if locked is None:
+        raise LookupError("no such application")
+    require(actor, ApplicationAction.WRITE, locked, client_of(assisted))
+    return locked
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The printed summary: the PDF's bytes and its file name."""
+
+    content: bytes
+    file_name: str
+
+
+def print_summary(actor: Actor, assisted: AssistedApplication, *, language: str) -> Summary:
+    """The summary for the client to check and sign (A3): every visible answer by page, the
+    client, the agent, their institution and centre, and the authorisation the client signs
+    ("I checked the information and authorise the agent to submit it for me"), in `language`
+    (`lv`, `en`), rendered by WeasyPrint. Only of a complete draft; records when it was printed
+    (audited). Raises PermissionDenied, `services.ApplicationClosed`, ValidationError
+    `__all__` `incomplete` (a page still to answer)."""
+    from weasyprint import HTML
+
+    from durvis.eforms.pdf import summary
+
+    application = assisted.application
+    form = compiled(application.form_version)
+    with transaction.atomic():
+        locked = _writable(actor, assisted)
+        services._open(locked)
+        if not is_complete(form, locked):
+            raise ValidationError(gettext("Answer every page before you print the summary."),
+                                  code="incomplete")
+        now = timezone.now()
+        AssistedApplication.objects.filter(pk=assisted.pk).update(summary_printed_at=now)
+        assisted.summary_printed_at = now
+        record(actor, "eforms.assistant.summary", locked, subject=client_of(assisted),
+               details={"service": locked.service.code})
+    with translation.override(language):
+        html = render_to_string("eforms/assisted_summary_pdf.html", {
+            "application": locked, "assisted": assisted, "service": locked.service,
+            "client": client_of(assisted), "pages": summary(form, locked.answers),
+            "printed_at": timezone.localtime(now), "language": language,
+        })
+    return Summary(bytes(HTML(string=html).write_pdf()),
+                   f"summary-{locked.service.code}-{str(locked.reference)[:8]}.pdf")
+
+
+def attach_scan(actor: Actor, assisted: AssistedApplication, *, name: str, content: bytes,
+                content_type: str) -> Document:
+    """Store the scan of the summary the client signed (a PDF, JPEG or PNG; the documents
+    service checks that the content is what the name says, its size, and scans it) as the
+    client's document received from the agent's institution, the basis of the submission.
+    A new scan replaces the one before (that one stays among the client's documents, not
+    linked). Only after the summary was printed. Raises PermissionDenied,
+    `services.ApplicationClosed`, ValidationError keyed `scan`: `required` (no file),
+    `not_printed` (print the summary first), `forbidden_type` (another kind of file) and the
+    documents service's file codes (`empty`, `too_large`, `malware`, `damaged`, ...)."""
+    if not content and not name:
+        raise _field("scan", gettext("Choose the scan of the signed summary."), "required")
+    if not name.lower().endswith(SCAN_EXTENSIONS):
+        raise _field("scan", gettext("The scan must be a PDF, JPEG or PNG file."),
+                     "forbidden_type")
+    with transaction.atomic():
+        locked = _writable(actor, assisted)
+        services._open(locked)
+        current = AssistedApplication.objects.select_for_update().get(pk=assisted.pk)
+        if current.summary_printed_at is None:
+            raise _field("scan", gettext("Print the summary for the client to sign first."),
+                         "not_printed")
+        client = client_of(assisted)
+        with translation.override("lv"):
+            title = gettext("Signed authorisation: %(service)s") % {
+                "service": locked.service.name}
+        try:
+            document = store_document(
+                actor, client=client, name=name, content=content, content_type=content_type,
+                title=title[:200], direction=Direction.RECEIVED,
+                institution=Institution.objects.get(pk=actor.institution_id or 0))
+        except ValidationError as error:
+            raise ValidationError({"scan": error.messages}) from None
+        current.scan = document
+        current.save(update_fields=["scan"])
+        assisted.scan = document
+        record(actor, "eforms.assistant.scan", locked, subject=client,
+               details={"document": document.pk, "sha256": document.sha256})
+    return document
+
+
+def confirm(actor: Actor, assisted: AssistedApplication, *, result_channel: str,
+            service_point: str = "", signed: bool) -> Application:
+    """The agent confirms the submission (A3), in one transaction: refused unless the scan of
+    the signed summary is attached (`scan` `required`: nothing is submitted) and the agent
+    confirms the client checked and signed it (`signed`); every answer checked as the client's
+    own submit checks them (`services.check_submission`); the case opened by the agent
+    (acted by an agent, identified by the agent, at a client-service centre, the agent's
+    institution providing, the centre as service point, the basis `signed-authorisation:<id>`);
+    the scan linked to the case; the application submitted as the client's own is
+    (`services.record_submission`: the PDF copy, the holder's delivery, the client told);
+    audited. A second confirm raises ApplicationClosed with the case.
+
+    Raises ValidationError keyed `scan` (`required`), `declaration` (`required`), by question,
+    `result_channel`, `service_point`; PermissionDenied; `services.ApplicationClosed`."""
+    application = assisted.application
+    form = compiled(application.form_version)
+    client = client_of(assisted)
+    with transaction.atomic():
+        locked = _writable(actor, assisted)
+        if locked.status == ApplicationStatus.SUBMITTED:
+            raise services.ApplicationClosed(locked)
+        services._open(locked)
+        current = AssistedApplication.objects.select_for_update().get(pk=assisted.pk)
+        if current.scan_id is None:
+            raise _field("scan", gettext(
+                "Attach the scan of the summary the client signed before you confirm: nothing "
+                "was submitted."), "required")
+        services.check_submission(
+            form, locked, client, result_channel=result_channel, service_point=service_point,
+            declared=signed, declaration=gettext(
+                "Confirm that the client checked and signed the printed summary."))
+        institution = current.institution
+        case = open_case(actor, NewCase(
+            service_code=locked.service.code,
+            identification=IdentificationLevel.IDENTIFIED_BY_AGENT,
+            application_channel=RegisterChannel.CENTRE, acted_by=ActedBy.AGENT,
+            personal_code=client.personal_code, provider_code=institution.code,
+            service_point=current.service_point,
+            mandate_reference=f"{BASIS_PREFIX}{current.scan_id}",
+            result_channel=result_channel, holder_reference=str(locked.reference)))
+        attach_to_case(actor, client, [current.scan_id], case, direction=Direction.RECEIVED)
+        services.record_submission(actor, client, locked, form, case,
+                                   result_channel=result_channel, service_point=service_point)
+        current.confirmed_at = timezone.now()
+        current.save(update_fields=["confirmed_at"])
+        record(actor, "eforms.assistant.confirm", locked, subject=client,
+               details={"service": locked.service.code, "case": case.number,
+                        "scan": current.scan_id, "service_point": current.service_point})
+    assisted.confirmed_at = current.confirmed_at
+    return locked
+
+
+# --- the signed originals, sent to the holders month by month ---------------------------------
+
+@dataclass(frozen=True)
+class Original:
+    """One signed original collected: the case number, when it was confirmed, the agent's name,
+    the centre."""
+
+    case_number: str
+    confirmed_at: datetime.datetime
+    agent: str
+    service_point: str
+
+
+@dataclass(frozen=True)
+class HolderOriginals:
+    """The originals one holder receives for a month."""
+
+    holder: Institution
+    rows: list[Original]
+
+
+def month_bounds(month: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    """The first instant of `month` (its first day) and of the next, in the platform's zone."""
+    start = timezone.make_aware(datetime.datetime(month.year, month.month, 1))
+    following = datetime.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return start, timezone.make_aware(datetime.datetime.combine(following, datetime.time()))
+
+
+def originals(actor: Actor, month: datetime.date, *, holder_code: str = "") -> list[HolderOriginals]:
+    """The signed originals the agent's institution collected in `month` (confirmed
+    submissions), by holder (by code), each holder's by confirmation time; `holder_code`
+    narrows to one holder. Audited (the list names cases of clients). Raises PermissionDenied
+    (`AssistantAction.ORIGINALS`: not an agent)."""
+    require(actor, AssistantAction.ORIGINALS)
+    start, end = month_bounds(month)
+    rows = visible(actor, AssistantAction.ORIGINALS, AssistedApplication.objects.filter(
+        confirmed_at__gte=start, confirmed_at__lt=end)).select_related(
+        "application__case", "application__service__holder", "agent").order_by(
+        "application__service__holder__code", "confirmed_at", "pk")
+    if holder_code:
+        rows = rows.filter(application__service__holder__code=holder_code)
+    grouped: dict[int, HolderOriginals] = {}
+    for row in rows:
+        holder = row.application.service.holder
+        case = row.application.case
+        assert row.confirmed_at is not None and case is not None
+        grouped.setdefault(holder.pk, HolderOriginals(holder, [])).rows.append(Original(
+            case.number, timezone.localtime(row.confirmed_at),
+            row.agent.get_full_name() or row.agent.get_username(), row.service_point))
+    record(actor, "eforms.assistant.originals", None,
+           details={"month": month.strftime("%Y-%m"), "holder": holder_code or None,
+                    "rows": sum(len(h.rows) for h in grouped.values())})
+    return list(grouped.values())
+
+
+def originals_csv(found: list[HolderOriginals]) -> str:
+    """The list as CSV (UTF-8, comma-separated, a header row): holder, case number, date
+    (YYYY-MM-DD), agent, service point."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([gettext("Holder"), gettext("Case number"), gettext("Date"),
+                     gettext("Agent"), gettext("Service point")])
+    for group in found:
+        for row in group.rows:
+            writer.writerow([_cell(group.holder.code), _cell(row.case_number),
+                             row.confirmed_at.date().isoformat(), _cell(row.agent),
+                             _cell(row.service_point)])
+    return out.getvalue()
+
+
+def _cell(value: str) -> str:
+    """A CSV cell that a spreadsheet does not run as a formula (OWASP CSV injection)."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def result_channels(service: Service) -> list[tuple[str, Any]]:
+    """The result channels offered, as (value, label)."""
+    return [(c, Channel(c).label) for c in services.result_channels(service)]
