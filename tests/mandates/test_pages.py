@@ -2,9 +2,9 @@
 error summaries in both languages, confirm, refuse and revoke."""
 
 import pytest
+from conftest import sign_in_person
 from django.urls import reverse
 
-from conftest import sign_in_person
 from durvis.identity import services as identity
 from durvis.mandates.models import Mandate, MandateState
 
