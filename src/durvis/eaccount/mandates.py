@@ -64,9 +64,13 @@ class TermsForm(Form):
     transferable = forms.BooleanField(label=gettext_lazy("May be passed on to another person"),
                                       required=False)
 
-    def __init__(self, *args: Any, actor: Any, client: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Any = None, client: Any = None, **kwargs: Any) -> None:
+        """`actor` acting for `client` (None: anybody's view): the services offered are those
+        the client's catalogue shows."""
         super().__init__(*args, **kwargs)
-        offered = catalog.visible_services(catalog.context_for(actor, client)).order_by("code")
+        context = catalog.context_for(actor, client) if actor is not None else (
+            catalog.ANONYMOUS_CONTEXT)
+        offered = catalog.visible_services(context).order_by("code")
         cast(forms.ChoiceField, self.fields["service_ids"]).choices = [
             (s.pk, f"{s.code} {s.name}") for s in offered]
         cast(forms.ChoiceField, self.fields["category_ids"]).choices = [
