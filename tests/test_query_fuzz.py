@@ -105,7 +105,8 @@ def world(family, staff, client_login, settings, tmp_path):
                "role": "finance", "account_id": account.pk, "payment_id": 1,
                "entry_id": 1, "invoice_id": 1}
     by_pattern = {"eaccount:consultation-feedback": consultation.pk,
-                  "eaccount:mandate": mandate.pk, "eaccount:mandate-revoke": mandate.pk, "inbox:thread": thread.pk,
+                  "eaccount:mandate": mandate.pk, "eaccount:mandate-revoke": mandate.pk,
+                  "inbox:thread": thread.pk,
                   "inbox:reply": thread.pk, "inbox:archive": thread.pk,
                   "documents:download": document.pk,
                   "administration:finance-invoice": invoice.number,

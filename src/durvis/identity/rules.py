@@ -179,19 +179,33 @@ def _delegated(me: Person, client: Any, right: str, record: Any) -> Decision:
     return ALLOW
 
 
-def _delegated_filter(me: Person, client: Any, right: str, model: Any) -> Q:
-    """The records of `model` the registered relations let `me` reach for one right: the same
-    answer as `_delegated` gives record by record."""
-    grants = delegated_grants(me, client, right)
-    if not grants:
-        return Q(pk__in=[])
+def _scope_q(grants: list[Grant], path: str | None) -> Q | None:
+    """The filter of the records the grants reach (`path`: the model's service lookup); None:
+    every record of the client."""
     if any(g.all_services for g in grants):
-        return owner_filter(client)
-    path = service_path(model) if model is not None else None
+        return None
     if path is None:
         return Q(pk__in=[])
     ids = set().union(*(g.service_ids for g in grants))
-    return owner_filter(client) & Q(**{f"{path}__in": sorted(ids)})
+    return Q(**{f"{path}__in": sorted(ids)})
+
+
+def _delegated_filter(me: Person, client: Any, right: str, model: Any) -> Q:
+    """The records of `model` the registered relations let `me` reach for one right: the same
+    answer as `_delegated` (and, for reading a result document, `_client_record`) gives record
+    by record."""
+    grants = delegated_grants(me, client, right)
+    if not grants:
+        return Q(pk__in=[])
+    path = service_path(model) if model is not None else None
+    reach = _scope_q(grants, path)
+    allowed_q = owner_filter(client) if reach is None else owner_filter(client) & reach
+    names = {f.name for f in model._meta.get_fields()} if model is not None else set()
+    if right == ClientRight.READ and "is_result" in names:
+        results = delegated_grants(me, client, ClientRight.RECEIVE_RESULT)
+        result_reach = _scope_q(results, path) if results else Q(pk__in=[])
+        allowed_q &= Q(is_result=False) | (Q(is_result=True) & (result_reach or Q()))
+    return allowed_q
 
 
 def is_institution_admin_of(actor: Actor, institution_id: int | None) -> bool:
