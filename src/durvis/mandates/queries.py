@@ -20,7 +20,7 @@ from durvis.core.actor import Actor
 from durvis.identity.models import Company, Person
 from durvis.identity.registers import enterprise_register
 from durvis.identity.rules import Grant
-from durvis.mandates.models import Mandate, MandateScope, MandateState
+from durvis.mandates.models import Mandate, MandateScope, MandateState, Right
 
 # Ended mandates stay visible to both sides this long (issue 15).
 ENDED_VISIBLE_DAYS = 457  # 15 months
@@ -70,6 +70,11 @@ def grants(person: Person, client: Any, right: str | None) -> list[Grant]:
     mandates = held_by(person).filter(grantor_filter(client))
     if right is not None:
         mandates = mandates.filter(**{f"may_{right}": True})
+    else:  # any right at all: a mandate that gives none gives nothing
+        any_right = Q()
+        for value in Right.values:
+            any_right |= Q(**{f"may_{value}": True})
+        mandates = mandates.filter(any_right)
     rows = list(mandates.values_list("pk", "scope"))
     if not rows:
         return []
