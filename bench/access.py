@@ -85,7 +85,7 @@ def _company_number(n: int) -> str:
     for digit in "0123456789":
         try:
             return pvn.validate(base + digit)
-        except Exception:  # noqa: BLE001 - the check digit is searched for
+        except Exception:  # the check digit is searched for
             continue
     raise ValueError(base)
 

@@ -89,8 +89,7 @@ def oracle(specs, world, client, right, service_code):
                   or (spec["scope"] == MandateScope.SERVICES and service_code in spec["services"])
                   or (spec["scope"] == MandateScope.CATEGORIES and service_code == 1011))
         if spec["grantor"] == name and in_force and right in spec["rights"] and (
-                service_code is None and spec["scope"] == MandateScope.ALL or covers
-                or service_code == "any"):
+                service_code == "any" or covers):
             return True
     return False
 
