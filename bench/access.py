@@ -61,8 +61,8 @@ def _world() -> dict[str, Any]:
                        given_name="Anna", family_name="Pilnvarniece")
     nobody = record_person(personal_code=register._personal_code(register.CLIENTS + 11),
                            given_name="Pēteris", family_name="Ozols")
-    for n in range(COMPANIES):
-        company = record_company(registration_number=_company_number(n), name=f"SIA Nr. {n}",
+    for n, number in enumerate(_company_numbers(COMPANIES)):
+        company = record_company(registration_number=number, name=f"SIA Nr. {n}",
                                  legal_form="SIA")
         record_representation(company, me, "board_member", valid_from=datetime.date(2020, 1, 1))
     grantors = []
@@ -78,16 +78,20 @@ def _world() -> dict[str, Any]:
     return {"me": me, "nobody": nobody, "grantors": grantors, "services": services}
 
 
-def _company_number(n: int) -> str:
+def _company_numbers(count: int) -> list[str]:
+    """`count` valid registration numbers (some bases have no check digit: skipped)."""
     from stdnum.lv import pvn
 
-    base = f"4000{n:06d}"
-    for digit in "0123456789":
-        try:
-            return pvn.validate(base + digit)
-        except Exception:  # the check digit is searched for
-            continue
-    raise ValueError(base)
+    found: list[str] = []
+    n = 0
+    while len(found) < count:
+        base = f"4000{n:06d}"
+        for digit in "0123456789":
+            if pvn.is_valid(base + digit):
+                found.append(base + digit)
+                break
+        n += 1
+    return found
 
 
 def _fill(cursor: Any, first_person: int, count: int, rng: random.Random) -> None:

@@ -78,15 +78,19 @@ def grants(person: Person, client: Any, right: str | None) -> list[Grant]:
     rows = list(mandates.values_list("pk", "scope"))
     if not rows:
         return []
-    scoped = [pk for pk, scope in rows if scope != MandateScope.ALL]
-    services: dict[int, set[int]] = {pk: set() for pk in scoped}
-    if scoped:
+    # A scope of chosen services reads only the services, one of categories only the
+    # categories (whatever else a row may hold).
+    by_services = [pk for pk, scope in rows if scope == MandateScope.SERVICES]
+    by_categories = [pk for pk, scope in rows if scope == MandateScope.CATEGORIES]
+    services: dict[int, set[int]] = {pk: set() for pk in by_services + by_categories}
+    if by_services:
         through: Any = Mandate.services.through
         for mandate_id, service_id in through.objects.filter(
-                mandate_id__in=scoped).values_list("mandate_id", "service_id"):
+                mandate_id__in=by_services).values_list("mandate_id", "service_id"):
             services[mandate_id].add(service_id)
+    if by_categories:
         categories: Any = Mandate.categories.through
-        pairs = list(categories.objects.filter(mandate_id__in=scoped)
+        pairs = list(categories.objects.filter(mandate_id__in=by_categories)
                      .values_list("mandate_id", "category_id"))
         if pairs:
             in_category: Any = Service.categories.through
