@@ -227,3 +227,17 @@ def test_an_accountants_firm_requests_and_its_representative_acts(family, helper
     assert decide(person_actor(helper), IdentityAction.CLIENT_READ, family["companys"], company)
     assert not decide(person_actor(helper), IdentityAction.CLIENT_WRITE, family["companys"],
                       company)
+
+
+def test_the_decision_asks_few_queries(family, helper, catalogue, django_assert_max_num_queries):
+    """The decision path under a mandate: the base registers (parent? representative?), the
+    grantee's companies, the mandates in force, the chosen services: five queries at most."""
+    parent = family["parent"]
+    services.grant(person_actor(parent), parent, helper.personal_code, services.Terms(
+        scope=MandateScope.SERVICES, service_ids=[catalogue["childbirth"].pk],
+        rights=["read"]))
+    me = person_actor(helper)
+    with django_assert_max_num_queries(5):
+        assert decide(me, IdentityAction.CLIENT_READ, family["own"], parent)
+    with django_assert_max_num_queries(5):
+        assert len(available_roles(helper)) == 2
