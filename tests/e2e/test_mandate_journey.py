@@ -80,4 +80,6 @@ def test_a_parent_grants_the_grantee_acts_and_the_parent_revokes(
     sign_in_client(page, helper, role=f"person:{parent.pk}")
     response = page.goto(case_url)
     assert response is not None and response.status == 404
+    page.goto(f"{live_server.url}/eaccount/")
     expect(page.locator(".role-bar")).to_contain_text("Ilze Palīdze")
+    expect(page.locator(".role-bar")).not_to_contain_text("Jānis Bērziņš")
