@@ -21,6 +21,7 @@ BENCHMARKS = [
     "outbox",
     "eforms",
     "payments",
+    "access",
 ]
 
 

@@ -27,6 +27,7 @@ from durvis.documents import services as documents
 from durvis.eforms import services as eforms
 from durvis.identity import services as identity
 from durvis.integrations import services as integrations
+from durvis.mandates import services as mandates
 from durvis.messaging import services as messaging
 from durvis.payments import services as payments
 from durvis.register import services as register
@@ -105,13 +106,17 @@ def world(family, staff, client_login, settings, tmp_path):
                                      payments.NewInvoice(kind="postpayment", lines=[
                                          payments.NewLine(kind="fee", description="Maksa",
                                                           unit_price="7.11")]))
+    mandate = mandates.grant(Actor(kind="person", person=parent), parent,
+                             family["stranger"].personal_code, mandates.Terms())
     objects = {"number": case.number, "code": 1011, "endpoint_id": endpoint.pk,
                "eservice_id": eservice.pk, "origin_id": origin.pk,
                "page": first_page["key"], "key": first_page["questions"][0]["key"], "index": 0,
                "member_id": back_office.pk, "client_id": 1, "message_id": 1, "mapping_id": 1,
                "role": "finance", "account_id": account.pk, "payment_id": 1,
                "entry_id": 1, "invoice_id": 1, "reference": assisted.application.reference}
-    by_pattern = {"eaccount:consultation-feedback": consultation.pk, "inbox:thread": thread.pk,
+    by_pattern = {"eaccount:consultation-feedback": consultation.pk,
+                  "eaccount:mandate": mandate.pk, "eaccount:mandate-revoke": mandate.pk,
+                  "inbox:thread": thread.pk,
                   "inbox:reply": thread.pk, "inbox:archive": thread.pk,
                   "documents:download": document.pk,
                   "administration:finance-invoice": invoice.number,

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "durvis.search",
     "durvis.catalog",
     "durvis.register",
+    "durvis.mandates",
     "durvis.integrations",
     "durvis.messaging",
     "durvis.documents",

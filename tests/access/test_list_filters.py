@@ -60,6 +60,7 @@ def world(family, staff, institutions, api_client_factory):
                                     institution=institutions["VSAA"], roles=["form_builder"])
     _applications(family, institutions)
     vid_agent = _assisted(family, staff, institutions)
+    _mandates(family)
     finance = [_invoices(family, institutions, code) for code in ("VSAA", "VID")]
     narrow = api_client_factory("VID", operations=("cases:write",))
     receiving = api_client_factory("VDAA", operations=("applications:read",))
@@ -75,6 +76,20 @@ def world(family, staff, institutions, api_client_factory):
               *(Actor(kind="staff", staff=member) for member in staff.values())]
     clients = [None, family["parent"], family["child"], family["company"], family["stranger"]]
     return actors, clients
+
+
+def _mandates(family):
+    """Mandates (issue 15): the stranger may read the parent's childbirth-benefit cases and pay
+    the company's invoices; the joint representative's request waits."""
+    from durvis.catalog.models import Service as CatalogService
+    from durvis.mandates import services as mandates
+
+    parent = Actor(kind="person", person=family["parent"])
+    mandates.grant(parent, family["parent"], family["stranger"].personal_code, mandates.Terms(
+        scope="services", service_ids=[CatalogService.objects.get(code=1011).pk],
+        rights=["read", "apply"]))
+    mandates.grant(parent, family["company"], family["stranger"].personal_code,
+                   mandates.Terms(rights=["pay", "read"]))
 
 
 def _invoices(family, institutions, code):

@@ -26,7 +26,9 @@ EACCOUNT = [
     ("case", "eaccount:case", ["own"]), ("messages", "inbox:list", []),
     ("write", "inbox:write", []), ("documents", "documents:list", []),
     ("upload", "documents:upload", []), ("profile", "profile:contacts", []),
-    ("preferences", "profile:preferences", []),
+    ("preferences", "profile:preferences", []), ("mandates", "eaccount:mandates", []),
+    ("mandate-grant", "eaccount:mandate-grant", []),
+    ("mandate-request", "eaccount:mandate-request", []),
 ]
 ADMINISTRATION = [
     ("home", "administration:home", []), ("services", "administration:services", []),

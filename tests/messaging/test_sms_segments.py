@@ -32,6 +32,7 @@ LONGEST_CONTEXT = {
     "service": SimpleNamespace(name="Pabalsts " * 20, code=2147483647),
     "institution": SimpleNamespace(name="Valsts iestāde " * 10, code="VARAM-TERITORIJAS-20"),
     "thread_id": 2147483647,
+    "mandate_id": 2147483647,
 }
 LONG_PUBLIC_URL = "https://durvis.pakalpojumi.latvija.gov.lv/"
 

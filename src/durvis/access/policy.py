@@ -142,4 +142,8 @@ def visible(actor: Actor, action: str, records: QuerySet[M], client: Any = None)
     found = RULES.find(str(action))
     if found is None or found.list_filter is None:
         raise ImproperlyConfigured(f"{action} has no list filter")
+    if getattr(found.list_filter, "takes_model", False):
+        # A filter of records of any kind (a client's cases, consultations, invoices) that
+        # needs to know which: it is also given the model.
+        return records.filter(found.list_filter(actor, client, records.model))  # type: ignore[call-arg]
     return records.filter(found.list_filter(actor, client))

@@ -27,7 +27,7 @@ from durvis.catalog.models import (
 from durvis.catalog.rules import CatalogAction
 from durvis.core.actor import ANONYMOUS, Actor
 from durvis.identity.models import Company, Institution, Person, StaffMember
-from durvis.identity.rules import IdentityAction
+from durvis.identity.rules import IdentityAction, services_in_reach
 from durvis.search import services as search
 
 SEARCH_KIND = "catalog.service"
@@ -45,6 +45,9 @@ class CatalogContext:
     person: Person | None = None
     company: Company | None = None
     staff: StaffMember | None = None
+    # Acting for the client only by a mandate of chosen services (a company's employee, A1,
+    # C1): just those services; None: no such narrowing.
+    service_ids: frozenset[int] | None = None
 
 
 ANONYMOUS_CONTEXT = CatalogContext()
@@ -61,9 +64,10 @@ def context_for(actor: Actor, client: Person | Company | None = None) -> Catalog
     if client is not None:
         if not decide(actor, IdentityAction.ACT_FOR, client=client):
             raise PermissionDenied("may not act for this client")
+        reach = services_in_reach(actor, client)
         if isinstance(client, Company):
-            return CatalogContext(company=client)
-        return CatalogContext(person=client)
+            return CatalogContext(company=client, service_ids=reach)
+        return CatalogContext(person=client, service_ids=reach)
     if actor.person is not None:
         return CatalogContext(person=actor.person)
     return ANONYMOUS_CONTEXT
@@ -78,6 +82,8 @@ def visible_services(context: CatalogContext = ANONYMOUS_CONTEXT) -> QuerySet[Se
                        Service.objects.filter(status=ServiceStatus.PUBLISHED))
     if context.staff is not None:
         return services
+    if context.service_ids is not None:
+        services = services.filter(pk__in=sorted(context.service_ids))
     if context.company is not None:
         services = services.filter(audience__in=[Audience.COMPANIES, Audience.ALL])
         return services.filter(_in_scope(context.company.municipality_id))

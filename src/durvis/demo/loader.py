@@ -35,8 +35,9 @@ from durvis.core.actor import SYSTEM, Actor
 from durvis.demo.models import DemoDataset
 from durvis.eforms import queries as eforms_queries
 from durvis.eforms import services as eforms
+from durvis.identity import queries as identity_queries
 from durvis.identity import services as identity
-from durvis.identity.models import Institution, StaffMember
+from durvis.identity.models import Company, Institution, Person, StaffMember
 from durvis.integrations import services as integrations
 from durvis.payments import services as payments
 from durvis.register import queries as register_queries
@@ -124,11 +125,12 @@ def _load_all() -> dict[str, int]:
     payee_accounts = _load_payee_accounts(institutions)
     cases = _load_cases(institutions, staff)
     forms = _load_forms(staff)
+    mandates = _load_mandates()
     _load_merchants()
     return {"institutions": len(institutions), "categories": len(categories),
             "life_situations": len(situations), "services": services, "persons": len(persons),
             "companies": companies, "staff": len(staff), "cases": cases,
-            "forms": forms, "payee_accounts": payee_accounts}
+            "forms": forms, "payee_accounts": payee_accounts, "mandates": mandates}
 
 
 def _load_merchants() -> int:
@@ -243,6 +245,37 @@ def _load_companies(institutions: dict[str, Institution], persons: dict[str, Any
                 may_act_alone=rep.get("may_act_alone", True),
                 valid_from=_date(rep["valid_from"]) or datetime.date(2000, 1, 1),
             )
+    return len(rows)
+
+
+def _load_mandates() -> int:
+    """A few mandates (issue 15) through the mandates' own services, each once: granted by a
+    person or by a company through its board member, and one request waiting for its grantor.
+    A mandate of the same two sides that is already there (a reset) is kept."""
+    from durvis.catalog.models import Service
+    from durvis.mandates import services as mandates
+    from durvis.mandates.models import Mandate
+
+    rows = _read("mandates")
+    for row in rows:
+        grantor: Person | Company | None = (
+            identity_queries.find_company(row["grantor"]) if row["grantor"][0] in "45"
+            else identity_queries.find_person(row["grantor"]))
+        grantee = identity_queries.find_person(row["grantee"])
+        assert grantor is not None and grantee is not None
+        party = ({"grantor_company": grantor} if isinstance(grantor, Company)
+                 else {"grantor_person": grantor})
+        if Mandate.objects.filter(**party, grantee_person=grantee).exists():
+            continue
+        terms = mandates.Terms(
+            scope=row["scope"], rights=row["rights"],
+            service_ids=list(Service.objects.filter(code__in=row.get("services", []))
+                             .values_list("pk", flat=True)))
+        if row.get("request"):
+            mandates.request(Actor(kind="person", person=grantee), grantee, row["grantor"], terms)
+            continue
+        by = identity_queries.find_person(row.get("granted_by", row["grantor"]))
+        mandates.grant(Actor(kind="person", person=by), grantor, grantee.personal_code, terms)
     return len(rows)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
-from durvis.access.policy import decide
+from durvis.access.policy import decide, visible
 from durvis.audit.services import record
 from durvis.core.actor import Actor
 from durvis.documents.models import Document
@@ -50,7 +50,9 @@ def client_documents(actor: Actor, client: Client, *, direction: str | None = No
     if not decide(actor, IdentityAction.CLIENT_READ, client=client):
         raise PermissionDenied("may not read this client's documents")
     record(actor, "documents.list.read", client, subject=audit_subject(client), purpose="eaccount")
-    return documents_of_client(client, direction=direction)
+    # Under a mandate: the documents of its services, a result only with `receive_result`.
+    return visible(actor, IdentityAction.CLIENT_READ,
+                   documents_of_client(client, direction=direction), client)
 
 
 def documents_of_case(actor: Actor, case: ServiceCase, client: Client) -> list[Document]:
@@ -59,7 +61,8 @@ def documents_of_case(actor: Actor, case: ServiceCase, client: Client) -> list[D
     act for `client` or the case is not the client's (`IdentityAction.CLIENT_READ`)."""
     if not decide(actor, IdentityAction.CLIENT_READ, case, client=client):
         raise PermissionDenied("may not read this client's case")
-    return list(documents_of_client(client, case=case).order_by("created_at", "pk"))
+    return list(visible(actor, IdentityAction.CLIENT_READ, documents_of_client(client, case=case),
+                        client).order_by("created_at", "pk"))
 
 
 def open_for_download(actor: Actor, document_id: int, client: Client) -> Document:

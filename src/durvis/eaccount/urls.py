@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from durvis.eaccount import handoff, invoices, views
+from durvis.eaccount import handoff, invoices, mandates, views
 
 app_name = "eaccount"
 urlpatterns = [
@@ -14,6 +14,11 @@ urlpatterns = [
          name="consultation-feedback"),
     path("invoices/", invoices.invoice_list, name="invoices"),
     path("invoices/<str:number>/", invoices.invoice_detail, name="invoice"),
+    path("mandates/", mandates.mandate_list, name="mandates"),
+    path("mandates/grant/", mandates.grant, name="mandate-grant"),
+    path("mandates/request/", mandates.request_mandate, name="mandate-request"),
+    path("mandates/<int:pk>/", mandates.mandate_detail, name="mandate"),
+    path("mandates/<int:pk>/revoke/", mandates.revoke, name="mandate-revoke"),
     path("role/", views.switch_role, name="switch-role"),
     path("services/<int:code>/apply-at-holder/", handoff.start, name="handoff"),
 ]

@@ -25,6 +25,7 @@ from durvis.eaccount.forms import FeedbackForm, HistoryFilterForm
 from durvis.eforms import queries as eforms_queries
 from durvis.identity.rules import IdentityAction
 from durvis.identity.sessions import actor_from_request
+from durvis.mandates import queries as mandate_queries
 from durvis.messaging import queries as messaging_queries
 from durvis.payments import queries as payment_queries
 from durvis.register import queries as register_queries
@@ -137,8 +138,19 @@ def _case_page(request: HttpRequest, case: ServiceCase, events: list[Any], form:
         "feedback_form": form, "asked": _what_is_asked(case, events),
         "documents": document_queries.documents_of_case(actor, case, role.client),
         "case_messages": messaging_queries.messages_of_case(actor, case, role.client),
+        "mandate_id": _mandate_shown(actor, case, role),
         **_case_invoices(case),
     }, status=status)
+
+
+def _mandate_shown(actor: Any, case: ServiceCase, role: ClientRole) -> int | None:
+    """The id of the mandate the case was submitted under (`mandate:<id>`), when the role may
+    open it (the grantor sees which mandate their representative relied on, C1)."""
+    kind, _sep, ident = case.mandate_reference.partition(":")
+    if kind != "mandate" or not ident.isascii() or not ident.isdigit():
+        return None
+    found = mandate_queries.mandate_of(actor, int(ident), role.client)
+    return found.pk if found is not None else None
 
 
 def _case_invoices(case: ServiceCase) -> dict[str, Any]:

@@ -42,8 +42,7 @@ from durvis.catalog.models import Audience, Service, ServiceStatus
 from durvis.core.actor import Actor
 from durvis.eforms.models import Application, AssistedApplication
 from durvis.identity.models import Company, Person, StaffRole
-from durvis.identity.queries import owner_filter
-from durvis.identity.rules import IdentityAction
+from durvis.identity.rules import IdentityAction, client_records_filter
 from durvis.integrations.rules import declare_scope
 
 APPLICATIONS_READ = declare_scope(
@@ -157,7 +156,7 @@ def apply(actor: Actor, service: Any, client: Any) -> Decision:
         return deny("not a service")
     if service.status != ServiceStatus.PUBLISHED:
         return deny("the service is not published")
-    acting = decide(actor, IdentityAction.CLIENT_WRITE, None, client)
+    acting = decide(actor, IdentityAction.USE_SERVICE, service, client)
     if not acting:
         return acting
     if not _audience_fits(service, client):
@@ -274,10 +273,9 @@ def _own_applications(action: str) -> Any:
 
 
 def visible_filter(actor: Actor, action: str, client: Any) -> Q:
-    """The applications of `client` when the actor may read (or act for) the client."""
-    if not decide(actor, action, None, client):
-        return Q(pk__in=[])
-    return owner_filter(client)
+    """The applications of `client` the actor may read (or act on): all of them by a base
+    relation, those of the services in scope under a mandate (`identity.rules`)."""
+    return client_records_filter(actor, action, client, Application)
 
 
 @rule(ApplicationAction.READ, list_filter=_own_applications(IdentityAction.CLIENT_READ))

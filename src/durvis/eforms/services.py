@@ -72,6 +72,8 @@ from durvis.eforms.queries import compiled, live_version
 from durvis.eforms.rules import ApplicationAction, FormAction
 from durvis.identity.models import Company, Person
 from durvis.identity.queries import owner_fields, owner_filter
+from durvis.identity.rules import ClientRight, has_base_relation
+from durvis.mandates import queries as mandates
 from durvis.messaging.services import DRAFT_REMINDER, notify_clients
 from durvis.payments import services as payments
 from durvis.register.models import ActedBy, IdentificationLevel, RegisterChannel
@@ -690,7 +692,8 @@ def submit_application(actor: Actor, client: Person | Company, application: Appl
             personal_code=client.personal_code if isinstance(client, Person) else "",
             registration_number=client.registration_number if isinstance(client, Company) else "",
             representative_code=me.personal_code if for_other else "",
-            mandate_reference=(f"role:{locked.role_key}" if for_other else ""),
+            mandate_reference=(_relied_on(actor, client, locked.service, locked.role_key)
+                               if for_other else ""),
             result_channel=result_channel,
             service_point=service_point if result_channel == Channel.CENTRE else "",
             holder_reference=str(locked.reference)))
@@ -751,6 +754,19 @@ def record_submission(actor: Actor, client: Person | Company, locked: Applicatio
     })])
     record(actor, "eforms.application.submit", locked, subject=_subject(client),
            details={"service": locked.service.code, "case": case.number})
+
+
+def _relied_on(actor: Actor, client: Person | Company, service: Service, role_key: str) -> str:
+    """What a case submitted for someone else records as its basis: the mandate it relied on
+    (`mandate:<id>`), or the base-register relation of the role (`role:<key>`: a minor child,
+    a represented company)."""
+    me = actor.person
+    assert me is not None
+    if not has_base_relation(actor, client):
+        mandate = mandates.mandate_relied_on(me, client, ClientRight.APPLY, service.pk)
+        if mandate is not None:
+            return mandate.reference()
+    return f"role:{role_key}"
 
 
 # --- expiry and the reminder (core.worker source) ---------------------------------------------

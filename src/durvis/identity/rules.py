@@ -2,9 +2,14 @@
 one's own profile, and staff administration. Registered into the one policy
 (`durvis.access.policy`) when the app loads.
 
-Whom a person may act for comes from the base registers: themself, a minor child (population
-register, PMLP), a company they represent (enterprise register, UR). Mandates (pilnvaras) will
-add to `ACT_FOR` here.
+Whom a person may act for comes first from the base registers: themself, a minor child
+(population register, PMLP), a company they represent (enterprise register, UR). Other
+relations — mandates (pilnvaras), registered by `durvis.mandates`, which sits above identity —
+plug in through `RELATIONS`: a provider answers, for a person, a client and one `ClientRight`,
+the `Grant`s it holds (all services, or a set of service ids). Such a relation is checked right
+by right: reading a record needs `read` (a result document also `receive_result`), acting in
+the client's name needs `apply`, `pay` for an invoice, `answer_messages` for a conversation
+(`WRITE_RIGHTS`); and the record's service (its `service_id`, or its case's) must be in scope.
 
 Joint representation (C1, A12): the enterprise register says whether a representative may act
 alone (`Representation.may_act_alone`; a board member of a board that represents jointly may
@@ -18,6 +23,8 @@ child.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -26,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from durvis.access.policy import ALLOW, Decision, deny, rule
 from durvis.core.actor import Actor
+from durvis.core.registry import Registry
 from durvis.identity.models import Company, Person, StaffMember, StaffRole
 from durvis.identity.queries import is_owner, owner_filter
 from durvis.identity.registers import Representation, enterprise_register, population_register
@@ -42,11 +50,162 @@ class IdentityAction(StrEnum):
     # ... keeps the client's e-account in order without acting in its name towards anybody
     # (archives a conversation): whoever may read it.
     CLIENT_ARRANGE = "client.arrange"
+    # obj = a catalogue Service: may the actor apply for it in the client's name (a base
+    # relation that may act in the client's name, or a mandate with `apply` reaching it).
+    USE_SERVICE = "client.use_service"
     CHANGE_OWN_PROFILE = "identity.change_own_profile"
     # obj = the StaffMember, or None: may the actor reset anybody's at all (the team page).
     RESET_STAFF_SECOND_FACTOR = "identity.reset_staff_second_factor"
     # obj = the StaffMember given or refused a role of `GRANTABLE_ROLES` (the form builder's).
     GRANT_STAFF_ROLE = "identity.grant_staff_role"
+
+
+class ClientRight(StrEnum):
+    """What a delegated relation (a mandate) lets a person do for a client, each separately."""
+
+    APPLY = "apply"
+    READ = "read"
+    RECEIVE_RESULT = "receive_result"
+    PAY = "pay"
+    SIGN = "sign"
+    ANSWER_MESSAGES = "answer_messages"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One relation's answer for one right: every service (`all_services`) or the services
+    whose ids are in `service_ids`; `reference` names what it rests on (`mandate:<id>`)."""
+
+    all_services: bool
+    service_ids: frozenset[int]
+    reference: str
+
+    def covers(self, service_id: int | None) -> bool:
+        """Whether the grant reaches a record of this service (None: a record of no service,
+        which only an all-services grant reaches)."""
+        return self.all_services or (service_id is not None and service_id in self.service_ids)
+
+
+@dataclass(frozen=True)
+class RelationProvider:
+    """A kind of relation beyond the base registers, registered by the app that keeps it:
+    `grants(person, client, right)` answers the person's grants for that client and right
+    (`right` None: any right at all, for the role switch); `clients(person)` the clients it
+    lets the person act for (the role switch's list)."""
+
+    key: str
+    grants: Callable[[Person, Any, str | None], list[Grant]]
+    clients: Callable[[Person], list[Person | Company]]
+
+
+RELATIONS: Registry[RelationProvider] = Registry("client relations")
+
+# The right acting in the client's name on a record needs, by the record's model (`app.model`);
+# any other record, or none, needs `apply`.
+WRITE_RIGHTS = {
+    "payments.invoice": ClientRight.PAY,
+    "messaging.thread": ClientRight.ANSWER_MESSAGES,
+    "messaging.message": ClientRight.ANSWER_MESSAGES,
+}
+
+
+def delegated_grants(me: Person, client: Any, right: str | None) -> list[Grant]:
+    """Every registered relation's grants to `me` for `client` and `right` (empty: none)."""
+    return [g for provider in RELATIONS for g in provider.grants(me, client, right)]
+
+
+def delegated_clients(me: Person) -> list[Person | Company]:
+    """The clients the registered relations let `me` act for (each once, in order)."""
+    seen: set[tuple[type, int]] = set()
+    found: list[Person | Company] = []
+    for provider in RELATIONS:
+        for client in provider.clients(me):
+            if (type(client), client.pk) not in seen:
+                seen.add((type(client), client.pk))
+                found.append(client)
+    return found
+
+
+def service_of(record: Any) -> int | None:
+    """The id of the service a record is about: its own `service_id`, or its case's; None."""
+    if record is None:
+        return None
+    if hasattr(record, "service_id"):
+        return record.service_id  # type: ignore[no-any-return]
+    case = getattr(record, "case", None)
+    return getattr(case, "service_id", None)
+
+
+def service_path(model: Any) -> str | None:
+    """The lookup of a model's service id (`service_id`, `case__service_id`), or None."""
+    names = {f.name for f in model._meta.get_fields()}
+    if "service" in names:
+        return "service_id"
+    if "case" in names:
+        return "case__service_id"
+    return None
+
+
+def _is_result(record: Any) -> bool:
+    return bool(getattr(record, "is_result", False))
+
+
+def _base_relation(me: Person, client: Any) -> Decision:
+    if isinstance(client, Person):
+        if client.pk == me.pk:
+            return ALLOW
+        if population_register().is_parent_of(me, client):
+            return ALLOW
+        return deny("no relation to this person")
+    if isinstance(client, Company):
+        if _representations(me, client):
+            return ALLOW
+        return deny("not a representative of this company")
+    return deny("unknown client")
+
+
+def _delegated(me: Person, client: Any, right: str, record: Any) -> Decision:
+    """The decision of the registered relations for one right about one record (None: the
+    client in general: any grant of the right)."""
+    if record is not None and not is_owner(record, client):
+        return deny("the record belongs to another client")
+    grants = delegated_grants(me, client, right)
+    if not grants:
+        return deny(f"no relation gives the right to {right}")
+    if record is None:
+        return ALLOW
+    if not any(g.covers(service_of(record)) for g in grants):
+        return deny("the service is outside the mandate's scope")
+    return ALLOW
+
+
+def _scope_q(grants: list[Grant], path: str | None) -> Q | None:
+    """The filter of the records the grants reach (`path`: the model's service lookup); None:
+    every record of the client."""
+    if any(g.all_services for g in grants):
+        return None
+    if path is None:
+        return Q(pk__in=[])
+    ids = set().union(*(g.service_ids for g in grants))
+    return Q(**{f"{path}__in": sorted(ids)})
+
+
+def _delegated_filter(me: Person, client: Any, right: str, model: Any) -> Q:
+    """The records of `model` the registered relations let `me` reach for one right: the same
+    answer as `_delegated` (and, for reading a result document, `_client_record`) gives record
+    by record."""
+    grants = delegated_grants(me, client, right)
+    if not grants:
+        return Q(pk__in=[])
+    path = service_path(model) if model is not None else None
+    reach = _scope_q(grants, path)
+    allowed_q = owner_filter(client) if reach is None else owner_filter(client) & reach
+    names = {f.name for f in model._meta.get_fields()} if model is not None else set()
+    if right == ClientRight.READ and "is_result" in names:
+        results = delegated_grants(me, client, ClientRight.RECEIVE_RESULT)
+        result_reach = _scope_q(results, path) if results else Q(pk__in=[])
+        allowed_q &= Q(is_result=False) | (Q(is_result=True) & (result_reach or Q()))
+    return allowed_q
 
 
 def is_institution_admin_of(actor: Actor, institution_id: int | None) -> bool:
@@ -65,17 +224,18 @@ def act_for(actor: Actor, obj: Any, client: Any) -> Decision:
     me = actor.person
     if me is None:
         return deny("only a signed-in person acts for a client")
-    if isinstance(client, Person):
-        if client.pk == me.pk:
-            return ALLOW
-        if population_register().is_parent_of(me, client):
-            return ALLOW
-        return deny("no relation to this person")
-    if isinstance(client, Company):
-        if _representations(me, client):
-            return ALLOW
-        return deny("not a representative of this company")
-    return deny("unknown client")
+    decision = _base_relation(me, client)
+    if decision or not isinstance(client, Person | Company):
+        return decision
+    if delegated_grants(me, client, None):
+        return ALLOW
+    return decision
+
+
+def has_base_relation(actor: Actor, client: Any) -> bool:
+    """Whether the actor acts for `client` by the base registers alone (themself, a minor
+    child, a company they represent), not by a delegated relation."""
+    return actor.person is not None and bool(_base_relation(actor.person, client))
 
 
 def _representations(me: Person, company: Company) -> list[Representation]:
@@ -110,18 +270,50 @@ def act_in_name_of(actor: Actor, client: Any) -> Decision:
     return ALLOW
 
 
-def _client_records(actor: Actor, client: Any) -> Q:
-    """The records of the client, if the actor may act for them; otherwise none."""
-    if not act_for(actor, None, client):
+def _client_records(actor: Actor, client: Any, model: Any = None) -> Q:
+    """The records (of `model`) of the client, if the actor may read them; otherwise none.
+    Under a mandate: those of the services in its scope, with the right to read."""
+    me = actor.person
+    if me is None:
         return Q(pk__in=[])
-    return owner_filter(client)
+    if _base_relation(me, client):
+        return owner_filter(client)
+    if not isinstance(client, Person | Company):
+        return Q(pk__in=[])
+    return _delegated_filter(me, client, ClientRight.READ, model)
 
 
-def _records_to_act_on(actor: Actor, client: Any) -> Q:
-    """The records of the client, if the actor may act in the client's name; otherwise none."""
-    if not act_in_name_of(actor, client):
+def _records_to_act_on(actor: Actor, client: Any, model: Any = None) -> Q:
+    """The records (of `model`) of the client, if the actor may act in the client's name;
+    otherwise none. Under a mandate: the right `WRITE_RIGHTS` names for the model."""
+    me = actor.person
+    if me is None:
         return Q(pk__in=[])
-    return owner_filter(client)
+    if _base_relation(me, client):
+        if not act_in_name_of(actor, client):
+            return Q(pk__in=[])
+        return owner_filter(client)
+    if not isinstance(client, Person | Company):
+        return Q(pk__in=[])
+    return _delegated_filter(me, client, _write_right(model), model)
+
+
+_client_records.takes_model = True  # type: ignore[attr-defined]
+_records_to_act_on.takes_model = True  # type: ignore[attr-defined]
+
+
+def _write_right(record_or_model: Any) -> str:
+    meta = getattr(record_or_model, "_meta", None)
+    return WRITE_RIGHTS.get(meta.label_lower, ClientRight.APPLY) if meta else ClientRight.APPLY
+
+
+def client_records_filter(actor: Actor, action: str, client: Any, model: Any) -> Q:
+    """The filter of `client`'s records of `model` the actor may `action` (`CLIENT_READ` or
+    `CLIENT_WRITE`): what the rules' list filters answer, for an app listing its own records
+    (e-forms' applications)."""
+    if action == IdentityAction.CLIENT_WRITE:
+        return _records_to_act_on(actor, client, model)
+    return _client_records(actor, client, model)
 
 
 def _owned(record: Any, client: Any) -> Decision:
@@ -133,16 +325,29 @@ def _owned(record: Any, client: Any) -> Decision:
 def _client_record(actor: Actor, record: Any, client: Any) -> Decision:
     """A person sees the records of the client they act for (themself, their minor child,
     their company: every representative, jointly or alone), never another's. Without a
-    record: may they act for the client."""
-    if not act_for(actor, None, client):
+    record: may they act for the client. Under a mandate: the right to read (a result
+    document: also to receive the result), for a record of a service in its scope."""
+    me = actor.person
+    if me is None:
+        return deny("only a signed-in person acts for a client")
+    if _base_relation(me, client):
+        return _owned(record, client)
+    if not isinstance(client, Person | Company):
         return deny("may not act for this client")
-    return _owned(record, client)
+    decision = _delegated(me, client, ClientRight.READ, record)
+    if decision and _is_result(record):
+        return _delegated(me, client, ClientRight.RECEIVE_RESULT, record)
+    return decision
 
 
 def _client_act(actor: Actor, record: Any, client: Any) -> Decision:
     """A person acts in the name of the client they act for, about the client's own record:
     themself, their minor child, and a company they represent alone; a representative who may
-    act only jointly is refused with an explanation (C1, A12)."""
+    act only jointly is refused with an explanation (C1, A12). Under a mandate: the right the
+    record needs (`WRITE_RIGHTS`: apply, pay, answer messages), in its scope."""
+    me = actor.person
+    if me is not None and not _base_relation(me, client) and isinstance(client, Person | Company):
+        return _delegated(me, client, _write_right(record), record)
     decision = act_in_name_of(actor, client)
     if not decision:
         return decision if decision.explanation else deny("may not act for this client")
@@ -152,6 +357,40 @@ def _client_act(actor: Actor, record: Any, client: Any) -> Decision:
 rule(IdentityAction.CLIENT_READ, list_filter=_client_records)(_client_record)
 rule(IdentityAction.CLIENT_WRITE, list_filter=_records_to_act_on)(_client_act)
 rule(IdentityAction.CLIENT_ARRANGE)(_client_record)
+
+
+@rule(IdentityAction.USE_SERVICE)
+def use_service(actor: Actor, service: Any, client: Any) -> Decision:
+    """A person applies for a service (`obj`) in the client's name: by a base relation as
+    `client.write`; under a mandate, one with the right to apply whose scope reaches the
+    service (C1, A1)."""
+    me = actor.person
+    if me is not None and not _base_relation(me, client) and isinstance(client, Person | Company):
+        grants = delegated_grants(me, client, ClientRight.APPLY)
+        if not grants:
+            return deny("no relation gives the right to apply")
+        service_id = getattr(service, "pk", None)
+        if service is not None and not any(g.covers(service_id) for g in grants):
+            return deny("the service is outside the mandate's scope")
+        return ALLOW
+    decision = act_in_name_of(actor, client)
+    if not decision:
+        return decision if decision.explanation else deny("may not act for this client")
+    return ALLOW
+
+
+def services_in_reach(actor: Actor, client: Any) -> frozenset[int] | None:
+    """The ids of the services the actor may apply for in `client`'s name when only a
+    delegated relation lets them (a company's employee assigned chosen services); None when
+    every service the client could use is in reach (a base relation, or an all-services
+    mandate). The catalogue narrows the client's list by it (A1)."""
+    me = actor.person
+    if me is None or client is None or _base_relation(me, client):
+        return None
+    grants = delegated_grants(me, client, ClientRight.APPLY)
+    if any(g.all_services for g in grants):
+        return None
+    return frozenset().union(*(g.service_ids for g in grants))
 
 
 @rule(IdentityAction.CHANGE_OWN_PROFILE)

@@ -17,6 +17,8 @@ from durvis.core.templatetags.durvis_formats import format_money
 from durvis.documents.events import DOCUMENT_DELIVERED
 from durvis.identity import queries as identity
 from durvis.identity.queries import Client
+from durvis.mandates.events import MANDATE_CHANGED
+from durvis.mandates.models import MandateState
 from durvis.messaging import services
 from durvis.messaging.events import MESSAGE_SENT
 from durvis.register.events import CASE_RESULT, CASE_STATUS_CHANGED
@@ -76,6 +78,24 @@ def notify_message_sent(events: Sequence[Event]) -> None:
                        "number": e.payload["number"], "thread_id": e.payload["thread_id"]})
              for e in events if (client := _client(e.payload)) is not None]
     services.notify_clients(services.MESSAGE_RECEIVED, items)
+
+
+@subscriber(MANDATE_CHANGED, "messaging.notify_mandate_changed")
+def notify_mandate_changed(events: Sequence[Event]) -> None:
+    """Both sides of a mandate hear that it was granted, requested, confirmed, refused or
+    revoked (C1): the grantor and the grantee (a company's representatives, a minor's
+    parents)."""
+    items = []
+    for event in events:
+        grantor = identity.client_by_ids(event.payload["grantor_person_id"],
+                                         event.payload["grantor_company_id"])
+        grantee = identity.client_by_ids(event.payload["grantee_person_id"],
+                                         event.payload["grantee_company_id"])
+        context = {"state": MandateState(event.payload["state"]).label,
+                   "mandate_id": event.payload["mandate_id"],
+                   "grantor": grantor, "grantee": grantee}
+        items += [(side, context) for side in (grantor, grantee) if side is not None]
+    services.notify_clients(services.MANDATE_CHANGED, items)
 
 
 # --- Invoices (A8) ------------------------------------------------------------------------------

@@ -103,6 +103,8 @@ DRAFT_REMINDER = notification_kind("draft_reminder", Topic.REMINDERS)
 INVOICE_ISSUED = notification_kind("invoice_issued", Topic.INVOICES)
 PAYMENT_CHANGED = notification_kind("payment_changed", Topic.INVOICES)
 INVOICE_REMINDER = notification_kind("invoice_reminder", Topic.INVOICES)
+# Mandates (C1): one was granted, requested, confirmed, refused or revoked (both sides hear).
+MANDATE_CHANGED = notification_kind("mandate_changed", Topic.MESSAGES)
 
 
 @transaction.atomic

@@ -1,4 +1,6 @@
-"""In which role the signed-in person acts (C1): as themself, for a minor child, for a company.
+"""In which role the signed-in person acts (C1): as themself, for a minor child, for a company,
+for a person or company whose mandate they hold (`durvis.mandates`, through
+`identity.rules.delegated_clients`).
 
 The choices come from the base registers (through `durvis.identity.registers`) every time they
 are listed, so a relation that ended (a child came of age, a board member left) stops counting at
@@ -26,7 +28,7 @@ from durvis.core.actor import Actor
 from durvis.core.text import ascii_digits
 from durvis.identity.models import Company, Person
 from durvis.identity.registers import enterprise_register, population_register
-from durvis.identity.rules import IdentityAction
+from durvis.identity.rules import IdentityAction, delegated_clients, has_base_relation
 from durvis.identity.sessions import INITIAL_ROLE_KEY, actor_from_request
 
 ROLE_KEY = "durvis.client.role"
@@ -41,6 +43,8 @@ class ClientRole:
     key: str
     person: Person | None = None
     company: Company | None = None
+    # Acting by a mandate (not by a base register's relation).
+    delegated: bool = False
 
     @property
     def client(self) -> Person | Company:
@@ -54,18 +58,30 @@ class ClientRole:
     def label(self) -> str:
         if self.is_self:
             return _("Myself (%(name)s)") % {"name": self.person}
+        if self.delegated:
+            return _("%(name)s (by mandate)") % {
+                "name": self.company.name if self.company is not None else self.person}
         if self.company is not None:
             return _("Company %(name)s") % {"name": self.company.name}
         return _("My child %(name)s") % {"name": self.person}
 
 
 def available_roles(me: Person) -> list[ClientRole]:
-    """Every role the person may take now: themself, their minor children, their companies."""
+    """Every role the person may take now: themself, their minor children, their companies,
+    then whoever's mandate they hold (each client once)."""
     roles = [ClientRole("self", person=me)]
     roles += [ClientRole(f"person:{child.pk}", person=child)
               for child in population_register().minor_children(me)]
     roles += [ClientRole(f"company:{r.company.pk}", company=r.company)
               for r in enterprise_register().representations(me)]
+    taken = {role.key for role in roles}
+    for client in delegated_clients(me):
+        key = f"{'company' if isinstance(client, Company) else 'person'}:{client.pk}"
+        if key not in taken:
+            taken.add(key)
+            roles.append(ClientRole(key, company=client, delegated=True)
+                         if isinstance(client, Company)
+                         else ClientRole(key, person=client, delegated=True))
     return roles
 
 
@@ -88,9 +104,10 @@ def role_for_key(actor: Actor, key: str) -> ClientRole | None:
         return None
     if client is None or not allowed(actor, IdentityAction.ACT_FOR, client=client):
         return None
+    delegated = not has_base_relation(actor, client)
     if isinstance(client, Company):
-        return ClientRole(key, company=client)
-    return ClientRole(key, person=client)
+        return ClientRole(key, company=client, delegated=delegated)
+    return ClientRole(key, person=client, delegated=delegated)
 
 
 def current_role(request: HttpRequest) -> ClientRole | None:

@@ -1,0 +1,240 @@
+"""Mandates in the e-account (C1, A2, A12): the given and received mandates of the current role
+(current, and ended within 15 months with who ended them and when), the grant form, the request
+form of a would-be representative, one mandate's page with revoke (after a confirmation),
+confirm and refuse. The writes are `durvis.mandates.services` (validated, audited, both sides
+notified); a refusal of theirs becomes the form's error, in the person's language.
+
+Only whoever acts for the role by the base registers and may act in its name manages its
+mandates (`mandates.rules.MandateAction.MANAGE`): someone acting by a mandate is told so.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from durvis.access.policy import allowed
+from durvis.catalog import queries as catalog
+from durvis.catalog.models import Category
+from durvis.core.forms import DayField, Form
+from durvis.identity.sessions import actor_from_request
+from durvis.mandates import queries, services
+from durvis.mandates.models import Mandate, MandateScope, MandateState, Right
+from durvis.mandates.rules import MandateAction
+from durvis.web.roles import ClientRole
+from durvis.web.shell import client_required
+
+STATE_TAGS = {
+    MandateState.ACTIVE: "govuk-tag--green", MandateState.REQUESTED: "govuk-tag--yellow",
+    MandateState.REVOKED: "govuk-tag--grey", MandateState.REFUSED: "govuk-tag--grey",
+    MandateState.EXPIRED: "govuk-tag--grey",
+}
+
+
+class TermsForm(Form):
+    """What a mandate gives: scope (all, chosen services, categories), rights, period, and
+    whether it may be passed on."""
+
+    scope = forms.ChoiceField(label=gettext_lazy("Services the mandate covers"),
+                              choices=MandateScope.choices, initial=MandateScope.ALL,
+                              widget=forms.RadioSelect)
+    service_ids = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("Chosen services"), required=False, coerce=int,
+        widget=forms.CheckboxSelectMultiple)
+    category_ids = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("Service categories"), required=False, coerce=int,
+        widget=forms.CheckboxSelectMultiple)
+    rights = forms.MultipleChoiceField(
+        label=gettext_lazy("Rights"), choices=Right.choices, widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": gettext_lazy("Choose at least one right.")})
+    valid_from = DayField(label=gettext_lazy("Valid from"), required=False,
+                          widget=forms.DateInput(attrs={"type": "date"}),
+                          help_text=gettext_lazy("Empty: from today."))
+    valid_until = DayField(label=gettext_lazy("Valid until"), required=False,
+                           widget=forms.DateInput(attrs={"type": "date"}),
+                           help_text=gettext_lazy("Empty: until it is revoked."))
+    transferable = forms.BooleanField(label=gettext_lazy("May be passed on to another person"),
+                                      required=False)
+
+    def __init__(self, *args: Any, actor: Any = None, client: Any = None, **kwargs: Any) -> None:
+        """`actor` acting for `client` (None: anybody's view): the services offered are those
+        the client's catalogue shows."""
+        super().__init__(*args, **kwargs)
+        context = catalog.context_for(actor, client) if actor is not None else (
+            catalog.ANONYMOUS_CONTEXT)
+        offered = catalog.visible_services(context).order_by("code")
+        cast(forms.ChoiceField, self.fields["service_ids"]).choices = [
+            (s.pk, f"{s.code} {s.name}") for s in offered]
+        cast(forms.ChoiceField, self.fields["category_ids"]).choices = [
+            (c.pk, c.name) for c in Category.objects.all()]
+
+    def terms(self) -> services.Terms:
+        data = self.cleaned_data
+        return services.Terms(
+            scope=data["scope"], service_ids=data["service_ids"],
+            category_ids=data["category_ids"], rights=data["rights"],
+            valid_from=data["valid_from"], valid_until=data["valid_until"],
+            transferable=data["transferable"])
+
+
+class GrantForm(TermsForm):
+    grantee_code = forms.CharField(
+        label=gettext_lazy("Personal code or registration number of the representative"),
+        max_length=20, help_text=gettext_lazy("For example 161175-19997 or 40003032065"))
+    field_order = ["grantee_code"]
+
+
+class RequestForm(TermsForm):
+    grantor_code = forms.CharField(
+        label=gettext_lazy("Personal code or registration number of whom you want to act for"),
+        max_length=20, help_text=gettext_lazy("For example 161175-19997 or 40003032065"))
+    field_order = ["grantor_code"]
+
+
+def _apply(form: Form, write: Any) -> Mandate | None:
+    """Run a write; its ValidationError becomes the form's errors (a field of the form where
+    it names one, else above the form). Returns the mandate, or None."""
+    try:
+        return cast(Mandate, write())
+    except ValidationError as error:
+        for field, problems in error.error_dict.items():
+            target = field if field in form.fields else None
+            for problem in problems:
+                form.add_error(target, problem)
+    except PermissionDenied:
+        form.add_error(None, _("You cannot do this in the current role."))
+    return None
+
+
+def _tagged(mandates: list[Mandate]) -> list[Mandate]:
+    today = timezone.localdate()
+    for mandate in mandates:
+        state = mandate.current_state(today)
+        mandate.shown_state = MandateState(state).label  # type: ignore[attr-defined]
+        mandate.tag = STATE_TAGS[MandateState(state)]  # type: ignore[attr-defined]
+    return mandates
+
+
+@client_required
+def mandate_list(request: HttpRequest) -> HttpResponse:
+    """The role's given and received mandates, current and ended within 15 months."""
+    role: ClientRole = request.client_role  # type: ignore[attr-defined]
+    actor = actor_from_request(request)
+    manages = allowed(actor, MandateAction.MANAGE, None, role.client)
+    context: dict[str, Any] = {"eaccount_section": "mandates", "manages": manages}
+    if manages:
+        context["given"] = _tagged(queries.given(actor, role.client))
+        context["received"] = _tagged(queries.received(actor, role.client))
+    return render(request, "eaccount/mandates.html", context)
+
+
+def _terms_page(request: HttpRequest, form_class: type[TermsForm], template: str,
+                write: Any, done: str) -> HttpResponse:
+    role: ClientRole = request.client_role  # type: ignore[attr-defined]
+    actor = actor_from_request(request)
+    if not allowed(actor, MandateAction.MANAGE, None, role.client):
+        return render(request, "eaccount/mandates.html",
+                      {"eaccount_section": "mandates", "manages": False}, status=403)
+    form = form_class(request.POST or None, actor=actor, client=role.client)
+    if request.method == "POST":
+        if form.is_valid() and _apply(form, lambda: write(actor, role.client, form)):
+            messages.success(request, done)
+            return redirect("eaccount:mandates")
+        status = 422
+    else:
+        status = 200
+    return render(request, template, {"eaccount_section": "mandates", "form": form},
+                  status=status)
+
+
+@client_required
+def grant(request: HttpRequest) -> HttpResponse:
+    """The grant form: to whom (a personal code or registration number), what, for how long."""
+    return _terms_page(
+        request, GrantForm, "eaccount/mandate_grant.html",
+        lambda actor, client, form: services.grant(
+            actor, client, form.cleaned_data["grantee_code"], form.terms()),
+        _("The mandate was granted. Both of you have been told."))
+
+
+@client_required
+def request_mandate(request: HttpRequest) -> HttpResponse:
+    """The request form of a would-be representative (the role: themself or their company)."""
+    return _terms_page(
+        request, RequestForm, "eaccount/mandate_request.html",
+        lambda actor, client, form: services.request(
+            actor, client, form.cleaned_data["grantor_code"], form.terms()),
+        _("The request was sent. The mandate takes effect when it is confirmed."))
+
+
+def _mandate(request: HttpRequest, pk: int) -> Mandate:
+    role: ClientRole = request.client_role  # type: ignore[attr-defined]
+    mandate = queries.mandate_of(actor_from_request(request), pk, role.client)
+    if mandate is None:
+        raise Http404
+    return mandate
+
+
+def _sides(mandate: Mandate, role: ClientRole) -> tuple[bool, bool]:
+    grantor = mandate.grantor
+    is_grantor = type(grantor) is type(role.client) and grantor.pk == role.client.pk
+    return is_grantor, not is_grantor
+
+
+@client_required
+def mandate_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One mandate: both sides, scope, rights, period, state (who ended it and when); the
+    grantor confirms or refuses a request here; either side revokes (after a confirmation)."""
+    role: ClientRole = request.client_role  # type: ignore[attr-defined]
+    mandate = _mandate(request, pk)
+    is_grantor, _is_grantee = _sides(mandate, role)
+    state = mandate.current_state()
+    errors: list[str] = []
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        actor = actor_from_request(request)
+        write = {"confirm": services.confirm, "refuse": services.refuse}.get(action)
+        if write is None or not is_grantor:
+            errors.append(_("Choose to confirm or to refuse the request."))
+        else:
+            try:
+                write(actor, mandate)
+            except ValidationError as error:
+                errors += error.messages
+            else:
+                messages.success(request, _("The request was confirmed.") if action == "confirm"
+                                 else _("The request was refused."))
+                return redirect("eaccount:mandate", pk=mandate.pk)
+    return render(request, "eaccount/mandate.html", {
+        "eaccount_section": "mandates", "mandate": _tagged([mandate])[0], "errors": errors,
+        "is_grantor": is_grantor, "state": state,
+        "may_answer": is_grantor and state == MandateState.REQUESTED,
+        "may_revoke": state in (MandateState.ACTIVE, MandateState.REQUESTED),
+        "rights": [label for value, label in Right.choices if value in mandate.rights]},
+        status=422 if errors else 200)
+
+
+@client_required
+def revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """Revoke (or renounce, or withdraw a request) after a confirmation page."""
+    mandate = _mandate(request, pk)
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            services.revoke(actor_from_request(request), mandate)
+        except ValidationError as error:
+            errors += error.messages
+        else:
+            messages.success(request, _("The mandate was revoked. Both of you have been told."))
+            return redirect("eaccount:mandates")
+    return render(request, "eaccount/mandate_revoke.html", {
+        "eaccount_section": "mandates", "mandate": mandate, "errors": errors},
+        status=422 if errors else 200)

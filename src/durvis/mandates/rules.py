@@ -1,0 +1,46 @@
+"""Access rules of mandates (C1, A2, A12), and the relation mandates add to acting-for.
+
+`identity.rules` decides acting for a client: first the base registers, then every relation
+registered in `identity.rules.RELATIONS`. Mandates sit above identity, so they register their
+provider here (`mandate`): the grants come from `queries.grants`, right by right and scope by
+scope. Managing a client's mandates (grant, revoke, confirm or refuse a request made to it, see
+its lists) is for whoever acts for it by the base registers and may act in its name: the person
+themself, a parent for a minor child, a company's representative who may act alone — never by a
+mandate (a mandate does not let its holder hand out or end other mandates; passing one on is
+`services.grant` with a parent).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from durvis.access.policy import ALLOW, Decision, deny, rule
+from durvis.core.actor import Actor
+from durvis.identity.models import Company, Person
+from durvis.identity.rules import RELATIONS, IdentityAction, RelationProvider, has_base_relation
+from durvis.mandates import queries
+
+
+class MandateAction(StrEnum):
+    # client = the grantor or grantee whose mandates are managed (obj unused).
+    MANAGE = "mandates.manage"
+
+
+RELATIONS.register(RelationProvider("mandate", queries.grants, queries.grantors))
+
+
+@rule(MandateAction.MANAGE)
+def manage(actor: Actor, obj: Any, client: Any) -> Decision:
+    """A person manages the mandates of a client they act for by the base registers and may
+    act in the name of (themself, a minor child, a company they represent alone)."""
+    if actor.person is None:
+        return deny("only a signed-in person manages mandates")
+    if not isinstance(client, Person | Company):
+        return deny("unknown client")
+    if not has_base_relation(actor, client):
+        return deny("a mandate does not give power over mandates")
+    from durvis.access.policy import decide
+
+    return ALLOW if decide(actor, IdentityAction.CLIENT_WRITE, None, client) else deny(
+        "may not act in the client's name")

@@ -1,0 +1,243 @@
+"""Mandates (issue 15): grant, request, confirm, refuse, revoke; every refusal stores nothing;
+the policy decides acting-for under a mandate right by right and scope by scope."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from durvis.access.policy import decide, visible
+from durvis.audit.models import AuditEvent
+from durvis.core.actor import Actor
+from durvis.core.models import DomainEvent
+from durvis.identity import services as identity
+from durvis.identity.rules import IdentityAction
+from durvis.mandates import queries, services
+from durvis.mandates.models import Mandate, MandateScope, MandateState
+from durvis.register.models import ServiceCase
+from durvis.web.roles import available_roles, role_for_key
+
+TODAY = timezone.localdate
+
+
+def person_actor(person):
+    return Actor(kind="person", person=person)
+
+
+@pytest.fixture
+def helper(family):
+    return identity.record_person(personal_code="05118012342", given_name="Ilze",
+                                  family_name="Palīdze")
+
+
+def grant_to_helper(family, helper, **terms):
+    return services.grant(person_actor(family["parent"]), family["parent"],
+                          helper.personal_code, services.Terms(**terms))
+
+
+def test_a_grant_lets_the_grantee_act_with_exactly_its_rights(family, helper):
+    me = person_actor(helper)
+    parent = family["parent"]
+    assert not decide(me, IdentityAction.ACT_FOR, client=parent)
+    mandate = grant_to_helper(family, helper, rights=["apply"])
+    assert mandate.state == MandateState.ACTIVE and mandate.granted_by == parent
+    assert decide(me, IdentityAction.ACT_FOR, client=parent)
+    assert decide(me, IdentityAction.CLIENT_WRITE, family["own"], parent)
+    assert not decide(me, IdentityAction.CLIENT_READ, family["own"], parent)
+    assert AuditEvent.objects.filter(action="mandates.mandate.grant").count() == 1
+    assert DomainEvent.objects.filter(name="mandate.changed").count() == 1
+
+
+def test_scope_of_chosen_services_is_respected(family, helper, catalogue):
+    parent = family["parent"]
+    services.grant(person_actor(parent), parent, helper.personal_code, services.Terms(
+        scope=MandateScope.SERVICES, service_ids=[catalogue["declaration"].pk],
+        rights=["read", "apply"]))
+    me = person_actor(helper)
+    assert not decide(me, IdentityAction.CLIENT_READ, family["own"], parent)  # childbirth
+    assert decide(me, IdentityAction.CLIENT_READ, None, parent)
+    assert not visible(me, IdentityAction.CLIENT_READ, ServiceCase.objects.all(), parent).exists()
+    assert decide(me, IdentityAction.USE_SERVICE, catalogue["declaration"], parent)
+    assert not decide(me, IdentityAction.USE_SERVICE, catalogue["childbirth"], parent)
+
+
+def test_a_category_scope_reaches_the_services_in_it(family, helper, catalogue):
+    from durvis.catalog.models import Category
+
+    parent = family["parent"]
+    services.grant(person_actor(parent), parent, helper.personal_code, services.Terms(
+        scope=MandateScope.CATEGORIES,
+        category_ids=[Category.objects.get(slug="family-benefits").pk], rights=["read"]))
+    me = person_actor(helper)
+    assert decide(me, IdentityAction.CLIENT_READ, family["own"], parent)
+    assert list(visible(me, IdentityAction.CLIENT_READ, ServiceCase.objects.all(), parent)) == [
+        family["own"]]
+
+
+def test_revocation_ends_it_at_once_and_keeps_who_and_when(family, helper):
+    mandate = grant_to_helper(family, helper, rights=["read"])
+    services.revoke(person_actor(family["parent"]), mandate)
+    mandate.refresh_from_db()
+    assert mandate.state == MandateState.REVOKED and mandate.ended_by == family["parent"]
+    assert not decide(person_actor(helper), IdentityAction.ACT_FOR, client=family["parent"])
+    assert [m.pk for m in queries.received(person_actor(helper), helper)] == [mandate.pk]
+    assert [m.pk for m in queries.given(person_actor(family["parent"]), family["parent"])] == [
+        mandate.pk]
+
+
+def test_an_expired_mandate_allows_nothing(family, helper):
+    mandate = grant_to_helper(family, helper, rights=["read"],
+                              valid_until=TODAY() + datetime.timedelta(days=1))
+    Mandate.objects.filter(pk=mandate.pk).update(
+        valid_from=TODAY() - datetime.timedelta(days=10),
+        valid_until=TODAY() - datetime.timedelta(days=1))
+    mandate.refresh_from_db()
+    assert mandate.current_state() == MandateState.EXPIRED
+    assert not decide(person_actor(helper), IdentityAction.CLIENT_READ, None, family["parent"])
+
+
+@pytest.mark.parametrize(("terms", "field", "code"), [
+    ({"valid_until": datetime.date(2000, 1, 1)}, "valid_until", "order"),
+    ({"valid_from": datetime.date(2000, 1, 1)}, "valid_from", "past"),
+    ({"rights": []}, "rights", "required"),
+    ({"scope": "services", "service_ids": []}, "service_ids", "required"),
+    ({"scope": "categories", "category_ids": [999999]}, "category_ids", "required"),
+])
+def test_bad_terms_are_refused_and_nothing_stored(family, helper, terms, field, code):
+    with pytest.raises(ValidationError) as error:
+        grant_to_helper(family, helper, **terms)
+    assert error.value.error_dict[field][0].code == code
+    assert not Mandate.objects.exists()
+    assert not AuditEvent.objects.filter(action__startswith="mandates.").exists()
+
+
+def test_an_end_in_the_past_is_refused(family, helper):
+    with pytest.raises(ValidationError) as error:
+        grant_to_helper(family, helper, valid_from=TODAY(),
+                        valid_until=TODAY() - datetime.timedelta(days=1))
+    assert "valid_until" in error.value.error_dict
+
+
+def test_a_mandate_to_oneself_a_duplicate_and_outside_ones_powers_are_refused(family, helper):
+    parent = family["parent"]
+    with pytest.raises(ValidationError) as error:
+        services.grant(person_actor(parent), parent, parent.personal_code, services.Terms())
+    assert error.value.error_dict["grantee_code"][0].code == "self"
+    grant_to_helper(family, helper)
+    with pytest.raises(ValidationError) as error:
+        grant_to_helper(family, helper)
+    assert error.value.error_dict["grantee_code"][0].code == "duplicate"
+    with pytest.raises(ValidationError) as error:  # the stranger is nobody the helper acts for
+        services.grant(person_actor(helper), family["stranger"], parent.personal_code,
+                       services.Terms())
+    assert error.value.error_dict["grantor"][0].code == "powers"
+    with pytest.raises(ValidationError) as error:  # a mandate gives no power over mandates
+        services.grant(person_actor(helper), parent, family["stranger"].personal_code,
+                       services.Terms())
+    assert error.value.error_dict["grantor"][0].code == "powers"
+    with pytest.raises(ValidationError) as error:
+        services.grant(person_actor(parent), parent, "12345678901", services.Terms())
+    assert "grantee_code" in error.value.error_dict
+    assert Mandate.objects.count() == 1
+
+
+def test_a_request_waits_for_the_grantor(family, helper):
+    parent = family["parent"]
+    mandate = services.request(person_actor(helper), helper, parent.personal_code,
+                               services.Terms(rights=["read"]))
+    assert mandate.state == MandateState.REQUESTED
+    assert not decide(person_actor(helper), IdentityAction.ACT_FOR, client=parent)
+    with pytest.raises(ValidationError) as error:  # confirming someone else's request
+        services.confirm(person_actor(helper), mandate)
+    assert error.value.error_dict["mandate"][0].code == "powers"
+    with pytest.raises(ValidationError):
+        services.confirm(person_actor(family["stranger"]), mandate)
+    mandate = services.confirm(person_actor(parent), mandate)
+    assert mandate.state == MandateState.ACTIVE
+    assert decide(person_actor(helper), IdentityAction.CLIENT_READ, family["own"], parent)
+    with pytest.raises(ValidationError) as error:
+        services.confirm(person_actor(parent), mandate)
+    assert error.value.error_dict["mandate"][0].code == "state"
+
+
+def test_a_refused_request_gives_nothing(family, helper):
+    parent = family["parent"]
+    mandate = services.request(person_actor(helper), helper, parent.personal_code,
+                               services.Terms(rights=["read"]))
+    mandate = services.refuse(person_actor(parent), mandate)
+    assert mandate.state == MandateState.REFUSED and mandate.ended_by == parent
+    assert not decide(person_actor(helper), IdentityAction.ACT_FOR, client=parent)
+
+
+def test_passing_on_needs_a_transferable_mandate_and_never_exceeds_it(family, helper, catalogue):
+    parent, stranger = family["parent"], family["stranger"]
+    closed = grant_to_helper(family, helper, rights=["read"])
+    with pytest.raises(ValidationError) as error:
+        services.grant(person_actor(helper), parent, stranger.personal_code,
+                       services.Terms(rights=["read"]), parent=closed)
+    assert error.value.error_dict["grantor"][0].code == "not_transferable"
+    services.revoke(person_actor(parent), closed)
+    open_ = grant_to_helper(family, helper, rights=["read"], transferable=True,
+                            scope=MandateScope.SERVICES, service_ids=[catalogue["childbirth"].pk])
+    with pytest.raises(ValidationError) as error:
+        services.grant(person_actor(helper), parent, stranger.personal_code,
+                       services.Terms(rights=["read", "apply"]), parent=open_)
+    assert {"rights", "scope"} <= set(error.value.error_dict)
+    sub = services.grant(person_actor(helper), parent, stranger.personal_code, services.Terms(
+        rights=["read"], scope=MandateScope.SERVICES, service_ids=[catalogue["childbirth"].pk]),
+        parent=open_)
+    assert decide(person_actor(stranger), IdentityAction.CLIENT_READ, family["own"], parent)
+    services.revoke(person_actor(parent), open_)
+    sub.refresh_from_db()
+    assert sub.state == MandateState.REVOKED
+    assert not decide(person_actor(stranger), IdentityAction.ACT_FOR, client=parent)
+
+
+def test_the_role_switch_lists_the_grantors(family, helper):
+    grant_to_helper(family, helper, rights=["read"])
+    roles = available_roles(helper)
+    assert [r.key for r in roles] == ["self", f"person:{family['parent'].pk}"]
+    assert roles[1].delegated
+    assert role_for_key(person_actor(helper), f"person:{family['parent'].pk}") is not None
+
+
+def test_a_company_assigns_chosen_services_to_an_employee(family, helper, catalogue):
+    from durvis.catalog import queries as catalog
+
+    company, parent = family["company"], family["parent"]
+    services.grant(person_actor(parent), company, helper.personal_code, services.Terms(
+        scope=MandateScope.SERVICES, service_ids=[catalogue["vat"].pk], rights=["apply", "read"]))
+    me = person_actor(helper)
+    context = catalog.context_for(me, company)
+    assert list(catalog.visible_services(context)) == [catalogue["vat"]]
+    assert decide(me, IdentityAction.CLIENT_READ, family["companys"], company)
+
+
+def test_an_accountants_firm_requests_and_its_representative_acts(family, helper, catalogue):
+    company, parent = family["company"], family["parent"]
+    firm = identity.record_company(registration_number="40003987659", name="SIA Skaitļi",
+                                   legal_form="SIA")
+    identity.record_representation(firm, helper, "board_member",
+                                   valid_from=datetime.date(2020, 1, 1))
+    mandate = services.request(person_actor(helper), firm, company.registration_number,
+                               services.Terms(rights=["read", "pay"]))
+    assert not decide(person_actor(helper), IdentityAction.ACT_FOR, client=company)
+    services.confirm(person_actor(parent), mandate)
+    assert decide(person_actor(helper), IdentityAction.CLIENT_READ, family["companys"], company)
+    assert not decide(person_actor(helper), IdentityAction.CLIENT_WRITE, family["companys"],
+                      company)
+
+
+def test_the_decision_asks_few_queries(family, helper, catalogue, django_assert_max_num_queries):
+    """The decision path under a mandate: the base registers (parent? representative?), the
+    grantee's companies, the mandates in force, the chosen services: five queries at most."""
+    parent = family["parent"]
+    services.grant(person_actor(parent), parent, helper.personal_code, services.Terms(
+        scope=MandateScope.SERVICES, service_ids=[catalogue["childbirth"].pk],
+        rights=["read"]))
+    me = person_actor(helper)
+    with django_assert_max_num_queries(5):
+        assert decide(me, IdentityAction.CLIENT_READ, family["own"], parent)
+    with django_assert_max_num_queries(5):
+        assert len(available_roles(helper)) == 2
