@@ -19,6 +19,7 @@ from durvis.documents.models import Document
 from durvis.eforms import pdf
 from durvis.eforms import services as eforms
 from durvis.eforms.models import Application, ApplicationStatus
+from durvis.identity import services as identity
 from durvis.integrations.models import OutboxMessage
 from durvis.register.models import ServiceCase
 from durvis.web.roles import ClientRole
@@ -281,3 +282,32 @@ def test_answers_a_change_hides_are_dropped(family, service):
     app.refresh_from_db()
     assert "members" not in app.answers and "family" not in app.pages_done
     assert app.current_page == "payment"
+
+
+def test_applying_under_a_mandate_records_the_mandate_it_relied_on(family, service):
+    """Issue 15 (C1): a person with a mandate to apply for the service applies for the grantor
+    through the e-form; the case records the mandate (`mandate:<id>`) and who acted; once the
+    mandate is revoked, the next application for the grantor is refused."""
+    from durvis.mandates import services as mandates
+
+    parent = family["parent"]
+    helper = identity.record_person(personal_code="05118012342", given_name="Ilze",
+                                    family_name="Palīdze")
+    mandate = mandates.grant(me(parent), parent, helper.personal_code, mandates.Terms(
+        scope="services", service_ids=[service.pk], rights=["apply", "read"]))
+    role = ClientRole(f"person:{parent.pk}", person=parent)
+    app = eforms.start_application(me(helper), role, service)
+    for page, query in (("applicant", "name=J&personal_code=14038612043&resident=yes"
+                                      "&has_children=no"),
+                        ("payment", "iban=LV80BANK0000435195001")):
+        app.refresh_from_db()
+        assert not eforms.answer_page(me(helper), parent, app, page, QueryDict(query),
+                                      version=app.version).errors
+    done = eforms.submit_application(me(helper), parent, app, result_channel="eaccount",
+                                     declared=True)
+    case = ServiceCase.objects.get(pk=done.case_id)
+    assert case.mandate_reference == f"mandate:{mandate.pk}"
+    assert case.acted_by == "representative" and case.client_person_id == parent.pk
+    mandates.revoke(me(parent), mandate)
+    with pytest.raises(PermissionDenied):
+        eforms.start_application(me(helper), role, service)
