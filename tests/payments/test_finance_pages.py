@@ -228,7 +228,7 @@ def test_payee_accounts_are_checked_and_one_is_the_default(signed_in, payee_acco
     assert 'id="id_iban_error"' in bad.content.decode()
     other_bank = signed_in.post(url, {"name": "VSAA", "iban": "LV36RIKO0000435195001",
                                       "bic": "TRELLV22"})
-    assert "not the one of the IBAN" in other_bank.content.decode()
+    assert "BIC TRELLV22 is another bank&#x27;s" in other_bank.content.decode()
     saved = signed_in.post(url, {"name": "VSAA konts", "iban": "LV36 riko 0000 4351 9500 1",
                                  "bic": ""}, follow=True)
     assert "LV36RIKO0000435195001" in saved.content.decode()

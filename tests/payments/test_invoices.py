@@ -7,13 +7,13 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from stdnum import iso11649
 
 from durvis.core.actor import Actor
 from durvis.core.models import DomainEvent
 from durvis.payments import services as payments
-from durvis.payments.models import Invoice, InvoiceLine, Payment
+from durvis.payments.models import Invoice, InvoiceLine, PayeeAccount, Payment
 from durvis.register.models import CaseEvent, ServiceCase
 
 pytestmark = pytest.mark.django_db
@@ -186,6 +186,26 @@ def test_a_payee_account_is_checked(institutions, finance):
     with pytest.raises(PermissionDenied):
         payments.save_payee_account(finance["RIGA"], institutions["VSAA"], name="VSAA",
                                     iban="LV71TREL9140401016000", bic="TRELLV22")
+
+
+def test_a_bic_must_be_the_bank_of_an_iban_the_bank_registry_does_not_know(institutions, finance):
+    # LV80 BANK …: a Latvian bank schwifty's registry does not know; its BIC begins with BANK.
+    unknown_bank = "LV80BANK0000435195001"
+    for bic, code, says in (("HABALV22", "bank", "BIC HABALV22 is another bank's"),
+                            ("BANKEE22", "country", "another country (EE) than the IBAN (LV)")):
+        with translation.override("en"), pytest.raises(ValidationError) as raised:
+            payments.save_payee_account(finance["VSAA"], institutions["VSAA"], name="VSAA",
+                                        iban=unknown_bank, bic=bic)
+        [error] = raised.value.error_dict["bic"]
+        assert error.code == code and says in error.messages[0]
+    with translation.override("lv"), pytest.raises(ValidationError) as raised:
+        payments.save_payee_account(finance["VSAA"], institutions["VSAA"], name="VSAA",
+                                    iban=unknown_bank, bic="HABALV22")
+    assert "BANK" in raised.value.messages[0] and "citas bankas" in raised.value.messages[0]
+    account = payments.save_payee_account(finance["VSAA"], institutions["VSAA"], name="VSAA",
+                                          iban=unknown_bank, bic="bankLV2X")
+    assert account.bic == "BANKLV2X"
+    assert not PayeeAccount.objects.filter(bic="HABALV22").exists()
 
 
 def test_adding_an_account_the_institution_has_is_refused(institutions, finance, payee_accounts):

@@ -80,12 +80,19 @@ def check_text(value: str, name: str) -> None:
 
 # --- Payee accounts ----------------------------------------------------------------------------
 
+# Countries whose IBAN carries the bank's BIC bank code (its first 4 letters) as its bank
+# code: Latvia (LV80 BANK …, BIC BANKLV2X; the Bank of Latvia's IBAN standard), the Netherlands,
+# the United Kingdom and Ireland.
+BIC_BANK_CODE_COUNTRIES = frozenset({"LV", "NL", "GB", "IE"})
+
+
 def check_account(iban: str, bic: str = "") -> tuple[str, str]:
     """An IBAN and BIC as typed (spaces, lower case), checked with `schwifty` and in their
     electronic form (`LV71TREL9140401016000`, `TRELLV22`). Without a BIC, the IBAN's bank's
-    (schwifty's bank registry) is taken; a given BIC must be that bank's. Raises
-    ValidationError keyed `iban` (code `invalid`: a wrong check, length or country format) or
-    `bic` (`invalid`; `bank`: another bank's; `required`: the IBAN's bank is unknown)."""
+    (schwifty's bank registry) is taken; a given BIC must be that bank's (`_check_bank`).
+    Raises ValidationError keyed `iban` (code `invalid`: a wrong check, length or country
+    format) or `bic` (`invalid`; `country`: a bank of another country; `bank`: another bank's;
+    `required`: the IBAN's bank is unknown)."""
     try:
         parsed_iban = IBAN(iban or "")
     except SchwiftyException:
@@ -101,10 +108,32 @@ def check_account(iban: str, bic: str = "") -> tuple[str, str]:
     except SchwiftyException:
         raise _error("bic", gettext("The BIC is not valid: 8 or 11 letters and digits, e.g. "
                                     "TRELLV22."), "invalid") from None
-    if parsed_bic.country_code != parsed_iban.country_code or (
-            known is not None and str(known)[:8] != str(parsed_bic)[:8]):
-        raise _error("bic", gettext("The BIC is not the one of the IBAN's bank."), "bank")
+    _check_bank(parsed_iban, parsed_bic)
     return str(parsed_iban.compact), str(parsed_bic.compact)
+
+
+def _check_bank(iban: IBAN, bic: BIC) -> None:
+    """Refuse a BIC that is not the bank's of `iban`: a BIC of another country (code
+    `country`); when schwifty's registry knows the IBAN's bank, any other BIC (`bank`); when it
+    does not, in a country whose IBAN carries the BIC's bank code (`BIC_BANK_CODE_COUNTRIES`:
+    `LV80 BANK …` is a bank whose BIC begins `BANK`), a BIC beginning otherwise (`bank`)."""
+    if bic.country_code != iban.country_code:
+        raise _error("bic", gettext(
+            "The BIC %(bic)s is of a bank in another country (%(bic_country)s) than the IBAN "
+            "(%(iban_country)s).") % {"bic": bic.compact, "bic_country": bic.country_code,
+                                      "iban_country": iban.country_code}, "country")
+    known = iban.bic
+    if known is not None:
+        mismatch = str(known)[:8] != str(bic.compact)[:8]
+    else:
+        mismatch = (iban.country_code in BIC_BANK_CODE_COUNTRIES
+                    and str(iban.bank_code).upper() != str(bic.bank_code).upper())
+    if mismatch:
+        raise _error("bic", gettext(
+            "The BIC %(bic)s is another bank's: the IBAN's bank code is %(code)s, so its "
+            "BIC begins with %(prefix)s.") % {
+                "bic": bic.compact, "code": iban.bank_code,
+                "prefix": str(known)[:4] if known is not None else iban.bank_code}, "bank")
 
 
 @transaction.atomic
