@@ -35,7 +35,7 @@ def test_a_prepaid_service_gets_its_prepayment_invoice(family, paid_service, pay
     assert invoice.payee_iban == payee_accounts["VSAA"].iban
     assert invoice.payer_name == "Jānis Bērziņš"
     assert invoice.due_date == timezone.localdate() + datetime.timedelta(days=14)
-    assert [line.description for line in invoice.lines.all()] == ["Fee: Childbirth benefit"]
+    assert [line.description for line in invoice.lines.all()] == ["Childbirth benefit"]
     case.refresh_from_db()
     assert case.payment_status == "awaiting_payment"
     assert CaseEvent.objects.filter(case=case, kind="payment").count() == 1

@@ -54,8 +54,8 @@ def context(invoice: Invoice) -> dict[str, Any]:
     vat_total = net_total = None
     for line in invoice.lines.all():
         lines.append({
-            "kind": LineKind(line.kind).label if line.kind in LineKind.values else line.kind,
-            "description": line.description,
+            "kind": str(LineKind(line.kind).label) if line.kind in LineKind.values else line.kind,
+            "description": line.label,
             "quantity": _quantity(line.quantity, language),
             "unit_price": format_money(line.unit_price, language),
             "vat_rate": _quantity(line.vat_rate, language) + " %",

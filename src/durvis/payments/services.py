@@ -222,7 +222,9 @@ def issue_prepayment(actor: Actor, case: ServiceCase, *, language: str) -> Invoi
     if service.fee_kind != "prepayment" or not service.fee_amount:
         return None
     with override(language):
-        description = gettext("Fee: %(service)s") % {"service": service.name}
+        # The service's name only: the line's kind ("Service fee") is shown beside it, and
+        # pages show the name in the reader's language (`InvoiceLine.label`).
+        description = str(service.name)
     return _issue(actor, case, NewInvoice(
         kind=InvoiceKind.PREPAYMENT, origin=InvoiceOrigin.PLATFORM, language=language,
         lines=[NewLine(kind=LineKind.FEE, description=description[:200],
