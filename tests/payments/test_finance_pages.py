@@ -6,6 +6,8 @@ invoice a 404; the team page grants and withdraws the finance role."""
 
 from __future__ import annotations
 
+import html
+import re
 from decimal import Decimal
 
 import pytest
@@ -189,7 +191,7 @@ def test_an_invoice_is_issued_through_the_form_with_a_line_added_without_javascr
 @pytest.mark.parametrize(("language", "change", "field", "message"), [
     ("en", {"lines-0-unit_price": "7.111"}, "lines-0-unit_price", "at most two decimals"),
     ("lv", {"lines-0-unit_price": "7.111"}, "lines-0-unit_price", "ne vairāk kā divas"),
-    ("en", {"lines-0-unit_price": "-1"}, "lines-0-unit_price", "with a point"),
+    ("en", {"lines-0-unit_price": "-1"}, "lines-0-unit_price", "An amount must be above zero"),
     ("en", {"lines-0-quantity": "0"}, "lines-0-quantity", "above zero"),
     ("en", {"lines-0-description": ""}, "lines-0-description", "This field is required"),
     ("en", {"case_number": "1011 14"}, "case_number", "check digit"),
@@ -260,3 +262,40 @@ def test_the_administrator_grants_and_withdraws_the_finance_role(client, staff, 
     other = staff_login(client, staff["vid_admin"])
     assert other.post(f"/en/staff/team/{colleague.pk}/finance/", {"grant": "yes"}
                       ).status_code == 404
+
+
+def summary(page):
+    """The GOV.UK error summary's entries, as people read them."""
+    assert 'class="govuk-error-summary"' in page
+    body = page.split('govuk-error-summary__list">')[1].split("</ul>")[0]
+    return [re.sub(r"<[^>]+>", "", item).strip() for item in body.split("<li>")[1:]]
+
+
+@pytest.mark.parametrize(("field", "value", "says"), [
+    ("unit_price", "-5", "Line 1, Unit price (EUR, without VAT): An amount must be above zero."),
+    ("unit_price", "9" * 30,
+     "Line 1, Unit price (EUR, without VAT): An amount is at most 999 999 999.99 EUR."),
+    ("quantity", "-1", "Line 1, Quantity: A quantity must be above zero."),
+    ("quantity", "1000000", "Line 1, Quantity: A quantity is at most 100 000."),
+    ("vat_rate", "-21", "Line 1, VAT (%, optional): A VAT rate cannot be below zero."),
+])
+def test_a_bad_number_on_the_issue_form_says_why(signed_in, family, field, value, says):
+    head = {"case_number": family["own"].number, "due_date": "", "payer_name": "",
+            "language": "en"}
+    response = signed_in.post("/en/administration/finance/new/",
+                              {**head, **lines({**LINE, field: value})})
+    assert response.status_code == 422
+    assert summary(html.unescape(response.content.decode())) == [says]
+    assert not Invoice.objects.exists()
+
+
+@pytest.mark.parametrize(("amount", "says"), [
+    ("-5", "Amount (EUR): An amount must be above zero."),
+    ("1" + "0" * 25, "Amount (EUR): An amount is at most 999 999 999.99 EUR."),
+])
+def test_a_bad_payment_amount_says_why(signed_in, invoice, amount, says):
+    response = signed_in.post(f"/en/administration/finance/{invoice.number}/payment/", {
+        "amount": amount, "paid_on": "2026-11-20", "bank_reference": "B-1"})
+    assert response.status_code == 422
+    assert summary(html.unescape(response.content.decode())) == [says]
+    assert not Payment.objects.exists()

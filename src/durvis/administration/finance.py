@@ -209,7 +209,9 @@ class AmountField(forms.CharField):
 
 
 def _amount_field(label: Any, **kwargs: Any) -> forms.CharField:
-    return AmountField(label=label, max_length=20, **kwargs)
+    # No max_length: a number of any length past the field's limit is said to be too large
+    # by the payments service ("at most 999 999 999.99 EUR"), not "at most 20 characters".
+    return AmountField(label=label, **kwargs)
 
 
 class PaymentForm(Form):

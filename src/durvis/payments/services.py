@@ -48,7 +48,13 @@ from durvis.payments.models import (
     Payment,
     PaymentState,
 )
-from durvis.payments.money import MAX_AMOUNT, parse_amount, parse_number, round_cents
+from durvis.payments.money import (
+    MAX_AMOUNT,
+    parse_amount,
+    parse_quantity,
+    parse_vat_rate,
+    round_cents,
+)
 from durvis.payments.references import creditor_reference, parse_reference
 from durvis.payments.rules import PaymentAction
 from durvis.register import services as register
@@ -240,7 +246,8 @@ def issue_invoice(actor: Actor, case_number: str, new: NewInvoice) -> Invoice:
     specialist or a system with `invoices:write` naming another institution's case),
     ServiceCase.DoesNotExist (an unknown case, a malformed number; anyone else), and
     ValidationError keyed `lines` (`required`, `too_many`),
-    `lines.<i>.<field>` (the amount codes of `parse_amount`, `invalid`), `total`, `due_date`
+    `lines.<i>.<field>` (the codes of `money.parse_amount`, `parse_quantity`,
+    `parse_vat_rate`: `invalid`, `not_positive`, `too_large`, `precision`), `total`, `due_date`
     (`before_issue`), `reference` (`format`, `checksum`, `taken`), `holder_number` (`taken`),
     `payment` (`no_payee_account`)."""
     with transaction.atomic():
@@ -274,7 +281,7 @@ def _issue(actor: Actor, case: ServiceCase, new: NewInvoice) -> Invoice:
         lines = _checked_lines(new.lines)
         total = sum((line.total for line in lines), Decimal("0.00"))
         if total > MAX_AMOUNT:
-            raise _error("total", gettext("The total cannot exceed 999 999 999.99 EUR."),
+            raise _error("total", gettext("The total is at most 999 999 999.99 EUR."),
                          "too_large")
         today = timezone.localdate()
         due = new.due_date or today + datetime.timedelta(days=settings.DURVIS_INVOICE_DUE_DAYS)
@@ -352,26 +359,16 @@ def _checked_line(index: int, new: NewLine) -> InvoiceLine:
 
 def _quantity(value: Any, failing: Any) -> Decimal:
     try:
-        quantity = parse_number(value)
-    except ValidationError:
-        quantity = None
-    if quantity is None or quantity <= 0 or quantity > 100000 \
-            or quantity.as_tuple().exponent < -3:  # type: ignore[operator]
-        raise failing("quantity", ValidationError(
-            gettext("A quantity is a number above zero with at most three decimals."),
-            code="invalid"))
-    return quantity
+        return parse_quantity(value)
+    except ValidationError as error:
+        raise failing("quantity", error) from None
 
 
 def _vat_rate(value: Any, failing: Any) -> Decimal:
     try:
-        rate = parse_amount(value, allow_zero=True)
-    except ValidationError:
-        rate = None
-    if rate is None or rate > 100:
-        raise failing("vat_rate", ValidationError(
-            gettext("A VAT rate is a percentage from 0 to 100, e.g. 21."), code="invalid"))
-    return rate
+        return parse_vat_rate(value)
+    except ValidationError as error:
+        raise failing("vat_rate", error) from None
 
 
 def _next_ordinal(case: ServiceCase) -> int:
