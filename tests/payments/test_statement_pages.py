@@ -90,6 +90,17 @@ def test_confirm_a_proposal_and_set_aside(finance_page, invoices):  # noqa: F811
     assert other.state == "ignored"
 
 
+def test_latvian_says_the_set_aside_button_and_state_apart(finance_page, invoices):  # noqa: F811
+    _upload(finance_page, document([Ntry("1.00", [Tx("1.00", ref="P3")])]))
+    entry = StatementEntry.objects.get()
+    url = f"/staff/statements/entries/{entry.pk}/"
+    page = finance_page.get(url).content.decode()
+    assert '>Atlikt malā</button>' in page and '<h2 id="aside-heading">Atlikt malā</h2>' in page
+    finance_page.post(f"{url}set-aside/", {"note": "Atgriezts maksātājam"})
+    page = finance_page.get(url).content.decode()
+    assert "<dd>Atlikts malā</dd>" in page and "Atlikt malā" not in page
+
+
 def test_another_institutions_entry_is_404_and_others_cannot_open_the_pages(
         client, staff_login, finance, staff, invoices):  # noqa: F811
     riga = staff_login(client, finance["RIGA"].staff)

@@ -26,6 +26,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from durvis.core.models import ClientOwned
 from durvis.identity.models import Institution, Person
@@ -350,7 +351,8 @@ class EntryState(models.TextChoices):
     MATCHED = "matched", _("Matched")
     PROPOSED = "proposed", _("Match proposed")
     UNMATCHED = "unmatched", _("Not matched")
-    IGNORED = "ignored", _("Set aside")
+    # "Set aside" is also the button (the action); Latvian says the state and the action apart.
+    IGNORED = "ignored", pgettext_lazy("statement entry state", "Set aside")
 
 
 class StatementEntry(models.Model):
