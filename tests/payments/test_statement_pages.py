@@ -98,7 +98,7 @@ def test_latvian_says_the_set_aside_button_and_state_apart(finance_page, invoice
     assert '>Atlikt malā</button>' in page and '<h2 id="aside-heading">Atlikt malā</h2>' in page
     finance_page.post(f"{url}set-aside/", {"note": "Atgriezts maksātājam"})
     page = finance_page.get(url).content.decode()
-    assert "<dd>Atlikts malā</dd>" in page and "Atlikt malā" not in page
+    assert ">Atlikts malā</dd>" in page and "Atlikt malā" not in page
 
 
 def test_another_institutions_entry_is_404_and_others_cannot_open_the_pages(
