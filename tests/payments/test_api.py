@@ -112,6 +112,7 @@ def test_an_invoice_made_in_the_holders_system_keeps_its_number_and_reference(
     ({"quantity": "1000000"}, ("body", "lines", 0, "quantity"), "too_large"),
     ({"quantity": "9" * 40}, ("body", "lines", 0, "quantity"), "too_large"),
     ({"quantity": "two"}, ("body", "lines", 0, "quantity"), "invalid"),
+    ({"unit_price": "0" * 40 + "7.11"}, ("body", "lines", 0, "unit_price"), "string_too_long"),
     ({"vat_rate": "-21"}, ("body", "lines", 0, "vat_rate"), "not_positive"),
     ({"kind": "tip"}, ("body", "lines", 0, "kind"), "literal_error"),
 ])

@@ -89,16 +89,24 @@ def _parsed(parse: Callable[[str], Decimal]) -> Callable[[str], str]:
     (`invalid`, `precision`, `not_positive`, `too_large`), its message the error's `msg`."""
     def check(value: str) -> str:
         try:
-            return str(parse(value))
+            parsed = parse(value)
         except ValidationError as error:
             raise PydanticCustomError(error.code or "invalid", str(error.messages[0])) from None
+        if len(value) > MONEY_MAX_LENGTH:  # "0000…7.11": a right number, written too long
+            raise PydanticCustomError("string_too_long", _(
+                "Write the number with at most 40 characters."))
+        return str(parsed)
     return check
 
 
+MONEY_MAX_LENGTH = 40
+
+
 def _money_field(description: str, default: Any = ...) -> Any:
-    # No max_length: a number of any length past the limit is `too_large`, said as such.
-    return Field(default, min_length=1, description=description,
-                 json_schema_extra={"pattern": AMOUNT_PATTERN})
+    # The length is checked after the number (`_parsed`): a number of any length past the
+    # field's limit is `too_large`, said as such, not "too many characters".
+    return Field(default, min_length=1, description=description, json_schema_extra={
+        "pattern": AMOUNT_PATTERN, "maxLength": MONEY_MAX_LENGTH})
 
 
 # An amount of euros in a request: `"7.11"`; a JSON number is a 422 of type `amount_not_string`.
