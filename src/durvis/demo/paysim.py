@@ -92,6 +92,8 @@ class Simulator:
     answers: dict[tuple[str, str], tuple[int, dict[str, Any]]] = field(default_factory=dict)
     callbacks: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Seconds `POST /v1/payments` takes before it answers: a slow provider, for tests.
+    create_delay: float = 0.0
 
     def send_callback(self, payment: SimPayment) -> int:
         """POST the signed callback of `payment`; its HTTP status (0: unreachable)."""
@@ -208,6 +210,8 @@ class Handler(BaseHTTPRequestHandler):
         for name in ("return_url", "callback_url"):
             if not str(data.get(name, "")).startswith(("http://", "https://")):
                 return self._error(422, name, f"{name} is an absolute URL")
+        if self.sim.create_delay:
+            time.sleep(self.sim.create_delay)
         with self.sim.lock:
             earlier = self.sim.answers.get((merchant[0], key))
             if earlier is not None:
