@@ -299,3 +299,28 @@ def test_a_bad_payment_amount_says_why(signed_in, invoice, amount, says):
     assert response.status_code == 422
     assert summary(html.unescape(response.content.decode())) == [says]
     assert not Payment.objects.exists()
+
+
+@pytest.mark.parametrize(("action", "language", "says"), [
+    ("cancel", "en", "Reason: Give the reason."), ("credit", "en", "Reason: Give the reason."),
+    ("cancel", "lv", "Iemesls: Norādiet iemeslu."),
+    ("credit", "lv", "Iemesls: Norādiet iemeslu.")])
+def test_an_empty_reason_is_in_the_error_summary_linked_to_its_field(signed_in, invoice, action,
+                                                                     language, says):
+    prefix = "/en" if language == "en" else ""
+    response = signed_in.post(f"{prefix}/administration/finance/{invoice.number}/{action}/",
+                              {f"{action}-reason": "  "})
+    page = html.unescape(response.content.decode())
+    assert response.status_code == 422 and summary(page) == [says]
+    assert f'href="#id_{action}-reason"' in page
+    assert re.search(r"<title>(Error|Kļūda):", page)
+    assert Invoice.objects.get(pk=invoice.pk).state == "issued"
+
+
+def test_a_reason_the_text_rule_refuses_is_said_at_the_field(signed_in, invoice):
+    url = f"/en/administration/finance/{invoice.number}/cancel/"
+    response = signed_in.post(url, {"cancel-reason": "a\u202eb", "confirmed": "yes"})
+    page = response.content.decode()
+    assert response.status_code == 422 and 'class="govuk-error-summary"' in page
+    assert 'href="#id_cancel-reason"' in page
+    assert Invoice.objects.get(pk=invoice.pk).state == "issued"

@@ -177,9 +177,11 @@ def _close(request: HttpRequest, number: str, action: str) -> HttpResponse:
                                                         "note": note.number})
     except payments.InvoiceClosed:
         messages.error(request, _("The invoice is cancelled or credited already."))
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+    except ValidationError as error:  # a reason the text rule refuses: said at the field
+        for name, errors in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+        return _invoice_page(request, actor, found, status=422,
+                             **{f"{action}_form": form})  # type: ignore[arg-type]
     return redirect("administration:finance-invoice", number=found.number)
 
 
