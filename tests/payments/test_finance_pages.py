@@ -11,6 +11,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.utils import formats, translation
 
 from durvis.audit.models import AuditEvent
 from durvis.identity import services as identity
@@ -324,3 +325,25 @@ def test_a_reason_the_text_rule_refuses_is_said_at_the_field(signed_in, invoice)
     assert response.status_code == 422 and 'class="govuk-error-summary"' in page
     assert 'href="#id_cancel-reason"' in page
     assert Invoice.objects.get(pk=invoice.pk).state == "issued"
+
+
+@pytest.mark.parametrize(("language", "money", "paid", "quantity"), [
+    ("en", "€1,234.50", "€2.00", ">10<"), ("lv", "€\xa01\xa0234,50", "€\xa02,00", ">10<")])
+def test_the_finance_pages_write_money_and_dates_as_the_e_account_does(
+        signed_in, finance, family, language, money, paid, quantity):
+    invoice = payments.issue_invoice(finance["VSAA"], family["own"].number, payments.NewInvoice(
+        kind="postpayment", lines=[payments.NewLine(kind="fee", description="Kopijas",
+                                                    unit_price="123.45", quantity="10")]))
+    payments.record_payment(finance["VSAA"], invoice, source="manual", amount="2.00",
+                            paid_at=invoice.issued_at, dedup_key="m:1", bank_reference="B-1")
+    prefix = "/en" if language == "en" else ""
+    with translation.override(language):
+        due = formats.date_format(invoice.due_date, "DATE_FORMAT")
+        short_due = formats.date_format(invoice.due_date, "SHORT_DATE_FORMAT")
+    page = signed_in.get(f"{prefix}/administration/finance/{invoice.number}/").content.decode()
+    assert money in page and paid in page and quantity in page and "1E+1" not in page
+    assert due in page and " EUR" not in page
+    listing = signed_in.get(f"{prefix}/administration/finance/").content.decode()
+    assert money in listing and short_due in listing and "1234.50" not in listing
+    form = signed_in.get(f"{prefix}/administration/finance/{invoice.number}/payment/")
+    assert money in form.content.decode() and " EUR" not in form.content.decode()

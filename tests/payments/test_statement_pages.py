@@ -39,7 +39,7 @@ def test_upload_settles_and_queues_and_the_list_shows_the_counts(finance_page, i
     first.refresh_from_db()
     assert first.state == "paid"
     queue = finance_page.get(QUEUE).content.decode()
-    assert "12.00" in queue and "Jānis Bērziņš" in queue
+    assert "€12.00" in queue and "Jānis Bērziņš" in queue
 
 
 @pytest.mark.parametrize(("language", "words"), [
