@@ -49,7 +49,7 @@ def test_import_then_match_by_hand(live_server, page, finance, invoices):  # noq
     expect(page.get_by_role("heading", level=1)).to_have_text("Manual queue")
     assert_accessible(page, "manual queue")
     page.get_by_role("link", name=_mistyped(second.reference)).click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Payment of 12.00 EUR")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Payment of €12.00")
     expect(page.locator("main")).to_contain_text("check digits do not match")
     assert_accessible(page, "an entry")
 

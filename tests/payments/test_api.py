@@ -99,15 +99,21 @@ def test_an_invoice_made_in_the_holders_system_keeps_its_number_and_reference(
     ({"unit_price": 7}, ("body", "lines", 0, "unit_price"), "amount_not_string"),
     ({"unit_price": "7.111"}, ("body", "lines", 0, "unit_price"), "precision"),
     ({"unit_price": "0"}, ("body", "lines", 0, "unit_price"), "not_positive"),
-    ({"unit_price": "-1.00"}, ("body", "lines", 0, "unit_price"), "invalid"),
+    ({"unit_price": "-1.00"}, ("body", "lines", 0, "unit_price"), "not_positive"),
     ({"unit_price": "1e3"}, ("body", "lines", 0, "unit_price"), "invalid"),
     ({"unit_price": "7,11"}, ("body", "lines", 0, "unit_price"), "invalid"),
     ({"unit_price": "NaN"}, ("body", "lines", 0, "unit_price"), "invalid"),
     ({"unit_price": "1000000000.00"}, ("body", "lines", 0, "unit_price"), "too_large"),
-    ({"quantity": "0"}, ("body", "lines", 0, "quantity"), "invalid"),
-    ({"quantity": "-2"}, ("body", "lines", 0, "quantity"), "invalid"),
-    ({"quantity": "1.2345"}, ("body", "lines", 0, "quantity"), "invalid"),
-    ({"vat_rate": "121"}, ("body", "lines", 0, "vat_rate"), "invalid"),
+    ({"quantity": "0"}, ("body", "lines", 0, "quantity"), "not_positive"),
+    ({"quantity": "-2"}, ("body", "lines", 0, "quantity"), "not_positive"),
+    ({"quantity": "1.2345"}, ("body", "lines", 0, "quantity"), "precision"),
+    ({"vat_rate": "121"}, ("body", "lines", 0, "vat_rate"), "too_large"),
+    ({"unit_price": "9" * 40}, ("body", "lines", 0, "unit_price"), "too_large"),
+    ({"quantity": "1000000"}, ("body", "lines", 0, "quantity"), "too_large"),
+    ({"quantity": "9" * 40}, ("body", "lines", 0, "quantity"), "too_large"),
+    ({"quantity": "two"}, ("body", "lines", 0, "quantity"), "invalid"),
+    ({"unit_price": "0" * 40 + "7.11"}, ("body", "lines", 0, "unit_price"), "string_too_long"),
+    ({"vat_rate": "-21"}, ("body", "lines", 0, "vat_rate"), "not_positive"),
     ({"kind": "tip"}, ("body", "lines", 0, "kind"), "literal_error"),
 ])
 def test_a_bad_line_is_refused_at_its_field_and_nothing_is_issued(system, case_number, change,
@@ -294,7 +300,8 @@ def test_an_idempotency_key_replays_the_answer(system, case_number):
     ({"amount": 10.0}, ("body", "amount"), "amount_not_string"),
     ({"amount": "10.001"}, ("body", "amount"), "precision"),
     ({"amount": "0.00"}, ("body", "amount"), "not_positive"),
-    ({"amount": "-5"}, ("body", "amount"), "invalid"),
+    ({"amount": "1" + "0" * 40}, ("body", "amount"), "too_large"),
+    ({"amount": "-5"}, ("body", "amount"), "not_positive"),
     ({"paid_at": "2026-11-20T10:00:00"}, ("body", "paid_at"), "timezone_aware"),
     ({"paid_at": "2999-01-01T00:00:00Z"}, ("body", "paid_at"), "future"),
     ({"payment_id": ""}, ("body", "payment_id"), "string_too_short"),
@@ -363,3 +370,19 @@ def test_a_time_zone_is_kept(system, case_number):
     post(system, f"/invoices/{number}/payments", payment())
     stored = Payment.objects.get().paid_at
     assert stored == timezone.datetime.fromisoformat("2026-11-20T08:00:00+00:00")
+
+
+@pytest.mark.parametrize(("field", "value", "says"), [
+    ("unit_price", "-5", "An amount must be above zero."),
+    ("unit_price", "9" * 40, "An amount is at most 999 999 999.99 EUR."),
+    ("quantity", "-1", "A quantity must be above zero."),
+    ("quantity", "1000000", "A quantity is at most 100 000."),
+])
+def test_a_bad_number_says_why_in_the_one_error_body(system, case_number, field, value, says):
+    body = new_invoice(case_number)
+    body["lines"][0][field] = value
+    response = post(system, "/invoices", body, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "lines", 0, field] and error["msg"] == says
+    assert not Invoice.objects.exists()

@@ -6,9 +6,12 @@ invoice a 404; the team page grants and withdraws the finance role."""
 
 from __future__ import annotations
 
+import html
+import re
 from decimal import Decimal
 
 import pytest
+from django.utils import formats, translation
 
 from durvis.audit.models import AuditEvent
 from durvis.identity import services as identity
@@ -189,7 +192,7 @@ def test_an_invoice_is_issued_through_the_form_with_a_line_added_without_javascr
 @pytest.mark.parametrize(("language", "change", "field", "message"), [
     ("en", {"lines-0-unit_price": "7.111"}, "lines-0-unit_price", "at most two decimals"),
     ("lv", {"lines-0-unit_price": "7.111"}, "lines-0-unit_price", "ne vairāk kā divas"),
-    ("en", {"lines-0-unit_price": "-1"}, "lines-0-unit_price", "with a point"),
+    ("en", {"lines-0-unit_price": "-1"}, "lines-0-unit_price", "An amount must be above zero"),
     ("en", {"lines-0-quantity": "0"}, "lines-0-quantity", "above zero"),
     ("en", {"lines-0-description": ""}, "lines-0-description", "This field is required"),
     ("en", {"case_number": "1011 14"}, "case_number", "check digit"),
@@ -228,7 +231,7 @@ def test_payee_accounts_are_checked_and_one_is_the_default(signed_in, payee_acco
     assert 'id="id_iban_error"' in bad.content.decode()
     other_bank = signed_in.post(url, {"name": "VSAA", "iban": "LV36RIKO0000435195001",
                                       "bic": "TRELLV22"})
-    assert "not the one of the IBAN" in other_bank.content.decode()
+    assert "BIC TRELLV22 is another bank&#x27;s" in other_bank.content.decode()
     saved = signed_in.post(url, {"name": "VSAA konts", "iban": "LV36 riko 0000 4351 9500 1",
                                  "bic": ""}, follow=True)
     assert "LV36RIKO0000435195001" in saved.content.decode()
@@ -260,3 +263,87 @@ def test_the_administrator_grants_and_withdraws_the_finance_role(client, staff, 
     other = staff_login(client, staff["vid_admin"])
     assert other.post(f"/en/staff/team/{colleague.pk}/finance/", {"grant": "yes"}
                       ).status_code == 404
+
+
+def summary(page):
+    """The GOV.UK error summary's entries, as people read them."""
+    assert 'class="govuk-error-summary"' in page
+    body = page.split('govuk-error-summary__list">')[1].split("</ul>")[0]
+    return [re.sub(r"<[^>]+>", "", item).strip() for item in body.split("<li>")[1:]]
+
+
+@pytest.mark.parametrize(("field", "value", "says"), [
+    ("unit_price", "-5", "Line 1, Unit price (EUR, without VAT): An amount must be above zero."),
+    ("unit_price", "9" * 30,
+     "Line 1, Unit price (EUR, without VAT): An amount is at most 999 999 999.99 EUR."),
+    ("quantity", "-1", "Line 1, Quantity: A quantity must be above zero."),
+    ("quantity", "1000000", "Line 1, Quantity: A quantity is at most 100 000."),
+    ("vat_rate", "-21", "Line 1, VAT (%, optional): A VAT rate cannot be below zero."),
+])
+def test_a_bad_number_on_the_issue_form_says_why(signed_in, family, field, value, says):
+    head = {"case_number": family["own"].number, "due_date": "", "payer_name": "",
+            "language": "en"}
+    response = signed_in.post("/en/administration/finance/new/",
+                              {**head, **lines({**LINE, field: value})})
+    assert response.status_code == 422
+    assert summary(html.unescape(response.content.decode())) == [says]
+    assert not Invoice.objects.exists()
+
+
+@pytest.mark.parametrize(("amount", "says"), [
+    ("-5", "Amount (EUR): An amount must be above zero."),
+    ("1" + "0" * 25, "Amount (EUR): An amount is at most 999 999 999.99 EUR."),
+])
+def test_a_bad_payment_amount_says_why(signed_in, invoice, amount, says):
+    response = signed_in.post(f"/en/administration/finance/{invoice.number}/payment/", {
+        "amount": amount, "paid_on": "2026-11-20", "bank_reference": "B-1"})
+    assert response.status_code == 422
+    assert summary(html.unescape(response.content.decode())) == [says]
+    assert not Payment.objects.exists()
+
+
+@pytest.mark.parametrize(("action", "language", "says"), [
+    ("cancel", "en", "Reason: Give the reason."), ("credit", "en", "Reason: Give the reason."),
+    ("cancel", "lv", "Iemesls: Norādiet iemeslu."),
+    ("credit", "lv", "Iemesls: Norādiet iemeslu.")])
+def test_an_empty_reason_is_in_the_error_summary_linked_to_its_field(signed_in, invoice, action,
+                                                                     language, says):
+    prefix = "/en" if language == "en" else ""
+    response = signed_in.post(f"{prefix}/administration/finance/{invoice.number}/{action}/",
+                              {f"{action}-reason": "  "})
+    page = html.unescape(response.content.decode())
+    assert response.status_code == 422 and summary(page) == [says]
+    assert f'href="#id_{action}-reason"' in page
+    assert re.search(r"<title>(Error|Kļūda):", page)
+    assert Invoice.objects.get(pk=invoice.pk).state == "issued"
+
+
+def test_a_reason_the_text_rule_refuses_is_said_at_the_field(signed_in, invoice):
+    url = f"/en/administration/finance/{invoice.number}/cancel/"
+    response = signed_in.post(url, {"cancel-reason": "a\u202eb", "confirmed": "yes"})
+    page = response.content.decode()
+    assert response.status_code == 422 and 'class="govuk-error-summary"' in page
+    assert 'href="#id_cancel-reason"' in page
+    assert Invoice.objects.get(pk=invoice.pk).state == "issued"
+
+
+@pytest.mark.parametrize(("language", "money", "paid", "quantity"), [
+    ("en", "€1,234.50", "€2.00", ">10<"), ("lv", "€\xa01\xa0234,50", "€\xa02,00", ">10<")])
+def test_the_finance_pages_write_money_and_dates_as_the_e_account_does(
+        signed_in, finance, family, language, money, paid, quantity):
+    invoice = payments.issue_invoice(finance["VSAA"], family["own"].number, payments.NewInvoice(
+        kind="postpayment", lines=[payments.NewLine(kind="fee", description="Kopijas",
+                                                    unit_price="123.45", quantity="10")]))
+    payments.record_payment(finance["VSAA"], invoice, source="manual", amount="2.00",
+                            paid_at=invoice.issued_at, dedup_key="m:1", bank_reference="B-1")
+    prefix = "/en" if language == "en" else ""
+    with translation.override(language):
+        due = formats.date_format(invoice.due_date, "DATE_FORMAT")
+        short_due = formats.date_format(invoice.due_date, "SHORT_DATE_FORMAT")
+    page = signed_in.get(f"{prefix}/administration/finance/{invoice.number}/").content.decode()
+    assert money in page and paid in page and quantity in page and "1E+1" not in page
+    assert due in page and " EUR" not in page
+    listing = signed_in.get(f"{prefix}/administration/finance/").content.decode()
+    assert money in listing and short_due in listing and "1234.50" not in listing
+    form = signed_in.get(f"{prefix}/administration/finance/{invoice.number}/payment/")
+    assert money in form.content.decode() and " EUR" not in form.content.decode()

@@ -7,13 +7,13 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from stdnum import iso11649
 
 from durvis.core.actor import Actor
 from durvis.core.models import DomainEvent
 from durvis.payments import services as payments
-from durvis.payments.models import Invoice, InvoiceLine, Payment
+from durvis.payments.models import Invoice, InvoiceLine, PayeeAccount, Payment
 from durvis.register.models import CaseEvent, ServiceCase
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,7 @@ def test_a_prepaid_service_gets_its_prepayment_invoice(family, paid_service, pay
     assert invoice.payee_iban == payee_accounts["VSAA"].iban
     assert invoice.payer_name == "Jānis Bērziņš"
     assert invoice.due_date == timezone.localdate() + datetime.timedelta(days=14)
-    assert [line.description for line in invoice.lines.all()] == ["Fee: Childbirth benefit"]
+    assert [line.description for line in invoice.lines.all()] == ["Childbirth benefit"]
     case.refresh_from_db()
     assert case.payment_status == "awaiting_payment"
     assert CaseEvent.objects.filter(case=case, kind="payment").count() == 1
@@ -108,11 +108,11 @@ def test_a_post_payment_invoice_with_vat_lines(family, payee_accounts, finance):
 @pytest.mark.parametrize(("line", "key", "code"), [
     ({"unit_price": "7.111"}, "lines.0.unit_price", "precision"),
     ({"unit_price": "0"}, "lines.0.unit_price", "not_positive"),
-    ({"unit_price": "-5"}, "lines.0.unit_price", "invalid"),
-    ({"quantity": "0"}, "lines.0.quantity", "invalid"),
-    ({"quantity": "-1"}, "lines.0.quantity", "invalid"),
+    ({"unit_price": "-5"}, "lines.0.unit_price", "not_positive"),
+    ({"quantity": "0"}, "lines.0.quantity", "not_positive"),
+    ({"quantity": "-1"}, "lines.0.quantity", "not_positive"),
     ({"quantity": "NaN"}, "lines.0.quantity", "invalid"),
-    ({"vat_rate": "121"}, "lines.0.vat_rate", "invalid"),
+    ({"vat_rate": "121"}, "lines.0.vat_rate", "too_large"),
     ({"kind": "tip"}, "lines.0.kind", "invalid"),
     ({"description": ""}, "lines.0.description", "invalid"),
     ({"description": "a\u202eb"}, "lines.0.description", "bidi_control"),
@@ -186,6 +186,26 @@ def test_a_payee_account_is_checked(institutions, finance):
     with pytest.raises(PermissionDenied):
         payments.save_payee_account(finance["RIGA"], institutions["VSAA"], name="VSAA",
                                     iban="LV71TREL9140401016000", bic="TRELLV22")
+
+
+def test_a_bic_must_be_the_bank_of_an_iban_the_bank_registry_does_not_know(institutions, finance):
+    # LV80 BANK …: a Latvian bank schwifty's registry does not know; its BIC begins with BANK.
+    unknown_bank = "LV80BANK0000435195001"
+    for bic, code, says in (("HABALV22", "bank", "BIC HABALV22 is another bank's"),
+                            ("BANKEE22", "country", "another country (EE) than the IBAN (LV)")):
+        with translation.override("en"), pytest.raises(ValidationError) as raised:
+            payments.save_payee_account(finance["VSAA"], institutions["VSAA"], name="VSAA",
+                                        iban=unknown_bank, bic=bic)
+        [error] = raised.value.error_dict["bic"]
+        assert error.code == code and says in error.messages[0]
+    with translation.override("lv"), pytest.raises(ValidationError) as raised:
+        payments.save_payee_account(finance["VSAA"], institutions["VSAA"], name="VSAA",
+                                    iban=unknown_bank, bic="HABALV22")
+    assert "BANK" in raised.value.messages[0] and "citas bankas" in raised.value.messages[0]
+    account = payments.save_payee_account(finance["VSAA"], institutions["VSAA"], name="VSAA",
+                                          iban=unknown_bank, bic="bankLV2X")
+    assert account.bic == "BANKLV2X"
+    assert not PayeeAccount.objects.filter(bic="HABALV22").exists()
 
 
 def test_adding_an_account_the_institution_has_is_refused(institutions, finance, payee_accounts):

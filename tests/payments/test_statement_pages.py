@@ -39,7 +39,7 @@ def test_upload_settles_and_queues_and_the_list_shows_the_counts(finance_page, i
     first.refresh_from_db()
     assert first.state == "paid"
     queue = finance_page.get(QUEUE).content.decode()
-    assert "12.00" in queue and "Jānis Bērziņš" in queue
+    assert "€12.00" in queue and "Jānis Bērziņš" in queue
 
 
 @pytest.mark.parametrize(("language", "words"), [
@@ -88,6 +88,17 @@ def test_confirm_a_proposal_and_set_aside(finance_page, invoices):  # noqa: F811
                       {"note": "Returned to the payer"})
     other.refresh_from_db()
     assert other.state == "ignored"
+
+
+def test_latvian_says_the_set_aside_button_and_state_apart(finance_page, invoices):  # noqa: F811
+    _upload(finance_page, document([Ntry("1.00", [Tx("1.00", ref="P3")])]))
+    entry = StatementEntry.objects.get()
+    url = f"/staff/statements/entries/{entry.pk}/"
+    page = finance_page.get(url).content.decode()
+    assert '>Atlikt malā</button>' in page and '<h2 id="aside-heading">Atlikt malā</h2>' in page
+    finance_page.post(f"{url}set-aside/", {"note": "Atgriezts maksātājam"})
+    page = finance_page.get(url).content.decode()
+    assert ">Atlikts malā</dd>" in page and "Atlikt malā" not in page
 
 
 def test_another_institutions_entry_is_404_and_others_cannot_open_the_pages(

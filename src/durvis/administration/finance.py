@@ -177,9 +177,11 @@ def _close(request: HttpRequest, number: str, action: str) -> HttpResponse:
                                                         "note": note.number})
     except payments.InvoiceClosed:
         messages.error(request, _("The invoice is cancelled or credited already."))
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+    except ValidationError as error:  # a reason the text rule refuses: said at the field
+        for name, errors in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+        return _invoice_page(request, actor, found, status=422,
+                             **{f"{action}_form": form})  # type: ignore[arg-type]
     return redirect("administration:finance-invoice", number=found.number)
 
 
@@ -209,7 +211,9 @@ class AmountField(forms.CharField):
 
 
 def _amount_field(label: Any, **kwargs: Any) -> forms.CharField:
-    return AmountField(label=label, max_length=20, **kwargs)
+    # No max_length: a number of any length past the field's limit is said to be too large
+    # by the payments service ("at most 999 999 999.99 EUR"), not "at most 20 characters".
+    return AmountField(label=label, **kwargs)
 
 
 class PaymentForm(Form):

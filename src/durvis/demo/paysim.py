@@ -41,6 +41,8 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from durvis.core.templatetags.durvis_formats import format_money
+from durvis.payments.models import PaymentState
 from durvis.payments.providers import MERCHANT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,8 @@ class Simulator:
     answers: dict[tuple[str, str], tuple[int, dict[str, Any]]] = field(default_factory=dict)
     callbacks: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Seconds `POST /v1/payments` takes before it answers: a slow provider, for tests.
+    create_delay: float = 0.0
 
     def send_callback(self, payment: SimPayment) -> int:
         """POST the signed callback of `payment`; its HTTP status (0: unreachable)."""
@@ -206,6 +210,8 @@ class Handler(BaseHTTPRequestHandler):
         for name in ("return_url", "callback_url"):
             if not str(data.get(name, "")).startswith(("http://", "https://")):
                 return self._error(422, name, f"{name} is an absolute URL")
+        if self.sim.create_delay:
+            time.sleep(self.sim.create_delay)
         with self.sim.lock:
             earlier = self.sim.answers.get((merchant[0], key))
             if earlier is not None:
@@ -279,6 +285,7 @@ class Handler(BaseHTTPRequestHandler):
         with translation.override(language):
             html = render_to_string("demo/paysim_pay.html", {
                 "payment": payment and payment.public(self.sim.base_url), "language": language,
+                **(_shown(payment, language) if payment else {}),
                 "other": "en" if language == "lv" else "lv", "path": f"/pay/{payment_id}"})
         self._send(status if payment else 404, html.encode(), "text/html; charset=utf-8", {
             "Content-Language": language,
@@ -299,6 +306,17 @@ class Handler(BaseHTTPRequestHandler):
         if form.get("lose_callback", [""])[0] != "1":
             self.sim.send_callback(payment)
         self._send(303, b"", "text/plain", {"Location": payment.return_url})
+
+
+def _shown(payment: SimPayment, language: str) -> dict[str, str]:
+    """The payer page's amount as people read it in `language` (`format_money`: `€ 20,00`,
+    `€20.00`) and the payment's state as a word (`PaymentState`'s label: "Paid", not
+    `success`). Call inside `translation.override(language)`."""
+    amount = (format_money(payment.amount, language) if payment.currency == "EUR"
+              else f"{payment.amount} {payment.currency}")
+    state = payment.state
+    return {"amount": amount,
+            "state": str(PaymentState(state).label) if state in PaymentState.values else state}
 
 
 class Server(ThreadingHTTPServer):

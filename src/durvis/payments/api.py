@@ -25,6 +25,7 @@ first answer and changes nothing. A payment also carries the finance system's ow
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -64,7 +65,7 @@ from durvis.payments.models import (
     Payment,
     PaymentSource,
 )
-from durvis.payments.money import parse_amount, parse_number
+from durvis.payments.money import parse_amount, parse_quantity, parse_vat_rate
 from durvis.payments.references import printed
 from durvis.payments.rules import INVOICES_READ, INVOICES_WRITE, PAYMENTS_WRITE, PaymentAction
 from durvis.register.models import ServiceCase
@@ -83,31 +84,36 @@ def _a_string(value: Any) -> Any:
     return value
 
 
-def _amount(value: str) -> str:
-    """An amount in euros (`parse_amount`): its refusal's code is the error's type
-    (`invalid`, `precision`, `not_positive`, `too_large`)."""
-    try:
-        return str(parse_amount(value))
-    except ValidationError as error:
-        raise PydanticCustomError(error.code or "invalid", str(error.messages[0])) from None
+def _parsed(parse: Callable[[str], Decimal]) -> Callable[[str], str]:
+    """An AfterValidator from a `money` parser: its refusal's code is the error's type
+    (`invalid`, `precision`, `not_positive`, `too_large`), its message the error's `msg`."""
+    def check(value: str) -> str:
+        try:
+            parsed = parse(value)
+        except ValidationError as error:
+            raise PydanticCustomError(error.code or "invalid", str(error.messages[0])) from None
+        if len(value) > MONEY_MAX_LENGTH:  # "0000…7.11": a right number, written too long
+            raise PydanticCustomError("string_too_long", _(
+                "Write the number with at most 40 characters."))
+        return str(parsed)
+    return check
 
 
-def _number(value: str) -> str:
-    try:
-        return str(parse_number(value))
-    except ValidationError as error:
-        raise PydanticCustomError(error.code or "invalid", str(error.messages[0])) from None
+MONEY_MAX_LENGTH = 40
 
 
 def _money_field(description: str, default: Any = ...) -> Any:
-    return Field(default, min_length=1, max_length=30, description=description,
-                 json_schema_extra={"pattern": AMOUNT_PATTERN})
+    # The length is checked after the number (`_parsed`): a number of any length past the
+    # field's limit is `too_large`, said as such, not "too many characters".
+    return Field(default, min_length=1, description=description, json_schema_extra={
+        "pattern": AMOUNT_PATTERN, "maxLength": MONEY_MAX_LENGTH})
 
 
 # An amount of euros in a request: `"7.11"`; a JSON number is a 422 of type `amount_not_string`.
-Money = Annotated[str, BeforeValidator(_a_string), AfterValidator(_amount)]
-# A quantity or a rate: a decimal number as a JSON string (`"1"`, `"2.5"`, `"21"`).
-Decimal_ = Annotated[str, BeforeValidator(_a_string), AfterValidator(_number)]
+Money = Annotated[str, BeforeValidator(_a_string), AfterValidator(_parsed(parse_amount))]
+# A line's quantity (`"1"`, `"2.5"`) and VAT rate in percent (`"21"`), as JSON strings.
+Quantity = Annotated[str, BeforeValidator(_a_string), AfterValidator(_parsed(parse_quantity))]
+VatRate = Annotated[str, BeforeValidator(_a_string), AfterValidator(_parsed(parse_vat_rate))]
 
 # An invoice's number in a path: `9999-76544-01` (the case number with a hyphen, the ordinal).
 InvoiceNumber = Annotated[str, Path(..., pattern=r"^[0-9]{1,10}-[0-9]{2,19}-[0-9]{2}$",
@@ -118,10 +124,10 @@ class LineIn(Schema):
     kind: Annotated[str, OneOf(*LineKind.values)] = Field(
         ..., description="`fee` or `state_duty`")
     description: str = Field(..., min_length=1, max_length=200)
-    quantity: Decimal_ = _money_field("Above zero, at most three decimals (a JSON string)", "1")
+    quantity: Quantity = _money_field("Above zero, at most three decimals (a JSON string)", "1")
     unit_price: Money = _money_field("EUR net of VAT, above zero, at most two decimals, as a "
                                      "JSON string (`\"7.11\"`)")
-    vat_rate: Decimal_ = _money_field("VAT in percent, 0 to 100, at most two decimals (a JSON "
+    vat_rate: VatRate = _money_field("VAT in percent, 0 to 100, at most two decimals (a JSON "
                                       "string)", "0")
 
 

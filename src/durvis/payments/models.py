@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from durvis.core.models import ClientOwned
 from durvis.identity.models import Institution, Person
@@ -204,6 +205,22 @@ class InvoiceLine(models.Model):
     def __str__(self) -> str:
         return f"{self.invoice_id}/{self.position}"
 
+    @property
+    def is_service_fee(self) -> bool:
+        """The platform's prepayment line (and its credit note's copy): the service's fee,
+        whose description is the service's name (`services.issue_prepayment`)."""
+        return self.kind == LineKind.FEE and self.invoice.origin == InvoiceOrigin.PLATFORM
+
+    @property
+    def label(self) -> str:
+        """The description in the active language: the service's name for the platform's fee
+        line (stored in the invoice's language; lines issued before 2026-12 stored it as
+        "Fee: …"), else the holder's text as written. Pages, the PDF and the finance pages
+        show it beside the kind (`get_kind_display`), never repeating it."""
+        if self.is_service_fee:
+            return str(self.invoice.case.service.name)
+        return self.description
+
 
 class PaymentSource(models.TextChoices):
     ONLINE = "online", _("Online payment")
@@ -340,7 +357,8 @@ class EntryState(models.TextChoices):
     PENDING = "pending", _("Being booked")
     PROPOSED = "proposed", _("Match proposed")
     UNMATCHED = "unmatched", _("Not matched")
-    IGNORED = "ignored", _("Set aside")
+    # "Set aside" is also the button (the action); Latvian says the state and the action apart.
+    IGNORED = "ignored", pgettext_lazy("statement entry state", "Set aside")
 
 
 class EntryReason(models.TextChoices):

@@ -53,6 +53,7 @@ from durvis.payments.models import (
 )
 from durvis.payments.money import parse_amount
 from durvis.payments.providers import (
+    TIMEOUT_SECONDS,
     CallbackRefused,
     NewPayment,
     ProviderError,
@@ -110,61 +111,104 @@ def start_payment(actor: Actor, client: Person | Company, invoice: Invoice, *, m
     `return_url` is where the provider sends the payer back (absolute), `callback_url` where it
     posts its signed callback (default: `DURVIS_PUBLIC_URL` and the callback's path).
 
+    In three steps, so that a slow provider never holds the invoice's row lock (other payments
+    of the invoice, a bank statement, a refund wait on it): under the lock the payment is
+    written `created` and committed — it is the invoice's one pending payment, so a second
+    start meanwhile answers `busy` instead of asking for the money twice; the provider is asked
+    with no lock and no transaction; then the payment is made `started` (or, refused, deleted).
+    A `created` payment older than twice the provider's timeout (the process died while
+    asking) is failed by the next start.
+
     Raises PermissionDenied (not the actor's client), ValidationError keyed `invoice` (code
-    `state`: not open; `paid`: nothing outstanding) and PaymentUnavailable (no merchant
-    account; the provider refused or is unreachable: nothing is kept)."""
+    `state`: not open; `paid`: nothing outstanding) and PaymentUnavailable (`merchant`: no
+    merchant account; `provider`: the provider refused or is unreachable, nothing is kept;
+    `busy`: another start of this invoice is asking the provider just now)."""
     require(actor, IdentityAction.CLIENT_WRITE, invoice, client)
     method = (method or "card")[:20]
     dedup_key = f"online:{idempotency_key}"[:120]
+    payment, merchant = _created_payment(actor, invoice, method, dedup_key)
+    if merchant is None:
+        return payment
+    locked = payment.invoice
+    try:
+        answer = provider(merchant.provider).create_payment(merchant, NewPayment(
+            amount=payment.amount, currency=payment.currency, reference=locked.reference,
+            order_id=str(payment.pk),
+            description=f"{locked.number} {locked.case.service.name}"[:140],
+            return_url=return_url,
+            callback_url=callback_url or _default_callback_url(merchant.provider),
+            expires_at=payment.expires_at or timezone.now(), locale=(locked.language or "lv")[:2],
+            method=method), idempotency_key=f"durvis-payment-{payment.pk}-{dedup_key}")
+    except (ProviderError, KeyError) as error:
+        log.warning("payment provider refused to start payment %s: %s", payment.pk, error)
+        Payment.objects.filter(pk=payment.pk, state=PaymentState.CREATED).delete()
+        raise PaymentUnavailable("provider") from None
+    return _started(actor, payment, merchant, answer)
+
+
+def _created_payment(actor: Actor, invoice: Invoice, method: str,
+                     dedup_key: str) -> tuple[Payment, MerchantAccount | None]:
+    """Step 1 of `start_payment`, under the invoice's row lock, committed: the payment to
+    start (`created`) with its merchant, or a payment already waiting for the payer with
+    None. Raises as `start_payment`."""
     with transaction.atomic():
         locked = services.lock_invoice(invoice.pk)
         same = Payment.objects.filter(invoice=locked, dedup_key=dedup_key).first()
-        if same is not None:
-            return same
+        if same is not None and same.state != PaymentState.CREATED:
+            return same, None
         if locked.state not in OPEN_STATES:
             raise _error("invoice", gettext("This invoice is not waiting for a payment."),
                          "state")
         if locked.outstanding <= 0:
             raise _error("invoice", gettext("Nothing is left to pay on this invoice."), "paid")
+        _fail_abandoned(locked)
+        if same is not None or Payment.objects.filter(
+                invoice=locked, source=PaymentSource.ONLINE,
+                state=PaymentState.CREATED).exists():
+            raise PaymentUnavailable("busy")
         waiting = started_payment(locked)
         if waiting is not None and waiting.amount == locked.outstanding:
-            return waiting
+            return waiting, None
         merchant = merchant_of(locked)
         if merchant is None:
             raise PaymentUnavailable("merchant")
-        expires_at = timezone.now() + datetime.timedelta(
-            minutes=settings.DURVIS_PAYMENT_EXPIRY_MINUTES)
         payment = Payment.objects.create(
             invoice=locked, source=PaymentSource.ONLINE, state=PaymentState.CREATED,
             amount=locked.outstanding, currency=locked.currency, provider=merchant.provider,
             method=method, dedup_key=dedup_key, started_by=actor.person,
-            payer_name=locked.payer_name[:140],
-            expires_at=expires_at)
-        try:
-            answer = provider(merchant.provider).create_payment(merchant, NewPayment(
-                amount=payment.amount, currency=payment.currency, reference=locked.reference,
-                order_id=str(payment.pk),
-                description=f"{locked.number} {locked.case.service.name}"[:140],
-                return_url=return_url,
-                callback_url=callback_url or _default_callback_url(merchant.provider),
-                expires_at=expires_at, locale=(locked.language or "lv")[:2],
-                method=method), idempotency_key=f"durvis-payment-{payment.pk}-{dedup_key}")
-        except (ProviderError, KeyError) as error:
-            log.warning("payment provider refused to start payment %s: %s", payment.pk, error)
-            transaction.set_rollback(True)
-            raise PaymentUnavailable("provider") from None
-        payment.provider_payment_id = answer.id
-        payment.redirect_url = answer.redirect_url
-        payment.state = answer.state if answer.state not in FINAL_PAYMENT_STATES \
-            else PaymentState.STARTED
-        if payment.state == PaymentState.CREATED:
-            payment.state = PaymentState.STARTED
-        payment.save(update_fields=["provider_payment_id", "redirect_url", "state",
+            payer_name=locked.payer_name[:140], expires_at=timezone.now() + datetime.timedelta(
+                minutes=settings.DURVIS_PAYMENT_EXPIRY_MINUTES))
+    return payment, merchant
+
+
+def _fail_abandoned(invoice: Invoice) -> None:
+    """A `created` payment of `invoice` whose start died while asking the provider (older than
+    twice the provider's timeout) is failed: it never reached the payer."""
+    stale = timezone.now() - datetime.timedelta(seconds=2 * TIMEOUT_SECONDS)
+    Payment.objects.filter(invoice=invoice, source=PaymentSource.ONLINE,
+                           state=PaymentState.CREATED, provider_payment_id="",
+                           created_at__lt=stale).update(state=PaymentState.FAILED,
+                                                        updated_at=timezone.now())
+
+
+def _started(actor: Actor, payment: Payment, merchant: MerchantAccount,
+             answer: ProviderPayment) -> Payment:
+    """Step 3 of `start_payment`: the provider's answer kept on the payment (locked), now
+    `started` with the payer's redirect URL; audited."""
+    with transaction.atomic():
+        current = Payment.objects.select_for_update().get(pk=payment.pk)
+        current.provider_payment_id = answer.id
+        current.redirect_url = answer.redirect_url
+        if current.state == PaymentState.CREATED:
+            current.state = answer.state if answer.state not in FINAL_PAYMENT_STATES \
+                and answer.state != PaymentState.CREATED else PaymentState.STARTED
+        current.save(update_fields=["provider_payment_id", "redirect_url", "state",
                                     "updated_at"])
-        record(actor, "payments.payment.start", payment, subject=locked.client_person,
-               details={"invoice": locked.number, "amount": str(payment.amount),
+        invoice = payment.invoice
+        record(actor, "payments.payment.start", current, subject=invoice.client_person,
+               details={"invoice": invoice.number, "amount": str(current.amount),
                         "provider": merchant.provider})
-    return payment
+    return current
 
 
 def _default_callback_url(provider_key: str) -> str:

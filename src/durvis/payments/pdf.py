@@ -18,7 +18,7 @@ from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
-from durvis.core.templatetags.durvis_formats import format_money
+from durvis.core.templatetags.durvis_formats import format_money, format_number
 from durvis.payments import epc
 from durvis.payments.models import Invoice, InvoiceKind, LineKind
 from durvis.payments.references import printed
@@ -54,11 +54,11 @@ def context(invoice: Invoice) -> dict[str, Any]:
     vat_total = net_total = None
     for line in invoice.lines.all():
         lines.append({
-            "kind": LineKind(line.kind).label if line.kind in LineKind.values else line.kind,
-            "description": line.description,
-            "quantity": _quantity(line.quantity, language),
+            "kind": str(LineKind(line.kind).label) if line.kind in LineKind.values else line.kind,
+            "description": line.label,
+            "quantity": format_number(line.quantity, language),
             "unit_price": format_money(line.unit_price, language),
-            "vat_rate": _quantity(line.vat_rate, language) + " %",
+            "vat_rate": format_number(line.vat_rate, language) + " %",
             "net": format_money(line.net, language), "vat": format_money(line.vat, language),
             "total": format_money(line.total, language)})
         net_total = (net_total or 0) + line.net
@@ -91,11 +91,6 @@ def render(invoice: Invoice) -> bytes:
     with translation.override(language_of(invoice)):
         html = render_to_string("payments/invoice_pdf.html", context(invoice))
     return bytes(HTML(string=html).write_pdf())
-
-
-def _quantity(value: Any, language: str) -> str:
-    text = f"{value.normalize():f}"
-    return text.replace(".", ",") if language == "lv" else text
 
 
 def _inline(markup: str) -> str:

@@ -184,6 +184,22 @@ class GatewayProvider:
     def base_url(self) -> str:
         return str(settings.DURVIS_PAYMENT_PROVIDER_URLS.get(self.key, "")).rstrip("/")
 
+    def check(self) -> list[str]:
+        """The start-up check (`core.checks`: a system check, and production refuses to start):
+        production needs the provider's API base URL (`DURVIS_PAYMENT_GATEWAY_URL`), over
+        HTTPS, since the merchant's id and secret travel with every request. Outside
+        production an unset URL only makes the Pay button say the service is unreachable."""
+        if not settings.PRODUCTION:
+            return []
+        url = self.base_url()
+        if not url:
+            return ["DURVIS_PAYMENT_GATEWAY_URL is not set: no online payment can start. Set "
+                    "it to the payment provider's API base URL (https://...)."]
+        if not url.startswith("https://"):
+            return ["DURVIS_PAYMENT_GATEWAY_URL must be an https:// URL in production: the "
+                    "merchant's credentials are sent with every request."]
+        return []
+
     def _call(self, merchant: MerchantAccount, method: str, path: str,
               body: Mapping[str, Any] | None = None, idempotency_key: str = "") -> Any:
         base = self.base_url()

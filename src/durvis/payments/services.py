@@ -48,7 +48,13 @@ from durvis.payments.models import (
     Payment,
     PaymentState,
 )
-from durvis.payments.money import MAX_AMOUNT, parse_amount, parse_number, round_cents
+from durvis.payments.money import (
+    MAX_AMOUNT,
+    parse_amount,
+    parse_quantity,
+    parse_vat_rate,
+    round_cents,
+)
 from durvis.payments.references import creditor_reference, parse_reference
 from durvis.payments.rules import PaymentAction
 from durvis.register import services as register
@@ -80,12 +86,19 @@ def check_text(value: str, name: str) -> None:
 
 # --- Payee accounts ----------------------------------------------------------------------------
 
+# Countries whose IBAN carries the bank's BIC bank code (its first 4 letters) as its bank
+# code: Latvia (LV80 BANK …, BIC BANKLV2X; the Bank of Latvia's IBAN standard), the Netherlands,
+# the United Kingdom and Ireland.
+BIC_BANK_CODE_COUNTRIES = frozenset({"LV", "NL", "GB", "IE"})
+
+
 def check_account(iban: str, bic: str = "") -> tuple[str, str]:
     """An IBAN and BIC as typed (spaces, lower case), checked with `schwifty` and in their
     electronic form (`LV71TREL9140401016000`, `TRELLV22`). Without a BIC, the IBAN's bank's
-    (schwifty's bank registry) is taken; a given BIC must be that bank's. Raises
-    ValidationError keyed `iban` (code `invalid`: a wrong check, length or country format) or
-    `bic` (`invalid`; `bank`: another bank's; `required`: the IBAN's bank is unknown)."""
+    (schwifty's bank registry) is taken; a given BIC must be that bank's (`_check_bank`).
+    Raises ValidationError keyed `iban` (code `invalid`: a wrong check, length or country
+    format) or `bic` (`invalid`; `country`: a bank of another country; `bank`: another bank's;
+    `required`: the IBAN's bank is unknown)."""
     try:
         parsed_iban = IBAN(iban or "")
     except SchwiftyException:
@@ -101,10 +114,32 @@ def check_account(iban: str, bic: str = "") -> tuple[str, str]:
     except SchwiftyException:
         raise _error("bic", gettext("The BIC is not valid: 8 or 11 letters and digits, e.g. "
                                     "TRELLV22."), "invalid") from None
-    if parsed_bic.country_code != parsed_iban.country_code or (
-            known is not None and str(known)[:8] != str(parsed_bic)[:8]):
-        raise _error("bic", gettext("The BIC is not the one of the IBAN's bank."), "bank")
+    _check_bank(parsed_iban, parsed_bic)
     return str(parsed_iban.compact), str(parsed_bic.compact)
+
+
+def _check_bank(iban: IBAN, bic: BIC) -> None:
+    """Refuse a BIC that is not the bank's of `iban`: a BIC of another country (code
+    `country`); when schwifty's registry knows the IBAN's bank, any other BIC (`bank`); when it
+    does not, in a country whose IBAN carries the BIC's bank code (`BIC_BANK_CODE_COUNTRIES`:
+    `LV80 BANK …` is a bank whose BIC begins `BANK`), a BIC beginning otherwise (`bank`)."""
+    if bic.country_code != iban.country_code:
+        raise _error("bic", gettext(
+            "The BIC %(bic)s is of a bank in another country (%(bic_country)s) than the IBAN "
+            "(%(iban_country)s).") % {"bic": bic.compact, "bic_country": bic.country_code,
+                                      "iban_country": iban.country_code}, "country")
+    known = iban.bic
+    if known is not None:
+        mismatch = str(known)[:8] != str(bic.compact)[:8]
+    else:
+        mismatch = (iban.country_code in BIC_BANK_CODE_COUNTRIES
+                    and str(iban.bank_code).upper() != str(bic.bank_code).upper())
+    if mismatch:
+        raise _error("bic", gettext(
+            "The BIC %(bic)s is another bank's: the IBAN's bank code is %(code)s, so its "
+            "BIC begins with %(prefix)s.") % {
+                "bic": bic.compact, "code": iban.bank_code,
+                "prefix": str(known)[:4] if known is not None else iban.bank_code}, "bank")
 
 
 @transaction.atomic
@@ -193,7 +228,9 @@ def issue_prepayment(actor: Actor, case: ServiceCase, *, language: str) -> Invoi
     if service.fee_kind != "prepayment" or not service.fee_amount:
         return None
     with override(language):
-        description = gettext("Fee: %(service)s") % {"service": service.name}
+        # The service's name only: the line's kind ("Service fee") is shown beside it, and
+        # pages show the name in the reader's language (`InvoiceLine.label`).
+        description = str(service.name)
     return _issue(actor, case, NewInvoice(
         kind=InvoiceKind.PREPAYMENT, origin=InvoiceOrigin.PLATFORM, language=language,
         lines=[NewLine(kind=LineKind.FEE, description=description[:200],
@@ -209,7 +246,8 @@ def issue_invoice(actor: Actor, case_number: str, new: NewInvoice) -> Invoice:
     specialist or a system with `invoices:write` naming another institution's case),
     ServiceCase.DoesNotExist (an unknown case, a malformed number; anyone else), and
     ValidationError keyed `lines` (`required`, `too_many`),
-    `lines.<i>.<field>` (the amount codes of `parse_amount`, `invalid`), `total`, `due_date`
+    `lines.<i>.<field>` (the codes of `money.parse_amount`, `parse_quantity`,
+    `parse_vat_rate`: `invalid`, `not_positive`, `too_large`, `precision`), `total`, `due_date`
     (`before_issue`), `reference` (`format`, `checksum`, `taken`), `holder_number` (`taken`),
     `payment` (`no_payee_account`)."""
     with transaction.atomic():
@@ -243,7 +281,7 @@ def _issue(actor: Actor, case: ServiceCase, new: NewInvoice) -> Invoice:
         lines = _checked_lines(new.lines)
         total = sum((line.total for line in lines), Decimal("0.00"))
         if total > MAX_AMOUNT:
-            raise _error("total", gettext("The total cannot exceed 999 999 999.99 EUR."),
+            raise _error("total", gettext("The total is at most 999 999 999.99 EUR."),
                          "too_large")
         today = timezone.localdate()
         due = new.due_date or today + datetime.timedelta(days=settings.DURVIS_INVOICE_DUE_DAYS)
@@ -321,26 +359,16 @@ def _checked_line(index: int, new: NewLine) -> InvoiceLine:
 
 def _quantity(value: Any, failing: Any) -> Decimal:
     try:
-        quantity = parse_number(value)
-    except ValidationError:
-        quantity = None
-    if quantity is None or quantity <= 0 or quantity > 100000 \
-            or quantity.as_tuple().exponent < -3:  # type: ignore[operator]
-        raise failing("quantity", ValidationError(
-            gettext("A quantity is a number above zero with at most three decimals."),
-            code="invalid"))
-    return quantity
+        return parse_quantity(value)
+    except ValidationError as error:
+        raise failing("quantity", error) from None
 
 
 def _vat_rate(value: Any, failing: Any) -> Decimal:
     try:
-        rate = parse_amount(value, allow_zero=True)
-    except ValidationError:
-        rate = None
-    if rate is None or rate > 100:
-        raise failing("vat_rate", ValidationError(
-            gettext("A VAT rate is a percentage from 0 to 100, e.g. 21."), code="invalid"))
-    return rate
+        return parse_vat_rate(value)
+    except ValidationError as error:
+        raise failing("vat_rate", error) from None
 
 
 def _next_ordinal(case: ServiceCase) -> int:

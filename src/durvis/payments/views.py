@@ -64,10 +64,14 @@ def start(request: HttpRequest, number: str) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect(back)
-    except online.PaymentUnavailable:
-        messages.error(request, _("The payment service cannot be reached just now. Try again "
-                                  "in a few minutes, or pay by bank transfer with the details "
-                                  "below."))
+    except online.PaymentUnavailable as refused:
+        if refused.reason == "busy":
+            messages.error(request, _("A payment of this invoice is being started just now. "
+                                      "Wait a moment and try again."))
+        else:
+            messages.error(request, _("The payment service cannot be reached just now. Try "
+                                      "again in a few minutes, or pay by bank transfer with "
+                                      "the details below."))
         return redirect(back)
     return HttpResponseRedirect(payment.redirect_url, status=303)
 

@@ -12,8 +12,9 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
-from durvis.payments import online
+from durvis.payments import online, pdf
 from durvis.payments.models import Invoice, Payment
 from durvis.payments.providers import MERCHANT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from durvis.payments.references import printed
@@ -214,3 +215,26 @@ def test_a_credited_invoice_and_its_credit_note_show_without_a_way_to_pay(
         page = text(client.get(reverse("eaccount:invoice", args=[number])))
         assert "epc-qr" not in page and "Maksāt tiešsaistē" not in page
     assert "Kredītrēķins" in text(client.get(reverse("eaccount:invoice", args=[note.number])))
+
+
+def test_the_fee_line_is_the_service_in_the_readers_language_said_once(
+        client, client_login, staff_login, finance, family, invoice):
+    # The application was made in Latvian; the line says the service, its kind beside it.
+    [line] = invoice.lines.all()
+    assert line.description == "Bērna piedzimšanas pabalsts"
+    person = client_login(family["parent"])
+    url = reverse("eaccount:invoice", args=[invoice.number])
+    latvian = text(person.get(url))
+    assert "Bērna piedzimšanas pabalsts <small class=\"meta\">(Pakalpojuma maksa)</small>" \
+        in latvian
+    english = text(person.get("/en" + url))
+    assert "Childbirth benefit <small class=\"meta\">(Service fee)</small>" in english
+    assert "Maksa:" not in english and "Fee:" not in english
+    assert "Bērna piedzimšanas pabalsts" not in english.split("lines-heading")[1]
+    with translation.override("lv"):
+        [printed_line] = pdf.context(invoice)["lines"]
+    assert (printed_line["kind"], printed_line["description"]) == (
+        "Pakalpojuma maksa", "Bērna piedzimšanas pabalsts")
+    staff = staff_login(client, finance["VSAA"].staff)
+    finance_page = text(staff.get(f"/en/administration/finance/{invoice.number}/"))
+    assert ">Childbirth benefit</td>" in finance_page and "Fee:" not in finance_page

@@ -1,6 +1,7 @@
 """The finance specialist refunds an online payment from the invoice's page (A8): all or part,
 never beyond what is left, a double submit refunds once, another institution's is a 404."""
 
+import html
 from decimal import Decimal
 
 import pytest
@@ -40,4 +41,21 @@ def test_another_institutions_refund_page_is_not_found(client, family, invoice, 
     assert client.get(url).status_code == 404
     assert client.post(url, {"amount": "1", "reason": "x", "idempotency_key": "103"}
                        ).status_code == 404
+    assert not Refund.objects.exists()
+
+
+@pytest.mark.parametrize(("amount", "says"), [
+    ("-2", "An amount must be above zero."),
+    ("9" * 30, "An amount is at most 999 999 999.99 EUR."),
+])
+def test_a_bad_refund_amount_says_why(client, family, invoice, simulator, merchants, finance,
+                                      amount, says):
+    payment = _paid(family, invoice, merchants, simulator)
+    sign_in_staff(client, finance["VSAA"].staff)
+    url = "/en" + reverse("administration:finance-invoice-refund",
+                          args=[invoice.number, payment.pk])
+    response = client.post(url, {"amount": amount, "reason": "x", "idempotency_key": "104"})
+    page = html.unescape(response.content.decode())
+    assert response.status_code == 422 and 'class="govuk-error-summary"' in page
+    assert f"Amount to refund (EUR): {says}</a>" in page
     assert not Refund.objects.exists()

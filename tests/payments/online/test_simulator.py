@@ -95,3 +95,27 @@ def test_the_simulator_runs_in_demo_mode_only(settings):
     settings.DEMO_MODE = False
     with pytest.raises(CommandError, match="demo mode only"):
         call_command("run_paysim", "--port", "0")
+
+
+def _payer_page(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return answer.read().decode()
+    except urllib.error.HTTPError as answer:  # a finished payment's page is still a page
+        return answer.read().decode()
+
+
+@pytest.mark.parametrize(("lang", "amount", "state"), [
+    ("lv", "€\xa01\xa0234,50", "Apmaksāts"), ("en", "€1,234.50", "Paid")])
+def test_the_payer_page_says_the_amount_and_the_state_as_people_read_them(
+        simulator, merchants, pay_at_simulator, lang, amount, state):
+    from django.utils import translation
+
+    payment = provider("gateway").create_payment(merchants["VSAA"], new("1234.50"),
+                                                 idempotency_key="a")
+    page = _payer_page(f"{payment.redirect_url}?lang={lang}")
+    assert f"<dd>{amount}</dd>" in page and "EUR" not in page
+    pay_at_simulator(payment.redirect_url, "pay", lose_callback=True)
+    finished = _payer_page(f"{payment.redirect_url}?lang={lang}")
+    with translation.override(lang):
+        assert f": {state}." in finished and "success" not in finished
