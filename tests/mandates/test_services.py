@@ -241,3 +241,40 @@ def test_the_decision_asks_few_queries(family, helper, catalogue, django_assert_
         assert decide(me, IdentityAction.CLIENT_READ, family["own"], parent)
     with django_assert_max_num_queries(5):
         assert len(available_roles(helper)) == 2
+
+
+def test_a_minor_is_never_a_grantee_and_nobody_confirms_their_own_request(family, helper):
+    """Found by a fresh tester: a parent requested a mandate from their own child and
+    confirmed it acting as the child; a parent granted a mandate to an 11-year-old."""
+    parent, child = family["parent"], family["child"]
+    with pytest.raises(ValidationError) as raised:
+        services.grant(person_actor(parent), parent, child.personal_code,
+                       services.Terms(rights=["read"]))
+    assert raised.value.error_dict["grantee_code"][0].code == "minor"
+    asked = services.request(person_actor(parent), parent, child.personal_code,
+                             services.Terms(rights=["read"]))
+    with pytest.raises(ValidationError) as raised:
+        services.confirm(person_actor(parent), asked)  # as the child's parent
+    assert raised.value.error_dict["mandate"][0].code == "own"
+    asked.refresh_from_db()
+    assert asked.state == MandateState.REQUESTED
+
+
+def test_the_grantees_lists_show_only_the_cases_in_scope(family, helper, catalogue):
+    """Found by a fresh tester: the overview, the history and its filter choices listed the
+    grantor's cases of services outside the mandate (the case page itself said 404)."""
+    from durvis.register import queries as register_queries
+
+    parent = family["parent"]
+    services.grant(person_actor(parent), parent, helper.personal_code, services.Terms(
+        scope=MandateScope.SERVICES, service_ids=[catalogue["declaration"].pk],
+        rights=["read", "apply"]))
+    me = person_actor(helper)
+    outside = family["own"]  # a case of another service
+    assert outside not in register_queries.overview_read(me, parent)
+    cases, _consultations = register_queries.history_read(me, parent)
+    assert outside not in cases
+    assert outside not in register_queries.visible_cases(me, parent)
+    _institutions, choices = register_queries.history_choices(me, parent)
+    assert outside.service not in choices
+    assert outside in register_queries.overview_read(person_actor(parent), parent)

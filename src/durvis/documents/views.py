@@ -45,8 +45,8 @@ def document_list(request: HttpRequest) -> HttpResponse:
 
 def _upload_form(request: HttpRequest, role: ClientRole, data: Any = None, files: Any = None
                  ) -> UploadForm:
-    cases = list(register_queries.client_history(
-        person=role.person, company=role.company))
+    cases = list(register_queries.visible_cases(
+        actor_from_request(request), role.client))
     institutions = list(catalog_queries.institutions().order_by("name"))
     chosen = UploadQuery(request.GET).value("case")
     initial = {"case": next((c.pk for c in cases if c.number == chosen), None)}

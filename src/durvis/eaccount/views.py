@@ -64,7 +64,8 @@ def overview(request: HttpRequest) -> HttpResponse:
 def history(request: HttpRequest) -> HttpResponse:
     """Every case and consultation of the current role, newest first, filtered (C3)."""
     role: ClientRole = request.client_role  # type: ignore[attr-defined]
-    institutions, services = register_queries.history_choices(role.person, role.company)
+    institutions, services = register_queries.history_choices(
+        actor_from_request(request), role.client)
     form = HistoryFilterForm(request.GET, institutions=institutions, services=services)
     filters = form.filters()
     page: int = form.value("page")

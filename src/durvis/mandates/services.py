@@ -248,6 +248,7 @@ def grant(actor: Actor, grantor: Client, grantee_code: str, terms: Terms, *,
     grantee = find_party(grantee_code)
     if _same_party(grantee, grantor) or _same_party(grantee, me):
         raise _error("grantee_code", _("A mandate cannot be given to oneself."), "self")
+    _refuse_minor(grantee, today, "grantee_code")
     services, categories = _check_terms(terms, today=today)
     if parent is not None:
         _within_parent(parent, terms, services, categories)
@@ -277,6 +278,7 @@ def request(actor: Actor, grantee: Client, grantor_code: str, terms: Terms) -> M
     grantor = find_party(grantor_code, "grantor_code")
     if _same_party(grantee, grantor) or _same_party(grantor, me):
         raise _error("grantor_code", _("A mandate cannot be given to oneself."), "self")
+    _refuse_minor(grantee, today, "grantee")
     services, categories = _check_terms(terms, today=today)
     with transaction.atomic():
         _check_duplicate(grantor, grantee, terms, services, categories, today)
@@ -285,6 +287,18 @@ def request(actor: Actor, grantee: Client, grantor_code: str, terms: Terms) -> M
                          today=today, requested_by=me)
         _publish(actor, mandate, "request")
     return mandate
+
+
+def _refuse_minor(grantee: Client, today: datetime.date, field: str) -> None:
+    """A representative must be of age (Civil Law: a minor acts through their parents, never
+    for others): a mandate to a minor is refused (`minor`)."""
+    born = getattr(grantee, "date_of_birth", None)
+    if born is not None and _years_between(born, today) < 18:
+        raise _error(field, _("A mandate cannot be given to a minor (under 18)."), "minor")
+
+
+def _years_between(born: datetime.date, today: datetime.date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def _locked(mandate: Mandate) -> Mandate:
@@ -317,6 +331,10 @@ def _answer(actor: Actor, mandate: Mandate, *, confirmed: bool) -> Mandate:
                                       "representative, can answer this request."), "powers")
         if locked.state != MandateState.REQUESTED:
             raise _error("mandate", _("This request has already been answered."), "state")
+        if confirmed and me.pk in (locked.requested_by_id, locked.grantee_person_id):
+            raise _error("mandate", _("A request cannot be confirmed by the person who asked "
+                                      "for it or would receive it (acting for a child or a "
+                                      "company too): the grantor side confirms it."), "own")
         now = timezone.now()
         if confirmed:
             if locked.valid_until is not None and locked.valid_until < today:

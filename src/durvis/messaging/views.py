@@ -142,9 +142,8 @@ def thread_archive(request: HttpRequest, pk: int) -> HttpResponse:
 def write(request: HttpRequest) -> HttpResponse:
     """The client writes to an institution: about one of their cases or not."""
     role = _role(request)
-    cases = list(register_queries.client_history(
-        person=role.person,
-        company=role.company)[:CASE_CHOICES])
+    cases = list(register_queries.visible_cases(
+        actor_from_request(request), role.client)[:CASE_CHOICES])
     institutions = list(Institution.objects.order_by("name"))
     query = CaseQuery(request.GET)
     chosen = query.value("case")

@@ -168,12 +168,16 @@ def client_consultations(person: Person | None = None, company: Company | None =
             .only(*CONSULTATION_HISTORY_FIELDS).order_by("-occurred_at"))
 
 
-def history_choices(person: Person | None = None, company: Company | None = None
+def history_choices(actor: Actor, client: Person | Company
                     ) -> tuple[list[Institution], list[Service]]:
-    """The institutions and services that occur in a client's history (the filter choices):
-    one query each, the client's rows read as subqueries, only the columns a choice shows."""
-    cases = ServiceCase.objects.filter(_client_q(person, company))
-    consultations = Consultation.objects.filter(_client_q(person, company))
+    """The institutions and services that occur in the part of a client's history the actor
+    may read (the filter choices; under a mandate only its services): one query each, the
+    client's rows read as subqueries, only the columns a choice shows."""
+    person, company = _person_and_company(client)
+    cases = visible(actor, IdentityAction.CLIENT_READ,
+                    ServiceCase.objects.filter(_client_q(person, company)), client)
+    consultations = visible(actor, IdentityAction.CLIENT_READ,
+                            Consultation.objects.filter(_client_q(person, company)), client)
     institutions = Institution.objects.filter(
         Q(pk__in=cases.values("holder_id")) | Q(pk__in=consultations.values("provider_id")))
     services = Service.objects.filter(
@@ -293,7 +297,16 @@ def overview_read(actor: Actor, client: Person | Company) -> QuerySet[ServiceCas
     """The client's cases for the e-account's overview (A2), newest first; the read is
     audited. Raises PermissionDenied for an actor who does not act for the client."""
     _read_as(actor, client, "register.overview.read")
-    return client_history(*_person_and_company(client))
+    return visible_cases(actor, client)
+
+
+def visible_cases(actor: Actor, client: Person | Company) -> QuerySet[ServiceCase]:
+    """The client's cases the actor may read (`IdentityAction.CLIENT_READ`'s list filter: all
+    of them by a base relation, under a mandate those of its services), newest first; not
+    audited (the choices of a form; the pages that show cases use `overview_read` and
+    `history_read`)."""
+    return visible(actor, IdentityAction.CLIENT_READ,
+                   client_history(*_person_and_company(client)), client)
 
 
 def history_read(actor: Actor, client: Person | Company, filters: HistoryFilters | None = None
@@ -303,8 +316,10 @@ def history_read(actor: Actor, client: Person | Company, filters: HistoryFilters
     the client, ValidationError for a malformed case number in the filters."""
     _read_as(actor, client, "register.history.read")
     person, company = _person_and_company(client)
-    return (client_history(person, company, filters=filters),
-            client_consultations(person, company, filters=filters))
+    return (visible(actor, IdentityAction.CLIENT_READ,
+                    client_history(person, company, filters=filters), client),
+            visible(actor, IdentityAction.CLIENT_READ,
+                    client_consultations(person, company, filters=filters), client))
 
 
 def _person_and_company(client: Person | Company) -> tuple[Person | None, Company | None]:
