@@ -123,6 +123,7 @@ def valid_requests(family):
         "durvis_payments_api_credit": ({"number": "1011-13-01"}, {}, {"reason": "Nesniegts"}),
         # A camt file is the raw body (its text is checked by the reader: tests/payments).
         "durvis_payments_statement_api_post_statement": ({}, {}, None),
+        "durvis_payments_statement_api_get_statement": ({"statement_id": 1}, {}, None),
     }
 
 
@@ -343,6 +344,14 @@ def test_the_valid_requests_of_the_walk_are_accepted(request, system, family):
 
             newest = InboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first()
             path_values = {**path_values, "message_id": str(newest)}
+        if path == "/statements/{statement_id}":  # an import of the client's institution
+            from durvis.identity.models import Institution
+            from durvis.payments.models import BankStatement
+
+            statement = BankStatement.objects.create(
+                institution=Institution.objects.get(code="VSAA"), message_id="M",
+                message_type="camt.054.001.08", sha256="0" * 64)
+            path_values = {"statement_id": str(statement.pk)}
         if path.startswith("/invoices/{number}"):  # an invoice of its own for each write
             path_values = {"number": invoices[path.rpartition("/")[2].replace("{number}",
                                                                               "read")]}
