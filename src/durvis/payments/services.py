@@ -408,17 +408,9 @@ def _client_name(case: ServiceCase) -> str:
 
 def invoice_facts(invoice: Invoice) -> dict[str, Any]:
     """An invoice event's payload (`durvis.payments.events`): identifiers, state and amounts as
-    strings; the webhook item is the same without the client's ids."""
-    webhook = {"invoice_number": invoice.number, "reference": invoice.reference,
-               "case_number": invoice.case.number, "state": invoice.state,
-               "total": str(invoice.total), "paid": str(invoice.paid),
-               "holder_number": invoice.holder_number}
-    return {"invoice_id": invoice.pk, "number": invoice.number, "reference": invoice.reference,
-            "case_id": invoice.case_id, "case_number": invoice.case.number,
-            "state": invoice.state, "total": str(invoice.total), "paid": str(invoice.paid),
-            "client_person_id": invoice.client_person_id,
-            "client_company_id": invoice.client_company_id,
-            "institutions": [invoice.holder_id], "webhook": webhook}
+    strings; the webhook item is the same without the client's ids (`_Owed.facts`)."""
+    return _Owed(*(getattr(invoice, "pk" if column == "id" else column)
+                   for column in _Owed.COLUMNS)).facts(invoice.case.number)
 
 
 class Owing(Protocol):
