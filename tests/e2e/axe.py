@@ -16,6 +16,9 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     """Run axe-core on the page; its violations of any impact."""
     if not AXE_SCRIPT.exists():
         pytest.fail(f"{AXE_SCRIPT} is missing: npm ci (make test does it)")
+    # A click that submits a form returns once the next page starts loading; its document may
+    # not exist yet.
+    page.wait_for_load_state()
     # Evaluated by the browser's automation channel, not as a script tag, which the page's
     # Content-Security-Policy refuses.
     page.evaluate(AXE_SCRIPT.read_text())
@@ -44,3 +47,11 @@ def describe(violations: list[dict[str, Any]]) -> str:
 def assert_accessible(page: Any, where: str = "") -> None:
     violations = axe_violations(page)
     assert not violations, f"axe-core on {where or page.url}:\n{describe(violations)}"
+
+
+def assert_no_sideways_scroll(page: Any, where: str = "") -> None:
+    """The page is no wider than the window (a phone user never scrolls sideways)."""
+    page.wait_for_load_state()
+    scroll, inner = page.evaluate(
+        "() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert scroll <= inner, f"{where or page.url} scrolls sideways: {scroll} > {inner} px"

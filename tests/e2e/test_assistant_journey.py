@@ -11,7 +11,7 @@ import pytest
 
 from tests.eforms.journey import PDF, publish_form
 
-from .axe import assert_accessible
+from .axe import assert_accessible, assert_no_sideways_scroll
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -23,9 +23,7 @@ def _clean(page, where):
         page.set_viewport_size({"width": width, "height": 900})
         page.reload()
         assert_accessible(page, f"{where} at {width} px")
-        scroll, inner = page.evaluate(
-            "() => [document.documentElement.scrollWidth, window.innerWidth]")
-        assert scroll <= inner, f"{where} scrolls sideways at {width} px"
+        assert_no_sideways_scroll(page, f"{where}")
     page.set_viewport_size({"width": 1280, "height": 900})
 
 

@@ -17,7 +17,7 @@ from durvis.catalog import services as catalog
 from durvis.core.actor import Actor
 from tests.eaccount.holder_eservice import HolderEService
 
-from .axe import assert_accessible
+from .axe import assert_accessible, assert_no_sideways_scroll
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -54,8 +54,7 @@ def _fits(page, url, where, width):
     page.set_viewport_size({"width": width, "height": 900})
     response = page.goto(url)
     assert response is not None and response.status == 200, f"{where}: {response.status}"
-    overflow = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert overflow[0] <= overflow[1], f"{where} scrolls sideways at {width}px: {overflow}"
+    assert_no_sideways_scroll(page, f"{where} at {width} px")
     assert_accessible(page, where)
 
 

@@ -11,7 +11,7 @@ from django.test import Client
 from durvis.payments import services as payments
 from durvis.payments.models import Invoice
 
-from .axe import assert_accessible
+from .axe import assert_accessible, assert_no_sideways_scroll
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -41,8 +41,7 @@ def _signed_in(page, live_server, staff_login, member):
 
 def _fits(page, where, width):
     page.set_viewport_size({"width": width, "height": 900})
-    overflow = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert overflow[0] <= overflow[1], f"{where} scrolls sideways at {width}px: {overflow}"
+    assert_no_sideways_scroll(page, f"{where} at {width}px")
     assert_accessible(page, f"{where} at {width}px")
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from .axe import assert_accessible
+from .axe import assert_accessible, assert_no_sideways_scroll
 from .builder import add_question, build_family_form, preview_family_form, publish, start_draft
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -72,9 +72,7 @@ def test_builder_pages_have_no_violation_and_fit_a_phone(live_server, builder_lo
             page.set_viewport_size({"width": width, "height": 900})
             page.goto(url)
             assert_accessible(page, f"{url} at {width} px ({language})")
-            scroll, inner = page.evaluate(
-                "() => [document.documentElement.scrollWidth, window.innerWidth]")
-            assert scroll <= inner, f"{url} scrolls sideways at {width} px"
+            assert_no_sideways_scroll(page, f"{url}")
     page.set_viewport_size({"width": 1280, "height": 900})
     # A page with errors, and the end of the preview.
     page.goto(f"{base}/preview/")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from .axe import assert_no_sideways_scroll
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 LAYOUT = """() => [...document.querySelectorAll('.govuk-summary-list__row')].map(row => {
@@ -42,9 +44,7 @@ def test_the_invoice_summary_fits_a_phone_in_the_design_systems_form(
         assert row["value_right"] <= 375, row  # nothing past the screen's edge
         assert row["border"] == "1px" and row["size"] in ("16px", "19px"), row
     assert any(row["text"] == "LV71TREL9140401016000" for row in rows)
-    scroll, inner = page.evaluate(
-        "() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert scroll <= inner
+    assert_no_sideways_scroll(page)
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{live_server.url}/en/eaccount/invoices/{invoice.number}/")
     wide = page.evaluate(LAYOUT)

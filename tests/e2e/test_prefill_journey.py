@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from durvis.eforms.models import Application
 from tests.eforms.submitted import delivery_client, delivery_files, submit_application  # noqa: F401
 
-from .axe import assert_accessible
+from .axe import assert_accessible, assert_no_sideways_scroll
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -34,11 +34,6 @@ def prefill_link(request, live_server, person):
     return response.json()["url"]
 
 
-def no_sideways_scroll(page):
-    width, inner = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert width <= inner
-
-
 def test_the_client_starts_a_prefilled_application_with_the_keyboard(
         request, live_server, page, sign_in_client):
     person = request.getfixturevalue("delivery_client")
@@ -50,7 +45,7 @@ def test_the_client_starts_a_prefilled_application_with_the_keyboard(
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         assert_accessible(page, f"prefill page ({language})")
         page.set_viewport_size({"width": 375, "height": 800})
-        no_sideways_scroll(page)
+        assert_no_sideways_scroll(page)
         page.set_viewport_size({"width": 1280, "height": 900})
     start = page.get_by_role("button", name="Start now")
     start.focus()
@@ -63,4 +58,4 @@ def test_the_client_starts_a_prefilled_application_with_the_keyboard(
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     assert_accessible(page, "used link page (lv)")
     page.set_viewport_size({"width": 375, "height": 800})
-    no_sideways_scroll(page)
+    assert_no_sideways_scroll(page)

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from .axe import assert_accessible
+from .axe import assert_accessible, assert_no_sideways_scroll
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -53,8 +53,7 @@ def _check(page, url, where, width):
     page.set_viewport_size({"width": width, "height": 900})
     response = page.goto(url)
     assert response is not None and response.status in (200, 403), f"{where}: {response.status}"
-    overflow = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert overflow[0] <= overflow[1], f"{where} scrolls sideways at {width}px: {overflow}"
+    assert_no_sideways_scroll(page, f"{where} at {width} px")
     assert_accessible(page, where)
     return response.status
 

@@ -11,7 +11,7 @@ from tests.payments.camt_builder import Ntry, Tx, document
 from tests.payments.conftest import finance, payee_accounts  # noqa: F401  (fixtures)
 from tests.payments.test_statements import _mistyped, invoices  # noqa: F401  (a fixture)
 
-from .axe import assert_accessible
+from .axe import assert_accessible, assert_no_sideways_scroll
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -84,5 +84,5 @@ def test_the_statement_page_fits_a_phone(live_server, page, finance):  # noqa: F
     page.locator("#id_otp_token").fill(identity.current_totp_code(device))
     page.locator("main form button[type=submit]").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Bankas izraksti")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert_no_sideways_scroll(page, "statements at 375 px")
     assert_accessible(page, "statements in Latvian at 375 px")
