@@ -29,6 +29,7 @@ EACCOUNT = [
     ("preferences", "profile:preferences", []), ("mandates", "eaccount:mandates", []),
     ("mandate-grant", "eaccount:mandate-grant", []),
     ("mandate-request", "eaccount:mandate-request", []),
+    ("data-use", "eaccount:data-use", []),
 ]
 ADMINISTRATION = [
     ("home", "administration:home", []), ("services", "administration:services", []),

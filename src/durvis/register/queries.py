@@ -7,6 +7,7 @@ view.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -232,6 +233,13 @@ def normalise_case_number(number: str) -> str:
     """A case number as the register writes it (`9999 76544`), from the ways people type it.
     Raises ValidationError saying what is wrong (the format, the check digit)."""
     return str(parse_case_number(number))
+
+
+def case_numbers(client: Person | Company, case_ids: Collection[int]) -> dict[int, str]:
+    """The numbers of the client's own cases among `case_ids` (others' are left out), by id:
+    for naming the case a use of the client's data was about ("who used my data")."""
+    cases = ServiceCase.objects.filter(owner_filter(client), pk__in=set(case_ids))
+    return dict(cases.values_list("pk", "number"))
 
 
 def case_by_number(number: str) -> ServiceCase | None:

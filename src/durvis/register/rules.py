@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from durvis.access.policy import ALLOW, Decision, decide, deny, rule
+from durvis.audit.queries import declare_purpose, declare_use
 from durvis.catalog.models import Service
 from durvis.core.actor import Actor
 from durvis.identity.models import StaffRole
@@ -182,3 +183,13 @@ def case_scope(actor: Actor) -> CaseScope:
     if not decide(actor, CaseAction.LIST_CASES) or actor.institution_id is None:
         raise PermissionDenied("may not list cases")
     return CaseScope(actor.institution_id, actor.api.service_ids if actor.api else None)
+
+
+# How the person reads what staff and systems did with their data ("who used my data", B4, B5).
+declare_purpose("staff start page", _("Looked up at the institution's workplace"))
+declare_use("register.case.read", _("Read your case"))
+declare_use("register.case.open", _("Registered a case for you"))
+declare_use("register.case.status", _("Changed the status of your case"))
+declare_use("register.case.result", _("Gave the result of your case"))
+declare_use("register.case.acknowledge", _("Acknowledged your case"))
+declare_use("register.consultation.create", _("Registered a consultation with you"))
