@@ -38,7 +38,8 @@ ADMINISTRATION = [
     ("integrations", "administration:integrations", []), ("team", "administration:team", []),
 ]
 AGENT = [
-    ("home", "administration:home", []), ("cases", "administration:cases", []),
+    ("home", "administration:home", []), ("tasks", "administration:tasks", []),
+    ("cases", "administration:cases", []),
     ("case", "administration:case", ["own"]), ("write", "staff-messages:new", []),
     ("forbidden", "administration:services", []),
 ]

@@ -8,6 +8,7 @@ from durvis.administration import (
     integrations,
     preview,
     statements,
+    tasks,
     team,
     views,
     webhook_views,
@@ -17,6 +18,8 @@ app_name = "administration"
 urlpatterns = [
     path("staff/", home.home, name="home"),
     path("staff/cases/", home.cases, name="cases"),
+    path("staff/tasks/", tasks.task_list, name="tasks"),
+    path("staff/tasks/<int:pk>/", tasks.task_detail, name="task"),
     path("staff/cases/<str:number>/", home.case, name="case"),
     path("administration/services/", views.service_list, name="services"),
     path("administration/services/new/", views.service_create, name="service-create"),

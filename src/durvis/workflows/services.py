@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from durvis.access.policy import decide
 from durvis.audit.services import Entry, record, record_many
@@ -74,7 +75,7 @@ def publish_version(actor: Actor, institution: Institution, service: Service, na
         raise PermissionDenied("may not define this institution's workflows")
     name = (name or "").strip()
     if not name:
-        raise ValidationError({"name": ValidationError("Give the workflow a name.",
+        raise ValidationError({"name": ValidationError(_("Give the workflow a name."),
                                                        code="required")})
     try:
         parsed = parse_definition(data)
@@ -240,7 +241,7 @@ def _locked(task: Task, version_no: int | None) -> Task:
     current = Task.objects.select_for_update().select_related("case", "version").get(pk=task.pk)
     if version_no is not None and current.version_no != version_no:
         raise ValidationError(
-            "Someone else changed this task meanwhile; look at it again.", code="stale")
+            _("Someone else changed this task meanwhile; look at it again."), code="stale")
     return current
 
 
@@ -263,7 +264,7 @@ def take(actor: Actor, task: Task, *, version_no: int | None = None) -> Task:
     task = _locked(task, version_no)
     _require(actor, WorkflowAction.WORK, task)
     if task.state != TaskState.QUEUED:
-        raise ValidationError("This task is not waiting in the queue.", code="not_queued")
+        raise ValidationError(_("This task is not waiting in the queue."), code="not_queued")
     now = timezone.now()
     task.state, task.assignee = TaskState.TAKEN, actor.staff
     task.first_response_at = task.first_response_at or now
@@ -287,7 +288,7 @@ def release(actor: Actor, task: Task, *, comment: str = "", version_no: int | No
 
 def _require_holder_or_lead(actor: Actor, task: Task) -> None:
     if task.state != TaskState.TAKEN:
-        raise ValidationError("Nobody is working on this task.", code="not_taken")
+        raise ValidationError(_("Nobody is working on this task."), code="not_taken")
     holds = actor.staff is not None and task.assignee_id == actor.staff.pk
     if not holds:
         _require(actor, WorkflowAction.SUPERVISE, task)
@@ -302,7 +303,7 @@ def hand_over(actor: Actor, task: Task, to: StaffMember, comment: str, *,
     work on this step) or `comment` (`required`), or code `stale`."""
     task = _locked(task, version_no)
     if not (comment or "").strip():
-        raise ValidationError({"comment": ValidationError("Say why you hand it over.",
+        raise ValidationError({"comment": ValidationError(_("Say why you hand it over."),
                                                           code="required")})
     if task.state == TaskState.QUEUED:
         _require(actor, WorkflowAction.WORK, task)
@@ -311,7 +312,7 @@ def hand_over(actor: Actor, task: Task, to: StaffMember, comment: str, *,
     colleague = Actor(kind="staff", staff=to)
     if not decide(colleague, WorkflowAction.WORK, task):
         raise ValidationError({"to": ValidationError(
-            "This colleague may not work on this step.", code="not_eligible")})
+            _("This colleague may not work on this step."), code="not_eligible")})
     task.state, task.assignee = TaskState.TAKEN, to
     _save(task, "state", "assignee")
     _event(actor, task, TaskEventKind.HANDED_OVER, timezone.now(), to_staff=to,
@@ -333,7 +334,7 @@ def move(actor: Actor, task: Task, exit_index: int, *, comment: str = "",
     _require(actor, WorkflowAction.WORK, task)
     step = parse_definition(task.version.definition).step(task.step)
     if not 0 <= exit_index < len(step.exits):
-        raise ValidationError({"exit": ValidationError("Choose where the case goes next.",
+        raise ValidationError({"exit": ValidationError(_("Choose where the case goes next."),
                                                        code="unknown")})
     chosen = step.exits[exit_index]
     now = timezone.now()
@@ -367,7 +368,7 @@ def escalate(actor: Actor, task: Task, comment: str, *, version_no: int | None =
     if actor.staff is None or task.assignee_id != actor.staff.pk:
         raise PermissionDenied("only the one working on the task escalates it")
     if not (comment or "").strip():
-        raise ValidationError({"comment": ValidationError("Say what is unclear.",
+        raise ValidationError({"comment": ValidationError(_("Say what is unclear."),
                                                           code="required")})
     now = timezone.now()
     task.escalated_at = now
