@@ -124,7 +124,8 @@ def world(family, staff, client_login, settings, tmp_path):
                "entry_id": 1, "invoice_id": 1, "reference": assisted.application.reference}
     by_pattern = {"eaccount:consultation-feedback": consultation.pk,
                   "eaccount:mandate": mandate.pk, "eaccount:mandate-revoke": mandate.pk,
-                  "administration:task": task.pk,
+                  "administration:task": task.pk, "administration:client": parent.pk,
+                  "administration:client-verify": parent.pk,
                   "inbox:thread": thread.pk,
                   "inbox:reply": thread.pk, "inbox:archive": thread.pk,
                   "documents:download": document.pk,

@@ -39,6 +39,7 @@ ADMINISTRATION = [
 ]
 AGENT = [
     ("home", "administration:home", []), ("tasks", "administration:tasks", []),
+    ("clients", "administration:clients", []),
     ("cases", "administration:cases", []),
     ("case", "administration:case", ["own"]), ("write", "staff-messages:new", []),
     ("forbidden", "administration:services", []),
