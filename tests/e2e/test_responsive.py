@@ -40,6 +40,7 @@ ADMINISTRATION = [
 AGENT = [
     ("home", "administration:home", []), ("tasks", "administration:tasks", []),
     ("clients", "administration:clients", []),
+    ("consultation", "administration:consultation-new", []),
     ("cases", "administration:cases", []),
     ("case", "administration:case", ["own"]), ("write", "staff-messages:new", []),
     ("forbidden", "administration:services", []),

@@ -43,6 +43,9 @@ def staff_sections(actor: Actor) -> list[Section]:
     if actor.roles & {StaffRole.AGENT, StaffRole.BACK_OFFICE}:
         sections.append(Section("tasks", _("Tasks"), reverse("administration:tasks"),
                                 _("Your tasks and your queue, the most urgent first.")))
+        sections.append(Section("consultation", _("Register a consultation"),
+                                reverse("administration:consultation-new"),
+                                _("A consultation in a few seconds, its duration timed.")))
         sections.append(Section("clients", _("Clients"), reverse("administration:clients"),
                                 _("Find a client, verify a caller, open the client's overview "
                                   "for the service you are handling.")))

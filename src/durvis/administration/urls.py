@@ -3,6 +3,7 @@ from django.urls import path
 from durvis.administration import (
     builder,
     clients,
+    consultations,
     eservices,
     finance,
     home,
@@ -21,6 +22,7 @@ urlpatterns = [
     path("staff/cases/", home.cases, name="cases"),
     path("staff/tasks/", tasks.task_list, name="tasks"),
     path("staff/clients/", clients.client_search, name="clients"),
+    path("staff/consultations/new/", consultations.consultation_new, name="consultation-new"),
     path("staff/clients/<int:pk>/", clients.client_profile, name="client"),
     path("staff/clients/<int:pk>/verify/", clients.client_verify, name="client-verify"),
     path("staff/tasks/<int:pk>/", tasks.task_detail, name="task"),
