@@ -36,6 +36,7 @@ ADMINISTRATION = [
     ("service-form", "administration:service-edit", [1011]),
     ("new-service", "administration:service-create", []),
     ("integrations", "administration:integrations", []), ("team", "administration:team", []),
+    ("workflows", "administration:workflows", []),
 ]
 AGENT = [
     ("home", "administration:home", []), ("tasks", "administration:tasks", []),

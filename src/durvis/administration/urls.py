@@ -14,6 +14,7 @@ from durvis.administration import (
     team,
     views,
     webhook_views,
+    workflows,
 )
 
 app_name = "administration"
@@ -28,6 +29,10 @@ urlpatterns = [
     path("staff/tasks/<int:pk>/", tasks.task_detail, name="task"),
     path("staff/cases/<str:number>/", home.case, name="case"),
     path("administration/services/", views.service_list, name="services"),
+    path("administration/workflows/", workflows.workflow_list, name="workflows"),
+    path("administration/workflows/<int:pk>/retire/", workflows.workflow_retire,
+         name="workflow-retire"),
+    path("administration/workflows/teams/", workflows.team_save, name="team-save"),
     path("administration/services/new/", views.service_create, name="service-create"),
     path("administration/services/<int:code>/", views.service_edit, name="service-edit"),
     path("administration/integrations/", integrations.overview, name="integrations"),
