@@ -207,3 +207,27 @@ def test_an_entry_before_a_broken_end_is_checked_first():
     assert _refused(cut).code == "precision"
     fine = document([Ntry("7.11", [Tx("7.11", ref="A")]), Ntry("1.00", [Tx("1.00", ref="C")])])
     assert _refused(fine[:fine.rindex(b"<Ntry>") + 40]).code == "not_xml"
+
+
+def test_read_ahead_hands_over_the_chunks_then_the_refusal():
+    data = document([Ntry("1.00", [Tx("1.00", ref=f"R{n}")]) for n in range(5)]
+                    + [Ntry("7.111", [Tx("7.111", ref="X")])])
+    got = []
+    with pytest.raises(camt.CamtError) as raised, \
+            camt.ReadAhead(data, camt.CamtSummary(), 2) as chunks:
+        for chunk in chunks:
+            got.append([e.bank_reference for e in chunk])
+    assert raised.value.code == "precision" and raised.value.where == "Ntry[6]/Amt"
+    assert got == [["R0", "R1"], ["R2", "R3"]]  # as list(islice(read(data), 2)) gives them
+
+
+def test_read_ahead_reads_the_whole_file_and_stops_when_left():
+    data = document([Ntry("1.00", [Tx("1.00", ref=f"R{n}")]) for n in range(7)])
+    summary = camt.CamtSummary()
+    with camt.ReadAhead(data, summary, 3) as chunks:
+        assert [len(chunk) for chunk in chunks] == [3, 3, 1]
+    assert (summary.entries, summary.credits, summary.message_id) == (7, 7, "MSG-20261130-0001")
+    ahead = camt.ReadAhead(data, camt.CamtSummary(), 1)
+    with ahead as chunks:
+        next(iter(chunks))
+    assert not ahead._thread.is_alive()

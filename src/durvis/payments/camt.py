@@ -37,10 +37,13 @@ their places, the amount's `Ccy` and digits).
 from __future__ import annotations
 
 import datetime
+import queue
 import re
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -180,7 +183,7 @@ class _Paths:
         self.tag = {name: f"{{{ns}}}{name}" for name in _TAGS}
 
 
-def read(data: bytes, summary: CamtSummary | None = None) -> Iterator[CamtEntry]:
+def read(data: bytes, summary: CamtSummary | None = None) -> Generator[CamtEntry]:
     """Stream the credit transactions of a camt.053/camt.054 file (`data`, bytes). The reader
     has checked the whole file when the iterator is exhausted; until then an entry yielded is
     not yet known to belong to an acceptable file, so consume all of it in one transaction.
@@ -253,6 +256,63 @@ def read(data: bytes, summary: CamtSummary | None = None) -> Iterator[CamtEntry]
     if ctrl is not None and _number(ctrl, "GrpHdr/CtrlSum") != entries.all_credits:
         raise CamtError("control_sum", _("The group header's control sum does not match the "
                                          "entries."), "GrpHdr/CtrlSum")
+
+
+class ReadAhead:
+    """`read(data, summary)` in a thread of its own, handed over in chunks of `size` entries
+    (iterate; a chunk is a list): while the caller stores one chunk (waiting on the database,
+    which works on another CPU), the thread reads the next ones. At most `AHEAD` chunks wait,
+    so memory stays flat. A refusal (`CamtError`) is raised by the iteration where `read`
+    would have raised it, after the chunks before it; `summary` is complete once the
+    iteration ends. Use it as a context manager: leaving stops the thread (the rest of the
+    file is not read) and waits for it. The thread touches no database and no request state:
+    it only parses and checks the file."""
+
+    AHEAD = 2
+
+    def __init__(self, data: bytes, summary: CamtSummary, size: int) -> None:
+        self._chunks: queue.Queue[list[CamtEntry] | BaseException] = queue.Queue(self.AHEAD)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, args=(data, summary, size),
+                                        name="camt-read-ahead", daemon=True)
+
+    def __enter__(self) -> ReadAhead:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def __iter__(self) -> Iterator[list[CamtEntry]]:
+        while True:
+            chunk = self._chunks.get()
+            if isinstance(chunk, BaseException):
+                raise chunk
+            if not chunk:
+                return
+            yield chunk
+
+    def _read(self, data: bytes, summary: CamtSummary, size: int) -> None:
+        entries = read(data, summary)
+        try:
+            while not self._stop.is_set():
+                chunk = list(islice(entries, size))
+                self._hand(chunk)
+                if not chunk:
+                    return
+        except BaseException as error:  # handed to the caller's thread
+            self._hand(error)
+        finally:
+            entries.close()
+
+    def _hand(self, item: list[CamtEntry] | BaseException) -> None:
+        while not self._stop.is_set():
+            try:
+                self._chunks.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
 
 
 # How many `Ntry` elements one run of the extractor reads (a few hundred KiB of tree at most).

@@ -34,7 +34,6 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import islice
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -49,7 +48,7 @@ from durvis.core.actor import SYSTEM, Actor
 from durvis.core.worker import SOURCES, Source, wake
 from durvis.identity.models import Institution
 from durvis.payments import services
-from durvis.payments.camt import CamtEntry, CamtError, CamtSummary, read
+from durvis.payments.camt import CamtEntry, CamtError, CamtSummary, ReadAhead
 from durvis.payments.models import (
     OPEN_STATES,
     BankStatement,
@@ -160,17 +159,14 @@ def _import(actor: Actor, institution: Institution, data: bytes, digest: str,
     accounts = set(PayeeAccount.objects.filter(institution=institution)
                    .values_list("iban", flat=True))
     matcher = _Matcher(actor, institution, statement)
-    entries = read(data, summary)
-    while True:
-        chunk = list(islice(entries, CHUNK))
-        if not chunk:
-            break
-        for entry in chunk:
-            if entry.account not in accounts:
-                raise StatementRefused("foreign_account", gettext_lazy(
-                    "The file is for the account %(account)s, which is not one of the "
-                    "institution's accounts."), "Acct", account=entry.account)
-        matcher.take(chunk)
+    with ReadAhead(data, summary, CHUNK) as chunks:  # the next chunk is read meanwhile
+        for chunk in chunks:
+            for entry in chunk:
+                if entry.account not in accounts:
+                    raise StatementRefused("foreign_account", gettext_lazy(
+                        "The file is for the account %(account)s, which is not one of the "
+                        "institution's accounts."), "Acct", account=entry.account)
+            matcher.take(chunk)
     for account in summary.accounts:
         if account not in accounts:
             raise StatementRefused("foreign_account", gettext_lazy(
