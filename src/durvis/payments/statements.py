@@ -38,6 +38,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
@@ -384,10 +385,18 @@ class _Matcher:
         return found
 
     def _invoices_by(self, references: set[str]) -> dict[str, tuple[int, str]]:
+        """The holder's invoices (id, state) by reference. On PostgreSQL the references are a
+        set to join (`IN (SELECT unnest(...))`: one lookup of the unique reference each);
+        `= ANY(array)` let the planner prefer the holder's index and compare every invoice of
+        the holder with the array, once per chunk (100 ms a chunk at 100,000 invoices)."""
         if not references:
             return {}
-        return {reference: (pk, state) for reference, pk, state in self.invoices.filter(
-            reference__any_of=references).values_list("reference", "id", "state")}
+        wanted = list(references)
+        found = self.invoices.filter(
+            reference__in=RawSQL("SELECT unnest(%s::varchar[])", (wanted,))
+            if connection.vendor == "postgresql" else wanted)
+        return {reference: (pk, state)
+                for reference, pk, state in found.values_list("reference", "id", "state")}
 
     def _propose(self, rest: list[_Decision]) -> None:
         named = {d.entry.entry_key: _named_in(f"{d.entry.unstructured} {d.entry.reference}")
