@@ -122,24 +122,27 @@ def test_memory_stays_flat_on_a_large_file():
     assert large < small * 3  # ten times the entries, not ten times the memory
 
 
-def _both_ways(data, monkeypatch):
-    """The file's entries as read (the one-walk reader for the common shape) and as read
-    field by field for every entry."""
-    fast = list(camt.read(data))
+def _three_ways(data, monkeypatch):
+    """The file's entries as read (the extractor over each batch of entries), as read by the
+    one-walk reader alone (the extractor calls every entry another shape), and as read field
+    by field for every entry."""
+    batched = list(camt.read(data))
     with monkeypatch.context() as patched:
+        patched.setattr(camt, "_extractor", lambda ns: lambda parent, n: "U\n" * int(n))
+        walked = list(camt.read(data))
         patched.setattr(camt, "_common", lambda *args: None)
         slow = list(camt.read(data))
-    return fast, slow
+    return batched, walked, slow
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in SAMPLES.glob("*.xml")))
 def test_the_common_shape_is_read_as_field_by_field(name, monkeypatch):
-    fast, slow = _both_ways((SAMPLES / name).read_bytes(), monkeypatch)
-    assert fast == slow and fast
+    batched, walked, slow = _three_ways((SAMPLES / name).read_bytes(), monkeypatch)
+    assert batched == walked == slow and batched
 
 
 @pytest.mark.parametrize("version", ["02", "04", "08"])
-def test_unusual_shapes_are_read_the_same_either_way(version, monkeypatch):
+def test_unusual_shapes_are_read_the_same_every_way(version, monkeypatch):
     data = document([
         Ntry("7.11", [Tx("7.11", ref="B1", reference="RF75 4999 9765 4401")]),
         Ntry("5.00", [Tx("2.00", ref="B2"), Tx("3.00", ref="B3", text="Rēķins 9")]),
@@ -147,6 +150,84 @@ def test_unusual_shapes_are_read_the_same_either_way(version, monkeypatch):
         Ntry("1.00", [], ref="B6"),
         Ntry("4.00", [Tx("4.00", ref="B4", text="  Rēķins 1 ", e2e="E-4")]),
         Ntry("2.50", [Tx("2.50", ref="B5")], credit=False),
+        Ntry("3.00", [Tx("3.00", ref="B9", text="Rēķins\t2 &amp; <b>3</b> &lt;4&gt;")]),
+        Ntry("3.00", [Tx("3.00", ref="B10", text="Rēķins\n2\r\n", name="A<x/>B")]),
     ], version=version)
-    fast, slow = _both_ways(data, monkeypatch)
-    assert fast == slow and len(fast) == 7
+    batched, walked, slow = _three_ways(data, monkeypatch)
+    assert batched == walked == slow and len(batched) == 9
+
+
+def test_odd_elements_are_read_the_same_every_way(monkeypatch):
+    """Elements the schema allows once given twice, a sign with spaces, dates as date-times,
+    an element inside a text, CDATA and a comment in a name: each read as the one-walk
+    reader reads it."""
+    entries = [Ntry(f"{n}.00", [Tx(f"{n}.00", ref=f"O{n}", reference="RF18000000000539",
+                                   text=f"Rēķins {n}")]) for n in range(1, 9)]
+    data = document(entries).decode()
+    parts = data.split("<Ntry>")
+    odd = [
+        ("<CdtDbtInd>CRDT</CdtDbtInd>", "<CdtDbtInd>CRDT</CdtDbtInd><CdtDbtInd>DBIT</CdtDbtInd>"),
+        ("<BookgDt><Dt>2026-11-30</Dt>", "<BookgDt><DtTm>2026-11-29T10:00:00</DtTm>"),
+        ("<Refs>", "<Refs><AcctSvcrRef>X1</AcctSvcrRef></Refs><Refs>"),
+        ("</Amt><CdtDbtInd>CRDT</CdtDbtInd><AmtDtls>",
+         "</Amt><CdtDbtInd> CRDT </CdtDbtInd><AmtDtls>"),
+        ("<Ustrd>", "<Ustrd>A<Nm>inner</Nm>"),
+        ("<ValDt><Dt>2026-11-30</Dt>", "<ValDt><Dt></Dt><DtTm>2026-11-28T10:00:00</DtTm>"),
+        ("<RmtInf>", "<RmtInf><Ustrd>one</Ustrd><Ustrd>two</Ustrd>"),
+        ("<Nm>", "<Nm><![CDATA[Jānis]]> <!-- a comment -->Bērziņš"),
+    ]
+    for n, (old, new) in enumerate(odd, start=1):
+        assert old in parts[n]
+        parts[n] = parts[n].replace(old, new, 1)
+    batched, walked, slow = _three_ways("<Ntry>".join(parts).encode(), monkeypatch)
+    assert batched == walked == slow and len(batched) == 8
+
+
+def test_entries_in_many_batches_are_all_read(monkeypatch):
+    monkeypatch.setattr(camt, "BATCH", 3)
+    data = document([Ntry(f"{n}.00", [Tx(f"{n}.00", ref=f"M{n}")], credit=n % 4 != 0)
+                     for n in range(1, 12)], kind="camt.053")
+    batched, walked, slow = _three_ways(data, monkeypatch)
+    assert batched == walked == slow
+    assert [e.bank_reference for e in batched] == [f"M{n}" for n in range(1, 12) if n % 4]
+
+
+def test_a_debit_transaction_in_a_credit_entry_is_refused_every_way(monkeypatch):
+    data = document([Ntry("4.00", [Tx("4.00", ref="D1")])]).replace(
+        b"</Amt><CdtDbtInd>CRDT</CdtDbtInd><AmtDtls>", b"</Amt><CdtDbtInd>DBIT</CdtDbtInd><AmtDtls>")
+    assert _refused(data).code == "control_sum"
+    monkeypatch.setattr(camt, "_extractor", lambda ns: lambda parent, n: "U\n" * int(n))
+    assert _refused(data).code == "control_sum"
+
+
+def test_an_entry_before_a_broken_end_is_checked_first():
+    data = document([Ntry("7.11", [Tx("7.11", ref="A")]), Ntry("7.111", [Tx("7.111", ref="B")]),
+                     Ntry("1.00", [Tx("1.00", ref="C")])])
+    cut = data[:data.rindex(b"<Ntry>") + 40]
+    assert _refused(cut).code == "precision"
+    fine = document([Ntry("7.11", [Tx("7.11", ref="A")]), Ntry("1.00", [Tx("1.00", ref="C")])])
+    assert _refused(fine[:fine.rindex(b"<Ntry>") + 40]).code == "not_xml"
+
+
+def test_read_ahead_hands_over_the_chunks_then_the_refusal():
+    data = document([Ntry("1.00", [Tx("1.00", ref=f"R{n}")]) for n in range(5)]
+                    + [Ntry("7.111", [Tx("7.111", ref="X")])])
+    got = []
+    with pytest.raises(camt.CamtError) as raised, \
+            camt.ReadAhead(data, camt.CamtSummary(), 2) as chunks:
+        for chunk in chunks:
+            got.append([e.bank_reference for e in chunk])
+    assert raised.value.code == "precision" and raised.value.where == "Ntry[6]/Amt"
+    assert got == [["R0", "R1"], ["R2", "R3"]]  # as list(islice(read(data), 2)) gives them
+
+
+def test_read_ahead_reads_the_whole_file_and_stops_when_left():
+    data = document([Ntry("1.00", [Tx("1.00", ref=f"R{n}")]) for n in range(7)])
+    summary = camt.CamtSummary()
+    with camt.ReadAhead(data, summary, 3) as chunks:
+        assert [len(chunk) for chunk in chunks] == [3, 3, 1]
+    assert (summary.entries, summary.credits, summary.message_id) == (7, 7, "MSG-20261130-0001")
+    ahead = camt.ReadAhead(data, camt.CamtSummary(), 1)
+    with ahead as chunks:
+        next(iter(chunks))
+    assert not ahead._thread.is_alive()

@@ -378,10 +378,16 @@ class StatementEntry(models.Model):
     `payment`; a proposed one names the `invoice` a person should confirm; an unmatched one waits
     in the holder's manual queue."""
 
-    statement = models.ForeignKey(BankStatement, on_delete=models.PROTECT, related_name="rows")
-    # The statement's institution, copied for the unique key and the queue: the statement's own
-    # foreign key guards it, so the entry's needs no check of its own (one check fewer per row
-    # of a 100,000-entry import) nor an index (the two composite ones lead with it).
+    # No database check of the statement: entries are written only by the import, by COPY, in
+    # the transaction that creates their statement (its id taken from that row), and statements
+    # are never deleted (PROTECT, and no path deletes one). The check cost more than the COPY
+    # itself: each of the import's rows locked the statement's row again at commit.
+    statement = models.ForeignKey(BankStatement, on_delete=models.PROTECT, related_name="rows",
+                                  db_constraint=False)
+    # The statement's institution, copied for the unique key and the queue: it is the
+    # statement's (which has its foreign key), so the entry's needs no check of its own (one
+    # check fewer per row of a 100,000-entry import) nor an index (the two composite ones lead
+    # with it).
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+",
                                     db_index=False, db_constraint=False)
     entry_key = models.CharField(max_length=200)

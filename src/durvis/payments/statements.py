@@ -34,11 +34,11 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import islice
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
@@ -49,7 +49,7 @@ from durvis.core.actor import SYSTEM, Actor
 from durvis.core.worker import SOURCES, Source, wake
 from durvis.identity.models import Institution
 from durvis.payments import services
-from durvis.payments.camt import CamtEntry, CamtError, CamtSummary, read
+from durvis.payments.camt import CamtEntry, CamtError, CamtSummary, ReadAhead
 from durvis.payments.models import (
     OPEN_STATES,
     BankStatement,
@@ -160,17 +160,14 @@ def _import(actor: Actor, institution: Institution, data: bytes, digest: str,
     accounts = set(PayeeAccount.objects.filter(institution=institution)
                    .values_list("iban", flat=True))
     matcher = _Matcher(actor, institution, statement)
-    entries = read(data, summary)
-    while True:
-        chunk = list(islice(entries, CHUNK))
-        if not chunk:
-            break
-        for entry in chunk:
-            if entry.account not in accounts:
-                raise StatementRefused("foreign_account", gettext_lazy(
-                    "The file is for the account %(account)s, which is not one of the "
-                    "institution's accounts."), "Acct", account=entry.account)
-        matcher.take(chunk)
+    with ReadAhead(data, summary, CHUNK) as chunks:  # the next chunk is read meanwhile
+        for chunk in chunks:
+            for entry in chunk:
+                if entry.account not in accounts:
+                    raise StatementRefused("foreign_account", gettext_lazy(
+                        "The file is for the account %(account)s, which is not one of the "
+                        "institution's accounts."), "Acct", account=entry.account)
+            matcher.take(chunk)
     for account in summary.accounts:
         if account not in accounts:
             raise StatementRefused("foreign_account", gettext_lazy(
@@ -388,10 +385,18 @@ class _Matcher:
         return found
 
     def _invoices_by(self, references: set[str]) -> dict[str, tuple[int, str]]:
+        """The holder's invoices (id, state) by reference. On PostgreSQL the references are a
+        set to join (`IN (SELECT unnest(...))`: one lookup of the unique reference each);
+        `= ANY(array)` let the planner prefer the holder's index and compare every invoice of
+        the holder with the array, once per chunk (100 ms a chunk at 100,000 invoices)."""
         if not references:
             return {}
-        return {reference: (pk, state) for reference, pk, state in self.invoices.filter(
-            reference__any_of=references).values_list("reference", "id", "state")}
+        wanted = list(references)
+        found = self.invoices.filter(
+            reference__in=RawSQL("SELECT unnest(%s::varchar[])", (wanted,))
+            if connection.vendor == "postgresql" else wanted)
+        return {reference: (pk, state)
+                for reference, pk, state in found.values_list("reference", "id", "state")}
 
     def _propose(self, rest: list[_Decision]) -> None:
         named = {d.entry.entry_key: _named_in(f"{d.entry.unstructured} {d.entry.reference}")
