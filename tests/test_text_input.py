@@ -567,7 +567,10 @@ def _form_classes():
 def _make(cls, data):
     """The form bound to `data`, given what its constructor needs besides."""
     parameters = inspect.signature(cls.__init__).parameters
-    extra = {name: [] for name in ("cases", "institutions", "services") if name in parameters}
+    extra: dict = {name: [] for name in ("cases", "institutions", "services", "colleagues",
+                                         "exits") if name in parameters}
+    if "client" in parameters:  # the workplace's consultation form: no client identified
+        extra["client"] = None
     if cls.__name__ == "PasswordForm":
         return cls(None, data=data)
     if "kind" in parameters:  # the builder's question form: a type with every text field

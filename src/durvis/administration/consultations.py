@@ -46,7 +46,8 @@ class ConsultationForm(Form):
     outcome = forms.ChoiceField(label=gettext_lazy("Outcome"), widget=forms.RadioSelect,
                                 choices=ConsultationOutcome.choices)
     case = CaseNumberField(label=gettext_lazy("Case it was about (optional)"), required=False)
-    started = forms.CharField(widget=forms.HiddenInput)
+    # The signed opening time (no text a person types: checked by its signature, `_duration`).
+    started = forms.Field(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, services: list[Any], client: Person | None,
                  **kwargs: Any) -> None:
@@ -91,13 +92,13 @@ def consultation_new(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         form = ConsultationForm(initial=fresh, services=services, client=client)
         return _page(request, form, client)
+    seconds = _duration(str(request.POST.get("started", "")))
+    if seconds is None:
+        messages.error(request, _("This form was open too long to time the conversation; "
+                                  "it is ready again."))
+        return redirect(request.get_full_path())
     form = ConsultationForm(request.POST, services=services, client=client)
     if form.is_valid():
-        seconds = _duration(form.cleaned_data["started"])
-        if seconds is None:
-            messages.error(request, _("This form was open too long to time the conversation; "
-                                      "it is ready again."))
-            return redirect(request.get_full_path())
         try:
             _register(actor, form.cleaned_data, services, client, seconds)
         except ValidationError as error:
