@@ -100,3 +100,27 @@ def test_acting_by_a_mandate_gives_no_power_over_mandates(client, family, helper
     assert client.get(reverse("eaccount:mandate-grant")).status_code == 403
     listing = client.get(reverse("eaccount:mandates"))
     assert listing.status_code == 200
+
+
+def test_the_revoke_page_of_an_ended_mandate_says_so_and_offers_no_button(client, family,
+                                                                          helper):
+    from durvis.core.actor import Actor
+    from durvis.mandates import services
+
+    parent = family["parent"]
+    mandate = services.grant(Actor(kind="person", person=parent), parent, helper.personal_code,
+                             services.Terms())
+    sign_in_person(client, parent)
+    url = reverse("eaccount:mandate-revoke", args=[mandate.pk])
+    assert 'type="submit"' in client.get(url).content.decode()
+    assert post(client, url).status_code == 302
+    page = client.get(url)
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "Jā, atsaukt pilnvaru" not in body and 'class="warning"' not in body
+    assert "jau ir beigusies" in body
+    assert "Atsaukt pilnvaru" not in client.get(
+        reverse("eaccount:mandate", args=[mandate.pk])).content.decode().split("<h1>")[1]
+    again = post(client, url)
+    assert again.status_code == 422
+    assert "govuk-error-summary" in again.content.decode()

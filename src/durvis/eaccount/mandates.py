@@ -224,10 +224,13 @@ def mandate_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @client_required
 def revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    """Revoke (or renounce, or withdraw a request) after a confirmation page."""
+    """Revoke (or renounce, or withdraw a request) after a confirmation page. A mandate that
+    has already ended (revoked, refused, expired) offers no button: the page says it ended,
+    when and by whom (a POST to it is refused with that message, 422)."""
     mandate = _mandate(request, pk)
     errors: list[str] = []
-    if request.method == "POST":
+    ended = mandate.current_state() not in (MandateState.ACTIVE, MandateState.REQUESTED)
+    if request.method == "POST" and not ended:
         try:
             services.revoke(actor_from_request(request), mandate)
         except ValidationError as error:
@@ -235,6 +238,8 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The mandate was revoked. Both of you have been told."))
             return redirect("eaccount:mandates")
+    if request.method == "POST" and ended:
+        errors.append(_("This mandate has already ended."))
     return render(request, "eaccount/mandate_revoke.html", {
-        "eaccount_section": "mandates", "mandate": mandate, "errors": errors},
-        status=422 if errors else 200)
+        "eaccount_section": "mandates", "mandate": _tagged([mandate])[0], "errors": errors,
+        "ended": ended}, status=422 if errors else 200)
