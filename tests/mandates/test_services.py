@@ -278,3 +278,26 @@ def test_the_grantees_lists_show_only_the_cases_in_scope(family, helper, catalog
     _institutions, choices = register_queries.history_choices(me, parent)
     assert outside.service not in choices
     assert outside in register_queries.overview_read(person_actor(parent), parent)
+
+
+def test_a_mandate_starting_later_is_not_in_force_before_its_start(family, helper, client):
+    from conftest import sign_in_person
+    from django.urls import reverse
+
+    parent = family["parent"]
+    start = TODAY() + datetime.timedelta(days=3)
+    mandate = grant_to_helper(family, helper, rights=["read", "apply"], valid_from=start)
+    me = person_actor(helper)
+    assert mandate.waiting_to_start()
+    assert not decide(me, IdentityAction.ACT_FOR, client=parent)
+    assert not decide(me, IdentityAction.CLIENT_READ, None, parent)
+    assert queries.grants(helper, parent, None) == []
+    assert parent not in queries.grantors(helper)
+    assert all(role.client != parent for role in available_roles(helper))
+    sign_in_person(client, parent)
+    listing = client.get(reverse("eaccount:mandates")).content.decode()
+    shown = f"Vēl nav spēkā (no {start.strftime('%d.%m.%Y')})"
+    assert shown in listing and ">Spēkā<" not in listing
+    assert shown in client.get(reverse("eaccount:mandate", args=[mandate.pk])).content.decode()
+    Mandate.objects.filter(pk=mandate.pk).update(valid_from=TODAY())
+    assert decide(me, IdentityAction.CLIENT_READ, None, parent)

@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -115,11 +116,17 @@ def _apply(form: Form, write: Any) -> Mandate | None:
 
 
 def _tagged(mandates: list[Mandate]) -> list[Mandate]:
+    """Each mandate with the state it is shown in (`shown_state`, `tag`): an active mandate
+    whose period has not begun is "not yet in force (from <date>)"."""
     today = timezone.localdate()
     for mandate in mandates:
         state = mandate.current_state(today)
-        mandate.shown_state = MandateState(state).label  # type: ignore[attr-defined]
-        mandate.tag = STATE_TAGS[MandateState(state)]  # type: ignore[attr-defined]
+        label, tag = str(MandateState(state).label), STATE_TAGS[MandateState(state)]
+        if mandate.waiting_to_start(today):
+            label, tag = _("Not yet in force (from %(date)s)") % {
+                "date": date_format(mandate.valid_from, "SHORT_DATE_FORMAT")}, "govuk-tag--blue"
+        mandate.shown_state = label  # type: ignore[attr-defined]
+        mandate.tag = tag  # type: ignore[attr-defined]
     return mandates
 
 
