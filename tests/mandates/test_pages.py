@@ -124,3 +124,25 @@ def test_the_revoke_page_of_an_ended_mandate_says_so_and_offers_no_button(client
     again = post(client, url)
     assert again.status_code == 422
     assert "govuk-error-summary" in again.content.decode()
+
+
+def test_the_grant_form_groups_its_choices_and_folds_the_lists_under_their_scope(
+        client, family, catalogue):
+    sign_in_person(client, family["parent"])
+    body = client.get(reverse("eaccount:mandate-grant")).content.decode()
+    assert 'data-durvis-reveal' in body
+    assert 'data-aria-controls="conditional-scope-services"' in body
+    assert ('class="govuk-radios__conditional govuk-radios__conditional--hidden" '
+            'id="conditional-scope-services"') in body
+    assert 'class="govuk-checkboxes__input" id="id_rights_0" name="rights"' in body
+    assert "<legend class=\"govuk-fieldset__legend govuk-fieldset__legend--s\">Ģimene un bērni" \
+        in body
+    assert 'data-filter-list="service-list"' in body
+    # A refused choice comes back with its list open and its choices kept.
+    response = post(client, reverse("eaccount:mandate-grant"), grantee_code="",
+                    scope="services", service_ids=[catalogue["childbirth"].pk], rights=["read"])
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert ('class="govuk-radios__conditional" id="conditional-scope-services"') in body
+    assert f'value="{catalogue["childbirth"].pk}" checked' in body
+    assert 'value="read" checked' in body

@@ -10,6 +10,7 @@ mandates (`mandates.rules.MandateAction.MANAGE`): someone acting by a mandate is
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django import forms
@@ -40,6 +41,17 @@ STATE_TAGS = {
 }
 
 
+@dataclass(frozen=True)
+class Choice:
+    """One checkbox of a grouped multiple choice: its id, value, label and whether it is
+    checked."""
+
+    id: str
+    value: str
+    label: str
+    checked: bool
+
+
 class TermsForm(Form):
     """What a mandate gives: scope (all, chosen services, categories), rights, period, and
     whether it may be passed on."""
@@ -65,17 +77,82 @@ class TermsForm(Form):
     transferable = forms.BooleanField(label=gettext_lazy("May be passed on to another person"),
                                       required=False)
 
+    party = ""  # the field naming the other side (a subclass's)
+
     def __init__(self, *args: Any, actor: Any = None, client: Any = None, **kwargs: Any) -> None:
         """`actor` acting for `client` (None: anybody's view): the services offered are those
         the client's catalogue shows."""
         super().__init__(*args, **kwargs)
         context = catalog.context_for(actor, client) if actor is not None else (
             catalog.ANONYMOUS_CONTEXT)
-        offered = catalog.visible_services(context).order_by("code")
+        self._offered = list(catalog.visible_services(context).order_by("code")
+                             .prefetch_related("categories"))
+        self._categories = list(Category.objects.order_by("position", "slug"))
         cast(forms.ChoiceField, self.fields["service_ids"]).choices = [
-            (s.pk, f"{s.code} {s.name}") for s in offered]
+            (s.pk, f"{s.code} {s.name}") for s in self._offered]
         cast(forms.ChoiceField, self.fields["category_ids"]).choices = [
-            (c.pk, c.name) for c in Category.objects.all()]
+            (c.pk, c.name) for c in self._categories]
+
+    @property
+    def party_field(self) -> forms.BoundField:
+        """The field naming the other side (the representative, or whom one asks)."""
+        return self[self.party]
+
+    def choices(self, name: str) -> list[Choice]:
+        """The checkboxes of a multiple-choice field `name` in its order."""
+        grouped = self._grouped(name, lambda _pk: "")
+        return grouped[0][1] if grouped else []
+
+    def _grouped(self, name: str, group_of: Any) -> list[tuple[Any, list[Choice]]]:
+        """The field's choices as GOV.UK checkboxes (id, value, label, checked), grouped by
+        `group_of(value)` (a key; groups in order of first appearance). The ids are the
+        field's own (`<auto_id>_<index>`), so the error summary's link finds the first."""
+        bound = self[name]
+        chosen = {str(v) for v in (bound.value() or [])}
+        groups: dict[Any, list[Choice]] = {}
+        choices: Any = cast(forms.ChoiceField, self.fields[name]).choices
+        options: list[tuple[Any, Any]] = list(choices)
+        for index, (value, label) in enumerate(options):
+            groups.setdefault(group_of(value), []).append(Choice(
+                f"{bound.auto_id}_{index}", str(value), str(label), str(value) in chosen))
+        return list(groups.items())
+
+    def _root(self, category_id: int) -> Category:
+        """The top-level category above `category_id` (itself if it is one)."""
+        by_id = {c.pk: c for c in self._categories}
+        category, seen = by_id[category_id], set()
+        while category.parent_id in by_id and category.pk not in seen:
+            seen.add(category.pk)
+            category = by_id[category.parent_id]
+        return category
+
+    def rights_choices(self) -> list[Choice]:
+        """The rights as checkboxes."""
+        return self.choices("rights")
+
+    def service_groups(self) -> list[tuple[str, list[Choice]]]:
+        """The offered services grouped by the top-level category each belongs to (the first
+        by the catalogue's order); services of no category last, under "Other services"."""
+        order = {c.pk: i for i, c in enumerate(self._categories)}
+        group: dict[int, int | None] = {}
+        for service in self._offered:
+            roots = sorted({self._root(c.pk) for c in service.categories.all()
+                            if c.pk in order}, key=lambda c: order[c.pk])
+            group[service.pk] = roots[0].pk if roots else None
+        groups = dict(self._grouped("service_ids", lambda pk: group.get(pk)))
+        ordered = [(root.name, groups[root.pk]) for root in self._categories
+                   if root.parent_id is None and root.pk in groups]
+        if None in groups:
+            ordered.append((str(_("Other services")), groups[None]))
+        return ordered
+
+    def category_groups(self) -> list[tuple[str, list[Choice]]]:
+        """The categories under their top-level category (the top-level one first), the
+        groups in the catalogue's order."""
+        roots = {c.pk: self._root(c.pk) for c in self._categories}
+        groups = dict(self._grouped("category_ids", lambda pk: roots[pk].pk))
+        return [(root.name, sorted(groups[root.pk], key=lambda c: c.value != str(root.pk)))
+                for root in self._categories if root.parent_id is None and root.pk in groups]
 
     def terms(self) -> services.Terms:
         data = self.cleaned_data
@@ -91,6 +168,7 @@ class GrantForm(TermsForm):
         label=gettext_lazy("Personal code or registration number of the representative"),
         max_length=20, help_text=gettext_lazy("For example 161175-19997 or 40003032065"))
     field_order = ["grantee_code"]
+    party = "grantee_code"
 
 
 class RequestForm(TermsForm):
@@ -98,6 +176,7 @@ class RequestForm(TermsForm):
         label=gettext_lazy("Personal code or registration number of whom you want to act for"),
         max_length=20, help_text=gettext_lazy("For example 161175-19997 or 40003032065"))
     field_order = ["grantor_code"]
+    party = "grantor_code"
 
 
 def _apply(form: Form, write: Any) -> Mandate | None:
