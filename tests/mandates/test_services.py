@@ -301,3 +301,63 @@ def test_a_mandate_starting_later_is_not_in_force_before_its_start(family, helpe
     assert shown in client.get(reverse("eaccount:mandate", args=[mandate.pk])).content.decode()
     Mandate.objects.filter(pk=mandate.pk).update(valid_from=TODAY())
     assert decide(me, IdentityAction.CLIENT_READ, None, parent)
+
+
+def test_an_overlapping_mandate_or_request_is_refused_naming_the_existing_one(
+        family, helper, catalogue):
+    from durvis.catalog.models import Category
+
+    parent, later = family["parent"], TODAY() + datetime.timedelta(days=30)
+    childbirth, declaration = catalogue["childbirth"].pk, catalogue["declaration"].pk
+    benefits = Category.objects.get(slug="family-benefits").pk
+    first = grant_to_helper(family, helper, scope=MandateScope.SERVICES,
+                            service_ids=[childbirth], rights=["apply", "read"],
+                            valid_until=later)
+    refused = [  # each shares a day, a right and a service with the first
+        {"scope": MandateScope.ALL, "rights": ["read"]},
+        {"scope": MandateScope.SERVICES, "service_ids": [childbirth, declaration],
+         "rights": ["apply", "pay"]},
+        {"scope": MandateScope.CATEGORIES, "category_ids": [benefits], "rights": ["read"]},
+        {"scope": MandateScope.SERVICES, "service_ids": [childbirth], "rights": ["read"],
+         "valid_from": later},
+    ]
+    for terms in refused:
+        with pytest.raises(ValidationError) as error:
+            grant_to_helper(family, helper, **terms)
+        problem = error.value.error_dict["grantee_code"][0]
+        assert problem.code == "duplicate", terms
+        assert f"Nr. {first.pk} " in problem.messages[0]
+    # The same grantee asking the same grantor: refused on the grantor's code.
+    with pytest.raises(ValidationError) as error:
+        services.request(person_actor(helper), helper, parent.personal_code,
+                         services.Terms(scope=MandateScope.ALL, rights=["apply"]))
+    assert error.value.error_dict["grantor_code"][0].code == "duplicate"
+    assert Mandate.objects.count() == 1
+    # No overlap: other rights, other services, or a period after the first ends.
+    grant_to_helper(family, helper, scope=MandateScope.SERVICES, service_ids=[childbirth],
+                    rights=["pay"])
+    grant_to_helper(family, helper, scope=MandateScope.SERVICES, service_ids=[declaration],
+                    rights=["apply", "read"])
+    grant_to_helper(family, helper, scope=MandateScope.SERVICES, service_ids=[childbirth],
+                    rights=["read"], valid_from=later + datetime.timedelta(days=1))
+    # An ended mandate overlaps nothing.
+    services.revoke(person_actor(parent), first)
+    grant_to_helper(family, helper, scope=MandateScope.CATEGORIES, category_ids=[benefits],
+                    rights=["apply"], valid_until=later)
+    assert Mandate.objects.count() == 5
+
+
+def test_the_overlap_error_is_translated_on_the_form(client, family, helper):
+    from conftest import sign_in_person
+    from django.urls import reverse
+
+    grant_to_helper(family, helper, rights=["read"])
+    sign_in_person(client, family["parent"])
+    response = client.post(reverse("eaccount:mandate-grant"), {
+        "opened_as": "self", "grantee_code": helper.personal_code, "scope": "all",
+        "rights": ["read", "apply"]})
+    assert response.status_code == 422
+    body = response.content.decode()
+    mandate = Mandate.objects.get()
+    assert f"pārklājas ar pilnvaru Nr. {mandate.pk}" in body
+    assert Mandate.objects.count() == 1
