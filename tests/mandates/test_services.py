@@ -361,3 +361,23 @@ def test_the_overlap_error_is_translated_on_the_form(client, family, helper):
     mandate = Mandate.objects.get()
     assert f"pārklājas ar pilnvaru Nr. {mandate.pk}" in body
     assert Mandate.objects.count() == 1
+
+
+def test_the_timelines_name_the_real_relation_of_who_acted(family, helper):
+    from durvis.identity.queries import Relation, acting_person
+    from durvis.mandates.models import MandateBasis
+
+    parent, own = family["parent"], family["own"]
+    assert acting_person(parent, own).relation == Relation.CLIENT
+    mandate = grant_to_helper(family, helper, rights=["read", "apply"])
+    known: dict = {}
+    acting = acting_person(helper, own, known)
+    assert acting.relation == Relation.MANDATE
+    assert str(acting) == "Ilze Palīdze (pilnvarotā persona)"
+    assert known == {helper.pk: Relation.MANDATE}
+    Mandate.objects.filter(pk=mandate.pk).update(basis=MandateBasis.GUARDIAN)
+    assert acting_person(helper, own).relation == Relation.GUARDIAN
+    services.revoke(person_actor(parent), mandate)
+    assert acting_person(helper, own).relation == Relation.REPRESENTATIVE  # never "parent"
+    childs_record = ServiceCase(client_person=family["child"])  # the parent acting for it
+    assert acting_person(parent, childs_record).relation == Relation.PARENT

@@ -75,7 +75,9 @@ def grants(person: Person, client: Any, right: str | None) -> list[Grant]:
         for value in Right.values:
             any_right |= Q(**{f"may_{value}": True})
         mandates = mandates.filter(any_right)
-    rows = list(mandates.values_list("pk", "scope"))
+    found = list(mandates.values_list("pk", "scope", "basis"))
+    rows = [(pk, scope) for pk, scope, _basis in found]
+    bases = {pk: basis for pk, _scope, basis in found}
     if not rows:
         return []
     # A scope of chosen services reads only the services, one of categories only the
@@ -101,8 +103,8 @@ def grants(person: Person, client: Any, right: str | None) -> list[Grant]:
                 by_category.setdefault(category_id, set()).add(service_id)
             for mandate_id, category_id in pairs:
                 services[mandate_id] |= by_category.get(category_id, set())
-    return [Grant(scope == MandateScope.ALL, frozenset(services.get(pk, ())), f"mandate:{pk}")
-            for pk, scope in rows]
+    return [Grant(scope == MandateScope.ALL, frozenset(services.get(pk, ())), f"mandate:{pk}",
+                  bases[pk]) for pk, scope in rows]
 
 
 def grantors(person: Person) -> list[Person | Company]:
