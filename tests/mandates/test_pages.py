@@ -146,3 +146,54 @@ def test_the_grant_form_groups_its_choices_and_folds_the_lists_under_their_scope
     assert ('class="govuk-radios__conditional" id="conditional-scope-services"') in body
     assert f'value="{catalogue["childbirth"].pk}" checked' in body
     assert 'value="read" checked' in body
+
+
+def test_the_case_pages_say_what_a_submission_rests_on_in_words(client, family, helper,
+                                                                 catalogue, staff_login,
+                                                                 institutions):
+    from django.template.loader import render_to_string
+    from django.test import Client
+
+    from durvis.core.actor import Actor
+    from durvis.identity import services as identity_services
+    from durvis.mandates import services
+    from durvis.register.models import ServiceCase
+
+    parent, case = family["parent"], family["own"]
+    mandate = services.grant(Actor(kind="person", person=parent), parent, helper.personal_code,
+                             services.Terms(rights=["apply", "read"]))
+    ServiceCase.objects.filter(pk=case.pk).update(
+        acted_by="representative", representative=helper, mandate_reference=mandate.reference())
+    url = reverse("eaccount:case", args=[case.number.replace(" ", "-")])
+    link = f'<a href="{reverse("eaccount:mandate", args=[mandate.pk])}">pilnvaru Nr. {mandate.pk}</a>'
+    # The representative acting for the grantor: words, a link they may open, no "mandate:7".
+    sign_in_person(client, helper, role=f"person:{parent.pk}")
+    body = client.get(url).content.decode()
+    assert "mandate:" not in body
+    assert f"pamatojoties uz {link} (pilnvaras devējs: Jānis Bērziņš)" in body
+    page = client.get(reverse("eaccount:mandate", args=[mandate.pk]))
+    assert page.status_code == 200
+    assert "Atsaukt pilnvaru" not in page.content.decode()
+    assert client.get(reverse("eaccount:mandate-revoke", args=[mandate.pk])).status_code == 404
+    # The grantor sees the same words and link.
+    client.logout()
+    sign_in_person(client, parent)
+    assert link in client.get(url).content.decode()
+    # The staff case page: the words, no link.
+    officer = identity_services.record_staff(
+        username="bo.vsaa", password="pw-long-enough-for-tests",
+        institution=institutions["VSAA"], roles=["back_office"])
+    staff_page = staff_login(Client(), officer).get(
+        reverse("administration:case", args=[case.number])).content.decode()
+    assert "mandate:" not in staff_page
+    assert (f"pamatojoties uz pilnvaru Nr. {mandate.pk} (pilnvaras devējs: Jānis Bērziņš)"
+            in staff_page)
+    # The other bases, in words.
+    for reference, words in (
+            ("signed-authorisation:12", "klienta centrā parakstīto pilnvarojumu"),
+            (f"role:person:{family['child'].pk}", "kā nepilngadīgā klienta vecāks"),
+            (f"role:company:{family['company'].pk}", "kā uzņēmuma pārstāvis"),
+            ("role:self", ""), ("mandate:x", "")):
+        case.mandate_reference = reference
+        shown = render_to_string("components/case_basis.html", {"case": case}).strip()
+        assert (words in shown) if words else shown == "", reference

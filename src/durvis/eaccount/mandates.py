@@ -261,10 +261,13 @@ def request_mandate(request: HttpRequest) -> HttpResponse:
         _("The request was sent. The mandate takes effect when it is confirmed."))
 
 
-def _mandate(request: HttpRequest, pk: int) -> Mandate:
+def _mandate(request: HttpRequest, pk: int, *, manage: bool = False) -> Mandate:
+    """The mandate the role may see (`manage`: and whose mandates it manages); else 404."""
     role: ClientRole = request.client_role  # type: ignore[attr-defined]
-    mandate = queries.mandate_of(actor_from_request(request), pk, role.client)
-    if mandate is None:
+    actor = actor_from_request(request)
+    mandate = queries.mandate_of(actor, pk, role.client)
+    if mandate is None or (manage and not allowed(actor, MandateAction.MANAGE, None,
+                                                  role.client)):
         raise Http404
     return mandate
 
@@ -278,10 +281,12 @@ def _sides(mandate: Mandate, role: ClientRole) -> tuple[bool, bool]:
 @client_required
 def mandate_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One mandate: both sides, scope, rights, period, state (who ended it and when); the
-    grantor confirms or refuses a request here; either side revokes (after a confirmation)."""
+    grantor confirms or refuses a request here; either side revokes (after a confirmation).
+    Its holder acting for the grantor sees it too (the case page links it), without actions."""
     role: ClientRole = request.client_role  # type: ignore[attr-defined]
     mandate = _mandate(request, pk)
     is_grantor, _is_grantee = _sides(mandate, role)
+    manages = allowed(actor_from_request(request), MandateAction.MANAGE, None, role.client)
     state = mandate.current_state()
     errors: list[str] = []
     if request.method == "POST":
@@ -302,8 +307,9 @@ def mandate_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "eaccount/mandate.html", {
         "eaccount_section": "mandates", "mandate": _tagged([mandate])[0], "errors": errors,
         "is_grantor": is_grantor, "state": state,
-        "may_answer": is_grantor and state == MandateState.REQUESTED,
-        "may_revoke": state in (MandateState.ACTIVE, MandateState.REQUESTED),
+        "may_answer": manages and is_grantor and state == MandateState.REQUESTED,
+        "may_revoke": manages and state in (MandateState.ACTIVE, MandateState.REQUESTED),
+        "manages": manages,
         "rights": [label for value, label in Right.choices if value in mandate.rights]},
         status=422 if errors else 200)
 
@@ -313,7 +319,7 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
     """Revoke (or renounce, or withdraw a request) after a confirmation page. A mandate that
     has already ended (revoked, refused, expired) offers no button: the page says it ended,
     when and by whom (a POST to it is refused with that message, 422)."""
-    mandate = _mandate(request, pk)
+    mandate = _mandate(request, pk, manage=True)
     errors: list[str] = []
     ended = mandate.current_state() not in (MandateState.ACTIVE, MandateState.REQUESTED)
     if request.method == "POST" and not ended:

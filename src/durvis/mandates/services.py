@@ -34,7 +34,6 @@ from durvis.core.events import publish
 from durvis.identity import queries as identity
 from durvis.identity.models import Company, Person
 from durvis.identity.queries import audit_subject
-from durvis.identity.registers import enterprise_register
 from durvis.mandates import queries
 from durvis.mandates.events import MANDATE_CHANGED
 from durvis.mandates.models import Mandate, MandateBasis, MandateScope, MandateState, Right
@@ -271,16 +270,6 @@ def _within_parent(parent: Mandate, terms: Terms, services: list[Service],
         raise ValidationError(problems)
 
 
-def _holds(me: Person, mandate: Mandate) -> bool:
-    """Whether `me` is the mandate's grantee or represents the company that is."""
-    if mandate.grantee_person_id is not None:
-        return bool(mandate.grantee_person_id == me.pk)
-    if mandate.grantee_company_id is not None:
-        return any(r.company.pk == mandate.grantee_company_id
-                   for r in enterprise_register().representations(me))
-    return False
-
-
 def grant(actor: Actor, grantor: Client, grantee_code: str, terms: Terms, *,
           basis: str = MandateBasis.EACCOUNT, parent: Mandate | None = None) -> Mandate:
     """The grantor side grants a mandate at once (state active) to the person or company that
@@ -303,7 +292,7 @@ def grant(actor: Actor, grantor: Client, grantee_code: str, terms: Terms, *,
         if not allowed(actor, MandateAction.MANAGE, None, grantor):
             raise _error("grantor", _("You can grant mandates only for yourself, your minor "
                                       "child or a company you represent alone."), "powers")
-    elif not (_holds(me, parent) and _same_party(parent.grantor, grantor)
+    elif not (queries.holds(me, parent) and _same_party(parent.grantor, grantor)
               and parent.transferable and parent.current_state(today) == MandateState.ACTIVE
               and parent.valid_from <= today):
         raise _error("grantor", _("This mandate may not be passed on."), "not_transferable")
