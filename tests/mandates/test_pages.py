@@ -197,3 +197,26 @@ def test_the_case_pages_say_what_a_submission_rests_on_in_words(client, family, 
         case.mandate_reference = reference
         shown = render_to_string("components/case_basis.html", {"case": case}).strip()
         assert (words in shown) if words else shown == "", reference
+
+
+def test_a_mandates_holder_is_not_asked_to_rate_the_grantors_case(client, family, helper,
+                                                                   decide_case):
+    from durvis.core.actor import Actor
+    from durvis.mandates import services
+    from durvis.register.models import Feedback
+
+    parent, case = family["parent"], family["own"]
+    services.grant(Actor(kind="person", person=parent), parent, helper.personal_code,
+                   services.Terms(rights=["apply", "read", "answer_messages"]))
+    decide_case(family["system"], case)
+    url = reverse("eaccount:case", args=[case.number.replace(" ", "-")])
+    feedback_url = reverse("eaccount:case-feedback", args=[case.number])
+    sign_in_person(client, helper, role=f"person:{parent.pk}")
+    body = client.get(url).content.decode()
+    assert feedback_url not in body
+    assert "pilnvaru, neļauj to novērtēt" in body
+    assert post(client, feedback_url, role=f"person:{parent.pk}", rating=5).status_code == 403
+    assert not Feedback.objects.exists()
+    client.logout()
+    sign_in_person(client, parent)
+    assert feedback_url in client.get(url).content.decode()

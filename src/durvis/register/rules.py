@@ -22,7 +22,7 @@ from durvis.access.policy import ALLOW, Decision, decide, deny, rule
 from durvis.catalog.models import Service
 from durvis.core.actor import Actor
 from durvis.identity.models import StaffRole
-from durvis.identity.rules import IdentityAction
+from durvis.identity.rules import IdentityAction, has_base_relation
 from durvis.integrations.rules import declare_scope
 from durvis.register.models import ServiceCase
 
@@ -41,6 +41,8 @@ class CaseAction(StrEnum):
     UPDATE_CASE = "register.update_case"
     LIST_CASES = "register.list_cases"
     REGISTER_CONSULTATION = "register.register_consultation"
+    # obj = the case (or consultation), client = its client: give the client's rating (B1).
+    RATE_CASE = "register.rate_case"
 
 
 def _case_rule(scope: str) -> Callable[[Actor, Any, Any], Decision]:
@@ -182,3 +184,20 @@ def case_scope(actor: Actor) -> CaseScope:
     if not decide(actor, CaseAction.LIST_CASES) or actor.institution_id is None:
         raise PermissionDenied("may not list cases")
     return CaseScope(actor.institution_id, actor.api.service_ids if actor.api else None)
+
+
+@rule(CaseAction.RATE_CASE)
+def rate_case(actor: Actor, case: Any, client: Any) -> Decision:
+    """The rating is the client's own opinion of the service (B1): given by the client, or by
+    whoever may act in the client's name by the base registers (a parent for a minor child, a
+    company's representative who may act alone: `client.write`). A mandate's holder does not
+    rate the grantor's case, whatever its rights (docs/mandates.md)."""
+    decision = decide(actor, IdentityAction.CLIENT_WRITE, case, client=client)
+    if not decision:
+        return decision
+    if not has_base_relation(actor, client):
+        return deny("a mandate does not let its holder rate the grantor's case",
+                    _("Only the client rates the case (or a parent of a minor client, or a "
+                      "representative of the company): acting by a mandate does not let you "
+                      "rate it."))
+    return ALLOW
