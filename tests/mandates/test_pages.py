@@ -220,3 +220,36 @@ def test_a_mandates_holder_is_not_asked_to_rate_the_grantors_case(client, family
     client.logout()
     sign_in_person(client, parent)
     assert feedback_url in client.get(url).content.decode()
+
+
+def test_a_draft_under_a_mandate_is_the_grantors_and_says_so(client, family, institutions,
+                                                              catalogue):
+    from durvis.core.actor import Actor
+    from durvis.eforms.models import Application
+    from durvis.identity import services as identity_services
+    from durvis.mandates import services
+    from tests.eforms.journey import publish_form
+
+    publish_form(institutions, catalogue["childbirth"])
+    parent = family["parent"]
+    helper = identity_services.record_person(
+        personal_code="05118012342", given_name="Ilze", family_name="Palīdze",
+        email="ilze@example.lv")
+    services.grant(Actor(kind="person", person=parent), parent, helper.personal_code,
+                   services.Terms(rights=["apply", "read"]))
+    role = f"person:{parent.pk}"
+    sign_in_person(client, helper, role=role)
+    response = post(client, reverse("eforms:start", args=[1011]), role=role)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    app = Application.objects.latest("pk")
+    assert app.answers["email"] == parent.email != helper.email
+    assert app.answers["name"] == "Jānis Bērziņš"
+    body = client.get(response["Location"]).content.decode()
+    assert 'value="janis@example.lv"' in body and "ilze@example.lv" not in body
+    assert 'id="application-for"' in body
+    assert "Pieteikuma iesniedzējs: Jānis Bērziņš." in body
+    # The person's own application says nothing of the kind.
+    client.logout()
+    sign_in_person(client, parent)
+    response = post(client, reverse("eforms:start", args=[1011]))
+    assert 'id="application-for"' not in client.get(response["Location"]).content.decode()
