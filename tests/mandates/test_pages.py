@@ -253,3 +253,26 @@ def test_a_draft_under_a_mandate_is_the_grantors_and_says_so(client, family, ins
     sign_in_person(client, parent)
     response = post(client, reverse("eforms:start", args=[1011]))
     assert 'id="application-for"' not in client.get(response["Location"]).content.decode()
+
+
+def test_the_latvian_mandate_texts_keep_names_in_the_nominative(client, family, helper):
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from durvis.core.actor import Actor
+    from durvis.mandates import services
+
+    parent = family["parent"]
+    sign_in_person(client, parent)
+    assert "Pilnvaras devējs: Jānis Bērziņš. Pilnvarotais varēs rīkoties pilnvaras devēja vārdā" \
+        in client.get(reverse("eaccount:mandate-grant")).content.decode()
+    mandate = services.grant(Actor(kind="person", person=parent), parent, helper.personal_code,
+                             services.Terms())
+    body = client.get(reverse("eaccount:mandate-revoke", args=[mandate.pk])).content.decode()
+    assert "(pilnvaras devējs: Jānis Bērziņš; pilnvarotais: Ilze Palīdze)" in body
+    assert "devis" not in body
+    with translation.override("lv"):
+        mail = render_to_string("messaging/mandate_changed_email.txt", {
+            "mandate_id": mandate.pk, "grantor": parent, "grantee": helper, "state": "Spēkā",
+            "eaccount_url": "https://durvis.example"})
+    assert "Pilnvaras devējs: Jānis Bērziņš\nPilnvarotais: Ilze Palīdze" in mail
