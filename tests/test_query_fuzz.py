@@ -106,6 +106,14 @@ def world(family, staff, client_login, settings, tmp_path):
                                      payments.NewInvoice(kind="postpayment", lines=[
                                          payments.NewLine(kind="fee", description="Maksa",
                                                           unit_price="7.11")]))
+    # Workflows (issue 16): the holder's one-step workflow and the case's task.
+    from durvis.workflows import services as workflows
+    workflows.publish_version(admin, case.holder, case.service, "Izskatīšana", {
+        "format": "durvis-workflow/1", "first": "review", "steps": {"review": {
+            "name": {"lv": "Izskatīšana", "en": "Review"}, "queue": {"institution": "holder"},
+            "role": "back_office", "resolution": "1d",
+            "next": [{"step": None, "status": "", "name": {"lv": "Beigt", "en": "End"}}]}}})
+    (task,) = workflows.start_cases([case])
     mandate = mandates.grant(Actor(kind="person", person=parent), parent,
                              family["stranger"].personal_code, mandates.Terms())
     objects = {"number": case.number, "code": 1011, "endpoint_id": endpoint.pk,
@@ -116,6 +124,8 @@ def world(family, staff, client_login, settings, tmp_path):
                "entry_id": 1, "invoice_id": 1, "reference": assisted.application.reference}
     by_pattern = {"eaccount:consultation-feedback": consultation.pk,
                   "eaccount:mandate": mandate.pk, "eaccount:mandate-revoke": mandate.pk,
+                  "administration:task": task.pk, "administration:client": parent.pk,
+                  "administration:client-verify": parent.pk,
                   "inbox:thread": thread.pk,
                   "inbox:reply": thread.pk, "inbox:archive": thread.pk,
                   "documents:download": document.pk,

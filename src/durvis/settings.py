@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "durvis.catalog",
     "durvis.register",
     "durvis.mandates",
+    "durvis.workflows",
     "durvis.integrations",
     "durvis.messaging",
     "durvis.documents",

@@ -22,6 +22,7 @@ def eaccount_pages(data):
         ("documents-upload", "documents:upload", [], "form"),
         ("profile", "profile:contacts", [], "form"),
         ("preferences", "profile:preferences", [], "table"),
+        ("data-use", "eaccount:data-use", [], "table"),
         ("mailbox", "demo-mailbox:list", [], "h1"),
     ]
 

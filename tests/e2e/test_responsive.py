@@ -29,6 +29,7 @@ EACCOUNT = [
     ("preferences", "profile:preferences", []), ("mandates", "eaccount:mandates", []),
     ("mandate-grant", "eaccount:mandate-grant", []),
     ("mandate-request", "eaccount:mandate-request", []),
+    ("data-use", "eaccount:data-use", []),
 ]
 ADMINISTRATION = [
     ("home", "administration:home", []), ("services", "administration:services", []),
@@ -37,7 +38,9 @@ ADMINISTRATION = [
     ("integrations", "administration:integrations", []), ("team", "administration:team", []),
 ]
 AGENT = [
-    ("home", "administration:home", []), ("cases", "administration:cases", []),
+    ("home", "administration:home", []), ("tasks", "administration:tasks", []),
+    ("clients", "administration:clients", []),
+    ("cases", "administration:cases", []),
     ("case", "administration:case", ["own"]), ("write", "staff-messages:new", []),
     ("forbidden", "administration:services", []),
 ]

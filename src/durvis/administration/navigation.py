@@ -41,6 +41,11 @@ def staff_sections(actor: Actor) -> list[Section]:
     sections = [Section("home", _("Start page"), reverse("administration:home"),
                         _("What you can do in Durvis."))]
     if actor.roles & {StaffRole.AGENT, StaffRole.BACK_OFFICE}:
+        sections.append(Section("tasks", _("Tasks"), reverse("administration:tasks"),
+                                _("Your tasks and your queue, the most urgent first.")))
+        sections.append(Section("clients", _("Clients"), reverse("administration:clients"),
+                                _("Find a client, verify a caller, open the client's overview "
+                                  "for the service you are handling.")))
         sections.append(Section("cases", _("Cases"), reverse("administration:cases"),
                                 _("The cases of your institution, read-only.")))
     if decide(actor, AssistantAction.ASSIST):

@@ -2,12 +2,14 @@ from django.urls import path
 
 from durvis.administration import (
     builder,
+    clients,
     eservices,
     finance,
     home,
     integrations,
     preview,
     statements,
+    tasks,
     team,
     views,
     webhook_views,
@@ -17,6 +19,11 @@ app_name = "administration"
 urlpatterns = [
     path("staff/", home.home, name="home"),
     path("staff/cases/", home.cases, name="cases"),
+    path("staff/tasks/", tasks.task_list, name="tasks"),
+    path("staff/clients/", clients.client_search, name="clients"),
+    path("staff/clients/<int:pk>/", clients.client_profile, name="client"),
+    path("staff/clients/<int:pk>/verify/", clients.client_verify, name="client-verify"),
+    path("staff/tasks/<int:pk>/", tasks.task_detail, name="task"),
     path("staff/cases/<str:number>/", home.case, name="case"),
     path("administration/services/", views.service_list, name="services"),
     path("administration/services/new/", views.service_create, name="service-create"),

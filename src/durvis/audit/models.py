@@ -40,7 +40,13 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object"),
+            # "Who used my data" (`queries.uses_of`): a person's page of uses by others, newest
+            # first, read from the index whatever the length of the log.
+            models.Index(fields=["subject_person_id", "-id"], name="audit_subject_uses",
+                         condition=models.Q(actor_kind__in=("staff", "api_client", "operator"))),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["chain", "chain_seq"], name="audit_chain_seq")
         ]

@@ -254,3 +254,10 @@ def frame_origins(service: Service) -> list[str]:
     holder's administrator registered (A10). Empty: nobody."""
     return list(EmbedOrigin.objects.filter(institution_id=service.holder_id)
                 .values_list("origin", flat=True))
+
+
+def services_served_by(institution_id: int) -> QuerySet[Service]:
+    """The services an institution holds or provides (any state but draft), by code: what its
+    specialists may serve clients about (the workplace's purposes, B3, B4)."""
+    return (Service.objects.filter(Q(holder_id=institution_id) | Q(providers=institution_id))
+            .exclude(status=ServiceStatus.DRAFT).distinct().order_by("code"))

@@ -10,6 +10,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from durvis.access.policy import ALLOW, Decision, decide, deny, rule
+from durvis.audit.queries import declare_use
 from durvis.core.actor import Actor
 from durvis.documents.models import Direction
 from durvis.identity.models import Institution
@@ -80,3 +81,11 @@ def store_document(actor: Actor, filing: Any, client: Any) -> Decision:
     if filing.case is not None and not is_owner(filing.case, client):
         return deny("the case belongs to another client")
     return ALLOW
+
+
+# How the person reads what staff and systems did with their data ("who used my data", B4, B5).
+declare_use("documents.document.store", _("Stored a document for you"))
+declare_use("documents.document.attach", _("Attached a document to your case"))
+declare_use("documents.document.download", _("Opened your document"))
+declare_use("documents.case_documents.read", _("Read the documents of your case"))
+declare_use("documents.list.read", _("Read your list of documents"))

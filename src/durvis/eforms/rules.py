@@ -38,6 +38,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from durvis.access.policy import ALLOW, Decision, decide, deny, rule
+from durvis.audit.queries import declare_purpose, declare_use
 from durvis.catalog.models import Audience, Service, ServiceStatus
 from durvis.core.actor import Actor
 from durvis.eforms.models import Application, AssistedApplication
@@ -297,3 +298,18 @@ def write_application(actor: Actor, application: Any, client: Any) -> Decision:
     if _is_agent(actor):
         return _assisting(actor, application, client)
     return decide(actor, IdentityAction.CLIENT_WRITE, application, client)
+
+
+# How the person reads what staff and systems did with their data ("who used my data", B4, B5).
+declare_purpose("delivery to the holder's system", _("Delivering your application to the institution"))
+declare_use("eforms.application.read", _("Read your application"))
+declare_use("eforms.application.attachment.read", _("Opened a file of your application"))
+declare_use("eforms.application.start", _("Started an application for you"))
+declare_use("eforms.application.save", _("Filled in your application"))
+declare_use("eforms.application.submit", _("Submitted your application"))
+declare_use("eforms.application.discard", _("Discarded your draft application"))
+declare_use("eforms.assistant.identify", _("Identified you at a client-service centre"))
+declare_use("eforms.assistant.summary", _("Printed the summary of your application"))
+declare_use("eforms.assistant.scan", _("Attached your signed application"))
+declare_use("eforms.assistant.confirm", _("Submitted your application at a client-service centre"))
+declare_use("eforms.prefill.create", _("Prepared a prefilled application for you"))

@@ -62,7 +62,8 @@ class Person(models.Model):
     )
     citizenship = models.CharField(_("citizenship"), max_length=2, default="LV")
     email = models.EmailField(_("e-mail"), blank=True)
-    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # E.164 (`core.phones`); indexed for the workplace's search by a caller's number (B3, B4).
+    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
     # Moved on by every change of `email` or `phone`; the profile's forms carry it
     # (durvis.core.concurrency).
     contacts_version = models.PositiveIntegerField(default=0, editable=False)

@@ -139,6 +139,11 @@ def institution_by_code(code: str) -> Institution | None:
     return Institution.objects.filter(code=code.strip()).first()
 
 
+def institutions_by_code(codes: Collection[str]) -> dict[str, Institution]:
+    """Institutions by their codes (those that exist)."""
+    return {i.code: i for i in Institution.objects.filter(code__in=set(codes))}
+
+
 def institutions_by_id(ids: Collection[int]) -> dict[int, Institution]:
     """Institutions by their ids (one query)."""
     return Institution.objects.in_bulk(set(ids))

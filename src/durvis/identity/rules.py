@@ -32,6 +32,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from durvis.access.policy import ALLOW, Decision, deny, rule
+from durvis.audit.queries import declare_use
 from durvis.core.actor import Actor
 from durvis.core.registry import Registry
 from durvis.identity.models import Company, Person, StaffMember, StaffRole
@@ -53,6 +54,8 @@ class IdentityAction(StrEnum):
     # obj = a catalogue Service: may the actor apply for it in the client's name (a base
     # relation that may act in the client's name, or a mandate with `apply` reaching it).
     USE_SERVICE = "client.use_service"
+    # Who used the client's data (B4, B5): the audit log's uses by staff and systems.
+    SEE_DATA_USE = "client.see_data_use"
     CHANGE_OWN_PROFILE = "identity.change_own_profile"
     # obj = the StaffMember, or None: may the actor reset anybody's at all (the team page).
     RESET_STAFF_SECOND_FACTOR = "identity.reset_staff_second_factor"
@@ -397,6 +400,19 @@ def services_in_reach(actor: Actor, client: Any) -> frozenset[int] | None:
     return frozenset().union(*(g.service_ids for g in grants))
 
 
+@rule(IdentityAction.SEE_DATA_USE)
+def see_data_use(actor: Actor, obj: Any, client: Any) -> Decision:
+    """Who used a person's data is seen by the person and, for a minor, a parent: by the base
+    registers alone. A mandate does not reach it (it lists what institutions did with the
+    grantor's data, not a record of a service), nor does a company's representative reach a
+    person's (B4, B5, A2)."""
+    if not isinstance(client, Person):
+        return deny("the log of uses is kept for persons")
+    if has_base_relation(actor, client):
+        return ALLOW
+    return deny("only the person and a parent of a minor see who used the data")
+
+
 @rule(IdentityAction.CHANGE_OWN_PROFILE)
 def own_profile(actor: Actor, person: Any, client: Any) -> Decision:
     """Contacts and language are the signed-in person's own: a parent acting for a child or a
@@ -438,3 +454,7 @@ def grant_staff_role(actor: Actor, member: Any, client: Any) -> Decision:
     if actor.has_role(StaffRole.PLATFORM_ADMIN) or is_institution_admin_of(actor, member.institution_id):
         return ALLOW
     return deny("only the staff member's institution administrator or a platform administrator")
+
+
+# How the person reads what staff and systems did with their data ("who used my data", B4, B5).
+declare_use("identity.profile.read", _("Read your profile"))

@@ -13,8 +13,10 @@ from enum import StrEnum
 from typing import Any
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from durvis.access.policy import ALLOW, Decision, deny, rule
+from durvis.audit.queries import declare_use
 from durvis.core.actor import Actor
 from durvis.core.registry import Registry
 from durvis.identity.models import Institution
@@ -65,3 +67,7 @@ def manage_integrations(actor: Actor, institution: Any, client: Any) -> Decision
     if is_institution_admin_of(actor, institution.pk) or actor.kind == "operator":
         return ALLOW
     return deny("only the institution's administrator manages its integrations")
+
+
+# How the person reads what staff and systems did with their data ("who used my data", B4, B5).
+declare_use("integrations.webhook.personal_data", _("Sent your data to an institution's system"))

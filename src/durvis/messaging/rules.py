@@ -9,6 +9,7 @@ from enum import StrEnum
 from django.utils.translation import gettext_lazy as _
 
 from durvis.access.policy import rule
+from durvis.audit.queries import declare_use
 from durvis.integrations.rules import declare_scope
 from durvis.register.rules import institution_case_rule
 
@@ -22,3 +23,11 @@ class MessagingAction(StrEnum):
 
 
 rule(MessagingAction.READ_CLIENT_MESSAGES)(institution_case_rule(MESSAGES_READ))
+
+
+# How the person reads what staff and systems did with their data ("who used my data", B4, B5).
+declare_use("messaging.message.send", _("Sent you a message"))
+declare_use("messaging.message.read", _("Read your message"))
+declare_use("messaging.reply.read", _("Read your reply"))
+declare_use("messaging.thread.read", _("Read a conversation with you"))
+declare_use("messaging.case_messages.read", _("Read the messages of your case"))

@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from durvis.access.policy import ALLOW, Decision, deny, rule
+from durvis.audit.queries import declare_purpose, declare_use
 from durvis.catalog.models import Service
 from durvis.core.actor import Actor
 from durvis.identity.models import StaffRole
@@ -106,3 +107,19 @@ rule(PaymentAction.SYSTEM_READ, list_filter=_system_invoices(INVOICES_READ))(
     _system_rule(INVOICES_READ, "Reading invoices"))
 rule(PaymentAction.SYSTEM_INVOICE)(_system_rule(INVOICES_WRITE, "Issuing invoices"))
 rule(PaymentAction.SYSTEM_PAY)(_system_rule(PAYMENTS_WRITE, "Reporting payments"))
+
+
+# How the person reads what staff and systems did with their data ("who used my data", B4, B5).
+declare_purpose("finance", _("Handling your invoices at the institution"))
+declare_purpose("api", _("The institution's system asked"))
+declare_use("payments.invoice.issue", _("Issued you an invoice"))
+declare_use("payments.invoice.read", _("Read your invoice"))
+declare_use("payments.invoice.list", _("Read your invoices"))
+declare_use("payments.invoice.cancelled", _("Cancelled your invoice"))
+declare_use("payments.invoice.credited", _("Credited your invoice"))
+declare_use("payments.invoice.credit_note", _("Issued you a credit note"))
+declare_use("payments.invoice.settle", _("Settled your invoice"))
+declare_use("payments.payment.record", _("Recorded your payment"))
+declare_use("payments.refund.request", _("Asked for a refund of your payment"))
+declare_use("payments.refund.success", _("Refunded your payment"))
+declare_use("payments.refund.failed", _("Tried to refund your payment"))

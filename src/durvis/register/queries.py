@@ -7,6 +7,7 @@ view.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,12 +19,20 @@ from durvis.audit.services import Entry, record, record_many
 from durvis.catalog.models import Service
 from durvis.core.actor import Actor
 from durvis.core.case_numbers import parse_case_number
+from durvis.core.identifiers import validate_personal_code
+from durvis.core.phones import parse_phone
 from durvis.identity.models import Company, Institution, Person
-from durvis.identity.queries import Relation, acting_person, audit_subject, owner_filter
+from durvis.identity.queries import (
+    Relation,
+    acting_person,
+    audit_subject,
+    find_person,
+    owner_filter,
+)
 from durvis.identity.rules import IdentityAction
 from durvis.register.changes import ChangeCursor, changed_after, horizon
 from durvis.register.models import CaseEvent, Consultation, ServiceCase, StatusMapping
-from durvis.register.rules import CaseAction, case_scope
+from durvis.register.rules import CASE_STAFF_ROLES, CaseAction, ProfilePurpose, case_scope
 
 
 def read_case(actor: Actor, number: str, *, purpose: str = "") -> tuple[ServiceCase, list[CaseEvent]]:
@@ -236,6 +245,13 @@ def normalise_case_number(number: str) -> str:
     return str(parse_case_number(number))
 
 
+def case_numbers(client: Person | Company, case_ids: Collection[int]) -> dict[int, str]:
+    """The numbers of the client's own cases among `case_ids` (others' are left out), by id:
+    for naming the case a use of the client's data was about ("who used my data")."""
+    cases = ServiceCase.objects.filter(owner_filter(client), pk__in=set(case_ids))
+    return dict(cases.values_list("pk", "number"))
+
+
 def case_by_number(number: str) -> ServiceCase | None:
     """The case with this number, with its client and holder, or None; no policy check (the
     caller decides, e.g. `durvis.documents.queries.case_to_write_about`). Raises
@@ -326,3 +342,118 @@ def history_read(actor: Actor, client: Person | Company, filters: HistoryFilters
 
 def _person_and_company(client: Person | Company) -> tuple[Person | None, Company | None]:
     return (None, client) if isinstance(client, Company) else (client, None)
+
+
+@dataclass(frozen=True)
+class FoundClient:
+    """A person a specialist's search found, and how: `by` is `code` or `case` (the caller
+    named what identifies them) or `phone`/`name` (they must be verified before anything
+    personal shows, B4)."""
+
+    person: Person
+    by: str
+
+    @property
+    def needs_verification(self) -> bool:
+        return self.by in ("phone", "name")
+
+
+SEARCH_LIMIT = 20
+
+
+def find_clients(actor: Actor, text: str) -> list[FoundClient]:
+    """The persons a specialist's search finds (B3, B4): by personal code (current or
+    historical), by case number (the case's client, if the actor may read the case), by phone
+    number (E.164, indexed) or by name (family name, then given name, at most SEARCH_LIMIT).
+    The search is audited without the text searched (it may be a personal code). Raises
+    PermissionDenied for anybody but a client-service or back-office specialist."""
+    if actor.staff is None or not (actor.roles & CASE_STAFF_ROLES):
+        raise PermissionDenied("not a client-service employee")
+    text = " ".join((text or "").split())
+    found: list[FoundClient] = []
+    kind = "name"
+    digits = text.replace("-", "").replace(" ", "")
+    if digits.isdigit() and len(digits) == 11:
+        kind = "code"
+        try:
+            validate_personal_code(digits)
+        except ValidationError:
+            pass
+        else:
+            person = find_person(digits)
+            found = [FoundClient(person, "code")] if person else []
+    if not found and _looks_like_case_number(text):
+        kind = "case"
+        case = _readable_case(actor, text)
+        if case is not None and case.client_person is not None:
+            found = [FoundClient(case.client_person, "case")]
+    if not found and kind == "name" and (text.startswith("+") or digits.isdigit()):
+        kind = "phone"
+        try:
+            number = parse_phone(text)
+        except ValidationError:
+            number = ""
+        found = [FoundClient(p, "phone") for p in
+                 Person.objects.filter(phone=number)[:SEARCH_LIMIT]] if number else []
+    if kind == "name" and len(text) >= 2:
+        found = [FoundClient(p, "name") for p in _by_name(text)]
+    record(actor, "register.client.search", None, details={"by": kind, "found": len(found)})
+    return found
+
+
+def _looks_like_case_number(text: str) -> bool:
+    try:
+        parse_case_number(text)
+    except ValidationError:
+        return False
+    return True
+
+
+def _readable_case(actor: Actor, text: str) -> ServiceCase | None:
+    case = (ServiceCase.objects.select_related("client_person")
+            .filter(number=str(parse_case_number(text))).first())
+    if case is None or not decide(actor, CaseAction.READ_CASE, case):
+        return None
+    return case
+
+
+def _by_name(text: str) -> list[Person]:
+    words = text.split()
+    family = words[-1] if len(words) > 1 else words[0]
+    rows = Person.objects.filter(family_name__istartswith=family)
+    if len(words) > 1:
+        rows = rows.filter(given_name__istartswith=words[0])
+    return list(rows.order_by("family_name", "given_name")[:SEARCH_LIMIT])
+
+
+@dataclass(frozen=True)
+class ClientProfile:
+    """A person's 360° view for one purpose: contacts, and their cases and consultations
+    across institutions, newest first (the parts a client-service conversation about a
+    service needs; payments, mandates and documents are shown on their own pages)."""
+
+    person: Person
+    cases: list[ServiceCase]
+    consultations: list[Consultation]
+
+
+PROFILE_ROWS = 50
+
+
+def client_profile(actor: Actor, person: Person, purpose: ProfilePurpose) -> ClientProfile:
+    """The 360° view of `person` for `purpose` (a `rules.ProfilePurpose`), written to the
+    activity log with the purpose, its basis, the service and the case (B4, B5): the person sees
+    it in "who used my data". Raises PermissionDenied (`CaseAction.VIEW_PROFILE`: not a
+    specialist of an institution that holds or provides the service, or a case basis that is
+    not this client's case of the service)."""
+    decision = decide(actor, CaseAction.VIEW_PROFILE, purpose, person)
+    if not decision:
+        raise PermissionDenied(decision.reason)
+    cases = list(client_history(person=person).select_related("service", "holder")
+                 [:PROFILE_ROWS])
+    consultations = list(client_consultations(person=person)[:PROFILE_ROWS])
+    record(actor, "identity.profile.read", purpose.case, subject=person,
+           purpose="client service",
+           details={"service": purpose.service.code, "basis": purpose.basis,
+                    "case": purpose.case.number if purpose.case else ""})
+    return ClientProfile(person, cases, consultations)

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from durvis.access.policy import ALLOW, Decision, decide, deny, rule
+from durvis.audit.queries import declare_purpose, declare_use
 from durvis.catalog.models import Service
 from durvis.core.actor import Actor
 from durvis.identity.models import StaffRole
@@ -43,6 +44,9 @@ class CaseAction(StrEnum):
     REGISTER_CONSULTATION = "register.register_consultation"
     # obj = the case (or consultation), client = its client: give the client's rating (B1).
     RATE_CASE = "register.rate_case"
+    # obj = a `ProfilePurpose`, client = the Person: may the actor open the client's 360° view
+    # for that purpose (B4; issue 16).
+    VIEW_PROFILE = "register.view_profile"
 
 
 def _case_rule(scope: str) -> Callable[[Actor, Any, Any], Decision]:
@@ -111,6 +115,45 @@ def _service_rule(scope: str, *, allow_no_service: bool = False
 
 
 _institution_creates = _service_rule(CASES_WRITE)
+
+
+class ProfileBasis(StrEnum):
+    """What a 360° view rests on (GDPR art. 6): the client's consent given in the conversation,
+    a case of the client being handled, or a task the law gives the institution."""
+
+    CONSENT = "consent"
+    CASE = "case"
+    LAW = "law"
+
+
+@dataclass(frozen=True)
+class ProfilePurpose:
+    """Why a specialist opens a client's 360° view: the `service` being handled, the `basis`,
+    and for a case basis the `case` (of that service and client)."""
+
+    service: Service
+    basis: str
+    case: ServiceCase | None = None
+
+
+@rule(CaseAction.VIEW_PROFILE)
+def view_profile(actor: Actor, purpose: Any, client: Any) -> Decision:
+    """A client-service or back-office specialist opens a person's 360° view only for a service
+    their institution holds or provides, on a recorded basis (consent, law, or a case of that
+    service and client) — purpose limitation (B4, GDPR art. 5(1)(b))."""
+    if actor.staff is None or not (actor.roles & CASE_STAFF_ROLES):
+        return deny("not a client-service employee")
+    if not isinstance(purpose, ProfilePurpose) or purpose.basis not in set(ProfileBasis):
+        return deny("a purpose and its basis")
+    decision = _institution_creates(actor, purpose.service, client)
+    if not decision:
+        return decision
+    if purpose.basis == ProfileBasis.CASE:
+        case = purpose.case
+        if case is None or case.service_id != purpose.service.pk or (
+                case.client_person_id != getattr(client, "pk", None)):
+            return deny("the case is not this client's case of this service")
+    return ALLOW
 
 
 @rule(CaseAction.CREATE_CASE)
@@ -184,6 +227,19 @@ def case_scope(actor: Actor) -> CaseScope:
     if not decide(actor, CaseAction.LIST_CASES) or actor.institution_id is None:
         raise PermissionDenied("may not list cases")
     return CaseScope(actor.institution_id, actor.api.service_ids if actor.api else None)
+
+
+# How the person reads what staff and systems did with their data ("who used my data", B4, B5).
+declare_purpose("staff start page", _("Looked up at the institution's workplace"))
+declare_purpose("client service", _("Serving you about a service at a client-service centre or "
+                                    "the call centre"))
+declare_use("register.case.read", _("Read your case"))
+declare_use("register.client.verify", _("Checked who you are when you called"))
+declare_use("register.case.open", _("Registered a case for you"))
+declare_use("register.case.status", _("Changed the status of your case"))
+declare_use("register.case.result", _("Gave the result of your case"))
+declare_use("register.case.acknowledge", _("Acknowledged your case"))
+declare_use("register.consultation.create", _("Registered a consultation with you"))
 
 
 @rule(CaseAction.RATE_CASE)

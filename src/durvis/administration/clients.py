@@ -1,0 +1,178 @@
+"""The workplace's client pages (B3, B4; issue 16): find a client by personal code, case number,
+phone number or name; verify a caller known only by a phone number (or a name) with questions
+drawn from the profile before anything personal shows; open the 360° view only for a stated
+purpose — the service being handled and the basis (consent, a case, the law) — which the activity
+log records and the client sees in "who used my data".
+
+How a client was found is kept in the session per person: `identified` (by the code or a case
+number the caller gave), `verified` (answered the questions), or `unverified`. Three wrong
+answers in a row close verification of that person for this session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from durvis.audit.services import record
+from durvis.catalog.queries import services_served_by
+from durvis.core.forms import CaseNumberField, DayField, Form
+from durvis.identity.models import Person
+from durvis.identity.sessions import actor_from_request
+from durvis.register import queries as register_queries
+from durvis.register.rules import ProfileBasis, ProfilePurpose
+from durvis.search.services import normalize
+from durvis.web.shell import staff_required
+
+SESSION_KEY = "workplace_clients"
+MAX_WRONG = 3
+
+
+class SearchForm(Form):
+    q = forms.CharField(label=gettext_lazy("Personal code, case number, phone or name"),
+                        max_length=100, required=False)
+
+
+class VerifyForm(Form):
+    given_name = forms.CharField(label=gettext_lazy("Given name, as the caller says it"),
+                                 max_length=100)
+    date_of_birth = DayField(label=gettext_lazy("Date of birth, as the caller says it"))
+
+
+class PurposeForm(Form):
+    service = forms.TypedChoiceField(label=gettext_lazy("Service you are handling"), coerce=int)
+    basis = forms.ChoiceField(label=gettext_lazy("Basis"), widget=forms.RadioSelect, choices=[
+        (ProfileBasis.CONSENT, gettext_lazy("The client agrees in this conversation")),
+        (ProfileBasis.CASE, gettext_lazy("A case of the client about this service")),
+        (ProfileBasis.LAW, gettext_lazy("A task the law gives my institution"))])
+    case = CaseNumberField(label=gettext_lazy("Case number (for a case basis)"), required=False)
+
+    def __init__(self, *args: Any, services: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["service"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", _("Choose a service"))] + [(s.pk, f"{s.code} {s.name}")
+                                                         for s in services]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("basis") == ProfileBasis.CASE and not data.get("case"):
+            self.add_error("case", _("Give the number of the client's case."))
+        return data
+
+
+def _found(request: HttpRequest) -> dict[str, Any]:
+    value = request.session.get(SESSION_KEY)
+    return value if isinstance(value, dict) else {}
+
+
+def _remember(request: HttpRequest, person_id: int, how: str, wrong: int = 0) -> None:
+    found = _found(request)
+    found[str(person_id)] = {"how": how, "wrong": wrong}
+    request.session[SESSION_KEY] = found
+
+
+@staff_required
+def client_search(request: HttpRequest) -> HttpResponse:
+    """The search box and what it found: an identified client links to the 360° view, a caller
+    found by phone or name to the verification (no name is shown for them)."""
+    actor = actor_from_request(request)
+    form = SearchForm(request.GET)
+    results: list[register_queries.FoundClient] = []
+    searched = bool(form.is_valid() and form.cleaned_data["q"])
+    if searched:
+        results = register_queries.find_clients(actor, form.cleaned_data["q"])
+        for found in results:
+            known = _found(request).get(str(found.person.pk), {})
+            if known.get("how") not in ("identified", "verified"):
+                _remember(request, found.person.pk,
+                          "unverified" if found.needs_verification else "identified")
+    return render(request, "administration/clients/search.html", {
+        "form": form, "query_form": form, "results": results, "searched": searched,
+        "known": _found(request)})
+
+
+def _person(pk: int) -> Person:
+    person = Person.objects.filter(pk=pk).first()
+    if person is None:
+        raise Http404
+    return person
+
+
+@staff_required
+def client_verify(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask the caller their given name and date of birth and compare them with the profile;
+    the answers are never shown to the specialist. Audited either way."""
+    actor = actor_from_request(request)
+    known = _found(request).get(str(pk))
+    if known is None:
+        raise Http404  # only a person this session's search found
+    person = _person(pk)
+    if known["how"] in ("identified", "verified"):
+        return redirect("administration:client", pk=pk)
+    form = VerifyForm(request.POST if request.method == "POST" else None)
+    if known["wrong"] >= MAX_WRONG:
+        form = VerifyForm(None)
+        return render(request, "administration/clients/verify.html",
+                      {"form": form, "closed": True, "pk": pk}, status=403)
+    if request.method == "POST" and form.is_valid():
+        right = (normalize(form.cleaned_data["given_name"]) == normalize(person.given_name)
+                 and form.cleaned_data["date_of_birth"] == person.date_of_birth)
+        record(actor, "register.client.verify", person, subject=person,
+               details={"verified": right})
+        if right:
+            _remember(request, pk, "verified")
+            messages.success(request, _("The caller is verified."))
+            return redirect("administration:client", pk=pk)
+        _remember(request, pk, "unverified", known["wrong"] + 1)
+        form.add_error(None, _("The answers do not match the client's profile. Nothing "
+                               "personal may be shown or told."))
+    return render(request, "administration/clients/verify.html", {"form": form, "pk": pk},
+                  status=422 if request.method == "POST" else 200)
+
+
+@staff_required
+def client_profile(request: HttpRequest, pk: int) -> HttpResponse:
+    """The 360° view of an identified or verified client, once the purpose is given (GET with
+    `service`, `basis`, `case`): every opening is an audited read naming the purpose."""
+    actor = actor_from_request(request)
+    known = _found(request).get(str(pk))
+    if known is None:
+        raise Http404
+    if known["how"] not in ("identified", "verified"):
+        return redirect("administration:client-verify", pk=pk)
+    person = _person(pk)
+    assert actor.institution_id is not None
+    services = list(services_served_by(actor.institution_id))
+    form = PurposeForm(request.GET if "basis" in request.GET else None, services=services)
+    profile = None
+    if form.is_bound and form.is_valid():
+        profile = _profile(actor, person, form, services)
+    return render(request, "administration/clients/profile.html", {
+        "person": person, "form": form, "profile": profile, "query_form": None},
+        status=422 if form.is_bound and profile is None else 200)
+
+
+def _profile(actor: Any, person: Person, form: PurposeForm, services: list[Any]
+             ) -> register_queries.ClientProfile | None:
+    data = form.cleaned_data
+    service = next(s for s in services if s.pk == data["service"])
+    case = None
+    if data["basis"] == ProfileBasis.CASE:
+        case = register_queries.case_by_number(data["case"])
+    try:
+        return register_queries.client_profile(actor, person, ProfilePurpose(
+            service, data["basis"], case))
+    except PermissionDenied:
+        form.add_error("case" if data["basis"] == ProfileBasis.CASE else "service", _(
+            "This purpose does not allow opening the client's data."))
+    except ValidationError as error:
+        form.add_error(None, error)
+    return None
+

@@ -1,0 +1,74 @@
+"""Who used my data (B4, B5, A2; issue 16): the e-account lists every use of the current role's
+personal data by institutions' staff and systems, from the activity log: when, which institution
+and whether its system or a person there (never the employee's name), what was done, for what
+purpose and about which case. Estonia's data tracker shows the reads of the registers; this list
+covers the reads and changes of every part of the platform, through its pages and its API.
+
+Seen by the person and a parent for a minor (the rule `client.see_data_use`); the log is kept
+for persons, so a company's role and a role held under a mandate get an explanation instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from durvis.access.policy import decide
+from durvis.audit import queries as audit_queries
+from durvis.audit.services import record
+from durvis.core.forms import QueryForm
+from durvis.identity.models import Person
+from durvis.identity.queries import institutions_by_code
+from durvis.identity.rules import IdentityAction
+from durvis.identity.sessions import actor_from_request
+from durvis.register import queries as register_queries
+from durvis.web.roles import ClientRole
+from durvis.web.shell import client_required
+
+PAGE_SIZE = 50
+CASE = "register.servicecase"
+
+
+class DataUseQueryForm(QueryForm):
+    """The page's query: `before`, the use the next (older) page starts below."""
+
+    before = forms.IntegerField(label=_("Older than"), required=False, min_value=1)
+
+
+@client_required
+def data_use(request: HttpRequest) -> HttpResponse:
+    """One page (`PAGE_SIZE`) of the uses of the current role's data by others, newest first;
+    the reading itself is audited."""
+    role: ClientRole = request.client_role  # type: ignore[attr-defined]
+    actor = actor_from_request(request)
+    form = DataUseQueryForm(request.GET)
+    context: dict[str, Any] = {"eaccount_section": "data-use", "query_form": form}
+    if not decide(actor, IdentityAction.SEE_DATA_USE, None, role.client):
+        return render(request, "eaccount/data_use.html", {**context, "refused": True})
+    person = role.client
+    assert isinstance(person, Person)  # the rule admits persons only
+    record(actor, "audit.data_use.read", None, subject=person, purpose="eaccount")
+    uses = audit_queries.uses_of(person.pk, before=form.value("before"), limit=PAGE_SIZE + 1)
+    shown = uses[:PAGE_SIZE]
+    return render(request, "eaccount/data_use.html", {
+        **context, "uses": _rows(person, shown),
+        "older": shown[-1].id if len(uses) > PAGE_SIZE else None,
+        "first_page": form.value("before") is None})
+
+
+def _rows(person: Any, uses: list[audit_queries.Use]) -> list[dict[str, Any]]:
+    """The uses with their institution and case resolved (two queries for the page)."""
+    institutions = institutions_by_code({u.institution_code for u in uses})
+    numbers = register_queries.case_numbers(person, {
+        int(u.object_id) for u in uses if u.object_type == CASE and u.object_id.isdigit()})
+    rows = []
+    for use in uses:
+        institution = institutions.get(use.institution_code)
+        case_id = int(use.object_id) if use.object_type == CASE and use.object_id.isdigit() else 0
+        rows.append({"use": use, "institution": institution.name if institution else
+                     use.institution_code, "case": numbers.get(case_id, "")})
+    return rows

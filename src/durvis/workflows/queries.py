@@ -1,0 +1,102 @@
+"""Workflow reads (B3): a staff member's queue and own tasks, one task with its step and
+history, and the colleagues a task may be handed to. Lists show case numbers, services and
+times, never a client's name; opening a task reads the case through the register (audited)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from durvis.access.policy import decide
+from durvis.core.actor import Actor
+from durvis.identity.models import StaffMember
+from durvis.workflows import definition as wf
+from durvis.workflows.models import OPEN_STATES, Task, TaskEvent, TaskState, Team
+from durvis.workflows.rules import WorkflowAction
+from durvis.workflows.services import parse_definition
+
+QUEUE_LIMIT = 200
+
+
+def _open_tasks() -> QuerySet[Task]:
+    return (Task.objects.filter(state__in=OPEN_STATES)
+            .select_related("case__service", "team", "assignee__user")
+            .order_by("resolution_due", "pk"))
+
+
+def queue(actor: Actor, *, limit: int = QUEUE_LIMIT) -> list[Task]:
+    """The tasks waiting for someone to take them that the actor may work on: their
+    institution's, for a role they have, and of no team or of a team they are in; the most
+    urgent first (by resolution time), at most `limit`. Reads the queue index."""
+    if actor.staff is None:
+        return []
+    teams = _teams_of(actor.staff)
+    institution_id: int = actor.staff.institution_id
+    return list(_open_tasks().filter(
+        Q(team__isnull=True) | Q(team_id__in=teams), institution_id=institution_id,
+        state=TaskState.QUEUED, role__in=actor.roles)[:limit])
+
+
+def my_tasks(actor: Actor, *, limit: int = QUEUE_LIMIT) -> list[Task]:
+    """The tasks the actor is working on, the most urgent first."""
+    if actor.staff is None:
+        return []
+    return list(_open_tasks().filter(state=TaskState.TAKEN, assignee=actor.staff)[:limit])
+
+
+def _teams_of(member: StaffMember) -> list[int]:
+    return list(Team.objects.filter(Q(members=member) | Q(leads=member))
+                .values_list("pk", flat=True).distinct())
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """One task for its page: the task, its step's definition, its history, whether the actor
+    may work on it, supervise it, and whether they hold it."""
+
+    task: Task
+    step: wf.Step
+    events: list[TaskEvent]
+    may_work: bool
+    may_supervise: bool
+    holds: bool
+
+
+def task_for(actor: Actor, pk: int) -> TaskView:
+    """The task `pk` if the actor may work on or supervise it (raises Task.DoesNotExist
+    otherwise, alike for one that does not exist)."""
+    task = (Task.objects.select_related("case__service", "version", "team", "assignee__user",
+                                        "institution").filter(pk=pk).first())
+    if task is None:
+        raise Task.DoesNotExist
+    may_work = decide(actor, WorkflowAction.WORK, task).allowed
+    may_supervise = decide(actor, WorkflowAction.SUPERVISE, task).allowed
+    if not (may_work or may_supervise):
+        raise Task.DoesNotExist
+    step = parse_definition(task.version.definition).step(task.step)
+    events = list(task.events.select_related("staff__user", "to_staff__user"))
+    holds = actor.staff is not None and task.assignee_id == actor.staff.pk
+    return TaskView(task, step, events, may_work, may_supervise, holds)
+
+
+def colleagues_for(task: Task, actor: Actor) -> list[StaffMember]:
+    """The actor's colleagues who may work on the task (a hand-over's choices), by name."""
+    candidates = (StaffMember.objects.filter(institution_id=task.institution_id)
+                  .select_related("user").order_by("user__username"))
+    if task.team_id is not None:
+        candidates = candidates.filter(Q(teams=task.team_id) | Q(led_teams=task.team_id))
+    return [m for m in candidates.distinct() if task.role in m.roles
+            and (actor.staff is None or m.pk != actor.staff.pk)]
+
+
+def step_name(step: wf.Step, language: str) -> str:
+    """The step's name in `language` (Latvian when there is none in it)."""
+    return step.names.get(language) or step.names.get("lv", step.key)
+
+
+def exit_names(step: wf.Step, language: str) -> list[tuple[int, str, Any]]:
+    """(index, name, following step's key or None) of each exit of the step."""
+    return [(i, e.names.get(language) or e.names.get("lv", ""), e.step)
+            for i, e in enumerate(step.exits)]

@@ -1,0 +1,115 @@
+"""The workplace's client pages (B3, B4; issue 16): a caller found by phone is verified with
+questions before anything personal shows; the 360° view opens only for a purpose, writes an
+audit row naming it, and the client sees it in "who used my data"; staff of an institution that
+neither holds nor provides the service are refused."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+
+from durvis.audit.models import AuditEvent
+from durvis.identity.models import Person
+from durvis.identity.services import record_staff
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def desk(family, institutions, staff_login):
+    parent = family["parent"]
+    Person.objects.filter(pk=parent.pk).update(phone="+37129123456",
+                                               date_of_birth=datetime.date(1986, 3, 14))
+    agent = record_staff(username="agent.vsaa", password="pw-agent-vsaa-long-enough",
+                         institution=institutions["VSAA"], roles=["agent"])
+    vid = record_staff(username="agent.vid", password="pw-agent-vid-long-enough",
+                       institution=institutions["VID"], roles=["agent"])
+    return {"agent": staff_login(Client(), agent), "vid": staff_login(Client(), vid),
+            "parent": parent, "case": family["own"], "family": family}
+
+
+def _search(http, text):
+    response = http.get(reverse("administration:clients"), {"q": text})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_a_caller_found_by_phone_is_verified_before_anything_shows(desk):
+    page = _search(desk["agent"], "29 123 456")
+    assert "Jānis" not in page and "Bērziņš" not in page
+    pk = desk["parent"].pk
+    verify = reverse("administration:client-verify", args=[pk])
+    assert verify in page
+    # The view is closed until verified.
+    assert desk["agent"].get(reverse("administration:client", args=[pk])).status_code == 302
+    wrong = desk["agent"].post(verify, {"given_name": "Pēteris", "date_of_birth": "14.03.1986"})
+    assert wrong.status_code == 422 and "Bērziņš" not in wrong.content.decode()
+    right = desk["agent"].post(verify, {"given_name": "janis", "date_of_birth": "14.03.1986"})
+    assert right.status_code == 302
+    assert desk["agent"].get(reverse("administration:client", args=[pk])).status_code == 200
+    assert AuditEvent.objects.filter(action="register.client.verify",
+                                     subject_person_id=pk).count() == 2
+
+
+def test_three_wrong_answers_close_verification(desk):
+    _search(desk["agent"], "+37129123456")
+    verify = reverse("administration:client-verify", args=[desk["parent"].pk])
+    for _ in range(3):
+        desk["agent"].post(verify, {"given_name": "X", "date_of_birth": "01.01.1990"})
+    closed = desk["agent"].post(verify, {"given_name": "Jānis", "date_of_birth": "14.03.1986"})
+    assert closed.status_code == 403
+
+
+def test_the_360_view_needs_a_purpose_and_the_client_sees_it(desk, client_login):
+    page = _search(desk["agent"], desk["parent"].personal_code)
+    url = reverse("administration:client", args=[desk["parent"].pk])
+    assert url in page
+    first = desk["agent"].get(url).content.decode()
+    assert desk["case"].number not in first  # no purpose yet: no data
+    service = desk["case"].service
+    opened = desk["agent"].get(url, {"service": service.pk, "basis": "case",
+                                     "case": desk["case"].number})
+    assert opened.status_code == 200
+    assert desk["case"].number in opened.content.decode()
+    assert desk["family"]["companys"].number not in opened.content.decode()
+    row = AuditEvent.objects.get(action="identity.profile.read")
+    assert row.purpose == "client service" and row.details["basis"] == "case"
+    assert row.details["service"] == service.code
+    with translation.override("en"):
+        mine = client_login(desk["parent"]).get(reverse("eaccount:data-use")).content.decode()
+    assert "Read your profile" in mine
+    assert "Serving you about a service at a client-service centre" in mine
+
+
+def test_a_case_basis_must_be_the_clients_case_of_that_service(desk):
+    _search(desk["agent"], desk["parent"].personal_code)
+    url = reverse("administration:client", args=[desk["parent"].pk])
+    other = desk["family"]["strangers"]
+    refused = desk["agent"].get(url, {"service": desk["case"].service.pk, "basis": "case",
+                                      "case": other.number})
+    assert refused.status_code == 422
+    assert other.number not in refused.content.decode().split("<main")[1].split("</form>")[1]
+    missing = desk["agent"].get(url, {"service": desk["case"].service.pk, "basis": "case"})
+    assert missing.status_code == 422
+    assert not AuditEvent.objects.filter(action="identity.profile.read").exists()
+
+
+def test_another_institution_cannot_open_it_for_a_service_it_does_not_serve(desk):
+    _search(desk["vid"], desk["parent"].personal_code)
+    url = reverse("administration:client", args=[desk["parent"].pk])
+    page = desk["vid"].get(url).content.decode()
+    assert f'value="{desk["case"].service.pk}"' not in page  # not a choice
+    refused = desk["vid"].get(url, {"service": desk["case"].service.pk, "basis": "consent"})
+    assert refused.status_code == 422
+    assert not AuditEvent.objects.filter(action="identity.profile.read").exists()
+
+
+def test_a_person_not_found_in_this_session_is_not_opened(desk):
+    url = reverse("administration:client", args=[desk["parent"].pk])
+    assert desk["agent"].get(url).status_code == 404
+    assert desk["agent"].get(reverse("administration:client-verify",
+                                     args=[desk["parent"].pk])).status_code == 404

@@ -1,0 +1,80 @@
+"""The workplace's task pages (B3, B2, B7; issue 16) through HTTP: the queue and my tasks, the
+htmx refresh, a task's actions and their refusals in the person's language, and nothing of
+another institution's."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+
+from durvis.workflows.models import Task, TaskState
+from tests.workflows.test_workflows import publish, register_case, world  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def desk(world, worker, staff_login):  # noqa: F811
+    publish(world)
+    case = register_case(world, worker)
+
+    def signed_in(name: str) -> Client:
+        return staff_login(Client(), world[name].staff)
+
+    return {"case": case, "task": Task.objects.get(case=case), "as": signed_in, **world}
+
+
+def test_the_queue_lists_the_task_and_refreshes_in_place(desk):
+    agent = desk["as"]("agent")
+    page = agent.get(reverse("administration:tasks"))
+    assert page.status_code == 200
+    assert desk["case"].number in page.content.decode()
+    assert 'hx-trigger="every 30s"' in page.content.decode()
+    partial = agent.get(reverse("administration:tasks"), HTTP_HX_REQUEST="true")
+    assert desk["case"].number in partial.content.decode()
+    assert "<html" not in partial.content.decode()
+    # The holder's back office sees nothing of the centre's queue.
+    other = desk["as"]("reviewer").get(reverse("administration:tasks")).content.decode()
+    assert desk["case"].number not in other
+
+
+def test_take_and_move_on_through_the_page(desk):
+    agent = desk["as"]("agent")
+    url = reverse("administration:task", args=[desk["task"].pk])
+    response = agent.post(url, {"action": "take", "version_no": desk["task"].version_no})
+    assert response.status_code == 302
+    task = Task.objects.get(pk=desk["task"].pk)
+    assert task.state == TaskState.TAKEN
+    response = agent.post(url, {"action": "move", "version_no": task.version_no,
+                                "move-exit": "0", "move-comment": "Pārbaudīts"})
+    assert response.status_code == 302
+    desk["case"].refresh_from_db()
+    assert desk["case"].status == "registered"
+    assert Task.objects.filter(case=desk["case"], state=TaskState.QUEUED, step="review").exists()
+
+
+def test_a_stale_form_and_a_missing_choice_are_explained_not_a_500(desk):
+    agent = desk["as"]("agent")
+    url = reverse("administration:task", args=[desk["task"].pk])
+    stale = desk["task"].version_no
+    agent.post(url, {"action": "take", "version_no": stale})
+    with translation.override("en"):
+        response = agent.post("/en" + url, {"action": "release", "version_no": stale})
+    assert response.status_code == 422
+    assert "Someone else changed this task meanwhile" in response.content.decode()
+    task = Task.objects.get(pk=desk["task"].pk)
+    response = agent.post(url, {"action": "move", "version_no": task.version_no})
+    assert response.status_code == 422
+    assert 'id="id_move-exit_0"' in response.content.decode() or "move-exit" in (
+        response.content.decode())
+    assert agent.post(url, {"action": "unknown"}).status_code == 404
+
+
+def test_another_institutions_task_is_not_found(desk):
+    response = desk["as"]("reviewer").get(reverse("administration:task", args=[desk["task"].pk]))
+    assert response.status_code == 404
+    response = desk["as"]("reviewer").post(reverse("administration:task",
+                                                   args=[desk["task"].pk]), {"action": "take"})
+    assert response.status_code == 404
