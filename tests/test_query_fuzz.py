@@ -114,6 +114,7 @@ def world(family, staff, client_login, settings, tmp_path):
             "role": "back_office", "resolution": "1d",
             "next": [{"step": None, "status": "", "name": {"lv": "Beigt", "en": "End"}}]}}})
     (task,) = workflows.start_cases([case])
+    workflow = task.version.workflow
     mandate = mandates.grant(Actor(kind="person", person=parent), parent,
                              family["stranger"].personal_code, mandates.Terms())
     objects = {"number": case.number, "code": 1011, "endpoint_id": endpoint.pk,
@@ -126,6 +127,7 @@ def world(family, staff, client_login, settings, tmp_path):
                   "eaccount:mandate": mandate.pk, "eaccount:mandate-revoke": mandate.pk,
                   "administration:task": task.pk, "administration:client": parent.pk,
                   "administration:client-verify": parent.pk,
+                  "administration:workflow-retire": workflow.pk,
                   "inbox:thread": thread.pk,
                   "inbox:reply": thread.pk, "inbox:archive": thread.pk,
                   "documents:download": document.pk,

@@ -77,8 +77,8 @@ def test_header_shows_only_what_the_role_may_open(demo):
     client = Client()
     sign_in(client, backoffice)
     links = header_links(client.get("/staff/").content.decode())
-    assert links == ["/staff/", "/staff/tasks/", "/staff/clients/", "/staff/cases/",
-                     "/staff/messages/new/"]
+    assert links == ["/staff/", "/staff/tasks/", "/staff/consultations/new/", "/staff/clients/",
+                     "/staff/cases/", "/staff/messages/new/"]
 
 
 @pytest.mark.parametrize(("prefix", "heading", "home"), [

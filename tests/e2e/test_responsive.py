@@ -36,10 +36,12 @@ ADMINISTRATION = [
     ("service-form", "administration:service-edit", [1011]),
     ("new-service", "administration:service-create", []),
     ("integrations", "administration:integrations", []), ("team", "administration:team", []),
+    ("workflows", "administration:workflows", []),
 ]
 AGENT = [
     ("home", "administration:home", []), ("tasks", "administration:tasks", []),
     ("clients", "administration:clients", []),
+    ("consultation", "administration:consultation-new", []),
     ("cases", "administration:cases", []),
     ("case", "administration:case", ["own"]), ("write", "staff-messages:new", []),
     ("forbidden", "administration:services", []),

@@ -273,3 +273,27 @@ def test_working_days_end_at_the_close_of_the_last_one():
     assert first == dt.datetime(2026, 12, 23, 12, 0, tzinfo=ZONE)
     assert resolution == dt.datetime(2026, 12, 28, 17, 0, tzinfo=ZONE)
     assert warn is None
+
+
+def test_the_assignee_and_the_leads_are_told_by_e_mail(world, worker):
+    from durvis.integrations.models import OutboxMessage
+
+    for name in ("reviewer", "lead"):
+        member = world[name].staff
+        member.user.email = f"{member.user.username}@vsaa.example.lv"
+        member.user.save(update_fields=["email"])
+    publish(world)
+    case = register_case(world, worker)
+    task = workflows.take(world["agent"], Task.objects.get(case=case))
+    review = workflows.take(world["reviewer"], workflows.move(world["agent"], task, 0))
+    workflows.escalate_due(review.warn_at)
+    worker.events()
+    warned = OutboxMessage.objects.get(event="task.breach_warning")
+    assert warned.recipient == "review.vsaa@vsaa.example.lv"
+    assert case.number in warned.payload["subject"]
+    assert f"/staff/tasks/{review.pk}/" in warned.payload["body"]
+    workflows.escalate_due(review.resolution_due)
+    worker.events()
+    escalated = set(OutboxMessage.objects.filter(event="task.escalated")
+                    .values_list("recipient", flat=True))
+    assert escalated == {"review.vsaa@vsaa.example.lv", "lead.vsaa@vsaa.example.lv"}

@@ -24,6 +24,7 @@ from durvis.identity.sessions import actor_from_request
 from durvis.integrations.rules import IntegrationAction
 from durvis.payments import services as payments
 from durvis.payments.rules import PaymentAction
+from durvis.workflows.rules import WorkflowAction
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ def staff_sections(actor: Actor) -> list[Section]:
     if actor.roles & {StaffRole.AGENT, StaffRole.BACK_OFFICE}:
         sections.append(Section("tasks", _("Tasks"), reverse("administration:tasks"),
                                 _("Your tasks and your queue, the most urgent first.")))
+        sections.append(Section("consultation", _("Register a consultation"),
+                                reverse("administration:consultation-new"),
+                                _("A consultation in a few seconds, its duration timed.")))
         sections.append(Section("clients", _("Clients"), reverse("administration:clients"),
                                 _("Find a client, verify a caller, open the client's overview "
                                   "for the service you are handling.")))
@@ -63,6 +67,10 @@ def staff_sections(actor: Actor) -> list[Section]:
     if decide(actor, FormAction.BUILD):
         sections.append(Section("forms", _("E-forms"), reverse("administration:forms"),
                                 _("Build, preview and publish your services' application forms.")))
+    if decide(actor, WorkflowAction.MANAGE_TEAMS, actor.staff.institution):
+        sections.append(Section("workflows", _("Workflows and teams"),
+                                reverse("administration:workflows"),
+                                _("Your institution's workflows in versions, and its teams.")))
     if decide(actor, IntegrationAction.MANAGE_INTEGRATIONS, actor.staff.institution):
         sections.append(Section("integrations", _("Integrations"),
                                 reverse("administration:integrations"),

@@ -3,6 +3,7 @@ from django.urls import path
 from durvis.administration import (
     builder,
     clients,
+    consultations,
     eservices,
     finance,
     home,
@@ -13,6 +14,7 @@ from durvis.administration import (
     team,
     views,
     webhook_views,
+    workflows,
 )
 
 app_name = "administration"
@@ -21,11 +23,16 @@ urlpatterns = [
     path("staff/cases/", home.cases, name="cases"),
     path("staff/tasks/", tasks.task_list, name="tasks"),
     path("staff/clients/", clients.client_search, name="clients"),
+    path("staff/consultations/new/", consultations.consultation_new, name="consultation-new"),
     path("staff/clients/<int:pk>/", clients.client_profile, name="client"),
     path("staff/clients/<int:pk>/verify/", clients.client_verify, name="client-verify"),
     path("staff/tasks/<int:pk>/", tasks.task_detail, name="task"),
     path("staff/cases/<str:number>/", home.case, name="case"),
     path("administration/services/", views.service_list, name="services"),
+    path("administration/workflows/", workflows.workflow_list, name="workflows"),
+    path("administration/workflows/<int:pk>/retire/", workflows.workflow_retire,
+         name="workflow-retire"),
+    path("administration/workflows/teams/", workflows.team_save, name="team-save"),
     path("administration/services/new/", views.service_create, name="service-create"),
     path("administration/services/<int:code>/", views.service_edit, name="service-edit"),
     path("administration/integrations/", integrations.overview, name="integrations"),

@@ -126,11 +126,13 @@ def _load_all() -> dict[str, int]:
     cases = _load_cases(institutions, staff)
     forms = _load_forms(staff)
     mandates = _load_mandates()
+    workflows = _load_workflows(institutions, staff)
     _load_merchants()
     return {"institutions": len(institutions), "categories": len(categories),
             "life_situations": len(situations), "services": services, "persons": len(persons),
             "companies": companies, "staff": len(staff), "cases": cases,
-            "forms": forms, "payee_accounts": payee_accounts, "mandates": mandates}
+            "forms": forms, "payee_accounts": payee_accounts, "mandates": mandates,
+            "workflows": workflows}
 
 
 def _load_merchants() -> int:
@@ -277,6 +279,33 @@ def _load_mandates() -> int:
         by = identity_queries.find_person(row.get("granted_by", row["grantor"]))
         mandates.grant(Actor(kind="person", person=by), grantor, grantee.personal_code, terms)
     return len(rows)
+
+
+def _load_workflows(institutions: dict[str, Institution], staff: list[StaffMember]) -> int:
+    """Teams and their members and leads, and the holders' workflows (issue 16) through the
+    workflows' own services; a workflow that is live already (a reset) is kept. Cases registered
+    from now on (an agent's, an e-form's) start on them."""
+    from durvis.catalog.models import Service
+    from durvis.workflows import services as workflows
+    from durvis.workflows.models import Team, Workflow
+
+    data = _read("workflows")
+    by_name = {s.user.username: s for s in staff}
+    for row in data["teams"]:
+        team, _created = Team.objects.get_or_create(
+            institution=institutions[row["institution"]], key=row["key"],
+            defaults={"name_lv": row["name_lv"], "name_en": row["name_en"]})
+        team.members.add(*(by_name[u] for u in row["members"]))
+        team.leads.add(*(by_name[u] for u in row["leads"]))
+    for row in data["workflows"]:
+        institution = institutions[row["institution"]]
+        service = Service.objects.get(code=row["service"])
+        if Workflow.objects.filter(institution=institution, service=service,
+                                   retired_at__isnull=True).exists():
+            continue
+        workflows.publish_version(Actor(kind="staff", staff=by_name[row["by"]]), institution,
+                                  service, row["name"], row["definition"])
+    return len(data["workflows"])
 
 
 def _load_staff(institutions: dict[str, Institution]) -> list[StaffMember]:

@@ -25,6 +25,8 @@ class WorkflowAction(StrEnum):
     DEFINE = "workflows.define"
     # obj = the Task: may the actor take it and work on it (move it on, escalate it by hand).
     WORK = "workflows.work"
+    # obj = the Institution: may the actor keep its teams (members, leads).
+    MANAGE_TEAMS = "workflows.manage_teams"
     # obj = the Task: may the actor supervise it (hand over a task someone else holds).
     SUPERVISE = "workflows.supervise"
 
@@ -41,6 +43,14 @@ def define(actor: Actor, institution: Any, service: Any) -> Decision:
             pk=institution.pk).exists():
         return deny("the institution neither holds nor provides the service")
     return ALLOW
+
+
+@rule(WorkflowAction.MANAGE_TEAMS)
+def manage_teams(actor: Actor, institution: Any, client: Any) -> Decision:
+    """An institution's administrator keeps its teams (B3, B7)."""
+    if isinstance(institution, Institution) and is_institution_admin_of(actor, institution.pk):
+        return ALLOW
+    return deny("only the institution's administrator keeps its teams")
 
 
 def _team_ids(actor: Actor, *, leads: bool) -> set[int]:

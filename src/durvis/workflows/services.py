@@ -122,6 +122,39 @@ def _target_institution(queue: str, provider_id: int, holder_id: int) -> int | N
 
 
 @transaction.atomic
+def create_team(actor: Actor, institution: Institution, key: str, name_lv: str,
+                name_en: str) -> Team:
+    """A new team of the institution. Raises PermissionDenied (`WorkflowAction.MANAGE_TEAMS`)
+    and ValidationError keyed `key` (`taken`) for a key the institution uses already."""
+    if not decide(actor, WorkflowAction.MANAGE_TEAMS, institution):
+        raise PermissionDenied("may not keep this institution's teams")
+    if Team.objects.filter(institution=institution, key=key).exists():
+        raise ValidationError({"key": ValidationError(_("Your institution has a team with this "
+                                                        "key already."), code="taken")})
+    team = Team.objects.create(institution=institution, key=key, name_lv=name_lv,
+                               name_en=name_en)
+    record(actor, "workflows.team.create", team, details={"key": key})
+    return team
+
+
+@transaction.atomic
+def set_team_people(actor: Actor, team: Team, member_ids: Sequence[int],
+                    lead_ids: Sequence[int]) -> Team:
+    """The team's members and leads become exactly these staff of its institution (other ids
+    are ignored). Raises PermissionDenied (`WorkflowAction.MANAGE_TEAMS`)."""
+    if not decide(actor, WorkflowAction.MANAGE_TEAMS, team.institution):
+        raise PermissionDenied("may not keep this institution's teams")
+    people = set(StaffMember.objects.filter(institution_id=team.institution_id)
+                 .values_list("pk", flat=True))
+    members = sorted(people & set(member_ids))
+    leads = sorted(people & set(lead_ids))
+    team.members.set(members)
+    team.leads.set(leads)
+    record(actor, "workflows.team.people", team, details={"members": members, "leads": leads})
+    return team
+
+
+@transaction.atomic
 def retire(actor: Actor, workflow: Workflow) -> Workflow:
     """Retire a workflow: no new case starts on it; running tasks go on. Raises
     PermissionDenied (`WorkflowAction.DEFINE`)."""
