@@ -17,7 +17,7 @@ from durvis.identity import services as identity
 from durvis.mandates.models import Mandate, MandateState
 from tests.documents.samples import PDF
 
-from .axe import assert_accessible
+from .axe import assert_accessible, assert_no_sideways_scroll
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -42,10 +42,35 @@ def test_a_parent_grants_the_grantee_acts_and_the_parent_revokes(
             url = reverse("eaccount:mandate-grant")
         page.goto(f"{live_server.url}{url}")
         assert_accessible(page, f"grant ({language})")
-    page.get_by_label("Pilnvarotā personas kods vai reģistrācijas numurs").fill(
-        helper.personal_code)
+    # The common case (all services) is a short walk by keyboard: from the first field to
+    # the submit button in fewer than 20 Tab presses (the chosen-services list stays folded).
+    code = page.get_by_label("Pilnvarotā personas kods vai reģistrācijas numurs")
+    code.focus()
+    presses = 0
+    while not page.evaluate(
+            "() => document.activeElement.textContent.trim() === 'Piešķirt pilnvaru'"):
+        page.keyboard.press("Tab")
+        presses += 1
+        assert presses < 20, "the submit button is 20 or more Tab presses away"
+    code.fill(helper.personal_code)
+    services_list = page.locator("#conditional-scope-services")
+    expect(services_list).to_be_hidden()
     page.locator("input[name=scope][value=services]").check()
+    expect(services_list).to_be_visible()
+    expect(page.locator("#conditional-scope-categories")).to_be_hidden()
+    # The filter narrows the list (without diacritics too); its groups are GOV.UK checkboxes.
+    page.get_by_label("Atrast pakalpojumu").fill("berna piedz")
+    expect(page.locator("#service-filter-count")).to_contain_text("Parādīti:")
+    expect(page.get_by_label("1011 Bērna piedzimšanas pabalsts")).to_be_visible()
+    visible = page.locator("#service-list .govuk-checkboxes__item:visible").count()
+    assert 0 < visible < page.locator("#service-list .govuk-checkboxes__item").count()
+    for width in (375, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert_no_sideways_scroll(page, f"grant with the services shown at {width} px")
+        assert_accessible(page, f"grant with the services shown ({width} px)")
     page.get_by_label("1011 Bērna piedzimšanas pabalsts").check()
+    page.get_by_label("Atrast pakalpojumu").press("Enter")  # filters, never submits
+    expect(page).to_have_url(f"{live_server.url}{url}")
     page.get_by_label("Pieteikties pakalpojumiem").check()
     page.get_by_label("Redzēt lietas un dokumentus").check()
     page.get_by_role("button", name="Piešķirt pilnvaru").click()

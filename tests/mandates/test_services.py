@@ -278,3 +278,106 @@ def test_the_grantees_lists_show_only_the_cases_in_scope(family, helper, catalog
     _institutions, choices = register_queries.history_choices(me, parent)
     assert outside.service not in choices
     assert outside in register_queries.overview_read(person_actor(parent), parent)
+
+
+def test_a_mandate_starting_later_is_not_in_force_before_its_start(family, helper, client):
+    from conftest import sign_in_person
+    from django.urls import reverse
+
+    parent = family["parent"]
+    start = TODAY() + datetime.timedelta(days=3)
+    mandate = grant_to_helper(family, helper, rights=["read", "apply"], valid_from=start)
+    me = person_actor(helper)
+    assert mandate.waiting_to_start()
+    assert not decide(me, IdentityAction.ACT_FOR, client=parent)
+    assert not decide(me, IdentityAction.CLIENT_READ, None, parent)
+    assert queries.grants(helper, parent, None) == []
+    assert parent not in queries.grantors(helper)
+    assert all(role.client != parent for role in available_roles(helper))
+    sign_in_person(client, parent)
+    listing = client.get(reverse("eaccount:mandates")).content.decode()
+    shown = f"Vēl nav spēkā (no {start.strftime('%d.%m.%Y')})"
+    assert shown in listing and ">Spēkā<" not in listing
+    assert shown in client.get(reverse("eaccount:mandate", args=[mandate.pk])).content.decode()
+    Mandate.objects.filter(pk=mandate.pk).update(valid_from=TODAY())
+    assert decide(me, IdentityAction.CLIENT_READ, None, parent)
+
+
+def test_an_overlapping_mandate_or_request_is_refused_naming_the_existing_one(
+        family, helper, catalogue):
+    from durvis.catalog.models import Category
+
+    parent, later = family["parent"], TODAY() + datetime.timedelta(days=30)
+    childbirth, declaration = catalogue["childbirth"].pk, catalogue["declaration"].pk
+    benefits = Category.objects.get(slug="family-benefits").pk
+    first = grant_to_helper(family, helper, scope=MandateScope.SERVICES,
+                            service_ids=[childbirth], rights=["apply", "read"],
+                            valid_until=later)
+    refused = [  # each shares a day, a right and a service with the first
+        {"scope": MandateScope.ALL, "rights": ["read"]},
+        {"scope": MandateScope.SERVICES, "service_ids": [childbirth, declaration],
+         "rights": ["apply", "pay"]},
+        {"scope": MandateScope.CATEGORIES, "category_ids": [benefits], "rights": ["read"]},
+        {"scope": MandateScope.SERVICES, "service_ids": [childbirth], "rights": ["read"],
+         "valid_from": later},
+    ]
+    for terms in refused:
+        with pytest.raises(ValidationError) as error:
+            grant_to_helper(family, helper, **terms)
+        problem = error.value.error_dict["grantee_code"][0]
+        assert problem.code == "duplicate", terms
+        assert f"Nr. {first.pk} " in problem.messages[0]
+    # The same grantee asking the same grantor: refused on the grantor's code.
+    with pytest.raises(ValidationError) as error:
+        services.request(person_actor(helper), helper, parent.personal_code,
+                         services.Terms(scope=MandateScope.ALL, rights=["apply"]))
+    assert error.value.error_dict["grantor_code"][0].code == "duplicate"
+    assert Mandate.objects.count() == 1
+    # No overlap: other rights, other services, or a period after the first ends.
+    grant_to_helper(family, helper, scope=MandateScope.SERVICES, service_ids=[childbirth],
+                    rights=["pay"])
+    grant_to_helper(family, helper, scope=MandateScope.SERVICES, service_ids=[declaration],
+                    rights=["apply", "read"])
+    grant_to_helper(family, helper, scope=MandateScope.SERVICES, service_ids=[childbirth],
+                    rights=["read"], valid_from=later + datetime.timedelta(days=1))
+    # An ended mandate overlaps nothing.
+    services.revoke(person_actor(parent), first)
+    grant_to_helper(family, helper, scope=MandateScope.CATEGORIES, category_ids=[benefits],
+                    rights=["apply"], valid_until=later)
+    assert Mandate.objects.count() == 5
+
+
+def test_the_overlap_error_is_translated_on_the_form(client, family, helper):
+    from conftest import sign_in_person
+    from django.urls import reverse
+
+    grant_to_helper(family, helper, rights=["read"])
+    sign_in_person(client, family["parent"])
+    response = client.post(reverse("eaccount:mandate-grant"), {
+        "opened_as": "self", "grantee_code": helper.personal_code, "scope": "all",
+        "rights": ["read", "apply"]})
+    assert response.status_code == 422
+    body = response.content.decode()
+    mandate = Mandate.objects.get()
+    assert f"pārklājas ar pilnvaru Nr. {mandate.pk}" in body
+    assert Mandate.objects.count() == 1
+
+
+def test_the_timelines_name_the_real_relation_of_who_acted(family, helper):
+    from durvis.identity.queries import Relation, acting_person
+    from durvis.mandates.models import MandateBasis
+
+    parent, own = family["parent"], family["own"]
+    assert acting_person(parent, own).relation == Relation.CLIENT
+    mandate = grant_to_helper(family, helper, rights=["read", "apply"])
+    known: dict = {}
+    acting = acting_person(helper, own, known)
+    assert acting.relation == Relation.MANDATE
+    assert str(acting) == "Ilze Palīdze (pilnvarotā persona)"
+    assert known == {helper.pk: Relation.MANDATE}
+    Mandate.objects.filter(pk=mandate.pk).update(basis=MandateBasis.GUARDIAN)
+    assert acting_person(helper, own).relation == Relation.GUARDIAN
+    services.revoke(person_actor(parent), mandate)
+    assert acting_person(helper, own).relation == Relation.REPRESENTATIVE  # never "parent"
+    childs_record = ServiceCase(client_person=family["child"])  # the parent acting for it
+    assert acting_person(parent, childs_record).relation == Relation.PARENT

@@ -10,6 +10,7 @@ mandates (`mandates.rules.MandateAction.MANAGE`): someone acting by a mandate is
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django import forms
@@ -18,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -37,6 +39,17 @@ STATE_TAGS = {
     MandateState.REVOKED: "govuk-tag--grey", MandateState.REFUSED: "govuk-tag--grey",
     MandateState.EXPIRED: "govuk-tag--grey",
 }
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One checkbox of a grouped multiple choice: its id, value, label and whether it is
+    checked."""
+
+    id: str
+    value: str
+    label: str
+    checked: bool
 
 
 class TermsForm(Form):
@@ -64,17 +77,82 @@ class TermsForm(Form):
     transferable = forms.BooleanField(label=gettext_lazy("May be passed on to another person"),
                                       required=False)
 
+    party = ""  # the field naming the other side (a subclass's)
+
     def __init__(self, *args: Any, actor: Any = None, client: Any = None, **kwargs: Any) -> None:
         """`actor` acting for `client` (None: anybody's view): the services offered are those
         the client's catalogue shows."""
         super().__init__(*args, **kwargs)
         context = catalog.context_for(actor, client) if actor is not None else (
             catalog.ANONYMOUS_CONTEXT)
-        offered = catalog.visible_services(context).order_by("code")
+        self._offered = list(catalog.visible_services(context).order_by("code")
+                             .prefetch_related("categories"))
+        self._categories = list(Category.objects.order_by("position", "slug"))
         cast(forms.ChoiceField, self.fields["service_ids"]).choices = [
-            (s.pk, f"{s.code} {s.name}") for s in offered]
+            (s.pk, f"{s.code} {s.name}") for s in self._offered]
         cast(forms.ChoiceField, self.fields["category_ids"]).choices = [
-            (c.pk, c.name) for c in Category.objects.all()]
+            (c.pk, c.name) for c in self._categories]
+
+    @property
+    def party_field(self) -> forms.BoundField:
+        """The field naming the other side (the representative, or whom one asks)."""
+        return self[self.party]
+
+    def choices(self, name: str) -> list[Choice]:
+        """The checkboxes of a multiple-choice field `name` in its order."""
+        grouped = self._grouped(name, lambda _pk: "")
+        return grouped[0][1] if grouped else []
+
+    def _grouped(self, name: str, group_of: Any) -> list[tuple[Any, list[Choice]]]:
+        """The field's choices as GOV.UK checkboxes (id, value, label, checked), grouped by
+        `group_of(value)` (a key; groups in order of first appearance). The ids are the
+        field's own (`<auto_id>_<index>`), so the error summary's link finds the first."""
+        bound = self[name]
+        chosen = {str(v) for v in (bound.value() or [])}
+        groups: dict[Any, list[Choice]] = {}
+        choices: Any = cast(forms.ChoiceField, self.fields[name]).choices
+        options: list[tuple[Any, Any]] = list(choices)
+        for index, (value, label) in enumerate(options):
+            groups.setdefault(group_of(value), []).append(Choice(
+                f"{bound.auto_id}_{index}", str(value), str(label), str(value) in chosen))
+        return list(groups.items())
+
+    def _root(self, category_id: int) -> Category:
+        """The top-level category above `category_id` (itself if it is one)."""
+        by_id = {c.pk: c for c in self._categories}
+        category, seen = by_id[category_id], set()
+        while category.parent_id in by_id and category.pk not in seen:
+            seen.add(category.pk)
+            category = by_id[category.parent_id]
+        return category
+
+    def rights_choices(self) -> list[Choice]:
+        """The rights as checkboxes."""
+        return self.choices("rights")
+
+    def service_groups(self) -> list[tuple[str, list[Choice]]]:
+        """The offered services grouped by the top-level category each belongs to (the first
+        by the catalogue's order); services of no category last, under "Other services"."""
+        order = {c.pk: i for i, c in enumerate(self._categories)}
+        group: dict[int, int | None] = {}
+        for service in self._offered:
+            roots = sorted({self._root(c.pk) for c in service.categories.all()
+                            if c.pk in order}, key=lambda c: order[c.pk])
+            group[service.pk] = roots[0].pk if roots else None
+        groups = dict(self._grouped("service_ids", lambda pk: group.get(pk)))
+        ordered = [(root.name, groups[root.pk]) for root in self._categories
+                   if root.parent_id is None and root.pk in groups]
+        if None in groups:
+            ordered.append((str(_("Other services")), groups[None]))
+        return ordered
+
+    def category_groups(self) -> list[tuple[str, list[Choice]]]:
+        """The categories under their top-level category (the top-level one first), the
+        groups in the catalogue's order."""
+        roots = {c.pk: self._root(c.pk) for c in self._categories}
+        groups = dict(self._grouped("category_ids", lambda pk: roots[pk].pk))
+        return [(root.name, sorted(groups[root.pk], key=lambda c: c.value != str(root.pk)))
+                for root in self._categories if root.parent_id is None and root.pk in groups]
 
     def terms(self) -> services.Terms:
         data = self.cleaned_data
@@ -90,6 +168,7 @@ class GrantForm(TermsForm):
         label=gettext_lazy("Personal code or registration number of the representative"),
         max_length=20, help_text=gettext_lazy("For example 161175-19997 or 40003032065"))
     field_order = ["grantee_code"]
+    party = "grantee_code"
 
 
 class RequestForm(TermsForm):
@@ -97,6 +176,7 @@ class RequestForm(TermsForm):
         label=gettext_lazy("Personal code or registration number of whom you want to act for"),
         max_length=20, help_text=gettext_lazy("For example 161175-19997 or 40003032065"))
     field_order = ["grantor_code"]
+    party = "grantor_code"
 
 
 def _apply(form: Form, write: Any) -> Mandate | None:
@@ -115,11 +195,17 @@ def _apply(form: Form, write: Any) -> Mandate | None:
 
 
 def _tagged(mandates: list[Mandate]) -> list[Mandate]:
+    """Each mandate with the state it is shown in (`shown_state`, `tag`): an active mandate
+    whose period has not begun is "not yet in force (from <date>)"."""
     today = timezone.localdate()
     for mandate in mandates:
         state = mandate.current_state(today)
-        mandate.shown_state = MandateState(state).label  # type: ignore[attr-defined]
-        mandate.tag = STATE_TAGS[MandateState(state)]  # type: ignore[attr-defined]
+        label, tag = str(MandateState(state).label), STATE_TAGS[MandateState(state)]
+        if mandate.waiting_to_start(today):
+            label, tag = _("Not yet in force (from %(date)s)") % {
+                "date": date_format(mandate.valid_from, "SHORT_DATE_FORMAT")}, "govuk-tag--blue"
+        mandate.shown_state = label  # type: ignore[attr-defined]
+        mandate.tag = tag  # type: ignore[attr-defined]
     return mandates
 
 
@@ -175,10 +261,13 @@ def request_mandate(request: HttpRequest) -> HttpResponse:
         _("The request was sent. The mandate takes effect when it is confirmed."))
 
 
-def _mandate(request: HttpRequest, pk: int) -> Mandate:
+def _mandate(request: HttpRequest, pk: int, *, manage: bool = False) -> Mandate:
+    """The mandate the role may see (`manage`: and whose mandates it manages); else 404."""
     role: ClientRole = request.client_role  # type: ignore[attr-defined]
-    mandate = queries.mandate_of(actor_from_request(request), pk, role.client)
-    if mandate is None:
+    actor = actor_from_request(request)
+    mandate = queries.mandate_of(actor, pk, role.client)
+    if mandate is None or (manage and not allowed(actor, MandateAction.MANAGE, None,
+                                                  role.client)):
         raise Http404
     return mandate
 
@@ -192,10 +281,12 @@ def _sides(mandate: Mandate, role: ClientRole) -> tuple[bool, bool]:
 @client_required
 def mandate_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One mandate: both sides, scope, rights, period, state (who ended it and when); the
-    grantor confirms or refuses a request here; either side revokes (after a confirmation)."""
+    grantor confirms or refuses a request here; either side revokes (after a confirmation).
+    Its holder acting for the grantor sees it too (the case page links it), without actions."""
     role: ClientRole = request.client_role  # type: ignore[attr-defined]
     mandate = _mandate(request, pk)
     is_grantor, _is_grantee = _sides(mandate, role)
+    manages = allowed(actor_from_request(request), MandateAction.MANAGE, None, role.client)
     state = mandate.current_state()
     errors: list[str] = []
     if request.method == "POST":
@@ -216,18 +307,22 @@ def mandate_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "eaccount/mandate.html", {
         "eaccount_section": "mandates", "mandate": _tagged([mandate])[0], "errors": errors,
         "is_grantor": is_grantor, "state": state,
-        "may_answer": is_grantor and state == MandateState.REQUESTED,
-        "may_revoke": state in (MandateState.ACTIVE, MandateState.REQUESTED),
+        "may_answer": manages and is_grantor and state == MandateState.REQUESTED,
+        "may_revoke": manages and state in (MandateState.ACTIVE, MandateState.REQUESTED),
+        "manages": manages,
         "rights": [label for value, label in Right.choices if value in mandate.rights]},
         status=422 if errors else 200)
 
 
 @client_required
 def revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    """Revoke (or renounce, or withdraw a request) after a confirmation page."""
-    mandate = _mandate(request, pk)
+    """Revoke (or renounce, or withdraw a request) after a confirmation page. A mandate that
+    has already ended (revoked, refused, expired) offers no button: the page says it ended,
+    when and by whom (a POST to it is refused with that message, 422)."""
+    mandate = _mandate(request, pk, manage=True)
     errors: list[str] = []
-    if request.method == "POST":
+    ended = mandate.current_state() not in (MandateState.ACTIVE, MandateState.REQUESTED)
+    if request.method == "POST" and not ended:
         try:
             services.revoke(actor_from_request(request), mandate)
         except ValidationError as error:
@@ -235,6 +330,8 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The mandate was revoked. Both of you have been told."))
             return redirect("eaccount:mandates")
+    if request.method == "POST" and ended:
+        errors.append(_("This mandate has already ended."))
     return render(request, "eaccount/mandate_revoke.html", {
-        "eaccount_section": "mandates", "mandate": mandate, "errors": errors},
-        status=422 if errors else 200)
+        "eaccount_section": "mandates", "mandate": _tagged([mandate])[0], "errors": errors,
+        "ended": ended}, status=422 if errors else 200)

@@ -18,12 +18,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from durvis.access.policy import decide, explanation_of
+from durvis.access.policy import Decision, decide, explanation_of
 from durvis.documents import queries as document_queries
 from durvis.eaccount import invoices
 from durvis.eaccount.forms import FeedbackForm, HistoryFilterForm
 from durvis.eforms import queries as eforms_queries
-from durvis.identity.rules import IdentityAction
 from durvis.identity.sessions import actor_from_request
 from durvis.mandates import queries as mandate_queries
 from durvis.messaging import queries as messaging_queries
@@ -31,6 +30,7 @@ from durvis.payments import queries as payment_queries
 from durvis.register import queries as register_queries
 from durvis.register import services as register
 from durvis.register.models import CaseStatus, Consultation, ServiceCase
+from durvis.register.rules import CaseAction
 from durvis.web import roles
 from durvis.web.roles import ClientRole
 from durvis.web.shell import client_required
@@ -140,6 +140,7 @@ def _case_page(request: HttpRequest, case: ServiceCase, events: list[Any], form:
         "documents": document_queries.documents_of_case(actor, case, role.client),
         "case_messages": messaging_queries.messages_of_case(actor, case, role.client),
         "mandate_id": _mandate_shown(actor, case, role),
+        "rates": decide(actor, CaseAction.RATE_CASE, case, client=role.client),
         **_case_invoices(case),
     }, status=status)
 
@@ -184,7 +185,7 @@ def case_feedback(request: HttpRequest, number: str) -> HttpResponse:
     actor = actor_from_request(request)
     case, events = _clients_case(request, number)
     form = FeedbackForm(request.POST)
-    if not _acts(request):
+    if not _rates(request, case):
         return _case_page(request, case, events, form, can_rate=_can_rate(case), status=403)
     if form.is_valid() and _save_feedback(form, lambda r, c: register.give_feedback(
             actor, case, r, c)):
@@ -206,7 +207,8 @@ def consultation_feedback(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404 from None
     form = FeedbackForm(request.POST or None)
     rated = hasattr(consultation, "feedback")
-    acts = _acts(request)
+    rates = _rates(request, consultation)
+    acts = bool(rates)
     if request.method == "POST" and acts and not rated and form.is_valid() and _save_feedback(
             form, lambda r, c: register.give_consultation_feedback(actor, consultation, r, c)):
         messages.success(request, _("Thank you: your rating was sent to the institution."))
@@ -214,15 +216,16 @@ def consultation_feedback(request: HttpRequest, pk: int) -> HttpResponse:
     status = (200 if request.method != "POST" else 422 if acts else 403)
     return render(request, "eaccount/consultation_feedback.html", {
         "eaccount_section": "history", "consultation": consultation, "form": form,
-        "rated": rated}, status=status)
+        "rated": rated, "rates": rates}, status=status)
 
 
-def _acts(request: HttpRequest) -> bool:
-    """Whether the signed-in person may act in the role's name (rate for it; C1, A12): not a
-    company's representative who may act only jointly (the page then says why)."""
+def _rates(request: HttpRequest, record: Any) -> Decision:
+    """Whether the signed-in person may rate the case or consultation for the role's client
+    (`CaseAction.RATE_CASE`: the client, a parent of a minor, a company's representative who
+    may act alone; not a mandate's holder); a refusal carries the `explanation` shown."""
     role: ClientRole = request.client_role  # type: ignore[attr-defined]
-    return bool(decide(actor_from_request(request), IdentityAction.CLIENT_WRITE,
-                       client=role.client))
+    return decide(actor_from_request(request), CaseAction.RATE_CASE, record,
+                  client=role.client)
 
 
 def _save_feedback(form: FeedbackForm, give: Any) -> bool:

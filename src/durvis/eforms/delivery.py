@@ -16,8 +16,9 @@ The body (`application_body`), keys in this order:
 - `reference` (UUID), `case_number`, `service_code`;
 - `form`: `{"version": <number>, "checksum": <SHA-256 of the version's canonical JSON>}`;
 - `client`: `{"kind": "person"|"company", "personal_code", "registration_number", "name"}`;
-- `acting_person`: `{"personal_code", "name", "relation"}` (`client`, `parent`,
-  `representative`): who filled and submitted it for the client;
+- `acting_person`: `{"personal_code", "name", "relation"}` (`client`, `parent`, `guardian`,
+  `trustee`, `mandate`, `representative`: `identity.queries.relation_to`): who filled and
+  submitted it for the client;
 - `origin` (`platform`, `holder`, `embedded`), `result_channel`, `service_point`;
 - `submitted_at` (ISO 8601, UTC);
 - `answers`: the answers by question key, as the form's format writes them (`docs/eforms.md`);

@@ -357,7 +357,9 @@ def platform_prefill(form: CompiledForm, actor: Actor, client: Person | Company
 
     The rule, by top-level question key: `name`/`full_name` → the applicant person's full name;
     `first_name`/`given_name`, `last_name`/`family_name`, `personal_code` → theirs; `email`,
-    `phone` → the contacts of the signed-in person's profile (who is to be reached);
+    `phone` → the contacts of the signed-in person's profile (who is to be reached), except
+    for a person acting for another person by a mandate (no base-register relation): then
+    the grantor's own, whose application it is;
     `company_name`, `company_number`/`registration_number` → the company's, when acting for a
     company. Beyond the keys, a question of type `personal_code` whose key starts with
     `applicant` gets the applicant person's code, and one of type `company_number` whose key
@@ -372,8 +374,11 @@ def platform_prefill(form: CompiledForm, actor: Actor, client: Person | Company
         facts.update(full_name=f"{person.given_name} {person.family_name}".strip(),
                      given_name=person.given_name, family_name=person.family_name,
                      personal_code=person.personal_code)
-    if me is not None:
-        facts.update(email=me.email, phone=me.phone)
+    contact = me
+    if me is not None and isinstance(client, Person) and not has_base_relation(actor, client):
+        contact = client  # a mandate's holder fills in the grantor's application
+    if contact is not None:
+        facts.update(email=contact.email, phone=contact.phone)
     if isinstance(client, Company):
         facts.update(name=client.name, registration_number=client.registration_number)
     answers: dict[str, Any] = {}

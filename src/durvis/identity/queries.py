@@ -67,7 +67,16 @@ class Relation(models.TextChoices):
 
     CLIENT = "client", _("client")
     PARENT = "parent", _("parent")
+    GUARDIAN = "guardian", _("guardian")
+    TRUSTEE = "trustee", _("trustee")
     REPRESENTATIVE = "representative", _("representative")
+    MANDATE = "mandate", _("representative under a mandate")
+
+
+# A delegated relation's basis (a mandate's `basis`) that names the capacity more exactly than
+# "under a mandate".
+BASIS_RELATIONS = {"parent": Relation.PARENT, "guardian": Relation.GUARDIAN,
+                   "trustee": Relation.TRUSTEE, "board_member": Relation.REPRESENTATIVE}
 
 
 @dataclass(frozen=True)
@@ -86,18 +95,43 @@ class ActingPerson:
         return f"{self.person} ({self.relation_label})"
 
 
-def acting_person(person: Person | None, record: Any) -> ActingPerson | None:
-    """`person` as the one who acted for the client of the client-owned `record`: a company's
-    representative, the client themself, or (for a person's record acted on by someone else)
-    a parent of the minor, the only other person who may act for a person today (mandates
-    will add theirs). None without a person. Reads nothing from the database."""
+def acting_person(person: Person | None, record: Any,
+                  known: dict[int, Relation] | None = None) -> ActingPerson | None:
+    """`person` as the one who acted for the client of the client-owned `record`, in the
+    capacity they hold now (`relation_to`): a company's representative, the client themself,
+    a parent of the minor, or a holder of a mandate (a guardian, trustee or representative
+    under a mandate, by its basis). `known` (person id → relation), when given, is used and
+    filled: several records of one client ask once per person. None without a person."""
     if person is None:
         return None
-    if getattr(record, "client_company_id", None) is not None:
-        return ActingPerson(person, Relation.REPRESENTATIVE)
-    if getattr(record, "client_person_id", None) == person.pk:
-        return ActingPerson(person, Relation.CLIENT)
-    return ActingPerson(person, Relation.PARENT)
+    if known is not None and person.pk in known:
+        return ActingPerson(person, known[person.pk])
+    relation = relation_to(person, owner_of(record))
+    if known is not None:
+        known[person.pk] = relation
+    return ActingPerson(person, relation)
+
+
+def relation_to(person: Person, client: Client | None) -> Relation:
+    """In what capacity `person` acts for `client` now. A company's: its representative
+    (whether by the enterprise register or by a mandate to act for it: no query). A person's:
+    themself (no query); a parent of the minor (population register); else the first grant of
+    the registered relations (`identity.rules.RELATIONS`: a mandate), named by its basis
+    (`BASIS_RELATIONS`, else `MANDATE`). Someone with no relation now (a mandate since ended,
+    a child come of age) is called a representative."""
+    if client is None or isinstance(client, Company):
+        return Relation.REPRESENTATIVE
+    if client.pk == person.pk:
+        return Relation.CLIENT
+    from durvis.identity.registers import population_register
+    from durvis.identity.rules import delegated_grants  # the rules import this module
+
+    if population_register().is_parent_of(person, client):
+        return Relation.PARENT
+    grants = delegated_grants(person, client, None)
+    if grants:
+        return BASIS_RELATIONS.get(grants[0].basis, Relation.MANDATE)
+    return Relation.REPRESENTATIVE
 
 
 def institution_by_code(code: str) -> Institution | None:

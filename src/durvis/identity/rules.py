@@ -77,11 +77,15 @@ class ClientRight(StrEnum):
 @dataclass(frozen=True)
 class Grant:
     """One relation's answer for one right: every service (`all_services`) or the services
-    whose ids are in `service_ids`; `reference` names what it rests on (`mandate:<id>`)."""
+    whose ids are in `service_ids`; `reference` names what it rests on (`mandate:<id>`);
+    `basis` the kind of relation it rests on, when it says more than the provider's key
+    (a mandate's basis: `guardian`, `trustee`, `board_member`, ...; `identity.queries.
+    BASIS_RELATIONS`)."""
 
     all_services: bool
     service_ids: frozenset[int]
     reference: str
+    basis: str = ""
 
     def covers(self, service_id: int | None) -> bool:
         """Whether the grant reaches a record of this service (None: a record of no service,

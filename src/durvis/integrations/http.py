@@ -113,7 +113,10 @@ class ActingPersonOut(Schema):
     name: str
     relation: Annotated[str, OneOf(*Relation.values)] = Field(
         ..., description="`client`: the client themself; `parent`: a parent of the minor "
-        "client; `representative`: a representative of the company")
+        "client; `guardian`, `trustee`: a guardian or trustee appointed by a court (by a "
+        "mandate of that basis); `mandate`: a representative under a mandate; "
+        "`representative`: a representative of the company, or of a person with no relation "
+        "now (a mandate since ended)")
 
 
 def acting_person_out(acting: ActingPerson | None) -> dict[str, str] | None:

@@ -150,11 +150,19 @@ class Mandate(models.Model):
 
     def current_state(self, on: datetime.date | None = None) -> str:
         """The state as the person is shown it on `on` (today): an active mandate whose period
-        ended is expired; one whose period has not begun is still active (it waits)."""
+        ended is expired; one whose period has not begun is still active (it waits: shown as not
+        yet in force, `waiting_to_start`)."""
         on = on or timezone.localdate()
         if self.state == MandateState.ACTIVE and self.valid_until and self.valid_until < on:
             return MandateState.EXPIRED
         return self.state
+
+    def waiting_to_start(self, on: datetime.date | None = None) -> bool:
+        """Whether the mandate is active but its period begins after `on` (today): it is not
+        in force yet, and the policy does not honour it before `valid_from`
+        (`queries.active_filter`)."""
+        on = on or timezone.localdate()
+        return self.state == MandateState.ACTIVE and self.valid_from > on
 
     def reference(self) -> str:
         """The reference a case records when it relied on this mandate: `mandate:<id>`."""

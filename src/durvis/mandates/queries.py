@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from durvis.access.policy import require
+from durvis.access.policy import allowed, require
 from durvis.catalog.models import Service
 from durvis.core.actor import Actor
 from durvis.identity.models import Company, Person
@@ -75,7 +75,9 @@ def grants(person: Person, client: Any, right: str | None) -> list[Grant]:
         for value in Right.values:
             any_right |= Q(**{f"may_{value}": True})
         mandates = mandates.filter(any_right)
-    rows = list(mandates.values_list("pk", "scope"))
+    found = list(mandates.values_list("pk", "scope", "basis"))
+    rows = [(pk, scope) for pk, scope, _basis in found]
+    bases = {pk: basis for pk, _scope, basis in found}
     if not rows:
         return []
     # A scope of chosen services reads only the services, one of categories only the
@@ -101,8 +103,8 @@ def grants(person: Person, client: Any, right: str | None) -> list[Grant]:
                 by_category.setdefault(category_id, set()).add(service_id)
             for mandate_id, category_id in pairs:
                 services[mandate_id] |= by_category.get(category_id, set())
-    return [Grant(scope == MandateScope.ALL, frozenset(services.get(pk, ())), f"mandate:{pk}")
-            for pk, scope in rows]
+    return [Grant(scope == MandateScope.ALL, frozenset(services.get(pk, ())), f"mandate:{pk}",
+                  bases[pk]) for pk, scope in rows]
 
 
 def grantors(person: Person) -> list[Person | Company]:
@@ -165,21 +167,25 @@ def received(actor: Actor, client: Person | Company) -> list[Mandate]:
     return _listed(Mandate.objects.filter(grantee_filter(client)))
 
 
+def holds(person: Person, mandate: Mandate) -> bool:
+    """Whether `person` is the mandate's grantee or represents the company that is."""
+    if mandate.grantee_person_id is not None:
+        return bool(mandate.grantee_person_id == person.pk)
+    if mandate.grantee_company_id is not None:
+        return mandate.grantee_company_id in _represented_ids(person)
+    return False
+
+
 def mandate_of(actor: Actor, mandate_id: int, client: Person | Company) -> Mandate | None:
-    """One mandate `client` granted or received, if the actor may manage the client's
-    mandates; None otherwise (never another's)."""
+    """One mandate `client` granted or received, if the actor may see it in the client's role
+    (`MandateAction.VIEW`: they manage the client's mandates, or hold this one); None
+    otherwise (never another's)."""
     from durvis.mandates.rules import MandateAction
 
     mandate = (Mandate.objects.filter(grantor_filter(client) | grantee_filter(client))
                .filter(pk=mandate_id).select_related(
                    "grantor_person", "grantor_company", "grantee_person", "grantee_company",
                    "grantee_institution").first())
-    if mandate is None or not require_ok(actor, MandateAction.MANAGE, client):
+    if mandate is None or not allowed(actor, MandateAction.VIEW, mandate, client):
         return None
     return mandate
-
-
-def require_ok(actor: Actor, action: str, client: Any) -> bool:
-    from durvis.access.policy import allowed
-
-    return allowed(actor, action, None, client)

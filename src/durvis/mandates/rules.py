@@ -25,6 +25,8 @@ from durvis.mandates import queries
 class MandateAction(StrEnum):
     # client = the grantor or grantee whose mandates are managed (obj unused).
     MANAGE = "mandates.manage"
+    # obj = a mandate, client = the role's client: see the mandate's page.
+    VIEW = "mandates.view"
 
 
 RELATIONS.register(RelationProvider("mandate", queries.grants, queries.grantors))
@@ -44,3 +46,22 @@ def manage(actor: Actor, obj: Any, client: Any) -> Decision:
 
     return ALLOW if decide(actor, IdentityAction.CLIENT_WRITE, None, client) else deny(
         "may not act in the client's name")
+
+
+@rule(MandateAction.VIEW)
+def view(actor: Actor, obj: Any, client: Any) -> Decision:
+    """A mandate's page is seen by whoever manages the mandates of the client it was granted by
+    or to (`manage`), and by its holder acting for its grantor (the person it was granted to, a
+    representative of the company it was granted to): the case pages link the mandate a case
+    was submitted under."""
+    if actor.person is None or obj is None:
+        return deny("only a signed-in person sees a mandate")
+    sides = [obj.grantor, obj.grantee]
+    if any(type(side) is type(client) and side.pk == client.pk for side in sides) and bool(
+            manage(actor, None, client)):
+        return ALLOW
+    grantor = obj.grantor
+    if type(grantor) is type(client) and grantor.pk == client.pk and queries.holds(
+            actor.person, obj):
+        return ALLOW
+    return deny("neither side of the mandate nor its holder")

@@ -23,6 +23,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from durvis.access.policy import allowed
@@ -33,7 +34,6 @@ from durvis.core.events import publish
 from durvis.identity import queries as identity
 from durvis.identity.models import Company, Person
 from durvis.identity.queries import audit_subject
-from durvis.identity.registers import enterprise_register
 from durvis.mandates import queries
 from durvis.mandates.events import MANDATE_CHANGED
 from durvis.mandates.models import Mandate, MandateBasis, MandateScope, MandateState, Right
@@ -129,21 +129,81 @@ def _same_party(a: Client, b: Client) -> bool:
     return type(a) is type(b) and a.pk == b.pk
 
 
-def _check_duplicate(grantor: Client, grantee: Client, terms: Terms,
-                     services: list[Service], categories: list[Category],
-                     today: datetime.date) -> None:
+def _covered(scope: str, service_ids: set[int], category_ids: set[int]) -> set[int] | None:
+    """The services a scope reaches now (None: all)."""
+    if scope == MandateScope.ALL:
+        return None
+    if scope == MandateScope.SERVICES:
+        return service_ids
+    return set(Service.objects.filter(categories__in=category_ids)
+               .values_list("pk", flat=True))
+
+
+Scope = tuple[str, set[int], set[int]]  # (scope, service ids, category ids)
+
+
+def _scopes_overlap(a: Scope, b: Scope) -> bool:
+    """Whether two scopes (scope, service ids, category ids) reach a service in common: all
+    services meets anything; two category scopes sharing a category meet even while it is
+    empty (a service added to it later would be in both)."""
+    if a[0] == b[0] == MandateScope.CATEGORIES and a[2] & b[2]:
+        return True
+    reach_a, reach_b = _covered(*a), _covered(*b)
+    return reach_a is None or reach_b is None or bool(reach_a & reach_b)
+
+
+def overlapping(grantor: Client, grantee: Client, terms: Terms, services: list[Service],
+                categories: list[Category], today: datetime.date) -> Mandate | None:
+    """The first mandate (by start, then number) that a new one from `grantor` to `grantee`
+    with `terms` would overlap; None.
+
+    The rule (docs/mandates.md, "Overlaps"): two mandates between the same grantor and the
+    same grantee overlap when the existing one is active (in force, or waiting for its start)
+    or requested, and their periods share a day (an end of None: until revoked), they share a
+    right, and their scopes reach a service in common (`_scopes_overlap`). An ended, refused or
+    expired mandate never overlaps. Overlaps are refused so that one mandate says what the
+    representative may do for a service on a day (and a case's `mandate:<id>` names the one);
+    terms are changed by revoking and granting anew."""
+    start = terms.valid_from or today
+    rights = Q()
+    for right in set(terms.rights) & set(Right.values):
+        rights |= Q(**{f"may_{right}": True})
     candidates = (Mandate.objects.filter(queries.grantor_filter(grantor))
                   .filter(queries.grantee_filter(grantee))
-                  .filter(queries.active_filter(today) | Q(
-                      state__in=[MandateState.ACTIVE, MandateState.REQUESTED],
-                      valid_from__gt=today) | Q(state=MandateState.REQUESTED))
-                  .filter(scope=terms.scope).prefetch_related("services", "categories"))
-    wanted = (set(terms.rights), {s.pk for s in services}, {c.pk for c in categories})
+                  .filter(state__in=[MandateState.ACTIVE, MandateState.REQUESTED])
+                  .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=max(start, today)))
+                  .filter(rights).prefetch_related("services", "categories")
+                  .order_by("valid_from", "pk"))
+    if terms.valid_until is not None:
+        candidates = candidates.filter(valid_from__lte=terms.valid_until)
+    wanted = (terms.scope, {s.pk for s in services}, {c.pk for c in categories})
     for other in candidates:
-        if (set(other.rights), {s.pk for s in other.services.all()},
-                {c.pk for c in other.categories.all()}) == wanted:
-            raise _error("grantee_code", _("The same mandate is already in force or waiting "
-                                           "for confirmation."), "duplicate")
+        if _scopes_overlap(wanted, (other.scope, {s.pk for s in other.services.all()},
+                                    {c.pk for c in other.categories.all()})):
+            return other
+    return None
+
+
+def _check_duplicate(grantor: Client, grantee: Client, terms: Terms,
+                     services: list[Service], categories: list[Category],
+                     today: datetime.date, field_name: str) -> None:
+    """Refuse (`duplicate` on `field_name`) a mandate that overlaps one there is
+    (`overlapping`), naming it: its number, state and period."""
+    other = overlapping(grantor, grantee, terms, services, categories, today)
+    if other is None:
+        return
+    until = (date_format(other.valid_until, "SHORT_DATE_FORMAT") if other.valid_until
+             else _("until revoked"))
+    state = (_("waiting for confirmation") if other.state == MandateState.REQUESTED
+             else _("in force") if other.valid_from <= today
+             else _("not yet in force"))
+    raise _error(field_name, _(
+        "It overlaps mandate no. %(number)s between the same sides (%(state)s, "
+        "%(start)s – %(until)s): they share services and rights for some days. Revoke that "
+        "mandate first, or choose other services, rights or dates.") % {
+            "number": other.pk, "state": state,
+            "start": date_format(other.valid_from, "SHORT_DATE_FORMAT"), "until": until},
+        "duplicate")
 
 
 def _publish(actor: Actor, mandate: Mandate, verb: str) -> None:
@@ -210,16 +270,6 @@ def _within_parent(parent: Mandate, terms: Terms, services: list[Service],
         raise ValidationError(problems)
 
 
-def _holds(me: Person, mandate: Mandate) -> bool:
-    """Whether `me` is the mandate's grantee or represents the company that is."""
-    if mandate.grantee_person_id is not None:
-        return bool(mandate.grantee_person_id == me.pk)
-    if mandate.grantee_company_id is not None:
-        return any(r.company.pk == mandate.grantee_company_id
-                   for r in enterprise_register().representations(me))
-    return False
-
-
 def grant(actor: Actor, grantor: Client, grantee_code: str, terms: Terms, *,
           basis: str = MandateBasis.EACCOUNT, parent: Mandate | None = None) -> Mandate:
     """The grantor side grants a mandate at once (state active) to the person or company that
@@ -229,7 +279,8 @@ def grant(actor: Actor, grantor: Client, grantee_code: str, terms: Terms, *,
     one is granted by the same grantor and never exceeds it.
 
     Raises ValidationError (nothing stored): `grantee_code` for an unknown or invalid code, a
-    mandate to oneself (`self`) or a duplicate of one in force or requested (`duplicate`);
+    mandate to oneself (`self`) or one that overlaps a mandate in force, waiting for its start
+    or requested between the same sides (`duplicate`, naming it: `overlapping`);
     `grantor` when the actor may not grant for it (`powers`); `scope`, `service_ids`,
     `category_ids`, `rights`, `valid_from`, `valid_until` for terms that are not valid or
     exceed the parent (`exceeds`)."""
@@ -241,7 +292,7 @@ def grant(actor: Actor, grantor: Client, grantee_code: str, terms: Terms, *,
         if not allowed(actor, MandateAction.MANAGE, None, grantor):
             raise _error("grantor", _("You can grant mandates only for yourself, your minor "
                                       "child or a company you represent alone."), "powers")
-    elif not (_holds(me, parent) and _same_party(parent.grantor, grantor)
+    elif not (queries.holds(me, parent) and _same_party(parent.grantor, grantor)
               and parent.transferable and parent.current_state(today) == MandateState.ACTIVE
               and parent.valid_from <= today):
         raise _error("grantor", _("This mandate may not be passed on."), "not_transferable")
@@ -253,7 +304,8 @@ def grant(actor: Actor, grantor: Client, grantee_code: str, terms: Terms, *,
     if parent is not None:
         _within_parent(parent, terms, services, categories)
     with transaction.atomic():
-        _check_duplicate(grantor, grantee, terms, services, categories, today)
+        _check_duplicate(grantor, grantee, terms, services, categories, today,
+                         "grantee_code")
         mandate = _store(grantor, grantee, terms, services, categories,
                          state=MandateState.ACTIVE, basis=basis, today=today, parent=parent,
                          granted_by=me)
@@ -265,8 +317,9 @@ def request(actor: Actor, grantee: Client, grantor_code: str, terms: Terms) -> M
     """A would-be representative (`grantee`: the actor themself, or a company they represent
     alone) asks the grantor that `grantor_code` names for a mandate; it takes effect only when
     the grantor confirms it (`confirm`). Raises ValidationError (nothing stored): `grantor_code`
-    for an unknown or invalid code, a request to oneself (`self`) or a duplicate (`duplicate`
-    on `grantee_code`); `grantee` when the actor may not ask in the grantee's name (`powers`);
+    for an unknown or invalid code, a request to oneself (`self`) or one that overlaps a
+    mandate or request there is (`duplicate` on `grantor_code`, `overlapping`); `grantee`
+    when the actor may not ask in the grantee's name (`powers`);
     the terms' fields as `grant`."""
     me = actor.person
     today = timezone.localdate()
@@ -281,7 +334,8 @@ def request(actor: Actor, grantee: Client, grantor_code: str, terms: Terms) -> M
     _refuse_minor(grantee, today, "grantee")
     services, categories = _check_terms(terms, today=today)
     with transaction.atomic():
-        _check_duplicate(grantor, grantee, terms, services, categories, today)
+        _check_duplicate(grantor, grantee, terms, services, categories, today,
+                         "grantor_code")
         mandate = _store(grantor, grantee, terms, services, categories,
                          state=MandateState.REQUESTED, basis=MandateBasis.EACCOUNT,
                          today=today, requested_by=me)

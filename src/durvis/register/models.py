@@ -122,6 +122,20 @@ class ServiceCase(ClientOwned):
         return self.number
 
     @property
+    def basis(self) -> tuple[str, str]:
+        """What a submission for someone else rests on, read from `mandate_reference`:
+        ("mandate", "<mandate id>"), ("signed-authorisation", "<document id>"), ("person",
+        "<id>") for a parent's role (population register), ("company", "<id>") for a company
+        representative's (enterprise register); ("", "") for the client's own or none."""
+        kind, _sep, ident = self.mandate_reference.partition(":")
+        if kind == "role":
+            kind, _sep, ident = ident.partition(":")
+        if kind in ("mandate", "signed-authorisation", "person", "company") and (
+                ident.isascii() and ident.isdigit()):
+            return kind, ident
+        return "", ""
+
+    @property
     def signed_authorisation_id(self) -> int | None:
         """The id of the scanned signed authorisation (a `documents.Document`) an agent's
         submission rests on (A3: `mandate_reference` `signed-authorisation:<id>`); None for

@@ -22,7 +22,13 @@ from durvis.core.case_numbers import parse_case_number
 from durvis.core.identifiers import validate_personal_code
 from durvis.core.phones import parse_phone
 from durvis.identity.models import Company, Institution, Person
-from durvis.identity.queries import acting_person, audit_subject, find_person, owner_filter
+from durvis.identity.queries import (
+    Relation,
+    acting_person,
+    audit_subject,
+    find_person,
+    owner_filter,
+)
 from durvis.identity.rules import IdentityAction
 from durvis.register.changes import ChangeCursor, changed_after, horizon
 from durvis.register.models import CaseEvent, Consultation, ServiceCase, StatusMapping
@@ -215,13 +221,15 @@ def client_case(actor: Actor, number: str, client: Person | Company
 
 def with_acting_persons(case: ServiceCase, events: list[CaseEvent]) -> list[CaseEvent]:
     """`events` with `acting` filled in where a person acted for the case's client (a rating):
-    who, and as whom (A2, C1); one query for all of them. Returns the same list."""
+    who, and as whom (A2, C1); one query for the persons, and the relation asked once per
+    person (`identity.queries.acting_person`). Returns the same list."""
     ids = {_person_id(e) for e in events} - {None}
     persons = Person.objects.in_bulk(ids) if ids else {}
+    known: dict[int, Relation] = {}
     for event in events:
         person_id = _person_id(event)
         if person_id is not None:
-            event.acting = acting_person(persons.get(person_id), case)
+            event.acting = acting_person(persons.get(person_id), case, known)
     return events
 
 

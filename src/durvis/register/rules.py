@@ -23,7 +23,7 @@ from durvis.audit.queries import declare_purpose, declare_use
 from durvis.catalog.models import Service
 from durvis.core.actor import Actor
 from durvis.identity.models import StaffRole
-from durvis.identity.rules import IdentityAction
+from durvis.identity.rules import IdentityAction, has_base_relation
 from durvis.integrations.rules import declare_scope
 from durvis.register.models import ServiceCase
 
@@ -42,6 +42,8 @@ class CaseAction(StrEnum):
     UPDATE_CASE = "register.update_case"
     LIST_CASES = "register.list_cases"
     REGISTER_CONSULTATION = "register.register_consultation"
+    # obj = the case (or consultation), client = its client: give the client's rating (B1).
+    RATE_CASE = "register.rate_case"
     # obj = a `ProfilePurpose`, client = the Person: may the actor open the client's 360° view
     # for that purpose (B4; issue 16).
     VIEW_PROFILE = "register.view_profile"
@@ -238,3 +240,20 @@ declare_use("register.case.status", _("Changed the status of your case"))
 declare_use("register.case.result", _("Gave the result of your case"))
 declare_use("register.case.acknowledge", _("Acknowledged your case"))
 declare_use("register.consultation.create", _("Registered a consultation with you"))
+
+
+@rule(CaseAction.RATE_CASE)
+def rate_case(actor: Actor, case: Any, client: Any) -> Decision:
+    """The rating is the client's own opinion of the service (B1): given by the client, or by
+    whoever may act in the client's name by the base registers (a parent for a minor child, a
+    company's representative who may act alone: `client.write`). A mandate's holder does not
+    rate the grantor's case, whatever its rights (docs/mandates.md)."""
+    decision = decide(actor, IdentityAction.CLIENT_WRITE, case, client=client)
+    if not decision:
+        return decision
+    if not has_base_relation(actor, client):
+        return deny("a mandate does not let its holder rate the grantor's case",
+                    _("Only the client rates the case (or a parent of a minor client, or a "
+                      "representative of the company): acting by a mandate does not let you "
+                      "rate it."))
+    return ALLOW

@@ -37,7 +37,6 @@ from durvis.core.events import publish
 from durvis.core.phones import parse_phone
 from durvis.identity import queries as identity
 from durvis.identity.models import Company, Institution, Person
-from durvis.identity.rules import IdentityAction
 from durvis.register.changes import next_changes
 from durvis.register.events import CASE_REGISTERED, CASE_RESULT, CASE_STATUS_CHANGED, FEEDBACK_RECEIVED
 from durvis.register.models import (
@@ -737,15 +736,16 @@ def give_feedback(actor: Actor, case: ServiceCase, rating: int, comment: str = "
     `comment`; audited, and `feedback.received` is published to the holder and the provider.
     The rating records who gave it (`Feedback.given_by`, and the case event's actor: the
     client, a parent, a representative; A2, C1). Raises PermissionDenied unless the actor may
-    act in the name of the case's client (`IdentityAction.CLIENT_WRITE`, as
-    `access.policy.Refused`: a company's representative who may act only jointly is refused
-    with an explanation; an anonymous case has no client); ValidationError keyed `rating`:
+    rate for the case's client (`rules.CaseAction.RATE_CASE`: acting in its name by the base
+    registers, not by a mandate; as `access.policy.Refused`, with an explanation for a
+    mandate's holder or a company's representative who may act only jointly; an anonymous
+    case has no client); ValidationError keyed `rating`:
     `too_early` before the result (the case is not decided, result delivered, closed or
     rejected), `duplicate` when it was given already, `range` outside 1 to 5."""
     client = case.client_company or case.client_person
     if client is None:
         raise PermissionDenied("only the client gives feedback on a case")
-    require(actor, IdentityAction.CLIENT_WRITE, case, client=client)
+    require(actor, CaseAction.RATE_CASE, case, client=client)
     if case.status not in FEEDBACK_STATUSES:
         raise _field_error("rating", gettext("Feedback can be given after the result."), "too_early")
     if Feedback.objects.filter(case=case).exists():
@@ -771,14 +771,14 @@ def give_consultation_feedback(actor: Actor, consultation: Consultation, rating:
     """The client rates a consultation (konsultācija) they received, once (B1): `rating` 1 to
     5, with an optional `comment`; audited, and `feedback.received` is published to the
     provider; `Feedback.given_by` records who gave it. Raises PermissionDenied unless the actor
-    may act in the name of the consultation's client (`IdentityAction.CLIENT_WRITE`, as
-    `access.policy.Refused`: a company's representative who may act only jointly is refused
-    with an explanation; an anonymous consultation has no client); ValidationError keyed
+    may rate for the consultation's client (`rules.CaseAction.RATE_CASE`, as for a case; as
+    `access.policy.Refused` with an explanation; an anonymous consultation has no client);
+    ValidationError keyed
     `rating`: `duplicate` when it was given already, `range` outside 1 to 5."""
     client = consultation.client_company or consultation.client_person
     if client is None:
         raise PermissionDenied("only the client gives feedback on a consultation")
-    require(actor, IdentityAction.CLIENT_WRITE, consultation, client=client)
+    require(actor, CaseAction.RATE_CASE, consultation, client=client)
     if Feedback.objects.filter(consultation=consultation).exists():
         raise _field_error("rating", gettext("Feedback on this consultation was given already."),
                            "duplicate")

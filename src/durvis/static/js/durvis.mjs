@@ -14,3 +14,56 @@ for (const table of document.querySelectorAll(".durvis-content table")) {
     });
   }
 }
+
+// Radios that reveal a part while checked (GOV.UK's conditional-reveal markup: an input's
+// data-aria-controls names its govuk-radios__conditional part), marked data-durvis-reveal instead
+// of data-module="govuk-radios": GOV.UK's own script also puts aria-expanded on each radio, which
+// ARIA does not allow there and axe-core refuses (govuk-frontend issue 979). Without JavaScript
+// every part is shown.
+for (const group of document.querySelectorAll(".govuk-radios[data-durvis-reveal]")) {
+  const radios = [...group.querySelectorAll("input[type=radio]")];
+  const sync = () => {
+    for (const radio of radios) {
+      const part = radio.dataset.ariaControls && document.getElementById(radio.dataset.ariaControls);
+      if (part) part.classList.toggle("govuk-radios__conditional--hidden", !radio.checked);
+    }
+  };
+  for (const radio of radios) {
+    if (radio.dataset.ariaControls) radio.setAttribute("aria-controls", radio.dataset.ariaControls);
+  }
+  group.addEventListener("change", sync);
+  window.addEventListener("pageshow", sync);
+  sync();
+}
+
+// A filter above a long list of checkboxes (the mandate forms' services): typing narrows the
+// list to the items whose label holds every word typed (letters compared without their
+// diacritics: "berna" finds "bērna"); chosen items stay; a group left empty hides; the number
+// shown is announced. Without JavaScript the box stays hidden and the whole grouped list is used.
+const folded = (text) => text.normalize("NFD").replace(/\p{M}/gu, "").toLocaleLowerCase();
+for (const box of document.querySelectorAll("[data-filter-list]")) {
+  const list = document.getElementById(box.dataset.filterList);
+  const input = box.querySelector("input");
+  const count = box.querySelector("[aria-live]");
+  if (!list || !input) continue;
+  box.hidden = false;
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") event.preventDefault(); // not a submit of the whole form
+  });
+  input.addEventListener("input", () => {
+    const words = folded(input.value).split(/\s+/).filter(Boolean);
+    let shown = 0;
+    for (const item of list.querySelectorAll(".govuk-checkboxes__item")) {
+      const text = folded(item.textContent);
+      const match = item.querySelector("input").checked || words.every((w) => text.includes(w));
+      item.style.display = match ? "" : "none";
+      if (match) shown += 1;
+    }
+    for (const group of list.querySelectorAll("fieldset")) {
+      const any = [...group.querySelectorAll(".govuk-checkboxes__item")]
+        .some((item) => item.style.display !== "none");
+      group.style.display = any ? "" : "none";
+    }
+    if (count) count.textContent = words.length ? box.dataset.countTemplate.replace("{count}", shown) : "";
+  });
+}
