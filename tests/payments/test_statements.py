@@ -153,7 +153,7 @@ def test_a_refused_file_leaves_nothing_behind(invoices, finance, institutions):
                      Ntry("1.005", [Tx("1.005", ref="B2")])])
     with pytest.raises(statements.StatementRefused) as raised:
         _import(finance, institutions, data)
-    assert raised.value.code == "precision" and "Ntry[2]" in raised.value.text()
+    assert raised.value.code == "precision" and raised.value.where == "Ntry[2]/Amt"
     assert not BankStatement.objects.exists() and not Payment.objects.exists()
     first.refresh_from_db()
     assert first.state == "issued"
