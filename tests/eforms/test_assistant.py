@@ -253,6 +253,32 @@ def test_the_clients_copy_is_made_for_an_assisted_application(agent, service, fa
                                    file_name__startswith="application-").exists()
 
 
+@pytest.mark.parametrize(("language", "says"), [
+    ("en", "uploaded by {agent} (agent at {point})"),
+    ("lv", "augšupielādēja {agent} (aģents, {point})")])
+def test_http_the_agents_submission_names_the_agent_and_the_centre(
+        agent, desk, service, family, sign_in, language, says):
+    assisted = _ready(agent, service, family["parent"])
+    application = assistant.confirm(agent, assisted, result_channel="eaccount", signed=True)
+    dispatch_due()  # the application's copy, made in the client's name
+    case = application.case
+    member = agent.staff.user
+    name = member.get_full_name() or member.get_username()
+    said = says.format(agent=name, point=POINT)
+    with translation.override(language):
+        client_url = reverse("eaccount:case", args=[case.number])
+        documents_url = reverse("documents:list")
+        staff_url = reverse("administration:case", args=[case.number.replace(" ", "-")])
+    client = sign_in(family["parent"])
+    for page in (client.get(client_url), client.get(documents_url)):
+        text = page.content.decode()
+        assert page.status_code == 200 and text.count(said) == 2, text
+        assert "(client)" not in text and "(klients)" not in text
+    staff_page = desk.get(staff_url).content.decode()
+    assert staff_page.count(said.removeprefix("uploaded by ").removeprefix("augšupielādēja ")) \
+        >= 1
+
+
 def test_the_monthly_originals_list_per_holder(agent, service, family, vid_agent):
     assisted = _ready(agent, service, family["parent"])
     application = assistant.confirm(agent, assisted, result_channel="eaccount", signed=True)
