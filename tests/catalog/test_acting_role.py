@@ -72,3 +72,21 @@ def test_switching_the_role_changes_the_catalogue_at_once(family, sign_in):
 
 def test_a_visitor_sees_the_public_catalogue(client, family):
     assert _status(client, COMPANIES) == 200 and _status(client, RESIDENTS) == 200
+
+
+def test_the_demo_company_and_its_employee(db, sign_in):
+    """The tester's case on the demo data: SIA Zaļā Pļava (40203123456), its board member
+    Pēteris and its employee Kristaps, who holds a mandate for 1110 and 1112 only."""
+    from durvis.demo.loader import load_demo
+    from durvis.identity.models import Company, Person
+
+    load_demo()
+    company = Company.objects.get(registration_number="40203123456")
+    board = sign_in(Person.objects.get(personal_code="16117519997"), f"company:{company.pk}")
+    assert _status(board, 1106) == 200 and _status(board, 1112) == 200
+    assert _status(board, 1011) == 404
+    employee = sign_in(Person.objects.get(personal_code="32867300417"), f"company:{company.pk}")
+    assert _status(employee, 1112) == 200 and _status(employee, 1110) == 200
+    assert _status(employee, 1106) == 404 and _status(employee, 1011) == 404
+    listed = employee.get("/en/services/").content.decode()
+    assert "/en/services/1112/" in listed and "/en/services/1106/" not in listed
