@@ -219,7 +219,12 @@ class AmountField(forms.CharField):
 
     def to_python(self, value: Any) -> str:
         text = super().to_python(value) or ""
-        text = text.replace(",", ".", 1) if text.count(",") == 1 and "." not in text else text
+        return text.replace(",", ".", 1) if text.count(",") == 1 and "." not in text else text
+
+    def clean(self, value: Any) -> str:
+        """After the text rule (invisible characters, direction controls: their own words),
+        a value that is no number is refused in the field's."""
+        text: str = super().clean(value)
         if text and not _TYPED_NUMBER.fullmatch(text):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         return text
