@@ -190,9 +190,12 @@ def test_a_scan_of_another_file_type_is_refused(agent, service, family):
         assistant.attach_scan(agent, assisted, name="signed.txt", content=b"signed",
                               content_type="text/plain")
     assert refused.value.error_dict["scan"][0].code == "forbidden_type"
-    with pytest.raises(ValidationError):  # a name that lies about the content
+    with pytest.raises(ValidationError) as lying:  # a name that lies about the content
         assistant.attach_scan(agent, assisted, name="signed.pdf", content=PNG,
                               content_type="application/pdf")
+    said = lying.value.error_dict["scan"][0]
+    assert said.code == "forbidden_type" and "PDF, JPEG vai PNG" in said.message
+    assert "DOCX" not in said.message and "eDoc" not in said.message
     assert not Document.objects.filter(client_person=family["parent"],
                                        direction=Direction.RECEIVED).exists()
 
@@ -248,6 +251,32 @@ def test_the_clients_copy_is_made_for_an_assisted_application(agent, service, fa
     dispatch_due()
     assert Document.objects.filter(case=application.case,
                                    file_name__startswith="application-").exists()
+
+
+@pytest.mark.parametrize(("language", "says"), [
+    ("en", "uploaded by {agent} (agent at {point})"),
+    ("lv", "augšupielādēja {agent} (aģents, {point})")])
+def test_http_the_agents_submission_names_the_agent_and_the_centre(
+        agent, desk, service, family, sign_in, language, says):
+    assisted = _ready(agent, service, family["parent"])
+    application = assistant.confirm(agent, assisted, result_channel="eaccount", signed=True)
+    dispatch_due()  # the application's copy, made in the client's name
+    case = application.case
+    member = agent.staff.user
+    name = member.get_full_name() or member.get_username()
+    said = says.format(agent=name, point=POINT)
+    with translation.override(language):
+        client_url = reverse("eaccount:case", args=[case.number])
+        documents_url = reverse("documents:list")
+        staff_url = reverse("administration:case", args=[case.number.replace(" ", "-")])
+    client = sign_in(family["parent"])
+    for page in (client.get(client_url), client.get(documents_url)):
+        text = page.content.decode()
+        assert page.status_code == 200 and text.count(said) == 2, text
+        assert "(client)" not in text and "(klients)" not in text
+    staff_page = desk.get(staff_url).content.decode()
+    assert staff_page.count(said.removeprefix("uploaded by ").removeprefix("augšupielādēja ")) \
+        >= 1
 
 
 def test_the_monthly_originals_list_per_holder(agent, service, family, vid_agent):
@@ -349,6 +378,39 @@ def test_http_a_service_not_marked_is_refused_with_a_message(desk, service, fami
     assert "e-pakalpojumu asistent" in response.content.decode()
     assert _start(desk, service, family["parent"]).status_code == 403
     assert not AssistedApplication.objects.exists()
+
+
+@pytest.mark.parametrize(("language", "asks"), [
+    ("en", "Enter the client&#x27;s personal code."), ("lv", "Ievadiet klienta personas kodu.")])
+def test_http_an_empty_personal_code_is_asked_for(desk, service, language, asks):
+    with translation.override(language):
+        url = reverse("assistant:start", args=[service.code])
+    response = desk.post(url, {"personal_code": " ", "document_kind": "passport",
+                               "document_number": "LV1234567", "service_point": POINT})
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert asks in page and 'href="#f-personal_code"' in page
+    assert "digits" not in page and "cipar" not in page
+    assert not AssistedApplication.objects.exists()
+
+
+@pytest.mark.parametrize(("language", "says"), [
+    ("en", "The scan must be a PDF, JPEG or PNG file"),
+    ("lv", "Skenējumam jābūt PDF, JPEG vai PNG datnei")])
+def test_http_a_fake_pdf_scan_is_told_the_scans_kinds(desk, service, family, language, says):
+    _start(desk, service, family["parent"])
+    assisted = AssistedApplication.objects.get()
+    _http_fill(desk, assisted)
+    reference = assisted.application.reference
+    desk.get(reverse("assistant:summary", args=[reference]))
+    fake = io.BytesIO(b"this is no PDF at all")
+    fake.name = "signed.pdf"
+    with translation.override(language):
+        url = reverse("assistant:scan", args=[reference])
+    response = desk.post(url, {"scan": fake})
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert says in page and "DOCX" not in page and "eDoc" not in page and "TXT" not in page
 
 
 def test_http_a_client_not_found_is_an_error_at_the_field(desk, service):

@@ -147,7 +147,7 @@ def test_an_amount_with_a_decimal_comma_is_read_as_people_type_it(signed_in, inv
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("amount", "7.111", "at most two decimals"),
     ("amount", "0", "above zero"),
-    ("amount", "7,1,1", "with a point"),
+    ("amount", "7,1,1", "as a number, e.g. 7,11"),
     ("paid_on", "2999-01-01", "in the future"),
     ("bank_reference", "", "This field is required"),
 ])
@@ -347,3 +347,30 @@ def test_the_finance_pages_write_money_and_dates_as_the_e_account_does(
     assert money in listing and short_due in listing and "1234.50" not in listing
     form = signed_in.get(f"{prefix}/administration/finance/{invoice.number}/payment/")
     assert money in form.content.decode() and " EUR" not in form.content.decode()
+
+
+@pytest.mark.parametrize(("language", "hint", "not_a_number"), [
+    ("en", "For example, 7,11 or 7.11", "Write the amount in euros as a number, e.g. 7,11."),
+    ("lv", "Piemēram, 7,11 vai 7.11", "Ierakstiet summu eiro kā skaitli, piemēram, 7,11.")])
+def test_the_amount_hints_say_a_decimal_comma_is_fine(signed_in, family, invoice, language,
+                                                      hint, not_a_number):
+    prefix = "/en" if language == "en" else ""
+    issue = signed_in.get(f"{prefix}/administration/finance/new/").content.decode()
+    payment = signed_in.get(f"{prefix}/administration/finance/{invoice.number}/payment/")
+    for page in (issue, payment.content.decode()):
+        assert hint in page
+        assert "With a point" not in page and "Ar punktu" not in page
+    refused = signed_in.post(f"{prefix}/administration/finance/new/", {
+        "case_number": family["own"].number, "due_date": "", "payer_name": "",
+        "language": "lv", **lines({**LINE, "unit_price": "septiņi"})})
+    assert refused.status_code == 422
+    assert not_a_number in html.unescape(refused.content.decode())
+
+
+def test_the_issue_form_reads_decimal_commas(signed_in, family):
+    done = signed_in.post("/en/administration/finance/new/", {
+        "case_number": family["own"].number, "due_date": "", "payer_name": "", "language": "en",
+        **lines({**LINE, "quantity": "2,5", "unit_price": "7,11", "vat_rate": "0"})})
+    assert done.status_code == 302
+    line = Invoice.objects.get().lines.get()
+    assert (line.quantity, line.unit_price) == (Decimal("2.5"), Decimal("7.11"))

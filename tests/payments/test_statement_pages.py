@@ -50,7 +50,7 @@ def test_a_refused_file_is_explained_at_the_field_in_the_persons_language(
                      language=language)
     assert answer.status_code == 422
     text = answer.content.decode()
-    assert words in text and 'href="#id_file"' in text and "Ntry[1]/Amt" in text
+    assert words in text and 'href="#id_file"' in text and "(Ntry/Amt)" in text
     assert not BankStatement.objects.exists()
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import override
 
 from durvis.audit.models import AuditEvent
 from durvis.core.models import DomainEvent
+from durvis.demo.camt import mistyped
 from durvis.payments import services as payments
 from durvis.payments import statements
 from durvis.payments.models import BankStatement, Invoice, Payment, StatementEntry
@@ -26,12 +27,8 @@ def _invoice(finance, case, amount="7.11"):
                                                     unit_price=amount)]))
 
 
-def _mistyped(reference):
-    """The reference with two digits of its body swapped (the check digits then fail)."""
-    body = reference[4:]
-    swapped = body[1] + body[0] + body[2:] if body[0] != body[1] else body[:-2] + body[-1:] \
-        + body[-2]
-    return reference[:4] + swapped
+# The reference with two digits of its body swapped (the check digits then fail).
+_mistyped = mistyped
 
 
 @pytest.fixture
@@ -153,7 +150,7 @@ def test_a_refused_file_leaves_nothing_behind(invoices, finance, institutions):
                      Ntry("1.005", [Tx("1.005", ref="B2")])])
     with pytest.raises(statements.StatementRefused) as raised:
         _import(finance, institutions, data)
-    assert raised.value.code == "precision" and "Ntry[2]" in raised.value.text()
+    assert raised.value.code == "precision" and raised.value.where == "Ntry[2]/Amt"
     assert not BankStatement.objects.exists() and not Payment.objects.exists()
     first.refresh_from_db()
     assert first.state == "issued"

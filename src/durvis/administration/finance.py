@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import re
 import secrets
 from typing import Any
 
@@ -201,23 +202,47 @@ def credit(request: HttpRequest, number: str) -> HttpResponse:
 
 # --- A payment reported by phone or on paper --------------------------------------------------
 
+# A number as a person types it once a decimal comma is a point: ASCII digits, perhaps a
+# minus sign (the payments service then says "above zero", not "not a number").
+_TYPED_NUMBER = re.compile(r"-?\s*[0-9]+(?:\.[0-9]+)?", re.ASCII)
+
+
 class AmountField(forms.CharField):
-    """An amount as people in Latvia type it: "7,11" is read as "7.11" (pages print amounts with
-    a decimal comma); the payments service checks the rest (`money.parse_amount`)."""
+    """An amount (or quantity, or rate) as people in Latvia type it: "7,11" is read as "7.11"
+    (pages print amounts with a decimal comma), so the hints and the "not a number" message
+    show both (`invalid`, the field's own words; the API's, which refuses a comma, differ); the
+    payments service checks the rest (`money.parse_amount`: above zero, the limit, cents)."""
+
+    def __init__(self, *, invalid: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.error_messages["invalid"] = invalid
 
     def to_python(self, value: Any) -> str:
         text = super().to_python(value) or ""
         return text.replace(",", ".", 1) if text.count(",") == 1 and "." not in text else text
 
+    def clean(self, value: Any) -> str:
+        """After the text rule (invisible characters, direction controls: their own words),
+        a value that is no number is refused in the field's."""
+        text: str = super().clean(value)
+        if text and not _TYPED_NUMBER.fullmatch(text):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return text
 
-def _amount_field(label: Any, **kwargs: Any) -> forms.CharField:
+
+AMOUNT_HINT = gettext_lazy("For example, 7,11 or 7.11")
+AMOUNT_INVALID = gettext_lazy("Write the amount in euros as a number, e.g. 7,11.")
+
+
+def _amount_field(label: Any, *, invalid: Any = AMOUNT_INVALID, **kwargs: Any
+                  ) -> forms.CharField:
     # No max_length: a number of any length past the field's limit is said to be too large
     # by the payments service ("at most 999 999 999.99 EUR"), not "at most 20 characters".
-    return AmountField(label=label, **kwargs)
+    return AmountField(label=label, invalid=invalid, **kwargs)
 
 
 class PaymentForm(Form):
-    amount = _amount_field(gettext_lazy("Amount (EUR)"), help_text=gettext_lazy("With a point, e.g. 7.11"))
+    amount = _amount_field(gettext_lazy("Amount (EUR)"), help_text=AMOUNT_HINT)
     paid_on = DayField(label=gettext_lazy("Date paid"), help_text=gettext_lazy("For example, 2026-11-20"))
     bank_reference = forms.CharField(
         label=gettext_lazy("The bank's reference of the payment"), max_length=140,
@@ -268,8 +293,7 @@ def record_payment(request: HttpRequest, number: str) -> HttpResponse:
 
 
 class RefundForm(Form):
-    amount = _amount_field(gettext_lazy("Amount to refund (EUR)"),
-                           help_text=gettext_lazy("With a point, e.g. 7.11"))
+    amount = _amount_field(gettext_lazy("Amount to refund (EUR)"), help_text=AMOUNT_HINT)
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=500, widget=forms.Textarea(
         attrs={"rows": 3}), error_messages={"required": gettext_lazy("Give the reason.")})
     idempotency_key = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
@@ -326,10 +350,14 @@ class LineForm(Form):
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=LineKind.choices,
                              initial=LineKind.FEE)
     description = forms.CharField(label=gettext_lazy("Description"), max_length=200)
-    quantity = _amount_field(gettext_lazy("Quantity"), initial="1")
-    unit_price = _amount_field(gettext_lazy("Unit price (EUR, without VAT)"))
+    quantity = _amount_field(gettext_lazy("Quantity"), initial="1",
+                             help_text=gettext_lazy("For example, 1 or 2,5"), invalid=gettext_lazy(
+                                 "Write the quantity as a number, e.g. 2,5."))
+    unit_price = _amount_field(gettext_lazy("Unit price (EUR, without VAT)"),
+                               help_text=AMOUNT_HINT)
     vat_rate = _amount_field(gettext_lazy("VAT (%, optional)"), initial="0", required=False,
-                             help_text=gettext_lazy("Empty: no VAT"))
+                             help_text=gettext_lazy("Empty: no VAT"), invalid=gettext_lazy(
+                                 "Write the VAT rate in percent as a number, e.g. 21."))
 
 
 class BaseLineFormSet(BaseFormSet):  # type: ignore[type-arg]

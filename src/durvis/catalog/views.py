@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from csp.decorators import csp_replace
 from django import forms
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -19,7 +20,7 @@ from durvis.catalog import queries as catalog_queries
 from durvis.catalog.models import Category, LifeSituation
 from durvis.core.forms import PageField, QueryForm
 from durvis.identity.models import Institution
-from durvis.identity.sessions import actor_from_request
+from durvis.identity.sessions import acting_client, actor_from_request
 
 PAGE_SIZE = 20
 INSTITUTION_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,20}$")
@@ -27,7 +28,16 @@ MAX_QUERY_LENGTH = 200
 
 
 def _context(request: HttpRequest) -> catalog_queries.CatalogContext:
-    return catalog_queries.context_for(actor_from_request(request))
+    """The catalogue as the active role sees it (A1): a signed-in person acting for a company
+    sees the company's services, an employee with a mandate for chosen services just those;
+    staff and visitors as before."""
+    actor = actor_from_request(request)
+    client = acting_client(request) if actor.person is not None and actor.staff is None \
+        else None
+    try:
+        return catalog_queries.context_for(actor, client)
+    except PermissionDenied:  # the role ended between the role switch's check and this one
+        return catalog_queries.context_for(actor)
 
 
 def _top_level(model: type[Category] | type[LifeSituation]) -> list[Category | LifeSituation]:

@@ -5,7 +5,11 @@ malware scan said."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from durvis.core.models import ClientOwnedRequired
@@ -17,6 +21,21 @@ from durvis.register.models import ServiceCase
 class Direction(models.TextChoices):
     RECEIVED = "received", _("Received from an institution")
     SENT = "sent", _("Sent by the client")
+
+
+@dataclass(frozen=True)
+class AgentUpload:
+    """An agent of a client-service centre stored the document in the client's name, with the
+    client present (A3: the scan of the summary the client signed, and the application's copy
+    made for that submission): the agent (a staff user) and the centre."""
+
+    agent: Any
+    service_point: str
+
+    def __str__(self) -> str:
+        name = self.agent.get_full_name() or self.agent.get_username()
+        return gettext("%(agent)s (agent at %(point)s)") % {"agent": name,
+                                                             "point": self.service_point}
 
 
 class Document(ClientOwnedRequired):
@@ -54,7 +73,15 @@ class Document(ClientOwnedRequired):
         return self.title
 
     @property
-    def uploader(self) -> ActingPerson | None:
+    def uploader(self) -> ActingPerson | AgentUpload | None:
         """Who uploaded a document the client sent, and as whom (the client, a parent, a
-        representative; A2, C2); None for a document an institution delivered."""
+        representative; A2, C2); the agent and the centre for what an agent's assisted
+        submission stored (`AgentUpload`: the signed scan, and the application's copy, which
+        the platform makes in the client's name); None for a document an institution
+        delivered. Reads the case and its agent (select them with the document)."""
+        case = self.case if self.case_id is not None else None
+        if case is not None and case.agent_id is not None and (
+                self.pk == case.signed_authorisation_id
+                or self.file_name == f"application-{case.number.replace(' ', '-')}.pdf"):
+            return AgentUpload(case.agent, case.service_point or case.provider.name)
         return acting_person(self.uploaded_by, self)

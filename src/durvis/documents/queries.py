@@ -39,8 +39,8 @@ def documents_of_client(client: Client, *, direction: str | None = None,
         documents = documents.filter(direction=direction)
     if case is not None:
         documents = documents.filter(case=case)
-    return (documents.select_related("case", "institution", "uploaded_by")
-            .order_by("-created_at", "-pk"))
+    return (documents.select_related("case", "case__agent", "case__provider", "institution",
+                                     "uploaded_by").order_by("-created_at", "-pk"))
 
 
 def client_documents(actor: Actor, client: Client, *, direction: str | None = None
@@ -87,7 +87,8 @@ def exchanged_about_case(actor: Actor, case: ServiceCase) -> list[Document]:
     if not decide(actor, DocumentAction.LIST_EXCHANGED, case):
         raise PermissionDenied("may not see the documents of this case")
     found = list(Document.objects.filter(case=case, institution_id=actor.institution_id or 0)
-                 .select_related("uploaded_by").order_by("created_at", "pk"))
+                 .select_related("uploaded_by", "case", "case__agent", "case__provider")
+                 .order_by("created_at", "pk"))
     record(actor, "documents.case_documents.read", case, subject=case.client_person,
            details={"documents": len(found)})
     return found

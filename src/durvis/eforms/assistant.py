@@ -103,15 +103,19 @@ def identify_client(actor: Actor, service: Service, *, personal_code: str, docum
 
     Raises PermissionDenied (`AssistantAction.ASSIST`: not an agent, the service not marked,
     not the agent's institution's, not for residents); ValidationError keyed `personal_code`
-    (the code's own error; `unknown`: nobody has it), `document_kind` / `service_point`
+    (`required`: empty; the code's own error; `unknown`: nobody has it), `document_kind` / `service_point`
     (`required`), `document_number` (`required`, `format`: 4 to 20 letters and digits), and
     `__all__` `no_form` when the service has no live e-form."""
     require(actor, AssistantAction.ASSIST, service)
     problems: dict[str, ValidationError] = {}
     person: Person | None = None
     try:
-        person = population_register().person(personal_code)
-        if person is None:
+        if not personal_code.strip():
+            problems["personal_code"] = ValidationError(
+                gettext("Enter the client's personal code."), code="required")
+        else:
+            person = population_register().person(personal_code)
+        if person is None and "personal_code" not in problems:
             problems["personal_code"] = ValidationError(gettext(
                 "The population register has no person with this personal code."), code="unknown")
     except ValidationError as error:
@@ -269,13 +273,25 @@ def attach_scan(actor: Actor, assisted: AssistedApplication, *, name: str, conte
                 title=title[:200], direction=Direction.RECEIVED,
                 institution=Institution.objects.get(pk=actor.institution_id or 0))
         except ValidationError as error:
-            raise ValidationError({"scan": error.messages}) from None
+            raise ValidationError({"scan": _scan_problems(error)}) from None
         current.scan = document
         current.save(update_fields=["scan"])
         assisted.scan = document
         record(actor, "eforms.assistant.scan", locked, subject=client,
                details={"document": document.pk, "sha256": document.sha256})
     return document
+
+
+def _scan_problems(error: ValidationError) -> list[ValidationError]:
+    """The documents service's refusal of a scan, as the scan's: a file that is not what its
+    name says (`forbidden_type`) is told the kinds a scan may be, not every kind a document
+    may be; the other problems (size, malware, damaged, ...) in the service's words."""
+    problems = [problem for found in error.error_dict.values() for problem in found] \
+        if hasattr(error, "error_dict") else error.error_list
+    return [ValidationError(gettext("The scan must be a PDF, JPEG or PNG file, and this file's "
+                                    "content is not what its name says."),
+                            code="forbidden_type")
+            if problem.code == "forbidden_type" else problem for problem in problems]
 
 
 def confirm(actor: Actor, assisted: AssistedApplication, *, result_channel: str,

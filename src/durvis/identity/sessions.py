@@ -34,8 +34,9 @@ from django.utils.translation import ngettext
 
 from durvis.audit.services import record
 from durvis.core.actor import Actor
+from durvis.core.registry import Registry
 from durvis.identity import services as identity
-from durvis.identity.models import Person
+from durvis.identity.models import Company, Person
 from durvis.identity.national import SignedInIdentity, SignInRole
 from durvis.identity.queries import staff_of
 
@@ -114,6 +115,31 @@ def actor_from_request(request: HttpRequest) -> Actor:
     if person is not None:
         return Actor(kind="person", person=person, source_address=address)
     return Actor(source_address=address)
+
+
+@dataclass(frozen=True)
+class ActingClientSource:
+    """Where pages below the e-account learn whose client the signed-in person acts for now:
+    the role switch, which the e-account registers (`durvis.web.roles.current_role`, checked
+    against the policy on every request). `client_of(request)` gives the Person or Company, or
+    None when nobody signed in acts for anyone."""
+
+    key: str
+    client_of: Callable[[HttpRequest], Person | Company | None]
+
+
+ACTING_CLIENT: Registry[ActingClientSource] = Registry("acting client of a page request")
+
+
+def acting_client(request: HttpRequest) -> Person | Company | None:
+    """The client the signed-in person acts for in this request (their active role: themself,
+    a minor child, a company, a grantor by mandate), from the registered source; None without
+    a signed-in person or a source (A1: the catalogue pages show what that client may use)."""
+    for source in ACTING_CLIENT:
+        client = source.client_of(request)
+        if client is not None:
+            return client
+    return None
 
 
 LAST_ACTIVITY_KEY = "durvis.last_activity"

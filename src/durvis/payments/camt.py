@@ -52,6 +52,7 @@ from itertools import islice
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from lxml import etree
 
@@ -71,16 +72,121 @@ _RF = re.compile(r"\s+")
 
 class CamtError(Exception):
     """The file is refused whole: `code` (stable, for API clients; see the module's table),
-    `message` (translatable, for people), `where` (the element's path or the entry's number)."""
+    `message` (translatable, for people), `where` (the element's path, `Ntry[3]/Amt`: the
+    3rd entry's amount), `line` (the line of the file it was found on, where known: the line
+    where the entry or element read begins) and the message's `params`."""
 
-    def __init__(self, code: str, message: Any, where: str = "", **params: Any) -> None:
+    def __init__(self, code: str, message: Any, where: str = "", *, line: int | None = None,
+                 **params: Any) -> None:
         super().__init__(code, where)
         self.code, self.message, self.where, self.params = code, message, where, params
+        self.line = line
 
     def text(self) -> str:
-        """The reason in the active language, with where it was found."""
+        """The reason in the active language, then the place in the file in words (the
+        element's name only in brackets: `place`) and its line where known: "An amount has
+        more than two decimals. Where: the amount of entry 2 (Ntry/Amt), line 84."."""
         said = str(self.message) % self.params if self.params else str(self.message)
-        return f"{said} ({self.where})" if self.where else said
+        where = place(self.where)
+        if where and self.line:
+            return _("%(reason)s Where: %(place)s, line %(line)d.") % {
+                "reason": said, "place": where, "line": self.line}
+        if where:
+            return _("%(reason)s Where: %(place)s.") % {"reason": said, "place": where}
+        if self.line:
+            return _("%(reason)s Where: line %(line)d.") % {"reason": said, "line": self.line}
+        return said
+
+
+# Where a refusal was found, in words: the `where` paths the reader gives (`n`: the entry's
+# number, `i`: the transaction's within it), each with its element path in brackets.
+_PLACES: dict[str, Any] = {
+    "Acct": _("the account (Acct)"),
+    "Acct/Ccy": _("the account's currency (Acct/Ccy)"),
+    "GrpHdr": _("the group header (GrpHdr)"),
+    "GrpHdr/MsgId": _("the message id in the group header (GrpHdr/MsgId)"),
+    "GrpHdr/NbOfTxs": _("the number of transactions in the group header (GrpHdr/NbOfTxs)"),
+    "GrpHdr/CtrlSum": _("the control sum in the group header (GrpHdr/CtrlSum)"),
+    "TxsSummry/entries": _("the number and sum of all entries in the transaction summary "
+                           "(TxsSummry/TtlNtries)"),
+    "TxsSummry/credits": _("the number and sum of credit entries in the transaction summary "
+                           "(TxsSummry/TtlCdtNtries)"),
+    "TxsSummry/debits": _("the number and sum of debit entries in the transaction summary "
+                          "(TxsSummry/TtlDbtNtries)"),
+    "TxsSummry/net": _("the net amount in the transaction summary "
+                       "(TxsSummry/TtlNtries/TtlNetNtry)"),
+    "TxsSummry/TtlNtries/NbOfNtries": _("the number of all entries in the transaction summary "
+                                        "(TxsSummry/TtlNtries/NbOfNtries)"),
+    "TxsSummry/TtlNtries/Sum": _("the sum of all entries in the transaction summary "
+                                 "(TxsSummry/TtlNtries/Sum)"),
+    "TxsSummry/TtlCdtNtries/NbOfNtries": _("the number of credit entries in the transaction "
+                                           "summary (TxsSummry/TtlCdtNtries/NbOfNtries)"),
+    "TxsSummry/TtlCdtNtries/Sum": _("the sum of credit entries in the transaction summary "
+                                    "(TxsSummry/TtlCdtNtries/Sum)"),
+    "TxsSummry/TtlDbtNtries/NbOfNtries": _("the number of debit entries in the transaction "
+                                           "summary (TxsSummry/TtlDbtNtries/NbOfNtries)"),
+    "TxsSummry/TtlDbtNtries/Sum": _("the sum of debit entries in the transaction summary "
+                                    "(TxsSummry/TtlDbtNtries/Sum)"),
+    "TxsSummry/TtlNtries/TtlNetNtry/Amt": _("the net amount in the transaction summary "
+                                            "(TxsSummry/TtlNtries/TtlNetNtry/Amt)"),
+    "Ntry": _("entry %(n)d (Ntry)"),
+    "Ntry/Amt": _("the amount of entry %(n)d (Ntry/Amt)"),
+    "Ntry/CdtDbtInd": _("the credit or debit mark of entry %(n)d (Ntry/CdtDbtInd)"),
+    "Ntry/BookgDt": _("the booking date of entry %(n)d (Ntry/BookgDt)"),
+    "Ntry/ValDt": _("the value date of entry %(n)d (Ntry/ValDt)"),
+    "Ntry/Btch": _("the batch of entry %(n)d (Ntry/NtryDtls/Btch)"),
+    "Ntry/Btch/NbOfTxs": _("the number of transactions in the batch of entry %(n)d "
+                           "(Ntry/NtryDtls/Btch/NbOfTxs)"),
+    "Ntry/Btch/TtlAmt": _("the total of the batch of entry %(n)d (Ntry/NtryDtls/Btch/TtlAmt)"),
+    "Ntry/TxDtls": _("transaction %(i)d of entry %(n)d (Ntry/NtryDtls/TxDtls)"),
+}
+_INDEX = re.compile(r"\[(\d+)\]")
+
+
+def place(where: str) -> str:
+    """The place a refusal's `where` path names, in words in the active language ("" for
+    none); a path the table does not know is given as it is, introduced in words."""
+    if not where:
+        return ""
+    numbers = [int(n) for n in _INDEX.findall(where)]
+    words = _PLACES.get(_INDEX.sub("", where))
+    if words is None:
+        return _("the element %(path)s") % {"path": where}
+    params = dict(zip(("n", "i"), numbers, strict=False))
+    return str(words) % params if params else str(words)
+
+
+class _Figures:
+    """A (count, sum) pair or a sum as a refusal says it, in the active language's number
+    format when the text is made: "2 / 0.37", "2 / 0,37"; "—" for a figure not given."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        values = self.value if isinstance(self.value, tuple) else (self.value,)
+        return " / ".join("—" if v is None else number_format(v, use_l10n=True)
+                          for v in values)
+
+
+def _syntax(error: etree.XMLSyntaxError) -> CamtError:
+    """lxml's complaint as a refusal in the reader's language (its own message is English):
+    what kind of mistake, and its line."""
+    name = etree.ErrorTypes._getName(error.code) or ""
+    if name in ("ERR_DOCUMENT_EMPTY", "ERR_DOCUMENT_START"):
+        message = _("The file is not XML: it does not begin with an element (is it a PDF, a "
+                    "spreadsheet or another kind of file?).")
+    elif name in ("ERR_TAG_NOT_FINISHED", "ERR_DOCUMENT_END", "ERR_LTSLASH_REQUIRED",
+                  "ERR_GT_REQUIRED") or "Premature end" in str(error.msg):
+        message = _("The file is not well-formed XML: it ends before all its elements are "
+                    "closed (was it cut short?).")
+    elif name == "ERR_TAG_NAME_MISMATCH":
+        message = _("The file is not well-formed XML: an element is closed by another "
+                    "element's end tag.")
+    else:
+        message = _("The file is not well-formed XML: there is a mistake in its markup.")
+    line = error.lineno if error.lineno and error.lineno > 0 else None
+    return CamtError("not_xml", message, line=line)
 
 
 @dataclass(frozen=True)
@@ -157,9 +263,8 @@ def sniff(data: bytes) -> str:
                     "version (namespace %(ns)s)."), ns=namespace or "—")
             return namespace
     except etree.XMLSyntaxError as error:
-        raise CamtError("not_xml", _("The file is not well-formed XML: %(error)s."),
-                        error=str(error.msg)[:200]) from None
-    raise CamtError("not_xml", _("The file is not well-formed XML."))
+        raise _syntax(error) from None
+    raise CamtError("not_xml", _("The file is not well-formed XML: it has no element."))
 
 
 # The elements an entry of the common shape is read from (`_common`), by local name.
@@ -209,6 +314,8 @@ def read(data: bytes, summary: CamtSummary | None = None) -> Generator[CamtEntry
                                        paths.summary])
     entries = _Entries(paths, summary)
     grp_totals: tuple[str | None, str | None] = (None, None)
+    elem: Any = None
+    grp_line: int | None = None
     try:
         for _event, elem in parser:
             tag = elem.tag
@@ -229,6 +336,7 @@ def read(data: bytes, summary: CamtSummary | None = None) -> Generator[CamtEntry
                     raise CamtError("structure", _("The group header has no message id."),
                                     "GrpHdr/MsgId")
                 grp_totals = (elem.findtext(paths.q("NbOfTxs")), elem.findtext(paths.q("CtrlSum")))
+                grp_line = elem.sourceline
             elif tag == paths.acct and parent is not None and parent.tag == paths.report:
                 iban = (elem.findtext(paths.q("Id/IBAN")) or
                         elem.findtext(paths.q("Id/Othr/Id")) or "").strip()
@@ -240,6 +348,7 @@ def read(data: bytes, summary: CamtSummary | None = None) -> Generator[CamtEntry
                     summary.accounts.append(entries.report.account)
             elif tag == paths.summary and parent is not None and parent.tag == paths.report:
                 entries.report.expected = _expected_totals(elem, paths)
+                entries.report.summary_line = elem.sourceline
             elif tag == paths.report:
                 if not entries.report.account:
                     raise CamtError("missing_account", _(
@@ -249,18 +358,25 @@ def read(data: bytes, summary: CamtSummary | None = None) -> Generator[CamtEntry
                 _forget(elem)
     except etree.XMLSyntaxError as error:
         yield from entries.flush()  # the entries before the broken place are checked first
-        raise CamtError("not_xml", _("The file is not well-formed XML: %(error)s."),
-                        error=str(error.msg)[:200]) from None
+        raise _syntax(error) from None
+    except CamtError as error:  # where the element being read begins
+        if error.line is None and elem is not None:
+            error.line = elem.sourceline
+        raise
     if not summary.message_id:  # set only from the group header of the message element
         raise CamtError("structure", _("The file has no group header with a message id."),
                         "GrpHdr")
     count, ctrl = grp_totals
-    if count is not None and _int(count, "GrpHdr/NbOfTxs") != entries.all_count:
-        raise CamtError("control_sum", _("The group header's number of transactions does not "
-                                         "match the entries."), "GrpHdr/NbOfTxs")
-    if ctrl is not None and _number(ctrl, "GrpHdr/CtrlSum") != entries.all_credits:
-        raise CamtError("control_sum", _("The group header's control sum does not match the "
-                                         "entries."), "GrpHdr/CtrlSum")
+    try:
+        if count is not None and _int(count, "GrpHdr/NbOfTxs") != entries.all_count:
+            raise CamtError("control_sum", _("The group header's number of transactions does "
+                                             "not match the entries."), "GrpHdr/NbOfTxs")
+        if ctrl is not None and _number(ctrl, "GrpHdr/CtrlSum") != entries.all_credits:
+            raise CamtError("control_sum", _("The group header's control sum does not match "
+                                             "the entries."), "GrpHdr/CtrlSum")
+    except CamtError as error:
+        error.line = grp_line
+        raise
 
 
 class ReadAhead:
@@ -443,6 +559,7 @@ class _Report:
     debits: int = 0
     debit_sum: Decimal = Decimal("0")
     expected: dict[str, Any] = field(default_factory=dict)
+    summary_line: int | None = None
 
     def check(self) -> None:
         found: dict[str, Any] = {
@@ -460,14 +577,14 @@ class _Report:
                 raise CamtError("control_sum", _(
                     "The transaction summary (TxsSummry) does not match the entries: for "
                     "%(what)s the file says %(said)s, the entries give %(found)s."),
-                    f"TxsSummry/{name}", what=name, said=_figures(value), found=_figures(actual))
+                    f"TxsSummry/{name}", line=self.summary_line, what=_TOTALS[name],
+                    said=_Figures(value), found=_Figures(actual))
 
 
-def _figures(value: Any) -> str:
-    """A (count, sum) pair or a sum as the control-sum refusal says it: "2 / 0.37"."""
-    if isinstance(value, tuple):
-        return " / ".join("—" if v is None else str(v) for v in value)
-    return str(value)
+# The totals of a transaction summary as the control-sum refusal names them.
+_TOTALS: dict[str, Any] = {
+    "entries": _("all entries (number / sum)"), "credits": _("credit entries (number / sum)"),
+    "debits": _("debit entries (number / sum)"), "net": _("the net amount")}
 
 
 def _forget(elem: Any) -> None:

@@ -214,8 +214,9 @@ class InvoiceLine(models.Model):
     def label(self) -> str:
         """The description in the active language: the service's name for the platform's fee
         line (stored in the invoice's language; lines issued before 2026-12 stored it as
-        "Fee: …"), else the holder's text as written. Pages, the PDF and the finance pages
-        show it beside the kind (`get_kind_display`), never repeating it."""
+        "Fee: …", which migration 0003 strips), else the holder's text as written. Pages, the
+        PDF and the finance pages show it beside the kind (`get_kind_display`), never repeating
+        it."""
         if self.is_service_fee:
             return str(self.invoice.case.service.name)
         return self.description

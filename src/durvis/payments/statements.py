@@ -82,7 +82,7 @@ class StatementRefused(CamtError):
 
     @classmethod
     def of(cls, error: CamtError) -> StatementRefused:
-        return cls(error.code, error.message, error.where, **error.params)
+        return cls(error.code, error.message, error.where, line=error.line, **error.params)
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,13 @@ def current_role(request: HttpRequest) -> ClientRole | None:
     return role
 
 
+def active_client(request: HttpRequest) -> Person | Company | None:
+    """The client of the request's role (`current_role`), or None without a signed-in
+    person: `identity.sessions.acting_client` for the pages below the e-account."""
+    role = current_role(request)
+    return role.client if role is not None else None
+
+
 def switch_role(request: HttpRequest, key: str) -> ClientRole | None:
     """Act in another role from now on (audited); None (and no change) if the person may
     not."""
