@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from durvis.access.policy import decide, visible
 from durvis.audit.models import AuditEvent
+from durvis.core import memo
 from durvis.core.actor import Actor
 from durvis.core.models import DomainEvent
 from durvis.identity import services as identity
@@ -229,18 +230,52 @@ def test_an_accountants_firm_requests_and_its_representative_acts(family, helper
                       company)
 
 
-def test_the_decision_asks_few_queries(family, helper, catalogue, django_assert_max_num_queries):
-    """The decision path under a mandate: the base registers (parent? representative?), the
-    grantee's companies, the mandates in force, the chosen services: five queries at most."""
-    parent = family["parent"]
+def test_a_decision_asks_one_query_and_none_again_within_a_request(
+        family, helper, catalogue, django_assert_num_queries):
+    """Issue 15's benchmark: a decision under a mandate asks the base registers and the
+    mandates (with their chosen services) in one query; within one request (`core.memo`) the
+    same client costs nothing more, whatever the right or the record; the role switch's list
+    is two queries (persons, companies). This fails if the decision's query count grows."""
+    parent, company = family["parent"], family["company"]
     services.grant(person_actor(parent), parent, helper.personal_code, services.Terms(
         scope=MandateScope.SERVICES, service_ids=[catalogue["childbirth"].pk],
+        rights=["read", "apply"]))
+    services.grant(person_actor(parent), company, helper.personal_code, services.Terms(
         rights=["read"]))
     me = person_actor(helper)
-    with django_assert_max_num_queries(5):
-        assert decide(me, IdentityAction.CLIENT_READ, family["own"], parent)
-    with django_assert_max_num_queries(5):
-        assert len(available_roles(helper)) == 2
+    for client, record in ((parent, family["own"]), (company, family["companys"]),
+                           (family["child"], None), (family["stranger"], None)):
+        with django_assert_num_queries(1):
+            decide(me, IdentityAction.CLIENT_READ, record, client)
+    with django_assert_num_queries(1):  # the parent's own relation: also one
+        assert decide(person_actor(parent), IdentityAction.CLIENT_WRITE, None, family["child"])
+    with django_assert_num_queries(0):
+        assert decide(person_actor(parent), IdentityAction.CLIENT_READ, None, parent)
+    with memo.request_scope():
+        with django_assert_num_queries(1):
+            assert decide(me, IdentityAction.CLIENT_READ, family["own"], parent)
+            assert decide(me, IdentityAction.USE_SERVICE, catalogue["childbirth"], parent)
+            assert not decide(me, IdentityAction.USE_SERVICE, catalogue["declaration"], parent)
+            assert decide(me, IdentityAction.ACT_FOR, None, parent)
+            cases = visible(me, IdentityAction.CLIENT_READ, ServiceCase.objects.all(), parent)
+        assert list(cases) == [family["own"]]
+    with django_assert_num_queries(2):
+        assert len(available_roles(helper)) == 3
+    with django_assert_num_queries(2):
+        assert [r.key for r in available_roles(parent)] == [
+            "self", f"person:{family['child'].pk}", f"company:{company.pk}"]
+
+
+def test_a_write_within_the_request_is_seen_by_its_next_decision(family, helper):
+    """The memo lasts one request, and a mandate written within it is decided on afresh."""
+    parent = family["parent"]
+    me = person_actor(helper)
+    with memo.request_scope():
+        assert not decide(me, IdentityAction.CLIENT_READ, None, parent)
+        mandate = grant_to_helper(family, helper, rights=["read"])
+        assert decide(me, IdentityAction.CLIENT_READ, None, parent)
+        services.revoke(person_actor(parent), mandate)
+        assert not decide(me, IdentityAction.CLIENT_READ, None, parent)
 
 
 def test_a_minor_is_never_a_grantee_and_nobody_confirms_their_own_request(family, helper):

@@ -16,7 +16,7 @@ from functools import cache
 from typing import Protocol
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from durvis.core.identifiers import validate_personal_code
@@ -92,7 +92,13 @@ class LocalPopulationRegister:
         return [r.child for r in relations.select_related("child").order_by("child__date_of_birth")]
 
     def is_parent_of(self, parent: Person, child: Person, on: datetime.date | None = None) -> bool:
-        return ParentalRelation.objects.filter(_valid_on(on), parent=parent, child=child).exists()
+        return self.relations_in_database(parent, on).filter(child=child).exists()
+
+    def relations_in_database(self, parent: Person, on: datetime.date | None = None
+                              ) -> QuerySet[ParentalRelation]:
+        """The parent's relations to their minor children on the day, as rows of this database
+        (`in_database_children`)."""
+        return ParentalRelation.objects.filter(_valid_on(on), parent=parent)
 
     def parents_of_minors(self, child_ids: Collection[int], on: datetime.date | None = None
                           ) -> dict[int, list[Person]]:
@@ -110,11 +116,17 @@ class LocalEnterpriseRegister:
         self, person: Person, on: datetime.date | None = None
     ) -> list[Representation]:
         rows = (
-            CompanyRepresentation.objects.filter(_valid_on(on), person=person)
+            self.representations_in_database(person, on)
             .select_related("company")
             .order_by("company__name")
         )
         return [Representation(r.company, r.role, r.may_act_alone, r.valid_to) for r in rows]
+
+    def representations_in_database(self, person: Person, on: datetime.date | None = None
+                                    ) -> QuerySet[CompanyRepresentation]:
+        """The person's representations on the day, as rows of this database
+        (`in_database_representations`)."""
+        return CompanyRepresentation.objects.filter(_valid_on(on), person=person)
 
     def representatives_of(self, company_ids: Collection[int], on: datetime.date | None = None
                            ) -> dict[int, list[Person]]:
@@ -148,3 +160,20 @@ def enterprise_register() -> EnterpriseRegister:
     adapter: EnterpriseRegister = configured(ENTERPRISE_REGISTERS,
                                              settings.DURVIS_ENTERPRISE_REGISTER)()
     return adapter
+
+
+def in_database_children(parent: Person) -> QuerySet[ParentalRelation] | None:
+    """The parent's current relations to minor children (`minor_children`, `is_parent_of`) as
+    a queryset, when the population register answers from this database, so that a query can
+    ask them together with other questions (the access decision is one query, issue 15); None
+    when the register answers elsewhere (ask the adapter's methods then)."""
+    rows = getattr(population_register(), "relations_in_database", None)
+    return rows(parent) if rows is not None else None
+
+
+def in_database_representations(person: Person) -> QuerySet[CompanyRepresentation] | None:
+    """The person's current representations (`representations`) as a queryset, when the
+    enterprise register answers from this database (as `in_database_children`); None when it
+    answers elsewhere."""
+    rows = getattr(enterprise_register(), "representations_in_database", None)
+    return rows(person) if rows is not None else None

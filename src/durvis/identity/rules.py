@@ -23,20 +23,27 @@ child.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from durvis.access.policy import ALLOW, Decision, deny, rule
 from durvis.core.actor import Actor
+from durvis.core.memo import remembered
 from durvis.core.registry import Registry
 from durvis.identity.models import Company, Person, StaffMember, StaffRole
 from durvis.identity.queries import is_owner, owner_filter
-from durvis.identity.registers import Representation, enterprise_register, population_register
+from durvis.identity.registers import (
+    enterprise_register,
+    in_database_children,
+    in_database_representations,
+    population_register,
+)
 
 
 class IdentityAction(StrEnum):
@@ -73,12 +80,14 @@ class ClientRight(StrEnum):
 
 @dataclass(frozen=True)
 class Grant:
-    """One relation's answer for one right: every service (`all_services`) or the services
-    whose ids are in `service_ids`; `reference` names what it rests on (`mandate:<id>`)."""
+    """One delegated relation (a mandate) of a person for a client: the `rights` it gives
+    (values of `ClientRight`), over every service (`all_services`) or the services whose ids
+    are in `service_ids`; `reference` names what it rests on (`mandate:<id>`)."""
 
     all_services: bool
     service_ids: frozenset[int]
     reference: str
+    rights: frozenset[str]
 
     def covers(self, service_id: int | None) -> bool:
         """Whether the grant reaches a record of this service (None: a record of no service,
@@ -88,14 +97,19 @@ class Grant:
 
 @dataclass(frozen=True)
 class RelationProvider:
-    """A kind of relation beyond the base registers, registered by the app that keeps it:
-    `grants(person, client, right)` answers the person's grants for that client and right
-    (`right` None: any right at all, for the role switch); `clients(person)` the clients it
-    lets the person act for (the role switch's list)."""
+    """A kind of relation beyond the base registers, registered by the app that keeps it.
+
+    `grants(person, client, asks)` answers the person's grants for that client, every right at
+    once (each `Grant` names its rights), in one query, and evaluates in that same query `asks`
+    (name → an SQL expression over the client's row: the base registers' questions when they
+    answer from this database, so that a decision costs one query), returning their values by
+    name. `client_ids(person, model)` is the ids of the clients of `model` (Person or Company)
+    it lets the person act for (any right), as `values_list(..., flat=True)` querysets (their
+    union), for the role switch's one query per kind."""
 
     key: str
-    grants: Callable[[Person, Any, str | None], list[Grant]]
-    clients: Callable[[Person], list[Person | Company]]
+    grants: Callable[[Person, Any, Mapping[str, Any]], tuple[dict[str, Any], list[Grant]]]
+    client_ids: Callable[[Person, type[Person] | type[Company]], list[QuerySet[Any]]]
 
 
 RELATIONS: Registry[RelationProvider] = Registry("client relations")
@@ -109,21 +123,121 @@ WRITE_RIGHTS = {
 }
 
 
-def delegated_grants(me: Person, client: Any, right: str | None) -> list[Grant]:
-    """Every registered relation's grants to `me` for `client` and `right` (empty: none)."""
-    return [g for provider in RELATIONS for g in provider.grants(me, client, right)]
+@dataclass(frozen=True)
+class Standing:
+    """What a person is to one client now. `base`: by the base registers (themself, a parent
+    of the minor, a representative of the company); `acts_alone`: by them, may act in the
+    client's name (a company: a representation that may act alone; a person: as `base`);
+    `grants`: the registered relations' grants (mandates), each with its rights."""
+
+    base: bool
+    acts_alone: bool
+    grants: tuple[Grant, ...]
+
+    def grants_for(self, right: str | None) -> list[Grant]:
+        """The grants that give `right` (None: any right at all)."""
+        return [g for g in self.grants if (right in g.rights if right is not None else g.rights)]
 
 
-def delegated_clients(me: Person) -> list[Person | Company]:
-    """The clients the registered relations let `me` act for (each once, in order)."""
-    seen: set[tuple[type, int]] = set()
-    found: list[Person | Company] = []
+NO_STANDING = Standing(False, False, ())
+
+
+def standing(me: Person, client: Any) -> Standing:
+    """What `me` is to `client` (a Person or Company; anything else: nothing): one query when
+    the base registers answer from this database (their questions are asked in the relation
+    providers' query), none for oneself, and none again within the same request
+    (`core.memo`: a revoked mandate counts from the next request on)."""
+    if isinstance(client, Person) and client.pk == me.pk:
+        return Standing(True, True, ())
+    if not isinstance(client, Person | Company):
+        return NO_STANDING
+    return remembered(("identity.standing", me.pk, type(client).__name__, client.pk),
+                      lambda: _standing(me, client))
+
+
+def _standing(me: Person, client: Person | Company) -> Standing:
+    asks, answers = _base_questions(me, client)
+    grants: list[Grant] = []
     for provider in RELATIONS:
-        for client in provider.clients(me):
-            if (type(client), client.pk) not in seen:
-                seen.add((type(client), client.pk))
-                found.append(client)
+        values, found = provider.grants(me, client, asks)
+        answers.update(values)
+        grants += found
+        asks = {}
+    if asks:  # no provider to ask them with
+        answers.update(type(client).objects.filter(pk=client.pk).values(**asks).first() or {})
+    base = bool(answers.get("base_relation"))
+    return Standing(base, base and bool(answers.get("base_acts_alone", True)), tuple(grants))
+
+
+def _base_questions(me: Person, client: Person | Company) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The base registers' questions about `me` and `client`: SQL expressions over the
+    client's row when the register answers from this database (asked in the same query as the
+    relations'), else the register's answers now."""
+    if isinstance(client, Person):
+        children = in_database_children(me)
+        if children is None:
+            return {}, {"base_relation": population_register().is_parent_of(me, client)}
+        return {"base_relation": Exists(children.filter(child=OuterRef("pk")))}, {}
+    rows = in_database_representations(me)
+    if rows is None:
+        held = [r for r in enterprise_register().representations(me) if r.company.pk == client.pk]
+        return {}, {"base_relation": bool(held),
+                    "base_acts_alone": any(r.may_act_alone for r in held)}
+    mine = rows.filter(company=OuterRef("pk"))
+    return {"base_relation": Exists(mine),
+            "base_acts_alone": Exists(mine.filter(may_act_alone=True))}, {}
+
+
+def delegated_grants(me: Person, client: Any, right: str | None) -> list[Grant]:
+    """Every registered relation's grants to `me` for `client` and `right` (None: any right;
+    empty: none)."""
+    return standing(me, client).grants_for(right)
+
+
+def clients_of(me: Person) -> list[tuple[Person | Company, bool]]:
+    """Everyone `me` may act for now besides themself, in the role switch's order: minor
+    children (eldest first), companies represented (by name), then the persons and the
+    companies whose delegated relation (mandate) they hold (by name); each once, with whether
+    only by a delegated relation. Two queries when the base registers answer from this
+    database."""
+    children = in_database_children(me)
+    if children is not None:
+        persons = _clients(Person, children.values_list("child_id", flat=True),
+                           Exists(children.filter(child=OuterRef("pk"))), me)
+    else:
+        persons = _clients(Person, [c.pk for c in population_register().minor_children(me)],
+                           None, me)
+    represented = in_database_representations(me)
+    if represented is not None:
+        companies = _clients(Company, represented.values_list("company_id", flat=True),
+                             Exists(represented.filter(company=OuterRef("pk"))), me)
+    else:
+        companies = _clients(Company, [r.company.pk for r in
+                                       enterprise_register().representations(me)], None, me)
+    found: list[tuple[Person | Company, bool]] = []
+    found += [(p, False) for p in sorted((p for p in persons if p.by_base),
+                                          key=lambda p: (p.date_of_birth or datetime.date.min, p.pk))]
+    found += [(c, False) for c in sorted((c for c in companies if c.by_base),
+                                          key=lambda c: (c.name, c.pk))]
+    found += [(p, True) for p in sorted((p for p in persons if not p.by_base),
+                                         key=lambda p: (p.family_name, p.given_name, p.pk))]
+    found += [(c, True) for c in sorted((c for c in companies if not c.by_base),
+                                         key=lambda c: (c.name, c.pk))]
     return found
+
+
+def _clients(model: Any, base_ids: Any, by_base: Any, me: Person) -> list[Any]:
+    """The rows of `model` whose ids are in `base_ids` (a queryset, with `by_base` the
+    expression telling them; or a list) or that a registered relation lets `me` act for, in
+    one query, each marked `by_base`."""
+    delegated = [ids for provider in RELATIONS for ids in provider.client_ids(me, model)]
+    if by_base is None:  # a register elsewhere: its answer is a list
+        ids: Any = set(base_ids).union(*(set(q) for q in delegated))
+        by_base = Case(When(pk__in=list(base_ids) or [0], then=Value(True)),
+                       default=Value(False))
+    else:
+        ids = base_ids.union(*delegated) if delegated else base_ids
+    return list(model.objects.filter(pk__in=ids).annotate(by_base=by_base))
 
 
 def service_of(record: Any) -> int | None:
@@ -152,13 +266,11 @@ def _is_result(record: Any) -> bool:
 
 def _base_relation(me: Person, client: Any) -> Decision:
     if isinstance(client, Person):
-        if client.pk == me.pk:
-            return ALLOW
-        if population_register().is_parent_of(me, client):
+        if standing(me, client).base:
             return ALLOW
         return deny("no relation to this person")
     if isinstance(client, Company):
-        if _representations(me, client):
+        if standing(me, client).base:
             return ALLOW
         return deny("not a representative of this company")
     return deny("unknown client")
@@ -238,12 +350,6 @@ def has_base_relation(actor: Actor, client: Any) -> bool:
     return actor.person is not None and bool(_base_relation(actor.person, client))
 
 
-def _representations(me: Person, company: Company) -> list[Representation]:
-    """The person's current representations of the company (enterprise register): one per
-    role they hold in it."""
-    return [r for r in enterprise_register().representations(me) if r.company.pk == company.pk]
-
-
 def joint_refusal(company: Company) -> Decision:
     """The refusal of an act in `company`'s name by a representative who may act only jointly
     with another, with the explanation the person is shown (C1, A12)."""
@@ -262,10 +368,10 @@ def act_in_name_of(actor: Actor, client: Any) -> Decision:
     me = actor.person
     if me is None or not isinstance(client, Company):
         return act_for(actor, None, client)
-    held = _representations(me, client)
-    if not held:
+    found = standing(me, client)
+    if not found.base:
         return deny("not a representative of this company")
-    if not any(r.may_act_alone for r in held):
+    if not found.acts_alone:
         return joint_refusal(client)
     return ALLOW
 

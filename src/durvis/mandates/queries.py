@@ -1,36 +1,40 @@
 """Reading mandates (C1, A2): the decision path's grants, the role switch's list, and the
 e-account's lists of given and received mandates.
 
-The decision path asks one indexed question per (person, client): the active mandates in
-their period whose grantee is the person or a company the person represents (enterprise
-register), granted by the client (`active_filter`, index `mandate_grantee_*`).
+The decision path asks one indexed question per (person, client), together with the base
+registers' own (`identity.rules.standing`): the client's row joined to the active mandates in
+their period it granted (index `mandate_grantor_*`) whose grantee is the person or a company
+the person represents (enterprise register), with their chosen services.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import FilteredRelation, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from durvis.access.policy import require
-from durvis.catalog.models import Service
 from durvis.core.actor import Actor
 from durvis.identity.models import Company, Person
-from durvis.identity.registers import enterprise_register
-from durvis.identity.rules import Grant
+from durvis.identity.registers import enterprise_register, in_database_representations
+from durvis.identity.rules import Grant, delegated_grants
 from durvis.mandates.models import Mandate, MandateScope, MandateState, Right
 
 # Ended mandates stay visible to both sides this long (issue 15).
 ENDED_VISIBLE_DAYS = 457  # 15 months
 
 
-def active_filter(on: datetime.date | None = None) -> Q:
-    """Mandates in force on `on` (today): active, and the day within their period."""
+def active_filter(on: datetime.date | None = None, prefix: str = "") -> Q:
+    """Mandates in force on `on` (today): active, and the day within their period (`prefix`:
+    the lookup's path to the mandate)."""
     on = on or timezone.localdate()
-    return (Q(state=MandateState.ACTIVE, valid_from__lte=on)
-            & (Q(valid_until__isnull=True) | Q(valid_until__gte=on)))
+    return (Q(**{f"{prefix}state": MandateState.ACTIVE, f"{prefix}valid_from__lte": on})
+            & (Q(**{f"{prefix}valid_until__isnull": True})
+               | Q(**{f"{prefix}valid_until__gte": on})))
 
 
 def grantor_filter(client: Person | Company) -> Q:
@@ -47,83 +51,107 @@ def grantee_filter(client: Person | Company) -> Q:
     return Q(grantee_person=client)
 
 
-def _represented_ids(person: Person) -> list[int]:
-    return [r.company.pk for r in enterprise_register().representations(person)]
+RIGHT_FIELDS = tuple(f"may_{value}" for value in Right.values)
 
 
-def held_by(person: Person, on: datetime.date | None = None) -> QuerySet[Mandate]:
-    """The mandates `person` may act on now: their own, and those of the companies they
-    represent (whose representatives act for the company that is the grantee)."""
-    companies = _represented_ids(person)
-    grantee = Q(grantee_person=person)
-    if companies:
-        grantee |= Q(grantee_company_id__in=companies)
-    return Mandate.objects.filter(active_filter(on), grantee)
+def _represented(person: Person, *, in_join: bool = False) -> Any:
+    """The ids of the companies `person` represents now (enterprise register): a subquery when
+    the register answers from this database, else its list. `in_join`: for a join's condition
+    (`FilteredRelation`), which takes the subquery only as SQL."""
+    rows = in_database_representations(person)
+    if rows is None:
+        return [r.company.pk for r in enterprise_register().representations(person)]
+    ids = rows.values("company_id")
+    if not in_join:
+        return ids
+    # Django's own SQL of the queryset, its values passed apart as parameters: nothing typed
+    # by anybody is put into the text.
+    return RawSQL(*ids.query.sql_with_params())  # noqa: S611
 
 
-def grants(person: Person, client: Any, right: str | None) -> list[Grant]:
+def _held_by(person: Person, prefix: str = "") -> Q:
+    """Mandates in force that `person` may act on: their own, and those of the companies they
+    represent (whose representatives act for the company that is the grantee). `prefix`: the
+    lookup's path to the mandate (in a join's condition)."""
+    return (active_filter(prefix=prefix)
+            & (Q(**{f"{prefix}grantee_person": person})
+               | Q(**{f"{prefix}grantee_company_id__in": _represented(person,
+                                                                     in_join=bool(prefix))})))
+
+
+def grants(person: Person, client: Any,
+           asks: Mapping[str, Any]) -> tuple[dict[str, Any], list[Grant]]:
     """The relation provider's answer (`identity.rules.RELATIONS`): one `Grant` per mandate in
-    force from `client` to `person` (or a company they represent) that gives `right` (None:
-    any right). A categories scope is the services in those categories now."""
+    force from `client` to `person` (or a company they represent), oldest first, with its
+    rights; and the values of `asks` (name → an expression over the client's row: identity's
+    base-register questions), evaluated in the same query. One query (the client's row, its
+    mandates held by the person and their chosen services: index `mandate_grantor_*`), and a
+    second only when a mandate's scope is categories (the services in them now)."""
     if not isinstance(client, Person | Company):
-        return []
-    mandates = held_by(person).filter(grantor_filter(client))
-    if right is not None:
-        mandates = mandates.filter(**{f"may_{right}": True})
-    else:  # any right at all: a mandate that gives none gives nothing
-        any_right = Q()
-        for value in Right.values:
-            any_right |= Q(**{f"may_{value}": True})
-        mandates = mandates.filter(any_right)
-    rows = list(mandates.values_list("pk", "scope"))
-    if not rows:
-        return []
-    # A scope of chosen services reads only the services, one of categories only the
-    # categories (whatever else a row may hold).
-    by_services = [pk for pk, scope in rows if scope == MandateScope.SERVICES]
-    by_categories = [pk for pk, scope in rows if scope == MandateScope.CATEGORIES]
-    services: dict[int, set[int]] = {pk: set() for pk in by_services + by_categories}
-    if by_services:
-        through: Any = Mandate.services.through
-        for mandate_id, service_id in through.objects.filter(
-                mandate_id__in=by_services).values_list("mandate_id", "service_id"):
-            services[mandate_id].add(service_id)
+        return {}, []
+    held = FilteredRelation("mandates_given", condition=_held_by(person, "mandates_given__"))
+    columns = ["held__pk", "held__scope", *(f"held__{f}" for f in RIGHT_FIELDS),
+               "held__services__id"]
+    rows = list(type(client).objects.filter(pk=client.pk).annotate(**asks, held=held)
+                .values_list(*asks, *columns))
+    answers = dict(zip(asks, rows[0][:len(asks)], strict=True)) if rows else {}
+    found: dict[int, tuple[str, frozenset[str]]] = {}
+    services: dict[int, set[int]] = {}
+    for row in rows:
+        pk, scope, *flags, service_id = row[len(asks):]
+        if pk is None:
+            continue
+        found[pk] = (scope, frozenset(r for r, flag in zip(Right.values, flags, strict=True)
+                                      if flag))
+        # A scope of chosen services reads only the services, one of categories only the
+        # categories (whatever else a row may hold).
+        chosen = services.setdefault(pk, set())
+        if scope == MandateScope.SERVICES and service_id is not None:
+            chosen.add(service_id)
+    by_categories = [pk for pk, (scope, _rights) in found.items()
+                     if scope == MandateScope.CATEGORIES]
     if by_categories:
-        categories: Any = Mandate.categories.through
-        pairs = list(categories.objects.filter(mandate_id__in=by_categories)
-                     .values_list("mandate_id", "category_id"))
-        if pairs:
-            in_category: Any = Service.categories.through
-            by_category: dict[int, set[int]] = {}
-            for service_id, category_id in in_category.objects.filter(
-                    category_id__in={c for _m, c in pairs}).values_list("service_id",
-                                                                         "category_id"):
-                by_category.setdefault(category_id, set()).add(service_id)
-            for mandate_id, category_id in pairs:
-                services[mandate_id] |= by_category.get(category_id, set())
-    return [Grant(scope == MandateScope.ALL, frozenset(services.get(pk, ())), f"mandate:{pk}")
-            for pk, scope in rows]
+        for pk, in_categories in _services_in_categories(by_categories).items():
+            services[pk] |= in_categories
+    return answers, [Grant(scope == MandateScope.ALL, frozenset(services[pk]), f"mandate:{pk}",
+                           rights) for pk, (scope, rights) in sorted(found.items())]
 
 
-def grantors(person: Person) -> list[Person | Company]:
-    """The clients whose mandates `person` holds now (the role switch): persons first, then
-    companies, each once, by name."""
-    rows = held_by(person).values_list("grantor_person_id", "grantor_company_id").distinct()
-    person_ids = {p for p, _c in rows if p is not None}
-    company_ids = {c for _p, c in rows if c is not None}
-    found: list[Person | Company] = list(
-        Person.objects.filter(pk__in=person_ids).order_by("family_name", "given_name", "pk"))
-    found += list(Company.objects.filter(pk__in=company_ids).order_by("name", "pk"))
+def _services_in_categories(mandate_ids: list[int]) -> dict[int, set[int]]:
+    """For each of these mandates (of a categories scope): the services in its categories now
+    (one query)."""
+    chosen: Any = Mandate.categories.through
+    found: dict[int, set[int]] = {}
+    for mandate_id, service_id in (chosen.objects.filter(mandate_id__in=mandate_ids,
+                                                         category__services__isnull=False)
+                                   .values_list("mandate_id", "category__services__id")):
+        found.setdefault(mandate_id, set()).add(service_id)
     return found
+
+
+def client_ids(person: Person, model: type[Person] | type[Company]) -> list[QuerySet[Any]]:
+    """The ids of the persons (`model` Person) or companies whose mandates `person` holds now
+    with any right (the role switch), as querysets of ids to be asked in one query with the
+    base registers' (`identity.rules.clients_of`): those held by the person themself and those
+    held by a company they represent (indexes `mandate_grantee_*`)."""
+    column = "grantor_company_id" if model is Company else "grantor_person_id"
+    any_right = Q()
+    for field in RIGHT_FIELDS:
+        any_right |= Q(**{field: True})
+    held = Mandate.objects.filter(active_filter(), any_right, **{f"{column}__isnull": False})
+    return [held.filter(grantee_person=person).values_list(column, flat=True),
+            held.filter(grantee_company_id__in=_represented(person))
+            .values_list(column, flat=True)]
 
 
 def mandate_relied_on(person: Person, client: Any, right: str,
                       service_id: int | None) -> Mandate | None:
     """The mandate in force that lets `person` do `right` for `client` about the service (the
     one a case records, `mandate:<id>`): the oldest that reaches it; None."""
-    for grant in grants(person, client, right):
-        if grant.covers(service_id):
-            return Mandate.objects.get(pk=int(grant.reference.partition(":")[2]))
+    for grant in delegated_grants(person, client, right):
+        kind, _sep, pk = grant.reference.partition(":")
+        if kind == "mandate" and grant.covers(service_id):
+            return Mandate.objects.get(pk=int(pk))
     return None
 
 

@@ -27,7 +27,7 @@ class MandateAction(StrEnum):
     MANAGE = "mandates.manage"
 
 
-RELATIONS.register(RelationProvider("mandate", queries.grants, queries.grantors))
+RELATIONS.register(RelationProvider("mandate", queries.grants, queries.client_ids))
 
 
 @rule(MandateAction.MANAGE)
