@@ -29,7 +29,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db import connection
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
 from durvis.access.policy import ALLOW, Decision, deny, rule
@@ -38,12 +40,7 @@ from durvis.core.memo import remembered
 from durvis.core.registry import Registry
 from durvis.identity.models import Company, Person, StaffMember, StaffRole
 from durvis.identity.queries import is_owner, owner_filter
-from durvis.identity.registers import (
-    enterprise_register,
-    in_database_children,
-    in_database_representations,
-    population_register,
-)
+from durvis.identity.registers import Sql, children_sql, representations_sql
 
 
 class IdentityAction(StrEnum):
@@ -101,15 +98,15 @@ class RelationProvider:
 
     `grants(person, client, asks)` answers the person's grants for that client, every right at
     once (each `Grant` names its rights), in one query, and evaluates in that same query `asks`
-    (name → an SQL expression over the client's row: the base registers' questions when they
-    answer from this database, so that a decision costs one query), returning their values by
-    name. `client_ids(person, model)` is the ids of the clients of `model` (Person or Company)
-    it lets the person act for (any right), as `values_list(..., flat=True)` querysets (their
-    union), for the role switch's one query per kind."""
+    (name → an SQL condition with its parameters on the client's row, alias `client`: the base
+    registers' questions, so that a decision costs one query; `asked` makes the select list),
+    returning their values by name. `client_ids(person, model)` is the ids of the clients of
+    `model` (Person or Company) it lets the person act for (any right), as `SELECT <id> ...`
+    statements with their parameters, for the role switch's one query per kind (a UNION)."""
 
     key: str
-    grants: Callable[[Person, Any, Mapping[str, Any]], tuple[dict[str, Any], list[Grant]]]
-    client_ids: Callable[[Person, type[Person] | type[Company]], list[QuerySet[Any]]]
+    grants: Callable[[Person, Any, Mapping[str, Sql]], tuple[dict[str, Any], list[Grant]]]
+    client_ids: Callable[[Person, type[Person] | type[Company]], list[Sql]]
 
 
 RELATIONS: Registry[RelationProvider] = Registry("client relations")
@@ -156,7 +153,8 @@ def standing(me: Person, client: Any) -> Standing:
 
 
 def _standing(me: Person, client: Person | Company) -> Standing:
-    asks, answers = _base_questions(me, client)
+    asks = _base_questions(me, client)
+    answers: dict[str, Any] = {}
     grants: list[Grant] = []
     for provider in RELATIONS:
         values, found = provider.grants(me, client, asks)
@@ -164,28 +162,33 @@ def _standing(me: Person, client: Person | Company) -> Standing:
         grants += found
         asks = {}
     if asks:  # no provider to ask them with
-        answers.update(type(client).objects.filter(pk=client.pk).values(**asks).first() or {})
+        columns, params = asked(asks)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {columns} FROM {client._meta.db_table} client "  # noqa: S608 - fixed SQL, values are parameters
+                           "WHERE client.id = %s", [*params, client.pk])
+            answers.update(zip(asks, cursor.fetchone() or (), strict=False))
     base = bool(answers.get("base_relation"))
     return Standing(base, base and bool(answers.get("base_acts_alone", True)), tuple(grants))
 
 
-def _base_questions(me: Person, client: Person | Company) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The base registers' questions about `me` and `client`: SQL expressions over the
-    client's row when the register answers from this database (asked in the same query as the
-    relations'), else the register's answers now."""
+def _base_questions(me: Person, client: Person | Company) -> dict[str, Sql]:
+    """The base registers' questions about `me` and `client`, as SQL conditions on the
+    client's row (alias `client`): a parent of this minor? a representative of this company,
+    one who may act alone?"""
     if isinstance(client, Person):
-        children = in_database_children(me)
-        if children is None:
-            return {}, {"base_relation": population_register().is_parent_of(me, client)}
-        return {"base_relation": Exists(children.filter(child=OuterRef("pk")))}, {}
-    rows = in_database_representations(me)
-    if rows is None:
-        held = [r for r in enterprise_register().representations(me) if r.company.pk == client.pk]
-        return {}, {"base_relation": bool(held),
-                    "base_acts_alone": any(r.may_act_alone for r in held)}
-    mine = rows.filter(company=OuterRef("pk"))
-    return {"base_relation": Exists(mine),
-            "base_acts_alone": Exists(mine.filter(may_act_alone=True))}, {}
+        children, params = children_sql(me)
+        return {"base_relation": (f"client.id IN ({children})", params)}
+    companies, params = representations_sql(me)
+    alone, alone_params = representations_sql(me, alone=True)
+    return {"base_relation": (f"client.id IN ({companies})", params),
+            "base_acts_alone": (f"client.id IN ({alone})", alone_params)}
+
+
+def asked(asks: Mapping[str, Sql]) -> Sql:
+    """The select list of `asks` (name → an SQL condition with its parameters) and its
+    parameters: `<condition> AS <name>, ...` (a relation provider puts it into its query)."""
+    return (", ".join(f"({sql}) AS {name}" for name, (sql, _params) in asks.items()),
+            [p for _sql, params in asks.values() for p in params])
 
 
 def delegated_grants(me: Person, client: Any, right: str | None) -> list[Grant]:
@@ -200,20 +203,8 @@ def clients_of(me: Person) -> list[tuple[Person | Company, bool]]:
     companies whose delegated relation (mandate) they hold (by name); each once, with whether
     only by a delegated relation. Two queries when the base registers answer from this
     database."""
-    children = in_database_children(me)
-    if children is not None:
-        persons = _clients(Person, children.values_list("child_id", flat=True),
-                           Exists(children.filter(child=OuterRef("pk"))), me)
-    else:
-        persons = _clients(Person, [c.pk for c in population_register().minor_children(me)],
-                           None, me)
-    represented = in_database_representations(me)
-    if represented is not None:
-        companies = _clients(Company, represented.values_list("company_id", flat=True),
-                             Exists(represented.filter(company=OuterRef("pk"))), me)
-    else:
-        companies = _clients(Company, [r.company.pk for r in
-                                       enterprise_register().representations(me)], None, me)
+    persons = _clients(Person, children_sql(me), me)
+    companies = _clients(Company, representations_sql(me), me)
     found: list[tuple[Person | Company, bool]] = []
     found += [(p, False) for p in sorted((p for p in persons if p.by_base),
                                           key=lambda p: (p.date_of_birth or datetime.date.min, p.pk))]
@@ -226,18 +217,18 @@ def clients_of(me: Person) -> list[tuple[Person | Company, bool]]:
     return found
 
 
-def _clients(model: Any, base_ids: Any, by_base: Any, me: Person) -> list[Any]:
-    """The rows of `model` whose ids are in `base_ids` (a queryset, with `by_base` the
-    expression telling them; or a list) or that a registered relation lets `me` act for, in
-    one query, each marked `by_base`."""
-    delegated = [ids for provider in RELATIONS for ids in provider.client_ids(me, model)]
-    if by_base is None:  # a register elsewhere: its answer is a list
-        ids: Any = set(base_ids).union(*(set(q) for q in delegated))
-        by_base = Case(When(pk__in=list(base_ids) or [0], then=Value(True)),
-                       default=Value(False))
-    else:
-        ids = base_ids.union(*delegated) if delegated else base_ids
-    return list(model.objects.filter(pk__in=ids).annotate(by_base=by_base))
+def _clients(model: Any, base: Sql, me: Person) -> list[Any]:
+    """The rows of `model` whose ids `base` selects (the base register's) or a registered
+    relation lets `me` act for, each once, in one query, each marked `by_base`."""
+    parts = [base, *(sql for provider in RELATIONS for sql in provider.client_ids(me, model))]
+    ids = " UNION ".join(sql for sql, _params in parts)
+    column = f"{connection.ops.quote_name(model._meta.db_table)}.id"
+    # The SQL comes from the registers' and the providers' own code, the values apart as
+    # parameters: nothing typed by anybody is put into the text.
+    return list(model.objects.filter(
+        pk__in=RawSQL(ids, [p for _sql, params in parts for p in params]),  # noqa: S611
+    ).annotate(by_base=RawSQL(f"{column} IN ({base[0]})", base[1],  # noqa: S611
+                              output_field=BooleanField())))
 
 
 def service_of(record: Any) -> int | None:
