@@ -313,3 +313,77 @@ def test_the_grantees_lists_show_only_the_cases_in_scope(family, helper, catalog
     _institutions, choices = register_queries.history_choices(me, parent)
     assert outside.service not in choices
     assert outside in register_queries.overview_read(person_actor(parent), parent)
+
+
+def test_the_decisions_sql_keeps_the_period_and_state_as_the_lists_do(family, helper):
+    """The decision's SQL (`queries._held_sql`) and the lists' filter (`active_filter`) say
+    the same of every state and period: a mandate is decided on exactly when it is in force."""
+    parent, me = family["parent"], person_actor(helper)
+    today = TODAY()
+    mandate = grant_to_helper(family, helper, rights=["read"])
+    day = datetime.timedelta(days=1)
+    for state in MandateState.values:
+        for start, end in ((today, None), (today - day, today), (today + day, None),
+                           (today - 2 * day, today - day), (today, today + day)):
+            Mandate.objects.filter(pk=mandate.pk).update(state=state, valid_from=start,
+                                                         valid_until=end)
+            in_force = Mandate.objects.filter(queries.active_filter(), pk=mandate.pk).exists()
+            assert bool(decide(me, IdentityAction.CLIENT_READ, None, parent)) == in_force
+            assert (parent in [r.person for r in available_roles(helper)]) == in_force
+
+
+class ElsewherePopulationRegister:
+    """A population register that answers elsewhere (no SQL of its own): only the protocol."""
+
+    def __init__(self):
+        from durvis.identity.registers import LocalPopulationRegister
+
+        self.local = LocalPopulationRegister()
+
+    def minor_children(self, parent, on=None):
+        return self.local.minor_children(parent, on)
+
+    def is_parent_of(self, parent, child, on=None):
+        return self.local.is_parent_of(parent, child, on)
+
+
+class ElsewhereEnterpriseRegister:
+    """An enterprise register that answers elsewhere (as above)."""
+
+    def __init__(self):
+        from durvis.identity.registers import LocalEnterpriseRegister
+
+        self.local = LocalEnterpriseRegister()
+
+    def representations(self, person, on=None):
+        return self.local.representations(person, on)
+
+
+def test_registers_that_answer_elsewhere_decide_the_same(family, helper, settings):
+    """With base registers that are not tables of this database, their answers are put into
+    the decision's query as lists of ids: the same decisions and the same role list."""
+    from durvis.identity import registers
+
+    parent, company = family["parent"], family["company"]
+    grant_to_helper(family, helper, rights=["read"])
+    services.grant(person_actor(parent), company, helper.personal_code,
+                   services.Terms(rights=["read"]))
+    questions = [(person_actor(parent), family["child"]), (person_actor(parent), company),
+                 (person_actor(helper), parent), (person_actor(helper), company),
+                 (person_actor(helper), family["stranger"]), (person_actor(parent), helper)]
+
+    def answers():
+        return ([bool(decide(a, action, None, c)) for a, c in questions
+                 for action in (IdentityAction.CLIENT_READ, IdentityAction.CLIENT_WRITE)],
+                [[r.key for r in available_roles(p)] for p in (parent, helper)])
+
+    local = answers()
+    settings.DURVIS_POPULATION_REGISTER = f"{__name__}.ElsewherePopulationRegister"
+    settings.DURVIS_ENTERPRISE_REGISTER = f"{__name__}.ElsewhereEnterpriseRegister"
+    registers.population_register.cache_clear()
+    registers.enterprise_register.cache_clear()
+    try:
+        assert answers() == local
+    finally:
+        registers.population_register.cache_clear()
+        registers.enterprise_register.cache_clear()
