@@ -5,11 +5,16 @@ one's own profile, and staff administration. Registered into the one policy
 Whom a person may act for comes first from the base registers: themself, a minor child
 (population register, PMLP), a company they represent (enterprise register, UR). Other
 relations — mandates (pilnvaras), registered by `durvis.mandates`, which sits above identity —
-plug in through `RELATIONS`: a provider answers, for a person, a client and one `ClientRight`,
-the `Grant`s it holds (all services, or a set of service ids). Such a relation is checked right
+plug in through `RELATIONS`: a provider answers, for a person and a client, the `Grant`s it
+holds (their rights; all services, or a set of service ids). Such a relation is checked right
 by right: reading a record needs `read` (a result document also `receive_result`), acting in
 the client's name needs `apply`, `pay` for an invoice, `answer_messages` for a conversation
 (`WRITE_RIGHTS`); and the record's service (its `service_id`, or its case's) must be in scope.
+
+Cost (issue 15's benchmark): what a person is to one client (`standing`) is one SQL statement
+— the provider's, into which the base registers' questions are put (`identity.registers`'
+`children_sql`, `representations_sql`) — and is kept for the rest of the request
+(`core.memo`), never longer: every later right or record of that client costs no query.
 
 Joint representation (C1, A12): the enterprise register says whether a representative may act
 alone (`Representation.may_act_alone`; a board member of a board that represents jointly may
