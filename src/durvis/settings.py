@@ -79,6 +79,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "durvis.core.middleware.ClientAddressMiddleware",
+    "durvis.core.middleware.RequestMemoMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "durvis.core.middleware.RequestLogMiddleware",

@@ -276,3 +276,22 @@ def test_the_latvian_mandate_texts_keep_names_in_the_nominative(client, family, 
             "mandate_id": mandate.pk, "grantor": parent, "grantee": helper, "state": "Spēkā",
             "eaccount_url": "https://durvis.example"})
     assert "Pilnvaras devējs: Jānis Bērziņš\nPilnvarotais: Ilze Palīdze" in mail
+
+
+def test_a_revoked_mandate_is_refused_on_the_very_next_request(client, family, helper):
+    """Revocation takes effect at once: the grantee saw the grantor's case on one request; the
+    grantor revokes; the grantee's next request is refused and the role falls back to
+    themself (nothing of the decision is kept across requests)."""
+    from durvis.core.actor import Actor
+    from durvis.mandates import services
+
+    parent = family["parent"]
+    mandate = services.grant(Actor(kind="person", person=parent), parent, helper.personal_code,
+                             services.Terms(rights=["read"]))
+    sign_in_person(client, helper, role=f"person:{parent.pk}")
+    case_page = reverse("eaccount:case", args=[family["own"].number])
+    assert client.get(case_page).status_code == 200
+    assert client.get(case_page).status_code == 200
+    services.revoke(Actor(kind="person", person=parent), mandate)
+    assert client.get(case_page).status_code == 404
+    assert client.session["durvis.client.role"] == "self"

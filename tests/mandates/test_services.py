@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from durvis.access.policy import decide, visible
 from durvis.audit.models import AuditEvent
+from durvis.core import memo
 from durvis.core.actor import Actor
 from durvis.core.models import DomainEvent
 from durvis.identity import services as identity
@@ -291,8 +292,7 @@ def test_a_mandate_starting_later_is_not_in_force_before_its_start(family, helpe
     assert mandate.waiting_to_start()
     assert not decide(me, IdentityAction.ACT_FOR, client=parent)
     assert not decide(me, IdentityAction.CLIENT_READ, None, parent)
-    assert queries.grants(helper, parent, None) == []
-    assert parent not in queries.grantors(helper)
+    assert queries.grants(helper, parent, {}) == ({}, [])
     assert all(role.client != parent for role in available_roles(helper))
     sign_in_person(client, parent)
     listing = client.get(reverse("eaccount:mandates")).content.decode()
@@ -381,3 +381,125 @@ def test_the_timelines_name_the_real_relation_of_who_acted(family, helper):
     assert acting_person(helper, own).relation == Relation.REPRESENTATIVE  # never "parent"
     childs_record = ServiceCase(client_person=family["child"])  # the parent acting for it
     assert acting_person(parent, childs_record).relation == Relation.PARENT
+
+
+def test_a_decision_asks_one_query_and_none_again_within_a_request(
+        family, helper, catalogue, django_assert_num_queries):
+    """Issue 15's benchmark: a decision under a mandate asks the base registers and the
+    mandates (with their chosen services) in one query; within one request (`core.memo`) the
+    same client costs nothing more, whatever the right or the record; the role switch's list
+    is two queries (persons, companies). This fails if the decision's query count grows."""
+    parent, company = family["parent"], family["company"]
+    services.grant(person_actor(parent), parent, helper.personal_code, services.Terms(
+        scope=MandateScope.SERVICES, service_ids=[catalogue["childbirth"].pk],
+        rights=["read", "apply"]))
+    services.grant(person_actor(parent), company, helper.personal_code, services.Terms(
+        rights=["read"]))
+    me = person_actor(helper)
+    for client, record in ((parent, family["own"]), (company, family["companys"]),
+                           (family["child"], None), (family["stranger"], None)):
+        with django_assert_num_queries(1):
+            decide(me, IdentityAction.CLIENT_READ, record, client)
+    with django_assert_num_queries(1):  # the parent's own relation: also one
+        assert decide(person_actor(parent), IdentityAction.CLIENT_WRITE, None, family["child"])
+    with django_assert_num_queries(0):
+        assert decide(person_actor(parent), IdentityAction.CLIENT_READ, None, parent)
+    with memo.request_scope():
+        with django_assert_num_queries(1):
+            assert decide(me, IdentityAction.CLIENT_READ, family["own"], parent)
+            assert decide(me, IdentityAction.USE_SERVICE, catalogue["childbirth"], parent)
+            assert not decide(me, IdentityAction.USE_SERVICE, catalogue["declaration"], parent)
+            assert decide(me, IdentityAction.ACT_FOR, None, parent)
+            cases = visible(me, IdentityAction.CLIENT_READ, ServiceCase.objects.all(), parent)
+        assert list(cases) == [family["own"]]
+    with django_assert_num_queries(2):
+        assert len(available_roles(helper)) == 3
+    with django_assert_num_queries(2):
+        assert [r.key for r in available_roles(parent)] == [
+            "self", f"person:{family['child'].pk}", f"company:{company.pk}"]
+
+
+def test_a_write_within_the_request_is_seen_by_its_next_decision(family, helper):
+    """The memo lasts one request, and a mandate written within it is decided on afresh."""
+    parent = family["parent"]
+    me = person_actor(helper)
+    with memo.request_scope():
+        assert not decide(me, IdentityAction.CLIENT_READ, None, parent)
+        mandate = grant_to_helper(family, helper, rights=["read"])
+        assert decide(me, IdentityAction.CLIENT_READ, None, parent)
+        services.revoke(person_actor(parent), mandate)
+        assert not decide(me, IdentityAction.CLIENT_READ, None, parent)
+
+
+def test_the_decisions_sql_keeps_the_period_and_state_as_the_lists_do(family, helper):
+    """The decision's SQL (`queries._held_sql`) and the lists' filter (`active_filter`) say
+    the same of every state and period: a mandate is decided on exactly when it is in force."""
+    parent, me = family["parent"], person_actor(helper)
+    today = TODAY()
+    mandate = grant_to_helper(family, helper, rights=["read"])
+    day = datetime.timedelta(days=1)
+    for state in MandateState.values:
+        for start, end in ((today, None), (today - day, today), (today + day, None),
+                           (today - 2 * day, today - day), (today, today + day)):
+            Mandate.objects.filter(pk=mandate.pk).update(state=state, valid_from=start,
+                                                         valid_until=end)
+            in_force = Mandate.objects.filter(queries.active_filter(), pk=mandate.pk).exists()
+            assert bool(decide(me, IdentityAction.CLIENT_READ, None, parent)) == in_force
+            assert (parent in [r.person for r in available_roles(helper)]) == in_force
+
+
+def test_registers_that_answer_elsewhere_decide_the_same(family, helper, settings):
+    """With base registers that are not tables of this database, their answers are put into
+    the decision's query as lists of ids: the same decisions and the same role list."""
+    from durvis.identity import registers
+
+    parent, company = family["parent"], family["company"]
+    grant_to_helper(family, helper, rights=["read"])
+    services.grant(person_actor(parent), company, helper.personal_code,
+                   services.Terms(rights=["read"]))
+    questions = [(person_actor(parent), family["child"]), (person_actor(parent), company),
+                 (person_actor(helper), parent), (person_actor(helper), company),
+                 (person_actor(helper), family["stranger"]), (person_actor(parent), helper)]
+
+    def answers():
+        return ([bool(decide(a, action, None, c)) for a, c in questions
+                 for action in (IdentityAction.CLIENT_READ, IdentityAction.CLIENT_WRITE)],
+                [[r.key for r in available_roles(p)] for p in (parent, helper)])
+
+    local = answers()
+    settings.DURVIS_POPULATION_REGISTER = f"{__name__}.ElsewherePopulationRegister"
+    settings.DURVIS_ENTERPRISE_REGISTER = f"{__name__}.ElsewhereEnterpriseRegister"
+    registers.population_register.cache_clear()
+    registers.enterprise_register.cache_clear()
+    try:
+        assert answers() == local
+    finally:
+        registers.population_register.cache_clear()
+        registers.enterprise_register.cache_clear()
+
+
+class ElsewherePopulationRegister:
+    """A population register that answers elsewhere (no SQL of its own): only the protocol."""
+
+    def __init__(self):
+        from durvis.identity.registers import LocalPopulationRegister
+
+        self.local = LocalPopulationRegister()
+
+    def minor_children(self, parent, on=None):
+        return self.local.minor_children(parent, on)
+
+    def is_parent_of(self, parent, child, on=None):
+        return self.local.is_parent_of(parent, child, on)
+
+
+class ElsewhereEnterpriseRegister:
+    """An enterprise register that answers elsewhere (as above)."""
+
+    def __init__(self):
+        from durvis.identity.registers import LocalEnterpriseRegister
+
+        self.local = LocalEnterpriseRegister()
+
+    def representations(self, person, on=None):
+        return self.local.representations(person, on)

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db.models import Model, Q, QuerySet
 
+from durvis.core import memo
 from durvis.core.actor import Actor
 from durvis.core.registry import Registry
 
@@ -114,7 +115,8 @@ def decide(actor: Actor, action: str, obj: Any = None, client: Any = None) -> De
     found = RULES.find(str(action))
     if found is None:
         return deny("unknown action")
-    return found.predicate(actor, obj, client)
+    with memo.scope():  # a question the rule asks twice is answered once (core.memo)
+        return found.predicate(actor, obj, client)
 
 
 def allowed(actor: Actor, action: str, obj: Any = None, client: Any = None) -> bool:
@@ -142,8 +144,10 @@ def visible(actor: Actor, action: str, records: QuerySet[M], client: Any = None)
     found = RULES.find(str(action))
     if found is None or found.list_filter is None:
         raise ImproperlyConfigured(f"{action} has no list filter")
-    if getattr(found.list_filter, "takes_model", False):
-        # A filter of records of any kind (a client's cases, consultations, invoices) that
-        # needs to know which: it is also given the model.
-        return records.filter(found.list_filter(actor, client, records.model))  # type: ignore[call-arg]
-    return records.filter(found.list_filter(actor, client))
+    with memo.scope():  # as in `decide`
+        if getattr(found.list_filter, "takes_model", False):
+            # A filter of records of any kind (a client's cases, consultations, invoices) that
+            # needs to know which: it is also given the model.
+            return records.filter(
+                found.list_filter(actor, client, records.model))  # type: ignore[call-arg]
+        return records.filter(found.list_filter(actor, client))

@@ -13,6 +13,8 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 
+from durvis.core import memo
+
 logger = logging.getLogger("durvis.request")
 
 
@@ -148,3 +150,15 @@ class MethodNotAllowedPageMiddleware:
         if "Allow" in response:
             page["Allow"] = response["Allow"]
         return page
+
+
+class RequestMemoMiddleware:
+    """Every request has its own memo (`core.memo`): answers asked again within one page are
+    computed once, and none outlives the request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with memo.request_scope():
+            return self.get_response(request)

@@ -13,7 +13,7 @@ import datetime
 from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db.models import Q
@@ -28,6 +28,9 @@ from durvis.identity.models import (
     Person,
     PersonCode,
 )
+
+# A piece of SQL and its parameters (`%s` placeholders), to be put into a larger query.
+Sql = tuple[str, list[Any]]
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,14 @@ class LocalPopulationRegister:
     def is_parent_of(self, parent: Person, child: Person, on: datetime.date | None = None) -> bool:
         return ParentalRelation.objects.filter(_valid_on(on), parent=parent, child=child).exists()
 
+    def children_sql(self, parent: Person, on: datetime.date | None = None) -> Sql:
+        """`minor_children` as SQL: `SELECT child_id ...` of the parent's minor children on the
+        day, with its parameters (`children_sql`; the same rule as `_valid_on`)."""
+        day = on or timezone.localdate()
+        return (f"SELECT child_id FROM {ParentalRelation._meta.db_table} WHERE parent_id = %s"  # noqa: S608 - fixed SQL, values are parameters
+                " AND valid_from <= %s AND (valid_to IS NULL OR valid_to > %s)",
+                [parent.pk, day, day])
+
     def parents_of_minors(self, child_ids: Collection[int], on: datetime.date | None = None
                           ) -> dict[int, list[Person]]:
         parents: dict[int, list[Person]] = {}
@@ -115,6 +126,16 @@ class LocalEnterpriseRegister:
             .order_by("company__name")
         )
         return [Representation(r.company, r.role, r.may_act_alone, r.valid_to) for r in rows]
+
+    def representations_sql(self, person: Person, on: datetime.date | None = None, *,
+                            alone: bool = False) -> Sql:
+        """`representations` as SQL: `SELECT company_id ...` of the companies the person
+        represents on the day (`alone`: by a representation that may act alone), with its
+        parameters (`representations_sql`; the same rule as `_valid_on`)."""
+        day = on or timezone.localdate()
+        return (f"SELECT company_id FROM {CompanyRepresentation._meta.db_table}"  # noqa: S608 - fixed SQL, values are parameters
+                " WHERE person_id = %s AND valid_from <= %s AND (valid_to IS NULL OR valid_to > %s)"
+                + (" AND may_act_alone" if alone else ""), [person.pk, day, day])
 
     def representatives_of(self, company_ids: Collection[int], on: datetime.date | None = None
                            ) -> dict[int, list[Person]]:
@@ -148,3 +169,35 @@ def enterprise_register() -> EnterpriseRegister:
     adapter: EnterpriseRegister = configured(ENTERPRISE_REGISTERS,
                                              settings.DURVIS_ENTERPRISE_REGISTER)()
     return adapter
+
+
+
+def children_sql(parent: Person) -> Sql:
+    """The ids of the parent's minor children now (`minor_children`) as SQL with its
+    parameters, so that a query can ask it together with other questions (the access decision
+    is one query, issue 15): the adapter's own SQL when it answers from this database
+    (`LocalPopulationRegister.children_sql`), else its answer as a list of ids."""
+    register = population_register()
+    own = getattr(register, "children_sql", None)
+    if own is not None:
+        return own(parent)  # type: ignore[no-any-return]
+    return _ids_sql(Person, [child.pk for child in register.minor_children(parent)])
+
+
+def representations_sql(person: Person, *, alone: bool = False) -> Sql:
+    """The ids of the companies the person represents now (`alone`: by a representation that
+    may act alone) as SQL with its parameters, as `children_sql`."""
+    register = enterprise_register()
+    own = getattr(register, "representations_sql", None)
+    if own is not None:
+        return own(person, alone=alone)  # type: ignore[no-any-return]
+    return _ids_sql(Company, [r.company.pk for r in register.representations(person)
+                              if r.may_act_alone or not alone])
+
+
+def _ids_sql(model: type[Person] | type[Company], ids: list[int]) -> Sql:
+    """`SELECT id ...` of exactly these rows (none: a query of no rows)."""
+    if not ids:
+        return f"SELECT id FROM {model._meta.db_table} WHERE 1 = 0", []  # noqa: S608 - fixed SQL, values are parameters
+    return (f"SELECT id FROM {model._meta.db_table} WHERE id IN ({', '.join(['%s'] * len(ids))})",  # noqa: S608 - fixed SQL, values are parameters
+            list(ids))

@@ -5,11 +5,16 @@ one's own profile, and staff administration. Registered into the one policy
 Whom a person may act for comes first from the base registers: themself, a minor child
 (population register, PMLP), a company they represent (enterprise register, UR). Other
 relations — mandates (pilnvaras), registered by `durvis.mandates`, which sits above identity —
-plug in through `RELATIONS`: a provider answers, for a person, a client and one `ClientRight`,
-the `Grant`s it holds (all services, or a set of service ids). Such a relation is checked right
+plug in through `RELATIONS`: a provider answers, for a person and a client, the `Grant`s it
+holds (their rights; all services, or a set of service ids). Such a relation is checked right
 by right: reading a record needs `read` (a result document also `receive_result`), acting in
 the client's name needs `apply`, `pay` for an invoice, `answer_messages` for a conversation
 (`WRITE_RIGHTS`); and the record's service (its `service_id`, or its case's) must be in scope.
+
+Cost (issue 15's benchmark): what a person is to one client (`standing`) is one SQL statement
+— the provider's, into which the base registers' questions are put (`identity.registers`'
+`children_sql`, `representations_sql`) — and is kept for the rest of the request
+(`core.memo`), never longer: every later right or record of that client costs no query.
 
 Joint representation (C1, A12): the enterprise register says whether a representative may act
 alone (`Representation.may_act_alone`; a board member of a board that represents jointly may
@@ -23,21 +28,25 @@ child.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from django.db.models import Q
+from django.db import connection
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
 from durvis.access.policy import ALLOW, Decision, deny, rule
 from durvis.audit.queries import declare_use
 from durvis.core.actor import Actor
+from durvis.core.memo import remembered
 from durvis.core.registry import Registry
 from durvis.identity.models import Company, Person, StaffMember, StaffRole
 from durvis.identity.queries import is_owner, owner_filter
-from durvis.identity.registers import Representation, enterprise_register, population_register
+from durvis.identity.registers import Sql, children_sql, representations_sql
 
 
 class IdentityAction(StrEnum):
@@ -76,15 +85,16 @@ class ClientRight(StrEnum):
 
 @dataclass(frozen=True)
 class Grant:
-    """One relation's answer for one right: every service (`all_services`) or the services
-    whose ids are in `service_ids`; `reference` names what it rests on (`mandate:<id>`);
-    `basis` the kind of relation it rests on, when it says more than the provider's key
-    (a mandate's basis: `guardian`, `trustee`, `board_member`, ...; `identity.queries.
-    BASIS_RELATIONS`)."""
+    """One delegated relation (a mandate) of a person for a client: the `rights` it gives
+    (values of `ClientRight`), over every service (`all_services`) or the services whose ids
+    are in `service_ids`; `reference` names what it rests on (`mandate:<id>`); `basis` the kind
+    of relation it rests on, when it says more than the provider's key (a mandate's basis:
+    `guardian`, `trustee`, `board_member`, ...; `identity.queries.BASIS_RELATIONS`)."""
 
     all_services: bool
     service_ids: frozenset[int]
     reference: str
+    rights: frozenset[str]
     basis: str = ""
 
     def covers(self, service_id: int | None) -> bool:
@@ -95,14 +105,19 @@ class Grant:
 
 @dataclass(frozen=True)
 class RelationProvider:
-    """A kind of relation beyond the base registers, registered by the app that keeps it:
-    `grants(person, client, right)` answers the person's grants for that client and right
-    (`right` None: any right at all, for the role switch); `clients(person)` the clients it
-    lets the person act for (the role switch's list)."""
+    """A kind of relation beyond the base registers, registered by the app that keeps it.
+
+    `grants(person, client, asks)` answers the person's grants for that client, every right at
+    once (each `Grant` names its rights), in one query, and evaluates in that same query `asks`
+    (name → an SQL condition with its parameters on the client's row, alias `client`: the base
+    registers' questions, so that a decision costs one query; `asked` makes the select list),
+    returning their values by name. `client_ids(person, model)` is the ids of the clients of
+    `model` (Person or Company) it lets the person act for (any right), as `SELECT <id> ...`
+    statements with their parameters, for the role switch's one query per kind (a UNION)."""
 
     key: str
-    grants: Callable[[Person, Any, str | None], list[Grant]]
-    clients: Callable[[Person], list[Person | Company]]
+    grants: Callable[[Person, Any, Mapping[str, Sql]], tuple[dict[str, Any], list[Grant]]]
+    client_ids: Callable[[Person, type[Person] | type[Company]], list[Sql]]
 
 
 RELATIONS: Registry[RelationProvider] = Registry("client relations")
@@ -116,21 +131,115 @@ WRITE_RIGHTS = {
 }
 
 
-def delegated_grants(me: Person, client: Any, right: str | None) -> list[Grant]:
-    """Every registered relation's grants to `me` for `client` and `right` (empty: none)."""
-    return [g for provider in RELATIONS for g in provider.grants(me, client, right)]
+@dataclass(frozen=True)
+class Standing:
+    """What a person is to one client now. `base`: by the base registers (themself, a parent
+    of the minor, a representative of the company); `acts_alone`: by them, may act in the
+    client's name (a company: a representation that may act alone; a person: as `base`);
+    `grants`: the registered relations' grants (mandates), each with its rights."""
+
+    base: bool
+    acts_alone: bool
+    grants: tuple[Grant, ...]
+
+    def grants_for(self, right: str | None) -> list[Grant]:
+        """The grants that give `right` (None: any right at all)."""
+        return [g for g in self.grants if (right in g.rights if right is not None else g.rights)]
 
 
-def delegated_clients(me: Person) -> list[Person | Company]:
-    """The clients the registered relations let `me` act for (each once, in order)."""
-    seen: set[tuple[type, int]] = set()
-    found: list[Person | Company] = []
+NO_STANDING = Standing(False, False, ())
+
+
+def standing(me: Person, client: Any) -> Standing:
+    """What `me` is to `client` (a Person or Company; anything else: nothing): one query when
+    the base registers answer from this database (their questions are asked in the relation
+    providers' query), none for oneself, and none again within the same request
+    (`core.memo`: a revoked mandate counts from the next request on)."""
+    if isinstance(client, Person) and client.pk == me.pk:
+        return Standing(True, True, ())
+    if not isinstance(client, Person | Company):
+        return NO_STANDING
+    return remembered(("identity.standing", me.pk, type(client).__name__, client.pk),
+                      lambda: _standing(me, client))
+
+
+def _standing(me: Person, client: Person | Company) -> Standing:
+    asks = _base_questions(me, client)
+    answers: dict[str, Any] = {}
+    grants: list[Grant] = []
     for provider in RELATIONS:
-        for client in provider.clients(me):
-            if (type(client), client.pk) not in seen:
-                seen.add((type(client), client.pk))
-                found.append(client)
+        values, found = provider.grants(me, client, asks)
+        answers.update(values)
+        grants += found
+        asks = {}
+    if asks:  # no provider to ask them with
+        columns, params = asked(asks)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {columns} FROM {client._meta.db_table} client "  # noqa: S608 - fixed SQL, values are parameters
+                           "WHERE client.id = %s", [*params, client.pk])
+            answers.update(zip(asks, cursor.fetchone() or (), strict=False))
+    base = bool(answers.get("base_relation"))
+    return Standing(base, base and bool(answers.get("base_acts_alone", True)), tuple(grants))
+
+
+def _base_questions(me: Person, client: Person | Company) -> dict[str, Sql]:
+    """The base registers' questions about `me` and `client`, as SQL conditions on the
+    client's row (alias `client`): a parent of this minor? a representative of this company,
+    one who may act alone?"""
+    if isinstance(client, Person):
+        children, params = children_sql(me)
+        return {"base_relation": (f"client.id IN ({children})", params)}
+    companies, params = representations_sql(me)
+    alone, alone_params = representations_sql(me, alone=True)
+    return {"base_relation": (f"client.id IN ({companies})", params),
+            "base_acts_alone": (f"client.id IN ({alone})", alone_params)}
+
+
+def asked(asks: Mapping[str, Sql]) -> Sql:
+    """The select list of `asks` (name → an SQL condition with its parameters) and its
+    parameters: `<condition> AS <name>, ...` (a relation provider puts it into its query)."""
+    return (", ".join(f"({sql}) AS {name}" for name, (sql, _params) in asks.items()),
+            [p for _sql, params in asks.values() for p in params])
+
+
+def delegated_grants(me: Person, client: Any, right: str | None) -> list[Grant]:
+    """Every registered relation's grants to `me` for `client` and `right` (None: any right;
+    empty: none)."""
+    return standing(me, client).grants_for(right)
+
+
+def clients_of(me: Person) -> list[tuple[Person | Company, bool]]:
+    """Everyone `me` may act for now besides themself, in the role switch's order: minor
+    children (eldest first), companies represented (by name), then the persons and the
+    companies whose delegated relation (mandate) they hold (by name); each once, with whether
+    only by a delegated relation. Two queries when the base registers answer from this
+    database."""
+    persons = _clients(Person, children_sql(me), me)
+    companies = _clients(Company, representations_sql(me), me)
+    found: list[tuple[Person | Company, bool]] = []
+    found += [(p, False) for p in sorted((p for p in persons if p.by_base),
+                                          key=lambda p: (p.date_of_birth or datetime.date.min, p.pk))]
+    found += [(c, False) for c in sorted((c for c in companies if c.by_base),
+                                          key=lambda c: (c.name, c.pk))]
+    found += [(p, True) for p in sorted((p for p in persons if not p.by_base),
+                                         key=lambda p: (p.family_name, p.given_name, p.pk))]
+    found += [(c, True) for c in sorted((c for c in companies if not c.by_base),
+                                         key=lambda c: (c.name, c.pk))]
     return found
+
+
+def _clients(model: Any, base: Sql, me: Person) -> list[Any]:
+    """The rows of `model` whose ids `base` selects (the base register's) or a registered
+    relation lets `me` act for, each once, in one query, each marked `by_base`."""
+    parts = [base, *(sql for provider in RELATIONS for sql in provider.client_ids(me, model))]
+    ids = " UNION ".join(sql for sql, _params in parts)
+    column = f"{connection.ops.quote_name(model._meta.db_table)}.id"
+    # The SQL comes from the registers' and the providers' own code, the values apart as
+    # parameters: nothing typed by anybody is put into the text.
+    return list(model.objects.filter(
+        pk__in=RawSQL(ids, [p for _sql, params in parts for p in params]),  # noqa: S611
+    ).annotate(by_base=RawSQL(f"{column} IN ({base[0]})", base[1],  # noqa: S611
+                              output_field=BooleanField())))
 
 
 def service_of(record: Any) -> int | None:
@@ -159,13 +268,11 @@ def _is_result(record: Any) -> bool:
 
 def _base_relation(me: Person, client: Any) -> Decision:
     if isinstance(client, Person):
-        if client.pk == me.pk:
-            return ALLOW
-        if population_register().is_parent_of(me, client):
+        if standing(me, client).base:
             return ALLOW
         return deny("no relation to this person")
     if isinstance(client, Company):
-        if _representations(me, client):
+        if standing(me, client).base:
             return ALLOW
         return deny("not a representative of this company")
     return deny("unknown client")
@@ -245,12 +352,6 @@ def has_base_relation(actor: Actor, client: Any) -> bool:
     return actor.person is not None and bool(_base_relation(actor.person, client))
 
 
-def _representations(me: Person, company: Company) -> list[Representation]:
-    """The person's current representations of the company (enterprise register): one per
-    role they hold in it."""
-    return [r for r in enterprise_register().representations(me) if r.company.pk == company.pk]
-
-
 def joint_refusal(company: Company) -> Decision:
     """The refusal of an act in `company`'s name by a representative who may act only jointly
     with another, with the explanation the person is shown (C1, A12)."""
@@ -269,10 +370,10 @@ def act_in_name_of(actor: Actor, client: Any) -> Decision:
     me = actor.person
     if me is None or not isinstance(client, Company):
         return act_for(actor, None, client)
-    held = _representations(me, client)
-    if not held:
+    found = standing(me, client)
+    if not found.base:
         return deny("not a representative of this company")
-    if not any(r.may_act_alone for r in held):
+    if not found.acts_alone:
         return joint_refusal(client)
     return ALLOW
 

@@ -25,6 +25,7 @@ from django_otp.util import hex_validator
 
 from durvis.access.policy import decide
 from durvis.audit import services as audit
+from durvis.core import memo
 from durvis.core.actor import Actor
 from durvis.core.concurrency import advance_version, check_version
 from durvis.core.identifiers import (
@@ -129,6 +130,7 @@ def record_parental_relation(parent: Person, child: Person) -> ParentalRelation:
     relation, _ = ParentalRelation.objects.update_or_create(
         parent=parent, child=child, defaults={"valid_from": born, "valid_to": adult}
     )
+    memo.forget()  # the access decisions of this request are asked again (core.memo)
     return relation
 
 
@@ -145,6 +147,7 @@ def record_representation(
         company=company, person=person, role=role,
         defaults={"may_act_alone": may_act_alone, "valid_from": valid_from, "valid_to": valid_to},
     )
+    memo.forget()  # as in record_parental_relation
     return representation
 
 

@@ -29,7 +29,7 @@ class MandateAction(StrEnum):
     VIEW = "mandates.view"
 
 
-RELATIONS.register(RelationProvider("mandate", queries.grants, queries.grantors))
+RELATIONS.register(RelationProvider("mandate", queries.grants, queries.client_ids))
 
 
 @rule(MandateAction.MANAGE)

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from durvis.access.policy import allowed
 from durvis.audit.services import record
 from durvis.catalog.models import Category, Service
+from durvis.core import memo
 from durvis.core.actor import Actor
 from durvis.core.events import publish
 from durvis.identity import queries as identity
@@ -207,6 +208,7 @@ def _check_duplicate(grantor: Client, grantee: Client, terms: Terms,
 
 
 def _publish(actor: Actor, mandate: Mandate, verb: str) -> None:
+    memo.forget()  # this request's decisions are asked again (core.memo)
     publish(actor, MANDATE_CHANGED, [(f"mandate:{mandate.pk}", {
         "mandate_id": mandate.pk, "state": mandate.state,
         "grantor_person_id": mandate.grantor_person_id,

@@ -1,6 +1,6 @@
 """In which role the signed-in person acts (C1): as themself, for a minor child, for a company,
 for a person or company whose mandate they hold (`durvis.mandates`, through
-`identity.rules.delegated_clients`).
+`identity.rules.clients_of`).
 
 The choices come from the base registers (through `durvis.identity.registers`) every time they
 are listed, so a relation that ended (a child came of age, a board member left) stops counting at
@@ -27,8 +27,7 @@ from durvis.audit.services import record
 from durvis.core.actor import Actor
 from durvis.core.text import ascii_digits
 from durvis.identity.models import Company, Person
-from durvis.identity.registers import enterprise_register, population_register
-from durvis.identity.rules import IdentityAction, delegated_clients, has_base_relation
+from durvis.identity.rules import IdentityAction, clients_of, has_base_relation
 from durvis.identity.sessions import INITIAL_ROLE_KEY, actor_from_request
 
 ROLE_KEY = "durvis.client.role"
@@ -68,20 +67,14 @@ class ClientRole:
 
 def available_roles(me: Person) -> list[ClientRole]:
     """Every role the person may take now: themself, their minor children, their companies,
-    then whoever's mandate they hold (each client once)."""
+    then whoever's mandate they hold (each client once; `identity.rules.clients_of`: two
+    queries)."""
     roles = [ClientRole("self", person=me)]
-    roles += [ClientRole(f"person:{child.pk}", person=child)
-              for child in population_register().minor_children(me)]
-    roles += [ClientRole(f"company:{r.company.pk}", company=r.company)
-              for r in enterprise_register().representations(me)]
-    taken = {role.key for role in roles}
-    for client in delegated_clients(me):
-        key = f"{'company' if isinstance(client, Company) else 'person'}:{client.pk}"
-        if key not in taken:
-            taken.add(key)
-            roles.append(ClientRole(key, company=client, delegated=True)
-                         if isinstance(client, Company)
-                         else ClientRole(key, person=client, delegated=True))
+    for client, delegated in clients_of(me):
+        if isinstance(client, Company):
+            roles.append(ClientRole(f"company:{client.pk}", company=client, delegated=delegated))
+        else:
+            roles.append(ClientRole(f"person:{client.pk}", person=client, delegated=delegated))
     return roles
 
 
