@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from durvis.administration.forms import offer_services
 from durvis.audit.services import record
 from durvis.catalog.queries import services_served_by
 from durvis.core.forms import CaseNumberField, DayField, Form
@@ -55,10 +56,7 @@ class PurposeForm(Form):
 
     def __init__(self, *args: Any, services: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["service"]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = [("", _("Choose a service"))] + [(s.pk, f"{s.code} {s.name}")
-                                                         for s in services]
+        offer_services(self, "service", services, _("Choose a service"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from durvis.administration.clients import SESSION_KEY
+from durvis.administration.forms import offer_services
 from durvis.catalog.queries import services_served_by
 from durvis.core.forms import CaseNumberField, Form
 from durvis.identity.models import Person
@@ -52,11 +53,9 @@ class ConsultationForm(Form):
     def __init__(self, *args: Any, services: list[Any], client: Person | None,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        service = self.fields["service"]
+        offer_services(self, "service", services, _("None: a general topic"))
         who = self.fields["who"]
-        assert isinstance(service, forms.ChoiceField) and isinstance(who, forms.ChoiceField)
-        service.choices = [("", _("None: a general topic"))] + [
-            (s.pk, f"{s.code} {s.name}") for s in services]
+        assert isinstance(who, forms.ChoiceField)
         choices = [(IdentificationLevel.PHONE_ONLY.value, _("A caller known by phone only")),
                    (IdentificationLevel.ANONYMOUS.value, _("Anonymous"))]
         if client is not None:

@@ -82,3 +82,11 @@ class ServiceForm(ModelForm):
 
     def relation_data(self) -> dict[str, Any]:
         return {name: list(self.cleaned_data[name]) for name in RELATION_FIELDS}
+
+
+def offer_services(form: forms.BaseForm, name: str, services: list[Any], empty: Any) -> None:
+    """Make the choice field `name` of `form` offer `services` ("<code> <name>", by id), after
+    an empty choice labelled `empty` (the workplace's and the workflows' service pickers)."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = [("", empty)] + [(s.pk, f"{s.code} {s.name}") for s in services]

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from durvis.access.policy import decide
+from durvis.administration.forms import offer_services
 from durvis.catalog.queries import services_served_by
 from durvis.core.forms import Form
 from durvis.identity.models import StaffMember
@@ -46,10 +47,7 @@ class VersionForm(Form):
 
     def __init__(self, *args: Any, services: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["service"]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = [("", _("Choose a service"))] + [(s.pk, f"{s.code} {s.name}")
-                                                         for s in services]
+        offer_services(self, "service", services, _("Choose a service"))
 
     def clean_definition(self) -> Any:
         try:
