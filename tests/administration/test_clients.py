@@ -51,17 +51,29 @@ def test_a_caller_found_by_phone_is_verified_before_anything_shows(desk):
     right = desk["agent"].post(verify, {"given_name": "janis", "date_of_birth": "14.03.1986"})
     assert right.status_code == 302
     assert desk["agent"].get(reverse("administration:client", args=[pk])).status_code == 200
+    assert AuditEvent.objects.filter(action="register.client.verify_failed",
+                                     subject_person_id=pk).count() == 1
     assert AuditEvent.objects.filter(action="register.client.verify",
-                                     subject_person_id=pk).count() == 2
+                                     subject_person_id=pk).count() == 1
 
 
-def test_three_wrong_answers_close_verification(desk):
+def test_three_wrong_answers_close_verification_for_everybody(desk, institutions, staff_login):
     _search(desk["agent"], "+37129123456")
     verify = reverse("administration:client-verify", args=[desk["parent"].pk])
-    for _ in range(3):
-        desk["agent"].post(verify, {"given_name": "X", "date_of_birth": "01.01.1990"})
+    answers = [desk["agent"].post(verify, {"given_name": "X", "date_of_birth": "01.01.1990"})
+               for _ in range(3)]
+    assert [a.status_code for a in answers] == [422, 422, 403]
     closed = desk["agent"].post(verify, {"given_name": "Jānis", "date_of_birth": "14.03.1986"})
     assert closed.status_code == 403
+    # A new search does not reopen it (the fresh tester's finding), nor another agent's session.
+    _search(desk["agent"], "+37129123456")
+    assert desk["agent"].post(verify, {"given_name": "Jānis",
+                                       "date_of_birth": "14.03.1986"}).status_code == 403
+    other = staff_login(Client(), record_staff(
+        username="agent2.vsaa", password="pw-agent2-vsaa-long-enough",
+        institution=institutions["VSAA"], roles=["agent"]))
+    _search(other, "+37129123456")
+    assert other.get(verify).status_code == 403
 
 
 def test_the_360_view_needs_a_purpose_and_the_client_sees_it(desk, client_login):
@@ -83,6 +95,8 @@ def test_the_360_view_needs_a_purpose_and_the_client_sees_it(desk, client_login)
         mine = client_login(desk["parent"]).get(reverse("eaccount:data-use")).content.decode()
     assert "Read your profile" in mine
     assert "Serving you about a service at a client-service centre" in mine
+    # The service and the basis given are named (the fresh tester's finding).
+    assert f"{service.code} {service.name_en}" in mine and "(for your case)" in mine
 
 
 def test_a_case_basis_must_be_the_clients_case_of_that_service(desk):
@@ -95,6 +109,13 @@ def test_a_case_basis_must_be_the_clients_case_of_that_service(desk):
     assert other.number not in refused.content.decode().split("<main")[1].split("</form>")[1]
     missing = desk["agent"].get(url, {"service": desk["case"].service.pk, "basis": "case"})
     assert missing.status_code == 422
+    # An empty purpose form is answered with its errors, not a silent reload; a malformed
+    # number gets one error, not two.
+    empty = desk["agent"].get(url, {"service": "", "case": ""})
+    assert empty.status_code == 422 and 'class="govuk-error-summary"' in empty.content.decode()
+    malformed = desk["agent"].get(url, {"service": desk["case"].service.pk, "basis": "case",
+                                        "case": "12"}).content.decode()
+    assert "Norādiet klienta lietas numuru." not in malformed
     assert not AuditEvent.objects.filter(action="identity.profile.read").exists()
 
 

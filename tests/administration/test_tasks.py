@@ -53,6 +53,17 @@ def test_take_and_move_on_through_the_page(desk):
     desk["case"].refresh_from_db()
     assert desk["case"].status == "registered"
     assert Task.objects.filter(case=desk["case"], state=TaskState.QUEUED, step="review").exists()
+    # The finished task offers nothing more; a stale "move on" is explained, not a 403.
+    done = agent.get(url).content.decode()
+    assert 'value="move"' not in done and 'value="hand_over"' not in done
+    again = agent.post(url, {"action": "move", "version_no": task.version_no + 1,
+                             "move-exit": "0"})
+    assert again.status_code == 422
+
+
+def test_the_lists_name_the_step_in_the_readers_language(desk):
+    page = desk["as"]("agent").get("/en/staff/tasks/").content.decode()
+    assert "Registration" in page and ">registration<" not in page
 
 
 def test_a_stale_form_and_a_missing_choice_are_explained_not_a_500(desk):

@@ -42,8 +42,12 @@ def test_an_administrator_publishes_versions_and_retires(admin, catalogue, insti
     assert workflow.versions.count() == 2
     page = admin.get(URL, {"service": service.pk}).content.decode()
     assert "registration" in page  # the form starts from the live version
-    assert admin.post(reverse("administration:workflow-retire", args=[workflow.pk])
-                      ).status_code == 302
+    retire = reverse("administration:workflow-retire", args=[workflow.pk])
+    asked = admin.post(retire)  # a confirmation step first (the fresh tester's finding)
+    assert asked.status_code == 200 and 'name="confirmed"' in asked.content.decode()
+    workflow.refresh_from_db()
+    assert workflow.retired_at is None
+    assert admin.post(retire, {"confirmed": "yes"}).status_code == 302
     workflow.refresh_from_db()
     assert workflow.retired_at is not None
 

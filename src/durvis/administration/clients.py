@@ -10,6 +10,7 @@ answers in a row close verification of that person for this session."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import forms
@@ -17,10 +18,12 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from durvis.administration.forms import offer_services
+from durvis.audit import queries as audit_queries
 from durvis.audit.services import record
 from durvis.catalog.queries import services_served_by
 from durvis.core.forms import CaseNumberField, DayField, Form
@@ -33,6 +36,10 @@ from durvis.web.shell import staff_required
 
 SESSION_KEY = "workplace_clients"
 MAX_WRONG = 3
+# Three failed checks of a caller in this time close the check of that person for everybody.
+LOCK = datetime.timedelta(hours=1)
+VERIFIED = "register.client.verify"
+FAILED = "register.client.verify_failed"
 
 
 class SearchForm(Form):
@@ -60,7 +67,8 @@ class PurposeForm(Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("basis") == ProfileBasis.CASE and not data.get("case"):
+        if data.get("basis") == ProfileBasis.CASE and not data.get("case") and (
+                "case" not in self.errors):
             self.add_error("case", _("Give the number of the client's case."))
         return data
 
@@ -70,10 +78,17 @@ def _found(request: HttpRequest) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _remember(request: HttpRequest, person_id: int, how: str, wrong: int = 0) -> None:
+def _remember(request: HttpRequest, person_id: int, how: str) -> None:
     found = _found(request)
-    found[str(person_id)] = {"how": how, "wrong": wrong}
+    found[str(person_id)] = {"how": how}
     request.session[SESSION_KEY] = found
+
+
+def _locked(person: Person) -> bool:
+    """Whether the check of callers for this person is closed: MAX_WRONG failed checks within
+    LOCK, by anybody (the activity log counts them, so a new search or another agent's session
+    does not reopen it)."""
+    return audit_queries.count_since(FAILED, person.pk, timezone.now() - LOCK) >= MAX_WRONG
 
 
 @staff_required
@@ -88,7 +103,7 @@ def client_search(request: HttpRequest) -> HttpResponse:
         results = register_queries.find_clients(actor, form.cleaned_data["q"])
         for found in results:
             known = _found(request).get(str(found.person.pk), {})
-            if known.get("how") not in ("identified", "verified"):
+            if known.get("how") not in ("identified", "verified") or not found.needs_verification:
                 _remember(request, found.person.pk,
                           "unverified" if found.needs_verification else "identified")
     return render(request, "administration/clients/search.html", {
@@ -115,22 +130,22 @@ def client_verify(request: HttpRequest, pk: int) -> HttpResponse:
     if known["how"] in ("identified", "verified"):
         return redirect("administration:client", pk=pk)
     form = VerifyForm(request.POST if request.method == "POST" else None)
-    if known["wrong"] >= MAX_WRONG:
-        form = VerifyForm(None)
+    if _locked(person):
         return render(request, "administration/clients/verify.html",
-                      {"form": form, "closed": True, "pk": pk}, status=403)
+                      {"form": VerifyForm(None), "closed": True, "pk": pk}, status=403)
     if request.method == "POST" and form.is_valid():
         right = (normalize(form.cleaned_data["given_name"]) == normalize(person.given_name)
                  and form.cleaned_data["date_of_birth"] == person.date_of_birth)
-        record(actor, "register.client.verify", person, subject=person,
-               details={"verified": right})
+        record(actor, VERIFIED if right else FAILED, person, subject=person)
         if right:
             _remember(request, pk, "verified")
             messages.success(request, _("The caller is verified."))
             return redirect("administration:client", pk=pk)
-        _remember(request, pk, "unverified", known["wrong"] + 1)
         form.add_error(None, _("The answers do not match the client's profile. Nothing "
                                "personal may be shown or told."))
+        if _locked(person):
+            return render(request, "administration/clients/verify.html",
+                          {"form": VerifyForm(None), "closed": True, "pk": pk}, status=403)
     return render(request, "administration/clients/verify.html", {"form": form, "pk": pk},
                   status=422 if request.method == "POST" else 200)
 
@@ -148,7 +163,8 @@ def client_profile(request: HttpRequest, pk: int) -> HttpResponse:
     person = _person(pk)
     assert actor.institution_id is not None
     services = list(services_served_by(actor.institution_id))
-    form = PurposeForm(request.GET if "basis" in request.GET else None, services=services)
+    asked = "basis" in request.GET or "service" in request.GET
+    form = PurposeForm(request.GET if asked else None, services=services)
     profile = None
     if form.is_bound and form.is_valid():
         profile = _profile(actor, person, form, services)

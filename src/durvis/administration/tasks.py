@@ -64,7 +64,9 @@ def task_list(request: HttpRequest) -> HttpResponse:
     """My tasks and the queue; an htmx request gets the lists alone (the page refreshes them
     every 30 seconds)."""
     actor = actor_from_request(request)
-    context = {"mine": queries.my_tasks(actor), "queue": queries.queue(actor),
+    language = get_language() or "lv"
+    context = {"mine": queries.with_step_names(queries.my_tasks(actor), language),
+               "queue": queries.with_step_names(queries.queue(actor), language),
                "now": timezone.now()}
     if request.headers.get("HX-Request"):
         return render(request, "administration/tasks/_lists.html", context)

@@ -13,11 +13,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from durvis.access.policy import decide
+from durvis.administration import confirm
 from durvis.administration.forms import offer_services
 from durvis.catalog.queries import services_served_by
 from durvis.core.forms import Form
@@ -124,6 +126,12 @@ def workflow_retire(request: HttpRequest, pk: int) -> HttpResponse:
     if workflow is None or not decide(actor, WorkflowAction.DEFINE, workflow.institution,
                                       workflow.service):
         raise Http404
+    if not confirm.confirmed(request):
+        return confirm.ask(request, title=_("Retire the workflow %(name)s?") % {
+            "name": workflow.name}, warning=_(
+            "No new case of %(service)s will start on it; running cases go on. To use a "
+            "workflow again, publish a new version.") % {"service": workflow.service.name},
+            action=_("Retire"), cancel_url=reverse("administration:workflows"))
     workflows.retire(actor, workflow)
     messages.success(request, _("The workflow is retired: no new case starts on it."))
     return redirect("administration:workflows")

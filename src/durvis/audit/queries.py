@@ -111,3 +111,11 @@ def uses_of(person_id: int, *, before: int | None = None, limit: int = 50) -> li
     return [Use(e.id, e.occurred_at, e.actor_institution, e.actor_kind == "api_client",
                 label_of(e.action), purpose_of(e.purpose), e.object_type, e.object_id, e.details)
             for e in rows.order_by("-id")[:limit]]
+
+
+def count_since(action: str, subject_person_id: int, since: Any) -> int:
+    """How many events of `action` about the person were recorded since `since` (an aware
+    datetime), by anybody: a limit that holds across sessions and staff (three failed checks of
+    a caller close the check for everybody, `administration.clients`)."""
+    return AuditEvent.objects.filter(action=action, subject_person_id=subject_person_id,
+                                     occurred_at__gte=since).count()

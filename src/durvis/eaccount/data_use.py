@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from durvis.access.policy import decide
 from durvis.audit import queries as audit_queries
 from durvis.audit.services import record
+from durvis.catalog.queries import services_by_code
 from durvis.core.forms import QueryForm
 from durvis.identity.models import Person
 from durvis.identity.queries import institutions_by_code
@@ -31,6 +32,9 @@ from durvis.web.shell import client_required
 
 PAGE_SIZE = 50
 CASE = "register.servicecase"
+# The basis a specialist gave for opening the 360° view (`register.rules.ProfileBasis`).
+BASES = {"consent": _("with your consent"), "case": _("for your case"),
+         "law": _("for a task the law gives the institution")}
 
 
 class DataUseQueryForm(QueryForm):
@@ -63,12 +67,17 @@ def data_use(request: HttpRequest) -> HttpResponse:
 def _rows(person: Any, uses: list[audit_queries.Use]) -> list[dict[str, Any]]:
     """The uses with their institution and case resolved (two queries for the page)."""
     institutions = institutions_by_code({u.institution_code for u in uses})
+    services = services_by_code({u.details["service"] for u in uses
+                                 if isinstance(u.details.get("service"), int)})
     numbers = register_queries.case_numbers(person, {
         int(u.object_id) for u in uses if u.object_type == CASE and u.object_id.isdigit()})
     rows = []
     for use in uses:
         institution = institutions.get(use.institution_code)
         case_id = int(use.object_id) if use.object_type == CASE and use.object_id.isdigit() else 0
+        service = services.get(use.details.get("service"))  # type: ignore[arg-type]
         rows.append({"use": use, "institution": institution.name if institution else
-                     use.institution_code, "case": numbers.get(case_id, "")})
+                     use.institution_code, "case": numbers.get(case_id, ""),
+                     "service": f"{service.code} {service.name}" if service else "",
+                     "basis": BASES.get(str(use.details.get("basis", "")), "")})
     return rows

@@ -235,6 +235,8 @@ declare_purpose("client service", _("Serving you about a service at a client-ser
                                     "the call centre"))
 declare_use("register.case.read", _("Read your case"))
 declare_use("register.client.verify", _("Checked who you are when you called"))
+declare_use("register.client.verify_failed", _("Someone calling in your name did not pass the "
+                                               "identity check"))
 declare_use("register.case.open", _("Registered a case for you"))
 declare_use("register.case.status", _("Changed the status of your case"))
 declare_use("register.case.result", _("Gave the result of your case"))

@@ -22,8 +22,20 @@ QUEUE_LIMIT = 200
 
 def _open_tasks() -> QuerySet[Task]:
     return (Task.objects.filter(state__in=OPEN_STATES)
-            .select_related("case__service", "team", "assignee__user")
+            .select_related("case__service", "team", "assignee__user", "version")
             .order_by("resolution_due", "pk"))
+
+
+def with_step_names(tasks: list[Task], language: str) -> list[Task]:
+    """The tasks, each with `step_name` set to its step's name in `language` (each version's
+    definition read once)."""
+    steps: dict[int, wf.Definition] = {}
+    for task in tasks:
+        if task.version_id not in steps:
+            steps[task.version_id] = parse_definition(task.version.definition)
+        task.step_name = step_name(  # type: ignore[attr-defined]
+            steps[task.version_id].step(task.step), language)
+    return tasks
 
 
 def queue(actor: Actor, *, limit: int = QUEUE_LIMIT) -> list[Task]:
@@ -71,13 +83,16 @@ def task_for(actor: Actor, pk: int) -> TaskView:
                                         "institution").filter(pk=pk).first())
     if task is None:
         raise Task.DoesNotExist
-    may_work = decide(actor, WorkflowAction.WORK, task).allowed
-    may_supervise = decide(actor, WorkflowAction.SUPERVISE, task).allowed
-    if not (may_work or may_supervise):
+    open_task = task.state in OPEN_STATES
+    may_work = open_task and decide(actor, WorkflowAction.WORK, task).allowed
+    may_supervise = open_task and decide(actor, WorkflowAction.SUPERVISE, task).allowed
+    if not (may_work or may_supervise or decide(actor, WorkflowAction.WORK, task)
+            or decide(actor, WorkflowAction.SUPERVISE, task)):
         raise Task.DoesNotExist
     step = parse_definition(task.version.definition).step(task.step)
     events = list(task.events.select_related("staff__user", "to_staff__user"))
-    holds = actor.staff is not None and task.assignee_id == actor.staff.pk
+    holds = (actor.staff is not None and task.state == TaskState.TAKEN
+             and task.assignee_id == actor.staff.pk)
     return TaskView(task, step, events, may_work, may_supervise, holds)
 
 

@@ -362,7 +362,9 @@ def move(actor: Actor, task: Task, exit_index: int, *, comment: str = "",
     keyed `exit` (`unknown`), `status` (the register's refusal, e.g. `invalid_transition`), or
     code `stale`/`not_taken`; nothing is changed then."""
     task = _locked(task, version_no)
-    if task.state != TaskState.TAKEN or actor.staff is None or task.assignee_id != actor.staff.pk:
+    if task.state != TaskState.TAKEN:
+        raise ValidationError(_("Nobody is working on this task."), code="not_taken")
+    if actor.staff is None or task.assignee_id != actor.staff.pk:
         raise PermissionDenied("only the one working on the task moves it on")
     _require(actor, WorkflowAction.WORK, task)
     step = parse_definition(task.version.definition).step(task.step)
