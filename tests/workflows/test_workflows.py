@@ -297,3 +297,9 @@ def test_the_assignee_and_the_leads_are_told_by_e_mail(world, worker):
     escalated = set(OutboxMessage.objects.filter(event="task.escalated")
                     .values_list("recipient", flat=True))
     assert escalated == {"review.vsaa@vsaa.example.lv", "lead.vsaa@vsaa.example.lv"}
+
+
+def test_a_missing_first_step_is_named_in_words(world):
+    data = copy.deepcopy(DEFINITION)
+    del data["first"]
+    assert "first: the key of the first step" in _problems(world, data)

@@ -123,7 +123,9 @@ def parse(data: Any, *, statuses: frozenset[str]) -> Definition:
             continue
         steps[key] = _step(key, raw, statuses, errors)
     first = data.get("first")
-    if first not in steps:
+    if not isinstance(first, str) or not first:
+        errors.add("first", "the key of the first step")
+    elif first not in steps:
         errors.add("first", f"no step {first!r}")
     for step in steps.values():
         for index, exit_ in enumerate(step.exits):
