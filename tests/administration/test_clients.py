@@ -134,3 +134,10 @@ def test_a_person_not_found_in_this_session_is_not_opened(desk):
     assert desk["agent"].get(url).status_code == 404
     assert desk["agent"].get(reverse("administration:client-verify",
                                      args=[desk["parent"].pk])).status_code == 404
+
+
+def test_a_number_that_is_no_code_or_case_is_tried_as_a_phone(desk):
+    """An 11-digit number (the caller's number with the country code but no "+") is no valid
+    personal code: the search goes on to the phone number instead of giving up."""
+    page = _search(desk["agent"], "37129123456")
+    assert reverse("administration:client-verify", args=[desk["parent"].pk]) in page

@@ -370,35 +370,50 @@ def find_clients(actor: Actor, text: str) -> list[FoundClient]:
     if actor.staff is None or not (actor.roles & CASE_STAFF_ROLES):
         raise PermissionDenied("not a client-service employee")
     text = " ".join((text or "").split())
+    digits = text.replace("-", "").replace(" ", "")
     found: list[FoundClient] = []
     kind = "name"
-    digits = text.replace("-", "").replace(" ", "")
-    if digits.isdigit() and len(digits) == 11:
-        kind = "code"
-        try:
-            validate_personal_code(digits)
-        except ValidationError:
-            pass
-        else:
-            person = find_person(digits)
-            found = [FoundClient(person, "code")] if person else []
-    if not found and _looks_like_case_number(text):
-        kind = "case"
-        case = _readable_case(actor, text)
-        if case is not None and case.client_person is not None:
-            found = [FoundClient(case.client_person, "case")]
-    if not found and kind == "name" and (text.startswith("+") or digits.isdigit()):
-        kind = "phone"
-        try:
-            number = parse_phone(text)
-        except ValidationError:
-            number = ""
-        found = [FoundClient(p, "phone") for p in
-                 Person.objects.filter(phone=number)[:SEARCH_LIMIT]] if number else []
-    if kind == "name" and len(text) >= 2:
+    if digits.removeprefix("+").isdigit():
+        # Digits are tried as a code, then a case number, then a phone number: the first that
+        # finds somebody answers (a number may fit more than one shape).
+        kind = "number"
+        for shape, search in (("code", _by_code), ("case", _by_case), ("phone", _by_phone)):
+            found = search(actor, text, digits)
+            if found:
+                kind = shape
+                break
+    elif len(text) >= 2:
         found = [FoundClient(p, "name") for p in _by_name(text)]
     record(actor, "register.client.search", None, details={"by": kind, "found": len(found)})
     return found
+
+
+def _by_code(actor: Actor, text: str, digits: str) -> list[FoundClient]:
+    if len(digits) != 11:
+        return []
+    try:
+        validate_personal_code(digits)
+    except ValidationError:
+        return []
+    person = find_person(digits)
+    return [FoundClient(person, "code")] if person else []
+
+
+def _by_case(actor: Actor, text: str, digits: str) -> list[FoundClient]:
+    if not _looks_like_case_number(text):
+        return []
+    case = _readable_case(actor, text)
+    if case is None or case.client_person is None:
+        return []
+    return [FoundClient(case.client_person, "case")]
+
+
+def _by_phone(actor: Actor, text: str, digits: str) -> list[FoundClient]:
+    try:
+        number = parse_phone(text)
+    except ValidationError:
+        return []
+    return [FoundClient(p, "phone") for p in Person.objects.filter(phone=number)[:SEARCH_LIMIT]]
 
 
 def _looks_like_case_number(text: str) -> bool:
