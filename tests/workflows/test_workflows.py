@@ -178,7 +178,7 @@ def test_the_scheduler_warns_then_escalates_by_working_time(world, worker):
     review = workflows.take(world["reviewer"], workflows.move(world["agent"], task, 0))
     # Four working hours from the review's start, a warning one hour before.
     assert review.resolution_due is not None and review.warn_at is not None
-    calendar = workflows.calendar_for(review.institution)
+    calendar = workflows.calendar_for(review.institution_id)
     assert calendar.worked_between(review.created_at, review.resolution_due) == dt.timedelta(
         hours=4)
     assert calendar.worked_between(review.warn_at, review.resolution_due) == dt.timedelta(hours=1)

@@ -78,6 +78,15 @@ def _found(request: HttpRequest) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def identified_client(request: HttpRequest, pk: str) -> Person | None:
+    """The person `pk` (text, as a form or address carries it) if this session's search
+    identified them or they passed the caller's check; None otherwise."""
+    known = _found(request).get(pk, {})
+    if not pk.isdigit() or known.get("how") not in ("identified", "verified"):
+        return None
+    return Person.objects.filter(pk=int(pk)).first()
+
+
 def _remember(request: HttpRequest, person_id: int, how: str) -> None:
     found = _found(request)
     found[str(person_id)] = {"how": how}

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from durvis.administration.clients import SESSION_KEY
+from durvis.administration.clients import identified_client
 from durvis.administration.forms import offer_services
 from durvis.catalog.queries import services_served_by
 from durvis.core.forms import CaseNumberField, Form
@@ -73,11 +73,8 @@ class ConsultationForm(Form):
 
 def _client(request: HttpRequest) -> Person | None:
     """The client this session identified or verified, named by `client` (else None)."""
-    pk = request.GET.get("client") or request.POST.get("client") or ""
-    known = request.session.get(SESSION_KEY, {})
-    if not pk.isdigit() or known.get(pk, {}).get("how") not in ("identified", "verified"):
-        return None
-    return Person.objects.filter(pk=int(pk)).first()
+    return identified_client(request, request.GET.get("client") or request.POST.get("client")
+                             or "")
 
 
 @staff_required

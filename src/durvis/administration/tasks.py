@@ -12,7 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -116,8 +116,6 @@ def _act(request: HttpRequest, actor: Any, task: Task, action: str, hand_over: H
         return None
     try:
         message = _run(actor, task, action, form, version_no)
-    except PermissionDenied:
-        raise
     except ValidationError as error:
         _show(error, form, request)
         return None

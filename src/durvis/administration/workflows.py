@@ -24,7 +24,6 @@ from durvis.administration.forms import offer_services
 from durvis.catalog.queries import services_served_by
 from durvis.core.forms import Form
 from durvis.identity.models import StaffMember
-from durvis.identity.rules import is_institution_admin_of
 from durvis.identity.sessions import actor_from_request
 from durvis.web.shell import staff_required
 from durvis.workflows import services as workflows
@@ -67,7 +66,8 @@ class TeamForm(Form):
 
 def _admin(request: HttpRequest) -> Any:
     actor = actor_from_request(request)
-    if actor.staff is None or not is_institution_admin_of(actor, actor.institution_id):
+    if actor.staff is None or not decide(actor, WorkflowAction.MANAGE_TEAMS,
+                                         actor.staff.institution):
         raise PermissionDenied("only the institution's administrator")
     return actor
 

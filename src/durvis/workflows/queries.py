@@ -83,12 +83,12 @@ def task_for(actor: Actor, pk: int) -> TaskView:
                                         "institution").filter(pk=pk).first())
     if task is None:
         raise Task.DoesNotExist
-    open_task = task.state in OPEN_STATES
-    may_work = open_task and decide(actor, WorkflowAction.WORK, task).allowed
-    may_supervise = open_task and decide(actor, WorkflowAction.SUPERVISE, task).allowed
-    if not (may_work or may_supervise or decide(actor, WorkflowAction.WORK, task)
-            or decide(actor, WorkflowAction.SUPERVISE, task)):
+    works = decide(actor, WorkflowAction.WORK, task).allowed
+    supervises = decide(actor, WorkflowAction.SUPERVISE, task).allowed
+    if not (works or supervises):
         raise Task.DoesNotExist
+    open_task = task.state in OPEN_STATES  # a closed task is shown, with nothing to do
+    may_work, may_supervise = open_task and works, open_task and supervises
     step = parse_definition(task.version.definition).step(task.step)
     events = list(task.events.select_related("staff__user", "to_staff__user"))
     holds = (actor.staff is not None and task.state == TaskState.TAKEN

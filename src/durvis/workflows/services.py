@@ -49,11 +49,10 @@ STATUSES = frozenset(CaseStatus.values)
 SCAN_BATCH = 500
 
 
-def calendar_for(institution: Institution) -> BusinessCalendar:
-    """The business calendar a queue at `institution` counts time by: the state office hours
-    and the Latvian calendar (an institution's own opening hours come with its service points,
-    issue 18)."""
-    del institution
+def calendar_for(institution_id: int) -> BusinessCalendar:
+    """The business calendar a queue at the institution counts time by: the state office hours
+    and the Latvian calendar for every institution until institutions have their own opening
+    hours (with the service points, issue 18)."""
     return BusinessCalendar()
 
 
@@ -208,8 +207,7 @@ def _queue(actor: Actor, case: ServiceCase, version: WorkflowVersion, step: wf.S
         raise ValidationError(f"the step {step.key} queues at an unknown institution")
     team = (Team.objects.filter(institution_id=institution_id, key=step.team).first()
             if step.team else None)
-    first_response, resolution, warn = deadlines(step, now, calendar_for(
-        Institution(pk=institution_id)))
+    first_response, resolution, warn = deadlines(step, now, calendar_for(institution_id))
     task = Task.objects.create(
         case=case, version=version, step=step.key, institution_id=institution_id, team=team,
         role=step.role, created_at=now, first_response_due=first_response,
@@ -271,7 +269,9 @@ def _event(actor: Actor, task: Task, kind: str, at: datetime.datetime, *,
 
 
 def _locked(task: Task, version_no: int | None) -> Task:
-    current = Task.objects.select_for_update().select_related("case", "version").get(pk=task.pk)
+    # Only the task's row: the case is the register's to lock (its status events do).
+    current = (Task.objects.select_for_update(of=("self",)).select_related("case", "version")
+               .get(pk=task.pk))
     if version_no is not None and current.version_no != version_no:
         raise ValidationError(
             _("Someone else changed this task meanwhile; look at it again."), code="stale")
@@ -440,7 +440,7 @@ def _scan(due_field: str, done_field: str, kind: str, event: str, now: datetime.
     (skipping rows another scanner holds), write their events, audit rows and one domain event
     each; returns how many."""
     with transaction.atomic():
-        tasks = list(Task.objects.select_for_update(skip_locked=True)
+        tasks = list(Task.objects.select_for_update(skip_locked=True, of=("self",))
                      .filter(Q(**{f"{due_field}__lte": now, f"{done_field}__isnull": True}),
                              state__in=OPEN_STATES)
                      .select_related("case").order_by(due_field)[:SCAN_BATCH])
