@@ -115,6 +115,8 @@ def world(family, staff, client_login, settings, tmp_path):
             "next": [{"step": None, "status": "", "name": {"lv": "Beigt", "en": "End"}}]}}})
     (task,) = workflows.start_cases([case])
     workflow = task.version.workflow
+    task = workflows.release(staff_actor, workflows.take(staff_actor, task))  # its time recorded
+    work = back_office.work.get()
     mandate = mandates.grant(Actor(kind="person", person=parent), parent,
                              family["stranger"].personal_code, mandates.Terms())
     objects = {"number": case.number, "code": 1011, "endpoint_id": endpoint.pk,
@@ -128,6 +130,7 @@ def world(family, staff, client_login, settings, tmp_path):
                   "administration:task": task.pk, "administration:client": parent.pk,
                   "administration:client-verify": parent.pk,
                   "administration:workflow-retire": workflow.pk,
+                  "administration:time-correct": work.pk,
                   "inbox:thread": thread.pk,
                   "inbox:reply": thread.pk, "inbox:archive": thread.pk,
                   "documents:download": document.pk,

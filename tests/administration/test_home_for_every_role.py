@@ -78,7 +78,7 @@ def test_header_shows_only_what_the_role_may_open(demo):
     sign_in(client, backoffice)
     links = header_links(client.get("/staff/").content.decode())
     assert links == ["/staff/", "/staff/tasks/", "/staff/consultations/new/", "/staff/clients/",
-                     "/staff/cases/", "/staff/messages/new/"]
+                     "/staff/cases/", "/staff/time/", "/staff/messages/new/"]
 
 
 @pytest.mark.parametrize(("prefix", "heading", "home"), [

@@ -4,6 +4,8 @@ axe-core finds no violation of any impact, and the history's status is visible o
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -36,7 +38,7 @@ ADMINISTRATION = [
     ("service-form", "administration:service-edit", [1011]),
     ("new-service", "administration:service-create", []),
     ("integrations", "administration:integrations", []), ("team", "administration:team", []),
-    ("workflows", "administration:workflows", []),
+    ("workflows", "administration:workflows", []), ("load", "administration:load", []),
 ]
 AGENT = [
     ("home", "administration:home", []), ("tasks", "administration:tasks", []),
@@ -44,6 +46,7 @@ AGENT = [
     ("consultation", "administration:consultation-new", []),
     ("cases", "administration:cases", []),
     ("case", "administration:case", ["own"]), ("write", "staff-messages:new", []),
+    ("time", "administration:my-time", []),
     ("forbidden", "administration:services", []),
 ]
 
@@ -128,7 +131,15 @@ def test_agent_pages_fit_a_phone_and_pass_axe(live_server, family, institutions,
                                   institution=institutions["VSAA"], roles=["back_office"],
                                   given_name="Ieva", family_name="Lāce")
     _staff_cookie(page, live_server, staff_login, agent)
-    for name, url_name, args in AGENT:
+    from django.utils import timezone
+
+    from durvis.register import services as register
+
+    now = timezone.now()
+    work = register.record_work(agent, "execution", now - datetime.timedelta(minutes=9), now,
+                                case=family["own"])
+    for name, url_name, args in [*AGENT, ("time-correct", "administration:time-correct",
+                                          [work.pk])]:
         for width in WIDTHS:
             status = _check(page, live_server.url + _url(url_name, args, family, language),
                             f"agent {name} ({language}, {width}px)", width)

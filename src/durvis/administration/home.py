@@ -51,7 +51,8 @@ def case(request: HttpRequest, number: str) -> HttpResponse:
     """One case of the institution: its history with who acted for the client, the
     conversations about it with who wrote each message for the client and who read each of
     the institution's messages when, and the documents exchanged with who uploaded them (A2,
-    C1, B1). Every part is an audited read; a part the person may not read is left out."""
+    C1, B1) and its stages with who worked on each and how long (D2). Every part is an audited
+    read; a part the person may not read is left out."""
     actor = actor_from_request(request)
     try:
         found, history = register_queries.read_case(actor, number, purpose="staff start page")
@@ -68,4 +69,5 @@ def case(request: HttpRequest, number: str) -> HttpResponse:
         "may_list_documents": may_list_documents,
         "documents": (document_queries.exchanged_about_case(actor, found)
                       if may_list_documents else []),
+        "work": register_queries.case_work(found),
     })

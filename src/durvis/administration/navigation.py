@@ -52,6 +52,12 @@ def staff_sections(actor: Actor) -> list[Section]:
                                   "for the service you are handling.")))
         sections.append(Section("cases", _("Cases"), reverse("administration:cases"),
                                 _("The cases of your institution, read-only.")))
+        sections.append(Section("time", _("My working time"), reverse("administration:my-time"),
+                                _("Your time on cases and consultations, recorded as you "
+                                  "work; correct it with a reason.")))
+    if decide(actor, WorkflowAction.SEE_LOAD, actor.staff.institution):
+        sections.append(Section("load", _("Load"), reverse("administration:load"),
+                                _("Today's and this week's work per service point and stage.")))
     if decide(actor, AssistantAction.ASSIST):
         sections.append(Section("assistant", _("E-service assistant"), reverse("assistant:home"),
                                 _("Fill in and submit an application for a client who is "

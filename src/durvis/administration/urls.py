@@ -15,6 +15,7 @@ from durvis.administration import (
     views,
     webhook_views,
     workflows,
+    worktime,
 )
 
 app_name = "administration"
@@ -27,6 +28,9 @@ urlpatterns = [
     path("staff/clients/<int:pk>/", clients.client_profile, name="client"),
     path("staff/clients/<int:pk>/verify/", clients.client_verify, name="client-verify"),
     path("staff/tasks/<int:pk>/", tasks.task_detail, name="task"),
+    path("staff/time/", worktime.my_time, name="my-time"),
+    path("staff/time/<int:pk>/correct/", worktime.correct, name="time-correct"),
+    path("staff/load/", worktime.load, name="load"),
     path("staff/cases/<str:number>/", home.case, name="case"),
     path("administration/services/", views.service_list, name="services"),
     path("administration/workflows/", workflows.workflow_list, name="workflows"),

@@ -205,6 +205,9 @@ class StaffMember(models.Model):
     )
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="staff")
     roles = models.JSONField(default=list)
+    # Where the staff member works now (a client-service centre's address; chosen on their
+    # working-time page): their working time is counted per service point (D2).
+    service_point = models.CharField(_("service point"), max_length=100, blank=True)
 
     class Meta:
         verbose_name = _("staff member")

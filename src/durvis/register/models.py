@@ -289,3 +289,76 @@ class Consultation(ClientOwned):
 
     def __str__(self) -> str:
         return f"{self.topic or self.service_id} ({self.channel})"
+
+
+class WorkStage(models.TextChoices):
+    """The stages of a service's delivery that a holder may hand to providers (seed 4.3.5: a
+    provider may take over consultations, the application, its execution and the result's
+    delivery) and that working time is recorded for (D2)."""
+
+    INFORMATION = "information", _("Information (consultations)")
+    APPLICATION = "application", _("Application")
+    EXECUTION = "execution", _("Execution")
+    RESULT_DELIVERY = "result_delivery", _("Result delivery")
+
+
+MAX_WORK_SECONDS = 12 * 3600  # one stretch of work on one case: at most a long working day
+
+
+class WorkTime(models.Model):
+    """Time a staff member spent on one case or consultation at one stage (D2, B1: darba laika
+    uzskaite): recorded automatically from opening to closing (a task held from taking it to
+    moving it on, handing it over or putting it back; a consultation's timed conversation),
+    corrected by the one who worked with a reason (`corrected_seconds`, the recorded figure
+    kept). The register's per-case stages with their executor and times are these rows."""
+
+    case = models.ForeignKey(ServiceCase, null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="work")
+    consultation = models.ForeignKey(Consultation, null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="work")
+    staff = models.ForeignKey("identity.StaffMember", on_delete=models.PROTECT,
+                              related_name="work")
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+")
+    stage = models.CharField(max_length=20, choices=WorkStage.choices)
+    step = models.CharField(max_length=40, blank=True)  # the workflow step, when one
+    service_point = models.CharField(max_length=100, blank=True)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    seconds = models.PositiveIntegerField()
+    corrected_seconds = models.PositiveIntegerField(null=True, blank=True)
+    correction_reason = models.CharField(max_length=500, blank=True)
+    corrected_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["institution", "started_at"], name="work_institution"),
+            models.Index(fields=["staff", "-started_at"], name="work_staff"),
+            models.Index(fields=["case", "started_at"], name="work_case",
+                         condition=models.Q(case__isnull=False)),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ended_at__gte=models.F("started_at")),
+                                   name="work_ordered"),
+            models.CheckConstraint(condition=models.Q(case__isnull=False)
+                                   | models.Q(consultation__isnull=False), name="work_about"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id} {self.stage} {self.seconds}s"
+
+    @property
+    def effective_seconds(self) -> int:
+        """The corrected figure when there is one, else the recorded one."""
+        return self.seconds if self.corrected_seconds is None else self.corrected_seconds
+
+    @property
+    def minutes(self) -> int:
+        """The effective time in whole minutes, rounded."""
+        return round(self.effective_seconds / 60)
+
+    @property
+    def recorded_minutes(self) -> int:
+        """The recorded time in whole minutes, rounded (beside a correction)."""
+        return round(self.seconds / 60)

@@ -11,7 +11,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from durvis.access.policy import decide, visible
@@ -31,7 +32,14 @@ from durvis.identity.queries import (
 )
 from durvis.identity.rules import IdentityAction
 from durvis.register.changes import ChangeCursor, changed_after, horizon
-from durvis.register.models import CaseEvent, Consultation, ServiceCase, StatusMapping
+from durvis.register.models import (
+    CaseEvent,
+    Consultation,
+    ServiceCase,
+    StatusMapping,
+    WorkStage,
+    WorkTime,
+)
 from durvis.register.rules import CASE_STAFF_ROLES, CaseAction, ProfilePurpose, case_scope
 
 
@@ -122,13 +130,14 @@ def _period(field_name: str, filters: HistoryFilters) -> Q:
     """The period as whole days in Riga time, turned into an aware half-open range."""
     q = Q()
     if filters.date_from:
-        q &= Q(**{f"{field_name}__gte": _riga_midnight(filters.date_from)})
+        q &= Q(**{f"{field_name}__gte": riga_midnight(filters.date_from)})
     if filters.date_to:
-        q &= Q(**{f"{field_name}__lt": _riga_midnight(filters.date_to + datetime.timedelta(days=1))})
+        q &= Q(**{f"{field_name}__lt": riga_midnight(filters.date_to + datetime.timedelta(days=1))})
     return q
 
 
-def _riga_midnight(day: datetime.date) -> datetime.datetime:
+def riga_midnight(day: datetime.date) -> datetime.datetime:
+    """The start of `day` in the platform's time zone (Riga), aware."""
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
@@ -472,3 +481,54 @@ def client_profile(actor: Actor, person: Person, purpose: ProfilePurpose) -> Cli
            details={"service": purpose.service.code, "basis": purpose.basis,
                     "case": purpose.case.number if purpose.case else ""})
     return ClientProfile(person, cases, consultations)
+
+
+# --- Working time (D2) -------------------------------------------------------------------------
+
+def work_of(staff_id: int, since: datetime.datetime) -> QuerySet[WorkTime]:
+    """A staff member's recorded working time since `since`, newest first, with the case,
+    consultation and service (their own page: they correct it there)."""
+    return (WorkTime.objects.filter(staff_id=staff_id, started_at__gte=since)
+            .select_related("case", "consultation", "service").order_by("-started_at", "-pk"))
+
+
+def case_work(case: ServiceCase) -> QuerySet[WorkTime]:
+    """The register's record of a case's stages: who worked on it at which stage and step,
+    when and how long, in order (D2, B1)."""
+    return (WorkTime.objects.filter(case=case).select_related("staff__user", "institution")
+            .order_by("started_at", "pk"))
+
+
+@dataclass(frozen=True)
+class LoadRow:
+    """One service point's work at one stage in a period: `items` records (cases handled or
+    consultations given), `people` staff members, `seconds` worked (corrections counted)."""
+
+    service_point: str
+    stage: str
+    items: int
+    people: int
+    seconds: int
+
+    @property
+    def stage_label(self) -> str:
+        return str(WorkStage(self.stage).label)
+
+    @property
+    def hours(self) -> float:
+        return round(self.seconds / 3600, 1)
+
+
+def load(institution_id: int, since: datetime.datetime, until: datetime.datetime
+         ) -> list[LoadRow]:
+    """An institution's working load from `since` to `until` per service point and stage (D2:
+    a team lead sees the day's and the week's load per service point), in one grouped query
+    over the `work_institution` index; grows with the records of the period."""
+    rows = (WorkTime.objects.filter(institution_id=institution_id, started_at__gte=since,
+                                    started_at__lt=until)
+            .values("service_point", "stage")
+            .annotate(items=Count("pk"), people=Count("staff", distinct=True),
+                      total=Sum(Coalesce("corrected_seconds", F("seconds"))))
+            .order_by("service_point", "stage"))
+    return [LoadRow(r["service_point"], r["stage"], r["items"], r["people"], r["total"] or 0)
+            for r in rows]

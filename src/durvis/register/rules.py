@@ -25,7 +25,7 @@ from durvis.core.actor import Actor
 from durvis.identity.models import StaffRole
 from durvis.identity.rules import IdentityAction, has_base_relation
 from durvis.integrations.rules import declare_scope
-from durvis.register.models import ServiceCase
+from durvis.register.models import ServiceCase, WorkTime
 
 CASES_READ = declare_scope("cases:read", _("Read cases and their history"), owner="register")
 CASES_WRITE = declare_scope("cases:write", _("Create cases, post statuses and results"),
@@ -47,6 +47,8 @@ class CaseAction(StrEnum):
     # obj = a `ProfilePurpose`, client = the Person: may the actor open the client's 360° view
     # for that purpose (B4; issue 16).
     VIEW_PROFILE = "register.view_profile"
+    # obj = a `WorkTime`: may the actor correct the recorded time (D2; issue 16).
+    CORRECT_WORK = "register.correct_work"
 
 
 def _case_rule(scope: str) -> Callable[[Actor, Any, Any], Decision]:
@@ -242,6 +244,17 @@ declare_use("register.case.status", _("Changed the status of your case"))
 declare_use("register.case.result", _("Gave the result of your case"))
 declare_use("register.case.acknowledge", _("Acknowledged your case"))
 declare_use("register.consultation.create", _("Registered a consultation with you"))
+
+
+@rule(CaseAction.CORRECT_WORK)
+def correct_work(actor: Actor, work: Any, client: Any) -> Decision:
+    """Only the one who worked corrects their recorded time (D2: "correctable by the agent
+    with a reason"); a supervisor sees it, corrected or not, in the load view."""
+    if not isinstance(work, WorkTime):
+        return deny("not a working-time record")
+    if actor.staff is None or actor.staff.pk != work.staff_id:
+        return deny("only the one who worked corrects the time")
+    return ALLOW
 
 
 @rule(CaseAction.RATE_CASE)

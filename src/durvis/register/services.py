@@ -36,10 +36,11 @@ from durvis.core.case_numbers import format_case_number, parse_case_number
 from durvis.core.events import publish
 from durvis.core.phones import parse_phone
 from durvis.identity import queries as identity
-from durvis.identity.models import Company, Institution, Person
+from durvis.identity.models import Company, Institution, Person, StaffMember
 from durvis.register.changes import next_changes
 from durvis.register.events import CASE_REGISTERED, CASE_RESULT, CASE_STATUS_CHANGED, FEEDBACK_RECEIVED
 from durvis.register.models import (
+    MAX_WORK_SECONDS,
     ActedBy,
     CaseEvent,
     CaseSequence,
@@ -51,6 +52,8 @@ from durvis.register.models import (
     RegisterChannel,
     ServiceCase,
     StatusMapping,
+    WorkStage,
+    WorkTime,
 )
 from durvis.register.rules import CaseAction
 
@@ -867,6 +870,10 @@ def register_consultation(actor: Actor, new: NewConsultation) -> Consultation:
         duration_seconds=new.duration_seconds, outcome=new.outcome, case=case,
         occurred_at=occurred_at)
     record(actor, "register.consultation.create", consultation, subject=person)
+    if actor.staff is not None and new.duration_seconds:
+        seconds = min(new.duration_seconds, MAX_WORK_SECONDS)
+        record_work(actor.staff, WorkStage.INFORMATION, occurred_at - datetime.timedelta(
+            seconds=seconds), occurred_at, consultation=consultation, service=service)
     return consultation
 
 
@@ -905,3 +912,67 @@ def delete_status_mapping(actor: Actor, mapping: StatusMapping) -> None:
     mapping.delete()
 
 
+
+
+# --- Working time ------------------------------------------------------------------------------
+
+def record_work(staff: StaffMember, stage: str, started_at: datetime.datetime,
+                ended_at: datetime.datetime, *, case: ServiceCase | None = None,
+                consultation: Consultation | None = None, service: Service | None = None,
+                step: str = "") -> WorkTime:
+    """Record that `staff` worked on a case or a consultation at `stage` (a `WorkStage`) from
+    `started_at` to `ended_at` (D2: time recorded automatically from opening to closing), at
+    the staff member's current service point and for their institution. A stretch longer than
+    `MAX_WORK_SECONDS` (12 h) is counted as that much: a task left open overnight is not a
+    night's work, and its holder corrects it. Raises ValueError for an unknown stage, an end
+    before the start or neither a case nor a consultation (callers pass what they recorded)."""
+    if stage not in WorkStage.values or ended_at < started_at or not (case or consultation):
+        raise ValueError("a stage, an ordered period and a case or consultation")
+    seconds = min(int((ended_at - started_at).total_seconds()), MAX_WORK_SECONDS)
+    return WorkTime.objects.create(
+        case=case, consultation=consultation, staff=staff, institution_id=staff.institution_id,
+        service=service or (case.service if case else None), stage=stage, step=step,
+        service_point=staff.service_point, started_at=started_at, ended_at=ended_at,
+        seconds=seconds)
+
+
+@transaction.atomic
+def correct_work(actor: Actor, work: WorkTime, minutes: int, reason: str) -> WorkTime:
+    """The one who worked corrects a recorded time to `minutes` (0 to 12 h) with a `reason`
+    (D2: "correctable by the agent with a reason"); the recorded figure stays beside it;
+    audited. Raises PermissionDenied (`CaseAction.CORRECT_WORK`), ValidationError keyed
+    `minutes` (`invalid`) or `reason` (`required`)."""
+    require(actor, CaseAction.CORRECT_WORK, work)
+    problems: dict[str, ValidationError] = {}
+    if not 0 <= minutes * 60 <= MAX_WORK_SECONDS:
+        problems["minutes"] = ValidationError(
+            gettext("Give the minutes you worked, from 0 to 720."), code="invalid")
+    if len((reason or "").strip()) < 3:
+        problems["reason"] = ValidationError(gettext("Say why the time is corrected."),
+                                             code="required")
+    if problems:
+        raise ValidationError(problems)
+    locked = WorkTime.objects.select_for_update().get(pk=work.pk)
+    locked.corrected_seconds = minutes * 60
+    locked.correction_reason = reason.strip()[:500]
+    locked.corrected_at = timezone.now()
+    locked.save(update_fields=["corrected_seconds", "correction_reason", "corrected_at"])
+    record(actor, "register.work_time.correct", locked,
+           details={"seconds": locked.seconds, "corrected_seconds": locked.corrected_seconds})
+    return locked
+
+
+def set_service_point(actor: Actor, point: str, points: Sequence[str]) -> None:
+    """The staff member says where they work now, one of `points` (the client-service centres),
+    or "" for none; their working time is counted there from now on (D2). Raises
+    PermissionDenied for an actor who is not staff, ValidationError keyed `service_point`
+    (`invalid`) for a place not among `points`."""
+    if actor.staff is None:
+        raise PermissionDenied("only staff work at a service point")
+    if point and point not in points:
+        raise _field_error("service_point", gettext("Choose one of the service points."),
+                           "invalid")
+    StaffMember.objects.filter(pk=actor.staff.pk).update(service_point=point)
+    actor.staff.service_point = point
+    record(actor, "register.work_time.service_point", actor.staff,
+           details={"service_point": point})

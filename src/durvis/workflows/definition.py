@@ -21,6 +21,9 @@ stored as JSON in a `WorkflowVersion` and read here into frozen data.
   service's holder: the seed's "route to the holder"), or an institution's code; `queue.team`:
   a team of that institution (its key), or absent for the institution's whole queue.
 - `role`: the staff role that works on the step (`agent`, `back_office`).
+- `stage` (optional): the stage of the service's delivery the step belongs to, for the
+  working-time records (`information`, `application`, `execution`, `result_delivery`);
+  by default `application` for an agent's step and `execution` for a back-office one.
 - Times allowed, in working time by the queue's business calendar (`core.working_time`):
   `"90m"`, `"4h"` (working minutes, hours) or `"3d"` (working days, ending at the close of the
   last one); `first_response` (until someone takes the task), `resolution` (until it leaves the
@@ -42,6 +45,8 @@ FORMAT = "durvis-workflow/1"
 LANGUAGES = ("lv", "en")
 QUEUE_KINDS = ("provider", "holder")
 ROLES = ("agent", "back_office")
+STAGES = ("information", "application", "execution", "result_delivery")
+DEFAULT_STAGE = {"agent": "application", "back_office": "execution"}
 KEY = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 _TIME = re.compile(r"^(\d{1,4})([mhd])$")
 MAX_STEPS = 50
@@ -79,6 +84,7 @@ class Step:
     institution: str  # "provider", "holder" or an institution code
     team: str
     role: str
+    stage: str
     first_response: Allowance | None
     resolution: Allowance | None
     warn_before: Allowance | None
@@ -156,12 +162,16 @@ def _step(key: str, raw: Any, statuses: frozenset[str], errors: _Errors) -> Step
     role = raw.get("role")
     if role not in ROLES:
         errors.add(f"{at}.role", f"one of {', '.join(ROLES)}")
+    stage = raw.get("stage", DEFAULT_STAGE.get(str(role), "execution"))
+    if stage not in STAGES:
+        errors.add(f"{at}.stage", f"one of {', '.join(STAGES)}")
     exits = raw.get("next", [])
     if not isinstance(exits, list) or not exits:
         errors.add(f"{at}.next", "at least one exit (a step, or null to end)")
         exits = []
     return Step(
         key, _names(raw.get("name"), f"{at}.name", errors), institution, team, str(role),
+        str(stage),
         _allowance(raw.get("first_response"), f"{at}.first_response", errors),
         _allowance(raw.get("resolution"), f"{at}.resolution", errors),
         _allowance(raw.get("warn_before"), f"{at}.warn_before", errors),

@@ -96,6 +96,8 @@ class Task(models.Model):
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT,
                              related_name="tasks")
     role = models.CharField(max_length=20)
+    # The stage of the service's delivery the step belongs to (`register.models.WorkStage`).
+    stage = models.CharField(max_length=20, default="execution")
     state = models.CharField(max_length=10, choices=TaskState.choices, default=TaskState.QUEUED)
     assignee = models.ForeignKey(StaffMember, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="tasks")
@@ -107,6 +109,8 @@ class Task(models.Model):
     warned_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # When the current assignee got it: their working time runs from here (D2).
+    taken_at = models.DateTimeField(null=True, blank=True)
     version_no = models.PositiveIntegerField(default=0)  # moved on by every change
 
     class Meta:

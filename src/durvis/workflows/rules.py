@@ -29,6 +29,8 @@ class WorkflowAction(StrEnum):
     MANAGE_TEAMS = "workflows.manage_teams"
     # obj = the Task: may the actor supervise it (hand over a task someone else holds).
     SUPERVISE = "workflows.supervise"
+    # obj = the Institution: may the actor see its staff's working load per service point (D2).
+    SEE_LOAD = "workflows.see_load"
 
 
 @rule(WorkflowAction.DEFINE)
@@ -88,3 +90,16 @@ def supervise(actor: Actor, task: Any, client: Any) -> Decision:
     if is_institution_admin_of(actor, task.institution_id):
         return ALLOW
     return deny("not the institution's administrator")
+
+
+@rule(WorkflowAction.SEE_LOAD)
+def see_load(actor: Actor, institution: Any, client: Any) -> Decision:
+    """A team lead of the institution or its administrator sees the day's and the week's load
+    per service point (D2: "a team lead sees the day's and the week's load")."""
+    if not isinstance(institution, Institution) or actor.staff is None:
+        return deny("staff and an institution")
+    if actor.institution_id != institution.pk:
+        return deny("another institution's load")
+    if is_institution_admin_of(actor, institution.pk) or _team_ids(actor, leads=True):
+        return ALLOW
+    return deny("only a team lead or the administrator sees the load")

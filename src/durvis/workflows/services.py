@@ -30,7 +30,7 @@ from durvis.core.worker import SOURCES, Source
 from durvis.core.working_time import BusinessCalendar
 from durvis.identity.models import Institution, StaffMember
 from durvis.register.models import CaseStatus, ServiceCase
-from durvis.register.services import StatusEvent, record_status_events
+from durvis.register.services import StatusEvent, record_status_events, record_work
 from durvis.workflows import definition as wf
 from durvis.workflows.events import TASK_ESCALATED, TASK_WARNING
 from durvis.workflows.models import (
@@ -210,7 +210,7 @@ def _queue(actor: Actor, case: ServiceCase, version: WorkflowVersion, step: wf.S
     first_response, resolution, warn = deadlines(step, now, calendar_for(institution_id))
     task = Task.objects.create(
         case=case, version=version, step=step.key, institution_id=institution_id, team=team,
-        role=step.role, created_at=now, first_response_due=first_response,
+        role=step.role, stage=step.stage, created_at=now, first_response_due=first_response,
         resolution_due=resolution, warn_at=warn)
     _event(actor, task, TaskEventKind.CREATED, now, comment=comment)
     return task
@@ -299,9 +299,9 @@ def take(actor: Actor, task: Task, *, version_no: int | None = None) -> Task:
     if task.state != TaskState.QUEUED:
         raise ValidationError(_("This task is not waiting in the queue."), code="not_queued")
     now = timezone.now()
-    task.state, task.assignee = TaskState.TAKEN, actor.staff
+    task.state, task.assignee, task.taken_at = TaskState.TAKEN, actor.staff, now
     task.first_response_at = task.first_response_at or now
-    _save(task, "state", "assignee", "first_response_at")
+    _save(task, "state", "assignee", "taken_at", "first_response_at")
     _event(actor, task, TaskEventKind.TAKEN, now)
     return task
 
@@ -313,10 +313,20 @@ def release(actor: Actor, task: Task, *, comment: str = "", version_no: int | No
     PermissionDenied and ValidationError (`stale`, `not_taken`)."""
     task = _locked(task, version_no)
     _require_holder_or_lead(actor, task)
-    task.state, task.assignee = TaskState.QUEUED, None
-    _save(task, "state", "assignee")
-    _event(actor, task, TaskEventKind.RELEASED, timezone.now(), comment=comment)
+    now = timezone.now()
+    _record_held(task, now)
+    task.state, task.assignee, task.taken_at = TaskState.QUEUED, None, None
+    _save(task, "state", "assignee", "taken_at")
+    _event(actor, task, TaskEventKind.RELEASED, now, comment=comment)
     return task
+
+
+def _record_held(task: Task, now: datetime.datetime) -> None:
+    """The assignee's time on the task, from taking (or being handed) it until `now`, into
+    the register's working-time records (D2)."""
+    if task.assignee is not None and task.taken_at is not None:
+        record_work(task.assignee, task.stage, task.taken_at, now, case=task.case,
+                    step=task.step)
 
 
 def _require_holder_or_lead(actor: Actor, task: Task) -> None:
@@ -346,10 +356,11 @@ def hand_over(actor: Actor, task: Task, to: StaffMember, comment: str, *,
     if not decide(colleague, WorkflowAction.WORK, task):
         raise ValidationError({"to": ValidationError(
             _("This colleague may not work on this step."), code="not_eligible")})
-    task.state, task.assignee = TaskState.TAKEN, to
-    _save(task, "state", "assignee")
-    _event(actor, task, TaskEventKind.HANDED_OVER, timezone.now(), to_staff=to,
-           comment=comment.strip())
+    now = timezone.now()
+    _record_held(task, now)
+    task.state, task.assignee, task.taken_at = TaskState.TAKEN, to, now
+    _save(task, "state", "assignee", "taken_at")
+    _event(actor, task, TaskEventKind.HANDED_OVER, now, to_staff=to, comment=comment.strip())
     return task
 
 
@@ -375,6 +386,7 @@ def move(actor: Actor, task: Task, exit_index: int, *, comment: str = "",
     now = timezone.now()
     if chosen.status:
         _set_status(actor, task.case, chosen.status, now, comment)
+    _record_held(task, now)
     task.state, task.completed_at = TaskState.DONE, now
     _save(task, "state", "completed_at")
     _event(actor, task, TaskEventKind.MOVED, now, to_step=chosen.step or "", comment=comment)
