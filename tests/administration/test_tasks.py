@@ -4,6 +4,8 @@ another institution's."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -59,6 +61,9 @@ def test_take_and_move_on_through_the_page(desk):
     again = agent.post(url, {"action": "move", "version_no": task.version_no + 1,
                              "move-exit": "0"})
     assert again.status_code == 422
+    # The history names where the case went.
+    english = agent.get(f"/en{url}").content.decode()
+    assert re.search(r"Moved on \([^)]*\) → Review", english)
 
 
 def test_the_lists_name_the_step_in_the_readers_language(desk):

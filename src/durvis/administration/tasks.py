@@ -93,11 +93,22 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
         done = _act(request, actor, view.task, action, hand_over, move, escalate)
         if done is not None:
             return done
+    _name_destinations(view, language)
     return render(request, "administration/tasks/detail.html", {
         "view": view, "task": view.task, "step_name": queries.step_name(view.step, language),
         "exits": exits, "hand_over": hand_over, "move": move, "escalate": escalate,
         "colleagues": colleagues, "now": timezone.now(),
     }, status=422 if data is not None else 200)
+
+
+def _name_destinations(view: queries.TaskView, language: str) -> None:
+    """Give each "moved on" event of the history the name of the step it led to (`to_name`;
+    empty: the workflow ended there), in `language`."""
+    steps = services.parse_definition(view.task.version.definition).steps
+    for event in view.events:
+        following = steps.get(event.to_step)
+        event.to_name = (  # type: ignore[attr-defined]
+            queries.step_name(following, language) if following else "")
 
 
 def _view(actor: Any, pk: int) -> queries.TaskView:
