@@ -94,3 +94,11 @@ def test_another_institutions_task_is_not_found(desk):
     response = desk["as"]("reviewer").post(reverse("administration:task",
                                                    args=[desk["task"].pk]), {"action": "take"})
     assert response.status_code == 404
+
+
+def test_the_common_actions_have_access_keys_documented_on_the_start_page(desk):
+    page = desk["as"]("agent").get("/en/staff/").content.decode()
+    for key, address in (("q", "/en/staff/tasks/"), ("n", "/en/staff/consultations/new/"),
+                         ("k", "/en/staff/clients/")):
+        assert re.search(rf'href="{address}" accesskey="{key}"', page), key
+    assert 'id="shortcuts"' in page and "<kbd>K</kbd>" in page

@@ -32,7 +32,8 @@ def home(request: HttpRequest) -> HttpResponse:
     roles = [StaffRole(role).label for role in actor.staff.roles if role in StaffRole.values]
     sections = [s for s in staff_sections(actor) if s.key != "home"]
     return render(request, "administration/home.html", {
-        "sections": sections, "roles": roles, "institution": actor.staff.institution,
+        "sections": sections, "shortcuts": [s for s in sections if s.accesskey],
+        "roles": roles, "institution": actor.staff.institution,
     })
 
 

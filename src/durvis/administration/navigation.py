@@ -33,6 +33,7 @@ class Section:
     label: Any
     url: str
     description: Any = ""
+    accesskey: str = ""  # the workplace's common actions (B3): Alt+Shift+key in most browsers
 
 
 def staff_sections(actor: Actor) -> list[Section]:
@@ -43,13 +44,13 @@ def staff_sections(actor: Actor) -> list[Section]:
                         _("What you can do in Durvis."))]
     if actor.roles & {StaffRole.AGENT, StaffRole.BACK_OFFICE}:
         sections.append(Section("tasks", _("Tasks"), reverse("administration:tasks"),
-                                _("Your tasks and your queue, the most urgent first.")))
+                                _("Your tasks and your queue, the most urgent first."), "q"))
         sections.append(Section("consultation", _("Register a consultation"),
                                 reverse("administration:consultation-new"),
-                                _("A consultation in a few seconds, its duration timed.")))
+                                _("A consultation in a few seconds, its duration timed."), "n"))
         sections.append(Section("clients", _("Clients"), reverse("administration:clients"),
                                 _("Find a client, verify a caller, open the client's overview "
-                                  "for the service you are handling.")))
+                                  "for the service you are handling."), "k"))
         sections.append(Section("cases", _("Cases"), reverse("administration:cases"),
                                 _("The cases of your institution, read-only.")))
         sections.append(Section("time", _("My working time"), reverse("administration:my-time"),
@@ -62,7 +63,7 @@ def staff_sections(actor: Actor) -> list[Section]:
         sections.append(Section("assistant", _("E-service assistant"), reverse("assistant:home"),
                                 _("Fill in and submit an application for a client who is "
                                   "present and signs the printed summary; the signed originals "
-                                  "to send to the holders.")))
+                                  "to send to the holders."), "a"))
     if decide(actor, DocumentAction.SEND_TO_CLIENT):
         sections.append(Section("write", _("Write to a client"), reverse("staff-messages:new"),
                                 _("A message to the e-account of the client of one of your "
