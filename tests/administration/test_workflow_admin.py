@@ -62,7 +62,7 @@ def test_broken_json_and_a_broken_definition_are_explained(admin, catalogue):
     data["first"] = "nowhere"
     wrong = _publish(admin, json.dumps(data), catalogue["childbirth"])
     assert wrong.status_code == 422
-    assert "first: no step" in wrong.content.decode()
+    assert "first: nav soļa" in wrong.content.decode()  # in the reader's language
     assert not Workflow.objects.exists()
 
 

@@ -10,6 +10,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from durvis.audit.models import AuditEvent
 from durvis.core.actor import Actor
@@ -261,9 +262,20 @@ def _problems(world, data) -> list[str]:
 def test_a_broken_definition_is_refused_with_every_problem_named(world, change, problem):
     data = copy.deepcopy(DEFINITION)
     change(data)
-    found = _problems(world, data)
+    with translation.override("en"):
+        found = _problems(world, data)
     assert any(problem in p for p in found), found
     assert not Task.objects.exists()
+
+
+def test_the_problems_are_said_in_the_readers_language_at_their_json_path(world):
+    data = copy.deepcopy(DEFINITION)
+    data["steps"]["review"]["queue"]["team"] = "nobody"
+    data["steps"]["review"]["resolution"] = "4 hours"
+    assert _problems(world, data) == [
+        "steps.review.resolution: darba laiks, piemēram, 90m, 4h vai 3d"]
+    data["steps"]["review"]["resolution"] = "4h"
+    assert _problems(world, data) == ["steps.review.queue.team: šajā iestādē nav komandas 'nobody'"]
 
 
 def test_working_days_end_at_the_close_of_the_last_one():
@@ -302,4 +314,4 @@ def test_the_assignee_and_the_leads_are_told_by_e_mail(world, worker):
 def test_a_missing_first_step_is_named_in_words(world):
     data = copy.deepcopy(DEFINITION)
     del data["first"]
-    assert "first: the key of the first step" in _problems(world, data)
+    assert "first: pirmā soļa atslēga" in _problems(world, data)

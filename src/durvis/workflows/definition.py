@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 FORMAT = "durvis-workflow/1"
 LANGUAGES = ("lv", "en")
@@ -100,6 +101,10 @@ class Definition:
         return self.steps[key]
 
 
+def _one_of(values: Any) -> str:
+    return _("one of %(values)s") % {"values": ", ".join(values)}
+
+
 class _Errors:
     def __init__(self) -> None:
         self.found: list[tuple[str, str]] = []
@@ -110,33 +115,35 @@ class _Errors:
 
 def parse(data: Any, *, statuses: frozenset[str]) -> Definition:
     """Read a definition (decoded JSON) against the register's `statuses`. Raises
-    ValidationError (code `definition`) listing every problem as "path: message" (English:
-    the definition is an administrator's technical text, its paths are JSON paths), e.g.
-    `steps.review.next[1].step: no step "decision"`."""
+    ValidationError (code `definition`) listing every problem as "path: message" (the path a
+    JSON path, the message in the reader's language), e.g.
+    `steps.review.next[1].step: no step 'decision'`."""
     errors = _Errors()
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ValidationError(f"format: must be {FORMAT!r}", code="definition")
+        must = _("must be %(format)s") % {"format": repr(FORMAT)}
+        raise ValidationError(f"format: {must}", code="definition")
     raw_steps = data.get("steps")
     if not isinstance(raw_steps, dict) or not raw_steps:
-        errors.add("steps", "at least one step")
+        errors.add("steps", _("at least one step"))
         raw_steps = {}
     if len(raw_steps) > MAX_STEPS:
-        errors.add("steps", f"at most {MAX_STEPS} steps")
+        errors.add("steps", _("at most %(count)d steps") % {"count": MAX_STEPS})
     steps = {}
     for key, raw in raw_steps.items():
         if not isinstance(key, str) or not KEY.match(key):
-            errors.add(f"steps.{key}", "a key of lowercase letters, digits, - and _")
+            errors.add(f"steps.{key}", _("a key of lowercase letters, digits, - and _"))
             continue
         steps[key] = _step(key, raw, statuses, errors)
     first = data.get("first")
     if not isinstance(first, str) or not first:
-        errors.add("first", "the key of the first step")
+        errors.add("first", _("the key of the first step"))
     elif first not in steps:
-        errors.add("first", f"no step {first!r}")
+        errors.add("first", _("no step %(key)s") % {"key": repr(first)})
     for step in steps.values():
         for index, exit_ in enumerate(step.exits):
             if exit_.step is not None and exit_.step not in steps:
-                errors.add(f"steps.{step.key}.next[{index}].step", f"no step {exit_.step!r}")
+                errors.add(f"steps.{step.key}.next[{index}].step",
+                           _("no step %(key)s") % {"key": repr(exit_.step)})
     if not errors.found and isinstance(first, str):
         _check_reach(first, steps, errors)
     if errors.found:
@@ -148,26 +155,26 @@ def parse(data: Any, *, statuses: frozenset[str]) -> Definition:
 def _step(key: str, raw: Any, statuses: frozenset[str], errors: _Errors) -> Step:
     at = f"steps.{key}"
     if not isinstance(raw, dict):
-        errors.add(at, "an object")
+        errors.add(at, _("an object"))
         raw = {}
     queue = raw.get("queue") if isinstance(raw.get("queue"), dict) else {}
     if not queue:
-        errors.add(f"{at}.queue", "an object with an institution")
+        errors.add(f"{at}.queue", _("an object with an institution"))
     institution = str(queue.get("institution", ""))
     if institution not in QUEUE_KINDS and not re.match(r"^[A-Z0-9_-]{2,20}$", institution):
-        errors.add(f"{at}.queue.institution", "provider, holder or an institution's code")
+        errors.add(f"{at}.queue.institution", _("provider, holder or an institution's code"))
     team = str(queue.get("team") or "")
     if team and not KEY.match(team):
-        errors.add(f"{at}.queue.team", "a team's key")
+        errors.add(f"{at}.queue.team", _("a team's key"))
     role = raw.get("role")
     if role not in ROLES:
-        errors.add(f"{at}.role", f"one of {', '.join(ROLES)}")
+        errors.add(f"{at}.role", _one_of(ROLES))
     stage = raw.get("stage", DEFAULT_STAGE.get(str(role), "execution"))
     if stage not in STAGES:
-        errors.add(f"{at}.stage", f"one of {', '.join(STAGES)}")
+        errors.add(f"{at}.stage", _one_of(STAGES))
     exits = raw.get("next", [])
     if not isinstance(exits, list) or not exits:
-        errors.add(f"{at}.next", "at least one exit (a step, or null to end)")
+        errors.add(f"{at}.next", _("at least one exit (a step, or null to end)"))
         exits = []
     return Step(
         key, _names(raw.get("name"), f"{at}.name", errors), institution, team, str(role),
@@ -180,13 +187,14 @@ def _step(key: str, raw: Any, statuses: frozenset[str], errors: _Errors) -> Step
 
 def _names(raw: Any, at: str, errors: _Errors) -> dict[str, str]:
     if not isinstance(raw, dict):
-        errors.add(at, "a name in Latvian and English: {\"lv\": …, \"en\": …}")
+        errors.add(at, _("a name in Latvian and English: %(example)s")
+                   % {"example": '{"lv": …, "en": …}'})
         return {}
     names = {}
     for language in LANGUAGES:
         text = raw.get(language)
         if not isinstance(text, str) or not text.strip() or len(text) > 200:
-            errors.add(f"{at}.{language}", "a name of 1 to 200 characters")
+            errors.add(f"{at}.{language}", _("a name of 1 to 200 characters"))
         else:
             names[language] = text.strip()
     return names
@@ -197,22 +205,22 @@ def _allowance(raw: Any, at: str, errors: _Errors) -> Allowance | None:
         return None
     match = _TIME.match(raw) if isinstance(raw, str) else None
     if not match or int(match[1]) == 0:
-        errors.add(at, "a working time such as 90m, 4h or 3d")
+        errors.add(at, _("a working time such as 90m, 4h or 3d"))
         return None
     return Allowance(int(match[1]), match[2])
 
 
 def _exit(raw: Any, at: str, statuses: frozenset[str], errors: _Errors) -> Exit:
     if not isinstance(raw, dict):
-        errors.add(at, "an object with step and status")
+        errors.add(at, _("an object with step and status"))
         return Exit(None, "", {})
     step = raw.get("step")
     if step is not None and not isinstance(step, str):
-        errors.add(f"{at}.step", "a step's key, or null to end")
+        errors.add(f"{at}.step", _("a step's key, or null to end"))
         step = None
     status = str(raw.get("status") or "")
     if status and status not in statuses:
-        errors.add(f"{at}.status", f"one of {', '.join(sorted(statuses))}")
+        errors.add(f"{at}.status", _one_of(sorted(statuses)))
     return Exit(step, status, _names(raw.get("name"), f"{at}.name", errors))
 
 
@@ -226,7 +234,7 @@ def _check_reach(first: str, steps: dict[str, Step], errors: _Errors) -> None:
                 reached.add(exit_.step)
                 todo.append(exit_.step)
     for key in steps.keys() - reached:
-        errors.add(f"steps.{key}", "no step leads here")
+        errors.add(f"steps.{key}", _("no step leads here"))
     ends = {k for k, s in steps.items() if any(e.step is None for e in s.exits)}
     changed = True
     while changed:
@@ -234,4 +242,4 @@ def _check_reach(first: str, steps: dict[str, Step], errors: _Errors) -> None:
         ends |= {k for k, s in steps.items() if any(e.step in ends for e in s.exits)}
         changed = len(ends) != before
     for key in sorted(steps.keys() - ends):
-        errors.add(f"steps.{key}.next", "no way from here to the end of the workflow")
+        errors.add(f"steps.{key}.next", _("no way from here to the end of the workflow"))

@@ -104,10 +104,11 @@ def _check_queues(parsed: wf.Definition, institution: Institution, service: Serv
     for step in parsed.steps.values():
         target = _target_institution(step.institution, institution.pk, service.holder_id)
         if target is None:
-            problems.append(f"steps.{step.key}.queue.institution: no institution "
-                            f"{step.institution!r}")
+            missing = _("no institution %(code)s") % {"code": repr(step.institution)}
+            problems.append(f"steps.{step.key}.queue.institution: {missing}")
         elif step.team and not Team.objects.filter(institution_id=target, key=step.team).exists():
-            problems.append(f"steps.{step.key}.queue.team: no team {step.team!r} there")
+            missing = _("no team %(key)s there") % {"key": repr(step.team)}
+            problems.append(f"steps.{step.key}.queue.team: {missing}")
     if problems:
         raise ValidationError(problems, code="definition")
 
