@@ -148,3 +148,31 @@ def test_an_overlong_holding_counts_at_most_a_working_day(world, worker):  # noq
     work = register.record_work(world["agent"].staff, "application", started, timezone.now(),
                                 case=case)
     assert work.seconds == 12 * 3600
+
+
+def test_an_agent_hands_out_a_decided_result_at_the_counter(world, routed, worker):  # noqa: F811
+    """B3: "hand out a result at the counter (recorded as result delivery, channel in person)"."""
+    agent = _as(world, "agent")
+    slug = routed.number.replace(" ", "-")
+    page = agent.get(reverse("administration:case", args=[slug])).content.decode()
+    assert 'id="hand-out"' in page
+    url = reverse("administration:case-hand-out", args=[slug])
+    with translation.override("lv"):
+        refused = agent.post(url, {"handout-document_number": "x"})
+    assert refused.status_code == 422 and "identitātes dokumenta" in refused.content.decode()
+    opened = page.split('name="handout-opened" value="')[1].split('"')[0]
+    response = agent.post(url, {"handout-document_number": "PA 1234567",
+                                "handout-opened": opened})
+    assert response.status_code == 302
+    routed.refresh_from_db()
+    assert (routed.status, routed.result_channel) == ("result_delivered", "centre")
+    history = routed.events.filter(status="result_delivered").get()
+    assert POINT in history.note
+    assert WorkTime.objects.filter(case=routed, stage=WorkStage.RESULT_DELIVERY).exists()
+    audit = AuditEvent.objects.get(action="register.case.result_handed_out")
+    assert audit.details["document"] == "4567" and "PA1234567" not in str(audit.details)
+    # Once delivered there is nothing more to hand out; the back office never hands out.
+    assert 'id="hand-out"' not in agent.get(
+        reverse("administration:case", args=[slug])).content.decode()
+    with pytest.raises(PermissionDenied):
+        register.deliver_result_in_person(world["reviewer"], routed, document_number="PA1234567")

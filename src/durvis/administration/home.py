@@ -11,6 +11,7 @@ from django.shortcuts import render
 
 from durvis.access.policy import decide
 from durvis.administration.navigation import staff_sections
+from durvis.administration.results import hand_out_form
 from durvis.core.forms import PageQueryForm
 from durvis.documents import queries as document_queries
 from durvis.documents.rules import DocumentAction
@@ -71,4 +72,5 @@ def case(request: HttpRequest, number: str) -> HttpResponse:
         "documents": (document_queries.exchanged_about_case(actor, found)
                       if may_list_documents else []),
         "work": register_queries.case_work(found),
+        "hand_out": hand_out_form(actor, found),
     })

@@ -49,6 +49,8 @@ class CaseAction(StrEnum):
     VIEW_PROFILE = "register.view_profile"
     # obj = a `WorkTime`: may the actor correct the recorded time (D2; issue 16).
     CORRECT_WORK = "register.correct_work"
+    # obj = the case: may the actor hand its result to the client at the counter (B3, A1).
+    DELIVER_RESULT = "register.deliver_result"
 
 
 def _case_rule(scope: str) -> Callable[[Actor, Any, Any], Decision]:
@@ -242,8 +244,22 @@ declare_use("register.client.verify_failed", _("Someone calling in your name did
 declare_use("register.case.open", _("Registered a case for you"))
 declare_use("register.case.status", _("Changed the status of your case"))
 declare_use("register.case.result", _("Gave the result of your case"))
+declare_use("register.case.result_handed_out", _("Handed you the result of your case in person"))
 declare_use("register.case.acknowledge", _("Acknowledged your case"))
 declare_use("register.consultation.create", _("Registered a consultation with you"))
+
+
+@rule(CaseAction.DELIVER_RESULT)
+def deliver_result(actor: Actor, case: Any, client: Any) -> Decision:
+    """Client-service agents of the case's holder or provider hand its result out in person
+    (B3: "hand out a result at the counter"); systems record results through the API."""
+    if not isinstance(case, ServiceCase):
+        return deny("not a case")
+    if actor.staff is None or StaffRole.AGENT not in actor.roles:
+        return deny("only a client-service agent hands out a result")
+    if actor.institution_id not in {case.holder_id, case.provider_id}:
+        return deny("a case of another institution")
+    return ALLOW
 
 
 @rule(CaseAction.CORRECT_WORK)

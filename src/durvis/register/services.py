@@ -914,6 +914,44 @@ def delete_status_mapping(actor: Actor, mapping: StatusMapping) -> None:
 
 
 
+@transaction.atomic
+def deliver_result_in_person(actor: Actor, case: ServiceCase, *, document_number: str,
+                             started_at: datetime.datetime | None = None) -> ServiceCase:
+    """An agent hands the decided case's result to its client at the counter (B3; seed 4.4.2:
+    result delivery is a stage a provider may do): the case's status becomes
+    `result_delivered` with the channel in person and the agent's service point in its history,
+    the agent's time at the `result_delivery` stage is recorded from `started_at` (when given),
+    audited with the identity document's number's last four characters only. Raises
+    PermissionDenied (`CaseAction.DELIVER_RESULT`), ValidationError keyed `document_number`
+    (`required`: the document the client showed) or `status` (`not_decided`: only a decided
+    case's result is handed out)."""
+    require(actor, CaseAction.DELIVER_RESULT, case)
+    number = "".join((document_number or "").split()).upper()
+    if not 6 <= len(number) <= 20 or not number.isalnum():
+        raise _field_error("document_number", gettext(
+            "Give the number of the identity document the client showed."), "required")
+    locked = ServiceCase.objects.select_for_update().get(pk=case.pk)
+    if locked.status != CaseStatus.DECIDED:
+        raise _field_error("status", gettext(
+            "Only the result of a decided case is handed out."), "not_decided")
+    now = timezone.now()
+    point = actor.staff.service_point if actor.staff else ""
+    note = (gettext("Handed out in person at %(point)s.") % {"point": point} if point
+            else gettext("Handed out in person."))
+    ServiceCase.objects.filter(pk=locked.pk).update(result_channel=RegisterChannel.CENTRE)
+    (result,) = record_status_events(actor, [StatusEvent(
+        locked.number, now, status=CaseStatus.RESULT_DELIVERED, note=note)])
+    if result.outcome == "rejected":
+        raise _field_error("status", "; ".join(e["msg"] for e in result.errors),
+                           result.errors[0]["type"])
+    if actor.staff is not None and started_at is not None and started_at <= now:
+        record_work(actor.staff, WorkStage.RESULT_DELIVERY, started_at, now, case=locked)
+    record(actor, "register.case.result_handed_out", locked, subject=locked.client_person,
+           details={"document": number[-4:], "service_point": point})
+    locked.refresh_from_db()
+    return locked
+
+
 # --- Working time ------------------------------------------------------------------------------
 
 def record_work(staff: StaffMember, stage: str, started_at: datetime.datetime,
