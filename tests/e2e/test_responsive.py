@@ -32,6 +32,9 @@ EACCOUNT = [
     ("mandate-grant", "eaccount:mandate-grant", []),
     ("mandate-request", "eaccount:mandate-request", []),
     ("data-use", "eaccount:data-use", []),
+    # A mandate's page with what was done under it, and a conversation a representative wrote
+    # under it ("under mandate no. N", linked): `_done_under_a_mandate`.
+    ("mandate", "eaccount:mandate", ["mandate"]), ("thread", "inbox:thread", ["thread"]),
 ]
 ADMINISTRATION = [
     ("home", "administration:home", []), ("services", "administration:services", []),
@@ -52,9 +55,29 @@ AGENT = [
 
 
 def _url(name, args, family, language):
-    resolved = [family[a].number.replace(" ", "-") if a in ("own",) else a for a in args]
+    resolved = [family[a].number.replace(" ", "-") if a in ("own",)
+                else family[a].pk if a in ("mandate", "thread") else a for a in args]
     with translation.override(language):
         return reverse(name, args=resolved)
+
+
+def _done_under_a_mandate(family):
+    """The parent grants the stranger a mandate; the stranger writes to the case's holder under
+    it, and the parent's case is marked submitted under it."""
+    from durvis.core.actor import Actor
+    from durvis.mandates import services as mandates
+    from durvis.messaging import services as messaging
+    from durvis.register.models import ServiceCase
+
+    parent, stranger, case = family["parent"], family["stranger"], family["own"]
+    mandate = mandates.grant(Actor(kind="person", person=parent), parent,
+                             stranger.personal_code,
+                             mandates.Terms(rights=["apply", "read", "answer_messages"]))
+    ServiceCase.objects.filter(pk=case.pk).update(
+        acted_by="representative", representative=stranger, mandate_reference=mandate.reference())
+    message = messaging.write_to_institution(Actor(kind="person", person=stranger), parent, None,
+                                             "Jautājums par lietu", "Kad būs lēmums?", case=case)
+    family["mandate"], family["thread"] = mandate, message.thread
 
 
 def _check(page, url, where, width):
@@ -80,6 +103,7 @@ def test_public_and_eaccount_pages_fit_a_phone_and_pass_axe(
         live_server, family, page, sign_in_client, decide_case, settings, language):
     settings.DEMO_MODE = True
     decide_case(family["system"], family["own"], status="waiting_for_client")
+    _done_under_a_mandate(family)
     for name, url_name, args in PUBLIC:
         for width in WIDTHS:
             _check(page, live_server.url + _url(url_name, args, family, language),

@@ -124,7 +124,7 @@ OWN_ACTIONS = {
     "messaging.thread.unarchive", "messaging.inbox.read", "messaging.message.write",
     "messaging.message.reply", "register.case.feedback", "register.consultation.feedback",
     "eforms.prefill.use", "payments.payment.start", "catalog.eservice.handoff",
-    "audit.data_use.read",
+    "audit.data_use.read", "mandates.mandate.history",
 }
 
 

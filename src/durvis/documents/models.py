@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from durvis.core.models import ClientOwnedRequired
 from durvis.identity.models import Institution, Person
 from durvis.identity.queries import ActingPerson, acting_person
+from durvis.mandates.models import Mandate
 from durvis.register.models import ServiceCase
 
 
@@ -58,6 +59,12 @@ class Document(ClientOwnedRequired):
     scanned_by = models.CharField(max_length=100, blank=True)
     uploaded_by = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
+    # The mandate the uploader relied on, acting for the client under it (C1, A2;
+    # `mandates.queries.relied_on`); empty for the client's own, a base-register relation's
+    # (a parent, a company's representative) and an institution's documents.
+    mandate = models.ForeignKey(Mandate, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+",
+                                help_text=_("The mandate the uploader relied on."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta(ClientOwnedRequired.Meta):

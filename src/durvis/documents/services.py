@@ -42,6 +42,8 @@ from durvis.documents.rules import DocumentAction, Filing
 from durvis.documents.scanning import ScannerUnavailable, configured_scanner
 from durvis.identity.models import Company, Institution, Person
 from durvis.identity.queries import audit_subject, owner_fields, owner_filter
+from durvis.identity.rules import ClientRight, service_of
+from durvis.mandates.queries import relied_on
 from durvis.register.models import ServiceCase
 
 log = logging.getLogger(__name__)
@@ -160,7 +162,11 @@ def store_document(actor: Actor, *, client: Person | Company, name: str, content
     `DocumentAction.STORE_DOCUMENT` (a person not acting for the client, or about another
     client's case; an institution not involved in the case, or whose system lacks the
     `messages:write` scope) or `DocumentAction.SEND_AS_INSTITUTION` (a received document in the
-    name of an institution other than the actor's)."""
+    name of an institution other than the actor's).
+
+    A document sent by someone acting for the client under a mandate records the mandate
+    (`Document.mandate`, `mandates.queries.relied_on` with the right the policy asked,
+    `apply`), and so does its audit entry."""
     require(actor, DocumentAction.STORE_DOCUMENT, Filing(direction, case, is_result), client)
     title = _title(title)
     name = clean_file_name(name)
@@ -169,6 +175,8 @@ def store_document(actor: Actor, *, client: Person | Company, name: str, content
     content = inspection.inspect(kind, name, content, scan)
     scanned_by = scan(name, content)
     institution = _institution(actor, direction, institution)
+    mandate = (relied_on(actor, client, ClientRight.APPLY, service_of(case))
+               if direction == Direction.SENT else None)
     stored_name = default_storage.save(
         f"documents/{timezone.now():%Y/%m}/{secrets.token_hex(16)}", ContentFile(content))
     try:
@@ -178,11 +186,12 @@ def store_document(actor: Actor, *, client: Person | Company, name: str, content
                 is_result=is_result, title=title, file=stored_name, file_name=name,
                 content_type=kind.content_type, size=len(content),
                 sha256=hashlib.sha256(content).hexdigest(), scanned_by=scanned_by,
-                uploaded_by=actor.person)
+                uploaded_by=actor.person, mandate=mandate)
             record(actor, "documents.document.store", document, subject=audit_subject(client),
                    details={"direction": direction, "case": case.number if case else None,
                             "size": document.size, "sha256": document.sha256,
-                            "is_result": is_result})
+                            "is_result": is_result,
+                            "mandate": mandate.pk if mandate else None})
     except BaseException:
         default_storage.delete(stored_name)
         raise

@@ -21,6 +21,7 @@ from durvis.documents.forms import DirectionFilterForm, UploadForm, UploadQuery
 from durvis.documents.models import Direction, Document
 from durvis.identity.rules import IdentityAction
 from durvis.identity.sessions import actor_from_request
+from durvis.mandates import queries as mandate_queries
 from durvis.register import queries as register_queries
 from durvis.web.roles import ClientRole
 from durvis.web.shell import client_required
@@ -36,9 +37,11 @@ def document_list(request: HttpRequest) -> HttpResponse:
     direction = form.value("direction") or ""
     listed = document_queries.client_documents(actor_from_request(request), role.client,
                                                direction=direction or None)
+    shown = list(listed[:PAGE_SIZE])
     return render(request, "documents/list.html", {
         "eaccount_section": "documents", "form": form, "query_form": form,
-        "documents": listed[:PAGE_SIZE],
+        "documents": shown, "openable": mandate_queries.openable(
+            actor_from_request(request), role.client, [d.mandate_id for d in shown]),
         "total": listed.count(), "direction": direction, "page_size": PAGE_SIZE,
     })
 

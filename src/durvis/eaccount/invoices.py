@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from durvis.access.policy import decide
 from durvis.identity.rules import IdentityAction
 from durvis.identity.sessions import actor_from_request
+from durvis.mandates import queries as mandate_queries
 from durvis.payments import queries
 from durvis.payments.models import Invoice, InvoiceState, PaymentSource
 from durvis.web.roles import ClientRole
@@ -71,6 +72,8 @@ def invoice_detail(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "eaccount/invoice.html", {
         "eaccount_section": "invoices", "invoice": invoice, "tag": state_tag(invoice),
         "lines": list(invoice.lines.all()), "payments": payments,
+        "openable": mandate_queries.openable(actor, role.client,
+                                             [p.mandate_id for p in payments]),
         "reference": reference, "open_to_pay": open_to_pay,
         "qr": mark_safe(qr) if open_to_pay else "",
         "can_pay_online": open_to_pay and queries.can_pay_online(invoice),

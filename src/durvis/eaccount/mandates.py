@@ -1,8 +1,10 @@
 """Mandates in the e-account (C1, A2, A12): the given and received mandates of the current role
 (current, and ended within 15 months with who ended them and when), the grant form, the request
 form of a would-be representative, one mandate's page with revoke (after a confirmation),
-confirm and refuse. The writes are `durvis.mandates.services` (validated, audited, both sides
-notified); a refusal of theirs becomes the form's error, in the person's language.
+confirm and refuse, and what was done under the mandate (`handled_under`: cases, documents,
+payments, messages; seen by both sides, kept after it ends). The writes are
+`durvis.mandates.services` (validated, audited, both sides notified); a refusal of theirs
+becomes the form's error, in the person's language.
 
 Only whoever acts for the role by the base registers and may act in its name manages its
 mandates (`mandates.rules.MandateAction.MANAGE`): someone acting by a mandate is told so.
@@ -18,21 +20,32 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from durvis.access.policy import allowed
+from durvis.audit.services import record
 from durvis.catalog import queries as catalog
 from durvis.catalog.models import Category
 from durvis.core.forms import DayField, Form
+from durvis.core.templatetags.durvis_formats import format_money
+from durvis.documents.models import Document
+from durvis.identity.queries import audit_subject, owner_filter
 from durvis.identity.sessions import actor_from_request
 from durvis.mandates import queries, services
 from durvis.mandates.models import Mandate, MandateScope, MandateState, Right
 from durvis.mandates.rules import MandateAction
+from durvis.messaging.models import InboxMessage
+from durvis.payments.models import Payment
+from durvis.register.models import ServiceCase
 from durvis.web.roles import ClientRole
 from durvis.web.shell import client_required
+
+# A mandate's page lists the newest this many things of each kind done under it.
+HISTORY_SIZE = 20
 
 STATE_TAGS = {
     MandateState.ACTIVE: "govuk-tag--green", MandateState.REQUESTED: "govuk-tag--yellow",
@@ -278,6 +291,70 @@ def _sides(mandate: Mandate, role: ClientRole) -> tuple[bool, bool]:
     return is_grantor, not is_grantor
 
 
+@dataclass(frozen=True)
+class Handled:
+    """One thing done under a mandate, as its page lists it: when, what (a case's number and
+    service, a document's title, a payment's amount and invoice, a message's subject), by
+    whom, and its page (empty unless the reader is in the grantor's role)."""
+
+    when: Any
+    what: str
+    by: Any
+    url: str
+
+
+@dataclass(frozen=True)
+class HandledKind:
+    """The things of one kind done under a mandate: the newest `HISTORY_SIZE` and how many in
+    all."""
+
+    key: str
+    heading: str
+    total: int
+    items: list[Handled]
+
+
+def handled_under(actor: Any, mandate: Mandate, *, linked: bool) -> list[HandledKind]:
+    """What was done under `mandate` (C1, A2: the grantor sees what their representative did,
+    and the representative what they did): the cases submitted under it (`mandate:<id>`), the
+    documents, payments and messages that record it, newest first, `HISTORY_SIZE` of each
+    with its count (eight queries). A revoked or expired mandate keeps its history. `linked`:
+    each item links its page (the reader is in the grantor's role, whose pages check their own
+    rules). The reading is audited (`mandates.mandate.history`) against the grantor. The
+    caller has checked that the actor may see the mandate (`MandateAction.VIEW`)."""
+    grantor = mandate.grantor
+    cases = ServiceCase.objects.filter(owner_filter(grantor), mandate_reference=mandate.reference())
+    documents = Document.objects.filter(mandate=mandate)
+    payments = Payment.objects.filter(mandate=mandate)
+    sent = InboxMessage.objects.filter(mandate=mandate)
+    found = [
+        HandledKind("cases", _("Cases"), cases.count(), [
+            Handled(c.applied_at, f"{c.number} {c.service.name}", c.representative,
+                    reverse("eaccount:case", args=[c.number]) if linked else "")
+            for c in cases.select_related("service", "representative")
+            .order_by("-applied_at", "-pk")[:HISTORY_SIZE]]),
+        HandledKind("documents", _("Documents"), documents.count(), [
+            Handled(d.created_at, d.title, d.uploaded_by,
+                    reverse("documents:download", args=[d.pk]) if linked else "")
+            for d in documents.select_related("uploaded_by")
+            .order_by("-created_at", "-pk")[:HISTORY_SIZE]]),
+        HandledKind("payments", _("Payments"), payments.count(), [
+            Handled(p.created_at, _("%(amount)s, invoice %(number)s") % {
+                "amount": format_money(p.amount), "number": p.invoice.number}, p.started_by,
+                reverse("eaccount:invoice", args=[p.invoice.number]) if linked else "")
+            for p in payments.select_related("invoice", "started_by")
+            .order_by("-created_at", "-pk")[:HISTORY_SIZE]]),
+        HandledKind("messages", _("Messages"), sent.count(), [
+            Handled(m.sent_at, m.subject, m.sender_person,
+                    m.get_absolute_url() if linked else "")
+            for m in sent.select_related("sender_person")
+            .order_by("-sent_at", "-pk")[:HISTORY_SIZE]]),
+    ]
+    record(actor, "mandates.mandate.history", mandate, subject=audit_subject(grantor),
+           details={kind.key: kind.total for kind in found})
+    return found
+
+
 @client_required
 def mandate_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One mandate: both sides, scope, rights, period, state (who ended it and when); the
@@ -309,7 +386,8 @@ def mandate_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "is_grantor": is_grantor, "state": state,
         "may_answer": manages and is_grantor and state == MandateState.REQUESTED,
         "may_revoke": manages and state in (MandateState.ACTIVE, MandateState.REQUESTED),
-        "manages": manages,
+        "manages": manages, "history_size": HISTORY_SIZE,
+        "handled": handled_under(actor_from_request(request), mandate, linked=is_grantor),
         "rights": [label for value, label in Right.choices if value in mandate.rights]},
         status=422 if errors else 200)
 

@@ -134,11 +134,14 @@ def _case_page(request: HttpRequest, case: ServiceCase, events: list[Any], form:
                *, can_rate: bool, status: int = 200) -> HttpResponse:
     role: ClientRole = request.client_role  # type: ignore[attr-defined]
     actor = actor_from_request(request)
+    documents = list(document_queries.documents_of_case(actor, case, role.client))
+    case_messages = list(messaging_queries.messages_of_case(actor, case, role.client))
     return render(request, "eaccount/case.html", {
         "eaccount_section": "history", "case": case, "events": events, "can_rate": can_rate,
         "feedback_form": form, "asked": _what_is_asked(case, events),
-        "documents": document_queries.documents_of_case(actor, case, role.client),
-        "case_messages": messaging_queries.messages_of_case(actor, case, role.client),
+        "documents": documents, "case_messages": case_messages,
+        "openable": mandate_queries.openable(actor, role.client, [
+            *(d.mandate_id for d in documents), *(m.mandate_id for m in case_messages)]),
         "mandate_id": _mandate_shown(actor, case, role),
         "rates": decide(actor, CaseAction.RATE_CASE, case, client=role.client),
         **_case_invoices(case),

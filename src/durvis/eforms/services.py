@@ -763,15 +763,10 @@ def record_submission(actor: Actor, client: Person | Company, locked: Applicatio
 
 def _relied_on(actor: Actor, client: Person | Company, service: Service, role_key: str) -> str:
     """What a case submitted for someone else records as its basis: the mandate it relied on
-    (`mandate:<id>`), or the base-register relation of the role (`role:<key>`: a minor child,
-    a represented company)."""
-    me = actor.person
-    assert me is not None
-    if not has_base_relation(actor, client):
-        mandate = mandates.mandate_relied_on(me, client, ClientRight.APPLY, service.pk)
-        if mandate is not None:
-            return mandate.reference()
-    return f"role:{role_key}"
+    (`mandate:<id>`, `mandates.queries.relied_on`), or the base-register relation of the role
+    (`role:<key>`: a minor child, a represented company)."""
+    mandate = mandates.relied_on(actor, client, ClientRight.APPLY, service.pk)
+    return mandate.reference() if mandate is not None else f"role:{role_key}"
 
 
 # --- expiry and the reminder (core.worker source) ---------------------------------------------

@@ -10,7 +10,7 @@ the person represents (enterprise register), with their chosen services.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from django.db import connection
@@ -21,7 +21,7 @@ from durvis.access.policy import allowed, require
 from durvis.core.actor import Actor
 from durvis.identity.models import Company, Person
 from durvis.identity.registers import Sql, enterprise_register, representations_sql
-from durvis.identity.rules import Grant, asked, delegated_grants
+from durvis.identity.rules import Grant, asked, delegated_grants, has_base_relation
 from durvis.mandates.models import Mandate, MandateScope, MandateState, Right
 
 # Ended mandates stay visible to both sides this long (issue 15).
@@ -145,15 +145,48 @@ def client_ids(person: Person, model: type[Person] | type[Company]) -> list[Sql]
     return found
 
 
-def mandate_relied_on(person: Person, client: Any, right: str,
-                      service_id: int | None) -> Mandate | None:
-    """The mandate in force that lets `person` do `right` for `client` about the service (the
-    one a case records, `mandate:<id>`): the oldest that reaches it; None."""
-    for grant in delegated_grants(person, client, right):
+def relied_on(actor: Actor, client: Any, right: str, service_id: int | None) -> Mandate | None:
+    """The mandate the actor relies on to do `right` (a value of `identity.rules.ClientRight`)
+    for `client` (a Person or Company) about a record of the service `service_id` (None: a
+    record of no service, which only an all-services mandate reaches): what a case
+    (`mandate:<id>`), a document, a payment or a message done for someone else records, so
+    that the grantor sees it (issue 15, C1, A2).
+
+    None when the actor acts as themself, or by the base registers (a parent for a minor
+    child, a company's representative: `identity.rules.has_base_relation`, which answers
+    first even when the person also holds a mandate: the record then rests on the register,
+    which the acting person's capacity already says), or holds no mandate in force that gives
+    the right and reaches the service (the caller's policy check refuses that case anyway).
+    Otherwise the oldest such mandate (the order of `grants`). A mandate whose basis is a
+    register (guardian, trustee, board member) is a mandate like any other and is recorded.
+
+    Costs no query for oneself; otherwise what the decision costs (`identity.rules.standing`,
+    none again within a request) and one for the mandate's row. Raises nothing."""
+    me = actor.person
+    if me is None or not isinstance(client, Person | Company) or has_base_relation(actor, client):
+        return None
+    for grant in delegated_grants(me, client, right):
         kind, _sep, pk = grant.reference.partition(":")
         if kind == "mandate" and grant.covers(service_id):
-            return Mandate.objects.get(pk=int(pk))
+            return Mandate.objects.filter(pk=int(pk)).first()
     return None
+
+
+def openable(actor: Actor, client: Person | Company, mandate_ids: Collection[int | None]
+             ) -> set[int]:
+    """Of these mandate ids (None ignored), those the actor may open in `client`'s role
+    (`MandateAction.VIEW`, as `mandate_of`): the records a list shows link only these (one
+    query, then a decision each)."""
+    from durvis.mandates.rules import MandateAction
+
+    wanted = {pk for pk in mandate_ids if pk is not None}
+    if not wanted:
+        return set()
+    found = (Mandate.objects.filter(grantor_filter(client) | grantee_filter(client))
+             .filter(pk__in=wanted).select_related(
+                 "grantor_person", "grantor_company", "grantee_person", "grantee_company",
+                 "grantee_institution"))
+    return {m.pk for m in found if allowed(actor, MandateAction.VIEW, m, client)}
 
 
 def _visible_period(now: datetime.datetime | None = None) -> Q:

@@ -13,6 +13,7 @@ from durvis.documents.models import Document
 from durvis.identity.models import Institution, Person
 from durvis.identity.queries import ActingPerson, acting_person
 from durvis.integrations.models import ApiClient
+from durvis.mandates.models import Mandate
 from durvis.register.models import ServiceCase
 
 
@@ -126,6 +127,12 @@ class InboxMessage(ClientOwnedRequired):
     sender_person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT,
                                       related_name="+",
                                       help_text=_("Who wrote for the client."))
+    # The mandate `sender_person` relied on, writing for the client under it (C1, A2;
+    # `mandates.queries.relied_on`); empty for the client's own message, a base-register
+    # relation's and the institution's.
+    mandate = models.ForeignKey(Mandate, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+",
+                                help_text=_("The mandate the writer relied on."))
     attachments = models.ManyToManyField(Document, blank=True, related_name="+")
     # The position of the message in the institution's feed of replies
     # (`GET /api/v1/messages/replies?since=`, `durvis.core.changes`): the writing transaction's

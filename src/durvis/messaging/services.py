@@ -40,8 +40,10 @@ from durvis.identity import services as identity
 from durvis.identity.models import Company, ContactConfirmation, ContactKind, Institution, Person
 from durvis.identity.queries import audit_subject, is_owner, owner_fields
 from durvis.identity.registers import enterprise_register, population_register
-from durvis.identity.rules import IdentityAction
+from durvis.identity.rules import ClientRight, IdentityAction, service_of
 from durvis.integrations import services as integrations
+from durvis.mandates.models import Mandate
+from durvis.mandates.queries import relied_on
 from durvis.messaging import events, queries
 from durvis.messaging.models import (
     ClientLanguage,
@@ -446,21 +448,25 @@ def reply(actor: Actor, thread_or_message: Thread | InboxMessage, body: str,
     Thread or one of its messages), under its subject, with `attachments` as in
     `send_to_client`; the institution hears of it by its `message.received` webhook. The
     message records the acting person (`sender_person`: the client, a parent, a
-    representative; A2, C1). Raises `access.policy.Refused` (a PermissionDenied) when the actor
-    may not act in the client's name or the conversation is not the client's
-    (`IdentityAction.CLIENT_WRITE`: a company's representative who may act only jointly is
-    refused with an explanation); ValidationError keyed `body` (`invalid`: empty or longer
-    than 20,000 characters); AttachmentRefused when an attachment is refused."""
+    representative; A2, C1) and, under a mandate, the mandate relied on (`mandate`, right
+    `answer_messages`: `mandates.queries.relied_on`). Raises `access.policy.Refused` (a
+    PermissionDenied) when the actor may not act in the client's name or the conversation is
+    not the client's (`IdentityAction.CLIENT_WRITE`: a company's representative who may act
+    only jointly is refused with an explanation); ValidationError keyed `body` (`invalid`:
+    empty or longer than 20,000 characters); AttachmentRefused when an attachment is
+    refused."""
     thread = (thread_or_message.thread if isinstance(thread_or_message, InboxMessage)
               else thread_or_message)
     require(actor, IdentityAction.CLIENT_WRITE, thread, client=client)
     _check_text(thread.subject, body)
     documents = _store_attachments(actor, client, thread.institution, thread.case, attachments,
                                    "sent")
+    mandate = relied_on(actor, client, ClientRight.ANSWER_MESSAGES, service_of(thread))
     message = _add_message(thread, Direction.FROM_CLIENT, thread.subject, body, documents,
-                           sender_person=actor.person)
+                           sender_person=actor.person, mandate=mandate)
     record(actor, "messaging.message.reply", message, subject=audit_subject(client),
-           details={"thread": thread.pk, "attachments": len(documents)})
+           details={"thread": thread.pk, "attachments": len(documents),
+                    "mandate": mandate.pk if mandate else None})
     _emit_received(actor, message)
     return message
 
@@ -471,7 +477,8 @@ def write_to_institution(actor: Actor, client: Client, institution: Institution 
                          attachments: Sequence[Attachment] = ()) -> InboxMessage:
     """The client starts a conversation with an institution; about one of their cases it goes
     to the case's holder (pakalpojuma turētājs), whatever `institution` says. `attachments` as
-    in `send_to_client`; the message records the acting person (`sender_person`). Raises
+    in `send_to_client`; the message records the acting person (`sender_person`) and, under a
+    mandate, the mandate relied on (`mandate`, `_relied_on`). Raises
     `access.policy.Refused` (a PermissionDenied) when the actor may not act in the client's
     name or the case is not the client's (`IdentityAction.CLIENT_WRITE`: a company's
     representative who may act only jointly is refused with an explanation); ValidationError
@@ -488,12 +495,24 @@ def write_to_institution(actor: Actor, client: Client, institution: Institution 
     thread = Thread.objects.create(**owner_fields(client), institution=institution, case=case,
                                    subject=subject.strip(), last_message_at=timezone.now())
     documents = _store_attachments(actor, client, institution, case, attachments, "sent")
+    mandate = _relied_on(actor, client, case)
     message = _add_message(thread, Direction.FROM_CLIENT, subject, body, documents,
-                           sender_person=actor.person)
+                           sender_person=actor.person, mandate=mandate)
     record(actor, "messaging.message.write", message, subject=audit_subject(client),
-           details={"thread": thread.pk, "attachments": len(documents)})
+           details={"thread": thread.pk, "attachments": len(documents),
+                    "mandate": mandate.pk if mandate else None})
     _emit_received(actor, message)
     return message
+
+
+def _relied_on(actor: Actor, client: Client, case: ServiceCase | None) -> Mandate | None:
+    """The mandate a new conversation's first message relies on: one giving `answer_messages`
+    (the right of messages, C1), else one giving `apply` (what the policy asks of writing
+    about a case or about none: `identity.rules.WRITE_RIGHTS` names no right for a case);
+    None for the client's own message or a base-register relation's."""
+    service_id = service_of(case)
+    return (relied_on(actor, client, ClientRight.ANSWER_MESSAGES, service_id)
+            or relied_on(actor, client, ClientRight.APPLY, service_id))
 
 
 def _thread_of(actor: Actor, action: str, thread_id: int, client: Client) -> Thread:

@@ -21,6 +21,7 @@ from durvis.documents.rules import DocumentAction
 from durvis.identity.models import Institution
 from durvis.identity.rules import IdentityAction
 from durvis.identity.sessions import actor_from_request
+from durvis.mandates import queries as mandate_queries
 from durvis.messaging import queries as messaging_queries
 from durvis.messaging import services as messaging
 from durvis.messaging.forms import CaseQuery, InboxQuery, ReplyForm, StaffMessageForm, WriteForm
@@ -79,7 +80,9 @@ def _thread_page(request: HttpRequest, thread: Thread, thread_messages: list[Inb
                  form: ReplyForm, status: int = 200) -> HttpResponse:
     return render(request, "messaging/thread.html", {
         "eaccount_section": "messages", "thread": thread, "thread_messages": thread_messages,
-        "form": form,
+        "form": form, "openable": mandate_queries.openable(
+            actor_from_request(request), _role(request).client,
+            [m.mandate_id for m in thread_messages]),
     }, status=status)
 
 

@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from durvis.core.models import ClientOwned
 from durvis.identity.models import Institution, Person
+from durvis.mandates.models import Mandate
 from durvis.register.models import ServiceCase
 
 
@@ -269,6 +270,12 @@ class Payment(models.Model):
     dedup_key = models.CharField(max_length=120)
     started_by = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
+    # The mandate `started_by` relied on, paying for the client under it (C1, A2;
+    # `mandates.queries.relied_on`, right `pay`); empty for the client's own payment, a
+    # base-register relation's and a payment reported by the holder or a bank statement.
+    mandate = models.ForeignKey(Mandate, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+",
+                                help_text=_("The mandate the payer relied on."))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

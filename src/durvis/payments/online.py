@@ -38,7 +38,8 @@ from durvis.audit.services import record
 from durvis.core.actor import SYSTEM, Actor
 from durvis.core.worker import SOURCES, Source
 from durvis.identity.models import Company, Person
-from durvis.identity.rules import IdentityAction
+from durvis.identity.rules import ClientRight, IdentityAction, service_of
+from durvis.mandates.queries import relied_on
 from durvis.payments import services
 from durvis.payments.models import (
     FINAL_PAYMENT_STATES,
@@ -122,11 +123,14 @@ def start_payment(actor: Actor, client: Person | Company, invoice: Invoice, *, m
     Raises PermissionDenied (not the actor's client), ValidationError keyed `invoice` (code
     `state`: not open; `paid`: nothing outstanding) and PaymentUnavailable (`merchant`: no
     merchant account; `provider`: the provider refused or is unreachable, nothing is kept;
-    `busy`: another start of this invoice is asking the provider just now)."""
+    `busy`: another start of this invoice is asking the provider just now).
+
+    Someone paying for the client under a mandate: the payment records the mandate
+    (`Payment.mandate`, `mandates.queries.relied_on`, right `pay`; C1, A2)."""
     require(actor, IdentityAction.CLIENT_WRITE, invoice, client)
     method = (method or "card")[:20]
     dedup_key = f"online:{idempotency_key}"[:120]
-    payment, merchant = _created_payment(actor, invoice, method, dedup_key)
+    payment, merchant = _created_payment(actor, client, invoice, method, dedup_key)
     if merchant is None:
         return payment
     locked = payment.invoice
@@ -146,7 +150,7 @@ def start_payment(actor: Actor, client: Person | Company, invoice: Invoice, *, m
     return _started(actor, payment, merchant, answer)
 
 
-def _created_payment(actor: Actor, invoice: Invoice, method: str,
+def _created_payment(actor: Actor, client: Person | Company, invoice: Invoice, method: str,
                      dedup_key: str) -> tuple[Payment, MerchantAccount | None]:
     """Step 1 of `start_payment`, under the invoice's row lock, committed: the payment to
     start (`created`) with its merchant, or a payment already waiting for the payer with
@@ -176,6 +180,7 @@ def _created_payment(actor: Actor, invoice: Invoice, method: str,
             invoice=locked, source=PaymentSource.ONLINE, state=PaymentState.CREATED,
             amount=locked.outstanding, currency=locked.currency, provider=merchant.provider,
             method=method, dedup_key=dedup_key, started_by=actor.person,
+            mandate=relied_on(actor, client, ClientRight.PAY, service_of(locked)),
             payer_name=locked.payer_name[:140], expires_at=timezone.now() + datetime.timedelta(
                 minutes=settings.DURVIS_PAYMENT_EXPIRY_MINUTES))
     return payment, merchant
@@ -207,7 +212,7 @@ def _started(actor: Actor, payment: Payment, merchant: MerchantAccount,
         invoice = payment.invoice
         record(actor, "payments.payment.start", current, subject=invoice.client_person,
                details={"invoice": invoice.number, "amount": str(current.amount),
-                        "provider": merchant.provider})
+                        "provider": merchant.provider, "mandate": current.mandate_id})
     return current
 
 
