@@ -209,6 +209,7 @@ def test_no_query_string_breaks_an_administration_page(world):
             "/administration/finance/", "/administration/finance/new/",
             "/administration/finance/accounts/", "/staff/assistant/",
             "/administration/audit/", "/administration/access-review/",
+            "/administration/audit/flagged/",
             "/staff/assistant/originals/", "/staff/assistant/services/1011/",
             f"/staff/assistant/{world['objects']['reference']}/{world['objects']['page']}/"
             } <= addresses, addresses

@@ -38,6 +38,7 @@ ADMINISTRATION = [
     ("integrations", "administration:integrations", []), ("team", "administration:team", []),
     ("workflows", "administration:workflows", []),
     ("audit", "administration:audit", []), ("access-review", "administration:access-review", []),
+    ("flagged-uses", "administration:flagged-uses", []),
 ]
 AGENT = [
     ("home", "administration:home", []), ("tasks", "administration:tasks", []),

@@ -8,6 +8,10 @@ older than the last one shown), read from the indexes by institution and by serv
 (`audit.models`), never an offset and never a count. Reading the log is itself an entry
 (`administration.audit.read`, with the filters used). Employees' user names are shown here: the
 log is kept for the institution's own review (the client's "who used my data" leaves them out).
+
+Flagged uses (`flagged_uses`): a view of a client's data with neither a case nor the client's
+consent behind it is flagged when it is recorded (`register.queries.client_profile`); the
+administrators who may read its entry review it here and mark it reviewed with a note.
 """
 
 from __future__ import annotations
@@ -16,21 +20,22 @@ import datetime
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from durvis.access.policy import decide, visible
 from durvis.administration.rules import AdministrationAction
-from durvis.audit.models import AuditEvent
+from durvis.audit.models import AuditEvent, FlaggedUse
 from durvis.audit.queries import label_of, purpose_of
-from durvis.audit.services import record
+from durvis.audit.services import AlreadyReviewed, mark_reviewed, record
 from durvis.core.actor import Actor
-from durvis.core.forms import CaseNumberField, DayField, QueryForm
+from durvis.core.forms import CaseNumberField, DayField, Form, QueryForm
 from durvis.identity.sessions import actor_from_request
 from durvis.register import queries as register_queries
 from durvis.web.shell import staff_required
@@ -154,3 +159,55 @@ def _rows(events: list[AuditEvent]) -> list[dict[str, Any]]:
                      "details": ", ".join(f"{k}: {v}" for k, v in sorted(event.details.items())
                                           if not isinstance(v, dict | list))})
     return rows
+
+
+class ReviewNoteForm(Form):
+    note = forms.CharField(label=_("What did the review find?"), max_length=500,
+                           widget=forms.Textarea(attrs={"rows": 2}),
+                           help_text=_("For example: the client called about a tax debt; the "
+                                       "law allows the view."),
+                           error_messages={"required": _("Write what the review found.")})
+
+
+def _flagged(actor: Actor) -> QuerySet[FlaggedUse]:
+    """The open flagged uses whose entries the actor may read, newest first."""
+    events = visible(actor, AdministrationAction.READ_AUDIT, AuditEvent.objects.all())
+    return (FlaggedUse.objects.filter(reviewed_at__isnull=True, event__in=events)
+            .select_related("event").order_by("-id"))
+
+
+@staff_required
+def flagged_uses(request: HttpRequest) -> HttpResponse:
+    """Views of a client's data with neither a case nor the client's consent behind them (B4,
+    B5), flagged when they were recorded, for the institution's review: the open ones the
+    reader may read (`PAGE_SIZE`), each marked reviewed with a note (POST `flagged`, `note`:
+    an empty note is shown in the error summary, 422). Reading the list is recorded."""
+    actor = _reader(request)
+    form = ReviewNoteForm(request.POST or None)
+    error_for = None
+    if request.method == "POST":
+        flagged_id = request.POST.get("flagged", "")
+        found = _flagged(actor).filter(pk=int(flagged_id)).first() if flagged_id.isdigit() \
+            and len(flagged_id) < 19 else None
+        if found is None:
+            messages.error(request, _("This flagged use is reviewed already or is not yours "
+                                      "to review."))
+            return redirect("administration:flagged-uses")
+        if form.is_valid():
+            try:
+                mark_reviewed(actor, found.pk, form.cleaned_data["note"])
+            except AlreadyReviewed:
+                messages.error(request, _("This flagged use is reviewed already or is not "
+                                          "yours to review."))
+            else:
+                messages.success(request, _("The flagged use is marked reviewed."))
+            return redirect("administration:flagged-uses")
+        error_for = found.pk
+    shown = list(_flagged(actor)[:PAGE_SIZE])
+    record(actor, "administration.flagged_uses.read", None, details={"shown": len(shown)})
+    rows = _rows([f.event for f in shown])
+    for row, flagged in zip(rows, shown, strict=True):
+        row["flagged_id"] = flagged.pk
+    return render(request, "administration/flagged_uses.html", {
+        "rows": rows, "form": form,
+        "error_for": error_for}, status=422 if error_for else 200)

@@ -102,6 +102,10 @@ def staff_sections(actor: Actor) -> list[Section]:
         sections.append(Section("audit", _("Activity log"), reverse("administration:audit"),
                                 _("Who did what: your staff's actions and those on your "
                                   "services.")))
+        sections.append(Section("flagged-uses", _("Flagged uses of clients' data"),
+                                reverse("administration:flagged-uses"),
+                                _("Views of a client's data with neither a case nor consent "
+                                  "behind them, to review.")))
     return sections
 
 

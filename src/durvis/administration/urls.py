@@ -113,6 +113,7 @@ urlpatterns = [
     path("staff/team/", team.team, name="team"),
     # The activity log by role and the access review (B5, A5, A7; issue 16).
     path("administration/audit/", audit.audit_log, name="audit"),
+    path("administration/audit/flagged/", audit.flagged_uses, name="flagged-uses"),
     path("administration/access-review/", access_review.review, name="access-review"),
     path("staff/team/<int:member_id>/reset-second-factor/", team.reset_second_factor,
          name="team-reset-second-factor"),
