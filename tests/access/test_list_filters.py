@@ -6,6 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from durvis.access.policy import RULES, decide, visible
+from durvis.administration.rules import AdministrationAction
+from durvis.audit.models import AuditEvent
 from durvis.catalog.models import Service
 from durvis.catalog.rules import CatalogAction
 from durvis.core.actor import ANONYMOUS, Actor
@@ -34,6 +36,7 @@ LISTED = {
     PaymentAction.MANAGE: [Invoice],
     PaymentAction.SYSTEM_READ: [Invoice],
     AssistantAction.ORIGINALS: [AssistedApplication],
+    AdministrationAction.READ_AUDIT: [AuditEvent],
 }
 
 

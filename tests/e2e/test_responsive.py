@@ -42,6 +42,8 @@ ADMINISTRATION = [
     ("new-service", "administration:service-create", []),
     ("integrations", "administration:integrations", []), ("team", "administration:team", []),
     ("workflows", "administration:workflows", []), ("load", "administration:load", []),
+    ("audit", "administration:audit", []), ("access-review", "administration:access-review", []),
+    ("flagged-uses", "administration:flagged-uses", []),
 ]
 AGENT = [
     ("home", "administration:home", []), ("tasks", "administration:tasks", []),

@@ -14,6 +14,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from durvis.access.policy import decide
+from durvis.administration.rules import AdministrationAction
 from durvis.catalog.rules import CatalogAction
 from durvis.core.actor import Actor
 from durvis.documents.rules import DocumentAction
@@ -99,6 +100,19 @@ def staff_sections(actor: Actor) -> list[Section]:
     if decide(actor, IdentityAction.RESET_STAFF_SECOND_FACTOR):
         sections.append(Section("team", _("Team"), reverse("administration:team"),
                                 _("Your colleagues and their second factor.")))
+    if decide(actor, AdministrationAction.REVIEW_ACCESS, actor.staff.institution):
+        sections.append(Section("access-review", _("Access review"),
+                                reverse("administration:access-review"),
+                                _("Confirm or revoke the rights of everybody who works on your "
+                                  "services, every 90 days.")))
+    if decide(actor, AdministrationAction.READ_AUDIT):
+        sections.append(Section("audit", _("Activity log"), reverse("administration:audit"),
+                                _("Who did what: your staff's actions and those on your "
+                                  "services.")))
+        sections.append(Section("flagged-uses", _("Flagged uses of clients' data"),
+                                reverse("administration:flagged-uses"),
+                                _("Views of a client's data with neither a case nor consent "
+                                  "behind them, to review.")))
     return sections
 
 

@@ -1,6 +1,8 @@
 from django.urls import path
 
 from durvis.administration import (
+    access_review,
+    audit,
     builder,
     clients,
     consultations,
@@ -115,6 +117,10 @@ urlpatterns = [
     path("administration/finance/<str:number>/credit/", finance.credit,
          name="finance-invoice-credit"),
     path("staff/team/", team.team, name="team"),
+    # The activity log by role and the access review (B5, A5, A7; issue 16).
+    path("administration/audit/", audit.audit_log, name="audit"),
+    path("administration/audit/flagged/", audit.flagged_uses, name="flagged-uses"),
+    path("administration/access-review/", access_review.review, name="access-review"),
     path("staff/team/<int:member_id>/reset-second-factor/", team.reset_second_factor,
          name="team-reset-second-factor"),
     path("staff/team/<int:member_id>/<slug:role>/", team.grant_role, name="team-role"),

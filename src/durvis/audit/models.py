@@ -8,6 +8,12 @@ the audit key `key_id` names (`keys`: the keys are never in the database, so who
 it still cannot recompute a hash); the chain head keeps the last sequence number and hash, and
 checkpoints outside the database (`checkpoints`) keep them too, so that deleting the newest rows
 and rolling the head back, or wiping a chain, is found as well.
+
+`service_code` names the catalogue service an event concerns (from the recording app's
+`details["service"]`, or the service of the object it is about), so that a holder reads the
+events on its own services and the administration filters by service (B5, A5; seed 4.3.5
+lines 2166-2170). It is part of the hashed content whenever it is set; rows written before it
+existed carry none, and are read by their actor's institution and the platform's administrators.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ class AuditEvent(models.Model):
     object_type = models.CharField(max_length=80, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     subject_person_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    service_code = models.PositiveIntegerField(null=True, blank=True)
     purpose = models.CharField(max_length=200, blank=True)
     source_address = models.GenericIPAddressField(null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)
@@ -46,6 +53,12 @@ class AuditEvent(models.Model):
             # first, read from the index whatever the length of the log.
             models.Index(fields=["subject_person_id", "-id"], name="audit_subject_uses",
                          condition=models.Q(actor_kind__in=("staff", "api_client", "operator"))),
+            # The administration's activity log by role (`administration.audit`): an institution
+            # reads its own staff's and systems' events and those on the services it holds,
+            # newest first, from these indexes (keyset pages: `id < before`).
+            models.Index(fields=["actor_institution", "-id"], name="audit_by_institution"),
+            models.Index(fields=["service_code", "-id"], name="audit_by_service",
+                         condition=models.Q(service_code__isnull=False)),
         ]
         constraints = [
             models.UniqueConstraint(fields=["chain", "chain_seq"], name="audit_chain_seq")
@@ -84,3 +97,24 @@ class CheckpointSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"next audit checkpoint at {self.next_at:%Y-%m-%d %H:%M:%S}"
+
+
+class FlaggedUse(models.Model):
+    """A use of a person's data with nothing behind it that the person gave or asked for (a
+    360° view with neither a case nor the client's consent: B4, B5; issue 16), flagged when it
+    was recorded for the acting institution's review, and shown to the person as flagged in
+    "who used my data". The institution's administrator marks it reviewed with a note."""
+
+    event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="+")
+    institution_code = models.CharField(max_length=20)
+    reason = models.CharField(max_length=40)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.CharField(max_length=64, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["institution_code", "reviewed_at", "-id"],
+                                name="audit_flagged_open")]
+
+    def __str__(self) -> str:
+        return f"{self.institution_code}: event {self.event_id} ({self.reason})"

@@ -11,6 +11,7 @@ institution's own review). The person's own actions and the platform's backgroun
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,3 +120,12 @@ def count_since(action: str, subject_person_id: int, since: Any) -> int:
     a caller close the check for everybody, `administration.clients`)."""
     return AuditEvent.objects.filter(action=action, subject_person_id=subject_person_id,
                                      occurred_at__gte=since).count()
+
+
+def flagged_among(event_ids: Collection[int]) -> set[int]:
+    """Which of these events (uses shown to a person) were flagged for the institution's
+    review: one query for a page."""
+    from durvis.audit.models import FlaggedUse
+
+    return set(FlaggedUse.objects.filter(event_id__in=set(event_ids))
+               .values_list("event_id", flat=True))

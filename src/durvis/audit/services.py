@@ -42,15 +42,32 @@ class Entry:
     subject_person_id: int | None = None
     purpose: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    service_code: int | None = None
 
     @classmethod
     def about(cls, action: str, obj: models.Model | None, *, subject: Person | None = None,
               purpose: str = "", details: dict[str, Any] | None = None) -> Entry:
         """The entry for `action` on `obj` (stored as its `app_label.model` label and primary
-        key; None: about no object) touching the data of the person `subject`, if any."""
+        key; None: about no object) touching the data of the person `subject`, if any. Its
+        `service_code` is `details["service"]` when that is a service code, else the code of
+        the object's `service` (a case, a consultation, an application), else None."""
+        details = details or {}
         return cls(action, obj._meta.label_lower if obj is not None else "",
                    str(obj.pk) if obj is not None else "",
-                   subject.pk if subject is not None else None, purpose, details or {})
+                   subject.pk if subject is not None else None, purpose, details,
+                   service_of(obj, details))
+
+
+def service_of(obj: models.Model | None, details: dict[str, Any]) -> int | None:
+    """The catalogue code of the service an event concerns: `details["service"]` if it is a
+    code (an int), else the code of `obj.service` when the object has one (one query when the
+    service is not loaded yet), else None."""
+    code = details.get("service")
+    if isinstance(code, int) and not isinstance(code, bool):
+        return code
+    if obj is not None and getattr(obj, "service_id", None) is not None:
+        return getattr(obj.service, "code", None)  # type: ignore[attr-defined]
+    return None
 
 
 def record(
@@ -93,6 +110,8 @@ def record_many(actor: Actor, entries: Sequence[Entry]) -> list[AuditEvent]:
             actor_institution=actor.institution_code, action=entry.action,
             object_type=entry.object_type, object_id=entry.object_id,
             subject_person_id=entry.subject_person_id, purpose=entry.purpose,
+            service_code=(entry.service_code if entry.service_code is not None
+                          else service_of(None, entry.details)),
             source_address=actor.source_address, details=entry.details, key_id=key.id,
             prev_hash=head.last_hash,
         )
@@ -114,6 +133,8 @@ def canonical(event: AuditEvent) -> str:
     """The content a row's hash covers, in one fixed serialisation."""
     values: dict[str, Any] = {name: getattr(event, name) for name in CANONICAL_FIELDS}
     values["occurred_at"] = event.occurred_at.astimezone(datetime.UTC).isoformat()
+    if event.service_code is not None:  # hashed when set: rows written before it had none
+        values["service_code"] = event.service_code
     return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       default=str)
 
@@ -277,3 +298,38 @@ def events_for(obj: models.Model) -> models.QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(
         object_type=obj._meta.label_lower, object_id=str(obj.pk)
     ).order_by("-id")
+
+
+# Why a use was flagged for the institution's review.
+NO_CASE_OR_CONSENT = "no_case_or_consent"
+
+
+def flag_use(event: AuditEvent, reason: str = NO_CASE_OR_CONSENT) -> None:
+    """Flag the recorded use `event` of a person's data for the review of the institution that
+    acted (its `actor_institution`), in the caller's transaction; the person sees it flagged."""
+    from durvis.audit.models import FlaggedUse
+
+    FlaggedUse.objects.create(event=event, institution_code=event.actor_institution,
+                              reason=reason)
+
+
+class AlreadyReviewed(Exception):
+    """The flagged use was marked reviewed already (by another administrator meanwhile)."""
+
+
+def mark_reviewed(actor: Actor, flagged_id: int, note: str) -> None:
+    """Mark the flagged use `flagged_id` reviewed by `actor` with `note` (what the review found),
+    recorded in the activity log (`audit.flagged_use.reviewed`). The caller has decided that
+    the actor may (the administration's audit rule). Raises AlreadyReviewed for a use reviewed
+    already, and FlaggedUse.DoesNotExist for an unknown id."""
+    from durvis.audit.models import FlaggedUse
+
+    with transaction.atomic():
+        flagged = FlaggedUse.objects.select_for_update().get(pk=flagged_id)
+        if flagged.reviewed_at is not None:
+            raise AlreadyReviewed
+        flagged.reviewed_at, flagged.reviewed_by, flagged.note = (
+            timezone.now(), actor.audit_id, note)
+        flagged.save(update_fields=["reviewed_at", "reviewed_by", "note"])
+        record(actor, "audit.flagged_use.reviewed", flagged,
+               details={"event": flagged.event_id})

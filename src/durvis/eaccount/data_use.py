@@ -1,8 +1,10 @@
 """Who used my data (B4, B5, A2; issue 16): the e-account lists every use of the current role's
 personal data by institutions' staff and systems, from the activity log: when, which institution
 and whether its system or a person there (never the employee's name), what was done, for what
-purpose and about which case. Estonia's data tracker shows the reads of the registers; this list
-covers the reads and changes of every part of the platform, through its pages and its API.
+purpose and about which case; a view with neither a case nor the person's consent behind it is
+shown flagged for the institution's review (`audit.services.flag_use`). Estonia's data tracker
+shows the reads of the registers; this list covers the reads and changes of every part of the
+platform, through its pages and its API.
 
 Seen by the person and a parent for a minor (the rule `client.see_data_use`); the log is kept
 for persons, so a company's role and a role held under a mandate get an explanation instead.
@@ -58,14 +60,17 @@ def data_use(request: HttpRequest) -> HttpResponse:
     record(actor, "audit.data_use.read", None, subject=person, purpose="eaccount")
     uses = audit_queries.uses_of(person.pk, before=form.value("before"), limit=PAGE_SIZE + 1)
     shown = uses[:PAGE_SIZE]
+    rows = _rows(person, shown)
     return render(request, "eaccount/data_use.html", {
-        **context, "uses": _rows(person, shown),
+        **context, "uses": rows, "any_flagged": any(row["flagged"] for row in rows),
         "older": shown[-1].id if len(uses) > PAGE_SIZE else None,
         "first_page": form.value("before") is None})
 
 
 def _rows(person: Any, uses: list[audit_queries.Use]) -> list[dict[str, Any]]:
-    """The uses with their institution and case resolved (two queries for the page)."""
+    """The uses with their institution, case and whether each is flagged for the institution's
+    review resolved (four queries for the page)."""
+    flagged = audit_queries.flagged_among([u.id for u in uses])
     institutions = institutions_by_code({u.institution_code for u in uses})
     services = services_by_code({u.details["service"] for u in uses
                                  if isinstance(u.details.get("service"), int)})
@@ -79,5 +84,6 @@ def _rows(person: Any, uses: list[audit_queries.Use]) -> list[dict[str, Any]]:
         rows.append({"use": use, "institution": institution.name if institution else
                      use.institution_code, "case": numbers.get(case_id, ""),
                      "service": f"{service.code} {service.name}" if service else "",
-                     "basis": BASES.get(str(use.details.get("basis", "")), "")})
+                     "basis": BASES.get(str(use.details.get("basis", "")), ""),
+                     "flagged": use.id in flagged})
     return rows

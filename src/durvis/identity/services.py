@@ -297,6 +297,36 @@ def set_staff_role(actor: Actor, staff_member: StaffMember, role: str, *, grante
                      member, details={"role": role})
 
 
+def revoke_staff_roles(actor: Actor, staff_member: StaffMember, *, reason: str = "") -> list[str]:
+    """Take away every role a staff member holds (an access review's "revoke", A7): they keep
+    their account but can open nothing until roles are given again, and their open sessions
+    end now. Recorded in the activity log with the roles taken and `reason` (e.g. the review's
+    id). Returns the roles taken (empty: they had none, nothing recorded).
+
+    Raises PermissionDenied unless the actor is the member's institution administrator or a
+    platform administrator (`IdentityAction.GRANT_STAFF_ROLE`), for one's own roles (another
+    administrator revokes them), and for a platform administrator's roles unless the actor is
+    one."""
+    if not decide(actor, IdentityAction.GRANT_STAFF_ROLE, staff_member):
+        raise PermissionDenied("may not revoke this staff member's roles")
+    if actor.staff is not None and actor.staff.pk == staff_member.pk:
+        raise PermissionDenied("nobody revokes their own roles")
+    with transaction.atomic():
+        member = StaffMember.objects.select_for_update().get(pk=staff_member.pk)
+        if StaffRole.PLATFORM_ADMIN in member.roles and not actor.has_role(StaffRole.PLATFORM_ADMIN):
+            raise PermissionDenied("only a platform administrator revokes a platform administrator")
+        taken = sorted(member.roles)
+        if not taken:
+            return []
+        member.roles = []
+        member.save(update_fields=["roles"])
+        staff_member.roles = []
+        audit.record(actor, "identity.staff.roles_revoked", member,
+                     details={"roles": taken, "reason": reason})
+    _end_sessions_of(member.user_id)
+    return taken
+
+
 def _end_sessions_of(user_id: int) -> int:
     from importlib import import_module
 

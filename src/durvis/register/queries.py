@@ -11,12 +11,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from durvis.access.policy import decide, visible
-from durvis.audit.services import Entry, record, record_many
+from durvis.audit.services import Entry, flag_use, record, record_many
 from durvis.catalog.models import Service
 from durvis.core.actor import Actor
 from durvis.core.case_numbers import parse_case_number
@@ -40,7 +41,13 @@ from durvis.register.models import (
     WorkStage,
     WorkTime,
 )
-from durvis.register.rules import CASE_STAFF_ROLES, CaseAction, ProfilePurpose, case_scope
+from durvis.register.rules import (
+    CASE_STAFF_ROLES,
+    CaseAction,
+    ProfileBasis,
+    ProfilePurpose,
+    case_scope,
+)
 
 
 def read_case(actor: Actor, number: str, *, purpose: str = "") -> tuple[ServiceCase, list[CaseEvent]]:
@@ -467,7 +474,9 @@ PROFILE_ROWS = 50
 def client_profile(actor: Actor, person: Person, purpose: ProfilePurpose) -> ClientProfile:
     """The 360° view of `person` for `purpose` (a `rules.ProfilePurpose`), written to the
     activity log with the purpose, its basis, the service and the case (B4, B5): the person sees
-    it in "who used my data". Raises PermissionDenied (`CaseAction.VIEW_PROFILE`: not a
+    it in "who used my data". A view with neither a case nor the client's consent behind it
+    (a task the law gives) is flagged for the institution's review (`audit.services.flag_use`),
+    and the person sees it flagged. Raises PermissionDenied (`CaseAction.VIEW_PROFILE`: not a
     specialist of an institution that holds or provides the service, or a case basis that is
     not this client's case of the service)."""
     decision = decide(actor, CaseAction.VIEW_PROFILE, purpose, person)
@@ -476,10 +485,13 @@ def client_profile(actor: Actor, person: Person, purpose: ProfilePurpose) -> Cli
     cases = list(client_history(person=person).select_related("service", "holder")
                  [:PROFILE_ROWS])
     consultations = list(client_consultations(person=person)[:PROFILE_ROWS])
-    record(actor, "identity.profile.read", purpose.case, subject=person,
-           purpose="client service",
-           details={"service": purpose.service.code, "basis": purpose.basis,
-                    "case": purpose.case.number if purpose.case else ""})
+    with transaction.atomic():
+        event = record(actor, "identity.profile.read", purpose.case, subject=person,
+                       purpose="client service",
+                       details={"service": purpose.service.code, "basis": purpose.basis,
+                                "case": purpose.case.number if purpose.case else ""})
+        if purpose.case is None and purpose.basis not in (ProfileBasis.CONSENT, ProfileBasis.CASE):
+            flag_use(event)  # neither a case nor consent: for the institution's review
     return ClientProfile(person, cases, consultations)
 
 
