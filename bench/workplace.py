@@ -156,7 +156,8 @@ def _fill_tasks(cursor: Any, ids: dict[str, Any], after_case: int) -> None:
         """
         INSERT INTO workflows_task (case_id, version_id, step, institution_id, team_id, role,
             state, assignee_id, created_at, first_response_due, resolution_due, warn_at,
-            first_response_at, warned_at, escalated_at, completed_at, version_no)
+            first_response_at, warned_at, escalated_at, completed_at, version_no, stage,
+            taken_at)
         SELECT c.id, %(version)s,
             CASE WHEN c.id %% 10 = 0 THEN
                 (ARRAY['registration', 'registration', 'second', 'review'])[1 + c.id / 10 %% 4]
@@ -175,7 +176,8 @@ def _fill_tasks(cursor: Any, ids: dict[str, Any], after_case: int) -> None:
             NULL,
             t.due, t.due - interval '5 hours', NULL,
             CASE WHEN c.id %% 20 = %(late)s THEN t.due - interval '5 hours' END,
-            NULL, NULL, 0
+            NULL, NULL, 0, 'execution',
+            CASE WHEN c.id %% 10 = 0 AND c.id %% 97 = 5 THEN now() - interval '1 day' END
         FROM register_servicecase c
         CROSS JOIN LATERAL (SELECT CASE
             WHEN c.id %% 20 = %(late)s THEN now() - (c.id %% 1000) * interval '1 minute'
