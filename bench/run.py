@@ -22,6 +22,7 @@ BENCHMARKS = [
     "eforms",
     "payments",
     "access",
+    "workplace",
 ]
 
 

@@ -42,6 +42,37 @@ def test_the_queue_lists_the_task_and_refreshes_in_place(desk):
     assert desk["case"].number not in other
 
 
+def test_the_queue_pages_and_the_refresh_stays_on_its_page(desk, worker, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from durvis.register import services as register
+    from durvis.workflows import queries
+
+    monkeypatch.setattr(queries, "QUEUE_PAGE", 2)
+    more = [register.open_case(desk["agent"], register.NewCase(
+        service_code=1011, identification="signed_in", application_channel="centre",
+        personal_code=desk["case"].client_person.personal_code)) for _ in range(2)]
+    worker.events()
+    agent = desk["as"]("agent")
+    with CaptureQueriesContext(connection) as queries_made:
+        first = agent.get("/en/staff/tasks/").content.decode()
+    assert "3 tasks are waiting." in first and 'rel="next"' in first and "Less urgent" in first
+    assert sum(first.count(c.number) for c in [desk["case"], *more]) == 2
+    # One read of the staff record for the whole page (the view, the header, the role switch).
+    assert sum('FROM "identity_staffmember"' in q["sql"]
+               for q in queries_made.captured_queries) == 1
+    second = agent.get("/en/staff/tasks/?page=2").content.decode()
+    assert 'rel="prev"' in second and "More urgent" in second and 'rel="next"' not in second
+    assert sum(second.count(c.number) for c in [desk["case"], *more]) == 1
+    assert 'hx-get="/en/staff/tasks/?page=2"' in second
+    refreshed = agent.get("/en/staff/tasks/?page=2", HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in refreshed and 'rel="prev"' in refreshed
+    # A page number that is not one is explained, and the first page shown.
+    wrong = agent.get("/en/staff/tasks/?page=x")
+    assert wrong.status_code == 200 and "A page number is a whole number" in wrong.content.decode()
+
+
 def test_take_and_move_on_through_the_page(desk):
     agent = desk["as"]("agent")
     url = reverse("administration:task", args=[desk["task"].pk])

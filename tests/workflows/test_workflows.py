@@ -187,12 +187,56 @@ def test_the_scheduler_warns_then_escalates_by_working_time(world, worker):
     assert workflows.escalate_due(review.warn_at) == 1
     assert workflows.escalate_due(review.resolution_due) == 1
     assert workflows.escalate_due(review.resolution_due + dt.timedelta(days=30)) == 0
+    seen = review.version_no
     review.refresh_from_db()
-    assert review.warned_at and review.escalated_at
+    assert review.warned_at == review.warn_at and review.escalated_at == review.resolution_due
+    assert review.version_no == seen + 2  # each mark moves the task on: an open form is stale
+    marks = list(TaskEvent.objects.filter(task=review, kind__in=("warned", "escalated"))
+                 .values_list("kind", "at", "actor_id"))
+    assert marks == [("warned", review.warn_at, ""), ("escalated", review.resolution_due, "")]
+    # The activity log names the case and its client, without reading the client's row.
+    audited = AuditEvent.objects.filter(action__in=("workflows.task.warned",
+                                                    "workflows.task.escalated"))
+    assert {(a.object_type, a.object_id, a.subject_person_id, a.details["task"])
+            for a in audited} == {("register.servicecase", str(case.pk), case.client_person_id,
+                                   review.pk)}
+    assert audited.count() == 2
     escalated = DomainEvent.objects.get(name="task.escalated")
     assert escalated.payload["lead_ids"] == [world["lead"].staff.pk]
     assert escalated.payload["assignee_id"] == world["reviewer"].staff.pk
     assert escalated.payload["by_hand"] is False
+
+
+def test_the_queue_pages_the_most_urgent_first_and_only_what_the_agent_may_take(world, worker):
+    from durvis.identity.services import record_person
+    from durvis.workflows import queries
+
+    publish(world)
+    person = record_person(personal_code="14038612043", given_name="Jānis",
+                           family_name="Bērziņš")
+    cases = [register.open_case(world["agent"], register.NewCase(
+        service_code=1011, identification="signed_in", application_channel="centre",
+        personal_code=person.personal_code)) for _ in range(5)]
+    worker.events()
+    tasks = [Task.objects.get(case=case) for case in cases]
+    due = tasks[0].resolution_due
+    # The last case is the most urgent; another's role and a held task are not in the queue.
+    for n, task in enumerate(tasks):
+        Task.objects.filter(pk=task.pk).update(resolution_due=due - dt.timedelta(hours=n))
+    Task.objects.filter(pk=tasks[0].pk).update(role="back_office")
+    workflows.take(world["agent"], tasks[1])
+    first = queries.queue_page(world["agent"], 1, size=2)
+    assert [t.case_id for t in first] == [cases[4].pk, cases[3].pk]
+    assert first.paginator.count == 3 and first.has_next()
+    last = queries.queue_page(world["agent"], 2, size=2)
+    assert [t.case_id for t in last] == [cases[2].pk] and not last.has_next()
+    assert list(queries.queue_page(world["agent"], 99, size=2)) == list(last)  # past the last
+    assert queries.queue_page(world["reviewer"], 1).paginator.count == 0  # another institution
+    assert queries.queue_page(Actor(kind="person", person=person), 1).paginator.count == 0
+    # The names of the steps are read once for a whole list, whatever its length.
+    listed = list(first)
+    queries.with_step_names(listed, "en")
+    assert {t.step_name for t in listed} == {"Registration"}
 
 
 def test_an_unclear_task_is_escalated_by_hand_with_a_comment(world, worker):

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from durvis.core.forms import Form
+from durvis.core.forms import Form, PageQueryForm
 from durvis.identity.sessions import actor_from_request
 from durvis.web.shell import staff_required
 from durvis.workflows import queries, services
@@ -61,13 +61,16 @@ class EscalateForm(Form):
 
 @staff_required
 def task_list(request: HttpRequest) -> HttpResponse:
-    """My tasks and the queue; an htmx request gets the lists alone (the page refreshes them
-    every 30 seconds)."""
+    """My tasks and a page of the queue (`?page=`, QUEUE_PAGE tasks each, the most urgent
+    first); an htmx request gets the lists alone (the page refreshes them every 30 seconds,
+    staying on its page of the queue)."""
     actor = actor_from_request(request)
     language = get_language() or "lv"
-    context = {"mine": queries.with_step_names(queries.my_tasks(actor), language),
-               "queue": queries.with_step_names(queries.queue(actor), language),
-               "now": timezone.now()}
+    query = PageQueryForm(request.GET)
+    queue = queries.queue_page(actor, query.value("page"))
+    mine, queue.object_list = queries.my_tasks(actor), list(queue.object_list)
+    queries.with_step_names([*mine, *queue.object_list], language)
+    context = {"mine": mine, "queue": queue, "query_form": query, "now": timezone.now()}
     if request.headers.get("HX-Request"):
         return render(request, "administration/tasks/_lists.html", context)
     return render(request, "administration/tasks/list.html", context)

@@ -36,7 +36,7 @@ from durvis.audit.services import record
 from durvis.core.actor import Actor
 from durvis.core.registry import Registry
 from durvis.identity import services as identity
-from durvis.identity.models import Company, Person
+from durvis.identity.models import Company, Person, StaffMember
 from durvis.identity.national import SignedInIdentity, SignInRole
 from durvis.identity.queries import staff_of
 
@@ -108,13 +108,25 @@ def actor_from_request(request: HttpRequest) -> Actor:
     sign-in factors (A12: a session that passed the password alone is no one's); persons
     (citizens) from the e-account sign-in (`client_session`); anybody else is anonymous."""
     address = request.META.get("REMOTE_ADDR")
-    staff = staff_of(request.user)
+    staff = _staff_of(request)
     if staff is not None and passed_second_factor(request.user):
         return Actor(kind="staff", staff=staff, source_address=address)
     person = signed_in_person(request)
     if person is not None:
         return Actor(kind="person", person=person, source_address=address)
     return Actor(source_address=address)
+
+
+def _staff_of(request: HttpRequest) -> StaffMember | None:
+    """The staff record of the request's user, read once per request and user (a page asks
+    for the actor in the view, the header and the role switch: one query, not four)."""
+    user = request.user
+    key = getattr(user, "pk", None) if user.is_authenticated else None
+    kept = getattr(request, "_durvis_staff", None)
+    if kept is None or kept[0] != key:
+        kept = (key, staff_of(user))
+        request._durvis_staff = kept  # type: ignore[attr-defined]
+    return kept[1]
 
 
 @dataclass(frozen=True)

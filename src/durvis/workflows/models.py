@@ -115,9 +115,11 @@ class Task(models.Model):
 
     class Meta:
         indexes = [
-            # A queue: an institution's (or team's) open tasks, the most urgent first.
-            models.Index(fields=["institution", "team", "resolution_due"], name="task_queue",
-                         condition=Q(state__in=("queued", "taken"))),
+            # A queue: an institution's waiting tasks in the order the page shows them (the most
+            # urgent first), so a page reads its rows and stops; the team and the role ride along
+            # so that counting the tasks a person may take reads the index alone.
+            models.Index(fields=["institution", "resolution_due", "id"], name="task_queue",
+                         include=["team", "role"], condition=Q(state="queued")),
             models.Index(fields=["assignee", "resolution_due"], name="task_mine",
                          condition=Q(state="taken")),
             # The scheduler's scans: open tasks past their time, not yet escalated or warned.

@@ -7,48 +7,74 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 
 from durvis.access.policy import decide
 from durvis.core.actor import Actor
 from durvis.identity.models import StaffMember
 from durvis.workflows import definition as wf
-from durvis.workflows.models import OPEN_STATES, Task, TaskEvent, TaskState, Team
+from durvis.workflows.models import (
+    OPEN_STATES,
+    Task,
+    TaskEvent,
+    TaskState,
+    Team,
+    WorkflowVersion,
+)
 from durvis.workflows.rules import WorkflowAction
 from durvis.workflows.services import parse_definition
 
 QUEUE_LIMIT = 200
+QUEUE_PAGE = 25
+
+
+# What a task list shows (case number, service, step, team, due time and its marks) and what
+# the access rules ask of a task: a list reads these columns alone, not the workflow's
+# definition or the service's texts once per row.
+LISTED = ("id", "case_id", "version_id", "step", "institution_id", "team_id", "role", "state",
+          "assignee_id", "resolution_due", "warned_at", "escalated_at", "version_no",
+          "case__id", "case__number", "case__service_id", "case__service__id",
+          "case__service__name", "case__service__name_lv", "case__service__name_en",
+          "team__id", "team__name_lv", "team__name_en")
 
 
 def _open_tasks() -> QuerySet[Task]:
     return (Task.objects.filter(state__in=OPEN_STATES)
-            .select_related("case__service", "team", "assignee__user", "version")
+            .select_related("case__service", "team").only(*LISTED)
             .order_by("resolution_due", "pk"))
 
 
 def with_step_names(tasks: list[Task], language: str) -> list[Task]:
-    """The tasks, each with `step_name` set to its step's name in `language` (each version's
-    definition read once)."""
-    steps: dict[int, wf.Definition] = {}
+    """The tasks, each with `step_name` set to its step's name in `language` (the definitions
+    of the tasks' workflow versions read in one query, each parsed once)."""
+    definitions = dict(WorkflowVersion.objects.filter(
+        pk__in={task.version_id for task in tasks}).values_list("pk", "definition"))
+    steps = {pk: parse_definition(data) for pk, data in definitions.items()}
     for task in tasks:
-        if task.version_id not in steps:
-            steps[task.version_id] = parse_definition(task.version.definition)
         task.step_name = step_name(  # type: ignore[attr-defined]
             steps[task.version_id].step(task.step), language)
     return tasks
 
 
-def queue(actor: Actor, *, limit: int = QUEUE_LIMIT) -> list[Task]:
-    """The tasks waiting for someone to take them that the actor may work on: their
-    institution's, for a role they have, and of no team or of a team they are in; the most
-    urgent first (by resolution time), at most `limit`. Reads the queue index."""
+def queue_page(actor: Actor, number: int = 1, *, size: int | None = None) -> Page:
+    """Page `number` (from 1; past the last, the last) of the tasks waiting for someone to take
+    them that the actor may work on: their institution's, for a role they have, and of no team
+    or of a team they are in; the most urgent first (by resolution time, then creation order),
+    `size` (default QUEUE_PAGE) a page; `page.paginator.count` is how many wait. Reads the
+    `task_queue` index in the page's order and stops at the page's end; the count reads the
+    index alone. An actor who is not staff has an empty queue."""
+    return Paginator(_queue(actor), size or QUEUE_PAGE).get_page(number)
+
+
+def _queue(actor: Actor) -> QuerySet[Task]:
     if actor.staff is None:
-        return []
+        return Task.objects.none()
     teams = _teams_of(actor.staff)
     institution_id: int = actor.staff.institution_id
-    return list(_open_tasks().filter(
+    return _open_tasks().filter(
         Q(team__isnull=True) | Q(team_id__in=teams), institution_id=institution_id,
-        state=TaskState.QUEUED, role__in=actor.roles)[:limit])
+        state=TaskState.QUEUED, role__in=actor.roles)
 
 
 def my_tasks(actor: Actor, *, limit: int = QUEUE_LIMIT) -> list[Task]:
