@@ -152,7 +152,8 @@ def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
 def _defaults(model: type[models.Model], names: Sequence[str]
               ) -> list[tuple[models.Field[Any, Any], Any]]:
     """The other columns of `model` with the value a new row gets (COPY applies no Django
-    default): `auto_now`/`auto_now_add` times are now, others their constant default. Raises
+    default): `auto_now`/`auto_now_add` times are now, others their constant default; a
+    nullable column without a default is left out (NULL, one value fewer per row). Raises
     ValueError for a column with a callable default (each row needs its own value: name it)."""
     now = timezone.now()
     rest = []
@@ -161,6 +162,8 @@ def _defaults(model: type[models.Model], names: Sequence[str]
             continue
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
             rest.append((f, now))
+        elif f.null and not f.has_default() and f.db_default is models.NOT_PROVIDED:
+            continue  # left out: COPY writes NULL, the column's own default
         elif f.has_default() and callable(f.default):
             raise ValueError(f"{model.__name__}.{f.name} has a callable default: give it")
         else:

@@ -290,34 +290,16 @@ def _known(institution_id: int, keys: list[str]) -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
-@dataclass(slots=True)
-class _Decision:
-    """What the import decides for one fresh entry: its state, the invoice it matched or is
-    proposed for, the payment booked and why a person must look at it."""
-
-    entry: CamtEntry
-    state: str = EntryState.UNMATCHED
-    invoice_id: int | None = None
-    reason: str = ""
-
-    def row(self, statement_id: int, institution_id: int) -> tuple[object, ...]:
-        e = self.entry
-        return (statement_id, institution_id, e.entry_key, e.amount, e.currency, e.booking_date,
-                e.value_date, e.debtor_name, e.debtor_iban, e.reference, e.unstructured,
-                e.bank_reference, self.state, self.invoice_id, None, self.reason, "", None, None)
-
-
 _ENTRY_COLUMNS = ("statement_id", "institution_id", "entry_key", "amount", "currency",
                   "booking_date", "value_date", "debtor_name", "debtor_iban", "reference",
-                  "unstructured", "bank_reference", "state", "invoice_id", "payment_id", "reason",
-                  "note", "resolved_by_id", "resolved_at")
+                  "unstructured", "bank_reference", "state", "invoice_id", "reason", "note")
 
 
 class _Matcher:
-    """Matches chunks of entries on plain rows (no model instance per entry): one query for the
-    entries already seen, one for the invoices by reference, one by the numbers and references
-    named in texts (for the few without a valid reference), the payments booked by
-    `services.record_payments`, and the entries written at once (`bulk.copy_rows`)."""
+    """Matches chunks of entries on plain rows (no object per entry: the entries are named
+    tuples, the rows tuples): one query for the entries already seen, one for the invoices by
+    reference, one by the numbers and references named in texts (for the few without a valid
+    reference), and the entries written at once (`bulk.copy_rows`), in the file's order."""
 
     def __init__(self, actor: Actor, institution: Institution, statement: BankStatement) -> None:
         self.actor, self.institution, self.statement = actor, institution, statement
@@ -330,95 +312,114 @@ class _Matcher:
 
     def take(self, chunk: list[CamtEntry]) -> None:
         known = _known(self.institution.pk, [e.entry_key for e in chunk])
-        decisions = []
+        seen = self.seen
+        fresh = []
         for entry in chunk:
-            if entry.entry_key in known or entry.entry_key in self.seen:
-                self.counts["duplicates"] += 1
+            key = entry.entry_key
+            if key in known or key in seen:
                 continue
-            self.seen.add(entry.entry_key)
-            decisions.append(_Decision(entry))
-        if not decisions:
+            seen.add(key)
+            fresh.append(entry)
+        self.counts["duplicates"] += len(chunk) - len(fresh)
+        if not fresh:
             return
-        by_reference = self._by_reference(decisions)
-        rest: list[_Decision] = []
-        for decision in decisions:
-            found = by_reference.get(decision.entry.reference) if decision.entry.reference \
-                else None
-            if found is None:
-                rest.append(decision)
-                continue
-            decision.invoice_id = found[0]
-            if found[1] in services.CLOSED_STATES:
-                decision.reason = EntryReason.CLOSED
+        found, checksum = self._by_reference(fresh)
+        proposed = self._propose([e for e in fresh if not e.reference
+                                  or e.reference not in found])
+        statement_id, institution_id = self.statement.pk, self.institution.pk
+        pending, unmatched = str(EntryState.PENDING), str(EntryState.UNMATCHED)
+        closed_states = services.CLOSED_STATES
+        rows = []
+        invoice_id: int | None
+        for e in fresh:
+            hit = found.get(e.reference) if e.reference else None
+            if hit is not None:
+                if hit[1] in closed_states:
+                    state, invoice_id, reason = unmatched, hit[0], str(EntryReason.CLOSED)
+                else:
+                    state, invoice_id, reason = pending, hit[0], ""
             else:
-                decision.state = EntryState.PENDING
-        self._propose(rest)
-        bulk.copy_rows(StatementEntry, _ENTRY_COLUMNS, [
-            d.row(self.statement.pk, self.institution.pk) for d in decisions])
-        for decision in decisions:
-            self.counts[str(decision.state)] += 1
+                invoice_id = proposed.get(e.entry_key)
+                state = unmatched if invoice_id is None else str(EntryState.PROPOSED)
+                reason = str(EntryReason.CHECKSUM) if e.reference in checksum else ""
+            rows.append((statement_id, institution_id, e.entry_key, e.amount, e.currency,
+                         e.booking_date, e.value_date, e.debtor_name, e.debtor_iban,
+                         e.reference, e.unstructured, e.bank_reference, state, invoice_id,
+                         reason, ""))
+        bulk.copy_rows(StatementEntry, _ENTRY_COLUMNS, rows)
+        counts = self.counts
+        for row in rows:
+            counts[row[12]] += 1
 
-    def _by_reference(self, decisions: list[_Decision]) -> dict[str, tuple[int, str]]:
-        """The holder's invoices (id, state) by the references the entries give. A reference
-        equal to an invoice's (each made valid, `creditor_reference`) is valid as given; only
-        the others are checked (`parse_reference`): a checksum failure is the entry's reason,
-        and a valid one written otherwise (dashes) is looked up in its electronic form."""
-        given = {d.entry.reference for d in decisions if d.entry.reference}
-        found = self._invoices_by(given)
-        again: dict[str, list[_Decision]] = {}
-        for decision in decisions:
-            reference = decision.entry.reference
-            if not reference or reference in found:
-                continue
+    def _by_reference(self, entries: list[CamtEntry]
+                      ) -> tuple[dict[str, tuple[int, str]], set[str]]:
+        """The holder's invoices (id, state) by the references the entries give, and the
+        references whose check digits fail (the entry's reason). A reference equal to an
+        invoice's (each made valid, `creditor_reference`) is valid as given; only the others
+        are checked (`parse_reference`), and a valid one written otherwise (dashes) is looked
+        up in its electronic form."""
+        found = self._invoices_by({e.reference for e in entries if e.reference})
+        checksum: set[str] = set()
+        again: dict[str, list[str]] = {}
+        for reference in {e.reference for e in entries if e.reference} - set(found):
             try:
                 checked = parse_reference(reference)
             except ValidationError as error:
                 if error.code == "checksum":
-                    decision.reason = EntryReason.CHECKSUM
+                    checksum.add(reference)
                 continue
             if checked != reference:
-                again.setdefault(checked, []).append(decision)
+                again.setdefault(checked, []).append(reference)
         if again:
-            for reference, row in self._invoices_by(set(again)).items():
-                for decision in again[reference]:
-                    found[decision.entry.reference] = row
-        return found
+            for checked, row in self._invoices_by(set(again)).items():
+                for reference in again[checked]:
+                    found[reference] = row
+        return found, checksum
 
     def _invoices_by(self, references: set[str]) -> dict[str, tuple[int, str]]:
         """The holder's invoices (id, state) by reference. On PostgreSQL the references are a
         set to join (`IN (SELECT unnest(...))`: one lookup of the unique reference each);
         `= ANY(array)` let the planner prefer the holder's index and compare every invoice of
-        the holder with the array, once per chunk (100 ms a chunk at 100,000 invoices)."""
+        the holder with the array, once per chunk (100 ms a chunk at 100,000 invoices). The
+        rows are fetched at once on a plain cursor (the ORM's iteration over thousands of
+        rows cost more than the query)."""
         if not references:
             return {}
         wanted = list(references)
         found = self.invoices.filter(
             reference__in=RawSQL("SELECT unnest(%s::varchar[])", (wanted,))
-            if connection.vendor == "postgresql" else wanted)
-        return {reference: (pk, state)
-                for reference, pk, state in found.values_list("reference", "id", "state")}
+            if connection.vendor == "postgresql" else wanted
+        ).values_list("reference", "id", "state")
+        sql, params = found.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return {reference: (pk, state) for reference, pk, state in cursor.fetchall()}
 
-    def _propose(self, rest: list[_Decision]) -> None:
-        named = {d.entry.entry_key: _named_in(f"{d.entry.unstructured} {d.entry.reference}")
-                 for d in rest}
+    def _propose(self, rest: list[CamtEntry]) -> dict[str, int]:
+        """The invoice proposed for each entry (by its key) that names exactly one open
+        invoice of the holder (its number or a valid reference, in its text or as its
+        reference) whose amount still owed is the entry's and whose payer is the debtor."""
+        named = {e.entry_key: _named_in(f"{e.unstructured} {e.reference}") for e in rest}
         numbers = {n for ns, _refs in named.values() for n in ns}
         references = {r for _ns, refs in named.values() for r in refs}
         if not numbers and not references:
-            return
+            return {}
         candidates = list(self.invoices.filter(
             Q(number__in=numbers) | Q(reference__in=references)).filter(state__in=OPEN_STATES)
             .values_list("id", "number", "reference", "total", "paid", "payer_name"))
         by_number = {c[1]: c for c in candidates}
         by_reference = {c[2]: c for c in candidates}
-        for decision in rest:
-            ns, refs = named[decision.entry.entry_key]
+        proposed = {}
+        for entry in rest:
+            ns, refs = named[entry.entry_key]
             found = {by_number[n] for n in ns if n in by_number} | {
                 by_reference[r] for r in refs if r in by_reference}
-            payer = _folded(decision.entry.debtor_name)
-            fits = [c for c in found if max(c[3] - c[4], Decimal("0.00")) == decision.entry.amount
+            payer = _folded(entry.debtor_name)
+            fits = [c for c in found if max(c[3] - c[4], Decimal("0.00")) == entry.amount
                     and payer and _folded(c[5]) == payer]
             if len(fits) == 1:
-                decision.state, decision.invoice_id = EntryState.PROPOSED, fits[0][0]
+                proposed[entry.entry_key] = fits[0][0]
+        return proposed
 
 
 def dedup_key(entry_key: str) -> str:
