@@ -141,3 +141,19 @@ def test_a_number_that_is_no_code_or_case_is_tried_as_a_phone(desk):
     personal code: the search goes on to the phone number instead of giving up."""
     page = _search(desk["agent"], "37129123456")
     assert reverse("administration:client-verify", args=[desk["parent"].pk]) in page
+
+
+def test_the_session_remembers_only_the_latest_clients(desk, monkeypatch):
+    """The session keeps the latest identified callers, not every search of a long day."""
+    from durvis.administration import clients
+
+    monkeypatch.setattr(clients, "MAX_REMEMBERED", 2)
+    url = reverse("administration:client", args=[desk["parent"].pk])
+    _search(desk["agent"], desk["parent"].personal_code)
+    assert desk["agent"].get(url).status_code == 200  # the purpose form
+    for person in (desk["family"]["child"], desk["family"]["stranger"]):
+        _search(desk["agent"], person.personal_code)
+    assert len(desk["agent"].session[clients.SESSION_KEY]) == 2
+    assert desk["agent"].get(url).status_code == 404  # searched again, it opens again
+    _search(desk["agent"], desk["parent"].personal_code)
+    assert desk["agent"].get(url).status_code == 200

@@ -35,6 +35,9 @@ from durvis.search.services import normalize
 from durvis.web.shell import staff_required
 
 SESSION_KEY = "workplace_clients"
+# The clients a session remembers as identified or verified, the latest kept: a working day's
+# callers, without the session growing with every search.
+MAX_REMEMBERED = 100
 MAX_WRONG = 3
 # Three failed checks of a caller in this time close the check of that person for everybody.
 LOCK = datetime.timedelta(hours=1)
@@ -89,8 +92,9 @@ def identified_client(request: HttpRequest, pk: str) -> Person | None:
 
 def _remember(request: HttpRequest, person_id: int, how: str) -> None:
     found = _found(request)
+    found.pop(str(person_id), None)  # the latest last
     found[str(person_id)] = {"how": how}
-    request.session[SESSION_KEY] = found
+    request.session[SESSION_KEY] = dict(list(found.items())[-MAX_REMEMBERED:])
 
 
 def _locked(person: Person) -> bool:
