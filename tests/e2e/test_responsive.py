@@ -37,6 +37,7 @@ ADMINISTRATION = [
     ("new-service", "administration:service-create", []),
     ("integrations", "administration:integrations", []), ("team", "administration:team", []),
     ("workflows", "administration:workflows", []),
+    ("delegations", "administration:delegations", []),
 ]
 AGENT = [
     ("home", "administration:home", []), ("tasks", "administration:tasks", []),

@@ -28,7 +28,8 @@ from django.utils.translation import gettext
 
 from durvis.access.policy import decide, require
 from durvis.audit.services import Entry, record, record_many
-from durvis.catalog.models import Service, ServiceStatus
+from durvis.catalog.models import Service, ServiceStatus, Stage
+from durvis.catalog.queries import serves
 from durvis.catalog.rules import CatalogAction
 from durvis.core import bulk
 from durvis.core.actor import Actor
@@ -52,7 +53,7 @@ from durvis.register.models import (
     ServiceCase,
     StatusMapping,
 )
-from durvis.register.rules import CaseAction
+from durvis.register.rules import CaseAction, CaseStage
 
 S = CaseStatus
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -287,9 +288,10 @@ def _provider(actor: Actor, service: Service, code: str) -> Institution:
         **({"code": code} if code else {"pk": actor.institution_id or 0})).first()
     if provider is None:
         raise _field_error("provider_code", gettext("Unknown provider institution."), "unknown")
-    if provider.pk != service.holder_id and not service.providers.filter(pk=provider.pk).exists():
+    if not serves(service, provider.pk, Stage.APPLICATION):
         raise _field_error("provider_code",
-                           gettext("This institution does not provide the service."),
+                           gettext("This institution does not take applications for the "
+                                   "service (the holder has not delegated it that stage)."),
                            "not_a_provider")
     if provider.pk != actor.institution_id and actor.institution_id != service.holder_id:
         raise _field_error("provider_code", gettext("Only the holder registers a case taken by "
@@ -390,14 +392,16 @@ def record_status_events(actor: Actor, events: Sequence[StatusEvent]) -> list[It
     `case_number`: the number's own code when malformed, `not_found` for an unknown case and,
     alike, one the actor may not change; `holder_status`: `unmapped_status`; `status`:
     `invalid_transition`, checked against the statuses before and after it in time, stored or in
-    the same batch; `event_id`: `conflict` when the id was used for another event of the case),
-    and a repeated event is `duplicate`."""
+    the same batch, and `not_delegated` for a status of a stage the actor's institution neither
+    holds nor was delegated, `STATUS_STAGES`; `event_id`: `conflict` when the id was used for
+    another event of the case), and a repeated event is `duplicate`."""
     if len(events) > MAX_BATCH:
         raise _field_error("events", gettext("At most %(count)d events in one batch.") % {
             "count": MAX_BATCH}, "too_many")
     results = {i: ItemResult(i, e.case_number, "recorded") for i, e in enumerate(events)}
     cases = _cases_for_update(actor, events, results)
     mappings = _mappings({c.service_id for c in cases.values()})
+    stages_seen: dict[tuple[int, int, str], bool] = {}
     pending: list[_Pending] = []
     for index, event in enumerate(events):
         if results[index].errors:
@@ -416,12 +420,37 @@ def record_status_events(actor: Actor, events: Sequence[StatusEvent]) -> list[It
                             "status."),
                     "unmapped_status")
             continue
+        if not _may_do_stage(actor, case, status, stages_seen):
+            _reject(results[index], "status",
+                    gettext("Your institution has not been delegated this stage of the service "
+                            "(%(stage)s).") % {"stage": Stage(STATUS_STAGES[status]).label},
+                    "not_delegated")
+            continue
         pending.append(_Pending(index, event, case, status, _dedup_key(event, status)))
     repeats = _drop_duplicates(pending, results)
     accepted = _apply_in_time_order(actor, pending, results)
     _settle_repeats(repeats, results)
     _store(actor, accepted)
     return [results[i] for i in sorted(results)]
+
+
+# The statuses that only an institution with a stage of the service sets (A1, B3; issue 16):
+# a provider's system or staff that took the application cannot decide the case without the
+# execution stage, nor mark its result handed out without result delivery. The holder sets all.
+STATUS_STAGES: dict[str, str] = {S.DECIDED: Stage.EXECUTION, S.RESULT_DELIVERED: Stage.RESULT_DELIVERY}
+
+
+def _may_do_stage(actor: Actor, case: ServiceCase, status: str,
+                  seen: dict[tuple[int, int, str], bool]) -> bool:
+    """`CaseAction.CASE_STAGE` for the stage `status` belongs to (`STATUS_STAGES`; any other
+    status: True), answered once per service, holder and stage of a batch (`seen`)."""
+    stage = STATUS_STAGES.get(status)
+    if stage is None:
+        return True
+    key = (case.service_id, case.holder_id, stage)
+    if key not in seen:
+        seen[key] = bool(decide(actor, CaseAction.CASE_STAGE, CaseStage(case, stage)))
+    return seen[key]
 
 
 def _reject(result: ItemResult, field_name: str, message: str, code: str) -> None:
@@ -630,9 +659,12 @@ def record_result(actor: Actor, number: str, *, occurred_at: datetime.datetime, 
     `reference`) that came about at `occurred_at`; audited, and `case.result` is published.
     Repeated (the same `event_id`, or without one the same title, reference and time), it
     returns the stored event and changes nothing. Raises as `case_for_update`: ValidationError
-    for a malformed number, ServiceCase.DoesNotExist for an unknown or foreign case."""
+    for a malformed number, ServiceCase.DoesNotExist for an unknown or foreign case; and
+    PermissionDenied (with the rule's explanation) when the actor's institution is not the
+    holder and has not the service's execution stage (`CaseAction.CASE_STAGE`, A1)."""
     occurred_at = instant("occurred_at", occurred_at)
     case = case_for_update(actor, number)
+    require(actor, CaseAction.CASE_STAGE, CaseStage(case, Stage.EXECUTION))
     key = f"result:{event_id}" if event_id else "result:" + hashlib.sha256(
         f"{title}|{reference}|{occurred_at.isoformat()}".encode()).hexdigest()[:40]
     existing = CaseEvent.objects.filter(case=case, dedup_key=key).first()
