@@ -347,3 +347,15 @@ def test_the_api_returns_delegations_with_stages_and_periods(client, holder_admi
     roja = next(d for d in body["delegations"] if d["provider"]["code"] == "ROJA")
     assert roja["valid_from"] == later.isoformat()
     assert roja["valid_until"] == (later + datetime.timedelta(days=30)).isoformat()
+
+
+def test_odd_dates_are_field_errors_never_a_500(client, staff_login, staff, childbirth,
+                                               institutions):
+    web = staff_login(client, staff["vsaa_admin"])
+    assert f'value="{_today().isoformat()}"' in web.get("/en" + PAGE).content.decode()
+    for start, end in [("9999-12-31", ""), ("31.02.2026", ""), (_today().isoformat(), "x")]:
+        response = web.post("/en" + PAGE, {
+            "service": childbirth.pk, "provider": institutions["ROJA"].pk,
+            "stage": "information", "valid_from": start, "valid_until": end})
+        assert response.status_code == 422, (start, end)
+    assert not Delegation.objects.filter(provider=institutions["ROJA"]).exists()

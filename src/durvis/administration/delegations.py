@@ -24,7 +24,7 @@ from durvis.catalog import services as catalog
 from durvis.catalog.models import Delegation, Service, Stage
 from durvis.catalog.rules import CatalogAction
 from durvis.core.actor import Actor
-from durvis.core.forms import Form
+from durvis.core.forms import DayField, Form
 from durvis.identity.models import Institution
 from durvis.identity.sessions import actor_from_request
 from durvis.web.shell import staff_required
@@ -48,11 +48,11 @@ class DelegationForm(Form):
                                   queryset=Institution.objects.none())
     stage = forms.ChoiceField(label=gettext_lazy("Stage"), choices=Stage.choices,
                               widget=forms.RadioSelect)
-    valid_from = forms.DateField(label=gettext_lazy("Valid from"),
-                                 widget=forms.DateInput(attrs={"type": "date"}))
-    valid_until = forms.DateField(
+    valid_from = DayField(label=gettext_lazy("Valid from"), widget=forms.DateInput(
+        attrs={"type": "date"}, format="%Y-%m-%d"))
+    valid_until = DayField(
         label=gettext_lazy("Valid until (the last day; empty: until ended)"), required=False,
-        widget=forms.DateInput(attrs={"type": "date"}))
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
     def __init__(self, *args: object, institution_id: int, **kwargs: object) -> None:
         """`institution_id`: the administrator's institution: its services, the others as
