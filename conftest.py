@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from durvis.catalog import services as catalog
-from durvis.catalog.models import Category, LifeSituation
+from durvis.catalog.models import Category, LifeSituation, Stage
 from durvis.identity import services as identity
 
 
@@ -99,9 +101,11 @@ def catalogue(institutions):
             {"name_lv": lv, "name_en": en, "audience": audience, "status": status,
              "municipality": institutions[municipality] if municipality else None,
              "application_channels": ["eaccount", "centre"], "result_channels": ["eaccount"]},
-            {"categories": list(categories), "life_situations": list(situations),
-             "providers": [institutions[holder], institutions["VDAA"]]},
+            {"categories": list(categories), "life_situations": list(situations)},
         )
+        if holder != "VDAA":  # the centres (VPVKAC) do every stage of the others' services
+            catalog.import_delegations(created, {institutions["VDAA"]: Stage.values},
+                                       since=datetime.date(2020, 1, 1))
         return created
 
     return {

@@ -58,7 +58,7 @@ def _world() -> dict[str, Any]:
     services = [import_service(100 + n, holder, {
         "name_lv": f"Pakalpojums {n}", "name_en": f"Service {n}", "audience": "all",
         "status": "published", "application_channels": ["eaccount"],
-        "result_channels": ["eaccount"]}, {"providers": [holder]})[0] for n in range(10)]
+        "result_channels": ["eaccount"]}, {})[0] for n in range(10)]
     me = record_person(personal_code=register._personal_code(register.CLIENTS + 10),
                        given_name="Anna", family_name="Pilnvarniece")
     nobody = record_person(personal_code=register._personal_code(register.CLIENTS + 11),

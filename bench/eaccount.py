@@ -88,7 +88,7 @@ def _make_client(world: register.World) -> Client:
                  "audience": "residents", "status": "published",
                  "application_channels": ["eaccount", "centre"],
                  "result_channels": ["eaccount"]},
-                {"providers": [holder]})
+                {})
             world.service_codes[service.pk] = service.code
             world.next_sequence[service.pk] = 0
             services.append((service.pk, holder.pk))

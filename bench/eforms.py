@@ -191,7 +191,7 @@ def submitting() -> None:
     service, _changed = catalog.import_service(9011, holder, {
         "name_lv": "Pabalsts", "name_en": "Benefit", "audience": "residents",
         "status": "published", "application_channels": ["eaccount"],
-        "result_channels": ["eaccount"]}, {"providers": [holder]})
+        "result_channels": ["eaccount"]}, {})
     builder = identity.record_staff(username="bench.forms", password="pw-bench-forms-long-1",
                                     institution=holder, roles=["form_builder"])
     eforms.load_definition(Actor(kind="staff", staff=builder), service, definition(),

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import datetime
 import http.client
 import http.server
 import json
@@ -77,18 +78,19 @@ def _setup_django(database_url: str) -> None:
 def _make_world(receiver: Receiver) -> tuple[int, str]:
     """Two institutions, a service of one provided by the other, the provider's API client and
     the holder's webhook at the receiver; returns the holder's id and the client's token."""
-    from durvis.catalog.services import import_service
+    from durvis.catalog.models import Stage
+    from durvis.catalog.services import import_delegations, import_service
     from durvis.core.actor import Actor
     from durvis.identity.services import record_institution, record_staff
     from durvis.integrations.services import create_api_client, register_webhook
 
     holder = record_institution(code="VSAA", names={"lv": "VSAA", "en": "VSAA"}, kind="state")
     provider = record_institution(code="VDAA", names={"lv": "VDAA", "en": "VDAA"}, kind="state")
-    import_service(1011, holder, {"name_lv": "Pabalsts", "name_en": "Benefit",
-                                  "audience": "residents", "status": "published",
-                                  "application_channels": ["centre"],
-                                  "result_channels": ["eaccount"]},
-                   {"providers": [holder, provider]})
+    service, _ = import_service(1011, holder, {"name_lv": "Pabalsts", "name_en": "Benefit",
+                                               "audience": "residents", "status": "published",
+                                               "application_channels": ["centre"],
+                                               "result_channels": ["eaccount"]}, {})
+    import_delegations(service, {provider: Stage.values}, since=datetime.date(2020, 1, 1))
 
     def admin(institution: Any) -> Actor:
         return Actor(kind="staff", staff=record_staff(

@@ -85,7 +85,8 @@ class World:
 def _make_world() -> World:
     """Institutions, 250 services held by one institution, two API clients, a webhook (so that
     every ingested event also writes an outbox message), all through the platform's services."""
-    from durvis.catalog.services import import_service
+    from durvis.catalog.models import Stage
+    from durvis.catalog.services import import_delegations, import_service
     from durvis.core.actor import Actor
     from durvis.identity.services import record_institution, record_staff
     from durvis.integrations.services import create_api_client, register_webhook
@@ -101,7 +102,8 @@ def _make_world() -> World:
             {"name_lv": f"Pabalsts Nr. {n}", "name_en": f"Benefit no. {n}",
              "audience": "residents", "status": "published",
              "application_channels": ["eaccount", "centre"], "result_channels": ["eaccount"]},
-            {"providers": [holder, provider]})
+            {})
+        import_delegations(service, {provider: Stage.values}, since=datetime.date(2020, 1, 1))
         services.append(service)
     admin = Actor(kind="staff", staff=record_staff(
         username="bench.admin", password="bench-password-not-secret",

@@ -131,6 +131,7 @@ def world(family, staff, client_login, settings, tmp_path):
                   "administration:client-verify": parent.pk,
                   "administration:workflow-retire": workflow.pk,
                   "administration:time-correct": work.pk,
+                  "administration:delegation-end": case.service.delegations.first().pk,
                   "inbox:thread": thread.pk,
                   "inbox:reply": thread.pk, "inbox:archive": thread.pk,
                   "documents:download": document.pk,

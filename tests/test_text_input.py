@@ -573,6 +573,8 @@ def _make(cls, data):
         extra["me"] = None
     if "client" in parameters:  # the workplace's consultation form: no client identified
         extra["client"] = None
+    if "institution_id" in parameters:  # the delegations form: no institution's services
+        extra["institution_id"] = 0
     if cls.__name__ == "PasswordForm":
         return cls(None, data=data)
     if "kind" in parameters:  # the builder's question form: a type with every text field

@@ -67,18 +67,45 @@ def world(family, staff, institutions, api_client_factory):
     finance = [_invoices(family, institutions, code) for code in ("VSAA", "VID")]
     narrow = api_client_factory("VID", operations=("cases:write",))
     receiving = api_client_factory("VDAA", operations=("applications:read",))
+    riga_agent = _delegations(institutions)
+    by_stage = [integrations.api_actor(api_client_factory(code, operations=(
+        "applications:read",)).api_client) for code in ("ROJA", "RIGA")]
     invoicing = api_client_factory("VSAA", operations=("invoices:read",))
     actors = [ANONYMOUS, family["system"], family["vid"],
               integrations.api_actor(narrow.api_client),
               integrations.api_actor(receiving.api_client),
               integrations.api_actor(invoicing.api_client), *finance,
               Actor(kind="staff", staff=back_office), Actor(kind="staff", staff=builder),
-              vid_agent,
+              vid_agent, riga_agent, *by_stage,
               *(Actor(kind="person", person=family[p]) for p in ("parent", "child", "stranger")),
               Actor(kind="person", person=joint),
               *(Actor(kind="staff", staff=member) for member in staff.values())]
     clients = [None, family["parent"], family["child"], family["company"], family["stranger"]]
     return actors, clients
+
+
+def _delegations(institutions):
+    """Providers per stage (issue 16) of the childbirth benefit 1011, whose applications the
+    filters list: VID consults only (so its agent may not assist), ROJA's execution is over and
+    RIGA's is still to come while RIGA takes applications now. Returns an agent of RIGA."""
+    import datetime
+
+    from durvis.catalog.models import Delegation, Stage
+    from durvis.catalog.models import Service as CatalogService
+    from durvis.catalog.queries import day_of
+
+    service, today = CatalogService.objects.get(code=1011), day_of()
+    day = datetime.timedelta(days=1)
+    for code, stage, start, end in [("VID", Stage.INFORMATION, today, None),
+                                    ("ROJA", Stage.EXECUTION, today - 5 * day, today - day),
+                                    ("ROJA", Stage.INFORMATION, today, None),
+                                    ("RIGA", Stage.EXECUTION, today + day, None),
+                                    ("RIGA", Stage.APPLICATION, today - day, today)]:
+        Delegation.objects.create(service=service, provider=institutions[code], stage=stage,
+                                  valid_from=start, valid_until=end)
+    member = identity.record_staff(username="agent.riga", password="pw-long-enough-for-tests",
+                                   institution=institutions["RIGA"], roles=["agent"])
+    return Actor(kind="staff", staff=member)
 
 
 def _mandates(family):

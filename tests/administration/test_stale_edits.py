@@ -69,10 +69,10 @@ def test_an_import_makes_an_open_service_form_stale(signed_in_admin, catalogue, 
     opened = opened_version(signed_in_admin.get(url).content.decode())
     service = Service.objects.get(code=1011)
     _, changed = catalog.import_service(1011, institutions["VSAA"], {"processing_days": 30},
-                                        {"providers": [institutions["VSAA"]]})
+                                        {})
     assert changed and Service.objects.get(code=1011).version == service.version + 1
     assert catalog.import_service(1011, institutions["VSAA"], {"processing_days": 30},
-                                  {"providers": [institutions["VSAA"]]})[1] is False
+                                  {})[1] is False
     assert Service.objects.get(code=1011).version == service.version + 1  # unchanged: no move
     response = signed_in_admin.post(url, form_data(name_en="X", version=opened))
     assert response.status_code == 409

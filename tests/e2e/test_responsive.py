@@ -44,6 +44,7 @@ ADMINISTRATION = [
     ("workflows", "administration:workflows", []), ("load", "administration:load", []),
     ("audit", "administration:audit", []), ("access-review", "administration:access-review", []),
     ("flagged-uses", "administration:flagged-uses", []),
+    ("delegations", "administration:delegations", []),
 ]
 AGENT = [
     ("home", "administration:home", []), ("tasks", "administration:tasks", []),

@@ -154,7 +154,7 @@ def test_an_agent_of_an_institution_that_neither_holds_nor_provides_is_refused(
     with pytest.raises(PermissionDenied) as refused:
         _identify(vid_agent, service, family["parent"])
     with translation.override("en"):
-        assert "neither holds nor provides" in explanation_of(refused.value, "")
+        assert "nor takes applications for it" in explanation_of(refused.value, "")
 
 
 def test_a_staff_member_without_the_agent_role_is_refused(staff, service, family):
@@ -486,8 +486,7 @@ def test_the_holder_marks_a_service_in_its_service_form(client, staff_login, sta
     url = reverse("administration:service-edit", args=[1011])
     form = admin.get(url).context["form"]
     data = {name: value for name, value in form.initial.items() if value is not None}
-    data.update({"assistant_allowed": "on", "providers": [p.pk for p in form.initial["providers"]],
-                 "categories": [c.pk for c in form.initial["categories"]],
+    data.update({"assistant_allowed": "on", "categories": [c.pk for c in form.initial["categories"]],
                  "life_situations": [s.pk for s in form.initial["life_situations"]]})
     response = admin.post(url, data)
     assert response.status_code == 302, response.content.decode()[:3000]

@@ -17,9 +17,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from durvis.audit.models import AuditEvent
+from durvis.catalog.models import Stage
 from durvis.identity.models import StaffMember
 from durvis.register import services as register
-from durvis.register.models import WorkStage, WorkTime
+from durvis.register.models import WorkTime
 from durvis.workflows import services as workflows
 from durvis.workflows.models import Task
 from tests.workflows.test_workflows import DEFINITION, publish, register_case, world  # noqa: F401
@@ -46,9 +47,9 @@ def routed(world, worker):  # noqa: F811
 def test_each_holding_of_a_task_is_recorded_with_its_stage_and_place(world, routed):  # noqa: F811
     work = list(WorkTime.objects.filter(case=routed).order_by("started_at", "pk"))
     assert [(w.staff, w.stage, w.step) for w in work] == [
-        (world["agent"].staff, WorkStage.APPLICATION, "registration"),
-        (world["reviewer"].staff, WorkStage.EXECUTION, "review"),
-        (world["colleague"].staff, WorkStage.EXECUTION, "review"),
+        (world["agent"].staff, Stage.APPLICATION, "registration"),
+        (world["reviewer"].staff, Stage.EXECUTION, "review"),
+        (world["colleague"].staff, Stage.EXECUTION, "review"),
     ]
     assert work[0].service_point == POINT and work[0].institution == world["agent"].staff.institution
     assert all(w.service == routed.service and w.ended_at >= w.started_at for w in work)
@@ -78,7 +79,7 @@ def test_a_timed_consultation_is_recorded_as_information(world):  # noqa: F811
         channel="phone", identification="anonymous", outcome="answered", occurred_at=now,
         service_code=1011, duration_seconds=300))
     work = WorkTime.objects.get(consultation=consultation)
-    assert (work.stage, work.seconds, work.ended_at) == (WorkStage.INFORMATION, 300, now)
+    assert (work.stage, work.seconds, work.ended_at) == (Stage.INFORMATION, 300, now)
 
 
 def test_only_the_one_who_worked_corrects_with_a_reason(world, routed):  # noqa: F811
@@ -168,7 +169,7 @@ def test_an_agent_hands_out_a_decided_result_at_the_counter(world, routed, worke
     assert (routed.status, routed.result_channel) == ("result_delivered", "centre")
     history = routed.events.filter(status="result_delivered").get()
     assert POINT in history.note
-    assert WorkTime.objects.filter(case=routed, stage=WorkStage.RESULT_DELIVERY).exists()
+    assert WorkTime.objects.filter(case=routed, stage=Stage.RESULT_DELIVERY).exists()
     audit = AuditEvent.objects.get(action="register.case.result_handed_out")
     assert audit.details["document"] == "4567" and "PA1234567" not in str(audit.details)
     # Once delivered there is nothing more to hand out; the back office never hands out.

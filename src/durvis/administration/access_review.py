@@ -38,7 +38,7 @@ from durvis.access.policy import decide
 from durvis.administration.models import AccessDecision, AccessReview
 from durvis.administration.rules import AdministrationAction
 from durvis.audit.services import record
-from durvis.catalog.models import Service
+from durvis.catalog import queries as catalog_queries
 from durvis.core.actor import Actor
 from durvis.core.forms import Form
 from durvis.identity import services as identity
@@ -58,14 +58,11 @@ def review_interval() -> datetime.timedelta:
 
 
 def providers_of(holder_id: int) -> set[int]:
-    """The ids of the other institutions that provide any of the holder's services.
-
-    The one place the review reads who provides what: today `catalog.Service.providers`; when
-    the catalogue records providers per stage (delegations with a validity period), this reads
-    the delegations valid today instead."""
-    return set(Service.providers.through.objects.filter(service__holder_id=holder_id)
-               .exclude(institution_id=holder_id)
-               .values_list("institution_id", flat=True).distinct())
+    """The ids of the other institutions with any stage of any of the holder's services
+    delegated and in force today (`catalog.queries.delegations_given`, `in_force`)."""
+    return set(catalog_queries.delegations_given(holder_id).filter(catalog_queries.in_force())
+               .exclude(provider_id=holder_id).values_list("provider_id", flat=True)
+               .distinct())
 
 
 def people_with_rights(institution: Institution) -> QuerySet[StaffMember]:

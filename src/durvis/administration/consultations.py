@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from durvis.administration.clients import identified_client
 from durvis.administration.forms import offer_services
+from durvis.catalog.models import Stage
 from durvis.catalog.queries import services_served_by
 from durvis.core.forms import CaseNumberField, Form
 from durvis.identity.models import Person
@@ -82,7 +83,8 @@ def consultation_new(request: HttpRequest) -> HttpResponse:
     """The form (GET) and registering it (POST); a refusal shows at its field."""
     actor = actor_from_request(request)
     assert actor.institution_id is not None
-    services = list(services_served_by(actor.institution_id))
+    # Only the services it may consult about: held, or the information stage delegated (A1).
+    services = list(services_served_by(actor.institution_id, Stage.INFORMATION))
     client = _client(request)
     fresh = {"started": signing.TimestampSigner(salt=SALT).sign(str(timezone.now().timestamp()))}
     if request.method != "POST":

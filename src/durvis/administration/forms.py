@@ -17,7 +17,7 @@ SCALAR_FIELDS = [
     "application_mode", "eservice_url", "assistant_allowed", "fee_kind", "fee_amount", "processing_days",
     "legal_acts_lv", "legal_acts_en", "status",
 ]
-RELATION_FIELDS = ["providers", "categories", "life_situations"]
+RELATION_FIELDS = ["categories", "life_situations"]
 
 
 class ServiceForm(ModelForm):
@@ -44,7 +44,6 @@ class ServiceForm(ModelForm):
         fields = SCALAR_FIELDS + RELATION_FIELDS
         widgets = {
             "application_mode": forms.RadioSelect,
-            "providers": forms.CheckboxSelectMultiple,
             "categories": forms.CheckboxSelectMultiple,
             "life_situations": forms.CheckboxSelectMultiple,
             "description_lv": forms.Textarea(attrs={"rows": 5}),

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from durvis.access.policy import decide
 from durvis.administration.confirm import ask, confirmed
 from durvis.catalog.models import Service
+from durvis.catalog.queries import serving
 from durvis.core.actor import Actor
 from durvis.core.forms import Form
 from durvis.identity.models import Institution
@@ -86,8 +87,7 @@ def _administrator(request: HttpRequest) -> tuple[Actor, Institution]:
 
 
 def _institution_services(institution: Institution) -> object:
-    return (Service.objects.filter(holder=institution)
-            | Service.objects.filter(providers=institution)).distinct().order_by("code")
+    return Service.objects.filter(serving(institution.pk)).order_by("code")
 
 
 @staff_required

@@ -83,6 +83,11 @@ def staff_sections(actor: Actor) -> list[Section]:
         sections.append(Section("integrations", _("Integrations"),
                                 reverse("administration:integrations"),
                                 _("API clients, webhooks, status mappings and the outbox.")))
+    if decide(actor, CatalogAction.MANAGE_DELEGATIONS):
+        sections.append(Section("delegations", _("Providers per stage"),
+                                reverse("administration:delegations"),
+                                _("Which stages of your services other institutions provide, "
+                                  "and what was delegated to yours.")))
     if decide(actor, CatalogAction.MANAGE_ESERVICES, actor.staff.institution):
         sections.append(Section("eservices", _("E-services and embedding"),
                                 reverse("administration:eservices"),

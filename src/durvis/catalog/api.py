@@ -7,6 +7,7 @@ framework's validation errors, so a client handles one format.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -60,9 +61,24 @@ class ServiceItem(Schema):
     url: str
 
 
+class DelegationOut(Schema):
+    provider: InstitutionRef
+    stage: Literal["information", "application", "execution", "result_delivery"] = Field(
+        description="The stage the holder delegated: information (consultations), application, "
+                    "execution, result delivery")
+    valid_from: date
+    valid_until: date | None = Field(description="The last day it holds (included); "
+                                                 "null: until ended")
+
+
 class ServiceDetail(ServiceItem):
     description: str
-    providers: list[InstitutionRef]
+    providers: list[InstitutionRef] = Field(
+        description="Every institution with a delegation of any stage in force today "
+                    "(derived from `delegations`)")
+    delegations: list[DelegationOut] = Field(
+        description="Who besides the holder does which stage of the service, in force today or "
+                    "to begin later (A1)")
     categories: list[str]
     life_situations: list[str]
     application_channels: list[str]
@@ -160,7 +176,10 @@ def get_service(request: HttpRequest, code: int) -> dict[str, object]:
     return {
         **_item(service),
         "description": service.description,
-        "providers": [_institution_ref(p) for p in service.providers.all()],
+        "providers": [_institution_ref(p) for p in catalog_queries.providers_of(service)],
+        "delegations": [{"provider": _institution_ref(d.provider), "stage": d.stage,
+                         "valid_from": d.valid_from, "valid_until": d.valid_until}
+                        for d in catalog_queries.current_delegations(service)],
         "categories": [c.slug for c in service.categories.all()],
         "life_situations": [s.slug for s in service.life_situations.all()],
         "application_channels": service.application_channels,

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from durvis.core.addresses import check_browser_address
-from durvis.identity.models import Institution
+from durvis.identity.models import Institution, StaffMember
 
 
 class TreeNode(models.Model):
@@ -102,9 +102,6 @@ class Service(models.Model):
     description = models.TextField(_("description"), blank=True)
     holder = models.ForeignKey(
         Institution, verbose_name=_("holder"), on_delete=models.PROTECT, related_name="held_services"
-    )
-    providers = models.ManyToManyField(
-        Institution, verbose_name=_("providers"), blank=True, related_name="provided_services"
     )
     audience = models.CharField(_("audience"), max_length=20, choices=Audience.choices)
     municipality = models.ForeignKey(
@@ -225,6 +222,58 @@ class Service(models.Model):
     @property
     def result_channel_labels(self) -> list[str]:
         return [str(Channel(c).label) for c in self.result_channels]
+
+
+class Stage(models.TextChoices):
+    """The stages of delivering a service (seed 4, G37) that a holder may hand to a provider:
+    information (consultations), application, execution (up to executing simple services),
+    result delivery."""
+
+    INFORMATION = "information", _("Information")
+    APPLICATION = "application", _("Application")
+    EXECUTION = "execution", _("Execution")
+    RESULT_DELIVERY = "result_delivery", _("Result delivery")
+
+
+class Delegation(models.Model):
+    """A holder hands one stage of one of its services to a provider institution (another
+    institution, a centre, the call centre, a municipality acting as agent, a notary; seed 1.4,
+    4.3, G01) for a period: from `valid_from` to `valid_until` (both days included; empty: until
+    ended). The one record of who provides what (A1, B3): the catalogue shows it, the access
+    policy asks it (`durvis.catalog.queries.delegated`, `serving`), analytics and costs read it.
+
+    The holder serves every stage of its own services without a delegation. Rows are never
+    deleted: ending one moves `valid_until` to the day before (`ended_at`, `ended_by`), so the
+    history stays for analytics and audit; an ending before `valid_from` leaves an empty period
+    (`valid_until` < `valid_from`), which is never in force."""
+
+    service = models.ForeignKey("Service", on_delete=models.PROTECT, related_name="delegations",
+                                verbose_name=_("service"))
+    provider = models.ForeignKey(Institution, on_delete=models.PROTECT,
+                                 related_name="delegations", verbose_name=_("provider"))
+    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices)
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(StaffMember, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(StaffMember, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+
+    class Meta:
+        ordering = ["service__code", "stage", "valid_from", "pk"]
+        verbose_name = _("delegation")
+        verbose_name_plural = _("delegations")
+        indexes = [models.Index(fields=["provider", "stage", "service"],
+                                name="delegation_provider_stage")]
+        constraints = [models.CheckConstraint(
+            condition=models.Q(valid_until__isnull=True)
+            | models.Q(valid_until__gte=models.F("valid_from"))
+            | models.Q(ended_at__isnull=False), name="delegation_period_ordered")]
+
+    def __str__(self) -> str:
+        return f"{self.service_id}:{self.provider_id}:{self.stage}"
 
 
 class Claim(models.TextChoices):

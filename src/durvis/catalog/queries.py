@@ -5,23 +5,27 @@ and the API.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import overload
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 
 from durvis.access.policy import decide, visible
 from durvis.catalog.models import (
     ApplicationMode,
     Audience,
     Category,
+    Delegation,
     EmbedOrigin,
     EService,
     LifeSituation,
     Service,
     ServiceStatus,
+    Stage,
     TreeNode,
 )
 from durvis.catalog.rules import CatalogAction
@@ -194,12 +198,13 @@ def subtree_ids(node: TreeNode) -> list[int]:
 
 def service_by_code(code: int, context: CatalogContext = ANONYMOUS_CONTEXT) -> Service | None:
     """The service with this code if the context may see it (`visible_services`), with its
-    holder, municipality, providers, categories and life situations loaded; None for an
+    holder, municipality, categories and life situations loaded (its providers:
+    `providers_by_stage`); None for an
     unknown, unpublished or out-of-role service alike. Raises nothing."""
     return (
         visible_services(context)
         .select_related("holder", "municipality")
-        .prefetch_related("providers", "categories", "life_situations")
+        .prefetch_related("categories", "life_situations")
         .filter(code=code)
         .first()
     )
@@ -256,8 +261,129 @@ def frame_origins(service: Service) -> list[str]:
                 .values_list("origin", flat=True))
 
 
-def services_served_by(institution_id: int) -> QuerySet[Service]:
-    """The services an institution holds or provides (any state but draft), by code: what its
-    specialists may serve clients about (the workplace's purposes, B3, B4)."""
-    return (Service.objects.filter(Q(holder_id=institution_id) | Q(providers=institution_id))
-            .exclude(status=ServiceStatus.DRAFT).distinct().order_by("code"))
+def services_served_by(institution_id: int, stage: str | None = None) -> QuerySet[Service]:
+    """The services an institution holds or provides today (`serving`; any state but draft), by
+    code: what its specialists may serve clients about (the workplace's purposes, B3, B4);
+    `stage` narrows to the services whose `Stage` it serves."""
+    return (Service.objects.filter(serving(institution_id, stage))
+            .exclude(status=ServiceStatus.DRAFT).order_by("code"))
+
+
+# --- Holders and providers, per stage (A1, B3; issue 16) ---------------------------------------
+#
+# The one answer to "may this institution do this stage of this service": the holder does every
+# stage of its services; another institution only the stages a `Delegation` in force on the day
+# hands it. `delegated` and `serves` answer for one service, `serving` is the same question as a
+# filter of a list of services, so a list never shows what a single decision refuses
+# (tests/access/test_list_filters.py holds them to each other).
+
+def day_of(at: datetime.date | datetime.datetime | None = None) -> datetime.date:
+    """The local calendar day (Europe/Riga) of `at`; today's for None. Delegations hold for
+    whole days."""
+    if at is None:
+        return timezone.localdate()
+    if isinstance(at, datetime.datetime):
+        return timezone.localtime(at).date() if timezone.is_aware(at) else at.date()
+    return at
+
+
+def in_force(at: datetime.date | datetime.datetime | None = None, *, prefix: str = "") -> Q:
+    """A filter of `Delegation` rows (or of rows reaching them through `prefix`, such as
+    `delegations__`) in force on the day of `at` (`day_of`): begun, not past `valid_until`
+    (included), and not an empty period left by an ending before it began."""
+    day = day_of(at)
+    return (Q(**{f"{prefix}valid_from__lte": day})
+            & (Q(**{f"{prefix}valid_until__isnull": True})
+               | Q(**{f"{prefix}valid_until__gte": day})))
+
+
+def _in_force_rows(institution_id: int | None, stage: str | None,
+                   at: datetime.date | datetime.datetime | None) -> QuerySet[Delegation]:
+    rows = Delegation.objects.filter(in_force(at), provider_id=institution_id)
+    return rows.filter(stage=stage) if stage is not None else rows
+
+
+def delegated(service: Service, institution_id: int | None, stage: str | None = None,
+              at: datetime.date | datetime.datetime | None = None) -> bool:
+    """Whether the holder of `service` has delegated `stage` (a `Stage` value; None: any stage)
+    of it to the institution `institution_id`, in force on the day of `at` (today for None).
+    The holder itself is not a delegate: ask `serves`. Raises nothing (an unknown stage or an
+    institution of None is simply False)."""
+    if institution_id is None:
+        return False
+    return _in_force_rows(institution_id, stage, at).filter(service_id=service.pk).exists()
+
+
+def serves(service: Service, institution_id: int | None, stage: str | None = None,
+           at: datetime.date | datetime.datetime | None = None) -> bool:
+    """Whether the institution may do `stage` (None: some stage) of `service` on the day of
+    `at`: it is the holder, or `delegated`. The predicate of the access rules that depend on
+    providers (register, e-forms, workflows, integrations)."""
+    if institution_id is None:
+        return False
+    return service.holder_id == institution_id or delegated(service, institution_id, stage, at)
+
+
+def serving(institution_id: int | None, stage: str | None = None,
+            at: datetime.date | datetime.datetime | None = None, *, prefix: str = "") -> Q:
+    """`serves` as a filter of services (or of rows reaching a service through `prefix`, such
+    as `service__`): the services the institution holds, and those with a delegation of `stage`
+    (None: any) to it in force on the day of `at`. A subquery, so the list needs no
+    `distinct()`. Matches nothing for an institution of None."""
+    if institution_id is None:
+        return Q(pk__in=[])
+    return (Q(**{f"{prefix}holder_id": institution_id})
+            | Q(**{f"{prefix}pk__in": _in_force_rows(institution_id, stage, at)
+                   .values("service_id")}))
+
+
+def providers_by_stage(service: Service, at: datetime.date | datetime.datetime | None = None
+                       ) -> dict[str, list[Institution]]:
+    """Who does each stage of `service` on the day of `at` besides its holder, by `Stage` value
+    in the stages' order (a stage nobody was delegated is absent), providers by name: the
+    service page's "where can I apply in person" (A1)."""
+    rows = (Delegation.objects.filter(in_force(at), service_id=service.pk)
+            .select_related("provider").order_by("provider__name", "provider__code"))
+    found: dict[str, list[Institution]] = {}
+    for delegation in rows:
+        found.setdefault(delegation.stage, []).append(delegation.provider)
+    return {stage: found[stage] for stage in Stage.values if stage in found}
+
+
+def providers_of(service: Service, at: datetime.date | datetime.datetime | None = None
+                 ) -> list[Institution]:
+    """Who provides `service` on the day of `at`: its holder (every stage) and the institutions
+    with a delegation of any stage in force, by code: the catalogue API's derived `providers`
+    list (kept for `/api/v1` compatibility)."""
+    return list(Institution.objects.filter(
+        Q(pk=service.holder_id) | Q(pk__in=Delegation.objects.filter(
+            in_force(at), service_id=service.pk).values("provider_id"))).order_by("code"))
+
+
+def current_delegations(service: Service, at: datetime.date | datetime.datetime | None = None
+                        ) -> list[Delegation]:
+    """The delegations of `service` in force on the day of `at` (today for None) or to begin
+    later, with their providers, by stage, start and provider code: what the catalogue API
+    lists (ended and past ones are history, for analytics, not for the public)."""
+    day = day_of(at)
+    return list(Delegation.objects.filter(service_id=service.pk)
+                .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+                .exclude(valid_until__lt=F("valid_from")).select_related("provider")
+                .order_by("stage", "valid_from", "provider__code"))
+
+
+def delegations_given(institution_id: int) -> QuerySet[Delegation]:
+    """The delegations of the services the institution holds (the holder's administrator's
+    list), by service code, stage and start; not those ended before they began (never in
+    force)."""
+    return (Delegation.objects.filter(service__holder_id=institution_id)
+            .exclude(valid_until__lt=F("valid_from"))
+            .select_related("service", "provider", "created_by__user", "ended_by__user"))
+
+
+def delegations_received(institution_id: int) -> QuerySet[Delegation]:
+    """The delegations made to the institution (the provider's view: what it was given), as
+    `delegations_given` orders them, without those never in force."""
+    return (Delegation.objects.filter(provider_id=institution_id)
+            .exclude(valid_until__lt=F("valid_from"))
+            .select_related("service", "service__holder"))

@@ -21,6 +21,9 @@ class CatalogAction(StrEnum):
     CHANGE_SERVICE = "catalog.change_service"
     ADMINISTER_CATALOG = "catalog.administer"
     MANAGE_ESERVICES = "catalog.manage_eservices"
+    # obj = the Service (None: may the actor open the delegations page): hand its stages to
+    # providers and end such delegations (A1, B3; issue 16).
+    MANAGE_DELEGATIONS = "catalog.manage_delegations"
 
 
 def _viewable(actor: Actor, client: Any) -> Q:
@@ -86,3 +89,19 @@ def manage_eservices(actor: Actor, institution: Any, client: Any) -> Decision:
     if is_institution_admin_of(actor, institution.pk):
         return ALLOW
     return deny("only the institution's administrator manages its e-services")
+
+
+@rule(CatalogAction.MANAGE_DELEGATIONS)
+def manage_delegations(actor: Actor, service: Any, client: Any) -> Decision:
+    """Only the holder institution's administrator hands a service's stages to providers and
+    ends such delegations (seed 4.3, G01); without a service: whether they may open the page
+    (any institution's administrator: a provider's sees what was delegated to it)."""
+    if service is None:
+        if actor.has_role(StaffRole.INSTITUTION_ADMIN):
+            return ALLOW
+        return deny("not an institution administrator")
+    if not isinstance(service, Service):
+        return deny("not a service")
+    if is_institution_admin_of(actor, service.holder_id):
+        return ALLOW
+    return deny("only the holder institution's administrator delegates its stages")

@@ -6,6 +6,7 @@ the pilot catalogue. Reads are in `durvis.catalog.queries`.
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import hmac
 import secrets
@@ -19,8 +20,9 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max, Q
 from django.db.models.functions import Coalesce
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from durvis.access.policy import decide, require
@@ -28,13 +30,15 @@ from durvis.audit.services import record
 from durvis.catalog.models import (
     Category,
     Claim,
+    Delegation,
     EmbedOrigin,
     EService,
     LifeSituation,
     Service,
+    Stage,
     TreeNode,
 )
-from durvis.catalog.queries import SEARCH_KIND, eservice_for
+from durvis.catalog.queries import SEARCH_KIND, day_of, eservice_for, in_force
 from durvis.catalog.rules import CatalogAction
 from durvis.core import signing_keys
 from durvis.core.actor import Actor
@@ -70,9 +74,9 @@ def create_service(
 ) -> Service:
     """Add a service to the `holder`'s catalogue under the next code (`next_service_code`),
     index it for search and audit it; returns it. `fields` maps model field names to values
-    (e.g. `name_lv`, `audience`, `status`); `relations` maps many-to-many names (`providers`,
-    `categories`, `life_situations`) to the objects to link. Raises PermissionDenied unless the
-    actor is the holder's (pakalpojuma turētājs) institution administrator
+    (e.g. `name_lv`, `audience`, `status`); `relations` maps many-to-many names (`categories`,
+    `life_situations`) to the objects to link (providers are delegations: `create_delegation`).
+    Raises PermissionDenied unless the actor is the holder's (pakalpojuma turētājs) institution administrator
     (`CatalogAction.CREATE_SERVICE`, A5), and ValidationError keyed by model field from the
     model's validation (`full_clean`); an unknown field name is a programming error
     (TypeError)."""
@@ -166,6 +170,118 @@ def import_tree_node(
     """Create or update a category or life situation by slug (trusted import)."""
     node, _ = model.objects.update_or_create(slug=slug, defaults={**fields, "parent": parent})
     return node
+
+
+# --- Holders and providers, per stage (A1, B3; issue 16) ---------------------------------------
+
+def _field(name: str, message: str, code: str) -> ValidationError:
+    return ValidationError({name: ValidationError(message, code=code)})
+
+
+def _date_text(day: datetime.date | None) -> str:
+    return formats.date_format(day, "SHORT_DATE_FORMAT") if day else _("no end")
+
+
+def _overlapping(service: Service, provider: Institution, stage: str, valid_from: datetime.date,
+                 valid_until: datetime.date | None) -> Delegation | None:
+    """A delegation of the same stage of the service to the same provider whose period shares a
+    day with [valid_from, valid_until] (an empty period left by an early ending shares none)."""
+    rows = Delegation.objects.filter(service=service, provider=provider, stage=stage).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=valid_from)).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=F("valid_from")))
+    if valid_until is not None:
+        rows = rows.filter(valid_from__lte=valid_until)
+    return rows.order_by("valid_from").first()
+
+
+@transaction.atomic
+def create_delegation(actor: Actor, service: Service, *, provider: Institution, stage: str,
+                      valid_from: datetime.date, valid_until: datetime.date | None = None,
+                      ) -> Delegation:
+    """The holder hands `stage` (a `models.Stage` value) of `service` to `provider` from
+    `valid_from` to `valid_until` (both days included; None: until ended); audited as
+    `catalog.delegation.create`. Returns the delegation.
+
+    Raises PermissionDenied unless the actor is the holder's institution administrator
+    (`CatalogAction.MANAGE_DELEGATIONS`); ValidationError keyed `provider` (`holder`: the
+    holder serves every stage itself), `stage` (`invalid`), `valid_from` (`past`: before
+    today, a decision already taken cannot be re-made), `valid_until` (`order`: before
+    `valid_from`), `valid_from` (`overlap`: the provider has this stage already for a day of
+    the period). The service's row is locked while the overlap is checked, so two
+    administrators cannot both add one."""
+    require(actor, CatalogAction.MANAGE_DELEGATIONS, service)
+    Service.objects.select_for_update().filter(pk=service.pk).first()
+    if provider.pk == service.holder_id:
+        raise _field("provider", _("The holder provides every stage of its own services: "
+                                   "choose another institution."), "holder")
+    if stage not in Stage.values:
+        raise _field("stage", _("Choose a stage from the list."), "invalid")
+    if valid_from < day_of():
+        raise _field("valid_from", _("The delegation cannot begin before today."), "past")
+    if valid_until is not None and valid_until < valid_from:
+        raise _field("valid_until", _("The end date cannot be before the start date."), "order")
+    clash = _overlapping(service, provider, stage, valid_from, valid_until)
+    if clash is not None:
+        raise _field("valid_from", _(
+            "%(provider)s has this stage of the service already from %(start)s until %(end)s: "
+            "end that delegation or choose days outside it.") % {
+                "provider": provider.name, "start": _date_text(clash.valid_from),
+                "end": _date_text(clash.valid_until)}, "overlap")
+    delegation = Delegation.objects.create(
+        service=service, provider=provider, stage=stage, valid_from=valid_from,
+        valid_until=valid_until, created_by=actor.staff)
+    record(actor, "catalog.delegation.create", delegation, details={
+        "service": service.code, "provider": provider.code, "stage": stage,
+        "valid_from": valid_from.isoformat(),
+        "valid_until": valid_until.isoformat() if valid_until else None})
+    return delegation
+
+
+@transaction.atomic
+def end_delegation(actor: Actor, delegation: Delegation) -> Delegation:
+    """End a delegation from today: it holds until yesterday (a delegation not begun yet never
+    holds); the provider's staff and systems lose the stage at once. Audited as
+    `catalog.delegation.end`. Raises PermissionDenied unless the actor is the holder's
+    institution administrator (`CatalogAction.MANAGE_DELEGATIONS`); ValidationError keyed
+    `delegation` (`ended`) when it was ended already or its period is over."""
+    delegation = Delegation.objects.select_for_update().select_related(
+        "service", "provider").get(pk=delegation.pk)
+    require(actor, CatalogAction.MANAGE_DELEGATIONS, delegation.service)
+    today = day_of()
+    if delegation.ended_at is not None or (
+            delegation.valid_until is not None and delegation.valid_until < today):
+        raise _field("delegation", _("This delegation has ended already."), "ended")
+    delegation.valid_until = today - datetime.timedelta(days=1)
+    delegation.ended_at, delegation.ended_by = timezone.now(), actor.staff
+    delegation.save(update_fields=["valid_until", "ended_at", "ended_by"])
+    record(actor, "catalog.delegation.end", delegation, details={
+        "service": delegation.service.code, "provider": delegation.provider.code,
+        "stage": delegation.stage, "valid_until": delegation.valid_until.isoformat()})
+    return delegation
+
+
+@transaction.atomic
+def import_delegations(service: Service, stages: Mapping[Institution, Iterable[str]], *,
+                       since: datetime.date) -> int:
+    """Make each provider's `stages` of `service` hold today, as a trusted import (demo data, a
+    migration from an institution's old catalogue): no access check and no audit event. A stage
+    the provider never had begins on `since`; one that ended begins again today; one in force
+    or still to come is left as it is, and nothing is ended. Returns how many it added. Raises
+    ValueError for the holder or an unknown stage."""
+    added = 0
+    today = day_of()
+    for provider, provider_stages in stages.items():
+        for stage in provider_stages:
+            if provider.pk == service.holder_id or stage not in Stage.values:
+                raise ValueError(f"no delegation of {stage!r} to {provider.code}")
+            rows = Delegation.objects.filter(service=service, provider=provider, stage=stage)
+            if rows.filter(in_force(today) | Q(valid_from__gt=today, ended_at__isnull=True)
+                           ).exists():
+                continue
+            Delegation.objects.create(service=service, provider=provider, stage=stage,
+                                      valid_from=today if rows.exists() else since)
+            added += 1
+    return added
 
 
 # --- Holders' e-services: single sign-on and embedding (A12, A10, issue 13) ----------------------

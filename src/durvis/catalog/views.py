@@ -17,7 +17,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
 from durvis.catalog import queries as catalog_queries
-from durvis.catalog.models import Category, LifeSituation
+from durvis.catalog.models import Category, LifeSituation, Service, Stage
 from durvis.core.forms import PageField, QueryForm
 from durvis.identity.models import Institution
 from durvis.identity.sessions import acting_client, actor_from_request
@@ -125,7 +125,26 @@ def service_detail(request: HttpRequest, code: int) -> HttpResponse:
     service = catalog_queries.service_by_code(code, _context(request))
     if service is None:
         raise Http404
-    return render(request, "catalog/service_detail.html", {"service": service})
+    return render(request, "catalog/service_detail.html",
+                  {"service": service, "stages": _stages(service)})
+
+
+# What the service page calls each stage when it names the institutions doing it (A1: "where
+# can I apply in person").
+STAGE_HEADINGS = {
+    Stage.INFORMATION: _("Advice about the service"),
+    Stage.APPLICATION: _("Where to apply in person"),
+    Stage.EXECUTION: _("Who processes the application"),
+    Stage.RESULT_DELIVERY: _("Where to receive the result"),
+}
+
+
+def _stages(service: Service) -> list[tuple[str, list[Institution]]]:
+    """For each stage some provider was delegated today: its heading and who does it (the
+    holder first, then the providers by name). Stages nobody was delegated are left out: the
+    holder's name stands above."""
+    return [(str(STAGE_HEADINGS[Stage(stage)]), [service.holder, *providers])
+            for stage, providers in catalog_queries.providers_by_stage(service).items()]
 
 
 @require_safe

@@ -45,6 +45,9 @@ from durvis.register import services as register
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 LANGUAGES = ("lv", "en")
+# The demo delegations hold since the pilot began (what a reset restores: a stage ended since
+# begins again on the day of the reset, `catalog.services.import_delegations`).
+DELEGATIONS_SINCE = datetime.date(2026, 1, 1)
 
 
 def _read(name: str) -> Any:
@@ -206,11 +209,17 @@ def _load_services(institutions: dict[str, Institution], categories: dict[str, A
             "assistant_allowed": bool(row.get("assistant_allowed", False)),
         }
         relations = {
-            "providers": [institutions[c] for c in row.get("providers", [])],
             "categories": [categories[s] for s in row.get("categories", [])],
             "life_situations": [situations[s] for s in row.get("life_situations", [])],
         }
-        catalog.import_service(int(row["code"]), institutions[row["holder"]], fields, relations)
+        service, _changed = catalog.import_service(int(row["code"]), institutions[row["holder"]],
+                                                   fields, relations)
+        # Providers per stage (A1, B3): the state and municipal centres (VDAA's VPVKAC) give
+        # advice, take applications and hand out results; a municipality acting as the holder's
+        # agent does every stage.
+        catalog.import_delegations(service, {institutions[code]: stages for code, stages in
+                                             row.get("delegations", {}).items()},
+                                   since=DELEGATIONS_SINCE)
     return len(rows)
 
 

@@ -35,14 +35,15 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from durvis.access.policy import decide, require, visible
 from durvis.audit.services import record
-from durvis.catalog.models import Channel, Service, ServiceStatus
+from durvis.catalog.models import Channel, Service, ServiceStatus, Stage
+from durvis.catalog.queries import serving
 from durvis.core.actor import Actor
 from durvis.documents.models import Direction, Document
 from durvis.documents.services import attach_to_case, store_document
@@ -82,13 +83,14 @@ def _field(name: str, message: str, code: str) -> ValidationError:
 
 def assisted_services(actor: Actor) -> QuerySet[Service]:
     """The services the agent may serve clients for: published, marked for the assistant, with
-    a live e-form, held or provided by the agent's institution; by code. Empty for anybody the
+    a live e-form, held by the agent's institution or with its application stage delegated to
+    it today; by code. Empty for anybody the
     policy refuses the assistant."""
     require(actor, AssistantAction.ASSIST)
     return (Service.objects.filter(
         status=ServiceStatus.PUBLISHED, assistant_allowed=True,
         eform__versions__status=VersionStatus.PUBLISHED)
-        .filter(Q(holder_id=actor.institution_id) | Q(providers=actor.institution_id))
+        .filter(serving(actor.institution_id, Stage.APPLICATION))
         .distinct().order_by("code"))
 
 

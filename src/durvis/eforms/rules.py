@@ -39,7 +39,8 @@ from django.utils.translation import gettext_lazy as _
 
 from durvis.access.policy import ALLOW, Decision, decide, deny, rule
 from durvis.audit.queries import declare_purpose, declare_use
-from durvis.catalog.models import Audience, Service, ServiceStatus
+from durvis.catalog.models import Audience, Service, ServiceStatus, Stage
+from durvis.catalog.queries import serves, serving
 from durvis.core.actor import Actor
 from durvis.eforms.models import Application, AssistedApplication
 from durvis.identity.models import Company, Person, StaffRole
@@ -93,13 +94,12 @@ def build(actor: Actor, service: Any, client: Any) -> Decision:
     return deny("a service of another institution")
 
 
-def _serves(actor: Actor, service: Service) -> bool:
-    institution_id = actor.institution_id
-    return service.holder_id == institution_id or service.providers.filter(
-        pk=institution_id).exists()
+def _serves(actor: Actor, service: Service, stage: str) -> bool:
+    """The actor's institution holds the service or has its `stage` delegated today."""
+    return serves(service, actor.institution_id, stage)
 
 
-def _system_rule(scope: str, action: str) -> Callable[[Actor, Any, Any], Decision]:
+def _system_rule(scope: str, action: str, stage: str) -> Callable[[Actor, Any, Any], Decision]:
     def system_rule(actor: Actor, service: Any, client: Any) -> Decision:
         if actor.api is None:
             return deny("not an institution's system")
@@ -111,29 +111,31 @@ def _system_rule(scope: str, action: str) -> Callable[[Actor, Any, Any], Decisio
             return deny("not a service")
         if not actor.api.covers(service.pk):
             return deny("the service is outside the client's scope")
-        if _serves(actor, service):
+        if _serves(actor, service, stage):
             return ALLOW
-        return deny("the institution neither holds nor provides the service")
+        return deny(f"the institution neither holds the service nor has its {stage} stage")
 
-    system_rule.__doc__ = (f"{action}: a system of the service's holder or provider with the "
-                           f"{scope} scope covering the service (B9).")
+    system_rule.__doc__ = (f"{action}: a system of the service's holder or of a provider with "
+                           f"its {stage} stage delegated (A1), with the {scope} scope covering "
+                           "the service (B9).")
     return system_rule
 
 
 def _application_services(actor: Actor, client: Any) -> Q:
-    """The services whose applications a system lists: those its institution holds or
-    provides, within its token's services."""
+    """The services whose applications a system lists: those its institution holds or whose
+    execution stage it has today, within its token's services."""
     if actor.api is None or APPLICATIONS_READ not in actor.api.operations:
         return Q(pk__in=[])
-    q = Q(holder_id=actor.api.institution_id) | Q(providers=actor.api.institution_id)
+    q = serving(actor.api.institution_id, Stage.EXECUTION)
     if actor.api.service_ids is not None:
         q &= Q(pk__in=actor.api.service_ids)
     return q
 
 
 rule(FormAction.READ_APPLICATIONS, list_filter=_application_services)(
-    _system_rule(APPLICATIONS_READ, "Reading submitted applications"))
-rule(FormAction.PREFILL)(_system_rule(APPLICATIONS_PREFILL, "Opening a form with a prefill"))
+    _system_rule(APPLICATIONS_READ, "Reading submitted applications", Stage.EXECUTION))
+rule(FormAction.PREFILL)(_system_rule(APPLICATIONS_PREFILL, "Opening a form with a prefill",
+                                      Stage.APPLICATION))
 
 
 def _audience_fits(service: Service, client: Any) -> bool:
@@ -201,10 +203,11 @@ def assist(actor: Actor, service: Any, client: Any) -> Decision:
         return deny("the holder has not marked the service for the assistant", _(
             "The holder of this service has not marked it as executable with the e-service "
             "assistant: the client applies in the e-account or through the holder."))
-    if not _serves(actor, service):
-        return deny("the institution neither holds nor provides the service", _(
-            "Your institution neither holds nor provides this service: only the agents of its "
-            "holder and providers use the assistant for it."))
+    if not _serves(actor, service, Stage.APPLICATION):
+        return deny("the institution neither holds the service nor has its application stage", _(
+            "Your institution neither holds this service nor takes applications for it: only "
+            "the agents of its holder and of the providers it delegated the application stage "
+            "to use the assistant for it."))
     if client is not None and not (isinstance(client, Person) and _audience_fits(service, client)):
         return deny("the assistant serves persons for services for residents", _(
             "The assistant serves a person who is present, for a service for residents."))
@@ -254,7 +257,7 @@ def _assisted_filter(actor: Actor, client: Any) -> Q:
     for services marked, published and held or provided by it, of `client` (a person, for a
     service for residents) when one is named."""
     institution_id = actor.institution_id
-    served = Service.objects.filter(Q(holder_id=institution_id) | Q(providers=institution_id),
+    served = Service.objects.filter(serving(institution_id, Stage.APPLICATION),
                                     status=ServiceStatus.PUBLISHED, assistant_allowed=True)
     q = Q(assisted__institution_id=institution_id, service__in=served)
     if client is None:

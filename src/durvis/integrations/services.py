@@ -48,6 +48,7 @@ from django.utils.translation import gettext
 from durvis.access.policy import decide, require
 from durvis.audit.services import Entry, record, record_many
 from durvis.catalog.models import Service
+from durvis.catalog.queries import serves
 from durvis.core.actor import SYSTEM, Actor, ApiGrant
 from durvis.core.concurrency import advance_version
 from durvis.core.worker import SOURCES, Source, retry_locked, wake, worker_id
@@ -102,7 +103,7 @@ def create_api_client(
 
 
 def _serves(institution: Institution, service: Service) -> bool:
-    return service.holder_id == institution.pk or service.providers.filter(pk=institution.pk).exists()
+    return serves(service, institution.pk)
 
 
 def _hash(token: str) -> str:

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from durvis.catalog.models import Service
+from durvis.catalog.models import Service, Stage
 from durvis.core.models import ClientOwned
 from durvis.identity.models import Institution, Person
 from durvis.identity.queries import ActingPerson
@@ -291,17 +291,6 @@ class Consultation(ClientOwned):
         return f"{self.topic or self.service_id} ({self.channel})"
 
 
-class WorkStage(models.TextChoices):
-    """The stages of a service's delivery that a holder may hand to providers (seed 4.3.5: a
-    provider may take over consultations, the application, its execution and the result's
-    delivery) and that working time is recorded for (D2)."""
-
-    INFORMATION = "information", _("Information (consultations)")
-    APPLICATION = "application", _("Application")
-    EXECUTION = "execution", _("Execution")
-    RESULT_DELIVERY = "result_delivery", _("Result delivery")
-
-
 MAX_WORK_SECONDS = 12 * 3600  # one stretch of work on one case: at most a long working day
 
 
@@ -321,7 +310,7 @@ class WorkTime(models.Model):
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
     service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="+")
-    stage = models.CharField(max_length=20, choices=WorkStage.choices)
+    stage = models.CharField(max_length=20, choices=Stage.choices)
     step = models.CharField(max_length=40, blank=True)  # the workflow step, when one
     service_point = models.CharField(max_length=100, blank=True)
     started_at = models.DateTimeField()

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from durvis.access.policy import decide, visible
 from durvis.audit.services import Entry, flag_use, record, record_many
-from durvis.catalog.models import Service
+from durvis.catalog.models import Service, Stage
 from durvis.core.actor import Actor
 from durvis.core.case_numbers import parse_case_number
 from durvis.core.identifiers import validate_personal_code
@@ -38,7 +38,6 @@ from durvis.register.models import (
     Consultation,
     ServiceCase,
     StatusMapping,
-    WorkStage,
     WorkTime,
 )
 from durvis.register.rules import (
@@ -524,7 +523,7 @@ class LoadRow:
 
     @property
     def stage_label(self) -> str:
-        return str(WorkStage(self.stage).label)
+        return str(Stage(self.stage).label)
 
     @property
     def hours(self) -> float:

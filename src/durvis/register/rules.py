@@ -20,7 +20,8 @@ from django.utils.translation import gettext_lazy as _
 
 from durvis.access.policy import ALLOW, Decision, decide, deny, rule
 from durvis.audit.queries import declare_purpose, declare_use
-from durvis.catalog.models import Service
+from durvis.catalog.models import Service, Stage
+from durvis.catalog.queries import delegated, serves
 from durvis.core.actor import Actor
 from durvis.identity.models import StaffRole
 from durvis.identity.rules import IdentityAction, has_base_relation
@@ -51,6 +52,9 @@ class CaseAction(StrEnum):
     CORRECT_WORK = "register.correct_work"
     # obj = the case: may the actor hand its result to the client at the counter (B3, A1).
     DELIVER_RESULT = "register.deliver_result"
+    # obj = a `CaseStage` (a case and a stage): may the actor do that stage of the case, such
+    # as hand out its result (result delivery) or decide it (execution) (A1, B3; issue 16).
+    CASE_STAGE = "register.case_stage"
 
 
 def _case_rule(scope: str) -> Callable[[Actor, Any, Any], Decision]:
@@ -92,11 +96,12 @@ rule(CaseAction.READ_CASE, list_filter=_cases_of_institution)(_case_rule(CASES_R
 rule(CaseAction.UPDATE_CASE)(_case_rule(CASES_WRITE))
 
 
-def _service_rule(scope: str, *, allow_no_service: bool = False
+def _service_rule(scope: str, stage: str | None, *, allow_no_service: bool = False
                   ) -> Callable[[Actor, Any, Any], Decision]:
     def service_rule(actor: Actor, service: Any, client: Any) -> Decision:
-        """New cases and consultations: the systems and staff of the service's holder or
-        providers."""
+        """New cases and consultations: the systems and staff of the service's holder or of a
+        provider it delegated the stage to (`stage`: application for a case, information for
+        a consultation; None: any), in force today (A1, B3)."""
         if actor.api is not None:
             if scope not in actor.api.operations:
                 return deny(f"the client lacks the {scope} scope")
@@ -108,17 +113,56 @@ def _service_rule(scope: str, *, allow_no_service: bool = False
             return deny("not a service")
         if actor.api is not None and not actor.api.covers(service.pk):
             return deny("the service is outside the client's scope")
-        institution_id = actor.institution_id
-        if institution_id == service.holder_id or service.providers.filter(
-            pk=institution_id
-        ).exists():
+        if serves(service, actor.institution_id, stage):
             return ALLOW
-        return deny("the institution neither holds nor provides the service")
+        if stage is None:
+            return deny("the institution neither holds nor provides the service")
+        return deny(f"the institution neither holds the service nor has its {stage} stage",
+                    _STAGE_REFUSALS[stage])
 
     return service_rule
 
 
-_institution_creates = _service_rule(CASES_WRITE)
+_STAGE_REFUSALS: dict[str, Any] = {
+    Stage.INFORMATION: _("The holder of this service has not delegated consultations about it "
+                         "to your institution."),
+    Stage.APPLICATION: _("The holder of this service has not delegated taking its applications "
+                         "to your institution."),
+    Stage.EXECUTION: _("The holder of this service has not delegated its execution to your "
+                       "institution."),
+    Stage.RESULT_DELIVERY: _("The holder of this service has not delegated handing out its "
+                             "results to your institution."),
+}
+
+_institution_creates = _service_rule(CASES_WRITE, Stage.APPLICATION)
+_institution_serves = _service_rule(CASES_WRITE, None)
+
+
+@dataclass(frozen=True)
+class CaseStage:
+    """A stage of one case (`catalog.models.Stage` value) an actor wants to do: the question
+    of `CaseAction.CASE_STAGE`."""
+
+    case: ServiceCase
+    stage: str
+
+
+@rule(CaseAction.CASE_STAGE)
+def case_stage(actor: Actor, act: Any, client: Any) -> Decision:
+    """A stage of a case: whoever may change the case (`UPDATE_CASE`: its holder's or its
+    provider's systems and staff), when the institution is the holder or has that stage of the
+    case's service delegated today (A1, B3): the centre that took an application hands out the
+    result only with the result delivery stage, decides it only with execution."""
+    if not isinstance(act, CaseStage) or act.stage not in Stage.values:
+        return deny("a case and a stage")
+    decision = decide(actor, CaseAction.UPDATE_CASE, act.case)
+    if not decision:
+        return decision
+    if actor.institution_id == act.case.holder_id or delegated(
+            act.case.service, actor.institution_id, act.stage):
+        return ALLOW
+    return deny(f"the institution neither holds the service nor has its {act.stage} stage",
+                _STAGE_REFUSALS[act.stage])
 
 
 class ProfileBasis(StrEnum):
@@ -149,7 +193,7 @@ def view_profile(actor: Actor, purpose: Any, client: Any) -> Decision:
         return deny("not a client-service employee")
     if not isinstance(purpose, ProfilePurpose) or purpose.basis not in set(ProfileBasis):
         return deny("a purpose and its basis")
-    decision = _institution_creates(actor, purpose.service, client)
+    decision = _institution_serves(actor, purpose.service, client)
     if not decision:
         return decision
     if purpose.basis == ProfileBasis.CASE:
@@ -176,7 +220,8 @@ def create_case(actor: Actor, service: Any, client: Any) -> Decision:
     return _institution_creates(actor, service, client)
 
 
-rule(CaseAction.REGISTER_CONSULTATION)(_service_rule(CONSULTATIONS_WRITE, allow_no_service=True))
+rule(CaseAction.REGISTER_CONSULTATION)(_service_rule(CONSULTATIONS_WRITE, Stage.INFORMATION,
+                                                     allow_no_service=True))
 
 
 @rule(CaseAction.LIST_CASES)
@@ -251,15 +296,14 @@ declare_use("register.consultation.create", _("Registered a consultation with yo
 
 @rule(CaseAction.DELIVER_RESULT)
 def deliver_result(actor: Actor, case: Any, client: Any) -> Decision:
-    """Client-service agents of the case's holder or provider hand its result out in person
-    (B3: "hand out a result at the counter"); systems record results through the API."""
+    """Client-service agents of the case's holder, or of a provider with the result delivery
+    stage delegated, hand its result out in person (B3: "hand out a result at the counter");
+    systems record results through the API."""
     if not isinstance(case, ServiceCase):
         return deny("not a case")
     if actor.staff is None or StaffRole.AGENT not in actor.roles:
         return deny("only a client-service agent hands out a result")
-    if actor.institution_id not in {case.holder_id, case.provider_id}:
-        return deny("a case of another institution")
-    return ALLOW
+    return decide(actor, CaseAction.CASE_STAGE, CaseStage(case, Stage.RESULT_DELIVERY))
 
 
 @rule(CaseAction.CORRECT_WORK)

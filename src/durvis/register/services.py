@@ -28,7 +28,8 @@ from django.utils.translation import gettext
 
 from durvis.access.policy import decide, require
 from durvis.audit.services import Entry, record, record_many
-from durvis.catalog.models import Service, ServiceStatus
+from durvis.catalog.models import Service, ServiceStatus, Stage
+from durvis.catalog.queries import serves
 from durvis.catalog.rules import CatalogAction
 from durvis.core import bulk
 from durvis.core.actor import Actor
@@ -52,10 +53,9 @@ from durvis.register.models import (
     RegisterChannel,
     ServiceCase,
     StatusMapping,
-    WorkStage,
     WorkTime,
 )
-from durvis.register.rules import CaseAction
+from durvis.register.rules import CaseAction, CaseStage
 
 S = CaseStatus
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -290,9 +290,10 @@ def _provider(actor: Actor, service: Service, code: str) -> Institution:
         **({"code": code} if code else {"pk": actor.institution_id or 0})).first()
     if provider is None:
         raise _field_error("provider_code", gettext("Unknown provider institution."), "unknown")
-    if provider.pk != service.holder_id and not service.providers.filter(pk=provider.pk).exists():
+    if not serves(service, provider.pk, Stage.APPLICATION):
         raise _field_error("provider_code",
-                           gettext("This institution does not provide the service."),
+                           gettext("This institution does not take applications for the "
+                                   "service (the holder has not delegated it that stage)."),
                            "not_a_provider")
     if provider.pk != actor.institution_id and actor.institution_id != service.holder_id:
         raise _field_error("provider_code", gettext("Only the holder registers a case taken by "
@@ -393,14 +394,16 @@ def record_status_events(actor: Actor, events: Sequence[StatusEvent]) -> list[It
     `case_number`: the number's own code when malformed, `not_found` for an unknown case and,
     alike, one the actor may not change; `holder_status`: `unmapped_status`; `status`:
     `invalid_transition`, checked against the statuses before and after it in time, stored or in
-    the same batch; `event_id`: `conflict` when the id was used for another event of the case),
-    and a repeated event is `duplicate`."""
+    the same batch, and `not_delegated` for a status of a stage the actor's institution neither
+    holds nor was delegated, `STATUS_STAGES`; `event_id`: `conflict` when the id was used for
+    another event of the case), and a repeated event is `duplicate`."""
     if len(events) > MAX_BATCH:
         raise _field_error("events", gettext("At most %(count)d events in one batch.") % {
             "count": MAX_BATCH}, "too_many")
     results = {i: ItemResult(i, e.case_number, "recorded") for i, e in enumerate(events)}
     cases = _cases_for_update(actor, events, results)
     mappings = _mappings({c.service_id for c in cases.values()})
+    stages_seen: dict[tuple[int, int, str], bool] = {}
     pending: list[_Pending] = []
     for index, event in enumerate(events):
         if results[index].errors:
@@ -419,12 +422,37 @@ def record_status_events(actor: Actor, events: Sequence[StatusEvent]) -> list[It
                             "status."),
                     "unmapped_status")
             continue
+        if not _may_do_stage(actor, case, status, stages_seen):
+            _reject(results[index], "status",
+                    gettext("Your institution has not been delegated this stage of the service "
+                            "(%(stage)s).") % {"stage": Stage(STATUS_STAGES[status]).label},
+                    "not_delegated")
+            continue
         pending.append(_Pending(index, event, case, status, _dedup_key(event, status)))
     repeats = _drop_duplicates(pending, results)
     accepted = _apply_in_time_order(actor, pending, results)
     _settle_repeats(repeats, results)
     _store(actor, accepted)
     return [results[i] for i in sorted(results)]
+
+
+# The statuses that only an institution with a stage of the service sets (A1, B3; issue 16):
+# a provider's system or staff that took the application cannot decide the case without the
+# execution stage, nor mark its result handed out without result delivery. The holder sets all.
+STATUS_STAGES: dict[str, str] = {S.DECIDED: Stage.EXECUTION, S.RESULT_DELIVERED: Stage.RESULT_DELIVERY}
+
+
+def _may_do_stage(actor: Actor, case: ServiceCase, status: str,
+                  seen: dict[tuple[int, int, str], bool]) -> bool:
+    """`CaseAction.CASE_STAGE` for the stage `status` belongs to (`STATUS_STAGES`; any other
+    status: True), answered once per service, holder and stage of a batch (`seen`)."""
+    stage = STATUS_STAGES.get(status)
+    if stage is None:
+        return True
+    key = (case.service_id, case.holder_id, stage)
+    if key not in seen:
+        seen[key] = bool(decide(actor, CaseAction.CASE_STAGE, CaseStage(case, stage)))
+    return seen[key]
 
 
 def _reject(result: ItemResult, field_name: str, message: str, code: str) -> None:
@@ -633,9 +661,12 @@ def record_result(actor: Actor, number: str, *, occurred_at: datetime.datetime, 
     `reference`) that came about at `occurred_at`; audited, and `case.result` is published.
     Repeated (the same `event_id`, or without one the same title, reference and time), it
     returns the stored event and changes nothing. Raises as `case_for_update`: ValidationError
-    for a malformed number, ServiceCase.DoesNotExist for an unknown or foreign case."""
+    for a malformed number, ServiceCase.DoesNotExist for an unknown or foreign case; and
+    PermissionDenied (with the rule's explanation) when the actor's institution is not the
+    holder and has not the service's execution stage (`CaseAction.CASE_STAGE`, A1)."""
     occurred_at = instant("occurred_at", occurred_at)
     case = case_for_update(actor, number)
+    require(actor, CaseAction.CASE_STAGE, CaseStage(case, Stage.EXECUTION))
     key = f"result:{event_id}" if event_id else "result:" + hashlib.sha256(
         f"{title}|{reference}|{occurred_at.isoformat()}".encode()).hexdigest()[:40]
     existing = CaseEvent.objects.filter(case=case, dedup_key=key).first()
@@ -872,7 +903,7 @@ def register_consultation(actor: Actor, new: NewConsultation) -> Consultation:
     record(actor, "register.consultation.create", consultation, subject=person)
     if actor.staff is not None and new.duration_seconds:
         seconds = min(new.duration_seconds, MAX_WORK_SECONDS)
-        record_work(actor.staff, WorkStage.INFORMATION, occurred_at - datetime.timedelta(
+        record_work(actor.staff, Stage.INFORMATION, occurred_at - datetime.timedelta(
             seconds=seconds), occurred_at, consultation=consultation, service=service)
     return consultation
 
@@ -945,7 +976,7 @@ def deliver_result_in_person(actor: Actor, case: ServiceCase, *, document_number
         raise _field_error("status", "; ".join(e["msg"] for e in result.errors),
                            result.errors[0]["type"])
     if actor.staff is not None and started_at is not None and started_at <= now:
-        record_work(actor.staff, WorkStage.RESULT_DELIVERY, started_at, now, case=locked)
+        record_work(actor.staff, Stage.RESULT_DELIVERY, started_at, now, case=locked)
     record(actor, "register.case.result_handed_out", locked, subject=locked.client_person,
            details={"document": number[-4:], "service_point": point})
     locked.refresh_from_db()
@@ -958,13 +989,13 @@ def record_work(staff: StaffMember, stage: str, started_at: datetime.datetime,
                 ended_at: datetime.datetime, *, case: ServiceCase | None = None,
                 consultation: Consultation | None = None, service: Service | None = None,
                 step: str = "") -> WorkTime:
-    """Record that `staff` worked on a case or a consultation at `stage` (a `WorkStage`) from
+    """Record that `staff` worked on a case or a consultation at `stage` (a `Stage`) from
     `started_at` to `ended_at` (D2: time recorded automatically from opening to closing), at
     the staff member's current service point and for their institution. A stretch longer than
     `MAX_WORK_SECONDS` (12 h) is counted as that much: a task left open overnight is not a
     night's work, and its holder corrects it. Raises ValueError for an unknown stage, an end
     before the start or neither a case nor a consultation (callers pass what they recorded)."""
-    if stage not in WorkStage.values or ended_at < started_at or not (case or consultation):
+    if stage not in Stage.values or ended_at < started_at or not (case or consultation):
         raise ValueError("a stage, an ordered period and a case or consultation")
     seconds = min(int((ended_at - started_at).total_seconds()), MAX_WORK_SECONDS)
     return WorkTime.objects.create(

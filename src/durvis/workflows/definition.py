@@ -42,11 +42,13 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from durvis.catalog.models import Stage
+
 FORMAT = "durvis-workflow/1"
 LANGUAGES = ("lv", "en")
 QUEUE_KINDS = ("provider", "holder")
 ROLES = ("agent", "back_office")
-STAGES = ("information", "application", "execution", "result_delivery")
+STAGES = tuple(Stage.values)
 DEFAULT_STAGE = {"agent": "application", "back_office": "execution"}
 KEY = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 _TIME = re.compile(r"^(\d{1,4})([mhd])$")

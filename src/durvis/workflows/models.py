@@ -96,7 +96,7 @@ class Task(models.Model):
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT,
                              related_name="tasks")
     role = models.CharField(max_length=20)
-    # The stage of the service's delivery the step belongs to (`register.models.WorkStage`).
+    # The stage of the service's delivery the step belongs to (`catalog.models.Stage`).
     stage = models.CharField(max_length=20, default="execution")
     state = models.CharField(max_length=10, choices=TaskState.choices, default=TaskState.QUEUED)
     assignee = models.ForeignKey(StaffMember, null=True, blank=True, on_delete=models.PROTECT,

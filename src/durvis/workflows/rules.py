@@ -14,6 +14,7 @@ from typing import Any
 
 from durvis.access.policy import ALLOW, Decision, deny, rule
 from durvis.catalog.models import Service
+from durvis.catalog.queries import serves
 from durvis.core.actor import Actor
 from durvis.identity.models import Institution
 from durvis.identity.rules import is_institution_admin_of
@@ -36,13 +37,12 @@ class WorkflowAction(StrEnum):
 @rule(WorkflowAction.DEFINE)
 def define(actor: Actor, institution: Any, service: Any) -> Decision:
     """An institution's administrator defines its workflows for the services it holds or
-    provides (B2)."""
+    provides (B2): a delegation of any stage in force today (`catalog.queries.serves`)."""
     if not isinstance(institution, Institution) or not isinstance(service, Service):
         return deny("an institution and a service")
     if not is_institution_admin_of(actor, institution.pk):
         return deny("only the institution's administrator defines its workflows")
-    if service.holder_id != institution.pk and not service.providers.filter(
-            pk=institution.pk).exists():
+    if not serves(service, institution.pk):
         return deny("the institution neither holds nor provides the service")
     return ALLOW
 

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
             name='WorkTime',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stage', models.CharField(choices=[('information', 'Information (consultations)'), ('application', 'Application'), ('execution', 'Execution'), ('result_delivery', 'Result delivery')], max_length=20)),
+                ('stage', models.CharField(choices=[('information', 'Information'), ('application', 'Application'), ('execution', 'Execution'), ('result_delivery', 'Result delivery')], max_length=20)),
                 ('step', models.CharField(blank=True, max_length=40)),
                 ('service_point', models.CharField(blank=True, max_length=100)),
                 ('started_at', models.DateTimeField()),
