@@ -71,7 +71,7 @@ def _world(size: int, tag: str) -> tuple[object, list[tuple[str, str, str]]]:
         7000 + int(tag), holder,
         {"name_lv": "Maksas pakalpojums", "name_en": "Paid service", "audience": "residents",
          "status": "published", "application_channels": ["eaccount"],
-         "result_channels": ["eaccount"]}, {"providers": [holder]})
+         "result_channels": ["eaccount"]}, {})
     now = datetime.datetime.now(datetime.UTC)
     cases = ServiceCase.objects.bulk_create([
         ServiceCase(number=f"{service.code} {n:07d}", service=service, sequence=n,
