@@ -74,6 +74,13 @@ def test_three_wrong_answers_close_verification_for_everybody(desk, institutions
         institution=institutions["VSAA"], roles=["agent"]))
     _search(other, "+37129123456")
     assert other.get(verify).status_code == 403
+    # Nor does the personal code, which is no secret (the fresh tester's finding): the search
+    # by code links to the closed check, and the overview is not opened.
+    page = _search(desk["agent"], desk["parent"].personal_code)
+    assert "Jānis" not in page and verify in page
+    assert desk["agent"].get(verify).status_code == 403
+    overview = reverse("administration:client", args=[desk["parent"].pk])
+    assert desk["agent"].get(overview).status_code == 302
 
 
 def test_the_360_view_needs_a_purpose_and_the_client_sees_it(desk, client_login):

@@ -10,6 +10,7 @@ answers in a row close verification of that person for this session."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from typing import Any
 
@@ -113,7 +114,8 @@ def client_search(request: HttpRequest) -> HttpResponse:
     results: list[register_queries.FoundClient] = []
     searched = bool(form.is_valid() and form.cleaned_data["q"])
     if searched:
-        results = register_queries.find_clients(actor, form.cleaned_data["q"])
+        results = [_unless_locked(found) for found in
+                   register_queries.find_clients(actor, form.cleaned_data["q"])]
         for found in results:
             known = _found(request).get(str(found.person.pk), {})
             if known.get("how") not in ("identified", "verified") or not found.needs_verification:
@@ -122,6 +124,15 @@ def client_search(request: HttpRequest) -> HttpResponse:
     return render(request, "administration/clients/search.html", {
         "form": form, "query_form": form, "results": results, "searched": searched,
         "known": _found(request)})
+
+
+def _unless_locked(found: register_queries.FoundClient) -> register_queries.FoundClient:
+    """A person found by code or case whose caller check is closed (three failed checks) is
+    found as by name: a personal code is no secret, so it does not open what the check
+    closed."""
+    if not found.needs_verification and _locked(found.person):
+        return dataclasses.replace(found, by="name")
+    return found
 
 
 def _person(pk: int) -> Person:
@@ -140,7 +151,7 @@ def client_verify(request: HttpRequest, pk: int) -> HttpResponse:
     if known is None:
         raise Http404  # only a person this session's search found
     person = _person(pk)
-    if known["how"] in ("identified", "verified"):
+    if known["how"] == "verified" or known["how"] == "identified" and not _locked(person):
         return redirect("administration:client", pk=pk)
     form = VerifyForm(request.POST if request.method == "POST" else None)
     if _locked(person):
@@ -171,7 +182,8 @@ def client_profile(request: HttpRequest, pk: int) -> HttpResponse:
     known = _found(request).get(str(pk))
     if known is None:
         raise Http404
-    if known["how"] not in ("identified", "verified"):
+    if known["how"] not in ("identified", "verified") or (
+            known["how"] == "identified" and _locked(_person(pk))):
         return redirect("administration:client-verify", pk=pk)
     person = _person(pk)
     assert actor.institution_id is not None
