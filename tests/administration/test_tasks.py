@@ -133,3 +133,17 @@ def test_the_common_actions_have_access_keys_documented_on_the_start_page(desk):
                          ("k", "/en/staff/clients/")):
         assert re.search(rf'href="{address}" accesskey="{key}"', page), key
     assert 'id="shortcuts"' in page and "<kbd>K</kbd>" in page
+
+
+def test_the_lead_sees_the_tasks_escalated_to_them(desk):
+    """B7: an escalated task is listed for its team's lead (a fresh tester's finding: the lead
+    could reach it only by typing its address)."""
+    from durvis.workflows import services
+
+    task = services.take(desk["agent"], desk["task"])
+    review = services.take(desk["reviewer"], services.move(desk["agent"], task, 0))
+    services.escalate(desk["reviewer"], review, "Neskaidrs pamatojums")
+    lead = desk["as"]("lead").get(reverse("administration:tasks")).content.decode()
+    assert 'id="escalated"' in lead and desk["case"].number in lead
+    other = desk["as"]("colleague").get(reverse("administration:tasks")).content.decode()
+    assert 'id="escalated"' not in other

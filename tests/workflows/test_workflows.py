@@ -359,3 +359,19 @@ def test_a_missing_first_step_is_named_in_words(world):
     data = copy.deepcopy(DEFINITION)
     del data["first"]
     assert "first: pirmā soļa atslēga" in _problems(world, data)
+
+
+def test_a_case_settled_outside_its_workflow_closes_its_open_task(world, worker):
+    """A result handed out at the counter or a withdrawal settles the case: its open task is
+    closed, neither worked on nor escalated later (a fresh tester's finding)."""
+    publish(world)
+    case = register_case(world, worker)
+    task = workflows.take(world["agent"], Task.objects.get(case=case))
+    register.record_status_events(world["agent"], [register.StatusEvent(
+        case.number, dt.datetime.now(dt.UTC), status="withdrawn")])
+    worker.events()
+    task.refresh_from_db()
+    assert task.state == TaskState.CANCELLED
+    assert TaskEvent.objects.filter(task=task, kind="cancelled").exists()
+    assert task.case.work.filter(staff=world["agent"].staff).exists()  # the time it was held
+    assert workflows.escalate_due(task.resolution_due + dt.timedelta(days=1)) == 0

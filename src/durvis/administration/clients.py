@@ -151,7 +151,7 @@ def client_verify(request: HttpRequest, pk: int) -> HttpResponse:
     if known is None:
         raise Http404  # only a person this session's search found
     person = _person(pk)
-    if known["how"] == "verified" or known["how"] == "identified" and not _locked(person):
+    if known["how"] == "verified" or (known["how"] == "identified" and not _locked(person)):
         return redirect("administration:client", pk=pk)
     form = VerifyForm(request.POST if request.method == "POST" else None)
     if _locked(person):

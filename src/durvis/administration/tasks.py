@@ -69,8 +69,10 @@ def task_list(request: HttpRequest) -> HttpResponse:
     query = PageQueryForm(request.GET)
     queue = queries.queue_page(actor, query.value("page"))
     mine, queue.object_list = queries.my_tasks(actor), list(queue.object_list)
-    queries.with_step_names([*mine, *queue.object_list], language)
-    context = {"mine": mine, "queue": queue, "query_form": query, "now": timezone.now()}
+    escalated = queries.escalated_to(actor)
+    queries.with_step_names([*mine, *queue.object_list, *escalated], language)
+    context = {"mine": mine, "queue": queue, "escalated": escalated, "query_form": query,
+               "now": timezone.now()}
     if request.headers.get("HX-Request"):
         return render(request, "administration/tasks/_lists.html", context)
     return render(request, "administration/tasks/list.html", context)

@@ -1,6 +1,7 @@
 """The workflows' subscribers: a case registered on the platform starts on the live workflow of
 the institution that registered it, or of its holder (B2: "an application submitted on the
-platform for a holder without a back-office system starts one"), and the notices of a task
+platform for a holder without a back-office system starts one"); a case settled outside its
+workflow (a result handed out at the counter, a withdrawal) closes its open tasks; the notices of a task
 close to its time or escalated to the assignee and the team's leads (B7)."""
 
 from __future__ import annotations
@@ -17,16 +18,23 @@ from django.utils.translation import gettext, gettext_lazy
 from durvis.core.events import Event, subscriber
 from durvis.identity.models import StaffMember
 from durvis.integrations.services import enqueue_notification
-from durvis.register.events import CASE_REGISTERED
+from durvis.register.events import CASE_REGISTERED, CASE_STATUS_CHANGED
 from durvis.register.models import ServiceCase
 from durvis.workflows.events import TASK_ESCALATED, TASK_WARNING
-from durvis.workflows.services import start_cases
+from durvis.workflows.services import SETTLED, close_settled, start_cases
 
 
 @subscriber(CASE_REGISTERED, "workflows.start_case")
 def start_registered_cases(events: Sequence[Event]) -> None:
     ids = [e.payload["case_id"] for e in events]
     start_cases(list(ServiceCase.objects.filter(pk__in=ids).select_related("client_person")))
+
+
+@subscriber(CASE_STATUS_CHANGED, "workflows.close_settled")
+def close_settled_cases(events: Sequence[Event]) -> None:
+    close_settled([(e.payload["case_id"], datetime.datetime.fromisoformat(e.payload["status_at"]))
+                   for e in events
+                   if e.payload.get("status_moved") and e.payload["status"] in SETTLED])
 
 
 @subscriber(TASK_WARNING, "workflows.notify_warning")

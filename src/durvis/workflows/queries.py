@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 from durvis.access.policy import decide
 from durvis.core.actor import Actor
 from durvis.identity.models import StaffMember
+from durvis.identity.rules import is_institution_admin_of
 from durvis.workflows import definition as wf
 from durvis.workflows.models import (
     OPEN_STATES,
@@ -82,6 +83,18 @@ def my_tasks(actor: Actor, *, limit: int = QUEUE_LIMIT) -> list[Task]:
     if actor.staff is None:
         return []
     return list(_open_tasks().filter(state=TaskState.TAKEN, assignee=actor.staff)[:limit])
+
+
+def escalated_to(actor: Actor, *, limit: int = QUEUE_LIMIT) -> list[Task]:
+    """The open escalated tasks the actor supervises (B7: the supervisor's list): those of the
+    teams they lead and, for the institution's administrator, its tasks of no team; the most
+    urgent first. Agrees with `WorkflowAction.SUPERVISE`."""
+    if actor.staff is None:
+        return []
+    scope = Q(team_id__in=list(actor.staff.led_teams.values_list("pk", flat=True)))
+    if is_institution_admin_of(actor, actor.staff.institution_id):
+        scope |= Q(team__isnull=True, institution_id=actor.staff.institution_id)
+    return list(_open_tasks().filter(scope, escalated_at__isnull=False)[:limit])
 
 
 def _teams_of(member: StaffMember) -> list[int]:

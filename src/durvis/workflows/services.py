@@ -47,6 +47,9 @@ from durvis.workflows.models import (
 from durvis.workflows.rules import WorkflowAction
 
 STATUSES = frozenset(CaseStatus.values)
+# A case in one of these is settled: its open tasks have nothing left to do.
+SETTLED = frozenset({CaseStatus.RESULT_DELIVERED, CaseStatus.CLOSED, CaseStatus.WITHDRAWN,
+                     CaseStatus.REJECTED})
 SCAN_BATCH = 500
 # What the scheduler's scan reads of a task and its case: its marks, what the notices name.
 SCANNED = ("id", "case_id", "step", "institution_id", "team_id", "assignee_id", "state",
@@ -411,6 +414,28 @@ def _set_status(actor: Actor, case: ServiceCase, status: str, at: datetime.datet
     if result.outcome == "rejected":
         message = "; ".join(e["msg"] for e in result.errors)
         raise ValidationError({"status": ValidationError(message, code=result.errors[0]["type"])})
+
+
+@transaction.atomic
+def close_settled(cases: Sequence[tuple[int, datetime.datetime]]) -> int:
+    """Close the open tasks of cases settled outside their workflow — a result handed out at
+    the counter, a withdrawal, a holder's system closing the case — given as (case id, when
+    the settling status took effect): each task queued before that moment is cancelled (its
+    holder's time recorded, a `cancelled` event, audited as the platform's), so it is neither
+    worked on nor escalated. A task the workflow queued at that very moment (an exit that set
+    the status and went on) stays. Returns how many it closed."""
+    closed = 0
+    for case_id, at in cases:
+        tasks = (Task.objects.select_for_update(of=("self",)).select_related("case", "assignee")
+                 .filter(case_id=case_id, state__in=OPEN_STATES, created_at__lt=at))
+        for task in tasks:
+            now = timezone.now()
+            _record_held(task, now)
+            task.state, task.completed_at = TaskState.CANCELLED, now
+            _save(task, "state", "completed_at")
+            _event(SYSTEM, task, TaskEventKind.CANCELLED, now)
+            closed += 1
+    return closed
 
 
 @transaction.atomic
