@@ -57,7 +57,10 @@ def test_broken_json_and_a_broken_definition_are_explained(admin, catalogue):
         broken = admin.post("/en" + URL, {"service": catalogue["childbirth"].pk, "name": "X",
                                           "definition": "{not json"})
     assert broken.status_code == 422
-    assert "This is not JSON" in broken.content.decode()
+    assert "This is not JSON: the error is at line 1, character 2." in broken.content.decode()
+    latvian = admin.post(URL, {"service": catalogue["childbirth"].pk, "name": "X",
+                               "definition": "garbage{"})
+    assert "Tas nav JSON: kļūda ir 1. rindas 1. rakstzīmē." in latvian.content.decode()
     data = json.loads(json.dumps(DEFINITION))
     data["first"] = "nowhere"
     wrong = _publish(admin, json.dumps(data), catalogue["childbirth"])

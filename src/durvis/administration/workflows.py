@@ -54,8 +54,9 @@ class VersionForm(Form):
         try:
             return json.loads(self.cleaned_data["definition"])
         except json.JSONDecodeError as error:
-            raise ValidationError(_("This is not JSON: %(problem)s (line %(line)d).") % {
-                "problem": error.msg, "line": error.lineno}, code="json") from None
+            raise ValidationError(_("This is not JSON: the error is at line %(line)d, "
+                                    "character %(column)d.") % {
+                "line": error.lineno, "column": error.colno}, code="json") from None
 
 
 class TeamForm(Form):

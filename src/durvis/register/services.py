@@ -967,8 +967,7 @@ def deliver_result_in_person(actor: Actor, case: ServiceCase, *, document_number
             "Only the result of a decided case is handed out."), "not_decided")
     now = timezone.now()
     point = actor.staff.service_point if actor.staff else ""
-    note = (gettext("Handed out in person at %(point)s.") % {"point": point} if point
-            else gettext("Handed out in person."))
+    note = point  # an address, in no language: the status itself says "handed out"
     ServiceCase.objects.filter(pk=locked.pk).update(result_channel=RegisterChannel.CENTRE)
     (result,) = record_status_events(actor, [StatusEvent(
         locked.number, now, status=CaseStatus.RESULT_DELIVERED, note=note)])
