@@ -128,6 +128,12 @@ def test_a_lead_sees_the_load_per_service_point_others_do_not(world, routed):  #
     assert page.status_code == 200
     text = page.content.decode()
     assert "Izpilde" in text or "Execution" in text  # the back office's stage at VSAA
+    from durvis.register import queries as register_queries
+
+    (row,) = register_queries.load(world["reviewer"].staff.institution_id,
+                                   timezone.now() - dt.timedelta(days=1),
+                                   timezone.now() + dt.timedelta(minutes=1))
+    assert (row.items, row.people) == (1, 2)  # one case, worked on by two people
     assert _as(world, "reviewer").get(reverse("administration:load")).status_code == 403
     # The centre's administrator sees the centre's counter work at its place.
     centre = _as(world, "admin").get(reverse("administration:load")).content.decode()

@@ -512,8 +512,9 @@ def case_work(case: ServiceCase) -> QuerySet[WorkTime]:
 
 @dataclass(frozen=True)
 class LoadRow:
-    """One service point's work at one stage in a period: `items` records (cases handled or
-    consultations given), `people` staff members, `seconds` worked (corrections counted)."""
+    """One service point's work at one stage in a period: `items` cases handled and
+    consultations given (a case two people worked on counts once), `people` staff members,
+    `seconds` worked (corrections counted)."""
 
     service_point: str
     stage: str
@@ -538,8 +539,10 @@ def load(institution_id: int, since: datetime.datetime, until: datetime.datetime
     rows = (WorkTime.objects.filter(institution_id=institution_id, started_at__gte=since,
                                     started_at__lt=until)
             .values("service_point", "stage")
-            .annotate(items=Count("pk"), people=Count("staff", distinct=True),
+            .annotate(cases=Count("case", distinct=True),
+                      consultations=Count("consultation", distinct=True),
+                      people=Count("staff", distinct=True),
                       total=Sum(Coalesce("corrected_seconds", F("seconds"))))
             .order_by("service_point", "stage"))
-    return [LoadRow(r["service_point"], r["stage"], r["items"], r["people"], r["total"] or 0)
-            for r in rows]
+    return [LoadRow(r["service_point"], r["stage"], r["cases"] + r["consultations"],
+                    r["people"], r["total"] or 0) for r in rows]
