@@ -202,7 +202,7 @@ def test_an_agent_routes_an_application_the_back_office_decides_and_the_client_s
     context.close()
 
     # A second case passes its time: the scheduler's scan, under a controlled clock,
-    # escalates it, and the team's lead sees it marked in the queue.
+    # escalates it, and the team's lead sees it among the tasks escalated to them.
     late = register_case(world, worker)
     task = workflows.take(world["agent"], Task.objects.get(case=late))
     review = workflows.move(world["agent"], task, 0)
@@ -211,7 +211,8 @@ def test_an_agent_routes_an_application_the_back_office_decides_and_the_client_s
     assert review.escalated_at is not None and review.warned_at is not None
     context, lead = _as_staff(browser, live_server, staff_login, world["lead"].staff)
     lead.goto(f"{live_server.url}/staff/tasks/")
-    row = lead.locator("tr", has_text=late.number)
+    expect(lead.locator("#escalated")).to_be_visible()  # listed for the lead, marked
+    row = lead.locator("#escalated + table tr", has_text=late.number)
     expect(row).to_contain_text("Eskalēts")
     assert_accessible(lead, "the lead's queue with an escalated task")
     context.close()
