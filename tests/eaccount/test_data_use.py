@@ -38,14 +38,14 @@ def test_a_systems_and_an_employees_reads_are_listed_with_institution_purpose_an
     agent = record_staff(username="back.office.vsaa", password="pw-back-office-long-enough",
                          institution=institutions["VSAA"], roles=["back_office"])
     register_queries.read_case(Actor(kind="staff", staff=agent), number,
-                               purpose="staff start page")
+                               purpose="staff case page")
     with translation.override("en"):
         page = _page(client_login(family["parent"]))
     assert "Read your case" in page
     assert "Registered a case for you" in page  # the system opened it
     assert "(its information system)" in page and "(an employee)" in page
     assert "The institution&#x27;s system asked" in page
-    assert "Looked up at the institution&#x27;s workplace" in page
+    assert "Opened your case at the institution&#x27;s workplace" in page
     assert reverse("eaccount:case", args=[number]) in page
     assert agent.user.username not in page  # never the employee's name
     # Another person's uses are not listed: the stranger's case was opened by the same system.

@@ -57,7 +57,7 @@ def case(request: HttpRequest, number: str) -> HttpResponse:
     read; a part the person may not read is left out."""
     actor = actor_from_request(request)
     try:
-        found, history = register_queries.read_case(actor, number, purpose="staff start page")
+        found, history = register_queries.read_case(actor, number, purpose="staff case page")
     except (ServiceCase.DoesNotExist, ValidationError):
         raise Http404 from None
     may_read_messages = decide(actor, MessagingAction.READ_CLIENT_MESSAGES, found).allowed

@@ -279,7 +279,8 @@ def case_scope(actor: Actor) -> CaseScope:
 
 
 # How the person reads what staff and systems did with their data ("who used my data", B4, B5).
-declare_purpose("staff start page", _("Looked up at the institution's workplace"))
+declare_purpose("staff start page", _("Looked up at the institution's workplace"))  # older rows
+declare_purpose("staff case page", _("Opened your case at the institution's workplace"))
 declare_purpose("client service", _("Serving you about a service at a client-service centre or "
                                     "the call centre"))
 declare_use("register.case.read", _("Read your case"))
