@@ -3,7 +3,7 @@ topic, the channel, who asked (the client identified or verified in this session
 only, or anonymous), the outcome and, timed from opening the form to saving it, the duration.
 
 The form carries when it was opened, signed (`TimestampSigner`), so the duration is measured by
-the server and cannot be typed; a form older than `MAX_OPEN` or tampered with is answered with a
+the server and cannot be typed; a form older than `forms.MAX_OPEN` or tampered with is answered with a
 fresh one."""
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from durvis.administration.clients import identified_client
-from durvis.administration.forms import offer_services
+from durvis.administration.forms import offer_services, opened_at, opened_now
 from durvis.catalog.models import Stage
 from durvis.catalog.queries import services_served_by
 from durvis.core.forms import CaseNumberField, Form
@@ -32,7 +31,6 @@ from durvis.register.models import ConsultationOutcome, IdentificationLevel, Reg
 from durvis.web.shell import staff_required
 
 SALT = "durvis.workplace.consultation"
-MAX_OPEN = 4 * 3600  # seconds: a form open longer than a working half-day is no timing
 CHANNELS = (RegisterChannel.PHONE, RegisterChannel.CENTRE, RegisterChannel.EMAIL)
 
 
@@ -86,7 +84,7 @@ def consultation_new(request: HttpRequest) -> HttpResponse:
     # Only the services it may consult about: held, or the information stage delegated (A1).
     services = list(services_served_by(actor.institution_id, Stage.INFORMATION))
     client = _client(request)
-    fresh = {"started": signing.TimestampSigner(salt=SALT).sign(str(timezone.now().timestamp()))}
+    fresh = {"started": opened_now(SALT)}
     if request.method != "POST":
         form = ConsultationForm(initial=fresh, services=services, client=client)
         return _page(request, form, client)
@@ -115,11 +113,10 @@ def _page(request: HttpRequest, form: ConsultationForm, client: Person | None,
 
 
 def _duration(started: str) -> int | None:
-    try:
-        opened = float(signing.TimestampSigner(salt=SALT).unsign(started, max_age=MAX_OPEN))
-    except (signing.BadSignature, ValueError):
+    opened = opened_at(started, SALT)
+    if opened is None:
         return None
-    return max(0, int(timezone.now().timestamp() - opened))
+    return max(0, int((timezone.now() - opened).total_seconds()))
 
 
 def _register(actor: Any, data: dict[str, Any], services: list[Any], client: Person | None,

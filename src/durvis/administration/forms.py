@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import forms
+from django.core import signing
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from durvis.catalog.models import Channel, Service
@@ -89,3 +92,23 @@ def offer_services(form: forms.BaseForm, name: str, services: list[Any], empty: 
     field = form.fields[name]
     assert isinstance(field, forms.ChoiceField)
     field.choices = [("", empty)] + [(s.pk, f"{s.code} {s.name}") for s in services]
+
+
+# A workplace form open longer than half a working day times nothing (seconds).
+MAX_OPEN = 4 * 3600
+
+
+def opened_now(salt: str) -> str:
+    """The signed moment a workplace form is opened (a hidden field: the time it takes is
+    measured by the server and cannot be typed, D2)."""
+    return signing.TimestampSigner(salt=salt).sign(str(timezone.now().timestamp()))
+
+
+def opened_at(value: str, salt: str) -> datetime.datetime | None:
+    """When the form carrying `value` (from `opened_now` with the same `salt`) was opened;
+    None for a tampered value or one older than MAX_OPEN."""
+    try:
+        stamp = float(signing.TimestampSigner(salt=salt).unsign(value, max_age=MAX_OPEN))
+    except (signing.BadSignature, ValueError):
+        return None
+    return datetime.datetime.fromtimestamp(stamp, tz=datetime.UTC)

@@ -5,20 +5,18 @@ result-delivery stage (timed from opening the case's page, as a consultation is)
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from durvis.access.policy import decide
+from durvis.administration.forms import opened_at, opened_now
 from durvis.core.actor import Actor
 from durvis.core.forms import Form
 from durvis.identity.sessions import actor_from_request
@@ -29,7 +27,6 @@ from durvis.register.rules import CaseAction
 from durvis.web.shell import staff_required
 
 SALT = "durvis.workplace.handout"
-MAX_OPEN = 4 * 3600  # seconds: a page open longer than half a working day is no timing
 
 
 class HandOutForm(Form):
@@ -44,16 +41,7 @@ def hand_out_form(actor: Actor, case: ServiceCase, data: Any = None) -> HandOutF
     it carries the signed time the page was opened."""
     if case.status != CaseStatus.DECIDED or not decide(actor, CaseAction.DELIVER_RESULT, case):
         return None
-    opened = signing.TimestampSigner(salt=SALT).sign(str(timezone.now().timestamp()))
-    return HandOutForm(data, initial={"opened": opened}, prefix="handout")
-
-
-def _opened(value: str) -> datetime.datetime | None:
-    try:
-        stamp = float(signing.TimestampSigner(salt=SALT).unsign(value, max_age=MAX_OPEN))
-    except (signing.BadSignature, ValueError):
-        return None
-    return datetime.datetime.fromtimestamp(stamp, tz=datetime.UTC)
+    return HandOutForm(data, initial={"opened": opened_now(SALT)}, prefix="handout")
 
 
 @staff_required
@@ -76,7 +64,7 @@ def hand_out(request: HttpRequest, number: str) -> HttpResponse:
         try:
             register.deliver_result_in_person(
                 actor, case, document_number=form.cleaned_data["document_number"],
-                started_at=_opened(str(form.cleaned_data.get("opened") or "")))
+                started_at=opened_at(str(form.cleaned_data.get("opened") or ""), SALT))
         except ValidationError as error:
             for name, errors in error.error_dict.items():
                 form.add_error("document_number" if name == "document_number" else None, errors)
