@@ -424,18 +424,17 @@ def close_settled(cases: Sequence[tuple[int, datetime.datetime]]) -> int:
     holder's time recorded, a `cancelled` event, audited as the platform's), so it is neither
     worked on nor escalated. A task the workflow queued at that very moment (an exit that set
     the status and went on) stays. Returns how many it closed."""
-    closed = 0
-    for case_id, at in cases:
-        tasks = (Task.objects.select_for_update(of=("self",)).select_related("case", "assignee")
-                 .filter(case_id=case_id, state__in=OPEN_STATES, created_at__lt=at))
-        for task in tasks:
-            now = timezone.now()
-            _record_held(task, now)
-            task.state, task.completed_at = TaskState.CANCELLED, now
-            _save(task, "state", "completed_at")
-            _event(SYSTEM, task, TaskEventKind.CANCELLED, now)
-            closed += 1
-    return closed
+    settled_at = dict(cases)
+    tasks = (Task.objects.select_for_update(of=("self",)).select_related("case", "assignee")
+             .filter(case_id__in=list(settled_at), state__in=OPEN_STATES).order_by("pk"))
+    closed = [task for task in tasks if task.created_at < settled_at[task.case_id]]
+    now = timezone.now()
+    for task in closed:
+        _record_held(task, now)
+        task.state, task.completed_at = TaskState.CANCELLED, now
+        _save(task, "state", "completed_at")
+        _event(SYSTEM, task, TaskEventKind.CANCELLED, now)
+    return len(closed)
 
 
 @transaction.atomic
