@@ -192,6 +192,22 @@ def test_entries_in_many_batches_are_all_read(monkeypatch):
     assert [e.bank_reference for e in batched] == [f"M{n}" for n in range(1, 12) if n % 4]
 
 
+def test_a_refusal_in_a_later_batch_names_its_entry_and_its_line(monkeypatch):
+    """Batches are extracted in a thread while the parser reads on (A8): a refusal is still the
+    first bad entry's, at the line where that entry begins, with nothing after it read."""
+    monkeypatch.setattr(camt, "BATCH", 2)
+    entries = [Ntry(f"{n}.00", [Tx(f"{n}.00", ref=f"M{n}")]) for n in range(1, 12)]
+    entries[6] = Ntry("7.111", [Tx("7.111", ref="M7")])
+    entries[9] = Ntry("10.001", [Tx("10.001", ref="M10")])
+    data = document(entries).replace(b"<Ntry>", b"\n<Ntry>")
+    read = []
+    with pytest.raises(camt.CamtError) as raised:
+        read.extend(camt.read(data))
+    assert (raised.value.code, raised.value.where) == ("precision", "Ntry[7]/Amt")
+    assert raised.value.line == data[:data.index(b"<Ntry><Amt Ccy=\"EUR\">7.111")].count(b"\n") + 1
+    assert [e.bank_reference for e in read] == [f"M{n}" for n in range(1, 7)]
+
+
 def test_a_debit_transaction_in_a_credit_entry_is_refused_every_way(monkeypatch):
     data = document([Ntry("4.00", [Tx("4.00", ref="D1")])]).replace(
         b"</Amt><CdtDbtInd>CRDT</CdtDbtInd><AmtDtls>", b"</Amt><CdtDbtInd>DBIT</CdtDbtInd><AmtDtls>")

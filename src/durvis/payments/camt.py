@@ -6,14 +6,15 @@ and the Treasury send 02, 04 and 08; `/work/shared/reference/latvian-formats.md`
 `read(data)` streams a file with lxml's pull parser and yields one `CamtEntry` per credit
 transaction. The parsed `Ntry` elements are read 1,000 at a time by ONE compiled XSLT
 (`_extractor`: flat records made in C, since reading ~35 elements an entry through lxml's Python
-proxies cost three times the parse) and then freed, so memory stays flat whatever the file's
-size; an entry of an unusual shape is read in Python as before (`_Entries`, `_common`; the
-entries are the same either way, tested). `ReadAhead` runs `read` in a thread of its own, in
-chunks, while the caller stores the previous chunk. One entry per credit transaction: each
-credit entry (`CdtDbtInd` CRDT) and each `NtryDtls/TxDtls` of a batch entry. Debit entries are
-skipped and counted. After the last entry the reader has checked the whole file; any problem
-raises `CamtError` with a stable `code`, so the caller (`durvis.payments.statements`), which
-consumes every entry inside one transaction, refuses the **whole** file:
+proxies cost three times the parse), in a thread of its own while the parser reads on, and then
+freed, so memory stays flat whatever the file's size; an entry of an unusual shape is read in
+Python as before (`_Entries`, `_common`; the entries are the same either way, tested).
+`ReadAhead` runs `read` in a thread of its own, in chunks, while the caller stores the previous
+chunk. One entry per credit transaction: each credit entry (`CdtDbtInd` CRDT) and each
+`NtryDtls/TxDtls` of a batch entry. Debit entries are skipped and counted. After the last entry
+the reader has checked the whole file; any problem raises `CamtError` with a stable `code`, so
+the caller (`durvis.payments.statements`), which consumes every entry inside one transaction,
+refuses the **whole** file:
 
 | code | what |
 |---|---|
@@ -45,7 +46,9 @@ import datetime
 import queue
 import re
 import threading
+from collections import deque
 from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import islice
@@ -302,11 +305,13 @@ def read(data: bytes, summary: CamtSummary | None = None) -> Generator[CamtEntry
     table).
 
     Entries are read `BATCH` at a time: the `Ntry` elements parsed are left under their
-    statement until `BATCH` of them are there (or another element ends), then one compiled
-    XSLT (`_extractor`) turns them all into flat records in C, the records are checked and
-    made into entries in order (`_Entries`), and the batch is freed with one slice delete.
-    A refusal is raised at the same entry, with the same code, as when each entry was read on
-    its own: a batch is finished before any later element (or a syntax error) is looked at."""
+    statement until `BATCH` of them are there (or another element ends), then moved into an
+    element of their own, which one compiled XSLT (`_extractor`) turns into flat records in C
+    in the extracting thread (`_extract`) while the parser reads on; the records are checked
+    and made into entries in order (`_Entries`), and the batch is freed. A refusal is raised
+    at the same entry, with the same code, as when each entry was read on its own, at the
+    line where that entry begins: every batch is finished before any later element (or a
+    syntax error) is looked at."""
     summary = summary if summary is not None else CamtSummary()
     ns = sniff(data)
     paths = _Paths(ns)
@@ -327,9 +332,9 @@ def read(data: bytes, summary: CamtSummary | None = None) -> Generator[CamtEntry
                         "A statement or notification names no account (Acct/Id/IBAN)."), "Acct")
                 entries.pending.append(elem)
                 if len(entries.pending) >= BATCH:
-                    yield from entries.flush()
+                    yield from entries.submit()
                 continue
-            if entries.pending:
+            if entries.pending or entries.running:
                 yield from entries.flush()
             if tag == paths.grp_hdr and parent is not None and parent.tag == paths.message:
                 summary.message_id = (elem.findtext(paths.q("MsgId")) or "").strip()[:35]
@@ -364,6 +369,8 @@ def read(data: bytes, summary: CamtSummary | None = None) -> Generator[CamtEntry
         if error.line is None and elem is not None:
             error.line = elem.sourceline
         raise
+    finally:
+        entries.close()
     if not summary.message_id:  # set only from the group header of the message element
         raise CamtError("structure", _("The file has no group header with a message id."),
                         "GrpHdr")
@@ -487,6 +494,22 @@ def _extractor(ns: str) -> etree.XSLT:
                       access_control=etree.XSLTAccessControl.DENY_ALL)
 
 
+# How many batches the extracting thread may have in hand while the parser reads on.
+AHEAD = 2
+_THREAD = threading.local()
+
+
+def _extract(ns: str, holder: Any, count: int) -> str:
+    """The extractor's records (one line each) for the first `count` entries of `holder`, in
+    the extracting thread, with the stylesheet compiled in that thread. lxml runs a transform
+    without Python's global lock, so the extraction of one batch goes on while the parser,
+    in the reader's thread, reads the next."""
+    compiled: dict[str, etree.XSLT] = _THREAD.__dict__.setdefault("extractors", {})
+    if ns not in compiled:
+        compiled[ns] = _extractor(ns)
+    return str(compiled[ns](holder, n=str(count)))
+
+
 class _Entries:
     """The entries as the reader reads them: the statement being read (`report`), the `Ntry`
     elements parsed and not read yet (`pending`, all under one statement element, in order),
@@ -498,23 +521,47 @@ class _Entries:
         self.pending: list[Any] = []
         self.all_count = 0
         self.all_credits = Decimal("0")
-        self.extract = _extractor(paths.ns)
+        self.running: deque[tuple[list[Any], Future[str]]] = deque()
+        self.pool: ThreadPoolExecutor | None = None
+
+    def submit(self) -> Iterator[CamtEntry]:
+        """Hand the pending entries to the extracting thread (moved out of the statement
+        element into a batch element of their own, so the parser goes on filling the statement
+        meanwhile); when more than `AHEAD` batches are being extracted, read the oldest."""
+        batch, self.pending = self.pending, []
+        holder = etree.Element("batch")
+        holder.extend(batch)
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(1, thread_name_prefix="camt-extract")
+        self.running.append((batch, self.pool.submit(_extract, self.paths.ns, holder,
+                                                     len(batch))))
+        while len(self.running) > AHEAD:
+            yield from self._finish()
 
     def flush(self) -> Iterator[CamtEntry]:
-        """Read the pending entries in order (one run of the extractor over all of them),
-        then free them: the statement element loses every child up to the last of them."""
-        pending = self.pending
-        if not pending:
-            return
-        parent = pending[0].getparent()
-        records = str(self.extract(parent, n=str(len(pending)))).split("\n")
-        if len(records) != len(pending) + 1:  # a line break in a text: each on its own
-            records = ["U"] * len(pending)
-        for elem, record in zip(pending, records, strict=False):
-            yield from self._entry(elem, record.split("\t"))
-        last = pending[-1]
-        self.pending = []
-        del parent[:parent.index(last) + 1]
+        """Read every entry parsed so far, in order (before any later element is looked at)."""
+        if self.pending:
+            yield from self.submit()
+        while self.running:
+            yield from self._finish()
+
+    def close(self) -> None:
+        """Stop the extracting thread (waits for the batch it is on)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _finish(self) -> Iterator[CamtEntry]:
+        batch, future = self.running.popleft()
+        records = future.result().split("\n")
+        if len(records) != len(batch) + 1:  # a line break in a text: each on its own
+            records = ["U"] * len(batch)
+        for elem, record in zip(batch, records, strict=False):
+            try:
+                yield from self._entry(elem, record.split("\t"))
+            except CamtError as error:  # named at the line where its entry begins
+                if error.line is None:
+                    error.line = elem.sourceline
+                raise
 
     def _entry(self, elem: Any, f: list[str]) -> Iterator[CamtEntry]:
         report, summary = self.report, self.summary
