@@ -140,8 +140,9 @@ class BusinessCalendar:
     def is_working_day(self, day: dt.date) -> bool:
         """Whether `day` is a working day: a weekday or a moved working Saturday (or a weekend
         day the hours open, for an institution open on weekends), not a public holiday or a
-        day off moved there, not one of `closed`; and the hours open on its weekday (a moved working Saturday keeps the hours of the weekday it replaces: the
-        Friday's, as the Cabinet orders move a Friday or Monday)."""
+        day off moved there, not one of `closed`; and the hours open on its weekday (a moved
+        working Saturday keeps the hours of the weekday it replaces: the Friday's, as the
+        Cabinet orders move a Friday or Monday)."""
         if day in self.closed or not self._hours_of(day):
             return False
         if day.weekday() >= 5 and day not in self._holidays.weekend_workdays:

@@ -506,15 +506,16 @@ def services_in_reach(actor: Actor, client: Any) -> frozenset[int] | None:
 
 @rule(IdentityAction.SEE_DATA_USE)
 def see_data_use(actor: Actor, obj: Any, client: Any) -> Decision:
-    """Who used a person's data is seen by the person and, for a minor, a parent: by the base
-    registers alone. A mandate does not reach it (it lists what institutions did with the
-    grantor's data, not a record of a service), nor does a company's representative reach a
-    person's (B4, B5, A2)."""
-    if not isinstance(client, Person):
-        return deny("the log of uses is kept for persons")
+    """Who used a client's data is seen by the person and, for a minor, a parent; for a company
+    by its representatives (the enterprise register's): by the base registers alone. A mandate
+    does not reach it (it lists what institutions did with the grantor's data, not a record of
+    a service), nor does a company's representative reach a person's (B4, B5, A2)."""
+    if not isinstance(client, Person | Company):
+        return deny("the log of uses is kept for persons and companies")
     if has_base_relation(actor, client):
         return ALLOW
-    return deny("only the person and a parent of a minor see who used the data")
+    return deny("only the person, a parent of a minor or the company's representative see who "
+                "used the data")
 
 
 @rule(IdentityAction.CHANGE_OWN_PROFILE)

@@ -30,6 +30,7 @@ from durvis.core.events import publish
 from durvis.core.worker import SOURCES, Source
 from durvis.core.working_time import STATE_OFFICE_HOURS, BusinessCalendar, WeeklyHours
 from durvis.identity.models import Institution, StaffMember
+from durvis.identity.queries import audit_subject_of
 from durvis.register.models import CaseStatus, ServiceCase
 from durvis.register.services import StatusEvent, record_status_events, record_work
 from durvis.workflows import definition as wf
@@ -280,7 +281,7 @@ def _event(actor: Actor, task: Task, kind: str, at: datetime.datetime, *,
     TaskEvent.objects.create(task=task, kind=kind, at=at, actor_id=actor.audit_id,
                              staff=actor.staff, to_staff=to_staff, to_step=to_step,
                              comment=comment)
-    record(actor, f"workflows.task.{kind}", task.case, subject=task.case.client_person,
+    record(actor, f"workflows.task.{kind}", task.case, subject=audit_subject_of(task.case),
            details={"task": task.pk, "step": task.step, "to_step": to_step,
                     "to_staff": to_staff.pk if to_staff else None})
 
