@@ -13,9 +13,13 @@ holder marked (`Service.assistant_allowed`) that their institution holds or prov
 
 On confirmation the case is opened by the agent (`register.services.open_case`: acted by an
 agent, identified by the agent, at a client-service centre, the agent's institution as
-provider, the centre as service point) with its basis, the signed authorisation, as the case's
-`mandate_reference` (`signed-authorisation:<document id>`, `BASIS_PREFIX`); the scan is linked
-to the case as evidence. Every step is in the activity log; the personal code never is (the
+provider, the centre as service point) with its basis as the case's `mandate_reference`: a
+mandate in force the client granted to the agent's institution with the right to apply,
+reaching the service (`mandate:<id>`; decided by the mandates app's rule
+`mandates.assist_under`, looked up by `mandates.queries.held_by_institution`, asked again at
+the confirmation: no scan is needed then), else the signed authorisation
+(`signed-authorisation:<document id>`, `BASIS_PREFIX`), refused without the scan. An attached
+scan is linked to the case as evidence. Every step is in the activity log; the personal code never is (the
 client is the entry's subject), nor the document number.
 
 Refusals: PermissionDenied (`access.policy.Refused`, with an explanation for the agent) for a
@@ -62,6 +66,10 @@ from durvis.eforms.rules import ApplicationAction, AssistantAction
 from durvis.identity.models import Institution, Person
 from durvis.identity.queries import owner_fields
 from durvis.identity.registers import population_register
+from durvis.identity.rules import ClientRight
+from durvis.mandates import queries as mandates
+from durvis.mandates.models import Mandate
+from durvis.mandates.rules import MandateAction
 from durvis.register.models import (
     SIGNED_AUTHORISATION,
     ActedBy,
@@ -296,17 +304,35 @@ def _scan_problems(error: ValidationError) -> list[ValidationError]:
             if problem.code == "forbidden_type" else problem for problem in problems]
 
 
+def mandate_basis(actor: Actor, assisted: AssistedApplication) -> Mandate | None:
+    """The mandate the agent's submission will rest on instead of the client's signed paper: a
+    mandate in force that the client granted to the agent's institution with the right to apply
+    and reaching the application's service (`mandates.rules.MandateAction.ASSIST_UNDER`, the
+    lookup `mandates.queries.held_by_institution`, the oldest such); None when there is none
+    (the scan of the signed summary is then the basis). Asked afresh every time: a mandate
+    revoked or expired counts from that moment. Raises nothing."""
+    application = assisted.application
+    client = client_of(assisted)
+    if not decide(actor, MandateAction.ASSIST_UNDER, application.service, client):
+        return None
+    return mandates.held_by_institution(actor.institution_id, client, ClientRight.APPLY,
+                                        application.service_id)
+
+
 def confirm(actor: Actor, assisted: AssistedApplication, *, result_channel: str,
             service_point: str = "", signed: bool) -> Application:
-    """The agent confirms the submission (A3), in one transaction: refused unless the scan of
-    the signed summary is attached (`scan` `required`: nothing is submitted) and the agent
-    confirms the client checked and signed it (`signed`); every answer checked as the client's
-    own submit checks them (`services.check_submission`); the case opened by the agent
-    (acted by an agent, identified by the agent, at a client-service centre, the agent's
-    institution providing, the centre as service point, the basis `signed-authorisation:<id>`);
-    the scan linked to the case; the application submitted as the client's own is
-    (`services.record_submission`: the PDF copy, the holder's delivery, the client told);
-    audited. A second confirm raises ApplicationClosed with the case.
+    """The agent confirms the submission (A3), in one transaction. Its basis: a mandate in
+    force the client granted to the agent's institution for the service (`mandate_basis`;
+    the case records `mandate:<id>`, the agent confirms the client checked the answers), else
+    the scan of the signed summary (`signed-authorisation:<id>`; refused without it, `scan`
+    `required`: nothing is submitted; the agent confirms the client checked and signed it).
+    `signed` is that confirmation. Every answer checked as the client's own submit checks
+    them (`services.check_submission`); the case opened by the agent (acted by an agent,
+    identified by the agent, at a client-service centre, the agent's institution providing,
+    the centre as service point, the basis); an attached scan linked to the case; the
+    application submitted as the client's own is (`services.record_submission`: the PDF copy,
+    the holder's delivery, the client told); audited, the entry naming the mandate or the
+    scan. A second confirm raises ApplicationClosed with the case.
 
     Raises ValidationError keyed `scan` (`required`), `declaration` (`required`), by question,
     `result_channel`, `service_point`; PermissionDenied; `services.ApplicationClosed`."""
@@ -319,14 +345,16 @@ def confirm(actor: Actor, assisted: AssistedApplication, *, result_channel: str,
             raise services.ApplicationClosed(locked)
         services._open(locked)
         current = AssistedApplication.objects.select_for_update().get(pk=assisted.pk)
-        if current.scan_id is None:
+        mandate = mandate_basis(actor, assisted)
+        if mandate is None and current.scan_id is None:
             raise _field("scan", gettext(
                 "Attach the scan of the summary the client signed before you confirm: nothing "
                 "was submitted."), "required")
         services.check_submission(
             form, locked, client, result_channel=result_channel, service_point=service_point,
             declared=signed, declaration=gettext(
-                "Confirm that the client checked and signed the printed summary."))
+                "Confirm that the client checked and signed the printed summary.")
+            if mandate is None else gettext("Confirm that the client checked the answers."))
         institution = current.institution
         case = open_case(actor, NewCase(
             service_code=locked.service.code,
@@ -334,16 +362,20 @@ def confirm(actor: Actor, assisted: AssistedApplication, *, result_channel: str,
             application_channel=RegisterChannel.CENTRE, acted_by=ActedBy.AGENT,
             personal_code=client.personal_code, provider_code=institution.code,
             service_point=current.service_point,
-            mandate_reference=f"{BASIS_PREFIX}{current.scan_id}",
+            mandate_reference=(mandate.reference() if mandate is not None
+                               else f"{BASIS_PREFIX}{current.scan_id}"),
             result_channel=result_channel, holder_reference=str(locked.reference)))
-        attach_to_case(actor, client, [current.scan_id], case, direction=Direction.RECEIVED)
+        if current.scan_id is not None:
+            attach_to_case(actor, client, [current.scan_id], case,
+                           direction=Direction.RECEIVED)
         services.record_submission(actor, client, locked, form, case,
                                    result_channel=result_channel, service_point=service_point)
         current.confirmed_at = timezone.now()
         current.save(update_fields=["confirmed_at"])
         record(actor, "eforms.assistant.confirm", locked, subject=client,
                details={"service": locked.service.code, "case": case.number,
-                        "scan": current.scan_id, "service_point": current.service_point})
+                        "scan": current.scan_id, "service_point": current.service_point,
+                        "mandate": mandate.pk if mandate is not None else None})
     assisted.confirmed_at = current.confirmed_at
     return locked
 
@@ -378,13 +410,15 @@ def month_bounds(month: datetime.date) -> tuple[datetime.datetime, datetime.date
 
 def originals(actor: Actor, month: datetime.date, *, holder_code: str = "") -> list[HolderOriginals]:
     """The signed originals the agent's institution collected in `month` (confirmed
-    submissions), by holder (by code), each holder's by confirmation time; `holder_code`
+    submissions resting on the signed authorisation; one resting on a mandate has none), by
+    holder (by code), each holder's by confirmation time; `holder_code`
     narrows to one holder. Audited (the list names cases of clients). Raises PermissionDenied
     (`AssistantAction.ORIGINALS`: not an agent)."""
     require(actor, AssistantAction.ORIGINALS)
     start, end = month_bounds(month)
     rows = visible(actor, AssistantAction.ORIGINALS, AssistedApplication.objects.filter(
-        confirmed_at__gte=start, confirmed_at__lt=end)).select_related(
+        confirmed_at__gte=start, confirmed_at__lt=end,
+        application__case__mandate_reference__startswith=BASIS_PREFIX)).select_related(
         "application__case", "application__service__holder", "agent").order_by(
         "application__service__holder__code", "confirmed_at", "pk")
     if holder_code:

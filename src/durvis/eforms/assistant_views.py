@@ -205,7 +205,7 @@ def page(request: HttpRequest, reference: Any, page: str) -> HttpResponse:
     return redirect("assistant:page", reference=application.reference, page=step.page)
 
 
-def _check_context(assisted: AssistedApplication) -> dict[str, Any]:
+def _check_context(request: HttpRequest, assisted: AssistedApplication) -> dict[str, Any]:
     application = assisted.application
     form = eforms.compiled(application.form_version)
     return {
@@ -213,6 +213,7 @@ def _check_context(assisted: AssistedApplication) -> dict[str, Any]:
         "client": assistant.client_of(assisted), "pages": eforms.summary(form, application.answers),
         "channels": assistant.result_channels(application.service),
         "service_points": services.SERVICE_POINTS,
+        "mandate": assistant.mandate_basis(actor_from_request(request), assisted),
     }
 
 
@@ -231,8 +232,10 @@ def _incomplete(request: HttpRequest, assisted: AssistedApplication) -> HttpResp
 @staff_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def check(request: HttpRequest, reference: Any) -> HttpResponse:
-    """"Check the answers" with the client; the summary to print; the signed scan; confirming
-    (a POST), refused without the scan (422, nothing submitted)."""
+    """"Check the answers" with the client; the basis the submission will rest on (a mandate
+    the client granted to the agent's institution, else the signed summary); the summary to
+    print; the signed scan; confirming (a POST), refused without the scan when no mandate is
+    the basis (422, nothing submitted)."""
     actor = actor_from_request(request)
     assisted = _assisted(request, reference)
     if not _is_open(assisted):
@@ -240,7 +243,7 @@ def check(request: HttpRequest, reference: Any) -> HttpResponse:
     unfinished = _incomplete(request, assisted)
     if unfinished is not None:
         return unfinished
-    context = _check_context(assisted)
+    context = _check_context(request, assisted)
     if request.method != "POST":
         return render(request, "assistant/check.html", context)
     channel = request.POST.get("result_channel", "")
@@ -310,7 +313,7 @@ def scan(request: HttpRequest, reference: Any) -> HttpResponse:
     except ValidationError as error:
         errors = error.message_dict
         return render(request, "assistant/check.html", {
-            **_check_context(assisted), "errors": errors,
+            **_check_context(request, assisted), "errors": errors,
             "error_links": [("#f-scan", texts[0]) for _key, texts in errors.items()]},
             status=422)
     messages.success(request, _("The scan of the signed summary is attached. Confirm the "
