@@ -22,16 +22,11 @@ from durvis.mandates import queries
 from durvis.mandates.models import Mandate, MandateBasis, MandateScope, MandateState
 from durvis.mandates.rules import MandateAction
 from durvis.register.models import ActedBy, ServiceCase
-from tests.eforms.test_assistant import (  # noqa: F401 - fixtures
-    _fill,
-    _http_fill,
-    _identify,
-    _start,
-    agent,
-    desk,
-    service,
-    vid_agent,
-)
+from tests.eforms import test_assistant as base
+from tests.eforms.test_assistant import _fill, _http_fill, _identify, _start
+
+# The assistant's fixtures: the marked service with its e-form, the VDAA agent, their desk.
+service, agent, desk = base.service, base.agent, base.desk
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +57,7 @@ def test_a_mandate_to_the_agents_institution_reaching_the_service_is_the_basis(
                                        service_id=service.pk) == mandate
 
 
-def _refused_cases(family, institutions, catalogue, service):
+def _refused_cases(institutions, catalogue):
     today = timezone.localdate()
     day = datetime.timedelta(days=1)
     return {
@@ -82,7 +77,7 @@ def _refused_cases(family, institutions, catalogue, service):
                                   "without the right to apply"])
 def test_a_mandate_that_does_not_fit_allows_nothing(agent, service, family, institutions,
                                                     catalogue, case):
-    terms = _refused_cases(family, institutions, catalogue, service)[case]
+    terms = _refused_cases(institutions, catalogue)[case]
     institution = terms.pop("institution", institutions["VDAA"])
     to_institution(family["parent"], institution, **terms)
     decision = decide(agent, MandateAction.ASSIST_UNDER, service, family["parent"])
