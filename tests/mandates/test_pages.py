@@ -295,3 +295,30 @@ def test_a_revoked_mandate_is_refused_on_the_very_next_request(client, family, h
     services.revoke(Actor(kind="person", person=parent), mandate)
     assert client.get(case_page).status_code == 404
     assert client.session["durvis.client.role"] == "self"
+
+
+def test_a_person_grants_a_mandate_to_an_institution_for_assisted_service(client, family,
+                                                                          institutions):
+    """A3: a mandate to the institution whose client-service centres then serve the person
+    without a signed paper each time: granted by the institution's code, listed, overlaps
+    refused; an unknown code is named; a code never makes a mandate to a person."""
+    from durvis.eforms import assistant  # noqa: F401 - the rule that uses it is registered
+    from durvis.mandates import queries
+
+    parent = family["parent"]
+    sign_in_person(client, parent)
+    url = reverse("eaccount:mandate-grant")
+    response = post(client, url, grantee_code="vdaa", scope="all", rights=["apply", "read"])
+    assert response.status_code == 302, response.content.decode()[:2000]
+    mandate = Mandate.objects.get()
+    assert mandate.grantee_institution == institutions["VDAA"]
+    assert mandate.grantee_person is None and mandate.grantee_company is None
+    assert queries.held_by_institution(institutions["VDAA"].pk, parent, "apply", None) == mandate
+    listing = client.get("/en" + reverse("eaccount:mandates")).content.decode()
+    assert institutions["VDAA"].name in listing
+    again = post(client, "/en" + url, grantee_code="VDAA", scope="all", rights=["apply"])
+    assert again.status_code == 422 and "overlaps mandate no." in again.content.decode()
+    unknown = post(client, "/en" + url, grantee_code="NOSUCH", scope="all", rights=["apply"])
+    assert unknown.status_code == 422
+    assert "No institution with this code or registration number" in unknown.content.decode()
+    assert Mandate.objects.count() == 1

@@ -179,7 +179,10 @@ class TermsForm(Form):
 class GrantForm(TermsForm):
     grantee_code = forms.CharField(
         label=gettext_lazy("Personal code or registration number of the representative"),
-        max_length=20, help_text=gettext_lazy("For example 161175-19997 or 40003032065"))
+        max_length=20, help_text=gettext_lazy(
+            "For example 161175-19997 or 40003032065; for help at an institution's "
+            "client-service centres without signing a paper each time, the institution's code "
+            "or registration number, e.g. VDAA"))
     field_order = ["grantee_code"]
     party = "grantee_code"
 

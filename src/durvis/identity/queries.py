@@ -139,6 +139,13 @@ def institution_by_code(code: str) -> Institution | None:
     return Institution.objects.filter(code=code.strip()).first()
 
 
+def institution_by_code_or_number(code: str) -> Institution | None:
+    """The institution with this code (`VDAA`) or registration number (`90000012345`), or
+    None."""
+    return Institution.objects.filter(Q(code=code) | Q(registration_number=code)).first() \
+        if code else None
+
+
 def institutions_by_code(codes: Collection[str]) -> dict[str, Institution]:
     """Institutions by their codes (those that exist)."""
     return {i.code: i for i in Institution.objects.filter(code__in=set(codes))}

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from durvis.access.policy import allowed, require
 from durvis.core.actor import Actor
-from durvis.identity.models import Company, Person
+from durvis.identity.models import Company, Institution, Person
 from durvis.identity.registers import Sql, enterprise_register, representations_sql
 from durvis.identity.rules import Grant, asked, delegated_grants, has_base_relation
 from durvis.mandates.models import Mandate, MandateScope, MandateState, Right
@@ -43,8 +43,11 @@ def grantor_filter(client: Person | Company) -> Q:
     return Q(grantor_person=client)
 
 
-def grantee_filter(client: Person | Company) -> Q:
-    """The mandates `client` received (as the grantee itself)."""
+def grantee_filter(client: Person | Company | Institution) -> Q:
+    """The mandates `client` received (as the grantee itself; an institution for assisted
+    service)."""
+    if isinstance(client, Institution):
+        return Q(grantee_institution=client)
     if isinstance(client, Company):
         return Q(grantee_company=client)
     return Q(grantee_person=client)

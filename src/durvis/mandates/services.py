@@ -16,8 +16,10 @@ its parent's scope, rights or period.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -33,7 +35,7 @@ from durvis.core import memo
 from durvis.core.actor import Actor
 from durvis.core.events import publish
 from durvis.identity import queries as identity
-from durvis.identity.models import Company, Person
+from durvis.identity.models import Company, Institution, Person
 from durvis.identity.queries import audit_subject
 from durvis.mandates import queries
 from durvis.mandates.events import MANDATE_CHANGED
@@ -41,6 +43,7 @@ from durvis.mandates.models import Mandate, MandateBasis, MandateScope, MandateS
 from durvis.mandates.rules import MandateAction
 
 Client = Person | Company
+Party = Person | Company | Institution  # a grantee: also an institution (assisted service)
 
 
 @dataclass
@@ -62,18 +65,32 @@ def _error(field_name: str, message: str, code: str) -> ValidationError:
     return ValidationError({field_name: ValidationError(message, code=code)})
 
 
-def find_party(code: str, field_name: str = "grantee_code") -> Client:
+_INSTITUTION_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{1,19}$")
+
+
+def find_party(code: str, field_name: str = "grantee_code", *,
+               institutions: bool = False) -> Client | Institution:
     """The person (a personal code) or company (an 11-digit registration number starting 4 or
-    5) a code names. Raises ValidationError on `field_name` for a code that is not valid or
-    that names nobody."""
+    5) a code names; with `institutions`, also an institution by its registration number
+    (11 digits starting 9) or its code (`VDAA`): a grantee for assisted service at its
+    client-service centres (A3). Raises ValidationError on `field_name` for a code that is
+    not valid or that names nobody."""
     code = (code or "").strip()
     if not code:
         raise _error(field_name, _("Enter a personal code or a company registration number."),
                      "required")
     digits = code.replace("-", "")
+    found: Client | Institution | None
+    if institutions and (_INSTITUTION_CODE.fullmatch(code) or (
+            digits.isdigit() and len(digits) == 11 and digits[0] == "9" and "-" not in code)):
+        found = identity.institution_by_code_or_number(code.upper())
+        if found is None:
+            raise _error(field_name, _("No institution with this code or registration number "
+                                       "is known."), "unknown")
+        return found
     try:
         if digits.isdigit() and len(digits) == 11 and digits[0] in "45" and "-" not in code:
-            found: Client | None = identity.find_company(digits)
+            found = identity.find_company(digits)
         else:
             found = identity.find_person(code)
     except ValidationError as error:
@@ -120,13 +137,16 @@ def _check_terms(terms: Terms, *, today: datetime.date) -> tuple[list[Service], 
     return services, categories
 
 
-def _party_fields(prefix: str, party: Client) -> dict[str, Client | None]:
+def _party_fields(prefix: str, party: Client | Institution) -> dict[str, Any]:
+    if isinstance(party, Institution):  # only a grantee: assisted service (A3)
+        return {f"{prefix}_person": None, f"{prefix}_company": None,
+                f"{prefix}_institution": party}
     if isinstance(party, Company):
         return {f"{prefix}_person": None, f"{prefix}_company": party}
     return {f"{prefix}_person": party, f"{prefix}_company": None}
 
 
-def _same_party(a: Client, b: Client) -> bool:
+def _same_party(a: Client | Institution, b: Client | Institution) -> bool:
     return type(a) is type(b) and a.pk == b.pk
 
 
@@ -153,7 +173,7 @@ def _scopes_overlap(a: Scope, b: Scope) -> bool:
     return reach_a is None or reach_b is None or bool(reach_a & reach_b)
 
 
-def overlapping(grantor: Client, grantee: Client, terms: Terms, services: list[Service],
+def overlapping(grantor: Client, grantee: Party, terms: Terms, services: list[Service],
                 categories: list[Category], today: datetime.date) -> Mandate | None:
     """The first mandate (by start, then number) that a new one from `grantor` to `grantee`
     with `terms` would overlap; None.
@@ -185,7 +205,7 @@ def overlapping(grantor: Client, grantee: Client, terms: Terms, services: list[S
     return None
 
 
-def _check_duplicate(grantor: Client, grantee: Client, terms: Terms,
+def _check_duplicate(grantor: Client, grantee: Party, terms: Terms,
                      services: list[Service], categories: list[Category],
                      today: datetime.date, field_name: str) -> None:
     """Refuse (`duplicate` on `field_name`) a mandate that overlaps one there is
@@ -214,7 +234,8 @@ def _publish(actor: Actor, mandate: Mandate, verb: str) -> None:
         "grantor_person_id": mandate.grantor_person_id,
         "grantor_company_id": mandate.grantor_company_id,
         "grantee_person_id": mandate.grantee_person_id,
-        "grantee_company_id": mandate.grantee_company_id})])
+        "grantee_company_id": mandate.grantee_company_id,
+        "grantee_institution_id": mandate.grantee_institution_id})])
     grantor = mandate.grantor
     record(actor, f"mandates.mandate.{verb}", mandate,
            subject=audit_subject(grantor) if isinstance(grantor, Person | Company) else None,
@@ -222,7 +243,7 @@ def _publish(actor: Actor, mandate: Mandate, verb: str) -> None:
                     "rights": sorted(mandate.rights)})
 
 
-def _store(grantor: Client, grantee: Client, terms: Terms, services: list[Service],
+def _store(grantor: Client, grantee: Party, terms: Terms, services: list[Service],
            categories: list[Category], *, state: str, basis: str, today: datetime.date,
            parent: Mandate | None = None, requested_by: Person | None = None,
            granted_by: Person | None = None) -> Mandate:
@@ -298,7 +319,7 @@ def grant(actor: Actor, grantor: Client, grantee_code: str, terms: Terms, *,
               and parent.transferable and parent.current_state(today) == MandateState.ACTIVE
               and parent.valid_from <= today):
         raise _error("grantor", _("This mandate may not be passed on."), "not_transferable")
-    grantee = find_party(grantee_code)
+    grantee = find_party(grantee_code, institutions=parent is None)
     if _same_party(grantee, grantor) or _same_party(grantee, me):
         raise _error("grantee_code", _("A mandate cannot be given to oneself."), "self")
     _refuse_minor(grantee, today, "grantee_code")
@@ -331,6 +352,7 @@ def request(actor: Actor, grantee: Client, grantor_code: str, terms: Terms) -> M
         raise _error("grantee", _("You can ask for a mandate only for yourself or a company "
                                   "you represent alone."), "powers")
     grantor = find_party(grantor_code, "grantor_code")
+    assert not isinstance(grantor, Institution)  # found only with `institutions`
     if _same_party(grantee, grantor) or _same_party(grantor, me):
         raise _error("grantor_code", _("A mandate cannot be given to oneself."), "self")
     _refuse_minor(grantee, today, "grantee")
@@ -345,7 +367,7 @@ def request(actor: Actor, grantee: Client, grantor_code: str, terms: Terms) -> M
     return mandate
 
 
-def _refuse_minor(grantee: Client, today: datetime.date, field: str) -> None:
+def _refuse_minor(grantee: Party, today: datetime.date, field: str) -> None:
     """A representative must be of age (Civil Law: a minor acts through their parents, never
     for others): a mandate to a minor is refused (`minor`)."""
     born = getattr(grantee, "date_of_birth", None)
