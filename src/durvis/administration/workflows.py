@@ -99,7 +99,7 @@ def workflow_list(request: HttpRequest) -> HttpResponse:
     listing = (Workflow.objects.filter(institution=institution)
                .select_related("service").prefetch_related("versions").order_by("service__code"))
     return render(request, "administration/workflows.html", {
-        "form": form, "workflows": listing,
+        "form": form, "workflows": listing, "services": services,
         "teams": Team.objects.filter(institution=institution).prefetch_related(
             "members__user", "leads__user"),
         "team_form": TeamForm(prefix="team"),
