@@ -56,8 +56,8 @@ def _step(lv, en, *, institution="provider", team="", role="agent", resolution=(
 
 def _build(http, language, service):
     """Three steps on the forms: registration → review (the holder's team) → delivery → end."""
-    add = _url("administration:workflow-step-new", language, service.pk)
-    assert http.get(_url("administration:workflow-draft", language, service.pk)
+    add = _url("administration:workflow-step-new", language, service.code)
+    assert http.get(_url("administration:workflow-draft", language, service.code)
                     ).status_code == 200
     for lv, en, extra in (("Piegāde", "Delivery", {}),
                           ("Izskatīšana", "Review", {
@@ -69,7 +69,7 @@ def _build(http, language, service):
                                         (END, "rejected", "Noraidīt", "Reject"))})):
         response = http.post(add, _step(lv, en, **extra))
         assert response.status_code == 302, response.content.decode()
-    return _url("administration:workflow-draft", language, service.pk)
+    return _url("administration:workflow-draft", language, service.code)
 
 
 @pytest.mark.parametrize("language", ["lv", "en"])
@@ -112,7 +112,7 @@ def test_a_workflow_built_on_forms_is_published_and_a_new_case_runs_on_it(
 def test_a_bad_edit_is_explained_and_publishes_nothing(admin, world, language, texts):  # noqa: F811
     service = world["service"]
     draft = _build(admin, language, service)
-    review = _url("administration:workflow-step", language, service.pk, "review")
+    review = _url("administration:workflow-step", language, service.code, "review")
     # An exit to a step that is not there.
     gone = admin.post(review, _step("Izskatīšana", "Review", exits=(("gone", "", "A", "B"),)))
     assert gone.status_code == 422 and escape(texts["gone"]) in gone.content.decode()
@@ -127,18 +127,18 @@ def test_a_bad_edit_is_explained_and_publishes_nothing(admin, world, language, t
     assert nameless.status_code == 422 and texts["name"] in nameless.content.decode()
     assert 'id="id_name_lv_error"' in nameless.content.decode()
     # Removing a step an exit leads to is refused.
-    remove = _url("administration:workflow-step-remove", language, service.pk, "delivery")
+    remove = _url("administration:workflow-step-remove", language, service.code, "delivery")
     refused = admin.post(remove, follow=True).content.decode()
     assert texts["leads"] in refused
     # A step nobody leads to: the draft says so and publishing publishes nothing.
-    admin.post(_url("administration:workflow-step-new", language, service.pk),
+    admin.post(_url("administration:workflow-step-new", language, service.code),
                _step("Arhīvs", "Archive"))
     failed = admin.post(draft, {"name": "Pabalsts", "first": "registration",
                                 "action": "publish"})
     assert failed.status_code == 422 and texts["unreachable"] in failed.content.decode()
     assert not Workflow.objects.exists()
     # Removed, the draft publishes.
-    removed = _url("administration:workflow-step-remove", language, service.pk, "archive")
+    removed = _url("administration:workflow-step-remove", language, service.code, "archive")
     assert admin.post(removed).status_code == 302
     assert admin.post(draft, {"name": "Pabalsts", "first": "registration",
                               "action": "publish"}).status_code == 302
@@ -147,12 +147,12 @@ def test_a_bad_edit_is_explained_and_publishes_nothing(admin, world, language, t
 
 def test_others_are_refused(world, staff, staff_login):  # noqa: F811
     service = world["service"]
-    draft = reverse("administration:workflow-draft", args=[service.pk])
+    draft = reverse("administration:workflow-draft", args=[service.code])
     agent = staff_login(Client(), world["agent"].staff)
     assert agent.get(draft).status_code == 403
     vid = staff_login(Client(), staff["vid_admin"])  # neither holds nor provides the service
     assert vid.get(draft).status_code == 404
-    assert vid.post(reverse("administration:workflow-step-new", args=[service.pk]),
+    assert vid.post(reverse("administration:workflow-step-new", args=[service.code]),
                     _step("A", "B")).status_code == 404
 
 

@@ -228,7 +228,7 @@ def problems_of(error: ValidationError) -> list[Problem]:
 
 # --- The draft in the session -------------------------------------------------------------------
 
-def _admin_of(request: HttpRequest, service_id: int) -> tuple[Actor, Institution, Service]:
+def _admin_of(request: HttpRequest, code: int) -> tuple[Actor, Institution, Service]:
     """The institution's administrator and a service it holds or provides; anyone else is
     refused (`WorkflowAction.DEFINE`), another institution's service is a 404."""
     actor = actor_from_request(request)
@@ -237,7 +237,7 @@ def _admin_of(request: HttpRequest, service_id: int) -> tuple[Actor, Institution
     institution = actor.staff.institution
     if not decide(actor, WorkflowAction.MANAGE_TEAMS, institution):
         raise PermissionDenied("only the institution's administrator")
-    service = services_served_by(institution.pk).filter(pk=service_id).first()
+    service = services_served_by(institution.pk).filter(code=code).first()
     if service is None or not decide(actor, WorkflowAction.DEFINE, institution, service):
         raise Http404
     return actor, institution, service
@@ -311,10 +311,10 @@ def _key(steps: dict[str, Any], names: dict[str, str]) -> str:
 # --- Pages ---------------------------------------------------------------------------------------
 
 @staff_required
-def draft_page(request: HttpRequest, service_id: int) -> HttpResponse:
+def draft_page(request: HttpRequest, code: int) -> HttpResponse:
     """The draft: its name and first step, its steps, its problems; POST `action` `save`,
     `publish` (a new version: running cases stay on theirs) or `discard`."""
-    actor, institution, service = _admin_of(request, service_id)
+    actor, institution, service = _admin_of(request, code)
     draft = _load(request, institution, service)
     # Bound on a GET too (to the draft): the draft's problems are shown at its fields.
     form = DraftForm(request.POST if request.method == "POST" else {
@@ -350,7 +350,7 @@ def draft_page(request: HttpRequest, service_id: int) -> HttpResponse:
                 return redirect("administration:workflows")
         else:
             messages.success(request, _("The draft is saved."))
-            return redirect("administration:workflow-draft", service_id=service.pk)
+            return redirect("administration:workflow-draft", code=service.code)
     elif request.method == "POST":
         status = 422
     problems = _check(institution, service, draft)
@@ -365,7 +365,7 @@ def draft_page(request: HttpRequest, service_id: int) -> HttpResponse:
                for p in problems if not p.step and p.rest in form.fields]
     summary += [{"href": "#steps", "text": p.message}
                 for p in problems if not p.step and p.rest not in form.fields]
-    summary += [{"href": reverse("administration:workflow-step", args=[service.pk, p.step])
+    summary += [{"href": reverse("administration:workflow-step", args=[service.code, p.step])
                  if p.step in steps else "#steps",
                  "text": _("Step %(step)s: %(problem)s") % {
                      "step": _step_name(steps.get(p.step), p.step), "problem": p.message}}
@@ -393,22 +393,22 @@ def _exit_label(exit_: dict[str, Any], steps: dict[str, Any]) -> str:
 
 
 @staff_required
-def step_new(request: HttpRequest, service_id: int) -> HttpResponse:
+def step_new(request: HttpRequest, code: int) -> HttpResponse:
     """A new step of the draft on the step's form."""
-    return _step_page(request, service_id, None)
+    return _step_page(request, code, None)
 
 
 @staff_required
-def step_page(request: HttpRequest, service_id: int, step: str) -> HttpResponse:
+def step_page(request: HttpRequest, code: int, step: str) -> HttpResponse:
     """One step of the draft on its form."""
-    return _step_page(request, service_id, step)
+    return _step_page(request, code, step)
 
 
-def _step_page(request: HttpRequest, service_id: int, step: str | None) -> HttpResponse:
+def _step_page(request: HttpRequest, code: int, step: str | None) -> HttpResponse:
     """One step of the draft on a form (`step` None: a new step); POST saves it when the
     check finds nothing wrong in the step itself (the rest of the draft may still be
     unfinished: the draft's page lists what is)."""
-    _actor, institution, service = _admin_of(request, service_id)
+    _actor, institution, service = _admin_of(request, code)
     draft = _load(request, institution, service)
     steps = _steps(draft)
     if step is not None and step not in steps:
@@ -444,7 +444,7 @@ def _step_page(request: HttpRequest, service_id: int, step: str | None) -> HttpR
             if not own:
                 _store(request, service, trial)
                 messages.success(request, _("The step is saved."))
-                return redirect("administration:workflow-draft", service_id=service.pk)
+                return redirect("administration:workflow-draft", code=service.code)
             _show(own, form, exit_forms, kept_indexes=[
                 i for i, f in enumerate(exit_forms) if f.cleaned_data.get("step")])
         status = 422
@@ -496,9 +496,9 @@ def _team_choices(institution: Institution, service: Service, queue: str) -> lis
 
 @staff_required
 @require_POST
-def step_remove(request: HttpRequest, service_id: int, step: str) -> HttpResponse:
+def step_remove(request: HttpRequest, code: int, step: str) -> HttpResponse:
     """Remove a step, refused while another step's exit leads to it or while it is the first."""
-    _actor, institution, service = _admin_of(request, service_id)
+    _actor, institution, service = _admin_of(request, code)
     draft = _load(request, institution, service)
     steps = _steps(draft)
     if step not in steps:
@@ -521,15 +521,15 @@ def step_remove(request: HttpRequest, service_id: int, step: str) -> HttpRespons
             **draft["definition"], "steps": remaining,
             "first": "" if first == step else first}})
         messages.success(request, _("The step is removed."))
-    return redirect("administration:workflow-draft", service_id=service.pk)
+    return redirect("administration:workflow-draft", code=service.code)
 
 
 @staff_required
 def draft_start(request: HttpRequest) -> HttpResponse:
-    """"New workflow": `?service=<id>` opens the draft of that service's workflow."""
+    """"New workflow": `?service=<code>` opens the draft of that service's workflow."""
     wanted = request.GET.get("service", "")
-    if not wanted.isdigit() or len(wanted) > 12:
+    if not (wanted.isascii() and wanted.isdigit() and len(wanted) <= 9):
         messages.error(request, _("Choose a service."))
         return redirect("administration:workflows")
     _admin_of(request, int(wanted))
-    return redirect("administration:workflow-draft", service_id=int(wanted))
+    return redirect("administration:workflow-draft", code=int(wanted))
