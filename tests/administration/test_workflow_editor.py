@@ -160,7 +160,10 @@ def test_the_draft_is_kept_between_requests_and_discarded(admin, world):  # noqa
     service = world["service"]
     draft = _build(admin, "lv", service)
     assert "Izskatīšana" in admin.get(draft).content.decode()
-    assert admin.post(draft, {"action": "discard"}).status_code == 302
+    asked = admin.post(draft, {"action": "discard"})  # asked again first
+    assert asked.status_code == 200 and 'name="confirmed"' in asked.content.decode()
+    assert "Izskatīšana" in admin.get(draft).content.decode()
+    assert admin.post(draft, {"action": "discard", "confirmed": "yes"}).status_code == 302
     assert "Izskatīšana" not in admin.get(draft).content.decode()
 
 

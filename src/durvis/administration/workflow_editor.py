@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from durvis.access.policy import decide
+from durvis.administration import confirm
 from durvis.catalog.models import Service, Stage
 from durvis.catalog.queries import services_served_by
 from durvis.core.actor import Actor
@@ -59,6 +60,16 @@ _SPLIT_TIME = re.compile(r"^(.*?)([mhd])$", re.DOTALL)
 # Their fields are text behind a list to choose from: what a field holds is checked once, by
 # the definition's own check, so the editor and the JSON form cannot disagree.
 
+def _lists(form: forms.Form) -> None:
+    """A text field shown as a list keeps no `maxlength` (no attribute of a select); an amount
+    asks a phone for its number keys."""
+    for name, field in form.fields.items():
+        if isinstance(field.widget, forms.Select):
+            field.widget.attrs.pop("maxlength", None)
+        elif name.endswith("_amount"):
+            field.widget.attrs["inputmode"] = "numeric"
+
+
 class DraftForm(Form):
     name = forms.CharField(label=gettext_lazy("Name of the workflow"), max_length=200,
                            required=False)
@@ -68,6 +79,7 @@ class DraftForm(Form):
     def __init__(self, *args: Any, steps: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["first"].widget.choices = [("", _("Choose the first step")), *steps]
+        _lists(self)
 
 
 class StepForm(Form):
@@ -113,6 +125,7 @@ class StepForm(Form):
                                                  "office: execution)")), *Stage.choices]
         for time in TIMES:
             choose[f"{time}_unit"].widget.choices = list(UNITS)
+        _lists(self)
 
 
 class ExitForm(Form):
@@ -131,6 +144,7 @@ class ExitForm(Form):
             ("", _("No exit (leave empty to remove it)")),
             (END, _("The end of the workflow")), *exits]
         self.fields["status"].widget.choices = [("", _("Unchanged")), *CaseStatus.choices]
+        _lists(self)
 
 
 # --- Form data and the definition, both ways -----------------------------------------------------
@@ -260,7 +274,7 @@ def _load(request: HttpRequest, institution: Institution, service: Service) -> d
         newest = max(live.versions.all(), key=lambda v: v.number)
         draft = {"name": live.name, "definition": newest.definition}
     else:
-        draft = {"name": "", "definition": workflows.empty_definition()}
+        draft = {"name": service.name, "definition": workflows.empty_definition()}
     _store(request, service, draft)
     return draft
 
@@ -322,6 +336,12 @@ def draft_page(request: HttpRequest, code: int) -> HttpResponse:
         steps=_choices(draft))
     action = request.POST.get("action", "save")
     if request.method == "POST" and action == "discard":
+        if not confirm.confirmed(request):
+            return confirm.ask(
+                request, title=_("Discard the draft of %(service)s?") % {"service": service.name},
+                warning=_("Its changes are lost. The live version stays as it is."),
+                action=_("Yes, discard it"), fields={"action": "discard"},
+                cancel_url=reverse("administration:workflow-draft", args=[service.code]))
         drafts = _drafts(request)
         drafts.pop(str(service.pk), None)
         request.session[SESSION_KEY] = drafts
@@ -479,8 +499,8 @@ def _institution_choices() -> list[tuple[str, str]]:
 def _team_choices(institution: Institution, service: Service, queue: str) -> list[tuple[str, Any]]:
     """The teams of the provider, of the holder and of the institution the queue names, in a
     group each (the value is the team's key: the check finds it at the queue's institution)."""
-    wanted: dict[int, str] = {institution.pk: _("Your institution's teams"),
-                              service.holder_id: _("The holder's teams")}
+    wanted: dict[int, str] = {institution.pk: _("Your institution's teams")}
+    wanted.setdefault(service.holder_id, _("The holder's teams"))
     if queue not in ("provider", "holder"):
         other = Institution.objects.filter(code=queue).first()
         if other is not None and other.pk not in wanted:
