@@ -87,7 +87,7 @@ def test_a_workflow_built_on_forms_is_published_and_a_new_case_runs_on_it(
     version = WorkflowVersion.objects.get()
     definition = version.definition
     assert definition["first"] == "registration"
-    assert list(definition["steps"]) == ["delivery", "review", "registration"]
+    assert set(definition["steps"]) == {"delivery", "review", "registration"}
     assert definition["steps"]["review"]["queue"] == {"institution": "holder",
                                                       "team": "benefits"}
     assert definition["steps"]["registration"]["next"][1] == {
@@ -99,7 +99,10 @@ def test_a_workflow_built_on_forms_is_published_and_a_new_case_runs_on_it(
     assert (task.version, task.step) == (version, "registration")
     # "Change" starts a draft from the live version again.
     again = admin.get(draft).content.decode()
-    assert "Izskatīšana" in again or "Review" in again
+    names = (("Reģistrācija", "Izskatīšana", "Piegāde") if language == "lv"
+             else ("Registration", "Review", "Delivery"))
+    # The steps in the order a case meets them (the stored JSON keeps none on PostgreSQL).
+    assert again.index(names[0]) < again.index(names[1]) < again.index(names[2])
 
 
 @pytest.mark.parametrize(("language", "texts"), [

@@ -297,8 +297,24 @@ def _step_name(step: Any, key: str) -> str:
     return key
 
 
+def _ordered(draft: dict[str, Any]) -> list[str]:
+    """The steps' keys as a case meets them: from the first step along the exits, then those
+    no exit reaches yet, as added (PostgreSQL's JSON keeps no order of its own)."""
+    steps = _steps(draft)
+    first = draft["definition"].get("first")
+    order = [first] if first in steps else []
+    for key in order:
+        step = steps[key] if isinstance(steps[key], dict) else {}
+        for exit_ in step.get("next") or []:
+            target = _object(exit_).get("step")
+            if isinstance(target, str) and target in steps and target not in order:
+                order.append(target)
+    return order + [key for key in steps if key not in order]
+
+
 def _choices(draft: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(key, _step_name(step, key)) for key, step in _steps(draft).items()]
+    steps = _steps(draft)
+    return [(key, _step_name(steps[key], key)) for key in _ordered(draft)]
 
 
 def _check(institution: Institution, service: Service, draft: dict[str, Any], *,
@@ -395,7 +411,7 @@ def draft_page(request: HttpRequest, code: int) -> HttpResponse:
              "first": key == draft["definition"].get("first"),
              "exits": [_exit_label(e, steps) for e in (step.get("next") or [])
                        if isinstance(e, dict)] if isinstance(step, dict) else []}
-            for key, step in steps.items()]
+            for key, step in ((k, steps[k]) for k in _ordered(draft))]
     return render(request, "administration/workflow_draft.html", {
         "service": service, "form": form, "rows": rows, "summary": summary,
         "json": json.dumps(draft["definition"], ensure_ascii=False, indent=2),
