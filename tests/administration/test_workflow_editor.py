@@ -140,6 +140,10 @@ def test_a_bad_edit_is_explained_and_publishes_nothing(admin, world, language, t
                                 "action": "publish"})
     assert failed.status_code == 422 and texts["unreachable"] in failed.content.decode()
     assert not Workflow.objects.exists()
+    # A workflow without a name is not published either: said at the field and in the summary.
+    unnamed = admin.post(draft, {"name": "", "first": "registration", "action": "publish"})
+    assert unnamed.status_code == 422 and 'id="id_name_error"' in unnamed.content.decode()
+    assert 'href="#id_name"' in unnamed.content.decode()
     # Removed, the draft publishes.
     removed = _url("administration:workflow-step-remove", language, service.code, "archive")
     assert admin.post(removed).status_code == 302

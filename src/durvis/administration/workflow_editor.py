@@ -397,8 +397,8 @@ def draft_page(request: HttpRequest, code: int) -> HttpResponse:
     if request.method == "POST" and problems:
         status = 422
     steps = _steps(draft)
-    summary = [{"href": f"#id_{p.rest}", "text": f"{form.fields[p.rest].label}: {p.message}"}
-               for p in problems if not p.step and p.rest in form.fields]
+    summary = [{"href": f"#{form[field].id_for_label}", "text": f"{form[field].label}: {e}"}
+               for field in form.errors if field in form.fields for e in form.errors[field]]
     summary += [{"href": "#steps", "text": p.message}
                 for p in problems if not p.step and p.rest not in form.fields]
     summary += [{"href": reverse("administration:workflow-step", args=[service.code, p.step])
