@@ -11,7 +11,7 @@ from durvis.audit.services import record
 from durvis.core.actor import Actor
 from durvis.documents.models import Document
 from durvis.documents.rules import DocumentAction
-from durvis.identity.queries import Client, audit_subject, owner_filter
+from durvis.identity.queries import Client, audit_subject, audit_subject_of, owner_filter
 from durvis.identity.rules import IdentityAction
 from durvis.register import queries as register
 from durvis.register.models import ServiceCase
@@ -89,6 +89,6 @@ def exchanged_about_case(actor: Actor, case: ServiceCase) -> list[Document]:
     found = list(Document.objects.filter(case=case, institution_id=actor.institution_id or 0)
                  .select_related("uploaded_by", "case", "case__agent", "case__provider")
                  .order_by("created_at", "pk"))
-    record(actor, "documents.case_documents.read", case, subject=case.client_person,
+    record(actor, "documents.case_documents.read", case, subject=audit_subject_of(case),
            details={"documents": len(found)})
     return found
