@@ -122,6 +122,7 @@ def world(family, staff, client_login, settings, tmp_path):
     objects = {"number": case.number, "code": 1011, "endpoint_id": endpoint.pk,
                "eservice_id": eservice.pk, "origin_id": origin.pk,
                "page": first_page["key"], "key": first_page["questions"][0]["key"], "index": 0,
+               "step": "review",
                "member_id": back_office.pk, "client_id": 1, "message_id": 1, "mapping_id": 1,
                "role": "finance", "account_id": account.pk, "payment_id": 1,
                "entry_id": 1, "invoice_id": 1, "reference": assisted.application.reference}

@@ -568,7 +568,8 @@ def _make(cls, data):
     """The form bound to `data`, given what its constructor needs besides."""
     parameters = inspect.signature(cls.__init__).parameters
     extra: dict = {name: [] for name in ("cases", "institutions", "services", "colleagues",
-                                         "exits", "people") if name in parameters}
+                                         "exits", "people", "steps", "teams")
+                   if name in parameters}
     if "me" in parameters:  # the access review: nobody to review
         extra["me"] = None
     if "client" in parameters:  # the workplace's consultation form: no client identified

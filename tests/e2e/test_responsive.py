@@ -42,6 +42,10 @@ ADMINISTRATION = [
     ("new-service", "administration:service-create", []),
     ("integrations", "administration:integrations", []), ("team", "administration:team", []),
     ("workflows", "administration:workflows", []), ("load", "administration:load", []),
+    # The workflow step editor: the draft of the service's workflow and a step's form (issue 16).
+    ("workflow-draft", "administration:workflow-draft", [1011]),
+    ("workflow-step", "administration:workflow-step", [1011, "review"]),
+    ("workflow-step-new", "administration:workflow-step-new", [1011]),
     ("audit", "administration:audit", []), ("access-review", "administration:access-review", []),
     ("flagged-uses", "administration:flagged-uses", []),
     ("delegations", "administration:delegations", []),
@@ -142,6 +146,16 @@ def test_administration_pages_fit_a_phone_and_pass_axe(live_server, family, staf
     admin = staff["vsaa_admin"]
     hook = integrations.register_webhook(Actor(kind="staff", staff=admin), admin.institution,
                                          "https://vsaa.example.lv/hooks", ["case.registered"])
+    from durvis.catalog.models import Service
+    from durvis.workflows import services as workflows
+
+    # A live workflow with the step "review", which the step editor's pages open (issue 16).
+    workflows.publish_version(Actor(kind="staff", staff=admin), admin.institution,
+                              Service.objects.get(code=1011), "Izskatīšana", {
+        "format": "durvis-workflow/1", "first": "review", "steps": {"review": {
+            "name": {"lv": "Izskatīšana", "en": "Review"}, "queue": {"institution": "holder"},
+            "role": "back_office", "resolution": "1d",
+            "next": [{"step": None, "status": "decided", "name": {"lv": "Lemt", "en": "Decide"}}]}}})
     _staff_cookie(page, live_server, staff_login, admin)
     for name, url_name, args in [*ADMINISTRATION, ("webhook", "administration:webhook", [hook.pk])]:
         for width in WIDTHS:

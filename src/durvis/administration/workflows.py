@@ -99,7 +99,7 @@ def workflow_list(request: HttpRequest) -> HttpResponse:
     listing = (Workflow.objects.filter(institution=institution)
                .select_related("service").prefetch_related("versions").order_by("service__code"))
     return render(request, "administration/workflows.html", {
-        "form": form, "workflows": listing,
+        "form": form, "workflows": listing, "services": services,
         "teams": Team.objects.filter(institution=institution).prefetch_related(
             "members__user", "leads__user"),
         "team_form": TeamForm(prefix="team"),
@@ -111,7 +111,7 @@ def _initial(request: HttpRequest, institution: Any, services: list[Any]) -> dic
     wanted = request.GET.get("service", "")
     live = (Workflow.objects.filter(institution=institution, retired_at__isnull=True,
                                     service_id=int(wanted))
-            .prefetch_related("versions").first() if wanted.isdigit() else None)
+            .prefetch_related("versions").first() if _digits(wanted) else None)
     if live is None:
         return {"definition": json.dumps(EXAMPLE, ensure_ascii=False, indent=2)}
     newest = max(live.versions.all(), key=lambda v: v.number)
@@ -168,8 +168,14 @@ def team_save(request: HttpRequest) -> HttpResponse:
 
 
 def _number(text: str) -> int:
-    return int(text) if text.isdigit() else 0
+    return int(text) if _digits(text) else 0
 
 
 def _numbers(texts: list[str]) -> list[int]:
-    return [int(t) for t in texts if t.isdigit()]
+    return [int(t) for t in texts if _digits(t)]
+
+
+def _digits(text: str) -> bool:
+    """ASCII digits only, at most 18 (`str.isdigit` also takes "²", which `int` refuses, and
+    an id beyond the database's integer is no id)."""
+    return text.isascii() and text.isdigit() and len(text) <= 18

@@ -115,11 +115,13 @@ class _Errors:
         self.found.append((path, message))
 
 
-def parse(data: Any, *, statuses: frozenset[str]) -> Definition:
+def parse(data: Any, *, statuses: frozenset[str], complete: bool = True) -> Definition:
     """Read a definition (decoded JSON) against the register's `statuses`. Raises
     ValidationError (code `definition`) listing every problem as "path: message" (the path a
     JSON path, the message in the reader's language), e.g.
-    `steps.review.next[1].step: no step 'decision'`."""
+    `steps.review.next[1].step: no step 'decision'`. `complete=False` (a draft being built
+    step by step in the editor) leaves out the check that every step is reachable and has a way
+    to the end; a definition that is published is always read complete."""
     errors = _Errors()
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         must = _("must be %(format)s") % {"format": repr(FORMAT)}
@@ -146,7 +148,7 @@ def parse(data: Any, *, statuses: frozenset[str]) -> Definition:
             if exit_.step is not None and exit_.step not in steps:
                 errors.add(f"steps.{step.key}.next[{index}].step",
                            _("no step %(key)s") % {"key": repr(exit_.step)})
-    if not errors.found and isinstance(first, str):
+    if complete and not errors.found and isinstance(first, str):
         _check_reach(first, steps, errors)
     if errors.found:
         raise ValidationError([f"{path}: {message}" for path, message in errors.found],

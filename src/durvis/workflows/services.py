@@ -94,8 +94,7 @@ def publish_version(actor: Actor, institution: Institution, service: Service, na
         raise ValidationError({"name": ValidationError(_("Give the workflow a name."),
                                                        code="required")})
     try:
-        parsed = parse_definition(data)
-        _check_queues(parsed, institution, service)
+        parsed = check_definition(institution, service, data)
     except ValidationError as error:
         raise ValidationError({"definition": error.error_list}) from None
     workflow = (Workflow.objects.select_for_update()
@@ -112,6 +111,23 @@ def publish_version(actor: Actor, institution: Institution, service: Service, na
     record(actor, "workflows.version.publish", version,
            details={"service": service.code, "number": number, "steps": len(parsed.steps)})
     return version
+
+
+def empty_definition() -> dict[str, Any]:
+    """A definition with no steps yet: where the editor starts a service's first workflow."""
+    return {"format": wf.FORMAT, "first": "", "steps": {}}
+
+
+def check_definition(institution: Institution, service: Service, data: Any, *,
+                     complete: bool = True) -> wf.Definition:
+    """The one check of a definition (decoded JSON) `institution` would publish for `service`:
+    `definition.parse` (`complete=False`: a draft in the editor, reachability not yet required),
+    then every queue's institution and team must exist. Raises ValidationError (code
+    `definition`), every problem a "JSON path: message" in the reader's language. Writes
+    nothing; `publish_version` calls it."""
+    parsed = wf.parse(data, statuses=STATUSES, complete=complete)
+    _check_queues(parsed, institution, service)
+    return parsed
 
 
 def _check_queues(parsed: wf.Definition, institution: Institution, service: Service) -> None:
