@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
+from ninja import Path as PathParam
 
 from durvis.access.policy import decide
 from durvis.core.api import ApiError, ErrorOut
@@ -128,7 +129,8 @@ def post_document(request: HttpRequest, file: File[UploadedFile],
 @router.get("/documents/{document_id}", response={200: DocumentOut, **ERRORS},
             summary="A document exchanged with a client about a case",
             openapi_extra=scopes(MESSAGES_WRITE))
-def get_document(request: HttpRequest, document_id: int) -> dict[str, Any]:
+def get_document(request: HttpRequest,
+                 document_id: int = PathParam(..., ge=1, le=2**62)) -> dict[str, Any]:
     """A document your institution delivered to, or received from, the client of one of its
     cases: its facts, and whether and by whom it was signed. Unknown, another institution's and
     one of no case are alike 404."""
