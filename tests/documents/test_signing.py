@@ -230,3 +230,21 @@ def test_the_api_document_of_another_institution_is_404(writer, family, api_clie
     response = vid.get(f"/api/v1/documents/{body['id']}")
     assert response.status_code == 404 and response.json()["detail"][0]["type"] == "not_found"
     assert writer.get("/api/v1/documents/999999").status_code == 404
+
+
+def test_a_message_of_the_api_asks_to_sign_its_attachments(family, vsaa_api, sign_in):
+    import base64
+
+    response = vsaa_api.post("/api/v1/messages", {
+        "personal_code": family["parent"].personal_code, "subject": "Līgums",
+        "body": "Lūdzu parakstiet.", "case_number": family["own"].number,
+        "signature_requested": True, "attachments": [{
+            "name": "ligums.pdf", "content_type": "application/pdf", "title": "Līgums",
+            "content": base64.b64encode(PDF).decode()}]}, content_type="application/json")
+    assert response.status_code == 201, response.content
+    attachment, = response.json()["attachments"]
+    assert attachment["signature_requested"] is True and attachment["signature"] is None
+    browser = sign_in(family["parent"])
+    assert browser.post(reverse("documents:sign", args=[attachment["id"]]), {}).status_code == 302
+    detail = vsaa_api.get(f"/api/v1/messages/{response.json()['id']}").json()
+    assert detail["attachments"][0]["signature"]["signed_by"] == "Jānis Bērziņš"

@@ -91,6 +91,9 @@ class MessageIn(Schema):
         [], max_length=MAX_ATTACHMENTS,
         description="At most DURVIS_MESSAGE_ATTACHMENTS_MAX_BYTES decoded, all together",
         json_schema_extra={"x-max-total-length": MAX_ALL_CONTENT_CHARS})
+    signature_requested: bool = Field(
+        False, description="Ask the client to sign the attachments in the e-account (an "
+        "agreement); the `document.signed` webhook tells when each is signed")
 
 
 class AttachmentOut(Schema):
@@ -252,7 +255,8 @@ def _send(actor: Actor, payload: MessageIn) -> InboxMessage:
             actor, client=_client(payload, case),
             institution=Institution.objects.get(pk=actor.institution_id or 0),
             subject=payload.subject, body=payload.body, case=case,
-            attachments=_attachments(payload), reply_to=_reply_to(actor, payload.reply_to))
+            attachments=_attachments(payload), reply_to=_reply_to(actor, payload.reply_to),
+            signature_requested=payload.signature_requested)
     except messaging.AttachmentRefused as refused:
         field = "content" if refused.field == "file" else refused.field
         raise ApiError(422, ["body", "attachments", refused.index, field], refused.reason,
