@@ -1,5 +1,6 @@
 """The access decision and the role switch under mandates (issue 15, C1): a person holding 50
-mandates and representing 20 companies, among up to 1,000,000 mandates of others.
+mandates (40 granted by persons, 10 by companies through their board members) and representing
+20 companies, among up to 1,000,000 mandates of others (a fifth of them granted by companies).
 
 In-process (the decision is a function call every page makes, not a page of its own), on a
 throwaway PostgreSQL database. The other persons and their mandates are filled by COPY. At each
@@ -12,6 +13,9 @@ size it measures:
   (`access.query_p95_us`, a person by primary key, measured in the same run): how many
   queries' worth the decision costs, whatever the machine's load (the trivial decision for the
   person's own e-account, which asks nothing, is `access.own_decision_p95_us`);
+- `access.company_decision_p95_us`: the same decision for one of the 10 companies that granted
+  the person a mandate (the company's row, its representations and the mandates in one
+  statement);
 - `access.scoped_decision_p95_us`: `client.use_service` for a service under a mandate of chosen
   services (the scope resolved);
 - `access.role_list_p95_ms`: `web.roles.available_roles` (the role switch's list: children,
@@ -38,7 +42,9 @@ SIZES = tuple(int(s) for s in os.environ.get("BENCH_ACCESS_SIZES", "100000,10000
 SAMPLES = int(os.environ.get("BENCH_ACCESS_SAMPLES", "400"))
 PERSONS = 20_000  # the others: grantors and grantees of the filled mandates
 HELD = 50
+FROM_COMPANIES = 10  # of the HELD: granted by a company
 COMPANIES = 20
+GRANTING_COMPANIES = PERSONS // 4  # the others' companies that grant mandates
 
 
 def _world() -> dict[str, Any]:
@@ -68,7 +74,19 @@ def _world() -> dict[str, Any]:
                                  legal_form="SIA")
         record_representation(company, me, "board_member", valid_from=datetime.date(2020, 1, 1))
     grantors = []
-    for n in range(HELD):
+    numbers = _company_numbers(COMPANIES + FROM_COMPANIES)
+    companies = []
+    for n, number in enumerate(numbers[COMPANIES:]):
+        company = record_company(registration_number=number, name=f"SIA Devēja Nr. {n}",
+                                 legal_form="SIA")
+        board = record_person(
+            personal_code=register._personal_code(register.CLIENTS + 200 + n),
+            given_name="Valdes", family_name=f"Loceklis Nr. {n}")
+        record_representation(company, board, "board_member", valid_from=datetime.date(2020, 1, 1))
+        mandates.grant(Actor(kind="person", person=board), company, me.personal_code,
+                       mandates.Terms(scope="all", service_ids=[], rights=["apply", "read"]))
+        companies.append(company)
+    for n in range(HELD - FROM_COMPANIES):
         grantor = record_person(personal_code=register._personal_code(register.CLIENTS + 100 + n),
                                 given_name="Devējs", family_name=f"Nr. {n}")
         scoped = n % 3 == 0
@@ -77,7 +95,8 @@ def _world() -> dict[str, Any]:
                                       service_ids=[s.pk for s in services[:3]] if scoped else [],
                                       rights=["apply", "read", "pay"]))
         grantors.append(grantor)
-    return {"me": me, "nobody": nobody, "grantors": grantors, "services": services}
+    return {"me": me, "nobody": nobody, "grantors": grantors, "services": services,
+            "companies": companies}
 
 
 def _company_numbers(count: int) -> list[str]:
@@ -96,13 +115,27 @@ def _company_numbers(count: int) -> list[str]:
     return found
 
 
-def _fill(cursor: Any, first_person: int, count: int, rng: random.Random) -> None:
-    """COPY `count` mandates between the other persons: most active, some ended or asked."""
+def _fill_companies(cursor: Any) -> int:
+    """COPY `GRANTING_COMPANIES` companies (registration numbers 5xxxxxxxxxx, outside the
+    measured person's); returns the first one's id."""
+    with cursor.copy("COPY identity_company (registration_number, name, legal_form, address) "
+                     "FROM STDIN") as copy:
+        for n in range(GRANTING_COMPANIES):
+            copy.write_row((f"5{n:010d}", f"SIA Nr. {n}", "SIA", ""))
+    cursor.execute("SELECT min(id) FROM identity_company WHERE registration_number LIKE '5%'")
+    return int(cursor.fetchone()[0])
+
+
+def _fill(cursor: Any, first_person: int, first_company: int, count: int,
+          rng: random.Random) -> None:
+    """COPY `count` mandates to the other persons, a fifth granted by a company, the rest by
+    another person: most active, some ended or asked."""
     today = datetime.date.today()
     now = datetime.datetime.now(datetime.UTC)
     states = ["active"] * 8 + ["revoked", "requested"]
     with cursor.copy(
-        "COPY mandates_mandate (grantor_person_id, grantee_person_id, scope, may_apply, may_read, "
+        "COPY mandates_mandate (grantor_person_id, grantor_company_id, grantee_person_id, scope, "
+        "may_apply, may_read, "
         "may_receive_result, may_pay, may_sign, may_answer_messages, valid_from, valid_until, "
         "transferable, state, basis, created_at) FROM STDIN"
     ) as copy:
@@ -114,7 +147,10 @@ def _fill(cursor: Any, first_person: int, count: int, rng: random.Random) -> Non
             start = today - datetime.timedelta(days=rng.randrange(700))
             end = None if rng.random() < 0.5 else start + datetime.timedelta(
                 days=rng.randrange(30, 1000))
-            copy.write_row((grantor, grantee, "all", True, True, rng.random() < 0.5,
+            company = (first_company + rng.randrange(GRANTING_COMPANIES)
+                       if rng.random() < 0.2 else None)
+            copy.write_row((None if company else grantor, company, grantee, "all", True, True,
+                            rng.random() < 0.5,
                             rng.random() < 0.5, False, rng.random() < 0.5, start, end, False,
                             rng.choice(states), "eaccount", now))
 
@@ -149,6 +185,9 @@ def _measure(world: dict[str, Any], rng: random.Random) -> dict[str, float]:
     def own() -> None:
         assert decide(actor, IdentityAction.CLIENT_READ, None, me)
 
+    def company_decision() -> None:
+        assert decide(actor, IdentityAction.CLIENT_READ, None, rng.choice(world["companies"]))
+
     def scoped_decision() -> None:
         assert decide(actor, IdentityAction.USE_SERVICE, service, rng.choice(scoped))
 
@@ -158,11 +197,13 @@ def _measure(world: dict[str, Any], rng: random.Random) -> dict[str, float]:
         assert Person.objects.filter(pk=me.pk).exists()
 
     roles = len(available_roles(me))
-    assert roles == 1 + COMPANIES + HELD, roles
+    assert roles == 1 + COMPANIES + HELD, roles  # the companies granting are among the HELD
     figures = {
         "decision_p95_us": harness.percentile(_timed(decision, SAMPLES, 1e6), 0.95),
         "own_decision_p95_us": harness.percentile(_timed(own, SAMPLES, 1e6), 0.95),
         "query_p95_us": harness.percentile(_timed(one_query, SAMPLES, 1e6), 0.95),
+        "company_decision_p95_us": harness.percentile(
+            _timed(company_decision, SAMPLES, 1e6), 0.95),
         "scoped_decision_p95_us": harness.percentile(_timed(scoped_decision, SAMPLES, 1e6), 0.95),
         "role_list_p95_ms": harness.percentile(
             _timed(lambda: available_roles(me), SAMPLES // 4, 1e3), 0.95),
@@ -190,12 +231,13 @@ def main() -> int:
                 first_person = register._fill_persons(cursor)
             finally:
                 register.CLIENTS = saved
+            first_company = _fill_companies(cursor)
             raw.commit()
         filled = 0
         for size in SIZES:
             started = time.perf_counter()
             with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as raw:
-                _fill(raw.cursor(), first_person, size - filled, rng)
+                _fill(raw.cursor(), first_person, first_company, size - filled, rng)
                 raw.commit()
                 raw.autocommit = True
                 raw.execute("VACUUM ANALYZE")

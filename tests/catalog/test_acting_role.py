@@ -90,3 +90,22 @@ def test_the_demo_company_and_its_employee(db, sign_in):
     assert _status(employee, 1106) == 404 and _status(employee, 1011) == 404
     listed = employee.get("/en/services/").content.decode()
     assert "/en/services/1112/" in listed and "/en/services/1106/" not in listed
+
+
+def test_the_catalogue_api_answers_in_the_active_role(family, employee, sign_in):
+    """The same role reaches the catalogue API called from the e-account's pages (A1, A6)."""
+    browser = sign_in(employee, f"company:{family['company'].pk}")
+    listed = {item["code"] for item in browser.get("/api/v1/services?limit=100").json()["items"]}
+    assert ALL in listed and COMPANIES not in listed and RESIDENTS not in listed
+    assert browser.get(f"/api/v1/services/{COMPANIES}").status_code == 404
+    assert browser.get(f"/api/v1/services/{ALL}").status_code == 200
+    themself = sign_in(employee)
+    assert themself.get(f"/api/v1/services/{RESIDENTS}").status_code == 200
+
+
+def test_the_embedded_entry_answers_in_the_active_role(family, sign_in):
+    """A portal's frame shows the service's entry only where the active role may use it."""
+    board = sign_in(family["parent"], f"company:{family['company'].pk}")
+    assert board.get(f"/embed/services/{COMPANIES}/apply/").status_code == 200
+    assert board.get(f"/embed/services/{RESIDENTS}/apply/").status_code == 404
+    assert sign_in(family["parent"]).get(f"/embed/services/{RESIDENTS}/apply/").status_code == 200

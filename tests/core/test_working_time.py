@@ -50,6 +50,17 @@ def test_an_institutions_own_closed_day_is_no_working_day():
     assert calendar.add_days(at("2026-12-21T10:00"), 1) == at("2026-12-23T16:00")
 
 
+def test_an_institution_open_on_saturdays_works_them_unless_a_public_holiday():
+    """A client-service centre open on Saturdays (its own office hours, B7)."""
+    calendar = BusinessCalendar(hours=WeeklyHours.parse("mon-fri 09:00-18:00; sat 10:00-14:00"))
+    assert calendar.intervals(dt.date(2026, 12, 5)) == [(at("2026-12-05T10:00"),
+                                                          at("2026-12-05T14:00"))]
+    assert calendar.intervals(dt.date(2026, 12, 26)) == []  # Second Christmas Day, a Saturday
+    assert calendar.intervals(dt.date(2026, 12, 6)) == []  # Sunday: no hours
+    assert calendar.add_hours(at("2026-12-04T17:00"), dt.timedelta(hours=2)) == at(
+        "2026-12-05T11:00")
+
+
 def test_working_hours_run_over_the_night_the_weekend_and_the_holidays():
     # Received after closing on the day before Christmas Eve: the count starts on 28 December.
     assert CALENDAR.add_hours(at("2026-12-23T16:30"), dt.timedelta(hours=2)) == at(

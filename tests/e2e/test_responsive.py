@@ -47,6 +47,7 @@ ADMINISTRATION = [
     ("audit", "administration:audit", []), ("access-review", "administration:access-review", []),
     ("flagged-uses", "administration:flagged-uses", []),
     ("delegations", "administration:delegations", []),
+    ("office-hours", "administration:office-hours", []),
 ]
 AGENT = [
     ("home", "administration:home", []), ("tasks", "administration:tasks", []),

@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import sign_in_person
+from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
@@ -21,7 +23,9 @@ pytestmark = pytest.mark.django_db
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "durvis"
 
 
-def _page(client) -> str:
+def _page(client, person=None) -> str:
+    if person is not None:
+        sign_in_person(client, person, None)
     response = client.get(reverse("eaccount:data-use"))
     assert response.status_code == 200
     return response.content.decode()
@@ -65,23 +69,41 @@ def test_a_parent_sees_the_minors_uses_and_not_their_own(client_login, family):
     assert family["own"].number not in page
 
 
-@pytest.mark.parametrize("role", ["company", "mandate"])
-def test_a_company_role_or_a_mandate_sees_an_explanation_not_the_list(
-        client_login, family, role):
+def test_a_role_under_a_mandate_sees_an_explanation_not_the_list(client_login, family):
     from durvis.mandates import services as mandates
 
-    person = family["parent"]
-    if role == "company":
-        key = f"company:{family['company'].pk}"
-    else:
-        stranger = family["stranger"]
-        mandates.grant(Actor(kind="person", person=stranger), stranger, person.personal_code,
-                       mandates.Terms())
-        person, key = family["parent"], f"person:{family['stranger'].pk}"
+    stranger = family["stranger"]
+    mandates.grant(Actor(kind="person", person=stranger), stranger,
+                   family["parent"].personal_code, mandates.Terms())
     with translation.override("en"):
-        page = _page(client_login(person, role=key))
+        page = _page(client_login(family["parent"], role=f"person:{stranger.pk}"))
     assert "shown only to the person whose data it is" in page
     assert family["strangers"].number not in page and "<table" not in page
+
+
+def test_a_companys_representative_sees_the_uses_of_the_companys_data(
+        client_login, family, institutions):
+    """B4: a company's case read by an employee at a centre is listed for its representative,
+    with the service point, and not among the representative's own uses."""
+    from durvis.identity.services import record_staff
+
+    agent = record_staff(username="agent.vid", password="pw-agent-vid-long-enough",
+                         institution=institutions["VID"], roles=["back_office"])
+    agent.service_point = "Rīgas VPVKAC"
+    agent.save(update_fields=["service_point"])
+    register_queries.read_case(Actor(kind="staff", staff=agent), family["companys"].number,
+                               purpose="staff case page")
+    event = AuditEvent.objects.get(action="register.case.read", actor_kind="staff")
+    assert event.subject_company_id == family["company"].pk and event.subject_person_id is None
+    assert event.service_point == "Rīgas VPVKAC"
+    with translation.override("en"):
+        page = _page(client_login(family["parent"], role=f"company:{family['company'].pk}"))
+    own = _page(Client(), family["parent"])
+    assert "read or changed the company" in page and family["companys"].number in page
+    assert "at Rīgas VPVKAC" in page and agent.user.username not in page
+    assert family["companys"].number not in own
+    read = AuditEvent.objects.filter(action="audit.data_use.read").order_by("id").first()
+    assert read is not None and read.subject_company_id == family["company"].pk
 
 
 def test_reading_the_list_is_audited_and_pages_go_back_in_time(client_login, family, settings):

@@ -203,11 +203,11 @@ def test_the_institutions_api_says_the_mandate_of_messages_attachments_and_payme
     assert [m["mandate"] for m in items] == [mandate.pk, None]
 
 
-def test_a_company_invoices_payment_names_no_person_as_its_subject(
+def test_a_company_invoices_payment_has_the_company_as_its_subject(
         family, media, invoice, simulator):  # noqa: F811 - fixtures
-    """The activity log's subject of a company's payment is no person (the company is no data
-    subject; the representative who applied is `client_person` of the invoice, whose data the
-    payment is not); the entry names the company in its details."""
+    """The activity log's subject of a company's payment is the company (its representatives
+    see the use), not the representative who applied (`client_person` of the invoice, whose
+    data the payment is not)."""
     from durvis.payments import online
     from durvis.payments.models import Invoice
 
@@ -219,8 +219,7 @@ def test_a_company_invoices_payment_names_no_person_as_its_subject(
                          idempotency_key="k-1", return_url="https://durvis.example/back",
                          callback_url="http://127.0.0.1:9/payments/callback/gateway/")
     entry = AuditEvent.objects.get(action="payments.payment.start")
-    assert entry.subject_person_id is None
-    assert entry.details["company"] == company.pk
+    assert (entry.subject_person_id, entry.subject_company_id) == (None, company.pk)
 
 
 # --- through HTTP -------------------------------------------------------------------------------

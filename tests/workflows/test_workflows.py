@@ -375,3 +375,28 @@ def test_a_case_settled_outside_its_workflow_closes_its_open_task(world, worker)
     assert TaskEvent.objects.filter(task=task, kind="cancelled").exists()
     assert task.case.work.filter(staff=world["agent"].staff).exists()  # the time it was held
     assert workflows.escalate_due(task.resolution_due + dt.timedelta(days=1)) == 0
+
+
+def test_a_queue_counts_the_time_allowed_in_its_institutions_office_hours(world, worker):
+    """B7: the holder's back office open one hour on Saturdays and Sundays only, and closed on
+    the first of those weekend days: four working hours run over at least two weekends."""
+    from durvis.identity.services import set_office_hours
+
+    vsaa = world["institutions"]["VSAA"]
+    platform = Actor(kind="staff", staff=record_staff(
+        username="platform.admin", password="pw-platform-admin-long-enough",
+        institution=world["institutions"]["VDAA"], roles=["platform_admin"]))
+    first_weekend_day = dt.date.today() + dt.timedelta(days=(5 - dt.date.today().weekday()) % 7)
+    set_office_hours(platform, vsaa, office_hours="sat-sun 10:00-11:00",
+                     closed_days=first_weekend_day.isoformat())
+    publish(world)
+    case = register_case(world, worker)
+    task = workflows.take(world["agent"], Task.objects.get(case=case))
+    review = workflows.move(world["agent"], task, 0)
+    due = review.resolution_due.astimezone(ZONE)
+    assert due.weekday() in (5, 6) and dt.time(10) < due.time() <= dt.time(11)
+    assert due.date() > first_weekend_day + dt.timedelta(days=7)
+    calendar = workflows.calendar_for(vsaa.pk)
+    assert calendar.worked_between(review.created_at, review.resolution_due) == dt.timedelta(
+        hours=4)
+    assert not calendar.is_working_day(first_weekend_day)

@@ -79,6 +79,11 @@ def staff_sections(actor: Actor) -> list[Section]:
         sections.append(Section("workflows", _("Workflows and teams"),
                                 reverse("administration:workflows"),
                                 _("Your institution's workflows in versions, and its teams.")))
+    if decide(actor, IdentityAction.SET_OFFICE_HOURS, actor.staff.institution):
+        sections.append(Section("office-hours", _("Office hours"),
+                                reverse("administration:office-hours"),
+                                _("The hours and days closed by which your queues count the "
+                                  "time allowed for a task.")))
     if decide(actor, IntegrationAction.MANAGE_INTEGRATIONS, actor.staff.institution):
         sections.append(Section("integrations", _("Integrations"),
                                 reverse("administration:integrations"),

@@ -37,6 +37,10 @@ class AuditEvent(models.Model):
     object_type = models.CharField(max_length=80, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     subject_person_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    # A company whose data the event touched (B4, B5: its representatives see the uses).
+    subject_company_id = models.BigIntegerField(null=True, blank=True)
+    # Where the acting staff member said they work (`StaffMember.service_point`), if anywhere.
+    service_point = models.CharField(max_length=120, blank=True)
     service_code = models.PositiveIntegerField(null=True, blank=True)
     purpose = models.CharField(max_length=200, blank=True)
     source_address = models.GenericIPAddressField(null=True, blank=True)
@@ -56,6 +60,9 @@ class AuditEvent(models.Model):
             # The administration's activity log by role (`administration.audit`): an institution
             # reads its own staff's and systems' events and those on the services it holds,
             # newest first, from these indexes (keyset pages: `id < before`).
+            models.Index(fields=["subject_company_id", "-id"], name="audit_company_uses",
+                         condition=models.Q(actor_kind__in=("staff", "api_client", "operator"),
+                                            subject_company_id__isnull=False)),
             models.Index(fields=["actor_institution", "-id"], name="audit_by_institution"),
             models.Index(fields=["service_code", "-id"], name="audit_by_service",
                          condition=models.Q(service_code__isnull=False)),

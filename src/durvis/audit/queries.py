@@ -99,18 +99,24 @@ class Use:
     object_type: str
     object_id: str
     details: dict[str, Any]
+    service_point: str = ""
 
 
-def uses_of(person_id: int, *, before: int | None = None, limit: int = 50) -> list[Use]:
-    """The newest `limit` uses of the data of person `person_id` by institutions' staff and
-    systems, newest first; `before`: only those older than that use's `id` (the next page).
-    Reads the subject index, so a page costs the same however long the log. The caller has
+def uses_of(person_id: int | None = None, *, company_id: int | None = None,
+            before: int | None = None, limit: int = 50) -> list[Use]:
+    """The newest `limit` uses of the data of person `person_id` (or of company `company_id`)
+    by institutions' staff and systems, newest first, each with the service point the staff
+    member worked at; `before`: only those older than that use's `id` (the next page). Reads
+    the subject's index, so a page costs the same however long the log. The caller has
     decided that the reader may see them (`identity` rule `client.see_data_use`)."""
-    rows = AuditEvent.objects.filter(subject_person_id=person_id, actor_kind__in=OTHERS)
+    rows = (AuditEvent.objects.filter(subject_company_id=company_id, actor_kind__in=OTHERS)
+            if company_id is not None else
+            AuditEvent.objects.filter(subject_person_id=person_id, actor_kind__in=OTHERS))
     if before is not None:
         rows = rows.filter(id__lt=before)
     return [Use(e.id, e.occurred_at, e.actor_institution, e.actor_kind == "api_client",
-                label_of(e.action), purpose_of(e.purpose), e.object_type, e.object_id, e.details)
+                label_of(e.action), purpose_of(e.purpose), e.object_type, e.object_id, e.details,
+                e.service_point)
             for e in rows.order_by("-id")[:limit]]
 
 

@@ -23,7 +23,7 @@ from durvis.core import bulk
 
 if TYPE_CHECKING:
     from durvis.core.actor import Actor
-    from durvis.identity.models import Person
+    from durvis.identity.models import Company, Person
 
 CANONICAL_FIELDS = (
     "chain", "chain_seq", "occurred_at", "actor_kind", "actor_id", "actor_institution", "action",
@@ -43,19 +43,24 @@ class Entry:
     purpose: str = ""
     details: dict[str, Any] = field(default_factory=dict)
     service_code: int | None = None
+    subject_company_id: int | None = None
 
     @classmethod
-    def about(cls, action: str, obj: models.Model | None, *, subject: Person | None = None,
-              purpose: str = "", details: dict[str, Any] | None = None) -> Entry:
+    def about(cls, action: str, obj: models.Model | None, *,
+              subject: Person | Company | None = None, purpose: str = "",
+              details: dict[str, Any] | None = None) -> Entry:
         """The entry for `action` on `obj` (stored as its `app_label.model` label and primary
-        key; None: about no object) touching the data of the person `subject`, if any. Its
+        key; None: about no object) touching the data of `subject` (a person or a company), if
+        any. Its
         `service_code` is `details["service"]` when that is a service code, else the code of
         the object's `service` (a case, a consultation, an application), else None."""
         details = details or {}
+        company = subject is not None and subject._meta.model_name == "company"
         return cls(action, obj._meta.label_lower if obj is not None else "",
                    str(obj.pk) if obj is not None else "",
-                   subject.pk if subject is not None else None, purpose, details,
-                   service_of(obj, details))
+                   subject.pk if subject is not None and not company else None, purpose,
+                   details, service_of(obj, details),
+                   subject.pk if subject is not None and company else None)
 
 
 def service_of(obj: models.Model | None, details: dict[str, Any]) -> int | None:
@@ -75,14 +80,15 @@ def record(
     action: str,
     obj: models.Model | None = None,
     *,
-    subject: Person | None = None,
+    subject: Person | Company | None = None,
     purpose: str = "",
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event by `actor`: `action` (e.g. `register.case.read`) on `obj`, touching
-    the data of the person `subject`, with the `purpose` of a read of personal data and
-    `details` (stored as JSON), to the actor's chain in the caller's transaction; returns the
-    stored event. `details` must not hold personal codes (administrators read it)."""
+    the data of `subject` (a person, or a company: its representatives see the use), with the
+    `purpose` of a read of personal data and `details` (stored as JSON), and the service point
+    the acting staff member works at, to the actor's chain in the caller's transaction; returns
+    the stored event. `details` must not hold personal codes (administrators read it)."""
     entry = Entry.about(action, obj, subject=subject, purpose=purpose, details=details)
     return record_many(actor, [entry])[0]
 
@@ -109,7 +115,9 @@ def record_many(actor: Actor, entries: Sequence[Entry]) -> list[AuditEvent]:
             actor_kind=actor.kind, actor_id=actor.audit_id,
             actor_institution=actor.institution_code, action=entry.action,
             object_type=entry.object_type, object_id=entry.object_id,
-            subject_person_id=entry.subject_person_id, purpose=entry.purpose,
+            subject_person_id=entry.subject_person_id,
+            subject_company_id=entry.subject_company_id, purpose=entry.purpose,
+            service_point=getattr(actor.staff, "service_point", "") or "",
             service_code=(entry.service_code if entry.service_code is not None
                           else service_of(None, entry.details)),
             source_address=actor.source_address, details=entry.details, key_id=key.id,
@@ -135,6 +143,10 @@ def canonical(event: AuditEvent) -> str:
     values["occurred_at"] = event.occurred_at.astimezone(datetime.UTC).isoformat()
     if event.service_code is not None:  # hashed when set: rows written before it had none
         values["service_code"] = event.service_code
+    if event.subject_company_id is not None:  # the same for these two
+        values["subject_company_id"] = event.subject_company_id
+    if event.service_point:
+        values["service_point"] = event.service_point
     return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       default=str)
 

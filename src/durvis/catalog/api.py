@@ -22,7 +22,6 @@ from durvis.catalog import queries as catalog_queries
 from durvis.catalog.models import Category, LifeSituation, Service
 from durvis.core.api import ApiError, ErrorOut
 from durvis.identity.models import Institution
-from durvis.identity.sessions import actor_from_request
 
 router = Router(tags=["catalogue"])
 
@@ -156,7 +155,7 @@ def list_services(request: HttpRequest, query: Query[ServiceQuery]) -> dict[str,
         audience=query.audience,
         municipality=municipality,
     )
-    context = catalog_queries.context_for(actor_from_request(request))
+    context = catalog_queries.context_of_request(request)
     services = catalog_queries.find_services(filters, context)
     page = services[query.offset : query.offset + query.limit]
     return {"items": [_item(s) for s in page], "count": services.count()}
@@ -168,7 +167,7 @@ def get_service(request: HttpRequest, code: int) -> dict[str, object]:
     if not 1 <= code <= MAX_SERVICE_CODE:
         raise ApiError(404, ["path", "code"], _("No published service with this code."),
                        "not_found")
-    context = catalog_queries.context_for(actor_from_request(request))
+    context = catalog_queries.context_of_request(request)
     service = catalog_queries.service_by_code(code, context)
     if service is None:
         raise ApiError(404, ["path", "code"], _("No published service with this code."),

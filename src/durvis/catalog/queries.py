@@ -12,6 +12,7 @@ from typing import overload
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q, QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 
 from durvis.access.policy import decide, visible
@@ -32,6 +33,7 @@ from durvis.catalog.rules import CatalogAction
 from durvis.core.actor import ANONYMOUS, Actor
 from durvis.identity.models import Company, Institution, Person, StaffMember
 from durvis.identity.rules import IdentityAction, services_in_reach
+from durvis.identity.sessions import acting_client, actor_from_request
 from durvis.search import services as search
 
 SEARCH_KIND = "catalog.service"
@@ -75,6 +77,21 @@ def context_for(actor: Actor, client: Person | Company | None = None) -> Catalog
     if actor.person is not None:
         return CatalogContext(person=actor.person)
     return ANONYMOUS_CONTEXT
+
+
+def context_of_request(request: HttpRequest) -> CatalogContext:
+    """The catalogue as the request's active role sees it (A1): a signed-in person acting for
+    a company sees the company's services, an employee with a mandate for chosen services just
+    those, acting for a grantor what the mandate reaches; staff, systems (the API's bearer
+    tokens: no role) and visitors as `context_for(actor)`. A role that ended between the role
+    switch's check and this one falls back to the person's own context."""
+    actor = actor_from_request(request)
+    client = acting_client(request) if actor.person is not None and actor.staff is None \
+        else None
+    try:
+        return context_for(actor, client)
+    except PermissionDenied:
+        return context_for(actor)
 
 
 def visible_services(context: CatalogContext = ANONYMOUS_CONTEXT) -> QuerySet[Service]:

@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 
 from csp.decorators import csp_replace
 from django import forms
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -20,24 +19,10 @@ from durvis.catalog import queries as catalog_queries
 from durvis.catalog.models import Category, LifeSituation, Service, Stage
 from durvis.core.forms import PageField, QueryForm
 from durvis.identity.models import Institution
-from durvis.identity.sessions import acting_client, actor_from_request
 
 PAGE_SIZE = 20
 INSTITUTION_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,20}$")
 MAX_QUERY_LENGTH = 200
-
-
-def _context(request: HttpRequest) -> catalog_queries.CatalogContext:
-    """The catalogue as the active role sees it (A1): a signed-in person acting for a company
-    sees the company's services, an employee with a mandate for chosen services just those;
-    staff and visitors as before."""
-    actor = actor_from_request(request)
-    client = acting_client(request) if actor.person is not None and actor.staff is None \
-        else None
-    try:
-        return catalog_queries.context_for(actor, client)
-    except PermissionDenied:  # the role ended between the role switch's check and this one
-        return catalog_queries.context_for(actor)
 
 
 def _top_level(model: type[Category] | type[LifeSituation]) -> list[Category | LifeSituation]:
@@ -73,7 +58,7 @@ class CatalogQuery(QueryForm):
 
 def _results(request: HttpRequest, filters: catalog_queries.ServiceFilters,
              query: CatalogQuery) -> dict[str, object]:
-    services = catalog_queries.find_services(filters, _context(request))
+    services = catalog_queries.find_services(filters, catalog_queries.context_of_request(request))
     paginator = Paginator(services, PAGE_SIZE)
     page = paginator.get_page(query.value("page"))
     return {"page": page, "query": filters.query, "params": query.params(),
@@ -122,7 +107,7 @@ def life_situation(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_safe
 def service_detail(request: HttpRequest, code: int) -> HttpResponse:
-    service = catalog_queries.service_by_code(code, _context(request))
+    service = catalog_queries.service_by_code(code, catalog_queries.context_of_request(request))
     if service is None:
         raise Http404
     return render(request, "catalog/service_detail.html",

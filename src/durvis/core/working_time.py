@@ -138,12 +138,16 @@ class BusinessCalendar:
         return holidays.country_holidays(COUNTRY, language="en_US")
 
     def is_working_day(self, day: dt.date) -> bool:
-        """Whether `day` is a working day: a weekday or a moved working Saturday, not a public
-        holiday or a day off moved there, not one of `closed`; and the hours open on its
-        weekday (a moved working Saturday keeps the hours of the weekday it replaces: the
-        Friday's, as the Cabinet orders move a Friday or Monday)."""
-        return (day not in self.closed and self._holidays.is_working_day(day)
-                and bool(self._hours_of(day)))
+        """Whether `day` is a working day: a weekday or a moved working Saturday (or a weekend
+        day the hours open, for an institution open on weekends), not a public holiday or a
+        day off moved there, not one of `closed`; and the hours open on its weekday (a moved
+        working Saturday keeps the hours of the weekday it replaces: the Friday's, as the
+        Cabinet orders move a Friday or Monday)."""
+        if day in self.closed or not self._hours_of(day):
+            return False
+        if day.weekday() >= 5 and day not in self._holidays.weekend_workdays:
+            return day not in self._holidays  # open on weekends by its own hours
+        return bool(self._holidays.is_working_day(day))
 
     def intervals(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
         """The open intervals of `day` as aware datetimes in the zone, in order: empty on a day

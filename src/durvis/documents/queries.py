@@ -13,7 +13,7 @@ from durvis.audit.services import record
 from durvis.core.actor import Actor
 from durvis.documents.models import Document, Signature
 from durvis.documents.rules import DocumentAction
-from durvis.identity.queries import Client, audit_subject, owner_filter
+from durvis.identity.queries import Client, audit_subject, audit_subject_of, owner_filter
 from durvis.identity.rules import IdentityAction
 from durvis.register import queries as register
 from durvis.register.models import ServiceCase
@@ -93,7 +93,7 @@ def exchanged_about_case(actor: Actor, case: ServiceCase) -> list[Document]:
                  .select_related("uploaded_by", "case", "case__agent", "case__provider",
                                  "signature", "signature__signed_by")
                  .order_by("created_at", "pk"))
-    record(actor, "documents.case_documents.read", case, subject=case.client_person,
+    record(actor, "documents.case_documents.read", case, subject=audit_subject_of(case),
            details={"documents": len(found)})
     return found
 
@@ -153,5 +153,5 @@ def delivered_document(actor: Actor, document_id: int) -> Document:
     if document is None or not decide(actor, DocumentAction.LIST_EXCHANGED, document.case):
         raise Document.DoesNotExist
     assert document.case is not None
-    record(actor, "documents.document.read", document, subject=document.case.client_person)
+    record(actor, "documents.document.read", document, subject=audit_subject_of(document))
     return document

@@ -6,8 +6,9 @@ shown flagged for the institution's review (`audit.services.flag_use`). Estonia'
 shows the reads of the registers; this list covers the reads and changes of every part of the
 platform, through its pages and its API.
 
-Seen by the person and a parent for a minor (the rule `client.see_data_use`); the log is kept
-for persons, so a company's role and a role held under a mandate get an explanation instead.
+Seen by the person and a parent for a minor, and for a company by its representatives (the rule
+`client.see_data_use`); a role held under a mandate gets an explanation instead. Each use says
+the service point where the employee worked, when they had said one (`StaffMember.service_point`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from durvis.audit import queries as audit_queries
 from durvis.audit.services import record
 from durvis.catalog.queries import services_by_code
 from durvis.core.forms import QueryForm
-from durvis.identity.models import Person
+from durvis.identity.models import Company
 from durvis.identity.queries import institutions_by_code
 from durvis.identity.rules import IdentityAction
 from durvis.identity.sessions import actor_from_request
@@ -55,14 +56,18 @@ def data_use(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"eaccount_section": "data-use", "query_form": form}
     if not decide(actor, IdentityAction.SEE_DATA_USE, None, role.client):
         return render(request, "eaccount/data_use.html", {**context, "refused": True})
-    person = role.client
-    assert isinstance(person, Person)  # the rule admits persons only
-    record(actor, "audit.data_use.read", None, subject=person, purpose="eaccount")
-    uses = audit_queries.uses_of(person.pk, before=form.value("before"), limit=PAGE_SIZE + 1)
+    client = role.client
+    record(actor, "audit.data_use.read", None, subject=client, purpose="eaccount")
+    if isinstance(client, Company):
+        uses = audit_queries.uses_of(company_id=client.pk, before=form.value("before"),
+                                     limit=PAGE_SIZE + 1)
+    else:
+        uses = audit_queries.uses_of(client.pk, before=form.value("before"), limit=PAGE_SIZE + 1)
     shown = uses[:PAGE_SIZE]
-    rows = _rows(person, shown)
+    rows = _rows(client, shown)
     return render(request, "eaccount/data_use.html", {
-        **context, "uses": rows, "any_flagged": any(row["flagged"] for row in rows),
+        **context, "uses": rows, "company": isinstance(client, Company),
+        "any_flagged": any(row["flagged"] for row in rows),
         "older": shown[-1].id if len(uses) > PAGE_SIZE else None,
         "first_page": form.value("before") is None})
 

@@ -56,7 +56,7 @@ def apply(request: HttpRequest, code: int) -> HttpResponse:
     """The entry in the frame: the service, its fee and channels, and the way to apply for the
     person's state (signed in here or not; signed in elsewhere but not in this frame)."""
     actor = actor_from_request(request)
-    service = catalog_queries.service_by_code(code, catalog_queries.context_for(actor))
+    service = catalog_queries.service_by_code(code, catalog_queries.context_of_request(request))
     if service is None:
         raise Http404
     journey = journey_url(code)
@@ -79,8 +79,7 @@ def apply(request: HttpRequest, code: int) -> HttpResponse:
 @require_safe
 def signed_in(request: HttpRequest, code: int) -> HttpResponse:
     """Where the sign-in opened from a frame returns, in its own tab: back to the portal."""
-    service = catalog_queries.service_by_code(
-        code, catalog_queries.context_for(actor_from_request(request)))
+    service = catalog_queries.service_by_code(code, catalog_queries.context_of_request(request))
     if service is None:
         raise Http404
     return render(request, "eaccount/embed_signed_in.html", {

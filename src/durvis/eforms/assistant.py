@@ -5,18 +5,28 @@ submission.
 
 The application is an ordinary `Application` of the client (filled in through the same engine
 and pages' checks: `services.answer_page`), started here with the client as `started_by` (the
-client signs it) and an `AssistedApplication` row beside it that records the agent, their
-institution and centre, the identity document checked, the printed summary and the scan. The
+client signs it). The client may be a company (its registration number, the enterprise
+register): the person present then represents it (a representative who may act alone, or a
+holder of the company's mandate to apply for the service: the identity rule
+`client.use_service`), is its `started_by` and signs for it. An `AssistedApplication` row
+beside it records the agent, their institution and centre, the identity document checked, the
+company's representative and their capacity, the printed summary and the scan. The
 agent acts with their own rights: the policy admits them (`rules.AssistantAction.ASSIST`, and
 the application rules for assisted applications of their institution) only for services the
 holder marked (`Service.assistant_allowed`) that their institution holds or provides.
 
 On confirmation the case is opened by the agent (`register.services.open_case`: acted by an
 agent, identified by the agent, at a client-service centre, the agent's institution as
-provider, the centre as service point) with its basis, the signed authorisation, as the case's
-`mandate_reference` (`signed-authorisation:<document id>`, `BASIS_PREFIX`); the scan is linked
-to the case as evidence. Every step is in the activity log; the personal code never is (the
-client is the entry's subject), nor the document number.
+provider, the centre as service point) with its basis as the case's `mandate_reference`: a
+mandate in force the client granted to the agent's institution with the right to apply,
+reaching the service (`mandate:<id>`; decided by the mandates app's rule
+`mandates.assist_under`, looked up by `mandates.queries.held_by_institution`, asked again at
+the confirmation: no scan is needed then), else the signed authorisation
+(`signed-authorisation:<document id>`, `BASIS_PREFIX`), refused without the scan. An attached
+scan is linked to the case as evidence. Files answered on the e-form's pages are the client's
+documents received by the agent's institution (`services.upload_file`), linked to the case
+with it. Every step is in the activity log; the personal code never is (the person present is
+the entry's subject), nor the document number.
 
 Refusals: PermissionDenied (`access.policy.Refused`, with an explanation for the agent) for a
 service not marked, another institution's service or application, a non-agent;
@@ -42,7 +52,7 @@ from django.utils.translation import gettext
 
 from durvis.access.policy import decide, require, visible
 from durvis.audit.services import record
-from durvis.catalog.models import Channel, Service, ServiceStatus, Stage
+from durvis.catalog.models import Audience, Channel, Service, ServiceStatus, Stage
 from durvis.catalog.queries import serving
 from durvis.core.actor import Actor
 from durvis.documents.models import Direction, Document
@@ -59,9 +69,13 @@ from durvis.eforms.models import (
 )
 from durvis.eforms.queries import compiled, live_version
 from durvis.eforms.rules import ApplicationAction, AssistantAction
-from durvis.identity.models import Institution, Person
+from durvis.identity.models import Company, Institution, Person
 from durvis.identity.queries import owner_fields
-from durvis.identity.registers import population_register
+from durvis.identity.registers import enterprise_register, population_register
+from durvis.identity.rules import ClientRight, IdentityAction
+from durvis.mandates import queries as mandates
+from durvis.mandates.models import Mandate
+from durvis.mandates.rules import MandateAction
 from durvis.register.models import (
     SIGNED_AUTHORISATION,
     ActedBy,
@@ -95,7 +109,8 @@ def assisted_services(actor: Actor) -> QuerySet[Service]:
 
 
 def identify_client(actor: Actor, service: Service, *, personal_code: str, document_kind: str,
-                    document_number: str, service_point: str) -> AssistedApplication:
+                    document_number: str, service_point: str,
+                    registration_number: str = "") -> AssistedApplication:
     """The agent identifies the client in person and starts the client's application for
     `service` (A3): the personal code is looked up in the population register adapter
     (`identity.registers.population_register().person`), the identity document checked is
@@ -103,25 +118,27 @@ def identify_client(actor: Actor, service: Service, *, personal_code: str, docum
     `services.SERVICE_POINTS`. The draft is prefilled from the client's own record, as the
     client's own start would be.
 
+    A company is served when `registration_number` is given: the company is looked up in the
+    enterprise register adapter (`enterprise_register().company`), and the person of the
+    personal code is the one present who acts for it: they must be entitled to apply for the
+    service in its name (`identity.rules` `client.use_service`: a representative who may act
+    alone by the enterprise register, or a mandate of the company with the right to apply
+    reaching the service); their capacity is recorded (`AssistedApplication.representative`,
+    `representative_basis`). The application is the company's.
+
     Raises PermissionDenied (`AssistantAction.ASSIST`: not an agent, the service not marked,
-    not the agent's institution's, not for residents); ValidationError keyed `personal_code`
-    (`required`: empty; the code's own error; `unknown`: nobody has it), `document_kind` / `service_point`
+    not the agent's institution's); ValidationError keyed `personal_code` (`required`: empty;
+    the code's own error; `unknown`: nobody has it; `not_representative`: the person may not
+    apply for the company), `registration_number` (the number's own error; `unknown`;
+    `audience`: a company for a service for residents), `document_kind` / `service_point`
     (`required`), `document_number` (`required`, `format`: 4 to 20 letters and digits), and
-    `__all__` `no_form` when the service has no live e-form."""
+    `__all__` `audience` (a person for a service for companies), `no_form` when the service has
+    no live e-form."""
     require(actor, AssistantAction.ASSIST, service)
     problems: dict[str, ValidationError] = {}
-    person: Person | None = None
-    try:
-        if not personal_code.strip():
-            problems["personal_code"] = ValidationError(
-                gettext("Enter the client's personal code."), code="required")
-        else:
-            person = population_register().person(personal_code)
-        if person is None and "personal_code" not in problems:
-            problems["personal_code"] = ValidationError(gettext(
-                "The population register has no person with this personal code."), code="unknown")
-    except ValidationError as error:
-        problems["personal_code"] = error
+    person = _person_present(personal_code, problems)
+    company = _company_served(registration_number, service, problems) \
+        if registration_number.strip() else None
     if document_kind not in IdentityDocument.values:
         problems["document_kind"] = ValidationError(
             gettext("Choose the identity document you checked."), code="required")
@@ -135,30 +152,107 @@ def identify_client(actor: Actor, service: Service, *, personal_code: str, docum
     if service_point not in services.SERVICE_POINTS:
         problems["service_point"] = ValidationError(
             gettext("Choose the centre where you serve the client."), code="required")
+    capacity = ""
+    if person is not None and company is not None:
+        capacity = _capacity(person, company, service, problems)
+    if company is None and "registration_number" not in problems and not _audience_fits(
+            service, person):
+        problems["registration_number"] = ValidationError(gettext(
+            "This service is for companies: enter the company's registration number and the "
+            "personal code of the person who represents it."), code="audience")
     if problems:
         raise ValidationError(problems)
     assert person is not None
-    require(actor, AssistantAction.ASSIST, service, person)
+    client: Person | Company = company if company is not None else person
+    require(actor, AssistantAction.ASSIST, service, client)
     version = live_version(service)
     if version is None:
         raise ValidationError(gettext("This service takes no applications online."),
                               code="no_form")
     form = compiled(version)
     answers = services.strip_hidden(form, services.platform_prefill(
-        form, Actor(kind="person", person=person), person))
+        form, Actor(kind="person", person=person), client))
     assert actor.staff is not None
     with transaction.atomic():
         application = Application.objects.create(
-            **owner_fields(person), service=service, form_version=version, started_by=person,
-            role_key="self", origin=ApplicationOrigin.ASSISTED, answers=answers, pages_done=[],
+            **owner_fields(client), service=service, form_version=version, started_by=person,
+            role_key=f"company:{company.pk}" if company is not None else "self",
+            origin=ApplicationOrigin.ASSISTED, answers=answers, pages_done=[],
             current_page=form.pages[0].key, expires_at=services._expiry())
         assisted = AssistedApplication.objects.create(
             application=application, agent=actor.staff.user, institution=actor.staff.institution,
-            service_point=service_point, document_kind=document_kind, document_number=number)
+            service_point=service_point, document_kind=document_kind, document_number=number,
+            representative=person if company is not None else None,
+            representative_basis=capacity)
         record(actor, "eforms.assistant.identify", application, subject=person,
                details={"service": service.code, "document_kind": document_kind,
-                        "service_point": service_point, "version": version.number})
+                        "service_point": service_point, "version": version.number,
+                        "company": company.pk if company is not None else None,
+                        "representative_basis": capacity or None})
     return assisted
+
+
+def _person_present(personal_code: str, problems: dict[str, ValidationError]) -> Person | None:
+    """The person of the personal code (the population register), or a problem keyed
+    `personal_code`."""
+    try:
+        if not personal_code.strip():
+            problems["personal_code"] = ValidationError(
+                gettext("Enter the client's personal code."), code="required")
+            return None
+        person = population_register().person(personal_code)
+    except ValidationError as error:
+        problems["personal_code"] = error
+        return None
+    if person is None:
+        problems["personal_code"] = ValidationError(gettext(
+            "The population register has no person with this personal code."), code="unknown")
+    return person
+
+
+def _company_served(registration_number: str, service: Service,
+                    problems: dict[str, ValidationError]) -> Company | None:
+    """The company of the registration number (the enterprise register), for a service a
+    company may receive; or a problem keyed `registration_number`."""
+    try:
+        company = enterprise_register().company(registration_number)
+    except ValidationError as error:
+        problems["registration_number"] = error
+        return None
+    if company is None:
+        problems["registration_number"] = ValidationError(gettext(
+            "The enterprise register has no company with this registration number."),
+            code="unknown")
+    elif not _audience_fits(service, company):
+        problems["registration_number"] = ValidationError(gettext(
+            "This service is for residents: the assistant serves a company only for a service "
+            "for companies."), code="audience")
+        return None
+    return company
+
+
+def _audience_fits(service: Service, client: Person | Company | None) -> bool:
+    if client is None or service.audience == Audience.ALL:
+        return True
+    wanted = Audience.COMPANIES if isinstance(client, Company) else Audience.RESIDENTS
+    return bool(service.audience == wanted)
+
+
+def _capacity(person: Person, company: Company, service: Service,
+              problems: dict[str, ValidationError]) -> str:
+    """What lets `person` apply for `service` in `company`'s name (the identity rule
+    `client.use_service`): `role:company:<id>` by the enterprise register (a representative who
+    may act alone), `mandate:<id>` by a mandate of the company (`mandates.queries.relied_on`);
+    "" with a problem keyed `personal_code` when nothing does."""
+    representative = Actor(kind="person", person=person)
+    if not decide(representative, IdentityAction.USE_SERVICE, service, company):
+        problems["personal_code"] = ValidationError(gettext(
+            "This person may not apply for the company: by the enterprise register they are "
+            "not a representative who may act alone, and they hold no mandate of the company "
+            "to apply for this service."), code="not_representative")
+        return ""
+    mandate = mandates.relied_on(representative, company, ClientRight.APPLY, service.pk)
+    return mandate.reference() if mandate is not None else f"role:company:{company.pk}"
 
 
 def assisted_application(actor: Actor, reference: Any) -> AssistedApplication:
@@ -166,8 +260,9 @@ def assisted_application(actor: Actor, reference: Any) -> AssistedApplication:
     institution's); LookupError for any other (another institution's is not revealed)."""
     found = (AssistedApplication.objects.select_related(
         "application", "application__service", "application__service__holder",
-        "application__client_person", "application__form_version", "application__case",
-        "institution", "agent", "scan")
+        "application__client_person", "application__client_company",
+        "application__form_version", "application__case", "institution", "agent", "scan",
+        "representative")
         .filter(application__reference=reference).first())
     if found is None or not _may(actor, ApplicationAction.READ, found):
         raise LookupError("no such assisted application")
@@ -175,12 +270,21 @@ def assisted_application(actor: Actor, reference: Any) -> AssistedApplication:
 
 
 def _may(actor: Actor, action: str, assisted: AssistedApplication) -> bool:
+    return bool(decide(actor, action, assisted.application, client_of(assisted)))
+
+
+def client_of(assisted: AssistedApplication) -> Person | Company:
+    """Whose application it is: the company served, else the person."""
     application = assisted.application
-    return bool(decide(actor, action, application, application.client_person))
+    client = application.client_company or application.client_person
+    assert client is not None
+    return client
 
 
-def client_of(assisted: AssistedApplication) -> Person:
-    person = assisted.application.client_person
+def present(assisted: AssistedApplication) -> Person:
+    """The person present at the centre: the company's representative, else the client."""
+    application = assisted.application
+    person = assisted.representative or application.client_person
     assert person is not None
     return person
 
@@ -231,7 +335,7 @@ def print_summary(actor: Actor, assisted: AssistedApplication, *, language: str)
         now = timezone.now()
         AssistedApplication.objects.filter(pk=assisted.pk).update(summary_printed_at=now)
         assisted.summary_printed_at = now
-        record(actor, "eforms.assistant.summary", locked, subject=client_of(assisted),
+        record(actor, "eforms.assistant.summary", locked, subject=present(assisted),
                details={"service": locked.service.code})
     with translation.override(language):
         html = render_to_string("eforms/assisted_summary_pdf.html", {
@@ -279,7 +383,7 @@ def attach_scan(actor: Actor, assisted: AssistedApplication, *, name: str, conte
         current.scan = document
         current.save(update_fields=["scan"])
         assisted.scan = document
-        record(actor, "eforms.assistant.scan", locked, subject=client,
+        record(actor, "eforms.assistant.scan", locked, subject=present(assisted),
                details={"document": document.pk, "sha256": document.sha256})
     return document
 
@@ -296,17 +400,35 @@ def _scan_problems(error: ValidationError) -> list[ValidationError]:
             if problem.code == "forbidden_type" else problem for problem in problems]
 
 
+def mandate_basis(actor: Actor, assisted: AssistedApplication) -> Mandate | None:
+    """The mandate the agent's submission will rest on instead of the client's signed paper: a
+    mandate in force that the client granted to the agent's institution with the right to apply
+    and reaching the application's service (`mandates.rules.MandateAction.ASSIST_UNDER`, the
+    lookup `mandates.queries.held_by_institution`, the oldest such); None when there is none
+    (the scan of the signed summary is then the basis). Asked afresh every time: a mandate
+    revoked or expired counts from that moment. Raises nothing."""
+    application = assisted.application
+    client = client_of(assisted)
+    if not decide(actor, MandateAction.ASSIST_UNDER, application.service, client):
+        return None
+    return mandates.held_by_institution(actor.institution_id, client, ClientRight.APPLY,
+                                        application.service_id)
+
+
 def confirm(actor: Actor, assisted: AssistedApplication, *, result_channel: str,
             service_point: str = "", signed: bool) -> Application:
-    """The agent confirms the submission (A3), in one transaction: refused unless the scan of
-    the signed summary is attached (`scan` `required`: nothing is submitted) and the agent
-    confirms the client checked and signed it (`signed`); every answer checked as the client's
-    own submit checks them (`services.check_submission`); the case opened by the agent
-    (acted by an agent, identified by the agent, at a client-service centre, the agent's
-    institution providing, the centre as service point, the basis `signed-authorisation:<id>`);
-    the scan linked to the case; the application submitted as the client's own is
-    (`services.record_submission`: the PDF copy, the holder's delivery, the client told);
-    audited. A second confirm raises ApplicationClosed with the case.
+    """The agent confirms the submission (A3), in one transaction. Its basis: a mandate in
+    force the client granted to the agent's institution for the service (`mandate_basis`;
+    the case records `mandate:<id>`, the agent confirms the client checked the answers), else
+    the scan of the signed summary (`signed-authorisation:<id>`; refused without it, `scan`
+    `required`: nothing is submitted; the agent confirms the client checked and signed it).
+    `signed` is that confirmation. Every answer checked as the client's own submit checks
+    them (`services.check_submission`); the case opened by the agent (acted by an agent,
+    identified by the agent, at a client-service centre, the agent's institution providing,
+    the centre as service point, the basis); an attached scan linked to the case; the
+    application submitted as the client's own is (`services.record_submission`: the PDF copy,
+    the holder's delivery, the client told); audited, the entry naming the mandate or the
+    scan. A second confirm raises ApplicationClosed with the case.
 
     Raises ValidationError keyed `scan` (`required`), `declaration` (`required`), by question,
     `result_channel`, `service_point`; PermissionDenied; `services.ApplicationClosed`."""
@@ -319,31 +441,40 @@ def confirm(actor: Actor, assisted: AssistedApplication, *, result_channel: str,
             raise services.ApplicationClosed(locked)
         services._open(locked)
         current = AssistedApplication.objects.select_for_update().get(pk=assisted.pk)
-        if current.scan_id is None:
+        mandate = mandate_basis(actor, assisted)
+        if mandate is None and current.scan_id is None:
             raise _field("scan", gettext(
                 "Attach the scan of the summary the client signed before you confirm: nothing "
                 "was submitted."), "required")
         services.check_submission(
             form, locked, client, result_channel=result_channel, service_point=service_point,
             declared=signed, declaration=gettext(
-                "Confirm that the client checked and signed the printed summary."))
+                "Confirm that the client checked and signed the printed summary.")
+            if mandate is None else gettext("Confirm that the client checked the answers."))
         institution = current.institution
         case = open_case(actor, NewCase(
             service_code=locked.service.code,
             identification=IdentificationLevel.IDENTIFIED_BY_AGENT,
             application_channel=RegisterChannel.CENTRE, acted_by=ActedBy.AGENT,
-            personal_code=client.personal_code, provider_code=institution.code,
+            personal_code=client.personal_code if isinstance(client, Person) else "",
+            registration_number=client.registration_number if isinstance(client, Company)
+            else "", provider_code=institution.code,
             service_point=current.service_point,
-            mandate_reference=f"{BASIS_PREFIX}{current.scan_id}",
+            mandate_reference=(mandate.reference() if mandate is not None
+                               else f"{BASIS_PREFIX}{current.scan_id}"),
             result_channel=result_channel, holder_reference=str(locked.reference)))
-        attach_to_case(actor, client, [current.scan_id], case, direction=Direction.RECEIVED)
+        if current.scan_id is not None:
+            attach_to_case(actor, client, [current.scan_id], case,
+                           direction=Direction.RECEIVED)
         services.record_submission(actor, client, locked, form, case,
                                    result_channel=result_channel, service_point=service_point)
         current.confirmed_at = timezone.now()
         current.save(update_fields=["confirmed_at"])
-        record(actor, "eforms.assistant.confirm", locked, subject=client,
+        record(actor, "eforms.assistant.confirm", locked, subject=present(assisted),
                details={"service": locked.service.code, "case": case.number,
-                        "scan": current.scan_id, "service_point": current.service_point})
+                        "scan": current.scan_id, "service_point": current.service_point,
+                        "mandate": mandate.pk if mandate is not None else None,
+                        "representative_basis": current.representative_basis or None})
     assisted.confirmed_at = current.confirmed_at
     return locked
 
@@ -378,13 +509,15 @@ def month_bounds(month: datetime.date) -> tuple[datetime.datetime, datetime.date
 
 def originals(actor: Actor, month: datetime.date, *, holder_code: str = "") -> list[HolderOriginals]:
     """The signed originals the agent's institution collected in `month` (confirmed
-    submissions), by holder (by code), each holder's by confirmation time; `holder_code`
+    submissions resting on the signed authorisation; one resting on a mandate has none), by
+    holder (by code), each holder's by confirmation time; `holder_code`
     narrows to one holder. Audited (the list names cases of clients). Raises PermissionDenied
     (`AssistantAction.ORIGINALS`: not an agent)."""
     require(actor, AssistantAction.ORIGINALS)
     start, end = month_bounds(month)
     rows = visible(actor, AssistantAction.ORIGINALS, AssistedApplication.objects.filter(
-        confirmed_at__gte=start, confirmed_at__lt=end)).select_related(
+        confirmed_at__gte=start, confirmed_at__lt=end,
+        application__case__mandate_reference__startswith=BASIS_PREFIX)).select_related(
         "application__case", "application__service__holder", "agent").order_by(
         "application__service__holder__code", "confirmed_at", "pk")
     if holder_code:

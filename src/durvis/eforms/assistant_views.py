@@ -1,13 +1,16 @@
 """The e-service assistant's pages for client-service agents (A3), under `/staff/assistant/`.
 
 The journey: the services the agent's institution may serve with the assistant; a service's
-start (the client identified: personal code, the identity document checked, the centre); one
-page of the service's e-form per screen, checked by the same engine as the client's own pages
-(`services.answer_page`, the same question template); "Check the answers" with the summary to
-print for the client's signature, the upload of the signed scan, and the confirmation, refused
-without the scan; the confirmation page with the case. Besides: the monthly list of signed
-originals per holder, with its CSV. Every decision is the policy's (`AssistantAction`, the
-application rules); another institution's application is "not found".
+start (the client identified: personal code, the identity document checked, the centre; for a
+company its registration number, the person present its representative); one page of the
+service's e-form per screen, checked by the same engine as the client's own pages
+(`services.answer_page`, the same question template, file questions uploaded as there); "Check
+the answers" with the basis the submission will rest on, the summary to print for the client's
+signature, the upload of the signed scan, and the confirmation, refused without the scan unless
+a mandate of the client to the agent's institution is the basis; the confirmation page with
+the case. Besides: the monthly list of signed originals per holder, with its CSV. Every
+decision is the policy's (`AssistantAction`, the application rules); another institution's
+application is "not found".
 """
 
 from __future__ import annotations
@@ -86,7 +89,8 @@ def start(request: HttpRequest, code: int) -> HttpResponse:
             actor, service, personal_code=request.POST.get("personal_code", ""),
             document_kind=request.POST.get("document_kind", ""),
             document_number=request.POST.get("document_number", ""),
-            service_point=request.POST.get("service_point", ""))
+            service_point=request.POST.get("service_point", ""),
+            registration_number=request.POST.get("registration_number", ""))
     except PermissionDenied as refused:
         return _refused(request, explanation_of(refused, _(
             "You cannot use the assistant for this client and service.")))
@@ -99,6 +103,31 @@ def start(request: HttpRequest, code: int) -> HttpResponse:
     application = assisted.application
     return redirect("assistant:page", reference=application.reference,
                     page=application.current_page)
+
+
+def _uploads(request: HttpRequest, assisted: AssistedApplication, form: eforms.CompiledForm,
+             page: str, answers: dict[str, Any]
+             ) -> tuple[dict[str, dict[str, Any]], dict[str, eforms.AnswerError]]:
+    """The files posted to the page's visible file questions, stored as the client's
+    documents received by the agent's institution (`services.upload_file`: the same checks
+    of kind, size and malware as the client's own page); each refusal as the question's
+    error."""
+    actor = actor_from_request(request)
+    client = assistant.client_of(assisted)
+    files: dict[str, dict[str, Any]] = {}
+    errors: dict[str, eforms.AnswerError] = {}
+    for question in eforms.visible_questions(form, answers, page):
+        upload = request.FILES.get(question.key) if question.type == FILE else None
+        if upload is None:
+            continue
+        try:
+            files[question.key] = services.upload_file(
+                actor, client, assisted.application, question.key, name=upload.name or "",
+                content=upload.read(), content_type=upload.content_type or "")
+        except ValidationError as error:
+            errors[question.key] = eforms.AnswerError(question.key, "document",
+                                                      " ".join(error.messages))
+    return files, errors
 
 
 def _render_page(request: HttpRequest, assisted: AssistedApplication,
@@ -141,7 +170,8 @@ def _is_open(assisted: AssistedApplication) -> bool:
 @require_http_methods(["GET", "HEAD", "POST"])
 def page(request: HttpRequest, reference: Any, page: str) -> HttpResponse:
     """One page of the client's form, filled in by the agent: the same checks as the client's
-    own page (`services.answer_page`). Files are not taken here: the client brings paper."""
+    own page (`services.answer_page`), files too (`_uploads`); the same buttons without script
+    (add or remove a group's item, remove an uploaded file: the page is shown again)."""
     actor = actor_from_request(request)
     assisted = _assisted(request, reference)
     if not _is_open(assisted):
@@ -159,6 +189,9 @@ def page(request: HttpRequest, reference: Any, page: str) -> HttpResponse:
         return _render_page(request, assisted, form, page, application.answers, {})
     on_page = {q.key for q in form.page(page).questions}
     data = request.POST.copy()
+    removing = data.get("remove_file", "")
+    if removing in on_page:
+        data.pop(removing, None)
     dropping = data.get("remove_item", "")
     group, _sep, index = dropping.rpartition("-")
     if group in on_page and index.isdigit():
@@ -166,15 +199,20 @@ def page(request: HttpRequest, reference: Any, page: str) -> HttpResponse:
     merged = {k: v for k, v in application.answers.items() if k not in on_page}
     merged.update(eforms.parse_page(form, page, data))
     adding = data.get("add_item", "")
-    if adding in on_page or group in on_page:
+    if adding in on_page or removing in on_page or group in on_page:
         return _render_page(request, assisted, form, page, merged, {},
                             extra={adding: 1} if adding in on_page else None)
+    files, upload_errors = _uploads(request, assisted, form, page, merged)
+    if upload_errors:
+        return _render_page(request, assisted, form, page, {**merged, **files},
+                            upload_errors, status=422)
     try:
         version = int(data.get("version", ""))
     except ValueError:
         version = -1
     try:
-        outcome = services.answer_page(actor, client, application, page, data, version=version)
+        outcome = services.answer_page(actor, client, application, page, data, version=version,
+                                       files=files)
     except StaleVersion:
         application.refresh_from_db()
         return _render_page(request, assisted, form, page, application.answers, {},
@@ -186,11 +224,12 @@ def page(request: HttpRequest, reference: Any, page: str) -> HttpResponse:
         return _refused(request, explanation_of(refused, _(
             "You cannot fill in this application for the client.")))
     if outcome.errors:
-        errors, appeared = _without_unseen(form, page, merged, data, outcome.errors)
+        errors, appeared = _without_unseen(form, page, {**merged, **files}, data,
+                                           outcome.errors)
         if appeared:
             messages.info(request, _("More questions appeared on this page because of the "
                                      "answers: answer them and continue."))
-        return _render_page(request, assisted, form, page, merged, errors,
+        return _render_page(request, assisted, form, page, {**merged, **files}, errors,
                             status=422 if errors else 200)
     step = outcome.next
     assert step is not None
@@ -205,7 +244,7 @@ def page(request: HttpRequest, reference: Any, page: str) -> HttpResponse:
     return redirect("assistant:page", reference=application.reference, page=step.page)
 
 
-def _check_context(assisted: AssistedApplication) -> dict[str, Any]:
+def _check_context(request: HttpRequest, assisted: AssistedApplication) -> dict[str, Any]:
     application = assisted.application
     form = eforms.compiled(application.form_version)
     return {
@@ -213,6 +252,7 @@ def _check_context(assisted: AssistedApplication) -> dict[str, Any]:
         "client": assistant.client_of(assisted), "pages": eforms.summary(form, application.answers),
         "channels": assistant.result_channels(application.service),
         "service_points": services.SERVICE_POINTS,
+        "mandate": assistant.mandate_basis(actor_from_request(request), assisted),
     }
 
 
@@ -231,8 +271,10 @@ def _incomplete(request: HttpRequest, assisted: AssistedApplication) -> HttpResp
 @staff_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def check(request: HttpRequest, reference: Any) -> HttpResponse:
-    """"Check the answers" with the client; the summary to print; the signed scan; confirming
-    (a POST), refused without the scan (422, nothing submitted)."""
+    """"Check the answers" with the client; the basis the submission will rest on (a mandate
+    the client granted to the agent's institution, else the signed summary); the summary to
+    print; the signed scan; confirming (a POST), refused without the scan when no mandate is
+    the basis (422, nothing submitted)."""
     actor = actor_from_request(request)
     assisted = _assisted(request, reference)
     if not _is_open(assisted):
@@ -240,7 +282,7 @@ def check(request: HttpRequest, reference: Any) -> HttpResponse:
     unfinished = _incomplete(request, assisted)
     if unfinished is not None:
         return unfinished
-    context = _check_context(assisted)
+    context = _check_context(request, assisted)
     if request.method != "POST":
         return render(request, "assistant/check.html", context)
     channel = request.POST.get("result_channel", "")
@@ -310,7 +352,7 @@ def scan(request: HttpRequest, reference: Any) -> HttpResponse:
     except ValidationError as error:
         errors = error.message_dict
         return render(request, "assistant/check.html", {
-            **_check_context(assisted), "errors": errors,
+            **_check_context(request, assisted), "errors": errors,
             "error_links": [("#f-scan", texts[0]) for _key, texts in errors.items()]},
             status=422)
     messages.success(request, _("The scan of the signed summary is attached. Confirm the "

@@ -49,7 +49,7 @@ from durvis.eforms.engine import file_answers
 from durvis.eforms.models import Application, ApplicationStatus
 from durvis.eforms.queries import compiled
 from durvis.eforms.rules import FormAction
-from durvis.identity.queries import acting_person
+from durvis.identity.queries import acting_person, audit_subject_of
 
 ATTACHMENT_PATH = "/api/v1/applications/{reference}/attachments/{document_id}"
 PDF = "application/pdf"
@@ -171,7 +171,7 @@ def applications_since(actor: Actor, cursor: ChangeCursor, limit: int = 100
                    .values_list("pk", flat=True))
     seen = horizon()  # before the audit rows below
     page = list(changed_after(submitted().filter(service_id__in=services), cursor, seen)[:limit])
-    record_many(actor, [Entry.about("eforms.application.read", a, subject=a.client_person,
+    record_many(actor, [Entry.about("eforms.application.read", a, subject=audit_subject_of(a),
                                     purpose=PURPOSE) for a in page])
     return bodies(page), (position_of(page[-1]) if page else cursor)
 
@@ -193,7 +193,7 @@ def read_application(actor: Actor, reference: str) -> dict[str, Any]:
     `_readable`: PermissionDenied without the `applications:read` scope,
     Application.DoesNotExist for an unknown or foreign one (B9)."""
     application = _readable(actor, reference)
-    record(actor, "eforms.application.read", application, subject=application.client_person,
+    record(actor, "eforms.application.read", application, subject=audit_subject_of(application),
            purpose=PURPOSE)
     return bodies([application])[0]
 
@@ -209,7 +209,7 @@ def open_attachment(actor: Actor, reference: str, document_id: int) -> Document:
     if document is None:
         raise Document.DoesNotExist
     record(actor, "eforms.application.attachment.read", document,
-           subject=application.client_person, purpose=PURPOSE,
+           subject=audit_subject_of(application), purpose=PURPOSE,
            details={"application": str(application.reference)})
     return document
 

@@ -236,7 +236,12 @@ class AssistedApplication(models.Model):
       scan of the signed paper (`scan`, a document of the client received from the agent's
       institution, linked to the case on confirmation), without which nothing is submitted;
     - `confirmed_at`: when the agent confirmed the submission (the application's case then
-      says "acted by an agent", with the agent and the signed authorisation as its basis).
+      says "acted by an agent", with the agent and the signed authorisation as its basis);
+    - for a company served (the application's `client_company`): the person present who acts
+      for it (`representative`, identified by the document above) and their capacity
+      (`representative_basis`: `role:company:<id>` for one who may act alone by the
+      enterprise register, `mandate:<id>` for a mandate of the company with the right to
+      apply reaching the service).
 
     The signed originals are sent to the holder periodically: the monthly list per holder reads
     the confirmed rows (`eforms.queries.originals`)."""
@@ -252,6 +257,9 @@ class AssistedApplication(models.Model):
     document_number = models.CharField(_("document number"), max_length=20)
     identified_at = models.DateTimeField(auto_now_add=True)
     summary_printed_at = models.DateTimeField(null=True, blank=True)
+    representative = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="+")
+    representative_basis = models.CharField(max_length=64, blank=True)
     scan = models.ForeignKey(Document, null=True, blank=True, on_delete=models.PROTECT,
                              related_name="+")
     confirmed_at = models.DateTimeField(null=True, blank=True)
@@ -264,3 +272,11 @@ class AssistedApplication(models.Model):
 
     def __str__(self) -> str:
         return f"assisted {self.application_id} ({'confirmed' if self.confirmed_at else 'open'})"
+
+    @property
+    def representative_mandate(self) -> str:
+        """The number of the mandate of the company the representative acts under
+        (`representative_basis` `mandate:<id>`); "" when they act by the enterprise register
+        or for no company."""
+        kind, _sep, ident = self.representative_basis.partition(":")
+        return ident if kind == "mandate" and ident.isdigit() else ""

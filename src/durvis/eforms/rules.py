@@ -22,7 +22,8 @@ joint-representation refusal as every other act in a company's name).
 The e-service assistant (A3; seed 4.4.1.4, 4.2): an agent at a client-service centre
 (`StaffRole.AGENT`) of an institution that holds or provides a service the holder marked as
 executable with the assistant (`Service.assistant_allowed`) fills in an application for a person
-who is present (`AssistantAction.ASSIST`), with the agent's own rights, and then fills in,
+who is present, or for a company whose representative is present (`AssistantAction.ASSIST`),
+with the agent's own rights, and then fills in,
 reads and submits only the assisted applications of their own institution (the application
 rules below admit them for those). The monthly list of signed originals is their institution's
 (`AssistantAction.ORIGINALS`).
@@ -208,9 +209,14 @@ def assist(actor: Actor, service: Any, client: Any) -> Decision:
             "Your institution neither holds this service nor takes applications for it: only "
             "the agents of its holder and of the providers it delegated the application stage "
             "to use the assistant for it."))
-    if client is not None and not (isinstance(client, Person) and _audience_fits(service, client)):
-        return deny("the assistant serves persons for services for residents", _(
-            "The assistant serves a person who is present, for a service for residents."))
+    if client is not None and not isinstance(client, Person | Company):
+        return deny("not a client")
+    if client is not None and not _audience_fits(service, client):
+        return deny("the service is not for this kind of client", _(
+            "This service is for residents: the assistant serves a company only for a service "
+            "for companies.") if isinstance(client, Company) else _(
+            "This service is for companies: enter the company's registration number and the "
+            "personal code of the person who represents it."))
     return ALLOW
 
 
@@ -245,9 +251,10 @@ def _assisting(actor: Actor, application: Any, client: Any) -> Decision:
         return deny("not an assisted application")
     if assisted != actor.institution_id:
         return deny("an assisted application of another institution")
-    if client is not None and not (application.client_person_id == client.pk
-                                   and isinstance(client, Person)
-                                   and application.client_company_id is None):
+    if client is not None and not (
+            (isinstance(client, Company) and application.client_company_id == client.pk)
+            or (isinstance(client, Person) and application.client_company_id is None
+                and application.client_person_id == client.pk)):
         return deny("the application of another client")
     return decide(actor, AssistantAction.ASSIST, application.service, client)
 
@@ -255,13 +262,16 @@ def _assisting(actor: Actor, application: Any, client: Any) -> Decision:
 def _assisted_filter(actor: Actor, client: Any) -> Q:
     """The list filter of `_assisting`: the assisted applications of the agent's institution,
     for services marked, published and held or provided by it, of `client` (a person, for a
-    service for residents) when one is named."""
+    service for residents; a company, for a service for companies) when one is named."""
     institution_id = actor.institution_id
     served = Service.objects.filter(serving(institution_id, Stage.APPLICATION),
                                     status=ServiceStatus.PUBLISHED, assistant_allowed=True)
     q = Q(assisted__institution_id=institution_id, service__in=served)
     if client is None:
         return q
+    if isinstance(client, Company):
+        return q & Q(client_company=client,
+                     service__audience__in=[Audience.COMPANIES, Audience.ALL])
     if not isinstance(client, Person):
         return Q(pk__in=[])
     return q & Q(client_person=client, client_company__isnull=True,

@@ -64,13 +64,14 @@ from durvis.eforms.models import (
     Application,
     ApplicationOrigin,
     ApplicationStatus,
+    AssistedApplication,
     FormDefinition,
     FormVersion,
     VersionStatus,
 )
 from durvis.eforms.queries import compiled, live_version
 from durvis.eforms.rules import ApplicationAction, FormAction
-from durvis.identity.models import Company, Person
+from durvis.identity.models import Company, Institution, Person
 from durvis.identity.queries import owner_fields, owner_filter
 from durvis.identity.rules import ClientRight, has_base_relation
 from durvis.mandates import queries as mandates
@@ -573,7 +574,7 @@ def answer_page(actor: Actor, client: Person | Company, application: Application
         _name_files(form, merged, client, files or {})
         shown = {q.key for q in visible_questions(form, merged, page)}
         merged = {k: v for k, v in merged.items() if k not in on_page or k in shown}
-        errors = validate_page(form, merged, page, documents=_document_ids(client))
+        errors = validate_page(form, merged, page, documents=_document_ids(client, locked))
         if errors:
             return PageOutcome(locked, errors)
         answers = strip_hidden(form, merged)
@@ -592,9 +593,22 @@ def answer_page(actor: Actor, client: Person | Company, application: Application
     return PageOutcome(locked, {}, step)
 
 
-def _document_ids(client: Person | Company) -> set[int]:
-    return set(documents_of_client(client).filter(direction=Direction.SENT)
-               .values_list("pk", flat=True))
+def _document_ids(client: Person | Company, application: Application) -> set[int]:
+    """The ids of the client's documents a file answer of `application` may name (`filed`)."""
+    return set(_filed(client, application).values_list("pk", flat=True))
+
+
+def _filed(client: Person | Company, application: Application) -> Any:
+    """The client's documents a file answer may name: those the client sent; for an
+    application an agent fills in with the assistant (A3), those the agent's institution
+    received from the client and filed about no case yet (`upload_file`)."""
+    if application.origin != ApplicationOrigin.ASSISTED:
+        return documents_of_client(client).filter(direction=Direction.SENT)
+    institution_id = AssistedApplication.objects.filter(
+        application_id=application.pk).values_list("institution_id", flat=True).first()
+    return documents_of_client(client).filter(direction=Direction.RECEIVED,
+                                              institution_id=institution_id or 0,
+                                              case__isnull=True)
 
 
 def _name_files(form: CompiledForm, answers: dict[str, Any], client: Person | Company,
@@ -618,7 +632,10 @@ def upload_file(actor: Actor, client: Person | Company, application: Application
                 ) -> dict[str, Any]:
     """Store a file answered to `question` as the client's document (sent by the client, to the
     service's holder; `documents.services.store_document`: its kind, size, inspection and
-    malware scan) and return the answer `{"document_id", "name"}` to save with the page.
+    malware scan) and return the answer `{"document_id", "name"}` to save with the page. On an
+    application an agent fills in with the assistant (A3) the file is the client's document
+    received by the agent's institution (the client hands it over at the centre), linked to
+    the case on submission as the signed scan is.
     Raises ValidationError `file` (the documents service's codes), PermissionDenied,
     LookupError (no such file question or application), ApplicationClosed."""
     form = compiled(application.form_version)
@@ -630,9 +647,12 @@ def upload_file(actor: Actor, client: Person | Company, application: Application
         raise LookupError("no such application")
     require(actor, ApplicationAction.WRITE, current, client)
     _open(current)
-    document = store_document(actor, client=client, name=name, content=content,
-                              content_type=content_type, title=found.label[:200],
-                              direction=Direction.SENT, institution=current.service.holder)
+    assisted = current.origin == ApplicationOrigin.ASSISTED
+    document = store_document(
+        actor, client=client, name=name, content=content, content_type=content_type,
+        title=found.label[:200], direction=Direction.RECEIVED if assisted else Direction.SENT,
+        institution=(Institution.objects.get(pk=actor.institution_id or 0) if assisted
+                     else current.service.holder))
     return {"document_id": document.pk, "name": document.file_name}
 
 
@@ -715,7 +735,8 @@ def check_submission(form: CompiledForm, locked: Application, client: Person | C
     declaration (`declaration`: its refusal's text, default the client's own). Raises
     ValidationError keyed by question (the engine's codes) or `result_channel` /
     `service_point` / `declaration` (`required`)."""
-    errors = validate_answers(form, locked.answers, documents=_document_ids(client))
+    errors = validate_answers(form, locked.answers,
+                              documents=_document_ids(client, locked))
     if errors:
         raise ValidationError({key: ValidationError(e.message, code=e.code)
                                for key, e in errors.items()})
@@ -743,7 +764,9 @@ def record_submission(actor: Actor, client: Person | Company, locked: Applicatio
     Raises what `attach_to_case` and `payments.issue_prepayment` raise."""
     attachments = [d for _k, d in file_answers(form, locked.answers)]
     if attachments:
-        attach_to_case(actor, client, attachments, case)
+        attach_to_case(actor, client, attachments, case, direction=(
+            Direction.RECEIVED if locked.origin == ApplicationOrigin.ASSISTED
+            else Direction.SENT))
     payments.issue_prepayment(actor, case, language=(get_language() or "lv")[:2])
     now = timezone.now()
     locked.status, locked.case, locked.submitted_at = ApplicationStatus.SUBMITTED, case, now

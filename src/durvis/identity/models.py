@@ -30,6 +30,12 @@ class Institution(models.Model):
     registration_number = models.CharField(_("registration number"), max_length=11, blank=True)
     atvk_code = models.CharField(_("ATVK code"), max_length=7, blank=True)
     website = models.URLField(_("website"), blank=True)
+    # B7: the time allowed for a task is counted in the institution's office hours
+    # (`core.working_time.WeeklyHours` text, e.g. "mon-thu 08:30-17:00; fri 08:30-15:30";
+    # blank: the state's office hours) less the days it is closed besides public holidays
+    # (ISO dates). Set by its administrator: `identity.services.set_office_hours`.
+    office_hours = models.CharField(_("office hours"), max_length=300, blank=True)
+    closed_days = models.JSONField(_("days closed"), default=list, blank=True)
 
     class Meta:
         ordering = ["code"]

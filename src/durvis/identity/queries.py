@@ -170,6 +170,18 @@ def owner_fields(client: Client) -> dict[str, Any]:
     return {"client_person": client, "client_company": None}
 
 
-def audit_subject(client: Client) -> Person | None:
-    """Whose personal data a record of this client is, for the activity log."""
-    return client if isinstance(client, Person) else None
+def audit_subject_of(record: Any) -> Person | Company | None:
+    """Whose data a record with a client (`client_person` / `client_company`: a case, a
+    consultation, an application, an invoice, a message) is, for the activity log (B4): its
+    person, or its company (one query when the company is not loaded yet)."""
+    if record.client_person_id is not None:
+        return record.client_person  # type: ignore[no-any-return]
+    if getattr(record, "client_company_id", None) is not None:
+        return record.client_company  # type: ignore[no-any-return]
+    return None
+
+
+def audit_subject(client: Client) -> Person | Company | None:
+    """Whose data a record of this client is, for the activity log: the person, or the company
+    (whose representatives see the uses, B4)."""
+    return client if isinstance(client, Person | Company) else None

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from durvis.core.identifiers import validate_personal_code
+from durvis.core.identifiers import validate_company_number, validate_personal_code
 from durvis.core.registry import Implementation, Registry, configured
 from durvis.identity.models import (
     Company,
@@ -65,6 +65,13 @@ class PopulationRegister(Protocol):
 
 
 class EnterpriseRegister(Protocol):
+    def company(self, registration_number: str) -> Company | None:
+        """The company with this registration number (11 digits, with or without spaces);
+        None if the register has none. Raises ValidationError for a number that is not valid
+        (its shape, its check digit, a personal code). Used where a company is served in
+        person through its representative (the e-service assistant, A3)."""
+        ...
+
     def representations(
         self, person: Person, on: datetime.date | None = None
     ) -> list[Representation]:
@@ -115,7 +122,11 @@ class LocalPopulationRegister:
 
 
 class LocalEnterpriseRegister:
-    """Answers from the `CompanyRepresentation` table."""
+    """Answers from the `Company` and `CompanyRepresentation` tables."""
+
+    def company(self, registration_number: str) -> Company | None:
+        number = validate_company_number(registration_number)
+        return Company.objects.filter(registration_number=number).first()
 
     def representations(
         self, person: Person, on: datetime.date | None = None

@@ -44,7 +44,7 @@ from durvis.audit.queries import declare_use
 from durvis.core.actor import Actor
 from durvis.core.memo import remembered
 from durvis.core.registry import Registry
-from durvis.identity.models import Company, Person, StaffMember, StaffRole
+from durvis.identity.models import Company, Institution, Person, StaffMember, StaffRole
 from durvis.identity.queries import is_owner, owner_filter
 from durvis.identity.registers import Sql, children_sql, representations_sql
 
@@ -77,6 +77,9 @@ class IdentityAction(StrEnum):
     RESET_STAFF_SECOND_FACTOR = "identity.reset_staff_second_factor"
     # obj = the StaffMember given or refused a role of `GRANTABLE_ROLES` (the form builder's).
     GRANT_STAFF_ROLE = "identity.grant_staff_role"
+    # obj = the Institution whose office hours and closed days are set (B7: the business
+    # calendar its queues count the time allowed by).
+    SET_OFFICE_HOURS = "identity.set_office_hours"
 
 
 class ClientRight(StrEnum):
@@ -525,15 +528,16 @@ def services_in_reach(actor: Actor, client: Any) -> frozenset[int] | None:
 
 @rule(IdentityAction.SEE_DATA_USE)
 def see_data_use(actor: Actor, obj: Any, client: Any) -> Decision:
-    """Who used a person's data is seen by the person and, for a minor, a parent: by the base
-    registers alone. A mandate does not reach it (it lists what institutions did with the
-    grantor's data, not a record of a service), nor does a company's representative reach a
-    person's (B4, B5, A2)."""
-    if not isinstance(client, Person):
-        return deny("the log of uses is kept for persons")
+    """Who used a client's data is seen by the person and, for a minor, a parent; for a company
+    by its representatives (the enterprise register's): by the base registers alone. A mandate
+    does not reach it (it lists what institutions did with the grantor's data, not a record of
+    a service), nor does a company's representative reach a person's (B4, B5, A2)."""
+    if not isinstance(client, Person | Company):
+        return deny("the log of uses is kept for persons and companies")
     if has_base_relation(actor, client):
         return ALLOW
-    return deny("only the person and a parent of a minor see who used the data")
+    return deny("only the person, a parent of a minor or the company's representative see who "
+                "used the data")
 
 
 @rule(IdentityAction.CHANGE_OWN_PROFILE)
@@ -577,6 +581,22 @@ def grant_staff_role(actor: Actor, member: Any, client: Any) -> Decision:
     if actor.has_role(StaffRole.PLATFORM_ADMIN) or is_institution_admin_of(actor, member.institution_id):
         return ALLOW
     return deny("only the staff member's institution administrator or a platform administrator")
+
+
+@rule(IdentityAction.SET_OFFICE_HOURS)
+def set_office_hours(actor: Actor, institution: Any, client: Any) -> Decision:
+    """An institution's administrator sets its office hours and closed days, a platform
+    administrator any institution's (B7; with `institution` None: may the actor set any)."""
+    if actor.staff is None:
+        return deny("only staff set office hours")
+    if actor.has_role(StaffRole.PLATFORM_ADMIN):
+        return ALLOW
+    if institution is None:
+        return ALLOW if actor.has_role(StaffRole.INSTITUTION_ADMIN) else deny(
+            "only an institution administrator")
+    if isinstance(institution, Institution) and is_institution_admin_of(actor, institution.pk):
+        return ALLOW
+    return deny("only the institution's administrator or a platform administrator")
 
 
 # How the person reads what staff and systems did with their data ("who used my data", B4, B5).

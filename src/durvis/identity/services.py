@@ -35,6 +35,7 @@ from durvis.core.identifiers import (
 )
 from durvis.core.phones import format_phone, parse_phone
 from durvis.core.registry import Registry
+from durvis.core.working_time import HoursError, WeeklyHours
 from durvis.identity.models import (
     GRANTABLE_ROLES,
     Company,
@@ -174,6 +175,98 @@ def record_institution(
         **{f"name_{lang}": name for lang, name in names.items()},
     }
     institution, _ = Institution.objects.update_or_create(code=code, defaults=defaults)
+    return institution
+
+
+# What an administrator reads when office hours cannot be read, by `HoursError.code`.
+_HOURS_PROBLEMS = {
+    "day": _("Start each part with a day or days, e.g. \"mon-fri 08:30-17:00\"; the days are "
+             "mon, tue, wed, thu, fri, sat, sun."),
+    "hours": _("Write the hours as from-to in 24-hour time, e.g. 08:30-17:00."),
+    "order": _("An interval must close after it opens."),
+    "overlap": _("The intervals of one day must not overlap: write them in order, apart."),
+    "twice": _("Each day may be given only once."),
+    "empty": _("Give the hours of at least one day."),
+}
+MAX_CLOSED_DAYS = 60
+OFFICE_HOURS_LIMIT = 300
+
+
+def read_office_hours(text: str) -> WeeklyHours:
+    """The weekly hours written in `text` (`core.working_time.WeeklyHours`'s form). Raises
+    ValidationError keyed `office_hours`, in the reader's language, coded as the parser's
+    `HoursError` (`day`, `hours`, `order`, `overlap`, `twice`, `empty`) or `too_long`."""
+    if len(text) > OFFICE_HOURS_LIMIT:
+        raise ValidationError({"office_hours": ValidationError(
+            _("Write the office hours in at most %(limit)d characters."), code="too_long",
+            params={"limit": OFFICE_HOURS_LIMIT})})
+    try:
+        return WeeklyHours.parse(text)
+    except HoursError as error:
+        raise ValidationError({"office_hours": ValidationError(
+            _HOURS_PROBLEMS[error.code], code=error.code)}) from None
+
+
+def read_closed_days(text: str) -> list[datetime.date]:
+    """The dates in `text` (one per line or separated by commas, `YYYY-MM-DD` or `DD.MM.YYYY`),
+    sorted, each once. Raises ValidationError keyed `closed_days` (`date`: not a date, naming
+    it; `too_many`: more than `MAX_CLOSED_DAYS`)."""
+    days: set[datetime.date] = set()
+    for part in filter(None, (p.strip() for p in text.replace(",", "\n").splitlines())):
+        day = _date_of(part)
+        if day is None:
+            raise ValidationError({"closed_days": ValidationError(
+                _("“%(text)s” is not a date: write dates as 2026-12-24 or 24.12.2026."),
+                code="date", params={"text": part[:20]})})
+        days.add(day)
+    if len(days) > MAX_CLOSED_DAYS:
+        raise ValidationError({"closed_days": ValidationError(
+            _("Give at most %(limit)d days closed."), code="too_many",
+            params={"limit": MAX_CLOSED_DAYS})})
+    return sorted(days)
+
+
+def _date_of(text: str) -> datetime.date | None:
+    for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return datetime.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def set_office_hours(actor: Actor, institution: Institution, *, office_hours: str,
+                     closed_days: str) -> Institution:
+    """Set the institution's office hours (text, `read_office_hours`; blank: the state's office
+    hours) and its days closed besides public holidays (text, `read_closed_days`), by which its
+    queues count the time allowed for a task from now on (B7; tasks already queued keep their
+    due times). Recorded in the activity log with the old and new values. Raises
+    PermissionDenied (`IdentityAction.SET_OFFICE_HOURS`) and ValidationError keyed by field;
+    nothing is stored on either."""
+    if not decide(actor, IdentityAction.SET_OFFICE_HOURS, institution):
+        raise PermissionDenied("may not set this institution's office hours")
+    text = " ".join(office_hours.split())
+    problems: dict[str, list[ValidationError]] = {}
+    hours = ""
+    try:
+        hours = str(read_office_hours(text)) if text else ""
+    except ValidationError as error:
+        problems.update(error.error_dict)
+    days: list[datetime.date] = []
+    try:
+        days = read_closed_days(closed_days)
+    except ValidationError as error:
+        problems.update(error.error_dict)
+    if problems:
+        raise ValidationError(problems)
+    with transaction.atomic():
+        locked = Institution.objects.select_for_update().get(pk=institution.pk)
+        before = {"office_hours": locked.office_hours, "closed_days": locked.closed_days}
+        locked.office_hours, locked.closed_days = hours, [d.isoformat() for d in days]
+        locked.save(update_fields=["office_hours", "closed_days"])
+        audit.record(actor, "identity.institution.office_hours", locked, details={
+            "before": before, "office_hours": hours, "closed_days": locked.closed_days})
+    institution.office_hours, institution.closed_days = locked.office_hours, locked.closed_days
     return institution
 
 

@@ -129,6 +129,42 @@ def _services_in_categories(mandate_ids: list[int]) -> dict[int, set[int]]:
     return found
 
 
+def institution_grants(institution_id: int | None, client: Any) -> list[Grant]:
+    """The mandates in force today that `client` (a Person or Company) granted to the
+    institution `institution_id` (assisted service: the institution's agents act on them, issue
+    15 A3), as `Grant`s (the decision path's shape: rights, and the services the scope reaches
+    now, read as `grants` reads them), oldest first. Empty for anything else. Two queries (one
+    more when a scope is categories); a mandate revoked or past its period is not among them
+    from that moment (`active_filter`)."""
+    if institution_id is None or not isinstance(client, Person | Company):
+        return []
+    found = list(Mandate.objects.filter(active_filter(), grantor_filter(client),
+                                        grantee_institution_id=institution_id)
+                 .prefetch_related("services").order_by("pk"))
+    in_categories = _services_in_categories(
+        [m.pk for m in found if m.scope == MandateScope.CATEGORIES])
+    return [Grant(m.scope == MandateScope.ALL,
+                  frozenset(in_categories.get(m.pk, set()) if m.scope == MandateScope.CATEGORIES
+                            else {s.pk for s in m.services.all()}
+                            if m.scope == MandateScope.SERVICES else set()),
+                  m.reference(), m.rights, m.basis) for m in found]
+
+
+def held_by_institution(institution_id: int | None, client: Any, right: str,
+                        service_id: int | None) -> Mandate | None:
+    """The mandate the institution `institution_id` holds from `client` that gives `right` (a
+    value of `identity.rules.ClientRight`) and reaches the service `service_id`
+    (`Grant.covers`): the oldest in force today (`institution_grants`); None when there is
+    none. What an agent's assisted submission rests on without the client's signed paper (A3;
+    the decision is `rules.MandateAction.ASSIST_UNDER`). Raises nothing."""
+    for grant in institution_grants(institution_id, client):
+        if right in grant.rights and grant.covers(service_id):
+            return Mandate.objects.select_related(
+                "grantor_person", "grantor_company", "grantee_institution").filter(
+                pk=int(grant.reference.partition(":")[2])).first()
+    return None
+
+
 def client_ids(person: Person, model: type[Person] | type[Company]) -> list[Sql]:
     """The ids of the persons (`model` Person) or companies whose mandates `person` holds now
     with any right (the role switch), as SQL to be asked in one query with the base

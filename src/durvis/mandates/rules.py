@@ -15,10 +15,19 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from durvis.access.policy import ALLOW, Decision, deny, rule
+from durvis.catalog.models import Service
 from durvis.core.actor import Actor
-from durvis.identity.models import Company, Person
-from durvis.identity.rules import RELATIONS, IdentityAction, RelationProvider, has_base_relation
+from durvis.identity.models import Company, Person, StaffRole
+from durvis.identity.rules import (
+    RELATIONS,
+    ClientRight,
+    IdentityAction,
+    RelationProvider,
+    has_base_relation,
+)
 from durvis.mandates import queries
 
 
@@ -27,6 +36,10 @@ class MandateAction(StrEnum):
     MANAGE = "mandates.manage"
     # obj = a mandate, client = the role's client: see the mandate's page.
     VIEW = "mandates.view"
+    # obj = the catalogue Service applied for, client = the Person or Company served: may an
+    # agent submit an assisted application for the client on a mandate the client granted to
+    # the agent's institution (A3), without the client's signed paper.
+    ASSIST_UNDER = "mandates.assist_under"
 
 
 RELATIONS.register(RelationProvider("mandate", queries.grants, queries.client_ids))
@@ -65,3 +78,23 @@ def view(actor: Actor, obj: Any, client: Any) -> Decision:
             actor.person, obj):
         return ALLOW
     return deny("neither side of the mandate nor its holder")
+
+
+@rule(MandateAction.ASSIST_UNDER)
+def assist_under(actor: Actor, service: Any, client: Any) -> Decision:
+    """A client-service agent (`StaffRole.AGENT`) submits an assisted application for `client`
+    on a mandate the client granted to the agent's institution (assisted service, issue 15
+    A3): in force today (active, within its period: a revoked or expired one allows nothing
+    from that moment), with the right to apply, its scope reaching `service`
+    (`queries.held_by_institution`). Whether the agent may use the assistant for the service
+    at all is the assistant's own rule (`eforms.assist`)."""
+    if actor.staff is None or actor.api is not None or not actor.has_role(StaffRole.AGENT):
+        return deny("not a client-service agent")
+    if not isinstance(service, Service) or not isinstance(client, Person | Company):
+        return deny("not a service and a client")
+    if queries.held_by_institution(actor.institution_id, client, ClientRight.APPLY,
+                                   service.pk) is None:
+        return deny("no mandate of the client to the agent's institution for the service", _(
+            "The client has granted your institution no mandate in force to apply for this "
+            "service: the client signs the printed summary, and you attach its scan."))
+    return ALLOW

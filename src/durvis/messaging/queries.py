@@ -14,7 +14,7 @@ from durvis.core.actor import Actor
 from durvis.core.changes import ChangeCursor, changed_after, horizon, position_of
 from durvis.documents.models import Document
 from durvis.identity.models import Person
-from durvis.identity.queries import Client, audit_subject, owner_filter
+from durvis.identity.queries import Client, audit_subject, audit_subject_of, owner_filter
 from durvis.identity.rules import IdentityAction
 from durvis.messaging.models import (
     ClientLanguage,
@@ -132,7 +132,7 @@ def replies(actor: Actor, since: ChangeCursor, limit: int = 100
                  .prefetch_related(Prefetch("attachments", queryset=_ATTACHMENTS))[:limit])
     visible = [m for m in found if m.thread.case is None
                or decide(actor, MessagingAction.READ_CLIENT_MESSAGES, m.thread.case)]
-    record_many(actor, [Entry.about("messaging.reply.read", m, subject=m.client_person)
+    record_many(actor, [Entry.about("messaging.reply.read", m, subject=audit_subject_of(m))
                         for m in visible])
     return visible, (position_of(found[-1]) if found else since)
 
@@ -167,7 +167,7 @@ def institution_message(actor: Actor, message_id: int) -> InboxMessage:
     if message is None or (message.thread.case is not None and not decide(
             actor, MessagingAction.READ_CLIENT_MESSAGES, message.thread.case)):
         raise InboxMessage.DoesNotExist
-    record(actor, "messaging.message.read", message, subject=message.client_person)
+    record(actor, "messaging.message.read", message, subject=audit_subject_of(message))
     return message
 
 
@@ -182,6 +182,6 @@ def case_conversations(actor: Actor, case: ServiceCase) -> list[InboxMessage]:
         raise PermissionDenied("may not read the messages about this case")
     found = list(_with_readers(InboxMessage.objects.filter(
         thread__case=case, institution_id=actor.institution_id or 0)).order_by("sent_at", "pk"))
-    record(actor, "messaging.case_messages.read", case, subject=case.client_person,
+    record(actor, "messaging.case_messages.read", case, subject=audit_subject_of(case),
            details={"messages": len(found)})
     return found

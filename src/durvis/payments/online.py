@@ -212,18 +212,17 @@ def _started(actor: Actor, payment: Payment, merchant: MerchantAccount,
         invoice = payment.invoice
         record(actor, "payments.payment.start", current, subject=_subject(invoice),
                details={"invoice": invoice.number, "amount": str(current.amount),
-                        "provider": merchant.provider, "mandate": current.mandate_id,
-                        "company": invoice.client_company_id})
+                        "provider": merchant.provider, "mandate": current.mandate_id})
     return current
 
 
-def _subject(invoice: Invoice) -> Person | None:
-    """Whose personal data an invoice's payment is, for the activity log: the client person;
-    nobody for a company's invoice (a company is no data subject; its `client_person` is the
-    representative who applied, whose own data the payment is not): the entry names the
-    company in its details (`company`, the id), as the invoice's other entries name it by
-    their object."""
-    return None if invoice.client_company_id is not None else invoice.client_person
+def _subject(invoice: Invoice) -> Person | Company | None:
+    """Whose data an invoice's payment is, for the activity log (B4): the company of a
+    company's invoice (its representatives see the use; its `client_person` is the
+    representative who applied, whose own data the payment is not), else the client person."""
+    if invoice.client_company_id is not None:
+        return invoice.client_company
+    return invoice.client_person
 
 
 def _default_callback_url(provider_key: str) -> str:

@@ -9,7 +9,7 @@ from durvis.access.policy import decide, visible
 from durvis.audit.services import record
 from durvis.core.actor import Actor
 from durvis.identity.models import Company, Person
-from durvis.identity.queries import owner_filter
+from durvis.identity.queries import audit_subject_of, owner_filter
 from durvis.identity.rules import IdentityAction
 from durvis.payments.models import Invoice, Payment
 from durvis.payments.rules import PaymentAction
@@ -33,7 +33,7 @@ def client_invoice(actor: Actor, client: Person | Company, number: str) -> Invoi
                .prefetch_related("lines", "payments").filter(number=number).first())
     if invoice is None or not decide(actor, IdentityAction.CLIENT_READ, invoice, client):
         raise Invoice.DoesNotExist
-    record(actor, "payments.invoice.read", invoice, subject=invoice.client_person,
+    record(actor, "payments.invoice.read", invoice, subject=audit_subject_of(invoice),
            purpose="eaccount")
     return invoice
 
@@ -60,7 +60,7 @@ def finance_invoice(actor: Actor, number: str, *, purpose: str = "finance") -> I
     action = PaymentAction.SYSTEM_READ if actor.api is not None else PaymentAction.MANAGE
     if invoice is None or not decide(actor, action, invoice):
         raise Invoice.DoesNotExist
-    record(actor, "payments.invoice.read", invoice, subject=invoice.client_person,
+    record(actor, "payments.invoice.read", invoice, subject=audit_subject_of(invoice),
            purpose=purpose)
     return invoice
 

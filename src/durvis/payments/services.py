@@ -35,6 +35,7 @@ from durvis.core.case_numbers import parse_case_number
 from durvis.core.events import publish
 from durvis.core.text import normalise, problem
 from durvis.identity.models import Company, Institution, Person
+from durvis.identity.queries import audit_subject_of
 from durvis.payments.events import INVOICE_ISSUED, PAYMENT_CHANGED
 from durvis.payments.models import (
     OPEN_STATES,
@@ -303,7 +304,7 @@ def _issue(actor: Actor, case: ServiceCase, new: NewInvoice) -> Invoice:
         for position, line in enumerate(lines, start=1):
             line.invoice, line.position = invoice, position
         InvoiceLine.objects.bulk_create(lines)
-        record(actor, "payments.invoice.issue", invoice, subject=invoice.client_person,
+        record(actor, "payments.invoice.issue", invoice, subject=audit_subject_of(invoice),
                details={"number": invoice.number, "total": str(total), "kind": new.kind})
         _case_status(actor, invoice, f"invoice:{invoice.number}:issued")
         publish(actor, INVOICE_ISSUED, [(f"invoice:{invoice.pk}", {
@@ -461,7 +462,7 @@ def settle(actor: Actor, invoice: Invoice, *, cause: str, payment: Payment | Non
     invoice.state = state
     invoice.version += 1
     invoice.save(update_fields=["paid", "refunded", "state", "version", "updated_at"])
-    record(actor, "payments.invoice.settle", invoice, subject=invoice.client_person,
+    record(actor, "payments.invoice.settle", invoice, subject=audit_subject_of(invoice),
            details={"state": state, "previous": previous, "paid": str(paid), "cause": cause})
     _case_status(actor, invoice, f"invoice:{invoice.number}:{cause}")
     publish(actor, PAYMENT_CHANGED, [(f"invoice:{invoice.pk}", {
@@ -494,7 +495,7 @@ def record_payment(actor: Actor, invoice: Invoice, *, source: str, amount: Any,
         invoice=locked, source=source, state=PaymentState.SUCCESS, amount=amount,
         bank_reference=bank_reference[:140], payer_name=payer_name[:140], paid_at=paid_at,
         dedup_key=dedup_key)
-    record(actor, "payments.payment.record", payment, subject=locked.client_person,
+    record(actor, "payments.payment.record", payment, subject=audit_subject_of(locked),
            details={"invoice": locked.number, "amount": str(amount), "source": source})
     settle(actor, locked, cause=f"payment:{payment.pk}:success", payment=payment)
     invoice.state, invoice.paid = locked.state, locked.paid
@@ -691,7 +692,7 @@ def credit_invoice(actor: Actor, invoice: Invoice, *, reason: str) -> Invoice:
                     description=line.description, quantity=line.quantity,
                     unit_price=-line.unit_price, vat_rate=line.vat_rate, net=-line.net,
                     vat=-line.vat, total=-line.total) for line in locked.lines.all()])
-    record(actor, "payments.invoice.credit_note", note, subject=note.client_person,
+    record(actor, "payments.invoice.credit_note", note, subject=audit_subject_of(note),
            details={"number": note.number, "credits": locked.number})
     publish(actor, INVOICE_ISSUED, [(f"invoice:{note.pk}", {
         **invoice_facts(note), "kind": note.kind, "due_date": note.due_date.isoformat()})])
@@ -716,7 +717,7 @@ def _close(actor: Actor, invoice: Invoice, state: str, reason: str) -> Invoice:
     invoice.state, invoice.closed_at = state, timezone.now()
     invoice.closed_reason, invoice.version = reason.strip()[:500], invoice.version + 1
     invoice.save(update_fields=["state", "closed_at", "closed_reason", "version", "updated_at"])
-    record(actor, f"payments.invoice.{state}", invoice, subject=invoice.client_person,
+    record(actor, f"payments.invoice.{state}", invoice, subject=audit_subject_of(invoice),
            details={"number": invoice.number, "previous": previous})
     _case_status(actor, invoice, f"invoice:{invoice.number}:{state}")
     publish(actor, PAYMENT_CHANGED, [(f"invoice:{invoice.pk}", {

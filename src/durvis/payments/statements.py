@@ -48,6 +48,7 @@ from durvis.core import bulk
 from durvis.core.actor import SYSTEM, Actor
 from durvis.core.worker import SOURCES, Source, wake
 from durvis.identity.models import Institution
+from durvis.identity.queries import audit_subject_of
 from durvis.payments import services
 from durvis.payments.camt import CamtEntry, CamtError, CamtSummary, ReadAhead
 from durvis.payments.models import (
@@ -475,7 +476,7 @@ def _book(actor: Actor, entry: StatementEntry, invoice: Invoice, source: str,
     entry.resolved_by = actor.staff.user if actor.staff else None
     entry.resolved_at = timezone.now()
     entry.save(update_fields=["state", "invoice", "payment", "resolved_by", "resolved_at"])
-    record(actor, action, entry, subject=invoice.client_person, details={
+    record(actor, action, entry, subject=audit_subject_of(invoice), details={
         "invoice": invoice.number, "amount": str(entry.amount), "entry": entry.entry_key})
     return entry
 

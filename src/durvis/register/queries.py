@@ -28,6 +28,7 @@ from durvis.identity.queries import (
     Relation,
     acting_person,
     audit_subject,
+    audit_subject_of,
     find_person,
     owner_filter,
 )
@@ -63,7 +64,7 @@ def read_case(actor: Actor, number: str, *, purpose: str = "") -> tuple[ServiceC
     if case is None or not decide(actor, CaseAction.READ_CASE, case):
         raise ServiceCase.DoesNotExist
     history = with_acting_persons(case, list(case.events.order_by("occurred_at", "pk")))
-    record(actor, "register.case.read", case, subject=case.client_person, purpose=purpose)
+    record(actor, "register.case.read", case, subject=audit_subject_of(case), purpose=purpose)
     return case, history
 
 
@@ -230,7 +231,7 @@ def client_case(actor: Actor, number: str, client: Person | Company
     if case is None or not decide(actor, IdentityAction.CLIENT_READ, case, client=client):
         raise ServiceCase.DoesNotExist
     history = with_acting_persons(case, list(case.events.order_by("occurred_at", "pk")))
-    record(actor, "register.case.read", case, subject=case.client_person, purpose="eaccount")
+    record(actor, "register.case.read", case, subject=audit_subject_of(case), purpose="eaccount")
     return case, history
 
 

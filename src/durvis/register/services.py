@@ -38,6 +38,7 @@ from durvis.core.events import publish
 from durvis.core.phones import parse_phone
 from durvis.identity import queries as identity
 from durvis.identity.models import Company, Institution, Person, StaffMember
+from durvis.identity.queries import audit_subject_of
 from durvis.register.changes import next_changes
 from durvis.register.events import CASE_REGISTERED, CASE_RESULT, CASE_STATUS_CHANGED, FEEDBACK_RECEIVED
 from durvis.register.models import (
@@ -677,7 +678,7 @@ def record_result(actor: Actor, number: str, *, occurred_at: datetime.datetime, 
         note=note, data={"title": title, "reference": reference}, dedup_key=key,
         **_event_actor(actor))
     _touch(case)
-    record(actor, "register.case.result", case, subject=case.client_person)
+    record(actor, "register.case.result", case, subject=audit_subject_of(case))
     publish(actor, CASE_RESULT, [_case_event(case, _others(actor, case))])
     return event
 
@@ -792,7 +793,7 @@ def give_feedback(actor: Actor, case: ServiceCase, rating: int, comment: str = "
                              recorded_at=feedback.given_at, data={"rating": rating},
                              dedup_key="feedback", **_event_actor(actor))
     _touch(case)
-    record(actor, "register.case.feedback", case, subject=case.client_person)
+    record(actor, "register.case.feedback", case, subject=audit_subject_of(case))
     publish(actor, FEEDBACK_RECEIVED, [(f"case:{case.pk}", {
         "rating": rating, "institutions": sorted({case.holder_id, case.provider_id}),
         "webhook": {**_payload(case), "rating": rating}})])
@@ -821,7 +822,7 @@ def give_consultation_feedback(actor: Actor, consultation: Consultation, rating:
     feedback = Feedback.objects.create(consultation=consultation, rating=rating, comment=comment,
                                        given_by=actor.person)
     record(actor, "register.consultation.feedback", consultation,
-           subject=consultation.client_person)
+           subject=audit_subject_of(consultation))
     publish(actor, FEEDBACK_RECEIVED, [(f"consultation:{consultation.pk}", {
         "rating": rating, "institutions": [consultation.provider_id],
         "webhook": {"consultation_id": consultation.pk, "rating": rating}})])
@@ -976,7 +977,7 @@ def deliver_result_in_person(actor: Actor, case: ServiceCase, *, document_number
                            result.errors[0]["type"])
     if actor.staff is not None and started_at is not None and started_at <= now:
         record_work(actor.staff, Stage.RESULT_DELIVERY, started_at, now, case=locked)
-    record(actor, "register.case.result_handed_out", locked, subject=locked.client_person,
+    record(actor, "register.case.result_handed_out", locked, subject=audit_subject_of(locked),
            details={"document": number[-4:], "service_point": point})
     locked.refresh_from_db()
     return locked

@@ -28,8 +28,9 @@ from durvis.core import bulk
 from durvis.core.actor import SYSTEM, Actor
 from durvis.core.events import publish
 from durvis.core.worker import SOURCES, Source
-from durvis.core.working_time import BusinessCalendar
+from durvis.core.working_time import STATE_OFFICE_HOURS, BusinessCalendar, WeeklyHours
 from durvis.identity.models import Institution, StaffMember
+from durvis.identity.queries import audit_subject_of
 from durvis.register.models import CaseStatus, ServiceCase
 from durvis.register.services import StatusEvent, record_status_events, record_work
 from durvis.workflows import definition as wf
@@ -58,10 +59,18 @@ SCANNED = ("id", "case_id", "step", "institution_id", "team_id", "assignee_id", 
 
 
 def calendar_for(institution_id: int) -> BusinessCalendar:
-    """The business calendar a queue at the institution counts time by: the state office hours
-    and the Latvian calendar for every institution until institutions have their own opening
-    hours (with the service points, issue 18)."""
-    return BusinessCalendar()
+    """The business calendar a queue at the institution counts time by (B7): its own office
+    hours and days closed (`Institution.office_hours`, `closed_days`, set by its administrator),
+    else the state's office hours; the Latvian public holidays, moved working days and the
+    shorter pre-holiday day either way. One query."""
+    found = (Institution.objects.filter(pk=institution_id)
+             .values_list("office_hours", "closed_days").first())
+    if found is None:
+        return BusinessCalendar()
+    hours, closed = found
+    return BusinessCalendar(
+        hours=WeeklyHours.parse(hours) if hours else STATE_OFFICE_HOURS,
+        closed=frozenset(datetime.date.fromisoformat(day) for day in closed or ()))
 
 
 def parse_definition(data: Any) -> wf.Definition:
@@ -272,7 +281,7 @@ def _event(actor: Actor, task: Task, kind: str, at: datetime.datetime, *,
     TaskEvent.objects.create(task=task, kind=kind, at=at, actor_id=actor.audit_id,
                              staff=actor.staff, to_staff=to_staff, to_step=to_step,
                              comment=comment)
-    record(actor, f"workflows.task.{kind}", task.case, subject=task.case.client_person,
+    record(actor, f"workflows.task.{kind}", task.case, subject=audit_subject_of(task.case),
            details={"task": task.pk, "step": task.step, "to_step": to_step,
                     "to_staff": to_staff.pk if to_staff else None})
 
