@@ -135,7 +135,7 @@ def world(family, staff, client_login, settings, tmp_path):
                   "administration:delegation-end": case.service.delegations.first().pk,
                   "inbox:thread": thread.pk,
                   "inbox:reply": thread.pk, "inbox:archive": thread.pk,
-                  "documents:download": document.pk,
+                  "documents:download": document.pk, "documents:sign": document.pk,
                   "administration:finance-invoice": invoice.number,
                   "administration:finance-invoice-payment": invoice.number}
     person = client_login(parent)
@@ -196,6 +196,7 @@ def test_no_query_string_breaks_an_e_account_page(world):
     addresses = {address for address, _user in found}
     assert {"/eaccount/", "/eaccount/history/", "/eaccount/messages/", "/eaccount/documents/",
             "/eaccount/profile/", "/eaccount/messages/new/"} <= addresses, addresses
+    assert any(address.endswith("/sign/") for address in addresses), addresses
     assert len(found) >= 10, addresses
 
     @SETTINGS

@@ -91,6 +91,7 @@ def valid_requests(family):
             "case_number": ""}),
         "durvis_integrations_api_whoami": ({}, {}, None),
         "durvis_documents_api_post_document": ({"number": number}, {}, {"title": "Lēmums"}),
+        "durvis_documents_api_get_document": ({"document_id": "1"}, {}, None),
         "durvis_messaging_api_send_message": ({}, {}, {
             "personal_code": parent, "registration_number": "", "subject": "Temats",
             "body": "Teksts", "case_number": "", "attachments": [{

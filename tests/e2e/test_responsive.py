@@ -35,6 +35,8 @@ EACCOUNT = [
     # A mandate's page with what was done under it, and a conversation a representative wrote
     # under it ("under mandate no. N", linked): `_done_under_a_mandate`.
     ("mandate", "eaccount:mandate", ["mandate"]), ("thread", "inbox:thread", ["thread"]),
+    # The signing page of a document the institution asked to sign (`_asked_to_sign`).
+    ("sign", "documents:sign", ["to_sign"]),
 ]
 ADMINISTRATION = [
     ("home", "administration:home", []), ("services", "administration:services", []),
@@ -64,7 +66,7 @@ AGENT = [
 
 def _url(name, args, family, language):
     resolved = [family[a].number.replace(" ", "-") if a in ("own",)
-                else family[a].pk if a in ("mandate", "thread") else a for a in args]
+                else family[a].pk if a in ("mandate", "thread", "to_sign") else a for a in args]
     with translation.override(language):
         return reverse(name, args=resolved)
 
@@ -86,6 +88,28 @@ def _done_under_a_mandate(family):
     message = messaging.write_to_institution(Actor(kind="person", person=stranger), parent, None,
                                              "Jautājums par lietu", "Kad būs lēmums?", case=case)
     family["mandate"], family["thread"] = mandate, message.thread
+
+
+def _asked_to_sign(family):
+    """VSAA's back office sends the parent two agreements to sign; the parent signs one (the
+    list then shows "Signed by ..." and a "Sign" link)."""
+    from durvis.core.actor import Actor
+    from durvis.documents import services as documents
+    from durvis.identity import services as identity
+    from durvis.messaging import services as messaging
+    from tests.documents.samples import PDF
+
+    parent, case = family["parent"], family["own"]
+    officer = identity.record_staff(username="sign.vsaa", password="pw-sign-long-enough",
+                                    institution=case.holder, roles=["back_office"])
+    staff_actor = Actor(kind="staff", staff=officer)
+    sent = [messaging.send_to_client(
+        staff_actor, client=parent, institution=case.holder, subject="Līgums", body="Parakstiet.",
+        case=case, attachments=[("ligums.pdf", PDF, "application/pdf", title)],
+        signature_requested=True).attachments.get() for title in ("Līgums", "Vienošanās")]
+    documents.sign_document(Actor(kind="person", person=parent), client=parent,
+                            document_id=sent[1].pk)
+    family["to_sign"] = sent[0]
 
 
 def _check(page, url, where, width):
@@ -112,6 +136,7 @@ def test_public_and_eaccount_pages_fit_a_phone_and_pass_axe(
     settings.DEMO_MODE = True
     decide_case(family["system"], family["own"], status="waiting_for_client")
     _done_under_a_mandate(family)
+    _asked_to_sign(family)
     for name, url_name, args in PUBLIC:
         for width in WIDTHS:
             _check(page, live_server.url + _url(url_name, args, family, language),

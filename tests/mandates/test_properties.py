@@ -109,6 +109,11 @@ def test_each_right_and_the_scope_decide_separately(world, specs):
                 specs, world, client, Right.READ, code), (case, specs)
             assert bool(decide(me, IdentityAction.CLIENT_WRITE, case, client)) == oracle(
                 specs, world, client, Right.APPLY, code)
+            # Signing and writing to an institution: each its own right (issue 15).
+            assert bool(decide(me, IdentityAction.CLIENT_SIGN, case, client)) == oracle(
+                specs, world, client, Right.SIGN, code)
+            assert bool(decide(me, IdentityAction.CLIENT_MESSAGE, case, client)) == oracle(
+                specs, world, client, Right.ANSWER_MESSAGES, code)
         for service in Service.objects.filter(code__in=[1011, 1006, 1101, 2001]):
             assert bool(decide(me, IdentityAction.USE_SERVICE, service, client)) == oracle(
                 specs, world, client, Right.APPLY, service.code)

@@ -121,15 +121,105 @@ def test_documents_and_messages_record_the_mandate_in_the_services(family, helpe
     assert delivered.mandate is None
 
 
-def test_the_oldest_mandate_that_reaches_the_message_is_recorded(family, helper, media,
-                                                                 institutions):
-    """A new conversation relies on a mandate to answer messages, else one to apply (what the
-    policy asks of writing about a case)."""
+def test_a_new_conversation_asks_the_right_to_answer_messages(family, helper, media,
+                                                             institutions):
+    """Writing to an institution in the client's name, about a case or none, asks
+    `answer_messages` (`IdentityAction.CLIENT_MESSAGE`), not `apply`; the message records the
+    mandate that gives it."""
+    from durvis.access.policy import Refused
+
     parent, case = family["parent"], family["own"]
-    applying = grant(parent, helper, ["apply"])
+    applying = grant(parent, helper, ["apply", "read"])
+    with pytest.raises(Refused):
+        messaging.write_to_institution(as_person(helper), parent, None, "Jautājums", "Teksts",
+                                       case=case)
+    assert not InboxMessage.objects.exists()
+    services.revoke(as_person(parent), applying)
+    answering = grant(parent, helper, ["answer_messages"])
     message = messaging.write_to_institution(as_person(helper), parent, None, "Jautājums",
                                              "Teksts", case=case)
-    assert message.mandate == applying
+    assert message.mandate == answering
+
+
+def test_a_message_is_decided_by_the_right_to_answer_messages(family, helper, media):
+    """`WRITE_RIGHTS` names the message's model by its label (`messaging.inboxmessage`): acting
+    on a message asks `answer_messages`, not `apply`."""
+    from durvis.access.policy import allowed
+    from durvis.identity.rules import IdentityAction
+
+    parent, case = family["parent"], family["own"]
+    answering = grant(parent, helper, ["answer_messages"])
+    message = messaging.write_to_institution(as_person(helper), parent, None, "Jautājums",
+                                             "Teksts", case=case)
+    assert allowed(as_person(helper), IdentityAction.CLIENT_WRITE, message, parent)
+    services.revoke(as_person(parent), answering)
+    grant(parent, helper, ["apply", "read"])
+    assert not allowed(as_person(helper), IdentityAction.CLIENT_WRITE, message, parent)
+
+
+def test_a_representative_who_may_answer_messages_attaches_a_file(family, helper, media):
+    """A message's attachments ask `answer_messages` (documents' `Filing.attachment`), so a
+    representative without `apply` may attach a file; the document records the mandate."""
+    parent, case = family["parent"], family["own"]
+    answering = grant(parent, helper, ["read", "answer_messages"])
+    attachment = ("izzina.pdf", PDF, "application/pdf", "Izziņa")
+    message = messaging.write_to_institution(as_person(helper), parent, None, "Jautājums",
+                                             "Teksts", case=case, attachments=[attachment])
+    answer = messaging.reply(as_person(helper), message.thread, "Vēl", [attachment],
+                             client=parent)
+    documents_sent = [*message.attachments.all(), *answer.attachments.all()]
+    assert [d.mandate for d in documents_sent] == [answering, answering]
+    # Uploading a document outside a message still asks `apply`.
+    from durvis.access.policy import Refused
+
+    with pytest.raises(Refused):
+        store(as_person(helper), parent, case)
+
+
+def test_the_institutions_api_says_the_mandate_of_messages_attachments_and_payments(
+        client, family, helper, media, invoice, simulator, api_client_factory):  # noqa: F811
+    parent, case = family["parent"], family["own"]
+    mandate = grant(parent, helper, ["read", "pay", "answer_messages"])
+    messaging.write_to_institution(
+        as_person(helper), parent, None, "Jautājums", "Teksts", case=case,
+        attachments=[("izzina.pdf", PDF, "application/pdf", "Izziņa")])
+    role = f"person:{parent.pk}"
+    sign_in_person(client, helper, role=role)
+    response = client.post(reverse("payments:start", args=[invoice.number]), {
+        "opened_as": role, "idempotency_key": "k-1", "method": "card"})
+    assert response.status_code == 303, text(response)[:2000]
+    system = api_client_factory("VSAA", operations=("cases:read", "messages:read",
+                                                    "invoices:read"))
+    reply, = system.get("/api/v1/messages/replies?since=0").json()["items"]
+    assert reply["mandate"] == mandate.pk
+    assert [a["mandate"] for a in reply["attachments"]] == [mandate.pk]
+    assert reply["attachments"][0]["signature_requested"] is False
+    assert system.get(f"/api/v1/messages/{reply['id']}").json()["mandate"] == mandate.pk
+    paid = system.get(f"/api/v1/invoices/{invoice.number}").json()
+    assert [p["mandate"] for p in paid["payments"]] == [mandate.pk]
+    # The parent's own payment and message say none.
+    messaging.write_to_institution(as_person(parent), parent, None, "Mans", "Teksts", case=case)
+    items = system.get("/api/v1/messages/replies?since=0").json()["items"]
+    assert [m["mandate"] for m in items] == [mandate.pk, None]
+
+
+def test_a_company_invoices_payment_has_the_company_as_its_subject(
+        family, media, invoice, simulator):  # noqa: F811 - fixtures
+    """The activity log's subject of a company's payment is the company (its representatives
+    see the use), not the representative who applied (`client_person` of the invoice, whose
+    data the payment is not)."""
+    from durvis.payments import online
+    from durvis.payments.models import Invoice
+
+    company = family["company"]
+    Invoice.objects.filter(pk=invoice.pk).update(client_company=company)
+    invoice.refresh_from_db()
+    assert invoice.client_person == family["parent"]  # the representative who applied
+    online.start_payment(as_person(family["parent"]), company, invoice, method="card",
+                         idempotency_key="k-1", return_url="https://durvis.example/back",
+                         callback_url="http://127.0.0.1:9/payments/callback/gateway/")
+    entry = AuditEvent.objects.get(action="payments.payment.start")
+    assert (entry.subject_person_id, entry.subject_company_id) == (None, company.pk)
 
 
 # --- through HTTP -------------------------------------------------------------------------------

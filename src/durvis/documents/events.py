@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from durvis.core.events import declare
+from durvis.integrations.events import forward_as_webhook
 
 DOCUMENT_DELIVERED = declare(
     "document.delivered", publisher="documents",
@@ -10,3 +13,9 @@ DOCUMENT_DELIVERED = declare(
              "client_company_id"),
     description="An institution delivered a document (a result, a decision) about a case into "
                 "the client's e-account.")
+DOCUMENT_SIGNED = declare(
+    "document.signed", publisher="documents", payload=("institutions", "webhook"),
+    description="A client (or who may sign in its name) signed in the e-account a document an "
+                "institution asked them to sign.")
+
+forward_as_webhook(DOCUMENT_SIGNED, _("A client signed a document"))

@@ -81,3 +81,8 @@ class UploadForm(Form):
 
 def _choice_field(form: forms.Form, name: str) -> forms.ChoiceField:
     return cast(forms.ChoiceField, form.fields[name])
+
+
+class SignForm(Form):
+    """The signing page's confirmation: no fields (the page shows what is signed, by whom); a
+    refusal is the form's error, shown in the error summary."""

@@ -65,6 +65,9 @@ class Document(ClientOwnedRequired):
     mandate = models.ForeignKey(Mandate, null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="+",
                                 help_text=_("The mandate the uploader relied on."))
+    # The institution asks the client to sign it (an agreement): signed once in the e-account
+    # (`Signature`), by the client or whoever may sign in its name (C1, C2).
+    signature_requested = models.BooleanField(_("signature requested"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta(ClientOwnedRequired.Meta):
@@ -92,3 +95,28 @@ class Document(ClientOwnedRequired):
                 or self.file_name == f"application-{case.number.replace(' ', '-')}.pdf"):
             return AgentUpload(case.agent, case.service_point or case.provider.name)
         return acting_person(self.uploaded_by, self)
+
+
+class Signature(ClientOwnedRequired):
+    """The client's electronic confirmation of a document an institution asked them to sign
+    (`Document.signature_requested`): who signed (`signed_by`, the signed-in person), in whose
+    name (the client pair, the document's owner), when, the document's SHA-256 at that moment,
+    and the mandate relied on when the signer acted under one (`may_sign`; empty for the
+    client themself and for a base-register relation). One per document (the unique key
+    refuses a second). Authentication-based: the signer's sign-in is the evidence; it is not a
+    qualified electronic signature (eParaksts)."""
+
+    document = models.OneToOneField(Document, on_delete=models.PROTECT, related_name="signature")
+    signed_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField()
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    mandate = models.ForeignKey(Mandate, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+",
+                                help_text=_("The mandate the signer relied on."))
+
+    class Meta(ClientOwnedRequired.Meta):
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+
+    def __str__(self) -> str:
+        return f"{self.document_id}: {self.signed_by_id}"

@@ -34,6 +34,9 @@ class DocumentAction(StrEnum):
     # An institution sees which documents about one of its cases it exchanged with the client,
     # and who filed them (A2, C2); obj = the case.
     LIST_EXCHANGED = "documents.list_exchanged"
+    # A person signs, in the client's name, a document an institution asked the client to sign
+    # (obj = the Document, client = its owner).
+    SIGN = "documents.sign"
 
 
 rule(DocumentAction.SEND_TO_CLIENT)(institution_case_rule(MESSAGES_WRITE))
@@ -43,11 +46,14 @@ rule(DocumentAction.LIST_EXCHANGED)(institution_case_rule(MESSAGES_WRITE))
 
 @dataclass(frozen=True)
 class Filing:
-    """What is filed: which way (`Direction`), about which case, whether it is the result."""
+    """What is filed: which way (`Direction`), about which case, whether it is the result, and
+    whether it is a message's attachment (a client's: the right to answer messages, not to
+    apply, under a mandate)."""
 
     direction: str
     case: ServiceCase | None = None
     is_result: bool = False
+    attachment: bool = False
 
 
 @rule(DocumentAction.SEND_AS_INSTITUTION)
@@ -70,7 +76,9 @@ def store_document(actor: Actor, filing: Any, client: Any) -> Decision:
     if filing.direction == Direction.SENT:
         if actor.person is None or filing.is_result:
             return deny("only a person acting for the client sends a document")
-        return decide(actor, IdentityAction.CLIENT_WRITE, filing.case, client=client)
+        action = (IdentityAction.CLIENT_MESSAGE if filing.attachment
+                  else IdentityAction.CLIENT_WRITE)
+        return decide(actor, action, filing.case, client=client)
     if filing.direction != Direction.RECEIVED:
         return deny("unknown direction")
     if actor.api is None and actor.staff is None:
@@ -83,9 +91,26 @@ def store_document(actor: Actor, filing: Any, client: Any) -> Decision:
     return ALLOW
 
 
+@rule(DocumentAction.SIGN)
+def sign_document(actor: Actor, document: Any, client: Any) -> Decision:
+    """A person signs a document of the client they act for, one they may read (one signs what
+    one has seen: under a mandate `read`, and `receive_result` for a result), in the client's
+    name (`IdentityAction.CLIENT_SIGN`: the client, a parent of a minor, a company's
+    representative who may act alone; under a mandate only with `sign` reaching the
+    document's service). Institutions never sign for a client."""
+    if actor.person is None:
+        return deny("only a signed-in person signs for a client")
+    decision = decide(actor, IdentityAction.CLIENT_READ, document, client=client)
+    if not decision:
+        return decision
+    return decide(actor, IdentityAction.CLIENT_SIGN, document, client=client)
+
+
 # How the person reads what staff and systems did with their data ("who used my data", B4, B5).
 declare_use("documents.document.store", _("Stored a document for you"))
 declare_use("documents.document.attach", _("Attached a document to your case"))
 declare_use("documents.document.download", _("Opened your document"))
 declare_use("documents.case_documents.read", _("Read the documents of your case"))
 declare_use("documents.list.read", _("Read your list of documents"))
+declare_use("documents.document.sign", _("Signed your document"))
+declare_use("documents.document.read", _("Read the facts of your document"))

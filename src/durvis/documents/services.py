@@ -10,6 +10,12 @@ failure after the file was written removes the file again.
 Who may store: a person acting for the client (`IdentityAction.CLIENT_WRITE`) sends a document to an
 institution; an institution's system or client-service staff (`DocumentAction.SEND_TO_CLIENT`) delivers
 one to the client, about one of its cases or not.
+
+Signing (`sign_document`): an institution may ask the client to sign a document it delivers
+(`signature_requested`); the client, or whoever may sign in the client's name
+(`DocumentAction.SIGN`), confirms it once in the e-account. This is an electronic confirmation
+by the signed-in person (their authentication is the evidence, with the file's SHA-256 at that
+moment), not a qualified electronic signature (eParaksts).
 """
 
 from __future__ import annotations
@@ -29,20 +35,20 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from durvis.access.policy import decide, require
+from durvis.access.policy import allowed, decide, require
 from durvis.audit.services import record
 from durvis.core.actor import Actor
 from durvis.core.events import publish
 from durvis.documents import filetypes, inspection
-from durvis.documents.events import DOCUMENT_DELIVERED
+from durvis.documents.events import DOCUMENT_DELIVERED, DOCUMENT_SIGNED
 from durvis.documents.inspection import file_error, size_label
-from durvis.documents.models import Direction, Document
+from durvis.documents.models import Direction, Document, Signature
 from durvis.documents.queries import case_to_write_about
 from durvis.documents.rules import DocumentAction, Filing
 from durvis.documents.scanning import ScannerUnavailable, configured_scanner
 from durvis.identity.models import Company, Institution, Person
 from durvis.identity.queries import audit_subject, owner_fields, owner_filter
-from durvis.identity.rules import ClientRight, service_of
+from durvis.identity.rules import ClientRight, IdentityAction, service_of
 from durvis.mandates.queries import relied_on
 from durvis.register.models import ServiceCase
 
@@ -142,7 +148,8 @@ def _title(title: str) -> str:
 def store_document(actor: Actor, *, client: Person | Company, name: str, content: bytes,
                    content_type: str, title: str, direction: str,
                    institution: Institution | None = None, case: ServiceCase | None = None,
-                   is_result: bool = False) -> Document:
+                   is_result: bool = False, signature_requested: bool = False,
+                   attachment: bool = False) -> Document:
     """Check, scan and store one document of `client` (see the module's docstring); `content`
     is the file's bytes, `name` the file name as uploaded, `direction` a `Direction`: `sent` by
     a person acting for the client (to `institution`, or none), `received` from the actor's
@@ -164,10 +171,20 @@ def store_document(actor: Actor, *, client: Person | Company, name: str, content
     `messages:write` scope) or `DocumentAction.SEND_AS_INSTITUTION` (a received document in the
     name of an institution other than the actor's).
 
+    `signature_requested` (a received document only: an institution asks the client to sign
+    it, `sign_document`) raises ValidationError keyed `signature_requested` (code
+    `not_received`) on a sent one. `attachment`: the document is a message's attachment, which
+    asks the right to answer messages rather than to apply (`Filing.attachment`).
+
     A document sent by someone acting for the client under a mandate records the mandate
-    (`Document.mandate`, `mandates.queries.relied_on` with the right the policy asked,
-    `apply`), and so does its audit entry."""
-    require(actor, DocumentAction.STORE_DOCUMENT, Filing(direction, case, is_result), client)
+    (`Document.mandate`, `mandates.queries.relied_on` with the right the policy asked, `apply`,
+    or `answer_messages` for an attachment), and so does its audit entry."""
+    require(actor, DocumentAction.STORE_DOCUMENT,
+            Filing(direction, case, is_result, attachment=attachment), client)
+    if signature_requested and direction != Direction.RECEIVED:
+        raise ValidationError({"signature_requested": ValidationError(
+            _("Only an institution asks the client to sign a document it sends."),
+            code="not_received")})
     title = _title(title)
     name = clean_file_name(name)
     check_size(len(content))
@@ -175,7 +192,8 @@ def store_document(actor: Actor, *, client: Person | Company, name: str, content
     content = inspection.inspect(kind, name, content, scan)
     scanned_by = scan(name, content)
     institution = _institution(actor, direction, institution)
-    mandate = (relied_on(actor, client, ClientRight.APPLY, service_of(case))
+    right = ClientRight.ANSWER_MESSAGES if attachment else ClientRight.APPLY
+    mandate = (relied_on(actor, client, right, service_of(case))
                if direction == Direction.SENT else None)
     stored_name = default_storage.save(
         f"documents/{timezone.now():%Y/%m}/{secrets.token_hex(16)}", ContentFile(content))
@@ -186,11 +204,12 @@ def store_document(actor: Actor, *, client: Person | Company, name: str, content
                 is_result=is_result, title=title, file=stored_name, file_name=name,
                 content_type=kind.content_type, size=len(content),
                 sha256=hashlib.sha256(content).hexdigest(), scanned_by=scanned_by,
-                uploaded_by=actor.person, mandate=mandate)
+                uploaded_by=actor.person, mandate=mandate,
+                signature_requested=signature_requested)
             record(actor, "documents.document.store", document, subject=audit_subject(client),
                    details={"direction": direction, "case": case.number if case else None,
                             "size": document.size, "sha256": document.sha256,
-                            "is_result": is_result,
+                            "is_result": is_result, "signature_requested": signature_requested,
                             "mandate": mandate.pk if mandate else None})
     except BaseException:
         default_storage.delete(stored_name)
@@ -227,7 +246,8 @@ def attach_to_case(actor: Actor, client: Person | Company, document_ids: list[in
 
 
 def deliver_to_client(actor: Actor, *, case_number: str, name: str, content: bytes,
-                      content_type: str, title: str, is_result: bool = False) -> Document:
+                      content_type: str, title: str, is_result: bool = False,
+                      signature_requested: bool = False) -> Document:
     """An institution delivers a document (a result, a decision) about one of its cases to the
     case's client (C2): stored in the client's documents and its case, and the client is told
     (results topic for a result, messages otherwise). `case_number` is as people write it
@@ -251,7 +271,8 @@ def deliver_to_client(actor: Actor, *, case_number: str, name: str, content: byt
         with transaction.atomic():
             document = store_document(
                 actor, client=client, name=name, content=content, content_type=content_type,
-                title=title, direction=Direction.RECEIVED, case=case, is_result=is_result)
+                title=title, direction=Direction.RECEIVED, case=case, is_result=is_result,
+                signature_requested=signature_requested)
             publish(actor, DOCUMENT_DELIVERED, [(f"case:{case.pk}", {
                 "document_id": document.pk, "case_id": case.pk, "number": case.number,
                 "is_result": is_result, "client_person_id": case.client_person_id,
@@ -261,6 +282,58 @@ def deliver_to_client(actor: Actor, *, case_number: str, name: str, content: byt
             document.file.delete(save=False)
         raise
     return document
+
+
+def sign_document(actor: Actor, *, client: Person | Company, document_id: int) -> Signature:
+    """The actor signs, in `client`'s name, the client's document `document_id` that an
+    institution asked the client to sign (C1, C2): one `Signature` row (who signed, in whose
+    name, when, the file's SHA-256 read now, and the mandate relied on: `relied_on` with the
+    right `sign`), audited (`documents.document.sign`, the client as subject) and published as
+    `document.signed` to the sending institution's systems (webhook), all in one transaction.
+    An authentication-based confirmation, not a qualified electronic signature.
+
+    Raises Document.DoesNotExist for an unknown id and, alike, a document the actor may not
+    read in the client's role; PermissionDenied (`access.policy.Refused`, with the
+    explanation for a joint representative) when the actor may not sign in the client's name
+    (`DocumentAction.SIGN`: under a mandate, no `sign` right reaching the document's service);
+    ValidationError keyed `document`: code `not_requested` (nobody asked for a signature) or
+    `already_signed`. Nothing is stored on a refusal."""
+    with transaction.atomic():
+        document = Document.objects.select_for_update().filter(pk=document_id).first()
+        if document is None or not allowed(actor, IdentityAction.CLIENT_READ, document, client):
+            raise Document.DoesNotExist
+        require(actor, DocumentAction.SIGN, document, client)
+        if not document.signature_requested or document.direction != Direction.RECEIVED:
+            raise ValidationError({"document": ValidationError(
+                _("The institution did not ask for this document to be signed."),
+                code="not_requested")})
+        if Signature.objects.filter(document=document).exists():
+            raise ValidationError({"document": ValidationError(
+                _("This document is signed already."), code="already_signed")})
+        with document.file.open("rb") as stored:
+            digest = hashlib.sha256(stored.read()).hexdigest()
+        mandate = relied_on(actor, client, ClientRight.SIGN, service_of(document))
+        assert actor.person is not None  # the rule lets only a person sign
+        signature = Signature.objects.create(
+            document=document, client_person_id=document.client_person_id,
+            client_company_id=document.client_company_id, signed_by=actor.person,
+            signed_at=timezone.now(), sha256=digest, mandate=mandate)
+        record(actor, "documents.document.sign", document, subject=audit_subject(client),
+               details={"signature": signature.pk, "sha256": digest,
+                        "mandate": mandate.pk if mandate else None})
+        _publish_signed(actor, document, signature)
+    return signature
+
+
+def _publish_signed(actor: Actor, document: Document, signature: Signature) -> None:
+    """Tell the sending institution's systems (webhook `document.signed`): no personal data;
+    they read the rest through the API."""
+    case = document.case if document.case_id is not None else None
+    publish(actor, DOCUMENT_SIGNED, [(f"document:{document.pk}", {
+        "institutions": [document.institution_id] if document.institution_id else [],
+        "webhook": {"document_id": document.pk, "case_number": case.number if case else None,
+                    "signed_at": signature.signed_at.isoformat(), "sha256": signature.sha256,
+                    "mandate": signature.mandate_id}})])
 
 
 def _case_for_delivery(actor: Actor, number: str) -> ServiceCase:

@@ -9,4 +9,5 @@ urlpatterns = [
     path("", views.document_list, name="list"),
     path("upload/", views.upload, name="upload"),
     path("<int:pk>/download/", views.download, name="download"),
+    path("<int:pk>/sign/", views.sign, name="sign"),
 ]

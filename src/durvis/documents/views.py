@@ -13,12 +13,13 @@ from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
-from durvis.access.policy import decide, explanation_of
+from durvis.access.policy import allowed, decide, explanation_of
 from durvis.catalog import queries as catalog_queries
 from durvis.documents import queries as document_queries
 from durvis.documents import services as documents
-from durvis.documents.forms import DirectionFilterForm, UploadForm, UploadQuery
+from durvis.documents.forms import DirectionFilterForm, SignForm, UploadForm, UploadQuery
 from durvis.documents.models import Direction, Document
+from durvis.documents.rules import DocumentAction
 from durvis.identity.rules import IdentityAction
 from durvis.identity.sessions import actor_from_request
 from durvis.mandates import queries as mandate_queries
@@ -117,3 +118,47 @@ def download(request: HttpRequest, pk: int) -> HttpResponse:
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response
+
+
+@client_required
+def sign(request: HttpRequest, pk: int) -> HttpResponse:
+    """The client (or whoever may sign in the client's name: a parent of a minor, a company's
+    representative who may act alone, a representative whose mandate has the right to sign)
+    signs a document an institution asked them to sign (C1, C2): the page shows the document,
+    "I sign this document" and the signer's name; the POST signs. An electronic confirmation by
+    the signed-in person, not a qualified electronic signature. A document of another client
+    is "not found"; a refusal (signed already, no signature asked, no right) is said on the
+    page and nothing is stored."""
+    role: ClientRole = request.client_role  # type: ignore[attr-defined]
+    actor = actor_from_request(request)
+    try:
+        document = document_queries.document_to_sign(actor, pk, role.client)
+    except Document.DoesNotExist:
+        raise Http404 from None
+    form = SignForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        try:
+            documents.sign_document(actor, client=role.client, document_id=document.pk)
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+            status = 422
+        except PermissionDenied as refused:
+            form.add_error(None, explanation_of(refused, _(
+                "You cannot sign documents for this client: signing in its name needs the "
+                "right to sign (a mandate with the right to apply or to read is not enough).")))
+            status = 403
+        else:
+            messages.success(request, _("You signed the document “%(title)s”.")
+                             % {"title": document.title})
+            return redirect("documents:list")
+        document = document_queries.document_to_sign(actor, pk, role.client)
+    signature = document_queries.signature_of(document)
+    return render(request, "documents/sign.html", {
+        "eaccount_section": "documents", "document": document, "form": form,
+        "signature": signature, "may_sign": allowed(actor, DocumentAction.SIGN, document,
+                                                    role.client),
+        "signer": actor.person, "openable": mandate_queries.openable(
+            actor, role.client, [signature.mandate_id if signature else None]),
+    }, status=status)

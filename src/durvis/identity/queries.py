@@ -180,11 +180,12 @@ def owner_fields(client: Client) -> dict[str, Any]:
 def audit_subject_of(record: Any) -> Person | Company | None:
     """Whose data a record with a client (`client_person` / `client_company`: a case, a
     consultation, an application, an invoice, a message) is, for the activity log (B4): its
-    person, or its company (one query when the company is not loaded yet)."""
-    if record.client_person_id is not None:
-        return record.client_person  # type: ignore[no-any-return]
+    company when it has one (a company's case may name the person who applied for it too:
+    the data is the company's), else its person (one query when not loaded yet)."""
     if getattr(record, "client_company_id", None) is not None:
         return record.client_company  # type: ignore[no-any-return]
+    if record.client_person_id is not None:
+        return record.client_person  # type: ignore[no-any-return]
     return None
 
 

@@ -60,6 +60,13 @@ class IdentityAction(StrEnum):
     # ... keeps the client's e-account in order without acting in its name towards anybody
     # (archives a conversation): whoever may read it.
     CLIENT_ARRANGE = "client.arrange"
+    # ... signs a document an institution asked the client to sign, in the client's name
+    # (obj = the document): as `CLIENT_WRITE` by the base registers; under a mandate, `sign`.
+    CLIENT_SIGN = "client.sign"
+    # ... writes to an institution in the client's name (starts a conversation, about a case
+    # or none; attaches a file to a message; obj = the case or None): as `CLIENT_WRITE` by the
+    # base registers; under a mandate, `answer_messages`.
+    CLIENT_MESSAGE = "client.message"
     # obj = a catalogue Service: may the actor apply for it in the client's name (a base
     # relation that may act in the client's name, or a mandate with `apply` reaching it).
     USE_SERVICE = "client.use_service"
@@ -130,7 +137,7 @@ RELATIONS: Registry[RelationProvider] = Registry("client relations")
 WRITE_RIGHTS = {
     "payments.invoice": ClientRight.PAY,
     "messaging.thread": ClientRight.ANSWER_MESSAGES,
-    "messaging.message": ClientRight.ANSWER_MESSAGES,
+    "messaging.inboxmessage": ClientRight.ANSWER_MESSAGES,
 }
 
 
@@ -456,9 +463,21 @@ def _client_act(actor: Actor, record: Any, client: Any) -> Decision:
     themself, their minor child, and a company they represent alone; a representative who may
     act only jointly is refused with an explanation (C1, A12). Under a mandate: the right the
     record needs (`WRITE_RIGHTS`: apply, pay, answer messages), in its scope."""
+    return _act_with(actor, record, client, _write_right(record))
+
+
+def _client_sign(actor: Actor, record: Any, client: Any) -> Decision:
+    """A person signs the client's document in the client's name (C1, C2): by the base
+    registers as acting in its name (a company: a representative who may act alone); under a
+    mandate only with the right `sign`, for a record of a service in its scope (applying or
+    reading is not enough)."""
+    return _act_with(actor, record, client, ClientRight.SIGN)
+
+
+def _act_with(actor: Actor, record: Any, client: Any, right: str) -> Decision:
     me = actor.person
     if me is not None and not _base_relation(me, client) and isinstance(client, Person | Company):
-        return _delegated(me, client, _write_right(record), record)
+        return _delegated(me, client, right, record)
     decision = act_in_name_of(actor, client)
     if not decision:
         return decision if decision.explanation else deny("may not act for this client")
@@ -468,6 +487,9 @@ def _client_act(actor: Actor, record: Any, client: Any) -> Decision:
 rule(IdentityAction.CLIENT_READ, list_filter=_client_records)(_client_record)
 rule(IdentityAction.CLIENT_WRITE, list_filter=_records_to_act_on)(_client_act)
 rule(IdentityAction.CLIENT_ARRANGE)(_client_record)
+rule(IdentityAction.CLIENT_SIGN)(_client_sign)
+rule(IdentityAction.CLIENT_MESSAGE)(
+    lambda actor, record, client: _act_with(actor, record, client, ClientRight.ANSWER_MESSAGES))
 
 
 @rule(IdentityAction.USE_SERVICE)

@@ -9,6 +9,7 @@ error bodies themselves are made by the project's `durvis.api`.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import functools
 import hashlib
 import json
@@ -125,6 +126,19 @@ def acting_person_out(acting: ActingPerson | None) -> dict[str, str] | None:
         return None
     return {"personal_code": acting.person.personal_code, "name": str(acting.person),
             "relation": acting.relation.value}
+
+
+class SignatureOut(Schema):
+    """A client's electronic confirmation of a document the institution asked them to sign
+    (authentication-based: who was signed in; not a qualified electronic signature)."""
+
+    signed_by: str = Field(..., description="The name of the person who signed")
+    signed_by_personal_code: str
+    signed_at: datetime.datetime
+    sha256: str = Field(..., description="SHA-256 of the file when it was signed")
+    mandate: int | None = Field(
+        ..., description="The number of the mandate the signer relied on (null: the client "
+        "themself, or a parent or representative by the base registers)")
 
 
 class ApiClientAuth(HttpBearer):

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
@@ -26,6 +27,7 @@ from ninja import Path as PathParam
 from durvis.core.actor import Actor
 from durvis.core.api import ApiError
 from durvis.core.changes import ChangeCursor
+from durvis.documents import queries as document_queries
 from durvis.documents.models import Document
 from durvis.documents.rules import MESSAGES_WRITE
 from durvis.identity import queries as identity_queries
@@ -38,6 +40,7 @@ from durvis.integrations.http import (
     Cursor,
     Limit,
     OneOf,
+    SignatureOut,
     acting_person_out,
     actor_of,
     idempotent_write,
@@ -88,6 +91,9 @@ class MessageIn(Schema):
         [], max_length=MAX_ATTACHMENTS,
         description="At most DURVIS_MESSAGE_ATTACHMENTS_MAX_BYTES decoded, all together",
         json_schema_extra={"x-max-total-length": MAX_ALL_CONTENT_CHARS})
+    signature_requested: bool = Field(
+        False, description="Ask the client to sign the attachments in the e-account (an "
+        "agreement); the `document.signed` webhook tells when each is signed")
 
 
 class AttachmentOut(Schema):
@@ -97,6 +103,11 @@ class AttachmentOut(Schema):
     content_type: str
     size: int
     sha256: str
+    mandate: int | None = Field(..., description="The number of the mandate the uploader "
+                                "relied on, or null")
+    signature_requested: bool = Field(..., description="Whether the client is asked to sign it")
+    signature: SignatureOut | None = Field(..., description="Who signed it and when (null: not "
+                                           "signed); not a qualified electronic signature")
 
 
 class MessageOut(Schema):
@@ -105,6 +116,9 @@ class MessageOut(Schema):
     case_number: str | None
     sent_at: datetime.datetime
     attachments: list[AttachmentOut]
+    mandate: int | None = Field(None, description="The number of the mandate the writer "
+                                "relied on (a client's message written by a representative), "
+                                "or null")
 
 
 class MessageClientOut(Schema):
@@ -151,15 +165,15 @@ class RepliesQuery(Schema):
 def _documents(message: InboxMessage) -> list[dict[str, Any]]:
     documents: list[Document] = sorted(message.attachments.all(), key=lambda d: d.pk)
     return [{"id": d.pk, "title": d.title, "file_name": d.file_name,
-             "content_type": d.content_type, "size": d.size, "sha256": d.sha256}
-            for d in documents]
+             "content_type": d.content_type, "size": d.size, "sha256": d.sha256,
+             **document_queries.api_facts(d)} for d in documents]
 
 
 def _message_out(message: InboxMessage) -> dict[str, Any]:
     case = message.thread.case
     return {"id": message.pk, "conversation_id": message.thread_id,
             "case_number": case.number if case else None, "sent_at": message.sent_at,
-            "attachments": _documents(message)}
+            "attachments": _documents(message), "mandate": message.mandate_id}
 
 
 def _reply_out(message: InboxMessage) -> dict[str, Any]:
@@ -241,7 +255,8 @@ def _send(actor: Actor, payload: MessageIn) -> InboxMessage:
             actor, client=_client(payload, case),
             institution=Institution.objects.get(pk=actor.institution_id or 0),
             subject=payload.subject, body=payload.body, case=case,
-            attachments=_attachments(payload), reply_to=_reply_to(actor, payload.reply_to))
+            attachments=_attachments(payload), reply_to=_reply_to(actor, payload.reply_to),
+            signature_requested=payload.signature_requested)
     except messaging.AttachmentRefused as refused:
         field = "content" if refused.field == "file" else refused.field
         raise ApiError(422, ["body", "attachments", refused.index, field], refused.reason,
@@ -261,7 +276,10 @@ def send_message(request: HttpRequest, payload: MessageIn) -> Status[Any]:
     def handler() -> tuple[int, Any]:
         message = _send(actor, payload)
         message = (InboxMessage.objects.select_related("thread__case")
-                   .prefetch_related("attachments").get(pk=message.pk))
+                   .prefetch_related(Prefetch("attachments", queryset=Document.objects
+                                              .select_related("signature",
+                                                              "signature__signed_by")))
+                   .get(pk=message.pk))
         return 201, _message_out(message)
 
     return idempotent_write(request, handler)

@@ -106,4 +106,17 @@ class StaffMessageForm(AttachmentFields):
                                   help_text=_("For example 1011 123458"))
     subject = forms.CharField(label=_("Subject"), max_length=MAX_SUBJECT)
     body = _body_field()
-    field_order = ["case_number", "subject", "body", "attachment", "attachment_title"]
+    signature_requested = forms.BooleanField(
+        label=_("Ask the client to sign the attachment"), required=False,
+        help_text=_("For example an agreement. The client (or whoever may sign in the "
+                    "client's name) confirms it in the e-account; this is not a qualified "
+                    "electronic signature."))
+    field_order = ["case_number", "subject", "body", "attachment", "attachment_title",
+                   "signature_requested"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("signature_requested") and not cleaned.get("attachment"):
+            self.add_error("signature_requested", ValidationError(
+                _("Attach the document the client is to sign."), code="no_attachment"))
+        return cleaned

@@ -129,12 +129,16 @@ def replies(actor: Actor, since: ChangeCursor, limit: int = 100
         institution_id=actor.institution_id, direction=Direction.FROM_CLIENT), since, seen)
                  .select_related("thread__case", "client_person", "client_company",
                                  "sender_person")
-                 .prefetch_related("attachments")[:limit])
+                 .prefetch_related(Prefetch("attachments", queryset=_ATTACHMENTS))[:limit])
     visible = [m for m in found if m.thread.case is None
                or decide(actor, MessagingAction.READ_CLIENT_MESSAGES, m.thread.case)]
     record_many(actor, [Entry.about("messaging.reply.read", m, subject=audit_subject_of(m))
                         for m in visible])
     return visible, (position_of(found[-1]) if found else since)
+
+
+# An attachment with its signature and signer (the API says who signed, one query for all).
+_ATTACHMENTS = Document.objects.select_related("signature", "signature__signed_by").order_by("pk")
 
 
 def _with_readers(messages: QuerySet[InboxMessage]) -> QuerySet[InboxMessage]:
@@ -145,8 +149,7 @@ def _with_readers(messages: QuerySet[InboxMessage]) -> QuerySet[InboxMessage]:
             .prefetch_related(
                 Prefetch("reads", queryset=MessageRead.objects.select_related("reader")
                          .order_by("read_at", "pk")),
-                Prefetch("attachments", queryset=Document.objects.select_related("uploaded_by")
-                         .order_by("pk"))))
+                Prefetch("attachments", queryset=_ATTACHMENTS.select_related("uploaded_by"))))
 
 
 def institution_message(actor: Actor, message_id: int) -> InboxMessage:

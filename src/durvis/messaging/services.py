@@ -340,13 +340,14 @@ def client_of(case: ServiceCase) -> Client:
 
 def _store_attachments(actor: Actor, client: Client, institution: Institution,
                        case: ServiceCase | None, attachments: Sequence[Attachment],
-                       direction: str) -> list[Document]:
+                       direction: str, signature_requested: bool = False) -> list[Document]:
     stored = []
     for index, (name, content, content_type, title) in enumerate(attachments):
         try:
             stored.append(documents.store_document(
                 actor, client=client, name=name, content=content, content_type=content_type,
-                title=title, direction=direction, institution=institution, case=case))
+                title=title, direction=direction, institution=institution, case=case,
+                attachment=True, signature_requested=signature_requested))
         except ValidationError as error:
             # The transaction drops the rows of the attachments stored before; their files
             # are removed here, or nothing would ever point at them.
@@ -389,12 +390,15 @@ def _thread_to_answer(reply_to: Thread | InboxMessage, client: Client,
 def send_to_client(actor: Actor, *, client: Client, institution: Institution, subject: str,
                    body: str, case: ServiceCase | None = None,
                    attachments: Sequence[Attachment] = (),
-                   reply_to: Thread | InboxMessage | None = None) -> InboxMessage:
+                   reply_to: Thread | InboxMessage | None = None,
+                   signature_requested: bool = False) -> InboxMessage:
     """An institution's system or employee puts a message, with its attachments as documents,
     into the client's e-address inbox, and the client is told by the channels they chose for
     messages. All or nothing: a refused attachment leaves no message and no document.
     `attachments` are (file name, content, content type, title); `reply_to` continues a
-    conversation (a Thread, or one of its messages) instead of starting one.
+    conversation (a Thread, or one of its messages) instead of starting one;
+    `signature_requested` asks the client to sign the attachments in the e-account
+    (`documents.services.sign_document`).
 
     Raises PermissionDenied unless the actor is a system with the `messages:write` scope or
     client-service staff of an institution involved in `case` (`DocumentAction.SEND_TO_CLIENT`)
@@ -417,7 +421,7 @@ def send_to_client(actor: Actor, *, client: Client, institution: Institution, su
         thread = Thread.objects.create(**owner_fields(client), institution=institution, case=case,
                                        subject=subject.strip(), last_message_at=timezone.now())
     documents = _store_attachments(actor, client, institution, case or thread.case, attachments,
-                                   "received")
+                                   "received", signature_requested)
     message = _add_message(thread, Direction.FROM_INSTITUTION, subject, body, documents,
                            **_institution_sender(actor))
     record(actor, "messaging.message.send", message, subject=audit_subject(client),
@@ -480,12 +484,12 @@ def write_to_institution(actor: Actor, client: Client, institution: Institution 
     in `send_to_client`; the message records the acting person (`sender_person`) and, under a
     mandate, the mandate relied on (`mandate`, `_relied_on`). Raises
     `access.policy.Refused` (a PermissionDenied) when the actor may not act in the client's
-    name or the case is not the client's (`IdentityAction.CLIENT_WRITE`: a company's
-    representative who may act only jointly is refused with an explanation); ValidationError
-    keyed `institution` (`required`: neither an institution nor a case), `subject` or `body`
-    (`invalid`: empty, or longer than 200 or 20,000 characters); AttachmentRefused when an
-    attachment is refused."""
-    require(actor, IdentityAction.CLIENT_WRITE, case, client=client)
+    name or the case is not the client's (`IdentityAction.CLIENT_MESSAGE`: under a mandate the
+    right to answer messages; a company's representative who may act only jointly is refused
+    with an explanation); ValidationError keyed `institution` (`required`: neither an
+    institution nor a case), `subject` or `body` (`invalid`: empty, or longer than 200 or
+    20,000 characters); AttachmentRefused when an attachment is refused."""
+    require(actor, IdentityAction.CLIENT_MESSAGE, case, client=client)
     if case is not None:
         institution = case.holder
     if institution is None:
@@ -507,12 +511,9 @@ def write_to_institution(actor: Actor, client: Client, institution: Institution 
 
 def _relied_on(actor: Actor, client: Client, case: ServiceCase | None) -> Mandate | None:
     """The mandate a new conversation's first message relies on: one giving `answer_messages`
-    (the right of messages, C1), else one giving `apply` (what the policy asks of writing
-    about a case or about none: `identity.rules.WRITE_RIGHTS` names no right for a case);
+    (what the policy asks of writing to an institution, `IdentityAction.CLIENT_MESSAGE`);
     None for the client's own message or a base-register relation's."""
-    service_id = service_of(case)
-    return (relied_on(actor, client, ClientRight.ANSWER_MESSAGES, service_id)
-            or relied_on(actor, client, ClientRight.APPLY, service_id))
+    return relied_on(actor, client, ClientRight.ANSWER_MESSAGES, service_of(case))
 
 
 def _thread_of(actor: Actor, action: str, thread_id: int, client: Client) -> Thread:

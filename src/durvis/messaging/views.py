@@ -188,7 +188,8 @@ def staff_new_message(request: HttpRequest) -> HttpResponse:
             messaging.send_to_client(
                 actor, client=messaging.client_of(case), institution=actor.staff.institution,
                 subject=form.cleaned_data["subject"], body=form.cleaned_data["body"], case=case,
-                attachments=form.attachments())
+                attachments=form.attachments(),
+                signature_requested=form.cleaned_data["signature_requested"])
         except ValidationError as error:
             _show_errors(form, error)
         else:

@@ -186,6 +186,8 @@ class PaymentOut(Schema):
     payer_name: str
     payment_id: str = Field(..., description="The finance system's id (its payments only)")
     created_at: datetime.datetime
+    mandate: int | None = Field(..., description="The number of the mandate the payer relied "
+                                "on (an online payment started by a representative), or null")
 
 
 class InvoiceLinksOut(Schema):
@@ -271,7 +273,7 @@ def _payment_out(payment: Payment) -> dict[str, Any]:
             "paid_at": payment.paid_at, "bank_reference": payment.bank_reference,
             "payer_name": payment.payer_name,
             "payment_id": key.removeprefix(FINANCE_KEY) if key.startswith(FINANCE_KEY) else "",
-            "created_at": payment.created_at}
+            "created_at": payment.created_at, "mandate": payment.mandate_id}
 
 
 def invoice_out(invoice: Invoice) -> dict[str, Any]:

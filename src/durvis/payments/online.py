@@ -210,10 +210,19 @@ def _started(actor: Actor, payment: Payment, merchant: MerchantAccount,
         current.save(update_fields=["provider_payment_id", "redirect_url", "state",
                                     "updated_at"])
         invoice = payment.invoice
-        record(actor, "payments.payment.start", current, subject=invoice.client_person,
+        record(actor, "payments.payment.start", current, subject=_subject(invoice),
                details={"invoice": invoice.number, "amount": str(current.amount),
                         "provider": merchant.provider, "mandate": current.mandate_id})
     return current
+
+
+def _subject(invoice: Invoice) -> Person | Company | None:
+    """Whose data an invoice's payment is, for the activity log (B4): the company of a
+    company's invoice (its representatives see the use; its `client_person` is the
+    representative who applied, whose own data the payment is not), else the client person."""
+    if invoice.client_company_id is not None:
+        return invoice.client_company
+    return invoice.client_person
 
 
 def _default_callback_url(provider_key: str) -> str:
@@ -248,7 +257,7 @@ def apply_state(actor: Actor, payment: Payment, told: ProviderPayment) -> bool:
             fields.append("paid_at")
         current.save(update_fields=fields)
         record(actor, f"payments.payment.{state}", current,
-               subject=current.invoice.client_person,
+               subject=_subject(current.invoice),
                details={"invoice": current.invoice.number, "previous": previous,
                         "amount": str(current.amount)})
         if state == PaymentState.SUCCESS:
@@ -405,7 +414,7 @@ def refund(actor: Actor, payment: Payment, *, amount: Any, idempotency_key: str,
         row = Refund.objects.create(payment=locked, amount=money, state=RefundState.REQUESTED,
                                     reason=reason.strip()[:500], idempotency_key=key,
                                     requested_by=actor.staff.user if actor.staff else None)
-        record(actor, "payments.refund.request", row, subject=locked.invoice.client_person,
+        record(actor, "payments.refund.request", row, subject=_subject(locked.invoice),
                details={"invoice": locked.invoice.number, "amount": str(money)})
     merchant = MerchantAccount.objects.filter(
         institution_id=locked.invoice.holder_id, provider=locked.provider).order_by(
@@ -425,12 +434,12 @@ def refund(actor: Actor, payment: Payment, *, amount: Any, idempotency_key: str,
                                                         updated_at=timezone.now())
             row.state = RefundState.FAILED
             row.save(update_fields=["state", "updated_at"])
-            record(actor, "payments.refund.failed", row, subject=invoice.client_person,
+            record(actor, "payments.refund.failed", row, subject=_subject(invoice),
                    details={"invoice": invoice.number, "amount": str(money)})
         else:
             row.state, row.provider_refund_id = RefundState.SUCCESS, answer.id
             row.save(update_fields=["state", "provider_refund_id", "updated_at"])
-            record(actor, "payments.refund.success", row, subject=invoice.client_person,
+            record(actor, "payments.refund.success", row, subject=_subject(invoice),
                    details={"invoice": invoice.number, "amount": str(money)})
             current = Payment.objects.get(pk=locked.pk)
             services.settle(actor, invoice, cause=f"refund:{row.pk}", payment=current)
