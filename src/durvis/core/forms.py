@@ -11,6 +11,10 @@ Number and date fields (and choices of records by id) read only the ASCII digits
 parse with `int()` and `strptime` also reads "２０２６" as 2026, so a field would store or look up
 what the person did not write as they see it; such a value is refused (`non_ascii_digits`).
 
+A choice (a select, radios, check boxes; of fixed options or of records) refuses a value that
+is not one of its options with "Choose one of the options shown." in the person's language,
+never Django's message that repeats the posted value back on the page.
+
 Every form of the platform derives from `Form` or `ModelForm` here, or mixes `TextFields` into
 one of Django's (the staff sign-in's `PasswordForm`); `tests/core/test_forms.py` holds every form
 class to it. The rule is added when the form is cleaned, so it covers fields a form adds in its
@@ -80,11 +84,32 @@ def _guard_text(field: forms.CharField) -> None:
         field.to_python = _normalising(field.to_python)  # type: ignore[method-assign,assignment]
 
 
+_NOT_AN_OPTION = _("Choose one of the options shown.")
+_NOT_THE_OPTIONS = _("Choose only from the options shown.")
+
+
+def _guard_choice(field: forms.Field) -> None:
+    """Django's refusal of a value that is not an option says it back ("Select a valid choice.
+    X is not one of the available choices."): whatever was posted, shown on the page. The
+    platform says which options to choose from instead, in the person's language, and never
+    echoes the value (a message a field gives of its own, without the value, is kept)."""
+    multiple = isinstance(field, (forms.MultipleChoiceField, forms.ModelMultipleChoiceField))
+    defaults = [m for cls in type(field).__mro__
+                for m in getattr(cls, "default_error_messages", {}).values()]
+    for key in ("invalid_choice", "invalid_pk_value", "invalid_list"):
+        message = field.error_messages.get(key)
+        if message is not None and (any(message is d for d in defaults) or "%(" in str(message)):
+            field.error_messages[key] = _NOT_THE_OPTIONS if multiple else _NOT_AN_OPTION
+
+
 def guard_text_fields(form: forms.BaseForm) -> None:
     """Give every text field of `form` (CharField and its kinds: e-mail, URL, slug, ...) the
     text rule, in place of Django's refusal of U+0000 alone (one error, not two, for a NUL),
-    and every number, date and record choice the ASCII digits."""
+    every number, date and record choice the ASCII digits, and every choice a refusal of a
+    value that is not an option which does not echo the value (`_guard_choice`)."""
     for field in form.fields.values():
+        if isinstance(field, (forms.ChoiceField, forms.ModelChoiceField)):
+            _guard_choice(field)
         if isinstance(field, forms.CharField):
             _guard_text(field)
         elif isinstance(field, NUMBER_FIELDS) and not getattr(field.to_python, "durvis_guarded",
