@@ -689,6 +689,43 @@ def test_every_choice_of_every_form_refuses_a_value_not_offered_without_saying_i
     assert len(tried) >= 20, tried
 
 
+# --- Every text field with a limit: no `maxlength` cuts it silently, the server says so ------
+
+def test_no_text_field_of_any_form_is_rendered_with_a_maxlength_and_the_server_refuses_more(db):
+    tried = []
+    for cls in _form_classes():
+        for name, field in _make(cls, {}).fields.items():
+            if not isinstance(field, forms.CharField) or not field.max_length:
+                continue
+            form = _make(cls, {})
+            assert "maxlength" not in str(form[name]), (cls, name)
+            too_long = "7" * (field.max_length + 1)
+            form = _make(cls, {name: too_long})
+            form.is_valid()
+            codes = {error.code for error in form.errors.as_data().get(name, [])}
+            # (an e-mail, a web address or a pattern may be refused as such first; a user name
+            # longer than any is a sign-in that fails as a whole, Django's AuthenticationForm)
+            assert codes & {"max_length", "invalid"} or (cls.__name__, name) == (
+                "PasswordForm", "username"), (cls, name, codes)
+            tried.append((cls.__name__, name))
+    assert ("HistoryFilterForm", "number") in tried and ("ReviewNoteForm", "note") in tried
+    assert len(tried) >= 20, tried
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("lv", "ne vairāk kā 500 zīm"), ("en", "at most 500 characters")])
+def test_a_too_long_note_is_refused_by_the_server_not_cut_by_the_browser(db, language, expected):
+    from django.utils import translation
+
+    from durvis.administration.audit import ReviewNoteForm
+
+    with translation.override(language):
+        assert "maxlength" not in str(ReviewNoteForm())
+        form = ReviewNoteForm({"note": "ā" * 501})
+        assert not form.is_valid()
+        assert expected in str(form.errors["note"]) and "501" in str(form.errors["note"])
+
+
 # --- The same, as a person meets it on the pages --------------------------------------------
 
 LV_INVISIBLE = "Tekstā ir tikai neredzamas rakstzīmes"
@@ -767,3 +804,5 @@ def test_a_page_given_a_value_not_offered_says_so_without_showing_it(client_logi
     assert len(errors) == 2 and all(expected in error for error in errors), errors
     # (the page's own address, in its links, keeps what was asked)
     assert not any("nav-tāda" in e or "987654" in e or "<i>" in e for e in errors), errors
+    number = re.search(r'<input[^>]*name="number"[^>]*>', page).group()
+    assert "maxlength" not in number  # (the browser would cut a pasted number silently)

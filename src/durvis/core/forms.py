@@ -11,6 +11,10 @@ Number and date fields (and choices of records by id) read only the ASCII digits
 parse with `int()` and `strptime` also reads "２０２６" as 2026, so a field would store or look up
 what the person did not write as they see it; such a value is refused (`non_ascii_digits`).
 
+A text field is rendered without the HTML `maxlength` (a browser silently cuts a pasted text
+there); its `max_length` is checked by the server, which refuses a longer text with an error
+naming the limit and the length sent (Django's `max_length` message, in the person's language).
+
 A choice (a select, radios, check boxes; of fixed options or of records) refuses a value that
 is not one of its options with "Choose one of the options shown." in the person's language,
 never Django's message that repeats the posted value back on the page.
@@ -123,6 +127,13 @@ class TextFields:
 
     # A page's query form renders no hidden inputs: its errors stay on their parameters.
     hidden_errors_to_form = True
+
+    def __getitem__(self, name: str) -> forms.BoundField:
+        # Rendered without `maxlength`: a browser cuts what is pasted past it and says nothing;
+        # the field's own `max_length` refuses a longer text with an error the page shows.
+        bound = super().__getitem__(name)  # type: ignore[misc]
+        bound.field.widget.attrs.pop("maxlength", None)
+        return bound  # type: ignore[no-any-return]
 
     def full_clean(self) -> None:
         assert isinstance(self, forms.BaseForm)
