@@ -48,9 +48,17 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.http import QueryDict
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from durvis.core.case_numbers import parse_case_number
 from durvis.core.text import TextValidator, digits_refusal, has_other_digits, normalise
+
+# Django's own messages whose Latvian translation has a slip (`jabūt` for `jābūt`): the
+# platform's catalogue (LOCALE_PATHS, read before Django's) translates them anew;
+# tests/core/test_latvian_spelling.py checks the whole merged catalogue.
+DJANGO_CORRECTED = (
+    gettext_noop("Ensure this value is less than or equal to %(limit_value)s."),
+)
 
 # Fields that read digits from what was typed (ModelChoiceField looks a record up by its id).
 NUMBER_FIELDS = (forms.IntegerField, forms.DateField, forms.DateTimeField, forms.TimeField,
