@@ -134,10 +134,11 @@ def _fill_persons(cursor: Any, first_n: int, count: int) -> None:
     first = cursor.fetchone()[0] + 1
     codes = [register._personal_code(PERSON_OFFSET + first_n + n) for n in range(count)]
     with cursor.copy("COPY identity_person (id, personal_code, given_name, family_name, "
-                     "citizenship, email, phone, contacts_version) FROM STDIN") as copy:
+                     "citizenship, email, phone, contacts_version, given_name_folded, "
+                     "family_name_folded) FROM STDIN") as copy:
         for n, code in enumerate(codes):
             copy.write_row((first + n, code, "Vārds", f"Uzvārds{first_n + n}", "LV", "",
-                            _phone(first_n + n), 0))
+                            _phone(first_n + n), 0, "vards", f"uzvards{first_n + n}"))
     with cursor.copy("COPY identity_personcode (code, person_id, is_current) FROM STDIN") as copy:
         for n, code in enumerate(codes):
             copy.write_row((code, first + n, True))
