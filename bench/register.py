@@ -136,10 +136,11 @@ def _fill_persons(cursor: Any) -> int:
     cursor.execute("SELECT coalesce(max(id), 0) FROM identity_person")
     first = cursor.fetchone()[0] + 1
     with cursor.copy("COPY identity_person (id, personal_code, given_name, family_name, "
-                     "citizenship, email, phone, contacts_version) FROM STDIN") as copy:
+                     "citizenship, email, phone, contacts_version, given_name_folded, "
+                     "family_name_folded) FROM STDIN") as copy:
         for n in range(CLIENTS):
             copy.write_row((first + n, _personal_code(n), "Vārds", f"Uzvārds{n}", "LV", "", "",
-                            0))
+                            0, "vards", f"uzvards{n}"))
     with cursor.copy("COPY identity_personcode (code, person_id, is_current) FROM STDIN") as copy:
         for n in range(CLIENTS):
             copy.write_row((_personal_code(n), first + n, True))

@@ -22,6 +22,8 @@ the agent's, one in 290 held by the agent, ~34 at the full size), it measures:
   number (as callers say it: `2xxxxxxx`, `+371 2xxx xxxx`) of a random person, the audit row
   included (target < 50 ms); `client_search_p95_ratio` against /healthz and
   `client_search_p95_ratio_vs_empty` against the search page without a query;
+  `client_search_name_p95_ms` (and its ratios) by a random person's family name, typed with or
+  without its diacritics (`uzvards123`, `Vārds Uzvārds123`: the folded names' index);
 - `workflow.escalation_scan_s`: `workflows.services.escalate_due` called until it finds nothing,
   as the worker does, over all the open tasks, of which a twentieth are past their resolution time
   (escalated) and a twentieth within their warning time (warned): their task events, audit rows
@@ -134,10 +136,11 @@ def _fill_persons(cursor: Any, first_n: int, count: int) -> None:
     first = cursor.fetchone()[0] + 1
     codes = [register._personal_code(PERSON_OFFSET + first_n + n) for n in range(count)]
     with cursor.copy("COPY identity_person (id, personal_code, given_name, family_name, "
-                     "citizenship, email, phone, contacts_version) FROM STDIN") as copy:
+                     "citizenship, email, phone, contacts_version, given_name_folded, "
+                     "family_name_folded) FROM STDIN") as copy:
         for n, code in enumerate(codes):
             copy.write_row((first + n, code, "Vārds", f"Uzvārds{first_n + n}", "LV", "",
-                            _phone(first_n + n), 0))
+                            _phone(first_n + n), 0, "vards", f"uzvards{first_n + n}"))
     with cursor.copy("COPY identity_personcode (code, person_id, is_current) FROM STDIN") as copy:
         for n, code in enumerate(codes):
             copy.write_row((code, first + n, True))
@@ -260,13 +263,22 @@ def _measure_pages(ids: dict[str, Any], persons: int, rng: random.Random) -> dic
             searches.append(f"/staff/clients/?q=%2B371+{phone[4:8]}+{phone[8:]}")
     searcher = _sign_in(Client(), ids["agent_obj"])
     figure("client_search", _timed(searcher.get, searches, 'class="govuk-link" href="/staff/clients/'))
+    # By name, as typed without diacritics or with them: a prefix of the folded names' index.
+    by_name = []
+    for _ in range(rounds):
+        n = rng.randrange(persons)
+        by_name.append(f"/staff/clients/?q=uzvards{n}" if n % 2 else
+                       f"/staff/clients/?q=V%C4%81rds+Uzv%C4%81rds{n}")
+    figure("client_search_name", _timed(searcher.get, by_name,
+                                        'class="govuk-link" href="/staff/clients/'))
     figure("empty_search", _timed(searcher.get, ["/staff/clients/"] * rounds, 'role="search"'))
-    for name in ("queue", "queue_page2", "queue_refresh", "client_search"):
+    for name in ("queue", "queue_page2", "queue_refresh", "client_search", "client_search_name"):
         figures[f"{name}_p95_ratio"] = figures[f"{name}_p95_ms"] / figures["healthz_p95_ms"]
     figures["queue_p95_ratio_vs_empty"] = (figures["queue_p95_ms"]
                                            / figures["empty_queue_p95_ms"])
-    figures["client_search_p95_ratio_vs_empty"] = (figures["client_search_p95_ms"]
-                                                   / figures["empty_search_p95_ms"])
+    for name in ("client_search", "client_search_name"):
+        figures[f"{name}_p95_ratio_vs_empty"] = (figures[f"{name}_p95_ms"]
+                                                 / figures["empty_search_p95_ms"])
     return figures
 
 

@@ -13,6 +13,7 @@ import inspect
 import itertools
 import json
 import pkgutil
+import re
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -584,7 +585,7 @@ def _make(cls, data):
     if "compiled" in parameters:  # the builder's route form
         return cls(data, compiled=_a_form(), page="first")
     if issubclass(cls, QueryForm):
-        return cls(QueryDict(urlencode(data)), **extra)
+        return cls(QueryDict(urlencode(data, doseq=True)), **extra)
     return cls(data, **extra)
 
 
@@ -654,6 +655,79 @@ def test_every_text_field_of_every_form_is_normalised_to_nfc(db):
             cls, name)
 
 
+# --- Every choice of every form: a value that is not an option is not said back -------------
+
+NOT_AN_OPTION = "nav-tādas<b>izvēles</b>-987654"
+
+
+def form_choice_fields():
+    """(form class, field name, several?) of every choice (select, radios, check boxes, records)
+    of every form."""
+    for cls in _form_classes():
+        for name, field in _make(cls, {}).fields.items():
+            if isinstance(field, (forms.ChoiceField, forms.ModelChoiceField)):
+                yield cls, name, isinstance(field, (forms.MultipleChoiceField,
+                                                    forms.ModelMultipleChoiceField))
+
+
+@pytest.mark.parametrize(("language", "expected"), [("lv", "Izvēlieties"), ("en", "Choose")])
+def test_every_choice_of_every_form_refuses_a_value_not_offered_without_saying_it(
+        db, language, expected):
+    from django.utils import translation
+
+    tried = []
+    with translation.override(language):
+        for cls, name, several in form_choice_fields():
+            for value in (NOT_AN_OPTION, "987654"):
+                form = _make(cls, {name: [value] if several else value})
+                form.is_valid()
+                messages = [str(m) for m in form.errors.get(name, [])]
+                assert messages, (cls, name, value)
+                for message in messages:
+                    assert value not in message and "<b>" not in message, (cls, name, message)
+                    assert "is not one of" not in message, (cls, name, message)
+                assert any(expected in m for m in messages), (cls, name, messages)
+            tried.append((cls.__name__, name))
+    assert len(tried) >= 20, tried
+
+
+# --- Every text field with a limit: no `maxlength` cuts it silently, the server says so ------
+
+def test_no_text_field_of_any_form_is_rendered_with_a_maxlength_and_the_server_refuses_more(db):
+    tried = []
+    for cls in _form_classes():
+        for name, field in _make(cls, {}).fields.items():
+            if not isinstance(field, forms.CharField) or not field.max_length:
+                continue
+            form = _make(cls, {})
+            assert "maxlength" not in str(form[name]), (cls, name)
+            too_long = "7" * (field.max_length + 1)
+            form = _make(cls, {name: too_long})
+            form.is_valid()
+            codes = {error.code for error in form.errors.as_data().get(name, [])}
+            # (an e-mail, a web address or a pattern may be refused as such first; a user name
+            # longer than any is a sign-in that fails as a whole, Django's AuthenticationForm)
+            assert codes & {"max_length", "invalid"} or (cls.__name__, name) == (
+                "PasswordForm", "username"), (cls, name, codes)
+            tried.append((cls.__name__, name))
+    assert ("HistoryFilterForm", "number") in tried and ("ReviewNoteForm", "note") in tried
+    assert len(tried) >= 20, tried
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("lv", "ne vairāk kā 500"), ("en", "at most 500 characters")])
+def test_a_too_long_note_is_refused_by_the_server_not_cut_by_the_browser(db, language, expected):
+    from django.utils import translation
+
+    from durvis.administration.audit import ReviewNoteForm
+
+    with translation.override(language):
+        assert "maxlength" not in str(ReviewNoteForm())
+        form = ReviewNoteForm({"note": "ā" * 501})
+        assert not form.is_valid()
+        assert expected in str(form.errors["note"]) and "501" in str(form.errors["note"])
+
+
 # --- The same, as a person meets it on the pages --------------------------------------------
 
 LV_INVISIBLE = "Tekstā ir tikai neredzamas rakstzīmes"
@@ -713,3 +787,24 @@ def test_an_e_account_upload_keeps_no_direction_control_in_its_name(client_login
                                                      content_type="application/pdf")})
     assert response.status_code == 422 and LV_BIDI in response.content.decode()
     assert Document.objects.count() == 1
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("lv", "Izvēlieties vienu no piedāvātajām iespējām."), ("en", "Choose one of the options shown.")])
+def test_a_page_given_a_value_not_offered_says_so_without_showing_it(client_login, family,
+                                                                      language, expected):
+    client = client_login(family["parent"])
+    from django.utils import translation
+
+    with translation.override(language):
+        url = reverse("eaccount:history")
+    response = client.get(url, {"status": "<i>nav-tāda</i>",
+                                     "institution": "987654"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    errors = re.findall(r'class="errorlist"[^>]*>(.*?)</div>', page, re.S)
+    assert len(errors) == 2 and all(expected in error for error in errors), errors
+    # (the page's own address, in its links, keeps what was asked)
+    assert not any("nav-tāda" in e or "987654" in e or "<i>" in e for e in errors), errors
+    number = re.search(r'<input[^>]*name="number"[^>]*>', page).group()
+    assert "maxlength" not in number  # (the browser would cut a pasted number silently)

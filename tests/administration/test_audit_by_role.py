@@ -131,3 +131,24 @@ def test_an_entry_about_a_case_names_its_service(family, staff):
     record(agent, "test.case.touched", case)
     assert AuditEvent.objects.get(action="test.case.touched").service_code == 1011
     assert register_queries  # the register's own reads name it the same way
+
+
+@pytest.mark.parametrize(("prefix", "label", "case_term", "citizen"), [
+    ("", "Lieta skatīta", "<dt>Lieta</dt>", "Skatīja jūsu lietu"),
+    ("/en", "Case read", "<dt>Case</dt>", "Read your case")])
+def test_entries_read_in_the_staffs_words_and_details_as_a_list_never_a_dump(
+        client, staff, staff_login, entries, prefix, label, case_term, citizen):
+    agent = Actor(kind="staff", staff=staff["agent"])
+    record(agent, "register.case.read", details={
+        "service": 1011, "case": "1011-13", "personal_code": "120385-12345",
+        "client": {"personal_code": "12038512345", "name": "Jānis"},
+        "note": "par 120385-12345", "filters": {"status": "decided", "q": "12038512345"}})
+    record(agent, "test.marker.undeclared", details={"service": 1011, "case": "120385-12345"})
+    response = staff_login(client, staff["vsaa_admin"]).get(f"{prefix}{LOG}")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert label in html and case_term in html and "<dd>1011-13</dd>" in html
+    assert citizen not in html
+    assert "test.marker.undeclared" in html  # an action without a label shows its code
+    assert "12345" not in html and "personal_code" not in html and "Jānis" not in html
+    assert "{" not in html.split("<tbody", 1)[1].split("</tbody>", 1)[0]

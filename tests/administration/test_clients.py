@@ -164,3 +164,37 @@ def test_the_session_remembers_only_the_latest_clients(desk, monkeypatch):
     assert desk["agent"].get(url).status_code == 404  # searched again, it opens again
     _search(desk["agent"], desk["parent"].personal_code)
     assert desk["agent"].get(url).status_code == 200
+
+
+@pytest.mark.parametrize("language", ["lv", "en"])
+@pytest.mark.parametrize(("text", "parent", "child"), [
+    ("berzins", True, False), ("BERZIN", True, True), ("Bērziņš", True, False),
+    ("janis berzins", True, False), ("Jānis Bērz", True, False), ("emilija berz", False, True),
+    ("be\u0304rzin\u0327s\u030c", True, False)])  # (decomposed, as some keyboards send it)
+def test_a_name_is_found_with_or_without_its_diacritics(desk, language, text, parent, child):
+    with translation.override(language):
+        page = _search(desk["agent"], text)
+        links = {who: reverse("administration:client-verify", args=[desk["family"][who].pk])
+                 for who in ("parent", "child", "stranger")}
+    assert (links["parent"] in page) is parent and (links["child"] in page) is child
+    assert links["stranger"] not in page
+
+
+def test_the_folded_names_follow_every_save_and_the_migration_fills_them(desk):
+    import importlib
+
+    from django.apps import apps
+
+    person = desk["parent"]
+    person.family_name = "Ozoliņš"
+    person.save(update_fields=["family_name"])
+    person.refresh_from_db()
+    assert (person.family_name_folded, person.given_name_folded) == ("ozolins", "janis")
+    Person.objects.update(family_name_folded="", given_name_folded="")  # as before the column
+    migration = importlib.import_module("durvis.identity.migrations.0008_person_folded_names")
+    migration.fold_names(apps, None)
+    assert set(Person.objects.values_list("family_name_folded", flat=True)) >= {
+        "ozolins", "berzina", "cita"}
+    assert "Jānis" not in _search(desk["agent"], "ozolins")  # found: to be verified, unnamed
+    assert reverse("administration:client-verify", args=[person.pk]) in _search(
+        desk["agent"], "ozolins")

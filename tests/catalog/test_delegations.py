@@ -359,3 +359,26 @@ def test_odd_dates_are_field_errors_never_a_500(client, staff_login, staff, chil
             "stage": "information", "valid_from": start, "valid_until": end})
         assert response.status_code == 422, (start, end)
     assert not Delegation.objects.filter(provider=institutions["ROJA"]).exists()
+
+
+@pytest.mark.parametrize(("language", "open_ended", "ended"), [
+    ("lv", "no {start}, bez beigu datuma", "no {start} līdz {end}"),
+    ("en", "from {start}, with no end date", "from {start} to {end}")])
+def test_an_overlap_names_the_period_in_words_open_ended_or_not(
+        holder_admin, childbirth, institutions, language, open_ended, ended):
+    from django.utils import formats, translation
+
+    roja, day = institutions["ROJA"], datetime.timedelta(days=1)
+    start, end = _today() + 2 * day, _today() + 5 * day
+    _delegate(holder_admin, childbirth, roja, Stage.INFORMATION, start)
+    _delegate(holder_admin, childbirth, roja, Stage.APPLICATION, start, end)
+    with translation.override(language):
+        text = {d: formats.date_format(d, "SHORT_DATE_FORMAT") for d in (start, end)}
+        for stage, expected in ((Stage.INFORMATION, open_ended.format(start=text[start])),
+                                (Stage.APPLICATION, ended.format(start=text[start],
+                                                                 end=text[end]))):
+            with pytest.raises(ValidationError) as raised:
+                _delegate(holder_admin, childbirth, roja, stage, start + day, start + day)
+            message = raised.value.error_dict["valid_from"][0].messages[0]
+            assert expected in message, message
+            assert "līdz bez" not in message and "until no end" not in message

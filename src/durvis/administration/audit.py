@@ -30,9 +30,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from durvis.access.policy import decide, visible
+from durvis.administration.audit_labels import action_label, readable_details
 from durvis.administration.rules import AdministrationAction
 from durvis.audit.models import AuditEvent, FlaggedUse
-from durvis.audit.queries import label_of, purpose_of
+from durvis.audit.queries import purpose_of
 from durvis.audit.services import AlreadyReviewed, mark_reviewed, record
 from durvis.core.actor import Actor
 from durvis.core.forms import CaseNumberField, DayField, Form, QueryForm
@@ -154,10 +155,9 @@ def _rows(events: list[AuditEvent]) -> list[dict[str, Any]]:
         who = event.actor_id
         if event.actor_kind == "staff" and event.actor_id[5:].isdigit():
             who = names.get(int(event.actor_id[5:]), event.actor_id)
-        rows.append({"event": event, "who": who, "label": label_of(event.action),
+        rows.append({"event": event, "who": who, "label": action_label(event.action),
                      "purpose": purpose_of(event.purpose),
-                     "details": ", ".join(f"{k}: {v}" for k, v in sorted(event.details.items())
-                                          if not isinstance(v, dict | list))})
+                     "details": readable_details(event.details)})
     return rows
 
 

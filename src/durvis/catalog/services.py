@@ -178,8 +178,16 @@ def _field(name: str, message: str, code: str) -> ValidationError:
     return ValidationError({name: ValidationError(message, code=code)})
 
 
-def _date_text(day: datetime.date | None) -> str:
-    return formats.date_format(day, "SHORT_DATE_FORMAT") if day else _("no end")
+def _date_text(day: datetime.date) -> str:
+    return formats.date_format(day, "SHORT_DATE_FORMAT")
+
+
+def _period_text(start: datetime.date, end: datetime.date | None) -> str:
+    """A delegation's period as a phrase: "from 01.12.2026 to 31.12.2026", or "from 01.12.2026,
+    with no end date" for one that runs until it is ended."""
+    if end is None:
+        return _("from %(start)s, with no end date") % {"start": _date_text(start)}
+    return _("from %(start)s to %(end)s") % {"start": _date_text(start), "end": _date_text(end)}
 
 
 def _overlapping(service: Service, provider: Institution, stage: str, valid_from: datetime.date,
@@ -223,10 +231,10 @@ def create_delegation(actor: Actor, service: Service, *, provider: Institution, 
     clash = _overlapping(service, provider, stage, valid_from, valid_until)
     if clash is not None:
         raise _field("valid_from", _(
-            "%(provider)s has this stage of the service already from %(start)s until %(end)s: "
-            "end that delegation or choose days outside it.") % {
-                "provider": provider.name, "start": _date_text(clash.valid_from),
-                "end": _date_text(clash.valid_until)}, "overlap")
+            "%(provider)s has this stage of the service already %(period)s: end that "
+            "delegation or choose days outside it.") % {
+                "provider": provider.name,
+                "period": _period_text(clash.valid_from, clash.valid_until)}, "overlap")
     delegation = Delegation.objects.create(
         service=service, provider=provider, stage=stage, valid_from=valid_from,
         valid_until=valid_until, created_by=actor.staff)

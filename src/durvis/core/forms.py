@@ -11,6 +11,14 @@ Number and date fields (and choices of records by id) read only the ASCII digits
 parse with `int()` and `strptime` also reads "２０２６" as 2026, so a field would store or look up
 what the person did not write as they see it; such a value is refused (`non_ascii_digits`).
 
+A text field is rendered without the HTML `maxlength` (a browser silently cuts a pasted text
+there); its `max_length` is checked by the server, which refuses a longer text with an error
+naming the limit and the length sent (Django's `max_length` message, in the person's language).
+
+A choice (a select, radios, check boxes; of fixed options or of records) refuses a value that
+is not one of its options with "Choose one of the options shown." in the person's language,
+never Django's message that repeats the posted value back on the page.
+
 Every form of the platform derives from `Form` or `ModelForm` here, or mixes `TextFields` into
 one of Django's (the staff sign-in's `PasswordForm`); `tests/core/test_forms.py` holds every form
 class to it. The rule is added when the form is cleaned, so it covers fields a form adds in its
@@ -40,9 +48,17 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.http import QueryDict
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from durvis.core.case_numbers import parse_case_number
 from durvis.core.text import TextValidator, digits_refusal, has_other_digits, normalise
+
+# Django's own messages whose Latvian translation has a slip (`jabūt` for `jābūt`): the
+# platform's catalogue (LOCALE_PATHS, read before Django's) translates them anew;
+# tests/core/test_latvian_spelling.py checks the whole merged catalogue.
+DJANGO_CORRECTED = (
+    gettext_noop("Ensure this value is less than or equal to %(limit_value)s."),
+)
 
 # Fields that read digits from what was typed (ModelChoiceField looks a record up by its id).
 NUMBER_FIELDS = (forms.IntegerField, forms.DateField, forms.DateTimeField, forms.TimeField,
@@ -80,11 +96,32 @@ def _guard_text(field: forms.CharField) -> None:
         field.to_python = _normalising(field.to_python)  # type: ignore[method-assign,assignment]
 
 
+_NOT_AN_OPTION = _("Choose one of the options shown.")
+_NOT_THE_OPTIONS = _("Choose only from the options shown.")
+
+
+def _guard_choice(field: forms.Field) -> None:
+    """Django's refusal of a value that is not an option says it back ("Select a valid choice.
+    X is not one of the available choices."): whatever was posted, shown on the page. The
+    platform says which options to choose from instead, in the person's language, and never
+    echoes the value (a message a field gives of its own, without the value, is kept)."""
+    multiple = isinstance(field, (forms.MultipleChoiceField, forms.ModelMultipleChoiceField))
+    defaults = [m for cls in type(field).__mro__
+                for m in getattr(cls, "default_error_messages", {}).values()]
+    for key in ("invalid_choice", "invalid_pk_value", "invalid_list"):
+        message = field.error_messages.get(key)
+        if message is not None and (any(message is d for d in defaults) or "%(" in str(message)):
+            field.error_messages[key] = _NOT_THE_OPTIONS if multiple else _NOT_AN_OPTION
+
+
 def guard_text_fields(form: forms.BaseForm) -> None:
     """Give every text field of `form` (CharField and its kinds: e-mail, URL, slug, ...) the
     text rule, in place of Django's refusal of U+0000 alone (one error, not two, for a NUL),
-    and every number, date and record choice the ASCII digits."""
+    every number, date and record choice the ASCII digits, and every choice a refusal of a
+    value that is not an option which does not echo the value (`_guard_choice`)."""
     for field in form.fields.values():
+        if isinstance(field, (forms.ChoiceField, forms.ModelChoiceField)):
+            _guard_choice(field)
         if isinstance(field, forms.CharField):
             _guard_text(field)
         elif isinstance(field, NUMBER_FIELDS) and not getattr(field.to_python, "durvis_guarded",
@@ -98,6 +135,13 @@ class TextFields:
 
     # A page's query form renders no hidden inputs: its errors stay on their parameters.
     hidden_errors_to_form = True
+
+    def __getitem__(self, name: str) -> forms.BoundField:
+        # Rendered without `maxlength`: a browser cuts what is pasted past it and says nothing;
+        # the field's own `max_length` refuses a longer text with an error the page shows.
+        bound = super().__getitem__(name)  # type: ignore[misc]
+        bound.field.widget.attrs.pop("maxlength", None)
+        return bound  # type: ignore[no-any-return]
 
     def full_clean(self) -> None:
         assert isinstance(self, forms.BaseForm)

@@ -48,6 +48,7 @@ from durvis.register.rules import (
     ProfilePurpose,
     case_scope,
 )
+from durvis.search.services import normalize
 
 
 def read_case(actor: Actor, number: str, *, purpose: str = "") -> tuple[ServiceCase, list[CaseEvent]]:
@@ -449,12 +450,18 @@ def _readable_case(actor: Actor, text: str) -> ServiceCase | None:
 
 
 def _by_name(text: str) -> list[Person]:
-    words = text.split()
-    family = words[-1] if len(words) > 1 else words[0]
-    rows = Person.objects.filter(family_name__istartswith=family)
+    """Persons whose family name begins with the last word and (of two or more words) given
+    name with the first, with or without diacritics and in any case ("berzins" finds
+    Bērziņš): the words are folded as the names are stored folded (`Person.family_name_folded`,
+    `search.services.normalize`), a prefix read from their index."""
+    words = normalize(text).split()
+    if not words:
+        return []
+    family = words[-1]
+    rows = Person.objects.filter(family_name_folded__startswith=family)
     if len(words) > 1:
-        rows = rows.filter(given_name__istartswith=words[0])
-    return list(rows.order_by("family_name", "given_name")[:SEARCH_LIMIT])
+        rows = rows.filter(given_name_folded__startswith=words[0])
+    return list(rows.order_by("family_name_folded", "given_name_folded", "pk")[:SEARCH_LIMIT])
 
 
 @dataclass(frozen=True)
