@@ -123,6 +123,7 @@ def test_identify_starts_the_clients_own_application_and_logs_no_personal_code(
     assert assisted.institution.code == "VDAA" and assisted.service_point == POINT
     event = AuditEvent.objects.filter(action="eforms.assistant.identify").get()
     assert event.subject_person_id == parent.pk
+    assert event.service_point == POINT  # "who used my data" says where (B4)
     assert parent.personal_code not in str(event.details)
     assert "PA1234567" not in str(event.details)
 

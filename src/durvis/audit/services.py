@@ -44,11 +44,12 @@ class Entry:
     details: dict[str, Any] = field(default_factory=dict)
     service_code: int | None = None
     subject_company_id: int | None = None
+    service_point: str = ""
 
     @classmethod
     def about(cls, action: str, obj: models.Model | None, *,
               subject: Person | Company | None = None, purpose: str = "",
-              details: dict[str, Any] | None = None) -> Entry:
+              details: dict[str, Any] | None = None, service_point: str = "") -> Entry:
         """The entry for `action` on `obj` (stored as its `app_label.model` label and primary
         key; None: about no object) touching the data of `subject` (a person or a company), if
         any. Its
@@ -60,7 +61,7 @@ class Entry:
                    str(obj.pk) if obj is not None else "",
                    subject.pk if subject is not None and not company else None, purpose,
                    details, service_of(obj, details),
-                   subject.pk if subject is not None and company else None)
+                   subject.pk if subject is not None and company else None, service_point)
 
 
 def service_of(obj: models.Model | None, details: dict[str, Any]) -> int | None:
@@ -83,13 +84,17 @@ def record(
     subject: Person | Company | None = None,
     purpose: str = "",
     details: dict[str, Any] | None = None,
+    service_point: str = "",
 ) -> AuditEvent:
     """Append one event by `actor`: `action` (e.g. `register.case.read`) on `obj`, touching
     the data of `subject` (a person, or a company: its representatives see the use), with the
     `purpose` of a read of personal data and `details` (stored as JSON), and the service point
     the acting staff member works at, to the actor's chain in the caller's transaction; returns
-    the stored event. `details` must not hold personal codes (administrators read it)."""
-    entry = Entry.about(action, obj, subject=subject, purpose=purpose, details=details)
+    the stored event (`service_point`: where the act took place when the caller knows better
+    than the staff member's own setting, e.g. the assistant's centre). `details` must not hold
+    personal codes (administrators read it)."""
+    entry = Entry.about(action, obj, subject=subject, purpose=purpose, details=details,
+                        service_point=service_point)
     return record_many(actor, [entry])[0]
 
 
@@ -117,7 +122,8 @@ def record_many(actor: Actor, entries: Sequence[Entry]) -> list[AuditEvent]:
             object_type=entry.object_type, object_id=entry.object_id,
             subject_person_id=entry.subject_person_id,
             subject_company_id=entry.subject_company_id, purpose=entry.purpose,
-            service_point=getattr(actor.staff, "service_point", "") or "",
+            service_point=(entry.service_point or getattr(actor.staff, "service_point", "")
+                           or "")[:120],
             service_code=(entry.service_code if entry.service_code is not None
                           else service_of(None, entry.details)),
             source_address=actor.source_address, details=entry.details, key_id=key.id,

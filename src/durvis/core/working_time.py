@@ -64,7 +64,7 @@ class WeeklyHours:
     @classmethod
     def parse(cls, text: str) -> WeeklyHours:
         """Read opening hours from their text form (see the class). Raises `HoursError`
-        (code `day`, `hours`, `order`, `overlap`, `twice` or `empty`)."""
+        (code `day`, `backwards`, `hours`, `order`, `overlap`, `twice` or `empty`)."""
         days: list[list[Interval] | None] = [None] * 7
         for part in filter(None, (p.strip().lower() for p in text.split(";"))):
             match = _SPAN.match(part)
@@ -74,7 +74,7 @@ class WeeklyHours:
             first = WEEKDAYS.index(match["first"])
             last = WEEKDAYS.index(match["last"]) if match["last"] else first
             if last < first:
-                raise HoursError(f"{part!r}: the days run backwards", "day")
+                raise HoursError(f"{part!r}: the days run backwards", "backwards")
             intervals = [_interval(h.strip(), part) for h in match["hours"].split(",")]
             _check_apart(intervals, part)
             for day in range(first, last + 1):

@@ -185,7 +185,7 @@ def identify_client(actor: Actor, service: Service, *, personal_code: str, docum
             representative=person if company is not None else None,
             representative_basis=capacity)
         record(actor, "eforms.assistant.identify", application, subject=person,
-               details={"service": service.code, "document_kind": document_kind,
+               service_point=service_point, details={"service": service.code, "document_kind": document_kind,
                         "service_point": service_point, "version": version.number,
                         "company": company.pk if company is not None else None,
                         "representative_basis": capacity or None})
@@ -336,7 +336,7 @@ def print_summary(actor: Actor, assisted: AssistedApplication, *, language: str)
         AssistedApplication.objects.filter(pk=assisted.pk).update(summary_printed_at=now)
         assisted.summary_printed_at = now
         record(actor, "eforms.assistant.summary", locked, subject=present(assisted),
-               details={"service": locked.service.code})
+               service_point=assisted.service_point, details={"service": locked.service.code})
     with translation.override(language):
         html = render_to_string("eforms/assisted_summary_pdf.html", {
             "application": locked, "assisted": assisted, "service": locked.service,
@@ -384,6 +384,7 @@ def attach_scan(actor: Actor, assisted: AssistedApplication, *, name: str, conte
         current.save(update_fields=["scan"])
         assisted.scan = document
         record(actor, "eforms.assistant.scan", locked, subject=present(assisted),
+               service_point=assisted.service_point,
                details={"document": document.pk, "sha256": document.sha256})
     return document
 
@@ -471,6 +472,7 @@ def confirm(actor: Actor, assisted: AssistedApplication, *, result_channel: str,
         current.confirmed_at = timezone.now()
         current.save(update_fields=["confirmed_at"])
         record(actor, "eforms.assistant.confirm", locked, subject=present(assisted),
+               service_point=current.service_point,
                details={"service": locked.service.code, "case": case.number,
                         "scan": current.scan_id, "service_point": current.service_point,
                         "mandate": mandate.pk if mandate is not None else None,

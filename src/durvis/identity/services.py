@@ -182,6 +182,8 @@ def record_institution(
 _HOURS_PROBLEMS = {
     "day": _("Start each part with a day or days, e.g. \"mon-fri 08:30-17:00\"; the days are "
              "mon, tue, wed, thu, fri, sat, sun."),
+    "backwards": _("Write a span of days from the earlier day to the later one, e.g. mon-fri: "
+                   "a span does not run past Sunday (write sat-sun; mon instead)."),
     "hours": _("Write the hours as from-to in 24-hour time, e.g. 08:30-17:00."),
     "order": _("An interval must close after it opens."),
     "overlap": _("The intervals of one day must not overlap: write them in order, apart."),
@@ -189,13 +191,15 @@ _HOURS_PROBLEMS = {
     "empty": _("Give the hours of at least one day."),
 }
 MAX_CLOSED_DAYS = 60
+CLOSED_DAYS_FROM, CLOSED_DAYS_UNTIL = 2000, 2100
 OFFICE_HOURS_LIMIT = 300
 
 
 def read_office_hours(text: str) -> WeeklyHours:
     """The weekly hours written in `text` (`core.working_time.WeeklyHours`'s form). Raises
     ValidationError keyed `office_hours`, in the reader's language, coded as the parser's
-    `HoursError` (`day`, `hours`, `order`, `overlap`, `twice`, `empty`) or `too_long`."""
+    `HoursError` (`day`, `backwards`, `hours`, `order`, `overlap`, `twice`, `empty`) or
+    `too_long`."""
     if len(text) > OFFICE_HOURS_LIMIT:
         raise ValidationError({"office_hours": ValidationError(
             _("Write the office hours in at most %(limit)d characters."), code="too_long",
@@ -210,14 +214,21 @@ def read_office_hours(text: str) -> WeeklyHours:
 def read_closed_days(text: str) -> list[datetime.date]:
     """The dates in `text` (one per line or separated by commas, `YYYY-MM-DD` or `DD.MM.YYYY`),
     sorted, each once. Raises ValidationError keyed `closed_days` (`date`: not a date, naming
-    it; `too_many`: more than `MAX_CLOSED_DAYS`)."""
+    it; `range`: before `CLOSED_DAYS_FROM` or after `CLOSED_DAYS_UNTIL`; `too_many`: more
+    than `MAX_CLOSED_DAYS`)."""
     days: set[datetime.date] = set()
     for part in filter(None, (p.strip() for p in text.replace(",", "\n").splitlines())):
         day = _date_of(part)
         if day is None:
             raise ValidationError({"closed_days": ValidationError(
-                _("“%(text)s” is not a date: write dates as 2026-12-24 or 24.12.2026."),
-                code="date", params={"text": part[:20]})})
+                _("“%(text)s” is not a date: write dates as 2026-12-24 or 24.12.2026, one on a "
+                  "line."), code="date", params={"text": part[:40]})})
+        if not CLOSED_DAYS_FROM <= day.year <= CLOSED_DAYS_UNTIL:
+            raise ValidationError({"closed_days": ValidationError(
+                _("%(text)s is not a day of the institution's calendar (years %(first)d to "
+                  "%(last)d)."), code="range",
+                params={"text": part[:40], "first": CLOSED_DAYS_FROM,
+                        "last": CLOSED_DAYS_UNTIL})})
         days.add(day)
     if len(days) > MAX_CLOSED_DAYS:
         raise ValidationError({"closed_days": ValidationError(
@@ -249,7 +260,9 @@ def set_office_hours(actor: Actor, institution: Institution, *, office_hours: st
     problems: dict[str, list[ValidationError]] = {}
     hours = ""
     try:
-        hours = str(read_office_hours(text)) if text else ""
+        if text:
+            read_office_hours(text)
+        hours = text  # as the administrator wrote it (its day-by-day form can be far longer)
     except ValidationError as error:
         problems.update(error.error_dict)
     days: list[datetime.date] = []
