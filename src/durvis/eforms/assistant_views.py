@@ -35,11 +35,9 @@ from durvis.eforms import assistant, services
 from durvis.eforms import queries as eforms
 from durvis.eforms.models import ApplicationStatus, AssistedApplication, IdentityDocument
 from durvis.eforms.rules import AssistantAction
-from durvis.eforms.views import _without_item, _without_unseen
+from durvis.eforms.views import _without_item, _without_unseen, posted_files
 from durvis.identity.sessions import actor_from_request
 from durvis.web.shell import staff_required
-
-FILE = eforms.QuestionType.FILE
 
 
 def _refused(request: HttpRequest, reason: str, status: int = 403) -> HttpResponse:
@@ -112,22 +110,8 @@ def _uploads(request: HttpRequest, assisted: AssistedApplication, form: eforms.C
     documents received by the agent's institution (`services.upload_file`: the same checks
     of kind, size and malware as the client's own page); each refusal as the question's
     error."""
-    actor = actor_from_request(request)
-    client = assistant.client_of(assisted)
-    files: dict[str, dict[str, Any]] = {}
-    errors: dict[str, eforms.AnswerError] = {}
-    for question in eforms.visible_questions(form, answers, page):
-        upload = request.FILES.get(question.key) if question.type == FILE else None
-        if upload is None:
-            continue
-        try:
-            files[question.key] = services.upload_file(
-                actor, client, assisted.application, question.key, name=upload.name or "",
-                content=upload.read(), content_type=upload.content_type or "")
-        except ValidationError as error:
-            errors[question.key] = eforms.AnswerError(question.key, "document",
-                                                      " ".join(error.messages))
-    return files, errors
+    return posted_files(request, actor_from_request(request), assistant.client_of(assisted),
+                        assisted.application, form, page, answers)
 
 
 def _render_page(request: HttpRequest, assisted: AssistedApplication,

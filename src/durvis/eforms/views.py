@@ -34,6 +34,7 @@ from django.views.decorators.http import require_http_methods
 from durvis.access.policy import decide, explanation_of
 from durvis.catalog import queries as catalog_queries
 from durvis.catalog.models import Channel
+from durvis.core.actor import Actor
 from durvis.core.concurrency import StaleVersion
 from durvis.documents import queries as document_queries
 from durvis.eforms import queries as eforms
@@ -199,19 +200,8 @@ def page(request: HttpRequest, reference: Any, page: str) -> HttpResponse:
     if adding in on_page or removing in on_page or group in on_page:
         return _render_page(request, application, form, page, merged, {},
                             extra={adding: 1} if adding in on_page else None)
-    files: dict[str, dict[str, Any]] = {}
-    upload_errors: dict[str, eforms.AnswerError] = {}
-    for question in eforms.visible_questions(form, merged, page):
-        upload = request.FILES.get(question.key) if question.type == FILE else None
-        if upload is None:
-            continue
-        try:
-            files[question.key] = services.upload_file(
-                actor, role.client, application, question.key, name=upload.name or "",
-                content=upload.read(), content_type=upload.content_type or "")
-        except ValidationError as error:
-            upload_errors[question.key] = eforms.AnswerError(
-                question.key, "document", " ".join(error.messages))
+    files, upload_errors = posted_files(request, actor, role.client, application, form, page,
+                                        merged)
     if upload_errors:
         return _render_page(request, application, form, page, {**merged, **files},
                             upload_errors, status=422)
@@ -252,6 +242,29 @@ def page(request: HttpRequest, reference: Any, page: str) -> HttpResponse:
 
 
 PageNotReachable = services.PageNotReachable
+
+
+def posted_files(request: HttpRequest, actor: Actor, client: Any, application: Application,
+                 form: eforms.CompiledForm, page: str, answers: dict[str, Any]
+                 ) -> tuple[dict[str, dict[str, Any]], dict[str, eforms.AnswerError]]:
+    """The files posted to the page's visible file questions (given `answers`), each stored by
+    `services.upload_file` (kind, size, content and malware checked; the client's own page and
+    the assistant's alike): the answers by question key, and each refusal as the question's
+    error."""
+    files: dict[str, dict[str, Any]] = {}
+    errors: dict[str, eforms.AnswerError] = {}
+    for question in eforms.visible_questions(form, answers, page):
+        upload = request.FILES.get(question.key) if question.type == FILE else None
+        if upload is None:
+            continue
+        try:
+            files[question.key] = services.upload_file(
+                actor, client, application, question.key, name=upload.name or "",
+                content=upload.read(), content_type=upload.content_type or "")
+        except ValidationError as error:
+            errors[question.key] = eforms.AnswerError(question.key, "document",
+                                                      " ".join(error.messages))
+    return files, errors
 
 
 def _without_unseen(form: eforms.CompiledForm, page: str, answers: dict[str, Any], data: Any,
