@@ -154,6 +154,8 @@ def test_http_the_check_page_names_the_mandate_and_confirming_needs_no_scan(
         check = reverse("assistant:check", args=[reference])
     page = desk.get(check).content.decode()
     assert 'id="submission-basis"' in page and basis.format(n=mandate.pk) in page
+    assert ("signs the authorisation" not in page  # a fresh tester's finding: nothing to sign
+            and "paraksta tajā pilnvarojumu" not in page)
     response = desk.post(check, {"result_channel": "eaccount", "signed": "yes"})
     assert response.status_code == 302, response.content.decode()[-2000:]
     assert done.format(n=mandate.pk) in desk.get(response["Location"]).content.decode()
