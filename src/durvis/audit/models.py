@@ -40,7 +40,7 @@ class AuditEvent(models.Model):
     # A company whose data the event touched (B4, B5: its representatives see the uses).
     subject_company_id = models.BigIntegerField(null=True, blank=True)
     # Where the acting staff member said they work (`StaffMember.service_point`), if anywhere.
-    service_point = models.CharField(max_length=120, blank=True)
+    service_point = models.CharField(max_length=120, blank=True, db_default="")
     service_code = models.PositiveIntegerField(null=True, blank=True)
     purpose = models.CharField(max_length=200, blank=True)
     source_address = models.GenericIPAddressField(null=True, blank=True)

@@ -67,7 +67,8 @@ class Document(ClientOwnedRequired):
                                 help_text=_("The mandate the uploader relied on."))
     # The institution asks the client to sign it (an agreement): signed once in the e-account
     # (`Signature`), by the client or whoever may sign in its name (C1, C2).
-    signature_requested = models.BooleanField(_("signature requested"), default=False)
+    signature_requested = models.BooleanField(_("signature requested"), default=False,
+                                              db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta(ClientOwnedRequired.Meta):

@@ -259,7 +259,7 @@ class AssistedApplication(models.Model):
     summary_printed_at = models.DateTimeField(null=True, blank=True)
     representative = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT,
                                        related_name="+")
-    representative_basis = models.CharField(max_length=64, blank=True)
+    representative_basis = models.CharField(max_length=64, blank=True, db_default="")
     scan = models.ForeignKey(Document, null=True, blank=True, on_delete=models.PROTECT,
                              related_name="+")
     confirmed_at = models.DateTimeField(null=True, blank=True)

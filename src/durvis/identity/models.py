@@ -37,8 +37,8 @@ class Institution(models.Model):
     # (`core.working_time.WeeklyHours` text, e.g. "mon-thu 08:30-17:00; fri 08:30-15:30";
     # blank: the state's office hours) less the days it is closed besides public holidays
     # (ISO dates). Set by its administrator: `identity.services.set_office_hours`.
-    office_hours = models.CharField(_("office hours"), max_length=300, blank=True)
-    closed_days = models.JSONField(_("days closed"), default=list, blank=True)
+    office_hours = models.CharField(_("office hours"), max_length=300, blank=True, db_default="")
+    closed_days = models.JSONField(_("days closed"), default=list, blank=True, null=True)
 
     class Meta:
         ordering = ["code"]
@@ -80,8 +80,10 @@ class Person(models.Model):
     # case, no diacritics: "Bērziņš" → "berzins"), set by `save`, for the workplace's search
     # by name (B3, B4): "berzins" finds Bērziņš from the index, on every database, with no
     # function run per row. A write that bypasses `save` (a COPY, `update`) sets them itself.
-    family_name_folded = models.CharField(max_length=100, default="", editable=False)
-    given_name_folded = models.CharField(max_length=100, default="", editable=False)
+    family_name_folded = models.CharField(max_length=100, default="", db_default="",
+                                          editable=False)
+    given_name_folded = models.CharField(max_length=100, default="", db_default="",
+                                         editable=False)
 
     class Meta:
         ordering = ["family_name", "given_name"]

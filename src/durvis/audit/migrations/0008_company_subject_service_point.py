@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='auditevent',
             name='service_point',
-            field=models.CharField(blank=True, max_length=120),
+            field=models.CharField(blank=True, db_default='', max_length=120),
         ),
         migrations.AddField(
             model_name='auditevent',

@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='document',
             name='signature_requested',
-            field=models.BooleanField(default=False, verbose_name='signature requested'),
+            field=models.BooleanField(db_default=False, default=False, verbose_name='signature requested'),
         ),
         migrations.CreateModel(
             name='Signature',

@@ -13,11 +13,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='institution',
             name='closed_days',
-            field=models.JSONField(blank=True, default=list, verbose_name='days closed'),
+            field=models.JSONField(blank=True, default=list, null=True, verbose_name='days closed'),
         ),
         migrations.AddField(
             model_name='institution',
             name='office_hours',
-            field=models.CharField(blank=True, max_length=300, verbose_name='office hours'),
+            field=models.CharField(blank=True, db_default='', max_length=300, verbose_name='office hours'),
         ),
     ]

@@ -36,12 +36,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='person',
             name='family_name_folded',
-            field=models.CharField(default='', editable=False, max_length=100),
+            field=models.CharField(db_default='', default='', editable=False, max_length=100),
         ),
         migrations.AddField(
             model_name='person',
             name='given_name_folded',
-            field=models.CharField(default='', editable=False, max_length=100),
+            field=models.CharField(db_default='', default='', editable=False, max_length=100),
         ),
         migrations.RunPython(fold_names, migrations.RunPython.noop),
         migrations.AddIndex(
