@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "durvis.register",
     "durvis.mandates",
     "durvis.workflows",
+    "durvis.knowledge",
     "durvis.integrations",
     "durvis.messaging",
     "durvis.documents",

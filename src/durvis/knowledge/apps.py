@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class KnowledgeConfig(AppConfig):
+    name = "durvis.knowledge"
+    label = "knowledge"
+
+    def ready(self) -> None:
+        # Plug the knowledge base's rules, events, subscribers and its publishing clock into
+        # the platform's registries.
+        from durvis.knowledge import (
+            events,  # noqa: F401
+            handlers,  # noqa: F401
+            rules,  # noqa: F401
+            schedule,  # noqa: F401
+        )

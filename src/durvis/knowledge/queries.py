@@ -1,0 +1,179 @@
+"""Reads of the knowledge base (B6, A13): what a reader may see (`knowledge.article.read`, its
+list filter), search through the one search service, the editors' and reviewers' lists, the
+versions and their differences, notices and subscriptions. Articles hold no personal data, so
+reads are not audited."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from durvis.access.policy import visible
+from durvis.catalog.models import Service
+from durvis.core.actor import Actor
+from durvis.knowledge.models import (
+    Article,
+    ArticleAudience,
+    ArticleVersion,
+    Feedback,
+    Notice,
+    Section,
+    Subscription,
+    VersionState,
+)
+from durvis.knowledge.rules import KnowledgeAction, is_central_editor
+from durvis.knowledge.services import SEARCH_KIND
+from durvis.search import services as search
+
+
+def readable(actor: Actor) -> QuerySet[Article]:
+    """The articles `actor` may read (the rule's list filter), with their published version."""
+    return visible(actor, KnowledgeAction.READ_ARTICLE,
+                   Article.objects.select_related("published", "service", "institution",
+                                                  "category"))
+
+
+def article_for(actor: Actor, pk: int) -> Article:
+    """One article the actor may read. Raises Article.DoesNotExist for an unknown one and one
+    the actor may not read alike."""
+    return readable(actor).get(pk=pk)
+
+
+def search_articles(actor: Actor, query: str, *, service: Service | None = None,
+                    limit: int = 20) -> list[Article]:
+    """Published articles matching `query` (every word, forgiving typos and missing
+    diacritics: `search.match`), best first, only those `actor` may read; with `service`,
+    that service's articles first. An empty query with a service: the service's articles."""
+    published = readable(actor).filter(published__isnull=False)
+    if not query.strip():
+        if service is None:
+            return []
+        return list(published.filter(service=service).order_by("-first_level", "pk")[:limit])
+    ranked = search.match(SEARCH_KIND, query)
+    if not ranked:
+        return []
+    rank = dict(ranked)
+    found = {a.pk: a for a in published.filter(pk__in=[pk for pk, _ in ranked[:limit * 20]])}
+    order = sorted(found, key=lambda pk: (service is not None
+                                          and found[pk].service_id != service.pk, -rank[pk], pk))
+    return [found[pk] for pk in order[:limit]]
+
+
+def public_articles(service: Service) -> list[Article]:
+    """The public articles about a service with their published text (for its catalogue
+    page)."""
+    return list(Article.objects.select_related("published")
+                .filter(service=service, audience=ArticleAudience.PUBLIC,
+                        published__isnull=False).order_by("pk"))
+
+
+def editable(actor: Actor) -> QuerySet[Article]:
+    """The articles the actor edits (their institution's; a central editor's: all), newest
+    first, with the owner and subject."""
+    articles = Article.objects.select_related("published", "service", "institution", "category")
+    if actor.staff is None:
+        return articles.none()
+    if not is_central_editor(actor):
+        articles = articles.filter(institution_id=actor.staff.institution_id)
+    return articles.order_by("-pk")
+
+
+def review_queue() -> QuerySet[ArticleVersion]:
+    """The versions waiting for a central editor or scheduled, oldest first."""
+    return (ArticleVersion.objects.select_related("article", "article__institution", "author__user")
+            .filter(state__in=(VersionState.REVIEW, VersionState.SCHEDULED))
+            .order_by("submitted_at", "pk"))
+
+
+def versions_of(article: Article) -> list[ArticleVersion]:
+    """Every version of the article, newest first."""
+    return list(article.versions.select_related("author__user", "reviewer__user")
+                .order_by("-number"))
+
+
+def open_version(article: Article) -> ArticleVersion | None:
+    """The version being worked on (a draft, in review or scheduled), if any."""
+    return article.versions.filter(state__in=(VersionState.DRAFT, VersionState.REVIEW,
+                                              VersionState.SCHEDULED)).order_by("-number").first()
+
+
+@dataclass
+class Change:
+    """One part of a version compared with another: `label`, and `pieces` as (kind, text) with
+    kind "same", "added" or "removed", word by word."""
+
+    label: str
+    pieces: list[tuple[str, str]]
+
+
+def diff(old: ArticleVersion | None, new: ArticleVersion) -> list[Change]:
+    """What changed from `old` to `new` (None: everything is added), part by part (the
+    titles, each section in each language, the legal acts); unchanged parts are left out."""
+    changes = []
+    for label, before, after in _parts(old, new):
+        if before != after:
+            changes.append(Change(label, _words(before, after)))
+    return changes
+
+
+def _parts(old: ArticleVersion | None, new: ArticleVersion) -> list[tuple[str, str, str]]:
+    from django.utils.translation import gettext as _
+
+    def text(version: ArticleVersion | None, key: str, lang: str) -> str:
+        return str(((version.content.get(key) or {}) if version else {}).get(lang, ""))
+
+    def acts(version: ArticleVersion | None) -> str:
+        return "\n".join(f"{a['title']} {a['url']}" for a in (version.legal_acts if version
+                                                               else []))
+
+    parts = [(_("Title (Latvian)"), old.title_lv if old else "", new.title_lv),
+             (_("Title (English)"), old.title_en if old else "", new.title_en)]
+    for section in Section:
+        for lang, name in (("lv", _("Latvian")), ("en", _("English"))):
+            parts.append((f"{section.label} ({name})", text(old, section.value, lang),
+                          text(new, section.value, lang)))
+    parts.append((_("Legal acts"), acts(old), acts(new)))
+    return parts
+
+
+def _words(before: str, after: str) -> list[tuple[str, str]]:
+    a, b = before.split(" "), after.split(" ")
+    pieces: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            pieces.append(("same", " ".join(a[i1:i2])))
+            continue
+        if i2 > i1:
+            pieces.append(("removed", " ".join(a[i1:i2])))
+        if j2 > j1:
+            pieces.append(("added", " ".join(b[j1:j2])))
+    return pieces
+
+
+def feedback_to_handle(actor: Actor) -> QuerySet[Feedback]:
+    """Open feedback with a comment or a flag on the articles the actor edits, newest first."""
+    return (Feedback.objects.select_related("article", "version", "given_by__user",
+                                            "given_by__institution")
+            .filter(article__in=editable(actor), handled_at__isnull=True)
+            .filter(Q(flagged=True) | ~Q(comment=""))
+            .order_by("-created_at"))
+
+
+def notices_of(actor: Actor, *, unread: bool = False, limit: int = 50) -> list[Notice]:
+    """The actor's own notices, newest first."""
+    if actor.staff is None:
+        return []
+    notices = Notice.objects.select_related("article", "version").filter(member=actor.staff)
+    if unread:
+        notices = notices.filter(read_at__isnull=True)
+    return list(notices.order_by("-created_at", "-pk")[:limit])
+
+
+def subscriptions_of(actor: Actor) -> list[Subscription]:
+    """What the actor follows."""
+    if actor.staff is None:
+        return []
+    return list(Subscription.objects.select_related("service", "category")
+                .filter(member=actor.staff).order_by("pk"))
