@@ -23,6 +23,7 @@ from durvis.identity.models import StaffRole
 from durvis.identity.rules import IdentityAction
 from durvis.identity.sessions import actor_from_request
 from durvis.integrations.rules import IntegrationAction
+from durvis.knowledge.rules import KnowledgeAction
 from durvis.payments import services as payments
 from durvis.payments.rules import PaymentAction
 from durvis.workflows.rules import WorkflowAction
@@ -57,6 +58,14 @@ def staff_sections(actor: Actor) -> list[Section]:
         sections.append(Section("time", _("My working time"), reverse("administration:my-time"),
                                 _("Your time on cases and consultations, recorded as you "
                                   "work; correct it with a reason.")))
+    sections.append(Section("knowledge", _("Knowledge base"), reverse("administration:knowledge"),
+                            _("Answers about every service: search, read, follow changes."),
+                            "z"))
+    if decide(actor, KnowledgeAction.EDIT):
+        sections.append(Section("knowledge-editor", _("Knowledge base: editing"),
+                                reverse("administration:knowledge-editor"),
+                                _("Your institution's articles in versions, the feedback on "
+                                  "them and, for central editors, the review.")))
     if decide(actor, WorkflowAction.SEE_LOAD, actor.staff.institution):
         sections.append(Section("load", _("Load"), reverse("administration:load"),
                                 _("Today's and this week's work per service point and stage.")))

@@ -130,12 +130,13 @@ def _load_all() -> dict[str, int]:
     forms = _load_forms(staff)
     mandates = _load_mandates()
     workflows = _load_workflows(institutions, staff)
+    knowledge = _load_knowledge(staff)
     _load_merchants()
     return {"institutions": len(institutions), "categories": len(categories),
             "life_situations": len(situations), "services": services, "persons": len(persons),
             "companies": companies, "staff": len(staff), "cases": cases,
             "forms": forms, "payee_accounts": payee_accounts, "mandates": mandates,
-            "workflows": workflows}
+            "workflows": workflows, "knowledge": knowledge}
 
 
 def _load_merchants() -> int:
@@ -315,6 +316,32 @@ def _load_workflows(institutions: dict[str, Institution], staff: list[StaffMembe
         workflows.publish_version(Actor(kind="staff", staff=by_name[row["by"]]), institution,
                                   service, row["name"], row["definition"])
     return len(data["workflows"])
+
+
+def _load_knowledge(staff: list[StaffMember]) -> int:
+    """The knowledge base's demo articles (issue 17), written by their editors and published by
+    the central editor through the knowledge app's services; an article whose title is there
+    already (a reset) is kept."""
+    from durvis.catalog.models import Service
+    from durvis.knowledge import services as knowledge
+    from durvis.knowledge.models import ArticleVersion
+
+    by_name = {s.user.username: s for s in staff}
+    central = Actor(kind="staff", staff=by_name["editor.vdaa"])
+    rows = _read("knowledge")["articles"]
+    for row in rows:
+        if ArticleVersion.objects.filter(title_lv=row["title_lv"]).exists():
+            continue
+        editor = Actor(kind="staff", staff=by_name[row["by"]])
+        service = Service.objects.get(code=row["service"]) if row.get("service") else None
+        version = knowledge.create_article(editor, knowledge.ArticleSubject(
+            audience=row["audience"], service=service, topic=row.get("topic", ""),
+            first_level=row["first_level"]), knowledge.ArticleDraft(
+            title_lv=row["title_lv"], title_en=row["title_en"], content=row["content"],
+            legal_acts=row["legal_acts"]))
+        knowledge.submit(editor, version)
+        knowledge.approve(central, version)
+    return len(rows)
 
 
 def _load_staff(institutions: dict[str, Institution]) -> list[StaffMember]:

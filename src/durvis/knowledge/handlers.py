@@ -62,7 +62,7 @@ def _email(member: StaffMember, article: Article) -> None:
     """One e-mail in Latvian (the staff's working language) with the article's link."""
     assert article.published is not None
     base = str(settings.DURVIS_PUBLIC_URL).rstrip("/")
-    link = base + reverse("administration:knowledge_article", args=[article.pk])
+    link = base + reverse("administration:knowledge-article", args=[article.pk])
     with translation.override("lv"):
         subject = gettext("Knowledge base: “%(title)s” is published (version %(number)s)") % {
             "title": article.published.title_lv, "number": article.published.number}

@@ -1,0 +1,137 @@
+"""The knowledge base's pages (issue 17): an editor writes on the template, a central editor
+reviews and publishes, staff search, read and give feedback, follow a service; refusals are
+clear and lose nothing."""
+
+from __future__ import annotations
+
+import datetime
+
+from conftest import sign_in_staff
+from django.utils import timezone
+
+from durvis.knowledge.models import Article, ArticleVersion, Feedback, Subscription, VersionState
+from tests.knowledge.conftest import TEXT
+
+
+def article_form(catalogue, **changes):
+    data = {"subject-service": str(catalogue["childbirth"].pk), "subject-audience": "public",
+            "subject-first_level": "on", "title_lv": "Bērna piedzimšanas pabalsts",
+            "title_en": "Childbirth benefit", "version": "1",
+            "legal_acts": "Valsts sociālo pabalstu likums | https://likumi.lv/ta/id/68483"}
+    for key, texts in TEXT.items():
+        data[f"{key}_lv"], data[f"{key}_en"] = texts["lv"], texts["en"]
+    data.update(changes)
+    return data
+
+
+def test_the_editor_writes_and_the_central_editor_publishes_through_the_pages(
+        client, people, catalogue):
+    editor = sign_in_staff(client, people["editor"])
+    response = editor.post("/administration/knowledge/new/", article_form(catalogue))
+    version = ArticleVersion.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/administration/knowledge/{version.article_id}/v1/"
+    assert version.legal_acts == [{"title": "Valsts sociālo pabalstu likums",
+                                   "url": "https://likumi.lv/ta/id/68483"}]
+    url = f"/administration/knowledge/{version.article_id}/v1/"
+    editor.post(url + "act/", {"action": "submit"})
+    version.refresh_from_db()
+    assert version.state == VersionState.REVIEW
+    central = sign_in_staff(client, people["central"])
+    queue = central.get("/administration/knowledge/")
+    assert "Bērna piedzimšanas pabalsts" in queue.content.decode()
+    central.post(url + "act/", {"action": "review", "decision": "publish"})
+    version.refresh_from_db()
+    assert version.state == VersionState.PUBLISHED
+    page = sign_in_staff(client, people["centre_agent"]).get(
+        f"/staff/knowledge/{version.article_id}/")
+    assert "Aizpildiet iesniegumu e-kontā." in page.content.decode()
+
+
+def test_a_missing_section_and_a_bad_legal_act_are_shown_at_their_fields(client, people,
+                                                                      catalogue):
+    editor = sign_in_staff(client, people["editor"])
+    response = editor.post("/administration/knowledge/new/", article_form(
+        catalogue, legal_acts="Likums bez adreses"))
+    assert response.status_code == 422
+    assert "vertikāl" in response.content.decode() or "vertical bar" in response.content.decode()
+    assert not Article.objects.exists()
+    response = editor.post("/administration/knowledge/new/", article_form(
+        catalogue, steps_lv="", legal_acts="Likums | javascript:alert(1)"))
+    assert response.status_code == 422
+    assert not Article.objects.exists()
+    editor.post("/administration/knowledge/new/", article_form(catalogue, steps_lv=""))
+    version = ArticleVersion.objects.get()
+    page = editor.post(f"/administration/knowledge/{version.article_id}/v1/act/",
+                       {"action": "submit"}, follow=True)
+    version.refresh_from_db()
+    assert version.state == VersionState.DRAFT
+    assert "Soļi" in page.content.decode() or "Steps" in page.content.decode()
+
+
+def test_another_institutions_editor_cannot_edit_and_a_past_schedule_is_refused(
+        client, people, catalogue, publish_article):
+    version = publish_article()
+    draft = sign_in_staff(client, people["editor"]).post(
+        f"/administration/knowledge/{version.article_id}/v1/act/", {"action": "new_version"})
+    assert draft.status_code == 302
+    other = sign_in_staff(client, people["vid_editor"])
+    assert other.get(f"/administration/knowledge/{version.article_id}/v2/edit/"
+                     ).status_code == 403
+    assert other.post(f"/administration/knowledge/{version.article_id}/v2/edit/",
+                      article_form(catalogue, title_lv="Svešs")).status_code == 403
+    assert ArticleVersion.objects.get(number=2).title_lv == version.title_lv
+    editor = sign_in_staff(client, people["editor"])
+    editor.post(f"/administration/knowledge/{version.article_id}/v2/act/", {"action": "submit"})
+    past = (timezone.localtime() - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    page = sign_in_staff(client, people["central"]).post(
+        f"/administration/knowledge/{version.article_id}/v2/act/",
+        {"action": "review", "decision": "schedule", "publish_at": past}, follow=True)
+    assert ArticleVersion.objects.get(number=2).state == VersionState.REVIEW
+    assert "nākotnē" in page.content.decode() or "future" in page.content.decode()
+
+
+def test_an_agent_searches_without_diacritics_with_a_typo_and_gives_feedback(
+        client, people, publish_article, catalogue):
+    version = publish_article()
+    publish_article(audience="holder", title="Bērna piedzimšanas pabalsts: iekšējā kārtība")
+    agent = sign_in_staff(client, people["riga_agent"])
+    page = agent.get("/staff/knowledge/", {"q": "berna piedzimsnas"}).content.decode()
+    assert "Bērna piedzimšanas pabalsts: kā pieteikties" in page
+    assert "iekšējā kārtība" not in page
+    holder_only = Article.objects.get(audience="holder")
+    assert agent.get(f"/staff/knowledge/{holder_only.pk}/").status_code == 404
+    response = agent.post(f"/staff/knowledge/{version.article_id}/feedback/",
+                          {"helpful": "no", "comment": "Trūkst termiņa.", "flagged": "on"})
+    assert response.status_code == 302
+    assert Feedback.objects.get().flagged is True
+    refused = agent.post(f"/staff/knowledge/{version.article_id}/feedback/", {"comment": ""})
+    assert refused.status_code == 422 and Feedback.objects.count() == 1
+
+
+def test_a_staff_member_follows_a_service_and_stops(client, people, catalogue):
+    agent = sign_in_staff(client, people["centre_agent"])
+    response = agent.post("/staff/knowledge/following/",
+                          {"service": str(catalogue["childbirth"].pk)})
+    assert response.status_code == 302
+    subscription = Subscription.objects.get()
+    refused = agent.post("/staff/knowledge/following/", {"topic": "", "service": ""})
+    assert refused.status_code == 422
+    other = sign_in_staff(client, people["riga_agent"])
+    other.post("/staff/knowledge/following/", {"remove": str(subscription.pk)})
+    assert Subscription.objects.count() == 1
+    agent = sign_in_staff(client, people["centre_agent"])
+    agent.post("/staff/knowledge/following/", {"remove": str(subscription.pk)})
+    assert not Subscription.objects.exists()
+
+
+def test_a_stale_draft_save_loses_nothing(client, people, catalogue):
+    editor = sign_in_staff(client, people["editor"])
+    editor.post("/administration/knowledge/new/", article_form(catalogue))
+    version = ArticleVersion.objects.get()
+    url = f"/administration/knowledge/{version.article_id}/v1/edit/"
+    editor.post(url, article_form(catalogue, title_lv="Pirmais labojums", version="1"))
+    response = editor.post(url, article_form(catalogue, title_lv="Otrais", version="1"))
+    assert response.status_code == 302
+    version.refresh_from_db()
+    assert version.title_lv == "Pirmais labojums"
