@@ -16,6 +16,8 @@ from durvis.eforms.rules import ApplicationAction, AssistantAction, FormAction
 from durvis.identity import services as identity
 from durvis.identity.rules import IdentityAction
 from durvis.integrations import services as integrations
+from durvis.knowledge.models import Article
+from durvis.knowledge.rules import KnowledgeAction
 from durvis.payments import services as payments
 from durvis.payments.models import Invoice
 from durvis.payments.rules import PaymentAction
@@ -37,6 +39,7 @@ LISTED = {
     PaymentAction.SYSTEM_READ: [Invoice],
     AssistantAction.ORIGINALS: [AssistedApplication],
     AdministrationAction.READ_AUDIT: [AuditEvent],
+    KnowledgeAction.READ_ARTICLE: [Article],
 }
 
 
@@ -71,6 +74,7 @@ def world(family, staff, institutions, api_client_factory):
     by_stage = [integrations.api_actor(api_client_factory(code, operations=(
         "applications:read",)).api_client) for code in ("ROJA", "RIGA")]
     invoicing = api_client_factory("VSAA", operations=("invoices:read",))
+    editors = _articles(institutions)
     actors = [ANONYMOUS, family["system"], family["vid"],
               integrations.api_actor(narrow.api_client),
               integrations.api_actor(receiving.api_client),
@@ -79,7 +83,7 @@ def world(family, staff, institutions, api_client_factory):
               vid_agent, riga_agent, *by_stage,
               *(Actor(kind="person", person=family[p]) for p in ("parent", "child", "stranger")),
               Actor(kind="person", person=joint),
-              *(Actor(kind="staff", staff=member) for member in staff.values())]
+              *(Actor(kind="staff", staff=member) for member in staff.values()), *editors]
     clients = [None, family["parent"], family["child"], family["company"], family["stranger"]]
     return actors, clients
 
@@ -106,6 +110,36 @@ def _delegations(institutions):
     member = identity.record_staff(username="agent.riga", password="pw-long-enough-for-tests",
                                    institution=institutions["RIGA"], roles=["agent"])
     return Actor(kind="staff", staff=member)
+
+
+def _articles(institutions):
+    """Knowledge base articles (issue 17) of every audience about 1011 (delegated to RIGA's
+    agent's institution by the delegations above, for some stages and days), a topic article,
+    a draft and a retired one; returns VSAA's knowledge editor, VID's and the central editor."""
+    from durvis.catalog.models import Service as CatalogService
+    from durvis.knowledge import services as knowledge
+
+    def editor(code):
+        return Actor(kind="staff", staff=identity.record_staff(
+            username=f"editor.{code}", password="pw-long-enough-for-tests",
+            institution=institutions[code], roles=["knowledge_editor"]))
+
+    vsaa, vid, central = editor("VSAA"), editor("VID"), editor("VDAA")
+    service = CatalogService.objects.get(code=1011)
+    text = {key: {"lv": "Teksts", "en": ""} for key in ("summary", "eligibility", "steps")}
+    for audience, topic, state in [("public", "", "published"), ("providers", "", "published"),
+                                   ("holder", "", "published"), ("delegated", "", "published"),
+                                   ("holder", "Pabalsti", "published"),
+                                   ("delegated", "", "draft"), ("public", "", "retired")]:
+        version = knowledge.create_article(vsaa, knowledge.ArticleSubject(
+            audience=audience, service=None if topic else service, topic=topic),
+            knowledge.ArticleDraft(title_lv=f"{audience} {state}", content=text))
+        if state != "draft":
+            knowledge.submit(vsaa, version)
+            knowledge.approve(central, version)
+        if state == "retired":
+            knowledge.retire(central, version.article)
+    return [vsaa, vid, central]
 
 
 def _mandates(family):

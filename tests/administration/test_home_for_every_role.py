@@ -72,13 +72,19 @@ def test_header_shows_only_what_the_role_may_open(demo):
     analyst = next(row for row in demo if row["username"] == "analyst.vdaa")
     client = Client()
     sign_in(client, analyst)
-    assert header_links(client.get("/staff/").content.decode()) == ["/staff/"]
+    assert header_links(client.get("/staff/").content.decode()) == ["/staff/", "/staff/knowledge/"]
     backoffice = next(row for row in demo if row["username"] == "backoffice.vsaa")
     client = Client()
     sign_in(client, backoffice)
     links = header_links(client.get("/staff/").content.decode())
     assert links == ["/staff/", "/staff/tasks/", "/staff/consultations/new/", "/staff/clients/",
-                     "/staff/cases/", "/staff/time/", "/staff/messages/new/"]
+                     "/staff/cases/", "/staff/time/", "/staff/knowledge/",
+                     "/staff/messages/new/"]
+    editor = next(row for row in demo if row["username"] == "editor.vsaa")
+    client = Client()
+    sign_in(client, editor)
+    assert header_links(client.get("/staff/").content.decode()) == [
+        "/staff/", "/staff/knowledge/", "/administration/knowledge/"]
 
 
 @pytest.mark.parametrize(("prefix", "heading", "home"), [

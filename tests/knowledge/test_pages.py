@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 
 from conftest import sign_in_staff
+from django.urls import reverse
 from django.utils import timezone
 
 from durvis.knowledge.models import Article, ArticleVersion, Feedback, Subscription, VersionState
@@ -135,3 +136,31 @@ def test_a_stale_draft_save_loses_nothing(client, people, catalogue):
     assert response.status_code == 302
     version.refresh_from_db()
     assert version.title_lv == "Pirmais labojums"
+
+
+def test_the_workplace_shows_the_service_at_hands_articles_beside_the_client(
+        client, people, publish_article, family):
+    """B3, B6: the 360° view opened for a service shows that service's articles, the first-level
+    answers first, only those the agent may read."""
+    from tests.administration.test_clients import _search
+
+    public = publish_article(first_level=True)
+    publish_article(audience="holder", title="Iekšējā kārtība")
+    agent = sign_in_staff(client, people["centre_agent"])
+    parent = family["parent"]
+    _search(agent, parent.personal_code)
+    page = agent.get(f"/staff/clients/{parent.pk}/", {
+        "service": family["own"].service.pk, "basis": "case", "case": family["own"].number})
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert public.title_lv in text and "Iekšējā kārtība" not in text
+    assert 'id="knowledge-panel-title"' in text
+
+
+def test_a_public_article_shows_on_the_service_page_and_a_holder_only_one_does_not(
+        client, publish_article, catalogue):
+    publish_article(content={**TEXT, "back_office": {"lv": "Iekšējais process", "en": ""}})
+    publish_article(audience="holder", title="Iekšējā kārtība")
+    page = client.get(reverse("catalog:service", args=[1011])).content.decode()
+    assert "Bērna piedzimšanas pabalsts: kā pieteikties" in page
+    assert "Iekšējā kārtība" not in page and "Iekšējais process" not in page

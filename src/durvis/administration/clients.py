@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from durvis.administration import knowledge
 from durvis.administration.forms import offer_services
 from durvis.audit import queries as audit_queries
 from durvis.audit.services import record
@@ -190,11 +191,13 @@ def client_profile(request: HttpRequest, pk: int) -> HttpResponse:
     services = list(services_served_by(actor.institution_id))
     asked = "basis" in request.GET or "service" in request.GET
     form = PurposeForm(request.GET if asked else None, services=services)
-    profile = None
+    profile, service = None, None
     if form.is_bound and form.is_valid():
         profile = _profile(actor, person, form, services)
+        service = next(s for s in services if s.pk == form.cleaned_data["service"])
     return render(request, "administration/clients/profile.html", {
-        "person": person, "form": form, "profile": profile, "query_form": None},
+        "person": person, "form": form, "profile": profile, "query_form": None,
+        "service": service, "knowledge_cards": knowledge.panel(actor, service) if profile else []},
         status=422 if form.is_bound and profile is None else 200)
 
 

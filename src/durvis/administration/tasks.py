@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from durvis.administration import knowledge
 from durvis.core.forms import Form, PageQueryForm
 from durvis.identity.sessions import actor_from_request
 from durvis.web.shell import staff_required
@@ -102,7 +103,8 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "administration/tasks/detail.html", {
         "view": view, "task": view.task, "step_name": queries.step_name(view.step, language),
         "exits": exits, "hand_over": hand_over, "move": move, "escalate": escalate,
-        "colleagues": colleagues, "now": timezone.now(),
+        "colleagues": colleagues, "now": timezone.now(), "service": view.task.case.service,
+        "knowledge_cards": knowledge.panel(actor, view.task.case.service),
     }, status=422 if data is not None else 200)
 
 

@@ -6,9 +6,9 @@ and the API.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
-from typing import overload
+from typing import Any, overload
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q, QuerySet
@@ -31,6 +31,7 @@ from durvis.catalog.models import (
 )
 from durvis.catalog.rules import CatalogAction
 from durvis.core.actor import ANONYMOUS, Actor
+from durvis.core.registry import Registry
 from durvis.identity.models import Company, Institution, Person, StaffMember
 from durvis.identity.rules import IdentityAction, services_in_reach
 from durvis.identity.sessions import acting_client, actor_from_request
@@ -404,3 +405,26 @@ def delegations_received(institution_id: int) -> QuerySet[Delegation]:
     return (Delegation.objects.filter(provider_id=institution_id)
             .exclude(valid_until__lt=F("valid_from"))
             .select_related("service", "service__holder"))
+
+
+@dataclass(frozen=True)
+class ServicePageSection:
+    """A part another app adds to a service's catalogue page (e.g. the knowledge base's public
+    articles, B6): `template` rendered with the page's context and what `context(service,
+    language)` gives (an empty dict: the part is left out)."""
+
+    key: str
+    template: str
+    context: Callable[[Service, str], dict[str, Any]]
+
+
+SERVICE_PAGE_SECTIONS: Registry[ServicePageSection] = Registry("service page sections")
+
+
+def service_page_sections(service: Service, language: str) -> list[tuple[str, dict[str, Any]]]:
+    """The registered parts of `service`'s page with something to show, as (template,
+    context)."""
+    parts = [(section.template, section.context(service, language))
+             for section in SERVICE_PAGE_SECTIONS]
+    return [(template, context) for template, context in parts if context]
+

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
@@ -110,8 +111,9 @@ def service_detail(request: HttpRequest, code: int) -> HttpResponse:
     service = catalog_queries.service_by_code(code, catalog_queries.context_of_request(request))
     if service is None:
         raise Http404
-    return render(request, "catalog/service_detail.html",
-                  {"service": service, "stages": _stages(service)})
+    return render(request, "catalog/service_detail.html", {
+        "service": service, "stages": _stages(service),
+        "sections": catalog_queries.service_page_sections(service, get_language() or "lv")})
 
 
 # What the service page calls each stage when it names the institutions doing it (A1: "where

@@ -9,6 +9,7 @@ class KnowledgeConfig(AppConfig):
         # Plug the knowledge base's rules, events, subscribers and its publishing clock into
         # the platform's registries.
         from durvis.knowledge import (
+            catalog_section,  # noqa: F401
             events,  # noqa: F401
             handlers,  # noqa: F401
             rules,  # noqa: F401
