@@ -18,8 +18,9 @@ TEXT = {
 }
 
 
-@pytest.fixture
-def people(catalogue, staff, institutions):
+def make_people(staff, institutions):
+    """The module docstring's people, by name (`editor`, `central`, `vid_editor`,
+    `riga_agent`, `centre_agent`, `back_office`), each with an e-mail address."""
     def make(username, code, roles):
         member = identity.record_staff(username=username, password=f"pw-{username}-long-enough",
                                        institution=institutions[code], roles=roles)
@@ -35,6 +36,11 @@ def people(catalogue, staff, institutions):
         "centre_agent": staff["agent"],
         "back_office": make("bo.vsaa", "VSAA", ["back_office"]),
     }
+
+
+@pytest.fixture
+def people(catalogue, staff, institutions):
+    return make_people(staff, institutions)
 
 
 def actor(member):

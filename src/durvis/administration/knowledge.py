@@ -446,9 +446,8 @@ def version_action(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     try:
         target = _act(request, actor, version, action)
     except ValidationError as error:
-        for messages_of in error.message_dict.values():
-            for text in messages_of:
-                messages.error(request, text)
+        for text in dict.fromkeys(t for texts in error.message_dict.values() for t in texts):
+            messages.error(request, text)
         target = _version_url(version)
     except PermissionDenied as error:
         messages.error(request, explanation_of(error, _("You may not do this.")))
