@@ -138,9 +138,31 @@ def world(family, staff, client_login, settings, tmp_path):
                   "documents:download": document.pk, "documents:sign": document.pk,
                   "administration:finance-invoice": invoice.number,
                   "administration:finance-invoice-payment": invoice.number}
+    # The knowledge base (issue 17): VSAA's editor's article, published by the central editor.
+    from durvis.knowledge import services as knowledge
+    editor = identity.record_staff(username="editor.vsaa", password="pw-editor-long-enough",
+                                   institution=case.holder, roles=["knowledge_editor"])
+    central = identity.record_staff(username="editor.vdaa", password="pw-editor-long-enough",
+                                    institution=staff["agent"].institution,
+                                    roles=["knowledge_editor"])
+    version = knowledge.create_article(Actor(kind="staff", staff=editor), knowledge.ArticleSubject(
+        audience="public", service=case.service), knowledge.ArticleDraft(
+        title_lv="Raksts", content={k: {"lv": "Teksts", "en": ""}
+                                    for k in ("summary", "eligibility", "steps")}))
+    knowledge.submit(Actor(kind="staff", staff=editor), version)
+    knowledge.approve(Actor(kind="staff", staff=central), version)
+    feedback = knowledge.give_feedback(Actor(kind="staff", staff=back_office), version.article,
+                                       helpful=False, comment="Nav skaidrs.", flagged=True)
+    article = {"pk": version.article_id, "number": version.number}
+    by_pattern.update({"administration:knowledge-article": article["pk"],
+                       "administration:knowledge-feedback": article["pk"],
+                       "administration:knowledge-version": article,
+                       "administration:knowledge-edit": article,
+                       "administration:knowledge-act": article,
+                       "administration:knowledge-feedback-handled": feedback.pk})
     person = client_login(parent)
     staff_clients = []
-    for member in (staff["vsaa_admin"], back_office, builder, finance):
+    for member in (staff["vsaa_admin"], back_office, builder, finance, editor):
         http = Client()
         sign_in_staff(http, member)
         staff_clients.append(http)
@@ -156,7 +178,9 @@ def pages(world, namespaces):
         if namespace not in namespaces:
             continue
         key = f"{namespace}:{name}"
-        kwargs = {arg: world["by_pattern"].get(key, world["objects"].get(arg))
+        given = world["by_pattern"].get(key)
+        kwargs = {arg: given[arg] if isinstance(given, dict) else
+                  given if given is not None else world["objects"].get(arg)
                   for arg in converters}
         address = reverse(key, kwargs=kwargs)
         users = [world["person"]] if namespace in CLIENT_NAMESPACES else world["staff"]
@@ -215,7 +239,8 @@ def test_no_query_string_breaks_an_administration_page(world):
             "/administration/finance/", "/administration/finance/new/",
             "/administration/finance/accounts/", "/staff/assistant/",
             "/administration/audit/", "/administration/access-review/",
-            "/administration/audit/flagged/",
+            "/administration/audit/flagged/", "/staff/knowledge/", "/administration/knowledge/",
+            "/staff/knowledge/following/", "/administration/knowledge/new/",
             "/staff/assistant/originals/", "/staff/assistant/services/1011/",
             f"/staff/assistant/{world['objects']['reference']}/{world['objects']['page']}/"
             } <= addresses, addresses

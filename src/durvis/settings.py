@@ -183,6 +183,9 @@ DURVIS_DRAFT_REMIND_DAYS = env.int("DURVIS_DRAFT_REMIND_DAYS", default=3)
 # DURVIS_PAYMENT_EXPIRY_MINUTES expires.
 DURVIS_INVOICE_DUE_DAYS = env.int("DURVIS_INVOICE_DUE_DAYS", default=14)
 DURVIS_INVOICE_REMIND_DAYS = env.int("DURVIS_INVOICE_REMIND_DAYS", default=3)
+# Knowledge base (B6): the institution whose knowledge editors review and publish every article.
+DURVIS_KNOWLEDGE_CENTRAL_INSTITUTION = env.str("DURVIS_KNOWLEDGE_CENTRAL_INSTITUTION",
+                                               default="VDAA")
 DURVIS_PAYMENT_EXPIRY_MINUTES = env.int("DURVIS_PAYMENT_EXPIRY_MINUTES", default=30)
 # Online payments (A8, durvis.payments.providers): the base URL of each payment provider's API by
 # provider key (`gateway`: the redirect + signed-callback protocol; in demo mode the payment

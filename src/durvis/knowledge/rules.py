@@ -40,7 +40,7 @@ class KnowledgeAction(StrEnum):
 def central_institution_code() -> str:
     """The operator whose knowledge editors are the central editors (`DURVIS_KNOWLEDGE_CENTRAL_
     INSTITUTION`, default `VDAA`, the platform's operator in the seed)."""
-    return str(getattr(settings, "DURVIS_KNOWLEDGE_CENTRAL_INSTITUTION", "VDAA"))
+    return str(settings.DURVIS_KNOWLEDGE_CENTRAL_INSTITUTION)
 
 
 def is_editor(actor: Actor) -> bool:
