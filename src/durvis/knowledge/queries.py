@@ -51,14 +51,18 @@ def search_articles(actor: Actor, query: str, *, service: Service | None = None,
         if service is None:
             return []
         return list(published.filter(service=service).order_by("-first_level", "pk")[:limit])
-    ranked = search.match(SEARCH_KIND, query)
-    if not ranked:
-        return []
-    rank = dict(ranked)
-    found = {a.pk: a for a in published.filter(pk__in=[pk for pk, _ in ranked[:limit * 20]])}
-    order = sorted(found, key=lambda pk: (service is not None
-                                          and found[pk].service_id != service.pk, -rank[pk], pk))
-    return [found[pk] for pk in order[:limit]]
+    # The best matches the reader may see, narrowed in the database (the service at hand's
+    # first), then loaded with their published version.
+    best: list[int] = []
+    if service is not None:
+        best = [pk for pk, _ in search.match(SEARCH_KIND, query, limit=limit,
+                                             within=published.filter(service=service))]
+    if len(best) < limit:
+        others = published.exclude(service=service) if service is not None else published
+        best += [pk for pk, _ in search.match(SEARCH_KIND, query, within=others,
+                                              limit=limit - len(best))]
+    found = {a.pk: a for a in published.filter(pk__in=best)}
+    return [found[pk] for pk in best if pk in found]
 
 
 def public_articles(service: Service) -> list[Article]:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import QuerySet
 
 from durvis.search.models import SearchEntry, SearchEntryWord, SearchWord
 from durvis.search.text import WORD_SIMILARITY_THRESHOLD, normalize, query_words
@@ -47,9 +48,13 @@ def remove(kind: str, object_id: int) -> None:
     SearchEntry.objects.filter(kind=kind, object_id=object_id).delete()
 
 
-def match(kind: str, query: str) -> list[tuple[int, float]]:
+def match(kind: str, query: str, *, within: QuerySet[Any] | None = None,
+          limit: int | None = None) -> list[tuple[int, float]]:
     """Objects of `kind` in which every word of `query` is found, as (object id, rank), best
-    first; the rank sums each query word's best similarity."""
+    first (then by id); the rank sums each query word's best similarity. `within` (a queryset
+    of the objects' rows, e.g. those the reader may see) narrows the matches in the database,
+    and `limit` keeps only the best ones: a reader's page of results costs neither a list of
+    every match nor their identifiers sent back as parameters."""
     words = query_words(query)
     if not words:
         return []
@@ -70,9 +75,18 @@ def match(kind: str, query: str) -> list[tuple[int, float]]:
         "GROUP BY ew.object_id, m.i), "
         "ranked AS (SELECT object_id, sum(s) AS rank FROM hits GROUP BY object_id "
         "HAVING count(*) = %s) "
-        "SELECT object_id, rank FROM ranked ORDER BY rank DESC, object_id"
+        "SELECT object_id, rank FROM ranked"
     )
+    tail: list[Any] = []
+    if within is not None:
+        inner, inner_params = within.values("pk").query.sql_with_params()
+        sql += f" WHERE object_id IN ({inner})"
+        tail += inner_params
+    sql += " ORDER BY rank DESC, object_id"
+    if limit is not None:
+        sql += " LIMIT %s"
+        tail.append(limit)
     values = [v for n, word in enumerate(words) for v in (n, word)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, *params, kind, len(words)])
+        cursor.execute(sql, [*values, *params, kind, len(words), *tail])
         return [(int(object_id), float(rank)) for object_id, rank in cursor.fetchall()]
