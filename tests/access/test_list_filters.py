@@ -138,7 +138,7 @@ def _articles(institutions):
             knowledge.submit(vsaa, version)
             knowledge.approve(central, version)
         if state == "retired":
-            knowledge.retire(central, version.article)
+            knowledge.retire(central, version.article, "Novecojis")
     return [vsaa, vid, central]
 
 

@@ -144,7 +144,7 @@ def test_search_forgives_typos_and_missing_diacritics_and_puts_the_service_at_ha
 
 def test_a_retired_article_leaves_the_search_and_keeps_its_history(people, publish_article):
     version = publish_article()
-    services.retire(actor(people["central"]), version.article)
+    services.retire(actor(people["central"]), version.article, "Pakalpojums vairs netiek sniegts.")
     assert queries.search_articles(actor(people["centre_agent"]), "piedzimsanas") == []
     version.refresh_from_db()
     assert version.state == VersionState.RETIRED
@@ -192,3 +192,60 @@ def test_the_diff_shows_what_changed_word_by_word(people, publish_article):
     assert len(steps) == 2  # Latvian changed, English removed
     assert ("removed", "e-kontā.") in steps[0].pieces
     assert ("added", "klientu centrā.") in steps[0].pieces
+
+
+def test_a_central_editor_does_not_publish_their_own_version(people, catalogue):
+    central = actor(people["central"])
+    version = services.create_article(central, services.ArticleSubject(
+        audience="providers", topic="Dzīvesvietas deklarēšana"), draft())
+    services.submit(central, version)
+    with pytest.raises(ValidationError) as refused:
+        services.approve(central, version)
+    assert "state" in refused.value.message_dict
+    from durvis.identity import services as identity
+
+    second = identity.record_staff(username="editor2.vdaa", password="pw-editor2-long-enough",
+                                   institution=people["central"].institution,
+                                   roles=["knowledge_editor"])
+    services.approve(actor(second), version)
+    version.refresh_from_db()
+    assert version.state == VersionState.PUBLISHED
+
+
+def test_a_browsers_line_ends_are_no_change_and_http_legal_acts_are_refused(people,
+                                                                           publish_article):
+    first = publish_article(content={**TEXT, "steps": {"lv": "1. Pirmais.\n2. Otrais.",
+                                                        "en": ""}})
+    second = services.new_version(actor(people["editor"]), first.article)
+    services.save_draft(actor(people["editor"]), second, draft(
+        title=first.title_lv, content={**TEXT, "steps": {"lv": "1. Pirmais.\r\n2. Otrais.",
+                                                         "en": ""},
+                                        "faq": {"lv": "Jautājums?", "en": ""}}), expected=None)
+    labels = [c.label for c in queries.diff(first, second)]
+    assert len(labels) == 1 and labels[0].startswith(("Biežāk uzdotie", "Frequent")), labels
+    with pytest.raises(ValidationError):
+        services.save_draft(actor(people["editor"]), second, services.ArticleDraft(
+            title_lv="X", content=TEXT, legal_acts=[{"title": "Likums",
+                                                      "url": "http://likumi.lv/ta/id/1"}]),
+            expected=None)
+
+
+def test_feedback_sent_twice_is_kept_once_and_a_topic_is_followed_once(people,
+                                                                      publish_article):
+    version = publish_article()
+    agent = actor(people["centre_agent"])
+    for _ in range(2):
+        services.give_feedback(agent, version.article, helpful=False, comment="Trūkst.",
+                               flagged=False)
+    assert version.article.feedback.count() == 1
+    first = services.subscribe(agent, topic="Dzīvesvietas deklarēšana")
+    assert services.subscribe(agent, topic="dzīvesvietas deklarēšana") == first
+
+
+def test_a_service_code_finds_that_services_articles_only(people, publish_article, catalogue):
+    childbirth = publish_article()
+    other = publish_article(title="Jauns pabalsts", service="draft")
+    reader = actor(people["centre_agent"])
+    assert queries.search_articles(reader, "1011") == [childbirth.article]
+    assert queries.search_articles(reader, "1099") == [other.article]
+    assert queries.search_articles(reader, "1017") == []

@@ -77,8 +77,9 @@ def test_another_institutions_editor_cannot_edit_and_a_past_schedule_is_refused(
         f"/administration/knowledge/{version.article_id}/v1/act/", {"action": "new_version"})
     assert draft.status_code == 302
     other = sign_in_staff(client, people["vid_editor"])
-    assert other.get(f"/administration/knowledge/{version.article_id}/v2/edit/"
-                     ).status_code == 403
+    refused = other.get(f"/administration/knowledge/{version.article_id}/v2/edit/")
+    assert refused.status_code == 403
+    assert "iestādes zināšanu redaktori" in refused.content.decode()  # the reason, not "roles"
     assert other.post(f"/administration/knowledge/{version.article_id}/v2/edit/",
                       article_form(catalogue, title_lv="Svešs")).status_code == 403
     assert ArticleVersion.objects.get(number=2).title_lv == version.title_lv
@@ -89,7 +90,9 @@ def test_another_institutions_editor_cannot_edit_and_a_past_schedule_is_refused(
         f"/administration/knowledge/{version.article_id}/v2/act/",
         {"action": "review", "decision": "schedule", "publish_at": past}, follow=True)
     assert ArticleVersion.objects.get(number=2).state == VersionState.REVIEW
-    assert "nākotnē" in page.content.decode() or "future" in page.content.decode()
+    assert page.status_code == 422
+    assert "nākotnē" in page.content.decode()
+    assert f'value="{past}"' in page.content.decode()  # the time typed is kept
 
 
 def test_an_agent_searches_without_diacritics_with_a_typo_and_gives_feedback(
@@ -132,10 +135,17 @@ def test_a_stale_draft_save_loses_nothing(client, people, catalogue):
     version = ArticleVersion.objects.get()
     url = f"/administration/knowledge/{version.article_id}/v1/edit/"
     editor.post(url, article_form(catalogue, title_lv="Pirmais labojums", version="1"))
-    response = editor.post(url, article_form(catalogue, title_lv="Otrais", version="1"))
-    assert response.status_code == 302
+    response = editor.post(url, article_form(catalogue, title_lv="Otrais", version="1",
+                                             faq_lv="Mans jautājums"))
+    assert response.status_code == 409
+    assert "Mans jautājums" in response.content.decode()  # what was typed is still there
     version.refresh_from_db()
     assert version.title_lv == "Pirmais labojums"
+    again = editor.post(url, article_form(catalogue, title_lv="Otrais", version="2",
+                                          faq_lv="Mans jautājums"))
+    assert again.status_code == 302
+    version.refresh_from_db()
+    assert version.title_lv == "Otrais"
 
 
 def test_the_workplace_shows_the_service_at_hands_articles_beside_the_client(
@@ -164,3 +174,37 @@ def test_a_public_article_shows_on_the_service_page_and_a_holder_only_one_does_n
     page = client.get(reverse("catalog:service", args=[1011])).content.decode()
     assert "Bērna piedzimšanas pabalsts: kā pieteikties" in page
     assert "Iekšējā kārtība" not in page and "Iekšējais process" not in page
+
+
+def test_a_change_of_readers_waits_for_review(client, people, publish_article):
+    """The fresh tester's finding: an editor alone made a holder-only article public."""
+    version = publish_article(audience="holder", title="Iekšējā kārtība")
+    editor = sign_in_staff(client, people["editor"])
+    editor.post(f"/administration/knowledge/{version.article_id}/v1/act/",
+                {"action": "new_version"})
+    url = f"/administration/knowledge/{version.article_id}/v2/act/"
+    editor.post(url, {"action": "audience", "audience": "public"})
+    article = Article.objects.get(pk=version.article_id)
+    assert article.audience == "holder"
+    assert ArticleVersion.objects.get(number=2).audience == "public"
+    assert sign_in_staff(client, people["riga_agent"]).get(
+        f"/staff/knowledge/{article.pk}/").status_code == 404
+    editor = sign_in_staff(client, people["editor"])
+    editor.post(url, {"action": "submit"})
+    sign_in_staff(client, people["central"]).post(url, {"action": "review",
+                                                        "decision": "publish"})
+    article.refresh_from_db()
+    assert article.audience == "public"
+    assert sign_in_staff(client, people["riga_agent"]).get(
+        f"/staff/knowledge/{article.pk}/").status_code == 200
+
+
+def test_retiring_asks_why(client, people, publish_article):
+    version = publish_article()
+    central = sign_in_staff(client, people["central"])
+    url = f"/administration/knowledge/{version.article_id}/v1/act/"
+    refused = central.post(url, {"action": "retire", "reason": " "})
+    assert refused.status_code == 422
+    assert Article.objects.get(pk=version.article_id).published_id == version.pk
+    central.post(url, {"action": "retire", "reason": "Pakalpojums beidzies."})
+    assert Article.objects.get(pk=version.article_id).published_id is None

@@ -18,7 +18,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from durvis.access.policy import decide, explanation_of
+from durvis.access.policy import decide, explanation_of, require
 from durvis.administration.forms import offer_services
 from durvis.catalog.models import Category, Service
 from durvis.catalog.queries import categories, services_served_by
@@ -37,6 +37,7 @@ from durvis.knowledge.models import (
     Subscription,
     VersionState,
 )
+from durvis.knowledge.queries import section_label
 from durvis.knowledge.rules import KnowledgeAction, is_central_editor
 from durvis.web.shell import staff_required
 
@@ -99,9 +100,9 @@ class ArticleForm(Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for section in Section:
-            for lang, name in (("lv", _("Latvian")), ("en", _("English"))):
+            for lang in ("lv", "en"):
                 self.fields[f"{section.value}_{lang}"] = forms.CharField(
-                    label=f"{section.label} ({name})", required=False,
+                    label=section_label(section, lang), required=False,
                     max_length=writes.MAX_SECTION, widget=forms.Textarea(attrs={"rows": 4}))
 
     def clean_legal_acts(self) -> list[dict[str, str]]:
@@ -158,6 +159,11 @@ class ReviewForm(Form):
         return data
 
 
+class RetireForm(Form):
+    reason = forms.CharField(label=gettext_lazy("Why it is retired"), max_length=500,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class FeedbackForm(Form):
     helpful = forms.ChoiceField(label=gettext_lazy("Did the article help?"),
                                 widget=forms.RadioSelect, required=False,
@@ -173,7 +179,10 @@ class SubscribeForm(Form):
                                      empty_value=None)
     category = forms.TypedChoiceField(label=gettext_lazy("Or a service group"), coerce=int,
                                       required=False, empty_value=None)
-    topic = forms.CharField(label=gettext_lazy("Or a topic"), max_length=100, required=False)
+    topic = forms.CharField(label=gettext_lazy("Or a topic"), max_length=100, required=False,
+                            widget=forms.TextInput(attrs={"list": "knowledge-topics"}),
+                            help_text=gettext_lazy("A topic articles are written about (the "
+                                                   "list offers them), or one to come."))
 
     def __init__(self, *args: Any, services: list[Service], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -225,7 +234,11 @@ def _cards(articles: list[Article]) -> list[dict[str, Any]]:
 def panel(actor: Actor, service: Service | None, query: str = "") -> list[dict[str, Any]]:
     """The knowledge base's results beside the client in the workplace for the service at
     hand (B3, B6): its articles (first-level answers first), or those matching `query`."""
-    return _cards(knowledge.search_articles(actor, query, service=service, limit=5))
+    found = knowledge.search_articles(actor, query, service=service, limit=5)
+    if service is not None and not query and len(found) < 5:  # also those naming it
+        found += [a for a in knowledge.search_articles(actor, service.name, limit=5)
+                  if a not in found][:5 - len(found)]
+    return _cards(found)
 
 
 @staff_required
@@ -314,7 +327,8 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
     notices = knowledge.notices_of(actor)
     writes.mark_read(actor, [n.pk for n in notices if n.read_at is None])
     return render(request, "administration/knowledge/subscriptions.html", {
-        "form": form, "subscriptions": knowledge.subscriptions_of(actor), "notices": notices},
+        "form": form, "subscriptions": knowledge.subscriptions_of(actor), "notices": notices,
+        "topics": knowledge.topics(), "email": actor.staff.user.email if actor.staff else ""},
         status=422 if form.errors else 200)
 
 
@@ -372,12 +386,20 @@ def article_new(request: HttpRequest) -> HttpResponse:
 
 
 def _version(actor: Actor, pk: int, number: int) -> ArticleVersion:
+    """The version of an article the actor edits or reviews. Raises Http404 (unknown, or not
+    readable) and Refused (readable but another institution's: its explanation is shown)."""
     article = _readable(actor, pk)
-    if not decide(actor, KnowledgeAction.EDIT, article) and not is_central_editor(actor):
-        raise PermissionDenied
+    if not is_central_editor(actor):
+        require(actor, KnowledgeAction.EDIT, article)
     return get_object_or_404(ArticleVersion.objects.select_related(
         "article", "article__service", "article__institution", "author__user",
         "reviewer__user"), article=article, number=number)
+
+
+def _refused(request: HttpRequest, error: PermissionDenied) -> HttpResponse:
+    return render(request, "administration/knowledge/refused.html", {"explanation": explanation_of(
+        error, _("Only the knowledge editors of the article's institution edit it."))},
+        status=403)
 
 
 def _version_url(version: ArticleVersion) -> str:
@@ -387,34 +409,52 @@ def _version_url(version: ArticleVersion) -> str:
 
 @staff_required
 def version_page(request: HttpRequest, pk: int, number: int) -> HttpResponse:
-    """One version: its text, what changed since the published (or previous) version, the
-    history; the actions its state allows the reader (send to review, review, retire)."""
+    """One version: its whole text in both languages, what changed since the published (or
+    previous) version, the history; the actions its state allows the reader (send to review,
+    review, retire, who may read it)."""
     actor = actor_from_request(request)
-    version = _version(actor, pk, number)
+    try:
+        version = _version(actor, pk, number)
+    except PermissionDenied as error:
+        return _refused(request, error)
+    return _version_response(request, actor, version)
+
+
+def _version_response(request: HttpRequest, actor: Actor, version: ArticleVersion, *,
+                      review_form: ReviewForm | None = None,
+                      retire_form: RetireForm | None = None) -> HttpResponse:
     article = version.article
     history = knowledge.versions_of(article)
     base = article.published if article.published_id not in (None, version.pk) else next(
         (v for v in history if v.number < version.number), None)
     language = get_language() or "lv"
-    central = is_central_editor(actor)
+    text = [(section_label(s, lang), version.section(s.value, lang) if lang == "lv" else
+             (version.content.get(s.value) or {}).get("en", ""))
+            for s in Section for lang in ("lv", "en")]
+    bound = review_form is not None or retire_form is not None
     return render(request, "administration/knowledge/version.html", {
         "version": version, "article": article, "history": history, "base": base,
-        "changes": knowledge.diff(base, version),
-        "title": version.title(language), "sections": _sections(version, language),
+        "changes": knowledge.diff(base, version) if base else [],
+        "title": version.title(language), "text": [(label, t) for label, t in text if t],
+        "audience_label": ArticleAudience(version.audience or article.audience).label,
         "missing": [Section(m).label for m in writes.missing_sections(version)],
-        "may_edit": bool(decide(actor, KnowledgeAction.EDIT, article)), "central": central,
-        "review_form": ReviewForm(), "audience_form": AudienceForm(initial={
-            "audience": article.audience, "first_level": article.first_level}),
-        "states": VersionState})
+        "may_edit": bool(decide(actor, KnowledgeAction.EDIT, article)),
+        "central": is_central_editor(actor),
+        "review_form": review_form or ReviewForm(), "retire_form": retire_form or RetireForm(),
+        "audience_form": AudienceForm(initial={
+            "audience": version.audience or article.audience,
+            "first_level": version.first_level})}, status=422 if bound else 200)
 
 
 @staff_required
 def version_edit(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     """Change a draft on the template (the version check refuses a save over a newer one)."""
     actor = actor_from_request(request)
-    version = _version(actor, pk, number)
-    if not decide(actor, KnowledgeAction.EDIT, version.article):
-        raise PermissionDenied
+    try:
+        version = _version(actor, pk, number)
+        require(actor, KnowledgeAction.EDIT, version.article)
+    except PermissionDenied as error:
+        return _refused(request, error)
     if version.state != VersionState.DRAFT:
         messages.error(request, _("Only a draft can be changed."))
         return redirect(_version_url(version))
@@ -423,9 +463,7 @@ def version_edit(request: HttpRequest, pk: int, number: int) -> HttpResponse:
         try:
             writes.save_draft(actor, version, form.draft(), form.cleaned_data["version"])
         except StaleVersion:
-            messages.error(request, _("Someone saved this draft after you opened it; your "
-                                      "changes were not saved. Here is the newest text."))
-            return redirect(request.path)
+            return _stale(request, form, version)
         except ValidationError as error:
             _show(form, error)
         else:
@@ -435,14 +473,35 @@ def version_edit(request: HttpRequest, pk: int, number: int) -> HttpResponse:
         "form": form, "version": version, "new": False}, status=422 if form.errors else 200)
 
 
+def _stale(request: HttpRequest, form: ArticleForm, version: ArticleVersion) -> HttpResponse:
+    """Someone saved the draft after the form was opened: the form comes back with the text
+    this person typed (nothing lost), set to save over the newest version if they save again
+    after comparing."""
+    version.refresh_from_db()
+    data = request.POST.copy()
+    data["version"] = str(version.version)
+    again = ArticleForm(data)
+    again.is_valid()
+    again.add_error(None, _("Someone saved this draft after you opened it, so your text is not "
+                            "saved yet. Compare it with the newest version (its page opens in "
+                            "the list of versions) and save again to keep yours."))
+    return render(request, "administration/knowledge/article_form.html", {
+        "form": again, "version": version, "new": False}, status=409)
+
+
 @staff_required
 @require_POST
 def version_action(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     """The lifecycle's moves from the version's page: `action` = new_version, submit, review,
     retire, audience."""
     actor = actor_from_request(request)
-    version = _version(actor, pk, number)
+    try:
+        version = _version(actor, pk, number)
+    except PermissionDenied as error:
+        return _refused(request, error)
     action = str(request.POST.get("action", ""))
+    if action in ("review", "retire"):
+        return _decide(request, actor, version, action)
     try:
         target = _act(request, actor, version, action)
     except ValidationError as error:
@@ -455,6 +514,30 @@ def version_action(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     return redirect(target)
 
 
+def _decide(request: HttpRequest, actor: Actor, version: ArticleVersion,
+            action: str) -> HttpResponse:
+    """A central editor's review or retiring: a refusal shows at its field, the choices kept."""
+    form: ReviewForm | RetireForm = (ReviewForm(request.POST) if action == "review"
+                                     else RetireForm(request.POST))
+    if form.is_valid():
+        try:
+            if isinstance(form, ReviewForm):
+                _review(request, actor, version, form.cleaned_data)
+            else:
+                writes.retire(actor, version.article, form.cleaned_data["reason"])
+                messages.success(request, _("The article is retired."))
+        except ValidationError as error:
+            _show(form, error)
+        except PermissionDenied as error:
+            form.add_error(None, explanation_of(error, _("You may not do this.")))
+        else:
+            return redirect(_version_url(version))
+    version.refresh_from_db()
+    if isinstance(form, ReviewForm):
+        return _version_response(request, actor, version, review_form=form)
+    return _version_response(request, actor, version, retire_form=form)
+
+
 def _act(request: HttpRequest, actor: Actor, version: ArticleVersion, action: str) -> str:
     article = version.article
     if action == "new_version":
@@ -463,29 +546,21 @@ def _act(request: HttpRequest, actor: Actor, version: ArticleVersion, action: st
     if action == "submit":
         writes.submit(actor, version)
         messages.success(request, _("The version is sent to the central editors' review."))
-    elif action == "review":
-        _review(request, actor, version)
-    elif action == "retire":
-        writes.retire(actor, article)
-        messages.success(request, _("The article is retired."))
     elif action == "audience":
         form = AudienceForm(request.POST)
         if not form.is_valid():
             raise ValidationError({"audience": _("Choose who may read the article.")})
-        writes.change_audience(actor, article, form.cleaned_data["audience"],
+        writes.change_audience(actor, version, form.cleaned_data["audience"],
                                form.cleaned_data["first_level"])
-        messages.success(request, _("Who may read it is changed."))
+        messages.success(request, _("Who may read it changes when this version is "
+                                    "published."))
     else:
         raise ValidationError({"action": _("Unknown action.")})
     return _version_url(version)
 
 
-def _review(request: HttpRequest, actor: Actor, version: ArticleVersion) -> None:
-    form = ReviewForm(request.POST)
-    if not form.is_valid():
-        raise ValidationError({name: [str(e) for e in errors]
-                               for name, errors in form.errors.items()})
-    data = form.cleaned_data
+def _review(request: HttpRequest, actor: Actor, version: ArticleVersion,
+            data: dict[str, Any]) -> None:
     if data["decision"] == "return":
         writes.return_to_draft(actor, version, data["comment"])
         messages.success(request, _("The version is sent back to its editors."))

@@ -9,6 +9,7 @@ published at a time (`published`); publishing a newer one marks it `outdated`.""
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from durvis.catalog.models import Category, Service
@@ -94,6 +95,11 @@ class ArticleVersion(models.Model):
     title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
     content = models.JSONField(default=dict)
     legal_acts = models.JSONField(default=list)
+    # Who may read it and the first-level mark once this version is published: a change of
+    # audience is reviewed like the text (empty: the article's as it is).
+    audience = models.CharField(max_length=12, choices=ArticleAudience.choices, blank=True,
+                                db_default="")
+    first_level = models.BooleanField(default=False, db_default=False)
     author = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
     reviewer = models.ForeignKey(StaffMember, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="+")
@@ -116,6 +122,11 @@ class ArticleVersion(models.Model):
 
     def title(self, language: str) -> str:
         return self.title_en if language == "en" and self.title_en else self.title_lv
+
+    @property
+    def local_title(self) -> str:
+        """The title in the active language (Latvian when there is no English one)."""
+        return self.title(get_language() or "lv")
 
     def section(self, key: str, language: str) -> str:
         texts = self.content.get(key) or {}

@@ -6,6 +6,7 @@ reads are not audited."""
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -47,6 +48,9 @@ def search_articles(actor: Actor, query: str, *, service: Service | None = None,
     diacritics: `search.match`), best first, only those `actor` may read; with `service`,
     that service's articles first. An empty query with a service: the service's articles."""
     published = readable(actor).filter(published__isnull=False)
+    if query.strip().isdigit():  # a service's code: that service's articles only
+        return list(published.filter(service__code=int(query.strip()[:9]))
+                    .order_by("-first_level", "pk")[:limit])
     if not query.strip():
         if service is None:
             return []
@@ -132,28 +136,50 @@ def _parts(old: ArticleVersion | None, new: ArticleVersion) -> list[tuple[str, s
         return "\n".join(f"{a['title']} {a['url']}" for a in (version.legal_acts if version
                                                                else []))
 
+    def readers(version: ArticleVersion | None) -> str:
+        if version is None or not version.audience:
+            return ""
+        first = _("the call centre answers it at the first level") if version.first_level else ""
+        return " · ".join(filter(None, [str(ArticleAudience(version.audience).label), first]))
+
     parts = [(_("Title (Latvian)"), old.title_lv if old else "", new.title_lv),
-             (_("Title (English)"), old.title_en if old else "", new.title_en)]
+             (_("Title (English)"), old.title_en if old else "", new.title_en),
+             (_("Who may read it"), readers(old), readers(new))]
     for section in Section:
-        for lang, name in (("lv", _("Latvian")), ("en", _("English"))):
-            parts.append((f"{section.label} ({name})", text(old, section.value, lang),
+        for lang in ("lv", "en"):
+            parts.append((section_label(section, lang), text(old, section.value, lang),
                           text(new, section.value, lang)))
     parts.append((_("Legal acts"), acts(old), acts(new)))
     return parts
 
 
+def section_label(section: Section, language: str) -> str:
+    """A section's name with the language of its text: "Steps (in Latvian)"."""
+    from django.utils.translation import gettext as _
+
+    if language == "en":
+        return _("%(section)s (in English)") % {"section": section.label}
+    return _("%(section)s (in Latvian)") % {"section": section.label}
+
+
 def _words(before: str, after: str) -> list[tuple[str, str]]:
-    a, b = before.split(" "), after.split(" ")
+    """Word by word, the spaces and line ends kept with the text (so an unchanged line is
+    not reported, and the text reads as written)."""
+    a, b = _TOKENS.findall(before), _TOKENS.findall(after)
     pieces: list[tuple[str, str]] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if op == "equal":
-            pieces.append(("same", " ".join(a[i1:i2])))
+            pieces.append(("same", "".join(a[i1:i2])))
             continue
-        if i2 > i1:
-            pieces.append(("removed", " ".join(a[i1:i2])))
-        if j2 > j1:
-            pieces.append(("added", " ".join(b[j1:j2])))
+        for kind, text in (("removed", "".join(a[i1:i2])), ("added", "".join(b[j1:j2]))):
+            if text.strip():
+                pieces.append((kind, text))
+            elif text:
+                pieces.append(("same", text))
     return pieces
+
+
+_TOKENS = re.compile(r"\S+|\s+")
 
 
 def feedback_to_handle(actor: Actor) -> QuerySet[Feedback]:
@@ -181,3 +207,13 @@ def subscriptions_of(actor: Actor) -> list[Subscription]:
         return []
     return list(Subscription.objects.select_related("service", "category")
                 .filter(member=actor.staff).order_by("pk"))
+
+
+def topics() -> list[str]:
+    """The topics articles are written about, for following one (each once, any case)."""
+    seen: dict[str, str] = {}
+    for topic in Article.objects.exclude(topic="").values_list("topic", flat=True).order_by(
+            "topic"):
+        seen.setdefault(topic.casefold(), topic)
+    return list(seen.values())
+

@@ -50,6 +50,8 @@ from durvis.search import services as search
 SEARCH_KIND = "knowledge.article"
 MAX_SECTION = 20_000
 MAX_LEGAL_ACTS = 30
+MAX_SCHEDULE = datetime.timedelta(days=366)
+FEEDBACK_REPEAT = datetime.timedelta(minutes=2)  # the same feedback again within it: a repeat
 
 
 @dataclass
@@ -96,7 +98,8 @@ def create_article(actor: Actor, subject: ArticleSubject, draft: ArticleDraft) -
         institution_id=institution_id, service=subject.service, category=subject.category,
         topic=subject.topic.strip(), audience=subject.audience,
         first_level=subject.first_level, created_by=member)
-    version = ArticleVersion(article=article, number=1, author=member)
+    version = ArticleVersion(article=article, number=1, author=member,
+                             audience=subject.audience, first_level=subject.first_level)
     _apply(version, draft)
     version.save()
     record(actor, "knowledge.article.create", article,
@@ -136,17 +139,21 @@ def save_draft(actor: Actor, version: ArticleVersion, draft: ArticleDraft,
 
 
 @transaction.atomic
-def change_audience(actor: Actor, article: Article, audience: str, first_level: bool) -> None:
-    """Change who may read the article and whether the call centre answers it at the first
-    level; takes effect at once (also for the published version). Raises Refused and
-    ValidationError (as `create_article`)."""
+def change_audience(actor: Actor, version: ArticleVersion, audience: str,
+                    first_level: bool) -> None:
+    """Set who may read the article and whether the call centre answers it at the first level
+    once this draft is published: a change of audience is reviewed like the text, never in
+    force before. Raises Refused and ValidationError (as `create_article`; `state`: not a
+    draft)."""
+    article = version.article
     require(actor, KnowledgeAction.EDIT, article)
     _check_subject(ArticleSubject(audience=audience, service=article.service,
                                   category=article.category, topic=article.topic))
-    Article.objects.filter(pk=article.pk).update(audience=audience, first_level=first_level)
-    article.audience, article.first_level = audience, first_level
+    lock_state(version, VersionState.DRAFT, _("Only a draft can be changed."))
+    move_state(version, VersionState.DRAFT, audience=audience, first_level=first_level)
     record(actor, "knowledge.article.audience", article,
-           details={"audience": audience, "first_level": first_level})
+           details={"version": version.number, "audience": audience,
+                    "first_level": first_level})
 
 
 @transaction.atomic
@@ -164,7 +171,8 @@ def new_version(actor: Actor, article: Article) -> ArticleVersion:
     number = (article.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     version = ArticleVersion.objects.create(
         article=article, number=number, author=_member(actor), title_lv=newest.title_lv,
-        title_en=newest.title_en, content=newest.content, legal_acts=newest.legal_acts)
+        title_en=newest.title_en, content=newest.content, legal_acts=newest.legal_acts,
+        audience=article.audience, first_level=article.first_level)
     record(actor, "knowledge.article.new_version", article, details={"version": number})
     return version
 
@@ -220,9 +228,15 @@ def approve(actor: Actor, version: ArticleVersion,
     require(actor, KnowledgeAction.REVIEW, version.article)
     lock_state(version, VersionState.REVIEW, _("Only a version in review can be published."))
     _require_sections(version)
+    if version.author_id == _member(actor).pk:
+        raise ValidationError({"state": _("Another central editor reviews a version you wrote "
+                                          "(four eyes).")})
     if publish_at is not None and publish_at <= timezone.now():
         raise ValidationError({"publish_at": _("The publication time must be in the "
                                                "future.")})
+    if publish_at is not None and publish_at > timezone.now() + MAX_SCHEDULE:
+        raise ValidationError({"publish_at": _("A publication is scheduled at most a year "
+                                               "ahead.")})
     member = _member(actor)
     if publish_at is not None:
         move_state(version, VersionState.SCHEDULED, publish_at=publish_at, reviewer=member,
@@ -268,7 +282,9 @@ def _publish(actor: Actor, version: ArticleVersion) -> None:
     move_state(version, VersionState.PUBLISHED, published_at=now, reviewer=version.reviewer,
           review_comment="")
     article.published = version
-    article.save(update_fields=["published"])
+    if version.audience:
+        article.audience, article.first_level = version.audience, version.first_level
+    article.save(update_fields=["published", "audience", "first_level"])
     version.article = article
     index_article(article)
     record(actor, "knowledge.article.publish", article,
@@ -280,11 +296,13 @@ def _publish(actor: Actor, version: ArticleVersion) -> None:
 
 
 @transaction.atomic
-def retire(actor: Actor, article: Article) -> None:
-    """A central editor takes an article out of use: its published version is retired, it
-    leaves the search index; its history stays. Raises Refused and ValidationError (nothing
-    published)."""
+def retire(actor: Actor, article: Article, reason: str) -> None:
+    """A central editor takes an article out of use, saying why: its published version is
+    retired, it leaves the search index; its history stays. Raises Refused and
+    ValidationError (no reason; nothing published)."""
     require(actor, KnowledgeAction.REVIEW, article)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the article is retired.")})
     article = Article.objects.select_for_update().get(pk=article.pk)
     if article.published_id is None:
         raise ValidationError({"state": _("The article has no published version.")})
@@ -293,7 +311,7 @@ def retire(actor: Actor, article: Article) -> None:
     article.published = None
     article.save(update_fields=["published"])
     search.remove(SEARCH_KIND, article.pk)
-    record(actor, "knowledge.article.retire", article)
+    record(actor, "knowledge.article.retire", article, details={"reason": reason.strip()[:500]})
 
 
 def index_article(article: Article) -> None:
@@ -323,7 +341,7 @@ def _apply(version: ArticleVersion, draft: ArticleDraft) -> None:
         if key not in Section.values:
             errors[key] = _("Unknown section.")
             continue
-        kept = {lang: str(texts.get(lang, "")).strip() for lang in ("lv", "en")}
+        kept = {lang: _lines(texts.get(lang, "")) for lang in ("lv", "en")}
         if any(len(t) > MAX_SECTION for t in kept.values()):
             errors[key] = _("A section is at most %(n)s characters.") % {"n": MAX_SECTION}
         if any(kept.values()):
@@ -335,10 +353,16 @@ def _apply(version: ArticleVersion, draft: ArticleDraft) -> None:
     version.content, version.legal_acts = content, draft.legal_acts
 
 
+def _lines(text: object) -> str:
+    """A text with its line ends as "\n" (a browser's form sends "\r\n"), trimmed: a saved
+    text that was not changed compares equal."""
+    return str(text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def _check_legal_acts(acts: list[dict[str, str]]) -> dict[str, str]:
     if len(acts) > MAX_LEGAL_ACTS:
         return {"legal_acts": _("At most %(n)s legal acts.") % {"n": MAX_LEGAL_ACTS}}
-    check = URLValidator(schemes=["https", "http"])
+    check = URLValidator(schemes=["https"])
     for act in acts:
         if not act.get("title", "").strip():
             return {"legal_acts": _("Every legal act needs its title.")}
@@ -396,6 +420,12 @@ def give_feedback(actor: Actor, article: Article, *, helpful: bool | None, comme
         raise ValidationError({"comment": _("A comment is at most 2,000 characters.")})
     if article.published_id is None:
         raise ValidationError({"comment": _("The article has no published version.")})
+    repeated = Feedback.objects.filter(
+        article=article, version_id=article.published_id, given_by=member, helpful=helpful,
+        comment=comment, flagged=flagged,
+        created_at__gte=timezone.now() - FEEDBACK_REPEAT).first()
+    if repeated is not None:  # a double submit: the same feedback once
+        return repeated
     feedback = Feedback.objects.create(article=article, version_id=article.published_id,
                                        given_by=member, helpful=helpful, comment=comment,
                                        flagged=flagged)
@@ -431,10 +461,13 @@ def subscribe(actor: Actor, *, service: Service | None = None, category: Categor
                                             "topic.")})
     if len(topic) > 100:
         raise ValidationError({"topic": _("A topic is at most 100 characters.")})
-    subscription, created = Subscription.objects.get_or_create(
-        member=member, service=service, category=category, topic=topic)
-    if created:
-        record(actor, "knowledge.subscribe", subscription)
+    same = Subscription.objects.filter(member=member, service=service, category=category,
+                                       topic__iexact=topic).first()
+    if same is not None:  # the same topic in other letters' case is the same follow
+        return same
+    subscription = Subscription.objects.create(member=member, service=service,
+                                               category=category, topic=topic)
+    record(actor, "knowledge.subscribe", subscription)
     return subscription
 
 
