@@ -474,6 +474,7 @@ def start_run(actor: Actor, script: CallScript) -> ScriptRun:
     """An agent starts a run of the script's published version. Raises Refused
     (`knowledge.script.run`: not staff of an institution that serves its service) and
     ValidationError (`state`: nothing published)."""
+    script = CallScript.objects.select_related("service").get(pk=script.pk)  # as published now
     require(actor, KnowledgeAction.RUN_SCRIPT, script)
     if script.published_id is None:
         raise ValidationError({"state": _("The script has no published version.")})
