@@ -188,3 +188,16 @@ def test_the_analytics_count_where_the_runs_end(people, catalogue):
     endings = scripts.outcomes(version)
     assert [(e.node, e.answer, e.outcome, e.count) for e in endings] == [
         ("q2", "Jā", "register_application", 2), ("q1", "Nē", "second_level", 1)]
+
+
+def test_the_demo_script_is_published_and_sound(db):
+    from durvis.demo.loader import load_demo
+    from durvis.knowledge.models import CallScript
+
+    load_demo()
+    script = CallScript.objects.select_related("published", "service").get(service__code=1011)
+    assert script.published is not None
+    assert scripts.check_definition(script.published.definition) == []
+    articles = {a.get("article") for n in script.published.definition["nodes"].values()
+                for a in n["answers"] if a.get("outcome") == "article"}
+    assert articles and None not in articles
