@@ -201,3 +201,21 @@ def test_the_demo_script_is_published_and_sound(db):
     articles = {a.get("article") for n in script.published.definition["nodes"].values()
                 for a in n["answers"] if a.get("outcome") == "article"}
     assert articles and None not in articles
+
+
+def test_the_worker_publishes_a_scheduled_script_when_due(people, catalogue):
+    from durvis.core.worker import SOURCES
+
+    version = scripts.create_script(people["editor"], title_lv="X", service=catalogue["childbirth"])
+    scripts.save_draft(people["editor"], version, title_lv="X", title_en="", definition=tree(),
+                       expected=None)
+    scripts.submit(people["editor"], version)
+    scripts.approve(people["central"], version, timezone.now() + datetime.timedelta(seconds=1))
+    source = SOURCES.get("knowledge.script_schedule")
+    assert source.next_due_at() == version.publish_at
+    from django.db.models import F
+    type(version).objects.filter(pk=version.pk).update(
+        publish_at=F("publish_at") - datetime.timedelta(minutes=5))
+    assert source.run_due() == 1
+    version.refresh_from_db()
+    assert version.state == VersionState.PUBLISHED
