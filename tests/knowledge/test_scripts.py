@@ -201,6 +201,9 @@ def test_the_demo_script_is_published_and_sound(db):
     articles = {a.get("article") for n in script.published.definition["nodes"].values()
                 for a in n["answers"] if a.get("outcome") == "article"}
     assert articles and None not in articles
+    from durvis.identity.models import StaffMember
+    agent = StaffMember.objects.get(user__username="agent.centre")
+    assert script in scripts.runnable(actor(agent))
 
 
 def test_the_worker_publishes_a_scheduled_script_when_due(people, catalogue):
