@@ -137,3 +137,34 @@ def test_the_preview_runs_a_draft_without_saving(browsers, catalogue):
     assert "Vai vecāks ir apdrošināts?" in page  # the path so far
     assert not ScriptRun.objects.exists()
     assert browsers["editor"].get(url, {"a": ["9", "x"]}).status_code == 200
+
+
+def test_an_article_outcome_links_to_the_article(browsers, catalogue, institutions):
+    from durvis.core.actor import Actor
+    from durvis.knowledge import scripts
+    from durvis.knowledge import services as knowledge
+
+    script = build_and_publish(browsers, catalogue)
+    editor = Actor(kind="staff", staff=script.created_by)
+    article = knowledge.create_article(editor, knowledge.ArticleSubject(
+        audience="providers", service=catalogue["childbirth"]), knowledge.ArticleDraft(
+        title_lv="Kā pieteikties", content={k: {"lv": "Teksts", "en": ""}
+                                            for k in ("summary", "eligibility", "steps")})).article
+    version = scripts.new_version(editor, script)
+    definition = version.definition
+    definition["nodes"]["q1"]["answers"][1] = {"label": "Nē", "outcome": "article",
+                                               "article": article.pk}
+    scripts.save_draft(editor, version, title_lv=version.title_lv, title_en="",
+                       definition=definition, expected=None)
+    scripts.submit(editor, version)
+    assert browsers["central"].post(f"{BASE}versions/{version.pk}/",
+                                    {"action": "approve"}).status_code == 302
+    agent = browsers["agent"]
+    agent.post(f"{BASE}{script.pk}/run/")
+    run = ScriptRun.objects.latest("pk")
+    agent.post(f"{BASE}runs/{run.pk}/", {"node": "q1", "answer": "1"})
+    page = agent.get(f"{BASE}runs/{run.pk}/").content.decode()
+    assert f'href="/staff/knowledge/{article.pk}/"' in page
+    # Versions of the script and where its runs ended: version 2 published, 1 outdated.
+    page = browsers["editor"].get(f"{BASE}{script.pk}/").content.decode()
+    assert "Version 2" in page or "2. versija" in page

@@ -14,6 +14,7 @@ without JavaScript: the answers are buttons of one form."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from django import forms
@@ -563,13 +564,16 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         step = scripts.walk(version.definition, given)
     except ValueError:
-        given, step = [], scripts.walk(version.definition, [])
+        given, step = [], scripts.Step(None, "", None, [])
+        with suppress(ValueError):  # a draft whose first question is gone: nothing to preview
+            step = scripts.walk(version.definition, [])
     nodes = _nodes(version)
     options = []
     if step.node is not None:
         for index, answer in enumerate(nodes[step.node].get("answers") or []):
             query = "&".join(f"a={i}" for i in [*given, index])
-            options.append({"label": answer.get("label", ""), "href": f"?{query}"})
+            label = answer.get("label", "") if isinstance(answer, dict) else ""
+            options.append({"label": label, "href": f"?{query}"})
     return render(request, "administration/script_preview.html", {
         "version": version, "step": step, "options": options,
         "question": nodes[step.node].get("question", "") if step.node else "",

@@ -451,10 +451,10 @@ def walk(definition: dict[str, Any], answers: list[int]) -> Step:
     node: str | None = definition.get("start") or None
     taken: list[tuple[str, str]] = []
     for index in answers:
-        if node is None or node not in nodes:
+        if node is None or not isinstance(nodes.get(node), dict):
             raise ValueError("past the end")
         options = nodes[node].get("answers") or []
-        if not 0 <= index < len(options):
+        if not 0 <= index < len(options) or not isinstance(options[index], dict):
             raise ValueError("no such answer")
         chosen = options[index]
         taken.append((str(nodes[node].get("question", "")), str(chosen.get("label", ""))))
@@ -464,7 +464,7 @@ def walk(definition: dict[str, Any], answers: list[int]) -> Step:
         article = chosen.get("article")
         return Step(None, str(chosen.get("outcome") or ""),
                     article if isinstance(article, int) else None, taken)
-    if node is not None and node not in nodes:
+    if node is not None and not isinstance(nodes.get(node), dict):
         raise ValueError("unknown question")
     return Step(node, "", None, taken)
 
