@@ -128,6 +128,8 @@ def test_the_lifecycle_draft_review_publish_outdated_retire(people, catalogue):
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {"knowledge.script.create", "knowledge.script.publish",
             "knowledge.script.retire"} <= actions
+    from durvis.administration.audit_labels import action_label
+    assert all(action_label(a) != a for a in actions if a.startswith("knowledge.script."))
 
 
 def test_a_flawed_draft_is_saved_but_neither_submitted_nor_published(people, catalogue):
