@@ -39,7 +39,7 @@ STAFF_NAMESPACES = {"administration", "staff-messages", "assistant"}
 # Every parameter any page reads, and the sign-in's.
 KNOWN = ["page", "date_from", "date_to", "number", "status", "institution", "service",
          "channel", "show", "case", "direction", "kind", "q", "holder", "next", "flow", "role",
-         "state", "month", "format", "action", "staff", "before"]
+         "state", "month", "format", "action", "staff", "before", "a", "script_run", "outcome"]
 ODD = ["", "²", "２", "٣", "¹²", "0", "-1", "1.5", "1e9", "9" * 40, str(2**63), "9999-12-31",
        "0001-01-01", "0000-00-00", "2026-02-30", "２０２６-01-01", "1011 13", "1011 1３",
        "archive", "email", "phone", "received", "sent", "eaccount", "\x00", "\x1b[31m",
@@ -160,6 +160,24 @@ def world(family, staff, client_login, settings, tmp_path):
                        "administration:knowledge-edit": article,
                        "administration:knowledge-act": article,
                        "administration:knowledge-feedback-handled": feedback.pk})
+    # Call scripts (issue 17): VSAA's editor's script, published by the central editor, and a
+    # run of the agent's.
+    from durvis.knowledge import scripts
+    editing = Actor(kind="staff", staff=editor)
+    script_version = scripts.create_script(editing, title_lv="Scenārijs", service=case.service)
+    scripts.save_draft(editing, script_version, title_lv="Scenārijs", title_en="", expected=None,
+                       definition={"start": "q1", "nodes": {"q1": {"question": "Jautājums?",
+                                   "answers": [{"label": "Jā", "outcome": "second_level"}]}}})
+    scripts.submit(editing, script_version)
+    scripts.approve(Actor(kind="staff", staff=central), script_version)
+    script_run = scripts.start_run(staff_actor, script_version.script)
+    objects.update({"pk": 1, "node": "q1", "run": script_run.pk})
+    by_pattern.update({"administration:script": script_version.script_id,
+                       "administration:script-version": script_version.pk,
+                       "administration:script-preview": script_version.pk,
+                       "administration:script-question": script_version.pk,
+                       "administration:script-question-new": script_version.pk,
+                       "administration:script-run": script_run.pk})
     person = client_login(parent)
     staff_clients = []
     for member in (staff["vsaa_admin"], back_office, builder, finance, editor):
@@ -241,6 +259,8 @@ def test_no_query_string_breaks_an_administration_page(world):
             "/administration/audit/", "/administration/access-review/",
             "/administration/audit/flagged/", "/staff/knowledge/", "/administration/knowledge/",
             "/staff/knowledge/following/", "/administration/knowledge/new/",
+            "/administration/knowledge/scripts/", "/administration/knowledge/scripts/new/",
+            f"/administration/knowledge/scripts/runs/{world['objects']['run']}/",
             "/staff/assistant/originals/", "/staff/assistant/services/1011/",
             f"/staff/assistant/{world['objects']['reference']}/{world['objects']['page']}/"
             } <= addresses, addresses

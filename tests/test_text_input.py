@@ -570,7 +570,8 @@ def _make(cls, data):
     """The form bound to `data`, given what its constructor needs besides."""
     parameters = inspect.signature(cls.__init__).parameters
     extra: dict = {name: [] for name in ("cases", "institutions", "services", "colleagues",
-                                         "exits", "people", "steps", "teams")
+                                         "exits", "people", "steps", "teams", "nodes",
+                                         "articles")
                    if name in parameters}
     if "me" in parameters:  # the access review: nobody to review
         extra["me"] = None

@@ -84,7 +84,8 @@ def test_header_shows_only_what_the_role_may_open(demo):
     client = Client()
     sign_in(client, editor)
     assert header_links(client.get("/staff/").content.decode()) == [
-        "/staff/", "/staff/knowledge/", "/administration/knowledge/"]
+        "/staff/", "/staff/knowledge/", "/administration/knowledge/",
+        "/administration/knowledge/scripts/"]
 
 
 @pytest.mark.parametrize(("prefix", "heading", "home"), [

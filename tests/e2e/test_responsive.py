@@ -211,3 +211,67 @@ def test_agent_pages_fit_a_phone_and_pass_axe(live_server, family, institutions,
             status = _check(page, live_server.url + _url(url_name, args, family, language),
                             f"agent {name} ({language}, {width}px)", width)
             assert status == (403 if name == "forbidden" else 200), name
+
+
+def _call_scripts(catalogue, institutions):
+    """A published call script of the childbirth benefit with a second version in review, and
+    an agent's run ended at its outcome (issue 17)."""
+    from durvis.core.actor import Actor
+    from durvis.identity import services as identity
+    from durvis.knowledge import scripts
+
+    def member(username, code, roles):
+        return identity.record_staff(username=username, password=f"pw-{username}-long-enough",
+                                     institution=institutions[code], roles=roles)
+
+    editor, central = (member("editor.vsaa", "VSAA", ["knowledge_editor"]),
+                       member("editor.vdaa", "VDAA", ["knowledge_editor"]))
+    agent = member("agent.vdaa", "VDAA", ["agent"])
+    by = {m: Actor(kind="staff", staff=m) for m in (editor, central, agent)}
+    version = scripts.create_script(by[editor], title_lv="Bērna piedzimšanas pabalsts",
+                                    service=catalogue["childbirth"])
+    scripts.save_draft(by[editor], version, title_lv=version.title_lv, title_en="",
+                       expected=None, definition={"start": "q1", "nodes": {
+                           "q1": {"question": "Vai bērns dzimis pēdējā gada laikā?", "answers": [
+                               {"label": "Jā", "outcome": "register_application"},
+                               {"label": "Nē", "outcome": "second_level"}]}}})
+    scripts.submit(by[editor], version)
+    scripts.approve(by[central], version)
+    second = scripts.new_version(by[editor], version.script)
+    scripts.submit(by[editor], second)
+    run = scripts.start_run(by[agent], version.script)
+    scripts.answer(by[agent], run, "q1", 1)
+    # A topic script's draft with a dead end: its problems shown at the question.
+    draft = scripts.create_script(by[editor], title_lv="Vispārīgi jautājumi", topic="Vispārīgi")
+    scripts.save_draft(by[editor], draft, title_lv=draft.title_lv, title_en="", expected=None,
+                       definition={"start": "q1", "nodes": {"q1": {
+                           "question": "Par ko ir jautājums?", "answers": [{"label": "Citu"}]}}})
+    return {"editor": editor, "central": central, "agent": agent, "script": version.script_id,
+            "version": version.pk, "second": second.pk, "run": run.pk, "draft": draft.pk}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_call_script_pages_fit_a_phone_and_pass_axe(live_server, catalogue, institutions, page,
+                                                    staff_login, language):
+    world = _call_scripts(catalogue, institutions)
+    pages = {
+        "editor": [("scripts", "administration:scripts", []),
+                   ("script-new", "administration:script-new", []),
+                   ("script", "administration:script", [world["script"]]),
+                   ("script-version", "administration:script-version", [world["draft"]]),
+                   ("script-question", "administration:script-question", [world["draft"], "q1"]),
+                   ("script-question-new", "administration:script-question-new",
+                    [world["draft"]]),
+                   ("script-preview", "administration:script-preview", [world["version"]])],
+        "central": [("script-review", "administration:script-version", [world["second"]])],
+        "agent": [("scripts", "administration:scripts", []),
+                  ("script-run", "administration:script-run", [world["run"]])],
+    }
+    for who, listed in pages.items():
+        page.context.clear_cookies()
+        _staff_cookie(page, live_server, staff_login, world[who])
+        for name, url_name, args in listed:
+            for width in WIDTHS:
+                status = _check(page, live_server.url + _url(url_name, args, {}, language),
+                                f"{who} {name} ({language}, {width}px)", width)
+                assert status == 200, name

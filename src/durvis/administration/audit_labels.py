@@ -88,6 +88,16 @@ ACTIONS: dict[str, Promise] = {
     "knowledge.article.submit": _("Article sent to review"),
     "knowledge.feedback.give": _("Feedback on an article given"),
     "knowledge.feedback.handle": _("Feedback on an article handled"),
+    "knowledge.script.attach": _("Call script run saved on a consultation"),
+    "knowledge.script.create": _("Call script created"),
+    "knowledge.script.edit": _("Call script draft saved"),
+    "knowledge.script.new_version": _("Call script's new version started"),
+    "knowledge.script.publish": _("Call script published"),
+    "knowledge.script.retire": _("Call script retired"),
+    "knowledge.script.return": _("Call script sent back to its editors"),
+    "knowledge.script.run": _("Call script run started"),
+    "knowledge.script.schedule": _("Call script's publication scheduled"),
+    "knowledge.script.submit": _("Call script sent to review"),
     "knowledge.subscribe": _("Knowledge base subscription added"),
     "knowledge.unsubscribe": _("Knowledge base subscription removed"),
     "mandates.mandate.history": _("Mandate history read"),
@@ -194,6 +204,8 @@ DETAILS: dict[str, Promise] = {
     "outdated": _("Outdated version"),
     "helpful": _("Helped"),
     "flagged": _("Review asked"),
+    "run": _("Call script run"),
+    "outcome": _("Outcome"),
 }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -26,8 +27,15 @@ from durvis.catalog.queries import services_served_by
 from durvis.core.forms import CaseNumberField, Form
 from durvis.identity.models import Person
 from durvis.identity.sessions import actor_from_request
+from durvis.knowledge import scripts
+from durvis.knowledge.models import ScriptRun
 from durvis.register import services as register
-from durvis.register.models import ConsultationOutcome, IdentificationLevel, RegisterChannel
+from durvis.register.models import (
+    Consultation,
+    ConsultationOutcome,
+    IdentificationLevel,
+    RegisterChannel,
+)
 from durvis.web.shell import staff_required
 
 SALT = "durvis.workplace.consultation"
@@ -48,6 +56,10 @@ class ConsultationForm(Form):
     case = CaseNumberField(label=gettext_lazy("Case it was about (optional)"), required=False)
     # The signed opening time (no text a person types: checked by its signature, `_duration`).
     started = forms.Field(widget=forms.HiddenInput)
+    # The call script run (knowledge.scripts) the agent ended this conversation with, if any:
+    # saved on the consultation, so that it records the path taken (B6).
+    script_run = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1,
+                                    max_value=2**31 - 1)
 
     def __init__(self, *args: Any, services: list[Any], client: Person | None,
                  **kwargs: Any) -> None:
@@ -84,7 +96,7 @@ def consultation_new(request: HttpRequest) -> HttpResponse:
     # Only the services it may consult about: held, or the information stage delegated (A1).
     services = list(services_served_by(actor.institution_id, Stage.INFORMATION))
     client = _client(request)
-    fresh = {"started": opened_now(SALT)}
+    fresh = {"started": opened_now(SALT), **_from_script(request)}
     if request.method != "POST":
         form = ConsultationForm(initial=fresh, services=services, client=client)
         return _page(request, form, client)
@@ -96,14 +108,41 @@ def consultation_new(request: HttpRequest) -> HttpResponse:
     form = ConsultationForm(request.POST, services=services, client=client)
     if form.is_valid():
         try:
-            _register(actor, form.cleaned_data, services, client, seconds)
+            with transaction.atomic():
+                consultation = _register(actor, form.cleaned_data, services, client, seconds)
+                if form.cleaned_data.get("script_run"):
+                    scripts.attach_run(actor, form.cleaned_data["script_run"], consultation)
+        except ScriptRun.DoesNotExist:
+            form.add_error(None, _("The call script's run is not yours or is already saved on "
+                                   "a consultation."))
         except ValidationError as error:
             _show(form, error)
         else:
             messages.success(request, _("The consultation is registered (%(minutes)d min).")
                              % {"minutes": max(1, round(seconds / 60))})
-            return redirect(request.get_full_path())
+            return redirect(_without_script(request))
     return _page(request, form, client, status=422)
+
+
+def _from_script(request: HttpRequest) -> dict[str, Any]:
+    """The form's initial values when an agent comes from the end of a call script
+    (`?script_run=<id>&service=<id>&outcome=<outcome>`): only well-formed values are taken, the
+    form checks them again when it is sent."""
+    initial: dict[str, Any] = {}
+    for name in ("script_run", "service"):
+        value = str(request.GET.get(name, ""))
+        if value.isascii() and value.isdigit() and len(value) <= 9:
+            initial[name] = int(value)
+    if request.GET.get("outcome") in ConsultationOutcome.values:
+        initial["outcome"] = request.GET["outcome"]
+    return initial
+
+
+def _without_script(request: HttpRequest) -> str:
+    """The form's address for the next consultation: the client kept, the script's run not."""
+    client = str(request.GET.get("client", ""))
+    base = request.path
+    return f"{base}?client={client}" if client.isascii() and client.isdigit() else base
 
 
 def _page(request: HttpRequest, form: ConsultationForm, client: Person | None,
@@ -120,10 +159,10 @@ def _duration(started: str) -> int | None:
 
 
 def _register(actor: Any, data: dict[str, Any], services: list[Any], client: Person | None,
-              seconds: int) -> None:
+              seconds: int) -> Consultation:
     service = next((s for s in services if s.pk == data["service"]), None)
     who = data["who"]
-    register.register_consultation(actor, register.NewConsultation(
+    return register.register_consultation(actor, register.NewConsultation(
         channel=data["channel"], identification=who, outcome=data["outcome"],
         occurred_at=timezone.now(), service_code=service.code if service else None,
         topic=(data.get("topic") or "").strip(),

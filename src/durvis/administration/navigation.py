@@ -66,6 +66,10 @@ def staff_sections(actor: Actor) -> list[Section]:
                                 reverse("administration:knowledge-editor"),
                                 _("Your institution's articles in versions, the feedback on "
                                   "them and, for central editors, the review.")))
+    if actor.has_role(StaffRole.AGENT) or decide(actor, KnowledgeAction.EDIT, None):
+        sections.append(Section("scripts", _("Call scripts"), reverse("administration:scripts"),
+                                _("Run a call script to its outcome; knowledge editors write "
+                                  "and review the scripts.")))
     if decide(actor, WorkflowAction.SEE_LOAD, actor.staff.institution):
         sections.append(Section("load", _("Load"), reverse("administration:load"),
                                 _("Today's and this week's work per service point and stage.")))

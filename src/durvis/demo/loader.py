@@ -131,12 +131,13 @@ def _load_all() -> dict[str, int]:
     mandates = _load_mandates()
     workflows = _load_workflows(institutions, staff)
     knowledge = _load_knowledge(staff)
+    call_scripts = _load_call_scripts(staff)
     _load_merchants()
     return {"institutions": len(institutions), "categories": len(categories),
             "life_situations": len(situations), "services": services, "persons": len(persons),
             "companies": companies, "staff": len(staff), "cases": cases,
             "forms": forms, "payee_accounts": payee_accounts, "mandates": mandates,
-            "workflows": workflows, "knowledge": knowledge}
+            "workflows": workflows, "knowledge": knowledge, "call_scripts": call_scripts}
 
 
 def _load_merchants() -> int:
@@ -342,6 +343,38 @@ def _load_knowledge(staff: list[StaffMember]) -> int:
         # Another central editor than the author reviews it (four eyes).
         reviewer = "editor2.vdaa" if row["by"] == "editor.vdaa" else "editor.vdaa"
         knowledge.approve(Actor(kind="staff", staff=by_name[reviewer]), version)
+    return len(rows)
+
+
+def _load_call_scripts(staff: list[StaffMember]) -> int:
+    """The demo call scripts (issue 17), written by their editors and published by the central
+    editor through `knowledge.scripts`; an answer's `article_title` names a demo article (its
+    id differs per database). A script whose title is there already (a reset) is kept."""
+    from durvis.catalog.models import Service
+    from durvis.knowledge import scripts
+    from durvis.knowledge.models import ArticleVersion, ScriptVersion
+
+    by_name = {s.user.username: s for s in staff}
+    central = Actor(kind="staff", staff=by_name["editor.vdaa"])
+    rows = _read("call_scripts")["scripts"]
+    for row in rows:
+        if ScriptVersion.objects.filter(title_lv=row["title_lv"]).exists():
+            continue
+        editor = Actor(kind="staff", staff=by_name[row["by"]])
+        definition = json.loads(json.dumps(row["definition"]))
+        for node in definition["nodes"].values():
+            for answer in node["answers"]:
+                title = answer.pop("article_title", None)
+                if title is not None:
+                    answer["article"] = (ArticleVersion.objects.filter(title_lv=title)
+                                         .values_list("article_id", flat=True).first())
+        version = scripts.create_script(editor, title_lv=row["title_lv"],
+                                        title_en=row["title_en"],
+                                        service=Service.objects.get(code=row["service"]))
+        scripts.save_draft(editor, version, title_lv=row["title_lv"], title_en=row["title_en"],
+                           definition=definition, expected=None)
+        scripts.submit(editor, version)
+        scripts.approve(central, version)
     return len(rows)
 
 

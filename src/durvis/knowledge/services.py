@@ -228,15 +228,7 @@ def approve(actor: Actor, version: ArticleVersion,
     require(actor, KnowledgeAction.REVIEW, version.article)
     lock_state(version, VersionState.REVIEW, _("Only a version in review can be published."))
     _require_sections(version)
-    if version.author_id == _member(actor).pk:
-        raise ValidationError({"state": _("Another central editor reviews a version you wrote "
-                                          "(four eyes).")})
-    if publish_at is not None and publish_at <= timezone.now():
-        raise ValidationError({"publish_at": _("The publication time must be in the "
-                                               "future.")})
-    if publish_at is not None and publish_at > timezone.now() + MAX_SCHEDULE:
-        raise ValidationError({"publish_at": _("A publication is scheduled at most a year "
-                                               "ahead.")})
+    check_approval(actor, version, publish_at)
     member = _member(actor)
     if publish_at is not None:
         move_state(version, VersionState.SCHEDULED, publish_at=publish_at, reviewer=member,
@@ -246,6 +238,21 @@ def approve(actor: Actor, version: ArticleVersion,
         return
     version.reviewer = member
     _publish(actor, version)
+
+
+def check_approval(actor: Actor, version: Any, publish_at: datetime.datetime | None) -> None:
+    """The review's own rules for an article's or a script's version: another central editor
+    than its author approves it (four eyes), and a publication is scheduled in the future, at
+    most `MAX_SCHEDULE` ahead. Raises ValidationError (`state`, `publish_at`)."""
+    if version.author_id == _member(actor).pk:
+        raise ValidationError({"state": _("Another central editor reviews a version you wrote "
+                                          "(four eyes).")})
+    if publish_at is not None and publish_at <= timezone.now():
+        raise ValidationError({"publish_at": _("The publication time must be in the "
+                                               "future.")})
+    if publish_at is not None and publish_at > timezone.now() + MAX_SCHEDULE:
+        raise ValidationError({"publish_at": _("A publication is scheduled at most a year "
+                                               "ahead.")})
 
 
 def publish_due(now: datetime.datetime | None = None, batch: int = 100) -> int:
