@@ -41,12 +41,19 @@ from django.utils.translation import gettext_lazy
 from durvis.access.policy import decide, require
 from durvis.audit.services import record
 from durvis.catalog.models import Service
-from durvis.core.actor import SYSTEM, Actor
+from durvis.core.actor import Actor
 from durvis.core.concurrency import advance_version
 from durvis.identity.models import StaffMember
 from durvis.knowledge.models import Article, CallScript, ScriptRun, ScriptVersion, VersionState
 from durvis.knowledge.rules import KnowledgeAction, is_central_editor
-from durvis.knowledge.services import check_approval, lock_state, move_state
+from durvis.knowledge.services import (
+    check_approval,
+    lock_state,
+    move_state,
+    next_scheduled,
+    publish_scheduled,
+    supersede,
+)
 from durvis.register.models import Consultation
 
 OUTCOMES = {
@@ -368,38 +375,18 @@ def approve(actor: Actor, version: ScriptVersion,
 
 def publish_due(now: datetime.datetime | None = None, batch: int = 100) -> int:
     """Publish the scheduled script versions whose time has come (the worker source
-    `knowledge.script_schedule`), each in its own transaction, rows another worker holds
-    skipped. Returns how many."""
-    now = now or timezone.now()
-    done = 0
-    due = (ScriptVersion.objects.filter(state=VersionState.SCHEDULED, publish_at__lte=now)
-           .order_by("publish_at").values_list("pk", flat=True)[:batch])
-    for pk in due:
-        with transaction.atomic():
-            version = (ScriptVersion.objects.select_for_update(skip_locked=True)
-                       .filter(pk=pk, state=VersionState.SCHEDULED).first())
-            if version is not None:
-                _publish(SYSTEM, version)
-                done += 1
-    return done
+    `knowledge.script_schedule`). Returns how many."""
+    return publish_scheduled(ScriptVersion, _publish, now, batch)
 
 
 def next_due_at() -> datetime.datetime | None:
     """When the earliest scheduled script version is due (None: none is scheduled)."""
-    return (ScriptVersion.objects.filter(state=VersionState.SCHEDULED)
-            .order_by("publish_at").values_list("publish_at", flat=True).first())
+    return next_scheduled(ScriptVersion)
 
 
 def _publish(actor: Actor, version: ScriptVersion) -> None:
     script = CallScript.objects.select_for_update().get(pk=version.script_id)
-    now = timezone.now()
-    previous = script.published_id
-    if previous is not None:
-        ScriptVersion.objects.filter(pk=previous).update(state=VersionState.OUTDATED,
-                                                         ended_at=now)
-    move_state(version, VersionState.PUBLISHED, published_at=now, reviewer=version.reviewer,
-               review_comment="")
-    script.published = version
+    previous = supersede(script, version)
     script.save(update_fields=["published"])
     record(actor, "knowledge.script.publish", script,
            details={"version": version.number, "outdated": previous})

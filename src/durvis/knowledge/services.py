@@ -15,6 +15,7 @@ lifecycle (`knowledge.scripts`)."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -256,39 +257,59 @@ def check_approval(actor: Actor, version: Any, publish_at: datetime.datetime | N
 
 
 def publish_due(now: datetime.datetime | None = None, batch: int = 100) -> int:
-    """Publish the scheduled versions whose time has come (the worker source
-    `knowledge.schedule`), each in its own transaction, rows another worker holds skipped.
-    Returns how many."""
+    """Publish the scheduled article versions whose time has come (the worker source
+    `knowledge.schedule`). Returns how many."""
+    return publish_scheduled(ArticleVersion, _publish, now, batch)
+
+
+def next_due_at() -> datetime.datetime | None:
+    """When the earliest scheduled article version is due (None: none is scheduled)."""
+    return next_scheduled(ArticleVersion)
+
+
+def publish_scheduled(versions: type[Model], publish: Callable[[Actor, Any], None],
+                      now: datetime.datetime | None, batch: int) -> int:
+    """Publish the scheduled `versions` (an article's or a script's version model) whose time
+    has come with `publish(SYSTEM, version)`, each in its own transaction, rows another worker
+    holds skipped. Returns how many."""
     now = now or timezone.now()
     done = 0
-    for pk in ArticleVersion.objects.filter(state=VersionState.SCHEDULED, publish_at__lte=now
-                                            ).order_by("publish_at").values_list("pk",
-                                                                                 flat=True)[:batch]:
+    manager = versions._default_manager
+    due = (manager.filter(state=VersionState.SCHEDULED, publish_at__lte=now)
+           .order_by("publish_at").values_list("pk", flat=True)[:batch])
+    for pk in due:
         with transaction.atomic():
-            version = (ArticleVersion.objects.select_for_update(skip_locked=True)
+            version = (manager.select_for_update(skip_locked=True)
                        .filter(pk=pk, state=VersionState.SCHEDULED).first())
             if version is not None:
-                _publish(SYSTEM, version)
+                publish(SYSTEM, version)
                 done += 1
     return done
 
 
-def next_due_at() -> datetime.datetime | None:
-    """When the earliest scheduled version is due (None: none is scheduled)."""
-    return (ArticleVersion.objects.filter(state=VersionState.SCHEDULED)
+def next_scheduled(versions: type[Model]) -> datetime.datetime | None:
+    """When the earliest scheduled version of `versions` is due (None: none is)."""
+    return (versions._default_manager.filter(state=VersionState.SCHEDULED)
             .order_by("publish_at").values_list("publish_at", flat=True).first())
+
+
+def supersede(owner: Any, version: Any) -> int | None:
+    """Make `version` the published one of its locked `owner` (an article or a script): the
+    one published before is outdated. Returns the previous version's id (None: none)."""
+    now = timezone.now()
+    previous = owner.published_id
+    if previous is not None:
+        type(version)._default_manager.filter(pk=previous).update(
+            state=VersionState.OUTDATED, ended_at=now)
+    move_state(version, VersionState.PUBLISHED, published_at=now, reviewer=version.reviewer,
+               review_comment="")
+    owner.published = version
+    return previous
 
 
 def _publish(actor: Actor, version: ArticleVersion) -> None:
     article = Article.objects.select_for_update().get(pk=version.article_id)
-    now = timezone.now()
-    previous = article.published_id
-    if previous is not None:
-        ArticleVersion.objects.filter(pk=previous).update(state=VersionState.OUTDATED,
-                                                          ended_at=now)
-    move_state(version, VersionState.PUBLISHED, published_at=now, reviewer=version.reviewer,
-          review_comment="")
-    article.published = version
+    previous = supersede(article, version)
     if version.audience:
         article.audience, article.first_level = version.audience, version.first_level
     article.save(update_fields=["published", "audience", "first_level"])
