@@ -26,7 +26,8 @@ class WhoAmI(Schema):
 
 
 @router.get("/whoami", response={200: WhoAmI, 401: ErrorOut},
-            summary="The calling client, its institution and scopes")
+            summary="The calling client, its institution and scopes",
+            operation_id="whoAmI")
 def whoami(request: HttpRequest) -> dict[str, Any]:
     """Lets a system check its token and scopes before it starts work."""
     grant = actor_of(request).api
