@@ -23,6 +23,7 @@ BENCHMARKS = [
     "payments",
     "access",
     "workplace",
+    "events",
 ]
 
 

@@ -106,8 +106,9 @@ def rotate_secret(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     actor, endpoint = _endpoint(request, endpoint_id)
     if not confirmed(request):
         return ask(request, title=_("Rotate the signing secret of %(url)s?") % {"url": endpoint.url},
-                   warning=_("The old secret stops working at once: deliveries from now on are "
-                             "signed with the new one, which your system must check."),
+                   warning=_("For a day, deliveries are signed with both the old and the new "
+                             "secret, so that your system can switch to the new one; then the "
+                             "old one stops working."),
                    action=_("Yes, rotate the secret"),
                    cancel_url=reverse("administration:webhook", args=[endpoint.pk]))
     secret = integrations.rotate_secret(actor, endpoint)

@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.dateparse import parse_datetime
@@ -32,8 +31,6 @@ SOURCE = "/api/v1"
 TYPE_PREFIX = "lv.durvis."
 BATCH_CONTENT_TYPE = "application/cloudevents-batch+json"
 DATA_CONTENT_TYPE = "application/json"
-
-_FORMAT = JSONFormat()
 
 
 def event_type(name: str) -> str:
@@ -51,13 +48,19 @@ def event_name(type_: str) -> str:
 
 
 def cloud_event(name: str, id_: str, time: datetime | str, data: Any, *,
-                subject: str | None = None, sequence: str | None = None) -> dict[str, Any]:
+                subject: str | None = None, sequence: str | None = None,
+                json_ready: bool = False) -> dict[str, Any]:
     """One event as the JSON object of the structured mode (a dict ready for `json.dumps`):
     `name` the platform's event name, `id_` its id, `time` when it happened (a datetime or ISO
-    text), `data` its item (JSON-serialisable; dates become ISO text), `subject` the case
-    number, `sequence` its place in the feed. Raises the SDK's CloudEventValidationError for
-    an attribute the specification does not allow (an empty id)."""
+    text), `data` its item (JSON-serialisable; dates become ISO text unless `json_ready` says
+    it holds only JSON's types already, as a stored item does), `subject` the case number,
+    `sequence` its place in the feed. The CloudEvents SDK's event checks the attributes; the
+    object is what its JSON format writes (`time` in RFC 3339 with `Z`). Raises the SDK's
+    CloudEventValidationError for an attribute the specification does not allow (an empty
+    id)."""
     when = parse_datetime(time) if isinstance(time, str) else time
+    if when is None:
+        raise ValueError(f"not a time: {time!r}")
     attributes: dict[str, Any] = {
         "specversion": "1.0", "id": str(id_), "source": SOURCE, "type": event_type(name),
         "time": when, "datacontenttype": DATA_CONTENT_TYPE}
@@ -65,9 +68,14 @@ def cloud_event(name: str, id_: str, time: datetime | str, data: Any, *,
         attributes["subject"] = subject
     if sequence is not None:
         attributes["sequence"] = sequence
-    event = CloudEvent(attributes, json.loads(json.dumps(data, cls=DjangoJSONEncoder)))
-    written: dict[str, Any] = json.loads(_FORMAT.write(event))
-    return written
+    item = data if json_ready else json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    CloudEvent(attributes, item)  # validates the attributes
+    return {**attributes, "time": rfc3339(when), "data": item}
+
+
+def rfc3339(when: datetime) -> str:
+    """`when` as the CloudEvents JSON format writes a time: ISO 8601 in UTC, ending in `Z`."""
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def batch_body(events: Sequence[dict[str, Any]]) -> bytes:

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from durvis.access.policy import decide
 from durvis.catalog.models import Service
 from durvis.core.actor import Actor
-from durvis.core.changes import ChangeCursor, changed_after, horizon, position_of
+from durvis.core.changes import ChangeCursor, changed_after, horizon
 from durvis.integrations import envelope
 from durvis.integrations.models import FeedEvent
 from durvis.integrations.rules import IntegrationAction
@@ -38,9 +38,9 @@ def event_feed(actor: Actor, after: ChangeCursor, limit: int = FEED_PAGE
         codes = list(Service.objects.filter(pk__in=actor.api.service_ids)
                      .values_list("code", flat=True))
         rows = rows.filter(service_code__in=codes)
-    page = list(changed_after(rows, after, horizon(), seq="id")[:limit])
-    events = [envelope.cloud_event(row.type, str(row.event_id), row.time, row.data,
-                                   subject=row.subject or None,
-                                   sequence=str(position_of(row, seq="id")))
-              for row in page]
-    return events, (position_of(page[-1], seq="id") if page else after)
+    page = list(changed_after(rows, after, horizon(), seq="id")[:limit].values_list(
+        "type", "event_id", "time", "data", "subject", "change_xid", "id"))
+    events = [envelope.cloud_event(type_, str(event_id), time, data, subject=subject or None,
+                                   sequence=str(ChangeCursor(xid, pk)), json_ready=True)
+              for type_, event_id, time, data, subject, xid, pk in page]
+    return events, (ChangeCursor(page[-1][5], page[-1][6]) if page else after)
