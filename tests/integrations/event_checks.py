@@ -41,3 +41,27 @@ def check_batch(body):
     for event in events:
         check_event(event)
     return events
+
+
+def check_stored_events():
+    """Every event waiting in the outbox for a webhook and every event of the pull feed, as
+    they will be sent: valid (`check_event`). Returns how many were checked."""
+    from durvis.core.changes import ChangeCursor
+    from durvis.integrations import envelope
+    from durvis.integrations.models import FeedEvent, OutboxChannel, OutboxMessage
+    from durvis.integrations.services import webhook_events
+
+    checked = 0
+    for message in OutboxMessage.objects.filter(channel=OutboxChannel.WEBHOOK).select_related(
+            "endpoint"):
+        if message.payload.get("purged"):
+            continue
+        for event in webhook_events(message):
+            check_event(event)
+            checked += 1
+    for row in FeedEvent.objects.all():
+        check_event(envelope.cloud_event(
+            row.type, str(row.event_id), row.time, row.data, subject=row.subject or None,
+            sequence=str(ChangeCursor(row.change_xid, row.pk)), json_ready=True), in_feed=True)
+        checked += 1
+    return checked
