@@ -701,9 +701,12 @@ TEST_EVENT = "webhook.test"
 
 @transaction.atomic
 def update_webhook(actor: Actor, endpoint: WebhookEndpoint, url: str, events: Iterable[str],
-                   is_active: bool, *, version: int | None = None) -> WebhookEndpoint:
-    """Change an endpoint's address, events and state (A5, B9); audited, and its version moves
-    on. `version` is the version the edit form was opened on (None: no form). Raises
+                   is_active: bool, *, version: int | None = None,
+                   legacy_signature: bool | None = None) -> WebhookEndpoint:
+    """Change an endpoint's address, events and state (A5, B9), and whether its deliveries
+    also carry the deprecated `Durvis-Signature` (`legacy_signature`; None: unchanged);
+    audited, and its version moves on. `version` is the version the edit form was opened on
+    (None: no form). Raises
     PermissionDenied unless the actor administers the endpoint's institution
     (`IntegrationAction.MANAGE_INTEGRATIONS`); StaleVersion (`durvis.core.concurrency`), saving
     nothing, when the endpoint changed after the form was opened; ValidationError keyed
@@ -716,12 +719,15 @@ def update_webhook(actor: Actor, endpoint: WebhookEndpoint, url: str, events: It
         raise ValidationError({"events": gettext("Choose events from the list.")})
     new_version = advance_version(WebhookEndpoint.objects.filter(pk=endpoint.pk), version)
     endpoint.url, endpoint.events, endpoint.is_active = url, chosen, is_active
+    if legacy_signature is not None:
+        endpoint.legacy_signature = legacy_signature
     check_webhook_url(url)
     endpoint.full_clean()
     endpoint.version = new_version
-    endpoint.save(update_fields=["url", "events", "is_active"])
+    endpoint.save(update_fields=["url", "events", "is_active", "legacy_signature"])
     record(actor, "integrations.webhook.update", endpoint,
-           details={"events": chosen, "active": is_active})
+           details={"events": chosen, "active": is_active,
+                    "legacy_signature": endpoint.legacy_signature})
     return endpoint
 
 
