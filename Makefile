@@ -59,11 +59,15 @@ endif
 bench: messages
 	$(if $(DATABASE_URL),$(PY) bench/run.py,$(PY) tools/pgcluster.py -- $(PY) bench/run.py)
 
-# ruff, mypy, and the layering contracts of pyproject.toml ([tool.importlinter]).
+# ruff, mypy, the layering contracts of pyproject.toml ([tool.importlinter]), the committed OpenAPI
+# schema against the served one (breaking changes named), and its lint by Redocly's CLI (npm).
 lint: install
 	$(PY) -m ruff check src tests bench tools conftest.py
 	$(PY) -m mypy src
 	.venv/bin/lint-imports --no-cache
+	$(PY) tools/openapi_contract.py --check
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true node_modules/.bin/redocly lint \
+	  --config redocly.yaml --format=summary docs/openapi.json
 
 clean:
 	rm -rf var build .venv node_modules

@@ -24,6 +24,7 @@ BENCHMARKS = [
     "access",
     "workplace",
     "knowledge",
+    "events",
 ]
 
 

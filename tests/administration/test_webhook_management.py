@@ -40,6 +40,32 @@ def test_edit_and_turn_off(admin, endpoint):
     assert integrations.emit("case.result", [endpoint.institution_id], [{"x": 1}]) == []
 
 
+def test_the_deprecated_header_is_a_setting_of_the_endpoint(admin, endpoint):
+    """New endpoints get only the Standard Webhooks signature; the administrator may keep the
+    old `Durvis-Signature` for a receiver not yet switched (issue 20)."""
+    assert not endpoint.legacy_signature
+    page = admin.get(url(endpoint)).content.decode()
+    assert "Durvis-Signature" in page
+    response = admin.post(url(endpoint), {"webhook-url": endpoint.url,
+                                          "webhook-events": endpoint.events,
+                                          "webhook-is_active": "on",
+                                          "webhook-legacy_signature": "on",
+                                          "webhook-version": "0"})
+    assert response.status_code == 302
+    endpoint.refresh_from_db()
+    assert endpoint.legacy_signature and endpoint.is_active
+    change = AuditEvent.objects.filter(action="integrations.webhook.update").get()
+    assert change.details["legacy_signature"] is True
+
+
+def test_rotating_keeps_the_old_secret_valid_for_a_day(admin, endpoint):
+    old = endpoint.secret
+    admin.post(url(endpoint, "rotate-secret/"), {"confirmed": "yes"})
+    endpoint.refresh_from_db()
+    assert endpoint.secret.startswith("whsec_") and endpoint.previous_secret == old
+    assert integrations.valid_secrets(endpoint) == [endpoint.secret, old]
+
+
 def test_test_event_and_failures_as_they_happen(admin, endpoint):
     assert admin.post(url(endpoint, "test/")).status_code == 302
     message = OutboxMessage.objects.get(endpoint=endpoint)

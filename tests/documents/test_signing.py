@@ -27,6 +27,7 @@ from durvis.integrations import services as integrations
 from durvis.integrations.models import OutboxChannel, OutboxMessage
 from durvis.mandates import services as mandates
 from tests.documents.samples import PDF
+from tests.integrations.event_checks import check_stored_events
 
 pytestmark = pytest.mark.django_db
 
@@ -103,6 +104,7 @@ def test_the_client_signs_and_the_institution_hears_and_reads_it(
     item, = hook.payload["items"]
     assert item["document_id"] == body["id"] and item["case_number"] == family["own"].number
     assert parent.personal_code not in str(hook.payload)
+    assert check_stored_events() >= 2  # the webhook's CloudEvent and the feed's (issue 20)
 
     read = writer.get(f"/api/v1/documents/{body['id']}").json()
     assert read["signature"]["signed_by"] == "Jānis Bērziņš"

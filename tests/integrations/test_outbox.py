@@ -12,12 +12,14 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
+from standardwebhooks.webhooks import Webhook
 
 from durvis.core.actor import Actor
 from durvis.core.events import dispatch_due
 from durvis.integrations import services as integrations
 from durvis.integrations.models import OutboxMessage, OutboxStatus
 from durvis.register import services as register
+from tests.integrations.event_checks import check_batch
 
 
 class Receiver:
@@ -25,7 +27,7 @@ class Receiver:
 
     def __init__(self, failures=0, hang=False, redirect=""):
         self.failures, self.hang, self.redirect, self.received = failures, hang, redirect, []
-        self.gets = 0
+        self.gets, self.invalid = 0, []
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -35,6 +37,10 @@ class Receiver:
                     time.sleep(3)
                     return
                 receiver.received.append((dict(self.headers), body))
+                try:  # every delivery of every test is a valid CloudEvents batch (issue 20)
+                    check_batch(body)
+                except Exception as error:  # reported by the fixture
+                    receiver.invalid.append(repr(error))
                 if receiver.redirect:
                     self.send_response(302)
                     self.send_header("Location", receiver.redirect)
@@ -72,6 +78,7 @@ def receiver():
     yield make
     for r in made:
         r.close()
+    assert [problem for r in made for problem in r.invalid] == []
 
 
 @pytest.fixture
@@ -111,13 +118,13 @@ def test_registration_is_delivered_signed(setup, receiver):
     assert message.status == OutboxStatus.PENDING  # written with the case, sent after
     run_worker_until_idle()
     headers, body = hook.received[0]
-    payload = json.loads(body)
-    assert payload["event"] == "case.registered"
-    assert payload["data"]["items"][0]["case_number"] == case.number
-    assert headers["Idempotency-Key"] == message.idempotency_key
-    stamp, signature = (part.split("=", 1)[1] for part in headers["Durvis-Signature"].split(","))
-    expected = hmac.new(b"s3cret", stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    assert signature == expected
+    [event] = json.loads(body)  # a CloudEvents batch
+    assert event["type"] == "lv.durvis.case.registered" and event["specversion"] == "1.0"
+    assert event["data"]["case_number"] == case.number and event["subject"] == case.number
+    assert headers["Content-Type"] == "application/cloudevents-batch+json"
+    assert headers["Idempotency-Key"] == headers["Webhook-Id"] == message.idempotency_key
+    assert Webhook(b"s3cret").verify(body, headers) == [event]  # Standard Webhooks
+    assert "Durvis-Signature" not in headers  # the deprecated header only where kept on
     assert endpoint.secret == "s3cret"
     message.refresh_from_db()
     assert message.status == OutboxStatus.DELIVERED and message.attempts == 1
@@ -271,3 +278,21 @@ def test_a_message_whose_turn_comes_too_late_for_its_lease_is_given_back_unsent(
     monkeypatch.setattr(integrations, "_deliver", deliver)
     integrations.deliver_due()
     assert len(hook.received) == 2
+
+
+def test_the_deprecated_signature_is_sent_where_kept_on(setup, receiver):
+    """Endpoints registered before Standard Webhooks keep `Durvis-Signature` for one release
+    (`legacy_signature`, on for them by the migration): both signatures, one body."""
+    admin, centre, institutions = setup
+    hook = receiver()
+    endpoint = integrations.register_webhook(admin, institutions["VSAA"], hook.url,
+                                             ["case.registered"], secret="s3cret")
+    endpoint.legacy_signature = True
+    endpoint.save()
+    open_case(centre)
+    run_worker_until_idle()
+    headers, body = hook.received[0]
+    stamp, signature = (part.split("=", 1)[1] for part in headers["Durvis-Signature"].split(","))
+    expected = hmac.new(b"s3cret", stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    assert signature == expected and headers["Durvis-Event"] == "case.registered"
+    assert Webhook(b"s3cret").verify(body, headers)

@@ -19,6 +19,7 @@ from durvis.messaging import queries as messaging_queries
 from durvis.messaging import services as messaging
 from durvis.messaging.models import InboxMessage, MessageRead, Thread
 from tests.documents.samples import PDF, pdf_of_size
+from tests.integrations.event_checks import check_stored_events
 from tests.messaging.sending import send
 
 pytestmark = pytest.mark.django_db
@@ -95,6 +96,7 @@ def test_an_answer_goes_to_the_institutions_webhook_and_api(client_login, family
     item, = hook.payload["items"]
     assert item["message_id"] == answer.pk and item["case_number"] == case.number
     assert parent.personal_code not in str(hook.payload)
+    assert check_stored_events() >= 2  # the webhook's CloudEvent and the feed's (issue 20)
     replies = vsaa_api.get("/api/v1/messages/replies?since=0").json()
     got, = replies["items"]
     assert got["body"] == "Izziņu iesniegšu rīt." and got["conversation_id"] == thread.pk

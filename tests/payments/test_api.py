@@ -12,9 +12,12 @@ from django.utils import timezone
 from stdnum import iso11649
 
 from durvis.audit.models import AuditEvent
+from durvis.core.events import dispatch_due
 from durvis.core.models import DomainEvent
+from durvis.integrations.models import FeedEvent
 from durvis.payments.models import Invoice, Payment
 from durvis.register.models import ServiceCase
+from tests.integrations.event_checks import check_stored_events
 
 ALL = ("invoices:read", "invoices:write", "payments:write")
 
@@ -276,6 +279,10 @@ def test_a_payment_moves_the_invoice_and_the_same_payment_id_books_once(system, 
     other = post(system, f"/invoices/{number}/payments", payment("FS-2", amount="2.00"))
     assert other.status_code == 409 and other.json()["detail"][0]["type"] == "conflict"
     assert Payment.objects.count() == 2
+    dispatch_due()  # the worker's round: the webhooks' events and the feed (issue 20)
+    assert check_stored_events() >= 3
+    assert {"invoice.issued", "payment.changed"} <= set(
+        FeedEvent.objects.values_list("type", flat=True))
 
 
 def test_an_idempotency_key_replays_the_answer(system, case_number):

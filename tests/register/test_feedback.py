@@ -12,6 +12,7 @@ from durvis.integrations.models import OutboxMessage
 from durvis.register import queries as register_queries
 from durvis.register import services as register
 from durvis.register.models import Feedback
+from tests.integrations.event_checks import check_stored_events
 
 
 @pytest.fixture
@@ -42,6 +43,7 @@ def test_feedback_after_the_result_once(case_and_client, staff, institutions, wo
     assert Feedback.objects.get(case=case).rating == 4
     worker.events()
     assert OutboxMessage.objects.filter(event="feedback.received").count() == 1
+    assert check_stored_events() >= 2  # the webhook's CloudEvent and the feed's (issue 20)
     with pytest.raises(ValidationError):
         register.give_feedback(client, case, 5)
 

@@ -34,6 +34,11 @@ class WebhookEditForm(WebhookForm):
 
     is_active = forms.BooleanField(label=gettext_lazy("On: send events to this address"),
                                    required=False)
+    legacy_signature = forms.BooleanField(
+        label=gettext_lazy("Also send the old Durvis-Signature header (deprecated)"),
+        help_text=gettext_lazy("Only for a receiver not yet checking the Standard Webhooks "
+                               "signature; the header goes away in the next release."),
+        required=False)
     version = VersionField()
 
 
@@ -51,7 +56,7 @@ def _endpoint(request: HttpRequest, endpoint_id: int) -> tuple[Actor, WebhookEnd
 
 def _saved(endpoint: WebhookEndpoint) -> dict[str, Any]:
     return {"url": endpoint.url, "events": endpoint.events, "is_active": endpoint.is_active,
-            "version": endpoint.version}
+            "legacy_signature": endpoint.legacy_signature, "version": endpoint.version}
 
 
 @staff_required
@@ -67,7 +72,8 @@ def detail(request: HttpRequest, endpoint_id: int) -> HttpResponse:
             integrations.update_webhook(actor, endpoint, form.cleaned_data["url"],
                                         form.cleaned_data["events"],
                                         form.cleaned_data["is_active"],
-                                        version=form.cleaned_data["version"])
+                                        version=form.cleaned_data["version"],
+                                        legacy_signature=form.cleaned_data["legacy_signature"])
         except StaleVersion:
             endpoint.refresh_from_db()
             saved = WebhookEditForm(initial=_saved(endpoint), prefix="webhook")
@@ -106,8 +112,9 @@ def rotate_secret(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     actor, endpoint = _endpoint(request, endpoint_id)
     if not confirmed(request):
         return ask(request, title=_("Rotate the signing secret of %(url)s?") % {"url": endpoint.url},
-                   warning=_("The old secret stops working at once: deliveries from now on are "
-                             "signed with the new one, which your system must check."),
+                   warning=_("For a day, deliveries are signed with both the old and the new "
+                             "secret, so that your system can switch to the new one; then the "
+                             "old one stops working."),
                    action=_("Yes, rotate the secret"),
                    cancel_url=reverse("administration:webhook", args=[endpoint.pk]))
     secret = integrations.rotate_secret(actor, endpoint)

@@ -106,12 +106,15 @@ def horizon() -> Horizon:
     return Horizon(below, own)
 
 
-def changed_after(rows: QuerySet[M], cursor: ChangeCursor, seen: Horizon) -> QuerySet[M]:
+def changed_after(rows: QuerySet[M], cursor: ChangeCursor, seen: Horizon, *,
+                  seq: str = "change_seq") -> QuerySet[M]:
     """`rows` (of any model with the integer fields `change_xid` and `change_seq`) changed
     after `cursor` and below the horizon `seen`, in position order: one range of an index that
     leads with the columns `rows` is filtered by and ends with (`change_xid`, `change_seq`),
-    bounded on both sides."""
-    position = Tuple(F("change_xid"), F("change_seq"))
+    bounded on both sides. A feed whose rows are written once, never changed, may use its
+    primary key as the change number (`seq="id"`: ids are drawn like change numbers, and the
+    transaction id leads)."""
+    position = Tuple(F("change_xid"), F(seq))
     rows = rows.filter(TupleGreaterThan(position, (cursor.xid, cursor.seq)))
     if seen.below is not None:
         if seen.own is None or seen.own < seen.below:
@@ -119,9 +122,24 @@ def changed_after(rows: QuerySet[M], cursor: ChangeCursor, seen: Horizon) -> Que
         else:
             rows = rows.filter(Q(change_xid__lt=seen.below) | Q(change_xid=seen.own),
                                change_xid__lte=seen.own)
-    return rows.order_by("change_xid", "change_seq")
+    return rows.order_by("change_xid", seq)
 
 
-def position_of(row: Model) -> ChangeCursor:
-    """The position of a listed row (its `change_xid`, `change_seq`), as the next cursor."""
-    return ChangeCursor(getattr(row, "change_xid"), getattr(row, "change_seq"))  # noqa: B009
+def position_of(row: Model, *, seq: str = "change_seq") -> ChangeCursor:
+    """The position of a listed row (its `change_xid`, `change_seq` or the field `seq`), as the
+    next cursor."""
+    return ChangeCursor(getattr(row, "change_xid"), getattr(row, seq))  # noqa: B009
+
+
+def current_xid() -> int:
+    """The id of the caller's transaction, for the `change_xid` of rows it writes (0 outside
+    PostgreSQL: SQLite's writers are serialised, so ids alone are in commit order). Raises
+    RuntimeError outside a transaction (autocommit would stamp the id of this query's own)."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("change positions are taken inside the writing transaction")
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id()::text::bigint")
+        row = cursor.fetchone()
+    return int(row[0])

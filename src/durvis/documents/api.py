@@ -91,7 +91,11 @@ def _file_refusal(error: ValidationError) -> ApiError | None:
 
 @router.post("/cases/{number}/documents", response={201: DocumentOut, **UPLOAD_ERRORS},
              summary="Deliver a document about a case to its client",
-             openapi_extra=scopes(MESSAGES_WRITE))
+             openapi_extra={**scopes(MESSAGES_WRITE), "requestBody": {"content": {
+                 "multipart/form-data": {"example": {
+                     "title": "Lēmums par pabalsta piešķiršanu", "is_result": True,
+                     "signature_requested": False, "file": "(the PDF's bytes)"}}}}},
+             operation_id="postCaseDocument")
 def post_document(request: HttpRequest, file: File[UploadedFile],
                   number: CaseNumber,
                   title: str = Form(..., min_length=1, max_length=documents.MAX_TITLE),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from durvis.core.events import declare
-from durvis.integrations.events import forward_as_webhook
+from durvis.integrations.events import CASE_NUMBER, INTEGER, TIME, forward_as_webhook, item_schema
 
 DOCUMENT_DELIVERED = declare(
     "document.delivered", publisher="documents",
@@ -18,4 +18,7 @@ DOCUMENT_SIGNED = declare(
     description="A client (or who may sign in its name) signed in the e-account a document an "
                 "institution asked them to sign.")
 
-forward_as_webhook(DOCUMENT_SIGNED, _("A client signed a document"))
+forward_as_webhook(DOCUMENT_SIGNED, _("A client signed a document"), data=item_schema(
+    "DocumentSigned", {"document_id": INTEGER, "case_number": CASE_NUMBER, "signed_at": TIME,
+                       "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                       "mandate": {"type": ["integer", "null"]}}))

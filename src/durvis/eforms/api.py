@@ -30,6 +30,7 @@ from django.http import FileResponse, HttpRequest
 from django.utils.http import content_disposition_header
 from ninja import Field, Query, Router, Schema, Status
 from ninja import Path as PathParam
+from pydantic import ConfigDict
 
 from durvis.core.changes import ChangeCursor
 from durvis.eforms import delivery, prefill
@@ -119,6 +120,11 @@ def list_applications(request: HttpRequest, query: Query[ApplicationsQuery]) -> 
 
 
 class PrefillIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"service_code": 1011,
+         "answers": {"name": "Jānis Bērziņš"},
+         "return_url": "https://e.vsaa.gov.lv/atpakal"}]})
+
     service_code: int = Field(..., ge=1, le=2_147_483_647)
     answers: dict[str, Any] = Field(..., description="By question key, as the form's format "
                                     "writes each type; checked against the live form")
@@ -165,7 +171,8 @@ def get_application(request: HttpRequest, reference: uuid.UUID) -> dict[str, Any
             openapi_extra={**scopes(APPLICATIONS_READ), "responses": {200: {
                 "description": "The file, as the client uploaded it",
                 "content": {"application/octet-stream": {
-                    "schema": {"type": "string", "format": "binary"}}}}}})
+                    "schema": {"type": "string", "format": "binary"}}}}}},
+            operation_id="getApplicationAttachment")
 def get_attachment(request: HttpRequest, reference: uuid.UUID,
                    document_id: int = PathParam(..., ge=1, le=2**62)) -> FileResponse:
     """Streamed with its content type and file name; its SHA-256 is in the application's

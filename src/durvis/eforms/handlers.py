@@ -38,7 +38,12 @@ logger = logging.getLogger(__name__)
 WEBHOOK = integration_events.offer_webhook(
     APPLICATION_SUBMITTED,
     _("An application was submitted through an e-form (carries the answers and attachment "
-      "links: personal data)"))
+      "links: personal data)"),
+    data=integration_events.item_schema("ApplicationSubmitted", {
+        "reference": {"type": "string"}, "case_number": integration_events.CASE_NUMBER,
+        "service_code": integration_events.INTEGER, "submitted_at": integration_events.TIME,
+        "client": {"type": "object"}, "answers": {"type": ["object", "array"]}},
+        optional=("client", "answers")))
 
 
 @subscriber(APPLICATION_SUBMITTED, "eforms.notify_application_received")

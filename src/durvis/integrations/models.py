@@ -51,12 +51,19 @@ class IdempotencyRecord(models.Model):
 
 
 class WebhookEndpoint(models.Model):
-    """Where an institution wants to be told about events (signed with its secret); `events`
-    are keys of `durvis.integrations.events.WEBHOOK_TYPES`."""
+    """Where an institution wants to be told about events; `events` are keys of
+    `durvis.integrations.events.WEBHOOK_TYPES`. Deliveries are signed per Standard Webhooks
+    with `secret` (`whsec_<base64>`), and also with `previous_secret` until
+    `previous_secret_until` (the overlap of a rotation: the receiver may hold either).
+    `legacy_signature` adds the deprecated `Durvis-Signature` header (endpoints registered
+    before Standard Webhooks have it on; it goes in the next release)."""
 
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
     url = models.URLField(max_length=500)
     secret = models.CharField(max_length=100)
+    previous_secret = models.CharField(max_length=100, blank=True, db_default="", default="")
+    previous_secret_until = models.DateTimeField(null=True, blank=True)
+    legacy_signature = models.BooleanField(db_default=False, default=False)
     events = models.JSONField(default=list)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -66,6 +73,38 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+
+class FeedEvent(models.Model):
+    """One event of the pull feed (`GET /api/v1/events?after=`) for one institution: what a
+    webhook of the same event carries (`data`), as a CloudEvent (`durvis.integrations.
+    envelope`), for systems that cannot receive webhooks. `event_id` is the domain event's id
+    (the CloudEvent's `id`, the same in a webhook), `subject` the case number (empty when the
+    event is about no case), `service_code` the case's service where the event names it (a
+    client limited to some services sees only theirs).
+
+    The feed is read in the order of (`change_xid`, `id`): the writing transaction's id leads,
+    so a reader below the horizon never passes an event still being committed
+    (`durvis.core.changes`)."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="+",
+                                    db_index=False)
+    event_id = models.BigIntegerField()
+    type = models.CharField(max_length=60)
+    subject = models.CharField(max_length=40, blank=True)
+    service_code = models.PositiveIntegerField(null=True, blank=True)
+    time = models.DateTimeField()
+    data = models.JSONField()
+    change_xid = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["institution", "change_xid", "id"],
+                                name="feed_position")]
+        constraints = [models.UniqueConstraint(fields=["institution", "event_id"],
+                                               name="feed_event_once")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.subject}"
 
 
 class OutboxStatus(models.TextChoices):

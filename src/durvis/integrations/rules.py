@@ -8,7 +8,7 @@ administration form and the OpenAPI schema show.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -25,6 +25,8 @@ from durvis.identity.rules import is_institution_admin_of
 
 class IntegrationAction(StrEnum):
     MANAGE_INTEGRATIONS = "integrations.manage"
+    # An institution's system reads its event feed (`GET /api/v1/events`); obj = None.
+    READ_EVENTS = "integrations.read_events"
 
 
 @dataclass(frozen=True)
@@ -48,11 +50,15 @@ def declare_scope(key: str, description: str | Promise, *, owner: str) -> str:
 
 @dataclass(frozen=True)
 class WebhookType:
-    """A webhook event an endpoint may subscribe to: the domain event's name. Declared through
+    """A webhook event an endpoint may subscribe to: the domain event's name, what it means,
+    the JSON Schema of its item (a CloudEvent's `data`, published in the AsyncAPI document) and
+    whether the pull feed carries it. Declared through
     `durvis.integrations.events.forward_as_webhook`."""
 
     key: str
     description: str | Promise
+    data: dict[str, Any] = field(default_factory=dict)
+    in_feed: bool = False
 
 
 WEBHOOK_TYPES: Registry[WebhookType] = Registry("webhook event types")
@@ -67,6 +73,20 @@ def manage_integrations(actor: Actor, institution: Any, client: Any) -> Decision
     if is_institution_admin_of(actor, institution.pk) or actor.kind == "operator":
         return ALLOW
     return deny("only the institution's administrator manages its integrations")
+
+
+EVENTS_READ = declare_scope(
+    "events:read", _("Read the event feed (the webhooks' events, for systems that cannot "
+                     "receive webhooks)"), owner="integrations")
+
+
+@rule(IntegrationAction.READ_EVENTS)
+def read_events(actor: Actor, obj: Any, client: Any) -> Decision:
+    """An institution's system with the `events:read` scope reads its institution's feed (no
+    personal data: identifiers and states; the rest is read through the API, audited)."""
+    if actor.api is not None and EVENTS_READ in actor.api.operations:
+        return ALLOW
+    return deny("the client lacks the events:read scope")
 
 
 # How the person reads what staff and systems did with their data ("who used my data", B4, B5).

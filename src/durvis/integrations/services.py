@@ -20,6 +20,7 @@ back at once (`durvis.core.worker`)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -31,7 +32,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -44,19 +45,22 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
+from standardwebhooks.webhooks import Webhook
 
 from durvis.access.policy import decide, require
 from durvis.audit.services import Entry, record, record_many
 from durvis.catalog.models import Service
 from durvis.catalog.queries import serves
 from durvis.core.actor import SYSTEM, Actor, ApiGrant
+from durvis.core.changes import current_xid
 from durvis.core.concurrency import advance_version
 from durvis.core.worker import SOURCES, Source, retry_locked, wake, worker_id
 from durvis.identity.models import Institution, Person
-from durvis.integrations import mail, sms
+from durvis.integrations import envelope, mail, sms
 from durvis.integrations.addresses import check_webhook_url, webhook_opener
 from durvis.integrations.models import (
     ApiClient,
+    FeedEvent,
     IdempotencyRecord,
     OutboxChannel,
     OutboxMessage,
@@ -207,8 +211,9 @@ def _stored_answer(client_id: int, key: str, request_hash: str) -> tuple[int, An
 def register_webhook(actor: Actor, institution: Institution, url: str, events: Iterable[str],
                      secret: str | None = None) -> WebhookEndpoint:
     """Subscribe the institution's `url` to webhook `events` (keys of `WEBHOOK_TYPES`, e.g.
-    `case.status_changed`); deliveries are signed with `secret` (`sign`; a new random one when
-    None, which the caller shows the administrator). Audited. Raises PermissionDenied unless
+    `case.status_changed`); deliveries are signed per Standard Webhooks with `secret`
+    (`new_secret`, `whsec_<base64>`, when None: the caller shows it to the administrator once).
+    Audited. Raises PermissionDenied unless
     the actor is the institution's administrator (`IntegrationAction.MANAGE_INTEGRATIONS`), and
     ValidationError keyed `events` (none chosen, or an unknown one) or by model field (e.g. a
     `url` that is not valid) from the model's validation, and keyed `url` for an address
@@ -219,7 +224,7 @@ def register_webhook(actor: Actor, institution: Institution, url: str, events: I
     if not events or set(events) - set(WEBHOOK_TYPES.keys()):
         raise ValidationError({"events": gettext("Choose events from the list.")})
     endpoint = WebhookEndpoint(institution=institution, url=url, events=events,
-                               secret=secret or secrets.token_urlsafe(32))
+                               secret=secret or new_secret())
     check_webhook_url(url)  # first: `ftp://…` is told the scheme, not that it is no URL
     endpoint.full_clean()
     endpoint.save()
@@ -236,11 +241,14 @@ def check_public_url(url: str) -> None:
 
 
 def emit(event: str, institution_ids: Iterable[int], items: list[dict[str, Any]], *,
-         secret: bool = False) -> list[OutboxMessage]:
+         secret: bool = False, meta: list[dict[str, Any]] | None = None) -> list[OutboxMessage]:
     """Write one outbox message to every active endpoint of the institutions that subscribed to
     `event`, carrying all `items` of one change (a batch of 1,000 status events is one delivery
     of 1,000 items, not 1,000 deliveries); the worker is woken when the transaction commits.
-    Returns the messages written (none: nobody subscribed, or no items).
+    Returns the messages written (none: nobody subscribed, or no items). Each item is sent as
+    a CloudEvent (`envelope`) whose `data` it is; `meta` gives, item by item, its `id`, `time`
+    (ISO) and `subject` (the domain event's id, when it happened, the case number); without
+    it an item's id is the message's key and its place, its time the message's.
 
     A `secret` message carries personal data (use `emit_personal_data`, which also audits
     it): its items are kept only until it is delivered or given up, then removed from the
@@ -251,7 +259,8 @@ def emit(event: str, institution_ids: Iterable[int], items: list[dict[str, Any]]
     if not endpoints or not items:
         return []
     now = timezone.now()
-    payload: dict[str, Any] = {"items": items, **({"secret": True} if secret else {})}
+    payload: dict[str, Any] = {"items": items, **({"secret": True} if secret else {}),
+                               **({"meta": meta} if meta is not None else {})}
     messages = [
         OutboxMessage(endpoint=endpoint, event=event, payload=payload,
                       idempotency_key=secrets.token_hex(16), next_attempt_at=now)
@@ -260,6 +269,31 @@ def emit(event: str, institution_ids: Iterable[int], items: list[dict[str, Any]]
     OutboxMessage.objects.bulk_create(messages)
     transaction.on_commit(wake)
     return messages
+
+
+def append_to_feed(event: str, rows: Iterable[tuple[int, Any, dict[str, Any], Iterable[int]]]
+                   ) -> int:
+    """Write forwarded events into the pull feed of each institution they go to, in the
+    caller's transaction (the forwarding handler's, after the change committed): `rows` are
+    (domain event id, when it happened, the item, institution ids). Each row is stamped with
+    the writing transaction's id (`durvis.core.changes.current_xid`), so a reader never passes
+    one still being committed. An event already in an institution's feed (a handler run again)
+    is not written twice. Returns how many rows were offered."""
+    xid = current_xid()
+    feed = [FeedEvent(institution_id=institution, event_id=event_id, type=event,
+                      subject=envelope.subject_of(item) or "",
+                      service_code=_service_code(item), time=occurred_at, data=item,
+                      change_xid=xid)
+            for event_id, occurred_at, item, institutions in rows
+            for institution in sorted(set(institutions))]
+    FeedEvent.objects.bulk_create(feed, ignore_conflicts=True)
+    return len(feed)
+
+
+def _service_code(item: dict[str, Any]) -> int | None:
+    code = item.get("service_code")
+    return int(code) if isinstance(code, int) or (isinstance(code, str) and code.isdigit()) \
+        else None
 
 
 def emit_personal_data(actor: Actor, event: str, institution_ids: Iterable[int],
@@ -295,9 +329,46 @@ def already_emitted(event: str, about: Any) -> bool:
         payload__about__object_id=str(about.pk)).exists()
 
 
+def new_secret() -> str:
+    """A Standard Webhooks signing secret: `whsec_` and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def signing_key(secret: str) -> Webhook:
+    """The Standard Webhooks signer of `secret`: a `whsec_` secret's key is its base64 part; an
+    endpoint's secret from before (any other text) is used as its bytes."""
+    if secret.startswith("whsec_"):
+        return Webhook(secret)
+    return Webhook(secret.encode())
+
+
+def valid_secrets(endpoint: WebhookEndpoint, now: Any = None) -> list[str]:
+    """The secrets deliveries to `endpoint` are signed with now: its secret, and during a
+    rotation's overlap (`rotate_secret`) the previous one too."""
+    now = now or timezone.now()
+    previous = (endpoint.previous_secret if endpoint.previous_secret
+                and endpoint.previous_secret_until and endpoint.previous_secret_until > now
+                else "")
+    return [endpoint.secret, *([previous] if previous else [])]
+
+
+def standard_signature_headers(endpoint: WebhookEndpoint, message_id: str, timestamp: int,
+                               body: bytes) -> dict[str, str]:
+    """The Standard Webhooks headers of one delivery: `webhook-id` (the message's key, the same
+    on every retry), `webhook-timestamp` (Unix seconds) and `webhook-signature`
+    (`v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`, one per valid secret, separated by
+    a space, so a receiver holding either secret of a rotation verifies it)."""
+    when = datetime.fromtimestamp(timestamp, tz=UTC)
+    text = body.decode()
+    signatures = [signing_key(secret).sign(message_id, when, text)
+                  for secret in valid_secrets(endpoint)]
+    return {"webhook-id": message_id, "webhook-timestamp": str(timestamp),
+            "webhook-signature": " ".join(signatures)}
+
+
 def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`: the receiver recomputes it and
-    refuses an old timestamp, so a captured delivery cannot be replayed later."""
+    """Deprecated (`Durvis-Signature`, sent only to endpoints with `legacy_signature`, until
+    the next release): `t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`."""
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={digest}"
 
@@ -481,20 +552,45 @@ def _deliver_sms(message: OutboxMessage) -> tuple[str, bool]:
 _WEBHOOK_OPENER = webhook_opener()
 
 
+def webhook_events(message: OutboxMessage) -> list[dict[str, Any]]:
+    """The CloudEvents a webhook message delivers (`envelope`): one per item, with the id,
+    time and subject its `meta` gives (else the message's key and place, its time, the item's
+    case number). A secret message's bookkeeping (`about`) is not the receiver's."""
+    items = message.payload.get("items", [])
+    meta = message.payload.get("meta") or [{} for _ in items]
+    created = message.created_at or timezone.now()
+    return [envelope.cloud_event(
+        message.event, about.get("id") or f"{message.idempotency_key}-{n}",
+        about.get("time") or created, item,
+        subject=about.get("subject", envelope.subject_of(item)))
+        for n, (item, about) in enumerate(zip(items, meta, strict=True))]
+
+
+def webhook_request(message: OutboxMessage, timestamp: int) -> tuple[bytes, dict[str, str]]:
+    """A webhook message's body (a CloudEvents JSON batch) and headers at `timestamp` (Unix
+    seconds): the Standard Webhooks signature (`standard_signature_headers`), and for an
+    endpoint with `legacy_signature` the deprecated `Durvis-Signature`."""
+    endpoint = message.endpoint
+    assert endpoint is not None  # a webhook has one (a constraint)
+    body = envelope.batch_body(webhook_events(message))
+    headers = {
+        "Content-Type": envelope.BATCH_CONTENT_TYPE,
+        "User-Agent": "Durvis-Webhooks/2",
+        "Idempotency-Key": message.idempotency_key,
+        **standard_signature_headers(endpoint, message.idempotency_key, timestamp, body),
+    }
+    if endpoint.legacy_signature:
+        headers["Durvis-Event"] = message.event
+        headers["Durvis-Signature"] = sign(endpoint.secret, timestamp, body)
+    return body, headers
+
+
 def _deliver_webhook(message: OutboxMessage) -> tuple[str, bool]:
     endpoint = message.endpoint
     assert endpoint is not None  # a webhook has one (a constraint)
-    data = ({"items": message.payload.get("items", [])} if message.payload.get("secret")
-            else message.payload)  # a secret message's bookkeeping is not the receiver's
-    body = json.dumps({"id": message.idempotency_key, "event": message.event,
-                       "data": data}, cls=DjangoJSONEncoder).encode()
-    request = urllib.request.Request(endpoint.url, data=body, method="POST", headers={  # noqa: S310
-        "Content-Type": "application/json",
-        "User-Agent": "Durvis-Webhooks/1",
-        "Durvis-Event": message.event,
-        "Idempotency-Key": message.idempotency_key,
-        "Durvis-Signature": sign(endpoint.secret, int(time.time()), body),
-    })
+    body, headers = webhook_request(message, int(time.time()))
+    request = urllib.request.Request(endpoint.url, data=body, method="POST",  # noqa: S310
+                                     headers=headers)
     error = ""
     try:
         with _WEBHOOK_OPENER.open(request, timeout=settings.DURVIS_WEBHOOK_TIMEOUT) as response:
@@ -605,9 +701,12 @@ TEST_EVENT = "webhook.test"
 
 @transaction.atomic
 def update_webhook(actor: Actor, endpoint: WebhookEndpoint, url: str, events: Iterable[str],
-                   is_active: bool, *, version: int | None = None) -> WebhookEndpoint:
-    """Change an endpoint's address, events and state (A5, B9); audited, and its version moves
-    on. `version` is the version the edit form was opened on (None: no form). Raises
+                   is_active: bool, *, version: int | None = None,
+                   legacy_signature: bool | None = None) -> WebhookEndpoint:
+    """Change an endpoint's address, events and state (A5, B9), and whether its deliveries
+    also carry the deprecated `Durvis-Signature` (`legacy_signature`; None: unchanged);
+    audited, and its version moves on. `version` is the version the edit form was opened on
+    (None: no form). Raises
     PermissionDenied unless the actor administers the endpoint's institution
     (`IntegrationAction.MANAGE_INTEGRATIONS`); StaleVersion (`durvis.core.concurrency`), saving
     nothing, when the endpoint changed after the form was opened; ValidationError keyed
@@ -620,22 +719,35 @@ def update_webhook(actor: Actor, endpoint: WebhookEndpoint, url: str, events: It
         raise ValidationError({"events": gettext("Choose events from the list.")})
     new_version = advance_version(WebhookEndpoint.objects.filter(pk=endpoint.pk), version)
     endpoint.url, endpoint.events, endpoint.is_active = url, chosen, is_active
+    if legacy_signature is not None:
+        endpoint.legacy_signature = legacy_signature
     check_webhook_url(url)
     endpoint.full_clean()
     endpoint.version = new_version
-    endpoint.save(update_fields=["url", "events", "is_active"])
+    endpoint.save(update_fields=["url", "events", "is_active", "legacy_signature"])
     record(actor, "integrations.webhook.update", endpoint,
-           details={"events": chosen, "active": is_active})
+           details={"events": chosen, "active": is_active,
+                    "legacy_signature": endpoint.legacy_signature})
     return endpoint
 
 
+ROTATION_OVERLAP = timedelta(hours=24)
+
+
 @transaction.atomic
-def rotate_secret(actor: Actor, endpoint: WebhookEndpoint) -> str:
-    """A new signing secret, at once: deliveries from now on are signed with it."""
+def rotate_secret(actor: Actor, endpoint: WebhookEndpoint,
+                  overlap: timedelta = ROTATION_OVERLAP) -> str:
+    """A new signing secret (`new_secret`), returned to be shown once. For `overlap` (a day)
+    deliveries carry two signatures, by the new secret and the one it replaces, so the
+    receiver can switch to the new one at any moment of it (Standard Webhooks); then only the
+    new one. Audited. Raises PermissionDenied unless the actor administers the endpoint's
+    institution (`IntegrationAction.MANAGE_INTEGRATIONS`)."""
     require(actor, IntegrationAction.MANAGE_INTEGRATIONS, endpoint.institution)
-    endpoint.secret = secrets.token_urlsafe(32)
-    endpoint.save(update_fields=["secret"])
-    record(actor, "integrations.webhook.rotate_secret", endpoint)
+    endpoint.previous_secret, endpoint.secret = endpoint.secret, new_secret()
+    endpoint.previous_secret_until = timezone.now() + overlap
+    endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_until"])
+    record(actor, "integrations.webhook.rotate_secret", endpoint,
+           details={"overlap_hours": overlap.total_seconds() / 3600})
     return endpoint.secret
 
 
@@ -663,7 +775,7 @@ def send_test_event(actor: Actor, endpoint: WebhookEndpoint) -> OutboxMessage:
     retried, listed among the recent deliveries)."""
     require(actor, IntegrationAction.MANAGE_INTEGRATIONS, endpoint.institution)
     message = OutboxMessage.objects.create(
-        endpoint=endpoint, event=TEST_EVENT, payload={"items": []},
+        endpoint=endpoint, event=TEST_EVENT, payload={"items": [{}]},
         idempotency_key=secrets.token_hex(16), next_attempt_at=timezone.now())
     record(actor, "integrations.webhook.test", endpoint)
     transaction.on_commit(wake)

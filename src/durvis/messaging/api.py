@@ -23,6 +23,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja import Path as PathParam
+from pydantic import ConfigDict
 
 from durvis.core.actor import Actor
 from durvis.core.api import ApiError
@@ -78,6 +79,16 @@ class AttachmentIn(Schema):
 
 
 class MessageIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"personal_code": "161175-19997",
+         "subject": "Jūsu iesniegums",
+         "body": "Labdien! Lūdzam iesniegt izziņu.",
+         "case_number": "9999 76544",
+         "attachments": [{"name": "vestule.txt",
+                          "content_type": "text/plain",
+                          "title": "Vēstule",
+                          "content": "VGVrc3Rz"}]}]})
+
     personal_code: str = Field("", max_length=20, description="The client, a person")
     registration_number: str = Field("", max_length=20, description="Or the client, a company")
     subject: str = Field(..., min_length=1, max_length=messaging.MAX_SUBJECT)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from durvis.core.events import declare
-from durvis.integrations.events import forward_as_webhook
+from durvis.integrations.events import CASE_NUMBER, INTEGER, TIME, forward_as_webhook, item_schema
 
 MESSAGE_SENT = declare(
     "message.sent", publisher="messaging",
@@ -17,4 +17,6 @@ MESSAGE_RECEIVED = declare(
     "message.received", publisher="messaging", payload=("institutions", "webhook"),
     description="A client wrote to an institution (a new conversation or an answer).")
 
-forward_as_webhook(MESSAGE_RECEIVED, _("A client wrote to the institution"))
+forward_as_webhook(MESSAGE_RECEIVED, _("A client wrote to the institution"), data=item_schema(
+    "MessageReceived", {"message_id": INTEGER, "conversation_id": INTEGER,
+                        "case_number": CASE_NUMBER, "sent_at": TIME}))

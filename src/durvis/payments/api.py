@@ -35,7 +35,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, ConfigDict
 from pydantic_core import PydanticCustomError
 
 from durvis.access.policy import decide, require, visible
@@ -132,6 +132,18 @@ class LineIn(Schema):
 
 
 class InvoiceIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"case_number": "9999 76544",
+         "payer_name": "Jānis Bērziņš",
+         "language": "lv",
+         "origin": "external",
+         "holder_number": "R-2026-1",
+         "lines": [{"kind": "fee",
+                    "description": "Ekspertīze",
+                    "quantity": "1",
+                    "unit_price": "7.11",
+                    "vat_rate": "21"}]}]})
+
     case_number: str = Field(..., min_length=1, max_length=40, description=(
         "The case the invoice is for, as the register writes it (`9999 76544`)"))
     lines: list[LineIn] = Field(..., min_length=1, max_length=payments.MAX_LINES)
@@ -238,6 +250,13 @@ class InvoicesQuery(Schema):
 
 
 class PaymentIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"amount": "7.11",
+         "paid_at": "2026-11-20T10:00:00+02:00",
+         "payment_id": "FS-1",
+         "bank_reference": "2026112000012345",
+         "payer_name": "Jānis Bērziņš"}]})
+
     amount: Money = _money_field("EUR received, above zero, at most two decimals, as a JSON "
                                  "string")
     paid_at: Instant
@@ -254,6 +273,9 @@ class PaymentRecordedOut(Schema):
 
 
 class ReasonIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"reason": "Pakalpojums netika sniegts"}]})
+
     reason: str = Field(..., min_length=1, max_length=500)
 
 
@@ -426,7 +448,8 @@ def get_invoice(request: HttpRequest, number: InvoiceNumber) -> dict[str, Any]:
 @router.post("/invoices/{number}/payments", response={201: PaymentRecordedOut,
                                                        200: PaymentRecordedOut, **ERRORS},
              summary="Report a payment from your finance system",
-             openapi_extra=scopes(PAYMENTS_WRITE))
+             openapi_extra=scopes(PAYMENTS_WRITE),
+             operation_id="postInvoicePayment")
 def post_payment(request: HttpRequest, payload: PaymentIn, number: InvoiceNumber) -> Status[Any]:
     """Money received for the invoice, as your finance system matched it (the Treasury's or
     the bank's notice, G29): the invoice's state follows (partly paid, paid, overpaid), the
@@ -463,7 +486,8 @@ def post_payment(request: HttpRequest, payload: PaymentIn, number: InvoiceNumber
 
 
 @router.post("/invoices/{number}/cancel", response={200: InvoiceOut, **ERRORS},
-             summary="Cancel an invoice nothing was paid on", openapi_extra=scopes(INVOICES_WRITE))
+             summary="Cancel an invoice nothing was paid on", openapi_extra=scopes(INVOICES_WRITE),
+             operation_id="cancelInvoice")
 def cancel(request: HttpRequest, payload: ReasonIn, number: InvoiceNumber) -> Status[Any]:
     """Final. Money was paid on it: a 409 `paid` (credit it instead); cancelled or credited
     already: a 409 `invoice_closed`. Accepts `Idempotency-Key`."""
@@ -486,7 +510,8 @@ def cancel(request: HttpRequest, payload: ReasonIn, number: InvoiceNumber) -> St
 
 @router.post("/invoices/{number}/credit", response={201: InvoiceOut, **ERRORS},
              summary="Credit an invoice in full (a credit note)",
-             openapi_extra=scopes(INVOICES_WRITE))
+             openapi_extra=scopes(INVOICES_WRITE),
+             operation_id="creditInvoice")
 def credit(request: HttpRequest, payload: ReasonIn, number: InvoiceNumber) -> Status[Any]:
     """A credit note for minus the invoice's total is issued for the same case (the answer)
     and the invoice becomes credited (final); what was paid is refunded separately. Cancelled

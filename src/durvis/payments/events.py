@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from durvis.core.events import declare
-from durvis.integrations.events import forward_as_webhook
+from durvis.integrations.events import AMOUNT, CASE_NUMBER, TEXT, forward_as_webhook, item_schema
 
 INVOICE_FACTS = ("invoice_id", "number", "reference", "case_id", "case_number", "state",
                  "total", "paid", "client_person_id", "client_company_id", "institutions",
@@ -32,5 +32,10 @@ INVOICE_REMINDER = declare(
     description="An unpaid invoice is due soon (`when` = before) or overdue (after): the client "
                 "is reminded.")
 
-forward_as_webhook(INVOICE_ISSUED, _("An invoice was issued for a case"))
-forward_as_webhook(PAYMENT_CHANGED, _("An invoice's payment state changed"))
+# What a webhook says about an invoice (`services._Owed.facts`): identifiers, state, amounts.
+INVOICE_ITEM = item_schema("Invoice", {
+    "invoice_number": TEXT, "reference": TEXT, "case_number": CASE_NUMBER, "state": TEXT,
+    "total": AMOUNT, "paid": AMOUNT, "holder_number": TEXT})
+
+forward_as_webhook(INVOICE_ISSUED, _("An invoice was issued for a case"), data=INVOICE_ITEM)
+forward_as_webhook(PAYMENT_CHANGED, _("An invoice's payment state changed"), data=INVOICE_ITEM)

@@ -607,13 +607,16 @@ class _Owed:
     previous: str = ""
 
     def facts(self, case_number: str) -> dict[str, Any]:
-        """`invoice_facts` of this row."""
+        """`invoice_facts` of this row; amounts in cents' precision (`"31.31"`: a sum the
+        database computed may carry more places, which the webhook's schema refuses)."""
+        total, paid = (str(Decimal(amount).quantize(Decimal("0.01")))
+                       for amount in (self.total, self.paid))
         webhook = {"invoice_number": self.number, "reference": self.reference,
-                   "case_number": case_number, "state": self.state, "total": str(self.total),
-                   "paid": str(self.paid), "holder_number": self.holder_number}
+                   "case_number": case_number, "state": self.state, "total": total,
+                   "paid": paid, "holder_number": self.holder_number}
         return {"invoice_id": self.pk, "number": self.number, "reference": self.reference,
                 "case_id": self.case_id, "case_number": case_number, "state": self.state,
-                "total": str(self.total), "paid": str(self.paid),
+                "total": total, "paid": paid,
                 "client_person_id": self.client_person_id,
                 "client_company_id": self.client_company_id,
                 "institutions": [self.holder_id], "webhook": webhook}

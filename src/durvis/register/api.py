@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict
 
 from durvis.integrations.http import (
     ERRORS,
@@ -56,6 +57,17 @@ PHONE = ("The caller's number, as people write it: with its country code (`+3706
 
 
 class CaseIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"service_code": 1011,
+         "identification": "identified_by_agent",
+         "application_channel": "centre",
+         "acted_by": "agent",
+         "personal_code": "161175-19997",
+         "result_channel": "eaccount",
+         "service_point": "Rīga, Pils iela 1",
+         "holder_reference": "VSAA-2026-1",
+         "note": ""}]})
+
     service_code: int = Field(..., ge=1, le=2_147_483_647)
     identification: IdentificationLevel
     application_channel: RegisterChannel
@@ -131,6 +143,12 @@ class CasePage(Schema):
 
 
 class StatusEventIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"status": "in_progress",
+         "occurred_at": "2026-11-21T10:00:00+02:00",
+         "note": "",
+         "event_id": "E-1"}]})
+
     occurred_at: Instant
     status: Annotated[str, OneOf("", *CaseStatus.values)] = Field(
         "", description="A standard status, or give holder_status mapped for the service")
@@ -141,10 +159,24 @@ class StatusEventIn(Schema):
 
 
 class BatchEventIn(StatusEventIn):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"case_number": "9999 76544", "status": "in_progress",
+         "occurred_at": "2026-11-21T10:00:00+02:00", "event_id": "E-1"}]})
+
     case_number: str = Field(..., max_length=40)
 
 
 class BatchIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"events": [{"case_number": "9999 76544",
+                     "status": "in_progress",
+                     "occurred_at": "2026-11-21T10:00:00+02:00",
+                     "event_id": "E-1"},
+                    {"case_number": "9999 76544",
+                     "holder_status": "IZSK",
+                     "occurred_at": "2026-11-21T11:00:00+02:00",
+                     "event_id": "E-2"}]}]})
+
     events: list[BatchEventIn] = Field(..., min_length=1, max_length=register.MAX_BATCH)
 
 
@@ -169,6 +201,13 @@ class BatchOut(Schema):
 
 
 class ResultIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"occurred_at": "2026-11-25T10:00:00+02:00",
+         "title": "Lēmums par pabalsta piešķiršanu",
+         "reference": "VSAA-L-2026-1",
+         "note": "",
+         "event_id": "R-1"}]})
+
     occurred_at: Instant
     title: str = Field(..., min_length=1, max_length=300)
     reference: str = Field("", max_length=500, description="Where the result document is")
@@ -177,6 +216,14 @@ class ResultIn(Schema):
 
 
 class ConsultationIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"channel": "phone",
+         "identification": "anonymous",
+         "outcome": "answered",
+         "occurred_at": "2026-11-21T10:00:00+02:00",
+         "topic": "Adreses maiņa",
+         "agent_reference": "A-1"}]})
+
     channel: RegisterChannel
     identification: IdentificationLevel
     outcome: ConsultationOutcome
@@ -274,7 +321,8 @@ def _event_loc(field: str) -> list[str | int]:
 
 
 @router.post("/cases/{number}/events", response={201: ItemOut, 200: ItemOut, **ERRORS},
-             summary="Post one status event", openapi_extra=scopes(CASES_WRITE))
+             summary="Post one status event", openapi_extra=scopes(CASES_WRITE),
+             operation_id="postCaseEvent")
 def post_event(request: HttpRequest, payload: StatusEventIn,
                number: CaseNumber) -> Status[Any]:
     def handler() -> tuple[int, Any]:
@@ -291,7 +339,8 @@ def post_event(request: HttpRequest, payload: StatusEventIn,
 
 
 @router.post("/case-events", response={200: BatchOut, **ERRORS},
-             summary="Post up to 1,000 status events (answered per item)", openapi_extra=scopes(CASES_WRITE))
+             summary="Post up to 1,000 status events (answered per item)", openapi_extra=scopes(CASES_WRITE),
+             operation_id="postCaseEvents")
 def post_events(request: HttpRequest, payload: BatchIn) -> Status[Any]:
     """Answered per item, not all-or-nothing: every valid event is stored (all of them in one
     transaction) and each item says `recorded`, `duplicate` (already stored: a retry) or
@@ -309,7 +358,8 @@ def post_events(request: HttpRequest, payload: BatchIn) -> Status[Any]:
 
 
 @router.post("/cases/{number}/result", response={201: EventOut, **ERRORS},
-             summary="Post a result of the case", openapi_extra=scopes(CASES_WRITE))
+             summary="Post a result of the case", openapi_extra=scopes(CASES_WRITE),
+             operation_id="postCaseResult")
 def post_result(request: HttpRequest, payload: ResultIn,
                 number: CaseNumber) -> Status[Any]:
     def handler() -> tuple[int, Any]:
@@ -320,7 +370,8 @@ def post_result(request: HttpRequest, payload: ResultIn,
 
 
 @router.post("/cases/{number}/acknowledge", response={200: CaseOut, **ERRORS},
-             summary="Acknowledge an application delivered to your system", openapi_extra=scopes(CASES_WRITE))
+             summary="Acknowledge an application delivered to your system", openapi_extra=scopes(CASES_WRITE),
+             operation_id="acknowledgeCase")
 def acknowledge(request: HttpRequest, number: CaseNumber
                 ) -> Status[Any]:
     def handler() -> tuple[int, Any]:
