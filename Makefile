@@ -61,7 +61,7 @@ bench: messages
 
 # ruff, mypy, the layering contracts of pyproject.toml ([tool.importlinter]), the committed OpenAPI
 # schema against the served one (breaking changes named), and its lint by Redocly's CLI (npm).
-lint: install
+lint: messages
 	$(PY) -m ruff check src tests bench tools conftest.py
 	$(PY) -m mypy src
 	.venv/bin/lint-imports --no-cache
