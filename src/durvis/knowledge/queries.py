@@ -65,7 +65,9 @@ def search_articles(actor: Actor, query: str, *, service: Service | None = None,
         others = published.exclude(service=service) if service is not None else published
         best += [pk for pk, _ in search.match(SEARCH_KIND, query, within=others,
                                               limit=limit - len(best))]
-    found = {a.pk: a for a in published.filter(pk__in=best)}
+    # The page's cards need the published text and the service only.
+    cards = published.select_related(None).select_related("published", "service")
+    found = {a.pk: a for a in cards.filter(pk__in=best)}
     return [found[pk] for pk in best if pk in found]
 
 
