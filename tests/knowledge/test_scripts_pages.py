@@ -8,8 +8,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 
+from durvis.identity.models import StaffMember
 from durvis.identity.services import record_staff
 from durvis.knowledge.models import CallScript, ScriptRun, ScriptVersion, VersionState
 from durvis.register.models import Consultation
@@ -149,7 +151,11 @@ def test_an_article_outcome_links_to_the_article(browsers, catalogue, institutio
     article = knowledge.create_article(editor, knowledge.ArticleSubject(
         audience="providers", service=catalogue["childbirth"]), knowledge.ArticleDraft(
         title_lv="Kā pieteikties", content={k: {"lv": "Teksts", "en": ""}
-                                            for k in ("summary", "eligibility", "steps")})).article
+                                            for k in ("summary", "eligibility", "steps")}))
+    knowledge.submit(editor, article)
+    knowledge.approve(Actor(kind="staff", staff=StaffMember.objects.get(
+        user__username="editor.vdaa")), article)
+    article = article.article
     version = scripts.new_version(editor, script)
     definition = version.definition
     definition["nodes"]["q1"]["answers"][1] = {"label": "Nē", "outcome": "article",
@@ -168,3 +174,47 @@ def test_an_article_outcome_links_to_the_article(browsers, catalogue, institutio
     # Versions of the script and where its runs ended: version 2 published, 1 outdated.
     page = browsers["editor"].get(f"{BASE}{script.pk}/").content.decode()
     assert "Version 2" in page or "2. versija" in page
+
+
+def test_an_answer_leads_only_to_an_article_its_agents_may_read(browsers, catalogue):
+    """A fresh tester's finding: a script could send the centre's agent to a holder-only
+    article, which answers them 404; such an article is neither offered nor accepted."""
+    from durvis.core.actor import Actor
+    from durvis.knowledge import scripts
+    from durvis.knowledge import services as knowledge
+
+    script = build_and_publish(browsers, catalogue)
+    editor = Actor(kind="staff", staff=script.created_by)
+    hidden = knowledge.create_article(editor, knowledge.ArticleSubject(
+        audience="holder", service=catalogue["childbirth"]), knowledge.ArticleDraft(
+        title_lv="Iekšējā kārtība", content={k: {"lv": "Teksts", "en": ""}
+                                             for k in ("summary", "eligibility", "steps")}))
+    knowledge.submit(editor, hidden)
+    knowledge.approve(Actor(kind="staff", staff=StaffMember.objects.get(
+        user__username="editor.vdaa")), hidden)
+    assert hidden.article_id not in dict(scripts.reachable_articles(catalogue["childbirth"])
+                                         .values_list("pk", "pk"))
+    version = scripts.new_version(editor, script)
+    definition = version.definition
+    definition["nodes"]["q1"]["answers"][1] = {"label": "Nē", "outcome": "article",
+                                               "article": hidden.article_id}
+    scripts.save_draft(editor, version, title_lv=version.title_lv, title_en="",
+                       definition=definition, expected=None)
+    with pytest.raises(ValidationError):
+        scripts.submit(editor, version)
+
+
+def test_a_typed_answer_without_a_target_is_kept_and_named(browsers, catalogue):
+    """A fresh tester's finding: an answer typed with "Nowhere" chosen vanished silently."""
+    editor = browsers["editor"]
+    editor.post(BASE + "new/", {"service": catalogue["childbirth"].pk,
+                                "title_lv": "Bērna piedzimšanas pabalsts"})
+    version = ScriptVersion.objects.get()
+    url = f"{BASE}versions/{version.pk}/questions/new/"
+    page = editor.get(url).content.decode()
+    response = editor.post(url, {"question": "Strupceļš?", "version": _version_field(page),
+                                 "answer-0-label": "Jā", "answer-0-leads": ""})
+    assert response.status_code == 422
+    assert 'value="Jā"' in response.content.decode()
+    version.refresh_from_db()
+    assert "Strupceļš?" not in str(version.definition)

@@ -36,7 +36,6 @@ from durvis.identity.sessions import actor_from_request
 from durvis.knowledge import scripts
 from durvis.knowledge.models import (
     Article,
-    ArticleVersion,
     CallScript,
     ScriptRun,
     ScriptVersion,
@@ -109,8 +108,11 @@ class AnswerForm(Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("leads") and not (data.get("label") or "").strip():
+        if data.get("leads") and not (data.get("label") or "").strip() and "label" in data:
             self.add_error("label", _("Write the answer."))
+        if (data.get("label") or "").strip() and not data.get("leads"):
+            self.add_error("leads", _("Choose where the answer leads, or clear its text to "
+                                      "remove it."))
         return data
 
 
@@ -180,16 +182,11 @@ def _new_id(nodes: dict[str, Any]) -> str:
 
 
 def _articles(script: CallScript) -> list[tuple[int, str]]:
-    """The articles an answer may lead to: the owner's, and those about the script's service."""
-    owned = Article.objects.filter(institution_id=script.institution_id)
-    if script.service_id is not None:
-        owned = owned | Article.objects.filter(service_id=script.service_id)
-    ids = list(owned.order_by("pk").values_list("pk", flat=True)[:500])
-    titles: dict[int, str] = {}
-    for article_id, title in (ArticleVersion.objects.filter(article_id__in=ids)
-                              .order_by("number").values_list("article_id", "title_lv")):
-        titles[article_id] = title
-    return [(pk, f"{titles.get(pk, '')} ({pk})") for pk in ids]
+    """The articles an answer may lead to, by their published title: those everyone who runs
+    the script may read (`scripts.reachable_articles`)."""
+    return [(pk, title) for pk, title in scripts.reachable_articles(script.service)
+            .order_by("published__title_lv", "pk")
+            .values_list("pk", "published__title_lv")[:500]]
 
 
 def _summary(*forms_: forms.Form) -> list[dict[str, str]]:
@@ -373,7 +370,7 @@ def _review(request: HttpRequest, actor: Actor, version: ScriptVersion,
 def _version_render(request: HttpRequest, actor: Actor, version: ScriptVersion, form: DraftForm,
                     editable: bool, *, status: int = 200, return_form: ReturnForm | None = None,
                     approve_form: ApproveForm | None = None) -> HttpResponse:
-    found = scripts.problems(version.definition)
+    found = scripts.problems(version.definition, version.script.service)
     nodes = _nodes(version)
     rows = [{"key": key, "question": scripts.node_label(nodes, key),
              "first": key == version.definition.get("start"),
@@ -468,7 +465,8 @@ def _question(request: HttpRequest, pk: int, node: str | None) -> HttpResponse:
         if saved is not None:
             return saved
     status = 422 if posted is not None else 200
-    own = [p.message for p in scripts.problems(version.definition) if node and p.node == node]
+    own = [p.message for p in scripts.problems(version.definition, version.script.service)
+           if node and p.node == node]
     return render(request, "administration/script_question.html", {
         "version": version, "form": form, "answer_forms": answer_forms, "node": node,
         "own_problems": own, "summary": _summary(form, *answer_forms)}, status=status)

@@ -33,7 +33,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -44,7 +44,14 @@ from durvis.catalog.models import Service
 from durvis.core.actor import Actor
 from durvis.core.concurrency import advance_version
 from durvis.identity.models import StaffMember
-from durvis.knowledge.models import Article, CallScript, ScriptRun, ScriptVersion, VersionState
+from durvis.knowledge.models import (
+    Article,
+    ArticleAudience,
+    CallScript,
+    ScriptRun,
+    ScriptVersion,
+    VersionState,
+)
 from durvis.knowledge.rules import KnowledgeAction, is_central_editor
 from durvis.knowledge.services import (
     check_approval,
@@ -89,7 +96,7 @@ class Problem:
         return self.message
 
 
-def problems(definition: Any) -> list[Problem]:
+def problems(definition: Any, service: Service | None = None) -> list[Problem]:
     """Everything wrong with a definition (decoded JSON), in the order of its questions: no
     start, a question with no answers, an answer leading nowhere (a dead end) or to an unknown
     question, an unknown outcome, an article outcome without an article or naming an unknown
@@ -107,7 +114,7 @@ def problems(definition: Any) -> list[Problem]:
         found.append(Problem("", _("A script has at most %(n)d questions.") % {"n": MAX_NODES}))
     if not isinstance(start, str) or start not in nodes:
         found.append(Problem("", _("Choose the first question.")))
-    articles = _known_articles(nodes)
+    articles = _known_articles(nodes, service)
     for node_id, node in nodes.items():
         found += [Problem(str(node_id), _("Question “%(node)s”: %(problem)s") % {
             "node": node_label(nodes, str(node_id)), "problem": p})
@@ -116,9 +123,20 @@ def problems(definition: Any) -> list[Problem]:
     return found
 
 
-def check_definition(definition: Any) -> list[str]:
+def check_definition(definition: Any, service: Service | None = None) -> list[str]:
     """`problems` as messages (an empty list: none)."""
-    return [p.message for p in problems(definition)]
+    return [p.message for p in problems(definition, service)]
+
+
+def reachable_articles(service: Service | None) -> QuerySet[Article]:
+    """The articles an answer of a script about `service` (None: a topic script) may lead to:
+    published, and read by everyone who may run the script — public or for all providers'
+    staff, or for the holder and its delegates when it is about the same service (the
+    script's runners are that service's holder and providers)."""
+    readers = Q(audience__in=(ArticleAudience.PUBLIC, ArticleAudience.PROVIDERS))
+    if service is not None:
+        readers |= Q(audience=ArticleAudience.DELEGATED, service=service)
+    return Article.objects.filter(readers, published__isnull=False)
 
 
 def node_label(nodes: dict[str, Any], node_id: str) -> str:
@@ -130,12 +148,12 @@ def node_label(nodes: dict[str, Any], node_id: str) -> str:
     return text if len(text) <= 60 else text[:59] + "…"
 
 
-def _known_articles(nodes: dict[str, Any]) -> set[int]:
+def _known_articles(nodes: dict[str, Any], service: Service | None) -> set[int]:
     wanted = {a.get("article") for n in nodes.values() if isinstance(n, dict)
               for a in (n.get("answers") or []) if isinstance(a, dict)}
     ids = [int(x) for x in wanted if isinstance(x, int) and not isinstance(x, bool)
            and 0 < x < 2**31]
-    return set(Article.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    return set(reachable_articles(service).filter(pk__in=ids).values_list("pk", flat=True))
 
 
 def _node_problems(node: Any, nodes: dict[str, Any], articles: set[int]) -> list[str]:
@@ -190,7 +208,7 @@ def _outcome_problems(answer: dict[str, Any], articles: set[int]) -> list[str]:
     if article is None or article == "":
         return [_("choose the article it leads to.")]
     if not isinstance(article, int) or article not in articles:
-        return [_("the article it names does not exist.")]
+        return [_("the article it names is not published for everyone who runs this script.")]
     return []
 
 
@@ -245,7 +263,7 @@ def _reached(nodes: dict[str, Any], start: str) -> set[str]:
 
 
 def _require_clean(version: ScriptVersion) -> None:
-    found = check_definition(version.definition)
+    found = check_definition(version.definition, version.script.service)
     if found:
         raise ValidationError({"definition": found})
 
@@ -305,7 +323,7 @@ def save_draft(actor: Actor, version: ScriptVersion, *, title_lv: str, title_en:
                           "nodes": definition["nodes"]}
     version.save()
     record(actor, "knowledge.script.edit", version.script, details={"version": version.number})
-    return problems(version.definition)
+    return problems(version.definition, version.script.service)
 
 
 @transaction.atomic
