@@ -104,7 +104,7 @@ def create_article(actor: Actor, subject: ArticleSubject, draft: ArticleDraft) -
     _apply(version, draft)
     version.save()
     record(actor, "knowledge.article.create", article,
-           details={"version": 1, "audience": subject.audience})
+           details={"version": 1, "audience": article.audience})
     return version
 
 
