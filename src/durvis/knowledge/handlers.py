@@ -30,10 +30,14 @@ def notify_subscribers(events: Sequence[Event]) -> None:
                    .filter(pk=event.payload["article_id"]).first())
         if article is None or article.published_id != event.payload["version_id"]:
             continue  # retired or already replaced: the newer event tells
-        members = _followers(article)
-        for member in members:
-            if not decide(Actor(kind="staff", staff=member), KnowledgeAction.READ_ARTICLE,
-                          article):
+        # The rule reads the reader's institution and roles only: asked once per such pair.
+        may_read: dict[tuple[int, frozenset[str]], bool] = {}
+        for member in _followers(article):
+            key = (member.institution_id, frozenset(member.roles))
+            if key not in may_read:
+                may_read[key] = bool(decide(Actor(kind="staff", staff=member),
+                                            KnowledgeAction.READ_ARTICLE, article))
+            if not may_read[key]:
                 continue
             _, created = Notice.objects.get_or_create(
                 member=member, version_id=article.published_id, kind=NoticeKind.PUBLISHED,
