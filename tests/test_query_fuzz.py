@@ -130,6 +130,7 @@ def world(family, staff, client_login, settings, tmp_path):
                   "eaccount:mandate": mandate.pk, "eaccount:mandate-revoke": mandate.pk,
                   "administration:task": task.pk, "administration:client": parent.pk,
                   "administration:client-verify": parent.pk,
+                  "administration:client-paper-mandate": parent.pk,
                   "administration:workflow-retire": workflow.pk,
                   "administration:time-correct": work.pk,
                   "administration:delegation-end": case.service.delegations.first().pk,

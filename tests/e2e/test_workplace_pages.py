@@ -67,6 +67,12 @@ def test_the_workplace_pages_pass_axe_and_the_check_works_by_keyboard(
     page.locator("main form button[type=submit]").click()
     expect(page.get_by_text(case.number)).to_be_visible()
     _clean(page, f"the client's overview ({language})")
+    # Recording a mandate on paper (issue 15): the form, and its refusal with every field named.
+    page.goto(f"{base}/staff/clients/{person.pk}/mandates/new/")
+    _clean(page, f"recording a mandate on paper ({language})")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    _clean(page, f"a refused mandate on paper ({language})")
     task = Task.objects.get(case=case)
     page.goto(f"{base}/staff/tasks/{task.pk}/")
     _clean(page, f"a task's page ({language})")

@@ -101,6 +101,7 @@ ACTIONS: dict[str, Promise] = {
     "knowledge.subscribe": _("Knowledge base subscription added"),
     "knowledge.unsubscribe": _("Knowledge base subscription removed"),
     "mandates.mandate.history": _("Mandate history read"),
+    "mandates.mandate.record_on_paper": _("Mandate recorded from a paper at a centre"),
     "messaging.case_messages.read": _("Case messages read"),
     "messaging.inbox.read": _("Inbox read"),
     "messaging.language.set": _("Message language set"),

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from durvis.access.policy import allowed
 from durvis.administration import knowledge
 from durvis.administration.forms import offer_services
 from durvis.audit import queries as audit_queries
@@ -31,6 +32,7 @@ from durvis.catalog.queries import services_served_by
 from durvis.core.forms import CaseNumberField, DayField, Form
 from durvis.identity.models import Person
 from durvis.identity.sessions import actor_from_request
+from durvis.mandates.rules import MandateAction
 from durvis.register import queries as register_queries
 from durvis.register.rules import ProfileBasis, ProfilePurpose
 from durvis.search.services import normalize
@@ -197,7 +199,8 @@ def client_profile(request: HttpRequest, pk: int) -> HttpResponse:
         service = next(s for s in services if s.pk == form.cleaned_data["service"])
     return render(request, "administration/clients/profile.html", {
         "person": person, "form": form, "profile": profile, "query_form": None,
-        "service": service, "knowledge_cards": knowledge.panel(actor, service) if profile else []},
+        "service": service, "knowledge_cards": knowledge.panel(actor, service) if profile else [],
+        "may_record_mandate": allowed(actor, MandateAction.RECORD_ON_PAPER, None, person)},
         status=422 if form.is_bound and profile is None else 200)
 
 

@@ -48,6 +48,11 @@ class MandateBasis(models.TextChoices):
     BOARD_MEMBER = "board_member", _("A board member (enterprise register)")
 
 
+# The bases a client-service agent records from a paper the signer brings (`services.
+# record_on_paper`): each needs its scan.
+PAPER_BASES = (MandateBasis.SCANNED_PAPER, MandateBasis.NOTARIAL_DEED)
+
+
 class Right(models.TextChoices):
     """The rights a mandate gives, each separately (the `may_<right>` columns)."""
 
@@ -90,6 +95,17 @@ class Mandate(models.Model):
     state = models.CharField(max_length=10, choices=MandateState.choices)
     basis = models.CharField(max_length=16, choices=MandateBasis.choices,
                              default=MandateBasis.EACCOUNT)
+    # A mandate on paper (basis `scanned_paper` or `notarial_deed`), recorded by a client-service
+    # agent with the signer in front of them: the agent's institution, the scan kept as the
+    # grantor's document received from it (a `documents.Document` id: documents sit above
+    # mandates, so no foreign key), and for a notarial deed its number in the notary's register,
+    # the notary and the day it was made.
+    recorded_by_institution = models.ForeignKey(Institution, null=True, blank=True,
+                                                on_delete=models.PROTECT, related_name="+")
+    evidence_document_id = models.PositiveBigIntegerField(null=True, blank=True)
+    deed_number = models.CharField(max_length=40, blank=True, default="", db_default="")
+    deed_notary = models.CharField(max_length=200, blank=True, default="", db_default="")
+    deed_date = models.DateField(null=True, blank=True)
     requested_by = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+")
     granted_by = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT,
@@ -129,6 +145,14 @@ class Mandate(models.Model):
                 condition=models.Q(valid_until__isnull=True)
                 | models.Q(valid_until__gte=models.F("valid_from")),
                 name="mandate_period_in_order"),
+            models.CheckConstraint(
+                condition=~models.Q(basis__in=PAPER_BASES)
+                | models.Q(evidence_document_id__isnull=False),
+                name="mandate_paper_has_scan"),
+            models.CheckConstraint(
+                condition=~models.Q(basis=MandateBasis.NOTARIAL_DEED)
+                | (~models.Q(deed_number="") & models.Q(deed_date__isnull=False)),
+                name="mandate_deed_named"),
         ]
 
     def __str__(self) -> str:

@@ -40,6 +40,9 @@ class MandateAction(StrEnum):
     # agent submit an assisted application for the client on a mandate the client granted to
     # the agent's institution (A3), without the client's signed paper.
     ASSIST_UNDER = "mandates.assist_under"
+    # client = the grantor: may a client-service agent record a mandate of the grantor on paper
+    # (a signed paper scanned at a centre, a notarial deed) with the signer in front of them.
+    RECORD_ON_PAPER = "mandates.record_on_paper"
 
 
 RELATIONS.register(RelationProvider("mandate", queries.grants, queries.client_ids))
@@ -97,4 +100,18 @@ def assist_under(actor: Actor, service: Any, client: Any) -> Decision:
         return deny("no mandate of the client to the agent's institution for the service", _(
             "The client has granted your institution no mandate in force to apply for this "
             "service: the client signs the printed summary, and you attach its scan."))
+    return ALLOW
+
+
+@rule(MandateAction.RECORD_ON_PAPER)
+def record_on_paper(actor: Actor, obj: Any, client: Any) -> Decision:
+    """A client-service agent (`StaffRole.AGENT`, at any institution: the centres take papers
+    for every institution, seed §C1) records a mandate of `client` (a person or a company)
+    from a paper the signer brings. Whether the signer may grant for the client is asked of
+    `manage` for the signer (`services.record_on_paper`), never of the agent."""
+    if actor.staff is None or actor.api is not None or not actor.has_role(StaffRole.AGENT):
+        return deny("not a client-service agent", _(
+            "Only a client-service agent records a mandate on paper."))
+    if not isinstance(client, Person | Company):
+        return deny("unknown client")
     return ALLOW

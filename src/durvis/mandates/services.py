@@ -39,7 +39,14 @@ from durvis.identity.models import Company, Institution, Person
 from durvis.identity.queries import audit_subject
 from durvis.mandates import queries
 from durvis.mandates.events import MANDATE_CHANGED
-from durvis.mandates.models import Mandate, MandateBasis, MandateScope, MandateState, Right
+from durvis.mandates.models import (
+    PAPER_BASES,
+    Mandate,
+    MandateBasis,
+    MandateScope,
+    MandateState,
+    Right,
+)
 from durvis.mandates.rules import MandateAction
 
 Client = Person | Company
@@ -227,7 +234,8 @@ def _check_duplicate(grantor: Client, grantee: Party, terms: Terms,
         "duplicate")
 
 
-def _publish(actor: Actor, mandate: Mandate, verb: str) -> None:
+def _publish(actor: Actor, mandate: Mandate, verb: str,
+             details: dict[str, Any] | None = None) -> None:
     memo.forget()  # this request's decisions are asked again (core.memo)
     publish(actor, MANDATE_CHANGED, [(f"mandate:{mandate.pk}", {
         "mandate_id": mandate.pk, "state": mandate.state,
@@ -240,13 +248,14 @@ def _publish(actor: Actor, mandate: Mandate, verb: str) -> None:
     record(actor, f"mandates.mandate.{verb}", mandate,
            subject=audit_subject(grantor) if isinstance(grantor, Person | Company) else None,
            details={"state": mandate.state, "scope": mandate.scope,
-                    "rights": sorted(mandate.rights)})
+                    "rights": sorted(mandate.rights), **(details or {})})
 
 
 def _store(grantor: Client, grantee: Party, terms: Terms, services: list[Service],
            categories: list[Category], *, state: str, basis: str, today: datetime.date,
            parent: Mandate | None = None, requested_by: Person | None = None,
-           granted_by: Person | None = None) -> Mandate:
+           granted_by: Person | None = None, **paper: Any) -> Mandate:
+    """Create the mandate and its lists; `paper`: the fields of a mandate on paper."""
     now = timezone.now()
     mandate = Mandate.objects.create(
         **_party_fields("grantor", grantor), **_party_fields("grantee", grantee),
@@ -254,7 +263,7 @@ def _store(grantor: Client, grantee: Party, terms: Terms, services: list[Service
         transferable=terms.transferable, parent=parent, state=state, basis=basis,
         requested_by=requested_by, granted_by=granted_by,
         confirmed_at=now if state == MandateState.ACTIVE else None,
-        **{f"may_{r}": r in set(terms.rights) for r in Right.values})
+        **{f"may_{r}": r in set(terms.rights) for r in Right.values}, **paper)
     mandate.services.set(services)
     mandate.categories.set(categories)
     return mandate
@@ -333,6 +342,93 @@ def grant(actor: Actor, grantor: Client, grantee_code: str, terms: Terms, *,
                          state=MandateState.ACTIVE, basis=basis, today=today, parent=parent,
                          granted_by=me)
         _publish(actor, mandate, "grant")
+    return mandate
+
+
+@dataclass(frozen=True)
+class Paper:
+    """The paper a mandate recorded at a centre rests on: its `basis` (`MandateBasis.
+    SCANNED_PAPER` or `NOTARIAL_DEED`), the number of the identity document the signer showed
+    (only its last four characters are audited), and for a notarial deed its number in the
+    notary's register (up to 40 characters), the notary's name (up to 200) and its date."""
+
+    basis: str
+    document_number: str
+    deed_number: str = ""
+    deed_notary: str = ""
+    deed_date: datetime.date | None = None
+
+
+def _check_paper(paper: Paper, today: datetime.date) -> None:
+    problems: dict[str, ValidationError] = {}
+    if paper.basis not in PAPER_BASES:
+        problems["basis"] = ValidationError(_("Choose what the mandate rests on."),
+                                            code="invalid")
+    if not paper.document_number.strip():
+        problems["document_number"] = ValidationError(
+            _("Enter the number of the identity document the signer showed."), code="required")
+    if paper.basis == MandateBasis.NOTARIAL_DEED:
+        if not paper.deed_number.strip():
+            problems["deed_number"] = ValidationError(
+                _("Enter the deed's number in the notary's register."), code="required")
+        elif len(paper.deed_number.strip()) > 40:
+            problems["deed_number"] = ValidationError(
+                _("The deed's number has at most 40 characters."), code="max_length")
+        if len(paper.deed_notary.strip()) > 200:
+            problems["deed_notary"] = ValidationError(
+                _("The notary's name has at most 200 characters."), code="max_length")
+        if paper.deed_date is None:
+            problems["deed_date"] = ValidationError(_("Enter the day the deed was made."),
+                                                    code="required")
+        elif paper.deed_date > today:
+            problems["deed_date"] = ValidationError(
+                _("A deed cannot be made after today."), code="future")
+    if problems:
+        raise ValidationError(problems)
+
+
+def record_on_paper(actor: Actor, signer: Person, grantor: Client, grantee_code: str,
+                    terms: Terms, paper: Paper, *, evidence_document_id: int) -> Mandate:
+    """A client-service agent records a mandate of `grantor` to the person, company or
+    institution `grantee_code` names (`find_party`), from a paper `signer` brings to the
+    centre: a signed paper scanned there, or a notarial deed (seed §C1: "pilnvaras ... uz
+    papīra"). It takes effect at once (state active) with the paper's `basis`, the agent's
+    institution, the scan (`evidence_document_id`, a document the caller stored in the same
+    transaction) and the deed's particulars; both sides are notified (`mandate.changed`) and the
+    grantor sees it among the given mandates, with its basis.
+
+    Raises PermissionDenied when the actor is not a client-service agent
+    (`MandateAction.RECORD_ON_PAPER`); ValidationError (nothing stored): `grantor` when the
+    signer may not grant for it (`powers`: only themself, their minor child or a company they
+    represent alone), the grant's own codes (`grantee_code` `self`/`duplicate`/unknown,
+    `scope`, `service_ids`, `category_ids`, `rights`, `valid_from`, `valid_until`), and the
+    paper's: `basis` (`invalid`), `document_number` (`required`), `deed_number` (`required`,
+    `max_length`), `deed_notary` (`max_length`), `deed_date` (`required`, `future`)."""
+    today = timezone.localdate()
+    if not allowed(actor, MandateAction.RECORD_ON_PAPER, None, grantor):
+        raise PermissionDenied("not a client-service agent")
+    _check_paper(paper, today)
+    if not allowed(Actor(kind="person", person=signer), MandateAction.MANAGE, None, grantor):
+        raise _error("grantor", _("The signer can grant mandates only for themself, their "
+                                  "minor child or a company they represent alone."), "powers")
+    grantee = find_party(grantee_code, institutions=True)
+    if _same_party(grantee, grantor) or _same_party(grantee, signer):
+        raise _error("grantee_code", _("A mandate cannot be given to oneself."), "self")
+    _refuse_minor(grantee, today, "grantee_code")
+    services, categories = _check_terms(terms, today=today)
+    deed: dict[str, Any] = {"deed_number": paper.deed_number.strip(),
+                            "deed_notary": paper.deed_notary.strip(),
+                            "deed_date": paper.deed_date} \
+        if paper.basis == MandateBasis.NOTARIAL_DEED else {}
+    with transaction.atomic():
+        _check_duplicate(grantor, grantee, terms, services, categories, today, "grantee_code")
+        mandate = _store(grantor, grantee, terms, services, categories,
+                         state=MandateState.ACTIVE, basis=paper.basis, today=today,
+                         granted_by=signer, recorded_by_institution_id=actor.institution_id,
+                         evidence_document_id=evidence_document_id, **deed)
+        _publish(actor, mandate, "record_on_paper", details={
+            "basis": paper.basis, "document": evidence_document_id,
+            "identity_document": paper.document_number.strip()[-4:]})
     return mandate
 
 
