@@ -24,7 +24,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from durvis.access.policy import decide
@@ -86,8 +86,8 @@ class QuestionForm(Form):
 
 
 class AnswerForm(Form):
-    label = forms.CharField(label=gettext_lazy("Answer"), max_length=scripts.MAX_LABEL,
-                            required=False)
+    label = forms.CharField(label=pgettext_lazy("a call script's answer", "Answer"),
+                            max_length=scripts.MAX_LABEL, required=False)
     leads = forms.ChoiceField(label=gettext_lazy("Leads to"), required=False)
     article = forms.TypedChoiceField(label=gettext_lazy("Article (for the outcome “Read out an "
                                                         "article”)"),
