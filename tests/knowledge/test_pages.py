@@ -208,3 +208,23 @@ def test_retiring_asks_why(client, people, publish_article):
     assert Article.objects.get(pk=version.article_id).published_id == version.pk
     central.post(url, {"action": "retire", "reason": "Pakalpojums beidzies."})
     assert Article.objects.get(pk=version.article_id).published_id is None
+
+
+def test_a_central_editor_is_not_offered_to_publish_their_own_version(client, people):
+    """Four eyes (a call-script tester's finding): the author sees who reviews, not a button
+    that is refused on use; another central editor gets the review form."""
+    from durvis.identity.services import record_staff
+    from durvis.knowledge import services as knowledge
+    from tests.knowledge.conftest import actor
+
+    version = knowledge.create_article(actor(people["central"]), knowledge.ArticleSubject(
+        audience="public", service=None, topic="Dzīvesvieta"), knowledge.ArticleDraft(
+        title_lv="Dzīvesvietas deklarēšana", content=TEXT))
+    knowledge.submit(actor(people["central"]), version)
+    url = f"/administration/knowledge/{version.article_id}/v1/"
+    own = sign_in_staff(client, people["central"]).get(url).content.decode()
+    assert 'name="decision"' not in own and "(četru acu princips)" in own
+    second = record_staff(username="editor2.vdaa", password="pw-editor2-vdaa-long-enough",
+                          institution=people["central"].institution, roles=["knowledge_editor"])
+    other = sign_in_staff(client, second).get(url).content.decode()
+    assert 'name="decision"' in other and "(četru acu princips)" not in other

@@ -440,6 +440,7 @@ def _version_response(request: HttpRequest, actor: Actor, version: ArticleVersio
         "missing": [Section(m).label for m in writes.missing_sections(version)],
         "may_edit": bool(decide(actor, KnowledgeAction.EDIT, article)),
         "central": is_central_editor(actor),
+        "own": actor.staff is not None and version.author_id == actor.staff.pk,
         "review_form": review_form or ReviewForm(), "retire_form": retire_form or RetireForm(),
         "audience_form": AudienceForm(initial={
             "audience": version.audience or article.audience,

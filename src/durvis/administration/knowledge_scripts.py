@@ -388,7 +388,8 @@ def _version_render(request: HttpRequest, actor: Actor, version: ScriptVersion, 
     return render(request, "administration/script_version.html", {
         "version": version, "script": version.script, "form": form, "editable": editable,
         "rows": rows, "general": [p.message for p in found if not p.node],
-        "problem_count": len(found), "reviewer": reviewer, "return_form": return_form,
+        "problem_count": len(found), "reviewer": reviewer,
+        "own": actor.staff is not None and version.author_id == actor.staff.pk, "return_form": return_form,
         "approve_form": approve_form, "summary": summary}, status=status)
 
 
