@@ -353,3 +353,18 @@ def test_a_body_with_a_non_json_number_is_a_400_and_writes_nothing(centre, const
     assert response.status_code == 400, response.content
     assert [(e["loc"], e["type"]) for e in response.json()["detail"]] == [(["body"], "bad_request")]
     assert not ServiceCase.objects.exists()
+
+
+@pytest.mark.parametrize("path", ["/cases", "/events"])
+def test_a_cursor_of_a_transaction_no_feed_gave_is_a_422(api_client_factory, catalogue, path):
+    """`1.5` names transaction 1: SQLite stamps none (every change is in transaction 0, so it
+    hid every change for ever), and on PostgreSQL a transaction that has not begun hides every
+    change until the ids catch up; both are refused naming the cursor (issue 20's finding)."""
+    from django.db import connection
+
+    reader = api_client_factory("VSAA", operations=["cases:read", "events:read"])
+    name = "since" if path == "/cases" else "after"
+    future = "1.5" if connection.vendor != "postgresql" else "9223372036854775000.5"
+    detail = get(reader, path, status=422, **{name: future})["detail"]
+    assert [(item["loc"], item["type"]) for item in detail] == [(["query", name], "cursor")]
+    assert "next_after" in get(reader, path, status=422, **{name: "x"})["detail"][0]["msg"]

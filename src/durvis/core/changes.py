@@ -70,7 +70,8 @@ class ChangeCursor:
         what a bigint holds."""
         match = _CURSOR.fullmatch(text)
         if match is None:
-            raise ValueError("Not a cursor: use 0 or a next_cursor the API gave, as given.")
+            raise ValueError("Not a cursor: use 0 or the cursor the page before gave "
+                             "(next_cursor, next_after), as given.")
         xid, seq = int(match[1] or 0), int(match[2])
         if xid > BIGINT or seq > BIGINT:
             raise ValueError("Not a cursor: out of range.")
@@ -78,6 +79,26 @@ class ChangeCursor:
 
     def __str__(self) -> str:
         return f"{self.xid}.{self.seq}" if self.xid else str(self.seq)
+
+    def check_given(self) -> None:
+        """Refuse a cursor no feed can have given: a transaction part on a database that
+        stamps none (SQLite: every change is in transaction 0, so `1.5` would hide every
+        change for ever), or a transaction that has not ended yet on PostgreSQL (from the xmax
+        of the current snapshot on, the reader's own excepted: it would hide every change
+        until the ids caught up). Raises
+        ValueError saying so; costs one query only for a cursor with a transaction part."""
+        if not self.xid:
+            return
+        if connection.vendor != "postgresql":
+            raise ValueError("Not a cursor this platform gave: it has no transaction part "
+                             "here. Use 0 or the cursor the page before gave, as given.")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint, "
+                           "pg_current_xact_id_if_assigned()::text::bigint")
+            xmax, own = cursor.fetchone()
+        if self.xid >= xmax and self.xid != own:
+            raise ValueError("Not a cursor this platform gave: its transaction has not begun. "
+                             "Use 0 or the cursor the page before gave, as given.")
 
 
 @dataclass(frozen=True)

@@ -64,9 +64,10 @@ CaseNumber = Annotated[str, Path(..., pattern=r"^[0-9]{1,10}[ \-][0-9]{2,19}$",
 
 def _cursor(value: str) -> str:
     """A feed's cursor as `ChangeCursor` writes it, and nothing else (`05`, `0.5`, ` 5` are
-    refused, not read as another position): a validation error of type `cursor` otherwise."""
+    refused, not read as another position), of a transaction that has begun
+    (`ChangeCursor.check_given`): a validation error of type `cursor` otherwise."""
     try:
-        ChangeCursor.parse(value)
+        ChangeCursor.parse(value).check_given()
     except ValueError as error:
         raise PydanticCustomError("cursor", str(error)) from None
     return value
