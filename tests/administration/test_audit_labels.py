@@ -14,7 +14,10 @@ from durvis.mandates.models import MandateState
 from durvis.payments.models import InvoiceState, PaymentState
 from durvis.workflows.models import TaskEventKind
 
-LITERAL = re.compile(r'\brecord\(\s*[\w.\[\]"]+,\s*"([a-z_]+\.[a-z_.]+)"')
+# A literal action code handed to a function that audits (`record`, `record_many`, `_read_as`,
+# `_audit`, ...): its first, second or third argument.
+LITERAL = re.compile(r'\b\w*(?:record|read_as|audit|_use)\w*\(\s*(?:[\w.\[\]()"]+,\s*){0,2}'
+                     r'"([a-z_]+\.[a-z_]+\.[a-z_.]+)"')
 AUDIT = re.compile(r'\b_audit\(\s*actor,\s*"([a-z_]+\.[a-z_]+)"')
 VERB = re.compile(r'\b_publish\(\s*actor,\s*\w+,\s*"([a-z_]+)"')
 

@@ -129,3 +129,39 @@ def test_only_an_agent_with_the_client_identified_records(desk, family):
     stranger = reverse("administration:client-paper-mandate", args=[family["stranger"].pk])
     assert desk["http"].get(stranger).status_code == 404  # not identified in this session
     assert not Mandate.objects.exists()
+
+
+def test_every_missing_field_is_named_at_once_and_a_fake_pdf_is_told_the_scans_kinds(desk):
+    """The tester's findings: the scan was asked for only once the rest was right; a file
+    that is not what its name says got the documents' list of every kind."""
+    response = _post(desk, scan=None, document_number="", grantee_code="", rights=[])
+    page = response.content.decode()
+    for field in ("scan", "document_number", "grantee_code", "rights"):
+        assert f'id="id_{field}-error"' in page
+    assert "Šis lauks ir nepieciešams" not in page
+    fake = _post(desk, scan=SimpleUploadedFile("pilnvara.pdf", b"just text",
+                                               content_type="application/pdf"))
+    assert fake.status_code == 422
+    assert "jābūt PDF, JPEG vai PNG datnei" in fake.content.decode()
+    assert not Mandate.objects.exists() and not Document.objects.exists()
+
+
+def test_a_minor_grants_no_mandate_neither_at_a_centre_nor_in_the_e_account(
+        desk, family, client_login):
+    """A minor acts through their parents (Civil Law): the tester recorded a mandate an
+    11-year-old 'signed' for herself; the e-account let her grant one too."""
+    from durvis.access.policy import allowed
+    from durvis.mandates.rules import MandateAction
+
+    child = family["child"]
+    Person.objects.filter(pk=child.pk).update(date_of_birth=datetime.date(2015, 5, 22))
+    child.refresh_from_db()
+    assert not allowed(Actor(kind="person", person=child), MandateAction.MANAGE, None, child)
+    assert allowed(Actor(kind="person", person=family["parent"]), MandateAction.MANAGE, None,
+                   child)
+    desk["http"].get(reverse("administration:clients"), {"q": child.personal_code})
+    url = reverse("administration:client-paper-mandate", args=[child.pk])
+    page = desk["http"].get(url).content.decode()
+    assert 'name="grantor"' not in page and "nepilngadīgā pilnvaras" in page
+    http = client_login(child)
+    assert http.get(reverse("eaccount:mandate-grant")).status_code == 403

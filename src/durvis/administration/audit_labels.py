@@ -142,6 +142,8 @@ ACTIONS: dict[str, Promise] = {
     "register.client.verify_failed": _("Caller verification failed"),
     "register.consultation.create": _("Consultation registered"),
     "register.consultation.feedback": _("Consultation feedback given"),
+    "register.history.read": _("Client's history read"),
+    "register.overview.read": _("Client's overview read"),
     "register.status_mapping.delete": _("Status mapping deleted"),
     "register.status_mapping.set": _("Status mapping set"),
     "register.work_time.correct": _("Working time corrected"),

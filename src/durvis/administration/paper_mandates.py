@@ -18,6 +18,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -48,13 +49,17 @@ class PaperMandateForm(TermsForm):
         choices=[(MandateBasis.SCANNED_PAPER, MandateBasis.SCANNED_PAPER.label),
                  (MandateBasis.NOTARIAL_DEED, MandateBasis.NOTARIAL_DEED.label)])
     document_number = forms.CharField(
-        label=gettext_lazy("Number of the identity document the signer showed"), max_length=30)
+        label=gettext_lazy("Number of the identity document the signer showed"), max_length=30,
+        error_messages={"required": gettext_lazy(
+            "Enter the number of the identity document the signer showed.")})
     grantor = forms.ChoiceField(label=gettext_lazy("Whom the paper grants for"),
                                 widget=forms.RadioSelect)
     grantee_code = forms.CharField(
         label=gettext_lazy("Personal code or registration number of the representative"),
         max_length=20, help_text=gettext_lazy(
-            "For example 161175-19997 or 40003032065, or an institution's code such as VDAA"))
+            "For example 161175-19997 or 40003032065, or an institution's code such as VDAA"),
+        error_messages={"required": gettext_lazy(
+            "Enter the personal code or registration number of the representative.")})
     deed_number = forms.CharField(
         label=gettext_lazy("The deed's number in the notary's register"), max_length=40,
         required=False, help_text=gettext_lazy("A notarial deed only."))
@@ -64,7 +69,8 @@ class PaperMandateForm(TermsForm):
                          widget=forms.DateInput(attrs={"type": "date"}))
     scan = forms.FileField(
         label=gettext_lazy("Scan of the paper"), required=False,
-        help_text=gettext_lazy("A PDF, JPEG or PNG file of every page the signer signed."))
+        help_text=gettext_lazy("A PDF, JPEG or PNG file of every page the signer signed. "
+                               "After an error, choose it again."))
     field_order = ["basis", "document_number", "grantor", "grantee_code"]
     party = "grantee_code"
 
@@ -76,6 +82,15 @@ class PaperMandateForm(TermsForm):
             (key, label) for key, (label, _client) in self.parties.items()]
         self.fields["grantor"].initial = "self"
         self.fields["basis"].initial = MandateBasis.SCANNED_PAPER
+
+    def clean(self) -> dict[str, Any]:
+        """The scan is asked for with the other fields' errors, not only once they are
+        right."""
+        data = super().clean() or {}
+        if not data.get("scan") and "scan" not in self.errors:
+            self.add_error("scan", ValidationError(_("Choose the scan of the signed paper."),
+                                                   code="required"))
+        return data
 
     def paper(self) -> mandates.Paper:
         data = self.cleaned_data
@@ -93,9 +108,17 @@ def grantable_for(signer: Person) -> dict[str, tuple[str, Person | Company]]:
     parties: dict[str, tuple[str, Person | Company]] = {}
     for role in available_roles(signer):
         if not role.delegated and allowed(actor, MandateAction.MANAGE, None, role.client):
-            parties[role.key] = (str(role.label) if not role.is_self else str(signer),
-                                 role.client)
+            parties[role.key] = (_party_label(role.client, role.is_self), role.client)
     return parties
+
+
+def _party_label(client: Person | Company, is_self: bool) -> str:
+    """Whom a paper grants for, in the agent's words (not the e-account's "my child")."""
+    if is_self:
+        return _("%(name)s (the signer)") % {"name": client}
+    if isinstance(client, Company):
+        return _("%(name)s (a company the signer represents alone)") % {"name": client}
+    return _("%(name)s (the signer's minor child)") % {"name": client}
 
 
 def _signer(request: HttpRequest, pk: int) -> tuple[Actor, Person]:
@@ -118,20 +141,27 @@ def record_mandate(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         mandate = _record(actor, signer, form) if form.is_valid() else None
         if mandate is not None:
-            messages.success(request, _(
-                "Mandate no. %(number)s is recorded and in force; both sides are notified.")
-                % {"number": mandate.pk})
+            messages.success(request, _recorded(mandate))
             return redirect("administration:client", pk=pk)
         status = 422
     return render(request, "administration/clients/paper_mandate.html",
                   {"person": signer, "form": form}, status=status)
 
 
+def _recorded(mandate: Mandate) -> str:
+    if mandate.waiting_to_start():
+        return _("Mandate no. %(number)s is recorded; it is in force from %(date)s. Both sides "
+                 "are notified.") % {"number": mandate.pk,
+                                     "date": date_format(mandate.valid_from, "SHORT_DATE_FORMAT")}
+    return _("Mandate no. %(number)s is recorded and in force; both sides are notified.") % {
+        "number": mandate.pk}
+
+
 def _record(actor: Actor, signer: Person, form: PaperMandateForm) -> Mandate | None:
     """Store the scan and record the mandate in one transaction; a refusal of either becomes
     the form's error at its field and stores nothing."""
     _label, grantor = form.parties[form.cleaned_data["grantor"]]
-    upload: UploadedFile | None = form.cleaned_data.get("scan")
+    upload: UploadedFile = form.cleaned_data["scan"]  # `clean` asked for it
     try:
         with transaction.atomic():
             document_id = _store_scan(actor, grantor, upload, form.paper())
@@ -147,14 +177,11 @@ def _record(actor: Actor, signer: Person, form: PaperMandateForm) -> Mandate | N
     return None
 
 
-def _store_scan(actor: Actor, grantor: Person | Company, upload: UploadedFile | None,
+def _store_scan(actor: Actor, grantor: Person | Company, upload: UploadedFile,
                 paper: mandates.Paper) -> int:
     """The scan as the grantor's document received from the agent's institution; its id.
-    Raises ValidationError keyed `scan` (`required`, `forbidden_type`, the documents service's
-    file codes)."""
-    if upload is None:
-        raise ValidationError({"scan": ValidationError(
-            _("Choose the scan of the signed paper."), code="required")})
+    Raises ValidationError keyed `scan` (`forbidden_type`, the documents service's file
+    codes)."""
     name = upload.name or ""
     if not name.lower().endswith(SCAN_EXTENSIONS):
         raise ValidationError({"scan": ValidationError(
@@ -172,5 +199,8 @@ def _store_scan(actor: Actor, grantor: Person | Company, upload: UploadedFile | 
     except ValidationError as error:
         problems = [p for found in error.error_dict.values() for p in found] \
             if hasattr(error, "error_dict") else error.error_list
-        raise ValidationError({"scan": problems}) from None
+        raise ValidationError({"scan": [ValidationError(_(
+            "The scan must be a PDF, JPEG or PNG file, and this file's content is not what its "
+            "name says."), code="forbidden_type") if p.code == "forbidden_type" else p
+            for p in problems]}) from None
     return document.pk

@@ -6,6 +6,7 @@ enterprise register (UR); see `registers.py` for the adapters that read them.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.conf import settings
@@ -105,6 +106,13 @@ class Person(models.Model):
         if update_fields is not None and {"given_name", "family_name"} & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "given_name_folded", "family_name_folded"}
         super().save(*args, **kwargs)
+
+    def is_minor(self, on: datetime.date) -> bool:
+        """Whether the person is under 18 on `on` (Civil Law: majority at 18); False when the
+        date of birth is not known."""
+        born = self.date_of_birth
+        return born is not None and (
+            on.year - born.year - ((on.month, on.day) < (born.month, born.day))) < 18
 
     def fold_names(self) -> None:
         """Set the folded names from the names (`search.services.normalize`)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from durvis.access.policy import ALLOW, Decision, deny, rule
@@ -58,6 +59,10 @@ def manage(actor: Actor, obj: Any, client: Any) -> Decision:
         return deny("unknown client")
     if not has_base_relation(actor, client):
         return deny("a mandate does not give power over mandates")
+    if isinstance(client, Person) and client.pk == actor.person.pk and client.is_minor(
+            timezone.localdate()):
+        return deny("a minor's mandates are managed by their parents", _(
+            "A minor's mandates are granted and revoked by their parents."))
     from durvis.access.policy import decide
 
     return ALLOW if decide(actor, IdentityAction.CLIENT_WRITE, None, client) else deny(

@@ -466,13 +466,8 @@ def request(actor: Actor, grantee: Client, grantor_code: str, terms: Terms) -> M
 def _refuse_minor(grantee: Party, today: datetime.date, field: str) -> None:
     """A representative must be of age (Civil Law: a minor acts through their parents, never
     for others): a mandate to a minor is refused (`minor`)."""
-    born = getattr(grantee, "date_of_birth", None)
-    if born is not None and _years_between(born, today) < 18:
+    if isinstance(grantee, Person) and grantee.is_minor(today):
         raise _error(field, _("A mandate cannot be given to a minor (under 18)."), "minor")
-
-
-def _years_between(born: datetime.date, today: datetime.date) -> int:
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def _locked(mandate: Mandate) -> Mandate:

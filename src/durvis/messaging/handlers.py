@@ -18,7 +18,7 @@ from durvis.documents.events import DOCUMENT_DELIVERED
 from durvis.identity import queries as identity
 from durvis.identity.queries import Client
 from durvis.mandates.events import MANDATE_CHANGED
-from durvis.mandates.models import MandateState
+from durvis.mandates.models import Mandate, MandateState
 from durvis.messaging import services
 from durvis.messaging.events import MESSAGE_SENT
 from durvis.register.events import CASE_RESULT, CASE_STATUS_CHANGED
@@ -86,14 +86,19 @@ def notify_mandate_changed(events: Sequence[Event]) -> None:
     revoked (C1): the grantor and the grantee (a company's representatives, a minor's
     parents)."""
     items = []
+    mandates = Mandate.objects.select_related(
+        "grantor_person", "grantor_company", "grantee_person", "grantee_company",
+        "grantee_institution").in_bulk([event.payload["mandate_id"] for event in events])
     for event in events:
+        mandate = mandates[event.payload["mandate_id"]]
         grantor = identity.client_by_ids(event.payload["grantor_person_id"],
                                          event.payload["grantor_company_id"])
         grantee = identity.client_by_ids(event.payload["grantee_person_id"],
                                          event.payload["grantee_company_id"])
         context = {"state": MandateState(event.payload["state"]).label,
-                   "mandate_id": event.payload["mandate_id"],
-                   "grantor": grantor, "grantee": grantee}
+                   "waiting_from": mandate.valid_from if mandate.waiting_to_start() else None,
+                   "mandate_id": mandate.pk, "basis": mandate.get_basis_display(),
+                   "grantor": str(mandate.grantor), "grantee": str(mandate.grantee)}
         items += [(side, context) for side in (grantor, grantee) if side is not None]
     services.notify_clients(services.MANDATE_CHANGED, items)
 
