@@ -1,0 +1,44 @@
+"""How an address's text becomes the words search matches, the same for the import (the
+postings) and the query: folded by the search app's `normalize` (lower case, no diacritics,
+letters and digits), without the postcode (`LV-1050`: the text's tail, not what people type)
+and without the words every address has ("iela", "nov.", "pag."), which would only slow a query
+down. Numbers stay whatever their length (a house "1", a flat "5"); a lone letter goes ("k-1", a
+building's part, keeps its number).
+"""
+
+from __future__ import annotations
+
+import re
+
+from durvis.search.text import normalize
+
+POSTCODE = re.compile(r"\bLV\s*-\s*\d{4}\b", re.IGNORECASE)
+MAX_WORD = 100
+MAX_QUERY_WORDS = 8
+# Type words of Latvian addresses (street kinds, units' abbreviations), folded.
+STOP_WORDS = frozenset({
+    "iela", "iel", "gatve", "bulvaris", "bulv", "prospekts", "pr", "laukums", "lauk", "cels",
+    "soseja", "krastmala", "aleja", "skvers", "skersiela",
+    "nov", "novads", "pag", "pagasts", "lv", "pils", "pilseta", "ciems", "dz", "dziv",
+    "street", "st",
+})
+
+
+def words_of(text: str) -> list[str]:
+    """The distinct search words of an address text, in order of appearance."""
+    found = []
+    for word in normalize(POSTCODE.sub(" ", text)).split():
+        if word in STOP_WORDS or (len(word) < 2 and not word.isdigit()):
+            continue
+        found.append(word[:MAX_WORD])
+    return list(dict.fromkeys(found))
+
+
+def is_number(word: str) -> bool:
+    """A house or flat number ("12", "12a"): it starts with a digit."""
+    return word[:1].isdigit()
+
+
+def query_words(query: str) -> list[str]:
+    """The words of a typed query worth matching (`words_of`), at most eight."""
+    return words_of(query)[:MAX_QUERY_WORDS]
