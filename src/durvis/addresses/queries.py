@@ -5,15 +5,16 @@ the municipality an address lies in.
 Search (`search`) tolerates missing diacritics, typos and any word order: "barona 1 riga",
 "Krisjana Barona iela 1" and "krišjāņa baronna 1" all find "Krišjāņa Barona iela 1, Rīga,
 LV-1050". How (`models` has the tables): each query word (`words.query_words`) is matched
-against the dictionary of address words, a word with letters by trigram similarity
-(`search.text.WORD_SIMILARITY_THRESHOLD`: pg_trgm's GIN index on PostgreSQL, the same function
-registered from Python on SQLite), a number exactly or with a letter after it ("12" finds
-"12a"); the query word whose matches are rarest (the words' `frequency`) gives the candidate
-addresses from its postings, at most `CANDIDATES` of them (the two rarest words' intersection
-when one word is too common), and an address is an answer when it holds a match of every query
-word. Answers come best first: the sum of the words' similarities, buildings before premises,
-the shorter text. A query with one number looks among buildings only; with two or more, premises
-too (the second number is the flat's).
+against the dictionary of address words, a word with letters by pg_trgm's trigram
+`similarity` (`words.SIMILARITY_THRESHOLD`: the GIN index on PostgreSQL, the same function
+registered from Python on SQLite), the last word also as a beginning (one is still typing),
+a number exactly or with a letter after it ("12" finds "12a"); the query word whose matches
+are rarest (the words' `frequency`) gives the candidate addresses from its postings, at most
+`CANDIDATES` of them (the two rarest words' intersection when one word is too common), and an
+address is an answer when it holds a match of every query word. Answers come best first: the
+sum of the words' similarities, buildings before premises, the shorter text. A query with one
+number looks among buildings only; with two or more, premises too (the second number is the
+flat's).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count
 
 from durvis.addresses.models import (
@@ -33,8 +34,8 @@ from durvis.addresses.models import (
     Kind,
     Status,
 )
-from durvis.addresses.words import POSTCODE, is_number, query_words
-from durvis.search.text import WORD_SIMILARITY_THRESHOLD, normalize
+from durvis.addresses.words import POSTCODE, SIMILARITY_THRESHOLD, is_number, query_words
+from durvis.search.text import normalize
 
 CANDIDATES = 3000
 MATCHES_PER_WORD = 30
@@ -73,29 +74,45 @@ def search(query: str, *, limit: int = 10) -> list[Found]:
 
 
 def _dictionary_matches(word: str, *, last: bool) -> list[tuple[int, float, int]]:
-    """The dictionary's words a query word may mean: (id, similarity, frequency)."""
+    """The dictionary's words a query word may mean: (id, similarity, frequency), at most
+    `MATCHES_PER_WORD`. A number: itself (1.0), or with a letter after it ("12a", 0.9); the
+    last word also as the start of a longer number (typing on). Letters: pg_trgm's
+    `similarity` at least `SIMILARITY_THRESHOLD` (the GIN index on PostgreSQL); the last word
+    also as the start of a longer word ("kris" for "krisjana", 0.9)."""
     table = AddressWord._meta.db_table
+    prefix = word.replace("%", "").replace("_", "") + "%"
     with connection.cursor() as cursor:
         if is_number(word):
             cursor.execute(f"SELECT id, word, frequency FROM {table} "  # noqa: S608 - fixed SQL
-                           "WHERE word LIKE %s AND frequency > 0 ORDER BY word LIMIT 200",
-                           [word.replace("%", "").replace("_", "") + "%"])
-            rows = [(i, 1.0 if w == word else 0.9, f) for i, w, f in cursor.fetchall()
+                           "WHERE word LIKE %s AND frequency > 0 ORDER BY length(word), word "
+                           "LIMIT 200", [prefix])
+            return [(i, 1.0 if w == word else 0.9, f) for i, w, f in cursor.fetchall()
                     if w == word or (w[len(word):].isalpha() and not word[-1:].isalpha())
-                    or (last and w.startswith(word))]
-            return rows[:MATCHES_PER_WORD]
+                    or last][:MATCHES_PER_WORD]
         if connection.vendor == "postgresql":
-            cursor.execute(f"SELECT id, word_similarity(%s, word) AS s, frequency "  # noqa: S608 - fixed SQL
-                           f"FROM {table} WHERE word %%> %s AND frequency > 0 "
-                           "ORDER BY s DESC, frequency DESC LIMIT %s",
-                           [word, word, MATCHES_PER_WORD])
+            with transaction.atomic():  # the threshold for this query only
+                cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)",
+                               [str(SIMILARITY_THRESHOLD)])
+                cursor.execute(f"SELECT id, similarity(word, %s) AS s, frequency "  # noqa: S608 - fixed SQL
+                               f"FROM {table} WHERE word %% %s AND frequency > 0 "
+                               "ORDER BY s DESC, frequency DESC LIMIT %s",
+                               [word, word, MATCHES_PER_WORD])
+                found = {i: (float(s), f) for i, s, f in cursor.fetchall()}
         else:
-            cursor.execute(f"SELECT id, durvis_word_similarity(%s, word) AS s, frequency "  # noqa: S608 - fixed SQL
+            cursor.execute(f"SELECT id, durvis_address_similarity(%s, word) AS s, frequency "  # noqa: S608 - fixed SQL
                            f"FROM {table} WHERE frequency > 0 AND "
-                           "durvis_word_similarity(%s, word) >= %s "
+                           "durvis_address_similarity(%s, word) >= %s "
                            "ORDER BY s DESC, frequency DESC LIMIT %s",
-                           [word, word, WORD_SIMILARITY_THRESHOLD, MATCHES_PER_WORD])
-        return [(i, float(s), f) for i, s, f in cursor.fetchall()]
+                           [word, word, SIMILARITY_THRESHOLD, MATCHES_PER_WORD])
+            found = {i: (float(s), f) for i, s, f in cursor.fetchall()}
+        if last and len(word) >= 2:
+            cursor.execute(f"SELECT id, frequency FROM {table} WHERE word LIKE %s "  # noqa: S608 - fixed SQL
+                           "AND frequency > 0 ORDER BY frequency DESC LIMIT %s",
+                           [prefix, MATCHES_PER_WORD])
+            for i, f in cursor.fetchall():
+                found[i] = (max(found.get(i, (0.0, f))[0], 0.9), f)
+    best = sorted(found.items(), key=lambda item: (-item[1][0], -item[1][1]))
+    return [(i, s, f) for i, (s, f) in best[:MATCHES_PER_WORD]]
 
 
 def _in(values: Sequence[Any]) -> tuple[str, list[Any]]:

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import re
 
-from durvis.search.text import normalize
+from durvis.search.text import normalize, trigrams
 
+# pg_trgm's `similarity` of two words at least this: one typo in a word of eight letters or more
+# (a letter left out or doubled: also in a word of six), none in a short one.
+SIMILARITY_THRESHOLD = 0.4
 POSTCODE = re.compile(r"\bLV\s*-\s*\d{4}\b", re.IGNORECASE)
 MAX_WORD = 100
 MAX_QUERY_WORDS = 8
@@ -42,3 +45,12 @@ def is_number(word: str) -> bool:
 def query_words(query: str) -> list[str]:
     """The words of a typed query worth matching (`words_of`), at most eight."""
     return words_of(query)[:MAX_QUERY_WORDS]
+
+
+def similarity(a: str, b: str) -> float:
+    """pg_trgm's `similarity` of two words (shared trigrams over all trigrams of both, with
+    pg_trgm's padding): PostgreSQL computes it natively; on SQLite this is registered as
+    `durvis_address_similarity`, so both databases match the same words."""
+    first, second = trigrams(a), trigrams(b)
+    shared = len(first & second)
+    return shared / (len(first) + len(second) - shared) if first or second else 0.0
