@@ -4,11 +4,11 @@ register's answers to choose from, the choice becomes the answer; with the widge
 from __future__ import annotations
 
 import pytest
+from conftest import sign_in_person
 
 from durvis.eforms.models import Application
 from tests.addresses.address_form import publish_address_form
 from tests.addresses.conftest import FILES
-from conftest import sign_in_person
 
 BARONA_1 = "Krišjāņa Barona iela 1, Rīga, LV-1050"
 

@@ -27,10 +27,24 @@ STOP_WORDS = frozenset({
 })
 
 
+# Latin letters with diacritics folded as `normalize` folds them, one table lookup each (an
+# import folds 1.4 million texts); a text with any other letter goes through `normalize`.
+_FOLD = {code: normalize(chr(code)) or " " for code in range(0xC0, 0x250)}
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def fold(text: str) -> str:
+    """`search.text.normalize(text)`, faster for Latin text."""
+    folded = text.casefold().translate(_FOLD)
+    if not folded.isascii():
+        return normalize(text)
+    return _NON_WORD.sub(" ", folded).strip()
+
+
 def words_of(text: str) -> list[str]:
     """The distinct search words of an address text, in order of appearance."""
     found = []
-    for word in normalize(POSTCODE.sub(" ", text)).split():
+    for word in fold(POSTCODE.sub(" ", text)).split():
         if word in STOP_WORDS or (len(word) < 2 and not word.isdigit()):
             continue
         found.append(word[:MAX_WORD])

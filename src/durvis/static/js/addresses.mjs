@@ -50,7 +50,7 @@ function enhance(box) {
     input.value = item.text;
     if (code) code.value = String(item.code);
     close();
-    say(box.dataset.chosen.replace("%s", item.text));
+    say(box.dataset.chosen.replace("{address}", item.text));
     box.dispatchEvent(new CustomEvent("durvis:address", { bubbles: true, detail: item }));
     if (box.hasAttribute("data-post-to-parent") && window.parent !== window) {
       window.parent.postMessage({ type: "durvis.address", code: item.code, text: item.text,
@@ -89,7 +89,7 @@ function enhance(box) {
       items = [];
     }
     render();
-    say(items.length ? box.dataset.found.replace("%d", String(items.length)) : box.dataset.none);
+    say(items.length ? box.dataset.found.replace("{count}", String(items.length)) : box.dataset.none);
   };
 
   input.addEventListener("input", () => {
