@@ -35,7 +35,7 @@ from durvis.addresses.models import (
     Status,
 )
 from durvis.addresses.words import POSTCODE, SIMILARITY_THRESHOLD, is_number, query_words
-from durvis.search.text import normalize
+from durvis.search.services import normalize
 
 CANDIDATES = 3000
 MATCHES_PER_WORD = 30

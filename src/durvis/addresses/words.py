@@ -9,8 +9,9 @@ building's part, keeps its number).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from durvis.search.text import normalize, trigrams
+from durvis.search.services import normalize
 
 # pg_trgm's `similarity` of two words at least this: one typo in a word of eight letters or more
 # (a letter left out or doubled: also in a word of six), none in a short one.
@@ -59,6 +60,13 @@ def is_number(word: str) -> bool:
 def query_words(query: str) -> list[str]:
     """The words of a typed query worth matching (`words_of`), at most eight."""
     return words_of(query)[:MAX_QUERY_WORDS]
+
+
+@lru_cache(maxsize=8192)
+def trigrams(word: str) -> frozenset[str]:
+    """A word's trigrams with pg_trgm's padding (two spaces before, one after)."""
+    padded = f"  {word} "
+    return frozenset(padded[i:i + 3] for i in range(len(padded) - 2))
 
 
 def similarity(a: str, b: str) -> float:
