@@ -280,7 +280,8 @@ def test_the_reported_history_queries_answer_the_page(world, query):
     assert world["person"].get(f"/eaccount/history/?{query}").status_code == 200
 
 
-PUBLIC_PAGES = ["/", "/services/", "/categories/family/", "/embed/", "/signin/", "/staff/login/",
+PUBLIC_PAGES = ["/", "/services/", "/categories/family/", "/embed/", "/addresses/",
+                "/embed/addresses/", "/signin/", "/staff/login/",
                 "/staff/login/code/", "/staff/login/enrol/", "/signin/oidc/callback",
                 "/demo/idp/authorize", "/demo/mailbox/"]
 

@@ -128,6 +128,7 @@ def valid_requests(family):
         # A camt file is the raw body (its text is checked by the reader: tests/payments).
         "postStatement": ({}, {}, None),
         "getStatement": ({"statement_id": 1}, {}, None),
+        "listAddresses": ({}, {"q": "barona 1 riga"}, None),
     }
 
 

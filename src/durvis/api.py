@@ -11,6 +11,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError, ValidationErrorContext
 from ninja.operation import Operation
 
+from durvis.addresses.api import router as addresses_router
 from durvis.catalog.api import router as catalog_router
 from durvis.core.api import ApiError
 from durvis.documents.api import router as documents_router
@@ -92,6 +93,8 @@ api = DurvisApi(
         {"name": "applications", "description": "Applications submitted through e-forms"},
         {"name": "payments", "description": "Bank statements"},
         {"name": "invoices", "description": "Invoices and their payments"},
+        {"name": "addresses", "description": "The State Address Register: address search "
+                                             "(no token)"},
     ]},
 )
 
@@ -193,3 +196,4 @@ api.add_router("/", messaging_router)
 api.add_router("/", eforms_router)
 api.add_router("/", statements_router)
 api.add_router("/", payments_router)
+api.add_router("/", addresses_router)

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "durvis.audit",
     "durvis.identity",
     "durvis.search",
+    "durvis.addresses",
     "durvis.catalog",
     "durvis.register",
     "durvis.mandates",

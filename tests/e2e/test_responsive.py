@@ -22,6 +22,7 @@ PUBLIC = [
     ("home", "catalog:home", []), ("services", "catalog:services", []),
     ("service", "catalog:service", [1011]), ("accessibility", "accessibility", []),
     ("privacy", "privacy", []), ("contacts", "contacts", []), ("staff-login", "staff-login", []),
+    ("addresses", "addresses:search", []), ("address-embed", "addresses:embed", []),
 ]
 EACCOUNT = [
     ("overview", "eaccount:overview", []), ("history", "eaccount:history", []),

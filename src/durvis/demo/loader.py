@@ -28,6 +28,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from durvis.addresses import services as addresses
 from durvis.catalog import queries as catalog_queries
 from durvis.catalog import services as catalog
 from durvis.catalog.models import Category, LifeSituation
@@ -122,6 +123,7 @@ def _load_all() -> dict[str, int]:
     categories = _load_tree(Category, "categories")
     situations = _load_tree(LifeSituation, "life_situations")
     services = _load_services(institutions, categories, situations)
+    addresses = _load_addresses()
     persons = _load_persons(institutions)
     companies = _load_companies(institutions, persons)
     staff = _load_staff(institutions)
@@ -137,7 +139,17 @@ def _load_all() -> dict[str, int]:
             "life_situations": len(situations), "services": services, "persons": len(persons),
             "companies": companies, "staff": len(staff), "cases": cases,
             "forms": forms, "payee_accounts": payee_accounts, "mandates": mandates,
-            "workflows": workflows, "knowledge": knowledge, "call_scripts": call_scripts}
+            "workflows": workflows, "knowledge": knowledge, "call_scripts": call_scripts,
+            "addresses": addresses}
+
+
+def _load_addresses() -> int:
+    """A small State Address Register release in the real open-data format
+    (`data/addresses/aw_*.csv`: a few streets of Rīga and Valmiera, the reference's sample rows
+    among them), so that the address widget answers out of the box (A9); a later import of the
+    real release (`manage.py import_addresses`) applies over it. Returns the addresses in it."""
+    summary = addresses.import_register(DATA_DIR / "addresses")
+    return summary.files["aw_eka.csv"].rows + summary.files["aw_dziv.csv"].rows
 
 
 def _load_merchants() -> int:
@@ -234,6 +246,7 @@ def _load_persons(institutions: dict[str, Institution]) -> dict[str, Any]:
             family_name=row["family_name"], historical_codes=row.get("historical_codes", []),
             date_of_birth=_date(row.get("date_of_birth")),
             declared_municipality=institutions.get(row.get("municipality") or ""),
+            declared_address=row.get("declared_address", ""),
             citizenship=row.get("citizenship", "LV"), email=row.get("email", ""),
             phone=row.get("phone", ""),
         )

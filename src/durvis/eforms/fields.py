@@ -51,7 +51,10 @@ def _field(question: Question, name: str, value: Any,
            error: AnswerError | None) -> dict[str, Any]:
     definition = question.definition
     chosen = value if isinstance(value, list) else [value]
+    hint = f"f-{name}-hint" if definition.get("help") else ""
     return {
+        "describedby": " ".join(filter(None, [hint, f"f-{name}-error" if error else ""])),
+        "matches": None,  # an address question's register answers (views.page, find_address)
         "name": name, "type": question.type, "label": question.label,
         "help": text(definition.get("help")), "value": shown_value(question, value),
         "required": question.required, "error": error.message if error else "",

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from durvis.access.policy import decide, explanation_of
+from durvis.addresses import queries as address_queries
 from durvis.catalog import queries as catalog_queries
 from durvis.catalog.models import Channel
 from durvis.core.actor import Actor
@@ -144,16 +145,20 @@ def start(request: HttpRequest, code: int) -> HttpResponse:
 
 def _render_page(request: HttpRequest, application: Application, form: eforms.CompiledForm,
                  page: str, answers: dict[str, Any], errors: dict[str, eforms.AnswerError],
-                 extra: dict[str, int] | None = None, status: int = 200, **more: Any
-                 ) -> HttpResponse:
+                 extra: dict[str, int] | None = None, status: int = 200,
+                 matches: dict[str, list[Any]] | None = None, **more: Any) -> HttpResponse:
     questions = eforms.visible_questions(form, answers, page)
+    fields = eforms.fields(form, questions, answers, errors, extra)
+    for entry in fields:
+        if matches and entry["name"] in matches:
+            entry["matches"] = matches[entry["name"]]
     path = eforms.walk(form, answers).pages
     previous = path[path.index(page) - 1] if page in path and path.index(page) > 0 else None
     back = (reverse("eforms:page", kwargs={"reference": application.reference, "page": previous})
             if previous else reverse("eforms:start", kwargs={"code": application.service.code}))
     return _render(request, "eforms/page.html", {
         "application": application, "service": application.service, "page": form.page(page),
-        "fields": eforms.fields(form, questions, answers, errors, extra), "errors": errors,
+        "fields": fields, "errors": errors,
         "error_links": [("f-" + key.replace(".", "-"), error.message)
                         for key, error in errors.items()],
         "position": path.index(page) + 1 if page in path else 1, "total": len(path),
@@ -194,9 +199,17 @@ def page(request: HttpRequest, reference: Any, page: str) -> HttpResponse:
     group, _sep, index = dropping.rpartition("-")
     if group in on_page and index.isdigit():
         data = _without_item(form, group, int(index), data)
+    for key in on_page:  # an address chosen from the register's answers (no script)
+        picked = data.get(f"{key}-pick")
+        if isinstance(picked, str) and picked:
+            data[key] = picked
     merged = {k: v for k, v in application.answers.items() if k not in on_page}
     merged.update(eforms.parse_page(form, page, data))
     adding = data.get("add_item", "")
+    finding = data.get("find_address", "")
+    if finding in on_page:
+        return _render_page(request, application, form, page, merged, {},
+                            matches={finding: address_queries.search(str(data.get(finding, "")))})
     if adding in on_page or removing in on_page or group in on_page:
         return _render_page(request, application, form, page, merged, {},
                             extra={adding: 1} if adding in on_page else None)

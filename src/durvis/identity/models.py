@@ -70,6 +70,13 @@ class Person(models.Model):
         limit_choices_to={"kind": Institution.Kind.MUNICIPALITY},
         related_name="declared_residents",
     )
+    # The declared address (deklarētā dzīvesvieta) as the population register gives it, and
+    # its State Address Register code once resolved (`addresses.queries.resolve`); the declared
+    # municipality is the one the address lies in (A1, A9: `services.record_person`).
+    declared_address = models.CharField(_("declared address"), max_length=400, blank=True,
+                                        default="", db_default="")
+    declared_address_code = models.BigIntegerField(_("declared address's register code"),
+                                                   null=True, blank=True)
     citizenship = models.CharField(_("citizenship"), max_length=2, default="LV")
     email = models.EmailField(_("e-mail"), blank=True)
     # E.164 (`core.phones`); indexed for the workplace's search by a caller's number (B3, B4).

@@ -43,6 +43,15 @@ class Representation:
     valid_to: datetime.date | None
 
 
+@dataclass(frozen=True)
+class DeclaredAddress:
+    """A declared address as the population register gives it: the text and, if it has one,
+    the State Address Register's code."""
+
+    text: str
+    code: int | None = None
+
+
 class PopulationRegister(Protocol):
     def person(self, code: str) -> Person | None:
         """The person holding the personal code `code` (as people write it, with or without
@@ -53,6 +62,13 @@ class PopulationRegister(Protocol):
 
     def minor_children(self, parent: Person, on: datetime.date | None = None) -> list[Person]:
         """The parent's children who are minors on the given day."""
+        ...
+
+    def declared_address(self, person: Person) -> DeclaredAddress | None:
+        """The person's declared address (deklarētā dzīvesvieta) as the register states it: its
+        text and, where the register gives it, its State Address Register code; None when
+        the person has none (a non-resident). The platform resolves it to a register code and
+        the municipality (`identity.services.refresh_declared_address`, A1, A9)."""
         ...
 
     def is_parent_of(self, parent: Person, child: Person, on: datetime.date | None = None) -> bool:
@@ -103,6 +119,11 @@ class LocalPopulationRegister:
 
     def is_parent_of(self, parent: Person, child: Person, on: datetime.date | None = None) -> bool:
         return ParentalRelation.objects.filter(_valid_on(on), parent=parent, child=child).exists()
+
+    def declared_address(self, person: Person) -> DeclaredAddress | None:
+        if not person.declared_address:
+            return None
+        return DeclaredAddress(person.declared_address, person.declared_address_code)
 
     def children_sql(self, parent: Person, on: datetime.date | None = None) -> Sql:
         """`minor_children` as SQL: `SELECT child_id ...` of the parent's minor children on the

@@ -24,6 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import hex_validator
 
 from durvis.access.policy import decide
+from durvis.addresses import queries as address_queries
 from durvis.audit import services as audit
 from durvis.core import memo
 from durvis.core.actor import Actor
@@ -49,7 +50,33 @@ from durvis.identity.models import (
     StaffMember,
     StaffRole,
 )
+from durvis.identity.registers import population_register
 from durvis.identity.rules import IdentityAction
+
+
+def refresh_declared_address(person: Person) -> int | None:
+    """Ask the population register for the person's declared address (`registers.
+    population_register().declared_address`), resolve it to its State Address Register code
+    (the register's own code when it gives one and the address register knows it, else the
+    text by `addresses.queries.resolve`) and set the declared municipality to the one the
+    address lies in (its ATVK code, `Institution.atvk_code`): the catalogue shows that
+    municipality's services (A1, G05). Returns the code, or None when the address is unknown
+    (the municipality is left as it was). No access check: a trusted register update."""
+    declared = population_register().declared_address(person)
+    if declared is None:
+        return None
+    found = (address_queries.address(declared.code) if declared.code is not None else None) \
+        or address_queries.resolve(declared.text)
+    if found is None:
+        return None
+    atvk = address_queries.municipality_atvk(found.code)
+    municipality = Institution.objects.filter(
+        atvk_code=atvk, kind=Institution.Kind.MUNICIPALITY).first() if atvk else None
+    person.declared_address_code = found.code
+    if municipality is not None:
+        person.declared_municipality = municipality
+    person.save(update_fields=["declared_address_code", "declared_municipality"])
+    return found.code
 
 
 @transaction.atomic
@@ -61,13 +88,17 @@ def record_person(
     historical_codes: Iterable[str] = (),
     date_of_birth: datetime.date | None = None,
     declared_municipality: Institution | None = None,
+    declared_address: str = "",
     citizenship: str = "LV",
     email: str = "",
     phone: str = "",
 ) -> Person:
     """Create or update a person from register data (the population register, PMLP), keyed by
     any personal code (personas kods) they hold or held; no access check (trusted imports and
-    demo data). Without `date_of_birth` it is read from an old-format code, if any.
+    demo data). Without `date_of_birth` it is read from an old-format code, if any. A
+    `declared_address` is resolved to its State Address Register code, and the municipality
+    it lies in becomes the declared municipality (`refresh_declared_address`); an address the
+    register does not know keeps `declared_municipality` as given.
 
     A new current code (a move to the new format) becomes current; the old one stays historical.
     Raises ValidationError (saying what is wrong) when `personal_code` or one of
@@ -83,12 +114,16 @@ def record_person(
     person.family_name = family_name
     person.date_of_birth = date_of_birth or _birth_date(current, old)
     person.declared_municipality = declared_municipality
+    if person.declared_address != declared_address:
+        person.declared_address, person.declared_address_code = declared_address, None
     person.citizenship = citizenship
     if person.pk is not None and (person.email, person.phone) != (email, phone):
         person.contacts_version += 1  # an open profile form notices (durvis.core.concurrency)
     person.email = email
     person.phone = parse_phone(phone) if phone else ""
     person.save()
+    if declared_address:
+        refresh_declared_address(person)
     PersonCode.objects.filter(person=person).exclude(code=current).update(is_current=False)
     for code in old:
         PersonCode.objects.update_or_create(

@@ -1,5 +1,6 @@
 // Starts GOV.UK Frontend's components (the mobile menu, the error summary's focus, ...).
 import { initAll } from "../vendor/govuk/govuk-frontend.min.js";
+import "./addresses.mjs";
 
 initAll();
 
