@@ -160,21 +160,29 @@ def find_services(
 
 
 def _ranked(services: QuerySet[Service], query: str) -> RankedServices:
-    """The visible services among the search matches, best match first, then by code."""
-    rank = dict(search.match(SEARCH_KIND, query))
-    if not rank:
+    """The search matches among `services` (narrowed in the database), best match first (an
+    exact code, then every word matched: `search.match`), then by code; `partial` when they
+    match only some of the query's words."""
+    found = search.match(SEARCH_KIND, query, within=services)
+    if not found:
         return RankedServices([])
-    visible = services.filter(pk__in=list(rank)).values_list("pk", "code")
-    ordered = sorted(visible, key=lambda row: (-rank[row[0]], row[1]))
-    return RankedServices([pk for pk, _code in ordered])
+    codes = dict(Service.objects.filter(pk__in=[pk for pk, _ in found]).values_list("pk", "code"))
+    # `match` orders by (code, words met, rank); services of one rank in a row go by code.
+    blocks, block, previous = {}, 0, None
+    for pk, rank in found:
+        block += rank != previous
+        blocks[pk], previous = block, rank
+    ranked = sorted(found, key=lambda row: (blocks[row[0]], codes.get(row[0], 0)))
+    return RankedServices([pk for pk, _rank in ranked], partial=found.partial)
 
 
 class RankedServices:
     """Search results in rank order that count and slice like a QuerySet (for the Paginator and
     the API): only the slice asked for is loaded."""
 
-    def __init__(self, ids: list[int]) -> None:
+    def __init__(self, ids: list[int], *, partial: bool = False) -> None:
         self.ids = ids
+        self.partial = partial  # the services match only some of the query's words
 
     def count(self) -> int:
         """How many results (as `QuerySet.count`, for the Paginator)."""
