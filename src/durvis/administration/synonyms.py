@@ -104,8 +104,9 @@ def synonym_edit(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("administration:synonyms")
         group.refresh_from_db()
         if form.non_field_errors():  # out of date: show the saved words to start again from
-            form = SynonymsEditForm(initial={"language": group.language, "words": group.terms,
-                                             "version": group.version})
+            form = SynonymsEditForm({"language": group.language, "words": group.terms,
+                                     "version": group.version})
+            form.is_valid()
             form.add_error(None, _("Someone changed these synonyms after you opened them; the "
                                    "page shows them as they are now. Make your change again."))
     return render(request, "administration/synonym_edit.html", {

@@ -161,19 +161,11 @@ def find_services(
 
 def _ranked(services: QuerySet[Service], query: str) -> RankedServices:
     """The search matches among `services` (narrowed in the database), best match first (an
-    exact code, then every word matched: `search.match`), then by code; `partial` when they
-    match only some of the query's words."""
+    exact code, then every word matched, then by rank: `search.match`; equal ranks in the
+    order the services were added); `partial` when they match only some of the query's
+    words."""
     found = search.match(SEARCH_KIND, query, within=services)
-    if not found:
-        return RankedServices([])
-    codes = dict(Service.objects.filter(pk__in=[pk for pk, _ in found]).values_list("pk", "code"))
-    # `match` orders by (code, words met, rank); services of one rank in a row go by code.
-    blocks, block, previous = {}, 0, None
-    for pk, rank in found:
-        block += rank != previous
-        blocks[pk], previous = block, rank
-    ranked = sorted(found, key=lambda row: (blocks[row[0]], codes.get(row[0], 0)))
-    return RankedServices([pk for pk, _rank in ranked], partial=found.partial)
+    return RankedServices([pk for pk, _rank in found], partial=found.partial)
 
 
 class RankedServices:

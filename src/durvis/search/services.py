@@ -132,14 +132,41 @@ def reindex_all(kinds: Sequence[str] = ()) -> dict[str, int]:
     return {kind: REINDEXERS[kind]() for kind in (kinds or sorted(REINDEXERS))}
 
 
-def _slots(words: list[str]) -> list[list[tuple[str, ...]]]:
-    """The query's slots: each a list of phrases (tuples of terms) any of which fills it."""
-    groups = [[tuple(p) for p in stems if p]
-              for stems in Synonyms.objects.values_list("stems", flat=True)]
+# The synonym groups as the queries use them, kept in this process: {phrase: the phrases of its
+# groups} and the generation of the table they were read at (`GENERATION`). Every query reads
+# the table's generation in its own statement; when it moved on (another process saved a
+# group), the groups are read again and the query asked again, so an edit counts in the next
+# search of every process without a read of the groups per query.
+GENERATION = ("SELECT CAST(count(*) AS text) || '-' || CAST(coalesce(max(id), 0) AS text) || '-' "
+              "|| CAST(coalesce(sum(version), 0) AS text) || '-' || "
+              "coalesce(CAST(max(updated_at) AS text), '') FROM search_synonyms")
+_synonyms: tuple[str, dict[tuple[str, ...], set[tuple[str, ...]]]] | None = None
+
+
+def _read_synonyms() -> tuple[str, dict[tuple[str, ...], set[tuple[str, ...]]]]:
+    """The groups' phrases and their generation, read now (and kept: `_synonyms`)."""
+    global _synonyms
+    with connection.cursor() as cursor:
+        cursor.execute(GENERATION)
+        generation = str(cursor.fetchone()[0])
     phrases: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
-    for group in groups:
+    for stems in Synonyms.objects.values_list("stems", flat=True):
+        group = [tuple(p) for p in stems if p]
         for phrase in group:
             phrases.setdefault(phrase, set()).update(group)
+    _synonyms = (generation, phrases)
+    return _synonyms
+
+
+def forget_synonyms() -> None:
+    """Drop this process's copy of the synonym groups (after a write here)."""
+    global _synonyms
+    _synonyms = None
+
+
+def _slots(words: list[str],
+           phrases: dict[tuple[str, ...], set[tuple[str, ...]]]) -> list[list[tuple[str, ...]]]:
+    """The query's slots: each a list of phrases (tuples of terms) any of which fills it."""
     longest = max((len(p) for p in phrases), default=0)
     slots: list[list[tuple[str, ...]]] = []
     at = 0
@@ -190,15 +217,19 @@ def _sql(vendor: str, rows: int, within: str, limit: bool) -> str:
         "UNION ALL SELECT object_id, -1, %s, 0 FROM search_searchentryword "
         "WHERE kind = %s AND word = %s AND weight = %s), "
         "ranked AS (SELECT object_id, sum(s) AS rank, sum(whole) AS whole, "
-        "max(CASE WHEN slot < 0 THEN 1 ELSE 0 END) AS code FROM slots GROUP BY object_id) "
-        "SELECT object_id, rank, whole, code FROM ranked"
+        "max(CASE WHEN slot < 0 THEN 1 ELSE 0 END) AS code FROM slots GROUP BY object_id), "
+        "found AS (SELECT object_id, rank, whole, code FROM ranked"
     )
     if within:
         sql += f" WHERE object_id IN ({within})"
     sql += " ORDER BY code DESC, whole DESC, rank DESC, object_id"
     if limit:
         sql += " LIMIT %s"
-    return sql
+    # One row at least: the synonyms' generation, with the matches if any.
+    return (sql + f"), gen(g) AS ({GENERATION}) SELECT f.object_id"  # noqa: S608 - fixed SQL
+            ", f.rank, f.whole, f.code, "
+            "gen.g FROM gen LEFT JOIN found f ON 1 = 1 "
+            "ORDER BY f.code DESC, f.whole DESC, f.rank DESC, f.object_id")
 
 
 def match(kind: str, query: str, *, within: QuerySet[Any] | None = None,
@@ -209,19 +240,33 @@ def match(kind: str, query: str, *, within: QuerySet[Any] | None = None,
     docstring). `within` (a queryset of the objects' rows, e.g. those the reader may see)
     narrows the matches in the database, and `limit` keeps only the best ones: a reader's page
     of results costs neither a list of every match nor their identifiers sent back as
-    parameters. One statement, plus one read of the synonyms (so an edit counts at once)."""
+    parameters. One statement, which also reads the synonym groups' generation: when another
+    process changed them, they are read again and the query asked again, so an edit counts
+    in the next search (`GENERATION`)."""
     words = query_words(query)
     key = code_key(query)
     if not words and not key:
         return Matches()
-    slots = _slots(words)
+    known = _synonyms or _read_synonyms()
+    inner, inner_params = ("", ())
+    if within is not None:
+        inner, inner_params = within.values("pk").query.sql_with_params()
+    found, generation = _matches(kind, words, _slots(words, known[1]), key, inner,
+                                 inner_params, limit)
+    if generation != known[0]:  # the groups changed since this process read them
+        found, _generation = _matches(kind, words, _slots(words, _read_synonyms()[1]), key,
+                                      inner, inner_params, limit)
+    return found
+
+
+def _matches(kind: str, words: list[str], slots: list[list[tuple[str, ...]]], key: str,
+             inner: str, inner_params: Sequence[Any],
+             limit: int | None) -> tuple[Matches, str]:
+    """Run the statement of `match` for these slots: the matches and the synonyms' generation."""
     rows = [(n, a, len(phrase), term) for n, alts in enumerate(slots)
             for a, phrase in enumerate(alts) for term in phrase]
     if not rows:  # a code alone (`P.6`): no word to look up, a row that matches nothing
         rows = [(0, 0, 1, "")]
-    inner, inner_params = ("", ())
-    if within is not None:
-        inner, inner_params = within.values("pk").query.sql_with_params()
     sql = _sql(connection.vendor, len(rows), inner, limit is not None)
     params: list[Any] = [v for row in rows for v in row]
     if connection.vendor != "postgresql":
@@ -233,12 +278,15 @@ def match(kind: str, query: str, *, within: QuerySet[Any] | None = None,
         params.append(limit)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        found = cursor.fetchall()
-    whole = [(int(pk), float(rank)) for pk, rank, slots_met, code in found
+        rows_found = cursor.fetchall()
+    generation = str(rows_found[0][4])
+    found = [row for row in rows_found if row[0] is not None]
+    whole = [(int(pk), float(rank)) for pk, rank, slots_met, code, _g in found
              if code or (words and slots_met >= len(slots))]
     if whole or not found:
-        return Matches(whole)
-    return Matches(((int(pk), float(rank)) for pk, rank, _met, _code in found), partial=True)
+        return Matches(whole), generation
+    return Matches(((int(pk), float(rank)) for pk, rank, _met, _code, _g in found),
+                   partial=True), generation
 
 
 def synonym_stems(terms_: Iterable[str]) -> list[list[str]]:
@@ -256,12 +304,14 @@ def save_synonyms(group: Synonyms | None, *, language: str, words: Sequence[str]
     group.terms = "\n".join(phrases)
     group.stems = synonym_stems(phrases)
     group.save()
+    forget_synonyms()
     return group
 
 
 def delete_synonyms(group: Synonyms) -> None:
     """Forget a synonym group (the caller checks the policy and audits)."""
     group.delete()
+    forget_synonyms()
 
 
 __all__ += ["MAX_QUERY_WORDS", "synonym_stems"]
