@@ -163,3 +163,14 @@ def test_a_synonym_edit_counts_in_the_next_search(demo):
     assert listed("laivošana")[0] == [2015]
     search.delete_synonyms(Synonyms.objects.get(pk=group.pk))
     assert listed("laivošana")[0] == []
+
+
+def test_an_edit_made_by_another_process_counts_in_the_next_search(demo):
+    assert listed("laivošana")[0] == []  # this process has read the groups
+    words = ["laivošana", "zvejas tiesības"]
+    group = Synonyms.objects.create(language="lv", terms="\n".join(words),
+                                    stems=search.synonym_stems(words))  # not through services
+    assert listed("laivošana")[0] == [2014]
+    Synonyms.objects.filter(pk=group.pk).update(
+        stems=search.synonym_stems(["laivošana", "kanalizācija"]), version=2)
+    assert listed("laivošana")[0] == [2015]
