@@ -65,7 +65,7 @@ _LABIALS = frozenset("pbmv")
 STOPWORDS = frozenset([
     "un", "vai", "ar", "par", "uz", "no", "pie", "pec", "lidz", "ir", "ka", "kur", "kas", "ko",
     "es", "man", "mans", "mana", "manu", "mani", "ta", "tas", "to", "tie", "ti", "bet", "ari",
-    "ja", "ne", "lai", "kad", "ja", "jo", "gan", "vien", "ari", "sev", "savu", "savs", "sava",
+    "ja", "ne", "lai", "kad", "jo", "gan", "vien", "sev", "savu", "savs", "sava",
     "kurs", "kura", "kuri", "kuras", "the", "a", "an", "of", "for", "to", "in", "on", "at",
     "and", "or", "my", "me", "i", "is", "are", "am", "be", "how", "do", "does", "what", "which",
     "with", "by", "from", "can", "where", "when", "who", "need", "want", "get", "this", "that",
