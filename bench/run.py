@@ -16,6 +16,7 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 BENCHMARKS = [
     "catalog_search",
+    "search_relevance",
     "register",
     "eaccount",
     "outbox",

@@ -179,9 +179,13 @@ def world(family, staff, client_login, settings, tmp_path):
                        "administration:script-question": script_version.pk,
                        "administration:script-question-new": script_version.pk,
                        "administration:script-run": script_run.pk})
+    # The search's synonyms (issue 19): a group the central editor keeps.
+    synonyms = catalog.save_synonyms(Actor(kind="staff", staff=central), None, language="lv",
+                                     words=["īre", "noma"])
+    by_pattern["administration:synonym"] = synonyms.pk
     person = client_login(parent)
     staff_clients = []
-    for member in (staff["vsaa_admin"], back_office, builder, finance, editor):
+    for member in (staff["vsaa_admin"], back_office, builder, finance, editor, central):
         http = Client()
         sign_in_staff(http, member)
         staff_clients.append(http)
@@ -263,6 +267,8 @@ def test_no_query_string_breaks_an_administration_page(world):
             "/administration/knowledge/scripts/", "/administration/knowledge/scripts/new/",
             f"/administration/knowledge/scripts/runs/{world['objects']['run']}/",
             "/staff/assistant/originals/", "/staff/assistant/services/1011/",
+            "/administration/search/synonyms/",
+            f"/administration/search/synonyms/{world['by_pattern']['administration:synonym']}/",
             f"/staff/assistant/{world['objects']['reference']}/{world['objects']['page']}/"
             } <= addresses, addresses
 

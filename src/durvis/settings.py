@@ -184,6 +184,9 @@ DURVIS_DRAFT_REMIND_DAYS = env.int("DURVIS_DRAFT_REMIND_DAYS", default=3)
 # DURVIS_PAYMENT_EXPIRY_MINUTES expires.
 DURVIS_INVOICE_DUE_DAYS = env.int("DURVIS_INVOICE_DUE_DAYS", default=14)
 DURVIS_INVOICE_REMIND_DAYS = env.int("DURVIS_INVOICE_REMIND_DAYS", default=3)
+# Catalogue (A1, A13): the institution whose editors are the catalogue's central editors (they
+# keep the search's synonyms); the platform's operator.
+DURVIS_CATALOG_CENTRAL_INSTITUTION = env.str("DURVIS_CATALOG_CENTRAL_INSTITUTION", default="VDAA")
 # Knowledge base (B6): the institution whose knowledge editors review and publish every article.
 DURVIS_KNOWLEDGE_CENTRAL_INSTITUTION = env.str("DURVIS_KNOWLEDGE_CENTRAL_INSTITUTION",
                                                default="VDAA")

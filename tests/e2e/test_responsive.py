@@ -276,3 +276,26 @@ def test_call_script_pages_fit_a_phone_and_pass_axe(live_server, catalogue, inst
                 status = _check(page, live_server.url + _url(url_name, args, {}, language),
                                 f"{who} {name} ({language}, {width}px)", width)
                 assert status == 200, name
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_search_synonym_pages_fit_a_phone_and_pass_axe(live_server, family, staff, page,
+                                                       staff_login, language):
+    """The catalogue's central editor's synonyms list and a group's page (issue 19), and the
+    catalogue's search with a partial match."""
+    from durvis.catalog import services as catalog
+    from durvis.core.actor import Actor
+
+    group = catalog.save_synonyms(Actor(kind="staff", staff=staff["platform"]), None,
+                                  language="en", words=["tax return", "income declaration"])
+    with translation.override(language):
+        partial = reverse("catalog:services") + "?q=b%C4%93rna+pabalsts+Jelgav%C4%81"
+    for width in WIDTHS:
+        _check(page, live_server.url + partial, f"a partial match ({language}, {width}px)", width)
+    _staff_cookie(page, live_server, staff_login, staff["platform"])
+    for name, url_name, args in [("synonyms", "administration:synonyms", []),
+                                 ("synonym", "administration:synonym", [group.pk])]:
+        for width in WIDTHS:
+            status = _check(page, live_server.url + _url(url_name, args, family, language),
+                            f"administration {name} ({language}, {width}px)", width)
+            assert status == 200, name

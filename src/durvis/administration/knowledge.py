@@ -220,6 +220,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         results = knowledge.search_articles(actor, query, service=service)
     return render(request, "administration/knowledge/search.html", {
         "form": form, "results": _cards(results), "asked": asked,
+        "partial": getattr(results, "partial", False),
         "notices": knowledge.notices_of(actor, unread=True, limit=10),
         "may_edit": decide(actor, KnowledgeAction.EDIT)}, status=200 if not form.errors else 422)
 

@@ -85,6 +85,11 @@ def staff_sections(actor: Actor) -> list[Section]:
     if decide(actor, CatalogAction.ADMINISTER_CATALOG):
         sections.append(Section("services", _("Services"), reverse("administration:services"),
                                 _("Your institution's services in the catalogue.")))
+    if decide(actor, CatalogAction.MANAGE_SYNONYMS, None):
+        sections.append(Section("synonyms", _("Search synonyms"),
+                                reverse("administration:synonyms"),
+                                _("Words that mean the same to people searching the catalogue "
+                                  "and the knowledge base.")))
     if decide(actor, FormAction.BUILD):
         sections.append(Section("forms", _("E-forms"), reverse("administration:forms"),
                                 _("Build, preview and publish your services' application forms.")))

@@ -160,21 +160,21 @@ def find_services(
 
 
 def _ranked(services: QuerySet[Service], query: str) -> RankedServices:
-    """The visible services among the search matches, best match first, then by code."""
-    rank = dict(search.match(SEARCH_KIND, query))
-    if not rank:
-        return RankedServices([])
-    visible = services.filter(pk__in=list(rank)).values_list("pk", "code")
-    ordered = sorted(visible, key=lambda row: (-rank[row[0]], row[1]))
-    return RankedServices([pk for pk, _code in ordered])
+    """The search matches among `services` (narrowed in the database), best match first (an
+    exact code, then every word matched, then by rank: `search.match`; equal ranks in the
+    order the services were added); `partial` when they match only some of the query's
+    words."""
+    found = search.match(SEARCH_KIND, query, within=services)
+    return RankedServices([pk for pk, _rank in found], partial=found.partial)
 
 
 class RankedServices:
     """Search results in rank order that count and slice like a QuerySet (for the Paginator and
     the API): only the slice asked for is loaded."""
 
-    def __init__(self, ids: list[int]) -> None:
+    def __init__(self, ids: list[int], *, partial: bool = False) -> None:
         self.ids = ids
+        self.partial = partial  # the services match only some of the query's words
 
     def count(self) -> int:
         """How many results (as `QuerySet.count`, for the Paginator)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q
 
 from durvis.access.policy import ALLOW, Decision, deny, rule
@@ -24,6 +25,8 @@ class CatalogAction(StrEnum):
     # obj = the Service (None: may the actor open the delegations page): hand its stages to
     # providers and end such delegations (A1, B3; issue 16).
     MANAGE_DELEGATIONS = "catalog.manage_delegations"
+    # obj = None: keep the search's synonyms and everyday words (A1, A13; issue 19).
+    MANAGE_SYNONYMS = "catalog.manage_synonyms"
 
 
 def _viewable(actor: Actor, client: Any) -> Q:
@@ -105,3 +108,21 @@ def manage_delegations(actor: Actor, service: Any, client: Any) -> Decision:
     if is_institution_admin_of(actor, service.holder_id):
         return ALLOW
     return deny("only the holder institution's administrator delegates its stages")
+
+
+def is_central_editor(actor: Actor) -> bool:
+    """The catalogue's central editor: an editor (a knowledge editor) or the platform
+    administrator of the platform's operator (`DURVIS_CATALOG_CENTRAL_INSTITUTION`, default
+    `VDAA`), who keep what is common to every institution's services."""
+    return (actor.staff is not None
+            and actor.institution_code == str(settings.DURVIS_CATALOG_CENTRAL_INSTITUTION)
+            and bool(actor.roles & {StaffRole.KNOWLEDGE_EDITOR, StaffRole.PLATFORM_ADMIN}))
+
+
+@rule(CatalogAction.MANAGE_SYNONYMS)
+def manage_synonyms(actor: Actor, obj: Any, client: Any) -> Decision:
+    """Only the catalogue's central editor keeps the search's synonyms and everyday words:
+    they apply to every institution's services and every index (issue 19)."""
+    if is_central_editor(actor):
+        return ALLOW
+    return deny("only the catalogue's central editor keeps the synonyms")

@@ -47,6 +47,7 @@ from durvis.core.concurrency import advance_version
 from durvis.identity.models import Company, Institution, Person
 from durvis.identity.rules import IdentityAction
 from durvis.search import services as search
+from durvis.search.models import Synonyms
 
 FIRST_SERVICE_CODE = 1000
 TRANSLATED_FIELDS = ("name", "summary", "description")
@@ -60,12 +61,25 @@ def next_service_code() -> int:
 
 
 def reindex(service: Service) -> None:
-    """Index the service's names and descriptions in every language, its codes and holder."""
-    texts: list[str] = [str(service.code), service.pilot_code, service.holder.code]
-    for field in TRANSLATED_FIELDS:
+    """Index the service for search: its names in every language (a match there ranks first),
+    its summaries, descriptions and holder, and its code and pilot code (matched whole)."""
+    names = [str(getattr(service, f"name_{lang}") or "") for lang in ("lv", "en")]
+    texts: list[str] = [service.holder.code]
+    for field in TRANSLATED_FIELDS[1:]:
         texts.extend(str(getattr(service, f"{field}_{lang}") or "") for lang in ("lv", "en"))
     texts.extend(str(getattr(service.holder, f"name_{lang}") or "") for lang in ("lv", "en"))
-    search.index(SEARCH_KIND, service.pk, texts)
+    search.index(SEARCH_KIND, service.pk, texts, names=names,
+                 codes=[str(service.code), service.pilot_code])
+
+
+def reindex_all() -> int:
+    """Index every service again (`manage.py search_reindex`); how many."""
+    count = 0
+    for service in Service.objects.select_related("holder").order_by("pk").iterator():
+        with transaction.atomic():
+            reindex(service)
+        count += 1
+    return count
 
 
 @transaction.atomic
@@ -493,3 +507,73 @@ def hand_off(actor: Actor, service: Service, *, client: Person | Company, langua
                     "claims": sorted(eservice.claims)})
     return HandOff(eservice=eservice, url=service.eservice_url,
                    token=signing_keys.sign(claims, typ=HANDOFF_TOKEN_TYPE), jti=jti)
+
+
+MAX_SYNONYM_TERMS = 20
+MAX_SYNONYM_LENGTH = 100
+SYNONYM_LANGUAGES = ("lv", "en")
+
+
+def _synonym_words(language: str, words: Iterable[str]) -> list[str]:
+    """The group's words or phrases, checked. Raises ValidationError keyed by `language` or
+    `words`."""
+    if language not in SYNONYM_LANGUAGES:
+        raise ValidationError({"language": _("Choose Latvian or English.")})
+    phrases = list(dict.fromkeys(" ".join(w.split()) for w in words if w.strip()))
+    if len(phrases) < 2:
+        raise ValidationError({"words": _("Give at least two words or phrases, one a line.")})
+    if len(phrases) > MAX_SYNONYM_TERMS:
+        raise ValidationError({"words": _("Give at most %(count)d words or phrases.")
+                               % {"count": MAX_SYNONYM_TERMS}})
+    if any(len(p) > MAX_SYNONYM_LENGTH for p in phrases):
+        raise ValidationError({"words": _("Each word or phrase may be at most %(count)d "
+                                          "characters long.") % {"count": MAX_SYNONYM_LENGTH}})
+    unsearchable = [p for p in phrases if not search.synonym_stems([p])]
+    if unsearchable:
+        raise ValidationError({"words": _("These have no word a search can match: %(words)s.")
+                               % {"words": ", ".join(unsearchable)}})
+    return phrases
+
+
+@transaction.atomic
+def save_synonyms(actor: Actor, group: Synonyms | None, *, language: str,
+                  words: Iterable[str], version: int | None = None) -> Synonyms:
+    """Add a synonym group (`group` None) or change one: `words` are words or phrases (2 to 20,
+    100 characters each) that mean the same in `language` (`lv`, `en`) to the person searching;
+    every search of every index uses them from the next query on. `version` is the version the
+    editor's form showed (None: any). Audited. Raises PermissionDenied unless the actor is the
+    catalogue's central editor (`CatalogAction.MANAGE_SYNONYMS`), ValidationError keyed by
+    `language` or `words`, and `StaleVersion` when the group changed meanwhile."""
+    require(actor, CatalogAction.MANAGE_SYNONYMS, None)
+    phrases = _synonym_words(language, words)
+    if group is not None:
+        advance_version(Synonyms.objects.filter(pk=group.pk), version)
+        group = Synonyms.objects.get(pk=group.pk)
+    created = group is None
+    group = search.save_synonyms(group, language=language, words=phrases)
+    record(actor, "catalog.synonyms.create" if created else "catalog.synonyms.update", group,
+           details={"language": language, "words": phrases, "version": group.version})
+    return group
+
+
+@transaction.atomic
+def delete_synonyms(actor: Actor, group: Synonyms) -> None:
+    """Remove a synonym group; searches no longer use it. Audited (with its words). Raises
+    PermissionDenied unless the actor is the catalogue's central editor."""
+    require(actor, CatalogAction.MANAGE_SYNONYMS, None)
+    record(actor, "catalog.synonyms.delete", group,
+           details={"language": group.language, "words": group.term_list})
+    search.delete_synonyms(group)
+
+
+def import_synonyms(rows: Iterable[tuple[str, Iterable[str]]]) -> int:
+    """Load synonym groups (language, words) that are not there yet, unaudited: the demo's
+    starter set. How many were added."""
+    known = {(g.language, tuple(g.term_list)) for g in Synonyms.objects.all()}
+    added = 0
+    for language, words in rows:
+        phrases = _synonym_words(language, words)
+        if (language, tuple(phrases)) not in known:
+            search.save_synonyms(None, language=language, words=phrases)
+            added += 1
+    return added

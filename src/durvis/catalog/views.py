@@ -63,7 +63,7 @@ def _results(request: HttpRequest, filters: catalog_queries.ServiceFilters,
     paginator = Paginator(services, PAGE_SIZE)
     page = paginator.get_page(query.value("page"))
     return {"page": page, "query": filters.query, "params": query.params(),
-            "query_form": query}
+            "query_form": query, "partial": getattr(services, "partial", False)}
 
 
 def _filters(query: CatalogQuery, **fixed: object) -> catalog_queries.ServiceFilters:

@@ -117,12 +117,23 @@ def _loaded_before_the_marker() -> bool:
         service.holder, rows[0]["reference"]) is not None
 
 
-def _load_all() -> dict[str, int]:
-    """Write every demo record (create or restore); how many rows of each kind the files hold."""
+def load_catalogue() -> tuple[dict[str, Institution], int]:
+    """Write the demo's institutions, categories, life situations and services (create or
+    restore), indexed for search as any import is: what the judged search queries
+    (`bench/search_judged.tsv`) run against. Returns the institutions by code and how many
+    services the file holds."""
     institutions = _load_institutions()
     categories = _load_tree(Category, "categories")
     situations = _load_tree(LifeSituation, "life_situations")
     services = _load_services(institutions, categories, situations)
+    catalog.import_synonyms((row["language"], row["words"]) for row in _read("synonyms"))
+    return institutions, services
+
+
+def _load_all() -> dict[str, int]:
+    """Write every demo record (create or restore); how many rows of each kind the files hold."""
+    institutions, services = load_catalogue()
+    categories, situations = _read("categories"), _read("life_situations")
     addresses = _load_addresses()
     persons = _load_persons(institutions)
     companies = _load_companies(institutions, persons)

@@ -15,3 +15,7 @@ class KnowledgeConfig(AppConfig):
             rules,  # noqa: F401
             schedule,  # noqa: F401
         )
+        from durvis.knowledge.services import SEARCH_KIND, reindex_all
+        from durvis.search.services import register_reindexer
+
+        register_reindexer(SEARCH_KIND, reindex_all)

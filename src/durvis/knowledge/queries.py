@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -44,9 +45,10 @@ def article_for(actor: Actor, pk: int) -> Article:
 
 def search_articles(actor: Actor, query: str, *, service: Service | None = None,
                     limit: int = 20) -> list[Article]:
-    """Published articles matching `query` (every word, forgiving typos and missing
-    diacritics: `search.match`), best first, only those `actor` may read; with `service`,
-    that service's articles first. An empty query with a service: the service's articles."""
+    """Published articles matching `query` (every word through its stem, synonyms, forgiving
+    typos and missing diacritics; some of the words when none match all, then the list is a
+    `Found` with `partial` set: `search.match`), best first, only those `actor` may read; with
+    `service`, that service's articles first. An empty query with a service: the service's articles."""
     published = readable(actor).filter(published__isnull=False)
     if query.strip().isdigit():  # a service's code: that service's articles only
         return list(published.filter(service__code=int(query.strip()[:9]))
@@ -58,17 +60,29 @@ def search_articles(actor: Actor, query: str, *, service: Service | None = None,
     # The best matches the reader may see, narrowed in the database (the service at hand's
     # first), then loaded with their published version.
     best: list[int] = []
+    partial = []
     if service is not None:
-        best = [pk for pk, _ in search.match(SEARCH_KIND, query, limit=limit,
-                                             within=published.filter(service=service))]
+        found = search.match(SEARCH_KIND, query, limit=limit,
+                             within=published.filter(service=service))
+        best, partial = [pk for pk, _ in found], [found.partial] if found else []
     if len(best) < limit:
         others = published.exclude(service=service) if service is not None else published
-        best += [pk for pk, _ in search.match(SEARCH_KIND, query, within=others,
-                                              limit=limit - len(best))]
+        found = search.match(SEARCH_KIND, query, within=others, limit=limit - len(best))
+        best += [pk for pk, _ in found]
+        partial += [found.partial] if found else []
     # The page's cards need the published text and the service only.
     cards = published.select_related(None).select_related("published", "service")
-    found = {a.pk: a for a in cards.filter(pk__in=best)}
-    return [found[pk] for pk in best if pk in found]
+    loaded = {a.pk: a for a in cards.filter(pk__in=best)}
+    return Found((loaded[pk] for pk in best if pk in loaded),
+                 partial=bool(partial) and all(partial))
+
+
+class Found(list[Article]):
+    """Articles best first; `partial`: they match only some of the query's words."""
+
+    def __init__(self, articles: Iterable[Article] = (), *, partial: bool = False) -> None:
+        super().__init__(articles)
+        self.partial = partial
 
 
 def public_articles(service: Service) -> list[Article]:

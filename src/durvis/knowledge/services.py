@@ -349,12 +349,26 @@ def index_article(article: Article) -> None:
     if version is None:
         search.remove(SEARCH_KIND, article.pk)
         return
-    texts = [version.title_lv, version.title_en, article.topic]
+    texts = [article.topic]
+    codes = []
     if article.service is not None:
-        texts += [str(article.service.code), article.service.name]
+        texts += [article.service.name]
+        codes += [str(article.service.code), article.service.pilot_code]
     for texts_of in version.content.values():
         texts += [texts_of.get("lv", ""), texts_of.get("en", "")]
-    search.index(SEARCH_KIND, article.pk, texts)
+    search.index(SEARCH_KIND, article.pk, texts, names=[version.title_lv, version.title_en],
+                 codes=codes)
+
+
+def reindex_all() -> int:
+    """Index every published article again (`manage.py search_reindex`); how many."""
+    count = 0
+    for article in (Article.objects.filter(published__isnull=False)
+                    .select_related("published", "service").order_by("pk").iterator()):
+        with transaction.atomic():
+            index_article(article)
+        count += 1
+    return count
 
 
 def _apply(version: ArticleVersion, draft: ArticleDraft) -> None:

@@ -1,32 +1,95 @@
 """The one search interface (A13): index an object when it changes, find objects by text.
 
-Callers never touch the index tables; they call `index`, `remove` and `match`. Only this module
-knows how each database matches words: PostgreSQL with pg_trgm's `word_similarity` and a GIN
-trigram index over the dictionary of known words; SQLite with the same similarity function
-registered from Python, over the same dictionary. A query word matches an indexed word when
-their similarity reaches `WORD_SIMILARITY_THRESHOLD` (a typo, a missing ending, no diacritics);
-an object matches when every query word matches one of its words.
+Callers never touch the index tables; they call `index`, `remove` and `match` (and the
+catalogue's central editor's page `save_synonyms`/`delete_synonyms`, through the catalogue's
+services, which check the policy and audit). Only this module knows how each database matches.
+
+How a query is matched (`docs/search.md`):
+
+1. **Terms.** The query's words are normalised (no case, no diacritics) and stemmed
+   (`text.terms`: `dzīvokļa` and `dzivoklis` are both `dzivokl`), the little words left out.
+2. **Synonyms.** A run of terms that is one of a `Synonyms` group's phrases becomes a *slot* that
+   any phrase of the group fills (*income tax return*: `incom` and the slot *tax return* =
+   *income declaration*); every other term is a slot of its own.
+3. **Dictionary.** Each term is looked up among the indexed terms (`SearchWord`): a term the
+   index knows matches itself (score 1) and, when it has five letters or more, the longer terms
+   that contain it (a compound: `atlauj` in `buvatlauj`, 0.8); a term the index does not know
+   matches the terms of a trigram word similarity of `WORD_SIMILARITY_THRESHOLD` or more (a
+   typo, a missing ending: 0.8 × the similarity). So `pase` finds passports, not `pasakums`.
+   PostgreSQL uses pg_trgm's `word_similarity` with a GIN trigram index; SQLite the same
+   function registered from Python.
+4. **Rank.** A term found in an object's name counts its score, in its other text half of it
+   (`Weight`); a slot counts its best phrase (the mean of its terms); an object's rank is the
+   sum over slots. An object whose code the whole query is (`text.code_key`: `P.06`, `1011`)
+   goes first; then the objects that match every slot, by rank.
+5. **No dead ends.** When no object matches every slot, the objects that match some of them
+   are answered, most slots and best rank first, and the answer says so (`Matches.partial`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
 
-from durvis.search.models import SearchEntry, SearchEntryWord, SearchWord
-from durvis.search.text import WORD_SIMILARITY_THRESHOLD, normalize, query_words
+from durvis.search.models import SearchEntry, SearchEntryWord, SearchWord, Synonyms, Weight
+from durvis.search.text import (
+    MAX_QUERY_WORDS,
+    WORD_SIMILARITY_THRESHOLD,
+    code_key,
+    normalize,
+    query_words,
+    terms,
+)
+
+__all__ = [
+    "Matches",
+    "delete_synonyms",
+    "index",
+    "match",
+    "normalize",
+    "register_reindexer",
+    "reindex_all",
+    "remove",
+    "save_synonyms",
+]
 
 MAX_WORD_LENGTH = 100
+CODE_PREFIX = "#"  # a code's row in SearchEntryWord; never in the dictionary
+COMPOUND_MIN_LENGTH = 5  # a known term this long also matches the longer terms containing it
+NEAR_SCORE = 0.8  # a compound's or a similar word's score against an exact term's 1
+TEXT_SHARE = 0.5  # a term in the object's other text counts this share of one in its name
+CODE_RANK = 100.0
+
+# Each index's function that indexes all its objects again (`manage.py search_reindex`), by kind.
+REINDEXERS: dict[str, Callable[[], int]] = {}
+
+
+class Matches(list[tuple[int, float]]):
+    """The answer of `match`: (object id, rank) best first, and `partial`: True when no object
+    matched every word of the query and these match only some of them."""
+
+    partial: bool = False
+
+    def __init__(self, rows: Iterable[tuple[int, float]] = (), *, partial: bool = False) -> None:
+        super().__init__(rows)
+        self.partial = partial
 
 
 @transaction.atomic
-def index(kind: str, object_id: int, texts: Iterable[str]) -> bool:
-    """(Re)index one object, in the transaction that changes it; returns False when its text did
-    not change (nothing is written then)."""
-    text = normalize(" ".join(t for t in texts if t))
+def index(kind: str, object_id: int, texts: Iterable[str], *, names: Iterable[str] = (),
+          codes: Iterable[str] = ()) -> bool:
+    """(Re)index one object, in the transaction that changes it: `names` (its titles, in every
+    language: a match there outranks one in `texts`), `texts` (everything else worth finding it
+    by), `codes` (identifiers a query matches whole: `text.code_key`). Returns False when
+    nothing changed (nothing is written then)."""
+    names, texts, codes = list(names), list(texts), [c for c in codes if c]
+    name_text = normalize(" ".join(t for t in names if t))
+    other_text = normalize(" ".join(t for t in texts if t))
+    keys = sorted({code_key(c) for c in codes} - {""})
+    text = "\n".join([name_text, other_text, " ".join(keys)]).strip()
     entry = SearchEntry.objects.filter(kind=kind, object_id=object_id).first()
     if entry is not None and entry.text == text:
         return False
@@ -36,10 +99,19 @@ def index(kind: str, object_id: int, texts: Iterable[str]) -> bool:
         entry.text = text
         entry.save(update_fields=["text", "updated_at"])
         entry.words.all().delete()
-    words = sorted({word[:MAX_WORD_LENGTH] for word in text.split()})
-    SearchWord.objects.bulk_create([SearchWord(word=w) for w in words], ignore_conflicts=True)
-    SearchEntryWord.objects.bulk_create(
-        [SearchEntryWord(entry=entry, kind=kind, object_id=object_id, word=w) for w in words])
+    weights: dict[str, int] = {}
+    for word in terms(other_text):
+        weights.setdefault(word[:MAX_WORD_LENGTH], Weight.TEXT)
+    for word in terms(name_text):
+        weights[word[:MAX_WORD_LENGTH]] = Weight.NAME
+    SearchWord.objects.bulk_create([SearchWord(word=w) for w in sorted(weights) if w],
+                                   ignore_conflicts=True)
+    rows = [SearchEntryWord(entry=entry, kind=kind, object_id=object_id, word=w, weight=weight)
+            for w, weight in sorted(weights.items()) if w]
+    rows += [SearchEntryWord(entry=entry, kind=kind, object_id=object_id,
+                             word=(CODE_PREFIX + key)[:MAX_WORD_LENGTH], weight=Weight.CODE)
+             for key in keys]
+    SearchEntryWord.objects.bulk_create(rows)
     return True
 
 
@@ -48,45 +120,198 @@ def remove(kind: str, object_id: int) -> None:
     SearchEntry.objects.filter(kind=kind, object_id=object_id).delete()
 
 
-def match(kind: str, query: str, *, within: QuerySet[Any] | None = None,
-          limit: int | None = None) -> list[tuple[int, float]]:
-    """Objects of `kind` in which every word of `query` is found, as (object id, rank), best
-    first (then by id); the rank sums each query word's best similarity. `within` (a queryset
-    of the objects' rows, e.g. those the reader may see) narrows the matches in the database,
-    and `limit` keeps only the best ones: a reader's page of results costs neither a list of
-    every match nor their identifiers sent back as parameters."""
-    words = query_words(query)
-    if not words:
-        return []
-    query_rows = ", ".join(["(CAST(%s AS integer), CAST(%s AS text))"] * len(words))
-    if connection.vendor == "postgresql":
-        # `sw.word %> q.w` is word_similarity(q.w, sw.word) >= the threshold, indexed.
-        similar = ("SELECT q.i, sw.word, word_similarity(q.w, sw.word) AS s FROM q "
-                   "JOIN search_searchword sw ON sw.word %%> q.w")
-        params: list[Any] = []
+def register_reindexer(kind: str, reindex: Callable[[], int]) -> None:
+    """Declare how an index's objects are all indexed again (`reindex` returns how many); the
+    app that indexes `kind` calls this when it loads."""
+    REINDEXERS[kind] = reindex
+
+
+def reindex_all(kinds: Sequence[str] = ()) -> dict[str, int]:
+    """Index every object of `kinds` (all declared ones when empty) again, e.g. after the
+    stemmer changed: {kind: objects indexed}. Raises KeyError for an undeclared kind."""
+    return {kind: REINDEXERS[kind]() for kind in (kinds or sorted(REINDEXERS))}
+
+
+# The synonym groups as the queries use them, kept in this process: {phrase: the phrases of its
+# groups} and the generation of the table they were read at (`GENERATION`). Every query reads
+# the table's generation in its own statement; when it moved on (another process saved a
+# group), the groups are read again and the query asked again, so an edit counts in the next
+# search of every process without a read of the groups per query.
+GENERATION = ("SELECT CAST(count(*) AS text) || '-' || CAST(coalesce(max(id), 0) AS text) || '-' "
+              "|| CAST(coalesce(sum(version), 0) AS text) || '-' || "
+              "coalesce(CAST(max(updated_at) AS text), '') FROM search_synonyms")
+_synonyms: tuple[str, dict[tuple[str, ...], set[tuple[str, ...]]]] | None = None
+
+
+def _read_synonyms() -> tuple[str, dict[tuple[str, ...], set[tuple[str, ...]]]]:
+    """The groups' phrases and their generation, read now (and kept: `_synonyms`)."""
+    global _synonyms
+    with connection.cursor() as cursor:
+        cursor.execute(GENERATION)
+        generation = str(cursor.fetchone()[0])
+    phrases: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
+    for stems in Synonyms.objects.values_list("stems", flat=True):
+        group = [tuple(p) for p in stems if p]
+        for phrase in group:
+            phrases.setdefault(phrase, set()).update(group)
+    _synonyms = (generation, phrases)
+    return _synonyms
+
+
+def forget_synonyms() -> None:
+    """Drop this process's copy of the synonym groups (after a write here)."""
+    global _synonyms
+    _synonyms = None
+
+
+def _slots(words: list[str],
+           phrases: dict[tuple[str, ...], set[tuple[str, ...]]]) -> list[list[tuple[str, ...]]]:
+    """The query's slots: each a list of phrases (tuples of terms) any of which fills it."""
+    longest = max((len(p) for p in phrases), default=0)
+    slots: list[list[tuple[str, ...]]] = []
+    at = 0
+    while at < len(words):
+        for size in range(min(longest, len(words) - at), 0, -1):
+            found = tuple(words[at : at + size])
+            if found in phrases:
+                slots.append([found, *sorted(phrases[found] - {found})])
+                at += size
+                break
+        else:
+            slots.append([(words[at],)])
+            at += 1
+    return slots
+
+
+def _sql(vendor: str, rows: int, within: str, limit: bool) -> str:
+    """The one statement of `match` (see the module docstring), for `rows` query rows."""
+    values = ", ".join(["(CAST(%s AS integer), CAST(%s AS integer), CAST(%s AS integer), "
+                        "CAST(%s AS text))"] * rows)
+    if vendor == "postgresql":
+        # `sw.word %> t.w` is word_similarity(t.w, sw.word) >= the threshold, indexed.
+        similar = ("SELECT t.w, sw.word, CAST(word_similarity(t.w, sw.word) AS double precision)"
+                   " AS s FROM t JOIN search_searchword sw ON sw.word %%> t.w")
+        contains = "strpos(m.word, m.w) > 0"
     else:
-        similar = ("SELECT q.i, sw.word, durvis_word_similarity(q.w, sw.word) AS s FROM q "
-                   "JOIN search_searchword sw ON durvis_word_similarity(q.w, sw.word) >= %s")
-        params = [WORD_SIMILARITY_THRESHOLD]
+        similar = ("SELECT t.w, sw.word, durvis_word_similarity(t.w, sw.word) AS s FROM t "
+                   "JOIN search_searchword sw ON durvis_word_similarity(t.w, sw.word) >= %s")
+        contains = "instr(m.word, m.w) > 0"
     sql = (
-        f"WITH q(i, w) AS (VALUES {query_rows}), m AS ({similar}), "  # noqa: S608 - fixed SQL, words are parameters
-        "hits AS (SELECT ew.object_id, m.i, max(m.s) AS s FROM m "
-        "JOIN search_searchentryword ew ON ew.word = m.word AND ew.kind = %s "
-        "GROUP BY ew.object_id, m.i), "
-        "ranked AS (SELECT object_id, sum(s) AS rank FROM hits GROUP BY object_id "
-        "HAVING count(*) = %s) "
-        "SELECT object_id, rank FROM ranked"
+        f"WITH q(slot, alt, n, w) AS (VALUES {values}), "  # noqa: S608 - fixed SQL, words are parameters
+        "t AS (SELECT DISTINCT w FROM q), "
+        f"m AS ({similar}), "
+        "ex AS (SELECT w FROM m WHERE word = w), "
+        "c AS (SELECT m.w, m.word, CASE WHEN m.word = m.w THEN 1.0 ELSE %s * m.s END AS s "
+        "FROM m WHERE m.word = m.w OR m.w NOT IN (SELECT w FROM ex) "
+        f"OR (length(m.w) >= %s AND {contains})), "
+        "hits AS (SELECT ew.object_id, q.slot, q.alt, q.n, q.w, "
+        "max(c.s * CASE WHEN ew.weight = %s THEN %s ELSE 1.0 END) AS s "
+        "FROM q JOIN c ON c.w = q.w "
+        "JOIN search_searchentryword ew ON ew.word = c.word AND ew.kind = %s "
+        "GROUP BY ew.object_id, q.slot, q.alt, q.n, q.w), "
+        "alts AS (SELECT object_id, slot, sum(s) / n AS s, "
+        "CASE WHEN count(*) = n THEN 1 ELSE 0 END AS whole FROM hits "
+        "GROUP BY object_id, slot, alt, n), "
+        "slots AS (SELECT object_id, slot, max(s) AS s, max(whole) AS whole FROM alts "
+        "GROUP BY object_id, slot "
+        "UNION ALL SELECT object_id, -1, %s, 0 FROM search_searchentryword "
+        "WHERE kind = %s AND word = %s AND weight = %s), "
+        "ranked AS (SELECT object_id, sum(s) AS rank, sum(whole) AS whole, "
+        "max(CASE WHEN slot < 0 THEN 1 ELSE 0 END) AS code FROM slots GROUP BY object_id), "
+        "found AS (SELECT object_id, rank, whole, code FROM ranked"
     )
-    tail: list[Any] = []
+    if within:
+        sql += f" WHERE object_id IN ({within})"
+    sql += " ORDER BY code DESC, whole DESC, rank DESC, object_id"
+    if limit:
+        sql += " LIMIT %s"
+    # One row at least: the synonyms' generation, with the matches if any.
+    return (sql + f"), gen(g) AS ({GENERATION}) SELECT f.object_id"  # noqa: S608 - fixed SQL
+            ", f.rank, f.whole, f.code, "
+            "gen.g FROM gen LEFT JOIN found f ON 1 = 1 "
+            "ORDER BY f.code DESC, f.whole DESC, f.rank DESC, f.object_id")
+
+
+def match(kind: str, query: str, *, within: QuerySet[Any] | None = None,
+          limit: int | None = None) -> Matches:
+    """Objects of `kind` matching `query` as (object id, rank), best first (then by id): its
+    code first, then those matching every word (through their stems, synonyms, a typo), and
+    when there are none, those matching some of the words, flagged `partial` (module
+    docstring). `within` (a queryset of the objects' rows, e.g. those the reader may see)
+    narrows the matches in the database, and `limit` keeps only the best ones: a reader's page
+    of results costs neither a list of every match nor their identifiers sent back as
+    parameters. One statement, which also reads the synonym groups' generation: when another
+    process changed them, they are read again and the query asked again, so an edit counts
+    in the next search (`GENERATION`)."""
+    words = query_words(query)
+    key = code_key(query)
+    if not words and not key:
+        return Matches()
+    known = _synonyms or _read_synonyms()
+    inner, inner_params = ("", ())
     if within is not None:
         inner, inner_params = within.values("pk").query.sql_with_params()
-        sql += f" WHERE object_id IN ({inner})"
-        tail += inner_params
-    sql += " ORDER BY rank DESC, object_id"
+    found, generation = _matches(kind, words, _slots(words, known[1]), key, inner,
+                                 inner_params, limit)
+    if generation != known[0]:  # the groups changed since this process read them
+        found, _generation = _matches(kind, words, _slots(words, _read_synonyms()[1]), key,
+                                      inner, inner_params, limit)
+    return found
+
+
+def _matches(kind: str, words: list[str], slots: list[list[tuple[str, ...]]], key: str,
+             inner: str, inner_params: Sequence[Any],
+             limit: int | None) -> tuple[Matches, str]:
+    """Run the statement of `match` for these slots: the matches and the synonyms' generation."""
+    rows = [(n, a, len(phrase), term) for n, alts in enumerate(slots)
+            for a, phrase in enumerate(alts) for term in phrase]
+    if not rows:  # a code alone (`P.6`): no word to look up, a row that matches nothing
+        rows = [(0, 0, 1, "")]
+    sql = _sql(connection.vendor, len(rows), inner, limit is not None)
+    params: list[Any] = [v for row in rows for v in row]
+    if connection.vendor != "postgresql":
+        params.append(WORD_SIMILARITY_THRESHOLD)
+    params += [NEAR_SCORE, COMPOUND_MIN_LENGTH, Weight.TEXT, TEXT_SHARE, kind,
+               CODE_RANK, kind, CODE_PREFIX + key if key else "", Weight.CODE,
+               *inner_params]
     if limit is not None:
-        sql += " LIMIT %s"
-        tail.append(limit)
-    values = [v for n, word in enumerate(words) for v in (n, word)]
+        params.append(limit)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, *params, kind, len(words), *tail])
-        return [(int(object_id), float(rank)) for object_id, rank in cursor.fetchall()]
+        cursor.execute(sql, params)
+        rows_found = cursor.fetchall()
+    generation = str(rows_found[0][4])
+    found = [row for row in rows_found if row[0] is not None]
+    whole = [(int(pk), float(rank)) for pk, rank, slots_met, code, _g in found
+             if code or (words and slots_met >= len(slots))]
+    if whole or not found:
+        return Matches(whole), generation
+    return Matches(((int(pk), float(rank)) for pk, rank, _met, _code, _g in found),
+                   partial=True), generation
+
+
+def synonym_stems(terms_: Iterable[str]) -> list[list[str]]:
+    """The stems a query matches for each word or phrase of a synonym group."""
+    return [stems for stems in (query_words(t) for t in terms_) if stems]
+
+
+def save_synonyms(group: Synonyms | None, *, language: str, words: Sequence[str]) -> Synonyms:
+    """Write a synonym group (a new one when `group` is None) with its stems; the next query
+    uses it. The caller checks the policy and audits (`catalog.services.save_synonyms`)."""
+    phrases = list(dict.fromkeys(w.strip() for w in words if w.strip()))
+    if group is None:
+        group = Synonyms(language=language)
+    group.language = language
+    group.terms = "\n".join(phrases)
+    group.stems = synonym_stems(phrases)
+    group.save()
+    forget_synonyms()
+    return group
+
+
+def delete_synonyms(group: Synonyms) -> None:
+    """Forget a synonym group (the caller checks the policy and audits)."""
+    group.delete()
+    forget_synonyms()
+
+
+__all__ += ["MAX_QUERY_WORDS", "synonym_stems"]
