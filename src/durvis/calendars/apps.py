@@ -8,4 +8,4 @@ class CalendarsConfig(AppConfig):
     def ready(self) -> None:
         # Plug the appointments' rules, events and the calendar systems bookings are forwarded
         # to (CalDAV, e-mail, webhook) into the platform's registries.
-        from durvis.calendars import events, forwarding, rules  # noqa: F401
+        from durvis.calendars import events, forwarding, point_links, rules  # noqa: F401

@@ -12,8 +12,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from durvis.access.policy import require, visible
-from durvis.audit.services import record
+from durvis.audit.services import Entry, record_many
 from durvis.calendars import ics
+from durvis.calendars.forwarding import CALENDAR_SYSTEMS
 from durvis.calendars.models import Booking, BookingState, Calendar
 from durvis.calendars.rules import CalendarAction
 from durvis.catalog.models import Service
@@ -177,8 +178,13 @@ def day_of_point(actor: Actor, point: ServicePoint, day: datetime.date) -> list[
         starts_at__lt=start + datetime.timedelta(days=1)))
     found = list(rows.select_related("service", "client_person", "client_company")
                  .order_by("starts_at", "desk"))
-    record(actor, "calendars.day.read", point, details={"day": day.isoformat(),
-                                                        "bookings": len(found)})
+    # One row per client named, so each sees in "Who used my data" that the point's agents
+    # read their appointment.
+    record_many(actor, [Entry.about("calendars.day.read", booking,
+                                    subject=booking.client_company or booking.client_person,
+                                    details={"day": day.isoformat(), "point": point.pk,
+                                             "service": booking.service.code})
+                        for booking in found])
     return found
 
 
@@ -199,3 +205,8 @@ def ics_attachment(booking: Booking, language: str = "lv") -> tuple[str, str, st
     name, text, content type)."""
     return (ics.file_name(booking), ics.calendar_of(booking, language).decode(),
             "text/calendar")
+
+
+def calendar_systems() -> list[tuple[str, str]]:
+    """The calendar systems bookings can be forwarded to, as (key, label) choices."""
+    return [(s.key, str(s.label)) for s in CALENDAR_SYSTEMS.available()]

@@ -8,6 +8,7 @@ import datetime
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from durvis.catalog.models import Delegation, Service, Stage
 from durvis.catalog.queries import in_force, serving
+from durvis.core.registry import Registry
 from durvis.servicepoints.models import ServicePoint
 
 # The stages a client comes in person for: to apply, and to receive the result.
@@ -155,3 +157,24 @@ def point_choices() -> list[str]:
     """Where a staff member may say they work: every active point's name (the
     register's form of `StaffMember.service_point`), in order."""
     return [p.name for p in active_points()]
+
+
+@dataclass(frozen=True)
+class PointLink:
+    """What a higher app offers at a point for a service (the appointments' "Book a time"):
+    `links(service, point_ids)` gives {point id: (label, URL)} for the points it has one."""
+
+    key: str
+    links: Callable[[Service, list[int]], dict[int, tuple[str, str]]]
+
+
+POINT_LINKS: Registry[PointLink] = Registry("service point links")
+
+
+def point_links(service: Service, point_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """Every registered link of each point for `service`: {point id: [(label, URL), ...]}."""
+    found: dict[int, list[tuple[str, str]]] = {}
+    for entry in POINT_LINKS:
+        for point_id, link in entry.links(service, point_ids).items():
+            found.setdefault(point_id, []).append(link)
+    return found

@@ -28,13 +28,13 @@ class NearForm(Form):
                                                          "autocomplete": "address-level2"}))
 
 
-def _map(rows: list[tuple[Any, float | None]], language: str) -> dict[str, Any] | None:
+def _map(rows: list[tuple[Any, ...]], language: str) -> dict[str, Any] | None:
     if not settings.DURVIS_MAP_TILES_URL:
         return None
     return {"tiles": settings.DURVIS_MAP_TILES_URL, "attribution": settings.DURVIS_MAP_ATTRIBUTION,
             "points": [{"name": p.label(language), "lat": float(p.latitude),
                         "lon": float(p.longitude), "address": p.address,
-                        "id": f"point-{p.pk}"} for p, _d in rows]}
+                        "id": f"point-{p.pk}"} for p, *_rest in rows]}
 
 
 @require_safe
@@ -57,8 +57,10 @@ def nearest(request: HttpRequest, code: int) -> HttpResponse:
                                      "or coordinates."))
         else:
             rows = [(p, d) for p, d in queries.nearest(points, place)]
+    links = queries.point_links(service, [p.pk for p in points])
     return render(request, "servicepoints/nearest.html", {
-        "service": service, "form": form, "rows": rows, "place": place,
+        "service": service, "form": form, "place": place,
+        "rows": [(p, d, links.get(p.pk, [])) for p, d in rows],
         "towns": queries.towns(), "map": _map(rows, language), "language": language,
     }, status=422 if form.errors else 200)
 
