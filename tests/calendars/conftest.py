@@ -64,7 +64,7 @@ def radicale(tmp_path):
     try:
         for _ in range(100):
             try:
-                urllib.request.urlopen(url, timeout=1)  # noqa: S310
+                urllib.request.urlopen(url, timeout=1)
                 break
             except OSError as error:
                 if getattr(error, "code", None):

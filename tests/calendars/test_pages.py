@@ -5,9 +5,9 @@ day view, the 360° profile, and the administrator's service points and calendar
 from __future__ import annotations
 
 import pytest
+from conftest import sign_in_person, sign_in_staff
 from django.urls import reverse
 
-from conftest import sign_in_person, sign_in_staff
 from durvis.audit.models import AuditEvent
 from durvis.calendars import queries, services
 from durvis.calendars.models import Booking, BookingState

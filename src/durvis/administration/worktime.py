@@ -22,9 +22,9 @@ from durvis.core.forms import Form
 from durvis.eforms.services import SERVICE_POINTS
 from durvis.identity.sessions import actor_from_request
 from durvis.register import queries as register_queries
-from durvis.servicepoints import queries as point_queries
 from durvis.register import services as register
 from durvis.register.models import MAX_WORK_SECONDS, WorkTime
+from durvis.servicepoints import queries as point_queries
 from durvis.web.shell import staff_required
 from durvis.workflows.rules import WorkflowAction
 
