@@ -25,6 +25,7 @@ BENCHMARKS = [
     "workplace",
     "knowledge",
     "events",
+    "calendars",
 ]
 
 

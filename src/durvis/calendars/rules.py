@@ -14,8 +14,10 @@ from enum import StrEnum
 from typing import Any
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from durvis.access.policy import ALLOW, Decision, decide, deny, rule
+from durvis.audit.queries import declare_use
 from durvis.calendars.models import Booking, Calendar
 from durvis.catalog.models import Stage
 from durvis.catalog.queries import serves
@@ -109,3 +111,10 @@ def day_view(actor: Actor, obj: Any, client: Any) -> Decision:
     if point is not None and point.institution_id == actor.institution_id:
         return ALLOW
     return deny("the point is another institution's")
+
+
+# How the person reads these in "Who used my data" (an agent booking for them, a point's day).
+declare_use("calendars.booking.book", _("Booked an appointment for you"))
+declare_use("calendars.booking.move", _("Moved your appointment"))
+declare_use("calendars.booking.cancel", _("Cancelled your appointment"))
+declare_use("calendars.day.read", _("Saw your appointment in the service point's day"))
