@@ -44,7 +44,7 @@ def _race(calendar, slot, people) -> list[str]:
             outcomes.append("booked")
         except ValidationError as error:
             outcomes.append(error.error_dict["starts_at"][0].code)
-        except Exception as error:  # noqa: BLE001 - counted and shown
+        except Exception as error:
             outcomes.append(repr(error))
         finally:
             connections.close_all()
@@ -57,7 +57,7 @@ def _race(calendar, slot, people) -> list[str]:
     return outcomes
 
 
-def main() -> int:  # noqa: PLR0915 - one scenario told in order
+def main() -> int:
     harness.stop_cleanly_on_signals()
     p = harness.percentile
     with harness.bench_database("durvis_bench_calendars") as url:
