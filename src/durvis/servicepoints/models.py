@@ -9,6 +9,9 @@ The address is kept as the text the State Address Register gives, its register c
 
 from __future__ import annotations
 
+import datetime
+from functools import lru_cache
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -79,7 +82,14 @@ class ServicePoint(models.Model):
     def calendar(self) -> BusinessCalendar:
         """The point's business calendar: its hours, Latvian holidays and its own closures."""
         closed = frozenset(self.closures.values_list("day", flat=True))
-        return BusinessCalendar(hours=self.weekly_hours, closed=closed)
+        return _calendar(self.hours, closed)
+
+
+@lru_cache(maxsize=512)
+def _calendar(hours: str, closed: frozenset[datetime.date]) -> BusinessCalendar:
+    """One calendar per hours and closures, kept: its holidays are computed once (building
+    the `holidays` table is most of a booking's time otherwise)."""
+    return BusinessCalendar(hours=WeeklyHours.parse(hours), closed=closed)
 
 
 class ServicePointClosure(models.Model):
