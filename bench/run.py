@@ -27,6 +27,7 @@ BENCHMARKS = [
     "knowledge",
     "events",
     "addresses",
+    "calendars",
 ]
 
 

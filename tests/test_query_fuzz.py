@@ -39,7 +39,8 @@ STAFF_NAMESPACES = {"administration", "staff-messages", "assistant"}
 # Every parameter any page reads, and the sign-in's.
 KNOWN = ["page", "date_from", "date_to", "number", "status", "institution", "service",
          "channel", "show", "case", "direction", "kind", "q", "holder", "next", "flow", "role",
-         "state", "month", "format", "action", "staff", "before", "a", "script_run", "outcome"]
+         "state", "month", "format", "action", "staff", "before", "a", "script_run", "outcome",
+         "near", "day", "point"]
 ODD = ["", "²", "２", "٣", "¹²", "0", "-1", "1.5", "1e9", "9" * 40, str(2**63), "9999-12-31",
        "0001-01-01", "0000-00-00", "2026-02-30", "２０２６-01-01", "1011 13", "1011 1３",
        "archive", "email", "phone", "received", "sent", "eaccount", "\x00", "\x1b[31m",
@@ -183,6 +184,26 @@ def world(family, staff, client_login, settings, tmp_path):
     synonyms = catalog.save_synonyms(Actor(kind="staff", staff=central), None, language="lv",
                                      words=["īre", "noma"])
     by_pattern["administration:synonym"] = synonyms.pk
+    # Appointments (issue 18): a VSAA office with a calendar of the case's service, and the
+    # parent's booking there.
+    from decimal import Decimal
+
+    from durvis.calendars import queries as calendar_queries
+    from durvis.calendars import services as calendars
+    from durvis.calendars.models import Calendar
+    from durvis.servicepoints.models import ServicePoint
+    point = ServicePoint.objects.create(
+        institution=case.holder, name="VSAA Rīgas nodaļa", kind="institution_office",
+        address="Lāčplēša iela 70a, Rīga", town="Rīga", latitude=Decimal("56.954"),
+        longitude=Decimal("24.128"), hours="mon-sun 00:00-24:00")
+    calendar = Calendar.objects.create(point=point, service=case.service, lead_minutes=0)
+    day = calendar_queries.bookable_days(calendar, 1)[0]
+    booking = calendars.book(Actor(kind="person", person=parent), calendar,
+                             calendar_queries.free_slots(calendar, day)[0].starts_at, parent)
+    by_pattern.update({"eaccount:appointment-book": calendar.pk,
+                       "eaccount:appointment-move": booking.pk,
+                       "eaccount:appointment-cancel": booking.pk,
+                       "administration:service-point": point.pk})
     person = client_login(parent)
     staff_clients = []
     for member in (staff["vsaa_admin"], back_office, builder, finance, editor, central):
@@ -289,7 +310,7 @@ def test_the_reported_history_queries_answer_the_page(world, query):
 PUBLIC_PAGES = ["/", "/services/", "/categories/family/", "/embed/", "/addresses/",
                 "/embed/addresses/", "/signin/", "/staff/login/",
                 "/staff/login/code/", "/staff/login/enrol/", "/signin/oidc/callback",
-                "/demo/idp/authorize", "/demo/mailbox/"]
+                "/demo/idp/authorize", "/demo/mailbox/", "/services/1011/in-person/"]
 
 
 def test_no_query_string_breaks_a_public_or_sign_in_page(client, catalogue, settings):

@@ -574,7 +574,7 @@ def _make(cls, data):
     parameters = inspect.signature(cls.__init__).parameters
     extra: dict = {name: [] for name in ("cases", "institutions", "services", "colleagues",
                                          "exits", "people", "steps", "teams", "nodes",
-                                         "articles")
+                                         "articles", "days", "slots", "choices")
                    if name in parameters}
     if "me" in parameters:  # the access review: nobody to review
         extra["me"] = None

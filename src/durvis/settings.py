@@ -65,7 +65,9 @@ INSTALLED_APPS = [
     "durvis.search",
     "durvis.addresses",
     "durvis.catalog",
+    "durvis.servicepoints",
     "durvis.register",
+    "durvis.calendars",
     "durvis.mandates",
     "durvis.workflows",
     "durvis.knowledge",
@@ -268,8 +270,16 @@ if DURVIS_TRUSTED_PROXY_COUNT:
 # Content-Security-Policy on every page (django-csp): the platform's own scripts, styles, fonts
 # and images only, no inline script or style, no plug-ins, framed by nobody (the embeddable
 # search widens frame-ancestors for itself).
+# The service points' map (A1): the tiles a deployment configures, an XYZ template such as
+# "https://tiles.example.lv/{z}/{x}/{y}.png" (and the attribution its licence asks for); without
+# it no map is drawn and the list of points stands alone. Its origin joins img-src.
+DURVIS_MAP_TILES_URL = env.str("DURVIS_MAP_TILES_URL", default="")
+DURVIS_MAP_ATTRIBUTION = env.str("DURVIS_MAP_ATTRIBUTION", default="")
+_TILE_ORIGIN = ("/".join(DURVIS_MAP_TILES_URL.split("/")[:3])
+                if DURVIS_MAP_TILES_URL.startswith(("https://", "http://")) else "")
 CONTENT_SECURITY_POLICY = {"DIRECTIVES": {
-    "default-src": [SELF], "script-src": [SELF], "style-src": [SELF], "img-src": [SELF, "data:"],
+    "default-src": [SELF], "script-src": [SELF], "style-src": [SELF],
+    "img-src": [SELF, "data:", *([_TILE_ORIGIN] if _TILE_ORIGIN else [])],
     "font-src": [SELF], "connect-src": [SELF], "object-src": [NONE], "base-uri": [SELF],
     "frame-ancestors": [NONE],
 }}
@@ -295,6 +305,7 @@ STATICFILES_DIRS = [
     BASE_DIR / "build" / "static",  # durvis.css, compiled by `make` from src/durvis/assets
     ("vendor/govuk", NODE_MODULES / "govuk-frontend" / "dist" / "govuk"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/leaflet", NODE_MODULES / "leaflet" / "dist"),  # the service points' map
 ]
 # Uploaded files (documents, C2) are never served by address: only the download view, after the
 # access policy, sends them. MEDIA_URL exists for the storage API, no route serves it.

@@ -24,6 +24,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", include("durvis.catalog.urls")),
     path("", include("durvis.addresses.urls")),
+    path("", include("durvis.servicepoints.urls")),
     path("accessibility/", pages.statement, {"name": "accessibility"}, name="accessibility"),
     path("privacy/", pages.statement, {"name": "privacy"}, name="privacy"),
     path("contacts/", pages.statement, {"name": "contacts"}, name="contacts"),

@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 from durvis.access.policy import RULES, decide, visible
 from durvis.administration.rules import AdministrationAction
 from durvis.audit.models import AuditEvent
+from durvis.calendars.models import Booking
+from durvis.calendars.rules import CalendarAction
 from durvis.catalog.models import Service
 from durvis.catalog.rules import CatalogAction
 from durvis.core.actor import ANONYMOUS, Actor
@@ -24,11 +26,13 @@ from durvis.payments.rules import PaymentAction
 from durvis.register import services as register
 from durvis.register.models import Consultation, ServiceCase
 from durvis.register.rules import CaseAction
+from durvis.servicepoints.models import ServicePoint
+from durvis.servicepoints.rules import ServicePointAction
 
 # The records each listed action is asked about.
 LISTED = {
     CatalogAction.VIEW_SERVICE: [Service],
-    IdentityAction.CLIENT_READ: [ServiceCase, Consultation, Invoice],
+    IdentityAction.CLIENT_READ: [ServiceCase, Consultation, Invoice, Booking],
     IdentityAction.CLIENT_WRITE: [ServiceCase, Consultation, Invoice],
     CaseAction.READ_CASE: [ServiceCase],
     FormAction.BUILD: [Service],
@@ -40,6 +44,8 @@ LISTED = {
     AssistantAction.ORIGINALS: [AssistedApplication],
     AdministrationAction.READ_AUDIT: [AuditEvent],
     KnowledgeAction.READ_ARTICLE: [Article],
+    ServicePointAction.MANAGE: [ServicePoint],
+    CalendarAction.DAY_VIEW: [Booking],
 }
 
 
@@ -75,6 +81,7 @@ def world(family, staff, institutions, api_client_factory):
         "applications:read",)).api_client) for code in ("ROJA", "RIGA")]
     invoicing = api_client_factory("VSAA", operations=("invoices:read",))
     editors = _articles(institutions)
+    _appointments(family, institutions)
     actors = [ANONYMOUS, family["system"], family["vid"],
               integrations.api_actor(narrow.api_client),
               integrations.api_actor(receiving.api_client),
@@ -86,6 +93,31 @@ def world(family, staff, institutions, api_client_factory):
               *(Actor(kind="staff", staff=member) for member in staff.values()), *editors]
     clients = [None, family["parent"], family["child"], family["company"], family["stranger"]]
     return actors, clients
+
+
+def _appointments(family, institutions):
+    """Service points of VDAA, RIGA and VSAA (issue 18), a calendar of 1011 at each, and a
+    booking of each client at each."""
+    import datetime
+    from decimal import Decimal
+
+    from durvis.calendars.models import Calendar
+    from durvis.catalog.models import Service as CatalogService
+
+    service = CatalogService.objects.get(code=1011)
+    start = timezone.now() + datetime.timedelta(days=3)
+    for n, code in enumerate(("VDAA", "RIGA", "VSAA")):
+        point = ServicePoint.objects.create(
+            institution=institutions[code], name=f"Vieta {code}", kind="local_centre",
+            address="Iela 1", town="Rīga", latitude=Decimal("56.9"), longitude=Decimal("24.1"),
+            hours="mon-fri 09:00-17:00")
+        calendar = Calendar.objects.create(point=point, service=service)
+        for m, client in enumerate(("parent", "child", "company", "stranger")):
+            at = start + datetime.timedelta(minutes=20 * (4 * n + m))
+            owner = ({"client_company": family[client]} if client == "company"
+                     else {"client_person": family[client]})
+            Booking.objects.create(calendar=calendar, service=service, starts_at=at,
+                                   ends_at=at + datetime.timedelta(minutes=20), desk=1, **owner)
 
 
 def _delegations(institutions):

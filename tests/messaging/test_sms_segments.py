@@ -77,6 +77,8 @@ def test_every_notification_sms_is_one_segment_in_both_languages(reachable, kind
     text = sms.payload["body"]
     if kind == "draft_reminder":  # about the client's drafts, not one numbered item
         assert "/eaccount/applications/" in text
+    elif kind.startswith("appointment_"):  # the client's appointments, to see, move or cancel
+        assert "/eaccount/appointments/" in text
     else:
         assert LONGEST_NUMBER in text or "2147483647/" in text
     assert integrations.sms_segments(text) == 1 == sms.segments, (len(text), text)

@@ -28,6 +28,7 @@ from durvis.administration import knowledge
 from durvis.administration.forms import offer_services
 from durvis.audit import queries as audit_queries
 from durvis.audit.services import record
+from durvis.calendars import queries as calendar_queries
 from durvis.catalog.queries import services_served_by
 from durvis.core.forms import CaseNumberField, DayField, Form
 from durvis.identity.models import Person
@@ -200,7 +201,12 @@ def client_profile(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "administration/clients/profile.html", {
         "person": person, "form": form, "profile": profile, "query_form": None,
         "service": service, "knowledge_cards": knowledge.panel(actor, service) if profile else [],
-        "may_record_mandate": allowed(actor, MandateAction.RECORD_ON_PAPER, None, person)},
+        "may_record_mandate": allowed(actor, MandateAction.RECORD_ON_PAPER, None, person),
+        # Opened by the profile's own rule and audited with it: the client's appointments at
+        # the points of the agent's institution (A4).
+        "appointments": (calendar_queries.upcoming_for_profile(actor, person,
+                                                                actor.institution_id)
+                         if profile else [])},
         status=422 if form.is_bound and profile is None else 200)
 
 

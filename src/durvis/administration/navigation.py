@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from durvis.access.policy import decide
 from durvis.administration.rules import AdministrationAction
+from durvis.calendars.rules import CalendarAction
 from durvis.catalog.rules import CatalogAction
 from durvis.core.actor import Actor
 from durvis.documents.rules import DocumentAction
@@ -26,6 +27,7 @@ from durvis.integrations.rules import IntegrationAction
 from durvis.knowledge.rules import KnowledgeAction
 from durvis.payments import services as payments
 from durvis.payments.rules import PaymentAction
+from durvis.servicepoints.rules import ServicePointAction
 from durvis.workflows.rules import WorkflowAction
 
 
@@ -55,6 +57,10 @@ def staff_sections(actor: Actor) -> list[Section]:
                                   "for the service you are handling."), "k"))
         sections.append(Section("cases", _("Cases"), reverse("administration:cases"),
                                 _("The cases of your institution, read-only.")))
+        if decide(actor, CalendarAction.DAY_VIEW):
+            sections.append(Section("appointments", _("Appointments"),
+                                    reverse("administration:appointments-day"),
+                                    _("Who comes when to your institution's service points.")))
         sections.append(Section("time", _("My working time"), reverse("administration:my-time"),
                                 _("Your time on cases and consultations, recorded as you "
                                   "work; correct it with a reason.")))
@@ -97,6 +103,11 @@ def staff_sections(actor: Actor) -> list[Section]:
         sections.append(Section("workflows", _("Workflows and teams"),
                                 reverse("administration:workflows"),
                                 _("Your institution's workflows in versions, and its teams.")))
+    if decide(actor, ServicePointAction.MANAGE):
+        sections.append(Section("service-points", _("Service points"),
+                                reverse("administration:service-points"),
+                                _("Your institution's service points: address, hours, days "
+                                  "closed, and the calendars clients book times in.")))
     if decide(actor, IdentityAction.SET_OFFICE_HOURS, actor.staff.institution):
         sections.append(Section("office-hours", _("Office hours"),
                                 reverse("administration:office-hours"),

@@ -2,6 +2,7 @@ from django.urls import path
 
 from durvis.administration import (
     access_review,
+    appointments,
     audit,
     builder,
     clients,
@@ -41,6 +42,10 @@ urlpatterns = [
          name="client-paper-mandate"),
     path("staff/tasks/<int:pk>/", tasks.task_detail, name="task"),
     path("staff/time/", worktime.my_time, name="my-time"),
+    path("staff/appointments/", appointments.day_view, name="appointments-day"),
+    path("administration/service-points/", appointments.point_list, name="service-points"),
+    path("administration/service-points/<int:pk>/", appointments.point_detail,
+         name="service-point"),
     path("staff/time/<int:pk>/correct/", worktime.correct, name="time-correct"),
     path("staff/load/", worktime.load, name="load"),
     path("staff/knowledge/", knowledge.search_page, name="knowledge"),

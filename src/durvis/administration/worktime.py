@@ -24,6 +24,7 @@ from durvis.identity.sessions import actor_from_request
 from durvis.register import queries as register_queries
 from durvis.register import services as register
 from durvis.register.models import MAX_WORK_SECONDS, WorkTime
+from durvis.servicepoints import queries as point_queries
 from durvis.web.shell import staff_required
 from durvis.workflows.rules import WorkflowAction
 
@@ -36,7 +37,13 @@ class ServicePointForm(Form):
         field = self.fields["service_point"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [("", _("Not at a client-service centre")),
-                         *((p, p) for p in SERVICE_POINTS)]
+                         *((p, p) for p in service_points())]
+
+
+def service_points() -> list[str]:
+    """Where a staff member may say they work: the service point register's points (A1), or
+    the e-service assistant's fixed list while the register is empty."""
+    return point_queries.point_choices() or list(SERVICE_POINTS)
 
 
 class CorrectionForm(Form):
@@ -60,7 +67,8 @@ def my_time(request: HttpRequest) -> HttpResponse:
                             initial={"service_point": actor.staff.service_point})
     if request.method == "POST" and form.is_valid():
         try:
-            register.set_service_point(actor, form.cleaned_data["service_point"], SERVICE_POINTS)
+            register.set_service_point(actor, form.cleaned_data["service_point"],
+                                       service_points())
         except ValidationError as error:
             form.add_error("service_point", error.error_dict["service_point"])
         else:

@@ -145,13 +145,14 @@ def _load_all() -> dict[str, int]:
     workflows = _load_workflows(institutions, staff)
     knowledge = _load_knowledge(staff)
     call_scripts = _load_call_scripts(staff)
+    service_points = _load_service_points(institutions)
     _load_merchants()
     return {"institutions": len(institutions), "categories": len(categories),
             "life_situations": len(situations), "services": services, "persons": len(persons),
             "companies": companies, "staff": len(staff), "cases": cases,
             "forms": forms, "payee_accounts": payee_accounts, "mandates": mandates,
             "workflows": workflows, "knowledge": knowledge, "call_scripts": call_scripts,
-            "addresses": addresses}
+            "addresses": addresses, "service_points": service_points}
 
 
 def _load_addresses() -> int:
@@ -341,6 +342,27 @@ def _load_workflows(institutions: dict[str, Institution], staff: list[StaffMembe
         workflows.publish_version(Actor(kind="staff", staff=by_name[row["by"]]), institution,
                                   service, row["name"], row["definition"])
     return len(data["workflows"])
+
+
+def _load_service_points(institutions: dict[str, Institution]) -> int:
+    """The service points (A1) and their calendars (A4): a handful of the network's centres,
+    offices and municipal centres; kept (never duplicated) on a repeated load."""
+    from durvis.calendars.models import Calendar
+    from durvis.catalog.models import Service
+    from durvis.servicepoints.models import ServicePoint
+
+    rows = _read("service_points")
+    codes = {s.code: s for s in Service.objects.filter(
+        code__in={c["service"] for row in rows for c in row["calendars"]})}
+    for row in rows:
+        values = {k: v for k, v in row.items() if k not in ("institution", "calendars", "name")}
+        point, _created = ServicePoint.objects.get_or_create(
+            institution=institutions[row["institution"]], name=row["name"], defaults=values)
+        for calendar in row["calendars"]:
+            settings_ = {k: v for k, v in calendar.items() if k != "service"}
+            Calendar.objects.get_or_create(point=point, service=codes[calendar["service"]],
+                                           defaults=settings_)
+    return len(rows)
 
 
 def _load_knowledge(staff: list[StaffMember]) -> int:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from durvis.eaccount import data_use, handoff, invoices, mandates, views
+from durvis.eaccount import appointments, data_use, handoff, invoices, mandates, views
 
 app_name = "eaccount"
 urlpatterns = [
@@ -19,6 +19,10 @@ urlpatterns = [
     path("mandates/request/", mandates.request_mandate, name="mandate-request"),
     path("mandates/<int:pk>/", mandates.mandate_detail, name="mandate"),
     path("mandates/<int:pk>/revoke/", mandates.revoke, name="mandate-revoke"),
+    path("appointments/", appointments.appointment_list, name="appointments"),
+    path("appointments/book/<int:pk>/", appointments.book, name="appointment-book"),
+    path("appointments/<int:pk>/move/", appointments.move, name="appointment-move"),
+    path("appointments/<int:pk>/cancel/", appointments.cancel, name="appointment-cancel"),
     path("data-use/", data_use.data_use, name="data-use"),
     path("role/", views.switch_role, name="switch-role"),
     path("services/<int:code>/apply-at-holder/", handoff.start, name="handoff"),

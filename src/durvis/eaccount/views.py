@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from durvis.access.policy import Decision, decide, explanation_of
+from durvis.calendars import queries as calendar_queries
 from durvis.documents import queries as document_queries
 from durvis.eaccount import invoices
 from durvis.eaccount.forms import FeedbackForm, HistoryFilterForm
@@ -57,6 +58,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "to_rate": recent_results[:5],
         "unread_messages": messaging_queries.unread_count(actor, role.client),
         "in_progress": list(eforms_queries.applications_in_progress(actor, role.client)[:5]),
+        "appointments": calendar_queries.upcoming_of(actor, role.client, limit=5),
     })
 
 

@@ -117,6 +117,9 @@ class OutboxChannel(models.TextChoices):
     WEBHOOK = "webhook", _("Webhook")
     EMAIL = "email", _("E-mail")
     SMS = "sms", _("SMS")
+    # Delivered by an adapter another app registered (`services.OUTBOX_ADAPTERS`, its key in
+    # `recipient`): a booking forwarded to an institution's CalDAV calendar (A4).
+    ADAPTER = "adapter", _("Adapter")
 
 
 class OutboxMessage(models.Model):

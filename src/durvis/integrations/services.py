@@ -54,6 +54,7 @@ from durvis.catalog.queries import serves
 from durvis.core.actor import SYSTEM, Actor, ApiGrant
 from durvis.core.changes import current_xid
 from durvis.core.concurrency import advance_version
+from durvis.core.registry import Registry
 from durvis.core.worker import SOURCES, Source, retry_locked, wake, worker_id
 from durvis.identity.models import Institution, Person
 from durvis.integrations import envelope, mail, sms
@@ -455,16 +456,21 @@ def sms_segments(text: str) -> int:
 
 
 def enqueue_notification(channel: str, recipient: str, event: str, subject: str, body: str,
-                         *, secret: bool = False) -> OutboxMessage:
+                         *, secret: bool = False,
+                         attachments: Sequence[tuple[str, str, str]] = ()) -> OutboxMessage:
     """Write an e-mail or SMS to a client into the outbox (sent by the worker after commit):
     `channel` is an `OutboxChannel` (`email`, `sms`), `recipient` the address or the phone
     number without spaces, `event` what it is about (for the records). A `secret` text (it
     carries a confirmation code) is kept only until it is delivered or given up: then its
     subject and body are removed from the outbox (`purged_payload`; issue 11, C2). An SMS
-    records how many segments it takes (`segments`: what it costs)."""
+    records how many segments it takes (`segments`: what it costs). An e-mail's `attachments`
+    are (file name, text content, content type), such as an appointment's `.ics`; an SMS has
+    none."""
     payload: dict[str, Any] = {"subject": subject, "body": body}
     if secret:
         payload["secret"] = True
+    if attachments and channel == OutboxChannel.EMAIL:
+        payload["attachments"] = [list(a) for a in attachments]
     message = OutboxMessage.objects.create(
         channel=channel, recipient=recipient, event=event, payload=payload,
         segments=sms.segments(body) if channel == OutboxChannel.SMS else None,
@@ -473,11 +479,45 @@ def enqueue_notification(channel: str, recipient: str, event: str, subject: str,
     return message
 
 
+@dataclass(frozen=True)
+class OutboxAdapter:
+    """A way out of the outbox that another app provides (`OutboxChannel.ADAPTER`): `deliver`
+    is given the message's payload and returns (error, permanent): ("", _) when delivered, else
+    what went wrong and whether retrying is pointless. It runs outside any transaction, and a
+    raised exception counts as a failure to retry."""
+
+    key: str
+    deliver: Callable[[dict[str, Any]], tuple[str, bool]]
+
+
+OUTBOX_ADAPTERS: Registry[OutboxAdapter] = Registry("outbox adapters")
+
+
+def enqueue_adapter(key: str, event: str, payload: dict[str, Any]) -> OutboxMessage:
+    """Write a message for the adapter `key` (of `OUTBOX_ADAPTERS`) into the outbox, in the
+    caller's transaction; the worker delivers it after the commit, with the outbox's retries
+    and dead letter. Raises KeyError for an unknown adapter."""
+    OUTBOX_ADAPTERS.get(key)
+    message = OutboxMessage.objects.create(
+        channel=OutboxChannel.ADAPTER, recipient=key, event=event, payload=payload,
+        idempotency_key=secrets.token_hex(16), next_attempt_at=timezone.now())
+    transaction.on_commit(wake)
+    return message
+
+
+def _deliver_adapter(message: OutboxMessage) -> tuple[str, bool]:
+    try:
+        return OUTBOX_ADAPTERS.get(message.recipient).deliver(message.payload)
+    except Exception as exc:  # an adapter's failure is the message's, retried like any other
+        return f"{type(exc).__name__}: {exc}"[:500], False
+
+
 def _deliver(message: OutboxMessage) -> None:
     if message.channel == OutboxChannel.EMAIL:
         _deliver_email(message)
         return
-    senders = {OutboxChannel.WEBHOOK: _deliver_webhook, OutboxChannel.SMS: _deliver_sms}
+    senders = {OutboxChannel.WEBHOOK: _deliver_webhook, OutboxChannel.SMS: _deliver_sms,
+               OutboxChannel.ADAPTER: _deliver_adapter}
     error, permanent = senders[OutboxChannel(message.channel)](message)
     retry_locked(partial(_record_attempt, message, error, permanent))
 
@@ -491,6 +531,8 @@ def _deliver_email(message: OutboxMessage) -> None:
         headers={"Message-ID": make_msgid(idstring=message.idempotency_key,
                                           domain="durvis.example.lv"),
                  "Auto-Submitted": "auto-generated"})
+    for name, content, content_type in message.payload.get("attachments", []):
+        email.attach(name, content, content_type)
     try:
         mail.send_recorded(email, partial(_record_sent, message))
     except smtplib.SMTPRecipientsRefused as exc:

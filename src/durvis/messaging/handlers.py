@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from durvis.calendars import queries as calendar_queries
+from durvis.calendars.events import BOOKED, CANCELLED, MOVED, REMINDER
 from durvis.catalog import queries as catalog
 from durvis.core.events import Event, subscriber
 from durvis.core.templatetags.durvis_formats import format_money
@@ -191,3 +193,34 @@ def notify_invoice_reminder(events: Sequence[Event]) -> None:
     services.notify_clients(services.INVOICE_REMINDER, [
         (client, {**_invoice_context(e.payload), "when": e.payload.get("when", "before")})
         for e in events if (client := _client(e.payload)) is not None])
+
+
+_APPOINTMENT_KINDS = {BOOKED: ("booked", services.APPOINTMENT_BOOKED),
+                      MOVED: ("moved", services.APPOINTMENT_MOVED),
+                      CANCELLED: ("cancelled", services.APPOINTMENT_CANCELLED),
+                      REMINDER: ("reminder", services.APPOINTMENT_REMINDER)}
+
+
+def _notify_appointments(events: Sequence[Event]) -> None:
+    """The client (and whoever speaks for them) hears of an appointment booked, moved,
+    cancelled or near, with the `.ics` attached to the e-mail (A4); one call per kind."""
+    by_kind: dict[str, list[tuple[Client, dict[str, Any]]]] = {}
+    bookings = calendar_queries.bookings_by_id([e.payload["booking_id"] for e in events])
+    for event in events:
+        booking, client = bookings.get(event.payload["booking_id"]), _client(event.payload)
+        if booking is None or client is None:
+            continue
+        change, kind = _APPOINTMENT_KINDS[event.name]
+        point = booking.calendar.point
+        previous = event.payload.get("previous_starts_at")
+        by_kind.setdefault(kind, []).append((client, {
+            "change": change, "when": booking.starts_at, "service": booking.service.name,
+            "point": point.name, "address": point.address,
+            "previous": datetime.datetime.fromisoformat(previous) if previous else None,
+            "email_attachments": [calendar_queries.ics_attachment(booking)]}))
+    for kind, items in by_kind.items():
+        services.notify_clients(kind, items)
+
+
+for _event in (BOOKED, MOVED, CANCELLED, REMINDER):
+    subscriber(_event, f"messaging.notify_{_event.replace('.', '_')}")(_notify_appointments)

@@ -24,6 +24,7 @@ class Topic(models.TextChoices):
     INVOICES = "invoices", _("Invoices")
     REMINDERS = "reminders", _("Reminders")
     PROACTIVE_OFFERS = "proactive_offers", _("Offers of services that may fit me")
+    APPOINTMENTS = "appointments", _("Appointments")
 
 
 class NotificationChannel(models.TextChoices):

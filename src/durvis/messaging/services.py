@@ -107,6 +107,14 @@ PAYMENT_CHANGED = notification_kind("payment_changed", Topic.INVOICES)
 INVOICE_REMINDER = notification_kind("invoice_reminder", Topic.INVOICES)
 # Mandates (C1): one was granted, requested, confirmed, refused or revoked (both sides hear).
 MANDATE_CHANGED = notification_kind("mandate_changed", Topic.MESSAGES)
+# Appointments (A4): booked, moved, cancelled, and the reminder the day before; the e-mail
+# carries the `.ics` (its context's `email_attachments`).
+APPOINTMENT_BOOKED = notification_kind("appointment_booked", Topic.APPOINTMENTS, "appointment")
+APPOINTMENT_MOVED = notification_kind("appointment_moved", Topic.APPOINTMENTS, "appointment")
+APPOINTMENT_CANCELLED = notification_kind("appointment_cancelled", Topic.APPOINTMENTS,
+                                          "appointment")
+APPOINTMENT_REMINDER = notification_kind("appointment_reminder", Topic.APPOINTMENTS,
+                                         "appointment")
 
 
 @transaction.atomic
@@ -222,7 +230,9 @@ def notify(kind: str, items: list[tuple[Person, dict[str, Any]]]) -> int:
     """Queue the notification of `kind` (a key of `NOTIFICATION_KINDS`: its subject and body
     rendered in each client's language) for every (person, context) item, on each channel the
     person wants the kind's topic on and has a contact for. Returns how many messages were
-    queued. Raises KeyError for an unknown kind."""
+    queued. An item's context may carry `email_attachments`, (file name, text, content type)
+    triples attached to the e-mail only (an appointment's `.ics`). Raises KeyError for an
+    unknown kind."""
     found = NOTIFICATION_KINDS.get(kind)
     topic, template = found.topic, found.template
     people = {person.pk for person, _context in items}
@@ -239,7 +249,10 @@ def notify(kind: str, items: list[tuple[Person, dict[str, Any]]]) -> int:
             if not chosen[person.pk][(topic, channel)]:
                 continue
             subject, body = _render(template, channel, languages.get(person.pk, "lv"), context)
-            integrations.enqueue_notification(channel, recipient, topic, subject, body)
+            attachments = (context.get("email_attachments", ())
+                           if channel == NotificationChannel.EMAIL else ())
+            integrations.enqueue_notification(channel, recipient, topic, subject, body,
+                                              attachments=attachments)
             queued += 1
     return queued
 

@@ -1,0 +1,212 @@
+"""Reads of appointments (A4): a calendar's slots (by its point's business calendar: the hours,
+Latvian holidays, the shorter eve of a holiday, the point's closures), the desks free in each;
+a client's upcoming bookings; a point's day."""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from durvis.access.policy import require, visible
+from durvis.audit.services import Entry, record_many
+from durvis.calendars import ics
+from durvis.calendars.forwarding import CALENDAR_SYSTEMS
+from durvis.calendars.models import Booking, BookingState, Calendar
+from durvis.calendars.rules import CalendarAction
+from durvis.catalog.models import Service
+from durvis.core.actor import Actor
+from durvis.core.working_time import ZONE
+from durvis.identity.models import Company, Person
+from durvis.identity.rules import IdentityAction
+from durvis.servicepoints.models import ServicePoint
+
+Client = Person | Company
+
+
+def calendars_for(service: Service) -> QuerySet[Calendar]:
+    """The service's calendars open for booking at active points, by town and point name."""
+    return (Calendar.objects.filter(service=service, active=True, point__active=True)
+            .select_related("point", "point__institution", "service")
+            .order_by("point__town", "point__name"))
+
+
+def calendars_of(point: ServicePoint) -> QuerySet[Calendar]:
+    """Every calendar of a point (its administrator's list), by service code."""
+    return Calendar.objects.filter(point=point).select_related("service").order_by(
+        "service__code")
+
+
+def calendar(pk: int) -> Calendar | None:
+    """The calendar with that id (with its point and service), or None."""
+    return Calendar.objects.select_related("point", "point__institution", "service").filter(
+        pk=pk).first()
+
+
+def slot_starts(calendar_: Calendar, day: datetime.date) -> list[datetime.datetime]:
+    """The starts of the calendar's slots on `day` (aware, Riga time): from each open interval
+    of the point's business calendar, every `slot_minutes`, each slot ending inside it."""
+    length = datetime.timedelta(minutes=calendar_.slot_minutes)
+    starts = []
+    for opens, closes in calendar_.point.calendar().intervals(day):
+        at = opens
+        while at + length <= closes:
+            starts.append(at)
+            at += length
+    return starts
+
+
+@dataclass(frozen=True)
+class SlotState:
+    """Whether a slot can be booked: `problem` empty, or `no_slot`, `too_soon`, `too_far`,
+    `full`; `free_desks` in order."""
+
+    problem: str
+    free_desks: list[int] = field(default_factory=list)
+
+
+def _window(calendar_: Calendar) -> tuple[datetime.datetime, datetime.date]:
+    now = timezone.now()
+    return (now + datetime.timedelta(minutes=calendar_.lead_minutes),
+            now.astimezone(ZONE).date() + datetime.timedelta(days=calendar_.horizon_days))
+
+
+def _taken(calendar_: Calendar, starts: list[datetime.datetime],
+           ignore: Booking | None = None) -> Counter[datetime.datetime]:
+    rows = Booking.objects.filter(calendar=calendar_, state=BookingState.BOOKED,
+                                  starts_at__in=starts)
+    if ignore is not None:
+        rows = rows.exclude(pk=ignore.pk)
+    return Counter(rows.values_list("starts_at", flat=True))
+
+
+def slot_state(calendar_: Calendar, starts_at: datetime.datetime,
+               ignore: Booking | None = None) -> SlotState:
+    """Whether the slot starting at `starts_at` can be booked now (`ignore`: a booking being
+    moved, whose own desk does not count)."""
+    if starts_at.tzinfo is None:
+        return SlotState("no_slot")
+    day = starts_at.astimezone(ZONE).date()
+    if starts_at not in slot_starts(calendar_, day):
+        return SlotState("no_slot")
+    earliest, last_day = _window(calendar_)
+    if starts_at < earliest:
+        return SlotState("too_soon")
+    if day > last_day:
+        return SlotState("too_far")
+    taken = set(Booking.objects.filter(calendar=calendar_, state=BookingState.BOOKED,
+                                       starts_at=starts_at)
+                .exclude(pk=ignore.pk if ignore else 0).values_list("desk", flat=True))
+    free = [d for d in range(1, calendar_.desks + 1) if d not in taken]
+    return SlotState("" if free else "full", free)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A slot offered: its start and end (aware), and how many desks are free."""
+
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    free: int
+
+
+def free_slots(calendar_: Calendar, day: datetime.date, ignore: Booking | None = None
+               ) -> list[Slot]:
+    """The slots of `day` that can be booked now (inside the lead time and the horizon, a desk
+    free), in order."""
+    earliest, last_day = _window(calendar_)
+    if day > last_day:
+        return []
+    starts = [s for s in slot_starts(calendar_, day) if s >= earliest]
+    taken = _taken(calendar_, starts, ignore)
+    length = datetime.timedelta(minutes=calendar_.slot_minutes)
+    return [Slot(s, s + length, calendar_.desks - taken[s]) for s in starts
+            if taken[s] < calendar_.desks]
+
+
+def bookable_days(calendar_: Calendar, limit: int = 14) -> list[datetime.date]:
+    """The next days (at most `limit`) with a slot open to booking, within the horizon."""
+    earliest, last_day = _window(calendar_)
+    day = earliest.astimezone(ZONE).date()
+    found: list[datetime.date] = []
+    while day <= last_day and len(found) < limit:
+        if free_slots(calendar_, day):
+            found.append(day)
+        day += datetime.timedelta(days=1)
+    return found
+
+
+def upcoming_of(actor: Actor, client: Client, limit: int = 20) -> list[Booking]:
+    """The client's booked appointments not yet over, soonest first, that the actor may read
+    (`client.read`: a mandate's scope applies by the booking's service)."""
+    rows = visible(actor, IdentityAction.CLIENT_READ,
+                   Booking.objects.filter(state=BookingState.BOOKED, ends_at__gt=timezone.now()),
+                   client)
+    return list(rows.select_related("calendar__point", "service").order_by("starts_at")[:limit])
+
+
+def booking_of(actor: Actor, client: Client, pk: int) -> Booking | None:
+    """One of the client's bookings the actor may read, or None."""
+    rows = visible(actor, IdentityAction.CLIENT_READ, Booking.objects.filter(pk=pk), client)
+    return rows.select_related("calendar__point", "calendar__service", "service").first()
+
+
+def upcoming_for_profile(actor: Actor, client: Client, institution_id: int | None
+                         ) -> list[Booking]:
+    """The client's upcoming appointments at the points of `institution_id` (the workplace's
+    360° profile, which its own rule opened: the caller audits the profile read)."""
+    if institution_id is None:
+        return []
+    owner = ({"client_company": client} if isinstance(client, Company)
+             else {"client_person": client})
+    return list(Booking.objects.filter(state=BookingState.BOOKED, ends_at__gt=timezone.now(),
+                                       calendar__point__institution_id=institution_id, **owner)
+                .select_related("calendar__point", "service").order_by("starts_at")[:20])
+
+
+def day_of_point(actor: Actor, point: ServicePoint, day: datetime.date) -> list[Booking]:
+    """The bookings of `point` on `day` (Riga), by time and desk, for the agents of the
+    institution running it (`CalendarAction.DAY_VIEW`, its list filter); reading the day is
+    audited once (`calendars.day.read`), as it names clients. Raises PermissionDenied."""
+    require(actor, CalendarAction.DAY_VIEW, point)
+    start = datetime.datetime.combine(day, datetime.time(0), ZONE)
+    rows = visible(actor, CalendarAction.DAY_VIEW, Booking.objects.filter(
+        calendar__point=point, state=BookingState.BOOKED, starts_at__gte=start,
+        starts_at__lt=start + datetime.timedelta(days=1)))
+    found = list(rows.select_related("service", "client_person", "client_company")
+                 .order_by("starts_at", "desk"))
+    # One row per client named, so each sees in "Who used my data" that the point's agents
+    # read their appointment.
+    record_many(actor, [Entry.about("calendars.day.read", booking,
+                                    subject=booking.client_company or booking.client_person,
+                                    details={"day": day.isoformat(), "point": point.pk,
+                                             "service": booking.service.code})
+                        for booking in found])
+    return found
+
+
+def points_for_day_view(actor: Actor) -> QuerySet[ServicePoint]:
+    """The points whose day the actor may see: those their institution runs."""
+    if actor.institution_id is None:
+        return ServicePoint.objects.none()
+    return ServicePoint.objects.filter(institution_id=actor.institution_id, active=True)
+
+
+def bookings_by_id(ids: list[int]) -> dict[int, Booking]:
+    """The bookings with those ids, with their point and service (for the notifications)."""
+    return Booking.objects.select_related("calendar__point", "service").in_bulk(ids)
+
+
+def ics_attachment(booking: Booking, language: str = "lv") -> tuple[str, str, str]:
+    """The booking's `.ics` (RFC 5545; `ics.calendar_of`) as an e-mail attachment: (file
+    name, text, content type)."""
+    return (ics.file_name(booking), ics.calendar_of(booking, language).decode(),
+            "text/calendar")
+
+
+def calendar_systems() -> list[tuple[str, str]]:
+    """The calendar systems bookings can be forwarded to, as (key, label) choices."""
+    return [(s.key, str(s.label)) for s in CALENDAR_SYSTEMS.available()]

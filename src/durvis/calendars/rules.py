@@ -1,0 +1,120 @@
+"""Access rules of appointments (A4), registered into the one policy: who manages a point's
+calendars, who books, moves and cancels, who sees a service point's day.
+
+A client's side asks the identity rules (the e-account's role: the person themself, a parent of
+a minor, a company's representative, or a mandate with the right to apply reaching the
+service: `IdentityAction.USE_SERVICE`); reading one's bookings is `IdentityAction.CLIENT_READ`
+(the booking names its service, so a mandate's scope applies). An agent's side asks the
+providers-per-stage record: an agent of the institution running the point, or of one that
+holds the service or was delegated its application stage (`catalog.queries.serves`)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from durvis.access.policy import ALLOW, Decision, decide, deny, rule
+from durvis.audit.queries import declare_use
+from durvis.calendars.models import Booking, Calendar
+from durvis.catalog.models import Stage
+from durvis.catalog.queries import serves
+from durvis.core.actor import Actor
+from durvis.identity.models import StaffRole
+from durvis.identity.queries import is_owner
+from durvis.identity.rules import IdentityAction, is_institution_admin_of
+from durvis.servicepoints.models import ServicePoint
+
+
+class CalendarAction(StrEnum):
+    # obj = the ServicePoint whose calendars are set up (or a Calendar).
+    MANAGE = "calendars.manage"
+    # obj = the Calendar, client = whom the appointment is for.
+    BOOK = "calendars.book"
+    # obj = the Booking, client = its client: move it or cancel it.
+    CHANGE = "calendars.change"
+    # obj = the ServicePoint (None: may the actor open the day view at all), with its list
+    # filter over bookings: an agent of the institution running the point.
+    DAY_VIEW = "calendars.day_view"
+
+
+def _point_of(obj: Any) -> ServicePoint | None:
+    if isinstance(obj, ServicePoint):
+        return obj
+    if isinstance(obj, Calendar):
+        return obj.point
+    if isinstance(obj, Booking):
+        return obj.calendar.point
+    return None
+
+
+@rule(CalendarAction.MANAGE)
+def manage(actor: Actor, obj: Any, client: Any) -> Decision:
+    """The administrator of the institution running the point sets up its calendars (A4, A5)."""
+    point = _point_of(obj)
+    if point is None:
+        return deny("not a service point or calendar")
+    if is_institution_admin_of(actor, point.institution_id):
+        return ALLOW
+    return deny("only the administrator of the institution running the point")
+
+
+def _agent_for(actor: Actor, calendar: Calendar) -> Decision:
+    if actor.staff is None or not actor.has_role(StaffRole.AGENT):
+        return deny("not a client-service agent")
+    if actor.institution_id == calendar.point.institution_id or serves(
+            calendar.service, actor.institution_id, Stage.APPLICATION):
+        return ALLOW
+    return deny("the agent's institution neither runs the point nor provides the service")
+
+
+@rule(CalendarAction.BOOK)
+def book(actor: Actor, calendar: Any, client: Any) -> Decision:
+    """An agent books for a client (A4: the institution running the point, or a provider of
+    the service's application stage); a person books in the e-account for whom they may apply
+    for the service (themself, a minor child, a company they represent alone, a mandate)."""
+    if not isinstance(calendar, Calendar):
+        return deny("not a calendar")
+    if client is None:
+        return deny("whom the appointment is for is missing")
+    if actor.staff is not None:
+        return _agent_for(actor, calendar)
+    return decide(actor, IdentityAction.USE_SERVICE, calendar.service, client)
+
+
+@rule(CalendarAction.CHANGE)
+def change(actor: Actor, booking: Any, client: Any) -> Decision:
+    """Moving or cancelling a booking: whoever may book it for its client."""
+    if not isinstance(booking, Booking):
+        return deny("not a booking")
+    if client is None or not is_owner(booking, client):
+        return deny("the booking belongs to another client")
+    return book(actor, booking.calendar, client)
+
+
+def _day_bookings(actor: Actor, client: Any) -> Q:
+    if actor.staff is None or not actor.has_role(StaffRole.AGENT):
+        return Q(pk__in=[])
+    return Q(calendar__point__institution_id=actor.institution_id)
+
+
+@rule(CalendarAction.DAY_VIEW, list_filter=_day_bookings)
+def day_view(actor: Actor, obj: Any, client: Any) -> Decision:
+    """An agent of the institution running a point sees its day's bookings (who comes when)."""
+    if actor.staff is None or not actor.has_role(StaffRole.AGENT):
+        return deny("not a client-service agent")
+    if obj is None:
+        return ALLOW
+    point = _point_of(obj)
+    if point is not None and point.institution_id == actor.institution_id:
+        return ALLOW
+    return deny("the point is another institution's")
+
+
+# How the person reads these in "Who used my data" (an agent booking for them, a point's day).
+declare_use("calendars.booking.book", _("Booked an appointment for you"))
+declare_use("calendars.booking.move", _("Moved your appointment"))
+declare_use("calendars.booking.cancel", _("Cancelled your appointment"))
+declare_use("calendars.day.read", _("Saw your appointment in the service point's day"))

@@ -1,0 +1,151 @@
+"""The client's appointments in the e-account (A4): the upcoming ones of the current role
+(themself, a child, a company), booking a time at a service point (a day, then a free time),
+moving and cancelling (after a confirmation). The writes are `calendars.services`' (the policy:
+who may apply for the service in the client's name); the reads `calendars.queries`'."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from durvis.access.policy import explanation_of
+from durvis.calendars import queries, services
+from durvis.calendars.models import Booking, Calendar
+from durvis.core.forms import Form
+from durvis.core.working_time import ZONE
+from durvis.identity.sessions import actor_from_request
+from durvis.web.roles import ClientRole
+from durvis.web.shell import client_required
+
+
+class SlotForm(Form):
+    """A day (GET, to list its times) and a time of it (POST)."""
+
+    day = forms.TypedChoiceField(label=gettext_lazy("Day"), required=False,
+                                 coerce=datetime.date.fromisoformat)
+    starts_at = forms.ChoiceField(label=gettext_lazy("Time"), widget=forms.RadioSelect,
+                                  required=False)
+
+    def __init__(self, *args: Any, days: list[datetime.date], slots: list[queries.Slot],
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        day_field = self.fields["day"]
+        assert isinstance(day_field, forms.TypedChoiceField)
+        day_field.choices = [(d.isoformat(), formats.date_format(d, "l, j.m.Y")) for d in days]
+        slot_field = self.fields["starts_at"]
+        assert isinstance(slot_field, forms.ChoiceField)
+        slot_field.choices = [(s.starts_at.isoformat(),
+                               f"{s.starts_at.astimezone(ZONE):%H:%M}") for s in slots]
+
+
+def _role(request: HttpRequest) -> ClientRole:
+    return request.client_role  # type: ignore[attr-defined,no-any-return]
+
+
+@client_required
+def appointment_list(request: HttpRequest) -> HttpResponse:
+    """The current role's upcoming appointments, soonest first."""
+    role = _role(request)
+    return render(request, "eaccount/appointments.html", {
+        "eaccount_section": "appointments",
+        "bookings": queries.upcoming_of(actor_from_request(request), role.client)})
+
+
+def _day(request: HttpRequest, days: list[datetime.date]) -> datetime.date | None:
+    wanted = request.POST.get("day") or request.GET.get("day") or ""
+    try:
+        day = datetime.date.fromisoformat(wanted)
+    except ValueError:
+        return days[0] if days else None
+    return day if day in days else (days[0] if days else None)
+
+
+def _slot_page(request: HttpRequest, calendar: Calendar, booking: Booking | None
+               ) -> HttpResponse:
+    """The day-and-time page of booking (or moving `booking`): GET lists the chosen day's free
+    times; POST books (or moves) the chosen one, or shows the error summary (422)."""
+    role = _role(request)
+    actor = actor_from_request(request)
+    days = queries.bookable_days(calendar)
+    day = _day(request, days)
+    slots = queries.free_slots(calendar, day, ignore=booking) if day else []
+    data = request.POST if request.method == "POST" else None
+    form = SlotForm(data, days=days, slots=slots, initial={"day": day.isoformat() if day else ""})
+    if request.method == "POST" and form.is_valid():
+        chosen = form.cleaned_data["starts_at"]
+        if not chosen:
+            form.add_error("starts_at", _("Choose a time."))
+        else:
+            at = datetime.datetime.fromisoformat(chosen)
+            try:
+                done = (services.move(actor, booking, at, role.client) if booking
+                        else services.book(actor, calendar, at, role.client))
+            except PermissionDenied as refused:
+                form.add_error(None, explanation_of(refused, _(
+                    "You may not book this service in the name of the role you act in.")))
+            except ValidationError as error:
+                for field, problems in error.error_dict.items():
+                    form.add_error("starts_at" if field in ("calendar", "booking") else field,
+                                   problems)
+            else:
+                messages.success(request, _("Your appointment is booked for %(when)s.") % {
+                    "when": formats.date_format(done.starts_at.astimezone(ZONE),
+                                                "j.m.Y H:i")})
+                return redirect("eaccount:appointments")
+    return render(request, "eaccount/appointment_book.html", {
+        "eaccount_section": "appointments", "calendar": calendar, "booking": booking,
+        "form": form, "day": day, "days": days, "slots": slots,
+    }, status=422 if form.errors else 200)
+
+
+@client_required
+def book(request: HttpRequest, pk: int) -> HttpResponse:
+    """Book a time in the calendar `pk` for the current role."""
+    calendar = queries.calendar(pk)
+    if calendar is None or not calendar.active:
+        raise Http404
+    return _slot_page(request, calendar, None)
+
+
+def _own_booking(request: HttpRequest, pk: int) -> Booking:
+    booking = queries.booking_of(actor_from_request(request), _role(request).client, pk)
+    if booking is None or booking.state != "booked" or booking.starts_at <= timezone.now():
+        raise Http404
+    return booking
+
+
+@client_required
+def move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move one of the current role's appointments to another free time of its calendar."""
+    booking = _own_booking(request, pk)
+    return _slot_page(request, booking.calendar, booking)
+
+
+@client_required
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the confirmation; POST: cancel the appointment."""
+    booking = _own_booking(request, pk)
+    error = ""
+    if request.method == "POST":
+        try:
+            services.cancel(actor_from_request(request), booking, _role(request).client)
+        except PermissionDenied as refused:
+            error = explanation_of(refused, _("You may not cancel this appointment."))
+        except ValidationError as refused:
+            error = " ".join(str(m) for problems in refused.error_dict.values()
+                             for p in problems for m in p.messages)
+        else:
+            messages.success(request, _("Your appointment is cancelled."))
+            return redirect("eaccount:appointments")
+    return render(request, "eaccount/appointment_cancel.html", {
+        "eaccount_section": "appointments", "booking": booking, "error": error,
+    }, status=422 if error else 200)
