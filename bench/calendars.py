@@ -89,7 +89,7 @@ def main() -> int:
             people = [record_person(personal_code=register._personal_code(n + 1),
                                     given_name="Klients", family_name=f"Nr. {n}")
                       for n in range(CLIENTS)]
-            days = queries.bookable_days(calendar, 30)
+            days = queries.bookable_days(calendar)
             slots = [s.starts_at for d in days for s in queries.free_slots(calendar, d)]
             harness.note(f"{len(slots)} slots of 5 minutes over {len(days)} days")
             winners = 0

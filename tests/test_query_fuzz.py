@@ -197,7 +197,7 @@ def world(family, staff, client_login, settings, tmp_path):
         address="Lāčplēša iela 70a, Rīga", town="Rīga", latitude=Decimal("56.954"),
         longitude=Decimal("24.128"), hours="mon-sun 00:00-24:00")
     calendar = Calendar.objects.create(point=point, service=case.service, lead_minutes=0)
-    day = calendar_queries.bookable_days(calendar, 1)[0]
+    day = calendar_queries.bookable_days(calendar)[0]
     booking = calendars.book(Actor(kind="person", person=parent), calendar,
                              calendar_queries.free_slots(calendar, day)[0].starts_at, parent)
     by_pattern.update({"eaccount:appointment-book": calendar.pk,

@@ -32,7 +32,7 @@ def calendar(points, catalogue):
 
 def first_slot(calendar_, index=0):
     """The `index`-th free slot of the first bookable day."""
-    day = queries.bookable_days(calendar_, 1)[0]
+    day = queries.bookable_days(calendar_)[0]
     return queries.free_slots(calendar_, day)[index].starts_at
 
 

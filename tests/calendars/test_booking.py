@@ -11,6 +11,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections
+from django.utils import timezone
 from icalendar import Calendar as ICalendar
 
 from durvis.audit.models import AuditEvent
@@ -52,7 +53,7 @@ def test_an_agent_of_the_provider_books_an_agent_of_another_institution_cannot(
 
 
 def test_slots_follow_the_hours_lead_time_and_horizon(calendar, family):
-    day = queries.bookable_days(calendar, 1)[0]
+    day = queries.bookable_days(calendar)[0]
     slots = queries.free_slots(calendar, day)
     assert all(s.ends_at - s.starts_at == datetime.timedelta(minutes=30) for s in slots)
     assert all(s.starts_at.astimezone(calendar.point.calendar().zone).time()
@@ -154,14 +155,22 @@ def test_twenty_clients_one_last_slot_exactly_one_wins(calendar, family):
     """Real concurrent transactions, each thread on its own connection: on PostgreSQL the
     calendar's row lock queues them and the unique index is the last guard; SQLite takes the
     write lock at BEGIN (IMMEDIATE)."""
+    from stdnum.lv import pvn
+
+    from durvis.identity.services import record_person
+
     slot = first_slot(calendar)
     start = threading.Barrier(20)
     outcomes: list[str] = []
+    bodies = [f"0101{80 + n:02d}1{n:03d}" for n in range(20)]  # 20 clients, one each
+    clients = [record_person(personal_code=body + pvn.calc_check_digit_pers(body),
+                             given_name="Klients", family_name=f"Nr. {n}")
+               for n, body in enumerate(bodies)]
 
-    def book() -> None:
+    def book(client) -> None:
         try:
             start.wait()
-            services.book(person(family["parent"]), calendar, slot, family["parent"])
+            services.book(person(client), calendar, slot, client)
             outcomes.append("booked")
         except ValidationError as error:
             outcomes.append(error.error_dict["starts_at"][0].code)
@@ -170,7 +179,7 @@ def test_twenty_clients_one_last_slot_exactly_one_wins(calendar, family):
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=book) for _ in range(20)]
+    threads = [threading.Thread(target=book, args=(client,)) for client in clients]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -178,3 +187,32 @@ def test_twenty_clients_one_last_slot_exactly_one_wins(calendar, family):
     assert sorted(outcomes) == ["booked"] + ["full"] * 19, outcomes
     assert Booking.objects.filter(calendar=calendar, starts_at=slot,
                                   state=BookingState.BOOKED).count() == 1
+
+
+def test_a_client_holds_one_appointment_at_a_time(calendar, family):
+    """A fresh tester booked one slot twice (a double click took a second desk): the second
+    booking of the same client at an overlapping time is refused, and a move onto it too."""
+    calendar.desks = 3
+    calendar.save()
+    slot = first_slot(calendar)
+    first = services.book(person(family["parent"]), calendar, slot, family["parent"])
+    with pytest.raises(ValidationError) as refused:
+        services.book(person(family["parent"]), calendar, slot, family["parent"])
+    assert refused.value.error_dict["starts_at"][0].code == "client_busy"
+    later = slot + datetime.timedelta(minutes=calendar.slot_minutes)
+    second = services.book(person(family["parent"]), calendar, later, family["parent"])
+    with pytest.raises(ValidationError) as moved:
+        services.move(person(family["parent"]), second, slot, family["parent"])
+    assert moved.value.error_dict["starts_at"][0].code == "client_busy"
+    assert services.move(person(family["parent"]), first, first.starts_at,
+                         family["parent"]).desk == first.desk  # its own time is not "busy"
+    other = services.book(person(family["stranger"]), calendar, slot, family["stranger"])
+    assert other.desk != first.desk
+
+
+def test_every_day_up_to_the_horizon_is_offered(calendar):
+    """Not only the first 14 (the tester's finding): the last day offered is within the
+    horizon and more than two weeks ahead for a 30-day horizon."""
+    days = queries.bookable_days(calendar)
+    assert days and (days[-1] - days[0]).days > 14
+    assert days[-1] <= (timezone.now() + datetime.timedelta(days=calendar.horizon_days)).date()

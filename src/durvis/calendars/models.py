@@ -93,6 +93,12 @@ class Booking(ClientOwnedRequired):
             *ClientOwnedRequired.Meta.constraints,
             models.UniqueConstraint(fields=["calendar", "starts_at", "desk"],
                                     condition=Q(state="booked"), name="one_booking_per_desk"),
+            models.UniqueConstraint(fields=["client_person", "starts_at"],
+                                    condition=Q(state="booked", client_person__isnull=False),
+                                    name="one_booking_per_person_start"),
+            models.UniqueConstraint(fields=["client_company", "starts_at"],
+                                    condition=Q(state="booked", client_company__isnull=False),
+                                    name="one_booking_per_company_start"),
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at"), desk__gte=1),
                                    name="booking_sensible"),
         ]

@@ -117,6 +117,23 @@ def _check_slot(calendar: Calendar, starts_at: datetime.datetime,
     return state.free_desks[0]
 
 
+def _check_client_free(calendar: Calendar, starts_at: datetime.datetime, client: Client,
+                       ignore: Booking | None = None) -> None:
+    """A client holds one appointment at a time (a fresh tester booked one slot twice, and a
+    double click took a second desk): another booked appointment of `client` overlapping the
+    slot, at any point, is refused on `starts_at` (`client_busy`). The same start is also a
+    unique index (`one_booking_per_person_start`, `..._company_start`) for bookings racing
+    at two calendars."""
+    ends_at = starts_at + datetime.timedelta(minutes=calendar.slot_minutes)
+    other = Booking.objects.filter(state=BookingState.BOOKED, starts_at__lt=ends_at,
+                                   ends_at__gt=starts_at, **_owner(client))
+    if ignore is not None:
+        other = other.exclude(pk=ignore.pk)
+    if other.exists():
+        raise _refuse("starts_at", "client_busy", _(
+            "The client already has an appointment at that time. Move or cancel it instead."))
+
+
 def _insert(calendar: Calendar, starts_at: datetime.datetime, values: dict[str, Any]
             ) -> Booking:
     """Insert with the lowest free desk; a desk taken meanwhile (the unique index) is retried
@@ -164,7 +181,8 @@ def book(actor: Actor, calendar: Calendar, starts_at: datetime.datetime, client:
     (themself, a child) or a company. Raises PermissionDenied (`CalendarAction.BOOK`: the
     e-account's person acting for the client, or an agent of the point's institution or of the
     service's application stage); ValidationError on `starts_at` (`no_slot`, `too_soon`,
-    `too_far`, `full`) or `calendar` (`closed`: not open for booking). Audited as
+    `too_far`, `full`, `client_busy`: the client has another appointment then) or `calendar` (`closed`:
+    not open for booking). Audited as
     `calendars.booking.book`; publishes `appointment.booked`; forwards."""
     require(actor, CalendarAction.BOOK, calendar, client)
     calendar = _lock(calendar)
@@ -172,6 +190,7 @@ def book(actor: Actor, calendar: Calendar, starts_at: datetime.datetime, client:
         raise _refuse("calendar", "closed", _("This calendar is not open for booking."))
     by = ({"booked_by_staff": actor.staff} if actor.staff is not None
           else {"booked_by": actor.person})
+    _check_client_free(calendar, starts_at, client)
     booking = _insert(calendar, starts_at, {**_owner(client), **by})
     _after(actor, booking, events.BOOKED, "calendars.booking.book", client)
     return booking
@@ -195,6 +214,7 @@ def move(actor: Actor, booking: Booking, starts_at: datetime.datetime, client: C
     _check_changeable(locked)
     previous = locked.starts_at
     desk = _check_slot(locked.calendar, starts_at, ignore=locked)
+    _check_client_free(locked.calendar, starts_at, client, ignore=locked)
     locked.starts_at, locked.desk = starts_at, desk
     locked.ends_at = starts_at + datetime.timedelta(minutes=locked.calendar.slot_minutes)
     locked.sequence += 1
