@@ -95,3 +95,23 @@ def test_others_are_refused(client, staff, staff_login):
     assert admin.get(PAGE).status_code == 403
     assert admin.post(PAGE, {"language": "lv", "words": "a\nb"}).status_code == 403
     assert not Synonyms.objects.exists()
+
+
+def test_words_the_search_reads_alike_are_one_and_a_copy_of_a_group_is_refused(editor):
+    """A fresh tester saved "Pase / pase " as a group of two and an exact copy of an existing
+    group; "pase / pase" was told to give two words."""
+    from django.core.exceptions import ValidationError
+
+    me = Actor(kind="staff", staff=editor)
+    for words in (["Pase", "pase "], ["pase", "pases"]):
+        with pytest.raises(ValidationError) as refused:
+            catalog.save_synonyms(me, None, language="lv", words=words)
+        assert "atšķiras tikai ar lielajiem burtiem vai galotni" in str(refused.value)
+    group = catalog.save_synonyms(me, None, language="lv", words=["bēres", "apbedīšana"])
+    with pytest.raises(ValidationError) as copied:
+        catalog.save_synonyms(me, None, language="lv", words=["Apbedīšana", "bēres"])
+    assert "bēres = apbedīšana" in str(copied.value)
+    assert Synonyms.objects.count() == 1
+    assert catalog.save_synonyms(me, group, language="lv",
+                                 words=["bēres", "apbedīšana", "Bēres"]).term_list == [
+        "bēres", "apbedīšana"]  # its own group is not "the same"; a repeat is dropped

@@ -519,9 +519,16 @@ def _synonym_words(language: str, words: Iterable[str]) -> list[str]:
     `words`."""
     if language not in SYNONYM_LANGUAGES:
         raise ValidationError({"language": _("Choose Latvian or English.")})
-    phrases = list(dict.fromkeys(" ".join(w.split()) for w in words if w.strip()))
+    # Phrases the search reads alike ("Pase" and "pase ", "pase" and "pases") are one: the
+    # first is kept (a fresh tester saved "Pase / pase" as a group of two).
+    alike: dict[tuple[str, ...], str] = {}
+    for phrase in (" ".join(w.split()) for w in words if w.strip()):
+        alike.setdefault(tuple(search.query_words(phrase)) or (phrase.casefold(),), phrase)
+    phrases = list(alike.values())
     if len(phrases) < 2:
-        raise ValidationError({"words": _("Give at least two words or phrases, one a line.")})
+        raise ValidationError({"words": _(
+            "Give at least two different words or phrases, one a line (words that differ only "
+            "in case or ending are one to the search).")})
     if len(phrases) > MAX_SYNONYM_TERMS:
         raise ValidationError({"words": _("Give at most %(count)d words or phrases.")
                                % {"count": MAX_SYNONYM_TERMS}})
@@ -535,6 +542,19 @@ def _synonym_words(language: str, words: Iterable[str]) -> list[str]:
     return phrases
 
 
+def _refuse_same_group(language: str, phrases: list[str], group: Synonyms | None) -> None:
+    """A group the search would read as one that exists already (the same stems, in any order)
+    is refused naming it (a fresh tester saved an exact copy)."""
+    stems = sorted(map(tuple, search.synonym_stems(phrases)))
+    others = Synonyms.objects.filter(language=language)
+    if group is not None:
+        others = others.exclude(pk=group.pk)
+    for other in others:
+        if sorted(map(tuple, other.stems)) == stems:
+            raise ValidationError({"words": _("The same group exists already: %(words)s.")
+                                   % {"words": " = ".join(other.term_list)}})
+
+
 @transaction.atomic
 def save_synonyms(actor: Actor, group: Synonyms | None, *, language: str,
                   words: Iterable[str], version: int | None = None) -> Synonyms:
@@ -546,6 +566,7 @@ def save_synonyms(actor: Actor, group: Synonyms | None, *, language: str,
     `language` or `words`, and `StaleVersion` when the group changed meanwhile."""
     require(actor, CatalogAction.MANAGE_SYNONYMS, None)
     phrases = _synonym_words(language, words)
+    _refuse_same_group(language, phrases, group)
     if group is not None:
         advance_version(Synonyms.objects.filter(pk=group.pk), version)
         group = Synonyms.objects.get(pk=group.pk)
