@@ -116,7 +116,7 @@ def test_the_companys_mandate_to_the_agents_institution_needs_no_scan(
     mandate = Mandate.objects.create(
         grantor_company=company, grantee_institution=institutions["VDAA"],
         scope=MandateScope.ALL, may_apply=True, valid_from=timezone.localdate(),
-        state=MandateState.ACTIVE, basis=MandateBasis.SCANNED_PAPER)
+        state=MandateState.ACTIVE, basis=MandateBasis.EACCOUNT)
     assisted = _fill(agent, _identify(agent, vat, family["parent"], company))
     case = assistant.confirm(agent, assisted, result_channel="eaccount", signed=True).case
     assert case.mandate_reference == f"mandate:{mandate.pk}" and case.client_company == company

@@ -36,7 +36,7 @@ def to_institution(grantor, institution, *, scope=MandateScope.ALL, services=(),
     mandate = Mandate.objects.create(
         grantor_person=grantor, grantee_institution=institution, scope=scope, may_apply=apply,
         may_read=True, valid_from=valid_from or timezone.localdate(), valid_until=valid_until,
-        state=state, basis=MandateBasis.SCANNED_PAPER)
+        state=state, basis=MandateBasis.EACCOUNT)
     mandate.services.set(services)
     mandate.categories.set(categories)
     return mandate

@@ -41,7 +41,8 @@ def _problems(values: dict[str, Any]) -> dict[str, list[ValidationError]]:
                                               code="invalid")]
     for name in ("name", "address", "town"):
         if not str(values.get(name, "")).strip():
-            problems[name] = [ValidationError(_("This field is required."), code="required")]
+            problems[name] = [ValidationError(_("Fill in the service point's %(field)s.") % {
+                "field": ServicePoint._meta.get_field(name).verbose_name}, code="required")]
     return problems
 
 
