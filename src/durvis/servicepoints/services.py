@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from durvis.access.policy import require
 from durvis.audit.services import record
@@ -20,6 +21,10 @@ from durvis.core.working_time import HoursError, WeeklyHours
 from durvis.identity.models import Institution
 from durvis.servicepoints.models import PointKind, ServicePoint, ServicePointClosure
 from durvis.servicepoints.rules import ServicePointAction
+
+# The fields a point cannot be without, named as its model names them.
+REQUIRED_LABELS = {"name": gettext_lazy("name"), "address": gettext_lazy("address"),
+                   "town": gettext_lazy("town")}
 
 FIELDS = ("name", "name_en", "kind", "address", "address_code", "town", "latitude",
           "longitude", "hours", "accessibility", "accessibility_en", "phone", "email", "active")
@@ -42,7 +47,7 @@ def _problems(values: dict[str, Any]) -> dict[str, list[ValidationError]]:
     for name in ("name", "address", "town"):
         if not str(values.get(name, "")).strip():
             problems[name] = [ValidationError(_("Fill in the service point's %(field)s.") % {
-                "field": ServicePoint._meta.get_field(name).verbose_name}, code="required")]
+                "field": REQUIRED_LABELS[name]}, code="required")]
     return problems
 
 
