@@ -181,4 +181,9 @@ def test_every_feed_refuses_a_limit_out_of_range(everything, path, limit):
 @pytest.mark.parametrize("path", FEEDS)
 @pytest.mark.parametrize("since", ["0", "7", "12.3"])
 def test_every_feed_takes_what_a_cursor_is(everything, path, since):
-    assert everything.get(path, {"since": since}).status_code == 200
+    """`12.3` names transaction 12, a cursor PostgreSQL's feeds give; SQLite stamps no
+    transaction, so there it is a cursor no feed gave (422, tests/register/test_api.py)."""
+    from django.db import connection
+
+    given = "." not in since or connection.vendor == "postgresql"
+    assert everything.get(path, {"since": since}).status_code == (200 if given else 422)
