@@ -162,12 +162,13 @@ def _record(actor: Actor, signer: Person, form: PaperMandateForm) -> Mandate | N
     the form's error at its field and stores nothing."""
     _label, grantor = form.parties[form.cleaned_data["grantor"]]
     upload: UploadedFile = form.cleaned_data["scan"]  # `clean` asked for it
+    paper = form.paper()
     try:
         with transaction.atomic():
-            document_id = _store_scan(actor, grantor, upload, form.paper())
+            document_id = _store_scan(actor, grantor, upload, paper)
             return mandates.record_on_paper(
-                actor, signer, grantor, form.cleaned_data["grantee_code"], form.terms(),
-                form.paper(), evidence_document_id=document_id)
+                actor, signer, grantor, form.cleaned_data["grantee_code"], form.terms(), paper,
+                evidence_document_id=document_id)
     except ValidationError as error:
         for field, problems in error.error_dict.items():
             for problem in problems:
