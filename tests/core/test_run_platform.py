@@ -43,6 +43,22 @@ def test_a_dead_worker_is_restarted_and_the_web_server_keeps_serving(tmp_path):
     assert not WorkerProcess.objects.filter(pk=second.pk).exists()  # stopped cleanly
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_stopped_while_it_starts_stops_cleanly(tmp_path):
+    """SIGTERM right after the worker registered (it is still recovering and has no handlers
+    yet): it waits until it can stop, exits 0 and leaves no registration behind."""
+    worker = processes.manage(processes.child_env(tmp_path), "run_worker",
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        registered = processes.wait_for(lambda: WorkerProcess.objects.first(), 120, step=0.005,
+                                        what="the worker registered")
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=60) == 0
+    finally:
+        processes.stop(worker)
+    assert not WorkerProcess.objects.filter(pk=registered.pk).exists()
+
+
 def test_why_a_worker_stopped_is_its_exit_status_and_last_words(capfd):
     from durvis.core.management.commands.run_platform import Child
 

@@ -146,3 +146,20 @@ def test_a_delivery_taken_over_by_another_worker_is_not_finished_twice(monkeypat
     assert delivery.status == DeliveryStatus.PENDING and delivery.leased_by == "other"
     assert delivery.attempts == 0  # not a failure: the other worker runs it
     assert not OutboxMessage.objects.exists()  # the handler's writes were rolled back
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_round_asked_to_stop_ends_after_its_item_and_leaves_the_rest_due(monkeypatch):
+    taken = []
+
+    def one_more():
+        taken.append(1)
+        if len(taken) == 3:
+            worker.request_stop()  # SIGTERM reached the worker while it ran the third item
+        return 1  # there is always more
+
+    monkeypatch.setattr(worker, "_stopping", type(worker._stopping)())
+    monkeypatch.setattr(worker, "SOURCES", [worker.Source(
+        key="endless", run_due=one_more, next_due_at=lambda: None, release=lambda ids: 0)])
+    assert worker.run_due.call() == 3
+    assert waiting_tasks() == 1  # the rest is another round, for any worker

@@ -32,6 +32,7 @@ import logging
 import os
 import secrets
 import socket
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -71,6 +72,13 @@ SOURCES: Registry[Source] = Registry("worker sources")
 _in_round: contextvars.ContextVar[bool] = contextvars.ContextVar("durvis_worker_round",
                                                                  default=False)
 _registered_id: str | None = None
+_stopping = threading.Event()
+
+
+def request_stop() -> None:
+    """This process is asked to stop (SIGTERM, Ctrl-C): a round in progress ends after the item
+    it is on, and leaves what is still due to the next round (any worker's)."""
+    _stopping.set()
 
 
 def worker_id() -> str:
@@ -105,15 +113,16 @@ def _enqueue_unless_waiting() -> bool:
 @task()
 def run_due() -> int:
     """The worker's one task: run every source until nothing is due, or for at most
-    `DURVIS_WORKER_ROUND_SECONDS` (then another round is enqueued, which any worker may take).
-    Returns how many items were taken."""
+    `DURVIS_WORKER_ROUND_SECONDS`, or until this process is asked to stop (`request_stop`;
+    then another round is enqueued, which any worker may take). Returns how many items were
+    taken."""
     taken, more = 0, False
     deadline = time.monotonic() + settings.DURVIS_WORKER_ROUND_SECONDS
     token = _in_round.set(True)
     try:
         while count := sum(source.run_due() for source in SOURCES):
             taken += count
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or _stopping.is_set():
                 more = True
                 break
     finally:
