@@ -71,10 +71,11 @@ def client_name(booking: Booking) -> str:
     return f"{person.given_name} {person.family_name}" if person else ""
 
 
-def institution_calendar(booking: Booking) -> bytes:
+def institution_calendar(booking: Booking, method: bool = True) -> bytes:
     """The .ics of the institution's copy: the client's `calendar_of` with the client's name
-    and the booking's reference in the description."""
-    calendar = ics.calendar_from_event(ics.event_of(booking), booking)
+    and the booking's reference in the description (`method=False`: for a CalDAV collection,
+    which takes no METHOD)."""
+    calendar = ics.calendar_from_event(ics.event_of(booking), booking, method)
     event = calendar.walk("VEVENT")[0]
     event.add("description", f"{client_name(booking)}\n{ics.uid_of(booking)}"
                              f"\n{_('Desk')} {booking.desk}")
@@ -82,7 +83,8 @@ def institution_calendar(booking: Booking) -> bytes:
 
 
 def _load(booking_id: int) -> Booking:
-    return (Booking.objects.select_related("calendar__point", "service", "client_person",
+    return (Booking.objects.select_related("calendar__point__institution", "service",
+                                           "client_person",
                                            "client_company").get(pk=booking_id))
 
 
@@ -109,7 +111,7 @@ def deliver_caldav(payload: dict[str, Any]) -> tuple[str, bool]:
             with contextlib.suppress(NotFoundError):
                 remote.event_by_uid(ics.uid_of(booking)).delete()
         else:
-            remote.save_event(institution_calendar(booking).decode())
+            remote.save_event(institution_calendar(booking, method=False).decode())
     return "", False
 
 
@@ -125,7 +127,7 @@ def _email_forward(booking: Booking, event: str) -> None:
     integrations.enqueue_notification(
         OutboxChannel.EMAIL, booking.calendar.forward_target, event, subject, body,
         attachments=[(ics.file_name(booking), institution_calendar(booking).decode(),
-                      "text/calendar; method=" + ("CANCEL" if cancelled else "REQUEST"))])
+                      ics.content_type(booking))])
 
 
 # --- A webhook for a queue machine ------------------------------------------------------------

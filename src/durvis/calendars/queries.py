@@ -8,16 +8,17 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from durvis.access.policy import require, visible
+from durvis.access.policy import allowed, require, visible
 from durvis.audit.services import Entry, record_many
 from durvis.calendars import ics
 from durvis.calendars.forwarding import CALENDAR_SYSTEMS
 from durvis.calendars.models import Booking, BookingState, Calendar
 from durvis.calendars.rules import CalendarAction
-from durvis.catalog.models import Service
+from durvis.catalog.models import Service, Stage
+from durvis.catalog.queries import serving
 from durvis.core.actor import Actor
 from durvis.core.working_time import ZONE
 from durvis.identity.models import Company, Person
@@ -32,6 +33,20 @@ def calendars_for(service: Service) -> QuerySet[Calendar]:
     return (Calendar.objects.filter(service=service, active=True, point__active=True)
             .select_related("point", "point__institution", "service")
             .order_by("point__town", "point__name"))
+
+
+def calendars_for_agent(actor: Actor, client: Client) -> list[Calendar]:
+    """The calendars open for booking in which the agent may book for `client`
+    (`CalendarAction.BOOK`: at a point their institution runs, or for a service whose
+    application stage it provides), by service code, town and point name."""
+    if actor.staff is None:
+        return []
+    rows = (Calendar.objects.filter(active=True, point__active=True)
+            .filter(Q(point__institution_id=actor.institution_id)
+                    | serving(actor.institution_id, Stage.APPLICATION, prefix="service__"))
+            .select_related("point", "point__institution", "service")
+            .order_by("service__code", "point__town", "point__name"))
+    return [c for c in rows if allowed(actor, CalendarAction.BOOK, c, client)]
 
 
 def calendars_of(point: ServicePoint) -> QuerySet[Calendar]:
@@ -206,14 +221,14 @@ def points_for_day_view(actor: Actor) -> QuerySet[ServicePoint]:
 
 def bookings_by_id(ids: list[int]) -> dict[int, Booking]:
     """The bookings with those ids, with their point and service (for the notifications)."""
-    return Booking.objects.select_related("calendar__point", "service").in_bulk(ids)
+    return Booking.objects.select_related("calendar__point__institution", "service").in_bulk(ids)
 
 
 def ics_attachment(booking: Booking, language: str = "lv") -> tuple[str, str, str]:
     """The booking's `.ics` (RFC 5545; `ics.calendar_of`) as an e-mail attachment: (file
     name, text, content type)."""
     return (ics.file_name(booking), ics.calendar_of(booking, language).decode(),
-            "text/calendar")
+            ics.content_type(booking))
 
 
 def calendar_systems() -> list[tuple[str, str]]:
