@@ -5,6 +5,7 @@ a client's upcoming bookings; a point's day."""
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -210,6 +211,56 @@ def day_of_point(actor: Actor, point: ServicePoint, day: datetime.date) -> list[
                                              "service": booking.service.code})
                         for booking in found])
     return found
+
+
+MAX_SYSTEM_DAYS = 31
+
+
+def bookings_for_system(actor: Actor, start: datetime.datetime, end: datetime.datetime, *,
+                        point_id: int | None = None, state: str = "", offset: int = 0,
+                        limit: int = 100) -> tuple[list[Booking], bool]:
+    """The bookings starting in [`start`, `end`) at the points of the system's institution
+    (`CalendarAction.SYSTEM_READ` and its list filter: `appointments:read`, the services its
+    token covers), by start and id, `limit` of them from `offset`, and whether more follow;
+    at one point (`point_id`) or in one `state` if given. Each booking read is audited
+    (`calendars.booking.system_read`, naming its client). Raises PermissionDenied without the
+    scope."""
+    require(actor, CalendarAction.SYSTEM_READ)
+    rows = visible(actor, CalendarAction.SYSTEM_READ,
+                   Booking.objects.filter(starts_at__gte=start, starts_at__lt=end))
+    if point_id is not None:
+        rows = rows.filter(calendar__point_id=point_id)
+    if state:
+        rows = rows.filter(state=state)
+    found = list(rows.select_related("calendar__point", "service", "client_person",
+                                     "client_company")
+                 .order_by("starts_at", "pk")[offset:offset + limit + 1])
+    record_system_read(actor, *found[:limit])
+    return found[:limit], len(found) > limit
+
+
+def record_system_read(actor: Actor, *bookings: Booking) -> None:
+    """Audit the bookings an institution's system read (`calendars.booking.system_read`, one
+    row per booking, naming its client)."""
+    record_many(actor, [Entry.about("calendars.booking.system_read", booking,
+                                    subject=booking.client_company or booking.client_person,
+                                    details={"point": booking.calendar.point_id,
+                                             "service": booking.service.code})
+                        for booking in bookings])
+
+
+def booking_for_system(actor: Actor, uid: str) -> Booking | None:
+    """The booking with iCalendar identity `uid` (`<uuid>@durvis` or the bare UUID) that the
+    system may read, or None (unknown, another institution's, not a UUID)."""
+    try:
+        key = uuid.UUID(uid.removesuffix(f"@{ics.UID_DOMAIN}"))
+    except ValueError:
+        return None
+    booking = (Booking.objects.select_related("calendar__point", "service", "client_person",
+                                              "client_company").filter(uid=key).first())
+    if booking is None or not allowed(actor, CalendarAction.SYSTEM_READ, booking):
+        return None
+    return booking
 
 
 def points_for_day_view(actor: Actor) -> QuerySet[ServicePoint]:
