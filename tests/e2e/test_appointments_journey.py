@@ -37,6 +37,7 @@ def test_find_book_move_and_the_institution_and_agent_see_it(
     from django.test import Client
 
     from durvis.calendars.models import Booking, Calendar
+    from durvis.core.sealed import seal
 
     settings.DURVIS_PUBLIC_URL = live_server.url
     points = make_points(institutions)
@@ -44,7 +45,7 @@ def test_find_book_move_and_the_institution_and_agent_see_it(
     calendar = Calendar.objects.create(
         point=points["Valmieras VPVKAC"], service=family["own"].service, slot_minutes=30,
         desks=1, lead_minutes=0, horizon_days=30, forward_to="caldav", forward_target=url,
-        forward_username="vdaa", forward_password="secret")
+        forward_username="vdaa", forward_password=seal("secret"))
     parent = family["parent"]
     page.set_default_timeout(60_000)  # a shared machine: the first page warms the server up
     page.set_default_navigation_timeout(60_000)

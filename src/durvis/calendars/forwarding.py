@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from durvis.calendars import ics
 from durvis.calendars.models import Booking, BookingState
 from durvis.core.registry import Registry
+from durvis.core.sealed import Unsealable, unseal
 from durvis.core.working_time import ZONE
 from durvis.integrations import services as integrations
 from durvis.integrations.models import OutboxChannel
@@ -103,8 +104,12 @@ def deliver_caldav(payload: dict[str, Any]) -> tuple[str, bool]:
     if calendar.forward_to != "caldav" or not calendar.forward_target:
         return "the calendar no longer forwards by CalDAV", True
     timeout = int(getattr(settings, "DURVIS_WEBHOOK_TIMEOUT", 10) or 10)
+    try:
+        password = unseal(calendar.forward_password)
+    except Unsealable:
+        return "the calendar's password cannot be opened: set it again", True
     with DAVClient(url=calendar.forward_target, username=calendar.forward_username or None,
-                          password=calendar.forward_password or None, timeout=timeout) as client:
+                   password=password or None, timeout=timeout) as client:
         remote = client.calendar(url=calendar.forward_target)
         if booking.state == BookingState.CANCELLED:
             # Never arrived, or already deleted: what a cancellation wants.
