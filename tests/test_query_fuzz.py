@@ -132,6 +132,7 @@ def world(family, staff, client_login, settings, tmp_path):
                   "administration:task": task.pk, "administration:client": parent.pk,
                   "administration:client-verify": parent.pk,
                   "administration:client-paper-mandate": parent.pk,
+                  "administration:client-appointment": parent.pk,
                   "administration:workflow-retire": workflow.pk,
                   "administration:time-correct": work.pk,
                   "administration:delegation-end": case.service.delegations.first().pk,

@@ -42,7 +42,8 @@ BIDI_CONTROLS = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u
                  "\u2068", "\u2069", "\u200e", "\u200f", "\u061c"]
 ALL_SCOPES = ("cases:read", "cases:write", "consultations:write", "messages:read",
               "messages:write", "applications:read", "applications:prefill", "invoices:read",
-              "invoices:write", "payments:write", "events:read")
+              "invoices:write", "payments:write", "events:read", "appointments:read",
+              "appointments:write")
 
 
 def event(**fields):
@@ -129,7 +130,39 @@ def valid_requests(family):
         "postStatement": ({}, {}, None),
         "getStatement": ({"statement_id": 1}, {}, None),
         "listAddresses": ({}, {"q": "barona 1 riga"}, None),
+        # Service points and appointments (issue 18): the ids are `booked_appointment`'s.
+        "listServicePoints": ({}, {"service": 1011, "near": "56,95; 24,11"}, None),
+        "getServicePoint": ({"point_id": "1"}, {}, None),
+        "listAppointments": ({}, {"from": "2026-11-20T00:00:00Z",
+                                  "to": "2026-12-20T00:00:00Z", "state": "booked"}, None),
+        "getAppointment": ({"uid": "5b0e2c4e-8d1f-4c1e-9a6a-0d6f3f6a2b11@durvis"}, {}, None),
+        "cancelAppointment": ({"uid": "5b0e2c4e-8d1f-4c1e-9a6a-0d6f3f6a2b11@durvis"}, {}, None),
     }
+
+
+def booked_appointment(family):
+    """A VSAA office with a calendar of the family's service and the parent's booking there,
+    for the appointments' valid requests: {"point_id", "uid"} (ids differ on PostgreSQL)."""
+    from decimal import Decimal
+
+    from durvis.calendars import ics
+    from durvis.calendars import queries as calendar_queries
+    from durvis.calendars import services as calendars
+    from durvis.calendars.models import Calendar
+    from durvis.core.actor import Actor
+    from durvis.servicepoints.models import ServicePoint
+
+    case = family["own"]
+    point = ServicePoint.objects.create(
+        institution=case.holder, name="VSAA Rīgas nodaļa", kind="institution_office",
+        address="Lāčplēša iela 70a, Rīga", town="Rīga", latitude=Decimal("56.954"),
+        longitude=Decimal("24.128"), hours="mon-sun 00:00-24:00")
+    calendar = Calendar.objects.create(point=point, service=case.service, lead_minutes=0)
+    day = calendar_queries.bookable_days(calendar)[0]
+    booking = calendars.book(Actor(kind="person", person=family["parent"]), calendar,
+                             calendar_queries.free_slots(calendar, day)[0].starts_at,
+                             family["parent"])
+    return {"point_id": str(point.pk), "uid": ics.uid_of(booking)}
 
 
 def issued_invoices(family):
@@ -337,6 +370,7 @@ def test_the_valid_requests_of_the_walk_are_accepted(request, system, family):
     valid = valid_requests(family)
     application = submitted_application(request, family)
     invoices = issued_invoices(family)
+    appointment = booked_appointment(family)
     for _schema, path, method, operation in operations():
         content = operation.get("requestBody", {}).get("content", {})
         if operation["operationId"] == "postStatement":
@@ -357,6 +391,8 @@ def test_the_valid_requests_of_the_walk_are_accepted(request, system, family):
                 institution=Institution.objects.get(code="VSAA"), message_id="M",
                 message_type="camt.054.001.08", sha256="0" * 64)
             path_values = {"statement_id": str(statement.pk)}
+        if "point_id" in path_values or "uid" in path_values:
+            path_values = {k: appointment[k] for k in path_values}
         if path.startswith("/invoices/{number}"):  # an invoice of its own for each write
             path_values = {"number": invoices[path.rpartition("/")[2].replace("{number}",
                                                                               "read")]}
@@ -574,8 +610,11 @@ def _make(cls, data):
     parameters = inspect.signature(cls.__init__).parameters
     extra: dict = {name: [] for name in ("cases", "institutions", "services", "colleagues",
                                          "exits", "people", "steps", "teams", "nodes",
-                                         "articles", "days", "slots", "choices")
+                                         "articles", "days", "slots", "choices",
+                                         "calendars")
                    if name in parameters}
+    if "parties" in parameters:  # an agent's booking: nobody to book for
+        extra["parties"] = {}
     if "me" in parameters:  # the access review: nobody to review
         extra["me"] = None
     if "client" in parameters:  # the workplace's consultation form: no client identified

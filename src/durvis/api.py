@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError, Valida
 from ninja.operation import Operation
 
 from durvis.addresses.api import router as addresses_router
+from durvis.calendars.api import router as calendars_router
 from durvis.catalog.api import router as catalog_router
 from durvis.core.api import ApiError
 from durvis.documents.api import router as documents_router
@@ -23,6 +24,7 @@ from durvis.messaging.api import router as messaging_router
 from durvis.payments.api import router as payments_router
 from durvis.payments.statement_api import router as statements_router
 from durvis.register.api import router as register_router
+from durvis.servicepoints.api import router as servicepoints_router
 
 # Where a value came from, as the error's `loc` begins: a multipart form's fields and files are
 # in the body like a JSON body's.
@@ -95,6 +97,10 @@ api = DurvisApi(
         {"name": "invoices", "description": "Invoices and their payments"},
         {"name": "addresses", "description": "The State Address Register: address search "
                                              "(no token)"},
+        {"name": "service points", "description": "Where clients are served in person: "
+                                                  "hours, services (no token)"},
+        {"name": "appointments", "description": "Appointments booked at your institution's "
+                                                "service points"},
     ]},
 )
 
@@ -197,3 +203,5 @@ api.add_router("/", eforms_router)
 api.add_router("/", statements_router)
 api.add_router("/", payments_router)
 api.add_router("/", addresses_router)
+api.add_router("/", servicepoints_router)
+api.add_router("/", calendars_router)

@@ -471,6 +471,17 @@ def _audit_keys(text: str) -> dict[str, bytes]:
     return keys
 
 
+# Secrets the platform gives back to other systems (a CalDAV calendar's password) are sealed
+# with DURVIS_SECRET_KEYS (or the file DURVIS_SECRET_KEYS_FILE): `id:base64-secret` pairs of 32
+# bytes, the current key first (`durvis.core.sealed`). Without either, a development key that
+# production refuses (durvis.core.checks).
+DURVIS_SECRET_DEVELOPMENT_KEY = "dev:q2Jm7xv0cLq5mV9VYV3Qb4m0oQm1zO9oF1Xh6T0dYbA="  # noqa: S105 - refused in production
+_secret_keys_file = env.str("DURVIS_SECRET_KEYS_FILE", default="")
+DURVIS_SECRET_KEYS = {
+    key_id: value[:32] for key_id, value in _audit_keys(
+        Path(_secret_keys_file).read_text() if _secret_keys_file
+        else env.str("DURVIS_SECRET_KEYS", default=DURVIS_SECRET_DEVELOPMENT_KEY)).items()}
+
 _audit_keys_file = env.str("DURVIS_AUDIT_KEYS_FILE", default="")
 DURVIS_AUDIT_KEYS = _audit_keys(
     Path(_audit_keys_file).read_text() if _audit_keys_file

@@ -46,6 +46,7 @@ LISTED = {
     KnowledgeAction.READ_ARTICLE: [Article],
     ServicePointAction.MANAGE: [ServicePoint],
     CalendarAction.DAY_VIEW: [Booking],
+    CalendarAction.SYSTEM_READ: [Booking],
 }
 
 

@@ -102,13 +102,17 @@ def test_the_client_is_told_with_an_ics_and_the_ics_is_rfc_5545(calendar, family
     name, content, content_type = sent[0].attachments[0]
     assert name.endswith(".ics") and content_type.startswith("text/calendar")
     parsed = ICalendar.from_ical(content)
-    assert parsed["METHOD"] == "REQUEST" and parsed["PRODID"] and parsed["VERSION"] == "2.0"
+    assert parsed["METHOD"] == "PUBLISH" and parsed["PRODID"] and parsed["VERSION"] == "2.0"
     event = parsed.walk("VEVENT")[0]
     assert str(event["UID"]) == f"{booking.uid}@durvis"
     assert event.decoded("DTSTART") == booking.starts_at
     assert event.decoded("DTEND") == booking.ends_at
     assert "Rīgas iela 10" in str(event["LOCATION"]) and event["STATUS"] == "CONFIRMED"
     assert "14038612043" not in content  # no personal code in the client's copy
+    assert "method=PUBLISH" in content_type  # RFC 6047: the part says its method
+    assert str(event["ORGANIZER"]).startswith("mailto:")
+    assert event["ORGANIZER"].params["CN"] == calendar.point.institution.name
+    assert "ATTENDEE" not in event
     mail.outbox.clear()
     services.cancel(person(family["parent"]), booking, family["parent"])
     worker.deliver()

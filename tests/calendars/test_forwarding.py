@@ -11,6 +11,7 @@ from icalendar import Calendar as ICalendar
 
 from durvis.calendars import services
 from durvis.core.actor import Actor
+from durvis.core.sealed import seal
 from durvis.integrations.models import OutboxMessage, OutboxStatus
 from tests.calendars.conftest import first_slot, make_caldav_calendar
 
@@ -29,7 +30,7 @@ def events_on(url: str) -> list[ICalendar]:
 def test_the_caldav_server_holds_moves_and_drops_the_event(calendar, family, worker, radicale):
     url = make_caldav_calendar(radicale)
     calendar.forward_to, calendar.forward_target = "caldav", url
-    calendar.forward_username, calendar.forward_password = "vdaa", "secret"
+    calendar.forward_username, calendar.forward_password = "vdaa", seal("secret")
     calendar.save()
     booking = services.book(person(family["parent"]), calendar, first_slot(calendar),
                             family["parent"])
@@ -92,3 +93,33 @@ def test_a_calendar_is_set_up_by_the_points_administrator(points, catalogue, adm
         services.save_calendar(admins["vsaa"], points["VSAA Rīgas nodaļa"],
                                catalogue["kindergarten"])
     assert refused.value.error_dict["service"][0].code == "not_handled"
+
+
+def test_the_caldav_password_is_sealed_at_rest_and_never_shown(client, calendar, admins,
+                                                                settings):
+    from conftest import sign_in_staff
+    from django.urls import reverse
+
+    from durvis.calendars.models import Calendar
+    from durvis.core.sealed import Unsealable, unseal
+
+    services.save_calendar(admins["vdaa"], calendar.point, calendar.service,
+                           forward_to="caldav", forward_target="https://cal.example.lv/vdaa/",
+                           forward_username="vdaa", forward_password="tops-ecret-42")
+    stored = Calendar.objects.values_list("forward_password", flat=True).get(pk=calendar.pk)
+    assert "tops-ecret-42" not in stored and unseal(stored) == "tops-ecret-42"
+    services.save_calendar(admins["vdaa"], calendar.point, calendar.service, desks=2,
+                           forward_password="")  # not typed again: kept
+    calendar.refresh_from_db()
+    assert unseal(calendar.forward_password) == "tops-ecret-42" and calendar.desks == 2
+    sign_in_staff(client, admins["vdaa"].staff)
+    page = client.get(reverse("administration:service-point", args=[calendar.point_id]))
+    assert "tops-ecret-42" not in page.content.decode() and stored not in page.content.decode()
+    # A new key first, the old one still listed: opened; the old key removed: refused.
+    old = dict(settings.DURVIS_SECRET_KEYS)
+    settings.DURVIS_SECRET_KEYS = {"new": b"n" * 32, **old}
+    assert unseal(calendar.forward_password) == "tops-ecret-42"
+    assert seal("x").count(".") == 4 and unseal(seal("x")) == "x"
+    settings.DURVIS_SECRET_KEYS = {"new": b"n" * 32}
+    with pytest.raises(Unsealable):
+        unseal(calendar.forward_password)

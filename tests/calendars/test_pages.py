@@ -116,3 +116,27 @@ def test_the_administrator_sets_up_a_point_and_a_calendar(client, points, catalo
     assert queries.calendars_of(point).get().desks == 2
     sign_in_staff(client, admins["vsaa"].staff)
     assert client.get(url).status_code == 404
+
+
+def test_the_day_view_opens_on_the_agents_own_point(client, calendar, family, staff):
+    agent = staff["agent"]
+    agent.service_point = "Valmieras VPVKAC"
+    agent.save(update_fields=["service_point"])
+    sign_in_staff(client, agent)
+    page = client.get(reverse("administration:appointments-day")).content.decode()
+    assert f'<option value="{calendar.point_id}" selected>' in page
+    heading = page.split('id="day-heading">')[1].split("</h2>")[0]
+    assert "Valmieras VPVKAC" in heading
+
+
+def test_english_pages_show_the_english_name(client, calendar, family):
+    point = calendar.point
+    point.name_en = "Valmiera regional centre"
+    point.save(update_fields=["name_en"])
+    booking = services.book(Actor(kind="person", person=family["parent"]), calendar,
+                            first_slot(calendar), family["parent"])
+    sign_in_person(client, family["parent"])
+    latvian = client.get(reverse("eaccount:appointments")).content.decode()
+    assert "Valmieras VPVKAC" in latvian and f"appointment-{booking.pk}" in latvian
+    english = client.get("/en" + reverse("eaccount:appointments"))
+    assert "Valmiera regional centre" in english.content.decode()

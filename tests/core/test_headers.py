@@ -67,6 +67,7 @@ def manage(*args, **env):
         "DURVIS_OIDC_DISCOVERY_URL": "https://idp.example.lv/.well-known/openid-configuration",
         "DURVIS_OIDC_CLIENT_SECRET": "s" * 32,
         "DURVIS_AUDIT_KEYS": "prod:cHJvZHVjdGlvbi1hdWRpdC1rZXktb2YtMzItYnl0ZXM=",
+        "DURVIS_SECRET_KEYS": "prod:cHJvZHVjdGlvbi1zZWNyZXQta2V5LW9mLTMyLWJ5dGU=",
         "DURVIS_PAYMENT_GATEWAY_URL": "https://pay.example.lv/api",
         "DURVIS_SIGNING_KEY_FILES": production_signing_key_file()}
     return subprocess.run(

@@ -37,6 +37,7 @@ def test_find_book_move_and_the_institution_and_agent_see_it(
     from django.test import Client
 
     from durvis.calendars.models import Booking, Calendar
+    from durvis.core.sealed import seal
 
     settings.DURVIS_PUBLIC_URL = live_server.url
     points = make_points(institutions)
@@ -44,7 +45,7 @@ def test_find_book_move_and_the_institution_and_agent_see_it(
     calendar = Calendar.objects.create(
         point=points["Valmieras VPVKAC"], service=family["own"].service, slot_minutes=30,
         desks=1, lead_minutes=0, horizon_days=30, forward_to="caldav", forward_target=url,
-        forward_username="vdaa", forward_password="secret")
+        forward_username="vdaa", forward_password=seal("secret"))
     parent = family["parent"]
     page.set_default_timeout(60_000)  # a shared machine: the first page warms the server up
     page.set_default_navigation_timeout(60_000)
@@ -100,3 +101,42 @@ def test_find_book_move_and_the_institution_and_agent_see_it(
     page.goto(f"{live_server.url}/staff/appointments/?point={calendar.point_id}&day={day}")
     _check(page, "day view")
     assert "Bērziņš" in page.locator("#day-bookings").inner_text()
+
+
+def test_an_agent_books_for_a_client_from_the_workplace(
+        live_server, family, institutions, staff, page, staff_login, settings):
+    from django.conf import settings as django_settings
+    from django.test import Client
+
+    from durvis.calendars.models import Booking, Calendar
+
+    settings.DURVIS_PUBLIC_URL = live_server.url
+    points = make_points(institutions)
+    calendar = Calendar.objects.create(
+        point=points["Valmieras VPVKAC"], service=family["own"].service, slot_minutes=30,
+        desks=1, lead_minutes=0, horizon_days=30)
+    parent = family["parent"]
+    page.set_default_timeout(60_000)
+    page.set_default_navigation_timeout(60_000)
+    agent = Client()
+    staff_login(agent, staff["agent"])
+    page.context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME,
+                               "value": agent.cookies[django_settings.SESSION_COOKIE_NAME].value,
+                               "url": live_server.url}])
+    # The agent finds the client by personal code (identified), then books for them.
+    page.goto(f"{live_server.url}/staff/clients/?q={parent.personal_code}")
+    page.goto(f"{live_server.url}/staff/clients/{parent.pk}/appointments/new/")
+    _check(page, "agent's booking")
+    page.select_option("#id_calendar", str(calendar.pk))
+    page.click("button:has-text('Rādīt brīvos laikus')")
+    page.wait_for_selector(".slot-grid input[type=radio]")
+    _check(page, "agent's booking: the times")
+    page.click("button:has-text('Pieteikties uz šo laiku')")  # no time: the error summary
+    page.wait_for_selector(".govuk-error-summary")
+    _check(page, "agent's booking: an error")
+    page.locator(".slot-grid input[type=radio]").first.focus()
+    page.keyboard.press("Space")
+    page.click("button:has-text('Pieteikties uz šo laiku')")
+    page.wait_for_url(f"**/staff/clients/{parent.pk}/")
+    booking = Booking.objects.get()
+    assert booking.client_person == parent and booking.booked_by_staff == staff["agent"]

@@ -13,7 +13,8 @@ def test_every_authenticated_operation_names_declared_scopes(client):
         "messages:read": "messaging", "applications:read": "eforms",
         "applications:prefill": "eforms", "invoices:read": "payments",
         "invoices:write": "payments", "payments:write": "payments",
-        "events:read": "integrations"}
+        "events:read": "integrations", "appointments:read": "calendars",
+        "appointments:write": "calendars"}
     seen = set()
     for path, methods in schema["paths"].items():
         for method, operation in methods.items():

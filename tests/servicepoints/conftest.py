@@ -10,6 +10,7 @@ import pytest
 from durvis.core.actor import Actor
 from durvis.identity import services as identity
 from durvis.servicepoints.models import ServicePoint
+from tests.addresses.conftest import register  # noqa: F401 - the address register, imported
 
 POINTS = [
     ("VDAA", "Rīgas VPVKAC (Pils iela)", "national_centre", "Pils iela 23, Rīga, LV-1050", "Rīga",

@@ -113,3 +113,21 @@ def test_a_points_page(client, points, catalogue):
     assert "Zvejnieku iela 3" in html and "Ieeja bez pakāpieniem" in html
     assert "Bērna piedzimšanas pabalsts" in html
     assert client.get(reverse("servicepoints:point", args=[0])).status_code == 404
+
+
+def test_nearest_to_any_address_the_register_knows_and_to_decimal_commas(points, catalogue,
+                                                                         register):
+    place = queries.place_of("gertrudes 27 riga")
+    assert place is not None and place.label == "Ģertrūdes iela 27, Rīga, LV-1011"
+    ordered = queries.nearest(list(queries.active_points()), place)
+    assert ordered[0][0].town == "Rīga" and ordered[0][1] < 5
+    commas = queries.place_of("57,50; 22,80")
+    assert commas is not None and round(commas.latitude, 2) == 57.5
+    assert queries.place_of("57,50 22,80") == commas
+    assert queries.place_of("nekas tāds nav") is None
+
+
+def test_the_nearest_page_takes_an_address(client, points, catalogue, register):
+    page = client.get(reverse("servicepoints:nearest", args=[1011]),
+                      {"near": "Gertrudes iela 27, Riga"})
+    assert page.status_code == 200 and "Ģertrūdes iela 27" in page.content.decode()

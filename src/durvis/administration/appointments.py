@@ -46,20 +46,30 @@ class DayForm(Form):
         field.choices = choices
 
 
+def _own_point(actor: Any, points: list[ServicePoint]) -> ServicePoint | None:
+    """The point the agent says they work at ("My working time": `StaffMember.service_point`,
+    a point's name), if their institution runs it; else the first of `points` (None: none)."""
+    named = actor.staff.service_point if actor.staff is not None else ""
+    return next((p for p in points if named and p.name == named), points[0] if points else None)
+
+
 @staff_required
 def day_view(request: HttpRequest) -> HttpResponse:
-    """GET `point`, `day` (today): who comes when to a point the agent's institution runs."""
+    """GET `point` (the agent's own point by default), `day` (today): who comes when to a
+    point the agent's institution runs."""
     actor = actor_from_request(request)
     require(actor, CalendarAction.DAY_VIEW)
-    choices = [(p.pk, p.name) for p in calendar_queries.points_for_day_view(actor)]
+    points = list(calendar_queries.points_for_day_view(actor))
+    choices = [(p.pk, p.shown_name) for p in points]
+    own = _own_point(actor, points)
     form = DayForm(request.GET or None, choices=choices,
-                   initial={"point": choices[0][0] if choices else None})
+                   initial={"point": own.pk if own else None})
     point, day, bookings = None, timezone.localdate(), []
-    if choices:
-        chosen = choices[0][0]
+    if own is not None:
+        chosen = own.pk
         if form.is_bound and form.is_valid():
             chosen, day = form.cleaned_data["point"], form.cleaned_data["day"] or day
-        point = next(p for p in calendar_queries.points_for_day_view(actor) if p.pk == chosen)
+        point = next(p for p in points if p.pk == chosen)
         if not form.errors:
             bookings = calendar_queries.day_of_point(actor, point, day)
     return render(request, "administration/appointments/day.html", {

@@ -206,7 +206,8 @@ def client_profile(request: HttpRequest, pk: int) -> HttpResponse:
         # the points of the agent's institution (A4).
         "appointments": (calendar_queries.upcoming_for_profile(actor, person,
                                                                 actor.institution_id)
-                         if profile else [])},
+                         if profile else []),
+        "may_book": bool(profile) and bool(calendar_queries.calendars_for_agent(actor, person))},
         status=422 if form.is_bound and profile is None else 200)
 
 

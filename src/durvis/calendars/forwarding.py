@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from durvis.calendars import ics
 from durvis.calendars.models import Booking, BookingState
 from durvis.core.registry import Registry
+from durvis.core.sealed import Unsealable, unseal
 from durvis.core.working_time import ZONE
 from durvis.integrations import services as integrations
 from durvis.integrations.models import OutboxChannel
@@ -71,10 +72,11 @@ def client_name(booking: Booking) -> str:
     return f"{person.given_name} {person.family_name}" if person else ""
 
 
-def institution_calendar(booking: Booking) -> bytes:
+def institution_calendar(booking: Booking, method: bool = True) -> bytes:
     """The .ics of the institution's copy: the client's `calendar_of` with the client's name
-    and the booking's reference in the description."""
-    calendar = ics.calendar_from_event(ics.event_of(booking), booking)
+    and the booking's reference in the description (`method=False`: for a CalDAV collection,
+    which takes no METHOD)."""
+    calendar = ics.calendar_from_event(ics.event_of(booking), booking, method)
     event = calendar.walk("VEVENT")[0]
     event.add("description", f"{client_name(booking)}\n{ics.uid_of(booking)}"
                              f"\n{_('Desk')} {booking.desk}")
@@ -82,7 +84,8 @@ def institution_calendar(booking: Booking) -> bytes:
 
 
 def _load(booking_id: int) -> Booking:
-    return (Booking.objects.select_related("calendar__point", "service", "client_person",
+    return (Booking.objects.select_related("calendar__point__institution", "service",
+                                           "client_person",
                                            "client_company").get(pk=booking_id))
 
 
@@ -101,15 +104,19 @@ def deliver_caldav(payload: dict[str, Any]) -> tuple[str, bool]:
     if calendar.forward_to != "caldav" or not calendar.forward_target:
         return "the calendar no longer forwards by CalDAV", True
     timeout = int(getattr(settings, "DURVIS_WEBHOOK_TIMEOUT", 10) or 10)
+    try:
+        password = unseal(calendar.forward_password)
+    except Unsealable:
+        return "the calendar's password cannot be opened: set it again", True
     with DAVClient(url=calendar.forward_target, username=calendar.forward_username or None,
-                          password=calendar.forward_password or None, timeout=timeout) as client:
+                   password=password or None, timeout=timeout) as client:
         remote = client.calendar(url=calendar.forward_target)
         if booking.state == BookingState.CANCELLED:
             # Never arrived, or already deleted: what a cancellation wants.
             with contextlib.suppress(NotFoundError):
                 remote.event_by_uid(ics.uid_of(booking)).delete()
         else:
-            remote.save_event(institution_calendar(booking).decode())
+            remote.save_event(institution_calendar(booking, method=False).decode())
     return "", False
 
 
@@ -125,7 +132,7 @@ def _email_forward(booking: Booking, event: str) -> None:
     integrations.enqueue_notification(
         OutboxChannel.EMAIL, booking.calendar.forward_target, event, subject, body,
         attachments=[(ics.file_name(booking), institution_calendar(booking).decode(),
-                      "text/calendar; method=" + ("CANCEL" if cancelled else "REQUEST"))])
+                      ics.content_type(booking))])
 
 
 # --- A webhook for a queue machine ------------------------------------------------------------

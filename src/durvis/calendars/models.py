@@ -28,7 +28,9 @@ class Calendar(models.Model):
     a slot can be booked from `lead_minutes` before it and at most `horizon_days` ahead.
     `forward_to` names the calendar system the bookings are forwarded to
     (`forwarding.CALENDAR_SYSTEMS`: `caldav`, `email`, `webhook`; empty: none), `forward_target`
-    its address (the CalDAV calendar's URL, the department's e-mail, the queue machine's URL)."""
+    its address (the CalDAV calendar's URL, the department's e-mail, the queue machine's URL).
+    `forward_password` is kept sealed (`core.sealed`: encrypted under a key outside the
+    database), set through `services.save_calendar` and opened only by the CalDAV adapter."""
 
     point = models.ForeignKey(ServicePoint, on_delete=models.PROTECT, related_name="calendars")
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
@@ -40,7 +42,7 @@ class Calendar(models.Model):
     forward_to = models.CharField(_("forward bookings to"), max_length=20, blank=True)
     forward_target = models.CharField(_("forwarding address"), max_length=300, blank=True)
     forward_username = models.CharField(_("user name"), max_length=100, blank=True)
-    forward_password = models.CharField(_("password"), max_length=200, blank=True)
+    forward_password = models.CharField(_("password"), max_length=1000, blank=True)
 
     class Meta:
         constraints = [

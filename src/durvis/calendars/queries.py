@@ -5,19 +5,21 @@ a client's upcoming bookings; a point's day."""
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from durvis.access.policy import require, visible
+from durvis.access.policy import allowed, require, visible
 from durvis.audit.services import Entry, record_many
 from durvis.calendars import ics
 from durvis.calendars.forwarding import CALENDAR_SYSTEMS
 from durvis.calendars.models import Booking, BookingState, Calendar
 from durvis.calendars.rules import CalendarAction
-from durvis.catalog.models import Service
+from durvis.catalog.models import Service, Stage
+from durvis.catalog.queries import serving
 from durvis.core.actor import Actor
 from durvis.core.working_time import ZONE
 from durvis.identity.models import Company, Person
@@ -32,6 +34,20 @@ def calendars_for(service: Service) -> QuerySet[Calendar]:
     return (Calendar.objects.filter(service=service, active=True, point__active=True)
             .select_related("point", "point__institution", "service")
             .order_by("point__town", "point__name"))
+
+
+def calendars_for_agent(actor: Actor, client: Client) -> list[Calendar]:
+    """The calendars open for booking in which the agent may book for `client`
+    (`CalendarAction.BOOK`: at a point their institution runs, or for a service whose
+    application stage it provides), by service code, town and point name."""
+    if actor.staff is None:
+        return []
+    rows = (Calendar.objects.filter(active=True, point__active=True)
+            .filter(Q(point__institution_id=actor.institution_id)
+                    | serving(actor.institution_id, Stage.APPLICATION, prefix="service__"))
+            .select_related("point", "point__institution", "service")
+            .order_by("service__code", "point__town", "point__name"))
+    return [c for c in rows if allowed(actor, CalendarAction.BOOK, c, client)]
 
 
 def calendars_of(point: ServicePoint) -> QuerySet[Calendar]:
@@ -197,6 +213,56 @@ def day_of_point(actor: Actor, point: ServicePoint, day: datetime.date) -> list[
     return found
 
 
+MAX_SYSTEM_DAYS = 31
+
+
+def bookings_for_system(actor: Actor, start: datetime.datetime, end: datetime.datetime, *,
+                        point_id: int | None = None, state: str = "", offset: int = 0,
+                        limit: int = 100) -> tuple[list[Booking], bool]:
+    """The bookings starting in [`start`, `end`) at the points of the system's institution
+    (`CalendarAction.SYSTEM_READ` and its list filter: `appointments:read`, the services its
+    token covers), by start and id, `limit` of them from `offset`, and whether more follow;
+    at one point (`point_id`) or in one `state` if given. Each booking read is audited
+    (`calendars.booking.system_read`, naming its client). Raises PermissionDenied without the
+    scope."""
+    require(actor, CalendarAction.SYSTEM_READ)
+    rows = visible(actor, CalendarAction.SYSTEM_READ,
+                   Booking.objects.filter(starts_at__gte=start, starts_at__lt=end))
+    if point_id is not None:
+        rows = rows.filter(calendar__point_id=point_id)
+    if state:
+        rows = rows.filter(state=state)
+    found = list(rows.select_related("calendar__point", "service", "client_person",
+                                     "client_company")
+                 .order_by("starts_at", "pk")[offset:offset + limit + 1])
+    record_system_read(actor, *found[:limit])
+    return found[:limit], len(found) > limit
+
+
+def record_system_read(actor: Actor, *bookings: Booking) -> None:
+    """Audit the bookings an institution's system read (`calendars.booking.system_read`, one
+    row per booking, naming its client)."""
+    record_many(actor, [Entry.about("calendars.booking.system_read", booking,
+                                    subject=booking.client_company or booking.client_person,
+                                    details={"point": booking.calendar.point_id,
+                                             "service": booking.service.code})
+                        for booking in bookings])
+
+
+def booking_for_system(actor: Actor, uid: str) -> Booking | None:
+    """The booking with iCalendar identity `uid` (`<uuid>@durvis` or the bare UUID) that the
+    system may read, or None (unknown, another institution's, not a UUID)."""
+    try:
+        key = uuid.UUID(uid.removesuffix(f"@{ics.UID_DOMAIN}"))
+    except ValueError:
+        return None
+    booking = (Booking.objects.select_related("calendar__point", "service", "client_person",
+                                              "client_company").filter(uid=key).first())
+    if booking is None or not allowed(actor, CalendarAction.SYSTEM_READ, booking):
+        return None
+    return booking
+
+
 def points_for_day_view(actor: Actor) -> QuerySet[ServicePoint]:
     """The points whose day the actor may see: those their institution runs."""
     if actor.institution_id is None:
@@ -206,14 +272,14 @@ def points_for_day_view(actor: Actor) -> QuerySet[ServicePoint]:
 
 def bookings_by_id(ids: list[int]) -> dict[int, Booking]:
     """The bookings with those ids, with their point and service (for the notifications)."""
-    return Booking.objects.select_related("calendar__point", "service").in_bulk(ids)
+    return Booking.objects.select_related("calendar__point__institution", "service").in_bulk(ids)
 
 
 def ics_attachment(booking: Booking, language: str = "lv") -> tuple[str, str, str]:
     """The booking's `.ics` (RFC 5545; `ics.calendar_of`) as an e-mail attachment: (file
     name, text, content type)."""
     return (ics.file_name(booking), ics.calendar_of(booking, language).decode(),
-            "text/calendar")
+            ics.content_type(booking))
 
 
 def calendar_systems() -> list[tuple[str, str]]:

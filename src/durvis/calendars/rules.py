@@ -25,6 +25,7 @@ from durvis.core.actor import Actor
 from durvis.identity.models import StaffRole
 from durvis.identity.queries import is_owner
 from durvis.identity.rules import IdentityAction, is_institution_admin_of
+from durvis.integrations.rules import declare_scope
 from durvis.servicepoints.models import ServicePoint
 
 
@@ -38,6 +39,17 @@ class CalendarAction(StrEnum):
     # obj = the ServicePoint (None: may the actor open the day view at all), with its list
     # filter over bookings: an agent of the institution running the point.
     DAY_VIEW = "calendars.day_view"
+    # obj = a Booking (None: may the system read bookings at all), with its list filter: an
+    # institution's system with `appointments:read` reads the bookings at its points.
+    SYSTEM_READ = "calendars.system_read"
+
+
+APPOINTMENTS_READ = declare_scope(
+    "appointments:read", _("Read the appointments booked at your institution's service points"),
+    owner="calendars")
+APPOINTMENTS_WRITE = declare_scope(
+    "appointments:write",
+    _("Cancel appointments booked at your institution's service points"), owner="calendars")
 
 
 def _point_of(obj: Any) -> ServicePoint | None:
@@ -84,14 +96,49 @@ def book(actor: Actor, calendar: Any, client: Any) -> Decision:
     return decide(actor, IdentityAction.USE_SERVICE, calendar.service, client)
 
 
+def _system(actor: Actor, booking: Booking | None, scope: str) -> Decision:
+    """An institution's system with `scope`, for a booking at a point its institution runs
+    (of a service its token covers; None: whether it has the scope at all)."""
+    if actor.api is None or scope not in actor.api.operations:
+        return deny(f"the client lacks the {scope} scope")
+    if booking is None:
+        return ALLOW
+    if booking.calendar.point.institution_id != actor.institution_id:
+        return deny("the booking is at another institution's point")
+    if actor.api.service_ids is not None and booking.service_id not in actor.api.service_ids:
+        return deny("the token does not cover the booking's service")
+    return ALLOW
+
+
 @rule(CalendarAction.CHANGE)
 def change(actor: Actor, booking: Any, client: Any) -> Decision:
-    """Moving or cancelling a booking: whoever may book it for its client."""
+    """Moving or cancelling a booking: whoever may book it for its client; and the system of
+    the institution running the point with `appointments:write` (cancelling through the API)."""
     if not isinstance(booking, Booking):
         return deny("not a booking")
     if client is None or not is_owner(booking, client):
         return deny("the booking belongs to another client")
+    if actor.api is not None:
+        return _system(actor, booking, APPOINTMENTS_WRITE)
     return book(actor, booking.calendar, client)
+
+
+def _system_bookings(actor: Actor, client: Any) -> Q:
+    if actor.api is None or APPOINTMENTS_READ not in actor.api.operations:
+        return Q(pk__in=[])
+    found = Q(calendar__point__institution_id=actor.institution_id)
+    if actor.api.service_ids is not None:
+        found &= Q(service_id__in=actor.api.service_ids)
+    return found
+
+
+@rule(CalendarAction.SYSTEM_READ, list_filter=_system_bookings)
+def system_read(actor: Actor, obj: Any, client: Any) -> Decision:
+    """An institution's system with `appointments:read` reads the bookings at the points its
+    institution runs, of the services its token covers (B9)."""
+    if obj is not None and not isinstance(obj, Booking):
+        return deny("not a booking")
+    return _system(actor, obj, APPOINTMENTS_READ)
 
 
 def _day_bookings(actor: Actor, client: Any) -> Q:
@@ -118,3 +165,5 @@ declare_use("calendars.booking.book", _("Booked an appointment for you"))
 declare_use("calendars.booking.move", _("Moved your appointment"))
 declare_use("calendars.booking.cancel", _("Cancelled your appointment"))
 declare_use("calendars.day.read", _("Saw your appointment in the service point's day"))
+declare_use("calendars.booking.system_read",
+            _("An institution's system read your appointment"))

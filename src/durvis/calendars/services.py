@@ -29,6 +29,7 @@ from durvis.calendars.rules import CalendarAction
 from durvis.catalog.models import Service
 from durvis.core.actor import SYSTEM, Actor
 from durvis.core.events import publish
+from durvis.core.sealed import seal
 from durvis.core.worker import SOURCES, Source
 from durvis.identity.models import Company, Person
 from durvis.servicepoints.models import ServicePoint
@@ -74,7 +75,9 @@ def save_calendar(actor: Actor, point: ServicePoint, service: Service, **values:
     (`CalendarAction.MANAGE`); ValidationError keyed by field: `slot_minutes`, `desks`,
     `lead_minutes`, `horizon_days` (`range`), `forward_to` / `forward_target` (`invalid`),
     `service` (`not_handled`: the point's institution does not handle the service in person).
-    Audited as `calendars.calendar.save` (without the password)."""
+    A password given is sealed (`core.sealed`); an empty one keeps the one set (the form never
+    shows it back); none is kept without forwarding. Audited as `calendars.calendar.save`
+    (without the password)."""
     require(actor, CalendarAction.MANAGE, point)
     if point.institution_id not in providers_in_person(service):
         raise _refuse("service", "not_handled",
@@ -82,10 +85,14 @@ def save_calendar(actor: Actor, point: ServicePoint, service: Service, **values:
     calendar = Calendar.objects.filter(point=point, service=service).first() or Calendar(
         point=point, service=service)
     for name in CALENDAR_FIELDS:
-        if name in values:
+        if name in values and name != "forward_password":
             setattr(calendar, name, values[name])
     if problems := _calendar_problems({n: getattr(calendar, n) for n in CALENDAR_FIELDS}):
         raise ValidationError(problems)
+    if values.get("forward_password"):  # empty: the password kept (it is never shown back)
+        calendar.forward_password = seal(values["forward_password"])
+    if not calendar.forward_to:
+        calendar.forward_password = ""
     calendar.save()
     record(actor, "calendars.calendar.save", calendar,
            details={"service": service.code, "point": point.pk,

@@ -20,7 +20,7 @@ from durvis.core.registry import Problem, registries
 def problems() -> list[Problem]:
     """What the check hooks of every registry report now, and the settings checked here."""
     return [*(problem for registry in registries() for problem in registry.problems()),
-            *_audit_key_problems(), *_signing_key_problems()]
+            *_audit_key_problems(), *_secret_key_problems(), *_signing_key_problems()]
 
 
 def _audit_key_problems() -> list[Problem]:
@@ -29,6 +29,16 @@ def _audit_key_problems() -> list[Problem]:
     if settings.PRODUCTION and base64.b64decode(development) in settings.DURVIS_AUDIT_KEYS.values():
         return [Problem("settings", "DURVIS_AUDIT_KEYS", "Production needs audit keys of its own "
                         "(DURVIS_AUDIT_KEYS or DURVIS_AUDIT_KEYS_FILE), not the development key.")]
+    return []
+
+
+def _secret_key_problems() -> list[Problem]:
+    """Production seals secrets (`core.sealed`) with keys of its own."""
+    development = base64.b64decode(settings.DURVIS_SECRET_DEVELOPMENT_KEY.partition(":")[2])
+    if settings.PRODUCTION and development[:32] in settings.DURVIS_SECRET_KEYS.values():
+        return [Problem("settings", "DURVIS_SECRET_KEYS", "Production needs secret keys of its "
+                        "own (DURVIS_SECRET_KEYS or DURVIS_SECRET_KEYS_FILE), not the "
+                        "development key.")]
     return []
 
 

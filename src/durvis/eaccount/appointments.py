@@ -6,45 +6,21 @@ who may apply for the service in the client's name); the reads `calendars.querie
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from durvis.access.policy import explanation_of
 from durvis.calendars import queries, services
 from durvis.calendars.models import Booking, Calendar
-from durvis.core.forms import Form
-from durvis.core.working_time import ZONE
 from durvis.identity.sessions import actor_from_request
 from durvis.web.roles import ClientRole
 from durvis.web.shell import client_required
-
-
-class SlotForm(Form):
-    """A day (GET, to list its times) and a time of it (POST)."""
-
-    day = forms.TypedChoiceField(label=gettext_lazy("Day"), required=False,
-                                 coerce=datetime.date.fromisoformat)
-    starts_at = forms.ChoiceField(label=gettext_lazy("Time"), widget=forms.RadioSelect,
-                                  required=False)
-
-    def __init__(self, *args: Any, days: list[datetime.date], slots: list[queries.Slot],
-                 **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        day_field = self.fields["day"]
-        assert isinstance(day_field, forms.TypedChoiceField)
-        day_field.choices = [(d.isoformat(), formats.date_format(d, "l, j.m.Y")) for d in days]
-        slot_field = self.fields["starts_at"]
-        assert isinstance(slot_field, forms.ChoiceField)
-        slot_field.choices = [(s.starts_at.isoformat(),
-                               f"{s.starts_at.astimezone(ZONE):%H:%M}") for s in slots]
+from durvis.web.slots import SlotForm, chosen_day, when
 
 
 def _role(request: HttpRequest) -> ClientRole:
@@ -60,15 +36,6 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
         "bookings": queries.upcoming_of(actor_from_request(request), role.client)})
 
 
-def _day(request: HttpRequest, days: list[datetime.date]) -> datetime.date | None:
-    wanted = request.POST.get("day") or request.GET.get("day") or ""
-    try:
-        day = datetime.date.fromisoformat(wanted)
-    except ValueError:
-        return days[0] if days else None
-    return day if day in days else (days[0] if days else None)
-
-
 def _slot_page(request: HttpRequest, calendar: Calendar, booking: Booking | None
                ) -> HttpResponse:
     """The day-and-time page of booking (or moving `booking`): GET lists the chosen day's free
@@ -76,7 +43,7 @@ def _slot_page(request: HttpRequest, calendar: Calendar, booking: Booking | None
     role = _role(request)
     actor = actor_from_request(request)
     days = queries.bookable_days(calendar)
-    day = _day(request, days)
+    day = chosen_day(request, days)
     slots = queries.free_slots(calendar, day, ignore=booking) if day else []
     data = request.POST if request.method == "POST" else None
     form = SlotForm(data, days=days, slots=slots, initial={"day": day.isoformat() if day else ""})
@@ -97,9 +64,10 @@ def _slot_page(request: HttpRequest, calendar: Calendar, booking: Booking | None
                     form.add_error("starts_at" if field in ("calendar", "booking") else field,
                                    problems)
             else:
-                messages.success(request, _("Your appointment is booked for %(when)s.") % {
-                    "when": formats.date_format(done.starts_at.astimezone(ZONE),
-                                                "j.m.Y H:i")})
+                messages.success(request, (
+                    _("Your appointment is moved to %(when)s.") if booking
+                    else _("Your appointment is booked for %(when)s.")) % {
+                        "when": when(done.starts_at)})
                 return redirect("eaccount:appointments")
     return render(request, "eaccount/appointment_book.html", {
         "eaccount_section": "appointments", "calendar": calendar, "booking": booking,

@@ -215,7 +215,7 @@ def _notify_appointments(events: Sequence[Event]) -> None:
         previous = event.payload.get("previous_starts_at")
         by_kind.setdefault(kind, []).append((client, {
             "change": change, "when": booking.starts_at, "service": booking.service.name,
-            "point": point.name, "address": point.address,
+            "point": point, "address": point.address,
             "previous": datetime.datetime.fromisoformat(previous) if previous else None,
             "email_attachments": [calendar_queries.ics_attachment(booking)]}))
     for kind, items in by_kind.items():

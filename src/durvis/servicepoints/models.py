@@ -13,6 +13,7 @@ import datetime
 from functools import lru_cache
 
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from durvis.core.working_time import BusinessCalendar, WeeklyHours
@@ -68,6 +69,12 @@ class ServicePoint(models.Model):
     def label(self, language: str) -> str:
         """The point's name in `language` (`en`: the English name if given)."""
         return self.name_en if language == "en" and self.name_en else self.name
+
+    @property
+    def shown_name(self) -> str:
+        """The name in the language of the page being made (`label`): English pages show the
+        English name when given, the Latvian otherwise."""
+        return self.label(get_language() or "lv")
 
     def accessibility_in(self, language: str) -> str:
         """The accessibility notes in `language` (English if given, else Latvian)."""

@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from durvis.addresses.queries import search as address_search
 from durvis.catalog.models import Delegation, Service, Stage
 from durvis.catalog.queries import in_force, serving
 from durvis.core.registry import Registry
@@ -24,6 +25,9 @@ from durvis.servicepoints.models import ServicePoint
 IN_PERSON_STAGES = (Stage.APPLICATION, Stage.RESULT_DELIVERY)
 EARTH_RADIUS_KM = 6371.0088
 _COORDINATES = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*[,; ]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
+# The same with decimal commas, as Latvian writes them: "56,95; 24,11", "56,95 24,11".
+_COMMA_COORDINATES = re.compile(
+    r"^\s*(-?\d{1,2}),(\d+)\s*[,; ]\s*(-?\d{1,3}),(\d+)\s*$")
 
 
 def active_points() -> QuerySet[ServicePoint]:
@@ -90,25 +94,42 @@ class Place:
     label: str
 
 
-def place_of(text: str) -> Place | None:
-    """The place `text` means: coordinates "56.95,24.11" (latitude first, degrees, as a
-    browser's location is sent), or one of the points' towns, whatever the case and the
-    diacritics (the middle of its points). None when it means nothing known."""
+def coordinates_of(text: str) -> Place | None:
+    """The place "56.95,24.11" means (latitude first, degrees, as a browser's location is
+    sent; also with decimal commas, "56,95; 24,11"), or None when `text` is no such pair or
+    lies off the Earth."""
     match = _COORDINATES.match(text)
     if match:
         lat, lon = float(match[1]), float(match[2])
-        if abs(lat) <= 90 and abs(lon) <= 180:
-            return Place(lat, lon, f"{lat:.4f}, {lon:.4f}")
+    elif match := _COMMA_COORDINATES.match(text):
+        lat, lon = float(f"{match[1]}.{match[2]}"), float(f"{match[3]}.{match[4]}")
+    else:
         return None
+    if abs(lat) <= 90 and abs(lon) <= 180:
+        return Place(lat, lon, f"{lat:.4f}, {lon:.4f}")
+    return None
+
+
+def place_of(text: str) -> Place | None:
+    """The place `text` means: coordinates (`coordinates_of`); one of the points' towns,
+    whatever the case and the diacritics (the middle of its points); else any address, town or
+    postcode the State Address Register knows, typos and missing diacritics tolerated (its
+    best answer with coordinates: `addresses.queries.search`). None when it means nothing
+    known."""
+    if _COORDINATES.match(text) or _COMMA_COORDINATES.match(text):
+        return coordinates_of(text)
     wanted = _folded(text)
     if not wanted:
         return None
     rows = [p for p in ServicePoint.objects.filter(active=True).only("town", "latitude", "longitude")
             if _folded(p.town) == wanted]
-    if not rows:
-        return None
-    return Place(sum(float(p.latitude) for p in rows) / len(rows),
-                 sum(float(p.longitude) for p in rows) / len(rows), rows[0].town)
+    if rows:
+        return Place(sum(float(p.latitude) for p in rows) / len(rows),
+                     sum(float(p.longitude) for p in rows) / len(rows), rows[0].town)
+    for found in address_search(text, limit=5):
+        if found.lat is not None and found.lon is not None:
+            return Place(found.lat, found.lon, found.text)
+    return None
 
 
 def distance_km(lat1: float | Decimal, lon1: float | Decimal, lat2: float | Decimal,

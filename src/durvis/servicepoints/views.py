@@ -21,9 +21,10 @@ from durvis.servicepoints import queries
 
 
 class NearForm(Form):
-    near = forms.CharField(label=gettext_lazy("Town or coordinates"), max_length=100,
+    near = forms.CharField(label=gettext_lazy("Address, town or coordinates"), max_length=100,
                            required=False,
-                           help_text=gettext_lazy("For example Valmiera, or 56.95, 24.11"),
+                           help_text=gettext_lazy(
+                               "For example Brīvības iela 1, Rēzekne; Valmiera; or 56.95, 24.11"),
                            widget=forms.TextInput(attrs={"list": "point-towns",
                                                          "autocomplete": "address-level2"}))
 
@@ -39,9 +40,9 @@ def _map(rows: list[tuple[Any, ...]], language: str) -> dict[str, Any] | None:
 
 @require_safe
 def nearest(request: HttpRequest, code: int) -> HttpResponse:
-    """GET `near` (a town among the points' or "lat, lon"): the service's points nearest first,
-    with their distance; without it all by town. An unknown place answers 422 with the error
-    summary and the whole list."""
+    """GET `near` (an address, a town or "lat, lon": `queries.place_of`): the service's
+    points nearest first, with their distance; without it all by town. An unknown place
+    answers 422 with the error summary and the whole list."""
     service = catalog_queries.service_by_code(code, catalog_queries.context_of_request(request))
     if service is None:
         raise Http404
@@ -53,8 +54,8 @@ def nearest(request: HttpRequest, code: int) -> HttpResponse:
     if form.is_valid() and form.cleaned_data["near"]:
         place = queries.place_of(form.cleaned_data["near"])
         if place is None:
-            form.add_error("near", _("We do not know this place. Type one of the towns listed, "
-                                     "or coordinates."))
+            form.add_error("near", _("We do not know this place. Type an address or a town as "
+                                     "the address register writes it, or coordinates."))
         else:
             rows = [(p, d) for p, d in queries.nearest(points, place)]
     links = queries.point_links(service, [p.pk for p in points])

@@ -1,0 +1,131 @@
+"""An agent books an appointment for a client from the workplace (A4, B3), and a parent books
+for a child in the e-account: through `calendars.services.book` (the policy, the activity log,
+the notice with the `.ics`)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import sign_in_person, sign_in_staff
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from durvis.audit.models import AuditEvent
+from durvis.calendars import queries
+from durvis.calendars.models import Booking
+from durvis.core.actor import Actor
+from durvis.core.working_time import ZONE
+from tests.calendars.conftest import first_slot
+
+pytestmark = pytest.mark.django_db
+
+
+def _identify(http, person):
+    """The agent finds the client by personal code (identified in this session)."""
+    found = http.get(reverse("administration:clients"), {"q": person.personal_code})
+    assert found.status_code == 200
+
+
+def _slot_data(calendar, party, slot):
+    return {"calendar": calendar.pk, "party": party,
+            "day": slot.astimezone(ZONE).date().isoformat(), "starts_at": slot.isoformat()}
+
+
+def test_an_agent_books_for_the_client_who_sees_it_and_is_told(client, calendar, family,
+                                                                staff, worker):
+    parent = family["parent"]
+    sign_in_staff(client, staff["agent"])
+    url = reverse("administration:client-appointment", args=[parent.pk])
+    assert client.get(url).status_code == 404  # not yet identified in this session
+    _identify(client, parent)
+    page = client.get(url)
+    assert page.status_code == 200 and "Valmieras VPVKAC" in page.content.decode()
+    times = client.get(url, {"calendar": calendar.pk, "party": "self"})
+    assert times.status_code == 200 and 'name="starts_at"' in times.content.decode()
+    slot = first_slot(calendar)
+    empty = client.post(url, {**_slot_data(calendar, "self", slot), "starts_at": ""})
+    assert empty.status_code == 422 and "govuk-error-summary" in empty.content.decode()
+    done = client.post(url, _slot_data(calendar, "self", slot))
+    assert done.status_code == 302 and done["Location"].endswith(
+        reverse("administration:client", args=[parent.pk]))
+    booking = Booking.objects.get()
+    assert booking.client_person == parent and booking.booked_by_staff == staff["agent"]
+    assert booking.booked_by is None
+    audit = AuditEvent.objects.get(action="calendars.booking.book")
+    assert audit.subject_person_id == parent.pk
+    assert queries.upcoming_of(Actor(kind="person", person=parent), parent) == [booking]
+    worker.deliver()
+    told = [m for m in mail.outbox if "janis@example.lv" in m.to]
+    assert len(told) == 1 and told[0].attachments
+    own = sign_in_person(Client(), parent)
+    assert "Valmieras VPVKAC" in own.get(reverse("eaccount:appointments")).content.decode()
+
+
+def test_an_agent_books_for_the_clients_child_and_company(client, calendar, family, staff):
+    parent, child, company = family["parent"], family["child"], family["company"]
+    sign_in_staff(client, staff["agent"])
+    _identify(client, parent)
+    url = reverse("administration:client-appointment", args=[parent.pk])
+    page = client.get(url).content.decode()
+    assert "Emīlija" in page and "SIA Zaļā Pļava" in page
+    first, second = first_slot(calendar, 0), first_slot(calendar, 1)
+    assert client.post(url, _slot_data(calendar, f"person:{child.pk}", first)).status_code == 302
+    assert client.post(url, _slot_data(calendar, f"company:{company.pk}", second)
+                       ).status_code == 302
+    assert {(b.client_person_id, b.client_company_id) for b in Booking.objects.all()} == {
+        (child.pk, None), (None, company.pk)}
+    forged = client.post(url, _slot_data(calendar, f"person:{family['stranger'].pk}", first))
+    assert forged.status_code == 422
+
+
+def test_an_agent_of_another_institution_has_no_calendar_to_book(client, calendar, family,
+                                                                 agents):
+    sign_in_staff(client, agents["riga"].staff)
+    _identify(client, family["parent"])
+    url = reverse("administration:client-appointment", args=[family["parent"].pk])
+    page = client.get(url)
+    assert page.status_code == 200 and "Valmieras VPVKAC" not in page.content.decode()
+    forged = client.post(url, _slot_data(calendar, "self", first_slot(calendar)))
+    assert forged.status_code == 422 and not Booking.objects.exists()
+
+
+def test_a_taken_time_is_refused_at_its_field(client, calendar, family, staff):
+    slot = first_slot(calendar)
+    from durvis.calendars import services
+
+    services.book(Actor(kind="person", person=family["stranger"]), calendar, slot,
+                  family["stranger"])
+    sign_in_staff(client, staff["agent"])
+    _identify(client, family["parent"])
+    url = reverse("administration:client-appointment", args=[family["parent"].pk])
+    refused = client.post(url, _slot_data(calendar, "self", slot))
+    assert refused.status_code == 422 and "govuk-error-summary" in refused.content.decode()
+
+
+def test_a_parent_books_for_their_child_in_the_eaccount(client, calendar, family):
+    child = family["child"]
+    sign_in_person(client, family["parent"], role=f"person:{child.pk}")
+    slot = first_slot(calendar)
+    done = client.post(reverse("eaccount:appointment-book", args=[calendar.pk]), {
+        "opened_as": f"person:{child.pk}", "day": slot.astimezone(ZONE).date().isoformat(),
+        "starts_at": slot.isoformat()})
+    assert done.status_code == 302
+    booking = Booking.objects.get()
+    assert booking.client_person == child and booking.booked_by == family["parent"]
+    listing = client.get(reverse("eaccount:appointments")).content.decode()
+    assert f"appointment-{booking.pk}" in listing
+
+
+def test_the_moved_message_says_moved(client, calendar, family):
+    parent = family["parent"]
+    sign_in_person(client, parent)
+    from durvis.calendars import services
+
+    booking = services.book(Actor(kind="person", person=parent), calendar, first_slot(calendar),
+                            parent)
+    later = first_slot(calendar)
+    moved = client.post(reverse("eaccount:appointment-move", args=[booking.pk]), {
+        "opened_as": "self", "day": later.astimezone(ZONE).date().isoformat(),
+        "starts_at": later.isoformat()}, follow=True)
+    text = moved.content.decode()
+    assert "pārcelts uz" in text.lower() and "pieteikts uz" not in text.lower()
