@@ -8,7 +8,8 @@ LV-1050". How (`models` has the tables): each query word (`words.query_words`) i
 against the dictionary of address words, a word with letters by pg_trgm's trigram
 `similarity` (`words.SIMILARITY_THRESHOLD`: the GIN index on PostgreSQL, the same function
 registered from Python on SQLite), the last word also as a beginning (one is still typing),
-a number exactly or with a letter after it ("12" finds "12a"); the query word whose matches
+a number exactly or with a letter after it ("12" finds "12a"; the last number as the start of a
+longer one only when no such number exists); the query word whose matches
 are rarest (the words' `frequency`) gives the candidate addresses from its postings, at most
 `CANDIDATES` of them (the two rarest words' intersection when one word is too common), and an
 address is an answer when it holds a match of every query word. Answers come best first: the
@@ -76,7 +77,9 @@ def search(query: str, *, limit: int = 10) -> list[Found]:
 def _dictionary_matches(word: str, *, last: bool) -> list[tuple[int, float, int]]:
     """The dictionary's words a query word may mean: (id, similarity, frequency), at most
     `MATCHES_PER_WORD`. A number: itself (1.0), or with a letter after it ("12a", 0.9); the
-    last word also as the start of a longer number (typing on). Letters: pg_trgm's
+    last word, only when the register has no such number, as the start of a longer number
+    (typing on: "barona 1" is number 1, not 10-199, which made a common street's query read
+    thousands of postings). Letters: pg_trgm's
     `similarity` at least `SIMILARITY_THRESHOLD` (the GIN index on PostgreSQL); the last word
     also as the start of a longer word ("kris" for "krisjana", 0.9)."""
     table = AddressWord._meta.db_table
@@ -86,9 +89,12 @@ def _dictionary_matches(word: str, *, last: bool) -> list[tuple[int, float, int]
             cursor.execute(f"SELECT id, word, frequency FROM {table} "  # noqa: S608 - fixed SQL
                            "WHERE word LIKE %s AND frequency > 0 ORDER BY length(word), word "
                            "LIMIT 200", [prefix])
-            return [(i, 1.0 if w == word else 0.9, f) for i, w, f in cursor.fetchall()
-                    if w == word or (w[len(word):].isalpha() and not word[-1:].isalpha())
-                    or last][:MATCHES_PER_WORD]
+            rows = cursor.fetchall()
+            exact = [(i, 1.0 if w == word else 0.9, f) for i, w, f in rows
+                     if w == word or (w[len(word):].isalpha() and not word[-1:].isalpha())]
+            if exact or not last:
+                return exact[:MATCHES_PER_WORD]
+            return [(i, 0.9, f) for i, _w, f in rows][:MATCHES_PER_WORD]
         if connection.vendor == "postgresql":
             with transaction.atomic():  # the threshold for this query only
                 cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)",
@@ -171,23 +177,47 @@ def address(code: int) -> AddressObject | None:
     return AddressObject.objects.filter(code=code, kind__in=[Kind.BUILDING, Kind.PREMISES]).first()
 
 
+def current(code: int) -> AddressObject | None:
+    """The building or premises with this register code when the register holds it as an
+    address now (status existing, no end date): what an answer may name; None otherwise
+    (unknown, retired, an area such as a street, or a code out of range)."""
+    if not 0 < code < 2**63:
+        return None
+    return AddressObject.objects.filter(
+        code=code, kind__in=[Kind.BUILDING, Kind.PREMISES], status=Status.EXISTING,
+        valid_to__isnull=True).first()
+
+
+def found(code: int) -> Found | None:
+    """The current address with this register code as search answers it (`current`), or
+    None."""
+    address_ = current(code)
+    if address_ is None:
+        return None
+    atrib = address_.atrib or ""
+    return Found(address_.code, address_.std, address_.kind,
+                 atrib if atrib.startswith("LV-") else "", address_.lat, address_.lon)
+
+
 def resolve(text: str) -> AddressObject | None:
     """The existing address a person's address text names, or None: its standard text folded
     (`normalize`: "krisjana barona iela 1, riga" = "Krišjāņa Barona iela 1, Rīga, LV-1050",
     with or without the postcode), else the single best search answer when it matches every
     word exactly. Used for a declared address the population register gives as text."""
-    wanted = _folded(text)
+    wanted = fold_address(text)
     if not wanted:
         return None
     found = search(text, limit=5)
     for candidate in found:
-        if _folded(candidate.text) == wanted:
+        if fold_address(candidate.text) == wanted:
             return address(candidate.code)
-    exact = [f for f in found if _folded(f.text).startswith(wanted)]
+    exact = [f for f in found if fold_address(f.text).startswith(wanted)]
     return address(exact[0].code) if len(exact) == 1 else None
 
 
-def _folded(text: str) -> str:
+def fold_address(text: str) -> str:
+    """An address text as `resolve` compares them: folded (`search.normalize`), without the
+    postcode ("krisjana barona iela 1 riga" for "Krišjāņa Barona iela 1, Rīga, LV-1050")."""
     return normalize(POSTCODE.sub(" ", text))
 
 
