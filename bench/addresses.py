@@ -12,7 +12,8 @@ process: `addresses.import_rows_per_s` (rows of every file) and `addresses.impor
 shows how both grow with the file. Then, at each size in turn, 50 queries as people type them
 (no diacritics, one typo, words in any order, "iela" left out, a flat's number) against
 `GET /api/v1/addresses?q=` on gunicorn, alternating with the trivial authenticated
-`/api/v1/whoami`: `addresses.search_p95_ms` (target under 30 ms),
+`/api/v1/whoami`: `addresses.search_p95_ms` (server side, the request log's duration; target
+under 30 ms; `..._rtt_p95_ms` the round trip),
 `addresses.search_ratio_vs_trivial` and `addresses.search_p95_ratio_1400k_to_14k` (the p95 at
 the full size over the p95 at the baseline size, same run); `addresses.search_found_share` is
 the share of queries whose intended address is among the answers. The 1.4 million import takes
@@ -375,16 +376,33 @@ def _load(url: str, tmp: str, size: int) -> tuple[Release, float]:
     return release, peak
 
 
+def _server_times(log: Path, path: str, skip: int) -> list[float]:
+    """The server's own `duration_ms` (the request log) of the requests to `path`, without the
+    first `skip` (the warm-up round)."""
+    lines = [json.loads(line) for line in log.read_text().splitlines()
+             if line.startswith("{") and '"durvis.request"' in line]
+    return [float(line["duration_ms"]) for line in lines if line.get("path") == path][skip:]
+
+
 def _searched(url: str, size: int, pairs: list[tuple[str, str]]) -> float:
-    """The search's figures at one size (gunicorn on that size's database); returns its p95."""
+    """The search's figures at one size (gunicorn on that size's database); returns its p95.
+    `search_p95_ms` is the server's own time (the request log's `duration_ms`: the target is
+    server side), `search_rtt_p95_ms` the round trip the client saw."""
     token = _token(url)
-    with harness.gunicorn(url) as port:
-        search, trivial, found, per_query = _measure(port, token, pairs)
-    p95, trivial_p95 = harness.percentile(search, 0.95), harness.percentile(trivial, 0.95)
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "requests.jsonl"
+        with harness.gunicorn(url, request_log=log) as port:
+            search, trivial, found, per_query = _measure(port, token, pairs)
+        server = _server_times(log, "/api/v1/addresses", len(pairs))
+        trivial_server = _server_times(log, "/api/v1/whoami", len(pairs))
+    p = harness.percentile
+    p95, trivial_p95 = p(server, 0.95), p(trivial_server, 0.95)
     harness.report("addresses", size, {
-        "search_p95_ms": p95, "search_p50_ms": harness.percentile(search, 0.5),
-        "trivial_p95_ms": trivial_p95, "search_ratio_vs_trivial": p95 / trivial_p95,
-        "search_found_share": found}, headline=size == ADDRESSES)
+        "search_p95_ms": p95, "search_p50_ms": p(server, 0.5),
+        "search_rtt_p95_ms": p(search, 0.95), "trivial_p95_ms": trivial_p95,
+        "trivial_rtt_p95_ms": p(trivial, 0.95), "search_ratio_vs_trivial": p95 / trivial_p95,
+        "search_found_share": found, "load_average_1min": os.getloadavg()[0]},
+        headline=size == ADDRESSES)
     for query, slowest in sorted(per_query.items(), key=lambda x: -x[1])[:8]:
         harness.note(f"  at {size}: slowest {query!r:40} {slowest:6.1f} ms")
     return p95
