@@ -105,10 +105,14 @@ def test_the_api_refuses_a_bad_query_with_the_one_error_body(db, client, params,
     assert problem["msg"]
 
 
-def test_the_api_refuses_control_characters(db, client):
-    response = client.get("/api/v1/addresses", {"q": "barona\x00 1"})
+@pytest.mark.parametrize("query", ["barona\x00 1", "\x00abc", "abc\x1b", "abc\u202e"])
+def test_the_api_refuses_control_characters(db, client, query):
+    response = client.get("/api/v1/addresses", {"q": query}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"][:2] == ["query", "q"]
+    [problem] = response.json()["detail"]
+    assert problem["loc"] == ["query", "q"]
+    assert problem["type"] in ("control_character", "bidi_control")
+    assert "U+" in problem["msg"]
 
 
 def test_the_plain_search_page_works_without_script(register, client):
@@ -134,3 +138,41 @@ def test_the_embedded_search_may_be_framed_anywhere(register, client):
     script = client.get("/embed/addresses.js")
     assert script["Content-Type"].startswith("text/javascript")
     assert "http://testserver/embed/addresses/" in script.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/addresses/", "/embed/addresses/"])
+@pytest.mark.parametrize("typed", ["barona\x00 1 riga", "\x00barona 1 riga", "barona 1\x1b riga",
+                                   "barona 1 riga\u202e"])
+def test_control_characters_are_left_out_of_the_search_and_named(register, client, path, typed):
+    """`?q=%00abc` searched for the rest, the page saying what it left out (was: nothing)."""
+    html = client.get(path, {"q": typed}).content.decode()
+    assert BARONA_1 in html
+    assert "Meklējot neņēma vērā neredzamās rakstzīmes" in html
+    assert ("U+0000" in html) or ("U+001B" in html) or ("U+202E" in html)
+
+
+@pytest.mark.parametrize("path", ["/addresses/", "/en/addresses/", "/embed/addresses/"])
+@pytest.mark.parametrize(("params", "says"), [
+    ({"q": "\x00"}, ("Nav ko meklēt", "Nothing to search for")),
+    ({"q": "\x00\x01\x7f"}, ("Nav ko meklēt", "Nothing to search for")),
+    ({"q": "\u200b"}, ("tikai neredzamas", "only invisible")),
+    ({"q-code": "abc"}, ("nav reģistra kods", "is not a register code")),
+    ({"q-code": "１２３"}, ("nav reģistra kods", "is not a register code")),
+    ({"q": "barona 1", "q-code": "999999999"}, ("Krišjāņa Barona iela 1", "Krišjāņa Barona iela 1")),
+    ({"q": "x" * 5000}, ("nav atrasta", "No address found")),
+    ({"q": "barona 1", "page": "zz", "other": "\x00"}, ("Krišjāņa Barona iela 1",) * 2),
+])
+def test_every_query_parameter_gets_an_answer_never_an_empty_page(register, client, path,
+                                                                   params, says):
+    response = client.get(path, params)
+    assert response.status_code == 200
+    assert says[1 if path.startswith("/en/") else 0] in response.content.decode()
+
+
+def test_the_widgets_choice_shows_the_chosen_address(register, client):
+    html = client.get("/addresses/", {"q": BARONA_1, "q-code": "101844053"}).content.decode()
+    assert "Izvēlētā adrese" in html and "101844053" in html and "56.949673" in html
+    assert html.count('class="durvis-address-text"') == 1
+    assert "data-submit-on-choose" in html
+    embedded = client.get("/embed/addresses/").content.decode()
+    assert "data-submit-on-choose" not in embedded  # framed: choosing tells the host page

@@ -58,7 +58,62 @@ def test_a_citizen_picks_a_misspelt_address_with_the_keyboard(live_server, famil
     expect(field).to_have_attribute("aria-expanded", "false")
     page.keyboard.press("Enter")  # now submits the page
     expect(page.locator("h1")).not_to_have_text("Dzīvesvieta")
-    assert Application.objects.get().answers["address"] == BARONA_1
+    assert Application.objects.get().answers["address"] == {"code": 101844053, "text": BARONA_1}
+
+
+def test_typed_text_not_chosen_from_the_register_is_refused(live_server, family, institutions,
+                                                            catalogue, register, sign_in_client,
+                                                            page):
+    from playwright.sync_api import expect
+
+    from durvis.eforms.models import Application
+
+    publish_address_form(institutions, catalogue["childbirth"])
+    sign_in_client(page, family["parent"])
+    page.goto(f"{live_server.url}/services/1011/apply/")
+    page.get_by_role("button", name="Sākt").click()
+    field = page.get_by_role("combobox", name="Dzīvesvietas adrese")
+    field.focus()
+    page.keyboard.type("Mana maja 7", delay=20)
+    expect(page.locator("[data-combobox-status]")).to_contain_text("Neviena adrese nav atrasta")
+    page.keyboard.press("Enter")  # no option highlighted: the form's own submit
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Izvēlieties adresi no Valsts adrešu reģistra")
+    assert_accessible(page, "e-form address refused")
+    assert Application.objects.get().answers == {}
+    field = page.get_by_role("combobox", name="Dzīvesvietas adrese")
+    field.fill("")
+    field.focus()
+    page.keyboard.type("barona 1 riga", delay=20)
+    expect(page.get_by_role("option").first).to_have_text(BARONA_1)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).not_to_have_text("Dzīvesvieta")
+    assert Application.objects.get().answers["address"]["code"] == 101844053
+
+
+def test_enter_on_a_highlighted_option_shows_the_chosen_address(live_server, register, page):
+    """The search page: Enter on the highlighted option chooses it, and the page shows that
+    address (its code and coordinates); Enter with no option highlighted is the plain search."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{live_server.url}/addresses/")
+    field = page.get_by_role("combobox", name="Adrese")
+    field.fill("barona 1 riga")
+    expect(page.get_by_role("option").first).to_have_text(BARONA_1)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(page.locator("#results-heading")).to_have_text("Izvēlētā adrese")
+    expect(page.locator("#results")).to_contain_text("101844053")
+    expect(page.locator("#results")).to_contain_text("56.949673")
+    assert_accessible(page, "the chosen address")
+    field = page.get_by_role("combobox", name="Adrese")
+    field.fill("ozolu 18")
+    expect(page.get_by_role("listbox")).to_be_visible()
+    page.keyboard.press("Enter")  # the list open, nothing highlighted: the plain search
+    expect(page.locator("#results-heading")).not_to_have_text("Izvēlētā adrese")
+    expect(page.locator("#results")).to_contain_text("101003948")
 
 
 def test_escape_closes_the_list_and_the_search_pages_pass_axe(live_server, register, page):

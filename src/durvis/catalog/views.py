@@ -5,19 +5,17 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode
 
-from csp.decorators import csp_replace
 from django import forms
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
 from durvis.catalog import queries as catalog_queries
 from durvis.catalog.models import Category, LifeSituation, Service, Stage
+from durvis.core.embed import embeddable, frame_script
 from durvis.core.forms import PageField, QueryForm
 from durvis.identity.models import Institution
 
@@ -134,9 +132,7 @@ def _stages(service: Service) -> list[tuple[str, list[Institution]]]:
             for stage, providers in catalog_queries.providers_by_stage(service).items()]
 
 
-@require_safe
-@xframe_options_exempt
-@csp_replace({"frame-ancestors": ["*"]})
+@embeddable
 def embed(request: HttpRequest) -> HttpResponse:
     """The catalogue search for another portal's page: framed, links open in the parent."""
     query = CatalogQuery(request.GET)
@@ -146,6 +142,5 @@ def embed(request: HttpRequest) -> HttpResponse:
 @require_safe
 def embed_script(request: HttpRequest) -> HttpResponse:
     """`<script src=".../embed.js" data-lang="en">`: inserts the framed search where it stands."""
-    frame_url = request.build_absolute_uri(reverse("catalog:embed"))
-    return render(request, "catalog/embed.js", {"frame_url": frame_url},
-                  content_type="text/javascript; charset=utf-8")
+    return frame_script(request, "catalog:embed", title_lv="Meklēt valsts pakalpojumu",
+                        title_en="Search for a public service", height="480px")

@@ -98,6 +98,20 @@ def bidi_control(value: str) -> str | None:
     return found.group() if found else None
 
 
+def without_refused(value: str) -> tuple[str, list[str]]:
+    """`value` without what a line may not hold (control characters, unpaired surrogates,
+    bidirectional controls), and those characters (`U+0000`, in order, once each): for a search,
+    which may look for what is left rather than refuse (the page says what it left out)."""
+    dropped: list[str] = []
+
+    def drop(found: re.Match[str]) -> str:
+        if (point := code_point(found.group())) not in dropped:
+            dropped.append(point)
+        return " "
+
+    return _BIDI.sub(drop, _FORBIDDEN.sub(drop, value)), dropped
+
+
 def is_invisible(character: str) -> bool:
     """Whether a character shows nothing: white space, a format character (`Cf`) or another
     default-ignorable code point (UAX #44)."""

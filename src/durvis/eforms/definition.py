@@ -87,6 +87,10 @@ COMPARABLE = frozenset({QuestionType.YES_NO, QuestionType.SINGLE_CHOICE,
 DEFAULT_MAX_LENGTH = {QuestionType.SHORT_TEXT: 200, QuestionType.LONG_TEXT: 5000,
                       QuestionType.ADDRESS: 500}
 MAX_GROUP_ITEMS = 50
+# An address answer (A9): the State Address Register's code of a current building or premises,
+# and its standard text (the platform writes the register's own text; a text given is ignored).
+ADDRESS_ANSWER = ('{"code": <the State Address Register code of a current building or premises>, '
+                  '"text": <its standard text: written by the platform from the register>}')
 # Page keys the addresses of the journey and of the builder use for their own steps
 # (`…/<reference>/check/`, `…/submitted/`, `…/discard/`; the builder's `pages/new/`, the
 # preview's `end/`): a page with such a key could never be reached.
@@ -360,7 +364,9 @@ def answer_schema(question: dict[str, Any]) -> dict[str, Any]:
     kind = question["type"]
     low, high = question.get("min"), question.get("max")
     schema: dict[str, Any] = {"x-durvis": kind}
-    if kind in TEXT_TYPES:
+    if kind == QuestionType.ADDRESS:  # the engine's `x-durvis` checks the shape and the code
+        schema.update(type="object", description=ADDRESS_ANSWER)
+    elif kind in TEXT_TYPES:
         schema.update(type="string", maxLength=high if high is not None else DEFAULT_MAX_LENGTH[kind])
         if low:
             schema["minLength"] = low
@@ -408,7 +414,7 @@ def answer_schema(question: dict[str, Any]) -> dict[str, Any]:
             schema["maxItems"] = high
     if kind in (QuestionType.MONEY, QuestionType.DATE) and (low is not None or high is not None):
         schema["x-durvis-range"] = [low, high]
-    if kind in TEXT_TYPES and question.get("required") and not low:
+    if kind in TEXT_TYPES and kind != QuestionType.ADDRESS and question.get("required") and not low:
         schema["minLength"] = 1
     return schema
 

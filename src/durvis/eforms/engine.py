@@ -11,14 +11,16 @@ questions are visible and which required. Errors come keyed per question (`membe
 the first item of a group), each with a stable `code` and a message in the active language
 (Latvian by default), the question's own error text where it has one.
 
-Answer shapes (the JSON each type takes): text, e-mail, address, date (`YYYY-MM-DD`), single
-choice (the option's value) - a string; the personal code and registration number - 11 digits;
-phone - E.164 (`+37129123456`); IBAN - compact capitals; money - a string with two decimals
-(`"12.50"`, never a float); number - a JSON number; multiple choice - a list of option values;
-yes/no - true or false; file - `{"document_id": <a Document's id>, "name": "<file name>"}`
-(the document stored beforehand with `documents.services.store_document`, malware-scanned;
-`validate_answers(documents=...)` checks the ids are the applicant's); repeating group - a list
-of objects of its questions' answers.
+Answer shapes (the JSON each type takes): text, e-mail, date (`YYYY-MM-DD`), single choice (the
+option's value) - a string; address - `{"code": <State Address Register code>, "text": <its
+standard text>}`, the code a current building or premises of the register (A9: never free text;
+the platform writes the register's text); the personal code and registration number - 11
+digits; phone - E.164 (`+37129123456`); IBAN - compact capitals; money - a string with two
+decimals (`"12.50"`, never a float); number - a JSON number; multiple choice - a list of option
+values; yes/no - true or false; file - `{"document_id": <a Document's id>, "name": "<file
+name>"}` (the document stored beforehand with `documents.services.store_document`,
+malware-scanned; `validate_answers(documents=...)` checks the ids are the applicant's);
+repeating group - a list of objects of its questions' answers.
 
 The public face is `durvis.eforms.queries` (re-exported there); this module is private.
 """
@@ -44,6 +46,8 @@ from jsonschema.exceptions import ValidationError as SchemaError
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
+from durvis.addresses import queries as address_queries
+from durvis.addresses.queries import fold_address
 from durvis.core.identifiers import compact, validate_company_number, validate_personal_code
 from durvis.core.text import forbidden_character, refusal
 from durvis.eforms.definition import (
@@ -65,7 +69,8 @@ class AnswerError:
     `choice`, `min_length`, `max_length`, `minimum`, `maximum`, `min_items`, `max_items`,
     `unique`, `integer`, `control_character`, `unpaired_surrogate`, `email`, `phone`,
     `personal_code`, `company_number`, `iban`, `money`, `money_precision`, `date`,
-    `not_eligible`, `document`), `message` in the active language."""
+    `address` (not a choice from the register), `address_unknown` (no such current register
+    address), `not_eligible`, `document`), `message` in the active language."""
 
     key: str
     code: str
@@ -138,9 +143,29 @@ CHECKS: dict[str, Callable[[str], None]] = {
 }
 
 
+def _check_address(value: Any) -> None:
+    """An address answer (A9) is `{"code": <int>, "text": <str>}` whose code the State Address
+    Register holds as a current building or premises (`addresses.queries.current`): `address`
+    for anything else typed (free text), `address_unknown` for a code that is not one now."""
+    if (not isinstance(value, dict) or not set(value) <= {"code", "text"}
+            or not isinstance(value.get("code"), int) or isinstance(value.get("code"), bool)
+            or not isinstance(value.get("text", ""), str)):
+        raise _Refusal("address", _("Choose the address from the State Address Register: type "
+                                    "part of it and pick one of the addresses found."))
+    if address_queries.current(value["code"]) is None:
+        raise _Refusal("address_unknown", _("The State Address Register has no such address "
+                                            "now: find the address and choose it again."))
+
+
 def _x_durvis(validator: Any, kind: str, instance: Any, schema: dict[str, Any]) -> Iterator[SchemaError]:
     """The keyword `x-durvis`: the checks of the type `kind` on a string answer (every string
-    follows the text rule first)."""
+    follows the text rule first); an address answer's register code (`_check_address`)."""
+    if kind == QuestionType.ADDRESS:
+        try:
+            _check_address(instance)
+        except _Refusal as refused:
+            yield SchemaError(refused.message, validator="x-durvis", validator_value=refused.code)
+        return
     if not isinstance(instance, str):
         return
     try:
@@ -654,6 +679,9 @@ def _parse_group(question: Question, data: Mapping[str, Any]) -> list[dict[str, 
 def _parse_field(question: Question, data: Mapping[str, Any], name: str) -> Any:
     if question.type == QuestionType.MULTIPLE_CHOICE:
         return [str(v) for v in _get(data, name, many=True) if str(v)]
+    if question.type == QuestionType.ADDRESS:
+        return _parse_address(str(_get(data, name) or "").strip(),
+                              str(_get(data, f"{name}-code") or "").strip())
     raw = str(_get(data, name) or "")
     value = raw.strip()
     if not value:
@@ -699,6 +727,47 @@ def _parse_date(value: str) -> str:
         except ValueError:
             return value
     return value
+
+
+def _parse_address(typed: str, code: str) -> Any:
+    """An address question's answer from its field (`typed`) and the register code the widget
+    or the no-script choice posted (`<name>-code`): `{"code", "text"}` with the register's
+    standard text when the code names a current address and the field still shows it (or is
+    empty: a choice without script); else the typed text resolved to the one address it names
+    (`addresses.queries.resolve`); else what was typed (a string, which validation refuses:
+    free text is no address). None for nothing given."""
+    if code.isdigit() and len(code) <= 18:
+        found = address_queries.current(int(code))
+        if found is None:
+            return {"code": int(code), "text": typed}  # refused: no such address now
+        if not typed or fold_address(typed) == fold_address(found.std):
+            return {"code": found.code, "text": found.std}
+    if not typed:
+        return None
+    resolved = address_queries.resolve(typed)
+    if resolved is not None and address_queries.current(resolved.code) is not None:
+        return {"code": resolved.code, "text": resolved.std}
+    return typed
+
+
+def standard_addresses(form: CompiledForm, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """`answers` with each address answer naming a current register address given the
+    register's standard text (a caller's own text replaced), inside groups too; other answers
+    as they are. For answers that came as JSON (a prefill): what is stored is the register's."""
+    def standard(question: Question, value: Any) -> Any:
+        if question.type == QuestionType.ADDRESS and isinstance(value, dict) and isinstance(
+                value.get("code"), int) and not isinstance(value.get("code"), bool):
+            found = address_queries.current(value["code"])
+            return {"code": found.code, "text": found.std} if found is not None else value
+        if question.type == QuestionType.REPEATING_GROUP and isinstance(value, list):
+            children = {c.key: c for c in question.children}
+            return [{k: standard(children[k], v) if k in children else v
+                     for k, v in item.items()} if isinstance(item, dict) else item
+                    for item in value]
+        return value
+
+    return {key: standard(form.questions[key], value) if key in form.questions else value
+            for key, value in answers.items()}
 
 
 def _parse_phone(value: str) -> str:

@@ -20,6 +20,8 @@ def shown_value(question: Question, value: Any) -> Any:
         return "yes" if value else "no"
     if question.type == FILE and isinstance(value, dict):
         return value
+    if question.type == QuestionType.ADDRESS and isinstance(value, dict):
+        return str(value.get("text") or "")  # the register's text (its code: `_field`'s "code")
     return value
 
 
@@ -55,6 +57,8 @@ def _field(question: Question, name: str, value: Any,
     return {
         "describedby": " ".join(filter(None, [hint, f"f-{name}-error" if error else ""])),
         "matches": None,  # an address question's register answers (views.page, find_address)
+        "code": value.get("code") if question.type == QuestionType.ADDRESS and isinstance(
+            value, dict) else "",  # an address answer's register code (the widget keeps it)
         "name": name, "type": question.type, "label": question.label,
         "help": text(definition.get("help")), "value": shown_value(question, value),
         "required": question.required, "error": error.message if error else "",

@@ -25,7 +25,8 @@ from durvis.identity.models import Company, Person
 
 def shown(question: Any, value: Any) -> str:
     """An answer as a person reads it: yes/no, the chosen options' labels, amounts in the
-    language's form (`€ 1 234,50` / `€1,234.50`), dates as `31.12.2026`, a file's name, a
+    language's form (`€ 1 234,50` / `€1,234.50`), dates as `31.12.2026`, a file's name, an
+    address's register text, a
     group's items line by line."""
     from durvis.eforms.definition import QuestionType, text
     if value is None or value == "":
@@ -43,6 +44,8 @@ def shown(question: Any, value: Any) -> str:
     if kind == QuestionType.DATE and isinstance(value, str):
         with contextlib.suppress(ValueError):
             return datetime.date.fromisoformat(value).strftime("%d.%m.%Y")
+    if kind == QuestionType.ADDRESS and isinstance(value, dict):
+        return str(value.get("text") or value.get("code"))
     if kind == QuestionType.FILE and isinstance(value, dict):
         return str(value.get("name") or value.get("document_id"))
     if kind == QuestionType.REPEATING_GROUP and isinstance(value, list):

@@ -137,7 +137,7 @@ def create_ticket(actor: Actor, service_code: int, answers: dict[str, Any], retu
     if files:  # a document id of the system's choosing could name another client's file
         raise services.PrefillInvalid({key: eforms.AnswerError(key, "file", gettext(
             "A file cannot be prefilled: the client uploads it.")) for key, _id in files})
-    services.check_prefill(form, answers)
+    answers = services.check_prefill(form, answers)  # as stored: an address with its text
     token = secrets.token_urlsafe(32)
     ticket = PrefillTicket.objects.create(
         token_hash=_hash(token), service=service, institution=institution,

@@ -53,6 +53,7 @@ from durvis.eforms.engine import (
     file_answers,
     next_page,
     parse_page,
+    standard_addresses,
     strip_hidden,
     validate_answers,
     validate_page,
@@ -457,7 +458,8 @@ def _check_prefill(form: CompiledForm, known: dict[str, Any], given: dict[str, A
                 errors[key] = error
     if errors:
         raise PrefillInvalid(errors)
-    return strip_hidden(form, {k: v for k, v in merged.items() if k in form.questions})
+    return standard_addresses(form, strip_hidden(
+        form, {k: v for k, v in merged.items() if k in form.questions}))
 
 
 def start_application(actor: Actor, role: ClientRole, service: Service, *,

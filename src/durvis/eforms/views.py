@@ -199,10 +199,10 @@ def page(request: HttpRequest, reference: Any, page: str) -> HttpResponse:
     group, _sep, index = dropping.rpartition("-")
     if group in on_page and index.isdigit():
         data = _without_item(form, group, int(index), data)
-    for key in on_page:  # an address chosen from the register's answers (no script)
+    for key in on_page:  # an address chosen from the register's answers (no script): its code
         picked = data.get(f"{key}-pick")
         if isinstance(picked, str) and picked:
-            data[key] = picked
+            data[key], data[f"{key}-code"] = "", picked
     merged = {k: v for k, v in application.answers.items() if k not in on_page}
     merged.update(eforms.parse_page(form, page, data))
     adding = data.get("add_item", "")

@@ -1,7 +1,10 @@
 // The address autocomplete (A9): the ARIA 1.2 combobox pattern with a list popup
 // (https://www.w3.org/WAI/ARIA/apg/patterns/combobox/). The input keeps the focus; the
-// options are announced through aria-activedescendant; Down/Up move among them, Enter chooses,
-// Escape closes the list (a second Escape clears the input), Tab leaves. The answers come from
+// options are announced through aria-activedescendant; Down/Up move among them, Enter on the
+// highlighted option chooses it (as a click does; in a form it fills the field and keeps the
+// code, on the search page `data-submit-on-choose` then shows the chosen address), Enter with no
+// option highlighted is the form's own Enter (the plain search, or the form's submit), Escape
+// closes the list (a second Escape clears the input), Tab leaves. The answers come from
 // GET /api/v1/addresses (the standard text, the register code, the coordinates). Without
 // JavaScript the markup stays a plain text input, and the page offers its plain search.
 const DELAY_MS = 150;
@@ -55,6 +58,9 @@ function enhance(box) {
     if (box.hasAttribute("data-post-to-parent") && window.parent !== window) {
       window.parent.postMessage({ type: "durvis.address", code: item.code, text: item.text,
                                   lat: item.lat, lon: item.lon }, "*");
+    }
+    if (box.hasAttribute("data-submit-on-choose") && form) {
+      form.requestSubmit(); // the search page: show the chosen address (its code is posted)
     }
   };
   const render = () => {

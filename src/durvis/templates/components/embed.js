@@ -1,4 +1,4 @@
-{% load i18n %}(function () {
+(function () {
   "use strict";
   var script = document.currentScript;
   var lang = (script && script.getAttribute("data-lang")) || "lv";
@@ -6,10 +6,10 @@
   if (lang === "en") { url = url.replace(/^(https?:\/\/[^\/]+)\//, "$1/en/"); }
   var frame = document.createElement("iframe");
   frame.src = url;
-  frame.title = lang === "en" ? "Search for a public service" : "Meklēt valsts pakalpojumu";
+  frame.title = lang === "en" ? "{{ title_en|escapejs }}" : "{{ title_lv|escapejs }}";
   frame.style.width = "100%";
   frame.style.border = "0";
-  frame.style.minHeight = (script && script.getAttribute("data-height")) || "480px";
+  frame.style.minHeight = (script && script.getAttribute("data-height")) || "{{ height|escapejs }}";
   frame.setAttribute("loading", "lazy");
   script.parentNode.insertBefore(frame, script.nextSibling);
 })();
