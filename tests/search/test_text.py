@@ -72,3 +72,8 @@ def test_a_code_is_one_key_however_it_is_typed():
     assert {code_key(c) for c in ("P.06", "p06", "P 6", "p6", " p.06 ")} == {"p6"}
     assert code_key("1011") == "1011"
     assert code_key("pase") == ""
+
+
+def test_a_long_query_keeps_every_word():
+    query = "viens divi trīs četri pieci seši septiņi astoņi deviņi desmit"
+    assert len(query_words(query)) == 10

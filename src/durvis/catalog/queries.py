@@ -165,16 +165,20 @@ def _ranked(services: QuerySet[Service], query: str) -> RankedServices:
     order the services were added); `partial` when they match only some of the query's
     words."""
     found = search.match(SEARCH_KIND, query, within=services)
-    return RankedServices([pk for pk, _rank in found], partial=found.partial)
+    return RankedServices([pk for pk, _rank in found], partial=found.partial,
+                          near_code=found.near_code, too_short=found.too_short)
 
 
 class RankedServices:
     """Search results in rank order that count and slice like a QuerySet (for the Paginator and
     the API): only the slice asked for is loaded."""
 
-    def __init__(self, ids: list[int], *, partial: bool = False) -> None:
+    def __init__(self, ids: list[int], *, partial: bool = False, near_code: bool = False,
+                 too_short: bool = False) -> None:
         self.ids = ids
         self.partial = partial  # the services match only some of the query's words
+        self.near_code = near_code  # no service has the code asked for: these have near ones
+        self.too_short = too_short  # the query asks for nothing: say what to type
 
     def count(self) -> int:
         """How many results (as `QuerySet.count`, for the Paginator)."""
