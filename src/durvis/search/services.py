@@ -52,6 +52,7 @@ from durvis.search.text import (
     code_key,
     code_keys,
     is_code_query,
+    little_words_only,
     near_code_keys,
     normalize,
     query_words,
@@ -288,7 +289,7 @@ def _sql(vendor: str, rows: int, keys: int, within: str, limit: bool) -> str:
 
 
 def match(kind: str, query: str, *, within: QuerySet[Any] | None = None,
-          limit: int | None = None) -> Matches:
+          limit: int | None = None, synonyms: bool = True) -> Matches:
     """Objects of `kind` matching `query` as (object id, rank), best first (then by id): its
     code(s) first, then those matching every word (through their stems, synonyms, a typo; the
     words typed before their synonyms), and when there are none, those matching some of the
@@ -299,7 +300,8 @@ def match(kind: str, query: str, *, within: QuerySet[Any] | None = None,
     page of results costs neither a list of every match nor their identifiers sent back as
     parameters. One statement (two for a mistyped code), which also reads the synonym groups'
     generation: when another process changed them, they are read again and the query asked
-    again, so an edit counts in the next search (`GENERATION`)."""
+    again, so an edit counts in the next search (`GENERATION`). `synonyms=False` matches the
+    words alone (a synonym group's preview)."""
     if too_short(query):
         return Matches(too_short=True)
     words = query_words(query)
@@ -313,6 +315,7 @@ def match(kind: str, query: str, *, within: QuerySet[Any] | None = None,
 
     def ask(slots_of: dict[tuple[str, ...], set[tuple[str, ...]]],
             keys: list[str]) -> tuple[Matches, str, bool]:
+        slots_of = slots_of if synonyms else {}
         return _matches(kind, words, _slots(words, slots_of), keys, inner, inner_params, limit)
 
     found, generation, coded = ask(known[1], keys)
@@ -393,4 +396,4 @@ def delete_synonyms(group: Synonyms) -> None:
     forget_synonyms()
 
 
-__all__ += ["synonym_stems", "too_short"]
+__all__ += ["little_words_only", "synonym_stems", "too_short"]

@@ -127,6 +127,13 @@ def query_words(query: str) -> list[str]:
     return terms(query)
 
 
+def little_words_only(phrase: str) -> bool:
+    """Whether a phrase has only little words (`STOPWORDS`) or one-letter ones (`un`, `par`,
+    `the`): it says nothing about a service, and as a synonym it would join unrelated ones."""
+    words = normalize(phrase).split()
+    return bool(words) and all(w in STOPWORDS or len(w) < 2 for w in words)
+
+
 def too_short(query: str) -> bool:
     """Whether a query is too short to ask for anything: fewer than `MIN_QUERY_LENGTH` letters
     and digits in all (`1`, `a`, `-`). A page says what to type instead of "0 found"."""
