@@ -23,15 +23,18 @@ How a query is matched (`docs/search.md`):
    (`_similar_allowed`): the group names its words exactly, and *bēres* (`ber`) must not reach
    *bērns* (`bern`). PostgreSQL uses pg_trgm's
    `word_similarity` with a GIN trigram index; SQLite the same function ported to Python.
-4. **Rank.** A term's score is weighed by how rare the matched indexed term is among the
-   index's objects (an IDF: ln(1 + objects / objects with it)), so *piedzimšana* counts more
-   than *pieteikums*; a term found in an object's name counts its score, in its other text
+4. **Rank.** A term's score is weighed by how rare it is among the index's objects (an IDF:
+   ln(1 + objects / objects with it); a term the index knows weighs its own rarity also where
+   it matched a compound, `child` in `childbirth`; an unknown one the rarity of the word it
+   matched), so *piedzimšana* counts more than *pieteikums*; a term found in an object's name counts its score, in its other text
    half of it (`Weight`); a slot counts its best phrase (the mean of its terms, times the
    words typed: a phrase of two words weighs two), a synonym's phrase `SYNONYM_SHARE` of that;
    an object's rank is the sum over slots. An object whose code
    the query is (`text.code_keys`: `P.06`, `1011`, `1006 1011`) goes first; then the objects
-   that match every slot — those matching more slots by the words typed (not a synonym) first
-   — by rank.
+   that match every slot — those matching more slots through the words typed (not a synonym;
+   the typed words written as one, *childcare* for *child care*, count as typed: `_typed`)
+   first — by rank. So for *īre* the rent-related services come before the fishing rights'
+   *noma*.
 5. **No dead ends.** When no object matches every slot, the objects that match some of them
    are answered by rank (rare words outweigh common ones) and the answer says so
    (`Matches.partial`). A query of codes only that names no code answers the codes one edit
@@ -230,7 +233,8 @@ def _sql(vendor: str, rows: int, keys: int, within: str, limit: bool) -> str:
     """The one statement of `match` (see the module docstring), for `rows` query rows and
     `keys` code keys."""
     values = ", ".join(["(CAST(%s AS integer), CAST(%s AS integer), CAST(%s AS integer), "
-                        "CAST(%s AS integer), CAST(%s AS integer), CAST(%s AS text))"] * rows)
+                        "CAST(%s AS integer), CAST(%s AS integer), CAST(%s AS integer), "
+                        "CAST(%s AS text))"] * rows)
     if vendor == "postgresql":
         # `sw.word %> t.w` is word_similarity(t.w, sw.word) >= the threshold, indexed.
         similar = ("SELECT t.w, sw.word, CAST(word_similarity(t.w, sw.word) AS double precision)"
@@ -243,7 +247,7 @@ def _sql(vendor: str, rows: int, keys: int, within: str, limit: bool) -> str:
     compound = f"(length(m.w) >= %s AND {contains})"
     codes = ", ".join(["%s"] * keys)
     sql = (
-        f"WITH q(slot, alt, n, k, fz, w) AS (VALUES {values}), "  # noqa: S608 - fixed SQL, words are parameters
+        f"WITH q(slot, alt, n, k, ty, fz, w) AS (VALUES {values}), "  # noqa: S608 - fixed SQL, words are parameters
         "t AS (SELECT DISTINCT w FROM q), "
         f"m AS ({similar}), "
         "ex AS (SELECT w FROM m WHERE word = w), "
@@ -255,17 +259,18 @@ def _sql(vendor: str, rows: int, keys: int, within: str, limit: bool) -> str:
         "WHERE ew.kind = %s AND ew.word IN (SELECT word FROM c)), "
         f"df AS (SELECT e.word, {ln}(1.0 + CAST(max(n.n) AS double precision) / count(*)) "
         "AS idf FROM e CROSS JOIN n GROUP BY e.word), "
-        "hits AS (SELECT e.object_id, q.slot, q.alt, q.n, q.k, q.w, "
-        "max(c.s * df.idf * CASE WHEN e.weight = %s THEN %s ELSE 1.0 END) AS s "
-        "FROM q JOIN c ON c.w = q.w AND (q.fz = 1 OR c.near = 0) "
+        "hits AS (SELECT e.object_id, q.slot, q.alt, q.n, q.k, q.ty, q.w, "
+        "max(c.s * coalesce(dq.idf, df.idf) * CASE WHEN e.weight = %s THEN %s ELSE 1.0 END)"
+        " AS s FROM q JOIN c ON c.w = q.w AND (q.fz = 1 OR c.near = 0) "
         "JOIN e ON e.word = c.word JOIN df ON df.word = c.word "
-        "GROUP BY e.object_id, q.slot, q.alt, q.n, q.k, q.w), "
-        "alts AS (SELECT object_id, slot, alt, "
-        "sum(s) * k / n * CASE WHEN alt = 0 THEN 1.0 ELSE %s END AS s, "
+        "LEFT JOIN df dq ON dq.word = c.w "
+        "GROUP BY e.object_id, q.slot, q.alt, q.n, q.k, q.ty, q.w), "
+        "alts AS (SELECT object_id, slot, alt, ty, "
+        "sum(s) * k / n * CASE WHEN ty = 1 THEN 1.0 ELSE %s END AS s, "
         "CASE WHEN count(*) = n THEN 1 ELSE 0 END AS whole FROM hits "
-        "GROUP BY object_id, slot, alt, n, k), "
+        "GROUP BY object_id, slot, alt, n, k, ty), "
         "slots AS (SELECT object_id, slot, max(s) AS s, max(whole) AS whole, "
-        "max(CASE WHEN alt = 0 THEN whole ELSE 0 END) AS direct FROM alts "
+        "max(CASE WHEN ty = 1 THEN whole ELSE 0 END) AS direct FROM alts "
         "GROUP BY object_id, slot "
         "UNION ALL SELECT object_id, -1, %s, 0, 0 FROM search_searchentryword "
         f"WHERE kind = %s AND word IN ({codes}) AND weight = %s), "
@@ -330,6 +335,12 @@ def match(kind: str, query: str, *, within: QuerySet[Any] | None = None,
     return found
 
 
+def _typed(alts: list[tuple[str, ...]], alt: int) -> bool:
+    """Whether a slot's phrase is the one typed, or the typed words written as one (*child
+    care* and *childcare*): it ranks as typed, not as a synonym."""
+    return alt == 0 or "".join(alts[alt]) == "".join(alts[0])
+
+
 def _similar_allowed(alts: list[tuple[str, ...]], alt: int, term: str) -> bool:
     """Whether a term of a slot may match similar words (a typo): always in a slot of its own;
     in a synonym group's slot, only in the phrase typed and when it is long enough
@@ -343,10 +354,11 @@ def _matches(kind: str, words: list[str], slots: list[list[tuple[str, ...]]], ke
              limit: int | None) -> tuple[Matches, str, bool]:
     """Run the statement of `match` for these slots and code keys: the matches, the synonyms'
     generation and whether an object's code matched."""
-    rows = [(n, a, len(phrase), len(alts[0]), int(_similar_allowed(alts, a, term)), term)
+    rows = [(n, a, len(phrase), len(alts[0]), int(_typed(alts, a)),
+             int(_similar_allowed(alts, a, term)), term)
             for n, alts in enumerate(slots) for a, phrase in enumerate(alts) for term in phrase]
     if not rows:  # a code alone (`P.6`): no word to look up, a row that matches nothing
-        rows = [(0, 0, 1, 1, 1, "")]
+        rows = [(0, 0, 1, 1, 1, 1, "")]
     codes = [CODE_PREFIX + key for key in keys] or [""]
     sql = _sql(connection.vendor, len(rows), len(codes), inner, limit is not None)
     params: list[Any] = [v for row in rows for v in row]
