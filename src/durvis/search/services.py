@@ -26,8 +26,8 @@ How a query is matched (`docs/search.md`):
 4. **Rank.** A term's score is weighed by how rare it is among the index's objects (an IDF:
    ln(1 + objects / objects with it); a term the index knows weighs its own rarity also where
    it matched a compound, `child` in `childbirth`; an unknown one the rarity of the word it
-   matched), so *piedzimšana* counts more than *pieteikums*; a term found in an object's name counts its score, in its other text
-   half of it (`Weight`); a slot counts its best phrase (the mean of its terms, times the
+   matched), so *piedzimšana* counts more than *pieteikums*; a term found in an object's
+   name counts its score, in its other text half of it (`Weight`); a slot counts its best phrase (the mean of its terms, times the
    words typed: a phrase of two words weighs two), a synonym's phrase `SYNONYM_SHARE` of that;
    an object's rank is the sum over slots. An object whose code
    the query is (`text.code_keys`: `P.06`, `1011`, `1006 1011`) goes first; then the objects
