@@ -21,20 +21,20 @@ How a query is matched (`docs/search.md`):
    typo, a missing ending: 0.8 × the similarity). So `pase` finds passports, not `pasakums`.
    A synonym group's other phrases are never matched by similarity, nor a short term typed
    (`_similar_allowed`): the group names its words exactly, and *bēres* (`ber`) must not reach
-   *bērns* (`bern`). PostgreSQL uses pg_trgm's
-   `word_similarity` with a GIN trigram index; SQLite the same function ported to Python.
+   *bērns* (`bern`). PostgreSQL uses pg_trgm's `word_similarity` with a GIN trigram index;
+   SQLite the same function ported to Python.
 4. **Rank.** A term's score is weighed by how rare it is among the index's objects (an IDF:
    ln(1 + objects / objects with it); a term the index knows weighs its own rarity also where
    it matched a compound, `child` in `childbirth`; an unknown one the rarity of the word it
-   matched), so *piedzimšana* counts more than *pieteikums*; a term found in an object's
-   name counts its score, in its other text half of it (`Weight`); a slot counts its best phrase (the mean of its terms, times the
-   words typed: a phrase of two words weighs two), a synonym's phrase `SYNONYM_SHARE` of that;
-   an object's rank is the sum over slots. An object whose code
-   the query is (`text.code_keys`: `P.06`, `1011`, `1006 1011`) goes first; then the objects
-   that match every slot — those matching more slots through the words typed (not a synonym;
-   the typed words written as one, *childcare* for *child care*, count as typed: `_typed`)
-   first — by rank. So for *īre* the rent-related services come before the fishing rights'
-   *noma*.
+   matched), so *piedzimšana* counts more than *pieteikums*. A term found in an object's name
+   counts its score, in its other text half of it (`Weight`); a slot counts its best phrase
+   (the mean of its terms, times the words typed: a phrase of two words weighs two), a
+   synonym's phrase `SYNONYM_SHARE` of that; an object's rank is the sum over slots. An object
+   whose code the query is (`text.code_keys`: `P.06`, `1011`, `1006 1011`) goes first; then
+   the objects that match every slot — those matching more slots through the words typed (not
+   a synonym; the typed words written as one, *childcare* for *child care*, count as typed:
+   `_typed`) first — by rank. So for *īre* the rent-related services come before the fishing
+   rights' *noma*.
 5. **No dead ends.** When no object matches every slot, the objects that match some of them
    are answered by rank (rare words outweigh common ones) and the answer says so
    (`Matches.partial`). A query of codes only that names no code answers the codes one edit
