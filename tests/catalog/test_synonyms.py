@@ -9,6 +9,7 @@ from durvis.audit.models import AuditEvent
 from durvis.catalog import services as catalog
 from durvis.catalog.rules import CatalogAction
 from durvis.core.actor import Actor
+from durvis.demo.loader import load_catalogue
 from durvis.identity import services as identity
 from durvis.search.models import Synonyms
 
@@ -54,7 +55,10 @@ def test_the_editor_adds_changes_and_removes_a_group_and_the_next_search_uses_it
     assert changed.redirect_chain == [(PAGE, 302)]
     found = client.get("/en/services/", {"q": "newborn"}).content.decode()
     assert "Kindergarten queue registration" in found and "Childbirth benefit" not in found
-    admin.post(edit, {"remove": "1"})
+    asked = admin.post(edit, {"remove": "1"})  # a page asks first; nothing is removed yet
+    assert asked.status_code == 200 and "Remove these synonyms?" in asked.content.decode()
+    assert Synonyms.objects.exists()
+    admin.post(edit, {"remove": "1", "confirmed": "1"})
     assert not Synonyms.objects.exists()
     assert list(AuditEvent.objects.filter(action__startswith="catalog.synonyms.")
                 .order_by("pk").values_list("action", flat=True)) == [
@@ -66,6 +70,8 @@ def test_the_editor_adds_changes_and_removes_a_group_and_the_next_search_uses_it
     ("\n".join(f"word{n}" for n in range(21)), "at most 20"),
     ("ok\n" + "x" * 101, "at most 100"),
     ("ok\n- -", "no word a search can match"),
+    ("un\npar", "only little words"),
+    ("bēres\nthe", "only little words a search leaves out (such as un, par, the): the."),
 ])
 def test_bad_groups_are_named_and_nothing_is_stored(client, editor, staff_login, words, said):
     page = staff_login(client, editor).post(PAGE, {"language": "lv", "words": words})
@@ -115,3 +121,13 @@ def test_words_the_search_reads_alike_are_one_and_a_copy_of_a_group_is_refused(e
     assert catalog.save_synonyms(me, group, language="lv",
                                  words=["bēres", "apbedīšana", "Bēres"]).term_list == [
         "bēres", "apbedīšana"]  # its own group is not "the same"; a repeat is dropped
+
+
+def test_a_group_s_page_shows_what_each_word_finds_by_itself(client, editor, staff_login):
+    load_catalogue()
+    group = catalog.save_synonyms(Actor(kind="staff", staff=editor), None, language="lv",
+                                  words=["kapsēta", "apbedīšana"])
+    page = staff_login(client, editor).get(f"{PAGE}{group.pk}/").content.decode()
+    preview = page.split('id="preview"')[1]
+    assert ">1008 Funeral benefit<" in preview
+    assert "Nothing: this word finds services only through the others." in preview

@@ -13,6 +13,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 LANGUAGES = {"lv": "", "en": "/en"}
 PARTIAL = {"lv": "Rādīti rezultāti daļai jūsu vārdu", "en": "Showing results for part of your words"}
 HEADING = {"lv": "Meklēšanas sinonīmi", "en": "Search synonyms"}
+TOO_SHORT = {"lv": "Ierakstiet vismaz 2 burtus vai ciparus",
+             "en": "Type at least 2 letters or digits"}
+NEAR_CODE = {"lv": "Nevienam pakalpojumam nav koda 10111",
+             "en": "No service has the code 10111"}
+REMOVE = {"lv": "Noņemt šos sinonīmus?", "en": "Remove these synonyms?"}
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -34,6 +39,15 @@ def test_partial_matches_and_synonyms_in_the_next_search(live_server, institutio
 
     page.goto(f"{base}/services/?q=newborn")
     expect(page.locator("#results")).not_to_contain_text("1011")
+
+    # One character: what to type, not "0 found"; a mistyped code: the nearest codes, said so.
+    page.goto(f"{base}/services/?q=a")
+    expect(page.locator("#results-heading")).to_have_text(TOO_SHORT[language])
+    expect(page.locator("#too-short")).to_be_visible()
+    assert_accessible(page, f"a too short search ({language})")
+    page.goto(f"{base}/services/?q=10111")
+    expect(page.locator("#near-code")).to_contain_text(NEAR_CODE[language])
+    expect(page.locator("#results")).to_contain_text("1011")
 
     editor = identity.record_staff(username="editor.vdaa", password="pw-editor.vdaa-long-enough",
                                    institution=institutions["VDAA"], roles=["knowledge_editor"])
@@ -60,7 +74,14 @@ def test_partial_matches_and_synonyms_in_the_next_search(live_server, institutio
     assert_accessible(page, f"the synonyms page with a group ({language})")
 
     page.locator("main table a").first.click()
+    expect(page.locator("#preview")).to_be_visible()
     assert_accessible(page, f"a synonym group's page ({language})")
+    group_page = page.url
+    # Removing asks first, on a page of its own; "keep" goes back with the group kept.
+    page.locator("main form button.govuk-button--warning").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(REMOVE[language])
+    assert_accessible(page, f"removing a synonym group, asked ({language})")
+    page.goto(group_page)
 
     page.goto(f"{base}/services/?q=newborn")
     expect(page.locator("#results")).to_contain_text("1011")

@@ -2,8 +2,9 @@
 consonant alternations included, and different words stay apart."""
 
 import pytest
+from django.db import connection
 
-from durvis.search.text import code_key, normalize, query_words, stem, terms
+from durvis.search.text import code_key, normalize, query_words, stem, terms, word_similarity
 
 
 def stems(words):
@@ -72,3 +73,30 @@ def test_a_code_is_one_key_however_it_is_typed():
     assert {code_key(c) for c in ("P.06", "p06", "P 6", "p6", " p.06 ")} == {"p6"}
     assert code_key("1011") == "1011"
     assert code_key("pase") == ""
+
+
+def test_a_long_query_keeps_every_word():
+    query = "viens divi trīs četri pieci seši septiņi astoņi deviņi desmit"
+    assert len(query_words(query)) == 10
+
+
+# (word, text): one word against one word, a typo, a missing ending, a longer text (pg_trgm
+# takes the best extent of the text's trigrams, across its words), no trigram in common
+SIMILARITY_CASES = [
+    ("pabalst", "pabalsts"), ("pabalsts", "valsts pabalsts"), ("xyz", "pabalsts"),
+    ("pase", "pasakum"), ("ber", "bern"), ("ber", "apbedisan"), ("apbedisan", "apbedit"),
+    ("dzivokl", "dzivoklis majoklis"), ("word", "two words"), ("childbirht", "childbirth"),
+    ("pasport", "passport"), ("deklaracij", "deklaresan"), ("ab", "ba ab"), ("a", "aaa a"),
+    ("mazul", "mazulis jaundzimus"), ("bezdarbniek", "bezdarb"), ("komercregistr", "registr"),
+    ("aaaa", "aaaaaaaa"), ("abcabc", "cabcab abc"), ("1011", "10111 1011"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="compares with pg_trgm")
+def test_word_similarity_is_pg_trgm_s():
+    with connection.cursor() as cursor:
+        for word, text in SIMILARITY_CASES:
+            cursor.execute("SELECT word_similarity(%s, %s)", [word, text])
+            expected = cursor.fetchone()[0]
+            assert word_similarity(word, text) == pytest.approx(expected, abs=1e-6), (word, text)

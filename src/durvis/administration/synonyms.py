@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from durvis.access.policy import decide
 from durvis.catalog import services as catalog
+from durvis.catalog.queries import services_per_word
 from durvis.catalog.rules import CatalogAction
 from durvis.core.actor import Actor
 from durvis.core.concurrency import StaleVersion
@@ -89,12 +90,16 @@ def synonym_list(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def synonym_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    """One group: change its words (POST) or remove it (POST with `remove`)."""
+    """One group: what each of its words finds by itself, change its words (POST) or remove it
+    (POST with `remove`: a page asks to confirm, then POST with `remove` and `confirmed`; no
+    script needed)."""
     actor = _editor(request)
     group = get_object_or_404(Synonyms, pk=pk)
     initial: dict[str, Any] = {"language": group.language, "words": group.terms,
                                "version": group.version}
     if request.method == "POST" and "remove" in request.POST:
+        if "confirmed" not in request.POST:
+            return render(request, "administration/synonym_remove.html", {"group": group})
         catalog.delete_synonyms(actor, group)
         messages.success(request, _("The synonyms are removed; searches no longer use them."))
         return redirect("administration:synonyms")
@@ -110,4 +115,5 @@ def synonym_edit(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, _("Someone changed these synonyms after you opened them; the "
                                    "page shows them as they are now. Make your change again."))
     return render(request, "administration/synonym_edit.html", {
-        "form": form, "group": group}, status=422 if form.errors else 200)
+        "form": form, "group": group, "previews": services_per_word(group.term_list)},
+        status=422 if form.errors else 200)

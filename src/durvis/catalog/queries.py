@@ -6,7 +6,7 @@ and the API.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -165,16 +165,46 @@ def _ranked(services: QuerySet[Service], query: str) -> RankedServices:
     order the services were added); `partial` when they match only some of the query's
     words."""
     found = search.match(SEARCH_KIND, query, within=services)
-    return RankedServices([pk for pk, _rank in found], partial=found.partial)
+    return RankedServices([pk for pk, _rank in found], partial=found.partial,
+                          near_code=found.near_code, too_short=found.too_short)
+
+
+def services_per_word(phrases: Iterable[str], *, limit: int = 5) -> list[WordPreview]:
+    """What each word or phrase of a synonym group finds by itself (its synonyms left out):
+    the published services an anonymous visitor sees, best first, at most `limit`, and how
+    many in all; for the central editor to see what a group joins (issue 19)."""
+    visible = visible_services(ANONYMOUS_CONTEXT)
+    previews = []
+    for phrase in phrases:
+        found = search.match(SEARCH_KIND, phrase, within=visible, synonyms=False)
+        best = [pk for pk, _rank in found[:limit]]
+        loaded = Service.objects.in_bulk(best)
+        previews.append(WordPreview(phrase, [loaded[pk] for pk in best if pk in loaded],
+                                    len(found), found.partial))
+    return previews
+
+
+@dataclass(frozen=True)
+class WordPreview:
+    """A synonym's phrase, the first services it finds by itself, how many it finds, and
+    whether they match only part of it."""
+
+    phrase: str
+    services: list[Service]
+    count: int
+    partial: bool
 
 
 class RankedServices:
     """Search results in rank order that count and slice like a QuerySet (for the Paginator and
     the API): only the slice asked for is loaded."""
 
-    def __init__(self, ids: list[int], *, partial: bool = False) -> None:
+    def __init__(self, ids: list[int], *, partial: bool = False, near_code: bool = False,
+                 too_short: bool = False) -> None:
         self.ids = ids
         self.partial = partial  # the services match only some of the query's words
+        self.near_code = near_code  # no service has the code asked for: these have near ones
+        self.too_short = too_short  # the query asks for nothing: say what to type
 
     def count(self) -> int:
         """How many results (as `QuerySet.count`, for the Paginator)."""

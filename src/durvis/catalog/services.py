@@ -539,6 +539,12 @@ def _synonym_words(language: str, words: Iterable[str]) -> list[str]:
     if unsearchable:
         raise ValidationError({"words": _("These have no word a search can match: %(words)s.")
                                % {"words": ", ".join(unsearchable)}})
+    little = [p for p in phrases if search.little_words_only(p)]
+    if little:  # "un / par" would join every service that has both
+        raise ValidationError({"words": _(
+            "These are only little words a search leaves out (such as un, par, the): "
+            "%(words)s. Give words that name what people look for.")
+            % {"words": ", ".join(little)}})
     return phrases
 
 

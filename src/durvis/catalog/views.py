@@ -61,7 +61,9 @@ def _results(request: HttpRequest, filters: catalog_queries.ServiceFilters,
     paginator = Paginator(services, PAGE_SIZE)
     page = paginator.get_page(query.value("page"))
     return {"page": page, "query": filters.query, "params": query.params(),
-            "query_form": query, "partial": getattr(services, "partial", False)}
+            "query_form": query, "partial": getattr(services, "partial", False),
+            "near_code": getattr(services, "near_code", False),
+            "too_short": getattr(services, "too_short", False)}
 
 
 def _filters(query: CatalogQuery, **fixed: object) -> catalog_queries.ServiceFilters:

@@ -50,6 +50,10 @@ def search_articles(actor: Actor, query: str, *, service: Service | None = None,
     `Found` with `partial` set: `search.match`), best first, only those `actor` may read; with
     `service`, that service's articles first. An empty query with a service: the service's articles."""
     published = readable(actor).filter(published__isnull=False)
+    if search.too_short(query):  # `a`, `-`: nothing asked; a service's articles, if any
+        if service is None:
+            return Found(too_short=bool(query.strip()))
+        query = ""
     if query.strip().isdigit():  # a service's code: that service's articles only
         return list(published.filter(service__code=int(query.strip()[:9]))
                     .order_by("-first_level", "pk")[:limit])
@@ -78,11 +82,14 @@ def search_articles(actor: Actor, query: str, *, service: Service | None = None,
 
 
 class Found(list[Article]):
-    """Articles best first; `partial`: they match only some of the query's words."""
+    """Articles best first; `partial`: they match only some of the query's words; `too_short`:
+    the query asks for nothing (fewer than two letters and digits)."""
 
-    def __init__(self, articles: Iterable[Article] = (), *, partial: bool = False) -> None:
+    def __init__(self, articles: Iterable[Article] = (), *, partial: bool = False,
+                 too_short: bool = False) -> None:
         super().__init__(articles)
         self.partial = partial
+        self.too_short = too_short
 
 
 def public_articles(service: Service) -> list[Article]:

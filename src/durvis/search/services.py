@@ -7,23 +7,38 @@ services, which check the policy and audit). Only this module knows how each dat
 How a query is matched (`docs/search.md`):
 
 1. **Terms.** The query's words are normalised (no case, no diacritics) and stemmed
-   (`text.terms`: `dzīvokļa` and `dzivoklis` are both `dzivokl`), the little words left out.
+   (`text.terms`: `dzīvokļa` and `dzivoklis` are both `dzivokl`), the little words left out;
+   no word is dropped however long the question. A query of fewer than two letters and digits
+   asks for nothing and says so (`Matches.too_short`).
 2. **Synonyms.** A run of terms that is one of a `Synonyms` group's phrases becomes a *slot* that
    any phrase of the group fills (*income tax return*: `incom` and the slot *tax return* =
-   *income declaration*); every other term is a slot of its own.
+   *income declaration*); every other term is a slot of its own. Groups that share a phrase
+   chain (*kapsēta / bēres* and *bēres / apbedīšana*: *kapsēta* finds *apbedīšana*).
 3. **Dictionary.** Each term is looked up among the indexed terms (`SearchWord`): a term the
    index knows matches itself (score 1) and, when it has five letters or more, the longer terms
    that contain it (a compound: `atlauj` in `buvatlauj`, 0.8); a term the index does not know
    matches the terms of a trigram word similarity of `WORD_SIMILARITY_THRESHOLD` or more (a
    typo, a missing ending: 0.8 × the similarity). So `pase` finds passports, not `pasakums`.
-   PostgreSQL uses pg_trgm's `word_similarity` with a GIN trigram index; SQLite the same
-   function registered from Python.
-4. **Rank.** A term found in an object's name counts its score, in its other text half of it
-   (`Weight`); a slot counts its best phrase (the mean of its terms); an object's rank is the
-   sum over slots. An object whose code the whole query is (`text.code_key`: `P.06`, `1011`)
-   goes first; then the objects that match every slot, by rank.
+   A synonym group's other phrases are never matched by similarity, nor a short term typed
+   (`_similar_allowed`): the group names its words exactly, and *bēres* (`ber`) must not reach
+   *bērns* (`bern`). PostgreSQL uses pg_trgm's `word_similarity` with a GIN trigram index;
+   SQLite the same function ported to Python.
+4. **Rank.** A term's score is weighed by how rare it is among the index's objects (an IDF:
+   ln(1 + objects / objects with it); a term the index knows weighs its own rarity also where
+   it matched a compound, `child` in `childbirth`; an unknown one the rarity of the word it
+   matched), so *piedzimšana* counts more than *pieteikums*. A term found in an object's name
+   counts its score, in its other text half of it (`Weight`); a slot counts its best phrase
+   (the mean of its terms, times the words typed: a phrase of two words weighs two), a
+   synonym's phrase `SYNONYM_SHARE` of that; an object's rank is the sum over slots. An object
+   whose code the query is (`text.code_keys`: `P.06`, `1011`, `1006 1011`) goes first; then
+   the objects that match every slot — those matching more slots through the words typed (not
+   a synonym; the typed words written as one, *childcare* for *child care*, count as typed:
+   `_typed`) first — by rank. So for *īre* the rent-related services come before the fishing
+   rights' *noma*.
 5. **No dead ends.** When no object matches every slot, the objects that match some of them
-   are answered, most slots and best rank first, and the answer says so (`Matches.partial`).
+   are answered by rank (rare words outweigh common ones) and the answer says so
+   (`Matches.partial`). A query of codes only that names no code answers the codes one edit
+   away (`10111` → 1011, 1111: `Matches.near_code`).
 """
 
 from __future__ import annotations
@@ -36,12 +51,16 @@ from django.db.models import QuerySet
 
 from durvis.search.models import SearchEntry, SearchEntryWord, SearchWord, Synonyms, Weight
 from durvis.search.text import (
-    MAX_QUERY_WORDS,
     WORD_SIMILARITY_THRESHOLD,
     code_key,
+    code_keys,
+    is_code_query,
+    little_words_only,
+    near_code_keys,
     normalize,
     query_words,
     terms,
+    too_short,
 )
 
 __all__ = [
@@ -61,6 +80,7 @@ CODE_PREFIX = "#"  # a code's row in SearchEntryWord; never in the dictionary
 COMPOUND_MIN_LENGTH = 5  # a known term this long also matches the longer terms containing it
 NEAR_SCORE = 0.8  # a compound's or a similar word's score against an exact term's 1
 TEXT_SHARE = 0.5  # a term in the object's other text counts this share of one in its name
+SYNONYM_SHARE = 0.9  # a slot filled by a synonym's phrase counts this share of the words typed
 CODE_RANK = 100.0
 
 # Each index's function that indexes all its objects again (`manage.py search_reindex`), by kind.
@@ -68,14 +88,22 @@ REINDEXERS: dict[str, Callable[[], int]] = {}
 
 
 class Matches(list[tuple[int, float]]):
-    """The answer of `match`: (object id, rank) best first, and `partial`: True when no object
-    matched every word of the query and these match only some of them."""
+    """The answer of `match`: (object id, rank) best first, and why it may not be what was
+    asked: `partial` (no object matched every word of the query and these match only some of
+    them), `near_code` (the query is a code no object has; these have codes one edit away,
+    also `partial`), `too_short` (the query has fewer than two letters and digits: nothing is
+    asked, a page says what to type)."""
 
     partial: bool = False
+    near_code: bool = False
+    too_short: bool = False
 
-    def __init__(self, rows: Iterable[tuple[int, float]] = (), *, partial: bool = False) -> None:
+    def __init__(self, rows: Iterable[tuple[int, float]] = (), *, partial: bool = False,
+                 near_code: bool = False, too_short: bool = False) -> None:
         super().__init__(rows)
-        self.partial = partial
+        self.partial = partial or near_code
+        self.near_code = near_code
+        self.too_short = too_short
 
 
 @transaction.atomic
@@ -149,13 +177,31 @@ def _read_synonyms() -> tuple[str, dict[tuple[str, ...], set[tuple[str, ...]]]]:
     with connection.cursor() as cursor:
         cursor.execute(GENERATION)
         generation = str(cursor.fetchone()[0])
-    phrases: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
-    for stems in Synonyms.objects.values_list("stems", flat=True):
-        group = [tuple(p) for p in stems if p]
-        for phrase in group:
-            phrases.setdefault(phrase, set()).update(group)
-    _synonyms = (generation, phrases)
+    _synonyms = (generation, chained(Synonyms.objects.values_list("stems", flat=True)))
     return _synonyms
+
+
+def chained(groups: Iterable[Sequence[Sequence[str]]]) -> dict[tuple[str, ...], set[tuple[str, ...]]]:
+    """{phrase: every phrase it means} from groups of phrases (lists of terms), groups that share
+    a phrase joined (*kapsēta / bēres* and *bēres / apbedīšana* are one group)."""
+    parent: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def root(phrase: tuple[str, ...]) -> tuple[str, ...]:
+        while parent.setdefault(phrase, phrase) != phrase:
+            parent[phrase] = parent[parent[phrase]]
+            phrase = parent[phrase]
+        return phrase
+
+    for stems in groups:
+        group = [tuple(p) for p in stems if p]
+        for phrase in group[1:]:
+            parent[root(phrase)] = root(group[0])
+        for phrase in group[:1]:
+            root(phrase)
+    members: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
+    for phrase in list(parent):
+        members.setdefault(root(phrase), set()).add(phrase)
+    return {phrase: members[root(phrase)] for phrase in parent}
 
 
 def forget_synonyms() -> None:
@@ -183,97 +229,144 @@ def _slots(words: list[str],
     return slots
 
 
-def _sql(vendor: str, rows: int, within: str, limit: bool) -> str:
-    """The one statement of `match` (see the module docstring), for `rows` query rows."""
+def _sql(vendor: str, rows: int, keys: int, within: str, limit: bool) -> str:
+    """The one statement of `match` (see the module docstring), for `rows` query rows and
+    `keys` code keys."""
     values = ", ".join(["(CAST(%s AS integer), CAST(%s AS integer), CAST(%s AS integer), "
+                        "CAST(%s AS integer), CAST(%s AS integer), CAST(%s AS integer), "
                         "CAST(%s AS text))"] * rows)
     if vendor == "postgresql":
         # `sw.word %> t.w` is word_similarity(t.w, sw.word) >= the threshold, indexed.
         similar = ("SELECT t.w, sw.word, CAST(word_similarity(t.w, sw.word) AS double precision)"
                    " AS s FROM t JOIN search_searchword sw ON sw.word %%> t.w")
-        contains = "strpos(m.word, m.w) > 0"
+        contains, ln = "strpos(m.word, m.w) > 0", "ln"
     else:
         similar = ("SELECT t.w, sw.word, durvis_word_similarity(t.w, sw.word) AS s FROM t "
                    "JOIN search_searchword sw ON durvis_word_similarity(t.w, sw.word) >= %s")
-        contains = "instr(m.word, m.w) > 0"
+        contains, ln = "instr(m.word, m.w) > 0", "durvis_ln"
+    compound = f"(length(m.w) >= %s AND {contains})"
+    codes = ", ".join(["%s"] * keys)
     sql = (
-        f"WITH q(slot, alt, n, w) AS (VALUES {values}), "  # noqa: S608 - fixed SQL, words are parameters
+        f"WITH q(slot, alt, n, k, ty, fz, w) AS (VALUES {values}), "  # noqa: S608 - fixed SQL, words are parameters
         "t AS (SELECT DISTINCT w FROM q), "
         f"m AS ({similar}), "
         "ex AS (SELECT w FROM m WHERE word = w), "
-        "c AS (SELECT m.w, m.word, CASE WHEN m.word = m.w THEN 1.0 ELSE %s * m.s END AS s "
-        "FROM m WHERE m.word = m.w OR m.w NOT IN (SELECT w FROM ex) "
-        f"OR (length(m.w) >= %s AND {contains})), "
-        "hits AS (SELECT ew.object_id, q.slot, q.alt, q.n, q.w, "
-        "max(c.s * CASE WHEN ew.weight = %s THEN %s ELSE 1.0 END) AS s "
-        "FROM q JOIN c ON c.w = q.w "
-        "JOIN search_searchentryword ew ON ew.word = c.word AND ew.kind = %s "
-        "GROUP BY ew.object_id, q.slot, q.alt, q.n, q.w), "
-        "alts AS (SELECT object_id, slot, sum(s) / n AS s, "
+        "c AS (SELECT m.w, m.word, CASE WHEN m.word = m.w THEN 1.0 ELSE %s * m.s END AS s, "
+        f"CASE WHEN m.word = m.w OR {compound} THEN 0 ELSE 1 END AS near "
+        f"FROM m WHERE m.word = m.w OR m.w NOT IN (SELECT w FROM ex) OR {compound}), "
+        "n AS (SELECT count(*) AS n FROM search_searchentry WHERE kind = %s), "
+        "e AS (SELECT ew.object_id, ew.word, ew.weight FROM search_searchentryword ew "
+        "WHERE ew.kind = %s AND ew.word IN (SELECT word FROM c)), "
+        f"df AS (SELECT e.word, {ln}(1.0 + CAST(max(n.n) AS double precision) / count(*)) "
+        "AS idf FROM e CROSS JOIN n GROUP BY e.word), "
+        "hits AS (SELECT e.object_id, q.slot, q.alt, q.n, q.k, q.ty, q.w, "
+        "max(c.s * coalesce(dq.idf, df.idf) * CASE WHEN e.weight = %s THEN %s ELSE 1.0 END)"
+        " AS s FROM q JOIN c ON c.w = q.w AND (q.fz = 1 OR c.near = 0) "
+        "JOIN e ON e.word = c.word JOIN df ON df.word = c.word "
+        "LEFT JOIN df dq ON dq.word = c.w "
+        "GROUP BY e.object_id, q.slot, q.alt, q.n, q.k, q.ty, q.w), "
+        "alts AS (SELECT object_id, slot, alt, ty, "
+        "sum(s) * k / n * CASE WHEN ty = 1 THEN 1.0 ELSE %s END AS s, "
         "CASE WHEN count(*) = n THEN 1 ELSE 0 END AS whole FROM hits "
-        "GROUP BY object_id, slot, alt, n), "
-        "slots AS (SELECT object_id, slot, max(s) AS s, max(whole) AS whole FROM alts "
+        "GROUP BY object_id, slot, alt, n, k, ty), "
+        "slots AS (SELECT object_id, slot, max(s) AS s, max(whole) AS whole, "
+        "max(CASE WHEN ty = 1 THEN whole ELSE 0 END) AS direct FROM alts "
         "GROUP BY object_id, slot "
-        "UNION ALL SELECT object_id, -1, %s, 0 FROM search_searchentryword "
-        "WHERE kind = %s AND word = %s AND weight = %s), "
+        "UNION ALL SELECT object_id, -1, %s, 0, 0 FROM search_searchentryword "
+        f"WHERE kind = %s AND word IN ({codes}) AND weight = %s), "
         "ranked AS (SELECT object_id, sum(s) AS rank, sum(whole) AS whole, "
-        "max(CASE WHEN slot < 0 THEN 1 ELSE 0 END) AS code FROM slots GROUP BY object_id), "
-        "found AS (SELECT object_id, rank, whole, code FROM ranked"
+        "sum(direct) AS direct, max(CASE WHEN slot < 0 THEN 1 ELSE 0 END) AS code "
+        "FROM slots GROUP BY object_id), "
+        "found AS (SELECT object_id, rank, whole, code, "
+        "CASE WHEN whole >= %s THEN 1 ELSE 0 END AS complete, "
+        "CASE WHEN whole >= %s THEN direct ELSE 0 END AS typed FROM ranked"
     )
     if within:
         sql += f" WHERE object_id IN ({within})"
-    sql += " ORDER BY code DESC, whole DESC, rank DESC, object_id"
+    order = "code DESC, complete DESC, typed DESC, rank DESC, object_id"
+    sql += f" ORDER BY {order}"
     if limit:
         sql += " LIMIT %s"
     # One row at least: the synonyms' generation, with the matches if any.
     return (sql + f"), gen(g) AS ({GENERATION}) SELECT f.object_id"  # noqa: S608 - fixed SQL
-            ", f.rank, f.whole, f.code, "
-            "gen.g FROM gen LEFT JOIN found f ON 1 = 1 "
-            "ORDER BY f.code DESC, f.whole DESC, f.rank DESC, f.object_id")
+            ", f.rank, f.whole, f.code, gen.g FROM gen LEFT JOIN found f ON 1 = 1 ORDER BY "
+            + ", ".join(f"f.{part}" for part in order.split(", ")))
 
 
 def match(kind: str, query: str, *, within: QuerySet[Any] | None = None,
-          limit: int | None = None) -> Matches:
+          limit: int | None = None, synonyms: bool = True) -> Matches:
     """Objects of `kind` matching `query` as (object id, rank), best first (then by id): its
-    code first, then those matching every word (through their stems, synonyms, a typo), and
-    when there are none, those matching some of the words, flagged `partial` (module
-    docstring). `within` (a queryset of the objects' rows, e.g. those the reader may see)
-    narrows the matches in the database, and `limit` keeps only the best ones: a reader's page
-    of results costs neither a list of every match nor their identifiers sent back as
-    parameters. One statement, which also reads the synonym groups' generation: when another
-    process changed them, they are read again and the query asked again, so an edit counts
-    in the next search (`GENERATION`)."""
+    code(s) first, then those matching every word (through their stems, synonyms, a typo; the
+    words typed before their synonyms), and when there are none, those matching some of the
+    words, flagged `partial`; a code no object has answers the codes one edit away, flagged
+    `near_code`; a query too short to ask for anything answers nothing, flagged `too_short`
+    (module docstring). `within` (a queryset of the objects' rows, e.g. those the reader may
+    see) narrows the matches in the database, and `limit` keeps only the best ones: a reader's
+    page of results costs neither a list of every match nor their identifiers sent back as
+    parameters. One statement (two for a mistyped code), which also reads the synonym groups'
+    generation: when another process changed them, they are read again and the query asked
+    again, so an edit counts in the next search (`GENERATION`). `synonyms=False` matches the
+    words alone (a synonym group's preview)."""
+    if too_short(query):
+        return Matches(too_short=True)
     words = query_words(query)
-    key = code_key(query)
-    if not words and not key:
+    keys = code_keys(query)
+    if not words and not keys:
         return Matches()
     known = _synonyms or _read_synonyms()
     inner, inner_params = ("", ())
     if within is not None:
         inner, inner_params = within.values("pk").query.sql_with_params()
-    found, generation = _matches(kind, words, _slots(words, known[1]), key, inner,
-                                 inner_params, limit)
+
+    def ask(slots_of: dict[tuple[str, ...], set[tuple[str, ...]]],
+            keys: list[str]) -> tuple[Matches, str, bool]:
+        slots_of = slots_of if synonyms else {}
+        return _matches(kind, words, _slots(words, slots_of), keys, inner, inner_params, limit)
+
+    found, generation, coded = ask(known[1], keys)
     if generation != known[0]:  # the groups changed since this process read them
-        found, _generation = _matches(kind, words, _slots(words, _read_synonyms()[1]), key,
-                                      inner, inner_params, limit)
+        known = _read_synonyms()
+        found, generation, coded = ask(known[1], keys)
+    if not coded and keys and is_code_query(query):  # a mistyped code: the nearest ones
+        near = sorted({k for key in keys for k in near_code_keys(key)})
+        nearest, _generation, coded = ask(known[1], near)
+        if coded:
+            return Matches(nearest, near_code=True)
     return found
 
 
-def _matches(kind: str, words: list[str], slots: list[list[tuple[str, ...]]], key: str,
+def _typed(alts: list[tuple[str, ...]], alt: int) -> bool:
+    """Whether a slot's phrase is the one typed, or the typed words written as one (*child
+    care* and *childcare*): it ranks as typed, not as a synonym."""
+    return alt == 0 or "".join(alts[alt]) == "".join(alts[0])
+
+
+def _similar_allowed(alts: list[tuple[str, ...]], alt: int, term: str) -> bool:
+    """Whether a term of a slot may match similar words (a typo): always in a slot of its own;
+    in a synonym group's slot, only in the phrase typed and when it is long enough
+    (`COMPOUND_MIN_LENGTH`): a group names its words exactly, and a short stem's trigram
+    neighbours are other words (`ber`, *bēres*, is not `bern`, *bērns*)."""
+    return len(alts) == 1 or (alt == 0 and len(term) >= COMPOUND_MIN_LENGTH)
+
+
+def _matches(kind: str, words: list[str], slots: list[list[tuple[str, ...]]], keys: list[str],
              inner: str, inner_params: Sequence[Any],
-             limit: int | None) -> tuple[Matches, str]:
-    """Run the statement of `match` for these slots: the matches and the synonyms' generation."""
-    rows = [(n, a, len(phrase), term) for n, alts in enumerate(slots)
-            for a, phrase in enumerate(alts) for term in phrase]
+             limit: int | None) -> tuple[Matches, str, bool]:
+    """Run the statement of `match` for these slots and code keys: the matches, the synonyms'
+    generation and whether an object's code matched."""
+    rows = [(n, a, len(phrase), len(alts[0]), int(_typed(alts, a)),
+             int(_similar_allowed(alts, a, term)), term)
+            for n, alts in enumerate(slots) for a, phrase in enumerate(alts) for term in phrase]
     if not rows:  # a code alone (`P.6`): no word to look up, a row that matches nothing
-        rows = [(0, 0, 1, "")]
-    sql = _sql(connection.vendor, len(rows), inner, limit is not None)
+        rows = [(0, 0, 1, 1, 1, 1, "")]
+    codes = [CODE_PREFIX + key for key in keys] or [""]
+    sql = _sql(connection.vendor, len(rows), len(codes), inner, limit is not None)
     params: list[Any] = [v for row in rows for v in row]
     if connection.vendor != "postgresql":
         params.append(WORD_SIMILARITY_THRESHOLD)
-    params += [NEAR_SCORE, COMPOUND_MIN_LENGTH, Weight.TEXT, TEXT_SHARE, kind,
-               CODE_RANK, kind, CODE_PREFIX + key if key else "", Weight.CODE,
-               *inner_params]
+    params += [NEAR_SCORE, COMPOUND_MIN_LENGTH, COMPOUND_MIN_LENGTH, kind, kind, Weight.TEXT,
+               TEXT_SHARE, SYNONYM_SHARE, CODE_RANK, kind, *codes, Weight.CODE,
+               len(slots), len(slots), *inner_params]
     if limit is not None:
         params.append(limit)
     with connection.cursor() as cursor:
@@ -281,12 +374,13 @@ def _matches(kind: str, words: list[str], slots: list[list[tuple[str, ...]]], ke
         rows_found = cursor.fetchall()
     generation = str(rows_found[0][4])
     found = [row for row in rows_found if row[0] is not None]
+    coded = any(code for _pk, _rank, _met, code, _g in found)
     whole = [(int(pk), float(rank)) for pk, rank, slots_met, code, _g in found
              if code or (words and slots_met >= len(slots))]
     if whole or not found:
-        return Matches(whole), generation
+        return Matches(whole), generation, coded
     return Matches(((int(pk), float(rank)) for pk, rank, _met, _code, _g in found),
-                   partial=True), generation
+                   partial=True), generation, coded
 
 
 def synonym_stems(terms_: Iterable[str]) -> list[list[str]]:
@@ -314,4 +408,4 @@ def delete_synonyms(group: Synonyms) -> None:
     forget_synonyms()
 
 
-__all__ += ["MAX_QUERY_WORDS", "synonym_stems"]
+__all__ += ["little_words_only", "synonym_stems", "too_short"]

@@ -28,9 +28,12 @@ when its stem is long enough.
 English words go through the same stemmer: it is a consistent conflation, not a grammar, and
 it happens to join the English plural and singular (`benefits`, `benefit`).
 
-`word_similarity` follows pg_trgm's definition for a single query word: the share of the word's
-trigrams (with pg_trgm's padding) found in the closest word of the text. PostgreSQL computes it
-natively; on SQLite this function is registered as `durvis_word_similarity`.
+`word_similarity` is pg_trgm's `word_similarity` (contrib/pg_trgm/trgm_op.c,
+`calc_word_similarity` and `iterate_word_similarity`), ported step by step: the greatest
+similarity between the query's set of trigrams and any continuous extent of the text's ordered
+trigrams, a similarity being shared / (query's + extent's − shared) distinct trigrams. PostgreSQL
+computes it natively; on SQLite this function is registered as `durvis_word_similarity`, so
+both databases forgive the same typos (`tests/search/test_text.py` compares them on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ import unicodedata
 from functools import lru_cache
 
 WORD_SIMILARITY_THRESHOLD = 0.6
-MAX_QUERY_WORDS = 8
+MIN_QUERY_LENGTH = 2  # letters or digits: a shorter query asks for nothing (`too_short`)
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 _VOWELS = frozenset("aeiouy")
 
@@ -70,6 +73,9 @@ STOPWORDS = frozenset([
     "and", "or", "my", "me", "i", "is", "are", "am", "be", "how", "do", "does", "what", "which",
     "with", "by", "from", "can", "where", "when", "who", "need", "want", "get", "this", "that",
     "it", "its", "as", "your", "you", "our",
+    # the forms of the pronoun "pats" that are not also forms of a noun ("pašas" read as "pase";
+    # "paši" and "pašu" are left: they are "pasi" and "pasu", the passport's forms)
+    "pats", "pati", "pasa", "pasam", "pasai", "pasas", "pasiem", "pasus", "pasos",
 ])
 
 
@@ -115,8 +121,51 @@ def terms(text: str) -> list[str]:
 
 
 def query_words(query: str) -> list[str]:
-    """The terms of a search query worth matching (`terms`), at most eight."""
-    return terms(query)[:MAX_QUERY_WORDS]
+    """The terms of a search query worth matching (`terms`), every one of them: none is
+    dropped (the pages cut a query at 200 characters; common words weigh less in the rank,
+    `services.match`)."""
+    return terms(query)
+
+
+def little_words_only(phrase: str) -> bool:
+    """Whether a phrase has only little words (`STOPWORDS`) or one-letter ones (`un`, `par`,
+    `the`): it says nothing about a service, and as a synonym it would join unrelated ones."""
+    words = normalize(phrase).split()
+    return bool(words) and all(w in STOPWORDS or len(w) < 2 for w in words)
+
+
+def too_short(query: str) -> bool:
+    """Whether a query is too short to ask for anything: fewer than `MIN_QUERY_LENGTH` letters
+    and digits in all (`1`, `a`, `-`). A page says what to type instead of "0 found"."""
+    return len(normalize(query).replace(" ", "")) < MIN_QUERY_LENGTH
+
+
+def code_keys(query: str) -> list[str]:
+    """The codes a query asks for (`code_key`): the whole query's, and when it is only codes
+    (every word has a digit: `1006 1011`), each word's too. Empty when it names no code."""
+    words = normalize(query).split()
+    keys = [code_key(query)]
+    if len(words) > 1 and all(any(c.isdigit() for c in w) for w in words):
+        keys += [code_key(w) for w in words]
+    return [k for k in dict.fromkeys(keys) if k]
+
+
+def is_code_query(query: str) -> bool:
+    """Whether every word of the query has a digit (`1011`, `P.06`, `1006 1011`)."""
+    words = normalize(query).split()
+    return bool(words) and all(any(c.isdigit() for c in w) for w in words)
+
+
+def near_code_keys(key: str) -> list[str]:
+    """The code keys one edit away from `key` (a digit or letter left out, added, changed, or two
+    neighbours swapped: `10111` → `1011`, `1111`, …), for a mistyped code. Sorted, without
+    `key` itself."""
+    alphabet = "0123456789" + "".join(sorted({c for c in key if c.isalpha()}))
+    near = {key[:i] + key[i + 1 :] for i in range(len(key))}
+    near |= {key[:i] + c + key[i + 1 :] for i in range(len(key)) for c in alphabet}
+    near |= {key[:i] + c + key[i:] for i in range(len(key) + 1) for c in alphabet}
+    near |= {key[:i] + key[i + 1] + key[i] + key[i + 2 :] for i in range(len(key) - 1)}
+    return sorted({code_key(k) for k in near} - {key, ""})
 
 
 def code_key(text: str) -> str:
@@ -130,16 +179,53 @@ def code_key(text: str) -> str:
 
 @lru_cache(maxsize=4096)
 def trigrams(word: str) -> frozenset[str]:
+    """A word's distinct trigrams, padded as pg_trgm pads it (two spaces before, one after)."""
+    return frozenset(_word_trigrams(word))
+
+
+def _word_trigrams(word: str) -> list[str]:
     padded = f"  {word} "
-    return frozenset(padded[i : i + 3] for i in range(len(padded) - 2))
+    return [padded[i : i + 3] for i in range(len(padded) - 2)]
 
 
 def word_similarity(word: str, text: str) -> float:
-    """How well `word` matches its closest word in `text` (0..1)."""
-    wanted = trigrams(word)
-    best = 0
-    for candidate in set(text.split()):
-        best = max(best, len(wanted & trigrams(candidate)))
-        if best == len(wanted):
-            break
-    return best / len(wanted)
+    """pg_trgm's `word_similarity(word, text)` (0..1), computed as trgm_op.c computes it: the
+    text's trigrams in order (each of its words padded), and for every extent of them that ends
+    on a trigram of `word`, shared / (distinct trigrams of `word` + of the extent − shared),
+    the extent's start moved on while that grows; the greatest such value. Both arguments are
+    normalised text (`normalize`)."""
+    wanted = {t for w in word.split() for t in _word_trigrams(w)}
+    sequence = [t for w in text.split() for t in _word_trigrams(w)]
+    if not wanted or not sequence:
+        return 0.0
+    ulen1 = len(wanted)
+    last: dict[str, int] = {}
+    ulen2 = count = 0
+    lower = -1
+    best = 0.0
+    for i, trigram in enumerate(sequence):
+        found = trigram in wanted
+        if lower >= 0 or found:
+            if trigram not in last:
+                ulen2 += 1
+                count += found
+            last[trigram] = i
+        if not found:
+            continue
+        if lower == -1:
+            lower, ulen2 = i, 1
+        current = count / (ulen1 + ulen2 - count)
+        # try to move the lower bound on for a greater similarity
+        tmp_count, tmp_ulen2, previous = count, ulen2, lower
+        for tmp_lower in range(lower, i + 1):
+            candidate = tmp_count / (ulen1 + tmp_ulen2 - tmp_count)
+            if candidate > current:
+                current, ulen2, lower, count = candidate, tmp_ulen2, tmp_lower, tmp_count
+            if last.get(sequence[tmp_lower]) == tmp_lower:
+                tmp_ulen2 -= 1
+                tmp_count -= sequence[tmp_lower] in wanted
+        best = max(best, current)
+        for tmp_lower in range(previous, lower):
+            if last.get(sequence[tmp_lower]) == tmp_lower:
+                del last[sequence[tmp_lower]]
+    return best
