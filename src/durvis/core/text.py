@@ -99,9 +99,10 @@ def bidi_control(value: str) -> str | None:
 
 
 def without_refused(value: str) -> tuple[str, list[str]]:
-    """`value` without what a line may not hold (control characters, unpaired surrogates,
-    bidirectional controls), and those characters (`U+0000`, in order, once each): for a search,
-    which may look for what is left rather than refuse (the page says what it left out)."""
+    """`value` without the control characters and unpaired surrogates a line may not hold, and
+    those characters (`U+0000`, in order, once each): for a search, which may look for what is
+    left rather than refuse (the page says what it left out). Bidirectional controls stay, for
+    the field to refuse: they can make the text read otherwise than it is (`bidi_control`)."""
     dropped: list[str] = []
 
     def drop(found: re.Match[str]) -> str:
@@ -109,7 +110,7 @@ def without_refused(value: str) -> tuple[str, list[str]]:
             dropped.append(point)
         return " "
 
-    return _BIDI.sub(drop, _FORBIDDEN.sub(drop, value)), dropped
+    return _FORBIDDEN.sub(drop, value), dropped
 
 
 def is_invisible(character: str) -> bool:
