@@ -28,9 +28,10 @@ RESULTS = 20
 class AddressQuery(QueryForm):
     """The page's query: `q`, the words searched for (longer than MAX_QUERY_LENGTH is cut there;
     control characters are left out and named in `dropped`: a pasted `%00` still searches for
-    the rest; a bidirectional control is refused, as in every line of the platform), and `q-code`, the register code of the address
-    the widget's list chose (the page then shows that address; a code that is no current
-    address is ignored, as is a malformed one, with the page's query error summary)."""
+    the rest; a bidirectional control is refused, as in every line of the platform), and
+    `q-code`, the register code of the address the widget's list chose (the page then shows
+    that address; a code that is no current address is ignored, as is a malformed one, with
+    the page's query error summary)."""
 
     q = forms.CharField(label=_("Address"), required=False, initial="", strip=True)
     shown = ("q",)
