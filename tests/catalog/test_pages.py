@@ -81,3 +81,18 @@ def test_health_endpoints(client, db):
                                     "page=999999", "q=" + "ā" * 500])
 def test_odd_parameters_never_break_the_search_page(client, catalogue, params):
     assert client.get(f"/services/?{params}").status_code == 200
+
+
+@pytest.mark.parametrize(("script", "frame"), [
+    ("/embed.js", "http://testserver/embed/"),
+    ("/en/embed.js", "http://testserver/embed/"),
+    ("/embed/addresses.js", "http://testserver/embed/addresses/"),
+    ("/en/embed/addresses.js", "http://testserver/embed/addresses/"),
+])
+def test_an_embed_script_frames_its_own_language_and_prefixes_it_once(client, db, script, frame):
+    """The English page tells portals to use `/en/…js` with `data-lang="en"`: the frame was
+    `/en/en/embed/…` (a 404 in their page). The script's own language is the default."""
+    code = client.get(script).content.decode()
+    assert f'var url = "{frame}";' in code
+    assert '"/en/en/' not in code and "testserver/en/" not in code
+    assert f'|| "{"en" if script.startswith("/en/") else "lv"}"' in code

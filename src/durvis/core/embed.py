@@ -12,9 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 from csp.decorators import csp_replace
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import translation
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
@@ -28,10 +30,14 @@ def embeddable(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponseB
 
 def frame_script(request: HttpRequest, page: str, *, title_lv: str, title_en: str,
                  height: str) -> HttpResponse:
-    """The script that frames the page named `page` (a URL name) on another portal: the frame's
-    title in Latvian and English (`data-lang`), its least height (a CSS length, `data-height`
-    overrides it)."""
-    context: dict[str, Any] = {"frame_url": request.build_absolute_uri(reverse(page)),
+    """The script that frames the page named `page` (a URL name) on another portal: in the
+    language `data-lang` asks for, else the script's own (`/en/embed.js` frames the English
+    page), with its title in that language; its least height a CSS length (`data-height`
+    overrides it). The frame's address is built from the Latvian one (no language prefix), so
+    a language is never prefixed twice."""
+    with translation.override(settings.LANGUAGE_CODE):
+        frame_url = request.build_absolute_uri(reverse(page))
+    context: dict[str, Any] = {"frame_url": frame_url, "lang": translation.get_language(),
                                "title_lv": title_lv, "title_en": title_en, "height": height}
     return render(request, "components/embed.js", context,
                   content_type="text/javascript; charset=utf-8")

@@ -1,7 +1,7 @@
 (function () {
   "use strict";
   var script = document.currentScript;
-  var lang = (script && script.getAttribute("data-lang")) || "lv";
+  var lang = (script && script.getAttribute("data-lang")) || "{{ lang|escapejs }}";
   var url = "{{ frame_url|escapejs }}";
   if (lang === "en") { url = url.replace(/^(https?:\/\/[^\/]+)\//, "$1/en/"); }
   var frame = document.createElement("iframe");
