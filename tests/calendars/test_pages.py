@@ -127,6 +127,12 @@ def test_the_day_view_opens_on_the_agents_own_point(client, calendar, family, st
     assert f'<option value="{calendar.point_id}" selected>' in page
     heading = page.split('id="day-heading">')[1].split("</h2>")[0]
     assert "Valmieras VPVKAC" in heading
+    booking = services.book(Actor(kind="person", person=family["parent"]), calendar,
+                            first_slot(calendar), family["parent"])
+    day = booking.starts_at.astimezone(calendar.point.calendar().zone).date()
+    that_day = client.get(reverse("administration:appointments-day"), {"day": day.isoformat()})
+    assert that_day.status_code == 200  # a day alone: that day at the agent's own point
+    assert "Bērziņš" in that_day.content.decode()
 
 
 def test_english_pages_show_the_english_name(client, calendar, family):

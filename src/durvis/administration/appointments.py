@@ -55,15 +55,17 @@ def _own_point(actor: Any, points: list[ServicePoint]) -> ServicePoint | None:
 
 @staff_required
 def day_view(request: HttpRequest) -> HttpResponse:
-    """GET `point` (the agent's own point by default), `day` (today): who comes when to a
-    point the agent's institution runs."""
+    """GET `point` (the agent's own point when absent, also with a `day`), `day` (today): who
+    comes when to a point the agent's institution runs."""
     actor = actor_from_request(request)
     require(actor, CalendarAction.DAY_VIEW)
     points = list(calendar_queries.points_for_day_view(actor))
     choices = [(p.pk, p.shown_name) for p in points]
     own = _own_point(actor, points)
-    form = DayForm(request.GET or None, choices=choices,
-                   initial={"point": own.pk if own else None})
+    data = request.GET.copy() if request.GET else None
+    if data is not None and own is not None and not data.get("point"):
+        data["point"] = str(own.pk)  # `?day=` alone: that day at the agent's own point
+    form = DayForm(data, choices=choices, initial={"point": own.pk if own else None})
     point, day, bookings = None, timezone.localdate(), []
     if own is not None:
         chosen = own.pk
