@@ -146,3 +146,13 @@ def test_english_pages_show_the_english_name(client, calendar, family):
     assert "Valmieras VPVKAC" in latvian and f"appointment-{booking.pk}" in latvian
     english = client.get("/en" + reverse("eaccount:appointments"))
     assert "Valmiera regional centre" in english.content.decode()
+
+
+def test_the_english_booking_page_names_the_point_in_english(client, calendar, family):
+    calendar.point.name_en = "Valmiera regional centre"
+    calendar.point.save(update_fields=["name_en"])
+    sign_in_person(client, family["parent"])
+    page = client.get("/en" + reverse("eaccount:appointment-book", args=[calendar.pk]))
+    assert page.status_code == 200
+    assert "Valmiera regional centre" in page.content.decode()
+    assert "Valmieras VPVKAC" not in page.content.decode()
