@@ -6,6 +6,7 @@ The browser's steps go through Django's test client; the relying party's back-ch
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import socket
@@ -359,6 +360,7 @@ def test_production_settings_accept_a_configured_provider():
         DURVIS_VAR_DIR=VAR_DIR,
         DURVIS_OIDC_DISCOVERY_URL="https://idp.example.lv/.well-known/openid-configuration",
         DURVIS_OIDC_CLIENT_SECRET="s" * 32, DURVIS_AUDIT_KEYS=f"prod:{'a' * 44}",
+        DURVIS_SECRET_KEYS=f"prod:{base64.b64encode(b'k' * 32).decode()}",
         DURVIS_PAYMENT_GATEWAY_URL="https://pay.example.lv/api",
         DURVIS_SIGNING_KEY_FILES=production_signing_key_file())
     assert result.returncode == 0, result.stderr

@@ -33,7 +33,7 @@ DAYS_AHEAD = 14
 PointId = Annotated[int, Path(..., ge=1, le=2**31 - 1, description="The point's id")]
 
 
-class InstitutionOut(Schema):
+class PointInstitutionOut(Schema):
     code: str
     name: str
 
@@ -44,7 +44,7 @@ class PointOut(Schema):
     name_en: str = Field(..., description="The name in English (empty: use `name`)")
     kind: str = Field(..., description="`national_centre`, `regional_centre`, `local_centre`, "
                       "`institution_office`, `municipal_office`")
-    institution: InstitutionOut
+    institution: PointInstitutionOut
     address: str = Field(..., description="The State Address Register's address text")
     address_code: int | None = Field(..., description="The register's code of the address")
     town: str
