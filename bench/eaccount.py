@@ -105,8 +105,7 @@ def _fill_client(cursor: Any, world: register.World, client: Client, rng: random
     of them rated."""
     from durvis.core.case_numbers import format_case_number
 
-    cursor.execute("SELECT coalesce(max(id), 0) FROM register_servicecase")
-    first_id = cursor.fetchone()[0] + 1
+    first_id = harness.reserve_ids(cursor, "register_servicecase", CLIENT_CASES)
     cursor.execute("SELECT nextval('register_change_seq')")
     change = cursor.fetchone()[0]
     now = datetime.datetime.now(datetime.UTC)
@@ -155,8 +154,7 @@ def _fill_client(cursor: Any, world: register.World, client: Client, rng: random
 def _copy_consultations(cursor: Any, rows: list[tuple[int, tuple[int, int], datetime.datetime]],
                         world: register.World, rng: random.Random) -> list[int]:
     """COPY consultations (person, (service, holder), when); returns their ids."""
-    cursor.execute("SELECT coalesce(max(id), 0) FROM register_consultation")
-    first_id = cursor.fetchone()[0] + 1
+    first_id = harness.reserve_ids(cursor, "register_consultation", len(rows))
     now = datetime.datetime.now(datetime.UTC)
     with cursor.copy(
         "COPY register_consultation (id, service_id, topic, channel, client_person_id, "

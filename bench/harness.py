@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -115,6 +116,24 @@ def bench_database(prefix: str = "durvis_bench") -> Iterator[str]:
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
         note(f"dropped database {name}")
+
+
+def reserve_ids(cursor: Any, table: str, count: int) -> int:
+    """The first of `count` consecutive ids for rows a fill COPYs into `table` with explicit ids;
+    the table's own id sequence is moved past them (and past any row already there), so that the
+    next row the application inserts gets a fresh id. Without it the sequence stays where the
+    platform's own inserts left it and the first API write after a fill fails with a duplicate
+    key. A bulk fill is the only writer while it runs (nothing else takes ids meanwhile)."""
+    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+    (sequence,) = cursor.fetchone()
+    if sequence is None:
+        raise RuntimeError(f"{table}.id takes no ids from a sequence")
+    cursor.execute(
+        sql.SQL("SELECT setval(%(seq)s::regclass, greatest((SELECT coalesce(max(id), 0) FROM {}), "
+                "coalesce(pg_sequence_last_value(%(seq)s::regclass), 0)) + %(count)s)").format(
+            sql.Identifier(table)),
+        {"seq": sequence, "count": count})
+    return int(cursor.fetchone()[0]) - count + 1
 
 
 def child_env(database_url: str) -> dict[str, str]:

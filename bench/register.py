@@ -133,8 +133,7 @@ def _personal_code(n: int) -> str:
 
 
 def _fill_persons(cursor: Any) -> int:
-    cursor.execute("SELECT coalesce(max(id), 0) FROM identity_person")
-    first = cursor.fetchone()[0] + 1
+    first = harness.reserve_ids(cursor, "identity_person", CLIENTS)
     with cursor.copy("COPY identity_person (id, personal_code, given_name, family_name, "
                      "citizenship, email, phone, contacts_version, given_name_folded, "
                      "family_name_folded) FROM STDIN") as copy:
@@ -153,8 +152,7 @@ def _fill_cases(cursor: Any, world: World, rng: random.Random, first_person: int
     their 300 cases each."""
     from durvis.core.case_numbers import format_case_number
 
-    cursor.execute("SELECT coalesce(max(id), 0) FROM register_servicecase")
-    first_id = cursor.fetchone()[0] + 1
+    first_id = harness.reserve_ids(cursor, "register_servicecase", count)
     cursor.execute("SELECT nextval('register_change_seq')")
     change = cursor.fetchone()[0]
     heavy = [first_person + n for n in range(HEAVY_CLIENTS)] if world.cases == 0 else []

@@ -132,8 +132,7 @@ def _world(world: register.World) -> dict[str, Any]:
 def _fill_persons(cursor: Any, first_n: int, count: int) -> None:
     """COPY `count` persons from the `first_n`-th of the search's persons: a valid personal code
     and a Latvian mobile number `+3712nnnnnnn` each."""
-    cursor.execute("SELECT coalesce(max(id), 0) FROM identity_person")
-    first = cursor.fetchone()[0] + 1
+    first = harness.reserve_ids(cursor, "identity_person", count)
     codes = [register._personal_code(PERSON_OFFSET + first_n + n) for n in range(count)]
     with cursor.copy("COPY identity_person (id, personal_code, given_name, family_name, "
                      "citizenship, email, phone, contacts_version, given_name_folded, "
