@@ -158,19 +158,45 @@ def _free_port() -> int:
 @contextlib.contextmanager
 def gunicorn(database_url: str, workers: int = 1, ready_path: str = "/readyz",
              timeout: float = 60.0, request_log: Path | None = None) -> Iterator[int]:
-    """The app under gunicorn on a free loopback port, ready (`ready_path` answers 200);
-    yields the port and stops the server at the end. With `request_log` the app logs at INFO
-    to that file (its stdout and stderr): one JSON line per request with its server-side
-    `duration_ms`."""
+    """The app under gunicorn (`workers` sync workers) on a free loopback port, ready
+    (`ready_path` answers 200); yields the port and stops the server at the end. With
+    `request_log` the app logs at INFO to that file (its stdout and stderr): one JSON line per
+    request with its server-side `duration_ms`."""
+    with server(database_url, ["--workers", str(workers)], ready_path, timeout,
+                request_log) as (port, _process):
+        yield port
+
+
+DEPLOYED_CONFIG = ROOT / "gunicorn.conf.py"
+# The deployment's server when the repository has no gunicorn.conf.py: threads behind keep-alive
+# connections (issue 21).
+DEPLOYED_FALLBACK = ["--worker-class", "gthread", "--workers", "2", "--threads", "4",
+                     "--keep-alive", "30"]
+
+
+def deployed_options() -> list[str]:
+    """gunicorn's options as the README's deployment section runs it: the repository's
+    gunicorn.conf.py when there is one, else DEPLOYED_FALLBACK."""
+    return ["--config", str(DEPLOYED_CONFIG)] if DEPLOYED_CONFIG.exists() else DEPLOYED_FALLBACK
+
+
+@contextlib.contextmanager
+def server(database_url: str, options: list[str], ready_path: str = "/readyz",
+           timeout: float = 60.0, request_log: Path | None = None,
+           app: str = "durvis.wsgi:application", env: dict[str, str] | None = None,
+           ) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """`app` under gunicorn with `options` (its own bind and log level) on a free loopback port,
+    ready; yields the port and the master's process, and stops it at the end (SIGTERM: workers
+    finish their requests and exit cleanly). `env` adds to the app's environment."""
     port = _free_port()
-    env = child_env(database_url)
+    child = {**child_env(database_url), **(env or {})}
     if request_log is not None:
-        env.update(LOG_LEVEL="INFO", LOG_FORMAT="json")
+        child.update(LOG_LEVEL="INFO", LOG_FORMAT="json")
     output = request_log.open("w") if request_log is not None else None
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "durvis.wsgi:application", "--chdir", str(SRC),
-         "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=output, stderr=output,
+        [sys.executable, "-m", "gunicorn", app, "--chdir", str(SRC), *options,
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+        cwd=ROOT, env=child, stdout=output, stderr=output,
     )
     try:
         deadline = time.monotonic() + timeout
@@ -180,7 +206,7 @@ def gunicorn(database_url: str, workers: int = 1, ready_path: str = "/readyz",
             if time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn not ready after {timeout:.0f} s")
             time.sleep(0.1)
-        yield port
+        yield port, process
     finally:
         process.terminate()
         try:
@@ -190,6 +216,34 @@ def gunicorn(database_url: str, workers: int = 1, ready_path: str = "/readyz",
             process.wait()
         if output is not None:
             output.close()
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and all its descendants now (from /proc/<pid>/task/*/children)."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                queue += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time (s) of `pid` and its descendants, from /proc/<pid>/stat (clock
+    ticks: 10 ms resolution): each living one's utime and stime, and the cutime and cstime of
+    its children that exited and were waited for (a PostgreSQL backend that ended, a gunicorn
+    worker that was replaced). Only the difference of two readings means anything."""
+    total = 0
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+            total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime (14–17)
+    return total / CLOCK_TICKS
 
 
 def _answers(port: int, path: str) -> bool:

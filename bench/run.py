@@ -28,6 +28,7 @@ BENCHMARKS = [
     "events",
     "addresses",
     "calendars",
+    "api",
 ]
 
 

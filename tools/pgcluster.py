@@ -1,9 +1,13 @@
 """A throwaway PostgreSQL cluster from the machine's own binaries, for tests and benchmarks.
 
     python tools/pgcluster.py -- pytest          # runs the command with DATABASE_URL set
+    python tools/pgcluster.py --durable -- cmd   # fsync and synchronous commit on
 
 The cluster lives in a temporary folder, listens on a free loopback port, runs with fsync off
-(it is thrown away) and is stopped and removed when the command ends. PostgreSQL refuses to run
+(it is thrown away) and is stopped and removed when the command ends. `--durable` (or
+`durable=True`) keeps PostgreSQL's durable defaults (fsync, synchronous_commit and
+full_page_writes on): for benchmarks whose figures must include the commit's flush, such as the
+integration API's (bench/api.py, issue 21). PostgreSQL refuses to run
 as root, so under root the server runs as the `postgres` user (which Debian's package creates);
 that is why this is not pytest-postgresql, whose executor runs the server as the caller.
 """
@@ -21,10 +25,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-SERVER_OPTIONS = (
-    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-    "-c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=256MB"
-)
+SERVER_OPTIONS = "-c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=256MB"
+NOT_DURABLE = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 
 
 def bin_dir() -> Path:
@@ -53,8 +55,9 @@ def _as_server_user(command: list[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def throwaway_cluster() -> Iterator[str]:
-    """Start a cluster; yield its DATABASE_URL (database `durvis`, superuser `durvis`)."""
+def throwaway_cluster(durable: bool = False) -> Iterator[str]:
+    """Start a cluster (without flushing to disk unless `durable`); yield its DATABASE_URL
+    (database `durvis`, superuser `durvis`)."""
     binaries = bin_dir()
     root = Path(tempfile.mkdtemp(prefix="durvis-pg-"))
     if os.geteuid() == 0:
@@ -68,7 +71,7 @@ def throwaway_cluster() -> Iterator[str]:
         run(binaries / "initdb", "-D", data, "-U", "durvis", "--auth=trust", "-E", "UTF8",
             "--no-locale", "--no-sync")
         run(binaries / "pg_ctl", "-D", data, "-l", log, "-w", "-o",
-            f"-p {port} -k {root} {SERVER_OPTIONS}", "start")
+            f"-p {port} -k {root} {SERVER_OPTIONS}{'' if durable else ' ' + NOT_DURABLE}", "start")
         run(binaries / "createdb", "-h", "127.0.0.1", "-p", port, "-U", "durvis", "durvis")
         yield f"postgres://durvis@127.0.0.1:{port}/durvis"
     finally:
@@ -78,12 +81,15 @@ def throwaway_cluster() -> Iterator[str]:
 
 
 def main(argv: list[str]) -> int:
+    options = argv[: argv.index("--")] if "--" in argv else []
     command = argv[argv.index("--") + 1 :] if "--" in argv else argv
-    if not command:
+    if not command or set(options) - {"--durable"}:
         print(__doc__)
         return 2
-    with throwaway_cluster() as url:
-        print(f"pgcluster: throwaway PostgreSQL at {url}", file=sys.stderr)
+    durable = "--durable" in options
+    with throwaway_cluster(durable) as url:
+        print(f"pgcluster: throwaway {'durable ' if durable else ''}PostgreSQL at {url}",
+              file=sys.stderr)
         return subprocess.call(command, env={**os.environ, "DATABASE_URL": url})
 
 
