@@ -4,7 +4,7 @@ PORT ?= 8000
 PY := .venv/bin/python
 UV_VERSION := 0.13.9
 
-.PHONY: run test bench lint install messages browser xmlsec clean
+.PHONY: run test bench profile lint install messages browser xmlsec clean
 
 .venv/.installed: pyproject.toml uv.lock
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
@@ -58,6 +58,12 @@ endif
 
 bench: messages
 	$(if $(DATABASE_URL),$(PY) bench/run.py,$(PY) tools/pgcluster.py -- $(PY) bench/run.py)
+
+# Where the integration API's requests spend their CPU (bench/profiling.py): sorted cProfile
+# texts and py-spy flame graphs in var/profile/, on a durable PostgreSQL of its own unless
+# DATABASE_URL names a durable one.
+profile: messages
+	$(PY) bench/profiling.py
 
 # ruff, mypy, the layering contracts of pyproject.toml ([tool.importlinter]), the committed OpenAPI
 # schema against the served one (breaking changes named), and its lint by Redocly's CLI (npm).

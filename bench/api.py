@@ -142,8 +142,10 @@ def _fill(url: str, rng: random.Random) -> register.World:
     return world
 
 
-def _plans(url: str, world: register.World, rng: random.Random) -> dict[str, list[Call]]:
-    """Each scenario's calls, warm-up first (WARMUP + REQUESTS), and the parallel writers'."""
+def plans_for(url: str, world: register.World, rng: random.Random,
+              count: int = WARMUP + REQUESTS) -> dict[str, list[Call]]:
+    """Each scenario's `count` calls (warm-up first), and the parallel writers'; every status
+    event on a different filled case."""
     import psycopg
 
     def new_case() -> Call:
@@ -155,7 +157,6 @@ def _plans(url: str, world: register.World, rng: random.Random) -> dict[str, lis
             "personal_code": register._personal_code(rng.randrange(register.CLIENTS)),
             "applied_at": applied.isoformat()}).encode(), 201)
 
-    count = WARMUP + REQUESTS
     with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as raw:
         cases = raw.execute("SELECT number, applied_at FROM register_servicecase "
                             "WHERE status = 'received' ORDER BY random() LIMIT %s",
@@ -181,8 +182,8 @@ def _plans(url: str, world: register.World, rng: random.Random) -> dict[str, lis
 class Load:
     """Calls sent by threads, each over its own keep-alive connection, as one API client."""
 
-    def __init__(self, port: int, token: str) -> None:
-        self.port, self.token = port, token
+    def __init__(self, port: int, token: str, headers: dict[str, str] | None = None) -> None:
+        self.port, self.token, self.headers = port, token, headers or {}
         self.closed = 0  # answers after which the server closed the connection
 
     def run(self, calls: list[Call], threads: int) -> float:
@@ -197,7 +198,7 @@ class Load:
                 for call in mine:
                     if stop.is_set():
                         return
-                    headers = {"Authorization": f"Bearer {self.token}"}
+                    headers = {"Authorization": f"Bearer {self.token}", **self.headers}
                     if call.body is not None:
                         headers.update({"Content-Type": "application/json",
                                         "Idempotency-Key": str(uuid.uuid4())})
@@ -262,11 +263,13 @@ def parallel_writers(port: int, token: str, plans: dict[str, list[Call]]) -> dic
             "parallel_writers_speedup": many / one}
 
 
-def _setup(url: str) -> tuple[register.World, dict[str, list[Call]]]:
+def setup(url: str, count: int = WARMUP + REQUESTS
+          ) -> tuple[register.World, dict[str, list[Call]]]:
+    """Django on the bench database, the fill, and `count` calls a scenario (plans_for)."""
     register._setup_django(url)
     rng = random.Random(SEED)
     world = _fill(url, rng)
-    return world, _plans(url, world, rng)
+    return world, plans_for(url, world, rng, count)
 
 
 def _check_written(url: str, world: register.World, plans: dict[str, list[Call]]) -> None:
@@ -283,7 +286,7 @@ def _check_written(url: str, world: register.World, plans: dict[str, list[Call]]
 def main() -> int:
     harness.stop_cleanly_on_signals()
     with durable_database_server(), harness.bench_database("durvis_bench_api") as url:
-        world, plans = _setup(url)
+        world, plans = setup(url)
         options = harness.deployed_options()
         harness.note(f"gunicorn {' '.join(options)}")
         with harness.server(url, options) as (port, process):
