@@ -6,8 +6,9 @@ the scenarios create_case, add_status, get_case and whoami (`BENCH_PROFILE_SCENA
 `BENCH_PROFILE_REQUESTS` requests (default 500) after a warm-up, twice:
 
 1. under cProfile (bench/profiled_app.py, the serving threads' CPU time): the merged profile of
-   all workers, sorted by own time (tottime) and by cumulative time, top 40 each, in
-   `var/profile/<scenario>.txt` (and `<scenario>.prof` for pstats or snakeviz);
+   all workers, sorted by own time (tottime, top 40) and by cumulative time (top 80), in
+   `var/profile/<scenario>.txt` (and `<scenario>.prof` for pstats or snakeviz;
+   `bench/profiling.py --texts` writes the texts again from the last run);
 2. on the plain server, sampled by py-spy (all gunicorn processes, idle threads left out, 200
    samples a second): the flame graph `var/profile/<scenario>.svg`. py-spy reads the workers'
    memory through ptrace; where that is refused, it says so and only the text profiles are
@@ -17,12 +18,15 @@ the scenarios create_case, add_status, get_case and whoami (`BENCH_PROFILE_SCENA
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import pstats
 import shutil
 import signal
+import site
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -52,20 +56,38 @@ def _profiled(url: str, token: str, plans: dict[str, list[api.Call]]) -> None:
             harness.note(f"cProfile {name}: {len(calls) - api.WARMUP} requests in "
                          f"{elapsed:.1f} s")
     for name in SCENARIOS:
+        (raw / name / "requests").write_text(str(len(plans[name]) - api.WARMUP))
+    write_texts(raw)
+
+
+def _short(text: str) -> str:
+    """Paths in a profile without the folders every one of them shares."""
+    prefixes = [*site.getsitepackages(), sysconfig.get_paths()["stdlib"], str(harness.SRC)]
+    for prefix in sorted(prefixes, key=len, reverse=True):
+        text = text.replace(prefix.rstrip("/") + "/", "")
+    return text
+
+
+def write_texts(raw: Path) -> None:
+    """Merge each scenario's thread profiles (`raw/<scenario>/*.prof`) into
+    `<scenario>.prof` and the sorted text `<scenario>.txt`: top TOP by own time, top 2 * TOP
+    by cumulative time (the outer frames, the middleware chain, take the first places)."""
+    for name in SCENARIOS:
         files = sorted(str(f) for f in (raw / name).glob("*.prof"))
         if not files:
             raise RuntimeError(f"no profile of {name} was written (did the workers exit?)")
+        requests = int((raw / name / "requests").read_text())
+        buffer = io.StringIO()
+        stats = pstats.Stats(*files, stream=buffer)
+        stats.dump_stats(OUTPUT / f"{name}.prof")
+        stats.files = []  # not the list of the threads' files before each table
+        stats.sort_stats("tottime").print_stats(TOP)
+        stats.sort_stats("cumulative").print_stats(2 * TOP)
         text = OUTPUT / f"{name}.txt"
-        with text.open("w") as out:
-            stats = pstats.Stats(*files, stream=out)
-            stats.dump_stats(OUTPUT / f"{name}.prof")
-            requests = len(plans[name]) - api.WARMUP
-            out.write(f"{name}: {requests} requests, {len(files)} thread profiles; CPU time of "
-                      "the serving threads (time.thread_time), "
-                      f"{stats.total_tt * 1000 / requests:.2f} ms a request in all (profiler "
-                      "overhead included)\n\n")
-            stats.strip_dirs().sort_stats("tottime").print_stats(TOP)
-            stats.sort_stats("cumulative").print_stats(TOP)
+        text.write_text(
+            f"{name}: {requests} requests, {len(files)} thread profiles; CPU time of the "
+            f"serving threads (time.thread_time), {stats.total_tt * 1000 / requests:.2f} ms a "
+            "request in all (profiler overhead included)\n" + _short(buffer.getvalue()))
         harness.note(f"wrote {text.relative_to(harness.ROOT)}")
 
 
@@ -97,12 +119,15 @@ def _sampled(url: str, token: str, plans: dict[str, list[api.Call]]) -> None:
             harness.note(f"wrote {svg.relative_to(harness.ROOT)}")
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
     harness.stop_cleanly_on_signals()
     OUTPUT.mkdir(parents=True, exist_ok=True)
     unknown = set(SCENARIOS) - set(api.SCENARIOS)
     if unknown:
         raise SystemExit(f"profile: no such scenario: {', '.join(sorted(unknown))}")
+    if argv == ["--texts"]:  # only the texts again, from the last run's thread profiles
+        write_texts(OUTPUT / "raw")
+        return 0
     count = api.WARMUP + REQUESTS
     with api.durable_database_server(), harness.bench_database("durvis_bench_profile") as url:
         world, plans = api.setup(url, 2 * count)
@@ -117,4 +142,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
