@@ -114,12 +114,11 @@ def postmaster_pid(url: str) -> int | None:
 
     with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as connection:
         backend = connection.execute("SELECT pg_backend_pid()").fetchone()[0]
-    try:
-        stat = Path(f"/proc/{backend}/stat").read_text()
-    except OSError:
-        return None
-    parent = int(stat.rsplit(")", 1)[1].split()[1])
-    return parent if "postgres" in Path(f"/proc/{parent}/comm").read_text() else None
+        try:  # while the backend lives
+            parent = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            return parent if "postgres" in Path(f"/proc/{parent}/comm").read_text() else None
+        except OSError:
+            return None
 
 
 def _fill(url: str, rng: random.Random) -> register.World:
@@ -272,15 +271,35 @@ def setup(url: str, count: int = WARMUP + REQUESTS
     return world, plans_for(url, world, rng, count)
 
 
-def _check_written(url: str, world: register.World, plans: dict[str, list[Call]]) -> None:
-    """Every create answered 201 made a case: the register holds exactly that many more."""
+def _written(url: str) -> dict[str, int]:
+    """What the writes leave: cases, idempotency records, audit rows."""
     import psycopg
+    from psycopg import sql
 
-    created = len(plans["create_case"]) + len(plans["parallel_1"]) + len(plans["parallel_8"])
     with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as raw:
-        cases = raw.execute("SELECT count(*) FROM register_servicecase").fetchone()[0]
-    if cases != world.cases + created:
-        raise RuntimeError(f"{cases} cases, expected {world.cases + created}")
+        return {table: raw.execute(sql.SQL("SELECT count(*) FROM {}").format(
+                    sql.Identifier(table))).fetchone()[0]
+                for table in ("register_servicecase", "integrations_idempotencyrecord",
+                              "audit_auditevent")}
+
+
+def _check_written(before: dict[str, int], after: dict[str, int],
+                   plans: dict[str, list[Call]]) -> None:
+    """Every write answered made its case or event under its own idempotency record, and every
+    write and case read its audit row (as before issue 21): a bench that got faster by
+    leaving them out fails here. Raises RuntimeError."""
+    created = len(plans["create_case"]) + len(plans["parallel_1"]) + len(plans["parallel_8"])
+    writes = created + len(plans["add_status"])
+    audited = writes + len(plans["get_case"])
+    grown = {table: after[table] - before[table] for table in after}
+    if grown["register_servicecase"] != created:
+        raise RuntimeError(f"{grown['register_servicecase']} cases made, {created} answered 201")
+    if grown["integrations_idempotencyrecord"] != writes:
+        raise RuntimeError(f"{grown['integrations_idempotencyrecord']} idempotency records for "
+                           f"{writes} writes")
+    if grown["audit_auditevent"] < audited:
+        raise RuntimeError(f"{grown['audit_auditevent']} audit rows for {audited} audited "
+                           "requests")
 
 
 def main() -> int:
@@ -289,11 +308,12 @@ def main() -> int:
         world, plans = setup(url)
         options = harness.deployed_options()
         harness.note(f"gunicorn {' '.join(options)}")
+        before = _written(url)
         with harness.server(url, options) as (port, process):
             pids = {"web": process.pid, "db": postmaster_pid(url)}
             figures = run_scenarios(port, pids, world.full_token, plans)
             figures.update(parallel_writers(port, world.full_token, plans))
-        _check_written(url, world, plans)
+        _check_written(before, _written(url), plans)
         for name, value in figures.items():
             harness.emit(f"api.{name}", value)
         from django.db import connections
