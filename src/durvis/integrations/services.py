@@ -255,10 +255,7 @@ def idempotent(
         with transaction.atomic():
             return handler()
     request_hash = hashlib.sha256(fingerprint.encode()).hexdigest()
-    stored = _stored_answer(client_id, key, request_hash)
-    if stored is not None:
-        return stored
-    try:
+    try:  # a new key (the common case) costs no read first: a known one fails the claim
         with transaction.atomic():
             claim = IdempotencyRecord.objects.create(
                 client_id=client_id, key=key, request_hash=request_hash, status_code=0,
@@ -272,7 +269,7 @@ def idempotent(
                 claim.delete()
             return status, body
     except IntegrityError:
-        stored = _stored_answer(client_id, key, request_hash)  # a concurrent retry won the race
+        stored = _stored_answer(client_id, key, request_hash)  # a retry, or a concurrent one won
         if stored is None:
             raise
         return stored
