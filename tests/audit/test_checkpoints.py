@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from durvis.audit import checkpoints
-from durvis.audit.models import CheckpointSchedule
+from durvis.audit.models import AUDIT_CHAINS, CheckpointSchedule
 from durvis.audit.services import Kind, verify, verify_report
 from durvis.core import worker
 from tests.audit.test_keys import append, sql
@@ -26,7 +26,7 @@ def test_a_checkpoint_pins_every_chain_and_is_never_overwritten(actor, audit_che
                   for p in audit_checkpoint_store.rglob("*.json")) == sorted([first, second])
     document = json.loads((audit_checkpoint_store / second).read_text())
     entries = {e["chain"]: e for e in document["chains"]}
-    assert len(entries) == 16
+    assert len(entries) == AUDIT_CHAINS
     assert (entries[events[0].chain]["seq"], entries[events[0].chain]["hash"]) == (
         4, events[-1].row_hash)
     assert checkpoints.read().name == second

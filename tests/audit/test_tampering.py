@@ -14,6 +14,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from durvis.audit import checkpoints
+from durvis.audit import services as audit_services
 from durvis.audit.models import AUDIT_CHAINS, AuditChainHead, AuditEvent
 from durvis.audit.services import Entry, Kind, canonical, record, record_many, row_hash, verify
 from durvis.core.actor import Actor
@@ -24,12 +25,21 @@ def actors(staff):
     return [Actor(kind="staff", staff=staff[name]) for name in ("vsaa_admin", "vid_admin", "agent")]
 
 
+def own_transaction():
+    """What a transaction of its own does, in a test that runs in one: the next append takes a
+    chain anew (the first of its actor's: nothing else holds one)."""
+    setattr(connection, audit_services._HELD, None)
+
+
 @pytest.fixture
 def chain(actors, catalogue):
-    """The log of three actors, checkpointed; returns the chain of the first (15 rows)."""
+    """The log of three actors, each append a transaction of its own, checkpointed; returns
+    the chain of the first (15 rows)."""
     for n in range(5):
         for actor in actors:
+            own_transaction()
             record(actor, "catalog.service.view", catalogue["childbirth"], details={"n": n})
+    own_transaction()
     events = record_many(actors[0], [Entry("register.event", "x", str(n)) for n in range(10)])
     checkpoints.write()
     return events[0].chain

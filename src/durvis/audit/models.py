@@ -1,13 +1,14 @@
 """The activity log (B5): who did what to which object, whose data it was, and why.
 
 Append-only and hash-chained. To keep the chain off the register's critical path there are
-`AUDIT_CHAINS` independent chains; an event joins the chain its actor hashes to, so one actor's
-events stay in order while different actors append in parallel. Each row stores the hash of the
-previous row of its chain and the HMAC-SHA256 of (that hash + its own canonical content) under
-the audit key `key_id` names (`keys`: the keys are never in the database, so whoever can write
-it still cannot recompute a hash); the chain head keeps the last sequence number and hash, and
-checkpoints outside the database (`checkpoints`) keep them too, so that deleting the newest rows
-and rolling the head back, or wiping a chain, is found as well.
+`AUDIT_CHAINS` independent chains; an event joins one of the few chains its actor hashes to (the
+one its transaction holds: `services.lock_head`), so one actor's transactions and different
+actors append in parallel, and one actor's events are in order by id across its chains. Each
+row stores the hash of the previous row of its chain and the HMAC-SHA256 of (that hash + its
+own canonical content) under the audit key `key_id` names (`keys`: the keys are never in the
+database, so whoever can write it still cannot recompute a hash); the chain head keeps the last
+sequence number and hash, and checkpoints outside the database (`checkpoints`) keep them too, so
+that deleting the newest rows and rolling the head back, or wiping a chain, is found as well.
 
 `service_code` names the catalogue service an event concerns (from the recording app's
 `details["service"]`, or the service of the object it is about), so that a holder reads the
@@ -22,7 +23,11 @@ from typing import Any
 
 from django.db import models
 
-AUDIT_CHAINS = 16
+# The number of chains, and of them each actor's set (`services.chains_of`): a transaction
+# holds one head until it ends, so an actor writes from up to CHAINS_PER_ACTOR transactions at
+# once without waiting for itself (issue 21).
+AUDIT_CHAINS = 64
+CHAINS_PER_ACTOR = 8
 GENESIS_HASH = "0" * 64
 
 

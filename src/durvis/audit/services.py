@@ -1,6 +1,24 @@
 """`record` is called by every service that changes state or lets staff (or an API client) read
 personal data; `record_many` appends a batch under one lock (the register's bulk ingest);
-`verify` checks every chain against the audit keys and the newest checkpoint."""
+`verify` checks every chain against the audit keys and the newest checkpoint.
+
+Which chain a transaction appends to (issue 21). A chain's head is locked from the first append
+of a transaction until it ends, so writers of one chain queue. Each actor has a set of
+`CHAINS_PER_ACTOR` consecutive chains (`chains_of`, from the CRC-32 of its kind and id), and a
+transaction takes the first head of the set no other transaction holds (`SELECT ... FOR UPDATE
+SKIP LOCKED` on PostgreSQL; SQLite serialises writers anyway, so there the first), waiting on
+the first only when every one is held: one back-office system writing from 8 threads does not
+queue behind itself. Once a transaction holds a head, every later append of that transaction,
+whoever its actor, goes to the same chain (a marker on the connection, gone when the transaction
+commits or rolls back): a transaction never holds two heads (no deadlock between two that took
+them in another order) and its events stay together, in order.
+
+What the chains prove is unchanged: every row is still linked to the row before it in its own
+chain (`prev_hash`, its keyed hash over that and its content), every head and checkpoint pins
+each chain's end, and `verify` walks every chain, whatever the number. Which chain a row joined
+never mattered to the proof (the chain is in the hashed content, so a row cannot be moved to
+another); an actor's events are in order by `id` and `occurred_at` across its chains, as events
+of different actors always were across chains."""
 
 from __future__ import annotations
 
@@ -15,10 +33,18 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models, transaction
+from django.db.models import F
+from django.db.models.functions import Mod
 from django.utils import timezone
 
 from durvis.audit import checkpoints, keys
-from durvis.audit.models import AUDIT_CHAINS, GENESIS_HASH, AuditChainHead, AuditEvent
+from durvis.audit.models import (
+    AUDIT_CHAINS,
+    CHAINS_PER_ACTOR,
+    GENESIS_HASH,
+    AuditChainHead,
+    AuditEvent,
+)
 from durvis.core import bulk
 
 if TYPE_CHECKING:
@@ -98,19 +124,18 @@ def record(
     return record_many(actor, [entry])[0]
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def record_many(actor: Actor, entries: Sequence[Entry]) -> list[AuditEvent]:
-    """Append events of one actor to its chain, in order, in the caller's transaction: the chain
-    (one of `AUDIT_CHAINS`, chosen by the actor's kind and id) is locked once for the whole
-    batch and each row is hashed over the one before with the current audit key. Returns the
-    stored events; an empty batch writes nothing."""
+    """Append events of one actor to a chain, in order, in the caller's transaction: the chain
+    the transaction holds already, else a free one of the actor's (`lock_head`), locked once
+    for the whole batch; each row is hashed over the one before with the current audit key.
+    Returns the stored events; an empty batch writes nothing. No savepoint is taken (two
+    statements fewer on every write): a failure here fails the caller's transaction, so that
+    no change is ever kept without its audit row."""
     if not entries:
         return []
-    chain = chain_of(actor)
-    head = AuditChainHead.objects.select_for_update().filter(chain=chain).first()
-    if head is None:  # the migration creates every head; this covers a database built otherwise
-        AuditChainHead.objects.bulk_create([AuditChainHead(chain=chain)], ignore_conflicts=True)
-        head = AuditChainHead.objects.select_for_update().get(chain=chain)
+    head = lock_head(actor)
+    chain = head.chain
     key = keys.current()
     now = timezone.now()
     events = []
@@ -137,10 +162,68 @@ def record_many(actor: Actor, entries: Sequence[Entry]) -> list[AuditEvent]:
     return events
 
 
+def chains_of(actor: Actor) -> tuple[int, ...]:
+    """The chains an actor's events may go to, in the order they are tried: `CHAINS_PER_ACTOR`
+    consecutive ones (wrapping at `AUDIT_CHAINS`) from the CRC-32 of its kind and id."""
+    first = zlib.crc32(f"{actor.kind}:{actor.audit_id}".encode()) % AUDIT_CHAINS
+    return tuple((first + n) % AUDIT_CHAINS for n in range(CHAINS_PER_ACTOR))
+
+
 def chain_of(actor: Actor) -> int:
-    """The chain an actor's events go to (one of `AUDIT_CHAINS`, by its kind and id): writers
-    of different chains never wait for each other's audit lock."""
-    return zlib.crc32(f"{actor.kind}:{actor.audit_id}".encode()) % AUDIT_CHAINS
+    """The first of the actor's chains (`chains_of`): the one its transactions wait on when
+    all of its chains are held."""
+    return chains_of(actor)[0]
+
+
+def lock_head(actor: Actor) -> AuditChainHead:
+    """The head this transaction appends to, locked (must be called in a transaction): the one
+    it holds already (whoever the actor was), else the first of the actor's chains no other
+    transaction holds (PostgreSQL: `SKIP LOCKED`; SQLite: the first), else the first, waited
+    for. The chain is remembered on the connection until the transaction ends."""
+    held = _held_chain()
+    chains = (held,) if held is not None else chains_of(actor)
+    head: AuditChainHead | None = None
+    if held is None and connection.features.has_select_for_update_skip_locked:
+        head = (AuditChainHead.objects.select_for_update(skip_locked=True)
+                .filter(chain__in=chains)
+                .annotate(place=Mod(F("chain") + (AUDIT_CHAINS - chains[0]), AUDIT_CHAINS))
+                .order_by("place").first())
+    if head is None:
+        head = AuditChainHead.objects.select_for_update().filter(chain=chains[0]).first()
+    if head is None:  # the migrations create every head; this covers a database built otherwise
+        AuditChainHead.objects.bulk_create([AuditChainHead(chain=chains[0])],
+                                           ignore_conflicts=True)
+        head = AuditChainHead.objects.select_for_update().get(chain=chains[0])
+    if held is None:
+        _hold(head.chain)
+    return head
+
+
+# The connection's attribute naming the chain its transaction holds, with the on-commit hook
+# that forgets it: while the hook is pending the transaction (or the savepoint that took the
+# lock) is alive; a rollback discards the hook, and so the marker.
+_HELD = "durvis_audit_chain"
+
+
+def _held_chain() -> int | None:
+    held = getattr(connection, _HELD, None)
+    if held is None:
+        return None
+    chain, hook = held
+    if any(item[1] is hook for item in connection.run_on_commit):
+        return int(chain)
+    setattr(connection, _HELD, None)
+    return None
+
+
+def _hold(chain: int) -> None:
+    holder = connection
+
+    def forget() -> None:
+        setattr(holder, _HELD, None)
+
+    setattr(connection, _HELD, (chain, forget))
+    transaction.on_commit(forget)
 
 
 def canonical(event: AuditEvent) -> str:

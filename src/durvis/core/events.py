@@ -113,13 +113,15 @@ def subscriber(event: str, key: str) -> Callable[[Handler], Handler]:
 def publish(actor: Actor, name: str, items: Sequence[tuple[str, dict[str, Any]]]) -> int:
     """Publish one event of type `name` per (key, payload) item, in the caller's transaction,
     with a delivery for every subscriber; the worker is woken when the transaction commits.
-    Raises KeyError for an undeclared event type. Returns how many events were written."""
+    Raises KeyError for an undeclared event type. Returns how many events were written. Inside
+    a caller's transaction no savepoint is taken (two statements fewer on every write): a
+    failure here fails the caller's transaction."""
     if name not in EVENT_TYPES:
         raise KeyError(f"undeclared event type {name!r}")
     if not items:
         return 0
     subscribers = [s.key for s in SUBSCRIBERS if s.event == name]
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             _insert_postgresql(actor, name, items, subscribers)
         else:

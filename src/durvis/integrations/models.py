@@ -33,6 +33,23 @@ class ApiClient(models.Model):
         return f"{self.institution.code}: {self.name}"
 
 
+class CredentialGeneration(models.Model):
+    """One row (id 1) whose `value` moves on with every change that could change what a token
+    allows: a client updated or deleted (revoked, scopes, token), its services changed, its
+    institution's code changed. Database triggers move it (migration 0009, on SQLite and
+    PostgreSQL), so no path that changes those tables, an ORM update or plain SQL, is missed.
+    Every web process caches token checks (`services.TokenCache`) under the value it read
+    before loading them, and reads it again on each request: a changed value drops the cache
+    (B9: a revoked token is refused on the very next request, in every process). A missing row
+    (a test's flush) caches nothing; the triggers put it back with a random value, so a value
+    seen before the row went missing never comes back."""
+
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
 class IdempotencyRecord(models.Model):
     """The answer given to one `Idempotency-Key` of one client: a retry gets the same answer."""
 

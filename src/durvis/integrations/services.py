@@ -27,9 +27,11 @@ import json
 import re
 import secrets
 import smtplib
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,7 +43,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.core.mail.message import make_msgid
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -61,6 +63,7 @@ from durvis.integrations import envelope, mail, sms
 from durvis.integrations.addresses import check_webhook_url, webhook_opener
 from durvis.integrations.models import (
     ApiClient,
+    CredentialGeneration,
     FeedEvent,
     IdempotencyRecord,
     OutboxChannel,
@@ -135,12 +138,89 @@ def authenticate(token: str) -> ApiClient | None:
     return client
 
 
+def api_grant(client: ApiClient) -> ApiGrant:
+    """What the client's token allows: its institution, scopes and services (one query for
+    the services)."""
+    service_ids = frozenset(client.services.values_list("pk", flat=True))
+    return ApiGrant(client_id=client.pk, institution_id=client.institution_id,
+                    institution_code=client.institution.code,
+                    operations=frozenset(client.operations), service_ids=service_ids or None)
+
+
 def api_actor(client: ApiClient, source_address: str | None = None) -> Actor:
     """The actor of a request made with this client's token; its scopes are read once here."""
-    service_ids = frozenset(client.services.values_list("pk", flat=True))
-    grant = ApiGrant(client_id=client.pk, institution_id=client.institution_id,
-                     institution_code=client.institution.code,
-                     operations=frozenset(client.operations), service_ids=service_ids or None)
+    return Actor(kind="api_client", api=api_grant(client), source_address=source_address)
+
+
+def credential_generation() -> int | None:
+    """The credential generation now (`CredentialGeneration`; one indexed read of one row), or
+    None when its row is missing (nothing may be cached then)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_GENERATION_SQL)
+        row = cursor.fetchone()
+    return row[0] if row is not None else None
+
+
+_GENERATION_SQL = f"SELECT value FROM {CredentialGeneration._meta.db_table} WHERE id = 1"  # noqa: S608 - a constant
+
+
+class TokenCache:
+    """A bounded, thread-safe cache of token checks in one process (B9, issue 21): the SHA-256
+    of a token (never the token) → the grant it carries, each entry valid while the credential
+    generation (`CredentialGeneration`, moved by database triggers on every change to clients,
+    their services, institutions' codes) is the one read before it was loaded. A request reads
+    the generation once (one query): when it moved, the whole cache is dropped, so a revoked
+    token or a changed scope is seen on the very next request in every process. At most
+    `size` entries, the least recently used leaving first; refused tokens are not cached."""
+
+    def __init__(self, size: int = 1000) -> None:
+        self.size = size
+        self._entries: OrderedDict[str, ApiGrant] = OrderedDict()
+        self._generation: int | None = None
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def grant(self, token: str) -> ApiGrant | None:
+        """The grant of an active client's token, or None (no such token, revoked, or not a
+        token's shape)."""
+        if not TOKEN_SHAPE.fullmatch(token):
+            return None
+        digest = _hash(token)
+        generation = credential_generation()  # read before anything is loaded for the cache
+        with self._lock:
+            if generation is None or generation != self._generation:
+                self._entries.clear()
+                self._generation = generation
+            cached = self._entries.get(digest)
+            if cached is not None:
+                self._entries.move_to_end(digest)
+                return cached
+        client = authenticate(token)
+        if client is None:
+            return None
+        grant = api_grant(client)
+        if generation is not None:
+            with self._lock:
+                if self._generation == generation:
+                    self._entries[digest] = grant
+                    while len(self._entries) > self.size:
+                        self._entries.popitem(last=False)
+        return grant
+
+
+# The web process's cache of token checks (`ApiClientAuth`).
+TOKENS = TokenCache()
+
+
+def token_actor(token: str, source_address: str | None = None,
+                cache: TokenCache | None = None) -> Actor | None:
+    """The actor of a request with this bearer token (`cache`: the process's `TOKENS`), or
+    None for a token that is not an active client's."""
+    grant = (TOKENS if cache is None else cache).grant(token)
+    if grant is None:
+        return None
     return Actor(kind="api_client", api=grant, source_address=source_address)
 
 
@@ -175,10 +255,7 @@ def idempotent(
         with transaction.atomic():
             return handler()
     request_hash = hashlib.sha256(fingerprint.encode()).hexdigest()
-    stored = _stored_answer(client_id, key, request_hash)
-    if stored is not None:
-        return stored
-    try:
+    try:  # a new key (the common case) costs no read first: a known one fails the claim
         with transaction.atomic():
             claim = IdempotencyRecord.objects.create(
                 client_id=client_id, key=key, request_hash=request_hash, status_code=0,
@@ -192,7 +269,7 @@ def idempotent(
                 claim.delete()
             return status, body
     except IntegrityError:
-        stored = _stored_answer(client_id, key, request_hash)  # a concurrent retry won the race
+        stored = _stored_answer(client_id, key, request_hash)  # a retry, or a concurrent one won
         if stored is None:
             raise
         return stored

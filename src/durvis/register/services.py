@@ -22,7 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -116,11 +116,21 @@ def _field_error(name: str, message: str, code: str) -> ValidationError:
 # --- Counters ----------------------------------------------------------------------------------
 
 def _next_sequence(service: Service) -> int:
-    CaseSequence.objects.bulk_create([CaseSequence(service=service)], ignore_conflicts=True)
-    sequence = CaseSequence.objects.select_for_update().get(service=service)
-    sequence.last += 1
-    sequence.save(update_fields=["last"])
-    return sequence.last
+    """The service's next case sequence number, its counter row locked until the caller's
+    transaction ends: one statement (`UPDATE ... RETURNING`), and one more to create the row
+    for a service's first case."""
+    for _attempt in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(_NEXT_SEQUENCE_SQL, [service.pk])
+            row = cursor.fetchone()
+        if row is not None:
+            return int(row[0])
+        CaseSequence.objects.bulk_create([CaseSequence(service=service)], ignore_conflicts=True)
+    raise RuntimeError(f"no case sequence for service {service.pk}")
+
+
+_NEXT_SEQUENCE_SQL = (f"UPDATE {CaseSequence._meta.db_table} SET last = last + 1 "  # noqa: S608 - constants
+                      "WHERE service_id = %s RETURNING last")
 
 
 def next_change_positions(count: int) -> tuple[int, list[int]]:
