@@ -28,6 +28,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -326,7 +327,8 @@ def _check_context(application: Application, form: eforms.CompiledForm) -> dict[
         "application": application, "service": application.service,
         "pages": eforms.summary(form, application.answers),
         "channels": [(c, Channel(c).label) for c in services.result_channels(application.service)],
-        "service_points": services.SERVICE_POINTS,
+        "service_points": services.collection_points(application.service,
+                                                     (get_language() or "lv")[:2]),
     }
 
 

@@ -175,9 +175,51 @@ def days_ahead(point_: ServicePoint, days: int = 7) -> list[OpenDay]:
 
 
 def point_choices() -> list[str]:
-    """Where a staff member may say they work: every active point's name (the
-    register's form of `StaffMember.service_point`), in order."""
+    """Where a staff member may say they work, or a result is collected: every active point's
+    name (the register's form of `StaffMember.service_point`, `Application.service_point`,
+    `AssistedApplication.service_point` and the case's `service_point`), in order."""
     return [p.name for p in active_points()]
+
+
+def labelled_choices(language: str, service: Service | None = None) -> list[tuple[str, str]]:
+    """The points to choose among as (stored value, shown label): the point's name (the
+    stored form, `point_choices`) and its name in `language` (`ServicePoint.label`). With
+    `service`, the points handling it in person (`points_for_service`: a result is collected
+    where the service is delivered), or every active point when none does; by town and name."""
+    chosen = points_for_service(service) if service is not None else active_points()
+    rows = list(chosen) or (list(active_points()) if service is not None else [])
+    return [(p.name, p.label(language)) for p in rows]
+
+
+# What the e-forms stored before the register (the fixed list of issue 4): "<town>, <street and
+# number>". A stored value of that form names the point of that town whose address begins so.
+_LEGACY = re.compile(r"^\s*(?P<town>[^,]+),\s*(?P<street>.+?)\s*$")
+
+
+def point_named(stored: str) -> ServicePoint | None:
+    """The point a stored service point value names: a point's name (active or not), else a
+    value of the old fixed list ("Rīga, Pils iela 23": the point of that town whose address
+    begins with "Pils iela 23,"); None when no point answers (the value is then shown as it is)."""
+    if not stored:
+        return None
+    found = ServicePoint.objects.filter(name=stored).order_by("-active", "pk").first()
+    if found is not None:
+        return found
+    legacy = _LEGACY.match(stored)
+    if legacy is None:
+        return None
+    for candidate in ServicePoint.objects.filter(town=legacy["town"]).order_by("-active", "pk"):
+        address, street = _folded(candidate.address), _folded(legacy["street"])
+        if address == street or address.startswith(street + ","):
+            return candidate
+    return None
+
+
+def point_label(stored: str, language: str) -> str:
+    """A stored service point value as a page in `language` shows it: the named point's name
+    in that language (`point_named`), else the value unchanged (nothing stored is lost)."""
+    found = point_named(stored)
+    return found.label(language) if found is not None else stored
 
 
 @dataclass(frozen=True)
