@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from durvis.access.policy import allowed, require, visible
-from durvis.audit.services import Entry, record_many
+from durvis.audit.services import Entry, record, record_many
 from durvis.calendars import ics
 from durvis.calendars.forwarding import CALENDAR_SYSTEMS
 from durvis.calendars.models import Booking, BookingState, Calendar
@@ -273,6 +273,29 @@ def points_for_day_view(actor: Actor) -> QuerySet[ServicePoint]:
 def bookings_by_id(ids: list[int]) -> dict[int, Booking]:
     """The bookings with those ids, with their point and service (for the notifications)."""
     return Booking.objects.select_related("calendar__point__institution", "service").in_bulk(ids)
+
+
+def ics_download(actor: Actor, client: Client, pk: int, language: str = "lv"
+                 ) -> tuple[str, bytes] | None:
+    """The `.ics` (RFC 5545) of the client's booking `pk` as the e-account downloads it: the
+    same file as the confirmation's attachment (`ics.calendar_of`: METHOD PUBLISH, or CANCEL
+    once cancelled) and its file name; None when the client has no such booking. The policy
+    decides (`CalendarAction.DOWNLOAD_ICS`: the booker, the client, a parent or a company's
+    representative), audited as `calendars.booking.ics` with the client as subject. Raises
+    PermissionDenied."""
+    booking = (Booking.objects.filter(pk=pk, **_owner(client))
+               .select_related("calendar__point__institution", "service").first())
+    if booking is None:
+        return None
+    require(actor, CalendarAction.DOWNLOAD_ICS, booking, client)
+    record(actor, "calendars.booking.ics", booking, subject=client,
+           details={"uid": ics.uid_of(booking)})
+    return ics.file_name(booking), ics.calendar_of(booking, language)
+
+
+def _owner(client: Client) -> dict[str, Client]:
+    return ({"client_company": client} if isinstance(client, Company)
+            else {"client_person": client})
 
 
 def ics_attachment(booking: Booking, language: str = "lv") -> tuple[str, str, str]:
