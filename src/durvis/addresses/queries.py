@@ -35,7 +35,13 @@ from durvis.addresses.models import (
     Kind,
     Status,
 )
-from durvis.addresses.words import POSTCODE, SIMILARITY_THRESHOLD, is_number, query_words
+from durvis.addresses.words import (
+    POSTCODE,
+    SIMILARITY_THRESHOLD,
+    is_number,
+    query_words,
+    similarity,
+)
 from durvis.search.services import normalize
 
 CANDIDATES = 3000
@@ -235,6 +241,40 @@ def fold_address(text: str) -> str:
     """An address text as `resolve` compares them: folded (`search.normalize`), without the
     postcode ("krisjana barona iela 1 riga" for "Krišjāņa Barona iela 1, Rīga, LV-1050")."""
     return normalize(POSTCODE.sub(" ", text))
+
+
+def place_name(code: int, query: str) -> str:
+    """What a search for `query` named, told by its best answer `code` (a building or
+    premises): the answer's standard text without the postcode when the query gave a number
+    ("brivibas 1 riga": "Brīvības iela 1, Rīga"); else its street when a word of the query is
+    the street's ("brivibas riga": "Brīvības iela, Rīga"); else its town or village
+    ("valmiera": "Valmiera") — so that "nearest to" names the place searched, not a house
+    nobody typed. The answer's text when its parents are not in the register."""
+    chain: list[AddressObject] = []
+    current_ = AddressObject.objects.filter(code=code).first()
+    while current_ is not None and len(chain) < 8:
+        chain.append(current_)
+        if current_.parent_code in (None, REPUBLIC_CODE):
+            break
+        current_ = AddressObject.objects.filter(code=current_.parent_code).first()
+    if not chain:
+        return ""
+    text = POSTCODE.sub("", chain[0].std).strip(" ,")
+    words = query_words(query)
+    if any(is_number(w) for w in words):
+        return text
+    street = next((o for o in chain if o.kind == Kind.STREET), None)
+    if street is not None and any(_same_word(w, s) for w in words
+                                  for s in query_words(street.name)):
+        return street.std or street.name
+    town = next((o for o in chain if o.kind in (Kind.CITY, Kind.VILLAGE)), None)
+    return town.name if town is not None else text
+
+
+def _same_word(typed: str, word: str) -> bool:
+    """Whether a typed word is a register word, a typo or a missing letter apart: the same
+    first three letters and a trigram similarity of at least the search's threshold."""
+    return typed[:3] == word[:3] and similarity(typed, word) >= SIMILARITY_THRESHOLD
 
 
 def municipality_atvk(code: int) -> str | None:

@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from durvis.addresses.queries import place_name
 from durvis.addresses.queries import search as address_search
 from durvis.catalog.models import Delegation, Service, Stage
 from durvis.catalog.queries import in_force, serving
@@ -114,8 +115,8 @@ def place_of(text: str) -> Place | None:
     """The place `text` means: coordinates (`coordinates_of`); one of the points' towns,
     whatever the case and the diacritics (the middle of its points); else any address, town or
     postcode the State Address Register knows, typos and missing diacritics tolerated (its
-    best answer with coordinates: `addresses.queries.search`). None when it means nothing
-    known."""
+    best answer with coordinates: `addresses.queries.search`; its label the street or town
+    searched, `addresses.queries.place_name`). None when it means nothing known."""
     if _COORDINATES.match(text) or _COMMA_COORDINATES.match(text):
         return coordinates_of(text)
     wanted = _folded(text)
@@ -128,7 +129,7 @@ def place_of(text: str) -> Place | None:
                      sum(float(p.longitude) for p in rows) / len(rows), rows[0].town)
     for found in address_search(text, limit=5):
         if found.lat is not None and found.lon is not None:
-            return Place(found.lat, found.lon, found.text)
+            return Place(found.lat, found.lon, place_name(found.code, text) or found.text)
     return None
 
 
