@@ -170,7 +170,8 @@ def upcoming_of(actor: Actor, client: Client, limit: int = 20) -> list[Booking]:
     rows = visible(actor, IdentityAction.CLIENT_READ,
                    Booking.objects.filter(state=BookingState.BOOKED, ends_at__gt=timezone.now()),
                    client)
-    return list(rows.select_related("calendar__point", "service").order_by("starts_at")[:limit])
+    return list(rows.select_related("calendar__point", "service", "client_person")
+                .order_by("starts_at")[:limit])
 
 
 def booking_of(actor: Actor, client: Client, pk: int) -> Booking | None:
