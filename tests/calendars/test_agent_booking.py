@@ -155,3 +155,18 @@ def test_the_moved_message_says_moved(client, calendar, family):
         "starts_at": later.isoformat()}, follow=True)
     text = moved.content.decode()
     assert "pārcelts uz" in text.lower() and "pieteikts uz" not in text.lower()
+
+
+def test_opening_the_booking_page_is_an_audited_read_the_client_sees(client, calendar, family,
+                                                                     staff):
+    parent = family["parent"]
+    sign_in_staff(client, staff["agent"])
+    _identify(client, parent)
+    url = reverse("administration:client-appointment", args=[parent.pk])
+    assert client.get(url).status_code == 200
+    read = AuditEvent.objects.filter(action="calendars.client.read")
+    assert [(e.subject_person_id, e.purpose) for e in read] == [(parent.pk, "client service")]
+    assert set(read.get().details["parties"]) >= {"self", f"person:{family['child'].pk}"}
+    own = sign_in_person(Client(), parent)
+    uses = own.get(reverse("eaccount:data-use")).content.decode()
+    assert "Redzēja jūsu datus, lai pierakstītu jūs uz apmeklējumu" in uses

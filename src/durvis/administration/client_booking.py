@@ -84,6 +84,8 @@ def book_for_client(request: HttpRequest, pk: int) -> HttpResponse:
     the time booked; a refusal shows at its field (422)."""
     actor, person = _client(request, pk)
     parties = parties_of(person)
+    if request.method != "POST":  # the page shows the client's details: the read is audited
+        queries.read_for_booking(actor, person, list(parties))
     source = request.POST if request.method == "POST" else request.GET
     calendars = queries.calendars_for_agent(actor, person)
     what = WhatForm(source if "calendar" in source else None, parties=parties,

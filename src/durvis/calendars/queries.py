@@ -276,6 +276,17 @@ def bookings_by_id(ids: list[int]) -> dict[int, Booking]:
     return Booking.objects.select_related("calendar__point__institution", "service").in_bulk(ids)
 
 
+def read_for_booking(actor: Actor, person: Person, parties: list[str]) -> None:
+    """An agent's read of `person`'s details on the page booking for them (A4, B3, B4): their
+    name and whom they may book for (`parties`: role keys — themself, minor children,
+    companies). The policy decides (`CalendarAction.BOOK_FOR_CLIENT`) and the read is audited
+    as `calendars.client.read` with the person as subject and the purpose "client service",
+    which the person sees in "Who used my data". Raises PermissionDenied."""
+    require(actor, CalendarAction.BOOK_FOR_CLIENT, None, person)
+    record(actor, "calendars.client.read", person, subject=person, purpose="client service",
+           details={"parties": parties})
+
+
 def ics_download(actor: Actor, client: Client, pk: int, language: str = "lv"
                  ) -> tuple[str, bytes] | None:
     """The `.ics` (RFC 5545) of the client's booking `pk` as the e-account downloads it: the

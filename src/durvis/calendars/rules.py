@@ -42,6 +42,9 @@ class CalendarAction(StrEnum):
     # obj = a Booking (None: may the system read bookings at all), with its list filter: an
     # institution's system with `appointments:read` reads the bookings at its points.
     SYSTEM_READ = "calendars.system_read"
+    # obj = None, client = the person identified at the desk: an agent opens the page booking
+    # for them (their name, children and companies shown; `queries.read_for_booking`).
+    BOOK_FOR_CLIENT = "calendars.book_for_client"
     # obj = the Booking, client = its client (the e-account's role): download its `.ics`.
     DOWNLOAD_ICS = "calendars.download_ics"
 
@@ -125,6 +128,17 @@ def change(actor: Actor, booking: Any, client: Any) -> Decision:
     return book(actor, booking.calendar, client)
 
 
+@rule(CalendarAction.BOOK_FOR_CLIENT)
+def book_for_client(actor: Actor, obj: Any, client: Any) -> Decision:
+    """An agent opens the booking page of a client they identified (A4, B3): a client-service
+    agent, for a person (the session's identification is the page's own check)."""
+    if actor.staff is None or not actor.has_role(StaffRole.AGENT):
+        return deny("not a client-service agent")
+    if client is None:
+        return deny("whom the appointment is for is missing")
+    return ALLOW
+
+
 @rule(CalendarAction.DOWNLOAD_ICS)
 def download_ics(actor: Actor, booking: Any, client: Any) -> Decision:
     """The booking's `.ics` (A4) in the e-account: for the person who booked it, the person it
@@ -184,6 +198,8 @@ declare_use("calendars.booking.book", _("Booked an appointment for you"))
 declare_use("calendars.booking.move", _("Moved your appointment"))
 declare_use("calendars.booking.cancel", _("Cancelled your appointment"))
 declare_use("calendars.day.read", _("Saw your appointment in the service point's day"))
+declare_use("calendars.client.read",
+            _("Saw your details to book an appointment for you"))
 declare_use("calendars.booking.ics", _("Downloaded your appointment's calendar file"))
 declare_use("calendars.booking.system_read",
             _("An institution's system read your appointment"))
