@@ -65,19 +65,31 @@ class Found:
 
 def search(query: str, *, limit: int = 10) -> list[Found]:
     """Existing addresses matching every word of `query`, best first, at most `limit`
-    (1..`MAX_LIMIT`). An empty list for a query without a word to match. Raises ValueError for
-    a limit out of range."""
+    (1..`MAX_LIMIT`); a postcode alone ("LV-1050") gives that postcode's buildings
+    (`with_postcode`). An empty list for a query without a word to match. Raises ValueError
+    for a limit out of range."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError("limit")
     words = query_words(query)
     if not words:
-        return []
+        postcode = POSTCODE.fullmatch(query.strip())
+        return with_postcode(postcode[0], limit) if postcode else []
     numbers = sum(1 for w in words if is_number(w))
     level = 1 if numbers >= 2 else 0
     matches = [_dictionary_matches(w, last=i == len(words) - 1) for i, w in enumerate(words)]
     if any(not m for m in matches):
         return []
     return _ranked(matches, level, limit)
+
+
+def with_postcode(postcode: str, limit: int = 10) -> list[Found]:
+    """The existing buildings of a postcode, by their standard text, at
+    most `limit`: what a search for a postcode alone ("LV-1050", the hyphen required) answers."""
+    digits = "".join(c for c in postcode if c.isdigit())
+    rows = (AddressObject.objects.filter(kind=Kind.BUILDING, atrib=f"LV-{digits}",
+                                         status=Status.EXISTING, valid_to__isnull=True)
+            .order_by("std", "code")[:limit])
+    return [Found(r.code, r.std, r.kind, r.atrib, r.lat, r.lon) for r in rows]
 
 
 def _dictionary_matches(word: str, *, last: bool) -> list[tuple[int, float, int]]:
