@@ -1,6 +1,6 @@
 """Secrets sealed at rest (B9, A8): a merchant's secret and a webhook's signing secrets are
 kept as JWEs under DURVIS_SECRET_KEYS (`core.sealed.SealedCharField`), read back as the plain
-text by the code that signs with them; migrations payments.0006-0007 and integrations.0009-0010 seal
+text by the code that signs with them; migrations payments.0006-0007 and integrations.0010-0011 seal
 those kept in plain text before, and going back opens them."""
 
 import os
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("payments", "0005_payment_mandate"),
           ("integrations", "0008_alter_outboxmessage_channel")]
-AFTER = [("payments", "0007_seal_plain_secrets"), ("integrations", "0010_seal_plain_secrets")]
+AFTER = [("payments", "0007_seal_plain_secrets"), ("integrations", "0011_seal_plain_secrets")]
 
 
 def migrate(targets):

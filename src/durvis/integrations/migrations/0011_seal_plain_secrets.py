@@ -32,7 +32,7 @@ def _open(model_name, fields):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("integrations", "0009_sealed_secrets")]
+    dependencies = [("integrations", "0010_sealed_secrets")]
 
     operations = [
         migrations.RunPython(_seal("WebhookEndpoint", ['secret', 'previous_secret']), _open("WebhookEndpoint", ['secret', 'previous_secret'])),
