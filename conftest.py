@@ -81,6 +81,15 @@ def institutions(db):
 
 
 @pytest.fixture
+def centres(institutions):
+    """The service points' register of the tests (`tests/servicepoints/conftest.py`: the VDAA
+    centres in Rīga, Valmiera and Roja, a VSAA office, a RIGA municipal office), by name."""
+    from tests.servicepoints.conftest import make_points
+
+    return make_points(institutions)
+
+
+@pytest.fixture
 def catalogue(institutions):
     """Five services: state-wide for residents, for companies, internal, municipal, a draft."""
     family = catalog.import_tree_node(

@@ -61,7 +61,7 @@ def patterns(resolver=None, namespace=""):
 
 
 @pytest.fixture
-def world(family, staff, client_login, settings, tmp_path):
+def world(family, staff, client_login, settings, tmp_path, centres):
     """The signed-in person and staff, and an object for every path parameter."""
     settings.MEDIA_ROOT = tmp_path / "media"
     parent, case = family["parent"], family["own"]
@@ -97,7 +97,7 @@ def world(family, staff, client_login, settings, tmp_path):
     assisted = assistant.identify_client(staff_actor, case.service,
                                          personal_code=parent.personal_code,
                                          document_kind="passport", document_number="LV1234567",
-                                         service_point=eforms.SERVICE_POINTS[0])
+                                         service_point=next(iter(centres)))
     # Invoices (issue 14): a finance specialist, a payee account and an invoice of the case.
     finance = identity.record_staff(username="finance.vsaa", password="pw-finance-long-enough",
                                     institution=case.holder, roles=["finance"])

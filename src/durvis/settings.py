@@ -452,8 +452,9 @@ if DURVIS_SIGNIN_PROTOCOL not in ("oidc", "saml"):
 DURVIS_AUDIT_DEVELOPMENT_KEY = "dev:H7U6IFECqmrNnW0Tl2P303VO1tJJe6tQKyeKl0dYTJg="  # refused in production
 
 
-def _audit_keys(text: str) -> dict[str, bytes]:
-    """`id:base64-secret` pairs, comma- or line-separated, in their order (the current first)."""
+def _audit_keys(text: str, name: str = "DURVIS_AUDIT_KEYS") -> dict[str, bytes]:
+    """`id:base64-secret` pairs, comma- or line-separated, in their order (the current first);
+    `name` is the setting they come from, which an error names."""
     keys: dict[str, bytes] = {}
     for item in filter(None, (part.strip() for part in text.replace("\n", ",").split(","))):
         key_id, _, secret = item.partition(":")
@@ -463,11 +464,11 @@ def _audit_keys(text: str) -> dict[str, bytes]:
             value = b""
         if not re.fullmatch(r"[A-Za-z0-9_.-]{1,20}", key_id) or key_id in keys or len(value) < 32:
             raise ImproperlyConfigured(
-                f"DURVIS_AUDIT_KEYS: {key_id!r} needs an id of at most 20 letters, digits, '_', "
+                f"{name}: {key_id!r} needs an id of at most 20 letters, digits, '_', "
                 "'.' or '-', listed once, and a base64 secret of 32 bytes or more.")
         keys[key_id] = value
     if not keys:
-        raise ImproperlyConfigured("DURVIS_AUDIT_KEYS lists no key.")
+        raise ImproperlyConfigured(f"{name} lists no key.")
     return keys
 
 
@@ -480,12 +481,14 @@ _secret_keys_file = env.str("DURVIS_SECRET_KEYS_FILE", default="")
 DURVIS_SECRET_KEYS = {
     key_id: value[:32] for key_id, value in _audit_keys(
         Path(_secret_keys_file).read_text() if _secret_keys_file
-        else env.str("DURVIS_SECRET_KEYS", default=DURVIS_SECRET_DEVELOPMENT_KEY)).items()}
+        else env.str("DURVIS_SECRET_KEYS", default=DURVIS_SECRET_DEVELOPMENT_KEY),
+        "DURVIS_SECRET_KEYS_FILE" if _secret_keys_file else "DURVIS_SECRET_KEYS").items()}
 
 _audit_keys_file = env.str("DURVIS_AUDIT_KEYS_FILE", default="")
 DURVIS_AUDIT_KEYS = _audit_keys(
     Path(_audit_keys_file).read_text() if _audit_keys_file
-    else env.str("DURVIS_AUDIT_KEYS", default=DURVIS_AUDIT_DEVELOPMENT_KEY))
+    else env.str("DURVIS_AUDIT_KEYS", default=DURVIS_AUDIT_DEVELOPMENT_KEY),
+    "DURVIS_AUDIT_KEYS_FILE" if _audit_keys_file else "DURVIS_AUDIT_KEYS")
 DURVIS_AUDIT_CHECKPOINT_SECONDS = env.int("DURVIS_AUDIT_CHECKPOINT_SECONDS", default=300)
 STORAGES["audit_checkpoints"] = {
     "BACKEND": env.str("DURVIS_AUDIT_CHECKPOINT_STORAGE",

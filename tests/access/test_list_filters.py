@@ -229,6 +229,10 @@ def _assisted(family, staff, institutions):
     stranger's confirmed; returns an agent of VID (which neither holds nor provides 1011)."""
     from durvis.catalog.models import Service as CatalogService
     from durvis.eforms import assistant
+    from durvis.servicepoints.queries import point_choices
+    from tests.servicepoints.conftest import make_points
+
+    make_points(institutions)
 
     agent = Actor(kind="staff", staff=staff["agent"])
     service = CatalogService.objects.get(code=1011)
@@ -237,7 +241,7 @@ def _assisted(family, staff, institutions):
     for person in ("parent", "stranger"):
         assistant.identify_client(agent, service, personal_code=family[person].personal_code,
                                   document_kind="passport", document_number="LV1234567",
-                                  service_point="Rīga, Pils iela 23")
+                                  service_point=point_choices()[0])
     AssistedApplication.objects.filter(application__client_person=family["stranger"]).update(
         confirmed_at=timezone.now())
     member = identity.record_staff(username="agent.vid", password="pw-long-enough-for-tests",

@@ -69,9 +69,15 @@ def test_an_agent_books_for_the_clients_child_and_company(client, calendar, fami
     page = client.get(url).content.decode()
     assert "Emīlija" in page and "SIA Zaļā Pļava" in page
     first, second = first_slot(calendar, 0), first_slot(calendar, 1)
-    assert client.post(url, _slot_data(calendar, f"person:{child.pk}", first)).status_code == 302
-    assert client.post(url, _slot_data(calendar, f"company:{company.pk}", second)
-                       ).status_code == 302
+    # Back at the client's page, the confirmation says for whom the time was booked.
+    for_child = client.post(url, _slot_data(calendar, f"person:{child.pk}", first), follow=True)
+    assert for_child.redirect_chain[0][1] == 302
+    told = [str(m) for m in for_child.context["messages"]]
+    assert len(told) == 1 and str(child) in told[0] and str(parent) not in told[0]
+    for_company = client.post(url, _slot_data(calendar, f"company:{company.pk}", second),
+                              follow=True)
+    assert for_company.redirect_chain[0][1] == 302
+    assert [company.name in str(m) for m in for_company.context["messages"]] == [True]
     assert {(b.client_person_id, b.client_company_id) for b in Booking.objects.all()} == {
         (child.pk, None), (None, company.pk)}
     forged = client.post(url, _slot_data(calendar, f"person:{family['stranger'].pk}", first))
@@ -116,6 +122,26 @@ def test_a_parent_books_for_their_child_in_the_eaccount(client, calendar, family
     assert f"appointment-{booking.pk}" in listing
 
 
+def test_the_parents_overview_lists_their_own_and_their_childs_appointments(client, calendar,
+                                                                            family, staff):
+    parent, child, stranger = family["parent"], family["child"], family["stranger"]
+    agent = Actor(kind="staff", staff=staff["agent"])
+    from durvis.calendars import services
+
+    for_child = services.book(agent, calendar, first_slot(calendar, 0), child)
+    own = services.book(Actor(kind="person", person=parent), calendar, first_slot(calendar, 1),
+                        parent)
+    services.book(Actor(kind="person", person=stranger), calendar, first_slot(calendar, 2),
+                  stranger)
+    sign_in_person(client, parent)
+    overview = client.get(reverse("eaccount:overview")).content.decode()
+    assert f"appointment-{for_child.pk}" in overview and f"appointment-{own.pk}" in overview
+    assert overview.count('id="appointment-') == 2  # not the stranger's
+    assert f"{child}" in overview  # the row says whom it is for
+    ics = client.get(reverse("eaccount:appointment-ics", args=[for_child.pk]))
+    assert ics.status_code == 200 and b"BEGIN:VEVENT" in ics.content
+
+
 def test_the_moved_message_says_moved(client, calendar, family):
     parent = family["parent"]
     sign_in_person(client, parent)
@@ -129,3 +155,18 @@ def test_the_moved_message_says_moved(client, calendar, family):
         "starts_at": later.isoformat()}, follow=True)
     text = moved.content.decode()
     assert "pārcelts uz" in text.lower() and "pieteikts uz" not in text.lower()
+
+
+def test_opening_the_booking_page_is_an_audited_read_the_client_sees(client, calendar, family,
+                                                                     staff):
+    parent = family["parent"]
+    sign_in_staff(client, staff["agent"])
+    _identify(client, parent)
+    url = reverse("administration:client-appointment", args=[parent.pk])
+    assert client.get(url).status_code == 200
+    read = AuditEvent.objects.filter(action="calendars.client.read")
+    assert [(e.subject_person_id, e.purpose) for e in read] == [(parent.pk, "client service")]
+    assert set(read.get().details["parties"]) >= {"self", f"person:{family['child'].pk}"}
+    own = sign_in_person(Client(), parent)
+    uses = own.get(reverse("eaccount:data-use")).content.decode()
+    assert "Redzēja jūsu datus, lai pierakstītu jūs uz apmeklējumu" in uses

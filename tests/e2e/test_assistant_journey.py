@@ -15,7 +15,7 @@ from .axe import assert_accessible, assert_no_sideways_scroll
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-POINT = "Rīga, Pils iela 23"
+POINT = "Rīgas VPVKAC (Pils iela)"  # a point of the register (the `centres` fixture)
 
 
 def _clean(page, where):
@@ -40,7 +40,7 @@ def _staff_session(page, live_server, member):
 
 def test_an_agent_submits_with_a_scanned_signature_and_the_client_sees_it(
         live_server, family, institutions, catalogue, staff, sign_in_client, browser, page,
-        tmp_path):
+        tmp_path, centres):
     from playwright.sync_api import expect
 
     from durvis.catalog.models import Service

@@ -26,7 +26,7 @@ from .axe import assert_accessible
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PHONE = "+37129123456"
-POINT = "Rīga, Pils iela 23"
+POINT = "Rīgas VPVKAC (Pils iela)"  # a point of the register (the `centres` fixture)
 
 
 def _as_staff(browser, live_server, staff_login, member):
@@ -155,7 +155,7 @@ def _take_and_move(page, exit_label):
 
 def test_an_agent_routes_an_application_the_back_office_decides_and_the_client_sees_it(
         live_server, browser, page, staff_login, sign_in_client, world, worker,  # noqa: F811
-        institutions, tmp_path):
+        institutions, tmp_path, centres):
     from playwright.sync_api import expect
 
     publish(world)

@@ -32,9 +32,9 @@ from durvis.register.models import ActedBy, IdentificationLevel, RegisterChannel
 from tests.eforms.journey import PDF, publish_form
 from tests.eforms.samples import q, t
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("centres")]
 
-POINT = "Rīga, Pils iela 23"
+POINT = "Rīgas VPVKAC (Pils iela)"  # a point of the register (the `centres` fixture)
 # A 1x1 PNG.
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"

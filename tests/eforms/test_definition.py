@@ -130,3 +130,13 @@ def test_publishing_needs_a_question_on_every_page():
     assert [p.code for p in publish_problems(definition)] == ["empty_page"]
     assert [p.code for p in publish_problems({"format": "durvis-form/1", "pages": []})] == [
         "no_pages"]
+
+
+def test_length_limits_on_an_address_are_refused_with_a_clear_error():
+    from django.utils import translation
+
+    with translation.override("en"):
+        found = problems(one_question(q("home", "address", min=5, max=100)))
+    assert [(p.field, p.code) for p in found] == [("min", "limit"), ("max", "limit")]
+    assert "State Address Register" in found[0].message and "no length" in found[0].message
+    assert problems(one_question(q("home", "address", required=True))) == []

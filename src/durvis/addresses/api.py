@@ -3,7 +3,8 @@ register's open data is public, CC BY 4.0), for other portals' and institutions'
 
 Every error is the platform's one body (`{"detail": [{"loc", "msg", "type"}]}`): a missing,
 empty or over-long `q` or a `limit` out of 1..50 is the framework's 422 at its `loc`; a `q`
-without a letter or digit to match is `no_words`.
+given twice is `repeated`; a `q` without a letter or digit to match is `no_words`; a postcode
+alone (`LV-1050`) finds that postcode's buildings.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ninja import Field, Query, Router, Schema
 
 from durvis.addresses import queries
 from durvis.addresses.models import Kind
-from durvis.addresses.words import query_words
+from durvis.addresses.words import POSTCODE, query_words
 from durvis.core.api import ApiError, ErrorOut
 
 router = Router(tags=["addresses"])
@@ -48,7 +49,9 @@ class AddressQuery(Schema):
 def list_addresses(request: HttpRequest, query: Query[AddressQuery]) -> dict[str, object]:
     """Existing addresses (buildings; premises when two numbers are given) matching every word
     of `q`, best first. Two numbers look for premises: `barona 1 5` is flat 5 of Barona 1."""
-    if not query_words(query.q):
+    if len(request.GET.getlist("q")) > 1:
+        raise ApiError(422, ["query", "q"], _("Give q only once."), "repeated")
+    if not query_words(query.q) and not POSTCODE.fullmatch(query.q.strip()):
         raise ApiError(422, ["query", "q"], _("Type a street, place or number to search for."),
                        "no_words")
     return {"items": [

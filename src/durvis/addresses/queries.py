@@ -35,7 +35,13 @@ from durvis.addresses.models import (
     Kind,
     Status,
 )
-from durvis.addresses.words import POSTCODE, SIMILARITY_THRESHOLD, is_number, query_words
+from durvis.addresses.words import (
+    POSTCODE,
+    SIMILARITY_THRESHOLD,
+    is_number,
+    query_words,
+    similarity,
+)
 from durvis.search.services import normalize
 
 CANDIDATES = 3000
@@ -59,19 +65,31 @@ class Found:
 
 def search(query: str, *, limit: int = 10) -> list[Found]:
     """Existing addresses matching every word of `query`, best first, at most `limit`
-    (1..`MAX_LIMIT`). An empty list for a query without a word to match. Raises ValueError for
-    a limit out of range."""
+    (1..`MAX_LIMIT`); a postcode alone ("LV-1050") gives that postcode's buildings
+    (`with_postcode`). An empty list for a query without a word to match. Raises ValueError
+    for a limit out of range."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError("limit")
     words = query_words(query)
     if not words:
-        return []
+        postcode = POSTCODE.fullmatch(query.strip())
+        return with_postcode(postcode[0], limit) if postcode else []
     numbers = sum(1 for w in words if is_number(w))
     level = 1 if numbers >= 2 else 0
     matches = [_dictionary_matches(w, last=i == len(words) - 1) for i, w in enumerate(words)]
     if any(not m for m in matches):
         return []
     return _ranked(matches, level, limit)
+
+
+def with_postcode(postcode: str, limit: int = 10) -> list[Found]:
+    """The existing buildings of a postcode, by their standard text, at
+    most `limit`: what a search for a postcode alone ("LV-1050", the hyphen required) answers."""
+    digits = "".join(c for c in postcode if c.isdigit())
+    rows = (AddressObject.objects.filter(kind=Kind.BUILDING, atrib=f"LV-{digits}",
+                                         status=Status.EXISTING, valid_to__isnull=True)
+            .order_by("std", "code")[:limit])
+    return [Found(r.code, r.std, r.kind, r.atrib, r.lat, r.lon) for r in rows]
 
 
 def _dictionary_matches(word: str, *, last: bool) -> list[tuple[int, float, int]]:
@@ -235,6 +253,40 @@ def fold_address(text: str) -> str:
     """An address text as `resolve` compares them: folded (`search.normalize`), without the
     postcode ("krisjana barona iela 1 riga" for "Krišjāņa Barona iela 1, Rīga, LV-1050")."""
     return normalize(POSTCODE.sub(" ", text))
+
+
+def place_name(code: int, query: str) -> str:
+    """What a search for `query` named, told by its best answer `code` (a building or
+    premises): the answer's standard text without the postcode when the query gave a number
+    ("brivibas 1 riga": "Brīvības iela 1, Rīga"); else its street when a word of the query is
+    the street's ("brivibas riga": "Brīvības iela, Rīga"); else its town or village
+    ("valmiera": "Valmiera") — so that "nearest to" names the place searched, not a house
+    nobody typed. The answer's text when its parents are not in the register."""
+    chain: list[AddressObject] = []
+    current_ = AddressObject.objects.filter(code=code).first()
+    while current_ is not None and len(chain) < 8:
+        chain.append(current_)
+        if current_.parent_code in (None, REPUBLIC_CODE):
+            break
+        current_ = AddressObject.objects.filter(code=current_.parent_code).first()
+    if not chain:
+        return ""
+    text = POSTCODE.sub("", chain[0].std).strip(" ,")
+    words = query_words(query)
+    if any(is_number(w) for w in words):
+        return text
+    street = next((o for o in chain if o.kind == Kind.STREET), None)
+    if street is not None and any(_same_word(w, s) for w in words
+                                  for s in query_words(street.name)):
+        return street.std or street.name
+    town = next((o for o in chain if o.kind in (Kind.CITY, Kind.VILLAGE)), None)
+    return town.name if town is not None else text
+
+
+def _same_word(typed: str, word: str) -> bool:
+    """Whether a typed word is a register word, a typo or a missing letter apart: the same
+    first three letters and a trigram similarity of at least the search's threshold."""
+    return typed[:3] == word[:3] and similarity(typed, word) >= SIMILARITY_THRESHOLD
 
 
 def municipality_atvk(code: int) -> str | None:

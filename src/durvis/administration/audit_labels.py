@@ -161,6 +161,8 @@ ACTIONS: dict[str, Promise] = {
     "calendars.booking.cancel": _("Appointment cancelled"),
     "calendars.day.read": _("Service point's day of appointments read"),
     "calendars.booking.system_read": _("Appointment read by an institution's system"),
+    "calendars.client.read": _("Client's details read to book an appointment"),
+    "calendars.booking.ics": _("Appointment's calendar file downloaded"),
     "workflows.team.create": _("Team created"),
     "workflows.team.people": _("Team members changed"),
     "workflows.version.publish": _("Workflow version published"),

@@ -84,6 +84,8 @@ def book_for_client(request: HttpRequest, pk: int) -> HttpResponse:
     the time booked; a refusal shows at its field (422)."""
     actor, person = _client(request, pk)
     parties = parties_of(person)
+    if request.method != "POST":  # the page shows the client's details: the read is audited
+        queries.read_for_booking(actor, person, list(parties))
     source = request.POST if request.method == "POST" else request.GET
     calendars = queries.calendars_for_agent(actor, person)
     what = WhatForm(source if "calendar" in source else None, parties=parties,
@@ -102,8 +104,8 @@ def book_for_client(request: HttpRequest, pk: int) -> HttpResponse:
             done = _book(actor, calendar, client, form)
             if done:
                 messages.success(request, _(
-                    "The appointment is booked for %(when)s. The client is notified.") % {
-                        "when": done})
+                    "The appointment of %(client)s is booked for %(when)s. The client is "
+                    "notified.") % {"client": _name(client), "when": done})
                 return redirect("administration:client", pk=pk)
         context.update(calendar=calendar, form=form, day=day, days=days, slots=slots,
                        party=what.cleaned_data["party"])
@@ -112,6 +114,12 @@ def book_for_client(request: HttpRequest, pk: int) -> HttpResponse:
         failed = what.is_bound
     return render(request, "administration/clients/appointment_book.html", context,
                   status=422 if failed else 200)
+
+
+def _name(client: Person | Company) -> str:
+    """Whom a booking was made for, as the agent's confirmation names them: the person's full
+    name, or the company's name."""
+    return client.name if isinstance(client, Company) else str(client)
 
 
 def _book(actor: Actor, calendar: Calendar, client: Person | Company, form: SlotForm

@@ -14,12 +14,11 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import formats, timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from durvis.access.policy import require
 from durvis.core.forms import Form
-from durvis.eforms.services import SERVICE_POINTS
 from durvis.identity.sessions import actor_from_request
 from durvis.register import queries as register_queries
 from durvis.register import services as register
@@ -37,13 +36,14 @@ class ServicePointForm(Form):
         field = self.fields["service_point"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [("", _("Not at a client-service centre")),
-                         *((p, p) for p in service_points())]
+                         *point_queries.labelled_choices(get_language()[:2] if get_language()
+                                                         else "lv")]
 
 
 def service_points() -> list[str]:
-    """Where a staff member may say they work: the service point register's points (A1), or
-    the e-service assistant's fixed list while the register is empty."""
-    return point_queries.point_choices() or list(SERVICE_POINTS)
+    """Where a staff member may say they work: the service point register's points (A1),
+    stored by name (`servicepoints.queries.point_choices`)."""
+    return point_queries.point_choices()
 
 
 class CorrectionForm(Form):

@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from durvis.access.policy import allowed, require, visible
-from durvis.audit.services import Entry, record_many
+from durvis.audit.services import Entry, record, record_many
 from durvis.calendars import ics
 from durvis.calendars.forwarding import CALENDAR_SYSTEMS
 from durvis.calendars.models import Booking, BookingState, Calendar
@@ -170,7 +170,8 @@ def upcoming_of(actor: Actor, client: Client, limit: int = 20) -> list[Booking]:
     rows = visible(actor, IdentityAction.CLIENT_READ,
                    Booking.objects.filter(state=BookingState.BOOKED, ends_at__gt=timezone.now()),
                    client)
-    return list(rows.select_related("calendar__point", "service").order_by("starts_at")[:limit])
+    return list(rows.select_related("calendar__point", "service", "client_person")
+                .order_by("starts_at")[:limit])
 
 
 def booking_of(actor: Actor, client: Client, pk: int) -> Booking | None:
@@ -273,6 +274,40 @@ def points_for_day_view(actor: Actor) -> QuerySet[ServicePoint]:
 def bookings_by_id(ids: list[int]) -> dict[int, Booking]:
     """The bookings with those ids, with their point and service (for the notifications)."""
     return Booking.objects.select_related("calendar__point__institution", "service").in_bulk(ids)
+
+
+def read_for_booking(actor: Actor, person: Person, parties: list[str]) -> None:
+    """An agent's read of `person`'s details on the page booking for them (A4, B3, B4): their
+    name and whom they may book for (`parties`: role keys — themself, minor children,
+    companies). The policy decides (`CalendarAction.BOOK_FOR_CLIENT`) and the read is audited
+    as `calendars.client.read` with the person as subject and the purpose "client service",
+    which the person sees in "Who used my data". Raises PermissionDenied."""
+    require(actor, CalendarAction.BOOK_FOR_CLIENT, None, person)
+    record(actor, "calendars.client.read", person, subject=person, purpose="client service",
+           details={"parties": parties})
+
+
+def ics_download(actor: Actor, client: Client, pk: int, language: str = "lv"
+                 ) -> tuple[str, bytes] | None:
+    """The `.ics` (RFC 5545) of the client's booking `pk` as the e-account downloads it: the
+    same file as the confirmation's attachment (`ics.calendar_of`: METHOD PUBLISH, or CANCEL
+    once cancelled) and its file name; None when the client has no such booking. The policy
+    decides (`CalendarAction.DOWNLOAD_ICS`: the booker, the client, a parent or a company's
+    representative), audited as `calendars.booking.ics` with the client as subject. Raises
+    PermissionDenied."""
+    booking = (Booking.objects.filter(pk=pk, **_owner(client))
+               .select_related("calendar__point__institution", "service").first())
+    if booking is None:
+        return None
+    require(actor, CalendarAction.DOWNLOAD_ICS, booking, client)
+    record(actor, "calendars.booking.ics", booking, subject=client,
+           details={"uid": ics.uid_of(booking)})
+    return ics.file_name(booking), ics.calendar_of(booking, language)
+
+
+def _owner(client: Client) -> dict[str, Client]:
+    return ({"client_company": client} if isinstance(client, Company)
+            else {"client_person": client})
 
 
 def ics_attachment(booking: Booking, language: str = "lv") -> tuple[str, str, str]:

@@ -24,7 +24,7 @@ from durvis.catalog.queries import serves
 from durvis.core.actor import Actor
 from durvis.identity.models import StaffRole
 from durvis.identity.queries import is_owner
-from durvis.identity.rules import IdentityAction, is_institution_admin_of
+from durvis.identity.rules import IdentityAction, has_base_relation, is_institution_admin_of
 from durvis.integrations.rules import declare_scope
 from durvis.servicepoints.models import ServicePoint
 
@@ -42,6 +42,11 @@ class CalendarAction(StrEnum):
     # obj = a Booking (None: may the system read bookings at all), with its list filter: an
     # institution's system with `appointments:read` reads the bookings at its points.
     SYSTEM_READ = "calendars.system_read"
+    # obj = None, client = the person identified at the desk: an agent opens the page booking
+    # for them (their name, children and companies shown; `queries.read_for_booking`).
+    BOOK_FOR_CLIENT = "calendars.book_for_client"
+    # obj = the Booking, client = its client (the e-account's role): download its `.ics`.
+    DOWNLOAD_ICS = "calendars.download_ics"
 
 
 APPOINTMENTS_READ = declare_scope(
@@ -123,6 +128,34 @@ def change(actor: Actor, booking: Any, client: Any) -> Decision:
     return book(actor, booking.calendar, client)
 
 
+@rule(CalendarAction.BOOK_FOR_CLIENT)
+def book_for_client(actor: Actor, obj: Any, client: Any) -> Decision:
+    """An agent opens the booking page of a client they identified (A4, B3): a client-service
+    agent, for a person (the session's identification is the page's own check)."""
+    if actor.staff is None or not actor.has_role(StaffRole.AGENT):
+        return deny("not a client-service agent")
+    if client is None:
+        return deny("whom the appointment is for is missing")
+    return ALLOW
+
+
+@rule(CalendarAction.DOWNLOAD_ICS)
+def download_ics(actor: Actor, booking: Any, client: Any) -> Decision:
+    """The booking's `.ics` (A4) in the e-account: for the person who booked it, the person it
+    is for, and those who act for its client by the base registers alone (a parent of the
+    minor it is for, a representative of the company); not by a mandate, not for staff or
+    systems (they have the confirmation and the forwarded copy)."""
+    if not isinstance(booking, Booking):
+        return deny("not a booking")
+    if actor.person is None or actor.staff is not None or actor.api is not None:
+        return deny("only the client's side downloads an appointment's calendar file")
+    if client is None or not is_owner(booking, client):
+        return deny("the booking belongs to another client")
+    if booking.booked_by_id == actor.person.pk or has_base_relation(actor, client):
+        return ALLOW
+    return deny("neither the booker nor the client or its representative")
+
+
 def _system_bookings(actor: Actor, client: Any) -> Q:
     if actor.api is None or APPOINTMENTS_READ not in actor.api.operations:
         return Q(pk__in=[])
@@ -165,5 +198,8 @@ declare_use("calendars.booking.book", _("Booked an appointment for you"))
 declare_use("calendars.booking.move", _("Moved your appointment"))
 declare_use("calendars.booking.cancel", _("Cancelled your appointment"))
 declare_use("calendars.day.read", _("Saw your appointment in the service point's day"))
+declare_use("calendars.client.read",
+            _("Saw your details to book an appointment for you"))
+declare_use("calendars.booking.ics", _("Downloaded your appointment's calendar file"))
 declare_use("calendars.booking.system_read",
             _("An institution's system read your appointment"))

@@ -1,4 +1,5 @@
-"""Secrets the platform must give back to another system (a CalDAV calendar's password, A4),
+"""Secrets the platform must give back to another system (a CalDAV calendar's password, A4; a
+merchant's secret, A8; a webhook's signing secret, B9: `SealedCharField`),
 kept encrypted at rest: each value sealed as a JWE (RFC 7516, compact, `dir` with A256GCM:
 authenticated encryption, with `joserfc`) under a key kept outside the database.
 
@@ -13,6 +14,7 @@ sends it opens it (`unseal`)."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import models
 from joserfc import jwe
 from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
@@ -52,3 +54,31 @@ def unseal(sealed: str) -> str:
         if found.protected.get("kid") == kid and found.plaintext is not None:
             return found.plaintext.decode()
     raise Unsealable("no listed key opens the value")
+
+
+def is_sealed(value: str) -> bool:
+    """Whether `value` has the shape of a `seal` (a JWE compact: five base64url parts whose
+    header is JSON), as opposed to a secret kept in plain text before sealing."""
+    parts = value.split(".")
+    return len(parts) == 5 and parts[0].startswith("eyJ") and not parts[1]
+
+
+class SealedCharField(models.CharField):  # type: ignore[type-arg]
+    """A text column kept sealed at rest (`seal` on the way to the database, `unseal` on the
+    way back), for a secret the platform must give back to another system (a merchant's
+    secret, a webhook's signing secret). Python code reads and writes the plain text; the
+    column holds the JWE, so `max_length` must allow about 100 + 4/3 × the text's length. A
+    value still in plain text (written before the column was sealed) reads as it is until a
+    data migration seals it. Lookups by value cannot match (each seal differs)."""
+
+    def from_db_value(self, value: str | None, expression: object, connection: object
+                      ) -> str | None:
+        if value is None or not is_sealed(value):
+            return value
+        return unseal(value)
+
+    def get_prep_value(self, value: object) -> object:
+        value = super().get_prep_value(value)
+        if isinstance(value, str) and value and not is_sealed(value):
+            return seal(value)
+        return value

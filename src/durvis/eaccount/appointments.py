@@ -12,11 +12,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from durvis.access.policy import explanation_of
 from durvis.calendars import queries, services
 from durvis.calendars.models import Booking, Calendar
+from durvis.eaccount.views import children_of
 from durvis.identity.sessions import actor_from_request
 from durvis.web.roles import ClientRole
 from durvis.web.shell import client_required
@@ -117,3 +119,29 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "eaccount/appointment_cancel.html", {
         "eaccount_section": "appointments", "booking": booking, "error": error,
     }, status=422 if error else 200)
+
+
+@client_required
+def download_ics(request: HttpRequest, pk: int) -> HttpResponse:
+    """The appointment's `.ics` (RFC 5545; the confirmation's attachment) for the current role:
+    the booker, the client, a parent or a company's representative (the policy's
+    `calendars.download_ics`, audited); another's booking is a 404, a refusal a 403 page."""
+    actor, language = actor_from_request(request), (get_language() or "lv")[:2]
+    found = None
+    try:
+        # The role's booking, or in the person's own role one of a child's (the overview's).
+        for client in [_role(request).client, *children_of(_role(request))]:
+            found = queries.ics_download(actor, client, pk, language)
+            if found is not None:
+                break
+    except PermissionDenied as refused:
+        return render(request, "eaccount/appointments.html", {
+            "eaccount_section": "appointments", "bookings": [],
+            "refusal": explanation_of(refused, _("You may not download this appointment."))},
+            status=403)
+    if found is None:
+        raise Http404
+    name, content = found
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

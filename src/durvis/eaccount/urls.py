@@ -23,6 +23,8 @@ urlpatterns = [
     path("appointments/book/<int:pk>/", appointments.book, name="appointment-book"),
     path("appointments/<int:pk>/move/", appointments.move, name="appointment-move"),
     path("appointments/<int:pk>/cancel/", appointments.cancel, name="appointment-cancel"),
+    path("appointments/<int:pk>/appointment.ics", appointments.download_ics,
+         name="appointment-ics"),
     path("data-use/", data_use.data_use, name="data-use"),
     path("role/", views.switch_role, name="switch-role"),
     path("services/<int:code>/apply-at-holder/", handoff.start, name="handoff"),

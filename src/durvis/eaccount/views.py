@@ -20,10 +20,12 @@ from django.views.decorators.http import require_POST
 
 from durvis.access.policy import Decision, decide, explanation_of
 from durvis.calendars import queries as calendar_queries
+from durvis.core.actor import Actor
 from durvis.documents import queries as document_queries
 from durvis.eaccount import invoices
 from durvis.eaccount.forms import FeedbackForm, HistoryFilterForm
 from durvis.eforms import queries as eforms_queries
+from durvis.identity.models import Person
 from durvis.identity.sessions import actor_from_request
 from durvis.mandates import queries as mandate_queries
 from durvis.messaging import queries as messaging_queries
@@ -58,8 +60,28 @@ def overview(request: HttpRequest) -> HttpResponse:
         "to_rate": recent_results[:5],
         "unread_messages": messaging_queries.unread_count(actor, role.client),
         "in_progress": list(eforms_queries.applications_in_progress(actor, role.client)[:5]),
-        "appointments": calendar_queries.upcoming_of(actor, role.client, limit=5),
+        "appointments": upcoming_appointments(actor, role, limit=5),
+        "me": actor.person,
     })
+
+
+def children_of(role: ClientRole) -> list[Person]:
+    """The minor children the person of the `self` role acts for by the population register
+    (not by a mandate); none in another role."""
+    if not role.is_self or role.person is None:
+        return []
+    return [r.person for r in roles.available_roles(role.person)
+            if r.person is not None and not r.delegated and not r.is_self]
+
+
+def upcoming_appointments(actor: Actor, role: ClientRole, limit: int) -> list[Any]:
+    """The role's upcoming appointments and, in the person's own role, those of the minor
+    children they act for (A4: a parent sees what they or the other parent booked for a
+    child), soonest first, at most `limit`; each read through `client.read`."""
+    found = calendar_queries.upcoming_of(actor, role.client, limit=limit)
+    for child in children_of(role):
+        found += calendar_queries.upcoming_of(actor, child, limit=limit)
+    return sorted(found, key=lambda b: b.starts_at)[:limit]
 
 
 @client_required

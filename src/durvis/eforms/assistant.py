@@ -83,6 +83,7 @@ from durvis.register.models import (
     RegisterChannel,
 )
 from durvis.register.services import NewCase, open_case
+from durvis.servicepoints import queries as point_queries
 
 # The case's basis: `signed-authorisation:<document id>` in `ServiceCase.mandate_reference`.
 BASIS_PREFIX = SIGNED_AUTHORISATION
@@ -108,15 +109,21 @@ def assisted_services(actor: Actor) -> QuerySet[Service]:
         .distinct().order_by("code"))
 
 
+def centre_choices(language: str) -> list[tuple[str, str]]:
+    """Where an agent may say they serve the client (A3): every active point of the service
+    points' register (A1) as (the stored value — its name —, its name in `language`)."""
+    return point_queries.labelled_choices(language)
+
+
 def identify_client(actor: Actor, service: Service, *, personal_code: str, document_kind: str,
                     document_number: str, service_point: str,
                     registration_number: str = "") -> AssistedApplication:
     """The agent identifies the client in person and starts the client's application for
     `service` (A3): the personal code is looked up in the population register adapter
     (`identity.registers.population_register().person`), the identity document checked is
-    recorded by kind and number (upper case, spaces dropped), the centre is one of
-    `services.SERVICE_POINTS`. The draft is prefilled from the client's own record, as the
-    client's own start would be.
+    recorded by kind and number (upper case, spaces dropped), the centre is a point of the
+    service points' register (`servicepoints.queries.point_choices`: stored by its name). The
+    draft is prefilled from the client's own record, as the client's own start would be.
 
     A company is served when `registration_number` is given: the company is looked up in the
     enterprise register adapter (`enterprise_register().company`), and the person of the
@@ -149,7 +156,7 @@ def identify_client(actor: Actor, service: Service, *, personal_code: str, docum
     elif not DOCUMENT_NUMBER.fullmatch(number):
         problems["document_number"] = ValidationError(gettext(
             "A document number has 4 to 20 letters and digits."), code="format")
-    if service_point not in services.SERVICE_POINTS:
+    if service_point not in point_queries.point_choices():
         problems["service_point"] = ValidationError(
             gettext("Choose the centre where you serve the client."), code="required")
     capacity = ""

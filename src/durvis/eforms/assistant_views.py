@@ -79,7 +79,9 @@ def start(request: HttpRequest, code: int) -> HttpResponse:
                                                            "this service."))
     context: dict[str, Any] = {
         "service": service, "document_kinds": IdentityDocument.choices,
-        "service_points": services.SERVICE_POINTS, "data": request.POST}
+        "service_points": assistant.centre_choices((get_language() or "lv")[:2]),
+        "data": request.POST if request.method == "POST" else {
+            "service_point": actor.staff.service_point if actor.staff is not None else ""}}
     if request.method != "POST":
         return render(request, "assistant/start.html", context)
     try:
@@ -235,7 +237,8 @@ def _check_context(request: HttpRequest, assisted: AssistedApplication) -> dict[
         "assisted": assisted, "application": application, "service": application.service,
         "client": assistant.client_of(assisted), "pages": eforms.summary(form, application.answers),
         "channels": assistant.result_channels(application.service),
-        "service_points": services.SERVICE_POINTS,
+        "service_points": services.collection_points(application.service,
+                                                     (get_language() or "lv")[:2]),
         "mandate": assistant.mandate_basis(actor_from_request(request), assisted),
     }
 

@@ -76,8 +76,9 @@ TYPE_LABELS = {
 TEXT_TYPES = frozenset({QuestionType.SHORT_TEXT, QuestionType.LONG_TEXT, QuestionType.ADDRESS})
 CHOICE_TYPES = frozenset({QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE})
 # What `min` and `max` limit: the length of a text, the value of a number or an amount, a date,
-# or how many items (options chosen, group items).
-LENGTH_LIMITED = TEXT_TYPES
+# or how many items (options chosen, group items). An address is no text the person writes but
+# a register's address (its length is the register's standard text's): limits on it are refused.
+LENGTH_LIMITED = TEXT_TYPES - {QuestionType.ADDRESS}
 VALUE_LIMITED = frozenset({QuestionType.NUMBER, QuestionType.MONEY})
 DATE_LIMITED = frozenset({QuestionType.DATE})
 COUNT_LIMITED = frozenset({QuestionType.MULTIPLE_CHOICE, QuestionType.REPEATING_GROUP})
@@ -355,6 +356,9 @@ def _limit_message(kind: str) -> str:
         return _("Give an amount in euros with at most 2 decimals, such as 12.50.")
     if kind == QuestionType.DATE:
         return _("Give a date as YYYY-MM-DD, or the word today.")
+    if kind == QuestionType.ADDRESS:
+        return _("An address is chosen from the State Address Register, so it has no length "
+                 "limits: leave the smallest and the largest empty.")
     return _("This type of question has no limits.")
 
 

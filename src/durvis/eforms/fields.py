@@ -54,8 +54,14 @@ def _field(question: Question, name: str, value: Any,
     definition = question.definition
     chosen = value if isinstance(value, list) else [value]
     hint = f"f-{name}-hint" if definition.get("help") else ""
+    # A draft saved before the address question was the register's (A9) holds typed text: it
+    # is shown as it was, and the person is asked to pick it from the register.
+    old_text = question.type == QuestionType.ADDRESS and isinstance(value, str) and bool(
+        value.strip())
     return {
-        "describedby": " ".join(filter(None, [hint, f"f-{name}-error" if error else ""])),
+        "describedby": " ".join(filter(None, [hint, f"f-{name}-old" if old_text else "",
+                                              f"f-{name}-error" if error else ""])),
+        "old_text": value.strip() if old_text else "",
         "matches": None,  # an address question's register answers (views.page, find_address)
         "code": value.get("code") if question.type == QuestionType.ADDRESS and isinstance(
             value, dict) else "",  # an address answer's register code (the widget keeps it)

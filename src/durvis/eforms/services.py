@@ -80,6 +80,7 @@ from durvis.messaging.services import DRAFT_REMINDER, notify_clients
 from durvis.payments import services as payments
 from durvis.register.models import ActedBy, IdentificationLevel, RegisterChannel
 from durvis.register.services import NewCase, open_case
+from durvis.servicepoints import queries as point_queries
 from durvis.web.roles import ClientRole
 
 
@@ -680,10 +681,12 @@ def result_channels(service: Service) -> list[str]:
     return offered or [Channel.EACCOUNT]
 
 
-# Client-service centres where a result is collected (seed 4.2: state and municipal unified
-# client-service centres, VPVKAC); a short list until the catalogue keeps them.
-SERVICE_POINTS = ("Rīga, Pils iela 23", "Daugavpils, Saules iela 5", "Liepāja, Rožu laukums 5",
-                  "Jelgava, Lielā iela 11", "Valmiera, Lāčplēša iela 2", "Rēzekne, Atbrīvošanas aleja 93")
+def collection_points(service: Service, language: str) -> list[tuple[str, str]]:
+    """Where the result of `service` can be collected in person (seed 4.2: the client-service
+    centres and offices), from the service points' register (A1,
+    `servicepoints.queries.labelled_choices`): (the stored value — the point's name —, its name
+    in `language`)."""
+    return point_queries.labelled_choices(language, service)
 
 
 def submit_application(actor: Actor, client: Person | Company, application: Application, *,
@@ -746,7 +749,8 @@ def check_submission(form: CompiledForm, locked: Application, client: Person | C
     if result_channel not in result_channels(locked.service):
         problems_["result_channel"] = ValidationError(
             gettext("Choose how you want to receive the result."), code="required")
-    if result_channel == Channel.CENTRE and service_point not in SERVICE_POINTS:
+    if result_channel == Channel.CENTRE and service_point not in dict(
+            collection_points(locked.service, "lv")):
         problems_["service_point"] = ValidationError(
             gettext("Choose the centre where you will collect the result."), code="required")
     if not declared:

@@ -28,6 +28,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -50,6 +51,8 @@ from durvis.web.roles import ClientRole
 from durvis.web.shell import client_required
 
 FILE = eforms.QuestionType.FILE
+ADDRESS = eforms.QuestionType.ADDRESS
+REPEATING_GROUP = eforms.QuestionType.REPEATING_GROUP
 
 
 def _service_code(kwargs: dict[str, Any]) -> int | None:
@@ -150,8 +153,9 @@ def _render_page(request: HttpRequest, application: Application, form: eforms.Co
     questions = eforms.visible_questions(form, answers, page)
     fields = eforms.fields(form, questions, answers, errors, extra)
     for entry in fields:
-        if matches and entry["name"] in matches:
-            entry["matches"] = matches[entry["name"]]
+        for field in [entry, *(child for item in entry.get("items", []) for child in item)]:
+            if matches and field["name"] in matches:
+                field["matches"] = matches[field["name"]]
     path = eforms.walk(form, answers).pages
     previous = path[path.index(page) - 1] if page in path and path.index(page) > 0 else None
     back = (reverse("eforms:page", kwargs={"reference": application.reference, "page": previous})
@@ -199,7 +203,8 @@ def page(request: HttpRequest, reference: Any, page: str) -> HttpResponse:
     group, _sep, index = dropping.rpartition("-")
     if group in on_page and index.isdigit():
         data = _without_item(form, group, int(index), data)
-    for key in on_page:  # an address chosen from the register's answers (no script): its code
+    addresses = address_fields(form, page, data)
+    for key in addresses:  # an address chosen from the register's answers (no script): its code
         picked = data.get(f"{key}-pick")
         if isinstance(picked, str) and picked:
             data[key], data[f"{key}-code"] = "", picked
@@ -207,7 +212,7 @@ def page(request: HttpRequest, reference: Any, page: str) -> HttpResponse:
     merged.update(eforms.parse_page(form, page, data))
     adding = data.get("add_item", "")
     finding = data.get("find_address", "")
-    if finding in on_page:
+    if finding in addresses:
         return _render_page(request, application, form, page, merged, {},
                             matches={finding: address_queries.search(str(data.get(finding, "")))})
     if adding in on_page or removing in on_page or group in on_page:
@@ -255,6 +260,25 @@ def page(request: HttpRequest, reference: Any, page: str) -> HttpResponse:
 
 
 PageNotReachable = services.PageNotReachable
+
+
+def address_fields(form: eforms.CompiledForm, page: str, data: Any) -> set[str]:
+    """The names of the page's address fields in `data` (A9): each address question's key,
+    and `<group>-<i>-<key>` for an address question inside a repeating group, for each of the
+    group's posted items (`<group>-count`, at most 200 as the engine reads it) — the fields
+    whose no-script "Find the address" and register choice (`<name>-pick`) the page serves."""
+    names: set[str] = set()
+    for question in form.page(page).questions:
+        if question.type == ADDRESS:
+            names.add(question.key)
+        elif question.type == REPEATING_GROUP:
+            try:
+                count = min(int(data.get(f"{question.key}-count") or 0), 200)
+            except ValueError:
+                count = 0
+            names.update(f"{question.key}-{index}-{child.key}" for index in range(count)
+                         for child in question.children if child.type == ADDRESS)
+    return names
 
 
 def posted_files(request: HttpRequest, actor: Actor, client: Any, application: Application,
@@ -326,7 +350,8 @@ def _check_context(application: Application, form: eforms.CompiledForm) -> dict[
         "application": application, "service": application.service,
         "pages": eforms.summary(form, application.answers),
         "channels": [(c, Channel(c).label) for c in services.result_channels(application.service)],
-        "service_points": services.SERVICE_POINTS,
+        "service_points": services.collection_points(application.service,
+                                                     (get_language() or "lv")[:2]),
     }
 
 

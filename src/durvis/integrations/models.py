@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from durvis.catalog.models import Service
+from durvis.core.sealed import SealedCharField
 from durvis.identity.models import Institution
 
 
@@ -71,14 +72,15 @@ class WebhookEndpoint(models.Model):
     """Where an institution wants to be told about events; `events` are keys of
     `durvis.integrations.events.WEBHOOK_TYPES`. Deliveries are signed per Standard Webhooks
     with `secret` (`whsec_<base64>`), and also with `previous_secret` until
-    `previous_secret_until` (the overlap of a rotation: the receiver may hold either).
+    `previous_secret_until` (the overlap of a rotation: the receiver may hold either); both
+    kept sealed at rest (`core.sealed.SealedCharField`, DURVIS_SECRET_KEYS).
     `legacy_signature` adds the deprecated `Durvis-Signature` header (endpoints registered
     before Standard Webhooks have it on; it goes in the next release)."""
 
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
     url = models.URLField(max_length=500)
-    secret = models.CharField(max_length=100)
-    previous_secret = models.CharField(max_length=100, blank=True, db_default="", default="")
+    secret = SealedCharField(max_length=1000)
+    previous_secret = SealedCharField(max_length=1000, blank=True, db_default="", default="")
     previous_secret_until = models.DateTimeField(null=True, blank=True)
     legacy_signature = models.BooleanField(db_default=False, default=False)
     events = models.JSONField(default=list)

@@ -29,6 +29,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from durvis.core.models import ClientOwned
+from durvis.core.sealed import SealedCharField
 from durvis.identity.models import Institution, Person
 from durvis.mandates.models import Mandate
 from durvis.register.models import ServiceCase
@@ -62,14 +63,15 @@ class PayeeAccount(models.Model):
 class MerchantAccount(models.Model):
     """A holder's contract with a payment provider (`provider`: a key of
     `durvis.payments.providers.PROVIDERS`): the merchant id and the secret the provider signs its
-    callbacks with. The secret is kept encrypted at rest by the deployment's database; it is
-    never logged or shown again after it is set."""
+    callbacks with. The secret is kept sealed at rest (`core.sealed.SealedCharField`: a JWE
+    under DURVIS_SECRET_KEYS, a key outside the database); it is never logged or shown again
+    after it is set."""
 
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT,
                                     related_name="merchant_accounts")
     provider = models.CharField(_("payment provider"), max_length=40)
     merchant_id = models.CharField(_("merchant id"), max_length=100)
-    secret = models.CharField(max_length=200)
+    secret = SealedCharField(max_length=1000)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -9,7 +9,8 @@ back-office systems, queue machines and other portals.
 
 Every error is the platform's one body: a `near` that is no pair of coordinates is a 422
 `near` at `["query", "near"]`, an unknown service a 422 `not_found` at `["query", "service"]`,
-an unknown or closed point a 404.
+an unknown or closed point a 404 at `["path", "point_id"]`. `label` is the point's name in the
+language of `Accept-Language` (`lv` by default, `en`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation.trans_real import parse_accept_lang_header
 from ninja import Field, Path, Query, Router, Schema
 
 from durvis.catalog.models import Service
@@ -42,6 +44,9 @@ class PointOut(Schema):
     id: int
     name: str = Field(..., description="The name in Latvian")
     name_en: str = Field(..., description="The name in English (empty: use `name`)")
+    label: str = Field(..., description="The name in the language of `Accept-Language`: "
+                       "`lv` (the default, also without the header) or `en` (the English "
+                       "name when given, else the Latvian)")
     kind: str = Field(..., description="`national_centre`, `regional_centre`, `local_centre`, "
                       "`institution_office`, `municipal_office`")
     institution: PointInstitutionOut
@@ -95,8 +100,21 @@ class PointsQuery(Schema):
     limit: int = Field(200, ge=1, le=500)
 
 
-def point_out(point: ServicePoint, distance: float | None = None) -> dict[str, Any]:
-    return {"id": point.pk, "name": point.name, "name_en": point.name_en, "kind": point.kind,
+def names_language(request: HttpRequest) -> str:
+    """The language of the points' `label`: `en` when `Accept-Language` prefers English over
+    Latvian, else `lv` (the names' own language, also without the header)."""
+    for code, _weight in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
+        if code.lower().startswith("en"):
+            return "en"
+        if code.lower().startswith("lv"):
+            return "lv"
+    return "lv"
+
+
+def point_out(point: ServicePoint, distance: float | None = None, language: str = "lv"
+              ) -> dict[str, Any]:
+    return {"id": point.pk, "name": point.name, "name_en": point.name_en,
+            "label": point.label(language), "kind": point.kind,
             "institution": {"code": point.institution.code, "name": point.institution.name},
             "address": point.address, "address_code": point.address_code, "town": point.town,
             "lat": float(point.latitude), "lon": float(point.longitude), "hours": point.hours,
@@ -128,9 +146,10 @@ def list_service_points(request: HttpRequest, query: Query[PointsQuery]) -> dict
         if place is None:
             raise ApiError(422, ["query", "near"], _(
                 "Give the latitude and longitude in degrees, such as 56.95,24.11."), "near")
-        return {"items": [point_out(p, d) for p, d in
+        return {"items": [point_out(p, d, names_language(request)) for p, d in
                           queries.nearest(points, place, limit=query.limit)]}
-    return {"items": [point_out(p) for p in points[:query.limit]]}
+    return {"items": [point_out(p, language=names_language(request))
+                      for p in points[:query.limit]]}
 
 
 @router.get("/service-points/{point_id}", response={200: PointDetailOut, 404: ErrorOut,
@@ -142,12 +161,13 @@ def get_service_point(request: HttpRequest, point_id: PointId) -> dict[str, Any]
     the services it handles, each with the in-person stages the point's institution does."""
     point = queries.point(point_id)
     if point is None:
-        raise ServicePoint.DoesNotExist
+        raise ApiError(404, ["path", "point_id"], _("No such service point open to clients."),
+                       "not_found")
     handled = [{"code": s.code, "name": s.name,
                 "stages": [stage for stage in queries.IN_PERSON_STAGES
                            if serves(s, point.institution_id, stage)]}
                for s in queries.services_handled(point)]
-    return {**point_out(point),
+    return {**point_out(point, language=names_language(request)),
             "days": [{"day": d.day, "closed_reason": d.closed_reason,
                       "open": [{"opens": a, "closes": b} for a, b in d.intervals]}
                      for d in queries.days_ahead(point, DAYS_AHEAD)],

@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from durvis.addresses.queries import place_name
 from durvis.addresses.queries import search as address_search
 from durvis.catalog.models import Delegation, Service, Stage
 from durvis.catalog.queries import in_force, serving
@@ -114,8 +115,8 @@ def place_of(text: str) -> Place | None:
     """The place `text` means: coordinates (`coordinates_of`); one of the points' towns,
     whatever the case and the diacritics (the middle of its points); else any address, town or
     postcode the State Address Register knows, typos and missing diacritics tolerated (its
-    best answer with coordinates: `addresses.queries.search`). None when it means nothing
-    known."""
+    best answer with coordinates: `addresses.queries.search`; its label the street or town
+    searched, `addresses.queries.place_name`). None when it means nothing known."""
     if _COORDINATES.match(text) or _COMMA_COORDINATES.match(text):
         return coordinates_of(text)
     wanted = _folded(text)
@@ -128,7 +129,7 @@ def place_of(text: str) -> Place | None:
                      sum(float(p.longitude) for p in rows) / len(rows), rows[0].town)
     for found in address_search(text, limit=5):
         if found.lat is not None and found.lon is not None:
-            return Place(found.lat, found.lon, found.text)
+            return Place(found.lat, found.lon, place_name(found.code, text) or found.text)
     return None
 
 
@@ -175,9 +176,51 @@ def days_ahead(point_: ServicePoint, days: int = 7) -> list[OpenDay]:
 
 
 def point_choices() -> list[str]:
-    """Where a staff member may say they work: every active point's name (the
-    register's form of `StaffMember.service_point`), in order."""
+    """Where a staff member may say they work, or a result is collected: every active point's
+    name (the register's form of `StaffMember.service_point`, `Application.service_point`,
+    `AssistedApplication.service_point` and the case's `service_point`), in order."""
     return [p.name for p in active_points()]
+
+
+def labelled_choices(language: str, service: Service | None = None) -> list[tuple[str, str]]:
+    """The points to choose among as (stored value, shown label): the point's name (the
+    stored form, `point_choices`) and its name in `language` (`ServicePoint.label`). With
+    `service`, the points handling it in person (`points_for_service`: a result is collected
+    where the service is delivered), or every active point when none does; by town and name."""
+    chosen = points_for_service(service) if service is not None else active_points()
+    rows = list(chosen) or (list(active_points()) if service is not None else [])
+    return [(p.name, p.label(language)) for p in rows]
+
+
+# What the e-forms stored before the register (the fixed list of issue 4): "<town>, <street and
+# number>". A stored value of that form names the point of that town whose address begins so.
+_LEGACY = re.compile(r"^\s*(?P<town>[^,]+),\s*(?P<street>.+?)\s*$")
+
+
+def point_named(stored: str) -> ServicePoint | None:
+    """The point a stored service point value names: a point's name (active or not), else a
+    value of the old fixed list ("Rīga, Pils iela 23": the point of that town whose address
+    begins with "Pils iela 23,"); None when no point answers (the value is then shown as it is)."""
+    if not stored:
+        return None
+    found = ServicePoint.objects.filter(name=stored).order_by("-active", "pk").first()
+    if found is not None:
+        return found
+    legacy = _LEGACY.match(stored)
+    if legacy is None:
+        return None
+    for candidate in ServicePoint.objects.filter(town=legacy["town"]).order_by("-active", "pk"):
+        address, street = _folded(candidate.address), _folded(legacy["street"])
+        if address == street or address.startswith(street + ","):
+            return candidate
+    return None
+
+
+def point_label(stored: str, language: str) -> str:
+    """A stored service point value as a page in `language` shows it: the named point's name
+    in that language (`point_named`), else the value unchanged (nothing stored is lost)."""
+    found = point_named(stored)
+    return found.label(language) if found is not None else stored
 
 
 @dataclass(frozen=True)

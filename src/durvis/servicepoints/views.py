@@ -24,7 +24,7 @@ class NearForm(Form):
     near = forms.CharField(label=gettext_lazy("Address, town or coordinates"), max_length=100,
                            required=False,
                            help_text=gettext_lazy(
-                               "For example Brīvības iela 1, Rēzekne; Valmiera; or 56.95, 24.11"),
+                               "For example Saules iela 5, Daugavpils; Valmiera; or 56.95, 24.11"),
                            widget=forms.TextInput(attrs={"list": "point-towns",
                                                          "autocomplete": "address-level2"}))
 
@@ -54,8 +54,10 @@ def nearest(request: HttpRequest, code: int) -> HttpResponse:
     if form.is_valid() and form.cleaned_data["near"]:
         place = queries.place_of(form.cleaned_data["near"])
         if place is None:
-            form.add_error("near", _("We do not know this place. Type an address or a town as "
-                                     "the address register writes it, or coordinates."))
+            form.add_error("near", _(
+                "“%(place)s” was not found in the address register. Check the spelling, type "
+                "only the town, use your location, or choose from the full list of places "
+                "below.") % {"place": form.cleaned_data["near"]})
         else:
             rows = [(p, d) for p, d in queries.nearest(points, place)]
     links = queries.point_links(service, [p.pk for p in points])
@@ -63,6 +65,7 @@ def nearest(request: HttpRequest, code: int) -> HttpResponse:
         "service": service, "form": form, "place": place,
         "rows": [(p, d, links.get(p.pk, [])) for p, d in rows],
         "towns": queries.towns(), "map": _map(rows, language), "language": language,
+        "not_found": bool(form.errors) and place is None,
     }, status=422 if form.errors else 200)
 
 

@@ -1,0 +1,26 @@
+"""Webhooks' signing secrets sealed at rest (`core.sealed.SealedCharField`, DURVIS_SECRET_KEYS):
+the columns grow for the JWE; 0010 seals the secrets kept in plain text until now."""
+
+from django.db import migrations
+
+import durvis.core.sealed
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('integrations', '0008_alter_outboxmessage_channel'),
+    ]
+
+    operations = [
+        migrations.AlterField(
+            model_name='webhookendpoint',
+            name='previous_secret',
+            field=durvis.core.sealed.SealedCharField(blank=True, db_default='', default='', max_length=1000),
+        ),
+        migrations.AlterField(
+            model_name='webhookendpoint',
+            name='secret',
+            field=durvis.core.sealed.SealedCharField(max_length=1000),
+        ),
+    ]
