@@ -18,7 +18,7 @@ from durvis.payments.models import MerchantAccount
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("payments", "0005_payment_mandate"),
-          ("integrations", "0008_alter_outboxmessage_channel")]
+          ("integrations", "0009_credential_generation")]
 AFTER = [("payments", "0007_seal_plain_secrets"), ("integrations", "0011_seal_plain_secrets")]
 
 

@@ -9,7 +9,7 @@ import durvis.core.sealed
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0008_alter_outboxmessage_channel'),
+        ('integrations', '0009_credential_generation'),
     ]
 
     operations = [
