@@ -31,9 +31,14 @@ def calendar(points, catalogue):
 
 
 def first_slot(calendar_, index=0):
-    """The `index`-th free slot of the first bookable day."""
-    day = queries.bookable_days(calendar_)[0]
-    return queries.free_slots(calendar_, day)[index].starts_at
+    """The `index`-th free slot from the first bookable day on (the first day alone may have
+    fewer left: today's, late in the afternoon)."""
+    for day in queries.bookable_days(calendar_):
+        slots = queries.free_slots(calendar_, day)
+        if index < len(slots):
+            return slots[index].starts_at
+        index -= len(slots)
+    raise AssertionError("the calendar has fewer free slots than asked for")
 
 
 @pytest.fixture
