@@ -8,8 +8,9 @@ How a query is matched (`docs/search.md`):
 
 1. **Terms.** The query's words are normalised (no case, no diacritics) and stemmed
    (`text.terms`: `dzīvokļa` and `dzivoklis` are both `dzivokl`), the little words left out;
-   no word is dropped however long the question. A query of fewer than two letters and digits
-   asks for nothing and says so (`Matches.too_short`).
+   of a long question only the first `text.MAX_QUERY_TERMS` (8) terms are matched, and the
+   answer names the words left out (`Matches.ignored`). A query of fewer than two letters and
+   digits asks for nothing and says so (`Matches.too_short`).
 2. **Synonyms.** A run of terms that is one of a `Synonyms` group's phrases becomes a *slot* that
    any phrase of the group fills (*income tax return*: `incom` and the slot *tax return* =
    *income declaration*); every other term is a slot of its own. Groups that share a phrase
@@ -55,6 +56,7 @@ from durvis.search.text import (
     WORD_SIMILARITY_THRESHOLD,
     code_key,
     code_keys,
+    ignored_words,
     is_code_query,
     little_words_only,
     near_code_keys,
@@ -93,18 +95,21 @@ class Matches(list[tuple[int, float]]):
     asked: `partial` (no object matched every word of the query and these match only some of
     them), `near_code` (the query is a code no object has; these have codes one edit away,
     also `partial`), `too_short` (the query has fewer than two letters and digits: nothing is
-    asked, a page says what to type)."""
+    asked, a page says what to type), `ignored` (the words of a long query that were not
+    matched, as typed: `text.ignored_words`)."""
 
     partial: bool = False
     near_code: bool = False
     too_short: bool = False
 
     def __init__(self, rows: Iterable[tuple[int, float]] = (), *, partial: bool = False,
-                 near_code: bool = False, too_short: bool = False) -> None:
+                 near_code: bool = False, too_short: bool = False,
+                 ignored: Sequence[str] = ()) -> None:
         super().__init__(rows)
         self.partial = partial or near_code
         self.near_code = near_code
         self.too_short = too_short
+        self.ignored = list(ignored)
 
 
 @transaction.atomic
@@ -378,6 +383,7 @@ def match(kind: str, query: str, *, within: QuerySet[Any] | None = None,
         nearest, _generation, coded = ask(known[1], near)
         if coded:
             return Matches(nearest, near_code=True)
+    found.ignored = ignored_words(query)
     return found
 
 
@@ -463,4 +469,4 @@ def delete_synonyms(group: Synonyms) -> None:
     forget_synonyms()
 
 
-__all__ += ["little_words_only", "synonym_stems", "too_short"]
+__all__ += ["ignored_words", "little_words_only", "synonym_stems", "too_short"]
