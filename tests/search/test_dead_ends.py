@@ -77,16 +77,22 @@ def test_a_pronoun_is_not_a_passport(demo):
     assert listed("pase")[0] == [1101]
 
 
-@pytest.mark.parametrize("language, too_short, nearest", [
-    ("lv", "Ierakstiet vismaz 2 burtus vai ciparus", "Nevienam pakalpojumam nav koda 10111"),
-    ("en", "Type at least 2 letters or digits", "No service has the code 10111")])
+@pytest.mark.parametrize("language, too_short, example, other, nearest", [
+    ("lv", "Ierakstiet vismaz 2 burtus vai ciparus", "piemēram, pase vai pabalsts", "passport",
+     "Nevienam pakalpojumam nav koda 10111"),
+    ("en", "Type at least 2 letters or digits", "for example passport or benefit", "pase",
+     "No service has the code 10111")])
 def test_the_search_page_says_what_to_type_and_that_a_code_is_near(demo, client, language,
-                                                                  too_short, nearest):
+                                                                  too_short, example, other,
+                                                                  nearest):
     prefix = "" if language == "lv" else "/en"
     page = client.get(f"{prefix}/services/", {"q": "a"})
     text = page.content.decode()
     assert too_short in text and 'id="too-short"' in text and "0 " not in text.split(
         'id="results-heading">')[1][:5]
+    # the examples are words of the page's language (the English page showed Latvian ones)
+    help_text = text.split('id="too-short">')[1].split("</p>")[0]
+    assert example in help_text and other not in help_text
     page = client.get(f"{prefix}/services/", {"q": "10111"})
     assert nearest in page.content.decode()
 
