@@ -198,3 +198,9 @@ def test_the_folded_names_follow_every_save_and_the_migration_fills_them(desk):
     assert "Jānis" not in _search(desk["agent"], "ozolins")  # found: to be verified, unnamed
     assert reverse("administration:client-verify", args=[person.pk]) in _search(
         desk["agent"], "ozolins")
+
+
+def test_a_refused_search_finds_nobody_and_says_why(desk):
+    page = _search(desk["agent"], "\x00+37129123456")
+    assert "vadības rakstzīme" in page
+    assert desk["parent"].given_name not in page and "/verify/" not in page

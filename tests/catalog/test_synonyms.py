@@ -3,6 +3,7 @@ under /administration/; a change is audited and counts in the next search; other
 bad input is named at its field in the editor's language and nothing is stored."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from durvis.access.policy import decide
 from durvis.audit.models import AuditEvent
@@ -126,8 +127,37 @@ def test_words_the_search_reads_alike_are_one_and_a_copy_of_a_group_is_refused(e
 def test_a_group_s_page_shows_what_each_word_finds_by_itself(client, editor, staff_login):
     load_catalogue()
     group = catalog.save_synonyms(Actor(kind="staff", staff=editor), None, language="lv",
-                                  words=["kapsēta", "apbedīšana"])
+                                  words=["kapsēta", "apbedīšanas pabalsts"])
     page = staff_login(client, editor).get(f"{PAGE}{group.pk}/").content.decode()
     preview = page.split('id="preview"')[1]
     assert ">1008 Funeral benefit<" in preview
     assert "Nothing: this word finds services only through the others." in preview
+
+
+def _refusal(editor, words, language="lv"):
+    with pytest.raises(ValidationError) as refused:
+        catalog.save_synonyms(Actor(kind="staff", staff=editor), None, language=language,
+                              words=words)
+    return " ".join(refused.value.message_dict["words"])
+
+
+def test_a_line_with_slashes_is_split_into_its_words(editor):
+    """Issue 19's review: "tax return / income declaration" on one line was one phrase."""
+    group = catalog.save_synonyms(Actor(kind="staff", staff=editor), None, language="en",
+                                  words=["tax return / income declaration", "annual return"])
+    assert group.term_list == ["tax return", "income declaration", "annual return"]
+    # "un / par" is two little words, refused as such (not as one phrase)
+    assert "un, par" in _refusal(editor, ["un / par"])
+
+
+def test_markup_is_refused_naming_the_word(editor):
+    message = _refusal(editor, ["<b>pase</b>", "pase"])
+    assert "<b>pase</b>" in message and "iezīmēšana" in message
+
+
+def test_a_word_of_another_group_is_refused_naming_that_group(editor):
+    actor = Actor(kind="staff", staff=editor)
+    catalog.save_synonyms(actor, None, language="lv", words=["bēres", "apbedīšana"])
+    message = _refusal(editor, ["kapsēta", "apbedīšanu"])
+    assert "apbedīšanu" in message and "bēres = apbedīšana" in message
+    assert "bēres = apbedīšana" in _refusal(editor, ["funeral", "bēres"], language="en")

@@ -228,3 +228,22 @@ def test_a_central_editor_is_not_offered_to_publish_their_own_version(client, pe
                           institution=people["central"].institution, roles=["knowledge_editor"])
     other = sign_in_staff(client, second).get(url).content.decode()
     assert 'name="decision"' in other and "(četru acu princips)" not in other
+
+
+def test_a_refused_search_finds_no_article_and_says_why(client, people, publish_article):
+    publish_article()
+    agent = sign_in_staff(client, people["riga_agent"])
+    response = agent.get("/en/staff/knowledge/", {"q": "\x00berna pabalsts"})
+    page = response.content.decode()
+    assert response.status_code == 422 and "control character" in page
+    assert "Childbirth benefit" not in page and "kā pieteikties" not in page
+
+
+def test_a_long_search_names_the_words_it_left_out(client, people, publish_article):
+    publish_article()
+    agent = sign_in_staff(client, people["riga_agent"])
+    query = ("bērna piedzimšanas pabalsts kā pieteikties tiešsaistē un kādi dokumenti jāiesniedz "
+             "pašvaldībā vai aģentūrā mēneša laikā")
+    page = agent.get("/en/staff/knowledge/", {"q": query}).content.decode()
+    assert "Childbirth benefit" in page or "kā pieteikties" in page
+    assert 'id="ignored-words"' in page and "Left out: pašvaldībā, aģentūrā, mēneša, laikā" in page

@@ -374,3 +374,17 @@ def test_the_issue_form_reads_decimal_commas(signed_in, family):
     assert done.status_code == 302
     line = Invoice.objects.get().lines.get()
     assert (line.quantity, line.unit_price) == (Decimal("2.5"), Decimal("7.11"))
+
+
+def test_a_refused_search_lists_no_invoice_and_the_page_links_drop_it(signed_in, finance, family,
+                                                                       invoice):
+    """Issue 19's review: a search the form refuses (a control character) listed every invoice
+    under its error, and the page links carried it on."""
+    for n in range(3):
+        issue(finance["VSAA"], family["own"], f"{n + 1}.00")
+    response = signed_in.get("/en/administration/finance/", {"q": "\x00" + invoice.number})
+    page = response.content.decode()
+    assert response.status_code == 200 and "control character" in page
+    assert f">{invoice.number}</a>" not in page and "No invoices found." in page
+    assert 'rel="next"' not in page
+

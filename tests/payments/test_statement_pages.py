@@ -124,3 +124,13 @@ def test_the_navigation_shows_the_statements_to_finance_staff_only(
     client.logout()
     page = staff_login(client, next(iter(staff.values()))).get("/en/staff/").content.decode()
     assert LIST not in page
+
+
+def test_a_refused_search_for_an_invoice_finds_nothing(finance_page, invoices):  # noqa: F811
+    second = invoices[1]
+    _upload(finance_page, document([Ntry("12.00", [Tx("12.00", ref="A2", text="samaksa")])]))
+    entry = StatementEntry.objects.get()
+    found = finance_page.get(f"/en/staff/statements/entries/{entry.pk}/",
+                             {"q": "\x00" + second.number})
+    page = found.content.decode()
+    assert "control character" in page and f"match/{second.pk}/" not in page

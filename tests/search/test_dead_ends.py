@@ -77,15 +77,47 @@ def test_a_pronoun_is_not_a_passport(demo):
     assert listed("pase")[0] == [1101]
 
 
-@pytest.mark.parametrize("language, too_short, nearest", [
-    ("lv", "Ierakstiet vismaz 2 burtus vai ciparus", "Nevienam pakalpojumam nav koda 10111"),
-    ("en", "Type at least 2 letters or digits", "No service has the code 10111")])
+@pytest.mark.parametrize("language, too_short, example, other, nearest", [
+    ("lv", "Ierakstiet vismaz 2 burtus vai ciparus", "piemēram, pase vai pabalsts", "passport",
+     "Nevienam pakalpojumam nav koda 10111"),
+    ("en", "Type at least 2 letters or digits", "for example passport or benefit", "pase",
+     "No service has the code 10111")])
 def test_the_search_page_says_what_to_type_and_that_a_code_is_near(demo, client, language,
-                                                                  too_short, nearest):
+                                                                  too_short, example, other,
+                                                                  nearest):
     prefix = "" if language == "lv" else "/en"
     page = client.get(f"{prefix}/services/", {"q": "a"})
     text = page.content.decode()
     assert too_short in text and 'id="too-short"' in text and "0 " not in text.split(
         'id="results-heading">')[1][:5]
+    # the examples are words of the page's language (the English page showed Latvian ones)
+    help_text = text.split('id="too-short">')[1].split("</p>")[0]
+    assert example in help_text and other not in help_text
     page = client.get(f"{prefix}/services/", {"q": "10111"})
     assert nearest in page.content.decode()
+
+
+LONG = ("Sveiki, man ir jautājums par to, kā pieteikt bērna piedzimšanas pabalstu, jo mums nesen "
+        "piedzima meita un es gribētu saprast, kādi dokumenti ir vajadzīgi, cik ilgi jāgaida, "
+        "vai var pieteikties tiešsaistē un kur vērsties, ja kaut kas nav skaidrs ar iesniegumu")
+
+
+def test_a_long_question_uses_its_first_eight_words_and_names_the_rest(demo):
+    """Issue 19's review: a 46-word question found 31 of its words as partial matches (odd
+    answers); now its first eight words that say something are matched, the rest named."""
+    assert len(LONG.split()) >= 40
+    found = search.match(SEARCH_KIND, LONG)
+    first = "Sveiki jautājums pieteikt bērna piedzimšanas pabalstu mums nesen"
+    assert search.query_words(LONG) == search.query_words(first)
+    assert [pk for pk, _ in found] == [pk for pk, _ in search.match(SEARCH_KIND, first)]
+    assert found.ignored[:3] == ["piedzima", "meita", "gribētu"] and "iesniegumu" in found.ignored
+    assert "un" not in found.ignored and "ja" not in found.ignored  # little words: not named
+    assert demo[found[0][0]] == 1011
+    assert search.match(SEARCH_KIND, first).ignored == []
+
+
+def test_the_pages_say_which_words_were_left_out(demo, client):
+    page = client.get("/en/services/", {"q": LONG}).content.decode()
+    assert 'id="ignored-words"' in page and "Left out: piedzima, meita, gribētu" in page
+    short = client.get("/en/services/", {"q": "bērna piedzimšanas pabalsts"}).content.decode()
+    assert 'id="ignored-words"' not in short

@@ -4,7 +4,16 @@ consonant alternations included, and different words stay apart."""
 import pytest
 from django.db import connection
 
-from durvis.search.text import code_key, normalize, query_words, stem, terms, word_similarity
+from durvis.search.text import (
+    MAX_QUERY_TERMS,
+    code_key,
+    ignored_words,
+    normalize,
+    query_words,
+    stem,
+    terms,
+    word_similarity,
+)
 
 
 def stems(words):
@@ -75,9 +84,12 @@ def test_a_code_is_one_key_however_it_is_typed():
     assert code_key("pase") == ""
 
 
-def test_a_long_query_keeps_every_word():
-    query = "viens divi trīs četri pieci seši septiņi astoņi deviņi desmit"
-    assert len(query_words(query)) == 10
+def test_a_long_query_keeps_its_first_eight_words_and_names_the_others():
+    query = "viens divi trīs četri pieci seši septiņi astoņi deviņi, desmit!"
+    assert len(query_words(query)) == MAX_QUERY_TERMS == 8
+    assert ignored_words(query) == ["deviņi", "desmit"]
+    # little and one-letter words are not counted (nor named)
+    assert ignored_words("a un viens divi trīs par četri pieci seši septiņi astoņi") == []
 
 
 # (word, text): one word against one word, a typo, a missing ending, a longer text (pg_trgm

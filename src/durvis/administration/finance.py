@@ -104,11 +104,14 @@ def invoices(request: HttpRequest) -> HttpResponse:
     if query.value("state"):
         listing = listing.filter(state=query.value("state"))
     listing = search(listing, query.value("q") or "")
+    if "q" in query.errors:  # a refused search finds nothing (not every invoice under its error)
+        listing = listing.none()
     page = Paginator(listing, PAGE_SIZE).get_page(query.value("page"))
     record_many(actor, [Entry("payments.invoice.list", "payments.invoice", str(i.pk),
                               i.client_person_id, purpose="finance") for i in page])
     kept = request.GET.copy()
-    kept.pop("page", None)
+    for name in ["page", *query.errors]:  # the pages' links carry no refused parameter
+        kept.pop(name, None)
     return render(request, "administration/finance/invoices.html", {
         "page": page, "query_form": query, "query": kept.urlencode(),
         "institution": actor.staff.institution if actor.staff else None})

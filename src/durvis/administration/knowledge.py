@@ -222,6 +222,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "form": form, "results": _cards(results), "asked": asked,
         "partial": getattr(results, "partial", False),
         "too_short": getattr(results, "too_short", False),
+        "ignored": getattr(results, "ignored", []),
         "notices": knowledge.notices_of(actor, unread=True, limit=10),
         "may_edit": decide(actor, KnowledgeAction.EDIT)}, status=200 if not form.errors else 422)
 

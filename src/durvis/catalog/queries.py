@@ -6,7 +6,7 @@ and the API.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -166,7 +166,8 @@ def _ranked(services: QuerySet[Service], query: str) -> RankedServices:
     words."""
     found = search.match(SEARCH_KIND, query, within=services)
     return RankedServices([pk for pk, _rank in found], partial=found.partial,
-                          near_code=found.near_code, too_short=found.too_short)
+                          near_code=found.near_code, too_short=found.too_short,
+                          ignored=found.ignored)
 
 
 def services_per_word(phrases: Iterable[str], *, limit: int = 5) -> list[WordPreview]:
@@ -200,11 +201,12 @@ class RankedServices:
     the API): only the slice asked for is loaded."""
 
     def __init__(self, ids: list[int], *, partial: bool = False, near_code: bool = False,
-                 too_short: bool = False) -> None:
+                 too_short: bool = False, ignored: Sequence[str] = ()) -> None:
         self.ids = ids
         self.partial = partial  # the services match only some of the query's words
         self.near_code = near_code  # no service has the code asked for: these have near ones
         self.too_short = too_short  # the query asks for nothing: say what to type
+        self.ignored = list(ignored)  # a long query's words left out, as typed
 
     def count(self) -> int:
         """How many results (as `QuerySet.count`, for the Paginator)."""

@@ -9,6 +9,7 @@ import base64
 import datetime
 import hashlib
 import hmac
+import re
 import secrets
 import time
 import urllib.parse
@@ -510,6 +511,8 @@ def hand_off(actor: Actor, service: Service, *, client: Person | Company, langua
 
 
 MAX_SYNONYM_TERMS = 20
+SYNONYM_SEPARATORS = re.compile(r"[/=;|\n]")
+MARKUP = re.compile(r"[<>&{}\[\]\\\"`]")
 MAX_SYNONYM_LENGTH = 100
 SYNONYM_LANGUAGES = ("lv", "en")
 
@@ -519,10 +522,19 @@ def _synonym_words(language: str, words: Iterable[str]) -> list[str]:
     `words`."""
     if language not in SYNONYM_LANGUAGES:
         raise ValidationError({"language": _("Choose Latvian or English.")})
+    # "un / par" or "tax return = income declaration" on one line are two phrases, not one
+    # (issue 19's review): a line is split at `/`, `=`, `;` and `|`.
+    words = list(words)
+    parts = [part for line in words for part in SYNONYM_SEPARATORS.split(line)]
+    markup = [line.strip() for line in words if MARKUP.search(line)]
+    if markup:  # "<b>" is no word a person searches for, and the page would show it
+        raise ValidationError({"words": _(
+            "Words may not contain markup or the signs < > & { } [ ] \\ \" `: %(words)s. Give "
+            "the words as people type them.") % {"words": ", ".join(markup)}})
     # Phrases the search reads alike ("Pase" and "pase ", "pase" and "pases") are one: the
     # first is kept (a fresh tester saved "Pase / pase" as a group of two).
     alike: dict[tuple[str, ...], str] = {}
-    for phrase in (" ".join(w.split()) for w in words if w.strip()):
+    for phrase in (" ".join(w.split()) for w in parts if w.strip()):
         alike.setdefault(tuple(search.query_words(phrase)) or (phrase.casefold(),), phrase)
     phrases = list(alike.values())
     if len(phrases) < 2:
@@ -550,15 +562,26 @@ def _synonym_words(language: str, words: Iterable[str]) -> list[str]:
 
 def _refuse_same_group(language: str, phrases: list[str], group: Synonyms | None) -> None:
     """A group the search would read as one that exists already (the same stems, in any order)
-    is refused naming it (a fresh tester saved an exact copy)."""
+    is refused naming it (a fresh tester saved an exact copy); so is a word or phrase that
+    another group has (in either language: every query uses every group), naming that group:
+    the two groups would silently join (issue 19's review)."""
     stems = sorted(map(tuple, search.synonym_stems(phrases)))
-    others = Synonyms.objects.filter(language=language)
+    others = Synonyms.objects.all()
     if group is not None:
         others = others.exclude(pk=group.pk)
     for other in others:
-        if sorted(map(tuple, other.stems)) == stems:
+        if other.language == language and sorted(map(tuple, other.stems)) == stems:
             raise ValidationError({"words": _("The same group exists already: %(words)s.")
                                    % {"words": " = ".join(other.term_list)}})
+    for other in others:
+        theirs = {tuple(s) for s in other.stems}
+        shared = [p for p, s in zip(phrases, search.synonym_stems(phrases), strict=True)
+                  if tuple(s) in theirs]
+        if shared:
+            raise ValidationError({"words": _(
+                "%(words)s is in another group already: %(group)s. Add these words to that "
+                "group instead, or take it out of that group first.")
+                % {"words": ", ".join(shared), "group": " = ".join(other.term_list)}})
 
 
 @transaction.atomic

@@ -46,24 +46,42 @@ class CatalogQuery(QueryForm):
                               initial="")
     page = PageField()
 
+    # The search's error is shown with the results (`_results.html`: no results then), not in
+    # the summary of the address's unusable parts ("the page is shown without it").
+    shown = ("q",)
+
     def clean_q(self) -> str:
         return str(self.cleaned_data["q"])[:MAX_QUERY_LENGTH]
 
+    def refused(self) -> str:
+        """Why the search text cannot be used (a control character, ...), or "" when it can."""
+        self.is_valid()
+        return " ".join(str(m) for m in self.errors.get("q", []))
+
     def params(self) -> str:
-        """The search and holder as given, for the links to other pages."""
+        """The search and holder as given, for the links to other pages; a refused one is left
+        out (the next page would refuse it again)."""
+        self.is_valid()
         return urlencode([(name, self.data[name]) for name in ("q", "holder")
-                          if self.data.get(name)])
+                          if self.data.get(name) and name not in self.errors])
 
 
 def _results(request: HttpRequest, filters: catalog_queries.ServiceFilters,
              query: CatalogQuery) -> dict[str, object]:
-    services = catalog_queries.find_services(filters, catalog_queries.context_of_request(request))
+    """The page of results; none when the search text is refused (listing every service under
+    the error read as if they matched it)."""
+    refused = query.refused()
+    services = (catalog_queries.RankedServices([]) if refused else
+                catalog_queries.find_services(filters,
+                                              catalog_queries.context_of_request(request)))
     paginator = Paginator(services, PAGE_SIZE)
     page = paginator.get_page(query.value("page"))
     return {"page": page, "query": filters.query, "params": query.params(),
-            "query_form": query, "partial": getattr(services, "partial", False),
+            "query_form": query, "refused": refused,
+            "partial": getattr(services, "partial", False),
             "near_code": getattr(services, "near_code", False),
-            "too_short": getattr(services, "too_short", False)}
+            "too_short": getattr(services, "too_short", False),
+            "ignored": getattr(services, "ignored", [])}
 
 
 def _filters(query: CatalogQuery, **fixed: object) -> catalog_queries.ServiceFilters:

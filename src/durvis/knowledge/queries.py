@@ -65,6 +65,7 @@ def search_articles(actor: Actor, query: str, *, service: Service | None = None,
     # first), then loaded with their published version.
     best: list[int] = []
     partial = []
+    ignored = search.ignored_words(query)
     if service is not None:
         found = search.match(SEARCH_KIND, query, limit=limit,
                              within=published.filter(service=service))
@@ -78,18 +79,20 @@ def search_articles(actor: Actor, query: str, *, service: Service | None = None,
     cards = published.select_related(None).select_related("published", "service")
     loaded = {a.pk: a for a in cards.filter(pk__in=best)}
     return Found((loaded[pk] for pk in best if pk in loaded),
-                 partial=bool(partial) and all(partial))
+                 partial=bool(partial) and all(partial), ignored=ignored)
 
 
 class Found(list[Article]):
     """Articles best first; `partial`: they match only some of the query's words; `too_short`:
-    the query asks for nothing (fewer than two letters and digits)."""
+    the query asks for nothing (fewer than two letters and digits); `ignored`: a long query's
+    words that were not used, as typed (`search.ignored_words`)."""
 
     def __init__(self, articles: Iterable[Article] = (), *, partial: bool = False,
-                 too_short: bool = False) -> None:
+                 too_short: bool = False, ignored: Iterable[str] = ()) -> None:
         super().__init__(articles)
         self.partial = partial
         self.too_short = too_short
+        self.ignored = list(ignored)
 
 
 def public_articles(service: Service) -> list[Article]:

@@ -6,7 +6,9 @@ that text, weighed by where it stands (`Weight`: its name or its other text), an
 (an exact identifier: `Weight.CODE`, its `code_key`). Every term the index knows is a
 `SearchWord`: a query term is matched against this short dictionary (a few thousand terms,
 trigram-indexed on PostgreSQL), not against every object's long text, and the matching terms
-lead to the objects through `SearchEntryWord`.
+lead to the objects through `SearchEntryWord`. How many objects of an index have each term
+(`SearchTermCount`) and how many objects it has (`SearchIndexSize`) are kept as the index is
+written, so a query weighs a term's rarity without counting its objects.
 
 `Synonyms` are groups of words and phrases that mean the same to the person searching
 (*tax return* = *income declaration*), applied to every query of every index; the catalogue's
@@ -60,6 +62,38 @@ class SearchEntryWord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.object_id} {self.word}"
+
+
+class SearchTermCount(models.Model):
+    """How many objects of the index `kind` have the dictionary term `word` (in their name or
+    their other text; codes are not counted): a term's document frequency, for its rarity in the
+    rank (`services.match`). Kept by `services.index` and `services.remove` in the transaction
+    that writes the object's words (issue 19: counting them per query cost the search its
+    speed)."""
+
+    kind = models.CharField(max_length=40)
+    word = models.CharField(max_length=100)
+    # An IntegerField, not a positive one: `services.index` adds -1 for a word an object lost in
+    # the same statement as +1 for the words it gained (one statement locks in one order).
+    objects_with = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "word"], name="unique_search_term_count")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.word}: {self.objects_with}"
+
+
+class SearchIndexSize(models.Model):
+    """How many objects the index `kind` has (`SearchEntry` rows), kept with `SearchTermCount`."""
+
+    kind = models.CharField(max_length=40, primary_key=True)
+    objects_in = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.objects_in}"
 
 
 class Synonyms(models.Model):

@@ -8,8 +8,9 @@ How a query is matched (`docs/search.md`):
 
 1. **Terms.** The query's words are normalised (no case, no diacritics) and stemmed
    (`text.terms`: `dzīvokļa` and `dzivoklis` are both `dzivokl`), the little words left out;
-   no word is dropped however long the question. A query of fewer than two letters and digits
-   asks for nothing and says so (`Matches.too_short`).
+   of a long question only the first `text.MAX_QUERY_TERMS` (8) terms are matched, and the
+   answer names the words left out (`Matches.ignored`). A query of fewer than two letters and
+   digits asks for nothing and says so (`Matches.too_short`).
 2. **Synonyms.** A run of terms that is one of a `Synonyms` group's phrases becomes a *slot* that
    any phrase of the group fills (*income tax return*: `incom` and the slot *tax return* =
    *income declaration*); every other term is a slot of its own. Groups that share a phrase
@@ -24,7 +25,8 @@ How a query is matched (`docs/search.md`):
    *bērns* (`bern`). PostgreSQL uses pg_trgm's `word_similarity` with a GIN trigram index;
    SQLite the same function ported to Python.
 4. **Rank.** A term's score is weighed by how rare it is among the index's objects (an IDF:
-   ln(1 + objects / objects with it); a term the index knows weighs its own rarity also where
+   ln(1 + objects / objects with it, both counts kept as the index is written:
+   `SearchIndexSize`, `SearchTermCount`); a term the index knows weighs its own rarity also where
    it matched a compound, `child` in `childbirth`; an unknown one the rarity of the word it
    matched), so *piedzimšana* counts more than *pieteikums*. A term found in an object's name
    counts its score, in its other text half of it (`Weight`); a slot counts its best phrase
@@ -54,6 +56,7 @@ from durvis.search.text import (
     WORD_SIMILARITY_THRESHOLD,
     code_key,
     code_keys,
+    ignored_words,
     is_code_query,
     little_words_only,
     near_code_keys,
@@ -92,18 +95,21 @@ class Matches(list[tuple[int, float]]):
     asked: `partial` (no object matched every word of the query and these match only some of
     them), `near_code` (the query is a code no object has; these have codes one edit away,
     also `partial`), `too_short` (the query has fewer than two letters and digits: nothing is
-    asked, a page says what to type)."""
+    asked, a page says what to type), `ignored` (the words of a long query that were not
+    matched, as typed: `text.ignored_words`)."""
 
     partial: bool = False
     near_code: bool = False
     too_short: bool = False
 
     def __init__(self, rows: Iterable[tuple[int, float]] = (), *, partial: bool = False,
-                 near_code: bool = False, too_short: bool = False) -> None:
+                 near_code: bool = False, too_short: bool = False,
+                 ignored: Sequence[str] = ()) -> None:
         super().__init__(rows)
         self.partial = partial or near_code
         self.near_code = near_code
         self.too_short = too_short
+        self.ignored = list(ignored)
 
 
 @transaction.atomic
@@ -121,31 +127,68 @@ def index(kind: str, object_id: int, texts: Iterable[str], *, names: Iterable[st
     entry = SearchEntry.objects.filter(kind=kind, object_id=object_id).first()
     if entry is not None and entry.text == text:
         return False
+    before: set[str] = set()
     if entry is None:
         entry = SearchEntry.objects.create(kind=kind, object_id=object_id, text=text)
     else:
         entry.text = text
         entry.save(update_fields=["text", "updated_at"])
+        before = _terms_of(entry)
         entry.words.all().delete()
     weights: dict[str, int] = {}
     for word in terms(other_text):
         weights.setdefault(word[:MAX_WORD_LENGTH], Weight.TEXT)
     for word in terms(name_text):
         weights[word[:MAX_WORD_LENGTH]] = Weight.NAME
-    SearchWord.objects.bulk_create([SearchWord(word=w) for w in sorted(weights) if w],
+    weights.pop("", None)
+    SearchWord.objects.bulk_create([SearchWord(word=w) for w in sorted(weights)],
                                    ignore_conflicts=True)
     rows = [SearchEntryWord(entry=entry, kind=kind, object_id=object_id, word=w, weight=weight)
-            for w, weight in sorted(weights.items()) if w]
+            for w, weight in sorted(weights.items())]
     rows += [SearchEntryWord(entry=entry, kind=kind, object_id=object_id,
                              word=(CODE_PREFIX + key)[:MAX_WORD_LENGTH], weight=Weight.CODE)
              for key in keys]
     SearchEntryWord.objects.bulk_create(rows)
+    _count(kind, {**{w: -1 for w in before - set(weights)},
+                  **{w: 1 for w in set(weights) - before}}, objects=0 if before else 1)
     return True
 
 
+def _terms_of(entry: SearchEntry) -> set[str]:
+    """The dictionary terms an indexed object has (its codes left out)."""
+    return set(entry.words.exclude(weight=Weight.CODE).values_list("word", flat=True))
+
+
+def _count(kind: str, changes: dict[str, int], *, objects: int) -> None:
+    """Add `changes` ({term: +1 or -1}) to the index's document frequencies (`SearchTermCount`)
+    and `objects` to its size (`SearchIndexSize`), each in one statement over the terms in
+    sorted order, so that two objects indexed at once lock the rows in the same order."""
+    with connection.cursor() as cursor:
+        if changes:
+            words = sorted(changes)
+            cursor.execute(
+                "INSERT INTO search_searchtermcount (kind, word, objects_with) VALUES "  # noqa: S608 - fixed SQL, values are parameters
+                + ", ".join(["(%s, %s, %s)"] * len(words))
+                + " ON CONFLICT (kind, word) DO UPDATE SET objects_with = "
+                "search_searchtermcount.objects_with + excluded.objects_with",
+                [v for w in words for v in (kind, w, changes[w])])
+        if objects:
+            cursor.execute(
+                "INSERT INTO search_searchindexsize (kind, objects_in) VALUES (%s, %s) "
+                "ON CONFLICT (kind) DO UPDATE SET objects_in = "
+                "search_searchindexsize.objects_in + excluded.objects_in", [kind, objects])
+
+
+@transaction.atomic
 def remove(kind: str, object_id: int) -> None:
-    """Forget an object (its dictionary words stay: other objects may share them)."""
-    SearchEntry.objects.filter(kind=kind, object_id=object_id).delete()
+    """Forget an object (its dictionary words stay: other objects may share them; their counts
+    go down)."""
+    entry = SearchEntry.objects.filter(kind=kind, object_id=object_id).first()
+    if entry is None:
+        return
+    before = _terms_of(entry)
+    entry.delete()
+    _count(kind, dict.fromkeys(before, -1), objects=-1)
 
 
 def register_reindexer(kind: str, reindex: Callable[[], int]) -> None:
@@ -234,7 +277,7 @@ def _sql(vendor: str, rows: int, keys: int, within: str, limit: bool) -> str:
     `keys` code keys."""
     values = ", ".join(["(CAST(%s AS integer), CAST(%s AS integer), CAST(%s AS integer), "
                         "CAST(%s AS integer), CAST(%s AS integer), CAST(%s AS integer), "
-                        "CAST(%s AS text))"] * rows)
+                        "CAST(%s AS double precision), CAST(%s AS text))"] * rows)
     if vendor == "postgresql":
         # `sw.word %> t.w` is word_similarity(t.w, sw.word) >= the threshold, indexed.
         similar = ("SELECT t.w, sw.word, CAST(word_similarity(t.w, sw.word) AS double precision)"
@@ -245,48 +288,55 @@ def _sql(vendor: str, rows: int, keys: int, within: str, limit: bool) -> str:
                    "JOIN search_searchword sw ON durvis_word_similarity(t.w, sw.word) >= %s")
         contains, ln = "instr(m.word, m.w) > 0", "durvis_ln"
     compound = f"(length(m.w) >= %s AND {contains})"
+    # The objects the reader may see, narrowed before they are ranked.
+    within_e = f" AND ew.object_id IN ({within})" if within else ""
+    within_codes = f" AND object_id IN ({within})" if within else ""
     codes = ", ".join(["%s"] * keys)
     sql = (
-        f"WITH q(slot, alt, n, k, ty, fz, w) AS (VALUES {values}), "  # noqa: S608 - fixed SQL, words are parameters
+        f"WITH q(r, slot, alt, n, ty, fz, f, w) AS (VALUES {values}), "  # noqa: S608 - fixed SQL, words are parameters
         "t AS (SELECT DISTINCT w FROM q), "
         f"m AS ({similar}), "
         "ex AS (SELECT w FROM m WHERE word = w), "
         "c AS (SELECT m.w, m.word, CASE WHEN m.word = m.w THEN 1.0 ELSE %s * m.s END AS s, "
         f"CASE WHEN m.word = m.w OR {compound} THEN 0 ELSE 1 END AS near "
         f"FROM m WHERE m.word = m.w OR m.w NOT IN (SELECT w FROM ex) OR {compound}), "
-        "n AS (SELECT count(*) AS n FROM search_searchentry WHERE kind = %s), "
-        "e AS (SELECT ew.object_id, ew.word, ew.weight FROM search_searchentryword ew "
-        "WHERE ew.kind = %s AND ew.word IN (SELECT word FROM c)), "
-        f"df AS (SELECT e.word, {ln}(1.0 + CAST(max(n.n) AS double precision) / count(*)) "
-        "AS idf FROM e CROSS JOIN n GROUP BY e.word), "
-        "hits AS (SELECT e.object_id, q.slot, q.alt, q.n, q.k, q.ty, q.w, "
-        "max(c.s * coalesce(dq.idf, df.idf) * CASE WHEN e.weight = %s THEN %s ELSE 1.0 END)"
-        " AS s FROM q JOIN c ON c.w = q.w AND (q.fz = 1 OR c.near = 0) "
+        "n AS (SELECT objects_in AS n FROM search_searchindexsize WHERE kind = %s), "
+        "e AS MATERIALIZED (SELECT ew.object_id, ew.word, ew.weight FROM search_searchentryword ew "
+        f"WHERE ew.kind = %s AND ew.word IN (SELECT word FROM c){within_e}), "
+        f"df AS (SELECT tc.word, {ln}(1.0 + CAST(n.n AS double precision) / tc.objects_with) "
+        "AS idf FROM search_searchtermcount tc CROSS JOIN n WHERE tc.kind = %s "
+        "AND tc.objects_with > 0 AND (tc.word IN (SELECT word FROM c) "
+        "OR tc.word IN (SELECT w FROM c))), "
+        # Grouped by whole numbers (a query row `r`, an alternative `alt`), the rest carried
+        # by max(): what depends on them is the same in every row of a group.
+        "hits AS (SELECT e.object_id, q.r, max(q.slot) AS slot, max(q.alt) AS alt, "
+        "max(q.n) AS n, max(q.ty) AS ty, max(q.f * c.s * coalesce(dq.idf, df.idf) * "
+        "CASE WHEN e.weight = %s THEN %s ELSE 1.0 END) AS s "
+        "FROM q JOIN c ON c.w = q.w AND (q.fz = 1 OR c.near = 0) "
         "JOIN e ON e.word = c.word JOIN df ON df.word = c.word "
         "LEFT JOIN df dq ON dq.word = c.w "
-        "GROUP BY e.object_id, q.slot, q.alt, q.n, q.k, q.ty, q.w), "
-        "alts AS (SELECT object_id, slot, alt, ty, "
-        "sum(s) * k / n * CASE WHEN ty = 1 THEN 1.0 ELSE %s END AS s, "
-        "CASE WHEN count(*) = n THEN 1 ELSE 0 END AS whole FROM hits "
-        "GROUP BY object_id, slot, alt, n, k, ty), "
+        "GROUP BY e.object_id, q.r), "
+        "alts AS (SELECT object_id, max(slot) AS slot, max(ty) AS ty, sum(s) AS s, "
+        "CASE WHEN count(*) = max(n) THEN 1 ELSE 0 END AS whole FROM hits "
+        "GROUP BY object_id, alt), "
         "slots AS (SELECT object_id, slot, max(s) AS s, max(whole) AS whole, "
         "max(CASE WHEN ty = 1 THEN whole ELSE 0 END) AS direct FROM alts "
         "GROUP BY object_id, slot "
         "UNION ALL SELECT object_id, -1, %s, 0, 0 FROM search_searchentryword "
-        f"WHERE kind = %s AND word IN ({codes}) AND weight = %s), "
+        f"WHERE kind = %s AND word IN ({codes}) AND weight = %s{within_codes}), "
         "ranked AS (SELECT object_id, sum(s) AS rank, sum(whole) AS whole, "
         "sum(direct) AS direct, max(CASE WHEN slot < 0 THEN 1 ELSE 0 END) AS code "
         "FROM slots GROUP BY object_id), "
-        "found AS (SELECT object_id, rank, whole, code, "
+        "graded AS (SELECT object_id, rank, whole, code, "
         "CASE WHEN whole >= %s THEN 1 ELSE 0 END AS complete, "
-        "CASE WHEN whole >= %s THEN direct ELSE 0 END AS typed FROM ranked"
+        "CASE WHEN whole >= %s THEN direct ELSE 0 END AS typed FROM ranked), "
+        # When some object matches every slot, the others are not answered: not sent back.
+        "found AS (SELECT * FROM (SELECT graded.*, max(complete) OVER () AS best FROM graded) b "
+        "WHERE complete = best OR code = 1"
     )
-    if within:
-        sql += f" WHERE object_id IN ({within})"
     order = "code DESC, complete DESC, typed DESC, rank DESC, object_id"
-    sql += f" ORDER BY {order}"
     if limit:
-        sql += " LIMIT %s"
+        sql += f" ORDER BY {order} LIMIT %s"
     # One row at least: the synonyms' generation, with the matches if any.
     return (sql + f"), gen(g) AS ({GENERATION}) SELECT f.object_id"  # noqa: S608 - fixed SQL
             ", f.rank, f.whole, f.code, gen.g FROM gen LEFT JOIN found f ON 1 = 1 ORDER BY "
@@ -316,7 +366,8 @@ def match(kind: str, query: str, *, within: QuerySet[Any] | None = None,
     known = _synonyms or _read_synonyms()
     inner, inner_params = ("", ())
     if within is not None:
-        inner, inner_params = within.values("pk").query.sql_with_params()
+        # unordered: the database need not sort the objects a query is narrowed to
+        inner, inner_params = within.order_by().values("pk").query.sql_with_params()
 
     def ask(slots_of: dict[tuple[str, ...], set[tuple[str, ...]]],
             keys: list[str]) -> tuple[Matches, str, bool]:
@@ -332,6 +383,7 @@ def match(kind: str, query: str, *, within: QuerySet[Any] | None = None,
         nearest, _generation, coded = ask(known[1], near)
         if coded:
             return Matches(nearest, near_code=True)
+    found.ignored = ignored_words(query)
     return found
 
 
@@ -354,19 +406,28 @@ def _matches(kind: str, words: list[str], slots: list[list[tuple[str, ...]]], ke
              limit: int | None) -> tuple[Matches, str, bool]:
     """Run the statement of `match` for these slots and code keys: the matches, the synonyms'
     generation and whether an object's code matched."""
-    rows = [(n, a, len(phrase), len(alts[0]), int(_typed(alts, a)),
-             int(_similar_allowed(alts, a, term)), term)
-            for n, alts in enumerate(slots) for a, phrase in enumerate(alts) for term in phrase]
+    # (row, slot, alternative (numbered over the query), its terms, typed, similar allowed,
+    # the factor of a term's score: the slot's words typed / the alternative's terms, times
+    # SYNONYM_SHARE for a synonym's phrase, term)
+    numbered = [(n, alt, phrase) for n, alts in enumerate(slots) for alt, phrase in
+                enumerate(alts)]
+    terms_ = [(n, a, alt, phrase, term) for a, (n, alt, phrase) in enumerate(numbered)
+              for term in phrase]
+    rows: list[tuple[int, int, int, int, int, int, float, str]] = [
+        (r, n, a, len(phrase), int(_typed(slots[n], alt)),
+         int(_similar_allowed(slots[n], alt, term)),
+         len(slots[n][0]) / len(phrase) * (1.0 if _typed(slots[n], alt) else SYNONYM_SHARE), term)
+        for r, (n, a, alt, phrase, term) in enumerate(terms_)]
     if not rows:  # a code alone (`P.6`): no word to look up, a row that matches nothing
-        rows = [(0, 0, 1, 1, 1, 1, "")]
+        rows = [(0, 0, 0, 1, 1, 1, 1.0, "")]
     codes = [CODE_PREFIX + key for key in keys] or [""]
     sql = _sql(connection.vendor, len(rows), len(codes), inner, limit is not None)
     params: list[Any] = [v for row in rows for v in row]
     if connection.vendor != "postgresql":
         params.append(WORD_SIMILARITY_THRESHOLD)
-    params += [NEAR_SCORE, COMPOUND_MIN_LENGTH, COMPOUND_MIN_LENGTH, kind, kind, Weight.TEXT,
-               TEXT_SHARE, SYNONYM_SHARE, CODE_RANK, kind, *codes, Weight.CODE,
-               len(slots), len(slots), *inner_params]
+    params += [NEAR_SCORE, COMPOUND_MIN_LENGTH, COMPOUND_MIN_LENGTH, kind, kind, *inner_params,
+               kind, Weight.TEXT, TEXT_SHARE, CODE_RANK, kind, *codes, Weight.CODE,
+               *inner_params, len(slots), len(slots)]
     if limit is not None:
         params.append(limit)
     with connection.cursor() as cursor:
@@ -408,4 +469,4 @@ def delete_synonyms(group: Synonyms) -> None:
     forget_synonyms()
 
 
-__all__ += ["little_words_only", "synonym_stems", "too_short"]
+__all__ += ["ignored_words", "little_words_only", "synonym_stems", "too_short"]

@@ -44,6 +44,11 @@ from functools import lru_cache
 
 WORD_SIMILARITY_THRESHOLD = 0.6
 MIN_QUERY_LENGTH = 2  # letters or digits: a shorter query asks for nothing (`too_short`)
+# The terms of a query that are matched (`query_words`): a question's first eight words that
+# say something (the little words and one-letter words not counted), as the search of before
+# issue 19 read; the others are named to the person (`ignored_words`).
+MAX_QUERY_TERMS = 8
+_EDGES = re.compile(r"^[^\w]+|[^\w]+$")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 _VOWELS = frozenset("aeiouy")
 
@@ -121,10 +126,25 @@ def terms(text: str) -> list[str]:
 
 
 def query_words(query: str) -> list[str]:
-    """The terms of a search query worth matching (`terms`), every one of them: none is
-    dropped (the pages cut a query at 200 characters; common words weigh less in the rank,
-    `services.match`)."""
-    return terms(query)
+    """The terms of a search query worth matching (`terms`): the first `MAX_QUERY_TERMS` of
+    them; the words of the rest are `ignored_words` (a long question found a third of a
+    catalogue as partial matches of one word or another, and cost as much)."""
+    return terms(query)[:MAX_QUERY_TERMS]
+
+
+def ignored_words(query: str) -> list[str]:
+    """The words of a query, as typed, that `query_words` leaves out because the query has more
+    than `MAX_QUERY_TERMS` terms (little words and one-letter words are not counted, nor
+    named); empty when none is. A page names them to the person."""
+    if len(terms(query)) <= MAX_QUERY_TERMS:
+        return []
+    kept = set(query_words(query))
+    left: list[str] = []
+    for token in query.split():
+        words = [w for w in normalize(token).split() if len(w) >= 2 and w not in STOPWORDS]
+        if words and not any(stem(w) in kept for w in words):
+            left.append(_EDGES.sub("", token))
+    return list(dict.fromkeys(left))
 
 
 def little_words_only(phrase: str) -> bool:
