@@ -182,3 +182,14 @@ def test_the_widgets_choice_shows_the_chosen_address(register, client):
     assert "data-submit-on-choose" in html
     embedded = client.get("/embed/addresses/").content.decode()
     assert "data-submit-on-choose" not in embedded  # framed: choosing tells the host page
+
+
+@pytest.mark.parametrize("path", ["/addresses/", "/en/addresses/", "/api/v1/addresses"])
+def test_a_postcode_alone_is_searched_on_the_page_as_in_the_api(register, client, path):
+    # The fresh tester's finding: the API found "LV-1050", the page said "nothing to search for".
+    answer = client.get(path, {"q": "LV-1050"})
+    assert answer.status_code == 200
+    text = (str(answer.json()["items"]) if path.startswith("/api/")
+            else answer.content.decode())
+    assert BARONA_1 in text
+    assert "Nav ko meklēt" not in text and "Nothing to search for" not in text

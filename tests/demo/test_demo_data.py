@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from durvis.addresses.queries import resolve
 from durvis.catalog import services as catalog
 from durvis.catalog.models import Service
 from durvis.catalog.queries import SEARCH_KIND, ServiceFilters, find_services
@@ -208,3 +209,11 @@ def test_the_command_says_what_it_did(db):
     assert "already loaded" in out.getvalue() and "--reset" in out.getvalue()
     call_command("load_demo", "--reset", stdout=out)
     assert "Demo records restored:" in out.getvalue()
+
+
+def test_every_demo_service_point_has_its_address_from_the_register(demo, client):
+    # The fresh tester's finding: the API gave every point `address_code: null` (A1, A9).
+    points = client.get("/api/v1/service-points").json()["items"]
+    assert points and all(p["address_code"] for p in points), points
+    riga = next(p for p in points if p["address"].startswith("Pils iela 23"))
+    assert riga["address_code"] == resolve("Pils iela 23, Rīga").code

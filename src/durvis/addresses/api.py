@@ -17,7 +17,7 @@ from ninja import Field, Query, Router, Schema
 
 from durvis.addresses import queries
 from durvis.addresses.models import Kind
-from durvis.addresses.words import POSTCODE, query_words
+from durvis.addresses.words import searchable
 from durvis.core.api import ApiError, ErrorOut
 
 router = Router(tags=["addresses"])
@@ -51,7 +51,7 @@ def list_addresses(request: HttpRequest, query: Query[AddressQuery]) -> dict[str
     of `q`, best first. Two numbers look for premises: `barona 1 5` is flat 5 of Barona 1."""
     if len(request.GET.getlist("q")) > 1:
         raise ApiError(422, ["query", "q"], _("Give q only once."), "repeated")
-    if not query_words(query.q) and not POSTCODE.fullmatch(query.q.strip()):
+    if not searchable(query.q):
         raise ApiError(422, ["query", "q"], _("Type a street, place or number to search for."),
                        "no_words")
     return {"items": [

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from durvis.addresses import queries
-from durvis.addresses.words import query_words
+from durvis.addresses.words import searchable
 from durvis.core.embed import embeddable, frame_script
 from durvis.core.forms import QueryForm
 from durvis.core.text import without_refused
@@ -59,7 +59,7 @@ def _context(request: HttpRequest) -> dict[str, object]:
     searched = bool(query) or chosen is not None or bool(form.dropped)
     return {"form": form, "query_form": form, "query": query, "searched": searched,
             "dropped": form.dropped, "chosen": chosen,
-            "no_words": searched and chosen is None and not query_words(query),
+            "no_words": searched and chosen is None and not searchable(query),
             "results": ([chosen] if chosen is not None
                         else queries.search(query, limit=RESULTS) if query else [])}
 

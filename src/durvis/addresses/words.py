@@ -62,6 +62,13 @@ def query_words(query: str) -> list[str]:
     return words_of(query)[:MAX_QUERY_WORDS]
 
 
+def searchable(query: str) -> bool:
+    """Whether a typed query asks for anything (A9): a word worth matching (`query_words`) or a
+    postcode alone ("LV-1050", which finds that postcode's buildings). The page, the API and the
+    e-form's question refuse the rest alike ("nothing to search for")."""
+    return bool(query_words(query)) or POSTCODE.fullmatch(query.strip()) is not None
+
+
 @lru_cache(maxsize=8192)
 def trigrams(word: str) -> frozenset[str]:
     """A word's trigrams with pg_trgm's padding (two spaces before, one after)."""

@@ -28,6 +28,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from durvis.addresses import queries as address_queries
 from durvis.addresses import services as addresses
 from durvis.catalog import queries as catalog_queries
 from durvis.catalog import services as catalog
@@ -346,7 +347,9 @@ def _load_workflows(institutions: dict[str, Institution], staff: list[StaffMembe
 
 def _load_service_points(institutions: dict[str, Institution]) -> int:
     """The service points (A1) and their calendars (A4): a handful of the network's centres,
-    offices and municipal centres; kept (never duplicated) on a repeated load."""
+    offices and municipal centres, each with its address's code from the address register
+    (A9; loaded before them); kept (never duplicated) on a repeated load, which gives a point
+    loaded without a code its code."""
     from durvis.calendars.models import Calendar
     from durvis.catalog.models import Service
     from durvis.servicepoints.models import ServicePoint
@@ -356,8 +359,12 @@ def _load_service_points(institutions: dict[str, Institution]) -> int:
         code__in={c["service"] for row in rows for c in row["calendars"]})}
     for row in rows:
         values = {k: v for k, v in row.items() if k not in ("institution", "calendars", "name")}
+        found = address_queries.resolve(row["address"])
+        values["address_code"] = found.code if found is not None else None
         point, _created = ServicePoint.objects.get_or_create(
             institution=institutions[row["institution"]], name=row["name"], defaults=values)
+        if point.address_code is None and values["address_code"] is not None:
+            ServicePoint.objects.filter(pk=point.pk).update(address_code=values["address_code"])
         for calendar in row["calendars"]:
             settings_ = {k: v for k, v in calendar.items() if k != "service"}
             Calendar.objects.get_or_create(point=point, service=codes[calendar["service"]],
