@@ -26,8 +26,18 @@ import os
 
 
 def _number(name: str, default: float) -> float:
+    """The environment's `name` as a positive number, else `default` when unset or blank. Raises
+    SystemExit naming the setting for anything else (gunicorn then stops with that message)."""
     value = os.environ.get(name, "")
-    return float(value) if value.strip() else default
+    if not value.strip():
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if not number > 0:
+        raise SystemExit(f"{name}: {value!r} is not a positive number")
+    return number
 
 
 chdir = "src"

@@ -4,6 +4,8 @@ environment."""
 
 import runpy
 
+import pytest
+
 from django.conf import settings
 
 CONF = settings.BASE_DIR / "gunicorn.conf.py"
@@ -27,3 +29,11 @@ def test_each_from_the_environment(monkeypatch):
     conf = runpy.run_path(str(CONF))
     assert (conf["workers"], conf["threads"], conf["timeout"]) == (3, 8, 230)
     assert conf["bind"] == ["0.0.0.0:8123"]
+
+
+def test_a_setting_that_is_no_number_is_named(monkeypatch):
+    # The fresh tester's finding: DURVIS_WEB_WORKERS=abc gave a bare ValueError traceback.
+    for value in ("abc", "0", "-2"):
+        monkeypatch.setenv("DURVIS_WEB_WORKERS", value)
+        with pytest.raises(SystemExit, match=f"DURVIS_WEB_WORKERS: '{value}' is not a positive"):
+            runpy.run_path(str(CONF))
