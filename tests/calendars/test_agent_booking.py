@@ -170,3 +170,22 @@ def test_opening_the_booking_page_is_an_audited_read_the_client_sees(client, cal
     own = sign_in_person(Client(), parent)
     uses = own.get(reverse("eaccount:data-use")).content.decode()
     assert "Redzēja jūsu datus, lai pierakstītu jūs uz apmeklējumu" in uses
+
+
+def test_showing_times_with_nothing_chosen_names_each_missing_field(client, calendar, family,
+                                                                    staff):
+    """"Rādīt brīvos laikus" with no service point and no party: the error summary ("Ir
+    kļūda") names each missing field, and the fields are marked (422)."""
+    parent = family["parent"]
+    sign_in_staff(client, staff["agent"])
+    _identify(client, parent)
+    url = reverse("administration:client-appointment", args=[parent.pk])
+    # The browser does not stop the empty form itself: the page answers, in its language.
+    assert '<form method="get" novalidate class="query-form"' in client.get(url).content.decode()
+    shown = client.get(url, {"calendar": "", "party": ""})
+    page = shown.content.decode()
+    assert shown.status_code == 422
+    assert "govuk-error-summary" in page and "Ir kļūda" in page
+    assert 'href="#id_calendar"' in page and 'href="#id_party_0"' in page
+    assert '<fieldset aria-invalid="true">' in page
+    assert 'aria-invalid="true" aria-describedby="id_calendar_error"' in page

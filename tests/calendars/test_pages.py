@@ -49,6 +49,9 @@ def test_book_move_and_cancel_in_the_eaccount(client, calendar, family):
     assert booking.starts_at == later and booking.sequence == 1
     confirm = client.get(reverse("eaccount:appointment-cancel", args=[booking.pk]))
     assert confirm.status_code == 200
+    # The title says "Atcelt apmeklējumu", and so does its button (not "anulēt").
+    asked = confirm.content.decode()
+    assert "Atcelt apmeklējumu" in asked and "Jā, atcelt" in asked and "anulēt" not in asked
     client.post(reverse("eaccount:appointment-cancel", args=[booking.pk]),
                 {"opened_as": role_of(parent)})
     booking.refresh_from_db()

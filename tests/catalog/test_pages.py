@@ -26,6 +26,13 @@ def test_search_page(client, catalogue):
     assert 'href="/services/?q=childbirth"' in english  # switching keeps the search
 
 
+def test_no_result_is_said_in_a_sentence_of_its_own(client, catalogue):
+    """Zero is no plural form in Latvian ("Atrasti 0 pakalpojumi"): nothing found is said so."""
+    assert "Neviens pakalpojums nav atrasts" in page(client, "/services/?q=zzzqqqxxx")
+    assert "No service found" in page(client, "/en/services/?q=zzzqqqxxx")
+    assert "Atrasti 0" not in page(client, "/services/?q=zzzqqqxxx")
+
+
 def test_search_htmx_returns_only_results(client, catalogue):
     response = client.get("/services/?q=pabalsts", HTTP_HX_REQUEST="true")
     html = response.content.decode()

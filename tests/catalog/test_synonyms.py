@@ -68,6 +68,7 @@ def test_the_editor_adds_changes_and_removes_a_group_and_the_next_search_uses_it
 
 @pytest.mark.parametrize("words, said", [
     ("alone", "at least two"),
+    ("alone", "separated by a new line or by / = ; |"),  # not "one a line": / = ; | split too
     ("\n".join(f"word{n}" for n in range(21)), "at most 20"),
     ("ok\n" + "x" * 101, "at most 100"),
     ("ok\n- -", "no word a search can match"),

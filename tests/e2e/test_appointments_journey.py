@@ -127,6 +127,9 @@ def test_an_agent_books_for_a_client_from_the_workplace(
     page.goto(f"{live_server.url}/staff/clients/?q={parent.personal_code}")
     page.goto(f"{live_server.url}/staff/clients/{parent.pk}/appointments/new/")
     _check(page, "agent's booking")
+    page.click("button:has-text('Rādīt brīvos laikus')")  # nothing chosen: the error summary
+    page.wait_for_selector(".govuk-error-summary:has-text('Ir kļūda')")
+    _check(page, "agent's booking: no service chosen")
     page.select_option("#id_calendar", str(calendar.pk))
     page.click("button:has-text('Rādīt brīvos laikus')")
     page.wait_for_selector(".slot-grid input[type=radio]")

@@ -73,6 +73,6 @@ def test_live_search_replaces_the_results_and_announces_the_count(live_server, c
 
     # The institution filter updates the results too, without leaving the page.
     page.get_by_label("Institution").select_option("VID")
-    expect(results.get_by_role("heading", level=2)).to_have_text("0 services found")
+    expect(results.get_by_role("heading", level=2)).to_have_text("No service found")
     expect(page.get_by_role("searchbox")).to_have_value("berna pabalsts")
     assert_accessible(page, "services after a live search")

@@ -97,6 +97,18 @@ def test_the_nearest_page_lists_every_point_nearest_first(client, points, catalo
     assert client.get(reverse("servicepoints:nearest", args=[9999])).status_code == 404
 
 
+def test_a_refused_place_shows_only_its_refusal(client, points, catalogue):
+    """`?near=%00`: 422 with the control-character refusal, and no "not in the address
+    register" note (the place was never looked up); an unknown place still gets the note."""
+    url = reverse("servicepoints:nearest", args=[1011])
+    refused = client.get("/en" + url, {"near": "\x00"})
+    html = refused.content.decode()
+    assert refused.status_code == 422 and "govuk-error-summary" in html
+    assert 'id="not-found"' not in html and "not in the address register" not in html
+    unknown = client.get("/en" + url, {"near": "Atlantīda"}).content.decode()
+    assert 'id="not-found"' in unknown
+
+
 def test_a_map_only_when_the_deployment_configures_tiles(client, points, catalogue, settings):
     url = reverse("servicepoints:nearest", args=[1011])
     assert "point-map" not in client.get(url).content.decode()

@@ -35,7 +35,7 @@ class SynonymsForm(Form):
                                  choices=list(LANGUAGE_NAMES.items()), widget=forms.RadioSelect)
     words = forms.CharField(
         label=gettext_lazy("Words or phrases that mean the same"), max_length=2100,
-        help_text=gettext_lazy("One a line or separated by /, e.g. \"tax return\" and "
+        help_text=gettext_lazy("Separated by a new line or by / = ; |, e.g. \"tax return\" and "
                                "\"income declaration\". A search for any of them also finds "
                                "the others. A word may be in one group only."),
         widget=forms.Textarea(attrs={"rows": 5}))

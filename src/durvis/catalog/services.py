@@ -539,8 +539,8 @@ def _synonym_words(language: str, words: Iterable[str]) -> list[str]:
     phrases = list(alike.values())
     if len(phrases) < 2:
         raise ValidationError({"words": _(
-            "Give at least two different words or phrases, one a line (words that differ only "
-            "in case or ending are one to the search).")})
+            "Give at least two different words or phrases, separated by a new line or by / = ; "
+            "| (words that differ only in case or ending are one to the search).")})
     if len(phrases) > MAX_SYNONYM_TERMS:
         raise ValidationError({"words": _("Give at most %(count)d words or phrases.")
                                % {"count": MAX_SYNONYM_TERMS}})

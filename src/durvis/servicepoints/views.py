@@ -42,7 +42,8 @@ def _map(rows: list[tuple[Any, ...]], language: str) -> dict[str, Any] | None:
 def nearest(request: HttpRequest, code: int) -> HttpResponse:
     """GET `near` (an address, a town or "lat, lon": `queries.place_of`): the service's
     points nearest first, with their distance; without it all by town. An unknown place
-    answers 422 with the error summary and the whole list."""
+    answers 422 with the error summary, the "not in the address register" note and the whole
+    list; a refused input (`NearForm`'s text checks) 422 with its refusal only."""
     service = catalog_queries.service_by_code(code, catalog_queries.context_of_request(request))
     if service is None:
         raise Http404
@@ -51,9 +52,11 @@ def nearest(request: HttpRequest, code: int) -> HttpResponse:
     points = list(queries.points_for_service(service))
     rows: list[tuple[Any, float | None]] = [(p, None) for p in points]
     place = None
+    not_found = False  # a refused input (e.g. a control character) only shows its refusal
     if form.is_valid() and form.cleaned_data["near"]:
         place = queries.place_of(form.cleaned_data["near"])
         if place is None:
+            not_found = True
             form.add_error("near", _(
                 "“%(place)s” was not found in the address register. Check the spelling, type "
                 "only the town, use your location, or choose from the full list of places "
@@ -65,7 +68,7 @@ def nearest(request: HttpRequest, code: int) -> HttpResponse:
         "service": service, "form": form, "place": place,
         "rows": [(p, d, links.get(p.pk, [])) for p, d in rows],
         "towns": queries.towns(), "map": _map(rows, language), "language": language,
-        "not_found": bool(form.errors) and place is None,
+        "not_found": not_found,
     }, status=422 if form.errors else 200)
 
 
