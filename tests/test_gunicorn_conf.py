@@ -5,7 +5,6 @@ environment."""
 import runpy
 
 import pytest
-
 from django.conf import settings
 
 CONF = settings.BASE_DIR / "gunicorn.conf.py"
