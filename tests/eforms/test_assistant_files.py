@@ -21,7 +21,7 @@ from tests.eforms import test_assistant as base
 from tests.eforms.journey import PDF, publish_form
 from tests.eforms.samples import q, t
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("centres")]
 
 agent, desk = base.agent, base.desk
 

@@ -28,7 +28,7 @@ from tests.eforms.test_assistant import _fill, _http_fill, _identify, _start
 # The assistant's fixtures: the marked service with its e-form, the VDAA agent, their desk.
 service, agent, desk = base.service, base.agent, base.desk
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("centres")]
 
 
 def to_institution(grantor, institution, *, scope=MandateScope.ALL, services=(), categories=(),
