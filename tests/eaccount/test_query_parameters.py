@@ -98,8 +98,15 @@ def test_the_staff_case_list_shows_a_bad_page_as_an_error(client, staff, staff_l
     assert response.status_code == 200 and ADDRESS_ERROR_LV in response.content.decode()
 
 
-@pytest.mark.parametrize("query", ["page=²", "holder=V%E2%80%AESAA", "q=%E2%80%AE", "page=-1"])
+@pytest.mark.parametrize("query", ["page=²", "holder=V%E2%80%AESAA", "page=-1"])
 def test_the_catalogue_shows_a_bad_parameter_as_an_error(client, catalogue, query):
     response = client.get(f"/services/?{query}")
     assert response.status_code == 200 and ADDRESS_ERROR_LV in response.content.decode()
     assert "Bērna piedzimšanas pabalsts" in response.content.decode()  # the unfiltered list
+
+
+def test_the_catalogue_shows_a_refused_search_and_no_list(client, catalogue):
+    # A refused search is no search for everything (issue 19: it listed every service).
+    html = client.get("/services/?q=%E2%80%AE").content.decode()
+    assert "Meklēšanu nevarēja izmantot" in html
+    assert "Bērna piedzimšanas pabalsts" not in html
