@@ -42,8 +42,9 @@ class CredentialGeneration(models.Model):
     Every web process caches token checks (`services.TokenCache`) under the value it read
     before loading them, and reads it again on each request: a changed value drops the cache
     (B9: a revoked token is refused on the very next request, in every process). A missing row
-    (a test's flush) caches nothing; the triggers put it back with a random value, so a value
-    seen before the row went missing never comes back."""
+    (a test's flush, a partial restore) is put back with a random value by the next read
+    (`services.credential_generation`) or trigger, so a value seen before the row went missing
+    never comes back."""
 
     value = models.BigIntegerField(default=0)
 

@@ -153,15 +153,23 @@ def api_actor(client: ApiClient, source_address: str | None = None) -> Actor:
 
 
 def credential_generation() -> int | None:
-    """The credential generation now (`CredentialGeneration`; one indexed read of one row), or
-    None when its row is missing (nothing may be cached then)."""
+    """The credential generation now (`CredentialGeneration`; one indexed read of one row).
+    A missing row (a flush, a partial restore) is put back with a random value, never one seen
+    before, so that caching resumes at once instead of waiting for the next change of a client
+    (a new client moves nothing); None only if it cannot be read even then."""
     with connection.cursor() as cursor:
         cursor.execute(_GENERATION_SQL)
         row = cursor.fetchone()
+        if row is None:
+            cursor.execute(_RESTORE_SQL, [secrets.randbelow(10**15)])
+            cursor.execute(_GENERATION_SQL)
+            row = cursor.fetchone()
     return row[0] if row is not None else None
 
 
 _GENERATION_SQL = f"SELECT value FROM {CredentialGeneration._meta.db_table} WHERE id = 1"  # noqa: S608 - a constant
+_RESTORE_SQL = (f"INSERT INTO {CredentialGeneration._meta.db_table} (id, value) VALUES (1, %s) "  # noqa: S608 - a constant
+                "ON CONFLICT (id) DO NOTHING")
 
 
 class TokenCache:
