@@ -13,8 +13,10 @@ sends it opens it (`unseal`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.db import models
+from django.db import migrations, models
 from joserfc import jwe
 from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
@@ -82,3 +84,29 @@ class SealedCharField(models.CharField):  # type: ignore[type-arg]
         if isinstance(value, str) and value and not is_sealed(value):
             return seal(value)
         return value
+
+
+def seal_rows_operation(app_label: str, model_name: str, fields: list[str]) -> Any:
+    """The data migration that seals the values of `fields` (SealedCharField columns) that a
+    model's rows still keep in plain text, and back opens them: a `RunPython` operation. Its
+    own migration, apart from the schema change, so that PostgreSQL never alters a table with
+    these rows' updates pending in the same transaction."""
+
+    def seal_all(apps: Any, schema_editor: Any) -> None:
+        # The field seals on write: each row's value is written back as read.
+        model = apps.get_model(app_label, model_name)
+        for row in model.objects.only("pk", *fields):
+            model.objects.filter(pk=row.pk).update(**{f: getattr(row, f) for f in fields})
+
+    def open_all(apps: Any, schema_editor: Any) -> None:
+        # Back: every value written in plain text again (read opened, written as raw SQL).
+        model = apps.get_model(app_label, model_name)
+        table = schema_editor.quote_name(model._meta.db_table)
+        with schema_editor.connection.cursor() as cursor:
+            for row in model.objects.only("pk", *fields):
+                for name in fields:
+                    cursor.execute(
+                        f"UPDATE {table} SET {schema_editor.quote_name(name)} = %s "  # noqa: S608 - fixed names
+                        "WHERE id = %s", [getattr(row, name), row.pk])
+
+    return migrations.RunPython(seal_all, open_all)
