@@ -46,6 +46,7 @@ from durvis.audit.models import (
     AuditEvent,
 )
 from durvis.core import bulk
+from durvis.core.prepared import PreparedQuery, PreparedUpdate
 
 if TYPE_CHECKING:
     from durvis.core.actor import Actor
@@ -158,7 +159,7 @@ def record_many(actor: Actor, entries: Sequence[Entry]) -> list[AuditEvent]:
         head.last_seq, head.last_hash = event.chain_seq, event.row_hash
         events.append(event)
     bulk.insert(events)
-    head.save(update_fields=["last_seq", "last_hash"])
+    _MOVE_HEAD.run(head.pk, head.last_seq, head.last_hash)
     return events
 
 
@@ -175,6 +176,19 @@ def chain_of(actor: Actor) -> int:
     return chains_of(actor)[0]
 
 
+# The chain head's reads and its move, compiled once (every write and audited read does them;
+# issue 21, `durvis.core.prepared`): the first free one of the actor's chains (SKIP LOCKED, in
+# the order of `chains_of`: `place` counts from the first), and one chain's head, waited for.
+_FREE_HEAD = PreparedQuery(
+    lambda chains, offset: AuditChainHead.objects.select_for_update(skip_locked=True)
+    .filter(chain__in=chains).annotate(place=Mod(F("chain") + offset, AUDIT_CHAINS))
+    .order_by("place")[:1],
+    tuple(range(32_001, 32_001 + CHAINS_PER_ACTOR)), 32_101)
+_HEAD = PreparedQuery(
+    lambda chain: AuditChainHead.objects.select_for_update().filter(chain=chain)[:1], 32_001)
+_MOVE_HEAD = PreparedUpdate(AuditChainHead, ["last_seq", "last_hash"])
+
+
 def lock_head(actor: Actor) -> AuditChainHead:
     """The head this transaction appends to, locked (must be called in a transaction): the one
     it holds already (whoever the actor was), else the first of the actor's chains no other
@@ -184,12 +198,9 @@ def lock_head(actor: Actor) -> AuditChainHead:
     chains = (held,) if held is not None else chains_of(actor)
     head: AuditChainHead | None = None
     if held is None and connection.features.has_select_for_update_skip_locked:
-        head = (AuditChainHead.objects.select_for_update(skip_locked=True)
-                .filter(chain__in=chains)
-                .annotate(place=Mod(F("chain") + (AUDIT_CHAINS - chains[0]), AUDIT_CHAINS))
-                .order_by("place").first())
+        head = _FREE_HEAD.first(chains, AUDIT_CHAINS - chains[0])
     if head is None:
-        head = AuditChainHead.objects.select_for_update().filter(chain=chains[0]).first()
+        head = _HEAD.first(chains[0])
     if head is None:  # the migrations create every head; this covers a database built otherwise
         AuditChainHead.objects.bulk_create([AuditChainHead(chain=chains[0])],
                                            ignore_conflicts=True)

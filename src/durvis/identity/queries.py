@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from durvis.core.identifiers import validate_company_number, validate_personal_code
+from durvis.core.prepared import PreparedQuery
 from durvis.identity.models import Company, Institution, Person, PersonCode, StaffMember
 
 Client = Person | Company
@@ -27,8 +28,14 @@ def find_person(code: str) -> Person | None:
     """The person holding this personal code (personas kods) now or in the past; None if
     nobody does. Raises ValidationError (saying what is wrong) for a code that is not valid."""
     number = validate_personal_code(code)
-    entry = PersonCode.objects.select_related("person").filter(code=number).first()
+    entry = _PERSON_CODE.first(number)
     return entry.person if entry else None
+
+
+# Compiled once (every API write naming a client reads it; `durvis.core.prepared`, issue 21).
+_PERSON_CODE = PreparedQuery(
+    lambda code: PersonCode.objects.select_related("person").filter(code=code).order_by("pk")[:1],
+    "\x1fpersonal code")
 
 
 def find_company(registration_number: str) -> Company | None:

@@ -56,6 +56,7 @@ from durvis.catalog.queries import serves
 from durvis.core.actor import SYSTEM, Actor, ApiGrant
 from durvis.core.changes import current_xid
 from durvis.core.concurrency import advance_version
+from durvis.core.prepared import PreparedUpdate
 from durvis.core.registry import Registry
 from durvis.core.worker import SOURCES, Source, retry_locked, wake, worker_id
 from durvis.identity.models import Institution, Person
@@ -241,6 +242,10 @@ class IdempotencyConflict(Exception):
     key: str
 
 
+# The answer written into the claimed record (compiled once: every keyed write does it).
+_ANSWER = PreparedUpdate(IdempotencyRecord, ["status_code", "response_body"])
+
+
 def idempotent(
     client_id: int, key: str | None, fingerprint: str, handler: Callable[[], tuple[int, Any]]
 ) -> tuple[int, Any]:
@@ -270,9 +275,7 @@ def idempotent(
                 response_body={})
             status, body = handler()
             if status < 500:
-                claim.status_code = status
-                claim.response_body = json.loads(json.dumps(body, cls=DjangoJSONEncoder))
-                claim.save(update_fields=["status_code", "response_body"])
+                _ANSWER.run(claim.pk, status, json.loads(json.dumps(body, cls=DjangoJSONEncoder)))
             else:
                 claim.delete()
             return status, body

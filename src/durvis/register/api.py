@@ -290,9 +290,7 @@ def create_case(request: HttpRequest, payload: CaseIn) -> Status[Any]:
     """Register an application; the answer carries its case number. Accepts `Idempotency-Key`."""
     def handler() -> tuple[int, Any]:
         case = register.open_case(actor_of(request), register.NewCase(**payload.dict()))
-        case = ServiceCase.objects.select_related(
-            "service", "client_person", "client_company", "provider", "holder").get(pk=case.pk)
-        return 201, case_out(case)
+        return 201, case_out(case)  # as stored: open_case returns it with its related rows
 
     return idempotent_write(request, handler)
 

@@ -23,6 +23,7 @@ from durvis.core.actor import Actor
 from durvis.core.case_numbers import parse_case_number
 from durvis.core.identifiers import validate_personal_code
 from durvis.core.phones import parse_phone
+from durvis.core.prepared import PreparedQuery
 from durvis.identity.models import Company, Institution, Person
 from durvis.identity.queries import (
     Relation,
@@ -50,6 +51,15 @@ from durvis.register.rules import (
 )
 from durvis.search.services import normalize
 
+# The API's case read (issue 21): compiled once, not per request (`durvis.core.prepared`).
+_CASE_BY_NUMBER = PreparedQuery(
+    lambda number: ServiceCase.objects.select_related(
+        "service", "client_person", "client_company", "provider", "holder", "representative",
+        "agent").filter(number=number)[:1], "\x1fcase number")
+_HISTORY = PreparedQuery(
+    lambda case_id: CaseEvent.objects.filter(case_id=case_id).order_by("occurred_at", "pk"),
+    2_000_000_001)
+
 
 def read_case(actor: Actor, number: str, *, purpose: str = "") -> tuple[ServiceCase, list[CaseEvent]]:
     """A case (lieta) by its number as people write it (`9999 76544`), with its history in time
@@ -59,12 +69,13 @@ def read_case(actor: Actor, number: str, *, purpose: str = "") -> tuple[ServiceC
     an unknown case and, alike, one the actor may not read (`CaseAction.READ_CASE`: not of its
     institution as holder or provider, outside its token's services or `cases:read` scope)."""
     parsed = parse_case_number(number)
-    case = (ServiceCase.objects.select_related("service", "client_person", "client_company",
-                                               "provider", "holder", "representative", "agent")
-            .filter(number=str(parsed)).first())
+    case = _CASE_BY_NUMBER.first(str(parsed))
     if case is None or not decide(actor, CaseAction.READ_CASE, case):
         raise ServiceCase.DoesNotExist
-    history = with_acting_persons(case, list(case.events.order_by("occurred_at", "pk")))
+    history = _HISTORY.fetch(case.pk)
+    for event in history:
+        CaseEvent.case.field.set_cached_value(event, case)
+    history = with_acting_persons(case, history)
     record(actor, "register.case.read", case, subject=audit_subject_of(case), purpose=purpose)
     return case, history
 

@@ -36,6 +36,7 @@ from durvis.core.actor import Actor
 from durvis.core.case_numbers import format_case_number, parse_case_number
 from durvis.core.events import publish
 from durvis.core.phones import parse_phone
+from durvis.core.prepared import PreparedQuery
 from durvis.identity import queries as identity
 from durvis.identity.models import Company, Institution, Person, StaffMember
 from durvis.identity.queries import audit_subject_of
@@ -173,7 +174,16 @@ class NewCase:
     note: str = ""
 
 
-@transaction.atomic
+# The reads of every case registration, compiled once (`durvis.core.prepared`, issue 21).
+_PUBLISHED_SERVICE = PreparedQuery(
+    lambda code: Service.objects.select_related("holder")
+    .filter(code=code, status=ServiceStatus.PUBLISHED).order_by("pk")[:1], 2_000_000_001)
+_INSTITUTION_BY_CODE = PreparedQuery(
+    lambda code: Institution.objects.filter(code=code).order_by("pk")[:1], "\x1finstitution")
+_INSTITUTION_BY_PK = PreparedQuery(
+    lambda pk: Institution.objects.filter(pk=pk)[:1], 2_000_000_001)
+
+
 def open_case(actor: Actor, new: NewCase) -> ServiceCase:
     """Register an application under a new case number (`<service code> <sequence><check
     digit>`, seed §4.2, B1) with its first status event; audited, and `case.registered` is
@@ -203,7 +213,7 @@ def open_case(actor: Actor, new: NewCase) -> ServiceCase:
       own error when it is not valid, or `unknown`.
     - ValidationError `status` (`invalid_transition`): a new case is received or registered.
     """
-    service = Service.objects.filter(code=new.service_code, status=ServiceStatus.PUBLISHED).first()
+    service = _PUBLISHED_SERVICE.first(new.service_code)
     if service is None:
         raise _field_error("service_code", gettext("No published service with this code."), "unknown")
     by_client = actor.person is not None and actor.staff is None and actor.api is None
@@ -232,28 +242,29 @@ def open_case(actor: Actor, new: NewCase) -> ServiceCase:
         raise _field_error("status", gettext("A new case is received or registered."),
                            "invalid_transition")
     applied_at = instant("applied_at", new.applied_at) if new.applied_at else timezone.now()
-    sequence = _next_sequence(service)
-    change_xid, (change_seq,) = next_changes(1)
-    case = ServiceCase.objects.create(
-        number=format_case_number(service.code, sequence), service=service, sequence=sequence,
-        client_person=person, client_company=company, identification=new.identification,
-        client_phone=phone, acted_by=new.acted_by, representative=representative,
-        mandate_reference=new.mandate_reference,
-        agent=actor.staff.user if actor.staff and new.acted_by == ActedBy.AGENT else None,
-        application_channel=new.application_channel, result_channel=new.result_channel,
-        provider=provider, service_point=new.service_point, holder_id=service.holder_id,
-        holder_reference=new.holder_reference, status=new.status, holder_status=new.holder_status,
-        status_at=applied_at, applied_at=applied_at, change_xid=change_xid, change_seq=change_seq,
-    )
-    CaseEvent.objects.create(
-        case=case, kind=EventKind.STATUS, status=new.status, holder_status=new.holder_status,
-        occurred_at=applied_at, recorded_at=timezone.now(), note=new.note,
-        dedup_key="opened", **_event_actor(actor))
-    record(actor, "register.case.open", case, subject=person,
-           details={"service": service.code, "channel": new.application_channel})
-    told = [service.holder_id] if actor.institution_id != service.holder_id else []
-    publish(actor, CASE_REGISTERED, [_case_event(case, told)])
-    return case
+    with transaction.atomic(savepoint=False):  # refusals come before: nothing to undo
+        sequence = _next_sequence(service)
+        change_xid, (change_seq,) = next_changes(1)
+        case = ServiceCase.objects.create(
+            number=format_case_number(service.code, sequence), service=service, sequence=sequence,
+            client_person=person, client_company=company, identification=new.identification,
+            client_phone=phone, acted_by=new.acted_by, representative=representative,
+            mandate_reference=new.mandate_reference,
+            agent=actor.staff.user if actor.staff and new.acted_by == ActedBy.AGENT else None,
+            application_channel=new.application_channel, result_channel=new.result_channel,
+            provider=provider, service_point=new.service_point, holder=service.holder,
+            holder_reference=new.holder_reference, status=new.status, holder_status=new.holder_status,
+            status_at=applied_at, applied_at=applied_at, change_xid=change_xid, change_seq=change_seq,
+        )
+        CaseEvent.objects.create(
+            case=case, kind=EventKind.STATUS, status=new.status, holder_status=new.holder_status,
+            occurred_at=applied_at, recorded_at=timezone.now(), note=new.note,
+            dedup_key="opened", **_event_actor(actor))
+        record(actor, "register.case.open", case, subject=person,
+               details={"service": service.code, "channel": new.application_channel})
+        told = [service.holder_id] if actor.institution_id != service.holder_id else []
+        publish(actor, CASE_REGISTERED, [_case_event(case, told)])
+        return case
 
 
 def _client(new: NewCase) -> tuple[Person | None, Company | None, str]:
@@ -297,8 +308,8 @@ def _client(new: NewCase) -> tuple[Person | None, Company | None, str]:
 
 
 def _provider(actor: Actor, service: Service, code: str) -> Institution:
-    provider = Institution.objects.filter(
-        **({"code": code} if code else {"pk": actor.institution_id or 0})).first()
+    provider = (_INSTITUTION_BY_CODE.first(code) if code
+                else _INSTITUTION_BY_PK.first(actor.institution_id or 0))
     if provider is None:
         raise _field_error("provider_code", gettext("Unknown provider institution."), "unknown")
     if not serves(service, provider.pk, Stage.APPLICATION):
@@ -394,7 +405,6 @@ class _Pending:
     dedup_key: str
 
 
-@transaction.atomic
 def record_status_events(actor: Actor, events: Sequence[StatusEvent]) -> list[ItemResult]:
     """Record a batch of status events, answered per item: valid events are stored together in
     one transaction even when others in the batch are rejected. Stored events are audited and
@@ -411,6 +421,11 @@ def record_status_events(actor: Actor, events: Sequence[StatusEvent]) -> list[It
     if len(events) > MAX_BATCH:
         raise _field_error("events", gettext("At most %(count)d events in one batch.") % {
             "count": MAX_BATCH}, "too_many")
+    with transaction.atomic(savepoint=False):  # an item's refusal is its result, not raised
+        return _record_status_events(actor, events)
+
+
+def _record_status_events(actor: Actor, events: Sequence[StatusEvent]) -> list[ItemResult]:
     results = {i: ItemResult(i, e.case_number, "recorded") for i, e in enumerate(events)}
     cases = _cases_for_update(actor, events, results)
     mappings = _mappings({c.service_id for c in cases.values()})
