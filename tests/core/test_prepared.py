@@ -11,8 +11,9 @@ from django.test.utils import CaptureQueriesContext
 
 from durvis.audit.models import AuditChainHead
 from durvis.catalog.models import Service
-from durvis.core.prepared import PreparedQuery, PreparedUpdate
+from durvis.core.prepared import PreparedInsert, PreparedQuery, PreparedUpdate
 from durvis.identity.models import Institution
+from durvis.integrations.models import ApiClient, IdempotencyRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +90,22 @@ def test_a_prepared_update_writes_the_fields_as_save_would(db):
     assert move.run(32_000, 1, "") == 0  # no such chain
     with pytest.raises(ImproperlyConfigured):
         PreparedUpdate(AuditChainHead, ["no_such_field"])
+
+
+def test_a_prepared_insert_stores_what_save_would_and_refuses_a_repeat(api_client_factory):
+    from django.db import IntegrityError
+
+    api_client_factory("VSAA", operations=["cases:read"])
+    client = ApiClient.objects.get()
+    claim = PreparedInsert(IdempotencyRecord)
+    record = claim.save(IdempotencyRecord(client=client, key="k-1", request_hash="ab",
+                                          status_code=201, response_body={"number": "1011 21"}))
+    stored = IdempotencyRecord.objects.get(pk=record.pk)
+    assert (stored.key, stored.status_code, stored.response_body) == ("k-1", 201,
+                                                                      {"number": "1011 21"})
+    assert record.created_at is not None and stored.created_at == record.created_at  # auto_now_add
+    assert record._state.adding is False
+    with pytest.raises(IntegrityError), transaction.atomic():
+        claim.save(IdempotencyRecord(client=client, key="k-1", request_hash="cd", status_code=0,
+                                     response_body={}))
+    assert IdempotencyRecord.objects.count() == 1

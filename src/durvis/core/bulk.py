@@ -50,6 +50,28 @@ def _record_type(fields: Sequence[models.Field[Any, Any]], leading: str = "") ->
                       *(f"{quote(str(f.column))} {f.db_type(connection)}" for f in fields)])
 
 
+# The INSERT of each model, written once per process (the activity log's row is inserted on
+# every audited request: the columns' types alone cost a millisecond to look up each time).
+_INSERTS: dict[tuple[type[models.Model], bool], tuple[list[models.Field[Any, Any]], str]] = {}
+
+
+def _insert_sql(model: type[models.Model], ignore_conflicts: bool
+                ) -> tuple[list[models.Field[Any, Any]], str]:
+    known = _INSERTS.get((model, ignore_conflicts))
+    if known is not None:
+        return known
+    fields = _columns(model)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    returning = "" if ignore_conflicts else f" RETURNING {quote(str(model._meta.pk.column))}"
+    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
+           f"SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) AS r({_record_type(fields)}) "
+           f"ORDER BY {ORDER}{conflict}{returning}")
+    _INSERTS[(model, ignore_conflicts)] = (fields, sql)
+    return fields, sql
+
+
 def insert(objs: Sequence[models.Model], *, ignore_conflicts: bool = False) -> None:
     """Insert unsaved instances of one model, in order; their primary keys are set (unless
     conflicts are ignored: then some rows may not exist). Raises the database's IntegrityError
@@ -60,16 +82,9 @@ def insert(objs: Sequence[models.Model], *, ignore_conflicts: bool = False) -> N
     if connection.vendor != "postgresql":
         model._default_manager.bulk_create(objs, ignore_conflicts=ignore_conflicts)
         return
-    fields = _columns(model)
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(str(f.column)) for f in fields)
-    conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
-    returning = "" if ignore_conflicts else f" RETURNING {quote(str(model._meta.pk.column))}"
+    fields, sql = _insert_sql(model, ignore_conflicts)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
-            f"SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) AS r({_record_type(fields)}) "
-            f"ORDER BY {ORDER}{conflict}{returning}", [_document(objs, fields)])
+        cursor.execute(sql, [_document(objs, fields)])
         if not ignore_conflicts:
             for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
                 obj.pk = pk

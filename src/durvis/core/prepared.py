@@ -6,7 +6,8 @@ more CPU than the database's answer. A `PreparedQuery` is a queryset *shape*: bu
 sample values, compiled once per database connection's vendor, and then run with other values
 in the samples' places, its rows turned into model instances exactly as the ORM does
 (`ModelIterable`: `Model.from_db`, the `select_related` populators, annotations, the
-database converters). A `PreparedUpdate` is the same for `UPDATE <table> SET … WHERE pk`.
+database converters). A `PreparedUpdate` is the same for `UPDATE <table> SET … WHERE pk`, a
+`PreparedInsert` for the `INSERT` of one new instance.
 
 What may be prepared (checked when the shape is compiled, ImproperlyConfigured otherwise): a
 model queryset without `prefetch_related`, related-manager querysets or `values()`, whose
@@ -27,6 +28,8 @@ from typing import Any, Generic, TypeVar
 from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Field, Model, QuerySet
+from django.db.models.expressions import DatabaseDefault
+from django.db.models.fields import AutoFieldMixin
 from django.db.models.query import ModelIterable, get_related_populators
 from django.db.transaction import TransactionManagementError
 
@@ -210,3 +213,53 @@ class PreparedUpdate:
         self._sql[key] = (f"UPDATE {quote(meta.db_table)} SET {sets} "  # noqa: S608 - names
                           f"WHERE {quote(str(meta.pk.column))} = %s")
         return self._sql[key]
+
+
+class PreparedInsert:
+    """`INSERT` of one new instance of `model`, its SQL written once per (alias, vendor):
+    `save(obj)` writes every concrete field as `obj.save()` would for a new instance (each
+    field's `pre_save`, so `auto_now_add` is set on `obj`, then `get_db_prep_save`), in the
+    caller's transaction, sets the primary key it was given and marks `obj` saved. No signals
+    are sent. Raises the database's IntegrityError (as Django's) on a conflict, and TypeError
+    for a field left to a database default (`db_default` without `default`)."""
+
+    def __init__(self, model: type[Model]) -> None:
+        self._model = model
+        meta = model._meta
+        assert meta.pk is not None
+        self._pk = meta.pk
+        self._auto = isinstance(meta.pk, AutoFieldMixin)
+        self._fields: list[Field[Any, Any]] = [
+            f for f in meta.concrete_fields if not (self._auto and f is meta.pk)]
+        self._sql: dict[tuple[str, str], tuple[str, bool]] = {}
+
+    def save(self, obj: M, using: str = DEFAULT_DB_ALIAS) -> M:
+        connection = connections[using]
+        key = (using, connection.vendor)
+        sql, returning = self._sql.get(key) or self._write_sql(key)
+        params = []
+        for field in self._fields:
+            value = field.pre_save(obj, True)  # type: ignore[no-untyped-call]
+            if isinstance(value, DatabaseDefault):
+                raise TypeError(f"{field.name} is left to the database's default")
+            params.append(field.get_db_prep_save(value, connection))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            if self._auto:
+                table, column = self._model._meta.db_table, str(self._pk.column)
+                obj.pk = (cursor.fetchone()[0] if returning
+                          else connection.ops.last_insert_id(cursor, table, column))
+        obj._state.adding, obj._state.db = False, using
+        return obj
+
+    def _write_sql(self, key: tuple[str, str]) -> tuple[str, bool]:
+        connection = connections[key[0]]
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(str(f.column)) for f in self._fields)
+        marks = ", ".join(["%s"] * len(self._fields))
+        returning = self._auto and connection.features.can_return_columns_from_insert
+        sql = (f"INSERT INTO {quote(self._model._meta.db_table)} ({columns}) "  # noqa: S608
+               f"VALUES ({marks})" + (f" RETURNING {quote(str(self._pk.column))}"
+                                      if returning else ""))
+        self._sql[key] = (sql, returning)
+        return sql, returning

@@ -44,9 +44,10 @@ from django.db import OperationalError, connection
 from django.utils import timezone
 from django_tasks import TaskResultStatus, task, task_backends
 from django_tasks_db.backend import DatabaseBackend
-from django_tasks_db.models import DBTaskResult
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 from durvis.core.models import WorkerProcess
+from durvis.core.prepared import PreparedQuery
 from durvis.core.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -103,11 +104,20 @@ def wake() -> None:
 
 def _enqueue_unless_waiting() -> bool:
     backend = task_backends[run_due.backend]
-    if isinstance(backend, DatabaseBackend) and DBTaskResult.objects.ready().filter(
-            backend_name=backend.alias, task_path=run_due.module_path).exists():
+    if isinstance(backend, DatabaseBackend) and _WAITING.first(
+            backend.alias, run_due.module_path) is not None:
         return False
     run_due.enqueue()
     return True
+
+
+# A `run_due` waiting to start (ready, never started; enqueued without a time, as `wake` does).
+# Asked after every write's commit, so compiled once (`durvis.core.prepared`).
+_WAITING = PreparedQuery(
+    lambda backend, path: DBTaskResult.objects.filter(
+        status=TaskResultStatus.READY, run_after=get_date_max(), backend_name=backend,
+        task_path=path).only("pk")[:1],
+    "\x1fbackend", "\x1ftask")
 
 
 @task()

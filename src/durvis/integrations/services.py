@@ -56,7 +56,7 @@ from durvis.catalog.queries import serves
 from durvis.core.actor import SYSTEM, Actor, ApiGrant
 from durvis.core.changes import current_xid
 from durvis.core.concurrency import advance_version
-from durvis.core.prepared import PreparedUpdate
+from durvis.core.prepared import PreparedInsert, PreparedUpdate
 from durvis.core.registry import Registry
 from durvis.core.worker import SOURCES, Source, retry_locked, wake, worker_id
 from durvis.identity.models import Institution, Person
@@ -242,7 +242,8 @@ class IdempotencyConflict(Exception):
     key: str
 
 
-# The answer written into the claimed record (compiled once: every keyed write does it).
+# The claim and the answer written into it, compiled once: every keyed write does them.
+_CLAIM = PreparedInsert(IdempotencyRecord)
 _ANSWER = PreparedUpdate(IdempotencyRecord, ["status_code", "response_body"])
 
 
@@ -270,9 +271,9 @@ def idempotent(
     request_hash = hashlib.sha256(fingerprint.encode()).hexdigest()
     try:  # a new key (the common case) costs no read first: a known one fails the claim
         with transaction.atomic():
-            claim = IdempotencyRecord.objects.create(
+            claim = _CLAIM.save(IdempotencyRecord(
                 client_id=client_id, key=key, request_hash=request_hash, status_code=0,
-                response_body={})
+                response_body={}))
             status, body = handler()
             if status < 500:
                 _ANSWER.run(claim.pk, status, json.loads(json.dumps(body, cls=DjangoJSONEncoder)))

@@ -36,7 +36,7 @@ from durvis.core.actor import Actor
 from durvis.core.case_numbers import format_case_number, parse_case_number
 from durvis.core.events import publish
 from durvis.core.phones import parse_phone
-from durvis.core.prepared import PreparedQuery
+from durvis.core.prepared import PreparedInsert, PreparedQuery
 from durvis.identity import queries as identity
 from durvis.identity.models import Company, Institution, Person, StaffMember
 from durvis.identity.queries import audit_subject_of
@@ -182,6 +182,8 @@ _INSTITUTION_BY_CODE = PreparedQuery(
     lambda code: Institution.objects.filter(code=code).order_by("pk")[:1], "\x1finstitution")
 _INSTITUTION_BY_PK = PreparedQuery(
     lambda pk: Institution.objects.filter(pk=pk)[:1], 2_000_000_001)
+_INSERT_CASE = PreparedInsert(ServiceCase)
+_INSERT_EVENT = PreparedInsert(CaseEvent)
 
 
 def open_case(actor: Actor, new: NewCase) -> ServiceCase:
@@ -245,7 +247,7 @@ def open_case(actor: Actor, new: NewCase) -> ServiceCase:
     with transaction.atomic(savepoint=False):  # refusals come before: nothing to undo
         sequence = _next_sequence(service)
         change_xid, (change_seq,) = next_changes(1)
-        case = ServiceCase.objects.create(
+        case = _INSERT_CASE.save(ServiceCase(
             number=format_case_number(service.code, sequence), service=service, sequence=sequence,
             client_person=person, client_company=company, identification=new.identification,
             client_phone=phone, acted_by=new.acted_by, representative=representative,
@@ -255,11 +257,11 @@ def open_case(actor: Actor, new: NewCase) -> ServiceCase:
             provider=provider, service_point=new.service_point, holder=service.holder,
             holder_reference=new.holder_reference, status=new.status, holder_status=new.holder_status,
             status_at=applied_at, applied_at=applied_at, change_xid=change_xid, change_seq=change_seq,
-        )
-        CaseEvent.objects.create(
+        ))
+        _INSERT_EVENT.save(CaseEvent(
             case=case, kind=EventKind.STATUS, status=new.status, holder_status=new.holder_status,
             occurred_at=applied_at, recorded_at=timezone.now(), note=new.note,
-            dedup_key="opened", **_event_actor(actor))
+            dedup_key="opened", **_event_actor(actor)))
         record(actor, "register.case.open", case, subject=person,
                details={"service": service.code, "channel": new.application_channel})
         told = [service.holder_id] if actor.institution_id != service.holder_id else []
