@@ -42,6 +42,7 @@ def test_a_prepared_read_gives_what_the_orm_gives_with_its_related_rows(catalogu
             orm.municipality and _fields(orm.municipality))
     assert SERVICE.first(1099) is None  # a draft: the constant of the shape holds
     assert SERVICE.first(9_999_999) is None
+    assert SERVICE.first(2 ** 40) is None  # no integer column holds it: nothing, not an error
 
 
 def test_in_values_and_annotations_are_bound_in_their_places(db):

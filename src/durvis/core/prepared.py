@@ -61,7 +61,9 @@ class PreparedQuery(Generic[M]):
     `args` in the samples' places and returns the model instances, as `list(build(*args))`
     would, in one statement and without compiling. Thread-safe: a shape compiled twice at once
     by two threads is compiled alike. Raises ImproperlyConfigured (at the first fetch) for a
-    shape outside the module's rules, TypeError for arguments not shaped like the samples,
+    shape outside the module's rules, TypeError for arguments not shaped like the samples
+    (ValueError for an element of an `__in` tuple its column cannot hold; a single value that
+    it cannot hold finds nothing, as with the ORM),
     and TransactionManagementError for a `select_for_update` outside a transaction (where the
     database locks rows: not SQLite)."""
 
@@ -74,7 +76,10 @@ class PreparedQuery(Generic[M]):
     def fetch(self, *args: Any, using: str = DEFAULT_DB_ALIAS) -> list[M]:
         connection = connections[using]
         compiled = self._compiled.get((using, connection.vendor)) or self._compile(using)
-        params = _bind(compiled, args)
+        try:
+            params = _bind(compiled, args)
+        except _OutOfRange:
+            return []  # as the ORM answers an integer its column cannot hold: nothing, no SQL
         if (compiled.for_update and connection.features.has_select_for_update
                 and connection.get_autocommit()):
             raise TransactionManagementError("select_for_update cannot be used outside of a "
@@ -159,8 +164,21 @@ def _bind(compiled: _Compiled, args: Sequence[Any]) -> list[Any]:
     for place, argument, element in compiled.slots:
         value = args[argument] if element is None else args[argument][element]
         kind = type(params[place])  # the value typed as the compiled one was (e.g. Int2)
+        limit = _LIMITS.get(kind.__name__)
+        if limit is not None and not -limit <= value < limit:
+            if element is not None:
+                raise ValueError(f"{value} is out of the range of its column")
+            raise _OutOfRange
         params[place] = value if kind in (int, str) else kind(value)
     return params
+
+
+class _OutOfRange(Exception):
+    """An argument its column's type cannot hold (PostgreSQL refuses to compare with it)."""
+
+
+# psycopg's typed integers (Django's PostgreSQL backend binds integer fields' values as these).
+_LIMITS = {"Int2": 2 ** 15, "Int4": 2 ** 31, "Int8": 2 ** 63}
 
 
 def _instance(compiled: _Compiled, row: tuple[Any, ...], using: str, connection: Any) -> Any:

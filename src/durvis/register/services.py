@@ -23,6 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -499,9 +500,10 @@ def _cases_for_update(actor: Actor, events: Sequence[StatusEvent],
             continue
         numbers[index] = str(parsed)
         results[index].case_number = str(parsed)
-    found = {c.number: c for c in ServiceCase.objects.select_for_update(of=("self",))
-             .select_related("service").only(*INGEST_FIELDS)
-             .filter(number__any_of=set(numbers.values())).order_by("pk")}
+    wanted = set(numbers.values())
+    rows = (_CASE_FOR_UPDATE.fetch(*wanted) if len(wanted) == 1  # one event: the API's usual
+            else _for_update().filter(number__any_of=wanted).order_by("pk"))
+    found = {c.number: c for c in rows}
     for index, number in numbers.items():
         case = found.get(number)
         if case is None or not decide(actor, CaseAction.UPDATE_CASE, case):
@@ -516,9 +518,28 @@ INGEST_FIELDS = ("number", "status", "holder_status", "status_at", "change_seq",
                  "holder_reference", "holder_id", "provider_id", "service_id", "client_person_id",
                  "client_company_id", "service__code")
 
+# What a repeat is recognised by: the case and key, and the content it must have again.
+DEDUP_FIELDS = ("case_id", "dedup_key", "status", "holder_status", "occurred_at")
+
+
+def _for_update() -> QuerySet[ServiceCase]:
+    return (ServiceCase.objects.select_for_update(of=("self",)).select_related("service")
+            .only(*INGEST_FIELDS))
+
+
+# The reads of one event (`POST /cases/{number}/events`, the most frequent write) compiled once
+# (`durvis.core.prepared`, issue 21); a batch of several cases uses the ORM's `any_of` shapes.
+_CASE_FOR_UPDATE = PreparedQuery(lambda number: _for_update().filter(number=number),
+                                 "\x1fcase number")
+_MAPPINGS_OF = PreparedQuery(lambda service_id: StatusMapping.objects.filter(
+    service_id=service_id), 2_000_000_001)
+_STORED_EVENT = PreparedQuery(lambda case_id, key: CaseEvent.objects.filter(
+    case_id=case_id, dedup_key=key).only(*DEDUP_FIELDS), 2_000_000_001, "\x1fdedup key")
+
 
 def _mappings(service_ids: set[int]) -> dict[tuple[int, str], str]:
-    rows = StatusMapping.objects.filter(service_id__in=service_ids)
+    rows = (_MAPPINGS_OF.fetch(*service_ids) if len(service_ids) == 1
+            else StatusMapping.objects.filter(service_id__in=service_ids))
     return {(m.service_id, m.holder_status): m.status for m in rows}
 
 
@@ -536,10 +557,15 @@ def _drop_duplicates(pending: list[_Pending], results: dict[int, ItemResult]
     An `event_id` used before for another event (another status, holder status or time) is
     refused on `event_id` (`conflict`), not taken for a repeat. Returns each repeat within the
     batch with the index of its first."""
-    stored = {(case_id, key): content for case_id, key, *content in CaseEvent.objects.filter(
-        case__id__any_of={p.case.pk for p in pending},
-        dedup_key__any_of={p.dedup_key for p in pending},
-    ).values_list("case_id", "dedup_key", "status", "holder_status", "occurred_at")}
+    if len(pending) == 1:
+        (only,) = pending
+        rows = [tuple(getattr(e, name) for name in DEDUP_FIELDS)
+                for e in _STORED_EVENT.fetch(only.case.pk, only.dedup_key)]
+    else:
+        rows = list(CaseEvent.objects.filter(
+            case__id__any_of={p.case.pk for p in pending},
+            dedup_key__any_of={p.dedup_key for p in pending}).values_list(*DEDUP_FIELDS))
+    stored = {(case_id, key): content for case_id, key, *content in rows}
     seen: dict[tuple[int, str], list[Any]] = {}
     first: dict[tuple[int, str], int] = {}
     repeats: dict[int, int] = {}
