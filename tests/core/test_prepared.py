@@ -45,6 +45,14 @@ def test_a_prepared_read_gives_what_the_orm_gives_with_its_related_rows(catalogu
     assert SERVICE.first(2 ** 40) is None  # no integer column holds it: nothing, not an error
 
 
+@pytest.mark.parametrize("code", [2 ** 63, 2 ** 64, -(2 ** 63) - 1, 10 ** 30])
+def test_an_integer_beyond_64_bits_finds_nothing_as_with_the_orm(catalogue, code):
+    """SQLite binds plain integers of at most 64 bits (an OverflowError beyond); the ORM
+    answers such a value with nothing, without SQL, on both databases."""
+    assert list(Service.objects.filter(code=code, status="published")) == []
+    assert SERVICE.fetch(code) == []
+
+
 def test_in_values_and_annotations_are_bound_in_their_places(db):
     heads = PreparedQuery(
         lambda chains, offset: AuditChainHead.objects.filter(chain__in=chains)

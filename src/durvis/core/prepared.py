@@ -177,8 +177,10 @@ class _OutOfRange(Exception):
     """An argument its column's type cannot hold (PostgreSQL refuses to compare with it)."""
 
 
-# psycopg's typed integers (Django's PostgreSQL backend binds integer fields' values as these).
-_LIMITS = {"Int2": 2 ** 15, "Int4": 2 ** 31, "Int8": 2 ** 63}
+# psycopg's typed integers (Django's PostgreSQL backend binds integer fields' values as these),
+# and a plain int: SQLite's 64-bit INTEGER (sqlite3 raises OverflowError beyond it; the ORM
+# answers nothing, `DatabaseOperations.integer_field_range`).
+_LIMITS = {"Int2": 2 ** 15, "Int4": 2 ** 31, "Int8": 2 ** 63, "int": 2 ** 63}
 
 
 def _instance(compiled: _Compiled, row: tuple[Any, ...], using: str, connection: Any) -> Any:
