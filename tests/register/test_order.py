@@ -70,6 +70,11 @@ def test_nothing_follows_a_closed_case(vsaa, case):
 def test_an_event_before_the_case_began_must_be_a_first_status(vsaa, case):
     answer = events(vsaa, case, (1, "in_progress"), (1, "registered"), (1, "received"))
     assert outcomes(answer) == [("rejected", ["invalid_transition"])] * 2 + [("recorded", [])]
+    # The client is told why (it was "A case cannot go from - to in_progress."): a status sent
+    # with a time to the second, just after the case was opened, is often before it.
+    assert answer["items"][0]["errors"][0]["msg"] == (
+        "The time is before the case's first status: only received or registered can come "
+        "first.")
 
 
 def test_terminal_statuses_are_those_nothing_follows():

@@ -633,9 +633,12 @@ def _apply_in_time_order(actor: Actor, pending: list[_Pending],
 def _misplaced(previous: str | None, status: str, following: str | None) -> str:
     """Why `status` cannot stand between `previous` and `following` in a case's history (empty:
     it can)."""
+    if previous is None and not transition_allowed(None, status):  # before the application
+        return gettext("The time is before the case's first status: only received or "
+                       "registered can come first.")
     if not transition_allowed(previous, status):
         return gettext("A case cannot go from %(before)s to %(after)s.") % {
-            "before": previous or "-", "after": status}
+            "before": previous, "after": status}
     if following is not None and not transition_allowed(status, following):
         return gettext("A case cannot go from %(before)s to %(after)s, which the history has "
                        "after this time.") % {"before": status, "after": following}
