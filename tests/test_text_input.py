@@ -459,6 +459,9 @@ def test_a_key_of_the_json_body_is_text_too(system, family):
 
 @pytest.mark.parametrize(("key", "type_"), [(NUL, "control_character"),
                                             ("k\x7f", "control_character"),
+                                            ("k\t1", "control_character"),
+                                            # UTF-8 "ābc" as a WSGI server hands it on (Latin-1)
+                                            ("ābc".encode().decode("latin-1"), "not_ascii"),
                                             ("k" * 201, "too_long")])
 def test_an_idempotency_key_that_cannot_be_stored_is_a_422_at_the_header(system, family, key,
                                                                          type_):

@@ -181,8 +181,11 @@ MAX_IDEMPOTENCY_KEY = IdempotencyRecord._meta.get_field("key").max_length or 0
 
 def idempotency_key(request: HttpRequest) -> str | None:
     """The request's `Idempotency-Key`, or None. Raises ApiError 422 at `["header",
-    "Idempotency-Key"]` for a key longer than MAX_IDEMPOTENCY_KEY (200) characters or holding
-    a control character (`durvis.core.text`): it is stored."""
+    "Idempotency-Key"]` for a key longer than MAX_IDEMPOTENCY_KEY (200) characters (`too_long`),
+    with a character outside ASCII (`not_ascii`: a header's value is read as Latin-1, so a
+    UTF-8 "ā" would otherwise be refused as an invisible U+0081), or holding a control
+    character, a tab included (`control_character`, `durvis.core.text`): it is stored.
+    Keys are visible ASCII, as RFC 9110 field values and the IETF draft's examples (UUIDs)."""
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return None
@@ -190,7 +193,10 @@ def idempotency_key(request: HttpRequest) -> str | None:
     if len(key) > MAX_IDEMPOTENCY_KEY:
         raise ApiError(422, loc, _("An idempotency key has at most %(limit)d characters.") % {
             "limit": MAX_IDEMPOTENCY_KEY}, "too_long")
-    character = forbidden_character(key)
+    if not key.isascii():
+        raise ApiError(422, loc, _("An idempotency key is written in ASCII letters, digits and "
+                                   "punctuation (a UUID, for example)."), "not_ascii")
+    character = forbidden_character(key) or ("\t" if "\t" in key else None)
     if character is not None:
         raise ApiError(422, loc, *refusal(character))
     return key
